@@ -1,0 +1,34 @@
+"""cornerstore: know each customer the way the corner-store owner did.
+
+The library is the product: :class:`cornerstore.Settings` configures it,
+:func:`cornerstore.storage.database.open_database` opens the store, and the
+service modules (``cornerstore.intake.service``, ``cornerstore.profiles.service``,
+``cornerstore.identity.merge``) do the work that the API, CLI and console expose.
+"""
+
+from cornerstore.errors import (
+    Conflict,
+    CornerstoreError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unauthorized,
+)
+from cornerstore.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Conflict",
+    "CornerstoreError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "Refused",
+    "Settings",
+    "TooLarge",
+    "Unauthorized",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Access: who is asking (the caller), API tokens and write keys, the audit trail."""

@@ -1,0 +1,1 @@
+"""Identity: normalising identifiers, deterministic stitching, recorded and reversible merges."""

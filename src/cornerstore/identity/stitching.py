@@ -1,0 +1,312 @@
+"""Deterministic identity stitching: same identifier, same profile; with the safeguards wrong merges
+call for.
+
+A message's identifiers are taken in priority order (userId before e-mail before phone before
+external ids before anonymousId). The first known one decides the profile; the others join it,
+merge their profiles into it, or are refused when that would break a limit (one userId per profile,
+caps on identifiers and merges). Everything happens in memory for a whole batch and is written by
+the caller in bulk; merges of rows already stored are applied at once so later messages see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cornerstore.identity.normalise import kind_family
+from cornerstore.settings import IdentityRules
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (kind, normalised value)
+
+
+def new_profile_id(kind: str = "person") -> str:
+    """A random, unguessable profile id: ``cus_`` for people, ``acc_`` for accounts."""
+    return ("acc_" if kind == "account" else "cus_") + secrets.token_hex(8)
+
+
+@dataclass
+class PendingMerge:
+    winner_id: str
+    loser_id: str
+    members: list[str]
+    reason: str
+    evidence: list[dict[str, str]]
+    message_id: str | None
+    created_at: datetime
+
+
+@dataclass
+class Stitcher:
+    """Resolves the profiles of one batch's messages inside one unit of work."""
+
+    uow: UnitOfWork
+    rules: IdentityRules
+    actor: str
+    owner: dict[Key, str] = field(default_factory=dict)  # identifier -> profile row
+    root: dict[str, str] = field(default_factory=dict)  # profile row -> its current root
+    new_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_identifiers: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[PendingMerge] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    _counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    _sizes: dict[str, int] = field(default_factory=dict)
+    _created_at: dict[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._priority = {kind: i for i, kind in enumerate(self.rules.priority)}
+
+    # -- looking up -------------------------------------------------------------------------
+    def prefetch(self, keys: Sequence[Key]) -> None:
+        """Load the owners and roots of every identifier the batch mentions, in one query."""
+        for key, (customer_id, root_id) in self.uow.identifiers.lookup(keys).items():
+            self.owner[key] = customer_id
+            self.root[customer_id] = root_id
+
+    def root_of(self, key: Key) -> str | None:
+        owner = self.owner.get(key)
+        return None if owner is None else self.root[owner]
+
+    def sort_keys(self, keys: list[Key]) -> list[Key]:
+        return sorted(
+            keys, key=lambda k: self._priority.get(kind_family(k[0]), len(self._priority))
+        )
+
+    # -- cluster facts, loaded lazily (most messages never need them) ------------------------
+    def _cluster_counts(self, root: str) -> dict[str, int]:
+        if root not in self._counts:
+            counts: dict[str, int] = {}
+            for kind, n in self.uow.identifiers.kind_counts([root])[root].items():
+                fam = kind_family(kind)
+                counts[fam] = counts.get(fam, 0) + n
+            self._counts[root] = counts
+        return self._counts[root]
+
+    def _cluster_size(self, root: str) -> int:
+        if root not in self._sizes:
+            self._sizes[root] = len(self.uow.customers.members_of_roots([root]).get(root, []))
+        return self._sizes[root]
+
+    def _created(self, root: str) -> datetime | None:
+        if root in self.new_profiles:
+            return None
+        if root not in self._created_at:
+            row = self.uow.customers.get(root)
+            assert row is not None
+            self._created_at[root] = row[3]
+        return self._created_at[root]
+
+    # -- changing ---------------------------------------------------------------------------
+    def create(self, kind: str, at: datetime, message_id: str) -> str:
+        cid = new_profile_id(kind)
+        self.new_profiles[cid] = {
+            "id": cid,
+            "kind": kind,
+            "root_id": cid,
+            "created_at": at,
+            "message_id": message_id,
+        }
+        self.root[cid] = cid
+        self._counts[cid] = {}
+        self._sizes[cid] = 1
+        return cid
+
+    def kind_of(self, root: str) -> str:
+        if root in self.new_profiles:
+            return str(self.new_profiles[root]["kind"])
+        row = self.uow.customers.get(root)
+        assert row is not None
+        return row[1]
+
+    def _limit_problem(self, counts: dict[str, int], adding: dict[str, int]) -> str | None:
+        total = sum(counts.values()) + sum(adding.values())
+        for fam, n in adding.items():
+            limit = self.rules.max_per_kind.get(fam)
+            if limit is not None and counts.get(fam, 0) + n > limit:
+                return f"a profile may hold at most {limit} {fam} identifier(s)"
+        if total > self.rules.max_identifiers_per_profile:
+            return (
+                f"a profile may hold at most {self.rules.max_identifiers_per_profile} identifiers"
+            )
+        return None
+
+    def can_attach(self, root: str, keys: Sequence[Key]) -> str | None:
+        """None when ``keys`` may join ``root``'s profile, else the reason they may not."""
+        adding: dict[str, int] = {}
+        for kind, _ in keys:
+            fam = kind_family(kind)
+            adding[fam] = adding.get(fam, 0) + 1
+        return self._limit_problem(self._cluster_counts(root), adding)
+
+    def attach(
+        self, root: str, keys: Sequence[Key], source: str, touchpoint: str, at: datetime, mid: str
+    ) -> None:
+        counts = self._cluster_counts(root)
+        for kind, value in keys:
+            if (kind, value) in self.owner:
+                continue
+            self.owner[(kind, value)] = root
+            fam = kind_family(kind)
+            counts[fam] = counts.get(fam, 0) + 1
+            self.new_identifiers.append(
+                {
+                    "customer_id": root,
+                    "kind": kind,
+                    "value": value,
+                    "source": source,
+                    "touchpoint": touchpoint,
+                    "first_seen_at": at,
+                    "message_id": mid,
+                }
+            )
+
+    def refuse(self, reason: str, profiles: list[str], at: datetime, mid: str | None) -> None:
+        log.info("identity: refused for message %s: %s", mid, reason)
+        self.refusals.append(
+            {"created_at": at, "message_id": mid, "reason": reason, "profiles": profiles}
+        )
+
+    def try_merge(
+        self,
+        a: str,
+        b: str,
+        *,
+        reason: str,
+        evidence: list[Key],
+        at: datetime,
+        mid: str | None,
+    ) -> str:
+        """Merge the profiles rooted at ``a`` and ``b`` if the safeguards allow; return the root
+        the message should use (the survivor, or ``a`` when refused)."""
+        if a == b:
+            return a
+        if self.kind_of(a) != self.kind_of(b):
+            self.refuse("a person and an account are never merged", [a, b], at, mid)
+            return a
+        problem = self._limit_problem(self._cluster_counts(a), self._cluster_counts(b))
+        size = self._cluster_size(a) + self._cluster_size(b)
+        if problem is None and size > self.rules.max_merges_per_profile + 1:
+            problem = f"a profile may absorb at most {self.rules.max_merges_per_profile} others"
+        if problem:
+            self.refuse(f"merge refused: {problem}", [a, b], at, mid)
+            return a
+        # The older profile survives so staff keep seeing the id they know.
+        ca, cb = self._created(a), self._created(b)
+        if ca is None and cb is not None or (ca and cb and (cb, b) < (ca, a)):
+            a, b = b, a
+        self._merge(a, b, reason=reason, evidence=evidence, at=at, mid=mid)
+        return a
+
+    def _merge(
+        self,
+        winner: str,
+        loser: str,
+        *,
+        reason: str,
+        evidence: list[Key],
+        at: datetime,
+        mid: str | None,
+    ) -> None:
+        stored = self.uow.customers.members_of_roots([loser]).get(loser, [])
+        pending = [cid for cid, row in self.new_profiles.items() if row["root_id"] == loser]
+        members = sorted(set(stored) | set(pending), key=lambda m: (m != loser, m))
+        if stored:
+            self.uow.customers.set_root(stored, winner)
+        for cid in pending:
+            self.new_profiles[cid]["root_id"] = winner
+        for cid, r in self.root.items():
+            if r == loser:
+                self.root[cid] = winner
+        for cid in members:
+            self.root[cid] = winner
+        counts = self._cluster_counts(winner)
+        for fam, n in self._cluster_counts(loser).items():
+            counts[fam] = counts.get(fam, 0) + n
+        self._sizes[winner] = self._cluster_size(winner) + self._cluster_size(loser)
+        self.merges.append(
+            PendingMerge(
+                winner_id=winner,
+                loser_id=loser,
+                members=members,
+                reason=reason,
+                evidence=[{"kind": k, "value": v} for k, v in evidence],
+                message_id=mid,
+                created_at=at,
+            )
+        )
+        log.info("identity: merged %s into %s (%s)", loser, winner, reason)
+
+    # -- the decision for one message ---------------------------------------------------------
+    def resolve(
+        self,
+        keys: list[Key],
+        *,
+        kind: str,
+        source: str,
+        touchpoint: str,
+        at: datetime,
+        mid: str,
+        reason: str = "stitch",
+    ) -> str:
+        """The root profile this message belongs to, stitching its identifiers together."""
+        keys = self.sort_keys(list(dict.fromkeys(keys)))
+        target: str | None = None
+        unplaced: list[Key] = []
+        for key in keys:
+            r = self.root_of(key)
+            if r is None:
+                if target is None:
+                    unplaced.append(key)
+                else:
+                    problem = self.can_attach(target, [key])
+                    if problem:
+                        self.refuse(f"identifier not added: {problem}", [target], at, mid)
+                    else:
+                        self.attach(target, [key], source, touchpoint, at, mid)
+                continue
+            if target is None:
+                problem = self.can_attach(r, unplaced) if unplaced else None
+                if problem is None:
+                    target = r
+                    self.attach(r, unplaced, source, touchpoint, at, mid)
+                else:
+                    # e.g. a second userId on a shared device: the new person gets a profile.
+                    target = self.create(kind, at, mid)
+                    self.attach(target, unplaced, source, touchpoint, at, mid)
+                    target = self.try_merge(
+                        target, r, reason=reason, evidence=[unplaced[0], key], at=at, mid=mid
+                    )
+                unplaced = []
+            elif r != target:
+                target = self.try_merge(
+                    target, r, reason=reason, evidence=[keys[0], key], at=at, mid=mid
+                )
+        if target is None:
+            target = self.create(kind, at, mid)
+            self.attach(target, unplaced, source, touchpoint, at, mid)
+        return target
+
+    # -- writing ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write new profiles, identifiers, merges and refusals (events are the caller's)."""
+        self.uow.customers.add_many(list(self.new_profiles.values()))
+        self.uow.identifiers.add_many(self.new_identifiers)
+        for m in self.merges:
+            self.uow.merges.add(
+                winner_id=m.winner_id,
+                loser_id=m.loser_id,
+                members=m.members,
+                reason=m.reason,
+                evidence=m.evidence,
+                message_id=m.message_id,
+                created_at=m.created_at,
+                created_by=self.actor,
+            )
+        for r in self.refusals:
+            self.uow.merges.add_refusal(**r)

@@ -1,0 +1,417 @@
+"""The intake service: one code path for HTTP, the library, file imports and the demo.
+
+A batch is validated message by message (bad ones are reported with their index and reason and
+the good ones kept), deduplicated on messageId, stitched to profiles, and written in one
+transaction with bulk inserts, so a batch is either stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge
+from cornerstore.identity.normalise import Normaliser
+from cornerstore.identity.stitching import Key, Stitcher
+from cornerstore.intake.messages import Message, parse_message
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store
+
+log = logging.getLogger(__name__)
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Spec trait names that carry identifiers; looked for in traits and context.traits.
+_IDENTIFYING_TRAITS = (("email", "email"), ("phone", "phone"))
+_CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
+
+
+def trait_name(name: str) -> str:
+    """Spec traits arrive in camelCase (firstName); cornerstore stores snake_case (first_name).
+
+    >>> trait_name("firstName"), trait_name("postalCode"), trait_name("first_name")
+    ('first_name', 'postal_code', 'first_name')
+    """
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
+def _snake_object(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {trait_name(k): v for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where messages come from: a write key, a file import, the demo or library code."""
+
+    name: str
+    touchpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    reason: str
+
+
+@dataclass(slots=True)
+class IntakeResult:
+    """What happened to a batch."""
+
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    profiles_created: int = 0
+    merges: int = 0
+    refused_merges: int = 0
+
+    def add(self, other: IntakeResult, offset: int = 0) -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected.extend(Rejection(r.index + offset, r.reason) for r in other.rejected)
+        self.profiles_created += other.profiles_created
+        self.merges += other.merges
+        self.refused_merges += other.refused_merges
+
+
+def _dumps(value: dict[str, Any]) -> str | None:
+    return orjson.dumps(value).decode() if value else None
+
+
+class Intake:
+    """Takes Spec messages into the store.
+
+    Examples
+    --------
+    >>> from cornerstore.storage import open_store
+    >>> intake = Intake(open_store("sqlite://", upgrade=True), Settings())
+    >>> result = intake.ingest(
+    ...     [{"type": "identify", "userId": "u1", "traits": {"email": "a@b.co"}}],
+    ...     source=Source("shop", "web"),
+    ... )
+    >>> result.accepted, result.profiles_created
+    (1, 1)
+    """
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.normaliser = Normaliser(
+            settings.identity,
+            settings.default_phone_region,
+            settings.shop_emails,
+            settings.shop_phones,
+        )
+
+    # -- validation -----------------------------------------------------------------------
+    def parse(
+        self,
+        raw_messages: Sequence[Any],
+        *,
+        source: Source,
+        received_at: datetime,
+        batch_sent_at: datetime | None = None,
+        implied_type: str | None = None,
+        where: str = "batch",
+    ) -> tuple[list[tuple[int, Message]], list[Rejection]]:
+        limits = self.settings.intake
+        if len(raw_messages) > limits.max_batch_messages:
+            raise TooLarge(
+                f"{where}: {len(raw_messages)} messages, over the limit of "
+                f"{limits.max_batch_messages} a batch"
+            )
+        good: list[tuple[int, Message]] = []
+        bad: list[Rejection] = []
+        for index, raw in enumerate(raw_messages):
+            try:
+                msg = parse_message(
+                    raw,
+                    where=f"{where}[{index}]" if implied_type is None else where,
+                    received_at=received_at,
+                    batch_sent_at=batch_sent_at,
+                    default_touchpoint=source.touchpoint,
+                    max_message_bytes=limits.max_message_bytes,
+                    implied_type=implied_type,
+                )
+            except CornerstoreError as exc:
+                bad.append(Rejection(index, exc.message))
+                continue
+            good.append((index, msg))
+        return good, bad
+
+    # -- identifiers of a message ------------------------------------------------------------
+    def identifiers(self, msg: Message) -> list[Key]:
+        """Every normalised person identifier the message carries."""
+        n = self.normaliser
+        keys: list[Key] = []
+        if msg.user_id is not None:
+            v = n.plain(msg.user_id)
+            if v:
+                keys.append(("user_id", v))
+        if msg.anonymous_id is not None:
+            v = n.plain(msg.anonymous_id)
+            if v:
+                keys.append(("anonymous_id", v))
+        context_traits = msg.context.get("traits")
+        sources = [msg.traits] if msg.type == "identify" else []
+        if isinstance(context_traits, dict):
+            sources.append(context_traits)
+        for traits in sources:
+            for field_name, kind in _IDENTIFYING_TRAITS:
+                raw = traits.get(field_name)
+                if raw is not None:
+                    v = n.identifier(kind, raw)
+                    if v:
+                        keys.append((kind, v))
+        external = msg.context.get("externalIds")
+        if isinstance(external, list):
+            for item in external[:20]:
+                if not isinstance(item, dict):
+                    continue
+                ext_type = str(item.get("type") or "").strip().lower()
+                if not ext_type or len(ext_type) > 48:
+                    continue
+                kind = _CORE_EXTERNAL.get(ext_type, f"external:{ext_type}")
+                v = n.identifier(kind, item.get("id"))
+                if v:
+                    keys.append((kind, v))
+        return keys
+
+    # -- the whole batch ---------------------------------------------------------------------
+    def ingest(
+        self,
+        raw_messages: Sequence[Any],
+        *,
+        source: Source,
+        actor: str | None = None,
+        received_at: datetime | None = None,
+        batch_sent_at: datetime | None = None,
+        implied_type: str | None = None,
+        where: str = "batch",
+    ) -> IntakeResult:
+        """Validate, deduplicate, stitch and store a batch of Spec messages.
+
+        Invalid messages are reported in ``rejected`` with their index and reason; the valid ones
+        are stored together in one transaction, so a failure stores nothing.
+        """
+        received_at = received_at or datetime.now(UTC)
+        good, bad = self.parse(
+            raw_messages,
+            source=source,
+            received_at=received_at,
+            batch_sent_at=batch_sent_at,
+            implied_type=implied_type,
+            where=where,
+        )
+        result = IntakeResult(received=len(raw_messages), rejected=bad)
+        if not good:
+            return result
+        for attempt in range(3):
+            try:
+                self._store(good, source, actor or f"source:{source.name}", result)
+                break
+            except IntegrityError:
+                # A concurrent batch stored the same new identifier or messageId first; on the
+                # next attempt this batch finds it and stitches to it instead.
+                if attempt == 2:
+                    raise
+                log.info("intake: concurrent write collided, retrying the batch")
+                result.accepted = result.duplicates = 0
+                result.profiles_created = result.merges = result.refused_merges = 0
+                result.rejected = list(bad)
+        result.rejected.sort(key=lambda r: r.index)
+        return result
+
+    def _store(
+        self,
+        good: list[tuple[int, Message]],
+        source: Source,
+        actor: str,
+        result: IntakeResult,
+    ) -> None:
+        with self.store.unit_of_work(write=True) as uow:
+            seen = uow.events.existing_message_ids([m.message_id for _, m in good])
+            batch: list[tuple[int, Message, list[Key]]] = []
+            all_keys: list[Key] = []
+            for index, msg in good:
+                if msg.message_id in seen:
+                    result.duplicates += 1
+                    continue
+                seen.add(msg.message_id)
+                keys = self.identifiers(msg)
+                if msg.type == "alias":
+                    assert msg.previous_id is not None
+                    prev = self.normaliser.plain(msg.previous_id)
+                    if prev:
+                        all_keys += [("user_id", prev), ("anonymous_id", prev)]
+                if msg.type == "group":
+                    assert msg.group_id is not None
+                    gid = self.normaliser.plain(msg.group_id)
+                    if gid:
+                        all_keys.append(("group_id", gid))
+                if not keys:
+                    result.rejected.append(
+                        Rejection(
+                            index,
+                            "no usable identifier: userId and anonymousId are empty "
+                            "or blocked placeholder values",
+                        )
+                    )
+                    continue
+                all_keys += keys
+                batch.append((index, msg, keys))
+            if not batch:
+                return
+            stitcher = Stitcher(uow, self.settings.identity, actor)
+            stitcher.prefetch(all_keys)
+            events: list[dict[str, Any]] = []
+            trait_rows: list[dict[str, Any]] = []
+            members: list[dict[str, Any]] = []
+            for _index, msg, keys in batch:
+                at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
+                account_id: str | None = None
+                if msg.type == "alias":
+                    target = self._alias(stitcher, msg, keys, source)
+                else:
+                    target = stitcher.resolve(
+                        keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid
+                    )
+                if msg.type == "group":
+                    account_id = self._group(stitcher, msg, source)
+                    if account_id is not None:
+                        members.append(
+                            {
+                                "account_id": account_id,
+                                "customer_id": target,
+                                "since": at,
+                                "message_id": mid,
+                            }
+                        )
+                        trait_rows += self._trait_rows(account_id, msg.traits, msg, source)
+                elif msg.type == "identify":
+                    trait_rows += self._trait_rows(target, msg.traits, msg, source)
+                if msg.type in ("identify", "group"):
+                    payload = msg.traits
+                elif msg.type == "alias":
+                    payload = {"previousId": msg.previous_id}
+                else:
+                    payload = msg.properties
+                events.append(
+                    {
+                        "message_id": mid,
+                        "customer_id": target,
+                        "account_id": account_id,
+                        "type": msg.type,
+                        "name": msg.event or msg.name,
+                        "touchpoint": tp,
+                        "source": source.name,
+                        "user_id": msg.user_id,
+                        "anonymous_id": msg.anonymous_id,
+                        "occurred_at": at,
+                        "original_timestamp": msg.original_timestamp,
+                        "sent_at": msg.sent_at,
+                        "received_at": msg.received_at,
+                        "properties": _dumps(payload),
+                        "context": _dumps(msg.context),
+                        "integrations": _dumps(msg.integrations),
+                    }
+                )
+            stitcher.flush()
+            uow.events.add_many(events)
+            uow.traits.add_many(trait_rows)
+            uow.accounts.add_members(members)
+            result.accepted += len(events)
+            result.profiles_created += len(stitcher.new_profiles)
+            result.merges += len(stitcher.merges)
+            result.refused_merges += len(stitcher.refusals)
+
+    def _alias(self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source) -> str:
+        at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
+        target = stitcher.resolve(
+            keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid, reason="alias"
+        )
+        prev = self.normaliser.plain(msg.previous_id)
+        if not prev:
+            return target
+        for kind in ("user_id", "anonymous_id"):
+            other = stitcher.root_of((kind, prev))
+            if other is not None:
+                return stitcher.try_merge(
+                    target,
+                    other,
+                    reason="alias",
+                    evidence=[keys[0], (kind, prev)],
+                    at=at,
+                    mid=mid,
+                )
+        # An unknown previousId is an earlier anonymous id of this person.
+        problem = stitcher.can_attach(target, [("anonymous_id", prev)])
+        if problem:
+            stitcher.refuse(f"identifier not added: {problem}", [target], at, mid)
+        else:
+            stitcher.attach(target, [("anonymous_id", prev)], source.name, tp, at, mid)
+        return target
+
+    def _group(self, stitcher: Stitcher, msg: Message, source: Source) -> str | None:
+        gid = self.normaliser.plain(msg.group_id)
+        if not gid:
+            return None
+        return stitcher.resolve(
+            [("group_id", gid)],
+            kind="account",
+            source=source.name,
+            touchpoint=msg.touchpoint,
+            at=msg.timestamp,
+            mid=msg.message_id,
+        )
+
+    @staticmethod
+    def _trait_rows(
+        customer_id: str, traits: dict[str, Any], msg: Message, source: Source
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for name, value in traits.items():
+            if value is None or name in ("id", "userId", "anonymousId"):
+                continue
+            key = trait_name(name)
+            if len(key) > 128:
+                continue
+            rows.append(
+                {
+                    "customer_id": customer_id,
+                    "name": key,
+                    "value": orjson.dumps(
+                        _snake_object(value) if key == "address" else value
+                    ).decode(),
+                    "touchpoint": msg.touchpoint,
+                    "source": source.name,
+                    "observed_at": msg.timestamp,
+                    "message_id": msg.message_id,
+                }
+            )
+        return rows
+
+
+def decode_batch_body(body: Any, where: str = "body") -> tuple[list[Any], datetime | None]:
+    """The ``batch`` list and batch-level ``sentAt`` of a ``/v1/batch`` body."""
+    if not isinstance(body, dict):
+        raise InvalidInput(f"{where}: must be a JSON object with a 'batch' list")
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        raise InvalidInput(f"{where}.batch: must be a list of messages")
+    sent = body.get("sentAt")
+    sent_at = None
+    if sent:
+        from cornerstore.intake.messages import parse_time
+
+        sent_at = parse_time(sent, f"{where}.sentAt")
+    return batch, sent_at

@@ -1,0 +1,1 @@
+"""Profiles: customers and accounts, identifiers, traits with provenance, the timeline, prefill."""

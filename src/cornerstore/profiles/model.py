@@ -1,0 +1,154 @@
+"""Plain domain objects returned by the store and the services; no database or web types here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A normalised identifier (``kind``, ``value``) of one profile, with where it was first seen."""
+
+    kind: str
+    value: str
+    source: str
+    touchpoint: str
+    first_seen_at: datetime
+    customer_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TraitObservation:
+    """One observed value of a trait, with its provenance."""
+
+    name: str
+    value: Any
+    touchpoint: str
+    source: str
+    observed_at: datetime
+    message_id: str | None
+    customer_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trait:
+    """The current view of a trait (its latest observation) and how many times it was observed."""
+
+    name: str
+    value: Any
+    touchpoint: str
+    source: str
+    observed_at: datetime
+    observations: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the append-only timeline."""
+
+    id: int
+    message_id: str
+    customer_id: str
+    account_id: str | None
+    type: str
+    name: str | None
+    touchpoint: str
+    source: str
+    user_id: str | None
+    anonymous_id: str | None
+    occurred_at: datetime
+    original_timestamp: str | None
+    sent_at: datetime | None
+    received_at: datetime
+    properties: dict[str, Any]
+    context: dict[str, Any]
+    integrations: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRecord:
+    """A recorded merge: ``loser`` (and the profiles it held) joined ``winner``."""
+
+    id: int
+    winner_id: str
+    loser_id: str
+    members: list[str]
+    reason: str
+    evidence: list[dict[str, str]]
+    message_id: str | None
+    created_at: datetime
+    created_by: str
+    undone_at: datetime | None
+    undone_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts that tell at a glance how well the customer is known."""
+
+    events: int
+    by_touchpoint: dict[str, int]
+    by_type: dict[str, int]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Everything known about one customer or account, merged across departments."""
+
+    id: str
+    kind: str
+    created_at: datetime
+    merged_profiles: list[str]
+    identifiers: list[Identifier]
+    traits: dict[str, Trait]
+    summary: Summary
+    accounts: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    merges: list[MergeRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    """A page of the timeline, newest first, with the cursor of the next page (None at the end)."""
+
+    events: list[Event]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillField:
+    """One form field: its known value with source and age, or unknown (value None)."""
+
+    field: str
+    value: Any
+    known: bool
+    touchpoint: str | None = None
+    source: str | None = None
+    observed_at: datetime | None = None
+    age_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """A named form filled from the profile; ``unknown`` lists what still has to be asked."""
+
+    customer_id: str
+    form: str
+    fields: list[PrefillField]
+    unknown: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A search result: the profile and what matched."""
+
+    id: str
+    kind: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    matched: str

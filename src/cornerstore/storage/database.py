@@ -1,0 +1,159 @@
+"""Opening a store: the engine with the right pragmas, migrations, and units of work.
+
+SQLite gets WAL (readers never wait for the writer), foreign keys and a busy timeout on every
+connection; PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+
+from cornerstore.errors import InvalidInput, Unavailable
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs; leave others alone.
+
+    >>> normalise_database_url("postgres://localhost/shop")
+    'postgresql+psycopg://localhost/shop'
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
+    """Create the engine for ``url`` with cornerstore's connection settings."""
+    url = normalise_database_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise InvalidInput("database URL is not a valid SQLAlchemy URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        memory = database in ("", ":memory:")
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        }
+        if memory:
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling breaks SAVEPOINT and DDL; SQLAlchemy issues BEGIN.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Take the write lock at the start so two writers never deadlock on lock upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+    if backend == "postgresql":
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    raise InvalidInput(f"database backend {backend!r} is not supported: use sqlite or postgresql")
+
+
+class Store:
+    """A cornerstore database: hands out units of work, runs migrations.
+
+    Examples
+    --------
+    >>> store = open_store("sqlite://")
+    >>> with store.unit_of_work() as uow:
+    ...     uow.customers.count()
+    0
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit_of_work(self, write: bool = False) -> Iterator[UnitOfWork]:
+        """Open one transaction; commit when the block ends normally, roll back otherwise."""
+        try:
+            with self.engine.connect() as conn:
+                conn.info["write"] = write
+                with conn.begin():
+                    yield UnitOfWork(conn)
+        except OperationalError as exc:
+            if _is_busy(exc):
+                raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc
+            raise
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to run on an up-to-date database)."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            config = _alembic_config(conn)
+            command.upgrade(config, "head")
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def is_empty(self) -> bool:
+        return "customers" not in inspect(self.engine).get_table_names()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config(conn: Any) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    return "database is locked" in text or "database is busy" in text
+
+
+def open_store(url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False) -> Store:
+    """Open the store at ``url``; with ``upgrade`` bring its schema up to date first."""
+    store = Store(create_store_engine(url, busy_timeout_ms))
+    if upgrade:
+        store.upgrade()
+    return store
+
+
+__all__ = ["Store", "create_store_engine", "normalise_database_url", "open_store"]

@@ -1,0 +1,196 @@
+"""The relational schema. Later parts add tables by Alembic migration, never by editing history.
+
+Merges never rewrite rows: every profile row keeps its own identifiers, traits and events, and
+``customers.root_id`` names the profile it currently belongs to. A merge repoints roots; undoing it
+points them back, so both profiles return exactly as they were.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite cannot autoincrement BIGINT primary keys; INTEGER there is 64-bit anyway.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always returned timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # person | account
+    Column("root_id", String(32), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),  # the message that created it
+)
+
+identifiers = Table(
+    "identifiers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(64), nullable=False),
+    Column("value", String(512), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("touchpoint", String(16), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),
+    UniqueConstraint("value", "kind"),
+)
+
+traits = Table(
+    "traits",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("value", Text, nullable=False),  # JSON
+    Column("touchpoint", String(16), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),
+    Index("ix_traits_customer_id_name", "customer_id", "name"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", String(128), nullable=False, unique=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("account_id", String(32), ForeignKey("customers.id")),
+    Column("type", String(16), nullable=False),  # identify track page screen group alias
+    Column("name", String(256)),  # track event, page or screen name
+    Column("touchpoint", String(16), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("user_id", String(256)),
+    Column("anonymous_id", String(256)),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("original_timestamp", String(64)),
+    Column("sent_at", UTCDateTime()),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("properties", Text),  # JSON: properties, or traits for identify / group
+    Column("context", Text),  # JSON
+    Column("integrations", Text),  # JSON
+    Index("ix_events_customer_id_occurred_at", "customer_id", "occurred_at"),
+    Index("ix_events_account_id", "account_id"),
+)
+
+account_members = Table(
+    "account_members",
+    metadata,
+    Column("account_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),
+    Index("ix_account_members_customer_id", "customer_id"),
+)
+
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("winner_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("loser_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("members", Text, nullable=False),  # JSON list of profile ids whose root moved
+    Column("reason", String(32), nullable=False),  # stitch | alias | manual | resolve
+    Column("evidence", Text, nullable=False),  # JSON: the identifiers that joined them
+    Column("message_id", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("undone_at", UTCDateTime()),
+    Column("undone_by", String(128)),
+)
+
+merge_refusals = Table(
+    "merge_refusals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(128)),
+    Column("reason", String(512), nullable=False),
+    Column("profiles", Text, nullable=False),  # JSON list of profile ids involved
+)
+
+write_keys = Table(
+    "write_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("touchpoint", String(16), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("customer_id", String(32), index=True),
+    Column("via", String(16), nullable=False),  # api | cli | console | library
+    Column("detail", Text),
+)

@@ -1,0 +1,643 @@
+"""One transaction and the repositories that work inside it.
+
+Repositories return the plain objects of :mod:`cornerstore.profiles.model` (or tuples for bulk
+intake paths), never ORM rows. The intake path inserts with ``executemany`` through SQLAlchemy Core,
+because per-row ORM objects would cost more than all of intake's own work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cornerstore.profiles.model import (
+    Event,
+    Identifier,
+    MergeRecord,
+    SearchHit,
+    TraitObservation,
+)
+from cornerstore.storage import tables as t
+
+# SQLite allows 32766 bound parameters; stay far below for IN lists.
+CHUNK = 900
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _loads(text: str | None) -> Any:
+    return orjson.loads(text) if text else {}
+
+
+class _Repository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _insert_ignore(self, table: t.Table) -> Any:
+        if self.conn.dialect.name == "postgresql":
+            return pg_insert(table).on_conflict_do_nothing()
+        return sqlite_insert(table).on_conflict_do_nothing()
+
+
+class CustomerRepository(_Repository):
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert profiles: dicts with id, kind, root_id, created_at, message_id."""
+        if rows:
+            self.conn.execute(t.customers.insert(), rows)
+
+    def count(self, roots_only: bool = True) -> int:
+        query = select(func.count()).select_from(t.customers)
+        if roots_only:
+            query = query.where(t.customers.c.root_id == t.customers.c.id)
+        return int(self.conn.execute(query).scalar_one())
+
+    def get(self, customer_id: str) -> tuple[str, str, str, datetime] | None:
+        """(id, kind, root_id, created_at) of one profile row, merged or not."""
+        row = self.conn.execute(
+            select(
+                t.customers.c.id,
+                t.customers.c.kind,
+                t.customers.c.root_id,
+                t.customers.c.created_at,
+            ).where(t.customers.c.id == customer_id)
+        ).first()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def members(self, root_id: str) -> list[str]:
+        """Ids of every profile row that currently belongs to ``root_id`` (itself first)."""
+        ids = self.conn.execute(
+            select(t.customers.c.id).where(t.customers.c.root_id == root_id)
+        ).scalars()
+        return sorted(ids, key=lambda i: (i != root_id, i))
+
+    def members_of_roots(self, roots: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(list(roots)):
+            for member, root in self.conn.execute(
+                select(t.customers.c.id, t.customers.c.root_id).where(
+                    t.customers.c.root_id.in_(chunk)
+                )
+            ):
+                found.setdefault(root, []).append(member)
+        return found
+
+    def set_root(self, member_ids: Sequence[str], root_id: str) -> None:
+        for chunk in _chunks(list(member_ids)):
+            self.conn.execute(
+                update(t.customers).where(t.customers.c.id.in_(chunk)).values(root_id=root_id)
+            )
+
+    def roots_of(self, customer_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(customer_ids)):
+            for cid, root in self.conn.execute(
+                select(t.customers.c.id, t.customers.c.root_id).where(t.customers.c.id.in_(chunk))
+            ):
+                found[cid] = root
+        return found
+
+    def root_ids(self, kind: str | None = None, limit: int | None = None) -> list[str]:
+        query = select(t.customers.c.id).where(t.customers.c.root_id == t.customers.c.id)
+        if kind:
+            query = query.where(t.customers.c.kind == kind)
+        query = query.order_by(t.customers.c.created_at, t.customers.c.id)
+        if limit:
+            query = query.limit(limit)
+        return list(self.conn.execute(query).scalars())
+
+
+class IdentifierRepository(_Repository):
+    def lookup(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """Map (kind, value) to (customer_id, root_id) for the identifiers already known."""
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        if not keys:
+            return found
+        i, c = t.identifiers, t.customers
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique, 400):
+            query = (
+                select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
+                .join(c, c.c.id == i.c.customer_id)
+                .where(tuple_(i.c.value, i.c.kind).in_([(v, k) for k, v in chunk]))
+            )
+            for kind, value, customer_id, root_id in self.conn.execute(query):
+                found[(kind, value)] = (customer_id, root_id)
+        return found
+
+    def find_by_value(
+        self, value: str, kinds: Sequence[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(kind, root_id) of every identifier with this exact normalised value."""
+        i, c = t.identifiers, t.customers
+        query = (
+            select(i.c.kind, c.c.root_id)
+            .join(c, c.c.id == i.c.customer_id)
+            .where(i.c.value == value)
+        )
+        if kinds:
+            query = query.where(i.c.kind.in_(list(kinds)))
+        return [(k, r) for k, r in self.conn.execute(query)]
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert identifiers: dicts with customer_id, kind, value, source, touchpoint,
+        first_seen_at, message_id."""
+        if rows:
+            self.conn.execute(t.identifiers.insert(), rows)
+
+    def kind_counts(self, roots: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per root, how many identifiers of each kind its whole cluster holds."""
+        i, c = t.identifiers, t.customers
+        counts: dict[str, dict[str, int]] = {root: {} for root in roots}
+        for chunk in _chunks(list(roots)):
+            query = (
+                select(c.c.root_id, i.c.kind, func.count())
+                .join(c, c.c.id == i.c.customer_id)
+                .where(c.c.root_id.in_(chunk))
+                .group_by(c.c.root_id, i.c.kind)
+            )
+            for root, kind, n in self.conn.execute(query):
+                counts[root][kind] = int(n)
+        return counts
+
+    def of_customers(self, customer_ids: Sequence[str]) -> list[Identifier]:
+        i = t.identifiers
+        query = (
+            select(
+                i.c.kind, i.c.value, i.c.source, i.c.touchpoint, i.c.first_seen_at, i.c.customer_id
+            )
+            .where(i.c.customer_id.in_(list(customer_ids)))
+            .order_by(i.c.first_seen_at, i.c.id)
+        )
+        return [Identifier(*row) for row in self.conn.execute(query)]
+
+
+class TraitRepository(_Repository):
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert observations: dicts with customer_id, name, value (JSON text), touchpoint,
+        source, observed_at, message_id."""
+        if rows:
+            self.conn.execute(t.traits.insert(), rows)
+
+    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+        tr = t.traits
+        query = (
+            select(
+                tr.c.name,
+                tr.c.value,
+                tr.c.touchpoint,
+                tr.c.source,
+                tr.c.observed_at,
+                tr.c.message_id,
+                tr.c.customer_id,
+            )
+            .where(tr.c.customer_id.in_(list(customer_ids)))
+            .order_by(tr.c.observed_at, tr.c.id)
+        )
+        return [
+            TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
+            for name, value, tp, src, at, mid, cid in self.conn.execute(query)
+        ]
+
+    def search_names(self, text: str, limit: int) -> list[str]:
+        """Customer rows whose name traits contain ``text`` (case-insensitive)."""
+        tr = t.traits
+        pattern = f"%{text.lower()}%"
+        query = (
+            select(tr.c.customer_id)
+            .where(
+                tr.c.name.in_(["first_name", "last_name", "name", "company"]),
+                func.lower(tr.c.value).like(pattern),
+            )
+            .distinct()
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).scalars())
+
+
+class EventRepository(_Repository):
+    def existing_message_ids(self, message_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(message_ids)):
+            found.update(
+                self.conn.execute(
+                    select(t.events.c.message_id).where(t.events.c.message_id.in_(chunk))
+                ).scalars()
+            )
+        return found
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Append events: dicts with every column of ``events`` but id (JSON as text)."""
+        if rows:
+            self.conn.execute(t.events.insert(), rows)
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+
+    def summary(
+        self, customer_ids: Sequence[str]
+    ) -> list[tuple[str, str, int, datetime, datetime]]:
+        """(touchpoint, type, count, first, last) over the events of these profile rows."""
+        e = t.events
+        query = (
+            select(
+                e.c.touchpoint,
+                e.c.type,
+                func.count(),
+                func.min(e.c.occurred_at),
+                func.max(e.c.occurred_at),
+            )
+            .where(e.c.customer_id.in_(list(customer_ids)))
+            .group_by(e.c.touchpoint, e.c.type)
+        )
+        col = t.events.c.occurred_at.type
+        dialect = self.conn.dialect
+        out = []
+        for tp, typ, n, first, last in self.conn.execute(query):
+            # Aggregates lose the column type on SQLite; convert through it again.
+            if isinstance(first, str):
+                first = col.process_result_value(datetime.fromisoformat(first), dialect)
+                last = col.process_result_value(datetime.fromisoformat(last), dialect)
+            out.append((tp, typ, int(n), first, last))
+        return out
+
+    def page(
+        self,
+        customer_ids: Sequence[str],
+        *,
+        account_id: str | None = None,
+        touchpoints: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+        before: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[Event]:
+        """Events of these profile rows, newest first, after the keyset cursor ``before``."""
+        e = t.events
+        owner = e.c.customer_id.in_(list(customer_ids))
+        if account_id is not None:
+            owner = or_(owner, e.c.account_id == account_id)
+        query = select(e).where(owner)
+        if touchpoints:
+            query = query.where(e.c.touchpoint.in_(list(touchpoints)))
+        if types:
+            query = query.where(e.c.type.in_(list(types)))
+        if before is not None:
+            at, event_id = before
+            query = query.where(
+                or_(e.c.occurred_at < at, and_(e.c.occurred_at == at, e.c.id < event_id))
+            )
+        query = query.order_by(e.c.occurred_at.desc(), e.c.id.desc()).limit(limit)
+        return [
+            Event(
+                id=row.id,
+                message_id=row.message_id,
+                customer_id=row.customer_id,
+                account_id=row.account_id,
+                type=row.type,
+                name=row.name,
+                touchpoint=row.touchpoint,
+                source=row.source,
+                user_id=row.user_id,
+                anonymous_id=row.anonymous_id,
+                occurred_at=row.occurred_at,
+                original_timestamp=row.original_timestamp,
+                sent_at=row.sent_at,
+                received_at=row.received_at,
+                properties=_loads(row.properties),
+                context=_loads(row.context),
+                integrations=_loads(row.integrations),
+            )
+            for row in self.conn.execute(query)
+        ]
+
+
+class AccountRepository(_Repository):
+    def add_members(self, rows: list[dict[str, Any]]) -> None:
+        """Link people to accounts: dicts with account_id, customer_id, since, message_id."""
+        if rows:
+            self.conn.execute(self._insert_ignore(t.account_members), rows)
+
+    def accounts_of(self, customer_ids: Sequence[str]) -> list[str]:
+        m, c = t.account_members, t.customers
+        query = (
+            select(c.c.root_id)
+            .join(c, c.c.id == m.c.account_id)
+            .where(m.c.customer_id.in_(list(customer_ids)))
+            .distinct()
+        )
+        return sorted(self.conn.execute(query).scalars())
+
+    def members_of(self, account_ids: Sequence[str]) -> list[str]:
+        m, c = t.account_members, t.customers
+        query = (
+            select(c.c.root_id)
+            .join(c, c.c.id == m.c.customer_id)
+            .where(m.c.account_id.in_(list(account_ids)))
+            .distinct()
+        )
+        return sorted(self.conn.execute(query).scalars())
+
+
+class MergeRepository(_Repository):
+    def add(
+        self,
+        *,
+        winner_id: str,
+        loser_id: str,
+        members: list[str],
+        reason: str,
+        evidence: list[dict[str, str]],
+        message_id: str | None,
+        created_at: datetime,
+        created_by: str,
+    ) -> int:
+        result = self.conn.execute(
+            t.merges.insert().values(
+                winner_id=winner_id,
+                loser_id=loser_id,
+                members=orjson.dumps(members).decode(),
+                reason=reason,
+                evidence=orjson.dumps(evidence).decode(),
+                message_id=message_id,
+                created_at=created_at,
+                created_by=created_by,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def add_refusal(
+        self, *, created_at: datetime, message_id: str | None, reason: str, profiles: list[str]
+    ) -> None:
+        self.conn.execute(
+            t.merge_refusals.insert().values(
+                created_at=created_at,
+                message_id=message_id,
+                reason=reason,
+                profiles=orjson.dumps(profiles).decode(),
+            )
+        )
+
+    def refusals(self, limit: int = 100) -> list[tuple[datetime, str | None, str, list[str]]]:
+        r = t.merge_refusals
+        query = select(r.c.created_at, r.c.message_id, r.c.reason, r.c.profiles).order_by(
+            r.c.id.desc()
+        )
+        return [
+            (at, mid, reason, orjson.loads(profiles))
+            for at, mid, reason, profiles in self.conn.execute(query.limit(limit))
+        ]
+
+    def _record(self, row: Any) -> MergeRecord:
+        return MergeRecord(
+            id=row.id,
+            winner_id=row.winner_id,
+            loser_id=row.loser_id,
+            members=orjson.loads(row.members),
+            reason=row.reason,
+            evidence=orjson.loads(row.evidence),
+            message_id=row.message_id,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            undone_at=row.undone_at,
+            undone_by=row.undone_by,
+        )
+
+    def get(self, merge_id: int) -> MergeRecord | None:
+        row = self.conn.execute(select(t.merges).where(t.merges.c.id == merge_id)).first()
+        return self._record(row) if row else None
+
+    def involving(self, customer_ids: Sequence[str]) -> list[MergeRecord]:
+        m = t.merges
+        ids = list(customer_ids)
+        query = select(m).where(or_(m.c.winner_id.in_(ids), m.c.loser_id.in_(ids))).order_by(m.c.id)
+        return [self._record(row) for row in self.conn.execute(query)]
+
+    def active_with_loser(self, loser_id: str) -> MergeRecord | None:
+        m = t.merges
+        row = self.conn.execute(
+            select(m)
+            .where(m.c.loser_id == loser_id, m.c.undone_at.is_(None))
+            .order_by(m.c.id.desc())
+            .limit(1)
+        ).first()
+        return self._record(row) if row else None
+
+    def active_after(self, merge_id: int) -> list[MergeRecord]:
+        m = t.merges
+        query = select(m).where(m.c.id > merge_id, m.c.undone_at.is_(None)).order_by(m.c.id)
+        return [self._record(row) for row in self.conn.execute(query)]
+
+    def set_members(self, merge_id: int, members: list[str]) -> None:
+        self.conn.execute(
+            update(t.merges)
+            .where(t.merges.c.id == merge_id)
+            .values(members=orjson.dumps(members).decode())
+        )
+
+    def mark_undone(self, merge_id: int, at: datetime, by: str) -> None:
+        self.conn.execute(
+            update(t.merges).where(t.merges.c.id == merge_id).values(undone_at=at, undone_by=by)
+        )
+
+
+class KeyRepository(_Repository):
+    """Intake write keys and staff API tokens, both stored as SHA-256 digests."""
+
+    def add_write_key(
+        self, *, name: str, touchpoint: str, prefix: str, key_hash: str, created_at: datetime
+    ) -> int:
+        result = self.conn.execute(
+            t.write_keys.insert().values(
+                name=name,
+                touchpoint=touchpoint,
+                prefix=prefix,
+                key_hash=key_hash,
+                created_at=created_at,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def write_key_by_hash(self, key_hash: str) -> tuple[int, str, str, datetime | None] | None:
+        """(id, name, touchpoint, revoked_at) of the write key with this digest."""
+        w = t.write_keys
+        row = self.conn.execute(
+            select(w.c.id, w.c.name, w.c.touchpoint, w.c.revoked_at).where(w.c.key_hash == key_hash)
+        ).first()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def list_write_keys(self) -> list[tuple[int, str, str, str, datetime, datetime | None]]:
+        w = t.write_keys
+        query = select(
+            w.c.id, w.c.name, w.c.touchpoint, w.c.prefix, w.c.created_at, w.c.revoked_at
+        ).order_by(w.c.id)
+        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+
+    def revoke_write_key(self, key_id: int, at: datetime) -> bool:
+        w = t.write_keys
+        result = self.conn.execute(
+            update(w).where(w.c.id == key_id, w.c.revoked_at.is_(None)).values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
+    def add_token(
+        self,
+        *,
+        name: str,
+        role: str,
+        prefix: str,
+        token_hash: str,
+        created_at: datetime,
+        expires_at: datetime | None,
+    ) -> int:
+        result = self.conn.execute(
+            t.api_tokens.insert().values(
+                name=name,
+                role=role,
+                prefix=prefix,
+                token_hash=token_hash,
+                created_at=created_at,
+                expires_at=expires_at,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def token_by_hash(
+        self, token_hash: str
+    ) -> tuple[int, str, str, datetime | None, datetime | None] | None:
+        """(id, name, role, expires_at, revoked_at) of the token with this digest."""
+        a = t.api_tokens
+        row = self.conn.execute(
+            select(a.c.id, a.c.name, a.c.role, a.c.expires_at, a.c.revoked_at).where(
+                a.c.token_hash == token_hash
+            )
+        ).first()
+        return (row[0], row[1], row[2], row[3], row[4]) if row else None
+
+    def list_tokens(
+        self,
+    ) -> list[tuple[int, str, str, str, datetime, datetime | None, datetime | None]]:
+        a = t.api_tokens
+        query = select(
+            a.c.id, a.c.name, a.c.role, a.c.prefix, a.c.created_at, a.c.expires_at, a.c.revoked_at
+        ).order_by(a.c.id)
+        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+
+    def revoke_token(self, token_id: int, at: datetime) -> bool:
+        a = t.api_tokens
+        result = self.conn.execute(
+            update(a).where(a.c.id == token_id, a.c.revoked_at.is_(None)).values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
+
+class AuditRepository(_Repository):
+    def add(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        customer_id: str | None,
+        via: str,
+        detail: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            t.audit_log.insert().values(
+                at=at, actor=actor, action=action, customer_id=customer_id, via=via, detail=detail
+            )
+        )
+
+    def for_customer(self, customer_id: str) -> list[tuple[datetime, str, str, str, str | None]]:
+        a = t.audit_log
+        query = (
+            select(a.c.at, a.c.actor, a.c.action, a.c.via, a.c.detail)
+            .where(a.c.customer_id == customer_id)
+            .order_by(a.c.id)
+        )
+        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+
+
+class SearchRepository(_Repository):
+    def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
+        """Describe profiles for a result list: name, first e-mail and phone."""
+        if not root_ids:
+            return []
+        ids = list(dict.fromkeys(root_ids))
+        c, i, tr = t.customers, t.identifiers, t.traits
+        kinds = dict(self.conn.execute(select(c.c.id, c.c.kind).where(c.c.id.in_(ids))).all())
+        members = dict(
+            self.conn.execute(select(c.c.id, c.c.root_id).where(c.c.root_id.in_(ids))).all()
+        )
+        contact: dict[str, dict[str, str]] = {}
+        for cid, kind, value in self.conn.execute(
+            select(i.c.customer_id, i.c.kind, i.c.value)
+            .where(i.c.customer_id.in_(list(members)), i.c.kind.in_(["email", "phone"]))
+            .order_by(i.c.id)
+        ):
+            contact.setdefault(members[cid], {}).setdefault(kind, value)
+        names: dict[str, dict[str, str]] = {}
+        for cid, name, value in self.conn.execute(
+            select(tr.c.customer_id, tr.c.name, tr.c.value)
+            .where(
+                tr.c.customer_id.in_(list(members)),
+                tr.c.name.in_(["first_name", "last_name", "name"]),
+            )
+            .order_by(tr.c.observed_at)
+        ):
+            names.setdefault(members[cid], {})[name] = orjson.loads(value)
+        out = []
+        for root in ids:
+            if root not in kinds:
+                continue
+            n = names.get(root, {})
+            full = n.get("name") or " ".join(
+                str(p) for p in (n.get("first_name"), n.get("last_name")) if p
+            )
+            out.append(
+                SearchHit(
+                    id=root,
+                    kind=kinds[root],
+                    name=full or None,
+                    email=contact.get(root, {}).get("email"),
+                    phone=contact.get(root, {}).get("phone"),
+                    matched=matched.get(root, ""),
+                )
+            )
+        return out
+
+
+class UnitOfWork:
+    """One transaction's repositories. Obtain it from :meth:`Store.unit_of_work`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.backend = conn.dialect.name
+        self.customers = CustomerRepository(conn)
+        self.identifiers = IdentifierRepository(conn)
+        self.traits = TraitRepository(conn)
+        self.events = EventRepository(conn)
+        self.accounts = AccountRepository(conn)
+        self.merges = MergeRepository(conn)
+        self.keys = KeyRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.search = SearchRepository(conn)
+
+    def savepoint(self) -> Any:
+        return self.conn.begin_nested()
+
+
+__all__ = ["UnitOfWork"]
