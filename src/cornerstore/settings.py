@@ -1,4 +1,6 @@
-"""The one Settings object, built at the edge (API, CLI) and passed in; the core never reads the environment.
+"""The one Settings object, built at the edge (API, CLI) and passed in.
+
+The core never reads the environment.
 
 Every field can be set as ``CORNERSTORE_<NAME>`` in the environment or a ``.env`` file;
 nested values (forms, limits) take JSON.

@@ -101,7 +101,7 @@ class Normaliser:
         return value
 
     def plain(self, raw: object) -> str | None:
-        """userId, anonymousId and external ids: as given (numbers as text), blocked values dropped."""
+        """userId, anonymousId, external ids: as given (numbers as text), blocked values dropped."""
         if raw is None or isinstance(raw, bool):
             return None
         if isinstance(raw, float) and raw.is_integer():

@@ -198,7 +198,7 @@ class Stitcher:
             return a
         # The older profile survives so staff keep seeing the id they know.
         ca, cb = self._created(a), self._created(b)
-        if ca is None and cb is not None or (ca and cb and (cb, b) < (ca, a)):
+        if (ca is None and cb is not None) or (ca and cb and (cb, b) < (ca, a)):
             a, b = b, a
         self._merge(a, b, reason=reason, evidence=evidence, at=at, mid=mid)
         return a

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Identifier:
-    """A normalised identifier (``kind``, ``value``) of one profile, with where it was first seen."""
+    """A normalised identifier (``kind``, ``value``) of a profile and where it was first seen."""
 
     kind: str
     value: str
@@ -115,6 +115,7 @@ class Profile:
 class TimelinePage:
     """A page of the timeline, newest first, with the cursor of the next page (None at the end)."""
 
+    customer_id: str
     events: list[Event]
     next_cursor: str | None
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -258,7 +258,7 @@ class EventRepository(_Repository):
             .where(e.c.customer_id.in_(list(customer_ids)))
             .group_by(e.c.touchpoint, e.c.type)
         )
-        col = t.events.c.occurred_at.type
+        col = t.UTCDateTime()
         dialect = self.conn.dialect
         out = []
         for tp, typ, n, first, last in self.conn.execute(query):
@@ -281,7 +281,7 @@ class EventRepository(_Repository):
     ) -> list[Event]:
         """Events of these profile rows, newest first, after the keyset cursor ``before``."""
         e = t.events
-        owner = e.c.customer_id.in_(list(customer_ids))
+        owner: ColumnElement[bool] = e.c.customer_id.in_(list(customer_ids))
         if account_id is not None:
             owner = or_(owner, e.c.account_id == account_id)
         query = select(e).where(owner)
@@ -482,7 +482,7 @@ class KeyRepository(_Repository):
         query = select(
             w.c.id, w.c.name, w.c.touchpoint, w.c.prefix, w.c.created_at, w.c.revoked_at
         ).order_by(w.c.id)
-        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in self.conn.execute(query)]
 
     def revoke_write_key(self, key_id: int, at: datetime) -> bool:
         w = t.write_keys
@@ -534,7 +534,7 @@ class KeyRepository(_Repository):
         query = select(
             a.c.id, a.c.name, a.c.role, a.c.prefix, a.c.created_at, a.c.expires_at, a.c.revoked_at
         ).order_by(a.c.id)
-        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in self.conn.execute(query)]
 
     def revoke_token(self, token_id: int, at: datetime) -> bool:
         a = t.api_tokens
@@ -568,7 +568,7 @@ class AuditRepository(_Repository):
             .where(a.c.customer_id == customer_id)
             .order_by(a.c.id)
         )
-        return [tuple(row) for row in self.conn.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in self.conn.execute(query)]
 
 
 class SearchRepository(_Repository):

@@ -1,0 +1,200 @@
+"""Intake write keys and staff API tokens: created random, stored as SHA-256 digests, shown once.
+
+A digest (not a slow password hash) is right here: the secrets are 256-bit random strings, so
+nothing can be guessed from a digest, and intake checks a key on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cornerstore.access.caller import STAFF_ROLES, WRITER, Caller, require_staff
+from cornerstore.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from cornerstore.settings import TOUCHPOINTS
+from cornerstore.storage.database import Store
+
+WRITE_KEY_PREFIX = "csk_"
+TOKEN_PREFIX = "cst_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$")
+_DURATION = re.compile(r"^(\d{1,5})([hdw])$")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h`` or ``2w`` as a timedelta.
+
+    >>> parse_duration("30d").days
+    30
+    """
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise InvalidInput("expires: give a duration such as 12h, 30d or 2w")
+    n, unit = int(match.group(1)), match.group(2)
+    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME.match(name):
+        raise InvalidInput("name: 1-128 letters, digits, spaces, dots, dashes or underscores")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSecret:
+    """A new key or token: ``secret`` is shown once and never stored."""
+
+    id: int
+    name: str
+    secret: str
+    prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteKey:
+    id: int
+    name: str
+    touchpoint: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSource:
+    """What a valid write key says about the messages sent with it."""
+
+    key_id: int
+    name: str
+    touchpoint: str
+
+
+class Credentials:
+    """Create, check, list and revoke write keys and API tokens."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._key_cache: dict[str, WriteSource] = {}
+
+    # -- write keys ----------------------------------------------------------------------------
+    def create_write_key(self, caller: Caller, name: str, touchpoint: str = "web") -> IssuedSecret:
+        require_staff(caller)
+        name = _check_name(name)
+        if touchpoint not in TOUCHPOINTS:
+            raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
+        secret = WRITE_KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.store.unit_of_work(write=True) as uow:
+            key_id = uow.keys.add_write_key(
+                name=name,
+                touchpoint=touchpoint,
+                prefix=secret[:10],
+                key_hash=digest(secret),
+                created_at=datetime.now(UTC),
+            )
+        return IssuedSecret(key_id, name, secret, secret[:10])
+
+    def list_write_keys(self, caller: Caller) -> list[WriteKey]:
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            return [WriteKey(*row) for row in uow.keys.list_write_keys()]
+
+    def revoke_write_key(self, caller: Caller, key_id: int) -> None:
+        require_staff(caller)
+        with self.store.unit_of_work(write=True) as uow:
+            if not uow.keys.revoke_write_key(key_id, datetime.now(UTC)):
+                raise NotFound(f"write key {key_id}: no such active key")
+        self._key_cache.clear()
+
+    def check_write_key(self, secret: str) -> WriteSource:
+        """The source a write key stands for; Unauthorized when unknown or revoked."""
+        if not secret:
+            raise Unauthorized("a write key is required (HTTP Basic user, writeKey or Bearer)")
+        hashed = digest(secret)
+        cached = self._key_cache.get(hashed)
+        if cached is not None:
+            return cached
+        with self.store.unit_of_work() as uow:
+            row = uow.keys.write_key_by_hash(hashed)
+        if row is None or row[3] is not None:
+            if secret.startswith(TOKEN_PREFIX):
+                raise Unauthorized("that is a staff API token; send events with a write key")
+            raise Unauthorized("the write key is unknown or revoked")
+        source = WriteSource(row[0], row[1], row[2])
+        if len(self._key_cache) > 10_000:
+            self._key_cache.clear()
+        self._key_cache[hashed] = source
+        return source
+
+    def forget_cached_keys(self) -> None:
+        """Drop cached key checks (another process may have revoked a key)."""
+        self._key_cache.clear()
+
+    # -- staff API tokens ---------------------------------------------------------------------
+    def create_token(
+        self, caller: Caller, name: str, role: str = "owner", expires: timedelta | None = None
+    ) -> IssuedSecret:
+        require_staff(caller)
+        name = _check_name(name)
+        if role not in STAFF_ROLES:
+            raise InvalidInput(f"role: must be one of {', '.join(sorted(STAFF_ROLES))}")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self.store.unit_of_work(write=True) as uow:
+            token_id = uow.keys.add_token(
+                name=name,
+                role=role,
+                prefix=secret[:10],
+                token_hash=digest(secret),
+                created_at=now,
+                expires_at=now + expires if expires else None,
+            )
+        return IssuedSecret(token_id, name, secret, secret[:10])
+
+    def list_tokens(self, caller: Caller) -> list[ApiToken]:
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            return [ApiToken(*row) for row in uow.keys.list_tokens()]
+
+    def revoke_token(self, caller: Caller, token_id: int) -> None:
+        require_staff(caller)
+        with self.store.unit_of_work(write=True) as uow:
+            if not uow.keys.revoke_token(token_id, datetime.now(UTC)):
+                raise NotFound(f"token {token_id}: no such active token")
+
+    def authenticate(self, secret: str, via: str = "api", remote: str | None = None) -> Caller:
+        """The caller a bearer secret stands for: a staff token, or a write key (events only)."""
+        if not secret:
+            raise Unauthorized("an API token is required: Authorization: Bearer <token>")
+        with self.store.unit_of_work() as uow:
+            row = uow.keys.token_by_hash(digest(secret))
+        if row is None:
+            if secret.startswith(WRITE_KEY_PREFIX):
+                source = self.check_write_key(secret)
+                return Caller(actor=f"write_key:{source.name}", role=WRITER, via=via, remote=remote)
+            raise Unauthorized("the API token is unknown")
+        token_id, name, role, expires_at, revoked_at = row
+        if revoked_at is not None:
+            raise Unauthorized("the API token was revoked")
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise Unauthorized("the API token has expired")
+        if role not in STAFF_ROLES:
+            raise Forbidden("the API token's role is not known to this installation")
+        return Caller(actor=f"token:{token_id}:{name}", role=role, via=via, remote=remote)

@@ -1,0 +1,122 @@
+"""Segment-compatible intake: ``POST /v1/batch`` and the single-message endpoints.
+
+Answers exactly 200 on success (the official clients treat 201 and 202 as failures).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cornerstore.api.body import parse_json, read_body, write_key_of
+from cornerstore.api.deps import ServicesDep
+from cornerstore.api.schemas import BatchIn, IntakeOut, MessageIn, request_body
+from cornerstore.errors import InvalidInput, TooLarge
+from cornerstore.intake.messages import parse_time
+from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
+
+router = APIRouter(prefix="/v1", tags=["intake"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed body (the message names the field)"},
+    401: {"description": "Missing, unknown or revoked write key"},
+    413: {"description": "Over a size limit (the message names the limit)"},
+    429: {"description": "Throttled; retry after the Retry-After seconds"},
+}
+
+
+def _answer(result: IntakeResult) -> Response:
+    body = {
+        "success": True,
+        "received": result.received,
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "rejected": [{"index": r.index, "reason": r.reason} for r in result.rejected],
+    }
+    return Response(orjson.dumps(body), status_code=200, media_type="application/json")
+
+
+async def _ingest(request: Request, services: ServicesDep, single: str | None) -> Response:
+    settings = services.settings
+    received_at = datetime.now(UTC)
+    body = parse_json(await read_body(request, settings.intake))
+    source = services.credentials.check_write_key(write_key_of(request, body))
+    if single is None:
+        batch, sent_at = decode_batch_body(body)
+        where = "batch"
+    else:
+        if not isinstance(body, dict):
+            raise InvalidInput("body: must be a JSON object (one message)")
+        batch, sent_at, where = [body], None, "body"
+        if body.get("sentAt"):
+            sent_at = parse_time(body["sentAt"], "body.sentAt")
+    if len(batch) > settings.intake.max_batch_messages:
+        raise TooLarge(
+            f"batch: {len(batch)} messages, over the limit of "
+            f"{settings.intake.max_batch_messages} a batch"
+        )
+    request.app.state.throttle.take(source.key_id, max(1, len(batch)))
+    result = await run_in_threadpool(
+        services.intake.ingest,
+        batch,
+        source=Source(source.name, source.touchpoint),
+        actor=f"write_key:{source.name}",
+        received_at=received_at,
+        batch_sent_at=sent_at,
+        implied_type=single,
+        where=where,
+    )
+    if result.rejected and not result.accepted and not result.duplicates:
+        # Nothing in the request was usable: say so with a 4xx, naming the first problems.
+        reasons = "; ".join(r.reason for r in result.rejected[:3])
+        first = result.rejected[0].reason
+        status = 413 if "over the limit" in first else 400
+        code = "too_large" if status == 413 else "invalid_input"
+        return Response(
+            orjson.dumps({"code": code, "message": reasons}),
+            status_code=status,
+            media_type="application/json",
+        )
+    return _answer(result)
+
+
+@router.post(
+    "/batch",
+    response_model=IntakeOut,
+    responses=_RESPONSES,
+    openapi_extra=request_body(BatchIn),
+    summary="Send a batch of Segment Spec messages",
+)
+async def batch(request: Request, services: ServicesDep) -> Response:
+    """Accepts ``{"batch": [...], "sentAt": ..., "writeKey": ...}``, plain or gzip.
+
+    The write key may come as HTTP Basic user, as a Bearer token or as ``writeKey`` in the body.
+    Malformed messages are reported in ``rejected`` with their index; the others are stored.
+    A message whose messageId was already stored is counted in ``duplicates`` and not stored again.
+    """
+    return await _ingest(request, services, None)
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request, services: ServicesDep) -> Response:
+        return await _ingest(request, services, kind)
+
+    endpoint.__name__ = kind
+    endpoint.__doc__ = f"Send one ``{kind}`` message (the body is the message itself)."
+    return endpoint
+
+
+for _kind in ("identify", "track", "page", "screen", "group", "alias"):
+    router.add_api_route(
+        f"/{_kind}",
+        _single(_kind),
+        methods=["POST"],
+        response_model=IntakeOut,
+        responses=_RESPONSES,
+        openapi_extra=request_body(MessageIn),
+        summary=f"Send one {_kind} message",
+    )

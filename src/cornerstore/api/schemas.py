@@ -1,0 +1,304 @@
+"""Request and response schemas of the API (pydantic v2), mapped from domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cornerstore.profiles.model import Event, MergeRecord, Prefill, Profile, SearchHit
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """An ``openapi_extra`` documenting a body that the route reads itself (gzip, limits)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+class MessageIn(BaseModel):
+    """A Segment Spec message (https://segment.com/docs/connections/spec/common/)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["identify", "track", "page", "screen", "group", "alias"] | None = Field(
+        None, description="Implied by the single-message endpoints; required in a batch"
+    )
+    messageId: str | None = Field(None, description="Deduplication key; a retry is stored once")
+    userId: str | None = None
+    anonymousId: str | None = None
+    previousId: str | None = Field(None, description="alias: the earlier id of this person")
+    groupId: str | None = Field(None, description="group: the account's id")
+    event: str | None = Field(None, description="track: the event name")
+    name: str | None = Field(None, description="page / screen: its name")
+    traits: dict[str, Any] | None = None
+    properties: dict[str, Any] | None = None
+    context: dict[str, Any] | None = Field(
+        None,
+        description="Spec context; context.traits and context.externalIds identify the person, "
+        "context.touchpoint (store, web, app, support, billing, shipping, survey, other) says "
+        "which department sent it",
+    )
+    integrations: dict[str, Any] | None = None
+    timestamp: str | None = Field(None, description="ISO-8601; corrected for clock skew by sentAt")
+    sentAt: str | None = None
+
+
+class BatchIn(BaseModel):
+    batch: list[MessageIn]
+    sentAt: str | None = None
+    writeKey: str | None = Field(None, description="Alternative to HTTP Basic / Bearer")
+    context: dict[str, Any] | None = None
+
+
+class RejectionOut(BaseModel):
+    index: int
+    reason: str
+
+
+class IntakeOut(BaseModel):
+    success: bool
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: list[RejectionOut]
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class IdentifierOut(BaseModel):
+    kind: str
+    value: str
+    source: str
+    touchpoint: str
+    first_seen_at: datetime
+    profile: str
+
+
+class TraitOut(BaseModel):
+    value: Any
+    touchpoint: str
+    source: str
+    observed_at: datetime
+    observations: int
+
+
+class TraitObservationOut(BaseModel):
+    value: Any
+    touchpoint: str
+    source: str
+    observed_at: datetime
+    message_id: str | None
+    profile: str
+
+
+class SummaryOut(BaseModel):
+    events: int
+    by_touchpoint: dict[str, int]
+    by_type: dict[str, int]
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+
+
+class MergeOut(BaseModel):
+    id: int
+    winner_id: str
+    loser_id: str
+    members: list[str]
+    reason: str
+    evidence: list[dict[str, str]]
+    message_id: str | None
+    created_at: datetime
+    created_by: str
+    undone_at: datetime | None
+    undone_by: str | None
+
+    @classmethod
+    def of(cls, m: MergeRecord) -> MergeOut:
+        return cls(
+            id=m.id,
+            winner_id=m.winner_id,
+            loser_id=m.loser_id,
+            members=m.members,
+            reason=m.reason,
+            evidence=m.evidence,
+            message_id=m.message_id,
+            created_at=m.created_at,
+            created_by=m.created_by,
+            undone_at=m.undone_at,
+            undone_by=m.undone_by,
+        )
+
+
+class CustomerPublic(BaseModel):
+    id: str
+    kind: str
+    created_at: datetime
+    merged_profiles: list[str]
+    identifiers: list[IdentifierOut]
+    traits: dict[str, TraitOut]
+    summary: SummaryOut
+    accounts: list[str]
+    members: list[str]
+    merges: list[MergeOut]
+
+    @classmethod
+    def of(cls, p: Profile) -> CustomerPublic:
+        return cls(
+            id=p.id,
+            kind=p.kind,
+            created_at=p.created_at,
+            merged_profiles=p.merged_profiles,
+            identifiers=[
+                IdentifierOut(
+                    kind=i.kind,
+                    value=i.value,
+                    source=i.source,
+                    touchpoint=i.touchpoint,
+                    first_seen_at=i.first_seen_at,
+                    profile=i.customer_id,
+                )
+                for i in p.identifiers
+            ],
+            traits={
+                name: TraitOut(
+                    value=t.value,
+                    touchpoint=t.touchpoint,
+                    source=t.source,
+                    observed_at=t.observed_at,
+                    observations=t.observations,
+                )
+                for name, t in p.traits.items()
+            },
+            summary=SummaryOut(
+                events=p.summary.events,
+                by_touchpoint=p.summary.by_touchpoint,
+                by_type=p.summary.by_type,
+                first_seen_at=p.summary.first_seen_at,
+                last_seen_at=p.summary.last_seen_at,
+            ),
+            accounts=p.accounts,
+            members=p.members,
+            merges=[MergeOut.of(m) for m in p.merges],
+        )
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    matched: str
+
+    @classmethod
+    def of(cls, h: SearchHit) -> SearchHitOut:
+        return cls(
+            id=h.id, kind=h.kind, name=h.name, email=h.email, phone=h.phone, matched=h.matched
+        )
+
+
+class SearchOut(BaseModel):
+    results: list[SearchHitOut]
+
+
+class EventOut(BaseModel):
+    id: int
+    message_id: str
+    profile: str
+    account_id: str | None
+    type: str
+    name: str | None
+    touchpoint: str
+    source: str
+    user_id: str | None
+    anonymous_id: str | None
+    occurred_at: datetime
+    original_timestamp: str | None
+    sent_at: datetime | None
+    received_at: datetime
+    properties: dict[str, Any]
+    context: dict[str, Any]
+    integrations: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: Event) -> EventOut:
+        return cls(
+            id=e.id,
+            message_id=e.message_id,
+            profile=e.customer_id,
+            account_id=e.account_id,
+            type=e.type,
+            name=e.name,
+            touchpoint=e.touchpoint,
+            source=e.source,
+            user_id=e.user_id,
+            anonymous_id=e.anonymous_id,
+            occurred_at=e.occurred_at,
+            original_timestamp=e.original_timestamp,
+            sent_at=e.sent_at,
+            received_at=e.received_at,
+            properties=e.properties,
+            context=e.context,
+            integrations=e.integrations,
+        )
+
+
+class TimelineOut(BaseModel):
+    customer_id: str
+    events: list[EventOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
+
+
+class PrefillFieldOut(BaseModel):
+    field: str
+    value: Any
+    known: bool
+    touchpoint: str | None
+    source: str | None
+    observed_at: datetime | None
+    age_days: float | None
+
+
+class PrefillOut(BaseModel):
+    customer_id: str
+    form: str
+    fields: list[PrefillFieldOut]
+    unknown: list[str]
+
+    @classmethod
+    def of(cls, p: Prefill) -> PrefillOut:
+        return cls(
+            customer_id=p.customer_id,
+            form=p.form,
+            fields=[
+                PrefillFieldOut(
+                    field=f.field,
+                    value=f.value,
+                    known=f.known,
+                    touchpoint=f.touchpoint,
+                    source=f.source,
+                    observed_at=f.observed_at,
+                    age_days=f.age_days,
+                )
+                for f in p.fields
+            ],
+            unknown=p.unknown,
+        )
+
+
+class MergeIn(BaseModel):
+    other: str = Field(description="The profile id to merge with this one")
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    version: str

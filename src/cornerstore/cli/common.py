@@ -1,0 +1,114 @@
+"""What every command shares: settings from the environment, the services, error handling, output.
+
+Errors become one readable line on stderr and exit code 1 (2 for usage errors, from Typer);
+no traceback reaches the user and no input value is echoed.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from cornerstore.access.caller import Caller, system_caller
+from cornerstore.errors import CornerstoreError
+from cornerstore.services import Services
+from cornerstore.settings import Settings
+from cornerstore.storage.database import open_store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+log = logging.getLogger("cornerstore.cli")
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
+DbOption = typer.Option(
+    None,
+    "--db",
+    help="Database URL (default: CORNERSTORE_DATABASE_URL or sqlite:///cornerstore.db)",
+)
+
+
+def load_settings(db: str | None = None) -> Settings:
+    settings = Settings()
+    if db:
+        settings = settings.model_copy(update={"database_url": db})
+    return settings
+
+
+def cli_caller() -> Caller:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "unknown"
+    return system_caller(via="cli", actor=f"cli:{user}")
+
+
+@contextmanager
+def services(db: str | None = None, upgrade: bool = False) -> Iterator[Services]:
+    """Services for one command; a fresh SQLite file is migrated, others must be up to date."""
+    settings = load_settings(db)
+    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+    try:
+        if upgrade or (store.backend == "sqlite" and store.is_empty()):
+            store.upgrade()
+        elif store.is_empty():
+            raise CornerstoreError(
+                "the database has no cornerstore schema yet: run `cornerstore db upgrade`"
+            )
+        yield Services.build(settings, store)
+    finally:
+        store.dispose()
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into one line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except CornerstoreError as exc:
+            err.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            # Only the type: the text of an unexpected error may quote customer data.
+            log.debug("unexpected error", exc_info=True)
+            err.print(f"error: unexpected {type(exc).__name__}; nothing was changed", markup=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(type(value).__name__)
+
+
+def print_json(value: Any) -> None:
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    elif isinstance(value, list):
+        value = [asdict(v) if is_dataclass(v) and not isinstance(v, type) else v for v in value]
+    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False) + "\n")
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"

@@ -1,0 +1,126 @@
+"""``cornerstore keys`` (intake write keys) and ``cornerstore tokens`` (staff API tokens).
+
+A new secret is printed once, on the last line of stdout, so scripts can capture it with
+``tail -n 1``.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from cornerstore.access.credentials import parse_duration
+from cornerstore.cli.common import (
+    DbOption,
+    JsonOption,
+    cli_caller,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
+
+keys_app = typer.Typer(help="Intake write keys (send events only)", no_args_is_help=True)
+tokens_app = typer.Typer(help="Staff API tokens (read customers)", no_args_is_help=True)
+
+
+@keys_app.command("create")
+@handle_errors
+def create_key(
+    name: str = typer.Option(..., "--name", help="What sends with it, e.g. web-shop"),
+    touchpoint: str = typer.Option("web", help="Department its messages come from"),
+    db: str | None = DbOption,
+) -> None:
+    """Create a write key; it is shown once, on the last line."""
+    with services(db) as s:
+        issued = s.credentials.create_write_key(cli_caller(), name, touchpoint)
+    out.print(
+        f"write key {issued.id} '{issued.name}' ({touchpoint}); store it now, it is shown once:"
+    )
+    print(issued.secret)
+
+
+@keys_app.command("list")
+@handle_errors
+def list_keys(json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """List write keys (never the secrets)."""
+    with services(db) as s:
+        keys = s.credentials.list_write_keys(cli_caller())
+    if json:
+        print_json(keys)
+        return
+    table = Table("id", "name", "touchpoint", "prefix", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            str(k.id),
+            k.name,
+            k.touchpoint,
+            k.prefix + "...",
+            when(k.created_at),
+            when(k.revoked_at),
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@handle_errors
+def revoke_key(
+    key_id: int = typer.Argument(..., help="The key's id"), db: str | None = DbOption
+) -> None:
+    """Revoke a write key: its messages are refused from now on."""
+    with services(db) as s:
+        s.credentials.revoke_write_key(cli_caller(), key_id)
+    out.print(f"write key {key_id} revoked")
+
+
+@tokens_app.command("create")
+@handle_errors
+def create_token(
+    name: str = typer.Option(..., "--name", help="Who or what uses it"),
+    role: str = typer.Option("owner", help="Role of the token"),
+    expires: str | None = typer.Option(None, help="Lifetime such as 12h, 30d, 2w (default: none)"),
+    db: str | None = DbOption,
+) -> None:
+    """Create a staff API token; it is shown once, on the last line."""
+    lifetime = parse_duration(expires) if expires else None
+    with services(db) as s:
+        issued = s.credentials.create_token(cli_caller(), name, role, lifetime)
+    out.print(
+        f"API token {issued.id} '{issued.name}' ({role}); store it now, it is not shown again:"
+    )
+    print(issued.secret)
+
+
+@tokens_app.command("list")
+@handle_errors
+def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """List API tokens (never the secrets)."""
+    with services(db) as s:
+        tokens = s.credentials.list_tokens(cli_caller())
+    if json:
+        print_json(tokens)
+        return
+    table = Table("id", "name", "role", "prefix", "created", "expires", "revoked")
+    for t in tokens:
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.role,
+            t.prefix + "...",
+            when(t.created_at),
+            when(t.expires_at),
+            when(t.revoked_at),
+        )
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+@handle_errors
+def revoke_token(
+    token_id: int = typer.Argument(..., help="The token's id"), db: str | None = DbOption
+) -> None:
+    """Revoke an API token at once."""
+    with services(db) as s:
+        s.credentials.revoke_token(cli_caller(), token_id)
+    out.print(f"API token {token_id} revoked")

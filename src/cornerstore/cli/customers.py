@@ -1,0 +1,180 @@
+"""``cornerstore customers``: find, show, timeline, prefill, merge and unmerge."""
+
+from __future__ import annotations
+
+import json as jsonlib
+
+import typer
+from rich.table import Table
+
+from cornerstore.cli.common import (
+    DbOption,
+    JsonOption,
+    cli_caller,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
+from cornerstore.identity.merge import merge_profiles, unmerge
+from cornerstore.profiles.model import Profile
+
+app = typer.Typer(help="Customers: find, show, timeline, prefill, merge", no_args_is_help=True)
+RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
+
+
+def _show(value: object) -> str:
+    return value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
+
+
+@app.command("search")
+@handle_errors
+def search(
+    q: str = typer.Argument(..., help="Name, e-mail, phone or identifier"),
+    limit: int = typer.Option(20, min=1, max=100),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Find customers by identifier or name."""
+    with services(db) as s:
+        hits = s.profiles.search(cli_caller(), q, limit)
+    if json:
+        print_json(hits)
+        return
+    table = Table("id", "name", "email", "phone", "matched")
+    for h in hits:
+        table.add_row(h.id, h.name or "-", h.email or "-", h.phone or "-", h.matched)
+    out.print(table)
+
+
+def _print_profile(p: Profile) -> None:
+    out.print(f"[bold]{p.id}[/bold]  {p.kind}, known since {when(p.created_at)}")
+    if p.merged_profiles:
+        out.print(f"merged profiles: {', '.join(p.merged_profiles)}")
+    s = p.summary
+    spread = ", ".join(f"{k} {v}" for k, v in sorted(s.by_touchpoint.items()))
+    out.print(
+        f"{s.events} events ({spread or 'none'}); first {when(s.first_seen_at)}, "
+        f"last {when(s.last_seen_at)}"
+    )
+    idents = Table("identifier", "value", "source", "touchpoint", "first seen", title="Identifiers")
+    for i in p.identifiers:
+        idents.add_row(i.kind, i.value, i.source, i.touchpoint, when(i.first_seen_at))
+    out.print(idents)
+    traits = Table("trait", "value", "from", "observed", "times", title="Traits")
+    for name, t in p.traits.items():
+        traits.add_row(
+            name,
+            _show(t.value),
+            f"{t.touchpoint}/{t.source}",
+            when(t.observed_at),
+            str(t.observations),
+        )
+    out.print(traits)
+    if p.accounts:
+        out.print(f"accounts: {', '.join(p.accounts)}")
+    if p.members:
+        out.print(f"members: {', '.join(p.members)}")
+    for m in p.merges:
+        state = f"undone {when(m.undone_at)}" if m.undone_at else "active"
+        out.print(f"merge {m.id}: {m.loser_id} into {m.winner_id} ({m.reason}, {state})")
+
+
+@app.command("show")
+@handle_errors
+def show(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """The 360 profile: identifiers, traits with provenance, summary."""
+    with services(db) as s:
+        profile = s.profiles.get(cli_caller(), ref)
+    if json:
+        print_json(profile)
+        return
+    _print_profile(profile)
+
+
+@app.command("timeline")
+@handle_errors
+def timeline(
+    ref: str = RefArgument,
+    touchpoint: list[str] = typer.Option([], help="Only this touchpoint (repeatable)"),
+    type: list[str] = typer.Option([], "--type", help="Only this message type (repeatable)"),
+    limit: int = typer.Option(50, min=1, max=500),
+    cursor: str | None = typer.Option(None, help="Cursor of the next page"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """The customer's events, newest first."""
+    with services(db) as s:
+        page = s.profiles.timeline(
+            cli_caller(), ref, touchpoints=touchpoint, types=type, cursor=cursor, limit=limit
+        )
+    if json:
+        print_json(page)
+        return
+    table = Table("when", "touchpoint", "type", "name", "source", title=page.customer_id)
+    for e in page.events:
+        table.add_row(when(e.occurred_at), e.touchpoint, e.type, e.name or "-", e.source)
+    out.print(table)
+    if page.next_cursor:
+        out.print(f"more: --cursor {page.next_cursor}")
+
+
+@app.command("prefill")
+@handle_errors
+def prefill(
+    ref: str = RefArgument,
+    form: str = typer.Option(..., help="Form name (see settings: contact, shipping, returns)"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """A form filled from what the customer already told us."""
+    with services(db) as s:
+        filled = s.profiles.prefill(cli_caller(), ref, form)
+    if json:
+        print_json(filled)
+        return
+    table = Table("field", "value", "from", "age (days)", title=f"{form} for {filled.customer_id}")
+    for f in filled.fields:
+        table.add_row(
+            f.field,
+            _show(f.value) if f.known else "[dim]unknown[/dim]",
+            f"{f.touchpoint}/{f.source}" if f.known else "-",
+            f"{f.age_days:g}" if f.age_days is not None else "-",
+        )
+    out.print(table)
+
+
+@app.command("merge")
+@handle_errors
+def merge(
+    a: str = typer.Argument(..., help="Profile id"),
+    b: str = typer.Argument(..., help="Profile id to merge with it"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Merge two profiles by hand (recorded and reversible)."""
+    with services(db) as s:
+        record = merge_profiles(s.store, s.settings, cli_caller(), a, b)
+    if json:
+        print_json(record)
+        return
+    out.print(f"merge {record.id}: {record.loser_id} into {record.winner_id}")
+
+
+@app.command("unmerge")
+@handle_errors
+def unmerge_cmd(
+    ref: str = typer.Argument(
+        ..., help="A merge id, or the id of the profile that was merged away"
+    ),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Undo a merge, restoring both profiles exactly."""
+    with services(db) as s:
+        record = unmerge(s.store, cli_caller(), ref)
+    if json:
+        print_json(record)
+        return
+    out.print(f"merge {record.id} undone: {record.loser_id} is its own profile again")

@@ -1,0 +1,62 @@
+"""``cornerstore demo``: a realistic small business, generated and sent through the real intake."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from cornerstore.cli.common import DbOption, handle_errors, load_settings, out, services
+from cornerstore.storage.database import open_store
+
+
+@handle_errors
+def demo(
+    customers: int = typer.Option(2000, min=1, max=2_000_000, help="People in the business"),
+    seed: int = typer.Option(0, help="Random seed (the same seed gives the same business)"),
+    if_missing: bool = typer.Option(
+        False, "--if-missing", help="Do nothing when the database already holds customers"
+    ),
+    db: str | None = DbOption,
+) -> None:
+    """Generate two years of a small business (store, web, support, billing, shipping, surveys)."""
+    from cornerstore.demo.load import estimate_messages, load_demo
+
+    if if_missing:
+        settings = load_settings(db)
+        store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        try:
+            if not store.is_empty():
+                with store.unit_of_work() as uow:
+                    if uow.customers.count() > 0:
+                        out.print("demo business already loaded; nothing to do")
+                        return
+        finally:
+            store.dispose()
+    with services(db, upgrade=True) as s:
+        started = time.perf_counter()
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=out,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(
+                "generating the demo business", total=estimate_messages(customers)
+            )
+            result = load_demo(
+                s.intake,
+                customers=customers,
+                seed=seed,
+                progress=lambda n: progress.update(task, completed=n),
+            )
+        took = time.perf_counter() - started
+        with s.store.unit_of_work() as uow:
+            profiles = uow.customers.count()
+    out.print(
+        f"demo business: {result.accepted} messages from {customers} people in {took:.1f}s; "
+        f"{profiles} profiles, {result.merges} merges, {result.refused_merges} refused merges"
+    )

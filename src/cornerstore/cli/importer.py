@@ -1,0 +1,80 @@
+"""``cornerstore import``: CSV, JSONL or Parquet files through the same intake as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from cornerstore.cli.common import DbOption, err, handle_errors, out, print_json, services
+from cornerstore.errors import InvalidInput
+
+
+@handle_errors
+def import_file(
+    path: Path = typer.Argument(..., help="CSV, JSONL or Parquet file", exists=False),
+    touchpoint: str = typer.Option(..., help="Department the file comes from: store, web, ..."),
+    map: list[str] = typer.Option(
+        [], "--map", help="FIELD=COLUMN, e.g. email=E-Mail, first_name=Vorname (repeatable)"
+    ),
+    source: str | None = typer.Option(None, help="Source name (default: the file name)"),
+    type: str = typer.Option("identify", "--type", help="identify (traits) or track (events)"),
+    event: str | None = typer.Option(None, help="Event name for --type track"),
+    all_columns: bool = typer.Option(
+        False, "--all-columns", help="Also keep unmapped columns (as traits or properties)"
+    ),
+    format: str | None = typer.Option(None, help="csv, jsonl or parquet (default: by extension)"),
+    rejects: Path | None = typer.Option(
+        None, help="Where rejected rows go (default: FILE.rejects.jsonl)"
+    ),
+    batch_size: int = typer.Option(1000, min=1, max=2500, help="Rows a transaction"),
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+    db: str | None = DbOption,
+) -> None:
+    """Import customers or events from a file; safe to run twice (rows are deduplicated)."""
+    from cornerstore.intake.files import ImportSpec, count_rows, import_rows, parse_mapping
+
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    spec = ImportSpec(
+        path=path,
+        touchpoint=touchpoint,
+        mapping=parse_mapping(map),
+        source=source or path.name,
+        message_type=type,
+        event=event,
+        all_columns=all_columns,
+        format=format,
+    )
+    spec.validate()
+    rejects_path = rejects or path.with_name(path.name + ".rejects.jsonl")
+    with services(db) as s:
+        total = count_rows(spec)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"importing {path.name}", total=total)
+            summary = import_rows(
+                s.intake,
+                spec,
+                rejects_path=rejects_path,
+                batch_size=batch_size,
+                progress=lambda n: progress.update(task, completed=n),
+            )
+    if json:
+        print_json(summary)
+        return
+    out.print(
+        f"read {summary.read}, accepted {summary.accepted}, already imported {summary.duplicates}, "
+        f"rejected {summary.rejected}"
+    )
+    for reason, n in summary.reasons.items():
+        out.print(f"  {n} rejected: {reason}")
+    if summary.rejected:
+        out.print(f"rejected rows written to {summary.rejects_path}")

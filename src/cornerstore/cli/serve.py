@@ -1,0 +1,50 @@
+"""``cornerstore serve``: the API (and later the staff console) with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from cornerstore.cli.common import DbOption, handle_errors, load_settings, out
+from cornerstore.errors import CornerstoreError
+from cornerstore.storage.database import open_store
+
+
+@handle_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    workers: int = typer.Option(1, help="Worker processes"),
+    db: str | None = DbOption,
+) -> None:
+    """Serve the API. A SQLite database is created or upgraded first; PostgreSQL must be
+    upgraded with `cornerstore db upgrade`."""
+    import uvicorn
+
+    from cornerstore.api.app import create_app
+    from cornerstore.services import Services
+
+    settings = load_settings(db)
+    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+    if store.backend == "sqlite":
+        store.upgrade()
+    elif store.is_empty():
+        raise CornerstoreError("the database has no schema yet: run `cornerstore db upgrade`")
+    url = f"http://{host}:{port}"
+    out.print(f"cornerstore serving on {url}  (API docs: {url}/docs)")
+    if workers > 1:
+        import os
+
+        # Worker processes build their own settings from the environment.
+        os.environ["CORNERSTORE_DATABASE_URL"] = settings.database_url
+        store.dispose()
+        uvicorn.run(
+            "cornerstore.api.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            env_file=None,
+        )
+        return
+    app = create_app(settings, Services.build(settings, store))
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

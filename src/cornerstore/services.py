@@ -1,0 +1,34 @@
+"""The services one running app or CLI invocation shares, built once from Settings.
+
+API, CLI and console are thin shells over these objects, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cornerstore.access.credentials import Credentials
+from cornerstore.intake.service import Intake
+from cornerstore.profiles.service import Profiles
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store, open_store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    intake: Intake
+    profiles: Profiles
+    credentials: Credentials
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store | None = None) -> Services:
+        store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        return cls(
+            settings=settings,
+            store=store,
+            intake=Intake(store, settings),
+            profiles=Profiles(store, settings),
+            credentials=Credentials(store),
+        )
