@@ -60,6 +60,12 @@ class Conflict(CornerstoreError):
     status = 409
 
 
+class WriteConflict(Conflict):
+    """A concurrent writer stored the same key first; the whole unit of work can be retried."""
+
+    code = "write_conflict"
+
+
 class Refused(CornerstoreError):
     """A safeguard refused the change (for example a merge joining two different userIds)."""
 

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 
-from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge
+from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
 from cornerstore.intake.messages import Message, parse_message
@@ -219,7 +218,7 @@ class Intake:
             try:
                 self._store(good, source, actor or f"source:{source.name}", result)
                 break
-            except IntegrityError:
+            except WriteConflict:
                 # A concurrent batch stored the same new identifier or messageId first; on the
                 # next attempt this batch finds it and stitches to it instead.
                 if attempt == 2:

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from cornerstore.errors import InvalidInput, Unavailable
+from cornerstore.errors import InvalidInput, Unavailable, WriteConflict
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,9 @@ class Store:
                 conn.info["write"] = write
                 with conn.begin():
                     yield UnitOfWork(conn)
+        except IntegrityError as exc:
+            # Only the constraint's kind: the driver's text quotes the conflicting values.
+            raise WriteConflict("a concurrent write stored the same key first") from exc
         except OperationalError as exc:
             if _is_busy(exc):
                 raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc

@@ -1,0 +1,129 @@
+"""Recorded, reversible merges: undoing a merge restores both profiles exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
+from cornerstore.identity.merge import merge_profiles, unmerge
+from cornerstore.intake.service import Source
+from cornerstore.profiles.model import Profile
+from cornerstore.services import Services
+from tests.factories import identify, track
+
+WEB = Source("web-shop", "web")
+SUPPORT = Source("support-desk", "support")
+
+
+def comparable(p: Profile) -> tuple[object, ...]:
+    """A profile without the merge history, which an undo rightly adds to."""
+    return (p.id, p.kind, p.identifiers, p.traits, p.summary, p.accounts)
+
+
+def two_customers(services: Services) -> None:
+    services.intake.ingest(
+        [
+            identify("web-1", email="ann@example.com", first_name="Ann"),
+            track("Order Completed", user_id="web-1", total=20),
+        ],
+        source=WEB,
+    )
+    services.intake.ingest(
+        [
+            identify(anonymous_id="call-5", phone="07700900555", first_name="Annie"),
+            track("Case Opened", anonymous_id="call-5", topic="late delivery"),
+        ],
+        source=SUPPORT,
+    )
+
+
+def test_undoing_a_stitched_merge_restores_both_profiles_exactly(
+    services: Services, owner: Caller
+) -> None:
+    two_customers(services)
+    before_a = services.profiles.get(owner, "web-1")
+    before_b = services.profiles.get(owner, "call-5")
+    services.intake.ingest([identify("web-1", phone="07700 900555")], source=WEB)
+    merged = services.profiles.get(owner, "web-1")
+    assert merged.merged_profiles == [before_b.id]
+    assert merged.summary.events == 5
+
+    record = unmerge(services.store, owner, before_b.id)
+
+    after_a = services.profiles.get(owner, before_a.id)
+    after_b = services.profiles.get(owner, before_b.id)
+    assert record.undone_by == owner.actor
+    assert comparable(after_b) == comparable(before_b)
+    # The merging message itself (an identify with the phone) stays with its sender.
+    assert after_a.summary.events == before_a.summary.events + 1
+    assert after_a.identifiers == before_a.identifiers
+    assert {k: v for k, v in after_a.traits.items() if k != "phone"} == before_a.traits
+    assert after_a.traits["phone"].value == "07700 900555"
+
+
+def test_a_manual_merge_can_be_undone_by_its_id(services: Services, owner: Caller) -> None:
+    two_customers(services)
+    a = services.profiles.get(owner, "web-1")
+    b = services.profiles.get(owner, "call-5")
+
+    record = merge_profiles(services.store, services.settings, owner, a.id, b.id)
+    joined = services.profiles.get(owner, b.id)
+    unmerge(services.store, owner, record.id)
+
+    assert joined.id == a.id
+    assert joined.traits["first_name"].value == "Annie"  # the latest observation wins
+    assert joined.traits["first_name"].observations == 2
+    assert comparable(services.profiles.get(owner, a.id)) == comparable(a)
+    assert comparable(services.profiles.get(owner, b.id)) == comparable(b)
+
+
+def test_undoing_an_earlier_merge_after_a_later_one_keeps_the_later_one(
+    services: Services, owner: Caller
+) -> None:
+    for i in range(3):
+        services.intake.ingest(
+            [identify(anonymous_id=f"d{i}", email=f"p{i}@example.com")], source=WEB
+        )
+    ids = [services.profiles.get(owner, f"d{i}").id for i in range(3)]
+    first = merge_profiles(services.store, services.settings, owner, ids[0], ids[1])
+    second = merge_profiles(services.store, services.settings, owner, ids[0], ids[2])
+
+    unmerge(services.store, owner, first.id)
+    unmerge(services.store, owner, second.id)
+
+    assert [services.profiles.get(owner, i).id for i in ids] == ids
+
+
+def test_a_merge_cannot_be_undone_twice(services: Services, owner: Caller) -> None:
+    two_customers(services)
+    a, b = (services.profiles.get(owner, r).id for r in ("web-1", "call-5"))
+    record = merge_profiles(services.store, services.settings, owner, a, b)
+    unmerge(services.store, owner, record.id)
+
+    with pytest.raises(Conflict, match="already undone"):
+        unmerge(services.store, owner, record.id)
+
+
+def test_merging_two_different_user_ids_by_hand_is_refused(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u1"), identify("u2")], source=WEB)
+    a, b = (services.profiles.get(owner, r).id for r in ("u1", "u2"))
+
+    with pytest.raises(Refused, match="at most 1 user_id"):
+        merge_profiles(services.store, services.settings, owner, a, b)
+
+
+def test_unmerging_a_profile_that_was_never_merged_says_so(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u1")], source=WEB)
+    a = services.profiles.get(owner, "u1").id
+
+    with pytest.raises(InvalidInput, match="was not merged"):
+        unmerge(services.store, owner, a)
+    with pytest.raises(NotFound):
+        unmerge(services.store, owner, "cus_0000000000000000")
+    with pytest.raises(NotFound):
+        unmerge(services.store, owner, 999)

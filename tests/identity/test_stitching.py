@@ -1,0 +1,179 @@
+"""Deterministic stitching and its safeguards, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.intake.service import Source
+from cornerstore.services import Services
+from tests.factories import alias, identify, track
+
+WEB = Source("web-shop", "web")
+TILL = Source("till", "store")
+SUPPORT = Source("support-desk", "support")
+
+
+def roots(services: Services) -> int:
+    with services.store.unit_of_work() as uow:
+        return uow.customers.count()
+
+
+def test_the_same_email_from_two_departments_is_one_customer(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("web-1", email="Ann.Lee@example.com")], source=WEB)
+    services.intake.ingest(
+        [
+            track(
+                "Order Completed",
+                anonymous_id="till-77",
+                context={"traits": {"email": " ann.lee@EXAMPLE.com"}},
+            )
+        ],
+        source=TILL,
+    )
+
+    profile = services.profiles.get(owner, "ann.lee@example.com")
+
+    assert roots(services) == 1
+    assert sorted((i.kind, i.value, i.source) for i in profile.identifiers) == [
+        ("anonymous_id", "till-77", "till"),
+        ("email", "ann.lee@example.com", "web-shop"),
+        ("user_id", "web-1", "web-shop"),
+    ]
+    assert profile.summary.by_touchpoint == {"store": 1, "web": 1}
+
+
+def test_a_message_carrying_identifiers_of_two_profiles_merges_them(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("web-1", first_name="Bob")], source=WEB)
+    services.intake.ingest(
+        [identify(anonymous_id="phone-call", phone="07700 900123")], source=SUPPORT
+    )
+    assert roots(services) == 2
+
+    result = services.intake.ingest([identify("web-1", phone="+447700900123")], source=WEB)
+
+    profile = services.profiles.get(owner, "web-1")
+    assert (result.merges, roots(services)) == (1, 1)
+    assert len(profile.merged_profiles) == 1
+    assert profile.merges[0].reason == "stitch"
+    assert {"kind": "phone", "value": "+447700900123"} in profile.merges[0].evidence
+
+
+def test_a_merge_joining_two_different_user_ids_is_refused_and_logged(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("web-1", email="family@example.com")], source=WEB)
+
+    result = services.intake.ingest([identify("web-2", email="family@example.com")], source=WEB)
+
+    assert (result.merges, result.refused_merges, roots(services)) == (0, 1, 2)
+    with services.store.unit_of_work() as uow:
+        (refusal,) = uow.merges.refusals()
+    assert refusal[2] == "merge refused: a profile may hold at most 1 user_id identifier(s)"
+    # The shared e-mail stays with the first person; the second keeps their own profile.
+    second = services.profiles.get(owner, "web-2")
+    assert [(i.kind, i.value) for i in second.identifiers] == [("user_id", "web-2")]
+
+
+def test_a_shared_tablet_does_not_join_the_customers_who_used_it(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("alice", anonymous_id="tablet-1")], source=TILL)
+
+    services.intake.ingest([identify("bob", anonymous_id="tablet-1")], source=TILL)
+
+    bob = services.profiles.get(owner, "bob")
+    alice = services.profiles.get(owner, "alice")
+    assert bob.id != alice.id
+    assert ("anonymous_id", "tablet-1") not in [(i.kind, i.value) for i in bob.identifiers]
+    assert bob.summary.events == 1
+
+
+def test_placeholder_values_never_join_customers(services: Services) -> None:
+    services.intake.ingest([identify("a", email="null", phone="0000000000")], source=WEB)
+    services.intake.ingest([identify("b", email="null", phone="0000000000")], source=WEB)
+
+    assert roots(services) == 2
+
+
+def test_a_message_with_only_placeholder_ids_is_rejected_with_its_reason(
+    services: Services,
+) -> None:
+    result = services.intake.ingest([track("Viewed", user_id="anonymous")], source=WEB)
+
+    assert result.accepted == 0
+    assert [r.index for r in result.rejected] == [0]
+    assert "blocked placeholder" in result.rejected[0].reason
+
+
+def test_alias_links_the_anonymous_visitor_to_the_signed_in_customer(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([track("Product Viewed", anonymous_id="anon-9")], source=WEB)
+    services.intake.ingest([identify("web-9", email="c@example.com")], source=WEB)
+
+    result = services.intake.ingest([alias("anon-9", "web-9")], source=WEB)
+
+    profile = services.profiles.get(owner, "web-9")
+    assert result.merges == 1
+    assert profile.summary.by_type == {"alias": 1, "identify": 1, "track": 1}
+    assert profile.merges[0].reason == "alias"
+
+
+def test_alias_with_an_unknown_previous_id_remembers_it(services: Services, owner: Caller) -> None:
+    services.intake.ingest([alias("old-device", "web-3")], source=WEB)
+
+    profile = services.profiles.get(owner, "old-device")
+
+    assert profile.id == services.profiles.get(owner, "web-3").id
+
+
+def test_identifiers_per_profile_are_capped(services: Services) -> None:
+    services.settings.identity.max_per_kind["email"] = 2
+    services.intake.ingest([identify("u", email=f"n{i}@example.com") for i in range(4)], source=WEB)
+
+    with services.store.unit_of_work() as uow:
+        kinds = uow.identifiers.kind_counts(uow.customers.root_ids())
+    assert list(kinds.values()) == [{"email": 2, "user_id": 1}]
+
+
+def test_external_ids_in_context_identify_the_customer(services: Services, owner: Caller) -> None:
+    card = {
+        "externalIds": [
+            {"id": "LC-1001", "type": "loyalty_card", "collection": "users", "encoding": "none"}
+        ]
+    }
+    services.intake.ingest(
+        [track("Order Completed", anonymous_id="till-a", context=card)], source=TILL
+    )
+    services.intake.ingest(
+        [track("Order Completed", anonymous_id="till-b", context=card)], source=TILL
+    )
+
+    profile = services.profiles.get(owner, "LC-1001")
+
+    assert profile.summary.events == 2
+    assert ("external:loyalty_card", "LC-1001") in [(i.kind, i.value) for i in profile.identifiers]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_results_do_not_depend_on_how_a_stream_is_split_into_batches(
+    services: Services, owner: Caller, batch_size: int
+) -> None:
+    messages = [
+        identify("u1", email="x@example.com"),
+        track("A", anonymous_id="d1", context={"traits": {"email": "x@example.com"}}),
+        identify(anonymous_id="d2", phone="07700900999"),
+        identify("u1", phone="07700900999"),
+    ]
+    for start in range(0, len(messages), batch_size):
+        services.intake.ingest(messages[start : start + batch_size], source=WEB)
+
+    profile = services.profiles.get(owner, "u1")
+
+    assert roots(services) == 1
+    assert profile.summary.events == 4

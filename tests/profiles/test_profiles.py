@@ -1,0 +1,200 @@
+"""The 360 profile, the timeline and prefill, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.errors import Forbidden, InvalidInput, NotFound
+from cornerstore.intake.service import Source
+from cornerstore.services import Services
+from tests.factories import group, identify, track
+
+WEB = Source("web-shop", "web")
+SHIPPING = Source("carrier", "shipping")
+
+
+def test_the_current_trait_is_the_latest_observation_and_all_observations_stay(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [
+            identify("u1", city="Leeds", timestamp=None),
+        ],
+        source=WEB,
+    )
+    old = identify("u1", firstName="Rob")
+    old["timestamp"] = "2025-01-01T10:00:00Z"
+    new = identify("u1", firstName="Robert")
+    new["timestamp"] = "2025-06-01T10:00:00Z"
+
+    services.intake.ingest([new, old], source=WEB)
+
+    profile = services.profiles.get(owner, "u1")
+    history = services.profiles.trait_history(owner, "u1", "first_name")
+    assert profile.traits["first_name"].value == "Robert"
+    assert profile.traits["first_name"].observations == 2
+    assert [(o.value, o.observed_at.year, o.observed_at.month) for o in history] == [
+        ("Rob", 2025, 1),
+        ("Robert", 2025, 6),
+    ]
+
+
+def test_timeline_pages_return_every_event_once_newest_first(
+    services: Services, owner: Caller
+) -> None:
+    messages = [
+        track("Viewed", user_id="u1", timestamp=f"2025-03-{day:02d}T12:00:00Z", n=day)
+        for day in range(1, 29)
+    ]
+    services.intake.ingest(messages, source=WEB)
+
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = services.profiles.timeline(owner, "u1", limit=5, cursor=cursor)
+        seen += [e.properties["n"] for e in page.events]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert seen == list(range(28, 0, -1))
+
+
+def test_timeline_filters_by_touchpoint_and_type(services: Services, owner: Caller) -> None:
+    services.intake.ingest([identify("u1"), track("Order Completed", user_id="u1")], source=WEB)
+    services.intake.ingest(
+        [track("Delivery Attempted", user_id="u1", outcome="not_at_home")], source=SHIPPING
+    )
+
+    shipping = services.profiles.timeline(owner, "u1", touchpoints=["shipping"])
+    tracks = services.profiles.timeline(owner, "u1", types=["track"])
+
+    assert [(e.name, e.properties) for e in shipping.events] == [
+        ("Delivery Attempted", {"outcome": "not_at_home"})
+    ]
+    assert sorted(e.name or "" for e in tracks.events) == ["Delivery Attempted", "Order Completed"]
+    with pytest.raises(InvalidInput, match="touchpoint"):
+        services.profiles.timeline(owner, "u1", touchpoints=["moon"])
+    with pytest.raises(InvalidInput, match="cursor"):
+        services.profiles.timeline(owner, "u1", cursor="garbage")
+
+
+def test_prefill_gives_known_fields_with_source_and_age_and_lists_the_unknown(
+    services: Services, owner: Caller
+) -> None:
+    msg = identify(
+        "u1",
+        firstName="Ann",
+        lastName="Lee",
+        email="ann@example.com",
+        address={"street": "12 High St", "city": "York", "postalCode": "YO1 7HH", "country": "GB"},
+    )
+    msg["timestamp"] = "2026-01-01T00:00:00Z"
+    services.intake.ingest([msg], source=WEB)
+
+    filled = services.profiles.prefill(
+        owner, "ann@example.com", "shipping", now=datetime(2026, 1, 11, tzinfo=UTC)
+    )
+
+    known = {f.field: (f.value, f.source, f.age_days) for f in filled.fields if f.known}
+    assert known == {
+        "first_name": ("Ann", "web-shop", 10.0),
+        "last_name": ("Lee", "web-shop", 10.0),
+        "address.street": ("12 High St", "web-shop", 10.0),
+        "address.city": ("York", "web-shop", 10.0),
+        "address.postal_code": ("YO1 7HH", "web-shop", 10.0),
+        "address.country": ("GB", "web-shop", 10.0),
+    }
+    assert filled.unknown == ["phone", "address.state", "delivery_instructions"]
+
+
+def test_prefill_of_an_unknown_form_names_the_forms(services: Services, owner: Caller) -> None:
+    services.intake.ingest([identify("u1")], source=WEB)
+
+    with pytest.raises(NotFound, match="contact, returns, shipping"):
+        services.profiles.prefill(owner, "u1", "tax-return")
+
+
+def test_group_attaches_the_person_to_an_account_with_its_own_traits(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [
+            identify("u1", email="buyer@acme.example"),
+            group("u1", "acct-42", name="ACME Ltd", employees=40),
+        ],
+        source=WEB,
+    )
+
+    person = services.profiles.get(owner, "u1")
+    (account_id,) = person.accounts
+    account = services.profiles.get(owner, account_id)
+    timeline = services.profiles.timeline(owner, account_id)
+
+    assert account.kind == "account"
+    assert account.members == [person.id]
+    assert {k: t.value for k, t in account.traits.items()} == {"employees": 40, "name": "ACME Ltd"}
+    assert [e.type for e in timeline.events] == ["group"]
+
+
+def test_search_finds_by_identifier_in_any_format_and_by_name(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [
+            identify(
+                "u1",
+                email="Ann.Lee@example.com",
+                phone="07700 900123",
+                firstName="Ann",
+                lastName="Lee",
+            )
+        ],
+        source=WEB,
+    )
+
+    by_email = services.profiles.search(owner, "ANN.LEE@example.com")
+    by_phone = services.profiles.search(owner, "+44 7700 900123")
+    by_name = services.profiles.search(owner, "lee")
+
+    assert [(h.name, h.email, h.phone, h.matched) for h in by_email] == [
+        ("Ann Lee", "ann.lee@example.com", "+447700900123", "email")
+    ]
+    assert [h.matched for h in by_phone] == ["phone"]
+    assert [h.matched for h in by_name] == ["name"]
+    assert services.profiles.search(owner, "nobody@example.com") == []
+
+
+def test_every_read_is_audited_with_who_and_what(services: Services, owner: Caller) -> None:
+    services.intake.ingest([identify("u1")], source=WEB)
+    profile = services.profiles.get(owner, "u1")
+    services.profiles.timeline(owner, "u1")
+    services.profiles.prefill(owner, "u1", "contact")
+
+    with services.store.unit_of_work() as uow:
+        rows = uow.audit.for_customer(profile.id)
+
+    assert [(actor, action, via) for _, actor, action, via, _ in rows] == [
+        ("test-owner", "read_profile", "library"),
+        ("test-owner", "read_timeline", "library"),
+        ("test-owner", "prefill", "library"),
+    ]
+
+
+def test_a_write_key_caller_cannot_read_customers(services: Services) -> None:
+    from cornerstore.access.caller import Caller as C
+
+    services.intake.ingest([identify("u1")], source=WEB)
+
+    with pytest.raises(Forbidden):
+        services.profiles.get(C(actor="write_key:web", role="writer", via="api"), "u1")
+
+
+def test_unknown_customers_are_not_found(services: Services, owner: Caller) -> None:
+    with pytest.raises(NotFound):
+        services.profiles.get(owner, "cus_ffffffffffffffff")
+    with pytest.raises(NotFound):
+        services.profiles.get(owner, "someone@example.com")
