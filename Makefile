@@ -21,6 +21,8 @@ install: $(VENV)/.installed ## Create .venv and install cornerstore with the tes
 
 run: install ## Create ./cornerstore.db with the demo business if missing, then serve on http://127.0.0.1:8000
 	$(CS) demo --if-missing
+	@echo "Staff API token for this demo (valid one day):"
+	@$(CS) tokens create --name make-run --expires 1d | tail -n 1
 	$(CS) serve --host $(HOST) --port $(PORT)
 
 test: install ## Run lint and the whole test suite (SQLite and PostgreSQL)
