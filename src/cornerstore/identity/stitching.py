@@ -40,6 +40,7 @@ class PendingMerge:
     evidence: list[dict[str, str]]
     message_id: str | None
     created_at: datetime
+    created_by: str
 
 
 @dataclass
@@ -68,6 +69,18 @@ class Stitcher:
         for key, (customer_id, root_id) in self.uow.identifiers.lookup(keys).items():
             self.owner[key] = customer_id
             self.root[customer_id] = root_id
+
+    def prefetch_counts(self, roots: Sequence[str]) -> None:
+        """Load the identifier counts of several clusters in one query (for those about to grow)."""
+        wanted = [r for r in dict.fromkeys(roots) if r not in self._counts]
+        if not wanted:
+            return
+        for root, by_kind in self.uow.identifiers.kind_counts(wanted).items():
+            counts: dict[str, int] = {}
+            for kind, n in by_kind.items():
+                fam = kind_family(kind)
+                counts[fam] = counts.get(fam, 0) + n
+            self._counts[root] = counts
 
     def root_of(self, key: Key) -> str | None:
         owner = self.owner.get(key)
@@ -147,10 +160,11 @@ class Stitcher:
     def attach(
         self, root: str, keys: Sequence[Key], source: str, touchpoint: str, at: datetime, mid: str
     ) -> None:
+        keys = [k for k in keys if k not in self.owner]
+        if not keys:
+            return
         counts = self._cluster_counts(root)
         for kind, value in keys:
-            if (kind, value) in self.owner:
-                continue
             self.owner[(kind, value)] = root
             fam = kind_family(kind)
             counts[fam] = counts.get(fam, 0) + 1
@@ -238,6 +252,7 @@ class Stitcher:
                 evidence=[{"kind": k, "value": v} for k, v in evidence],
                 message_id=mid,
                 created_at=at,
+                created_by=self.actor,
             )
         )
         log.info("identity: merged %s into %s (%s)", loser, winner, reason)
@@ -306,7 +321,7 @@ class Stitcher:
                 evidence=m.evidence,
                 message_id=m.message_id,
                 created_at=m.created_at,
-                created_by=self.actor,
+                created_by=m.created_by,
             )
         for r in self.refusals:
             self.uow.merges.add_refusal(**r)

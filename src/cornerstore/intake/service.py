@@ -19,6 +19,7 @@ import orjson
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
+from cornerstore.intake.group_commit import GroupCommitter
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
@@ -82,6 +83,22 @@ class IntakeResult:
         self.refused_merges += other.refused_merges
 
 
+@dataclass(slots=True)
+class _Job:
+    """One caller's validated batch on its way into a (possibly shared) transaction."""
+
+    good: list[tuple[int, Message]]
+    bad: list[Rejection]
+    source: Source
+    actor: str
+    result: IntakeResult
+
+    def reset(self) -> None:
+        r = self.result
+        r.accepted = r.duplicates = r.profiles_created = r.merges = r.refused_merges = 0
+        r.rejected = list(self.bad)
+
+
 def _dumps(value: dict[str, Any]) -> str | None:
     return orjson.dumps(value).decode() if value else None
 
@@ -110,6 +127,7 @@ class Intake:
             settings.shop_emails,
             settings.shop_phones,
         )
+        self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -212,70 +230,80 @@ class Intake:
             where=where,
         )
         result = IntakeResult(received=len(raw_messages), rejected=bad)
-        if not good:
-            return result
-        for attempt in range(3):
-            try:
-                self._store(good, source, actor or f"source:{source.name}", result)
-                break
-            except WriteConflict:
-                # A concurrent batch stored the same new identifier or messageId first; on the
-                # next attempt this batch finds it and stitches to it instead.
-                if attempt == 2:
-                    raise
-                log.info("intake: concurrent write collided, retrying the batch")
-                result.accepted = result.duplicates = 0
-                result.profiles_created = result.merges = result.refused_merges = 0
-                result.rejected = list(bad)
+        if good:
+            job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
+            self._committer.submit(job, len(good))
         result.rejected.sort(key=lambda r: r.index)
         return result
 
-    def _store(
-        self,
-        good: list[tuple[int, Message]],
-        source: Source,
-        actor: str,
-        result: IntakeResult,
-    ) -> None:
+    def _write(self, jobs: Sequence[_Job]) -> None:
+        """Store several batches in one transaction, retrying when a concurrent writer won."""
+        for attempt in range(3):
+            for job in jobs:
+                job.reset()
+            try:
+                self._store(jobs)
+                return
+            except WriteConflict:
+                # A concurrent batch stored the same new identifier or messageId first; on the
+                # next attempt these batches find it and stitch to it instead.
+                if attempt == 2:
+                    raise
+                log.info("intake: concurrent write collided, retrying")
+
+    def _store(self, jobs: Sequence[_Job]) -> None:
         with self.store.unit_of_work(write=True) as uow:
-            seen = uow.events.existing_message_ids([m.message_id for _, m in good])
-            batch: list[tuple[int, Message, list[Key]]] = []
+            seen = uow.events.existing_message_ids(
+                [m.message_id for job in jobs for _, m in job.good]
+            )
+            batch: list[tuple[_Job, Message, list[Key]]] = []
             all_keys: list[Key] = []
-            for index, msg in good:
-                if msg.message_id in seen:
-                    result.duplicates += 1
-                    continue
-                seen.add(msg.message_id)
-                keys = self.identifiers(msg)
-                if msg.type == "alias":
-                    assert msg.previous_id is not None
-                    prev = self.normaliser.plain(msg.previous_id)
-                    if prev:
-                        all_keys += [("user_id", prev), ("anonymous_id", prev)]
-                if msg.type == "group":
-                    assert msg.group_id is not None
-                    gid = self.normaliser.plain(msg.group_id)
-                    if gid:
-                        all_keys.append(("group_id", gid))
-                if not keys:
-                    result.rejected.append(
-                        Rejection(
-                            index,
-                            "no usable identifier: userId and anonymousId are empty "
-                            "or blocked placeholder values",
+            for job in jobs:
+                for index, msg in job.good:
+                    if msg.message_id in seen:
+                        job.result.duplicates += 1
+                        continue
+                    seen.add(msg.message_id)
+                    keys = self.identifiers(msg)
+                    if msg.type == "alias":
+                        assert msg.previous_id is not None
+                        prev = self.normaliser.plain(msg.previous_id)
+                        if prev:
+                            all_keys += [("user_id", prev), ("anonymous_id", prev)]
+                    if msg.type == "group":
+                        assert msg.group_id is not None
+                        gid = self.normaliser.plain(msg.group_id)
+                        if gid:
+                            all_keys.append(("group_id", gid))
+                    if not keys:
+                        job.result.rejected.append(
+                            Rejection(
+                                index,
+                                "no usable identifier: userId and anonymousId are empty "
+                                "or blocked placeholder values",
+                            )
                         )
-                    )
-                    continue
-                all_keys += keys
-                batch.append((index, msg, keys))
+                        continue
+                    all_keys += keys
+                    batch.append((job, msg, keys))
             if not batch:
                 return
-            stitcher = Stitcher(uow, self.settings.identity, actor)
+            stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
             stitcher.prefetch(all_keys)
+            # Profiles about to gain identifiers need their counts: fetch them all at once.
+            growing = []
+            for _, _, keys in batch:
+                known = [stitcher.root_of(k) for k in keys]
+                if None in known:
+                    growing += [r for r in known if r is not None]
+            stitcher.prefetch_counts(growing)
             events: list[dict[str, Any]] = []
             trait_rows: list[dict[str, Any]] = []
             members: list[dict[str, Any]] = []
-            for _index, msg, keys in batch:
+            for job, msg, keys in batch:
+                source = job.source
+                stitcher.actor = job.actor
+                before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
                 at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
                 account_id: str | None = None
                 if msg.type == "alias":
@@ -324,14 +352,14 @@ class Intake:
                         "integrations": _dumps(msg.integrations),
                     }
                 )
+                job.result.accepted += 1
+                job.result.profiles_created += len(stitcher.new_profiles) - before[0]
+                job.result.merges += len(stitcher.merges) - before[1]
+                job.result.refused_merges += len(stitcher.refusals) - before[2]
             stitcher.flush()
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
             uow.accounts.add_members(members)
-            result.accepted += len(events)
-            result.profiles_created += len(stitcher.new_profiles)
-            result.merges += len(stitcher.merges)
-            result.refused_merges += len(stitcher.refusals)
 
     def _alias(self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source) -> str:
         at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint

@@ -8,11 +8,11 @@ because per-row ORM objects would cost more than all of intake's own work.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,6 +34,45 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+_INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime stores, so comparisons and parsing agree.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) with one ``executemany``.
+
+    On SQLite the statement goes straight to the driver with values converted here: SQLAlchemy's
+    per-parameter processing costs more than the insert itself on the intake's hot path.
+    PostgreSQL takes the regular Core path (psycopg batches it).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    columns = tuple(rows[0])
+    cached = _INSERT_SQL.get((table.name, columns))
+    if cached is None:
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, t.UTCDateTime)]
+        cached = (f"INSERT INTO {table.name} ({names}) VALUES ({marks})", times)
+        _INSERT_SQL[(table.name, columns)] = cached
+    sql, times = cached
+    params = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i in times:
+            if values[i] is not None:
+                values[i] = _sqlite_time(values[i])
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
 def _loads(text: str | None) -> Any:
     return orjson.loads(text) if text else {}
 
@@ -52,7 +91,7 @@ class CustomerRepository(_Repository):
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Insert profiles: dicts with id, kind, root_id, created_at, message_id."""
         if rows:
-            self.conn.execute(t.customers.insert(), rows)
+            bulk_insert(self.conn, t.customers, rows)
 
     def count(self, roots_only: bool = True) -> int:
         query = select(func.count()).select_from(t.customers)
@@ -122,15 +161,19 @@ class IdentifierRepository(_Repository):
         if not keys:
             return found
         i, c = t.identifiers, t.customers
-        unique = list(dict.fromkeys(keys))
-        for chunk in _chunks(unique, 400):
+        wanted = set(keys)
+        # value IN (...) uses the (value, kind) index on every backend; SQLite scans the whole
+        # table for a row-value IN, so the kind is checked here instead.
+        values = list(dict.fromkeys(v for _, v in wanted))
+        for chunk in _chunks(values):
             query = (
                 select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
                 .join(c, c.c.id == i.c.customer_id)
-                .where(tuple_(i.c.value, i.c.kind).in_([(v, k) for k, v in chunk]))
+                .where(i.c.value.in_(chunk))
             )
             for kind, value, customer_id, root_id in self.conn.execute(query):
-                found[(kind, value)] = (customer_id, root_id)
+                if (kind, value) in wanted:
+                    found[(kind, value)] = (customer_id, root_id)
         return found
 
     def find_by_value(
@@ -151,7 +194,7 @@ class IdentifierRepository(_Repository):
         """Insert identifiers: dicts with customer_id, kind, value, source, touchpoint,
         first_seen_at, message_id."""
         if rows:
-            self.conn.execute(t.identifiers.insert(), rows)
+            bulk_insert(self.conn, t.identifiers, rows)
 
     def kind_counts(self, roots: Sequence[str]) -> dict[str, dict[str, int]]:
         """Per root, how many identifiers of each kind its whole cluster holds."""
@@ -185,7 +228,7 @@ class TraitRepository(_Repository):
         """Insert observations: dicts with customer_id, name, value (JSON text), touchpoint,
         source, observed_at, message_id."""
         if rows:
-            self.conn.execute(t.traits.insert(), rows)
+            bulk_insert(self.conn, t.traits, rows)
 
     def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
         tr = t.traits
@@ -237,7 +280,7 @@ class EventRepository(_Repository):
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Append events: dicts with every column of ``events`` but id (JSON as text)."""
         if rows:
-            self.conn.execute(t.events.insert(), rows)
+            bulk_insert(self.conn, t.events, rows)
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.events)).scalar_one())
