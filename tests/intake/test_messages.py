@@ -1,0 +1,116 @@
+"""Parsing Spec messages: validation names the field, times follow the Spec."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cornerstore.errors import InvalidInput, TooLarge
+from cornerstore.intake.messages import Message, parse_message
+
+RECEIVED = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def parse(raw: object, sent: datetime | None = None, implied: str | None = None) -> Message:
+    return parse_message(
+        raw,
+        where="batch[0]",
+        received_at=RECEIVED,
+        batch_sent_at=sent,
+        default_touchpoint="web",
+        max_message_bytes=32 * 1024,
+        implied_type=implied,
+    )
+
+
+def test_clock_skew_is_corrected_with_sent_at_as_the_spec_says() -> None:
+    # The device clock is 10 minutes fast: it stamped the event 1 minute before sending it.
+    msg = parse(
+        {
+            "type": "track",
+            "event": "A",
+            "userId": "u",
+            "timestamp": "2026-03-01T12:09:00Z",
+            "sentAt": "2026-03-01T12:10:00Z",
+        }
+    )
+
+    assert msg.timestamp == RECEIVED - timedelta(minutes=1)
+    assert msg.original_timestamp == "2026-03-01T12:09:00Z"
+    assert msg.received_at == RECEIVED
+
+
+def test_a_batch_level_sent_at_applies_to_messages_without_their_own() -> None:
+    msg = parse(
+        {"type": "page", "userId": "u", "timestamp": "2026-03-01T12:00:00+01:00"},
+        sent=datetime(2026, 3, 1, 11, 0, 30, tzinfo=UTC),
+    )
+
+    assert msg.timestamp == RECEIVED - timedelta(seconds=30)
+
+
+def test_historical_messages_without_sent_at_keep_their_time() -> None:
+    msg = parse({"type": "track", "event": "A", "userId": "u", "timestamp": "2024-05-01T08:00:00"})
+
+    assert msg.timestamp == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_message_without_a_timestamp_takes_the_receive_time() -> None:
+    assert parse({"type": "identify", "userId": "u"}).timestamp == RECEIVED
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ([], "batch[0]: must be a JSON object"),
+        ({"type": "buy", "userId": "u"}, "batch[0].type: must be one of"),
+        ({"type": "track", "userId": "u"}, "batch[0].event: is required"),
+        ({"type": "track", "event": "A"}, "batch[0]: needs a userId or an anonymousId"),
+        ({"type": "alias", "userId": "u"}, "batch[0]: alias needs both previousId and userId"),
+        ({"type": "group", "userId": "u"}, "batch[0].groupId: is required"),
+        ({"type": "identify", "userId": {"a": 1}}, "batch[0].userId: must be a string"),
+        ({"type": "identify", "userId": "u", "traits": [1]}, "batch[0].traits: must be a JSON"),
+        ({"type": "identify", "userId": "u", "timestamp": "yesterday"}, "batch[0].timestamp: not"),
+        (
+            {"type": "identify", "userId": "u", "context": {"touchpoint": "moon"}},
+            "batch[0].context.touchpoint: must be one of",
+        ),
+    ],
+)
+def test_malformed_messages_are_refused_naming_the_field(raw: object, reason: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse(raw)
+
+    assert caught.value.message.startswith(reason)
+
+
+def test_the_reason_never_contains_the_value_sent() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse({"type": "identify", "userId": "u", "timestamp": "ann@example.com"})
+
+    assert "ann@example.com" not in caught.value.message
+
+
+def test_a_message_over_the_size_limit_names_the_limit() -> None:
+    with pytest.raises(TooLarge, match="over the limit of 32768 bytes"):
+        parse({"type": "track", "event": "A", "userId": "u", "properties": {"x": "y" * 40000}})
+
+
+def test_the_single_message_endpoints_imply_the_type() -> None:
+    assert parse({"userId": "u", "event": "A"}, implied="track").type == "track"
+    with pytest.raises(InvalidInput, match="must be 'track' on this endpoint"):
+        parse({"type": "page", "userId": "u"}, implied="track")
+
+
+def test_context_touchpoint_says_which_department_sent_it() -> None:
+    msg = parse(
+        {
+            "type": "track",
+            "event": "Case Opened",
+            "userId": "u",
+            "context": {"touchpoint": "support"},
+        }
+    )
+
+    assert msg.touchpoint == "support"
