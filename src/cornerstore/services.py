@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.intake.service import Intake
 from cornerstore.profiles.service import Profiles
@@ -21,14 +22,17 @@ class Services:
     intake: Intake
     profiles: Profiles
     credentials: Credentials
+    audit: AuditTrail
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        audit = AuditTrail(store)
         return cls(
             settings=settings,
             store=store,
             intake=Intake(store, settings),
-            profiles=Profiles(store, settings),
+            profiles=Profiles(store, settings, audit),
             credentials=Credentials(store),
+            audit=audit,
         )

@@ -19,7 +19,7 @@ import orjson
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
-from cornerstore.intake.group_commit import GroupCommitter
+from cornerstore.group_commit import GroupCommitter
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, require_staff
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.identity.normalise import Normaliser
@@ -80,9 +81,10 @@ class Profiles:
     []
     """
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.audit = audit or AuditTrail(store)
         self.normaliser = Normaliser(
             settings.identity,
             settings.default_phone_region,
@@ -126,7 +128,7 @@ class Profiles:
         if len(q) > 200:
             raise InvalidInput("q: longer than 200 characters")
         limit = max(1, min(limit, 100))
-        with self.store.unit_of_work(write=True) as uow:
+        with self.store.unit_of_work() as uow:
             matched: dict[str, str] = {}
             if q.startswith(("cus_", "acc_")):
                 row = uow.customers.get(q)
@@ -144,18 +146,18 @@ class Profiles:
                     del cid
             roots = list(matched)[:limit]
             hits = uow.search.hits(roots, matched)
-            self._audit(uow, caller, "search", None, f"{len(hits)} results")
-            return hits
+        self.audit.record(caller, "search", None, f"{len(hits)} results")
+        return hits
 
     # -- the 360 view ---------------------------------------------------------------------------
     def get(self, caller: Caller, ref: str) -> Profile:
         """Everything known about a customer: identifiers, traits with provenance, summary."""
         require_staff(caller)
-        with self.store.unit_of_work(write=True) as uow:
+        with self.store.unit_of_work() as uow:
             root = self._root(uow, ref)
             profile = self._profile(uow, root)
-            self._audit(uow, caller, "read_profile", root)
-            return profile
+        self.audit.record(caller, "read_profile", root)
+        return profile
 
     def _profile(self, uow: UnitOfWork, root: str) -> Profile:
         row = uow.customers.get(root)
@@ -188,12 +190,12 @@ class Profiles:
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
         """Every observation of one trait, oldest first, each with where it came from."""
         require_staff(caller)
-        with self.store.unit_of_work(write=True) as uow:
+        with self.store.unit_of_work() as uow:
             root = self._root(uow, ref)
             members = uow.customers.members(root)
             history = [o for o in uow.traits.of_customers(members) if o.name == name]
-            self._audit(uow, caller, "read_traits", root, name)
-            return history
+        self.audit.record(caller, "read_traits", root, name)
+        return history
 
     def timeline(
         self,
@@ -217,7 +219,7 @@ class Profiles:
         if not 1 <= size <= 500:
             raise InvalidInput("limit: must be between 1 and 500")
         before = decode_cursor(cursor) if cursor else None
-        with self.store.unit_of_work(write=True) as uow:
+        with self.store.unit_of_work() as uow:
             root = self._root(uow, ref)
             kind = uow.customers.get(root)
             members = uow.customers.members(root)
@@ -229,7 +231,7 @@ class Profiles:
                 before=before,
                 limit=size + 1,
             )
-            self._audit(uow, caller, "read_timeline", root)
+        self.audit.record(caller, "read_timeline", root)
         more = len(events) > size
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
@@ -244,33 +246,14 @@ class Profiles:
             known = ", ".join(sorted(self.settings.forms))
             raise NotFound(f"form: no form named {form!r}; forms are: {known}")
         now = now or datetime.now(UTC)
-        with self.store.unit_of_work(write=True) as uow:
+        with self.store.unit_of_work() as uow:
             root = self._root(uow, ref)
             members = uow.customers.members(root)
             traits = current_traits(uow.traits.of_customers(members))
             identifiers = uow.identifiers.of_customers(members)
-            self._audit(uow, caller, "prefill", root, form)
+        self.audit.record(caller, "prefill", root, form)
         filled = [_fill(name, traits, identifiers, now) for name in fields]
         return Prefill(root, form, filled, [f.field for f in filled if not f.known])
-
-    def _audit(
-        self,
-        uow: UnitOfWork,
-        caller: Caller,
-        action: str,
-        customer_id: str | None,
-        detail: str | None = None,
-    ) -> None:
-        uow.audit.add(
-            at=datetime.now(UTC),
-            actor=caller.actor,
-            action=action,
-            customer_id=customer_id,
-            via=caller.via,
-            detail=detail
-            if caller.remote is None
-            else f"{detail or ''} from {caller.remote}".strip(),
-        )
 
 
 def _fill(

@@ -588,6 +588,10 @@ class KeyRepository(_Repository):
 
 
 class AuditRepository(_Repository):
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Append entries: dicts with at, actor, action, customer_id, via, detail."""
+        bulk_insert(self.conn, t.audit_log, rows)
+
     def add(
         self,
         *,

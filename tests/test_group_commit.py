@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from cornerstore.intake.group_commit import GroupCommitter
+from cornerstore.group_commit import GroupCommitter
 
 
 def test_every_job_submitted_from_many_threads_is_written_exactly_once() -> None:

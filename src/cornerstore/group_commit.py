@@ -1,4 +1,4 @@
-"""Group commit: concurrent intake calls share one transaction.
+"""Group commit: concurrent writers (intake batches, audit entries) share one transaction.
 
 A database commit costs the same for 1 row as for 1,000 (on SQLite it is the WAL write and, at
 checkpoints, an fsync), so when several HTTP requests arrive together, the first becomes the
