@@ -3,33 +3,46 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 from cornerstore import __version__
 from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import customers, intake
-from cornerstore.api.schemas import HealthOut
+from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
 from cornerstore.api.throttle import Throttle
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_DESCRIPTION = (
+    "Know each customer the way the corner-store owner did. Segment-compatible intake "
+    "under /v1 (write keys), customer reads with staff API tokens (Bearer)."
+)
+
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """Build the API. The database must already be migrated (``cornerstore db upgrade``)."""
-    settings = settings or (services.settings if services else Settings())
-    services = services or Services.build(settings)
-    app = FastAPI(
-        title="cornerstore",
-        version=__version__,
-        description=(
-            "Know each customer the way the corner-store owner did. Segment-compatible intake "
-            "under /v1 (write keys), customer reads with staff API tokens (Bearer)."
-        ),
-    )
+    """Build the API. The database must already be migrated (``cornerstore db upgrade``).
+
+    ``settings`` defaults to those of ``services``; giving both with different values is an
+    error, because the routes, the throttle and the services must apply the same limits.
+
+    Examples
+    --------
+    >>> app = create_app(Settings(database_url="sqlite://"))
+    >>> app.title
+    'cornerstore'
+    """
+    if services is None:
+        services = Services.build(settings or Settings())
+    elif settings is not None and settings != services.settings:
+        raise ValueError("create_app: settings differ from services.settings; pass one of them")
+    settings = services.settings
+    app = FastAPI(title="cornerstore", version=__version__, description=_DESCRIPTION)
     app.state.services = services
     app.state.throttle = Throttle(settings.intake.rate_per_second, settings.intake.burst)
     install_error_handlers(app)
@@ -43,4 +56,32 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             conn.execute(text("SELECT 1"))
         return HealthOut(status="ok", database=services.store.backend, version=__version__)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the intake bodies (read by hand, so unknown to FastAPI) added
+    to the components and FastAPI's default 422 answers removed: validation errors are 400."""
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for model in BODY_SCHEMAS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer):
+                del operation["responses"]["422"]
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused not in str(doc["paths"]):
+            schemas.pop(unused, None)
+    return doc

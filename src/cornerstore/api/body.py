@@ -44,7 +44,7 @@ async def read_body(request: Request, limits: IntakeLimits) -> bytes:
             raise TooLarge(f"batch is over the limit of {limits.max_batch_bytes} bytes")
         return raw
     if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise InvalidInput(f"Content-Encoding: {encoding[:20]!r} is not supported; use gzip")
+        raise InvalidInput("Content-Encoding: not supported; send gzip, deflate or identity")
     wbits = zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
     try:
@@ -54,20 +54,35 @@ async def read_body(request: Request, limits: IntakeLimits) -> bytes:
         raise InvalidInput(f"body: not valid {encoding} data") from None
     if len(body) > limits.max_batch_bytes or inflater.unconsumed_tail:
         raise TooLarge(f"decompressed batch is over the limit of {limits.max_batch_bytes} bytes")
+    if not inflater.eof:
+        raise InvalidInput(f"body: {encoding} data ends early (truncated)")
     return body
 
 
 def parse_json(body: bytes) -> Any:
+    """The JSON value of ``body``; an error names the byte where it stops being JSON.
+
+    >>> parse_json('{"a": "é", x}'.encode())
+    Traceback (most recent call last):
+    cornerstore.errors.InvalidInput: body: not valid JSON (at byte 12)
+    """
     if not body:
         raise InvalidInput("body: empty; send a JSON object")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"body: not valid JSON (at byte {exc.pos})") from None
+        error = exc
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"body: not valid UTF-8 (at byte {exc.start})") from None
+    # orjson counts characters; a client looking at what it sent counts bytes.
+    at = len(text[: error.pos].encode("utf-8"))
+    raise InvalidInput(f"body: not valid JSON (at byte {at})") from None
 
 
-def write_key_of(request: Request, body: Any) -> str:
-    """The write key from HTTP Basic (key as user), a Bearer token, or ``writeKey`` in the body."""
+def header_write_key(request: Request) -> str:
+    """The write key from HTTP Basic (key as user, empty password) or a Bearer token; or ""."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
@@ -76,13 +91,16 @@ def write_key_of(request: Request, body: Any) -> str:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidInput("Authorization: malformed Basic credentials") from None
-        user = decoded.partition(":")[0]
-        if user:
-            return user
-    if scheme == "bearer" and value.strip():
+        return decoded.partition(":")[0]
+    if scheme == "bearer":
         return value.strip()
+    return ""
+
+
+def body_write_key(body: Any) -> str:
+    """The ``writeKey`` of a JSON body (segment-analytics-python 2.3+ sends it there); or ""."""
     if isinstance(body, dict):
         key = body.get("writeKey")
-        if isinstance(key, str) and key:
+        if isinstance(key, str):
             return key
     return ""

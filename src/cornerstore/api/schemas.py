@@ -11,11 +11,16 @@ from cornerstore.profiles.model import Event, MergeRecord, Prefill, Profile, Sea
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """An ``openapi_extra`` documenting a body that the route reads itself (gzip, limits)."""
+    """An ``openapi_extra`` documenting a body that the route reads itself (gzip, limits).
+
+    The schema itself is added to the document's components by ``create_app`` (it lists
+    :data:`BODY_SCHEMAS`), so the reference resolves and Swagger UI can show it.
+    """
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": schema}},
         }
     }
 
@@ -29,10 +34,10 @@ class MessageIn(BaseModel):
         None, description="Implied by the single-message endpoints; required in a batch"
     )
     messageId: str | None = Field(None, description="Deduplication key; a retry is stored once")
-    userId: str | None = None
-    anonymousId: str | None = None
-    previousId: str | None = Field(None, description="alias: the earlier id of this person")
-    groupId: str | None = Field(None, description="group: the account's id")
+    userId: str | int | None = None
+    anonymousId: str | int | None = None
+    previousId: str | int | None = Field(None, description="alias: the earlier id of this person")
+    groupId: str | int | None = Field(None, description="group: the account's id")
     event: str | None = Field(None, description="track: the event name")
     name: str | None = Field(None, description="page / screen: its name")
     traits: dict[str, Any] | None = None
@@ -302,3 +307,7 @@ class HealthOut(BaseModel):
     status: str
     database: str
     version: str
+
+
+# Bodies the intake routes read themselves; ``create_app`` adds them to the OpenAPI document.
+BODY_SCHEMAS: tuple[type[BaseModel], ...] = (BatchIn, MessageIn)

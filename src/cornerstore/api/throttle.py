@@ -20,15 +20,21 @@ class Throttle:
         self._lock = threading.Lock()
 
     def take(self, key: int, n: int) -> None:
+        """Spend ``n`` tokens of ``key``'s bucket or raise :class:`Throttled` with the wait.
+
+        A batch larger than the burst passes once the bucket is full and leaves it in debt;
+        otherwise it could never pass and its client would retry it forever.
+        """
         if self.rate <= 0:
             return
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < n:
+            needed = min(float(n), self.burst)
+            if tokens < needed:
                 self._buckets[key] = (tokens, now)
-                wait = math.ceil((n - tokens) / self.rate)
+                wait = math.ceil((needed - tokens) / self.rate)
                 raise Throttled(
                     f"over the intake rate of {self.rate:g} messages a second for this write key",
                     retry_after=max(1, wait),

@@ -27,10 +27,10 @@ def merge_profiles(
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         roots = []
-        for ref in (a, b):
+        for field, ref in (("customer", a), ("other", b)):
             row = uow.customers.get(ref)
             if row is None:
-                raise NotFound(f"customer {ref}: no such customer")
+                raise NotFound(f"{field}: no such customer (give a profile id)")
             roots.append(row[2])
         if roots[0] == roots[1]:
             raise Conflict("these profiles are already one customer")
@@ -66,13 +66,13 @@ def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
         if isinstance(ref, int) or str(ref).isdigit():
             record = uow.merges.get(int(ref))
             if record is None:
-                raise NotFound(f"merge {ref}: no such merge")
+                raise NotFound("merge: no such merge")
         else:
             if uow.customers.get(str(ref)) is None:
-                raise NotFound(f"customer {ref}: no such customer")
+                raise NotFound("customer: no such customer (give a profile or merge id)")
             record = uow.merges.active_with_loser(str(ref))
             if record is None:
-                raise InvalidInput(f"customer {ref}: was not merged into another profile")
+                raise InvalidInput("customer: was not merged into another profile")
         if record.undone_at is not None:
             raise Conflict(f"merge {record.id}: was already undone")
         moved = set(record.members)

@@ -148,6 +148,9 @@ def parse_message(
     message_id = _text_id(raw.get("messageId"), f"{where}.messageId") or str(uuid.uuid4())
     context = _object(raw, "context", where)
     traits = _object(raw, "traits", where)
+    if kind == "identify" and not traits and isinstance(context.get("traits"), dict):
+        # RudderStack's clients send identify traits only in context.traits.
+        traits = context["traits"]
     properties = _object(raw, "properties", where)
     integrations = _object(raw, "integrations", where)
 
@@ -186,6 +189,10 @@ def parse_message(
         msg.event = _name(raw, "event", where, required=True)
     elif kind in ("page", "screen"):
         msg.name = _name(raw, "name", where, required=False)
+        category = _name(raw, "category", where, required=False)
+        if category is not None and "category" not in properties:
+            # Kept with the properties, where the timeline shows it.
+            msg.properties = {**properties, "category": category}
     elif kind == "group":
         msg.group_id = _text_id(raw.get("groupId"), f"{where}.groupId")
         if msg.group_id is None:

@@ -244,7 +244,7 @@ class Profiles:
         fields = self.settings.forms.get(form)
         if fields is None:
             known = ", ".join(sorted(self.settings.forms))
-            raise NotFound(f"form: no form named {form!r}; forms are: {known}")
+            raise NotFound(f"form: no such form; forms are: {known}")
         now = now or datetime.now(UTC)
         with self.store.unit_of_work() as uow:
             root = self._root(uow, ref)

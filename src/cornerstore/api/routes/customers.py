@@ -62,7 +62,9 @@ def get_timeline(
     touchpoint: Annotated[list[str] | None, Query(description="Repeat to allow several")] = None,
     type: Annotated[list[str] | None, Query(description="identify, track, page, ...")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[
+        int | None, Query(ge=1, le=500, description="Default: settings.timeline_page_size")
+    ] = None,
 ) -> TimelineOut:
     """The customer's events across every department, newest first, keyset-paginated."""
     page = services.profiles.timeline(
@@ -121,7 +123,11 @@ def get_prefill(
 async def post_merge(
     services: ServicesDep, caller: StaffCaller, customer_id: str, body: MergeIn
 ) -> MergeOut:
-    """Merge another profile into this customer, under the same safeguards as stitching."""
+    """Join this customer and another profile, under the same safeguards as stitching.
+
+    The older of the two profiles survives (staff keep the id they know); the answer names the
+    winner and the loser, and ``POST /v1/merges/{id}/undo`` takes the merge back.
+    """
     record = await run_in_threadpool(
         merge_profiles, services.store, services.settings, caller, customer_id, body.other
     )

@@ -12,9 +12,9 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cornerstore.api.body import parse_json, read_body, write_key_of
+from cornerstore.api.body import body_write_key, header_write_key, parse_json, read_body
 from cornerstore.api.deps import ServicesDep
-from cornerstore.api.schemas import BatchIn, IntakeOut, MessageIn, request_body
+from cornerstore.api.schemas import BatchIn, ErrorOut, IntakeOut, MessageIn, request_body
 from cornerstore.errors import InvalidInput, TooLarge
 from cornerstore.intake.messages import parse_time
 from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
@@ -22,10 +22,10 @@ from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
 router = APIRouter(prefix="/v1", tags=["intake"])
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed body (the message names the field)"},
-    401: {"description": "Missing, unknown or revoked write key"},
-    413: {"description": "Over a size limit (the message names the limit)"},
-    429: {"description": "Throttled; retry after the Retry-After seconds"},
+    400: {"model": ErrorOut, "description": "Malformed body (the message names the field)"},
+    401: {"model": ErrorOut, "description": "Missing, unknown or revoked write key"},
+    413: {"model": ErrorOut, "description": "Over a size limit (the message names the limit)"},
+    429: {"model": ErrorOut, "description": "Throttled; retry after the Retry-After seconds"},
 }
 
 
@@ -43,8 +43,14 @@ def _answer(result: IntakeResult) -> Response:
 async def _ingest(request: Request, services: ServicesDep, single: str | None) -> Response:
     settings = services.settings
     received_at = datetime.now(UTC)
+    check = services.credentials.check_write_key
+    # A key in the headers is checked before the body is read: an unknown sender gets its 401
+    # without making the server inflate or parse anything.
+    key = header_write_key(request)
+    source = await run_in_threadpool(check, key) if key else None
     body = parse_json(await read_body(request, settings.intake))
-    source = services.credentials.check_write_key(write_key_of(request, body))
+    if source is None:
+        source = await run_in_threadpool(check, body_write_key(body))
     if single is None:
         batch, sent_at = decode_batch_body(body)
         where = "batch"

@@ -1,0 +1,64 @@
+"""Tests of the HTTP API, in-process and over a real uvicorn server.
+
+Helpers shared by these tests live here (fixtures live in ``conftest.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def basic(write_key: str) -> dict[str, str]:
+    """HTTP Basic with the write key as user and an empty password, as the Segment clients send."""
+    token = base64.b64encode(f"{write_key}:".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def parse_iso(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class At:
+    """Equal to an ISO-8601 string naming a time within ``tolerance`` of ``when``.
+
+    Lets a test compare a whole JSON value whose times come from the server's clock.
+
+    >>> At(datetime(2024, 5, 1, tzinfo=UTC)) == "2024-05-01T00:00:00Z"
+    True
+    """
+
+    def __init__(self, when: datetime, tolerance: timedelta = timedelta(0)) -> None:
+        self.when = when
+        self.tolerance = tolerance
+
+    @classmethod
+    def recent(cls) -> At:
+        """Any time in the last five minutes (or a second ahead, for clock granularity)."""
+        now = datetime.now(UTC)
+        return cls(now - timedelta(minutes=2.5), timedelta(minutes=2.5, seconds=1))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        try:
+            return abs(parse_iso(other) - self.when) <= self.tolerance
+        except ValueError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash((self.when, self.tolerance))
+
+    def __repr__(self) -> str:
+        return f"At({self.when.isoformat()} ± {self.tolerance})"
+
+
+def without(value: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``value`` without ``keys`` (for ids the server chose)."""
+    return {k: v for k, v in value.items() if k not in keys}

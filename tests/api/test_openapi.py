@@ -1,0 +1,134 @@
+"""The OpenAPI document lists every route and documents what each reads; /docs serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from cornerstore.api.routes import customers, intake
+from tests.api.conftest import TestClient
+
+ROUTES = {
+    "/health": ["get"],
+    "/v1/batch": ["post"],
+    "/v1/identify": ["post"],
+    "/v1/track": ["post"],
+    "/v1/page": ["post"],
+    "/v1/screen": ["post"],
+    "/v1/group": ["post"],
+    "/v1/alias": ["post"],
+    "/v1/customers": ["get"],
+    "/v1/customers/{customer_id}": ["get"],
+    "/v1/customers/{customer_id}/timeline": ["get"],
+    "/v1/customers/{customer_id}/traits/{name}": ["get"],
+    "/v1/customers/{customer_id}/prefill": ["get"],
+    "/v1/customers/{customer_id}/merge": ["post"],
+    "/v1/merges/{merge_id}/undo": ["post"],
+}
+
+
+def _refs(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "$ref" and isinstance(item, str):
+                yield item
+            else:
+                yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+def _resolve(doc: dict[str, Any], ref: str) -> Any:
+    node: Any = doc
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def test_the_openapi_document_lists_every_route_with_its_methods(client: TestClient) -> None:
+    declared = {
+        route.path: sorted(m.lower() for m in route.methods or ())
+        for router in (intake.router, customers.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    }
+
+    doc = client.get("/openapi.json").json()
+
+    assert {path: sorted(ops) for path, ops in doc["paths"].items()} == ROUTES
+    assert {path: ROUTES[path] for path in declared} == declared
+
+
+def test_every_reference_in_the_openapi_document_resolves(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+
+    refs = sorted(set(_refs(doc)))
+    unresolved = [ref for ref in refs if not ref.startswith("#/components/schemas/")]
+    missing = [ref for ref in refs if ref.split("/")[-1] not in doc["components"]["schemas"]]
+
+    assert (unresolved, missing) == ([], [])
+
+
+def test_the_intake_routes_document_their_request_body(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+
+    bodies = {
+        path: ops["post"]["requestBody"]
+        for path, ops in doc["paths"].items()
+        if path.startswith("/v1/") and not path.startswith(("/v1/customers", "/v1/merges"))
+    }
+    batch = _resolve(doc, "#/components/schemas/BatchIn")
+    message = _resolve(doc, "#/components/schemas/MessageIn")
+
+    assert bodies == {
+        path: {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "$ref": "#/components/schemas/"
+                        + ("BatchIn" if path == "/v1/batch" else "MessageIn")
+                    }
+                }
+            },
+        }
+        for path in bodies
+    }
+    assert (batch["required"], batch["properties"]["batch"]["items"]) == (
+        ["batch"],
+        {"$ref": "#/components/schemas/MessageIn"},
+    )
+    assert sorted(batch["properties"]) == ["batch", "context", "sentAt", "writeKey"]
+    assert {"type", "messageId", "userId", "anonymousId", "event", "traits", "context"} <= set(
+        message["properties"]
+    )
+
+
+def test_the_documented_error_answers_are_the_error_shape(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+
+    answers = {
+        (path, method, status): response
+        for path, ops in doc["paths"].items()
+        for method, op in ops.items()
+        for status, response in op["responses"].items()
+        if status.startswith(("4", "5"))
+    }
+
+    assert [key for key in answers if key[2] == "422" and "merge" not in key[0]] == []
+    assert {
+        key: response["content"]["application/json"]["schema"] for key, response in answers.items()
+    } == {key: {"$ref": "#/components/schemas/ErrorOut"} for key in answers}
+
+
+def test_the_interactive_docs_answer_200(client: TestClient) -> None:
+    response = client.get("/docs")
+
+    assert (response.status_code, response.headers["content-type"]) == (
+        200,
+        "text/html; charset=utf-8",
+    )
+    assert "/openapi.json" in response.text
