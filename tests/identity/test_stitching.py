@@ -73,7 +73,8 @@ def test_a_merge_joining_two_different_user_ids_is_refused_and_logged(
     assert (result.merges, result.refused_merges, roots(services)) == (0, 1, 2)
     with services.store.unit_of_work() as uow:
         (refusal,) = uow.merges.refusals()
-    assert refusal[2] == "merge refused: a profile may hold at most 1 user_id identifier(s)"
+    assert refusal.reason == "merge refused: a profile may hold at most 1 user_id identifier(s)"
+    assert refusal.times == 1
     # The shared e-mail stays with the first person; the second keeps their own profile.
     second = services.profiles.get(owner, "web-2")
     assert [(i.kind, i.value) for i in second.identifiers] == [("user_id", "web-2")]
@@ -177,3 +178,42 @@ def test_results_do_not_depend_on_how_a_stream_is_split_into_batches(
 
     assert roots(services) == 1
     assert profile.summary.events == 4
+
+
+def test_the_same_refusal_repeated_is_recorded_once_and_counted(services: Services) -> None:
+    services.intake.ingest([identify("mum", anonymous_id="family-laptop")], source=WEB)
+
+    for _ in range(3):
+        services.intake.ingest(
+            [track("Viewed", user_id="kid", anonymous_id="family-laptop") for _ in range(2)],
+            source=WEB,
+        )
+
+    with services.store.unit_of_work() as uow:
+        refusals = uow.merges.refusals()
+    assert [(r.reason, r.times) for r in refusals] == [
+        ("merge refused: a profile may hold at most 1 user_id identifier(s)", 6)
+    ]
+
+
+def test_an_identifier_added_to_a_merged_profile_is_found_later_in_the_same_batch(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [identify("u1", email="a@example.com"), identify(anonymous_id="a2", phone="07700900123")],
+        source=WEB,
+    )
+    services.intake.ingest(
+        [identify(anonymous_id="a3", email="a@example.com", phone="07700900123")], source=WEB
+    )
+
+    result = services.intake.ingest(
+        [
+            track("X", anonymous_id="a2", context={"traits": {"email": "new@example.com"}}),
+            track("Y", anonymous_id="zz", context={"traits": {"email": "new@example.com"}}),
+        ],
+        source=WEB,
+    )
+
+    assert (result.accepted, result.rejected) == (2, [])
+    assert services.profiles.get(owner, "zz").id == services.profiles.get(owner, "u1").id

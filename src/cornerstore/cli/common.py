@@ -88,7 +88,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             # Only the type: the text of an unexpected error may quote customer data.
             log.debug("unexpected error", exc_info=True)
-            err.print(f"error: unexpected {type(exc).__name__}; nothing was changed", markup=False)
+            err.print(f"error: unexpected {type(exc).__name__}; the command stopped", markup=False)
             raise typer.Exit(1) from None
 
     return wrapper

@@ -69,6 +69,8 @@ class Stitcher:
         for key, (customer_id, root_id) in self.uow.identifiers.lookup(keys).items():
             self.owner[key] = customer_id
             self.root[customer_id] = root_id
+            # Identifiers attached during this batch are owned by the root itself.
+            self.root.setdefault(root_id, root_id)
 
     def prefetch_counts(self, roots: Sequence[str]) -> None:
         """Load the identifier counts of several clusters in one query (for those about to grow)."""
@@ -323,5 +325,4 @@ class Stitcher:
                 created_at=m.created_at,
                 created_by=m.created_by,
             )
-        for r in self.refusals:
-            self.uow.merges.add_refusal(**r)
+        self.uow.merges.add_refusals(self.refusals)

@@ -85,6 +85,18 @@ class MergeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalRecord:
+    """A merge or identifier the safeguards refused, counted per profiles and reason."""
+
+    first_at: datetime
+    last_at: datetime
+    times: int
+    message_id: str | None
+    reason: str
+    profiles: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Counts that tell at a glance how well the customer is known."""
 

@@ -148,12 +148,16 @@ merges = Table(
     Column("undone_by", String(128)),
 )
 
+# One row per refused pair and reason, counted: a shared device refuses on every message.
 merge_refusals = Table(
     "merge_refusals",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("refusal_key", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
-    Column("message_id", String(128)),
+    Column("last_at", UTCDateTime(), nullable=False),
+    Column("times", Integer, nullable=False),
+    Column("message_id", String(128)),  # the first message refused
     Column("reason", String(512), nullable=False),
     Column("profiles", Text, nullable=False),  # JSON list of profile ids involved
 )

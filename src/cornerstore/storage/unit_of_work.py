@@ -7,6 +7,7 @@ because per-row ORM objects would cost more than all of intake's own work.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from cornerstore.profiles.model import (
     Event,
     Identifier,
     MergeRecord,
+    RefusalRecord,
     SearchHit,
     TraitObservation,
 )
@@ -418,26 +420,50 @@ class MergeRepository(_Repository):
         assert key is not None
         return int(key[0])
 
-    def add_refusal(
-        self, *, created_at: datetime, message_id: str | None, reason: str, profiles: list[str]
-    ) -> None:
-        self.conn.execute(
-            t.merge_refusals.insert().values(
-                created_at=created_at,
-                message_id=message_id,
-                reason=reason,
-                profiles=orjson.dumps(profiles).decode(),
-            )
-        )
-
-    def refusals(self, limit: int = 100) -> list[tuple[datetime, str | None, str, list[str]]]:
+    def add_refusals(self, rows: list[dict[str, Any]]) -> None:
+        """Record refusals (dicts with created_at, message_id, reason, profiles); a refusal of
+        the same profiles for the same reason only counts up and moves ``last_at``."""
+        merged: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            profiles = sorted(row["profiles"])
+            key = hashlib.sha256(("|".join(profiles) + "|" + row["reason"]).encode()).hexdigest()
+            if key in merged:
+                merged[key]["times"] += 1
+                merged[key]["last_at"] = max(merged[key]["last_at"], row["created_at"])
+                continue
+            merged[key] = {
+                "refusal_key": key,
+                "created_at": row["created_at"],
+                "last_at": row["created_at"],
+                "times": 1,
+                "message_id": row["message_id"],
+                "reason": row["reason"],
+                "profiles": orjson.dumps(profiles).decode(),
+            }
+        if not merged:
+            return
         r = t.merge_refusals
-        query = select(r.c.created_at, r.c.message_id, r.c.reason, r.c.profiles).order_by(
-            r.c.id.desc()
+        insert = pg_insert(r) if self.conn.dialect.name == "postgresql" else sqlite_insert(r)
+        statement = insert.on_conflict_do_update(
+            index_elements=[r.c.refusal_key],
+            set_={
+                "times": r.c.times + insert.excluded.times,
+                "last_at": insert.excluded.last_at,
+            },
+        )
+        self.conn.execute(statement, list(merged.values()))
+
+    def refusals(self, limit: int = 100) -> list[RefusalRecord]:
+        """The most recent refusals, newest first."""
+        r = t.merge_refusals
+        query = (
+            select(r.c.created_at, r.c.last_at, r.c.times, r.c.message_id, r.c.reason, r.c.profiles)
+            .order_by(r.c.last_at.desc(), r.c.id.desc())
+            .limit(limit)
         )
         return [
-            (at, mid, reason, orjson.loads(profiles))
-            for at, mid, reason, profiles in self.conn.execute(query.limit(limit))
+            RefusalRecord(first, last, int(times), mid, reason, orjson.loads(profiles))
+            for first, last, times, mid, reason, profiles in self.conn.execute(query)
         ]
 
     def _record(self, row: Any) -> MergeRecord:

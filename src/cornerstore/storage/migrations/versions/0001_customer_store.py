@@ -79,13 +79,17 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
+        sa.Column("refusal_key", sa.String(length=64), nullable=False),
         sa.Column(
             "created_at", cornerstore.storage.tables.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("last_at", cornerstore.storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("times", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.String(length=128), nullable=True),
         sa.Column("reason", sa.String(length=512), nullable=False),
         sa.Column("profiles", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_merge_refusals")),
+        sa.UniqueConstraint("refusal_key", name=op.f("uq_merge_refusals_refusal_key")),
     )
     op.create_table(
         "write_keys",
