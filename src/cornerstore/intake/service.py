@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
+from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
-from cornerstore.group_commit import GroupCommitter
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
