@@ -30,7 +30,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("cornerstore.cli")
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")

@@ -24,7 +24,9 @@ def import_file(
     all_columns: bool = typer.Option(
         False, "--all-columns", help="Also keep unmapped columns (as traits or properties)"
     ),
-    format: str | None = typer.Option(None, help="csv, jsonl or parquet (default: by extension)"),
+    format: str | None = typer.Option(
+        None, help="csv, tsv, jsonl or parquet (default: by extension)"
+    ),
     rejects: Path | None = typer.Option(
         None, help="Where rejected rows go (default: FILE.rejects.jsonl)"
     ),
@@ -49,24 +51,30 @@ def import_file(
     )
     spec.validate()
     rejects_path = rejects or path.with_name(path.name + ".rejects.jsonl")
-    with services(db) as s:
-        total = count_rows(spec)
-        with Progress(
+    # Counting is a pass over the file, worth it only for a progress bar someone watches.
+    show_progress = err.is_terminal
+    total = count_rows(spec) if show_progress else None
+    with (
+        services(db) as s,
+        Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             console=err,
             transient=True,
-        ) as progress:
-            task = progress.add_task(f"importing {path.name}", total=total)
-            summary = import_rows(
-                s.intake,
-                spec,
-                rejects_path=rejects_path,
-                batch_size=batch_size,
-                progress=lambda n: progress.update(task, completed=n),
-            )
+            # Off when stderr is not a terminal: a log or a pipe gets only the summary.
+            disable=not show_progress,
+        ) as progress,
+    ):
+        task = progress.add_task(f"importing {path.name}", total=total)
+        summary = import_rows(
+            s.intake,
+            spec,
+            rejects_path=rejects_path,
+            batch_size=batch_size,
+            progress=lambda n: progress.update(task, completed=n),
+        )
     if json:
         print_json(summary)
         return
