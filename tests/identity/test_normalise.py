@@ -1,7 +1,8 @@
+from email_validator import EmailNotValidError, validate_email
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cornerstore.identity.normalise import Normaliser
+from cornerstore.identity.normalise import Normaliser, plain_email
 from cornerstore.settings import IdentityRules
 
 
@@ -72,3 +73,19 @@ def test_normalising_a_phone_twice_changes_nothing(phone: str) -> None:
     once = n.phone(phone)
     if once is not None:
         assert n.phone(once) == once
+
+
+_ADDRESS_CHARS = "abcz019.-_+@!#'" + "é"
+
+
+@given(st.one_of(st.emails(), st.text(alphabet=_ADDRESS_CHARS, min_size=3, max_size=30)))
+def test_the_fast_email_check_accepts_only_what_email_validator_accepts(text: str) -> None:
+    fast = plain_email(text.lower())
+    if fast is None:
+        return
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:  # pragma: no cover - this is the failure being tested for
+        raise AssertionError(f"fast path accepted an invalid address: {exc}") from None
+
+    assert fast == (checked.local_part.lower(), checked.domain.lower())

@@ -6,15 +6,41 @@ same identifiers arrive again and again on a busy intake.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from cornerstore.settings import IdentityRules
 
 PERSON_KINDS = ("user_id", "email", "phone", "anonymous_id")
+
+# Plain ASCII addresses (nearly all of them) are checked here, ~20x faster than email-validator;
+# anything else goes through email-validator. A property test keeps the two in agreement.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+_SPECIAL_DOMAINS = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
+def plain_email(text: str) -> tuple[str, str] | None:
+    """(local part, domain) of a lower-case plain ASCII address, or None to ask email-validator.
+
+    >>> plain_email("ann.lee@example.co.uk")
+    ('ann.lee', 'example.co.uk')
+    """
+    if len(text) > 254 or not _PLAIN_EMAIL.fullmatch(text):
+        return None
+    local, _, domain = text.rpartition("@")
+    if len(local) > 64 or len(domain) > 253 or "xn--" in domain:
+        return None
+    if domain.rpartition(".")[2] in _SPECIAL_DOMAINS:
+        return None
+    return local, domain
 
 
 def kind_family(kind: str) -> str:
@@ -64,11 +90,15 @@ class Normaliser:
         text = raw.strip()
         if not text or self.is_blocked(text) or "@" not in text:
             return None
-        try:
-            checked = validate_email(text, check_deliverability=False)
-        except EmailNotValidError:
-            return None
-        local, domain = checked.local_part.lower(), checked.domain.lower()
+        plain = plain_email(text.lower())
+        if plain is not None:
+            local, domain = plain
+        else:
+            try:
+                checked = validate_email(text, check_deliverability=False)
+            except EmailNotValidError:
+                return None
+            local, domain = checked.local_part.lower(), checked.domain.lower()
         if domain in self.ignore_plus:
             local = local.split("+", 1)[0]
         if domain in self.ignore_dots:

@@ -66,11 +66,16 @@ def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) ->
         _INSERT_SQL[(table.name, columns)] = cached
     sql, times = cached
     params = []
+    texts: dict[datetime, str] = {}  # rows of one message share its time
     for row in rows:
         values = [row[c] for c in columns]
         for i in times:
-            if values[i] is not None:
-                values[i] = _sqlite_time(values[i])
+            value = values[i]
+            if value is not None:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = _sqlite_time(value)
+                values[i] = text
         params.append(tuple(values))
     conn.exec_driver_sql(sql, params)
 
