@@ -12,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from cornerstore.demo.cast import CastBuilder
-from cornerstore.demo.generate import (
-    DEFAULT_END,
-    SOURCES,
-    Business,
-    DemoMessage,
-    generate_messages,
-)
+from cornerstore.demo.generate import DEFAULT_END, Business, generate_messages
 from cornerstore.demo.load import estimate_messages, load_demo, plan_batches
+from cornerstore.demo.outbox import SOURCES, DemoMessage
 from cornerstore.intake.messages import parse_message
 from cornerstore.intake.service import Intake, IntakeResult
 from cornerstore.settings import Settings

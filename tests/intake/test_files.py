@@ -17,12 +17,11 @@ from cornerstore.errors import InvalidInput
 from cornerstore.intake.files import (
     ImportSpec,
     ImportSummary,
-    anchor_anonymous_id,
     count_rows,
     import_rows,
     parse_mapping,
-    parse_timestamp,
 )
+from cornerstore.intake.rows import anchor_anonymous_id, parse_timestamp
 from cornerstore.services import Services
 
 TICKETS = (

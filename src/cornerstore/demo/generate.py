@@ -6,25 +6,25 @@ gamma-distributed spend, web sessions that start anonymous and log in, till rece
 loyalty card or phone, invoices, parcels that find nobody at home, support cases and surveys.
 Each (person, half month) draws from its own seeded generator, so the output depends only on the
 seed, and only a few weeks of messages are held in memory at a time.
+
+Here are the web shop and the tills; billing, shipping, support and surveys are in
+:mod:`cornerstore.demo.aftersales`, products and seasons in :mod:`cornerstore.demo.catalogue`,
+time and opening hours in :mod:`cornerstore.demo.clock`, and the messages themselves in
+:mod:`cornerstore.demo.outbox`.
 """
 
 from __future__ import annotations
 
-import bisect
-import functools
-import itertools
 import math
 import random
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from cornerstore.demo.aftersales import AfterSales
 from cornerstore.demo.cast import (
     BRANCH_CODES,
     BRANCHES,
-    CATEGORIES,
     DAY_MS,
     MONTH_MS,
     CastBuilder,
@@ -34,276 +34,31 @@ from cornerstore.demo.cast import (
     phone_format,
     typo,
 )
+from cornerstore.demo.catalogue import SEASON, draw_basket
+from cornerstore.demo.clock import (
+    DESK_HOURS,
+    HOUR_MS,
+    STORE_HOURS,
+    STORE_WEEKDAYS,
+    WEB_HOURS,
+    Hours,
+    at_hour,
+    epoch_ms,
+    half_months,
+    iso,
+    weekday,
+)
+from cornerstore.demo.outbox import (
+    SOURCES,
+    DemoMessage,
+    loyalty_card_ids,
+    random_uuid,
+    some_email,
+    track,
+)
 
-HOUR_MS = 3_600_000
-MINUTE_MS = 60_000
 DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
-
-# Write-key name of each department -> the touchpoint its messages come from.
-SOURCES: dict[str, str] = {
-    "till": "store",
-    "web-shop": "web",
-    "support-desk": "support",
-    "billing": "billing",
-    "shipping": "shipping",
-    "surveys": "survey",
-}
 SHOP_URL = "https://shop.cornerstore.example"
-
-# Orders by month of year: busy before Christmas, quiet after it.
-SEASON = (0.0, 0.8, 0.8, 0.9, 0.95, 1.0, 1.0, 0.95, 0.95, 1.0, 1.05, 1.35, 1.7)
-# Category weight by month of year (garden in spring and summer, gifts before Christmas).
-CATEGORY_SEASON = {
-    "garden": (0, 0.3, 0.4, 1.2, 2.5, 2.5, 2.2, 1.8, 1.4, 0.8, 0.5, 0.3, 0.3),
-    "gifts": (0, 0.6, 1.2, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 1.0, 2.5, 4.0),
-}
-CATALOGUE: dict[str, tuple[tuple[str, float], ...]] = {
-    "groceries": (
-        ("Free-range eggs x12", 3.10),
-        ("Sourdough loaf", 3.40),
-        ("Semi-skimmed milk 2 pints", 1.45),
-        ("Mature cheddar 400g", 4.25),
-        ("Yorkshire tea 240 bags", 7.50),
-        ("Ground coffee 227g", 4.60),
-        ("Bananas x5", 1.15),
-        ("Olive oil 1L", 8.90),
-        ("Chopped tomatoes x4", 2.60),
-        ("Wildflower honey 340g", 4.95),
-        ("Smoked salmon 200g", 6.50),
-    ),
-    "household": (
-        ("Laundry liquid 1.5L", 7.00),
-        ("Toilet roll x9", 5.50),
-        ("Bin bags x20", 2.75),
-        ("Kitchen roll x4", 4.20),
-        ("Dishwasher tablets x40", 8.50),
-        ("LED bulbs x3", 6.00),
-        ("Washing-up liquid", 1.60),
-    ),
-    "baby": (
-        ("Nappies size 3 x56", 11.50),
-        ("Baby wipes x4", 4.80),
-        ("Baby food pouches x6", 5.40),
-        ("Sleepsuits 2-pack", 12.00),
-        ("Baby bath wash", 3.75),
-    ),
-    "garden": (
-        ("Peat-free compost 50L", 6.99),
-        ("Tomato plants x3", 7.50),
-        ("Wild bird seed 2kg", 8.25),
-        ("Garden hose 15m", 24.99),
-        ("Seed potatoes 2kg", 4.99),
-        ("Secateurs", 14.99),
-        ("Lawn seed 1kg", 12.99),
-    ),
-    "electronics": (
-        ("USB-C charger", 19.99),
-        ("AA batteries x12", 8.99),
-        ("Bluetooth speaker", 39.99),
-        ("Over-ear headphones", 29.99),
-        ("Smart plug", 14.99),
-        ("Kettle 1.7L", 34.99),
-        ("Two-slice toaster", 27.99),
-    ),
-    "gifts": (
-        ("Scented candle set", 18.00),
-        ("Luxury chocolate box", 12.50),
-        ("Mug and tea gift set", 15.00),
-        ("Christmas crackers x6", 9.99),
-        ("Photo frame", 11.00),
-        ("Jigsaw 1000 pieces", 14.00),
-        ("Yorkshire hamper", 45.00),
-    ),
-}
-SKUS = {
-    cat: tuple(
-        (f"{cat[:3].upper()}-{i + 1:03d}", name, price) for i, (name, price) in enumerate(items)
-    )
-    for cat, items in CATALOGUE.items()
-}
-COMMENTS = {
-    "low": (
-        "Parcel left with no card, had to chase it",
-        "Nobody tried again after the first missed delivery",
-        "Prices keep going up",
-        "Long queue at the till",
-        "Still waiting on my refund",
-        "Item arrived damaged",
-    ),
-    "mid": (
-        "Fine, a bit pricey",
-        "Delivery took longer than promised",
-        "OK overall",
-        "Good range but often out of stock",
-        "Website is slow at checkout",
-    ),
-    "high": (
-        "Lovely staff, always helpful",
-        "Quick delivery, thanks!",
-        "Always find what I need",
-        "Great selection of gifts",
-        "Best local shop around",
-        "Sorted my problem straight away",
-    ),
-}
-SUPPORT_TOPICS = {
-    "delivery": ("redelivered", "refund", "collected_from_depot"),
-    "damaged_item": ("replacement", "refund"),
-    "refund": ("refund",),
-    "product_question": ("answered",),
-    "billing": ("invoice_corrected", "answered"),
-    "account": ("details_updated", "password_reset"),
-    "loyalty": ("points_added", "answered"),
-}
-CARRIERS = ("Royal Mail", "DPD", "Evri")
-
-
-@dataclass(frozen=True)
-class Hours:
-    """Local hours of the day with how likely each is (drawn by bisecting cumulative weights)."""
-
-    hours: tuple[int, ...]
-    cumulative: tuple[float, ...]
-
-    @classmethod
-    def of(cls, first: int, weights: tuple[float, ...]) -> Hours:
-        return cls(tuple(range(first, first + len(weights))), tuple(itertools.accumulate(weights)))
-
-    def draw(self, rng: random.Random) -> int:
-        return self.hours[bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])]
-
-
-# When the tills ring, people browse, vans knock and the desk answers (UK local hours).
-STORE_HOURS = Hours.of(8, (2, 4, 5, 6, 8, 8, 6, 5, 5, 7, 6, 3))
-WEB_HOURS = Hours.of(
-    0, (1, 0.5, 0.3, 0.2, 0.2, 0.3, 1, 2, 3, 3, 3, 4, 5, 5, 4, 4, 4, 5, 6, 8, 9, 8, 6, 3)
-)
-CARRIER_HOURS = Hours.of(8, (3, 5, 6, 6, 6, 5, 5, 5, 4, 4, 3, 2, 1))
-DESK_HOURS = Hours.of(9, (6, 8, 7, 5, 6, 6, 5, 4, 3))
-DISPATCH_HOURS = Hours.of(14, (2, 3, 3, 2, 1))
-STORE_WEEKDAYS = (1.0, 1.0, 1.0, 1.0, 1.1, 1.4, 0.6)  # Monday first; Sunday trading is short
-
-
-@dataclass(frozen=True)
-class DemoMessage:
-    """A Spec message as a department sends it, with the person it really is about.
-
-    ``person`` is the ground truth for measuring identity resolution; it never enters the message.
-    """
-
-    source: str
-    touchpoint: str
-    message: dict[str, Any]
-    person: str
-
-
-# -- time ---------------------------------------------------------------------------------------
-def _ms(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp() * 1000)
-
-
-@functools.lru_cache(maxsize=4096)
-def _day_text(day: int) -> str:
-    return time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
-
-
-def iso(ms: int) -> str:
-    """UTC milliseconds as the ISO-8601 text Segment clients send.
-
-    >>> iso(1_700_000_000_123)
-    '2023-11-14T22:13:20.123Z'
-    """
-    day, rest = divmod(ms, DAY_MS)
-    seconds, millis = divmod(rest, 1000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{_day_text(day)}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
-
-
-def random_uuid(rng: random.Random) -> str:
-    """A version-4 UUID drawn from ``rng`` (reproducible, unlike :func:`uuid.uuid4`).
-
-    >>> random_uuid(random.Random(1))[14], random_uuid(random.Random(1))[19] in "89ab"
-    ('4', True)
-    """
-    # Set the version (4) and variant (10xx) bits as uuid.UUID(version=4) does, in one step.
-    bits = rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
-
-
-def _last_sunday_1am_utc(year: int, month: int) -> int:
-    last = date(year, month + 1, 1) - timedelta(days=1)
-    last -= timedelta(days=(last.weekday() - 6) % 7)
-    return _ms(datetime(last.year, last.month, last.day, 1, tzinfo=UTC))
-
-
-def uk_offset(ms: int) -> int:
-    """Milliseconds UK local time is ahead of UTC at ``ms`` (British Summer Time or not).
-
-    The rule (last Sundays of March and October, 01:00 UTC) is coded here so the output does not
-    depend on the machine's time-zone database.
-    """
-    # Changes alternate start, end, start, ...: an odd count before ``ms`` means summer time.
-    return HOUR_MS if bisect.bisect_right(_BST_CHANGES, ms) % 2 else 0
-
-
-_BST_CHANGES = tuple(
-    _last_sunday_1am_utc(year, month) for year in range(1971, 2200) for month in (3, 10)
-)
-
-
-def local_iso(ms: int) -> str:
-    """UK local time with its offset, as a delivery driver's handset records it."""
-    offset = uk_offset(ms)
-    seconds = (ms + offset) // 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (
-        "+01:00" if offset else "+00:00"
-    )
-
-
-def _weekday(ms: int) -> int:
-    """Monday 0 .. Sunday 6 of the UK local day holding ``ms`` (1970-01-01 was a Thursday)."""
-    return ((ms + uk_offset(ms)) // DAY_MS + 3) % 7
-
-
-def _at_hour(rng: random.Random, ms: int, hours: Hours) -> int:
-    """A moment on the UK local day holding ``ms``, at an hour drawn from ``hours``."""
-    offset = uk_offset(ms)
-    day = (ms + offset) // DAY_MS * DAY_MS
-    hour = hours.draw(rng)
-    return day + hour * HOUR_MS + int(rng.random() * HOUR_MS) - offset
-
-
-def _next_day(ms: int) -> int:
-    """The same time on the next working day (carriers and the warehouse rest on Sundays)."""
-    ms += DAY_MS
-    while _weekday(ms) == 6:
-        ms += DAY_MS
-    return ms
-
-
-def _periods(start: int, end: int) -> list[tuple[int, int, int]]:
-    """(first ms, end ms, month of year) of each half month (1st-15th, 16th-end) in [start, end).
-
-    Half months, not months, because a period's messages are held in memory until it is sorted.
-    """
-    out = []
-    day = datetime.fromtimestamp(start / 1000, UTC)
-    month = datetime(day.year, day.month, 1, tzinfo=UTC)
-    while _ms(month) < end:
-        following = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
-        for a, b in ((month, month.replace(day=16)), (month.replace(day=16), following)):
-            if _ms(a) < end and _ms(b) > start:
-                out.append((max(start, _ms(a)), min(end, _ms(b)), month.month))
-        month = following
-    return out
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -319,25 +74,8 @@ def _poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
-def track(
-    ids: dict[str, str],
-    event: str,
-    properties: dict[str, Any],
-    context: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A track message; ``context`` is copied so messages never share a mutable part."""
-    message: dict[str, Any] = {"type": "track", **ids, "event": event, "properties": properties}
-    if context:
-        message["context"] = {k: dict(v) if isinstance(v, dict) else v for k, v in context.items()}
-    return message
-
-
-def _clamp(value: float, low: int, high: int) -> int:
-    return max(low, min(high, round(value)))
-
-
 # -- the business -------------------------------------------------------------------------------
-class Business:
+class Business(AfterSales):
     """Runs the shop half a month at a time and collects what each department sends.
 
     Examples
@@ -349,18 +87,14 @@ class Business:
     """
 
     def __init__(self, customers: int, seed: int, end: datetime, years: float) -> None:
-        self.end = _ms(end)
-        self.start = self.end - int(years * 365.25 * DAY_MS)
+        end_ms = epoch_ms(end)
+        start = end_ms - int(years * 365.25 * DAY_MS)
+        self.periods = half_months(start, end_ms)
+        super().__init__(start, end_ms, self.periods)
         self.cast = CastBuilder(customers, seed, self.start, self.end)
         self.people = self.cast.people()
-        self.periods = _periods(self.start, self.end)
-        self.period_starts = [p[0] for p in self.periods]
         self.seed_key = seed % (1 << 62)
-        self.buckets: dict[int, list[tuple[int, int, DemoMessage]]] = {}
-        self.seq = 0
-        self.counters: dict[str, int] = {}
         self.shared_devices: dict[int, str] = {}
-        self.floor = self.start  # start of the period being lived
 
     def run(self) -> Iterator[DemoMessage]:
         """Every message in time order, half a month at a time."""
@@ -370,51 +104,7 @@ class Business:
                     # Its own generator per person and period: output independent of loop order.
                     rng = random.Random((self.seed_key << 48) | (index << 12) | number)
                     self.live_period(person, rng, a, b, month)
-            bucket = self.buckets.pop(number, [])
-            bucket.sort(key=lambda entry: (entry[0], entry[1]))
-            for _, _, message in bucket:
-                yield message
-
-    # -- plumbing -------------------------------------------------------------------------------
-    def send(
-        self, p: Person, rng: random.Random, source: str, ms: int, message: dict[str, Any]
-    ) -> int:
-        """Stamp ``message`` and file it under its period; returns ``ms`` for chaining."""
-        if ms < self.end:
-            # Nothing may land in a period already yielded; follow-ups always come later anyway.
-            ms = max(ms, self.floor)
-            message["messageId"] = random_uuid(rng)
-            message["timestamp"] = iso(ms)
-            number = bisect.bisect_right(self.period_starts, ms) - 1
-            self.seq += 1
-            demo = DemoMessage(source, SOURCES[source], message, p.pid)
-            self.buckets.setdefault(number, []).append((ms, self.seq, demo))
-        return ms
-
-    def next_id(self, prefix: str, ms: int, width: int = 5) -> str:
-        """Running numbers per prefix and month, as shop systems print them (W2511-00042)."""
-        stamp = time.strftime("%y%m", time.gmtime(ms // 1000))
-        key = prefix + stamp
-        self.counters[key] = n = self.counters.get(key, 0) + 1
-        return f"{prefix}{stamp}-{n:0{width}d}"
-
-    @staticmethod
-    def card(p: Person) -> list[dict[str, str]]:
-        return [
-            {
-                "id": str(p.loyalty_card),
-                "type": "loyalty_card",
-                "collection": "users",
-                "encoding": "none",
-            }
-        ]
-
-    def some_email(self, p: Person, rng: random.Random) -> str:
-        """The person's address as this form or system happens to spell it."""
-        assert p.email is not None
-        if p.email_variants and rng.random() < 0.3:
-            return rng.choice(p.email_variants)
-        return p.email
+            yield from self.collect(number)
 
     # -- half a month of one person's life ------------------------------------------------------
     def live_period(self, p: Person, rng: random.Random, a: int, b: int, month: int) -> None:
@@ -478,13 +168,13 @@ class Business:
 
         With ``weekdays``, busy days are likelier: a draw on a quiet day may move to the next day.
         """
-        t = _at_hour(rng, day, hours)
+        t = at_hour(rng, day, hours)
         if weekdays is not None:
             top = max(weekdays)
             for _ in range(3):
-                if rng.random() * top < weekdays[_weekday(t)]:
+                if rng.random() * top < weekdays[weekday(t)]:
                     break
-                t = _at_hour(rng, t + DAY_MS, hours)
+                t = at_hour(rng, t + DAY_MS, hours)
         return max(t, floor)
 
     # -- web shop -------------------------------------------------------------------------------
@@ -532,7 +222,7 @@ class Business:
             alias = {"type": "alias", "previousId": device.anonymous_id, "userId": p.user_id}
             self.send(p, rng, "web-shop", t, alias)
         else:
-            traits = {"email": self.some_email(p, rng), "firstName": p.first, "lastName": p.last}
+            traits = {"email": some_email(p, rng), "firstName": p.first, "lastName": p.last}
             self.send(p, rng, "web-shop", t, {"type": "identify", **ids, "traits": traits})
         device.logged_in = True
         t += int(rng.uniform(5, 40) * 1000)
@@ -554,7 +244,7 @@ class Business:
     def web_session(self, p: Person, rng: random.Random, t: int, month: int, order: bool) -> None:
         device = self.device(p, rng)
         business = p.account is not None and order and rng.random() < 0.6
-        basket = self.basket(p, rng, t, month, 3.5 if business else 1.0)
+        basket = draw_basket(p, rng, t, month, 3.5 if business else 1.0)
         category = basket[0]["category"]
         page = {
             "type": "page",
@@ -596,7 +286,7 @@ class Business:
         context: dict[str, Any] = {}
         if not p.user_id:
             # A guest checkout: the order form's e-mail and phone are all that say who this is.
-            context["traits"] = {"email": self.some_email(p, rng)}
+            context["traits"] = {"email": some_email(p, rng)}
             if rng.random() < 0.8:
                 context["traits"]["phone"] = phone_format(p.mobile_at(t), rng)
         if business and p.account:
@@ -606,39 +296,6 @@ class Business:
         ids = {"userId": p.user_id} if p.user_id else {"anonymousId": f"guest-{order_id}"}
         self.invoice(p, rng, t, ids, order_id, properties["total"], business)
         self.ship(p, rng, t, ids, order_id)
-
-    def basket(
-        self, p: Person, rng: random.Random, t: int, month: int, factor: float
-    ) -> list[dict[str, Any]]:
-        """Products until the person's gamma-distributed spend for this order is reached."""
-        target = rng.gammavariate(p.spend_shape, p.spend_scale) * factor
-        weights = list(p.category_weights)
-        for i, category in enumerate(CATEGORIES):
-            if category in CATEGORY_SEASON:
-                weights[i] *= CATEGORY_SEASON[category][month]
-        if p.baby_from is None or t < p.baby_from:
-            weights[2] = 0.0
-        cumulative = list(itertools.accumulate(weights))
-        items: dict[str, dict[str, Any]] = {}
-        total = 0.0
-        while total < target and len(items) < 12:
-            pick = bisect.bisect(cumulative, rng.random() * cumulative[-1])
-            category = CATEGORIES[min(pick, len(CATEGORIES) - 1)]
-            sku, name, price = rng.choice(SKUS[category])
-            quantity = 1 + (rng.random() < 0.2) + (category == "groceries" and rng.random() < 0.2)
-            if sku in items:
-                items[sku]["quantity"] += quantity
-            else:
-                items[sku] = {
-                    "product_id": sku,
-                    "sku": sku,
-                    "name": name,
-                    "category": category,
-                    "price": price,
-                    "quantity": quantity,
-                }
-            total += price * quantity
-        return list(items.values())
 
     # -- till -----------------------------------------------------------------------------------
     def store_order(self, p: Person, rng: random.Random, t: int, month: int, branch: str) -> None:
@@ -655,8 +312,8 @@ class Business:
             signup: dict[str, Any] = {"firstName": p.first, "lastName": p.last}
             signup["phone"] = phone_format(mobile, rng)
             if p.email and rng.random() < 0.8:
-                signup["email"] = self.some_email(p, rng)
-            card_ctx = {"externalIds": self.card(p)}
+                signup["email"] = some_email(p, rng)
+            card_ctx = {"externalIds": loyalty_card_ids(p)}
             self.send(
                 p,
                 rng,
@@ -666,9 +323,9 @@ class Business:
             )
             t += int(rng.uniform(30, 120) * 1000)
             p.card_registered = p.till_knows_new_mobile = True
-            context["externalIds"] = self.card(p)
+            context["externalIds"] = loyalty_card_ids(p)
         elif p.loyalty_card and rng.random() > 0.2 and not tell_new_mobile:
-            context["externalIds"] = self.card(p)
+            context["externalIds"] = loyalty_card_ids(p)
         elif tell_new_mobile or rng.random() < 0.6 or not p.email:
             # Card left at home or no card: the cashier types the phone number and may slip.
             typed = phone_format(mobile, rng)
@@ -680,9 +337,9 @@ class Business:
             if tell_new_mobile and ids["anonymousId"] == p.till_id:
                 p.till_knows_new_mobile = True
                 if p.loyalty_card:
-                    context["externalIds"] = self.card(p)
+                    context["externalIds"] = loyalty_card_ids(p)
         else:
-            typed = self.some_email(p, rng)
+            typed = some_email(p, rng)
             if rng.random() < 0.015:
                 slip = typo(typed, rng)
                 if mailbox(slip) not in self.cast.mailboxes:
@@ -690,7 +347,7 @@ class Business:
             traits["email"] = typed
         if traits:
             context["traits"] = traits
-        basket = self.basket(p, rng, t, month, 1.0)
+        basket = draw_basket(p, rng, t, month, 1.0)
         code = BRANCH_CODES[branch]
         properties = {
             "order_id": self.next_id(f"{code}-", t, 6),
@@ -707,192 +364,6 @@ class Business:
             employee = f"{code}-{rng.randrange(1, 13):02d}" if asked else None
             when = t + int(rng.uniform(0.02, 30) * HOUR_MS)
             self.survey(p, rng, when, "csat", asked, employee, {"order_id": properties["order_id"]})
-
-    # -- billing and shipping ----------------------------------------------------------------------
-    def invoice(
-        self,
-        p: Person,
-        rng: random.Random,
-        t: int,
-        ids: dict[str, str],
-        order_id: str,
-        amount: float,
-        business: bool,
-    ) -> None:
-        t += int(rng.uniform(1, 20) * MINUTE_MS)
-        invoice_id = self.next_id("INV-", t, 6)
-        context: dict[str, Any] = {}
-        if "anonymousId" in ids or rng.random() < 0.3:
-            context["traits"] = {"email": self.some_email(p, rng)}
-        properties: dict[str, Any] = {
-            "invoice_id": invoice_id,
-            "order_id": order_id,
-            "amount": amount,
-            "currency": "GBP",
-            "status": "open" if business else "paid",
-        }
-        if business and p.account:
-            context["groupId"] = p.account.group_id
-            properties["terms"] = "net 30"
-            properties["due_date"] = iso(t + 30 * DAY_MS)[:10]
-        self.send(p, rng, "billing", t, track(ids, "Invoice Issued", properties, context))
-        if business:
-            late = rng.random() < 0.25
-            days = rng.uniform(31, 75) if late else rng.uniform(5, 30)
-            paid = {
-                "invoice_id": invoice_id,
-                "order_id": order_id,
-                "amount": amount,
-                "currency": "GBP",
-                "status": "paid",
-                "days_late": max(0, int(days) - 30),
-            }
-            when = t + int(days * DAY_MS)
-            self.send(p, rng, "billing", when, track(ids, "Invoice Paid", paid, context))
-
-    def ship(
-        self, p: Person, rng: random.Random, t: int, ids: dict[str, str], order_id: str
-    ) -> None:
-        shipment_id = self.next_id("SHP", t, 6)
-        t = _at_hour(rng, _next_day(t), DISPATCH_HOURS)
-        address = p.address_at(t)
-        context: dict[str, Any] = {}
-        if rng.random() < 0.7 or "anonymousId" in ids:
-            # The carrier texts the delivery slot to the phone on the order.
-            context["traits"] = {"phone": phone_format(p.mobile_at(t), rng)}
-        carrier = rng.choice(CARRIERS)
-        dispatched = {
-            "shipment_id": shipment_id,
-            "order_id": order_id,
-            "carrier": carrier,
-            "service": "next_day" if rng.random() < 0.2 else "standard",
-            "address": dict(address),
-        }
-        self.send(p, rng, "shipping", t, track(ids, "Shipment Dispatched", dispatched, context))
-        day = _next_day(t)
-        for attempt in range(1, 4):
-            at = _at_hour(rng, day, CARRIER_HOURS)
-            local_hour = ((at + uk_offset(at)) // HOUR_MS) % 24
-            evening = local_hour >= 18 or _weekday(at) >= 5
-            home = p.home_by_evening if evening else p.home_by_day
-            # Nobody home, but a neighbour or a safe place may still take the parcel.
-            taken = rng.random() < home or rng.random() < 0.3
-            outcome = "delivered" if taken else "not_at_home"
-            attempted = {
-                "shipment_id": shipment_id,
-                "order_id": order_id,
-                "carrier": carrier,
-                "attempt": attempt,
-                "outcome": outcome,
-                "attempted_at": local_iso(at),
-                "local_hour": local_hour,
-                "address": dict(address),
-            }
-            self.send(p, rng, "shipping", at, track(ids, "Delivery Attempted", attempted, context))
-            if outcome == "delivered":
-                if rng.random() < 0.06:
-                    desk = _at_hour(rng, at + DAY_MS, DESK_HOURS)
-                    self.support_case(p, rng, desk, "damaged_item", order_id)
-                elif rng.random() < 0.08 and p.email:
-                    self.survey(
-                        p,
-                        rng,
-                        at + int(rng.uniform(2, 48) * HOUR_MS),
-                        "csat",
-                        about={"order_id": order_id},
-                    )
-                return
-            day = _next_day(at)
-        if rng.random() < 0.5:
-            self.support_case(p, rng, _at_hour(rng, day, DESK_HOURS), "delivery", order_id)
-
-    # -- support and surveys -----------------------------------------------------------------------
-    def support_case(
-        self, p: Person, rng: random.Random, t: int, topic: str, order_id: str | None = None
-    ) -> None:
-        email = None
-        if p.email:
-            email = self.some_email(p, rng)
-            if p.other_email and rng.random() < 0.15:
-                email = p.other_email
-        key = mailbox(email) if email else "phone"
-        contact = p.support_ids.get(key)
-        channel = rng.choice(("email", "email", "phone", "chat")) if email else "phone"
-        if contact is None or rng.random() < 0.25:
-            if contact is None:
-                contact = p.support_ids[key] = f"zd-{rng.getrandbits(36):011d}"
-            first = p.nickname if p.nickname and rng.random() < 0.5 else p.first
-            last = typo(p.last, rng, keep=1) if rng.random() < 0.05 else p.last
-            traits: dict[str, Any] = {"firstName": first, "lastName": last}
-            if email:
-                traits["email"] = email
-            if not email or rng.random() < 0.4:
-                traits["phone"] = phone_format(p.mobile_at(t), rng)
-            self.send(
-                p,
-                rng,
-                "support-desk",
-                t,
-                {"type": "identify", "anonymousId": contact, "traits": traits},
-            )
-            t += int(rng.uniform(10, 90) * 1000)
-        case_id = self.next_id("CS-", t, 5)
-        opened: dict[str, Any] = {"case_id": case_id, "topic": topic, "channel": channel}
-        if order_id:
-            opened["order_id"] = order_id
-        ids = {"anonymousId": contact}
-        self.send(p, rng, "support-desk", t, track(ids, "Case Opened", opened))
-        hours = rng.lognormvariate(2.5, 1.1)
-        resolved = {
-            **opened,
-            "resolution": rng.choice(SUPPORT_TOPICS[topic]),
-            "hours_to_resolve": round(hours, 1),
-        }
-        t += int(hours * HOUR_MS)
-        self.send(p, rng, "support-desk", t, track(ids, "Case Resolved", resolved))
-        if rng.random() < 0.35:
-            self.survey(
-                p, rng, t + int(rng.uniform(1, 30) * HOUR_MS), "csat", about={"case_id": case_id}
-            )
-
-    def survey(
-        self,
-        p: Person,
-        rng: random.Random,
-        t: int,
-        kind: str,
-        asked: bool = False,
-        employee: str | None = None,
-        about: dict[str, str] | None = None,
-    ) -> None:
-        mood = p.satisfaction
-        if p.drift_from is not None and t > p.drift_from - 45 * DAY_MS:
-            mood -= 0.3
-        if kind == "nps":
-            score = _clamp(rng.gauss(1.5 + 8.5 * mood, 1.5) + (1.0 if asked else 0.0), 0, 10)
-            band = "low" if score <= 6 else "mid" if score <= 8 else "high"
-        else:
-            score = _clamp(rng.gauss(1 + 4 * mood, 0.7) + (0.6 if asked else 0.0), 1, 5)
-            band = "low" if score <= 2 else "mid" if score <= 3 else "high"
-        properties: dict[str, Any] = {
-            "survey": kind,
-            "score": score,
-            "solicited_by_employee": asked,
-        }
-        if rng.random() < 0.6:
-            properties["comment"] = rng.choice(COMMENTS[band])
-        if employee:
-            properties["employee_id"] = employee
-        properties.update(about or {})
-        context: dict[str, Any]
-        if p.email and not asked:
-            context = {"traits": {"email": self.some_email(p, rng)}}
-        elif p.loyalty_card:
-            context = {"externalIds": self.card(p)}
-        else:
-            context = {"traits": {"phone": phone_format(p.mobile_at(t), rng)}}
-        answer = track({"anonymousId": p.survey_id}, "Survey Answered", properties, context)
-        self.send(p, rng, "surveys", t, answer)
 
     # -- life events ----------------------------------------------------------------------------
     def new_mobile(self, p: Person, rng: random.Random, t: int) -> None:
@@ -948,3 +419,6 @@ def generate_messages(
     """
     business = Business(customers, seed, end or DEFAULT_END, years)
     return business.run()
+
+
+__all__ = ["DEFAULT_END", "SOURCES", "Business", "DemoMessage", "generate_messages"]

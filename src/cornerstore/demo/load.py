@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
-from cornerstore.demo.generate import SOURCES, DemoMessage, generate_messages
+from cornerstore.demo.generate import generate_messages
+from cornerstore.demo.outbox import SOURCES, DemoMessage
 from cornerstore.intake.service import Intake, IntakeResult, Source
 
 # Batches' worth of messages in one window: longer windows give fuller batches (about 120

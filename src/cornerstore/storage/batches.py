@@ -1,0 +1,72 @@
+"""Statements in batches: IN lists cut to what a backend accepts, inserts in one ``executemany``.
+
+The intake path inserts with ``executemany`` through SQLAlchemy Core, because per-row ORM objects
+would cost more than all of intake's own work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from cornerstore.storage import tables as t
+
+# SQLite allows 32766 bound parameters; stay far below for IN lists.
+CHUNK = 900
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """``items`` in slices of at most ``size``, for IN lists.
+
+    >>> [list(c) for c in chunks([1, 2, 3], size=2)]
+    [[1, 2], [3]]
+    """
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime stores, so comparisons and parsing agree.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) with one ``executemany``.
+
+    On SQLite the statement goes straight to the driver with values converted here: SQLAlchemy's
+    per-parameter processing costs more than the insert itself on the intake's hot path.
+    PostgreSQL takes the regular Core path (psycopg batches it).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    columns = tuple(rows[0])
+    cached = _INSERT_SQL.get((table.name, columns))
+    if cached is None:
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, t.UTCDateTime)]
+        cached = (f"INSERT INTO {table.name} ({names}) VALUES ({marks})", times)
+        _INSERT_SQL[(table.name, columns)] = cached
+    sql, times = cached
+    params = []
+    texts: dict[datetime, str] = {}  # rows of one message share its time
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i in times:
+            value = values[i]
+            if value is not None:
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = _sqlite_time(value)
+                values[i] = text
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)

@@ -1,0 +1,524 @@
+"""Repositories of profile data: customers, identifiers, traits, events, accounts, merges, search.
+
+Repositories return the plain objects of :mod:`cornerstore.profiles.model` (or tuples for bulk
+intake paths), never ORM rows. They work inside one transaction; obtain them from a
+:class:`~cornerstore.storage.unit_of_work.UnitOfWork`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cornerstore.profiles.model import (
+    Event,
+    Identifier,
+    MergeRecord,
+    RefusalRecord,
+    SearchHit,
+    TraitObservation,
+)
+from cornerstore.storage import tables as t
+from cornerstore.storage.batches import bulk_insert, chunks
+
+
+def _loads(text: str | None) -> Any:
+    return orjson.loads(text) if text else {}
+
+
+class Repository:
+    """Base of the repositories: the transaction's connection and an insert that skips conflicts."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _insert_ignore(self, table: t.Table) -> Any:
+        if self.conn.dialect.name == "postgresql":
+            return pg_insert(table).on_conflict_do_nothing()
+        return sqlite_insert(table).on_conflict_do_nothing()
+
+
+class CustomerRepository(Repository):
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert profiles: dicts with id, kind, root_id, created_at, message_id."""
+        if rows:
+            bulk_insert(self.conn, t.customers, rows)
+
+    def count(self, roots_only: bool = True) -> int:
+        query = select(func.count()).select_from(t.customers)
+        if roots_only:
+            query = query.where(t.customers.c.root_id == t.customers.c.id)
+        return int(self.conn.execute(query).scalar_one())
+
+    def get(self, customer_id: str) -> tuple[str, str, str, datetime] | None:
+        """(id, kind, root_id, created_at) of one profile row, merged or not."""
+        row = self.conn.execute(
+            select(
+                t.customers.c.id,
+                t.customers.c.kind,
+                t.customers.c.root_id,
+                t.customers.c.created_at,
+            ).where(t.customers.c.id == customer_id)
+        ).first()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def members(self, root_id: str) -> list[str]:
+        """Ids of every profile row that currently belongs to ``root_id`` (itself first)."""
+        ids = self.conn.execute(
+            select(t.customers.c.id).where(t.customers.c.root_id == root_id)
+        ).scalars()
+        return sorted(ids, key=lambda i: (i != root_id, i))
+
+    def members_of_roots(self, roots: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for chunk in chunks(list(roots)):
+            for member, root in self.conn.execute(
+                select(t.customers.c.id, t.customers.c.root_id).where(
+                    t.customers.c.root_id.in_(chunk)
+                )
+            ):
+                found.setdefault(root, []).append(member)
+        return found
+
+    def set_root(self, member_ids: Sequence[str], root_id: str) -> None:
+        for chunk in chunks(list(member_ids)):
+            self.conn.execute(
+                update(t.customers).where(t.customers.c.id.in_(chunk)).values(root_id=root_id)
+            )
+
+    def roots_of(self, customer_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in chunks(list(customer_ids)):
+            for cid, root in self.conn.execute(
+                select(t.customers.c.id, t.customers.c.root_id).where(t.customers.c.id.in_(chunk))
+            ):
+                found[cid] = root
+        return found
+
+    def root_ids(self, kind: str | None = None, limit: int | None = None) -> list[str]:
+        query = select(t.customers.c.id).where(t.customers.c.root_id == t.customers.c.id)
+        if kind:
+            query = query.where(t.customers.c.kind == kind)
+        query = query.order_by(t.customers.c.created_at, t.customers.c.id)
+        if limit:
+            query = query.limit(limit)
+        return list(self.conn.execute(query).scalars())
+
+
+class IdentifierRepository(Repository):
+    def lookup(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """Map (kind, value) to (customer_id, root_id) for the identifiers already known."""
+        found: dict[tuple[str, str], tuple[str, str]] = {}
+        if not keys:
+            return found
+        i, c = t.identifiers, t.customers
+        wanted = set(keys)
+        # value IN (...) uses the (value, kind) index on every backend; SQLite scans the whole
+        # table for a row-value IN, so the kind is checked here instead.
+        values = list(dict.fromkeys(v for _, v in wanted))
+        for chunk in chunks(values):
+            query = (
+                select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
+                .join(c, c.c.id == i.c.customer_id)
+                .where(i.c.value.in_(chunk))
+            )
+            for kind, value, customer_id, root_id in self.conn.execute(query):
+                if (kind, value) in wanted:
+                    found[(kind, value)] = (customer_id, root_id)
+        return found
+
+    def find_by_value(
+        self, value: str, kinds: Sequence[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(kind, root_id) of every identifier with this exact normalised value."""
+        i, c = t.identifiers, t.customers
+        query = (
+            select(i.c.kind, c.c.root_id)
+            .join(c, c.c.id == i.c.customer_id)
+            .where(i.c.value == value)
+        )
+        if kinds:
+            query = query.where(i.c.kind.in_(list(kinds)))
+        return [(k, r) for k, r in self.conn.execute(query)]
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert identifiers: dicts with customer_id, kind, value, source, touchpoint,
+        first_seen_at, message_id."""
+        if rows:
+            bulk_insert(self.conn, t.identifiers, rows)
+
+    def kind_counts(self, roots: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per root, how many identifiers of each kind its whole cluster holds."""
+        i, c = t.identifiers, t.customers
+        counts: dict[str, dict[str, int]] = {root: {} for root in roots}
+        for chunk in chunks(list(roots)):
+            query = (
+                select(c.c.root_id, i.c.kind, func.count())
+                .join(c, c.c.id == i.c.customer_id)
+                .where(c.c.root_id.in_(chunk))
+                .group_by(c.c.root_id, i.c.kind)
+            )
+            for root, kind, n in self.conn.execute(query):
+                counts[root][kind] = int(n)
+        return counts
+
+    def of_customers(self, customer_ids: Sequence[str]) -> list[Identifier]:
+        i = t.identifiers
+        query = (
+            select(
+                i.c.kind, i.c.value, i.c.source, i.c.touchpoint, i.c.first_seen_at, i.c.customer_id
+            )
+            .where(i.c.customer_id.in_(list(customer_ids)))
+            .order_by(i.c.first_seen_at, i.c.id)
+        )
+        return [Identifier(*row) for row in self.conn.execute(query)]
+
+
+class TraitRepository(Repository):
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert observations: dicts with customer_id, name, value (JSON text), touchpoint,
+        source, observed_at, message_id."""
+        if rows:
+            bulk_insert(self.conn, t.traits, rows)
+
+    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+        tr = t.traits
+        query = (
+            select(
+                tr.c.name,
+                tr.c.value,
+                tr.c.touchpoint,
+                tr.c.source,
+                tr.c.observed_at,
+                tr.c.message_id,
+                tr.c.customer_id,
+            )
+            .where(tr.c.customer_id.in_(list(customer_ids)))
+            .order_by(tr.c.observed_at, tr.c.id)
+        )
+        return [
+            TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
+            for name, value, tp, src, at, mid, cid in self.conn.execute(query)
+        ]
+
+    def search_names(self, text: str, limit: int) -> list[str]:
+        """Customer rows whose name traits contain ``text`` (case-insensitive)."""
+        tr = t.traits
+        pattern = f"%{text.lower()}%"
+        query = (
+            select(tr.c.customer_id)
+            .where(
+                tr.c.name.in_(["first_name", "last_name", "name", "company"]),
+                func.lower(tr.c.value).like(pattern),
+            )
+            .distinct()
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).scalars())
+
+
+class EventRepository(Repository):
+    def existing_message_ids(self, message_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in chunks(list(message_ids)):
+            found.update(
+                self.conn.execute(
+                    select(t.events.c.message_id).where(t.events.c.message_id.in_(chunk))
+                ).scalars()
+            )
+        return found
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Append events: dicts with every column of ``events`` but id (JSON as text)."""
+        if rows:
+            bulk_insert(self.conn, t.events, rows)
+
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+
+    def summary(
+        self, customer_ids: Sequence[str]
+    ) -> list[tuple[str, str, int, datetime, datetime]]:
+        """(touchpoint, type, count, first, last) over the events of these profile rows."""
+        e = t.events
+        query = (
+            select(
+                e.c.touchpoint,
+                e.c.type,
+                func.count(),
+                func.min(e.c.occurred_at),
+                func.max(e.c.occurred_at),
+            )
+            .where(e.c.customer_id.in_(list(customer_ids)))
+            .group_by(e.c.touchpoint, e.c.type)
+        )
+        col = t.UTCDateTime()
+        dialect = self.conn.dialect
+        out = []
+        for tp, typ, n, first, last in self.conn.execute(query):
+            # Aggregates lose the column type on SQLite; convert through it again.
+            if isinstance(first, str):
+                first = col.process_result_value(datetime.fromisoformat(first), dialect)
+                last = col.process_result_value(datetime.fromisoformat(last), dialect)
+            out.append((tp, typ, int(n), first, last))
+        return out
+
+    def page(
+        self,
+        customer_ids: Sequence[str],
+        *,
+        account_id: str | None = None,
+        touchpoints: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+        before: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[Event]:
+        """Events of these profile rows, newest first, after the keyset cursor ``before``."""
+        e = t.events
+        owner: ColumnElement[bool] = e.c.customer_id.in_(list(customer_ids))
+        if account_id is not None:
+            owner = or_(owner, e.c.account_id == account_id)
+        query = select(e).where(owner)
+        if touchpoints:
+            query = query.where(e.c.touchpoint.in_(list(touchpoints)))
+        if types:
+            query = query.where(e.c.type.in_(list(types)))
+        if before is not None:
+            at, event_id = before
+            query = query.where(
+                or_(e.c.occurred_at < at, and_(e.c.occurred_at == at, e.c.id < event_id))
+            )
+        query = query.order_by(e.c.occurred_at.desc(), e.c.id.desc()).limit(limit)
+        return [
+            Event(
+                id=row.id,
+                message_id=row.message_id,
+                customer_id=row.customer_id,
+                account_id=row.account_id,
+                type=row.type,
+                name=row.name,
+                touchpoint=row.touchpoint,
+                source=row.source,
+                user_id=row.user_id,
+                anonymous_id=row.anonymous_id,
+                occurred_at=row.occurred_at,
+                original_timestamp=row.original_timestamp,
+                sent_at=row.sent_at,
+                received_at=row.received_at,
+                properties=_loads(row.properties),
+                context=_loads(row.context),
+                integrations=_loads(row.integrations),
+            )
+            for row in self.conn.execute(query)
+        ]
+
+
+class AccountRepository(Repository):
+    def add_members(self, rows: list[dict[str, Any]]) -> None:
+        """Link people to accounts: dicts with account_id, customer_id, since, message_id."""
+        if rows:
+            self.conn.execute(self._insert_ignore(t.account_members), rows)
+
+    def accounts_of(self, customer_ids: Sequence[str]) -> list[str]:
+        m, c = t.account_members, t.customers
+        query = (
+            select(c.c.root_id)
+            .join(c, c.c.id == m.c.account_id)
+            .where(m.c.customer_id.in_(list(customer_ids)))
+            .distinct()
+        )
+        return sorted(self.conn.execute(query).scalars())
+
+    def members_of(self, account_ids: Sequence[str]) -> list[str]:
+        m, c = t.account_members, t.customers
+        query = (
+            select(c.c.root_id)
+            .join(c, c.c.id == m.c.customer_id)
+            .where(m.c.account_id.in_(list(account_ids)))
+            .distinct()
+        )
+        return sorted(self.conn.execute(query).scalars())
+
+
+class MergeRepository(Repository):
+    def add(
+        self,
+        *,
+        winner_id: str,
+        loser_id: str,
+        members: list[str],
+        reason: str,
+        evidence: list[dict[str, str]],
+        message_id: str | None,
+        created_at: datetime,
+        created_by: str,
+    ) -> int:
+        result = self.conn.execute(
+            t.merges.insert().values(
+                winner_id=winner_id,
+                loser_id=loser_id,
+                members=orjson.dumps(members).decode(),
+                reason=reason,
+                evidence=orjson.dumps(evidence).decode(),
+                message_id=message_id,
+                created_at=created_at,
+                created_by=created_by,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def add_refusals(self, rows: list[dict[str, Any]]) -> None:
+        """Record refusals (dicts with created_at, message_id, reason, profiles); a refusal of
+        the same profiles for the same reason only counts up and moves ``last_at``."""
+        merged: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            profiles = sorted(row["profiles"])
+            key = hashlib.sha256(("|".join(profiles) + "|" + row["reason"]).encode()).hexdigest()
+            if key in merged:
+                merged[key]["times"] += 1
+                merged[key]["last_at"] = max(merged[key]["last_at"], row["created_at"])
+                continue
+            merged[key] = {
+                "refusal_key": key,
+                "created_at": row["created_at"],
+                "last_at": row["created_at"],
+                "times": 1,
+                "message_id": row["message_id"],
+                "reason": row["reason"],
+                "profiles": orjson.dumps(profiles).decode(),
+            }
+        if not merged:
+            return
+        r = t.merge_refusals
+        insert = pg_insert(r) if self.conn.dialect.name == "postgresql" else sqlite_insert(r)
+        statement = insert.on_conflict_do_update(
+            index_elements=[r.c.refusal_key],
+            set_={
+                "times": r.c.times + insert.excluded.times,
+                "last_at": insert.excluded.last_at,
+            },
+        )
+        self.conn.execute(statement, list(merged.values()))
+
+    def refusals(self, limit: int = 100) -> list[RefusalRecord]:
+        """The most recent refusals, newest first."""
+        r = t.merge_refusals
+        query = (
+            select(r.c.created_at, r.c.last_at, r.c.times, r.c.message_id, r.c.reason, r.c.profiles)
+            .order_by(r.c.last_at.desc(), r.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            RefusalRecord(first, last, int(times), mid, reason, orjson.loads(profiles))
+            for first, last, times, mid, reason, profiles in self.conn.execute(query)
+        ]
+
+    def _record(self, row: Any) -> MergeRecord:
+        return MergeRecord(
+            id=row.id,
+            winner_id=row.winner_id,
+            loser_id=row.loser_id,
+            members=orjson.loads(row.members),
+            reason=row.reason,
+            evidence=orjson.loads(row.evidence),
+            message_id=row.message_id,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            undone_at=row.undone_at,
+            undone_by=row.undone_by,
+        )
+
+    def get(self, merge_id: int) -> MergeRecord | None:
+        row = self.conn.execute(select(t.merges).where(t.merges.c.id == merge_id)).first()
+        return self._record(row) if row else None
+
+    def involving(self, customer_ids: Sequence[str]) -> list[MergeRecord]:
+        m = t.merges
+        ids = list(customer_ids)
+        query = select(m).where(or_(m.c.winner_id.in_(ids), m.c.loser_id.in_(ids))).order_by(m.c.id)
+        return [self._record(row) for row in self.conn.execute(query)]
+
+    def active_with_loser(self, loser_id: str) -> MergeRecord | None:
+        m = t.merges
+        row = self.conn.execute(
+            select(m)
+            .where(m.c.loser_id == loser_id, m.c.undone_at.is_(None))
+            .order_by(m.c.id.desc())
+            .limit(1)
+        ).first()
+        return self._record(row) if row else None
+
+    def active_after(self, merge_id: int) -> list[MergeRecord]:
+        m = t.merges
+        query = select(m).where(m.c.id > merge_id, m.c.undone_at.is_(None)).order_by(m.c.id)
+        return [self._record(row) for row in self.conn.execute(query)]
+
+    def set_members(self, merge_id: int, members: list[str]) -> None:
+        self.conn.execute(
+            update(t.merges)
+            .where(t.merges.c.id == merge_id)
+            .values(members=orjson.dumps(members).decode())
+        )
+
+    def mark_undone(self, merge_id: int, at: datetime, by: str) -> None:
+        self.conn.execute(
+            update(t.merges).where(t.merges.c.id == merge_id).values(undone_at=at, undone_by=by)
+        )
+
+
+class SearchRepository(Repository):
+    def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
+        """Describe profiles for a result list: name, first e-mail and phone."""
+        if not root_ids:
+            return []
+        ids = list(dict.fromkeys(root_ids))
+        c, i, tr = t.customers, t.identifiers, t.traits
+        kinds = dict(self.conn.execute(select(c.c.id, c.c.kind).where(c.c.id.in_(ids))).all())
+        members = dict(
+            self.conn.execute(select(c.c.id, c.c.root_id).where(c.c.root_id.in_(ids))).all()
+        )
+        contact: dict[str, dict[str, str]] = {}
+        for cid, kind, value in self.conn.execute(
+            select(i.c.customer_id, i.c.kind, i.c.value)
+            .where(i.c.customer_id.in_(list(members)), i.c.kind.in_(["email", "phone"]))
+            .order_by(i.c.id)
+        ):
+            contact.setdefault(members[cid], {}).setdefault(kind, value)
+        names: dict[str, dict[str, str]] = {}
+        for cid, name, value in self.conn.execute(
+            select(tr.c.customer_id, tr.c.name, tr.c.value)
+            .where(
+                tr.c.customer_id.in_(list(members)),
+                tr.c.name.in_(["first_name", "last_name", "name"]),
+            )
+            .order_by(tr.c.observed_at)
+        ):
+            names.setdefault(members[cid], {})[name] = orjson.loads(value)
+        out = []
+        for root in ids:
+            if root not in kinds:
+                continue
+            n = names.get(root, {})
+            full = n.get("name") or " ".join(
+                str(p) for p in (n.get("first_name"), n.get("last_name")) if p
+            )
+            out.append(
+                SearchHit(
+                    id=root,
+                    kind=kinds[root],
+                    name=full or None,
+                    email=contact.get(root, {}).get("email"),
+                    phone=contact.get(root, {}).get("phone"),
+                    matched=matched.get(root, ""),
+                )
+            )
+        return out
