@@ -15,6 +15,7 @@ import pytest
 
 import cornerstore.api.body
 from cornerstore.access.caller import Caller
+from cornerstore.errors import Unauthorized
 from cornerstore.services import Services
 from cornerstore.settings import IntakeLimits
 from tests.api import At, basic, bearer, parse_iso
@@ -535,3 +536,22 @@ def test_error_answers_never_repeat_a_value_that_was_sent(client: TestClient, ke
     assert [a.status_code for a in answers] == [400, 200, 400, 400, 401, 400]
     assert [len(a.json()["rejected"]) for a in answers if a.status_code == 200] == [len(bad)]
     assert [a.text for a in answers if SECRET in a.text or "secret.person" in a.text] == []
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_seconds(
+    services: Services, owner: Caller
+) -> None:
+    from cornerstore.access.credentials import KEY_CACHE_SECONDS, Credentials
+
+    now = [1000.0]
+    server_side = Credentials(services.store, clock=lambda: now[0])
+    issued = server_side.create_write_key(owner, "till", "store")
+    assert server_side.check_write_key(issued.secret).name == "till"
+    Credentials(services.store).revoke_write_key(owner, issued.id)  # as the CLI would
+
+    still_cached = server_side.check_write_key(issued.secret)
+    now[0] += KEY_CACHE_SECONDS + 0.1
+
+    assert still_cached.name == "till"
+    with pytest.raises(Unauthorized, match="unknown or revoked"):
+        server_side.check_write_key(issued.secret)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,7 @@ from cornerstore.settings import TOUCHPOINTS
 from cornerstore.storage.database import Store
 
 WRITE_KEY_PREFIX = "csk_"
+KEY_CACHE_SECONDS = 5.0
 TOKEN_PREFIX = "cst_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$")
 _DURATION = re.compile(r"^(\d{1,5})([hdw])$")
@@ -90,9 +93,12 @@ class WriteSource:
 class Credentials:
     """Create, check, list and revoke write keys and API tokens."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
-        self._key_cache: dict[str, WriteSource] = {}
+        self._clock = clock
+        # digest -> (source, checked at): intake checks a key on every request, so a check is
+        # remembered briefly; a key revoked by another process stops working within the TTL.
+        self._key_cache: dict[str, tuple[WriteSource, float]] = {}
 
     # -- write keys ----------------------------------------------------------------------------
     def create_write_key(self, caller: Caller, name: str, touchpoint: str = "web") -> IssuedSecret:
@@ -129,8 +135,9 @@ class Credentials:
             raise Unauthorized("a write key is required (HTTP Basic user, writeKey or Bearer)")
         hashed = digest(secret)
         cached = self._key_cache.get(hashed)
-        if cached is not None:
-            return cached
+        now = self._clock()
+        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
+            return cached[0]
         with self.store.unit_of_work() as uow:
             row = uow.keys.write_key_by_hash(hashed)
         if row is None or row[3] is not None:
@@ -140,7 +147,7 @@ class Credentials:
         source = WriteSource(row[0], row[1], row[2])
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
-        self._key_cache[hashed] = source
+        self._key_cache[hashed] = (source, now)
         return source
 
     def forget_cached_keys(self) -> None:
