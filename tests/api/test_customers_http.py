@@ -609,3 +609,23 @@ def test_every_profile_read_writes_an_audit_row(
         (actor, "prefill", "api", "contact from testclient"),
         (actor, "read_traits", "api", "email from testclient"),
     ]
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_seconds(
+    services: Services, owner: Caller
+) -> None:
+    from cornerstore.access.credentials import KEY_CACHE_SECONDS, Credentials
+    from cornerstore.errors import Unauthorized
+
+    now = [1000.0]
+    server_side = Credentials(services.store, clock=lambda: now[0])
+    issued = server_side.create_token(owner, "ops")
+    assert server_side.authenticate(issued.secret).role == "owner"
+    Credentials(services.store).revoke_token(owner, issued.id)  # as the CLI would
+
+    still_cached = server_side.authenticate(issued.secret)
+    now[0] += KEY_CACHE_SECONDS + 0.1
+
+    assert still_cached.role == "owner"
+    with pytest.raises(Unauthorized, match="revoked"):
+        server_side.authenticate(issued.secret)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cornerstore.access.caller import STAFF_ROLES, WRITER, Caller, require_staff
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -99,6 +100,8 @@ class Credentials:
         # digest -> (source, checked at): intake checks a key on every request, so a check is
         # remembered briefly; a key revoked by another process stops working within the TTL.
         self._key_cache: dict[str, tuple[WriteSource, float]] = {}
+        # The same for staff tokens: digest -> (token row, checked at).
+        self._token_cache: dict[str, tuple[tuple[Any, ...] | None, float]] = {}
 
     # -- write keys ----------------------------------------------------------------------------
     def create_write_key(self, caller: Caller, name: str, touchpoint: str = "web") -> IssuedSecret:
@@ -151,8 +154,9 @@ class Credentials:
         return source
 
     def forget_cached_keys(self) -> None:
-        """Drop cached key checks (another process may have revoked a key)."""
+        """Drop cached key and token checks (another process may have revoked one)."""
         self._key_cache.clear()
+        self._token_cache.clear()
 
     # -- staff API tokens ---------------------------------------------------------------------
     def create_token(
@@ -185,13 +189,24 @@ class Credentials:
         with self.store.unit_of_work(write=True) as uow:
             if not uow.keys.revoke_token(token_id, datetime.now(UTC)):
                 raise NotFound(f"token {token_id}: no such active token")
+        self._token_cache.clear()
 
     def authenticate(self, secret: str, via: str = "api", remote: str | None = None) -> Caller:
         """The caller a bearer secret stands for: a staff token, or a write key (events only)."""
         if not secret:
             raise Unauthorized("an API token is required: Authorization: Bearer <token>")
-        with self.store.unit_of_work() as uow:
-            row = uow.keys.token_by_hash(digest(secret))
+        hashed = digest(secret)
+        now = self._clock()
+        cached = self._token_cache.get(hashed)
+        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
+            row = cached[0]
+        else:
+            with self.store.unit_of_work() as uow:
+                row = uow.keys.token_by_hash(hashed)
+            if row is not None:
+                if len(self._token_cache) > 10_000:
+                    self._token_cache.clear()
+                self._token_cache[hashed] = (row, now)
         if row is None:
             if secret.startswith(WRITE_KEY_PREFIX):
                 source = self.check_write_key(secret)
