@@ -1,0 +1,69 @@
+"""Run every benchmark with its default sizes, then print and save a summary of the targets.
+
+python -m benchmarks.run                  # what `make bench` does
+python -m benchmarks.run --quick          # small sizes: checks the harness in a minute
+python -m benchmarks.run --only intake
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from benchmarks import bench_intake, bench_profile_read
+from benchmarks.common import console, machine, print_table, write_result
+
+QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
+QUICK_READ = ["--profiles", "5000", "--events", "100000", "--targets", "10"]
+QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
+    p.add_argument("--only", choices=["intake", "profile_read"], help="run one benchmark")
+    p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
+    args = p.parse_args(argv)
+
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        console.print(
+            f"[yellow]load average is {load:.1f} before starting: other work shares the CPUs, "
+            "so the figures will be low[/]"
+        )
+    results: dict[str, Any] = {}
+    if args.only in (None, "intake"):
+        intake_args = QUICK_INTAKE if args.quick else []
+        if args.database_url:
+            intake_args = [*intake_args, "--database-url", args.database_url]
+        results["intake"] = bench_intake.main(intake_args)
+    if args.only in (None, "profile_read"):
+        results["profile_read"] = bench_profile_read.main(QUICK_READ if args.quick else [])
+
+    rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
+    print_table(
+        "Summary" + (" (--quick sizes: not comparable with the targets)" if args.quick else ""),
+        ["target", "goal", "measured", "score (>= 1 meets)", "result"],
+        [[r["name"], _goal(r), r["measured"], r["ratio"], r["pass"]] for r in rows],
+    )
+    summary = {"machine": machine(), "quick": args.quick, "targets": rows}
+    path = write_result("summary", summary)
+    passed = sum(r["pass"] for r in rows)
+    console.print(f"{passed} of {len(rows)} targets met; wrote {path}")
+    return summary
+
+
+def _goal(row: dict[str, Any]) -> str:
+    target = row["target"]
+    if "p99" in row["name"]:
+        return f"<= {target:g}"
+    return f">= {target:,g}"
+
+
+if __name__ == "__main__":
+    main()
