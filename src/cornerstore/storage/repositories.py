@@ -8,7 +8,7 @@ intake paths), never ORM rows. They work inside one transaction; obtain them fro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -123,13 +123,24 @@ class IdentifierRepository(Repository):
         # value IN (...) uses the (value, kind) index on every backend; SQLite scans the whole
         # table for a row-value IN, so the kind is checked here instead.
         values = list(dict.fromkeys(v for _, v in wanted))
+        sqlite = self.conn.dialect.name == "sqlite"
         for chunk in chunks(values):
-            query = (
-                select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
-                .join(c, c.c.id == i.c.customer_id)
-                .where(i.c.value.in_(chunk))
-            )
-            for kind, value, customer_id, root_id in self.conn.execute(query):
+            rows: Iterable[Any]
+            if sqlite:
+                # Intake's hot path: the driver directly is three times faster than Core here.
+                rows = self.conn.exec_driver_sql(
+                    "SELECT i.kind, i.value, i.customer_id, c.root_id FROM identifiers i "
+                    "JOIN customers c ON c.id = i.customer_id WHERE i.value IN "
+                    f"({','.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+            else:
+                rows = self.conn.execute(
+                    select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
+                    .join(c, c.c.id == i.c.customer_id)
+                    .where(i.c.value.in_(chunk))
+                )
+            for kind, value, customer_id, root_id in rows:
                 if (kind, value) in wanted:
                     found[(kind, value)] = (customer_id, root_id)
         return found
@@ -227,12 +238,23 @@ class TraitRepository(Repository):
 class EventRepository(Repository):
     def existing_message_ids(self, message_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
+        sqlite = self.conn.dialect.name == "sqlite"
         for chunk in chunks(list(message_ids)):
-            found.update(
-                self.conn.execute(
-                    select(t.events.c.message_id).where(t.events.c.message_id.in_(chunk))
-                ).scalars()
-            )
+            if sqlite:
+                found.update(
+                    row[0]
+                    for row in self.conn.exec_driver_sql(
+                        "SELECT message_id FROM events WHERE message_id IN "
+                        f"({','.join('?' * len(chunk))})",
+                        tuple(chunk),
+                    )
+                )
+            else:
+                found.update(
+                    self.conn.execute(
+                        select(t.events.c.message_id).where(t.events.c.message_id.in_(chunk))
+                    ).scalars()
+                )
         return found
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
