@@ -24,9 +24,8 @@ from cornerstore.intake.files import (
 from cornerstore.intake.rows import anchor_anonymous_id, parse_timestamp
 from cornerstore.services import Services
 
-TICKETS = (
-    Path(__file__).parents[2].parent / "shared/data/customer_support_tickets_synthetic.parquet"
-)
+# The first 120 rows of the shared support-tickets data set (see tests/data/README.md).
+TICKETS = Path(__file__).parents[1] / "data" / "support_tickets_120.parquet"
 NO_IDENTIFIER = "row has no identifier (user_id, anonymous_id, email, phone or external id)"
 
 
