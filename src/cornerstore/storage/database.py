@@ -49,11 +49,16 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
         memory = database in ("", ":memory:")
         kwargs: dict[str, Any] = {
             "connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            # As many kept-open connections as the API's worker threads: a connection opened
+            # for one request and closed after it starts with a cold cache every time.
+            "pool_size": 40,
+            "max_overflow": 0,
+            "pool_timeout": 30,
         }
         if memory:
             from sqlalchemy.pool import StaticPool
 
-            kwargs["poolclass"] = StaticPool
+            kwargs = {"connect_args": kwargs["connect_args"], "poolclass": StaticPool}
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
@@ -68,7 +73,10 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA cache_size=-16384")
+            # Checkpoint (copy the WAL into the database and fsync) every ~40 MB rather than
+            # every 4 MB: far fewer fsyncs for the same data.
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.close()
 
         @event.listens_for(engine, "begin")

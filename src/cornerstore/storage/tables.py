@@ -118,7 +118,8 @@ events = Table(
     Column("properties", Text),  # JSON: properties, or traits for identify / group
     Column("context", Text),  # JSON
     Column("integrations", Text),  # JSON
-    Index("ix_events_customer_id_occurred_at", "customer_id", "occurred_at"),
+    # Covers the timeline's order and the profile's counts by touchpoint and type.
+    Index("ix_events_customer_id_occurred_at", "customer_id", "occurred_at", "touchpoint", "type"),
     Index("ix_events_account_id", "account_id"),
 )
 

@@ -164,7 +164,9 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index("ix_events_account_id", ["account_id"], unique=False)
         batch_op.create_index(
-            "ix_events_customer_id_occurred_at", ["customer_id", "occurred_at"], unique=False
+            "ix_events_customer_id_occurred_at",
+            ["customer_id", "occurred_at", "touchpoint", "type"],
+            unique=False,
         )
 
     op.create_table(
