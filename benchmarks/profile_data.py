@@ -26,7 +26,7 @@ import orjson
 from benchmarks import workload
 from benchmarks.common import CACHE, console, scratch_dir
 
-VERSION = 2  # bump when the shape of the generated data changes
+VERSION = 3  # bump when the shape of the generated data changes
 SOURCE = "bench"
 
 

@@ -148,5 +148,6 @@ class Settings(BaseSettings):
     intake: IntakeLimits = Field(default_factory=IntakeLimits)
     identity: IdentityRules = Field(default_factory=IdentityRules)
     sqlite_busy_timeout_ms: int = 10_000
+    api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
     log_level: str = "INFO"

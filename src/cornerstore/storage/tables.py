@@ -118,8 +118,15 @@ events = Table(
     Column("properties", Text),  # JSON: properties, or traits for identify / group
     Column("context", Text),  # JSON
     Column("integrations", Text),  # JSON
-    # Covers the timeline's order and the profile's counts by touchpoint and type.
-    Index("ix_events_customer_id_occurred_at", "customer_id", "occurred_at", "touchpoint", "type"),
+    # In the timeline's order (newest first, id breaking ties) and covering the profile's counts.
+    Index(
+        "ix_events_customer_id_occurred_at",
+        "customer_id",
+        "occurred_at",
+        "id",
+        "touchpoint",
+        "type",
+    ),
     Index("ix_events_account_id", "account_id"),
 )
 

@@ -165,7 +165,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_account_id", ["account_id"], unique=False)
         batch_op.create_index(
             "ix_events_customer_id_occurred_at",
-            ["customer_id", "occurred_at", "touchpoint", "type"],
+            ["customer_id", "occurred_at", "id", "touchpoint", "type"],
             unique=False,
         )
 
