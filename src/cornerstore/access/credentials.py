@@ -153,11 +153,6 @@ class Credentials:
         self._key_cache[hashed] = (source, now)
         return source
 
-    def forget_cached_keys(self) -> None:
-        """Drop cached key and token checks (another process may have revoked one)."""
-        self._key_cache.clear()
-        self._token_cache.clear()
-
     # -- staff API tokens ---------------------------------------------------------------------
     def create_token(
         self, caller: Caller, name: str, role: str = "owner", expires: timedelta | None = None

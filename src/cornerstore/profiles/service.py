@@ -113,12 +113,6 @@ class Profiles:
                 )
         raise NotFound("customer: no such customer")
 
-    def resolve(self, caller: Caller, ref: str) -> str:
-        """The profile id ``ref`` refers to now (merged ids lead to the surviving profile)."""
-        require_staff(caller)
-        with self.store.unit_of_work() as uow:
-            return self._root(uow, ref)
-
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
         """Customers whose identifiers equal ``q`` (normalised) or whose name contains it."""
         require_staff(caller)
@@ -141,9 +135,8 @@ class Profiles:
                     matched.setdefault(root, found_kind)
             if len(matched) < limit and len(q) >= 2:
                 names = uow.traits.search_names(q, limit * 3)
-                for cid, root in uow.customers.roots_of(names).items():
+                for root in uow.customers.roots_of(names).values():
                     matched.setdefault(root, "name")
-                    del cid
             roots = list(matched)[:limit]
             hits = uow.search.hits(roots, matched)
         self.audit.record(caller, "search", None, f"{len(hits)} results")

@@ -6,8 +6,6 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection
 
 from cornerstore.storage.access_repositories import AuditRepository, KeyRepository
@@ -37,9 +35,3 @@ class UnitOfWork:
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
         self.search = SearchRepository(conn)
-
-    def savepoint(self) -> Any:
-        return self.conn.begin_nested()
-
-
-__all__ = ["UnitOfWork"]
