@@ -20,6 +20,7 @@ import base64
 import cProfile
 import io
 import pstats
+import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -210,8 +211,11 @@ def http_ingest(
     with scratch_dir("uvicorn") as logs, uvicorn_server(url, log_dir=logs, env=env) as base:
         sent = send_batches(base, bodies, headers, senders)
     conn = dbapi_connect(url)
-    sql = "SELECT count(*) FROM events WHERE message_id NOT LIKE 'seed-%'"
-    stored = fetchall(conn, sql)[0][0]
+    # A bound pattern: psycopg reads a literal % in the text as a placeholder.
+    sql = "SELECT count(*) FROM events WHERE message_id NOT LIKE " + (
+        "?" if isinstance(conn, sqlite3.Connection) else "%s"
+    )
+    stored = fetchall(conn, sql, ("seed-%",))[0][0]
     conn.close()
     return {
         "events": len(messages),
