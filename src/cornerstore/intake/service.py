@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # Spec trait names that carry identifiers; looked for in traits and context.traits.
 _IDENTIFYING_TRAITS = (("email", "email"), ("phone", "phone"))
+_NO_IDENTIFIER = (
+    "no usable identifier: userId and anonymousId are empty or blocked placeholder values"
+)
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
 
 
@@ -256,36 +259,7 @@ class Intake:
             seen = uow.events.existing_message_ids(
                 [m.message_id for job in jobs for _, m in job.good]
             )
-            batch: list[tuple[_Job, Message, list[Key]]] = []
-            all_keys: list[Key] = []
-            for job in jobs:
-                for index, msg in job.good:
-                    if msg.message_id in seen:
-                        job.result.duplicates += 1
-                        continue
-                    seen.add(msg.message_id)
-                    keys = self.identifiers(msg)
-                    if msg.type == "alias":
-                        assert msg.previous_id is not None
-                        prev = self.normaliser.plain(msg.previous_id)
-                        if prev:
-                            all_keys += [("user_id", prev), ("anonymous_id", prev)]
-                    if msg.type == "group":
-                        assert msg.group_id is not None
-                        gid = self.normaliser.plain(msg.group_id)
-                        if gid:
-                            all_keys.append(("group_id", gid))
-                    if not keys:
-                        job.result.rejected.append(
-                            Rejection(
-                                index,
-                                "no usable identifier: userId and anonymousId are empty "
-                                "or blocked placeholder values",
-                            )
-                        )
-                        continue
-                    all_keys += keys
-                    batch.append((job, msg, keys))
+            batch, all_keys = self._new_messages(jobs, seen)
             if not batch:
                 return
             stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
@@ -360,6 +334,37 @@ class Intake:
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
             uow.accounts.add_members(members)
+
+    def _new_messages(
+        self, jobs: Sequence[_Job], seen: set[str]
+    ) -> tuple[list[tuple[_Job, Message, list[Key]]], list[Key]]:
+        """The messages not stored before, each with its identifiers, and every identifier the
+        batch mentions (alias and group ids included) for one lookup."""
+        batch: list[tuple[_Job, Message, list[Key]]] = []
+        all_keys: list[Key] = []
+        for job in jobs:
+            for index, msg in job.good:
+                if msg.message_id in seen:
+                    job.result.duplicates += 1
+                    continue
+                seen.add(msg.message_id)
+                keys = self.identifiers(msg)
+                if msg.type == "alias":
+                    assert msg.previous_id is not None
+                    prev = self.normaliser.plain(msg.previous_id)
+                    if prev:
+                        all_keys += [("user_id", prev), ("anonymous_id", prev)]
+                if msg.type == "group":
+                    assert msg.group_id is not None
+                    gid = self.normaliser.plain(msg.group_id)
+                    if gid:
+                        all_keys.append(("group_id", gid))
+                if not keys:
+                    job.result.rejected.append(Rejection(index, _NO_IDENTIFIER))
+                    continue
+                all_keys += keys
+                batch.append((job, msg, keys))
+        return batch, all_keys
 
     def _alias(self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source) -> str:
         at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
