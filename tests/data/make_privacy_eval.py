@@ -1,0 +1,280 @@
+"""Build tests/data/privacy_eval.jsonl: labelled identifiers with valid checksums, and look-alikes.
+
+Run from the repository root: ``.venv/bin/python tests/data/make_privacy_eval.py`` (seeded, so the
+file only changes when this script does).
+"""
+
+import json
+import random
+from pathlib import Path
+
+from stdnum import iban, luhn
+from stdnum.ca import sin
+from stdnum.us import itin, rtn, ssn
+
+rng = random.Random(20261123)
+
+
+def digits(n):
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+items = []
+
+
+def add(text, kinds):
+    return items.append({"text": text, "kinds": kinds})
+
+
+def card(prefix, length):
+    body = prefix + digits(length - len(prefix) - 1)
+    return body + luhn.calc_check_digit(body)
+
+
+def group(number, sizes, sep):
+    out, at = [], 0
+    for s in sizes:
+        out.append(number[at : at + s])
+        at += s
+    return sep.join(out)
+
+
+issuers = [
+    ("4", 16),
+    ("4", 19),
+    ("51", 16),
+    ("55", 16),
+    ("2221", 16),
+    ("2720", 16),
+    ("34", 15),
+    ("37", 15),
+    ("6011", 16),
+    ("65", 16),
+    ("644", 16),
+    ("3528", 16),
+    ("3589", 19),
+    ("36", 14),
+    ("38", 16),
+    ("300", 14),
+    ("62", 16),
+    ("62", 19),
+    ("50", 16),
+    ("67", 18),
+]
+card_templates = [
+    "my card is {}",
+    "Card number: {} exp 04/27",
+    "please charge {} again",
+    "{}",
+    "pay with {}, thanks",
+    "CC# {} cvv on file",
+]
+for n, (prefix, length) in enumerate(issuers * 2):
+    number = card(prefix, length)
+    if length == 16 and n % 3 == 0:
+        number = group(number, [4, 4, 4, 4], " ")
+    elif length == 15 and n % 2 == 0:
+        number = group(number, [4, 6, 5], " ")
+    elif length == 16 and n % 3 == 1:
+        number = group(number, [4, 4, 4, 4], "-")
+    add(card_templates[n % len(card_templates)].format(number), ["payment_card"])
+for known in ["4111 1111 1111 1111", "5555555555554444", "378282246310005", "6011111111111117"]:
+    add(f"test card {known}", ["payment_card"])
+
+
+def make_iban(country, bban):
+    return country + iban.calc_check_digits(country + "00" + bban) + bban
+
+
+ibans = (
+    [make_iban("GB", "WEST" + digits(14)) for _ in range(5)]
+    + [make_iban("DE", digits(18)) for _ in range(5)]
+    + [make_iban("NL", "ABNA" + digits(10)) for _ in range(4)]
+    + [make_iban("BE", (lambda b: b + f"{int(b) % 97 or 97:02d}")(digits(10))) for _ in range(3)]
+    + ["GB82WEST12345698765432", "DE89370400440532013000"]
+)
+ibans = [i for i in ibans if iban.is_valid(i)]
+for n, number in enumerate(ibans):
+    shown = iban.format(number) if n % 2 else number
+    add(["IBAN: {}", "refund to {} please", "my account {}"][n % 3].format(shown), ["iban"])
+
+
+def make_ssn():
+    while True:
+        area = rng.randint(1, 899)
+        number = f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+        if ssn.is_valid(number):
+            return number
+
+
+for n in range(10):
+    number = make_ssn()
+    if n % 2:
+        add(f"SSN {number.replace('-', '')}", ["national_id"])
+    else:
+        add(
+            ["my social security number is {}", "ssn: {}", "{} is my SSN"][n % 3].format(number),
+            ["national_id"],
+        )
+for n in range(4):
+    number = f"9{digits(2)}-{rng.choice([70, 78, 88, 92, 94])}-{digits(4)}"
+    assert itin.is_valid(number)
+    add(f"ITIN {number}", ["national_id"])
+
+
+def make_sin():
+    body = rng.choice("1234567") + digits(7)
+    return body + luhn.calc_check_digit(body)
+
+
+for n in range(8):
+    number = make_sin()
+    assert sin.is_valid(number)
+    add(
+        f"SIN: {number}" if n % 2 else f"social insurance {group(number, [3, 3, 3], ' ')}",
+        ["national_id"],
+    )
+
+letters_1 = "ABCEGHJKLMNOPRSTWXYZ"
+letters_2 = "ABCEGHJKLMNPRSTWXYZ"
+for n in range(8):
+    while True:
+        prefix = rng.choice(letters_1) + rng.choice(letters_2)
+        if prefix not in {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"}:
+            break
+    number = prefix + digits(6) + rng.choice("ABCD")
+    shown = (
+        f"{number[:2]} {number[2:4]} {number[4:6]} {number[6:8]} {number[8]}" if n % 2 else number
+    )
+    add(f"NI number {shown}", ["national_id"])
+
+for n in range(6):
+    body = f"{rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 21, 22, 26, 31]):02d}" + digits(6)
+    number = body + rtn.calc_check_digit(body)
+    add(["routing number {}", "ABA {}", "bank routing: {}"][n % 3].format(number), ["bank_account"])
+for n in range(6):
+    add(f"sort code {digits(2)}-{digits(2)}-{digits(2)} {digits(8)}", ["bank_account"])
+
+months = ["January", "March", "July", "October", "Dec", "Sept"]
+for n in range(14):
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1940, 2008)
+    text = [
+        f"my birthday is {d} {months[n % 6]} {y}",
+        f"DOB: {y}-{m:02d}-{d:02d}",
+        f"born on {m:02d}/{d:02d}/{y}",
+        f"date of birth {d:02d}.{m:02d}.{y}",
+        f"d.o.b. {d}/{m}/{y}",
+        f"Birthday: {months[n % 6]} {d}, {y}",
+        f"I was born {d} {months[n % 6]} {y}",
+    ][n % 7]
+    add(text, ["birth_date"])
+add(f"card {card('4', 16)} and DOB 1985-03-12", ["payment_card", "birth_date"])
+add(f"IBAN {ibans[0]}, SSN {make_ssn()}", ["iban", "national_id"])
+
+# Look-alikes: nothing to find.
+for n in range(12):
+    number = card(rng.choice(["4", "51", "6011", "37"]), 16)
+    bad = number[:-1] + str((int(number[-1]) + rng.randint(1, 9)) % 10)
+    add(f"card {bad}", [])
+for n in range(8):
+    add(
+        f"Order #{digits(rng.randint(6, 12))} shipped on 2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        [],
+    )
+    add(
+        f"invoice INV-{rng.randint(2019, 2025)}-{digits(5)} total ${rng.randint(10, 999)}.{digits(2)}",
+        [],
+    )
+for n in range(6):
+    add(f"UPS tracking 1Z{digits(3)}AA1{digits(8)}", [])
+    add(f"USPS {group('94' + digits(20), [4, 4, 4, 4, 4, 2], ' ')}", [])
+    add(f"FedEx tracking {digits(12)}", [])
+for text in [
+    "call 555-123-4567",
+    "phone +44 20 7946 0958",
+    "tel (212) 555-0187",
+    "ring +1 415 555 2671",
+    "mobile 07700 900123",
+    "+49 30 123456789",
+    "0044 20 7946 0958",
+    "call 1-800-555-0199",
+]:
+    add(text, [])
+for n in range(6):
+    body = "978" + digits(9)
+    check = (10 - sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(body)) % 10) % 10
+    isbn = body + str(check)
+    add(
+        f"ISBN {isbn[:3]}-{isbn[3]}-{isbn[4:7]}-{isbn[7:12]}-{isbn[12]}"
+        if n % 2
+        else f"ISBN {isbn}",
+        [],
+    )
+for text in [
+    "SKU-88213-XL",
+    "sku ABC-12345678",
+    "barcode 5012345678900",
+    "EAN 4006381333931",
+    "item 400638133393 qty 2",
+    "part no. 12-3456-7890-12",
+]:
+    add(text, [])
+for text in [
+    "000-12-3456",
+    "666-45-6789",
+    "900-12-3456",
+    "123-00-4567",
+    "123-45-0000",
+    "SSN 000123456",
+    "ssn 666123456",
+]:
+    add(f"ref {text}", [])
+for n in range(6):
+    add(f"reference {make_ssn().replace('-', '')} attached", [])
+    add(f"ticket {make_sin()} closed", [])
+for n in range(8):
+    d, y = rng.randint(1, 28), rng.randint(1950, 2024)
+    add(
+        [
+            f"delivered on {d} March {y}",
+            f"meeting 2024-03-{d:02d}",
+            f"expires 03/{d:02d}/{y}",
+            f"invoice date {d:02d}.04.{y}",
+            "born to run tour, tickets 55 each",
+            f"born in {y}",
+            f"the order placed {d} July {y} was late",
+            f"anniversary: {d} May {y}",
+        ][n],
+        [],
+    )
+for text in [
+    "version 1.2.3456789012345",
+    "uuid 123e4567-e89b-12d3-a456-426614174000",
+    "timestamp 1700000000000",
+    "ip 192.168.100.200",
+    "amount 1,234,567.89",
+    "GB postcode SW1A 1AA",
+    "ZIP 94103-1234",
+    "account 12345678",
+    "sort code 12-34-56",
+    "VAT GB123456789",
+    "tax code 1257L",
+    "Model AB123456Z",
+    "flight BA 1234 seat 12C",
+    "room 1204, 12 guests",
+    "coupon SAVE2024NOW",
+    "batch 2024-03-12-0001",
+    "route 021000021 km",
+    "serial 4111111111111112",
+    "GB82 WEST 1234 5698 7654 33",
+    "QQ 12 34 56 C",
+    "AB123456E",
+]:
+    add(text, [])
+
+positives = [i for i in items if i["kinds"]]
+negatives = [i for i in items if not i["kinds"]]
+print(len(items), len(positives), len(negatives))
+with open(Path(__file__).with_name("privacy_eval.jsonl"), "w") as f:
+    for item in items:
+        f.write(json.dumps(item) + "\n")
