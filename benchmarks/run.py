@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from benchmarks import bench_intake, bench_profile_read
+from benchmarks import bench_intake, bench_privacy, bench_profile_read
 from benchmarks.common import console, machine, print_table, write_result
 
 QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
-    p.add_argument("--only", choices=["intake", "profile_read"], help="run one benchmark")
+    p.add_argument(
+        "--only", choices=["intake", "profile_read", "privacy"], help="run one benchmark"
+    )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
     args = p.parse_args(argv)
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["intake"] = bench_intake.main(intake_args)
     if args.only in (None, "profile_read"):
         results["profile_read"] = bench_profile_read.main(QUICK_READ if args.quick else [])
+    if args.only in (None, "privacy"):
+        results["privacy"] = bench_privacy.main(["--megabytes", "2"] if args.quick else [])
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(
@@ -60,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _goal(row: dict[str, Any]) -> str:
     target = row["target"]
-    if "p99" in row["name"]:
+    if "p99" in row["name"] or "false positives" in row["name"]:
         return f"<= {target:g}"
     return f">= {target:,g}"
 
