@@ -124,6 +124,19 @@ class IdentityRules(BaseModel):
     )
 
 
+SensitiveKind = Literal[
+    "payment_card", "iban", "bank_account", "national_id", "secret", "birth_date"
+]
+
+
+class PrivacyPolicy(BaseModel):
+    """What intake does with a sensitive value. It is never stored: by default a field that is
+    only a sensitive value is dropped and free text is redacted; kinds listed in ``reject`` make
+    the whole message be refused instead. No setting stores a sensitive value."""
+
+    reject: list[SensitiveKind] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     """Everything configurable about a cornerstore installation.
 
@@ -147,6 +160,7 @@ class Settings(BaseSettings):
     default_touchpoint: str = "web"
     intake: IntakeLimits = Field(default_factory=IntakeLimits)
     identity: IdentityRules = Field(default_factory=IdentityRules)
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50

@@ -23,7 +23,14 @@ from tests.api.conftest import Keys, LiveServer, TestClient
 from tests.factories import identify, track
 
 LIMIT = 4 * 1024 * 1024  # the default max_batch_bytes and max_body_bytes
-OK_EMPTY = {"success": True, "received": 0, "accepted": 0, "duplicates": 0, "rejected": []}
+OK_EMPTY = {
+    "success": True,
+    "received": 0,
+    "accepted": 0,
+    "duplicates": 0,
+    "rejected": [],
+    "changed": [],
+}
 
 
 def _answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> dict[str, Any]:
@@ -33,6 +40,7 @@ def _answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> d
         "accepted": accepted,
         "duplicates": duplicates,
         "rejected": rest.get("rejected", []),
+        "changed": rest.get("changed", []),
     }
 
 

@@ -65,12 +65,22 @@ class RejectionOut(BaseModel):
     reason: str
 
 
+class ChangeOut(BaseModel):
+    index: int
+    field: str = Field(description="Where the sensitive value was, e.g. traits.note")
+    kind: str = Field(description="payment_card, iban, bank_account, national_id, secret, ...")
+
+
 class IntakeOut(BaseModel):
     success: bool
     received: int
     accepted: int
     duplicates: int
     rejected: list[RejectionOut]
+    changed: list[ChangeOut] = Field(
+        default_factory=list,
+        description="Sensitive values removed before storing (never stored, never echoed)",
+    )
 
 
 class ErrorOut(BaseModel):

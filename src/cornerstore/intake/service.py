@@ -21,6 +21,7 @@ from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
 from cornerstore.intake.messages import Message, parse_message
+from cornerstore.privacy.detect import scan_mapping
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 
@@ -64,6 +65,16 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A sensitive value the firewall removed: which message, which field, what kind (never
+    the value)."""
+
+    index: int
+    field: str
+    kind: str
+
+
 @dataclass(slots=True)
 class IntakeResult:
     """What happened to a batch."""
@@ -75,6 +86,7 @@ class IntakeResult:
     profiles_created: int = 0
     merges: int = 0
     refused_merges: int = 0
+    changed: list[Change] = field(default_factory=list)
 
     def add(self, other: IntakeResult, offset: int = 0) -> None:
         self.received += other.received
@@ -84,6 +96,7 @@ class IntakeResult:
         self.profiles_created += other.profiles_created
         self.merges += other.merges
         self.refused_merges += other.refused_merges
+        self.changed.extend(Change(c.index + offset, c.field, c.kind) for c in other.changed)
 
 
 @dataclass(slots=True)
@@ -142,8 +155,10 @@ class Intake:
         batch_sent_at: datetime | None = None,
         implied_type: str | None = None,
         where: str = "batch",
+        changes: list[Change] | None = None,
     ) -> tuple[list[tuple[int, Message]], list[Rejection]]:
         limits = self.settings.intake
+        changes = [] if changes is None else changes
         if len(raw_messages) > limits.max_batch_messages:
             raise TooLarge(
                 f"{where}: {len(raw_messages)} messages, over the limit of "
@@ -151,11 +166,28 @@ class Intake:
             )
         good: list[tuple[int, Message]] = []
         bad: list[Rejection] = []
+        reject = set(self.settings.privacy.reject)
         for index, raw in enumerate(raw_messages):
+            label = f"{where}[{index}]" if implied_type is None else where
+            if isinstance(raw, dict):
+                # The firewall: nothing sensitive goes further than this line.
+                raw, found = scan_mapping(raw)
+                refused = [f for f in found if f.kind in reject]
+                if refused:
+                    first = refused[0]
+                    bad.append(
+                        Rejection(
+                            index,
+                            f"{label}.{first.path}: holds a {first.kind.replace('_', ' ')}; "
+                            "the privacy policy refuses such messages",
+                        )
+                    )
+                    continue
+                changes.extend(Change(index, f.path, f.kind) for f in found)
             try:
                 msg = parse_message(
                     raw,
-                    where=f"{where}[{index}]" if implied_type is None else where,
+                    where=label,
                     received_at=received_at,
                     batch_sent_at=batch_sent_at,
                     default_touchpoint=source.touchpoint,
@@ -224,6 +256,7 @@ class Intake:
         are stored together in one transaction, so a failure stores nothing.
         """
         received_at = received_at or datetime.now(UTC)
+        changes: list[Change] = []
         good, bad = self.parse(
             raw_messages,
             source=source,
@@ -231,8 +264,9 @@ class Intake:
             batch_sent_at=batch_sent_at,
             implied_type=implied_type,
             where=where,
+            changes=changes,
         )
-        result = IntakeResult(received=len(raw_messages), rejected=bad)
+        result = IntakeResult(received=len(raw_messages), rejected=bad, changed=changes)
         if good:
             job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
             self._committer.submit(job, len(good))

@@ -36,6 +36,7 @@ def _answer(result: IntakeResult) -> Response:
         "accepted": result.accepted,
         "duplicates": result.duplicates,
         "rejected": [{"index": r.index, "reason": r.reason} for r in result.rejected],
+        "changed": [{"index": c.index, "field": c.field, "kind": c.kind} for c in result.changed],
     }
     return Response(orjson.dumps(body), status_code=200, media_type="application/json")
 

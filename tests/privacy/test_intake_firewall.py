@@ -1,0 +1,155 @@
+"""Nothing sensitive reaches the database or the logs, whichever entrance it comes through.
+
+Each test sends sensitive values, then searches every table (and on SQLite the database files
+themselves) and the captured logs for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from cornerstore.access.caller import Caller
+from cornerstore.api.app import create_app
+from cornerstore.intake.files import ImportSpec, import_rows
+from cornerstore.intake.service import Change, Source
+from cornerstore.services import Services
+from cornerstore.settings import PrivacyPolicy
+from tests.factories import identify, track
+
+CARD = "4111 1111 1111 1111"
+CARD_DIGITS = "4111111111111111"
+SSN = "123-45-6789"
+IBAN = "GB82 WEST 1234 5698 7654 32"
+PASSWORD = "hunter2-correct-horse"
+BIRTHDAY = "1985-03-12"
+SECRETS = [CARD, CARD_DIGITS, SSN, IBAN, IBAN.replace(" ", ""), PASSWORD, BIRTHDAY]
+
+
+def everything_stored(services: Services) -> str:
+    """Every value of every table as text (and the SQLite files' bytes)."""
+    parts: list[str] = []
+    with services.store.unit_of_work() as uow:
+        names = [
+            "customers",
+            "identifiers",
+            "traits",
+            "events",
+            "account_members",
+            "merges",
+            "merge_refusals",
+            "audit_log",
+        ]
+        for name in names:
+            for row in uow.conn.execute(text(f"SELECT * FROM {name}")):
+                parts.append(" ".join(str(v) for v in row))
+    url = services.settings.database_url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for file in path.parent.glob(path.name + "*"):
+            parts.append(file.read_bytes().decode("latin-1"))
+    return "\n".join(parts)
+
+
+def sensitive_messages() -> list[dict[str, object]]:
+    return [
+        identify(
+            "u-1",
+            email="ann@example.com",
+            password=PASSWORD,
+            birthday=BIRTHDAY,
+            note=f"please use card {CARD} for the deposit",
+        ),
+        track(
+            "Case Opened",
+            user_id="u-1",
+            comment=f"my SSN is {SSN} and IBAN {IBAN}",
+            context={"traits": {"email": "ann@example.com", "dob": BIRTHDAY}},
+        ),
+    ]
+
+
+def assert_nothing_sensitive(haystack: str) -> None:
+    assert [s for s in SECRETS if s in haystack] == []
+
+
+def test_the_library_intake_stores_no_sensitive_value_and_says_what_it_removed(
+    services: Services, owner: Caller, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    result = services.intake.ingest(sensitive_messages(), source=Source("web-shop", "web"))
+
+    profile = services.profiles.get(owner, "u-1")
+    assert result.accepted == 2
+    assert sorted(result.changed, key=lambda c: (c.index, c.field, c.kind)) == [
+        Change(0, "traits.birthday", "birth_date"),
+        Change(0, "traits.note", "payment_card"),
+        Change(0, "traits.password", "secret"),
+        Change(1, "context.traits.dob", "birth_date"),
+        Change(1, "properties.comment", "iban"),
+        Change(1, "properties.comment", "national_id"),
+    ]
+    assert profile.traits["note"].value == "please use card [removed: payment card] for the deposit"
+    assert "password" not in profile.traits and "birthday" not in profile.traits
+    assert_nothing_sensitive(everything_stored(services))
+    assert_nothing_sensitive(caplog.text)
+
+
+def test_the_http_intake_stores_no_sensitive_value_and_never_echoes_one(
+    services: Services, owner: Caller, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = services.credentials.create_write_key(owner, "web-shop", "web").secret
+    client = TestClient(create_app(services=services))
+
+    response = client.post("/v1/batch", json={"batch": sensitive_messages()}, auth=(key, ""))
+
+    assert response.status_code == 200
+    assert {c["field"] for c in response.json()["changed"]} == {
+        "traits.birthday",
+        "traits.note",
+        "traits.password",
+        "context.traits.dob",
+        "properties.comment",
+    }
+    assert_nothing_sensitive(response.text)
+    assert_nothing_sensitive(everything_stored(services))
+    assert_nothing_sensitive(caplog.text)
+
+
+def test_a_kind_the_policy_rejects_refuses_the_message_naming_only_the_field(
+    services: Services,
+) -> None:
+    services.settings.privacy = PrivacyPolicy(reject=["payment_card"])
+
+    result = services.intake.ingest(sensitive_messages(), source=Source("web-shop", "web"))
+
+    assert result.accepted == 1
+    assert [(r.index, r.reason) for r in result.rejected] == [
+        (0, "batch[0].traits.note: holds a payment card; the privacy policy refuses such messages")
+    ]
+    assert_nothing_sensitive(everything_stored(services))
+
+
+def test_a_file_import_stores_no_sensitive_value(services: Services, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        f'E-Mail,Vorname,Notiz,Geburtstag\nann@example.com,Ann,"Karte {CARD} bitte",{BIRTHDAY}\n',
+        encoding="utf-8",
+    )
+    spec = ImportSpec(
+        path,
+        "store",
+        {"email": "E-Mail", "first_name": "Vorname", "note": "Notiz", "birthday": "Geburtstag"},
+        "customers.csv",
+    )
+
+    summary = import_rows(services.intake, spec, rejects_path=tmp_path / "rejects.jsonl")
+
+    assert (summary.accepted, summary.rejected) == (1, 0)
+    assert_nothing_sensitive(everything_stored(services))
