@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from cornerstore.access.caller import Caller, system_caller
@@ -38,6 +39,11 @@ def _pg_available() -> bool:
 
 
 _PG = _pg_available()
+
+# CI runs the same examples every time (and never fails on a slow machine's deadline).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if IN_CI else "dev")
 
 
 def require_postgres() -> None:

@@ -16,6 +16,7 @@ run of letters, digits or dashes is never reported. Dates count only after a bir
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,16 @@ class FieldFinding:
 
 # Every kind contains a digit, so text without one is skipped at C speed.
 _DIGIT = re.compile(r"\d")
+# What every finding needs somewhere: nine digits with at most single spaces or dashes between
+# (cards, SSN, SIN, routing numbers), an IBAN or NINO prefix (two capitals, two digits), or a
+# birthday / sort-code word. Most strings in a message (names, ids, URLs, user agents, small
+# numbers) have none of these and are passed in one regex search.
+_CANDIDATE = re.compile(r"\d(?:[ -]?\d){8}|[A-Z]{2} ?\d\d|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)")
+# Whole values of these shapes are never sensitive: UUIDs (message ids) and ISO-8601 times.
+_SAFE_SHAPE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:?\d\d)?)?"
+)
 # Runs of digit groups joined by single spaces or dashes. The first digit comes first so the
 # regex engine can skip quickly to digits; the lookbehind then rejects digits that continue a
 # word, a dash-joined code, a decimal or a phone number (+44 ...). Possessive quantifiers stop
@@ -192,7 +203,7 @@ def find(text: str) -> list[Finding]:
     >>> find("card 4111 1111 1111 1111, order 1234567890123")
     [Finding(kind='payment_card', start=5, end=24)]
     """
-    if not _DIGIT.search(text):
+    if not _DIGIT.search(text) or not _CANDIDATE.search(text) or _SAFE_SHAPE.fullmatch(text):
         return []
     lower = lower_same_length(text)
     found: list[Finding] = []
@@ -286,6 +297,7 @@ def _words(name: str) -> list[str]:
     return [w for w in _SEPARATORS.split(_CAMEL.sub("_", name).lower()) if w]
 
 
+@functools.lru_cache(maxsize=8192)
 def sensitive_field(name: str) -> str | None:
     """Return the kind of value a field called ``name`` holds, or None when it is ordinary.
 
@@ -357,13 +369,20 @@ def _scan_value(value: Any, path: str, out: list[FieldFinding]) -> tuple[bool, A
 def _scan_dict(obj: dict[Any, Any], prefix: str, out: list[FieldFinding]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in obj.items():
-        name = str(key)
-        path = f"{prefix}.{name}" if prefix else name
+        name = key if type(key) is str else str(key)
         kind = sensitive_field(name)
         if kind is not None:
-            out.append(FieldFinding(kind, path))
+            out.append(FieldFinding(kind, f"{prefix}.{name}" if prefix else name))
             continue
-        keep, new = _scan_value(value, path, out)
+        # Fast paths for the common leaves: intake runs this on every message.
+        value_type = type(value)
+        if value_type is str and _CANDIDATE.search(value) is None:
+            result[name] = value
+            continue
+        if (value_type is int and -100_000_000 < value < 100_000_000) or value is None:
+            result[name] = value
+            continue
+        keep, new = _scan_value(value, f"{prefix}.{name}" if prefix else name, out)
         if keep:
             result[name] = new
     return result
