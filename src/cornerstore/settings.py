@@ -14,7 +14,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Touchpoint = Literal["store", "web", "app", "support", "billing", "shipping", "survey", "other"]
 TOUCHPOINTS: tuple[str, ...] = (
     "store",
     "web",

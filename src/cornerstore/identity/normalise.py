@@ -16,8 +16,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from cornerstore.settings import IdentityRules
 
-PERSON_KINDS = ("user_id", "email", "phone", "anonymous_id")
-
 # Plain ASCII addresses (nearly all of them) are checked here, ~20x faster than email-validator;
 # anything else goes through email-validator. A property test keeps the two in agreement.
 _PLAIN_EMAIL = re.compile(
