@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -205,4 +206,52 @@ audit_log = Table(
     Column("customer_id", String(32), index=True),
     Column("via", String(16), nullable=False),  # api | cli | console | library
     Column("detail", Text),
+)
+
+# -- privacy (migration 0002) -----------------------------------------------------------------
+
+# What the firewall removed: kind, field and where it came in, never the value.
+privacy_events = Table(
+    "privacy_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("entrance", String(32), nullable=False),  # intake | import | api | console | ...
+    Column("source", String(128), nullable=False),  # write key or file name
+    Column("kind", String(32), nullable=False),
+    Column("field", String(512), nullable=False),
+    Column("action", String(16), nullable=False),  # dropped | redacted | rejected
+    Column("message_id", String(128)),
+)
+
+# Consent history, append-only: the newest row per profile and purpose is the current answer.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("granted", Boolean(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("touchpoint", String(16), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("message_id", String(128)),
+    Index("ix_consents_customer_id_purpose_at", "customer_id", "purpose", "at"),
+)
+
+# Keyed hashes of the identifiers of erased people: replayed events must not bring them back.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("erased_at", UTCDateTime(), nullable=False),
+)
+
+# Secrets the installation generates for itself when none is configured (the suppression key).
+installation_secrets = Table(
+    "installation_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
