@@ -8,10 +8,11 @@ nested values (forms, limits) take JSON.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOUCHPOINTS: tuple[str, ...] = (
@@ -123,17 +124,80 @@ class IdentityRules(BaseModel):
     )
 
 
+_DURATION = re.compile(r"[1-9][0-9]*\s*[hdw]")
+
 SensitiveKind = Literal[
     "payment_card", "iban", "bank_account", "national_id", "secret", "birth_date"
 ]
 
 
+PURPOSES: tuple[str, ...] = (
+    "marketing_email",
+    "marketing_sms",
+    "personalisation",
+    "profiling",
+    "sharing",
+)
+
+
 class PrivacyPolicy(BaseModel):
-    """What intake does with a sensitive value. It is never stored: by default a field that is
-    only a sensitive value is dropped and free text is redacted; kinds listed in ``reject`` make
-    the whole message be refused instead. No setting stores a sensitive value."""
+    """What intake does with a sensitive value, what consent is assumed, and how long events are
+    kept. A sensitive value is never stored: by default a field that is only a sensitive value is
+    dropped and free text is redacted; kinds in ``drop`` make a free-text field holding one be
+    dropped whole, kinds in ``reject`` make the whole message be refused. No setting stores a
+    sensitive value."""
 
     reject: list[SensitiveKind] = Field(default_factory=list)
+    drop: list[SensitiveKind] = Field(default_factory=list)
+    # The answer for a purpose the customer has never been asked about.
+    consent_defaults: dict[str, bool] = Field(
+        default_factory=lambda: {
+            "marketing_email": False,
+            "marketing_sms": False,
+            "personalisation": True,
+            "profiling": True,
+            "sharing": False,
+        }
+    )
+    # Category names or ids that consent managers send (case-insensitive) -> purposes.
+    consent_categories: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "marketing": ["marketing_email", "marketing_sms"],
+            "email": ["marketing_email"],
+            "sms": ["marketing_sms"],
+            "personalization": ["personalisation"],
+            "advertising": ["sharing"],
+            "analytics": ["profiling"],
+        }
+    )
+    # Maximum age of stored events by type (identify, track, page, ...), such as "730d"; a type
+    # not listed is kept until the customer is erased.
+    retention: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("consent_defaults")
+    @classmethod
+    def _known_default_purposes(cls, value: dict[str, bool]) -> dict[str, bool]:
+        unknown = sorted(set(value) - set(PURPOSES))
+        if unknown:
+            raise ValueError(f"unknown purposes {unknown}; known: {list(PURPOSES)}")
+        return value
+
+    @field_validator("consent_categories")
+    @classmethod
+    def _known_category_purposes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, purposes in value.items():
+            unknown = sorted(set(purposes) - set(PURPOSES))
+            if unknown:
+                raise ValueError(f"category {name!r}: unknown purposes {unknown}")
+        return {k.strip().lower(): v for k, v in value.items()}
+
+    @field_validator("retention")
+    @classmethod
+    def _durations(cls, value: dict[str, str]) -> dict[str, str]:
+        for event_type, age in value.items():
+            if not _DURATION.fullmatch(age.strip()):
+                raise ValueError(f"retention for {event_type!r}: give an age such as 90d or 26w")
+        return value
 
 
 class Settings(BaseSettings):

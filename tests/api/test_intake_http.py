@@ -30,6 +30,7 @@ OK_EMPTY = {
     "duplicates": 0,
     "rejected": [],
     "changed": [],
+    "suppressed": 0,
 }
 
 
@@ -41,6 +42,7 @@ def _answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> d
         "duplicates": duplicates,
         "rejected": rest.get("rejected", []),
         "changed": rest.get("changed", []),
+        "suppressed": rest.get("suppressed", 0),
     }
 
 

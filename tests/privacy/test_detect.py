@@ -255,7 +255,7 @@ def test_scanning_a_mapping_drops_sensitive_names_and_values_with_their_paths() 
     assert findings == [
         FieldFinding("secret", "password"),
         FieldFinding("birth_date", "traits.dateOfBirth"),
-        FieldFinding("iban", "traits.address.note"),
+        FieldFinding("iban", "traits.address.note", "redacted"),
         FieldFinding("payment_card", "properties.reference"),
         FieldFinding("payment_card", "properties.items[2].comment"),
     ]
@@ -270,9 +270,21 @@ def test_scanning_a_mapping_leaves_the_input_unchanged() -> None:
     assert message == before
     assert cleaned == {"note": "SSN [removed: national ID]", "tags": ["ok"]}
     assert findings == [
-        FieldFinding("national_id", "note"),
+        FieldFinding("national_id", "note", "redacted"),
         FieldFinding("national_id", "tags[1]"),
         FieldFinding("secret", "password"),
+    ]
+
+
+def test_a_kind_set_to_drop_removes_the_whole_free_text_field() -> None:
+    message = {"note": "call me, card 4111 1111 1111 1111", "memo": "SSN 123-45-6789 ok"}
+
+    cleaned, findings = scan_mapping(message, drop=frozenset({"payment_card"}))
+
+    assert cleaned == {"memo": "SSN [removed: national ID] ok"}
+    assert findings == [
+        FieldFinding("payment_card", "note", "dropped"),
+        FieldFinding("national_id", "memo", "redacted"),
     ]
 
 

@@ -19,6 +19,7 @@ from cornerstore.intake.files import ImportSpec, import_rows
 from cornerstore.intake.service import Change, Source
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy
+from cornerstore.storage.tables import metadata
 from tests.factories import identify, track
 
 CARD = "4111 1111 1111 1111"
@@ -34,17 +35,7 @@ def everything_stored(services: Services) -> str:
     """Every value of every table as text (and the SQLite files' bytes)."""
     parts: list[str] = []
     with services.store.unit_of_work() as uow:
-        names = [
-            "customers",
-            "identifiers",
-            "traits",
-            "events",
-            "account_members",
-            "merges",
-            "merge_refusals",
-            "audit_log",
-        ]
-        for name in names:
+        for name in metadata.tables:
             for row in uow.conn.execute(text(f"SELECT * FROM {name}")):
                 parts.append(" ".join(str(v) for v in row))
     url = services.settings.database_url
@@ -87,12 +78,12 @@ def test_the_library_intake_stores_no_sensitive_value_and_says_what_it_removed(
     profile = services.profiles.get(owner, "u-1")
     assert result.accepted == 2
     assert sorted(result.changed, key=lambda c: (c.index, c.field, c.kind)) == [
-        Change(0, "traits.birthday", "birth_date"),
-        Change(0, "traits.note", "payment_card"),
-        Change(0, "traits.password", "secret"),
-        Change(1, "context.traits.dob", "birth_date"),
-        Change(1, "properties.comment", "iban"),
-        Change(1, "properties.comment", "national_id"),
+        Change(0, "traits.birthday", "birth_date", "dropped"),
+        Change(0, "traits.note", "payment_card", "redacted"),
+        Change(0, "traits.password", "secret", "dropped"),
+        Change(1, "context.traits.dob", "birth_date", "dropped"),
+        Change(1, "properties.comment", "iban", "redacted"),
+        Change(1, "properties.comment", "national_id", "redacted"),
     ]
     assert profile.traits["note"].value == "please use card [removed: payment card] for the deposit"
     assert "password" not in profile.traits and "birthday" not in profile.traits
@@ -136,6 +127,51 @@ def test_a_kind_the_policy_rejects_refuses_the_message_naming_only_the_field(
     assert_nothing_sensitive(everything_stored(services))
 
 
+def removals(services: Services) -> list[tuple[str, str, str, str, str]]:
+    with services.store.unit_of_work() as uow:
+        events = uow.privacy_events.recent(limit=100)
+    return sorted((e.entrance, e.source, e.field, e.kind, e.action) for e in events)
+
+
+def test_every_removal_is_recorded_as_a_privacy_event_without_the_value(
+    services: Services,
+) -> None:
+    services.intake.ingest(sensitive_messages(), source=Source("web-shop", "web"))
+
+    assert removals(services) == [
+        ("intake", "web-shop", "context.traits.dob", "birth_date", "dropped"),
+        ("intake", "web-shop", "properties.comment", "iban", "redacted"),
+        ("intake", "web-shop", "properties.comment", "national_id", "redacted"),
+        ("intake", "web-shop", "traits.birthday", "birth_date", "dropped"),
+        ("intake", "web-shop", "traits.note", "payment_card", "redacted"),
+        ("intake", "web-shop", "traits.password", "secret", "dropped"),
+    ]
+
+
+def test_a_refused_message_is_recorded_even_when_nothing_in_the_batch_is_stored(
+    services: Services,
+) -> None:
+    services.settings.privacy = PrivacyPolicy(reject=["secret"])
+
+    result = services.intake.ingest(sensitive_messages()[:1], source=Source("till", "store"))
+
+    assert (result.accepted, len(result.rejected)) == (0, 1)
+    assert ("intake", "till", "traits.password", "secret", "rejected") in removals(services)
+    assert_nothing_sensitive(everything_stored(services))
+
+
+def test_a_kind_the_policy_drops_takes_the_whole_free_text_field(
+    services: Services, owner: Caller
+) -> None:
+    services.settings.privacy = PrivacyPolicy(drop=["payment_card"])
+
+    result = services.intake.ingest(sensitive_messages(), source=Source("web-shop", "web"))
+
+    assert Change(0, "traits.note", "payment_card", "dropped") in result.changed
+    assert "note" not in services.profiles.get(owner, "u-1").traits
+    assert_nothing_sensitive(everything_stored(services))
+
+
 def test_a_file_import_stores_no_sensitive_value(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     path.write_text(
@@ -153,3 +189,6 @@ def test_a_file_import_stores_no_sensitive_value(services: Services, tmp_path: P
 
     assert (summary.accepted, summary.rejected) == (1, 0)
     assert_nothing_sensitive(everything_stored(services))
+    assert ("import", "customers.csv", "traits.birthday", "birth_date", "dropped") in removals(
+        services
+    )

@@ -69,6 +69,7 @@ class ChangeOut(BaseModel):
     index: int
     field: str = Field(description="Where the sensitive value was, e.g. traits.note")
     kind: str = Field(description="payment_card, iban, bank_account, national_id, secret, ...")
+    action: str = Field(description="dropped (the whole field) or redacted (inside its text)")
 
 
 class IntakeOut(BaseModel):
@@ -80,6 +81,9 @@ class IntakeOut(BaseModel):
     changed: list[ChangeOut] = Field(
         default_factory=list,
         description="Sensitive values removed before storing (never stored, never echoed)",
+    )
+    suppressed: int = Field(
+        0, description="Messages dropped because they identify a customer who was erased"
     )
 
 

@@ -381,6 +381,7 @@ def import_rows(
                     # The message type is implied so reasons say "row..." without a batch index.
                     implied_type=spec.message_type,
                     where="row",
+                    entrance="import",
                 )
                 summary.accepted += result.accepted
                 summary.duplicates += result.duplicates

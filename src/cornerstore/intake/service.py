@@ -21,9 +21,12 @@ from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
 from cornerstore.intake.messages import Message, parse_message
+from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
+from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +70,14 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A sensitive value the firewall removed: which message, which field, what kind (never
-    the value)."""
+    """A sensitive value the firewall removed: which message, which field, what kind, and
+    whether the field was ``dropped``, the value ``redacted`` or the message ``rejected``
+    (never the value)."""
 
     index: int
     field: str
     kind: str
+    action: str = "dropped"
 
 
 @dataclass(slots=True)
@@ -87,6 +92,8 @@ class IntakeResult:
     merges: int = 0
     refused_merges: int = 0
     changed: list[Change] = field(default_factory=list)
+    # Messages from people who were erased: dropped, so a replay cannot bring them back.
+    suppressed: int = 0
 
     def add(self, other: IntakeResult, offset: int = 0) -> None:
         self.received += other.received
@@ -96,7 +103,10 @@ class IntakeResult:
         self.profiles_created += other.profiles_created
         self.merges += other.merges
         self.refused_merges += other.refused_merges
-        self.changed.extend(Change(c.index + offset, c.field, c.kind) for c in other.changed)
+        self.changed.extend(
+            Change(c.index + offset, c.field, c.kind, c.action) for c in other.changed
+        )
+        self.suppressed += other.suppressed
 
 
 @dataclass(slots=True)
@@ -108,10 +118,12 @@ class _Job:
     source: Source
     actor: str
     result: IntakeResult
+    privacy_events: list[dict[str, Any]] = field(default_factory=list)
 
     def reset(self) -> None:
         r = self.result
         r.accepted = r.duplicates = r.profiles_created = r.merges = r.refused_merges = 0
+        r.suppressed = 0
         r.rejected = list(self.bad)
 
 
@@ -144,6 +156,7 @@ class Intake:
             settings.shop_phones,
         )
         self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
+        self._suppression_key: str | None = None
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -156,9 +169,16 @@ class Intake:
         implied_type: str | None = None,
         where: str = "batch",
         changes: list[Change] | None = None,
+        refusals: list[Change] | None = None,
     ) -> tuple[list[tuple[int, Message]], list[Rejection]]:
+        """Pass each message through the firewall and validate it.
+
+        What the firewall removed is added to ``changes``; the sensitive values that made the
+        policy refuse a whole message are added to ``refusals``.
+        """
         limits = self.settings.intake
         changes = [] if changes is None else changes
+        refusals = [] if refusals is None else refusals
         if len(raw_messages) > limits.max_batch_messages:
             raise TooLarge(
                 f"{where}: {len(raw_messages)} messages, over the limit of "
@@ -167,13 +187,15 @@ class Intake:
         good: list[tuple[int, Message]] = []
         bad: list[Rejection] = []
         reject = set(self.settings.privacy.reject)
+        drop = frozenset(self.settings.privacy.drop)
         for index, raw in enumerate(raw_messages):
             label = f"{where}[{index}]" if implied_type is None else where
             if isinstance(raw, dict):
                 # The firewall: nothing sensitive goes further than this line.
-                raw, found = scan_mapping(raw)
+                raw, found = scan_mapping(raw, drop)
                 refused = [f for f in found if f.kind in reject]
                 if refused:
+                    refusals.extend(Change(index, f.path, f.kind, "rejected") for f in refused)
                     first = refused[0]
                     bad.append(
                         Rejection(
@@ -183,7 +205,7 @@ class Intake:
                         )
                     )
                     continue
-                changes.extend(Change(index, f.path, f.kind) for f in found)
+                changes.extend(Change(index, f.path, f.kind, f.action) for f in found)
             try:
                 msg = parse_message(
                     raw,
@@ -249,14 +271,17 @@ class Intake:
         batch_sent_at: datetime | None = None,
         implied_type: str | None = None,
         where: str = "batch",
+        entrance: str = "intake",
     ) -> IntakeResult:
         """Validate, deduplicate, stitch and store a batch of Spec messages.
 
         Invalid messages are reported in ``rejected`` with their index and reason; the valid ones
-        are stored together in one transaction, so a failure stores nothing.
+        are stored together in one transaction, so a failure stores nothing. Each sensitive value
+        the firewall removed is recorded as a privacy event (kind, field, ``entrance``, time).
         """
         received_at = received_at or datetime.now(UTC)
         changes: list[Change] = []
+        refusals: list[Change] = []
         good, bad = self.parse(
             raw_messages,
             source=source,
@@ -265,11 +290,31 @@ class Intake:
             implied_type=implied_type,
             where=where,
             changes=changes,
+            refusals=refusals,
         )
         result = IntakeResult(received=len(raw_messages), rejected=bad, changed=changes)
+        privacy_events = []
+        if changes or refusals:
+            ids = {index: msg.message_id for index, msg in good}
+            privacy_events = [
+                {
+                    "at": received_at,
+                    "entrance": entrance,
+                    "source": source.name[:128],
+                    "kind": c.kind,
+                    "field": c.field[:512],
+                    "action": c.action,
+                    "message_id": ids.get(c.index),
+                }
+                for c in [*changes, *refusals]
+            ]
         if good:
             job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
+            job.privacy_events = privacy_events
             self._committer.submit(job, len(good))
+        elif privacy_events:
+            with self.store.unit_of_work(write=True) as uow:
+                uow.privacy_events.add_many(privacy_events)
         result.rejected.sort(key=lambda r: r.index)
         return result
 
@@ -290,10 +335,12 @@ class Intake:
 
     def _store(self, jobs: Sequence[_Job]) -> None:
         with self.store.unit_of_work(write=True) as uow:
+            uow.privacy_events.add_many([row for job in jobs for row in job.privacy_events])
             seen = uow.events.existing_message_ids(
                 [m.message_id for job in jobs for _, m in job.good]
             )
             batch, all_keys = self._new_messages(jobs, seen)
+            batch = self._without_suppressed(uow, batch)
             if not batch:
                 return
             stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
@@ -308,6 +355,8 @@ class Intake:
             events: list[dict[str, Any]] = []
             trait_rows: list[dict[str, Any]] = []
             members: list[dict[str, Any]] = []
+            consents: list[dict[str, Any]] = []
+            categories = self.settings.privacy.consent_categories
             for job, msg, keys in batch:
                 source = job.source
                 stitcher.actor = job.actor
@@ -340,6 +389,19 @@ class Intake:
                     payload = {"previousId": msg.previous_id}
                 else:
                     payload = msg.properties
+                if "consentManagement" in msg.context or "consent" in msg.context:
+                    for purpose, granted in consent_from_context(msg.context, categories).items():
+                        consents.append(
+                            {
+                                "customer_id": target,
+                                "purpose": purpose,
+                                "granted": granted,
+                                "at": at,
+                                "touchpoint": tp,
+                                "source": source.name,
+                                "message_id": mid,
+                            }
+                        )
                 events.append(
                     {
                         "message_id": mid,
@@ -368,6 +430,28 @@ class Intake:
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
             uow.accounts.add_members(members)
+            uow.consents.add_many(consent_rows_for_batch(uow, consents))
+
+    def _without_suppressed(
+        self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]
+    ) -> list[tuple[_Job, Message, list[Key]]]:
+        """Drop the messages that carry an identifier of an erased person."""
+        if not batch or not uow.suppressions.any():
+            return batch
+        if self._suppression_key is None:
+            self._suppression_key = uow.suppressions.secret(SUPPRESSION_KEY, datetime.now(UTC))
+        key = self._suppression_key
+        digests = [[suppression_digest(key, kind, value) for kind, value in k] for _, _, k in batch]
+        present = uow.suppressions.present([d for ds in digests for d in ds])
+        if not present:
+            return batch
+        kept = []
+        for item, ds in zip(batch, digests, strict=True):
+            if present.isdisjoint(ds):
+                kept.append(item)
+            else:
+                item[0].result.suppressed += 1
+        return kept
 
     def _new_messages(
         self, jobs: Sequence[_Job], seen: set[str]

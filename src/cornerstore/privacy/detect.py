@@ -55,10 +55,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class FieldFinding:
-    """A sensitive value found at ``path`` (``traits.address.note``, ``items[2].comment``)."""
+    """A sensitive value found at ``path`` (``traits.address.note``, ``items[2].comment``), and
+    what was done: the field ``dropped``, or the value ``redacted`` inside its text."""
 
     kind: str
     path: str
+    action: str = "dropped"
 
 
 # Every kind contains a digit, so text without one is skipped at C speed.
@@ -336,14 +338,16 @@ def _number_text(value: int | float) -> str | None:
     return str(int(value)) if value.is_integer() and abs(value) < 1e20 else None
 
 
-def _scan_value(value: Any, path: str, out: list[FieldFinding]) -> tuple[bool, Any]:
+def _scan_value(
+    value: Any, path: str, out: list[FieldFinding], drop: frozenset[str]
+) -> tuple[bool, Any]:
     """Return ``(keep, new_value)`` for one value, adding what was found to ``out``."""
     if isinstance(value, dict):
-        return True, _scan_dict(value, path, out)
+        return True, _scan_dict(value, path, out, drop)
     if isinstance(value, list):
         kept = []
         for i, item in enumerate(value):
-            keep, new = _scan_value(item, f"{path}[{i}]", out)
+            keep, new = _scan_value(item, f"{path}[{i}]", out, drop)
             if keep:
                 kept.append(new)
         return True, kept
@@ -351,12 +355,15 @@ def _scan_value(value: Any, path: str, out: list[FieldFinding]) -> tuple[bool, A
         findings = find(value)
         if not findings:
             return True, value
-        for kind in dict.fromkeys(f.kind for f in findings):
-            out.append(FieldFinding(kind, path))
+        kinds = list(dict.fromkeys(f.kind for f in findings))
         stripped = value.strip()
         lead = len(value) - len(value.lstrip())
         whole = findings[0].start == lead and findings[0].end == lead + len(stripped)
-        return (False, None) if whole else (True, redact(value, findings))
+        if whole or drop.intersection(kinds):
+            out.extend(FieldFinding(kind, path, "dropped") for kind in kinds)
+            return False, None
+        out.extend(FieldFinding(kind, path, "redacted") for kind in kinds)
+        return True, redact(value, findings)
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = _number_text(value)
         findings = find(text) if text else []
@@ -366,7 +373,9 @@ def _scan_value(value: Any, path: str, out: list[FieldFinding]) -> tuple[bool, A
     return True, value
 
 
-def _scan_dict(obj: dict[Any, Any], prefix: str, out: list[FieldFinding]) -> dict[str, Any]:
+def _scan_dict(
+    obj: dict[Any, Any], prefix: str, out: list[FieldFinding], drop: frozenset[str]
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in obj.items():
         name = key if type(key) is str else str(key)
@@ -382,24 +391,28 @@ def _scan_dict(obj: dict[Any, Any], prefix: str, out: list[FieldFinding]) -> dic
         if (value_type is int and -100_000_000 < value < 100_000_000) or value is None:
             result[name] = value
             continue
-        keep, new = _scan_value(value, f"{prefix}.{name}" if prefix else name, out)
+        keep, new = _scan_value(value, f"{prefix}.{name}" if prefix else name, out, drop)
         if keep:
             result[name] = new
     return result
 
 
-def scan_mapping(obj: dict[Any, Any]) -> tuple[dict[str, Any], list[FieldFinding]]:
+def scan_mapping(
+    obj: dict[Any, Any], drop: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], list[FieldFinding]]:
     """Return a copy of ``obj`` without sensitive values, and where each one was found.
 
     A field whose name is sensitive is dropped, whatever its value. Strings are scanned: one that
-    is entirely a sensitive value is dropped, one that contains some is redacted. Numbers are
-    scanned as their decimal text and dropped when they match. ``obj`` is not changed.
+    is entirely a sensitive value is dropped, one that contains some is redacted, unless a kind
+    found in it is in ``drop`` (then the whole field goes). Numbers are scanned as their decimal
+    text and dropped when they match. ``obj`` is not changed.
 
     Examples
     --------
     >>> scan_mapping({"password": "x", "note": "card 4111111111111111 thanks"})
     ({'note': 'card [removed: payment card] thanks'}, [FieldFinding(kind='secret', \
-path='password'), FieldFinding(kind='payment_card', path='note')])
+path='password', action='dropped'), FieldFinding(kind='payment_card', path='note', \
+action='redacted')])
     """
     found: list[FieldFinding] = []
-    return _scan_dict(obj, "", found), found
+    return _scan_dict(obj, "", found, drop), found

@@ -113,6 +113,11 @@ class Profiles:
                 )
         raise NotFound("customer: no such customer")
 
+    def find_root(self, uow: UnitOfWork, ref: str) -> str:
+        """The current root profile for an id, e-mail, phone or any identifier, inside ``uow``
+        (for other services that work on a customer named the way staff name them)."""
+        return self._root(uow, ref)
+
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
         """Customers whose identifiers equal ``q`` (normalised) or whose name contains it."""
         require_staff(caller)

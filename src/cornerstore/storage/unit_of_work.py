@@ -1,7 +1,8 @@
 """One transaction and the repositories that work inside it.
 
 The repositories live in :mod:`cornerstore.storage.repositories` (profile data) and
-:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log).
+:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log) and
+:mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention).
 """
 
 from __future__ import annotations
@@ -9,6 +10,13 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from cornerstore.storage.access_repositories import AuditRepository, KeyRepository
+from cornerstore.storage.privacy_repositories import (
+    ConsentRepository,
+    ErasureRepository,
+    PrivacyEventRepository,
+    RetentionRepository,
+    SuppressionRepository,
+)
 from cornerstore.storage.repositories import (
     AccountRepository,
     CustomerRepository,
@@ -35,3 +43,8 @@ class UnitOfWork:
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
         self.search = SearchRepository(conn)
+        self.privacy_events = PrivacyEventRepository(conn)
+        self.consents = ConsentRepository(conn)
+        self.suppressions = SuppressionRepository(conn)
+        self.erasure = ErasureRepository(conn)
+        self.retention = RetentionRepository(conn)

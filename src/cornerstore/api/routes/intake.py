@@ -36,7 +36,11 @@ def _answer(result: IntakeResult) -> Response:
         "accepted": result.accepted,
         "duplicates": result.duplicates,
         "rejected": [{"index": r.index, "reason": r.reason} for r in result.rejected],
-        "changed": [{"index": c.index, "field": c.field, "kind": c.kind} for c in result.changed],
+        "changed": [
+            {"index": c.index, "field": c.field, "kind": c.kind, "action": c.action}
+            for c in result.changed
+        ],
+        "suppressed": result.suppressed,
     }
     return Response(orjson.dumps(body), status_code=200, media_type="application/json")
 
