@@ -247,7 +247,7 @@ class Consents:
     def set_anonymous(
         self, caller: Caller, ref: str, anonymous: bool, *, touchpoint: str | None = None
     ) -> CustomerConsents:
-        """"Anonymous, please": withdraw (or grant again) profiling and personalisation."""
+        """ "Anonymous, please": withdraw (or grant again) profiling and personalisation."""
         answers = dict.fromkeys(ANONYMOUS_PURPOSES, not anonymous)
         return self.change(caller, ref, answers, touchpoint=touchpoint)
 
@@ -293,4 +293,3 @@ def consent_rows_for_batch(
             row["message_id"],
         )
     return rows
-

@@ -111,7 +111,9 @@ class SuppressionRepository(Repository):
         s = t.suppressions
         found: set[str] = set()
         for part in _slices(list(dict.fromkeys(digests))):
-            found.update(self.conn.execute(select(s.c.digest).where(s.c.digest.in_(part))).scalars())
+            found.update(
+                self.conn.execute(select(s.c.digest).where(s.c.digest.in_(part))).scalars()
+            )
         return found
 
     def count(self) -> int:
