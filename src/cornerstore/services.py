@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.intake.service import Intake
+from cornerstore.privacy.consent import Consents
+from cornerstore.privacy.log import PrivacyLog
+from cornerstore.privacy.retention import Retention
+from cornerstore.privacy.rights import Rights
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
@@ -23,6 +27,10 @@ class Services:
     profiles: Profiles
     credentials: Credentials
     audit: AuditTrail
+    consents: Consents
+    rights: Rights
+    retention: Retention
+    privacy_log: PrivacyLog
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
@@ -35,4 +43,8 @@ class Services:
             profiles=Profiles(store, settings, audit),
             credentials=Credentials(store),
             audit=audit,
+            consents=Consents(store, settings, audit),
+            rights=Rights(store, settings, audit),
+            retention=Retention(store, settings, audit),
+            privacy_log=PrivacyLog(store),
         )

@@ -26,6 +26,8 @@ TOUCHPOINTS: tuple[str, ...] = (
     "other",
 )
 
+EVENT_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
+
 DEFAULT_FORMS: dict[str, list[str]] = {
     "contact": ["first_name", "last_name", "email", "phone"],
     "shipping": [
@@ -195,6 +197,10 @@ class PrivacyPolicy(BaseModel):
     @classmethod
     def _durations(cls, value: dict[str, str]) -> dict[str, str]:
         for event_type, age in value.items():
+            if event_type not in EVENT_TYPES:
+                raise ValueError(
+                    f"retention: {event_type!r} is not an event type ({', '.join(EVENT_TYPES)})"
+                )
             if not _DURATION.fullmatch(age.strip()):
                 raise ValueError(f"retention for {event_type!r}: give an age such as 90d or 26w")
         return value

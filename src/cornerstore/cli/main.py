@@ -6,7 +6,16 @@ import logging
 
 import typer
 
-from cornerstore.cli import credentials, customers, database, demo, importer, privacy, serve
+from cornerstore.cli import (
+    credentials,
+    customers,
+    database,
+    demo,
+    importer,
+    privacy,
+    rights,
+    serve,
+)
 
 app = typer.Typer(
     name="cornerstore",
@@ -18,6 +27,7 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(credentials.keys_app, name="keys")
 app.add_typer(credentials.tokens_app, name="tokens")
+rights.register(customers.app)
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
 app.command("serve")(serve.serve)

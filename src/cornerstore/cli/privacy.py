@@ -1,4 +1,5 @@
-"""``cornerstore privacy``: find sensitive values (cards, bank details, national IDs, birthdays)."""
+"""``cornerstore privacy``: find sensitive values (cards, bank details, national IDs, birthdays),
+see what the firewall removed, and apply event retention."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ import sys
 from typing import Any
 
 import typer
+from rich.table import Table
 
-from cornerstore.cli.common import handle_errors
+from cornerstore.cli.common import (
+    DbOption,
+    JsonOption,
+    cli_caller,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.detect import find, redact, scan_mapping
 
-app = typer.Typer(help="Sensitive-data detection", no_args_is_help=True)
+app = typer.Typer(
+    help="Sensitive-data detection, the firewall's record, retention", no_args_is_help=True
+)
 
 
 def _scan_text_line(number: int, line: str) -> dict[str, Any]:
@@ -34,7 +47,7 @@ def _scan_json_line(number: int, line: str) -> dict[str, Any]:
     redacted, findings = scan_mapping(obj)
     return {
         "line": number,
-        "findings": [{"kind": f.kind, "path": f.path} for f in findings],
+        "findings": [{"kind": f.kind, "path": f.path, "action": f.action} for f in findings],
         "redacted": redacted,
     }
 
@@ -56,3 +69,49 @@ def scan(
             sys.stdout.write(json.dumps(scan_line(number, line), ensure_ascii=False) + "\n")
     except (OSError, UnicodeDecodeError):
         raise InvalidInput("standard input could not be read as UTF-8 text") from None
+
+
+@app.command("events")
+@handle_errors
+def events(
+    kind: str | None = typer.Option(None, help="Only this kind (payment_card, secret, ...)"),
+    limit: int = typer.Option(100, min=1, max=1000),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """What the firewall removed, newest first: kind, field, entrance, never the value."""
+    with services(db) as s:
+        found = s.privacy_log.recent(cli_caller(), limit=limit, kind=kind)
+    if json:
+        print_json(found)
+        return
+    table = Table("when", "entrance", "source", "field", "kind", "action")
+    for e in found:
+        table.add_row(when(e.at), e.entrance, e.source, e.field, e.kind, e.action)
+    out.print(table)
+
+
+@app.command("retention")
+@handle_errors
+def retention(
+    apply: bool = typer.Option(False, "--apply", help="Remove the events (default: only show)"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Show the events older than their type's maximum age (settings: privacy.retention);
+    with --apply, remove them."""
+    with services(db) as s:
+        lines = s.retention.apply(cli_caller()) if apply else s.retention.plan()
+    if json:
+        print_json(lines)
+        return
+    if not lines:
+        out.print("no retention set: every event is kept (see CORNERSTORE_PRIVACY retention)")
+        return
+    verb = "removed" if apply else "would remove"
+    table = Table("event type", "max age", "older than", f"events {verb}")
+    for line in lines:
+        table.add_row(line.event_type, line.max_age, when(line.cutoff), str(line.events))
+    out.print(table)
+    if not apply and any(line.events for line in lines):
+        out.print("run with --apply to remove them")

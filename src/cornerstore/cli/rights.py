@@ -1,0 +1,150 @@
+"""``cornerstore customers export|erase|consents|consent|anonymous``: a customer's privacy rights.
+
+Registered on the ``customers`` group by :mod:`cornerstore.cli.main`.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cornerstore.cli.common import (
+    DbOption,
+    JsonOption,
+    cli_caller,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
+from cornerstore.errors import InvalidInput
+from cornerstore.privacy.consent import CustomerConsents
+from cornerstore.privacy.rights import export_html
+
+RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
+TouchpointOption = typer.Option(None, help="Where the customer said it (default: web)")
+
+
+def _print_consents(view: CustomerConsents) -> None:
+    table = Table("purpose", "answer", "when", "where", title=view.customer_id)
+    for s in view.consents:
+        answer = "granted" if s.granted else "withdrawn"
+        table.add_row(
+            s.purpose,
+            answer if s.asked else f"[dim]{answer} (default)[/dim]",
+            when(s.at),
+            f"{s.touchpoint}/{s.source}" if s.asked else "-",
+        )
+    out.print(table)
+    if view.anonymous:
+        out.print("not profiled: no learned traits or personal suggestions")
+
+
+def export(
+    ref: str = RefArgument,
+    html: bool = typer.Option(False, "--html", help="A readable HTML page instead of JSON"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
+    db: str | None = DbOption,
+) -> None:
+    """Everything held about the customer (profile, identifiers, traits, events, consents)."""
+    with services(db) as s:
+        data = s.rights.export(cli_caller(), ref)
+    text = export_html(data) if html else jsonlib.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        sys.stdout.write(text + "\n")
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError:
+        raise InvalidInput(f"--output: cannot write {output}") from None
+    out.print(f"export of {data['customer']['id']} written to {output}")
+
+
+def erase(
+    ref: str = RefArgument,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Remove the customer from every table, merged profiles included; suppress replays."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("erasure cannot be undone: add --yes to confirm")
+        typer.confirm(
+            f"Erase {ref} and everything held about them? This cannot be undone", abort=True
+        )
+    with services(db) as s:
+        report = s.rights.erase(cli_caller(), ref)
+    if json:
+        print_json(report)
+        return
+    out.print(
+        f"erased {report.customer_id}: {report.profiles} profiles, {report.identifiers} "
+        f"identifiers, {report.traits} trait values, {report.events} events, {report.consents} "
+        f"consent answers; {report.suppressed_identifiers} identifiers suppressed"
+    )
+
+
+def consents(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """The customer's answer for every purpose, and whether they asked not to be profiled."""
+    with services(db) as s:
+        view = s.consents.get(cli_caller(), ref)
+    if json:
+        print_json(view)
+        return
+    _print_consents(view)
+
+
+def consent(
+    ref: str = RefArgument,
+    purpose: str = typer.Argument(
+        ..., help="marketing_email, marketing_sms, personalisation, profiling or sharing"
+    ),
+    grant: bool = typer.Option(..., "--grant/--withdraw", help="Grant or withdraw the purpose"),
+    touchpoint: str | None = TouchpointOption,
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Record that the customer granted or withdrew one purpose."""
+    with services(db) as s:
+        view = s.consents.change(cli_caller(), ref, {purpose: grant}, touchpoint=touchpoint)
+    if json:
+        print_json(view)
+        return
+    _print_consents(view)
+
+
+def anonymous(
+    ref: str = RefArgument,
+    off: bool = typer.Option(False, "--off", help="Allow profiling and personalisation again"),
+    touchpoint: str | None = TouchpointOption,
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """ "Anonymous, please": stop profiling and personal suggestions (still served, still known)."""
+    with services(db) as s:
+        view = s.consents.set_anonymous(cli_caller(), ref, not off, touchpoint=touchpoint)
+    if json:
+        print_json(view)
+        return
+    _print_consents(view)
+
+
+COMMANDS = {
+    "export": export,
+    "erase": erase,
+    "consents": consents,
+    "consent": consent,
+    "anonymous": anonymous,
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the rights commands to the ``customers`` group."""
+    for name, fn in COMMANDS.items():
+        app.command(name)(handle_errors(fn))

@@ -1,0 +1,40 @@
+"""The firewall's record: which kind of sensitive value was removed from which field, where
+it came in and when — never the value — so staff can see what customers and systems send."""
+
+from __future__ import annotations
+
+from cornerstore.access.caller import Caller, require_staff
+from cornerstore.errors import InvalidInput
+from cornerstore.storage.database import Store
+from cornerstore.storage.privacy_repositories import PrivacyEventRecord
+
+
+class PrivacyLog:
+    """Read the privacy events (staff only).
+
+    Examples
+    --------
+    >>> from cornerstore.storage import open_store
+    >>> from cornerstore.access.caller import system_caller
+    >>> PrivacyLog(open_store("sqlite://", upgrade=True)).recent(system_caller())
+    []
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def recent(
+        self, caller: Caller, limit: int = 100, kind: str | None = None
+    ) -> list[PrivacyEventRecord]:
+        """The newest removals first, optionally of one kind."""
+        require_staff(caller)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit: must be between 1 and 1000")
+        with self.store.unit_of_work() as uow:
+            return uow.privacy_events.recent(limit=limit, kind=kind)
+
+    def counts(self, caller: Caller) -> dict[tuple[str, str], int]:
+        """Removals so far by (kind, action)."""
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            return uow.privacy_events.counts()
