@@ -135,16 +135,10 @@ def anonymous(
     _print_consents(view)
 
 
-COMMANDS = {
-    "export": export,
-    "erase": erase,
-    "consents": consents,
-    "consent": consent,
-    "anonymous": anonymous,
-}
-
-
 def register(app: typer.Typer) -> None:
     """Add the rights commands to the ``customers`` group."""
-    for name, fn in COMMANDS.items():
-        app.command(name)(handle_errors(fn))
+    app.command("export")(handle_errors(export))
+    app.command("erase")(handle_errors(erase))
+    app.command("consents")(handle_errors(consents))
+    app.command("consent")(handle_errors(consent))
+    app.command("anonymous")(handle_errors(anonymous))
