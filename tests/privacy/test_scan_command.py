@@ -51,8 +51,8 @@ def test_scanning_json_objects_reports_paths_and_keeps_going_after_a_bad_line() 
         {
             "line": 1,
             "findings": [
-                {"kind": "national_id", "path": "traits.ssn"},
-                {"kind": "iban", "path": "traits.note"},
+                {"kind": "national_id", "path": "traits.ssn", "action": "dropped"},
+                {"kind": "iban", "path": "traits.note", "action": "redacted"},
             ],
             "redacted": {"traits": {"note": "IBAN [removed: IBAN]"}},
         },

@@ -30,6 +30,17 @@ from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 EXPORT_FORMAT = "cornerstore.export/1"
+# Every table erasure deletes from: scrubbed afterwards so no copy of the rows stays readable.
+ERASED_TABLES = [
+    "consents",
+    "traits",
+    "identifiers",
+    "events",
+    "account_members",
+    "merges",
+    "merge_refusals",
+    "customers",
+]
 _PAGE = 1000
 
 
@@ -151,6 +162,7 @@ class Rights:
             digests = {suppression_digest(key, i.kind, i.value) for i in identifiers}
             uow.suppressions.add_many(sorted(digests), now)
             counts = uow.erasure.erase(members)
+        self.store.scrub(ERASED_TABLES)
         report = ErasureReport(
             customer_id=root,
             profiles=counts.profiles,

@@ -1,0 +1,190 @@
+"""Export gives everything held about a person; erasure removes it everywhere and keeps it out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.errors import NotFound
+from cornerstore.intake.service import Source
+from cornerstore.privacy.rights import EXPORT_FORMAT, export_html
+from cornerstore.services import Services
+from cornerstore.settings import PrivacyPolicy
+from tests.factories import alias, group, identify, track
+from tests.privacy.test_intake_firewall import everything_stored
+
+WEB = Source("web-shop", "web")
+TILL = Source("till-2", "store")
+ANN = ["ann.lee@example.com", "+447700900123", "Ann", "Lee", "web-ann", "anon-ann", "7 Mill Lane"]
+
+
+def ann_across_departments(services: Services) -> None:
+    """Ann on the web, at the till (a separate profile at first), then joined by an alias."""
+    consent = {"consentManagement": {"allowedConsentIds": ["marketing_email"]}}
+    services.intake.ingest(
+        [
+            identify("web-ann", email="ann.lee@example.com", firstName="Ann", lastName="Lee"),
+            track("Order Completed", user_id="web-ann", total=30, context=consent),
+            track("Product Viewed", anonymous_id="anon-ann", sku="MUG-1"),
+            group("web-ann", "acme-ltd", name="Acme Ltd"),
+        ],
+        source=WEB,
+    )
+    services.intake.ingest(
+        [identify(anonymous_id="till-ann", phone="07700900123", address={"street": "7 Mill Lane"})],
+        source=TILL,
+    )
+    services.intake.ingest([alias("anon-ann", "web-ann"), alias("till-ann", "web-ann")], source=WEB)
+
+
+def bob(services: Services) -> None:
+    services.intake.ingest(
+        [
+            identify("web-bob", email="bob@example.com", firstName="Bob"),
+            track("Hi", user_id="web-bob"),
+        ],
+        source=WEB,
+    )
+
+
+def test_export_holds_every_department_and_merged_profile(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+
+    data = services.rights.export(owner, "ann.lee@example.com")
+
+    assert data["format"] == EXPORT_FORMAT
+    assert len(data["customer"]["merged_profiles"]) == 2
+    assert {(i["kind"], i["value"]) for i in data["identifiers"]} >= {
+        ("email", "ann.lee@example.com"),
+        ("phone", "+447700900123"),
+        ("user_id", "web-ann"),
+        ("anonymous_id", "till-ann"),
+    }
+    assert data["current_traits"]["first_name"] == "Ann"
+    assert data["current_traits"]["address"] == {"street": "7 Mill Lane"}
+    assert {t["touchpoint"] for t in data["traits"]} == {"web", "store"}
+    names = [e["name"] for e in data["events"]]
+    assert "Order Completed" in names and "Product Viewed" in names
+    assert len(data["accounts"]) == 1
+    assert len(data["merges"]) == 2
+    email = next(c for c in data["consents"]["current"] if c["purpose"] == "marketing_email")
+    assert (email["granted"], email["asked"]) == (True, True)
+    assert services.audit.for_customer(data["customer"]["id"])[-1].action == "export"
+
+
+def test_the_html_export_is_readable_and_escapes_what_customers_typed(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [identify("u-1", firstName="<script>alert(1)</script>", email="x@example.com")], source=WEB
+    )
+
+    page = export_html(services.rights.export(owner, "u-1"))
+
+    assert page.startswith("<!doctype html>")
+    assert "What Corner Store holds about you" in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "x@example.com" in page
+
+
+def test_erasure_removes_the_person_from_every_table_and_leaves_others(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+    bob(services)
+
+    report = services.rights.erase(owner, "+447700900123")
+
+    assert (report.profiles, report.merges) == (3, 2)
+    assert report.events >= 6 and report.identifiers >= 5
+    stored = everything_stored(services)
+    assert [value for value in ANN if value in stored] == []
+    assert "bob@example.com" in stored
+    assert services.profiles.get(owner, "web-bob").traits["first_name"].value == "Bob"
+    with pytest.raises(NotFound):
+        services.profiles.get(owner, "ann.lee@example.com")
+    # The account Ann belonged to is the business's, not hers: it stays.
+    assert services.profiles.search(owner, "Acme") != []
+
+
+def test_erasure_is_audited_with_counts_and_nothing_about_the_person(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+
+    report = services.rights.erase(owner, "web-ann")
+
+    entry = services.audit.for_customer(report.customer_id)[-1]
+    assert (entry.action, entry.actor) == ("erase", "test-owner")
+    assert entry.detail == f"3 profiles, {report.identifiers} identifiers, {report.events} events"
+
+
+def test_replayed_events_of_an_erased_person_do_not_bring_them_back(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+    services.rights.erase(owner, "web-ann")
+
+    result = services.intake.ingest(
+        [
+            identify("web-ann", email="ann.lee@example.com", firstName="Ann"),
+            track("Order Completed", anonymous_id="anon-ann"),
+            identify(anonymous_id="new-device", phone="07700 900123"),
+            identify("someone-else", email="carol@example.com"),
+        ],
+        source=WEB,
+    )
+
+    assert (result.suppressed, result.accepted, result.profiles_created) == (3, 1, 1)
+    stored = everything_stored(services)
+    assert [value for value in ANN if value in stored] == []
+    assert "carol@example.com" in stored
+
+
+def test_erasing_an_unknown_customer_is_not_found_and_changes_nothing(
+    services: Services, owner: Caller
+) -> None:
+    bob(services)
+
+    with pytest.raises(NotFound, match="customer: no such customer"):
+        services.rights.erase(owner, "nobody@example.com")
+    assert services.profiles.get(owner, "bob@example.com").summary.events == 2
+
+
+def test_retention_shows_then_removes_events_past_their_type_s_age(
+    services: Services, owner: Caller
+) -> None:
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=100)).isoformat()
+    recent = (now - timedelta(days=5)).isoformat()
+    services.intake.ingest(
+        [
+            identify("u-1", firstName="Ann"),
+            track("Old View", user_id="u-1", timestamp=old),
+            track("New View", user_id="u-1", timestamp=recent),
+        ],
+        source=WEB,
+    )
+    services.settings.privacy = PrivacyPolicy(retention={"track": "30d", "page": "2w"})
+
+    plan = services.retention.plan(now)
+    applied = services.retention.apply(owner, now)
+
+    assert [(line.event_type, line.events) for line in plan] == [("page", 0), ("track", 1)]
+    assert [(line.event_type, line.events) for line in applied] == [("page", 0), ("track", 1)]
+    names = [e.name for e in services.profiles.timeline(owner, "u-1").events]
+    assert names == [None, "New View"]  # the identify (now), then the recent view
+    assert services.profiles.get(owner, "u-1").traits["first_name"].value == "Ann"
+    assert services.retention.plan(now)[1].events == 0
+
+
+def test_retention_settings_name_real_event_types_and_ages() -> None:
+    with pytest.raises(ValueError, match="'pageview' is not an event type"):
+        PrivacyPolicy(retention={"pageview": "30d"})
+    with pytest.raises(ValueError, match="give an age such as 90d"):
+        PrivacyPolicy(retention={"page": "soon"})
