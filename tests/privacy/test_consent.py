@@ -165,3 +165,16 @@ def test_settings_refuse_unknown_purposes_in_defaults_and_categories() -> None:
         PrivacyPolicy(consent_defaults={"newsletters": True})
     with pytest.raises(ValueError, match="category 'ads': unknown purposes"):
         PrivacyPolicy(consent_categories={"ads": ["adverts"]})
+
+
+def test_a_purpose_that_holds_a_number_is_not_echoed_in_the_error(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u-1")], source=WEB)
+
+    with pytest.raises(InvalidInput) as refused:
+        services.consents.change(owner, "u-1", {"4111 1111 1111 1111": True})
+
+    assert refused.value.message == (
+        "purpose: is not one of marketing_email, marketing_sms, personalisation, profiling, sharing"
+    )

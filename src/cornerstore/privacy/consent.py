@@ -14,6 +14,7 @@ Consent arrives with events too: RudderStack's clients send ``context.consentMan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 # Withdrawn together when a customer asks to be left unprofiled.
 ANONYMOUS_PURPOSES = ("profiling", "personalisation")
 _SPELLINGS = {"personalization": "personalisation"}
+_PLAIN_NAME = re.compile(r"[A-Za-z_ -]{1,40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,9 @@ def check_purpose(purpose: str) -> str:
     """The purpose's canonical name, or InvalidInput naming the known ones."""
     name = _SPELLINGS.get(purpose.strip().lower(), purpose.strip().lower())
     if name not in PURPOSES:
-        raise InvalidInput(f"purpose: {purpose[:40]!r} is not one of {', '.join(PURPOSES)}")
+        # Echo the name only when it cannot hold a number (no card or ID comes back in an error).
+        shown = f"{purpose!r} " if _PLAIN_NAME.fullmatch(purpose) else ""
+        raise InvalidInput(f"purpose: {shown}is not one of {', '.join(PURPOSES)}")
     return name
 
 
