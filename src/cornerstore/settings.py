@@ -206,6 +206,48 @@ class PrivacyPolicy(BaseModel):
         return value
 
 
+class LearnSettings(BaseModel):
+    """What ``cornerstore learn`` reads as purchases, and how it judges value and risk."""
+
+    # Track events that are purchases, and the properties that may hold their amount.
+    order_events: list[str] = Field(default_factory=lambda: ["Order Completed"])
+    amount_properties: list[str] = Field(default_factory=lambda: ["total", "revenue", "value"])
+    # Count model for expected purchases and P(alive): bgnbd, paretonbd, mbgnbd, or auto (the
+    # best on a holdout of the last quarter of the data).
+    clv_model: Literal["bgnbd", "paretonbd", "mbgnbd", "auto"] = "bgnbd"
+    clv_horizon_weeks: int = Field(default=52, ge=1, le=520)
+    clv_discount_rate: float = Field(default=0.10, ge=0, lt=10)
+    # Churn early warning: P(alive) below this, or a gap this many times the customer's usual
+    # one, or a complaint open longer than this many days.
+    churn_alive_below: float = Field(default=0.5, gt=0, lt=1)
+    churn_gap_ratio: float = Field(default=2.0, gt=1)
+    churn_open_complaint_days: int = Field(default=7, ge=1)
+    # A purchase this many times the customer's own mean (and above the shop's 95th
+    # percentile) is a big purchase moment.
+    big_purchase_ratio: float = Field(default=3.0, gt=1)
+    # Delivery outcomes and the events that tell whether a complaint is open.
+    # The shop's time zone: delivery windows and moments are read in local time.
+    timezone: str = "Europe/London"
+    # Categories whose first appearance signals a new member of the household.
+    household_categories: list[str] = Field(
+        default_factory=lambda: ["baby", "babies", "nursery", "toddler", "maternity", "pet", "pets"]
+    )
+    delivery_event: str = "Delivery Attempted"
+    complaint_opened_event: str = "Case Opened"
+    complaint_resolved_event: str = "Case Resolved"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: {value!r} is not an IANA time zone") from None
+        return value
+
+
 class Settings(BaseSettings):
     """Everything configurable about a cornerstore installation.
 
@@ -229,6 +271,7 @@ class Settings(BaseSettings):
     default_touchpoint: str = "web"
     intake: IntakeLimits = Field(default_factory=IntakeLimits)
     identity: IdentityRules = Field(default_factory=IdentityRules)
+    learn: LearnSettings = Field(default_factory=LearnSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)

@@ -33,6 +33,7 @@ EXPORT_FORMAT = "cornerstore.export/1"
 # Every table erasure deletes from: scrubbed afterwards so no copy of the rows stays readable.
 ERASED_TABLES = [
     "consents",
+    "scores",
     "traits",
     "identifiers",
     "events",

@@ -255,3 +255,17 @@ installation_secrets = Table(
     Column("value", String(128), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# -- learning (migration 0003) ----------------------------------------------------------------
+
+# What cornerstore learned about a customer: one row per profile and score name, replaced on
+# each run, with when and by which model version it was computed.
+scores = Table(
+    "scores",
+    metadata,
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("computed_at", UTCDateTime(), nullable=False),
+    Column("model", String(64), nullable=False),
+)

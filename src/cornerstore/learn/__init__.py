@@ -1,0 +1,1 @@
+"""Learning: customer value, behavioural loyalty, churn early warning, moments, delivery windows."""

@@ -1,0 +1,401 @@
+"""``cornerstore learn``: recompute what is learned about every customer, and read it back.
+
+One run reads the history once (purchases, deliveries, complaints, web activity, address and
+name changes), leaves out every customer who withdrew consent to profiling (asked
+``may(customer, "profiling")`` in bulk: they get no learned traits, and moments found for them
+before are removed), and stores per customer:
+
+- ``value``: expected purchases over the horizon, P(alive), expected spend, discounted CLV;
+- ``loyalty``: RFM and behavioural loyalty (:mod:`cornerstore.learn.behaviour`);
+- ``churn_risk``: at risk or not, value at risk and the reasons in words;
+- ``delivery_window``: the hours the customer is likely at home per weekday.
+
+Each score carries when it was computed and by which model version. Moments go onto the
+timeline as events from the source ``cornerstore-learn``, each once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import polars as pl
+
+from cornerstore.access.audit import AuditTrail
+from cornerstore.access.caller import Caller, require_staff
+from cornerstore.errors import InvalidInput
+from cornerstore.learn.behaviour import ORDER_COLUMNS, behaviour
+from cornerstore.learn.churn import churn_warnings, open_complaints
+from cornerstore.learn.delivery import delivery_windows
+from cornerstore.learn.moments import (
+    MOMENT_COLUMNS,
+    complaint_moments,
+    order_moments,
+    recent,
+    trait_moments,
+)
+from cornerstore.learn.value import customer_value
+from cornerstore.profiles.service import Profiles
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+MODEL_VERSION = "learn/1"
+MOMENT_SOURCE = "cornerstore-learn"
+MOMENT_NAMES = {
+    "moved_house": "Moved House",
+    "changed_name": "Changed Name",
+    "new_household_signal": "New Household Signal",
+    "first_complaint": "First Complaint",
+    "frequency_drop": "Frequency Drop",
+    "big_purchase": "Big Purchase",
+    "purchase_anniversary": "Purchase Anniversary",
+}
+_CATEGORY = r'"category"\s*:\s*"([^"]*)"'
+
+
+@dataclass(frozen=True)
+class LearnReport:
+    """What one run did, step by step."""
+
+    customers: int
+    profiled: int
+    opted_out: int
+    value_model: str | None
+    value_parameters: dict[str, float]
+    value_note: str | None
+    at_risk: int
+    moments_added: int
+    seconds: float
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    value: Any
+    computed_at: datetime
+    model: str
+
+
+@dataclass(frozen=True)
+class CustomerScores:
+    """A customer's learned scores; ``profiled`` False when they withdrew profiling."""
+
+    customer_id: str
+    profiled: bool
+    scores: dict[str, Score]
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    customer_id: str
+    value_at_risk: float
+    reasons: list[str]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, float):
+            value = None if value != value else round(value, 4)
+        out[key] = value
+    return out
+
+
+class Learner:
+    """Run the learning, and read its results for staff.
+
+    Examples
+    --------
+    >>> from cornerstore.storage import open_store
+    >>> from cornerstore.access.caller import system_caller
+    >>> report = Learner(open_store("sqlite://", upgrade=True), Settings()).run(system_caller())
+    >>> report.customers, report.value_note
+    (0, 'no purchases yet')
+    """
+
+    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.audit = audit or AuditTrail(store)
+        self._profiles = Profiles(store, settings, self.audit)
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(
+        self,
+        caller: Caller,
+        now: datetime | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> LearnReport:
+        """Recompute every customer's scores and moments as of ``now``."""
+        require_staff(caller)
+        now = now or datetime.now(UTC)
+        cfg = self.settings.learn
+        steps: list[tuple[str, float]] = []
+        started = last = time.perf_counter()
+
+        def step(name: str) -> None:
+            nonlocal last
+            took = time.perf_counter()
+            steps.append((name, round(took - last, 3)))
+            last = took
+            if progress:
+                progress(name)
+
+        with self.store.unit_of_work() as uow:
+            people = uow.learning.people()
+            opted_out = self._opted_out(uow)
+            names = [*cfg.order_events, cfg.delivery_event]
+            names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
+            tracked = uow.learning.track_events(names)
+            web = uow.learning.page_views()
+            touch = uow.learning.activity()
+            traits = uow.learning.trait_changes(["address", "last_name"])
+        keep = ~pl.col("customer_id").is_in(list(opted_out))
+        tracked, web, touch, traits = (f.filter(keep) for f in (tracked, web, touch, traits))
+        step("read the history")
+
+        orders = self._orders(tracked)
+        table = behaviour(orders, touch, now)
+        step("loyalty")
+        value = customer_value(
+            orders,
+            now,
+            model=cfg.clv_model,
+            horizon_weeks=cfg.clv_horizon_weeks,
+            discount_rate=cfg.clv_discount_rate,
+        )
+        step("customer value")
+        complaints = self._complaints(tracked)
+        warnings = churn_warnings(
+            table,
+            value.table,
+            open_complaints(complaints, now, cfg.churn_open_complaint_days),
+            cfg,
+        )
+        step("churn early warning")
+        windows = delivery_windows(self._deliveries(tracked), web, cfg.timezone)
+        step("delivery windows")
+        moments = recent(
+            pl.concat(
+                [
+                    trait_moments(traits),
+                    order_moments(
+                        orders,
+                        table,
+                        now,
+                        big_purchase_ratio=cfg.big_purchase_ratio,
+                        household_categories=tuple(cfg.household_categories),
+                    ),
+                    complaint_moments(complaints),
+                ],
+                how="vertical",
+            ),
+            now,
+        )
+        step("moments")
+
+        rows = self._score_rows(table, value.table, warnings, windows, now, value.model)
+        with self.store.unit_of_work(write=True) as uow:
+            uow.learning.replace_scores(rows)
+            uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
+            added = self._add_moments(uow, moments, now)
+        step("store")
+        report = LearnReport(
+            customers=len(people),
+            profiled=len({r["customer_id"] for r in rows}),
+            opted_out=len(opted_out),
+            value_model=value.model,
+            value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
+            value_note=value.reason,
+            at_risk=warnings.height,
+            moments_added=added,
+            seconds=round(time.perf_counter() - started, 3),
+            steps=steps,
+        )
+        self.audit.record(
+            caller,
+            "learn",
+            None,
+            f"{report.profiled} customers scored, {report.opted_out} not profiled, "
+            f"{report.moments_added} moments",
+        )
+        return report
+
+    def _opted_out(self, uow: UnitOfWork) -> set[str]:
+        """Root profiles whose current answer for profiling is no (asked, or by default)."""
+        answers = uow.learning.consent_answers("profiling")
+        latest = answers.sort("at").group_by("customer_id").last()
+        refused = set(latest.filter(~pl.col("granted"))["customer_id"].to_list())
+        if not self.settings.privacy.consent_defaults.get("profiling", False):
+            answered = set(latest["customer_id"].to_list())
+            refused |= set(uow.learning.people()) - answered
+        return refused
+
+    def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:
+        cfg = self.settings.learn
+        orders = tracked.filter(pl.col("name").is_in(cfg.order_events))
+        amount = pl.coalesce(
+            [
+                pl.col("properties").str.json_path_match(f"$.{name}").cast(pl.Float64, strict=False)
+                for name in cfg.amount_properties
+            ]
+        )
+        categories = (
+            pl.col("properties")
+            .str.extract_all(_CATEGORY)
+            .list.eval(pl.element().str.extract(_CATEGORY, 1))
+        )
+        return orders.select(
+            "customer_id",
+            "at",
+            amount.alias("amount"),
+            "touchpoint",
+            categories.alias("categories"),
+        ).cast(ORDER_COLUMNS)
+
+    def _deliveries(self, tracked: pl.DataFrame) -> pl.DataFrame:
+        outcome = pl.col("properties").str.json_path_match("$.outcome")
+        return (
+            tracked.filter(pl.col("name") == self.settings.learn.delivery_event)
+            .with_columns(outcome.alias("outcome"))
+            .filter(pl.col("outcome").is_in(["delivered", "not_at_home"]))
+            .select("customer_id", "at", (pl.col("outcome") == "delivered").alias("home"))
+        )
+
+    def _complaints(self, tracked: pl.DataFrame) -> pl.DataFrame:
+        cfg = self.settings.learn
+        case = pl.coalesce(
+            pl.col("properties").str.json_path_match("$.case_id"),
+            pl.col("properties").str.json_path_match("$.ticket_id"),
+        )
+        return tracked.filter(
+            pl.col("name").is_in([cfg.complaint_opened_event, cfg.complaint_resolved_event])
+        ).select(
+            "customer_id",
+            case.alias("case_id"),
+            "at",
+            pl.when(pl.col("name") == cfg.complaint_opened_event)
+            .then(pl.lit("opened"))
+            .otherwise(pl.lit("resolved"))
+            .alias("kind"),
+        )
+
+    def _score_rows(
+        self,
+        table: pl.DataFrame,
+        value: pl.DataFrame,
+        warnings: pl.DataFrame,
+        windows: dict[str, list[dict[str, object]]],
+        now: datetime,
+        value_model: str | None,
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+
+        def add(customer: str, name: str, payload: Any, model: str) -> None:
+            rows.append(
+                {
+                    "customer_id": customer,
+                    "name": name,
+                    "value": _json(payload),
+                    "computed_at": now,
+                    "model": model,
+                }
+            )
+
+        for row in table.iter_rows(named=True):
+            customer = row.pop("customer_id")
+            add(customer, "loyalty", _clean(row), MODEL_VERSION)
+        for row in value.iter_rows(named=True):
+            customer = row.pop("customer_id")
+            add(customer, "value", _clean(row), f"{MODEL_VERSION}:{value_model}")
+        risky = {c: (v, r) for c, v, r in warnings.iter_rows()}
+        for customer in table["customer_id"].to_list():
+            worth, reasons = risky.get(customer, (0.0, []))
+            payload = {"at_risk": bool(reasons), "value_at_risk": worth, "reasons": reasons}
+            add(customer, "churn_risk", payload, MODEL_VERSION)
+        for customer, window in windows.items():
+            add(customer, "delivery_window", window, MODEL_VERSION)
+        return rows
+
+    def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
+        rows = []
+        for customer, kind, at, detail in moments.select(list(MOMENT_COLUMNS)).iter_rows():
+            key = f"{customer}|{kind}|{at.date().isoformat()}"
+            message_id = "moment-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+            rows.append(
+                {
+                    "message_id": message_id,
+                    "customer_id": customer,
+                    "account_id": None,
+                    "type": "track",
+                    "name": MOMENT_NAMES[kind],
+                    "touchpoint": "other",
+                    "source": MOMENT_SOURCE,
+                    "user_id": None,
+                    "anonymous_id": None,
+                    "occurred_at": at,
+                    "original_timestamp": None,
+                    "sent_at": None,
+                    "received_at": now,
+                    "properties": _json({"moment": kind, "detail": detail}),
+                    "context": None,
+                    "integrations": None,
+                }
+            )
+        seen = uow.events.existing_message_ids([r["message_id"] for r in rows])
+        new = [r for r in rows if r["message_id"] not in seen]
+        uow.events.add_many(new)
+        return len(new)
+
+    # -- reading -------------------------------------------------------------------------------
+    def scores(self, caller: Caller, ref: str) -> CustomerScores:
+        """What was learned about one customer (an audited read)."""
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            root = self._profiles.find_root(uow, ref)
+            members = uow.customers.members(root)
+            found = uow.learning.scores_of(members)
+            profiled = root not in self._opted_out_of(uow, root)
+        latest: dict[str, Score] = {}
+        for _, name, value, computed_at, model in found:
+            if name not in latest or computed_at > latest[name].computed_at:
+                latest[name] = Score(name, value, computed_at, model)
+        self.audit.record(caller, "read_scores", root)
+        return CustomerScores(root, profiled, dict(sorted(latest.items())) if profiled else {})
+
+    def _opted_out_of(self, uow: UnitOfWork, root: str) -> set[str]:
+        history = [r for r in uow.consents.of_customers(uow.customers.members(root))]
+        latest = [r for r in history if r.purpose == "profiling"]
+        if latest:
+            return set() if latest[-1].granted else {root}
+        default = self.settings.privacy.consent_defaults.get("profiling", False)
+        return set() if default else {root}
+
+    def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
+        """Customers slipping away, highest value at risk first, with the reasons."""
+        require_staff(caller)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit: must be between 1 and 1000")
+        with self.store.unit_of_work() as uow:
+            found = uow.learning.scores_named("churn_risk")
+        risky = [
+            AtRisk(customer, float(v["value_at_risk"]), list(v["reasons"]))
+            for customer, v in found
+            if v.get("at_risk")
+        ]
+        risky.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
+        self.audit.record(caller, "read_at_risk", None, f"{min(limit, len(risky))} customers")
+        return risky[:limit]
