@@ -64,7 +64,6 @@ def test_grouping_identical_histories_does_not_change_the_likelihood(
         distinct_x=distinct_x,
         x_index=x_index,
         x_weight=np.bincount(x_index).astype(np.float64),
-        inverse=np.arange(len(x)),
     )
     grouped = group_customers(x, t_x, T)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cornerstore.errors import InvalidInput
-from cornerstore.learn.gammagamma import GammaGamma, fit_gamma_gamma, log_likelihood
+from cornerstore.learn.gammagamma import GammaGamma, SpendData, fit_gamma_gamma, log_likelihood
 from cornerstore.learn.transactions import RfmSummary
 from tests.learn.conftest import numeric_gradient, sig3
 
@@ -39,7 +39,7 @@ def test_the_analytic_gradient_matches_finite_differences(cdnow: RfmSummary) -> 
     point = np.log([4.0, 3.0, 20.0])
 
     def objective(p: np.ndarray) -> tuple[float, np.ndarray]:
-        return log_likelihood(p, x[repeat], z[repeat])
+        return log_likelihood(p, SpendData.of(x[repeat], z[repeat]))
 
     assert objective(point)[1] == pytest.approx(numeric_gradient(objective, point), rel=1e-5)
 

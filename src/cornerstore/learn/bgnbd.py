@@ -157,9 +157,13 @@ def beta_geometric_log_likelihood(
     log_alpha_t = np.log(alpha + t_x)
     a3 = -rx * log_alpha_T
     a4 = np.where(may_have_left[i], log_a_b_x1[i] - rx * log_alpha_t, -np.inf)
-    mix = np.logaddexp(a3, a4)
-    w4 = np.exp(a4 - mix)  # share of the "dropped out after the last purchase" term
-    w3 = 1.0 - w4
+    # ln(e^A3 + e^A4) as A3 + ln(1 + e^(A4 - A3)): one exp and one log1p, and no overflow,
+    # since A4 - A3 = ln(a/(b+x-1)) + (r+x) ln((alpha+T)/(alpha+t_x)) is large only when
+    # dropout is near certain; then the ratio is clipped where e^(A4-A3) is still finite.
+    odds = np.exp(np.minimum(a4 - a3, 700.0))
+    mix = a3 + np.log1p(odds) + np.maximum(a4 - a3 - 700.0, 0.0)
+    w4 = odds / (1.0 + odds)  # share of the "dropped out after the last purchase" term
+    w3 = 1.0 / (1.0 + odds)
     n = w.sum()
 
     value = float(counts @ (a1 + a2) + n * r * np.log(alpha) + w @ mix)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
@@ -46,8 +47,6 @@ class CustomerGroups:
     """For each group, the position of its x in ``distinct_x``."""
     x_weight: FloatArray
     """Customers per distinct x."""
-    inverse: NDArray[np.intp]
-    """For each customer, its group."""
 
     @property
     def customers(self) -> float:
@@ -71,18 +70,25 @@ def group_customers(x: FloatArray, t_x: FloatArray, T: FloatArray) -> CustomerGr
     """Group customers by identical (frequency, recency, age)."""
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     check_histories(x, t_x, T)
-    first, inverse, counts = dense_codes(x, t_x, T)
-    gx = x[first]
+    # A hash group-by: several times faster than sorting a million rows on three keys.
+    groups = (
+        pl.DataFrame({"x": x, "t_x": t_x, "T": T})
+        .group_by("x", "t_x", "T")
+        .len()
+        .sort("x", "t_x", "T")
+    )
+    gx = groups["x"].to_numpy()
     distinct_x, x_index = np.unique(gx, return_inverse=True)
     return CustomerGroups(
         x=gx,
-        t_x=t_x[first],
-        T=T[first],
-        weight=counts,
+        t_x=groups["t_x"].to_numpy(),
+        T=groups["T"].to_numpy(),
+        weight=groups["len"].to_numpy().astype(np.float64),
         distinct_x=distinct_x,
         x_index=x_index.astype(np.intp),
-        x_weight=np.bincount(x_index, weights=counts, minlength=len(distinct_x)).astype(np.float64),
-        inverse=inverse,
+        x_weight=np.bincount(
+            x_index, weights=groups["len"].to_numpy(), minlength=len(distinct_x)
+        ).astype(np.float64),
     )
 
 
@@ -133,7 +139,7 @@ def maximise(objective: Objective, start: FloatArray, customers: float) -> Maxim
         method="L-BFGS-B",
         # Log parameters beyond +-20 mean a degenerate fit; the bounds keep exp() finite.
         bounds=[(-20.0, 20.0)] * len(start),
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8},
     )
     log_params = np.asarray(result.x, dtype=np.float64)
     value, gradient = objective(log_params)

@@ -59,9 +59,38 @@ class GammaGamma:
         )
 
 
-def log_likelihood(
-    log_params: FloatArray, x: FloatArray, mean_value: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class SpendData:
+    """Repeat customers' purchase counts and mean values, with what every likelihood evaluation
+    would otherwise recompute: distinct counts, logs of the means, and their sums."""
+
+    x: FloatArray
+    z: FloatArray
+    xz: FloatArray
+    distinct_x: FloatArray
+    x_weight: FloatArray
+    sum_log_z: float
+    sum_x_log_z: float
+
+    @classmethod
+    def of(cls, x: FloatArray, mean_value: FloatArray) -> SpendData:
+        """Prepare repeat customers' data (x > 0, mean values positive)."""
+        x = np.asarray(x, dtype=np.float64)
+        z = np.asarray(mean_value, dtype=np.float64)
+        distinct_x, counts = np.unique(x, return_counts=True)
+        log_z = np.log(z)
+        return cls(
+            x=x,
+            z=z,
+            xz=x * z,
+            distinct_x=distinct_x,
+            x_weight=counts.astype(np.float64),
+            sum_log_z=float(log_z.sum()),
+            sum_x_log_z=float(x @ log_z),
+        )
+
+
+def log_likelihood(log_params: FloatArray, data: SpendData) -> tuple[float, FloatArray]:
     """Total log-likelihood and gradient in (ln p, ln q, ln gamma) of the repeat customers' mean
     values (Fader & Hardie 2013, the marginal density of z given x):
 
@@ -69,19 +98,30 @@ def log_likelihood(
            - (px+q) ln(gamma + x z)
     """
     p, q, gamma = np.exp(log_params)
-    xs, counts = np.unique(x, return_counts=True)
+    xs, counts = data.distinct_x, data.x_weight
     px = p * xs
     # Terms of x alone, once per distinct x.
     per_x = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma) + px * np.log(xs)
     d_per_x_p = xs * (digamma(px + q) - digamma(px) + np.log(xs))
     d_per_x_q = digamma(px + q) - digamma(q) + np.log(gamma)
-    log_z = np.log(mean_value)
-    log_tail = np.log(gamma + x * mean_value)
-    pxq = p * x + q
-    value = counts @ per_x + np.sum((p * x - 1) * log_z - pxq * log_tail)
-    d_p = counts @ d_per_x_p + np.sum(x * (log_z - log_tail))
-    d_q = counts @ d_per_x_q - np.sum(log_tail)
-    d_gamma = counts.sum() * q / gamma - np.sum(pxq / (gamma + x * mean_value))
+    # Per customer only the tail gamma + x z changes with the parameters.
+    tail = gamma + data.xz
+    log_tail = np.log(tail)
+    inv_tail = 1.0 / tail
+    sum_log_tail = float(log_tail.sum())
+    sum_x_log_tail = float(data.x @ log_tail)
+    sum_inv_tail = float(inv_tail.sum())
+    sum_x_inv_tail = float(data.x @ inv_tail)
+    value = (
+        counts @ per_x
+        + p * data.sum_x_log_z
+        - data.sum_log_z
+        - p * sum_x_log_tail
+        - q * sum_log_tail
+    )
+    d_p = counts @ d_per_x_p + data.sum_x_log_z - sum_x_log_tail
+    d_q = counts @ d_per_x_q - sum_log_tail
+    d_gamma = counts.sum() * q / gamma - p * sum_x_inv_tail - q * sum_inv_tail
     return float(value), np.array([d_p * p, d_q * q, d_gamma * gamma])
 
 
@@ -105,7 +145,8 @@ def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGamma:
         raise InvalidInput("mean repeat spend must be positive for every repeat customer")
     # Start from moments: p near 1 per transaction, q and gamma around the mean value.
     start = np.log([1.0, 2.0, float(np.mean(z))])
-    fit = maximise(lambda params: log_likelihood(params, x, z), start, float(len(x)))
+    data = SpendData.of(x, z)
+    fit = maximise(lambda params: log_likelihood(params, data), start, float(len(x)))
     p, q, gamma = fit.parameters
     return GammaGamma(
         p=float(p),
