@@ -19,6 +19,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv and install cornerstore with the test extras
 
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test,bench]'
+	touch $@
+
+bench-install: $(VENV)/.bench-installed ## Also install the peers the benchmarks compare with
+
 run: install ## Create ./cornerstore.db with the demo business if missing, then serve on http://127.0.0.1:8000
 	$(CS) demo --if-missing
 	@echo "Staff API token for this demo (valid one day):"
@@ -39,10 +45,10 @@ fix: install ## Format and autofix
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-bench: install ## Run every benchmark, print tables and write benchmarks/results/*.json
+bench: bench-install ## Run every benchmark, print tables and write benchmarks/results/*.json
 	$(PY) -m benchmarks.run
 
 docs: install ## Check that the docs name every command, setting and route
 	$(VENV)/bin/pytest tests/test_docs.py
 
-.PHONY: help install run test lint fix bench docs
+.PHONY: help install bench-install run test lint fix bench docs

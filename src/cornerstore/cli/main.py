@@ -7,6 +7,7 @@ import logging
 import typer
 
 from cornerstore.cli import (
+    clv,
     credentials,
     customers,
     database,
@@ -30,6 +31,7 @@ app.add_typer(credentials.tokens_app, name="tokens")
 rights.register(customers.app)
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(clv.app, name="clv")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

@@ -74,4 +74,4 @@ def customer_value(
     table = predicted.select(
         "customer_id", "expected_purchases", "probability_alive", "expected_spend", "clv"
     )
-    return ValueResult(table, fit.model.name, dict(fit.model.parameters()))
+    return ValueResult(table, fit.model.name, dict(fit.model.parameters))

@@ -1,0 +1,161 @@
+"""``cornerstore clv``: fit customer-value models to a transaction file and predict per customer.
+
+File mode for data teams: nothing is read from or written to the database. ``fit`` prints one
+JSON object; ``predict`` writes one row per customer to CSV or Parquet and prints one JSON object
+describing the fit and the file. Nothing else reaches stdout, however long the fit takes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cornerstore.cli.common import handle_errors, print_json
+from cornerstore.errors import InvalidInput
+
+app = typer.Typer(help="Customer lifetime value from a transaction file", no_args_is_help=True)
+
+TransactionsOption = typer.Option(
+    ..., "--transactions", help="CSV, Parquet or CDNOW text (.txt) file of transactions"
+)
+CustomerOption = typer.Option(None, "--customer-col", help="Customer id column (CSV, Parquet)")
+DateOption = typer.Option(
+    None, "--date-col", help="Date column: dates, timestamps, ISO or YYYYMMDD (CSV, Parquet)"
+)
+AmountOption = typer.Option(
+    None, "--amount-col", help="Amount column; with it the Gamma-Gamma spend model is fitted"
+)
+FormatOption = typer.Option(
+    None, "--format", help="cdnow, csv or parquet (default: by extension; .txt is cdnow)"
+)
+CalibrationOption = typer.Option(
+    None,
+    "--calibration-end",
+    help="Last day of the calibration period, ISO or YYYYMMDD (default: last date in the file)",
+)
+PeriodOption = typer.Option("week", "--period", help="Time unit of the models: week or day")
+ModelOption = typer.Option(
+    "bgnbd", "--model", help="bgnbd, paretonbd, mbgnbd, or auto (best holdout accuracy)"
+)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 8 and text.isdigit():
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("--calibration-end must be a date like 1997-09-30 or 19970930") from None
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> Any:
+    if value not in allowed:
+        raise InvalidInput(f"{option} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _fit(
+    transactions: Path,
+    customer_col: str | None,
+    date_col: str | None,
+    amount_col: str | None,
+    file_format: str | None,
+    calibration_end: str | None,
+    period: str,
+    model: str,
+) -> tuple[Any, Any]:
+    from cornerstore.learn.clv import MODEL_CHOICES, fit_transactions_file
+
+    return fit_transactions_file(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        file_format=None
+        if file_format is None
+        else _choice(file_format, ("cdnow", "csv", "parquet"), "--format"),
+        calibration_end=_parse_date(calibration_end),
+        period=_choice(period, ("week", "day"), "--period"),
+        model=_choice(model, MODEL_CHOICES, "--model"),
+    )
+
+
+@app.command("fit")
+@handle_errors
+def fit(
+    transactions: Path = TransactionsOption,
+    customer_col: str | None = CustomerOption,
+    date_col: str | None = DateOption,
+    amount_col: str | None = AmountOption,
+    file_format: str | None = FormatOption,
+    calibration_end: str | None = CalibrationOption,
+    period: str = PeriodOption,
+    model: str = ModelOption,
+) -> None:
+    """Fit the purchase model (and Gamma-Gamma with amounts); print one JSON object."""
+    from cornerstore.learn.clv import describe_fit
+
+    _, fitted = _fit(
+        transactions,
+        customer_col,
+        date_col,
+        amount_col,
+        file_format,
+        calibration_end,
+        period,
+        model,
+    )
+    print_json(describe_fit(fitted))
+
+
+@app.command("predict")
+@handle_errors
+def predict(
+    transactions: Path = TransactionsOption,
+    output: Path = typer.Option(..., "--output", help="Where predictions go: .csv or .parquet"),
+    customer_col: str | None = CustomerOption,
+    date_col: str | None = DateOption,
+    amount_col: str | None = AmountOption,
+    file_format: str | None = FormatOption,
+    calibration_end: str | None = CalibrationOption,
+    period: str = PeriodOption,
+    model: str = ModelOption,
+    horizon: float = typer.Option(52, "--horizon", help="Periods to predict (52 weeks by default)"),
+    discount_rate: float = typer.Option(
+        0.10, "--discount-rate", help="Yearly discount rate for CLV (0.10 = 10 % a year)"
+    ),
+) -> None:
+    """Write expected purchases, P(alive), expected spend and CLV per customer to a file."""
+    from cornerstore.learn.clv import describe_fit, predict_clv
+
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InvalidInput("--output must end in .csv or .parquet")
+    summary, fitted = _fit(
+        transactions,
+        customer_col,
+        date_col,
+        amount_col,
+        file_format,
+        calibration_end,
+        period,
+        model,
+    )
+    table = predict_clv(fitted, summary, horizon=horizon, discount_rate=discount_rate)
+    try:
+        if suffix == ".csv":
+            table.write_csv(output)
+        else:
+            table.write_parquet(output)
+    except OSError:
+        raise InvalidInput(f"could not write {output}") from None
+    report = describe_fit(fitted)
+    report |= {"output": str(output), "rows": table.height, "horizon": horizon}
+    report["discount_rate"] = discount_rate
+    print_json(report)

@@ -1,0 +1,152 @@
+"""``cornerstore clv`` in-process: one JSON object on stdout, files of predictions, one-line
+errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.learn.transactions import read_transactions
+from tests.learn.conftest import CDNOW
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["clv", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def cdnow_csv(tmp_path: Path) -> Path:
+    """The CDNOW sample as a CSV with ISO dates and the caller's own column names."""
+    path = tmp_path / "orders.csv"
+    read_transactions(CDNOW).rename(
+        {"customer_id": "Kunde", "date": "Datum", "amount": "Betrag"}
+    ).write_csv(path)
+    return path
+
+
+def test_fit_on_the_cdnow_text_prints_one_json_object_with_the_papers_parameters() -> None:
+    code, out, err = run("fit", "--transactions", str(CDNOW), "--calibration-end", "1997-09-30")
+
+    report = json.loads(out)
+    assert (code, err, out.count("\n")) == (0, "", 1)
+    assert report["model"] == "bgnbd"
+    assert {k: f"{v:.4g}" for k, v in report["parameters"].items()} == {
+        "r": "0.2426",
+        "alpha": "4.414",
+        "a": "0.7929",
+        "b": "2.426",
+    }
+    assert round(report["log_likelihood"], 2) == -9582.43
+    assert report["customers"] == 2357
+    assert {k: f"{v:.3g}" for k, v in report["gamma_gamma"]["parameters"].items()} == {
+        "p": "6.25",
+        "q": "3.74",
+        "gamma": "15.4",
+    }
+    assert report["fit_seconds"] >= 0
+
+
+def test_a_csv_with_named_columns_fits_like_the_cdnow_text(cdnow_csv: Path) -> None:
+    columns = ["--customer-col", "Kunde", "--date-col", "Datum"]
+    _, from_text, _ = run("fit", "--transactions", str(CDNOW), "--calibration-end", "19970930")
+    code, from_csv, err = run(
+        "fit", "--transactions", str(cdnow_csv), *columns, "--calibration-end", "19970930"
+    )
+
+    text_report, csv_report = json.loads(from_text), json.loads(from_csv)
+    assert (code, err) == (0, "")
+    assert csv_report["parameters"] == pytest.approx(text_report["parameters"], rel=1e-9)
+    assert "gamma_gamma" not in csv_report  # no --amount-col, no spend model
+
+
+def test_predict_writes_one_row_per_customer_to_parquet(tmp_path: Path, cdnow_csv: Path) -> None:
+    output = tmp_path / "value.parquet"
+    code, out, err = run(
+        "predict",
+        "--transactions",
+        str(cdnow_csv),
+        "--customer-col",
+        "Kunde",
+        "--date-col",
+        "Datum",
+        "--amount-col",
+        "Betrag",
+        "--horizon",
+        "26",
+        "--model",
+        "auto",
+        "--calibration-end",
+        "1997-09-30",
+        "--output",
+        str(output),
+    )
+
+    report = json.loads(out)
+    table = pl.read_parquet(output)
+    assert (code, err) == (0, "")
+    assert (report["rows"], report["horizon"], report["discount_rate"]) == (2357, 26.0, 0.1)
+    assert report["model"] in ("bgnbd", "paretonbd", "mbgnbd")
+    assert table.height == 2357
+    assert table.columns[-5:] == [
+        "expected_purchases",
+        "probability_alive",
+        "expected_spend",
+        "expected_revenue",
+        "clv",
+    ]
+
+
+def test_predict_writes_csv_by_extension(tmp_path: Path) -> None:
+    output = tmp_path / "value.csv"
+
+    code, _, _ = run("predict", "--transactions", str(CDNOW), "--output", str(output))
+
+    assert code == 0
+    assert pl.read_csv(output).height == 2357
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["fit", "--transactions", "missing.csv"],
+            "error: transactions file not found: missing.csv\n",
+        ),
+        (
+            ["fit", "--transactions", str(CDNOW), "--calibration-end", "30.09.1997"],
+            "error: --calibration-end must be a date like 1997-09-30 or 19970930\n",
+        ),
+        (
+            ["fit", "--transactions", str(CDNOW), "--model", "lifetimes"],
+            "error: --model must be one of bgnbd, paretonbd, mbgnbd, auto\n",
+        ),
+        (
+            ["fit", "--transactions", str(CDNOW), "--period", "month"],
+            "error: --period must be one of week, day\n",
+        ),
+        (
+            ["predict", "--transactions", str(CDNOW), "--output", "value.xlsx"],
+            "error: --output must end in .csv or .parquet\n",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+
+    assert (code, out, err) == (1, "", message)
+
+
+def test_columns_missing_from_a_csv_are_named(cdnow_csv: Path) -> None:
+    code, out, err = run(
+        "fit", "--transactions", str(cdnow_csv), "--customer-col", "Kunde", "--date-col", "Tag"
+    )
+
+    assert (code, out, err) == (1, "", "error: column not found: Tag\n")
