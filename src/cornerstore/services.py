@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.intake.service import Intake
+from cornerstore.learn.service import Learner
 from cornerstore.privacy.consent import Consents
 from cornerstore.privacy.log import PrivacyLog
 from cornerstore.privacy.retention import Retention
@@ -31,6 +32,7 @@ class Services:
     rights: Rights
     retention: Retention
     privacy_log: PrivacyLog
+    learner: Learner
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
@@ -47,4 +49,5 @@ class Services:
             rights=Rights(store, settings, audit),
             retention=Retention(store, settings, audit),
             privacy_log=PrivacyLog(store),
+            learner=Learner(store, settings, audit),
         )

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from cornerstore import __version__
 from cornerstore.api.errors import install_error_handlers
-from cornerstore.api.routes import customers, intake, privacy
+from cornerstore.api.routes import customers, intake, learn, privacy
 from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
 from cornerstore.api.throttle import Throttle
 from cornerstore.services import Services
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(intake.router)
     app.include_router(customers.router)
     app.include_router(privacy.router)
+    app.include_router(learn.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

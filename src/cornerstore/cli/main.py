@@ -13,6 +13,7 @@ from cornerstore.cli import (
     database,
     demo,
     importer,
+    learn,
     privacy,
     rights,
     serve,
@@ -29,9 +30,12 @@ app.add_typer(database.app, name="db")
 app.add_typer(credentials.keys_app, name="keys")
 app.add_typer(credentials.tokens_app, name="tokens")
 rights.register(customers.app)
+customers.app.command("scores")(learn.scores)
+customers.app.command("at-risk")(learn.at_risk)
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(clv.app, name="clv")
+app.command("learn")(learn.learn)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

@@ -11,6 +11,10 @@ the last quarter. The loyalty score (0-100) averages five parts, each in 0..1:
 - breadth: percentile of distinct categories plus distinct touchpoints;
 - momentum: the share of the last 365 days' spend made in the last 90 (capped at 1).
 
+The tier says it in a word: ``new`` (one purchase, in the last 90 days), ``one-off`` (one
+purchase, longer ago), ``slipping`` (the current gap is twice the usual one or more), then by
+score ``loyal`` (70+), ``regular`` (45+) or ``occasional``.
+
 All of it is Polars expressions over the whole customer base at once.
 """
 
@@ -115,13 +119,17 @@ def behaviour(orders: pl.DataFrame, touchpoints: pl.DataFrame, now: datetime) ->
     return (
         table.with_columns(loyalty.round(1).alias("loyalty"))
         .with_columns(
-            pl.when(pl.col("loyalty") >= 75)
+            pl.when((pl.col("orders") == 1) & (pl.col("tenure_days") < 90))
+            .then(pl.lit("new"))
+            .when(pl.col("orders") == 1)
+            .then(pl.lit("one-off"))
+            .when(pl.col("overdue_ratio") >= 2)
+            .then(pl.lit("slipping"))
+            .when(pl.col("loyalty") >= 70)
             .then(pl.lit("loyal"))
-            .when(pl.col("loyalty") >= 50)
+            .when(pl.col("loyalty") >= 45)
             .then(pl.lit("regular"))
-            .when(pl.col("loyalty") >= 25)
-            .then(pl.lit("occasional"))
-            .otherwise(pl.lit("slipping or new"))
+            .otherwise(pl.lit("occasional"))
             .alias("loyalty_tier")
         )
         .drop("gap_sd", "s90", "s365", "breadth")

@@ -56,6 +56,16 @@ MOMENT_NAMES = {
     "big_purchase": "Big Purchase",
     "purchase_anniversary": "Purchase Anniversary",
 }
+# The steps of a run, in order (a progress bar counts them).
+STEPS = (
+    "read the history",
+    "loyalty",
+    "customer value",
+    "churn early warning",
+    "delivery windows",
+    "moments",
+    "store",
+)
 _CATEGORY = r'"category"\s*:\s*"([^"]*)"'
 
 

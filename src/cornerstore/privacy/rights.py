@@ -1,7 +1,8 @@
 """A customer's rights over their data: a copy of everything held (export), and erasure.
 
 Export gathers every row about the person across their merged profiles: identifiers, every trait
-observation with its provenance, every event, accounts, merges and consent history, as JSON and
+observation with its provenance, every event, accounts, merges, consent history and the scores
+learned about them, as JSON and
 as a readable HTML page (written with the standard library's escaping: one static page needs no
 template engine, and keeping it here keeps the domain free of web packages).
 
@@ -141,6 +142,10 @@ class Rights:
                 "accounts": uow.accounts.accounts_of(members) if kind == "person" else [],
                 "members": uow.accounts.members_of(members) if kind == "account" else [],
                 "merges": [asdict(m) for m in uow.merges.involving(members)],
+                "scores": [
+                    {"name": name, "value": value, "computed_at": at, "model": model}
+                    for _, name, value, at, model in uow.learning.scores_of(members)
+                ],
             }
         states = current_consents(history, self.settings.privacy.consent_defaults)
         data["consents"] = {
@@ -255,6 +260,10 @@ def export_html(data: dict[str, Any]) -> str:
                 data["events"],
                 ["occurred_at", "type", "name", "touchpoint", "source", "properties"],
             ),
+        ),
+        (
+            "What we worked out from your history",
+            _table(data["scores"], ["name", "value", "computed_at", "model"]),
         ),
         (
             "Records joined or separated",

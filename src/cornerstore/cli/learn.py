@@ -1,0 +1,94 @@
+"""``cornerstore learn`` and ``cornerstore customers scores|at-risk``: what is learned."""
+
+from __future__ import annotations
+
+import json as jsonlib
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cornerstore.cli.common import (
+    DbOption,
+    JsonOption,
+    cli_caller,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
+from cornerstore.learn.service import STEPS
+
+RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
+
+
+@handle_errors
+def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """Recompute value, loyalty, churn risk, delivery windows and moments for every customer."""
+    with services(db) as s:
+        columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True, disable=json) as bar:
+            task = bar.add_task("reading the history", total=len(STEPS))
+
+            def advance(step: str) -> None:
+                bar.update(task, advance=1, description=step)
+
+            report = s.learner.run(cli_caller(), progress=advance)
+    if json:
+        print_json(report)
+        return
+    out.print(
+        f"learned about {report.profiled} of {report.customers} customers in {report.seconds}s; "
+        f"{report.opted_out} asked not to be profiled"
+    )
+    if report.value_model:
+        params = ", ".join(f"{k}={v:g}" for k, v in report.value_parameters.items())
+        out.print(f"value model: {report.value_model} ({params})")
+    else:
+        out.print(report.value_note or "no value model")
+    out.print(f"{report.at_risk} customers at risk; {report.moments_added} new moments")
+
+
+@handle_errors
+def scores(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+    """What was learned about the customer, with when and by which model."""
+    with services(db) as s:
+        found = s.learner.scores(cli_caller(), ref)
+    if json:
+        print_json(found)
+        return
+    if not found.profiled:
+        out.print(f"{found.customer_id} asked not to be profiled: nothing is learned about them")
+        return
+    if not found.scores:
+        out.print(f"nothing learned about {found.customer_id} yet: run `cornerstore learn`")
+        return
+    table = Table("score", "value", "computed", "model", title=found.customer_id)
+    for name, score in found.scores.items():
+        table.add_row(
+            name,
+            jsonlib.dumps(score.value, ensure_ascii=False),
+            when(score.computed_at),
+            score.model,
+        )
+    out.print(table)
+
+
+@handle_errors
+def at_risk(
+    limit: int = typer.Option(20, min=1, max=1000),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """Customers slipping away, highest value at risk first, with the reasons."""
+    with services(db) as s:
+        risky = s.learner.at_risk(cli_caller(), limit)
+    if json:
+        print_json(risky)
+        return
+    table = Table("customer", "value at risk", "why")
+    for r in risky:
+        table.add_row(r.customer_id, f"{r.value_at_risk:,.2f}", "; ".join(r.reasons))
+    out.print(table)

@@ -1,0 +1,42 @@
+"""What was learned, over HTTP: a customer's scores and the ranked list of those at risk."""
+
+from __future__ import annotations
+
+from cornerstore.access.caller import Caller
+from cornerstore.services import Services
+from tests.api import bearer
+from tests.api.conftest import Keys, TestClient
+from tests.learn.test_service import NOW, shop_history
+
+
+def test_scores_and_at_risk_are_served_to_staff(
+    services: Services, owner: Caller, client: TestClient, keys: Keys
+) -> None:
+    shop_history(services)
+    services.learner.run(owner, NOW)
+
+    scores = client.get("/v1/customers/drifting/scores", headers=bearer(keys.token))
+    risky = client.get("/v1/learn/at-risk", params={"limit": 5}, headers=bearer(keys.token))
+
+    assert scores.status_code == 200
+    body = scores.json()
+    assert body["profiled"] is True
+    assert sorted(body["scores"]) == ["churn_risk", "loyalty", "value"]
+    assert body["scores"]["value"]["model"] == "learn/1:bgnbd"
+    assert body["scores"]["churn_risk"]["value"]["at_risk"] is True
+    assert len(risky.json()) == 5
+    values = [r["value_at_risk"] for r in risky.json()]
+    assert values == sorted(values, reverse=True)
+
+
+def test_scores_need_a_staff_token_and_a_known_customer(
+    services: Services, client: TestClient, keys: Keys
+) -> None:
+    anonymous = client.get("/v1/customers/u-1/scores")
+    writer = client.get("/v1/customers/u-1/scores", headers=bearer(keys.write_key))
+    unknown = client.get("/v1/customers/nobody@example.com/scores", headers=bearer(keys.token))
+    bad_limit = client.get("/v1/learn/at-risk", params={"limit": 0}, headers=bearer(keys.token))
+
+    assert (anonymous.status_code, writer.status_code, unknown.status_code) == (401, 403, 404)
+    assert bad_limit.status_code in (400, 422)
+    assert "limit" in bad_limit.json()["message"]

@@ -1,0 +1,211 @@
+"""``cornerstore learn`` over stored histories: value, loyalty, churn warnings with reasons,
+delivery windows and moments — and nothing at all for customers who withdrew profiling."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.intake.service import Source
+from cornerstore.learn.service import MOMENT_SOURCE
+from cornerstore.services import Services
+from tests.factories import identify, track
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+WEB = Source("web-shop", "web")
+SHIPPING = Source("carrier", "shipping")
+SUPPORT = Source("desk", "support")
+
+
+def stamp(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def order(user: str, at: datetime, total: float, *categories: str) -> dict[str, Any]:
+    products = [{"sku": f"S-{c}", "category": c, "price": total} for c in categories]
+    return track(
+        "Order Completed", user_id=user, timestamp=stamp(at), total=total, products=products
+    )
+
+
+def shop_history(services: Services) -> None:
+    """A population for the models plus three customers with a story each.
+
+    - ``steady``: buys every 10 days up to last week;
+    - ``drifting``: bought every 7 days for a year, nothing for the last 60 days, and has a
+      complaint open for three weeks;
+    - ``mover``: moved house, then bought baby things for the first time, and is home on
+      Tuesday evenings.
+    """
+    rng = random.Random(7)
+    messages: list[dict[str, Any]] = []
+    for i in range(120):
+        start = NOW - timedelta(days=rng.uniform(60, 400))
+        at = start
+        while at < NOW:
+            messages.append(order(f"pop-{i}", at, round(rng.uniform(10, 60), 2), "tea"))
+            at += timedelta(days=rng.expovariate(1 / 30))
+            if rng.random() < 0.15:
+                break
+    for k in range(36):
+        messages.append(order("steady", NOW - timedelta(days=7 + 10 * k), 25.0, "tea", "cups"))
+    for k in range(52):
+        messages.append(order("drifting", NOW - timedelta(days=60 + 7 * k), 40.0, "coffee"))
+    messages += [
+        identify("mover", address={"street": "1 Mill Lane", "postal_code": "YO1 1AA"}),
+        order("mover", NOW - timedelta(days=200), 20.0, "tea"),
+        order("mover", NOW - timedelta(days=120), 22.0, "tea"),
+    ]
+    moved = identify("mover", address={"street": "9 New Road", "postal_code": "LS6 2BB"})
+    moved["timestamp"] = stamp(NOW - timedelta(days=90))
+    messages += [moved, order("mover", NOW - timedelta(days=30), 35.0, "baby")]
+    messages[-5]["timestamp"] = stamp(NOW - timedelta(days=300))  # the first address
+    services.intake.ingest(messages, source=WEB)
+    tuesdays = [NOW - timedelta(days=d) for d in (6, 13, 20)]  # 2026-05-26 is a Tuesday
+    deliveries = [
+        track(
+            "Delivery Attempted",
+            user_id="mover",
+            timestamp=stamp(day.replace(hour=17)),
+            outcome=outcome,
+        )
+        for day, outcome in zip(tuesdays, ["delivered", "delivered", "not_at_home"], strict=True)
+    ]
+    deliveries.append(
+        track(
+            "Delivery Attempted",
+            user_id="mover",
+            timestamp=stamp(tuesdays[0].replace(hour=9)),
+            outcome="not_at_home",
+        )
+    )
+    services.intake.ingest(deliveries, source=SHIPPING)
+    services.intake.ingest(
+        [
+            track(
+                "Case Opened",
+                user_id="drifting",
+                timestamp=stamp(NOW - timedelta(days=21)),
+                case_id="C-1",
+            )
+        ],
+        source=SUPPORT,
+    )
+
+
+@pytest.fixture
+def learned(services: Services, owner: Caller) -> Services:
+    shop_history(services)
+    services.learner.run(owner, NOW)
+    return services
+
+
+def test_a_run_scores_every_buyer_with_a_fitted_value_model(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+
+    report = services.learner.run(owner, NOW)
+
+    assert report.customers == report.profiled == 123
+    assert report.value_model == "bgnbd"
+    assert set(report.value_parameters) == {"r", "alpha", "a", "b"}
+    assert report.steps[0][0] == "read the history"
+
+
+def test_a_steady_customer_is_valued_and_loyal_and_a_drifting_one_is_flagged_with_reasons(
+    learned: Services, owner: Caller
+) -> None:
+    steady = learned.learner.scores(owner, "steady").scores
+    drifting = learned.learner.scores(owner, "drifting").scores
+
+    assert steady["loyalty"].value["orders"] == 36
+    assert steady["loyalty"].value["loyalty_tier"] in ("loyal", "regular")
+    assert steady["value"].value["probability_alive"] > 0.9
+    assert steady["value"].value["clv"] > 0
+    assert steady["churn_risk"].value == {"at_risk": False, "value_at_risk": 0.0, "reasons": []}
+    risk = drifting["churn_risk"].value
+    assert risk["at_risk"] is True
+    assert "no purchase for 60 days; usually every 7" in risk["reasons"]
+    assert "a complaint has been open for 21 days" in risk["reasons"]
+    assert drifting["loyalty"].value["loyalty_tier"] == "slipping"
+    assert drifting["value"].model == "learn/1:bgnbd"
+
+
+def test_at_risk_ranks_by_value_at_risk(learned: Services, owner: Caller) -> None:
+    risky = learned.learner.at_risk(owner, limit=1000)
+
+    drifting = learned.profiles.get(owner, "drifting").id
+    assert drifting in [r.customer_id for r in risky]
+    values = [r.value_at_risk for r in risky]
+    assert values == sorted(values, reverse=True)
+    assert all(r.reasons for r in risky)
+
+
+def test_the_delivery_window_prefers_the_hours_the_customer_was_home(
+    learned: Services, owner: Caller
+) -> None:
+    window = learned.learner.scores(owner, "mover").scores["delivery_window"].value
+
+    (tuesday,) = [w for w in window if w["weekday"] == "tue"]
+    assert (tuesday["from_hour"], tuesday["to_hour"]) == (16, 20)
+    assert tuesday["p_home"] > 0.5
+    assert tuesday["confidence"] == "medium"
+
+
+def test_moments_reach_the_timeline_once(learned: Services, owner: Caller) -> None:
+    again = learned.learner.run(owner, NOW)
+
+    events = learned.profiles.timeline(owner, "mover", limit=500).events
+    moments = sorted(e.name for e in events if e.source == MOMENT_SOURCE)
+    assert moments == ["Moved House", "New Household Signal"]
+    assert again.moments_added == 0
+    drifting = learned.profiles.timeline(owner, "drifting", limit=500).events
+    assert "First Complaint" in {e.name for e in drifting if e.source == MOMENT_SOURCE}
+
+
+def test_withdrawing_profiling_stops_learning_and_removes_what_was_learned(
+    learned: Services, owner: Caller
+) -> None:
+    assert learned.learner.scores(owner, "mover").scores != {}
+
+    learned.consents.set_anonymous(owner, "mover", True)
+    report = learned.learner.run(owner, NOW)
+
+    found = learned.learner.scores(owner, "mover")
+    assert (found.profiled, found.scores) == (False, {})
+    assert report.opted_out == 1
+    events = learned.profiles.timeline(owner, "mover", limit=500).events
+    assert [e for e in events if e.source == MOMENT_SOURCE] == []
+    # Still served and recognised: the profile and its own history stay.
+    assert learned.profiles.get(owner, "mover").summary.events > 0
+    assert learned.learner.scores(owner, "steady").scores != {}
+
+
+def test_scores_are_exported_and_erased_with_the_customer(learned: Services, owner: Caller) -> None:
+    exported = learned.rights.export(owner, "steady")
+    customer = exported["customer"]["id"]
+
+    learned.rights.erase(owner, "steady")
+
+    assert {s["name"] for s in exported["scores"]} == {
+        "loyalty",
+        "value",
+        "churn_risk",
+    }
+    with learned.store.unit_of_work() as uow:
+        assert uow.learning.scores_of([customer]) == []
+
+
+def test_a_shop_with_no_purchases_learns_nothing_and_says_why(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u-1")], source=WEB)
+
+    report = services.learner.run(owner, NOW)
+
+    assert (report.profiled, report.value_model, report.value_note) == (0, None, "no purchases yet")
