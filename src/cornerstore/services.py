@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.intake.service import Intake
+from cornerstore.learn.segment_service import Segments
 from cornerstore.learn.service import Learner
 from cornerstore.privacy.consent import Consents
 from cornerstore.privacy.log import PrivacyLog
@@ -33,6 +34,7 @@ class Services:
     retention: Retention
     privacy_log: PrivacyLog
     learner: Learner
+    segments: Segments
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
@@ -50,4 +52,5 @@ class Services:
             retention=Retention(store, settings, audit),
             privacy_log=PrivacyLog(store),
             learner=Learner(store, settings, audit),
+            segments=Segments(store, settings, audit),
         )

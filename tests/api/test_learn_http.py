@@ -6,6 +6,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
+from tests.learn.test_segments import REGULARS
 from tests.learn.test_service import NOW, shop_history
 
 
@@ -40,3 +41,33 @@ def test_scores_need_a_staff_token_and_a_known_customer(
     assert (anonymous.status_code, writer.status_code, unknown.status_code) == (401, 403, 404)
     assert bad_limit.status_code in (400, 422)
     assert "limit" in bad_limit.json()["message"]
+
+
+def test_segments_over_http(
+    services: Services, owner: Caller, client: TestClient, keys: Keys
+) -> None:
+    shop_history(services)
+    services.learner.run(owner, NOW)
+    staff = bearer(keys.token)
+
+    created = client.post(
+        "/v1/segments", json={"name": "Regulars", "definition": REGULARS}, headers=staff
+    )
+    bad = client.post(
+        "/v1/segments",
+        json={"name": "Bad", "definition": {"score": "loyalty.orders", "op": "~"}},
+        headers=staff,
+    )
+    listed = client.get("/v1/segments", headers=staff)
+    page = client.get("/v1/segments/regulars/members", params={"limit": 1}, headers=staff)
+    writer = client.get("/v1/segments", headers=bearer(keys.write_key))
+    gone = client.delete("/v1/segments/regulars", headers=staff)
+    missing = client.get("/v1/segments/regulars", headers=staff)
+
+    assert created.status_code == 201 and created.json()["size"] == 2
+    assert bad.status_code == 400
+    assert bad.json()["message"].startswith("definition.op: must be one of")
+    assert "regulars" in [s["id"] for s in listed.json()]
+    assert len(page.json()["customers"]) == 1 and page.json()["next_after"] is not None
+    assert writer.status_code == 403
+    assert (gone.status_code, missing.status_code) == (204, 404)

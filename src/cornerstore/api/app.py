@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from cornerstore import __version__
 from cornerstore.api.errors import install_error_handlers
-from cornerstore.api.routes import customers, intake, learn, privacy
+from cornerstore.api.routes import customers, intake, learn, privacy, segments
 from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
 from cornerstore.api.throttle import Throttle
 from cornerstore.services import Services
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(customers.router)
     app.include_router(privacy.router)
     app.include_router(learn.router)
+    app.include_router(segments.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

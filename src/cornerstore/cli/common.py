@@ -62,11 +62,17 @@ def services(db: str | None = None, upgrade: bool = False) -> Iterator[Services]
     settings = load_settings(db)
     store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
     try:
-        if upgrade or (store.backend == "sqlite" and store.is_empty()):
+        if upgrade or (store.backend == "sqlite" and not store.is_current()):
+            # A SQLite file is the laptop's own: bring it up to date, as `serve` does.
             store.upgrade()
         elif store.is_empty():
             raise CornerstoreError(
                 "the database has no cornerstore schema yet: run `cornerstore db upgrade`"
+            )
+        elif not store.is_current():
+            raise CornerstoreError(
+                f"the database schema is at revision {store.current_revision()}, older than "
+                "this cornerstore: run `cornerstore db upgrade`"
             )
         yield Services.build(settings, store)
     finally:

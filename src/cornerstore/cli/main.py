@@ -16,6 +16,7 @@ from cornerstore.cli import (
     learn,
     privacy,
     rights,
+    segments,
     serve,
 )
 
@@ -35,6 +36,7 @@ customers.app.command("at-risk")(learn.at_risk)
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(clv.app, name="clv")
+app.add_typer(segments.app, name="segments")
 app.command("learn")(learn.learn)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

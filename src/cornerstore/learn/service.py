@@ -39,6 +39,8 @@ from cornerstore.learn.moments import (
     recent,
     trait_moments,
 )
+from cornerstore.learn.segment_service import refresh_segments
+from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import customer_value
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
@@ -64,6 +66,7 @@ STEPS = (
     "churn early warning",
     "delivery windows",
     "moments",
+    "segments",
     "store",
 )
 _CATEGORY = r'"category"\s*:\s*"([^"]*)"'
@@ -216,12 +219,16 @@ class Learner:
             now,
         )
         step("moments")
+        clusters = find_clusters(table)
+        facts = self._facts(table, value.table, warnings)
+        step("segments")
 
         rows = self._score_rows(table, value.table, warnings, windows, now, value.model)
         with self.store.unit_of_work(write=True) as uow:
             uow.learning.replace_scores(rows)
             uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
             added = self._add_moments(uow, moments, now)
+            refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
             customers=len(people),
@@ -301,6 +308,30 @@ class Learner:
             .then(pl.lit("opened"))
             .otherwise(pl.lit("resolved"))
             .alias("kind"),
+        )
+
+    @staticmethod
+    def _facts(table: pl.DataFrame, value: pl.DataFrame, warnings: pl.DataFrame) -> pl.DataFrame:
+        """The learned figures per customer as ``score:<name>.<field>`` columns (segments)."""
+
+        def prefixed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+            return frame.rename(
+                {c: f"score:{name}.{c}" for c in frame.columns if c != "customer_id"}
+            )
+
+        risk = warnings.select(
+            "customer_id",
+            pl.lit(True).alias("score:churn_risk.at_risk"),
+            pl.col("value_at_risk").alias("score:churn_risk.value_at_risk"),
+        )
+        return (
+            prefixed(table, "loyalty")
+            .join(prefixed(value, "value"), on="customer_id", how="left")
+            .join(risk, on="customer_id", how="left")
+            .with_columns(
+                pl.col("score:churn_risk.at_risk").fill_null(False),
+                pl.col("score:churn_risk.value_at_risk").fill_null(0.0),
+            )
         )
 
     def _score_rows(

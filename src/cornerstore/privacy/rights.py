@@ -35,6 +35,7 @@ EXPORT_FORMAT = "cornerstore.export/1"
 ERASED_TABLES = [
     "consents",
     "scores",
+    "segment_members",
     "traits",
     "identifiers",
     "events",

@@ -167,6 +167,14 @@ class Store:
         except (OperationalError, sqlite3.OperationalError):
             log.info("scrub after erasure deferred: the database is busy")
 
+    def is_current(self) -> bool:
+        """Whether the schema is at the newest migration this cornerstore knows."""
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+        return self.current_revision() == head
+
     def is_empty(self) -> bool:
         return "customers" not in inspect(self.engine).get_table_names()
 

@@ -8,11 +8,12 @@ Python loops, so a million customers' history loads in seconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, select, update
 
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
@@ -120,6 +121,40 @@ class LearningRepository(Repository):
             },
         )
 
+    def current_traits(self, names: Sequence[str]) -> pl.DataFrame:
+        """The latest observation of each named trait per customer (root): customer_id, name,
+        value (JSON text)."""
+
+        changes = self.trait_changes(names)
+        return (
+            changes.sort("observed_at")
+            .group_by("customer_id", "name")
+            .last()
+            .select("customer_id", "name", "value")
+        )
+
+    def event_counts(
+        self, name: str | None, type: str | None, touchpoint: str | None, since: datetime
+    ) -> pl.DataFrame:
+        """Per customer (root), how many events match since ``since``: customer_id, count."""
+        import polars as pl
+
+        e, c = t.events, t.customers
+        conditions = [e.c.occurred_at >= since, c.c.kind == "person"]
+        if name is not None:
+            conditions.append(e.c.name == name)
+        if type is not None:
+            conditions.append(e.c.type == type)
+        if touchpoint is not None:
+            conditions.append(e.c.touchpoint == touchpoint)
+        query = (
+            select(c.c.root_id, func.count())
+            .join(c, c.c.id == e.c.customer_id)
+            .where(and_(*conditions))
+            .group_by(c.c.root_id)
+        )
+        return self._frame(query, {"customer_id": pl.String, "count": pl.Int64})
+
     def people(self) -> list[str]:
         c = t.customers
         query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id)
@@ -161,3 +196,89 @@ class LearningRepository(Repository):
         s = t.scores
         query = select(s.c.customer_id, s.c.value).where(s.c.name == name)
         return [(r[0], orjson.loads(r[1])) for r in self.conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    id: str
+    name: str
+    kind: str
+    definition: Any
+    description: str
+    created_at: datetime
+    created_by: str
+    computed_at: datetime | None
+    size: int
+    clv_sum: float | None
+    clv_mean: float | None
+
+
+class SegmentRepository(Repository):
+    def _record(self, row: Any) -> SegmentRecord:
+        return SegmentRecord(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            definition=orjson.loads(row.definition) if row.definition else None,
+            description=row.description,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            computed_at=row.computed_at,
+            size=row.size,
+            clv_sum=row.clv_sum,
+            clv_mean=row.clv_mean,
+        )
+
+    def all(self, kind: str | None = None) -> list[SegmentRecord]:
+        s = t.segments
+        query = select(s).order_by(s.c.kind.desc(), s.c.id)
+        if kind:
+            query = query.where(s.c.kind == kind)
+        return [self._record(row) for row in self.conn.execute(query)]
+
+    def get(self, segment_id: str) -> SegmentRecord | None:
+        row = self.conn.execute(select(t.segments).where(t.segments.c.id == segment_id)).first()
+        return self._record(row) if row else None
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.conn.execute(t.segments.insert().values(**row))
+
+    def delete(self, segment_ids: Sequence[str]) -> None:
+        ids = list(segment_ids)
+        if ids:
+            self.conn.execute(
+                delete(t.segment_members).where(t.segment_members.c.segment_id.in_(ids))
+            )
+            self.conn.execute(delete(t.segments).where(t.segments.c.id.in_(ids)))
+
+    def set_members(
+        self,
+        segment_id: str,
+        customer_ids: Sequence[str],
+        computed_at: datetime,
+        clv_sum: float | None,
+        clv_mean: float | None,
+    ) -> None:
+        m = t.segment_members
+        self.conn.execute(delete(m).where(m.c.segment_id == segment_id))
+        rows = [{"segment_id": segment_id, "customer_id": c} for c in customer_ids]
+        for start in range(0, len(rows), _FETCH):
+            bulk_insert(self.conn, m, rows[start : start + _FETCH])
+        self.conn.execute(
+            update(t.segments)
+            .where(t.segments.c.id == segment_id)
+            .values(computed_at=computed_at, size=len(rows), clv_sum=clv_sum, clv_mean=clv_mean)
+        )
+
+    def members(self, segment_id: str, after: str | None, limit: int) -> list[str]:
+        """Member ids in id order, after ``after`` (keyset paging)."""
+        m = t.segment_members
+        query = select(m.c.customer_id).where(m.c.segment_id == segment_id)
+        if after:
+            query = query.where(m.c.customer_id > after)
+        return list(self.conn.execute(query.order_by(m.c.customer_id).limit(limit)).scalars())
+
+    def of_customers(self, customer_ids: Sequence[str]) -> list[str]:
+        m = t.segment_members
+        query = select(m.c.segment_id).where(m.c.customer_id.in_(list(customer_ids)))
+        return sorted(set(self.conn.execute(query).scalars()))

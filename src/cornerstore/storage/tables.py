@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -268,4 +269,31 @@ scores = Table(
     Column("value", Text, nullable=False),  # JSON
     Column("computed_at", UTCDateTime(), nullable=False),
     Column("model", String(64), nullable=False),
+)
+
+# -- segments (migration 0004) ----------------------------------------------------------------
+
+# Rule segments staff define (a condition tree) and the clusters learning finds.
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", String(64), primary_key=True),  # a slug: "lapsed-big-spenders"
+    Column("name", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # rule | cluster
+    Column("definition", Text),  # JSON condition tree (rule) or centroid description (cluster)
+    Column("description", Text, nullable=False),  # in words
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(160), nullable=False),
+    Column("computed_at", UTCDateTime()),
+    Column("size", Integer, nullable=False, default=0),
+    Column("clv_sum", Float()),
+    Column("clv_mean", Float()),
+)
+
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("segment_id", String(64), ForeignKey("segments.id"), primary_key=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Index("ix_segment_members_customer_id", "customer_id"),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from cornerstore.storage.access_repositories import AuditRepository, KeyRepository
-from cornerstore.storage.learn_repositories import LearningRepository
+from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
     ConsentRepository,
     ErasureRepository,
@@ -50,3 +50,4 @@ class UnitOfWork:
         self.erasure = ErasureRepository(conn)
         self.retention = RetentionRepository(conn)
         self.learning = LearningRepository(conn)
+        self.segments = SegmentRepository(conn)

@@ -1,0 +1,130 @@
+"""``cornerstore segments``: rule segments and clusters, their value and their members."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cornerstore.cli.common import (
+    DbOption,
+    cli_caller,
+    handle_errors,
+    out,
+    print_json,
+    services,
+    when,
+)
+from cornerstore.errors import InvalidInput
+
+app = typer.Typer(help="Segments: defined by rules or found by learning", no_args_is_help=True)
+IdArgument = typer.Argument(..., help="Segment id (see `cornerstore segments list`)")
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+@app.command("list")
+@handle_errors
+def list_segments(
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    db: str | None = DbOption,
+) -> None:
+    """Every segment with its size and value (sum and mean CLV)."""
+    with services(db) as s:
+        found = s.segments.list(cli_caller())
+    if json_out:
+        print_json(found)
+        return
+    table = Table("id", "kind", "size", "CLV sum", "CLV mean", "description")
+    for seg in found:
+        table.add_row(
+            seg.id, seg.kind, str(seg.size), _money(seg.clv_sum), _money(seg.clv_mean),
+            seg.description,
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show(
+    segment_id: str = IdArgument,
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    db: str | None = DbOption,
+) -> None:
+    """One segment: its definition, size, value and when it was computed."""
+    with services(db) as s:
+        seg = s.segments.get(cli_caller(), segment_id)
+    if json_out:
+        print_json(seg)
+        return
+    out.print(f"[bold]{seg.name}[/bold] ({seg.kind}, {seg.id})")
+    out.print(seg.description)
+    out.print(
+        f"{seg.size} members, CLV {_money(seg.clv_sum)} in all, {_money(seg.clv_mean)} each; "
+        f"computed {when(seg.computed_at)}"
+    )
+    out.print(json.dumps(seg.definition, indent=2), markup=False)
+
+
+@app.command("create")
+@handle_errors
+def create(
+    name: str = typer.Option(..., help="What staff call it; its id is made from it"),
+    definition: str = typer.Option(
+        ..., help="The condition tree as JSON, or @FILE to read it from a file"
+    ),
+    description: str | None = typer.Option(None, help="What it is for"),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    db: str | None = DbOption,
+) -> None:
+    """Define a rule segment (see docs/learn.md for conditions); members are computed at once."""
+    text = definition
+    if definition.startswith("@"):
+        try:
+            text = Path(definition[1:]).read_text(encoding="utf-8")
+        except OSError:
+            raise InvalidInput(f"--definition: cannot read {definition[1:]}") from None
+    try:
+        tree = json.loads(text)
+    except ValueError:
+        raise InvalidInput("--definition: not valid JSON") from None
+    with services(db) as s:
+        seg = s.segments.create(cli_caller(), name, tree, description)
+    if json_out:
+        print_json(seg)
+        return
+    out.print(f"segment {seg.id}: {seg.size} members, CLV {_money(seg.clv_sum)} in all")
+
+
+@app.command("members")
+@handle_errors
+def members(
+    segment_id: str = IdArgument,
+    limit: int = typer.Option(100, min=1, max=1000),
+    after: str | None = typer.Option(None, help="Continue after this profile id"),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    db: str | None = DbOption,
+) -> None:
+    """Member profile ids, a page at a time."""
+    with services(db) as s:
+        page = s.segments.members(cli_caller(), segment_id, limit, after)
+    if json_out:
+        print_json({"customers": page.customers, "next_after": page.next_after})
+        return
+    for customer in page.customers:
+        out.print(customer)
+    if page.next_after:
+        out.print(f"more: --after {page.next_after}")
+
+
+@app.command("delete")
+@handle_errors
+def delete(segment_id: str = IdArgument, db: str | None = DbOption) -> None:
+    """Remove a rule segment."""
+    with services(db) as s:
+        s.segments.delete(cli_caller(), segment_id)
+    out.print(f"segment {segment_id} removed")

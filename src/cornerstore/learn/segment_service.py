@@ -1,0 +1,233 @@
+"""Segments for staff: define rule segments, list every segment with its value, page members.
+
+Membership is computed by ``cornerstore learn`` (rule segments re-evaluated, clusters found
+anew) and, for a new rule segment, at once from the stored scores. Only customers who allow
+profiling are ever members: segments are profiling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import polars as pl
+
+from cornerstore.access.audit import AuditTrail
+from cornerstore.access.caller import Caller, require_staff
+from cornerstore.errors import Conflict, InvalidInput, NotFound
+from cornerstore.learn.segments import (
+    MAX_NODES,
+    Cluster,
+    check_condition,
+    members,
+    needs,
+)
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store
+from cornerstore.storage.learn_repositories import SegmentRecord
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+_LEARNED = ("value", "loyalty", "churn_risk")
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    segment: SegmentRecord
+    customers: list[str]
+    next_after: str | None
+
+
+def slug(name: str) -> str:
+    """``"Lapsed big spenders!"`` -> ``"lapsed-big-spenders"``."""
+    return _SLUG.sub("-", name.lower()).strip("-")[:64]
+
+
+def stored_facts(uow: UnitOfWork) -> pl.DataFrame:
+    """One row per profiled customer with their learned figures as ``score:<name>.<field>``."""
+    rows: dict[str, dict[str, Any]] = {}
+    for name in _LEARNED:
+        for customer, value in uow.learning.scores_named(name):
+            row = rows.setdefault(customer, {"customer_id": customer})
+            for field, figure in value.items():
+                if isinstance(figure, bool | int | float | str) or figure is None:
+                    row[f"score:{name}.{field}"] = figure
+    if not rows:
+        return pl.DataFrame(schema={"customer_id": pl.String})
+    return pl.DataFrame(list(rows.values()), infer_schema_length=None)
+
+
+def add_needed_facts(
+    uow: UnitOfWork, facts: pl.DataFrame, trees: list[Any], now: datetime
+) -> pl.DataFrame:
+    """Join the traits and event counts the trees read onto ``facts``."""
+    wanted = needs(trees)
+    if wanted.traits:
+        current = uow.learning.current_traits(sorted(wanted.traits))
+        for name in sorted(wanted.traits):
+            column = (
+                current.filter(pl.col("name") == name)
+                .with_columns(
+                    pl.col("value")
+                    .map_elements(_scalar_or_text, return_dtype=pl.String)
+                    .alias(f"trait:{name}")
+                )
+                .select("customer_id", f"trait:{name}")
+            )
+            facts = facts.join(column, on="customer_id", how="left")
+    for spec in sorted(wanted.events, key=lambda s: s.key):
+        counts = uow.learning.event_counts(
+            spec.name, spec.type, spec.touchpoint, now - timedelta(days=spec.days)
+        ).rename({"count": spec.key})
+        facts = facts.join(counts, on="customer_id", how="left")
+    return facts
+
+
+def _scalar_or_text(value: str) -> str:
+    parsed = orjson.loads(value)
+    return parsed if isinstance(parsed, str) else orjson.dumps(parsed).decode()
+
+
+def segment_value(facts: pl.DataFrame, customers: list[str]) -> tuple[float | None, float | None]:
+    """Sum and mean CLV of the members (None when no CLV is known)."""
+    if "score:value.clv" not in facts.columns or not customers:
+        return None, None
+    clv = facts.filter(pl.col("customer_id").is_in(customers))["score:value.clv"].drop_nulls()
+    if clv.len() == 0:
+        return None, None
+    return round(float(clv.sum()), 2), round(float(clv.mean()), 2)  # type: ignore[arg-type]
+
+
+def refresh_segments(
+    uow: UnitOfWork, facts: pl.DataFrame, clusters: list[Cluster], now: datetime
+) -> None:
+    """Replace the clusters and re-evaluate every rule segment over ``facts``."""
+    uow.segments.delete([s.id for s in uow.segments.all("cluster")])
+    for i, cluster in enumerate(clusters, start=1):
+        segment_id = f"cluster-{i}"
+        uow.segments.add(
+            {
+                "id": segment_id,
+                "name": cluster.name,
+                "kind": "cluster",
+                "definition": orjson.dumps({"median": cluster.profile}).decode(),
+                "description": cluster.description,
+                "created_at": now,
+                "created_by": "cornerstore-learn",
+                "size": 0,
+            }
+        )
+        total, mean = segment_value(facts, cluster.customers)
+        uow.segments.set_members(segment_id, cluster.customers, now, total, mean)
+    rules = uow.segments.all("rule")
+    facts = add_needed_facts(uow, facts, [r.definition for r in rules], now)
+    for rule in rules:
+        found = members(facts, rule.definition)
+        total, mean = segment_value(facts, found)
+        uow.segments.set_members(rule.id, found, now, total, mean)
+
+
+class Segments:
+    """Staff-facing segments.
+
+    Examples
+    --------
+    >>> from cornerstore.storage import open_store
+    >>> from cornerstore.access.caller import system_caller
+    >>> book = Segments(open_store("sqlite://", upgrade=True), Settings())
+    >>> book.create(system_caller(), "Regulars", {"score": "loyalty.orders", "op": ">=",
+    ...                                           "value": 5}).id
+    'regulars'
+    """
+
+    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.audit = audit or AuditTrail(store)
+
+    def create(
+        self,
+        caller: Caller,
+        name: str,
+        definition: Any,
+        description: str | None = None,
+        now: datetime | None = None,
+    ) -> SegmentRecord:
+        """Define a rule segment; its members are computed at once from the stored scores."""
+        require_staff(caller)
+        name = name.strip()
+        segment_id = slug(name)
+        if not segment_id or len(name) > 128:
+            raise InvalidInput("name: 1-128 characters with at least one letter or digit")
+        if check_condition(definition) > MAX_NODES:
+            raise InvalidInput(f"definition: more than {MAX_NODES} conditions")
+        now = now or datetime.now(UTC)
+        with self.store.unit_of_work(write=True) as uow:
+            if uow.segments.get(segment_id) is not None:
+                raise Conflict(f"name: a segment called {segment_id!r} exists already")
+            uow.segments.add(
+                {
+                    "id": segment_id,
+                    "name": name,
+                    "kind": "rule",
+                    "definition": orjson.dumps(definition).decode(),
+                    "description": (description or "").strip()[:1000] or name,
+                    "created_at": now,
+                    "created_by": caller.actor,
+                    "size": 0,
+                }
+            )
+            facts = add_needed_facts(uow, stored_facts(uow), [definition], now)
+            found = members(facts, definition)
+            total, mean = segment_value(facts, found)
+            uow.segments.set_members(segment_id, found, now, total, mean)
+            record = uow.segments.get(segment_id)
+        assert record is not None
+        self.audit.record(caller, "create_segment", None, segment_id)
+        return record
+
+    def list(self, caller: Caller) -> list[SegmentRecord]:
+        """Every segment with its size and value, rule segments first."""
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            return uow.segments.all()
+
+    def get(self, caller: Caller, segment_id: str) -> SegmentRecord:
+        require_staff(caller)
+        with self.store.unit_of_work() as uow:
+            record = uow.segments.get(segment_id)
+        if record is None:
+            raise NotFound("segment: no such segment")
+        return record
+
+    def members(
+        self, caller: Caller, segment_id: str, limit: int = 100, after: str | None = None
+    ) -> SegmentPage:
+        """A page of members in id order; pass ``next_after`` back as ``after``."""
+        require_staff(caller)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit: must be between 1 and 1000")
+        with self.store.unit_of_work() as uow:
+            record = uow.segments.get(segment_id)
+            if record is None:
+                raise NotFound("segment: no such segment")
+            found = uow.segments.members(segment_id, after, limit + 1)
+        self.audit.record(caller, "read_segment", None, f"{segment_id}: {min(len(found), limit)}")
+        more = len(found) > limit
+        found = found[:limit]
+        return SegmentPage(record, found, found[-1] if more else None)
+
+    def delete(self, caller: Caller, segment_id: str) -> None:
+        """Remove a rule segment (clusters are replaced by each learning run)."""
+        require_staff(caller)
+        with self.store.unit_of_work(write=True) as uow:
+            record = uow.segments.get(segment_id)
+            if record is None:
+                raise NotFound("segment: no such segment")
+            if record.kind != "rule":
+                raise InvalidInput("segment: clusters are found anew by each learning run")
+            uow.segments.delete([segment_id])
+        self.audit.record(caller, "delete_segment", None, segment_id)
