@@ -9,7 +9,7 @@ PORT ?= 8000
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,13 +17,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install cornerstore with the test extras
-
-$(VENV)/.bench-installed: $(VENV)/.installed
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	$(PIP) install --quiet -e '.[test,bench]'
 	touch $@
 
-bench-install: $(VENV)/.bench-installed ## Also install the peers the benchmarks compare with
+install: $(VENV)/.installed ## Create .venv and install cornerstore with the test extras
+
+bench-install: $(VENV)/.bench-installed ## Also install the peers the benchmarks measure (the bench extra)
 
 run: install ## Create ./cornerstore.db with the demo business if missing, then serve on http://127.0.0.1:8000
 	$(CS) demo --if-missing
