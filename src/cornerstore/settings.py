@@ -235,6 +235,8 @@ class LearnSettings(BaseModel):
     delivery_event: str = "Delivery Attempted"
     complaint_opened_event: str = "Case Opened"
     complaint_resolved_event: str = "Case Resolved"
+    # Survey answers: properties survey (nps / csat), score, solicited_by_employee.
+    survey_event: str = "Survey Answered"
 
     @field_validator("timezone")
     @classmethod

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
 from tests.learn.test_segments import REGULARS
-from tests.learn.test_service import NOW, shop_history
+from tests.learn.test_service import NOW, WEB, shop_history, survey
 
 
 def test_scores_and_at_risk_are_served_to_staff(
@@ -71,3 +73,14 @@ def test_segments_over_http(
     assert len(page.json()["customers"]) == 1 and page.json()["next_after"] is not None
     assert writer.status_code == 403
     assert (gone.status_code, missing.status_code) == (204, 404)
+
+
+def test_say_vs_do_over_http(services: Services, client: TestClient, keys: Keys) -> None:
+    services.intake.ingest([survey("u-1", NOW - timedelta(days=300), "nps", 9, False)], source=WEB)
+
+    report = client.get("/v1/surveys/say-vs-do", params={"days": 30}, headers=bearer(keys.token))
+    bad = client.get("/v1/surveys/say-vs-do", params={"days": 1}, headers=bearer(keys.token))
+
+    assert report.status_code == 200
+    assert report.json()["summaries"][0]["nps"] == 100.0
+    assert bad.status_code in (400, 422) and "days" in bad.json()["message"]

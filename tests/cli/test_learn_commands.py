@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.learn.test_service import shop_history
+from tests.learn.test_service import NOW, WEB, shop_history, survey
 
 runner = CliRunner()
 
@@ -43,3 +44,28 @@ def test_scores_before_any_run_say_what_to_do(tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert "nothing learned about" in result.stdout and "cornerstore learn" in result.stdout
+
+
+def test_say_vs_do_prints_the_bands(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = open_store(url, upgrade=True)
+    services = Services.build(Settings(database_url=url), store)
+    services.intake.ingest(
+        [
+            survey(f"u-{i}", NOW - timedelta(days=300), "csat", 1 + i % 5, i % 2 == 0)
+            for i in range(10)
+        ],
+        source=WEB,
+    )
+    store.dispose()
+
+    table = runner.invoke(app, ["surveys", "say-vs-do", "--db", url])
+    as_json = runner.invoke(app, ["surveys", "say-vs-do", "--days", "90", "--json", "--db", url])
+    bad = runner.invoke(app, ["surveys", "say-vs-do", "--days", "3", "--db", url])
+
+    assert table.exit_code == as_json.exit_code == 0
+    assert "asked by staff" in table.stdout
+    report = json.loads(as_json.stdout)
+    assert report["window_days"] == 90
+    assert sum(r["answers"] for r in report["rows"] if r["segment"] is None) == 10
+    assert bad.exit_code == 2  # Typer's range check: a usage error

@@ -209,3 +209,46 @@ def test_a_shop_with_no_purchases_learns_nothing_and_says_why(
     report = services.learner.run(owner, NOW)
 
     assert (report.profiled, report.value_model, report.value_note) == (0, None, "no purchases yet")
+
+
+def survey(user: str, at: datetime, kind: str, score: int, asked: bool) -> dict[str, Any]:
+    return track(
+        "Survey Answered",
+        user_id=user,
+        timestamp=stamp(at),
+        survey=kind,
+        score=score,
+        solicited_by_employee=asked,
+    )
+
+
+def test_say_vs_do_links_answers_to_later_behaviour_and_keeps_staff_asked_answers_apart(
+    services: Services, owner: Caller
+) -> None:
+    asked_at = NOW - timedelta(days=300)
+    messages = []
+    for i in range(6):  # promoters who keep buying
+        messages.append(survey(f"fan-{i}", asked_at, "nps", 10, False))
+        messages += [order(f"fan-{i}", asked_at + timedelta(days=d), 50.0, "tea") for d in (10, 40)]
+    for i in range(4):  # detractors who leave
+        messages.append(survey(f"critic-{i}", asked_at, "nps", 3, False))
+        messages.append(order(f"critic-{i}", asked_at - timedelta(days=20), 30.0, "tea"))
+    for i in range(5):  # asked at the till: glowing, but they do as the critics do
+        messages.append(survey(f"asked-{i}", asked_at, "nps", 10, True))
+    messages.append(survey("fan-0", NOW - timedelta(days=10), "nps", 9, False))  # too recent
+    services.intake.ingest(messages, source=WEB)
+
+    report = services.learner.say_vs_do(owner, window_days=180, now=NOW)
+
+    overall = {(r.solicited, r.band): r for r in report.rows if r.segment is None}
+    assert overall[(False, "promoter")].answers == 6
+    assert overall[(False, "promoter")].bought_again == 1.0
+    assert overall[(False, "promoter")].mean_spend_after == 100.0
+    assert overall[(False, "detractor")].bought_again == 0.0
+    assert overall[(True, "promoter")].answers == 5
+    assert overall[(True, "promoter")].bought_again == 0.0
+    unprompted = next(s for s in report.summaries if not s.solicited)
+    assert (unprompted.answers, unprompted.nps) == (10, 20.0)
+    assert unprompted.score_spend_correlation is not None
+    assert unprompted.score_spend_correlation > 0.9
+    assert next(s for s in report.summaries if s.solicited).nps == 100.0

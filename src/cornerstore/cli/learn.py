@@ -92,3 +92,45 @@ def at_risk(
     for r in risky:
         table.add_row(r.customer_id, f"{r.value_at_risk:,.2f}", "; ".join(r.reasons))
     out.print(table)
+
+
+surveys_app = typer.Typer(help="Survey answers against behaviour", no_args_is_help=True)
+
+
+@surveys_app.command("say-vs-do")
+@handle_errors
+def say_vs_do(
+    days: int = typer.Option(180, min=7, max=730, help="Follow-up window after each answer"),
+    json: bool = JsonOption,
+    db: str | None = DbOption,
+) -> None:
+    """What customers said (NPS, CSAT) against what they did afterwards; answers asked for by
+    staff reported apart."""
+    with services(db) as s:
+        report = s.learner.say_vs_do(cli_caller(), days)
+    if json:
+        print_json(report)
+        return
+    summary = Table("survey", "asked by staff", "answers", "mean score", "NPS", "score~spend")
+    for m in report.summaries:
+        summary.add_row(
+            m.survey,
+            "yes" if m.solicited else "no",
+            str(m.answers),
+            f"{m.mean_score:g}",
+            "-" if m.nps is None else f"{m.nps:+g}",
+            "-" if m.score_spend_correlation is None else f"{m.score_spend_correlation:+.2f}",
+        )
+    out.print(summary)
+    title = f"the {report.window_days} days after each answer (answers up to "
+    title += f"{when(report.followed_until)})"
+    table = Table(
+        "survey", "asked", "band", "segment", "answers", "bought again", "spend after",
+        title=title,
+    )  # fmt: skip
+    for r in report.rows:
+        table.add_row(
+            r.survey, "yes" if r.solicited else "no", r.band, r.segment or "all",
+            str(r.answers), f"{r.bought_again:.0%}", f"{r.mean_spend_after:,.2f}",
+        )  # fmt: skip
+    out.print(table)

@@ -39,6 +39,7 @@ from cornerstore.learn.moments import (
     recent,
     trait_moments,
 )
+from cornerstore.learn.say_do import SURVEY_COLUMNS, SayDoReport, say_vs_do
 from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import customer_value
@@ -424,6 +425,37 @@ class Learner:
             return set() if latest[-1].granted else {root}
         default = self.settings.privacy.consent_defaults.get("profiling", False)
         return set() if default else {root}
+
+    def say_vs_do(
+        self, caller: Caller, window_days: int = 180, now: datetime | None = None
+    ) -> SayDoReport:
+        """Survey answers against the purchases that followed them, by band and cluster;
+        answers staff asked for reported apart."""
+        require_staff(caller)
+        if not 7 <= window_days <= 730:
+            raise InvalidInput("days: the follow-up window must be 7 to 730 days")
+        now = now or datetime.now(UTC)
+        cfg = self.settings.learn
+        with self.store.unit_of_work() as uow:
+            opted_out = self._opted_out(uow)
+            tracked = uow.learning.track_events([*cfg.order_events, cfg.survey_event])
+            clusters = uow.learning.cluster_members()
+        tracked = tracked.filter(~pl.col("customer_id").is_in(list(opted_out)))
+        props = pl.col("properties")
+        surveys = (
+            tracked.filter(pl.col("name") == cfg.survey_event)
+            .select(
+                "customer_id",
+                "at",
+                props.str.json_path_match("$.survey").str.to_lowercase().alias("survey"),
+                props.str.json_path_match("$.score").cast(pl.Float64, strict=False).alias("score"),
+                (props.str.json_path_match("$.solicited_by_employee") == "true").alias("solicited"),
+            )
+            .cast(SURVEY_COLUMNS)
+        )
+        report = say_vs_do(surveys, self._orders(tracked), clusters, now, window_days)
+        self.audit.record(caller, "read_say_vs_do", None, f"{window_days} days")
+        return report
 
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
         """Customers slipping away, highest value at risk first, with the reasons."""

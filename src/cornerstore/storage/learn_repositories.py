@@ -155,6 +155,18 @@ class LearningRepository(Repository):
         )
         return self._frame(query, {"customer_id": pl.String, "count": pl.Int64})
 
+    def cluster_members(self) -> pl.DataFrame:
+        """Each customer's cluster: customer_id, segment (the cluster's name)."""
+        import polars as pl
+
+        m, s = t.segment_members, t.segments
+        query = (
+            select(m.c.customer_id, s.c.name)
+            .join(s, s.c.id == m.c.segment_id)
+            .where(s.c.kind == "cluster")
+        )
+        return self._frame(query, {"customer_id": pl.String, "segment": pl.String})
+
     def people(self) -> list[str]:
         c = t.customers
         query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id)

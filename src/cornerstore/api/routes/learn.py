@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -67,3 +68,48 @@ def get_at_risk(
         AtRiskOut(customer_id=r.customer_id, value_at_risk=r.value_at_risk, reasons=r.reasons)
         for r in services.learner.at_risk(caller, limit)
     ]
+
+
+class SayDoRowOut(BaseModel):
+    survey: str
+    solicited: bool = Field(description="Asked for by a member of staff (reported apart)")
+    band: str = Field(description="NPS detractor/passive/promoter; CSAT low/neutral/high")
+    segment: str | None = Field(description="The cluster, or null for all customers")
+    answers: int
+    customers: int
+    bought_again: float = Field(description="Share of answers followed by a purchase")
+    mean_spend_after: float
+    mean_score: float
+
+
+class SayDoSummaryOut(BaseModel):
+    survey: str
+    solicited: bool
+    answers: int
+    mean_score: float
+    nps: float | None
+    score_spend_correlation: float | None = Field(description="Spearman, score vs later spend")
+
+
+class SayDoOut(BaseModel):
+    window_days: int
+    followed_until: datetime = Field(description="Answers after this are too recent to judge")
+    summaries: list[SayDoSummaryOut]
+    rows: list[SayDoRowOut]
+
+
+@router.get("/surveys/say-vs-do", response_model=SayDoOut, responses=_ERRORS)
+def get_say_vs_do(
+    services: ServicesDep,
+    caller: StaffCaller,
+    days: Annotated[int, Query(ge=7, le=730, description="Follow-up window")] = 180,
+) -> SayDoOut:
+    """What customers said in surveys against what they did in the following days, by band
+    and cluster; answers asked for by staff reported apart."""
+    report = services.learner.say_vs_do(caller, days)
+    return SayDoOut(
+        window_days=report.window_days,
+        followed_until=report.followed_until,
+        summaries=[SayDoSummaryOut(**asdict(s)) for s in report.summaries],
+        rows=[SayDoRowOut(**asdict(r)) for r in report.rows],
+    )
