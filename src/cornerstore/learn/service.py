@@ -397,8 +397,10 @@ class Learner:
                     "integrations": None,
                 }
             )
-        seen = uow.events.existing_message_ids([r["message_id"] for r in rows])
-        new = [r for r in rows if r["message_id"] not in seen]
+        # One moment of a kind a day: two big purchases on one day are one moment.
+        unique = list({r["message_id"]: r for r in rows}.values())
+        seen = uow.events.existing_message_ids([r["message_id"] for r in unique])
+        new = [r for r in unique if r["message_id"] not in seen]
         uow.events.add_many(new)
         return len(new)
 

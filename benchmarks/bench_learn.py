@@ -1,0 +1,215 @@
+"""A full ``cornerstore learn`` over a large stored history: wall time and peak memory.
+
+The store (SQLite) is filled directly, not through intake, with ``--customers`` people and about
+``--transactions`` purchases: each customer's purchases arrive as a Poisson process whose rate
+varies between customers (gamma), a share of customers stop buying at a random time, amounts are
+log-normal, every purchase names one of 12 categories. Each customer also gets two delivery
+attempts (home or not) and one web page view. Then ``Learner.run`` runs in a fresh subprocess, so
+that its peak memory (``ru_maxrss``) is its own; the run's own step timings are reported.
+
+Target (the learning issue): 1M customers / 10M transactions in <= 10 minutes and <= 8 GB.
+
+    python -m benchmarks.bench_learn
+    python -m benchmarks.bench_learn --customers 100000 --transactions 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import machine, print_table, scratch_dir, sqlite_path, write_result
+
+TIME_TARGET_S = 600.0
+MEMORY_TARGET_MB = 8192.0
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+DAYS = 730
+CATEGORIES = [
+    "tea", "coffee", "cups", "books", "toys", "garden", "kitchen", "baby", "pets", "cards",
+    "bakery", "cleaning",
+]  # fmt: skip
+_CHUNK = 200_000
+
+
+def _stamp(seconds_before_now: np.ndarray) -> list[str]:
+    """SQLite's text form of UTC datetimes, as SQLAlchemy stores them."""
+    base = np.datetime64(NOW.replace(tzinfo=None), "us")
+    moments = base - (seconds_before_now * 1e6).astype("timedelta64[us]")
+    return [str(m).replace("T", " ") for m in moments]
+
+
+def fill(url: str, customers: int, transactions: int, seed: int) -> dict[str, int]:
+    """Write the synthetic history into the (migrated, empty) store at ``url``."""
+    rng = np.random.default_rng(seed)
+    conn = sqlite3.connect(sqlite_path(url))
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA journal_mode=WAL")
+    created = _stamp(np.full(1, DAYS * 86400.0))[0]
+    ids = [f"cus_{i:016x}" for i in range(customers)]
+    conn.executemany(
+        "INSERT INTO customers (id, kind, root_id, created_at) VALUES (?, 'person', ?, ?)",
+        ((c, c, created) for c in ids),
+    )
+    # Purchases per customer: gamma-distributed rates over their active span.
+    mean = transactions / customers
+    rates = rng.gamma(0.8, mean / 0.8, customers)
+    start = rng.uniform(0, DAYS, customers)  # days before NOW the customer arrived
+    stop = np.where(rng.random(customers) < 0.3, rng.uniform(0, start), 0.0)
+    expected = rates * (start - stop) / DAYS
+    expected *= transactions / expected.sum()
+    counts = np.maximum(1, rng.poisson(expected))
+    owner = np.repeat(np.arange(customers), counts)
+    ages = stop[owner] + rng.random(len(owner)) * (start - stop)[owner]
+    amounts = np.round(rng.lognormal(3.2, 0.6, len(owner)), 2)
+    cats = rng.integers(0, len(CATEGORIES), len(owner))
+    events = 0
+    for lo in range(0, len(owner), _CHUNK):
+        hi = min(lo + _CHUNK, len(owner))
+        stamps = _stamp(ages[lo:hi] * 86400.0)
+        rows = [
+            (
+                f"o-{i}",
+                ids[owner[i]],
+                stamps[i - lo],
+                stamps[i - lo],
+                f'{{"total":{amounts[i]},"products":[{{"category":"{CATEGORIES[cats[i]]}"}}]}}',
+            )
+            for i in range(lo, hi)
+        ]
+        conn.executemany(
+            "INSERT INTO events (message_id, customer_id, type, name, touchpoint, source, "
+            "occurred_at, received_at, properties) "
+            "VALUES (?, ?, 'track', 'Order Completed', 'web', 'bench', ?, ?, ?)",
+            rows,
+        )
+        events += len(rows)
+    # Two delivery attempts and one page view per customer.
+    ages = rng.uniform(0, 700, (customers, 3)) * 86400.0
+    home = rng.random((customers, 2)) < 0.6
+    for lo in range(0, customers, _CHUNK):
+        hi = min(lo + _CHUNK, customers)
+        rows = []
+        page = []
+        for k in (0, 1):
+            stamps = _stamp(ages[lo:hi, k])
+            for i in range(lo, hi):
+                outcome = "delivered" if home[i, k] else "not_at_home"
+                rows.append((f"d{k}-{i}", ids[i], stamps[i - lo], stamps[i - lo],
+                             f'{{"outcome":"{outcome}"}}'))  # fmt: skip
+        stamps = _stamp(ages[lo:hi, 2])
+        page = [(f"p-{i}", ids[i], stamps[i - lo], stamps[i - lo]) for i in range(lo, hi)]
+        conn.executemany(
+            "INSERT INTO events (message_id, customer_id, type, name, touchpoint, source, "
+            "occurred_at, received_at, properties) "
+            "VALUES (?, ?, 'track', 'Delivery Attempted', 'shipping', 'bench', ?, ?, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO events (message_id, customer_id, type, name, touchpoint, source, "
+            "occurred_at, received_at) VALUES (?, ?, 'page', 'Home', 'web', 'bench', ?, ?)",
+            page,
+        )
+        events += len(rows) + len(page)
+    conn.commit()
+    conn.close()
+    return {"customers": customers, "purchases": len(owner), "events": events}
+
+
+_CHILD = """
+import json, resource, sys, time
+from datetime import datetime
+from cornerstore.access.caller import system_caller
+from cornerstore.settings import Settings
+from cornerstore.storage.database import open_store
+from cornerstore.learn.service import Learner
+url, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+store = open_store(url)
+started = time.perf_counter()
+report = Learner(store, Settings(database_url=url)).run(system_caller(), now)
+seconds = time.perf_counter() - started
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "steps": report.steps,
+                  "profiled": report.profiled, "at_risk": report.at_risk,
+                  "value_model": report.value_model, "moments": report.moments_added}))
+"""
+
+
+def run_learn(url: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, url, NOW.isoformat()],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"learn failed: {done.stderr.strip().splitlines()[-1:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_learn", description=__doc__)
+    p.add_argument("--customers", type=int, default=1_000_000)
+    p.add_argument("--transactions", type=int, default=10_000_000)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    info = machine()
+    with scratch_dir("learn") as where:
+        url = f"sqlite:///{where / 'learn.db'}"
+        from cornerstore.storage import open_store
+
+        open_store(url, upgrade=True).dispose()
+        started = time.perf_counter()
+        sizes = fill(url, args.customers, args.transactions, args.seed)
+        fill_s = time.perf_counter() - started
+        learned = run_learn(url)
+    steps = [[name, seconds] for name, seconds in learned["steps"]]
+    print_table(
+        f"cornerstore learn: {sizes['customers']:,} customers, {sizes['purchases']:,} purchases, "
+        f"{sizes['events']:,} events (SQLite; filled in {fill_s:.0f}s)",
+        ["step", "seconds"],
+        [
+            *steps,
+            ["whole run", round(learned["seconds"], 1)],
+            ["peak memory (MB)", round(learned["peak_mb"])],
+        ],
+    )
+    full = args.customers >= 1_000_000 and args.transactions >= 10_000_000
+    suffix = "" if full else " (smaller than the target's size)"
+    targets = [
+        {
+            "name": f"learn 1M customers / 10M purchases: seconds{suffix}",
+            "goal": f"<= {TIME_TARGET_S:g}",
+            "measured": round(learned["seconds"], 1),
+            "ratio": round(TIME_TARGET_S / learned["seconds"], 2),
+            "pass": full and learned["seconds"] <= TIME_TARGET_S,
+        },
+        {
+            "name": f"learn 1M customers / 10M purchases: peak MB{suffix}",
+            "goal": f"<= {MEMORY_TARGET_MB:g}",
+            "measured": round(learned["peak_mb"]),
+            "ratio": round(MEMORY_TARGET_MB / learned["peak_mb"], 2),
+            "pass": full and learned["peak_mb"] <= MEMORY_TARGET_MB,
+        },
+    ]
+    result = {
+        "machine": info,
+        "sizes": sizes,
+        "fill_seconds": round(fill_s, 1),
+        "learn": learned,
+        "targets": targets,
+    }
+    write_result("learn", result)
+    return result
+
+
+if __name__ == "__main__":
+    main()
