@@ -153,3 +153,12 @@ def test_a_text_file_that_is_not_cdnow_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="not in the CDNOW format"):
         read_transactions(path)
+
+
+def test_customer_ids_in_a_csv_stay_text(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("client,day\n00042,2024-01-01\n42,2024-01-02\n")
+
+    frame = read_transactions(path, customer_col="client", date_col="day")
+
+    assert frame["customer_id"].to_list() == ["00042", "42"]
