@@ -14,6 +14,7 @@ from cornerstore.learn.fitting import (
     group_customers,
     maximise,
 )
+from cornerstore.learn.transactions import RfmSummary
 from tests.learn.conftest import numeric_gradient, sig3
 
 Histories = tuple[FloatArray, FloatArray, FloatArray]
@@ -35,7 +36,7 @@ def test_fitting_cdnow_gives_the_published_parameters_and_log_likelihood(
     assert model.converged
 
 
-def test_the_holdout_check_matches_the_paper(cdnow_histories: Histories, cdnow) -> None:  # type: ignore[no-untyped-def]
+def test_the_holdout_check_matches_the_paper(cdnow_histories: Histories, cdnow: RfmSummary) -> None:
     x, t_x, T = cdnow_histories
     actual = cdnow.table["holdout_frequency"].to_numpy()
 
