@@ -12,13 +12,14 @@ import argparse
 import os
 from typing import Any
 
-from benchmarks import bench_clv, bench_intake, bench_privacy, bench_profile_read
+from benchmarks import bench_clv, bench_intake, bench_learn, bench_privacy, bench_profile_read
 from benchmarks.common import console, machine, print_table, write_result
 
 QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
 QUICK_READ = ["--profiles", "5000", "--events", "100000", "--targets", "10"]
 QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
 QUICK_CLV = ["--customers", "50000", "--repeats", "1", "--no-pymc"]
+QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -29,7 +30,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     p.add_argument(
-        "--only", choices=["intake", "profile_read", "privacy", "clv"], help="run one benchmark"
+        "--only",
+        choices=["intake", "profile_read", "privacy", "clv", "learn"],
+        help="run one benchmark",
     )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
     args = p.parse_args(argv)
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["privacy"] = bench_privacy.main(["--megabytes", "2"] if args.quick else [])
     if args.only in (None, "clv"):
         results["clv"] = bench_clv.main(QUICK_CLV if args.quick else [])
+    if args.only in (None, "learn"):
+        results["learn"] = bench_learn.main(QUICK_LEARN if args.quick else [])
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(

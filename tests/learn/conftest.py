@@ -3,13 +3,14 @@ to 1997-09-30, a 39-week holdout. Read from ../shared/data (see its README)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cornerstore.learn.fitting import FloatArray, group_customers
+from cornerstore.learn.fitting import FloatArray
 from cornerstore.learn.transactions import RfmSummary, read_transactions, summarise_rfm
 
 CDNOW = Path(__file__).parents[2].parent / "shared" / "data" / "cdnow_sample.txt"
@@ -31,7 +32,11 @@ def cdnow_histories(cdnow: RfmSummary) -> tuple[FloatArray, FloatArray, FloatArr
     )
 
 
-def numeric_gradient(function, point: FloatArray, step: float = 1e-6) -> FloatArray:  # type: ignore[no-untyped-def]
+def numeric_gradient(
+    function: Callable[[FloatArray], tuple[float, FloatArray]],
+    point: FloatArray,
+    step: float = 1e-6,
+) -> FloatArray:
     """Central finite differences of a function returning (value, gradient)."""
     return np.array(
         [
@@ -44,6 +49,3 @@ def numeric_gradient(function, point: FloatArray, step: float = 1e-6) -> FloatAr
 def sig3(value: float) -> str:
     """A number to three significant digits, as the papers print them."""
     return f"{value:.3g}"
-
-
-__all__ = ["CDNOW", "group_customers", "numeric_gradient", "sig3"]

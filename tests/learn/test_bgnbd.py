@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from cornerstore.learn.bgnbd import BgNbd, fit_bgnbd, log_likelihood, simulate_bgnbd
-from cornerstore.learn.fitting import CustomerGroups, FloatArray, group_customers
+from cornerstore.learn.fitting import (
+    WARM_START_SAMPLE,
+    CustomerGroups,
+    FloatArray,
+    group_customers,
+    maximise,
+)
+from cornerstore.learn.transactions import RfmSummary
 from tests.learn.conftest import numeric_gradient, sig3
 
 Histories = tuple[FloatArray, FloatArray, FloatArray]
@@ -29,7 +36,7 @@ def test_fitting_cdnow_gives_the_published_parameters_and_log_likelihood(
     assert model.converged
 
 
-def test_the_holdout_check_matches_the_paper(cdnow_histories: Histories, cdnow) -> None:  # type: ignore[no-untyped-def]
+def test_the_holdout_check_matches_the_paper(cdnow_histories: Histories, cdnow: RfmSummary) -> None:
     x, t_x, T = cdnow_histories
     actual = cdnow.table["holdout_frequency"].to_numpy()
 
@@ -121,3 +128,19 @@ def test_fitting_simulated_customers_recovers_the_mean_rate_and_dropout() -> Non
 
     assert model.r / model.alpha == pytest.approx(PAPER.r / PAPER.alpha, rel=0.1)
     assert model.a / (model.a + model.b) == pytest.approx(PAPER.a / (PAPER.a + PAPER.b), rel=0.1)
+
+
+def test_a_large_fit_started_from_a_sample_reaches_the_same_optimum_as_l_bfgs() -> None:
+    rng = np.random.default_rng(3)
+    T = rng.integers(190, 274, 200_000) / 7
+    x, t_x = simulate_bgnbd(PAPER.r, PAPER.alpha, PAPER.a, PAPER.b, T, rng)
+    t_x = np.ceil(t_x * 7) / 7 * (x > 0)  # day resolution, as real data
+    groups = group_customers(x, t_x, T)
+    start = np.log([1.0, 30.0, 1.0, 1.0])
+
+    from_sample = fit_bgnbd(x, t_x, T)
+    plain = maximise(lambda p: log_likelihood(p, groups), start, groups.customers)
+
+    assert len(groups.x) > WARM_START_SAMPLE  # the sample path is the one taken
+    assert from_sample.log_likelihood == pytest.approx(plain.log_likelihood, abs=1e-3)
+    assert list(from_sample.parameters.values()) == pytest.approx(list(plain.parameters), rel=1e-4)

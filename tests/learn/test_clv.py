@@ -9,17 +9,17 @@ import polars as pl
 import pytest
 
 from cornerstore.errors import InvalidInput
-from cornerstore.learn.clv import describe_fit, fit_clv, predict_clv, score_holdout
+from cornerstore.learn.clv import ClvFit, describe_fit, fit_clv, predict_clv, score_holdout
 from cornerstore.learn.transactions import RfmSummary, read_transactions, summarise_rfm
 from tests.learn.conftest import CDNOW
 
 
 @pytest.fixture(scope="module")
-def auto_fit(cdnow: RfmSummary):  # type: ignore[no-untyped-def]
+def auto_fit(cdnow: RfmSummary) -> ClvFit:
     return fit_clv(cdnow, model="auto")
 
 
-def test_auto_keeps_the_model_with_the_smallest_holdout_error(auto_fit) -> None:  # type: ignore[no-untyped-def]
+def test_auto_keeps_the_model_with_the_smallest_holdout_error(auto_fit: ClvFit) -> None:
     scores = {s.model: s.rmse for s in auto_fit.holdout}
 
     assert sorted(scores) == ["bgnbd", "mbgnbd", "paretonbd"]
@@ -43,7 +43,9 @@ def test_auto_needs_a_holdout() -> None:
         fit_clv(whole, model="auto")
 
 
-def test_predictions_cover_every_customer_with_sane_values(auto_fit, cdnow: RfmSummary) -> None:  # type: ignore[no-untyped-def]
+def test_predictions_cover_every_customer_with_sane_values(
+    auto_fit: ClvFit, cdnow: RfmSummary
+) -> None:
     table = predict_clv(auto_fit, cdnow, horizon=52)
 
     assert table.columns == [
@@ -65,15 +67,17 @@ def test_predictions_cover_every_customer_with_sane_values(auto_fit, cdnow: RfmS
     assert (table["clv"] < table["expected_revenue"]).all()
 
 
-def test_without_discounting_clv_is_the_expected_revenue(auto_fit, cdnow: RfmSummary) -> None:  # type: ignore[no-untyped-def]
+def test_without_discounting_clv_is_the_expected_revenue(
+    auto_fit: ClvFit, cdnow: RfmSummary
+) -> None:
     table = predict_clv(auto_fit, cdnow, horizon=52, discount_rate=0.0)
 
     assert table["clv"].to_numpy() == pytest.approx(table["expected_revenue"].to_numpy(), rel=1e-12)
 
 
 def test_value_grows_with_the_horizon_and_falls_with_the_discount_rate(
-    auto_fit,
-    cdnow: RfmSummary,  # type: ignore[no-untyped-def]
+    auto_fit: ClvFit,
+    cdnow: RfmSummary,
 ) -> None:
     short = predict_clv(auto_fit, cdnow, horizon=13)["clv"].to_numpy()
     long = predict_clv(auto_fit, cdnow, horizon=104)["clv"].to_numpy()
@@ -83,7 +87,7 @@ def test_value_grows_with_the_horizon_and_falls_with_the_discount_rate(
     assert np.all(dear < long)
 
 
-def test_a_horizon_in_days_gives_the_same_purchases_as_in_weeks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_horizon_in_days_gives_the_same_purchases_as_in_weeks() -> None:
     transactions = read_transactions(CDNOW)
     weeks = summarise_rfm(transactions, calibration_end=date(1997, 9, 30), period="week")
     days = summarise_rfm(transactions, calibration_end=date(1997, 9, 30), period="day")
@@ -113,7 +117,7 @@ def test_without_amounts_there_is_no_spend_and_no_clv(cdnow: RfmSummary) -> None
     assert table["expected_purchases"].null_count() == 0
 
 
-def test_the_description_is_plain_json_data(auto_fit) -> None:  # type: ignore[no-untyped-def]
+def test_the_description_is_plain_json_data(auto_fit: ClvFit) -> None:
     report = describe_fit(auto_fit)
 
     assert set(report) == {
@@ -132,6 +136,6 @@ def test_the_description_is_plain_json_data(auto_fit) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("horizon", [0.0, -1.0])
-def test_a_horizon_must_be_positive(auto_fit, cdnow: RfmSummary, horizon: float) -> None:  # type: ignore[no-untyped-def]
+def test_a_horizon_must_be_positive(auto_fit: ClvFit, cdnow: RfmSummary, horizon: float) -> None:
     with pytest.raises(InvalidInput, match="horizon must be a positive"):
         predict_clv(auto_fit, cdnow, horizon=horizon)

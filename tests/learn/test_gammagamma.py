@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from cornerstore.errors import InvalidInput
+from cornerstore.learn.fitting import maximise
 from cornerstore.learn.gammagamma import GammaGamma, SpendData, fit_gamma_gamma, log_likelihood
 from cornerstore.learn.transactions import RfmSummary
 from tests.learn.conftest import numeric_gradient, sig3
@@ -64,3 +65,18 @@ def test_customers_without_repeat_purchases_expect_the_population_mean() -> None
 def test_fewer_than_two_repeat_customers_cannot_be_fitted() -> None:
     with pytest.raises(InvalidInput, match="at least two customers"):
         fit_gamma_gamma(np.array([0.0, 1.0]), np.array([np.nan, 5.0]))
+
+
+def test_a_large_fit_started_from_a_sample_reaches_the_same_optimum_as_l_bfgs() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 20, 100_000).astype(np.float64)
+    nu = rng.gamma(PAPER.q, 1 / PAPER.gamma, len(x))
+    z = rng.gamma(PAPER.p * x, 1 / (nu * x))
+    start = np.log([1.0, 2.0, float(np.mean(z))])
+
+    from_sample = fit_gamma_gamma(x, z)
+    plain = maximise(lambda p: log_likelihood(p, SpendData.of(x, z)), start, float(len(x)))
+
+    assert from_sample.log_likelihood == pytest.approx(plain.log_likelihood, abs=1e-3)
+    assert list(from_sample.parameters.values()) == pytest.approx(list(plain.parameters), rel=1e-4)
+    assert from_sample.p == pytest.approx(PAPER.p, rel=0.05)

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from cornerstore.errors import InvalidInput
-from cornerstore.learn.transactions import RfmSummary, read_transactions, summarise_rfm
+from cornerstore.learn.transactions import Period, RfmSummary, read_transactions, summarise_rfm
 from tests.learn.conftest import CDNOW
 
 ROWS = [
@@ -33,9 +33,9 @@ def write_csv(folder: Path, date_format: str = "iso") -> Path:
     return path
 
 
-def summary_of(path: Path, period: str = "week") -> RfmSummary:
+def summary_of(path: Path, period: Period = "week") -> RfmSummary:
     frame = read_transactions(path, customer_col="client", date_col="day", amount_col="total")
-    return summarise_rfm(frame, calibration_end=date(2024, 1, 31), period=period)  # type: ignore[arg-type]
+    return summarise_rfm(frame, calibration_end=date(2024, 1, 31), period=period)
 
 
 def test_the_cdnow_sample_has_the_papers_customers_and_holdout(cdnow: RfmSummary) -> None:
@@ -153,3 +153,12 @@ def test_a_text_file_that_is_not_cdnow_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="not in the CDNOW format"):
         read_transactions(path)
+
+
+def test_customer_ids_in_a_csv_stay_text(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("client,day\n00042,2024-01-01\n42,2024-01-02\n")
+
+    frame = read_transactions(path, customer_col="client", date_col="day")
+
+    assert frame["customer_id"].to_list() == ["00042", "42"]

@@ -216,8 +216,8 @@ def _purchases_over_horizon(
 ) -> tuple[FloatArray, FloatArray]:
     """Expected purchases of an active customer over the horizon, plain and discounted week by
     week. They depend on (x, T) only, so each distinct pair is evaluated once."""
-    first, inverse, _ = dense_codes(x, T)
-    xu, Tu = x[first], T[first]
+    representative, inverse, _ = dense_codes(x, T)
+    xu, Tu = x[representative], T[representative]
     week = 7.0 / days_per_period
     steps = math.ceil(horizon / week - 1e-9)
     ends = np.minimum(np.arange(1, steps + 1) * week, horizon)

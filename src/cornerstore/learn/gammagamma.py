@@ -24,7 +24,12 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from cornerstore.errors import InvalidInput
-from cornerstore.learn.fitting import FloatArray, maximise
+from cornerstore.learn.fitting import (
+    WARM_START_SAMPLE,
+    FloatArray,
+    maximise,
+    maximise_from_sample,
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,18 @@ def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGamma:
     # Start from moments: p near 1 per transaction, q and gamma around the mean value.
     start = np.log([1.0, 2.0, float(np.mean(z))])
     data = SpendData.of(x, z)
-    fit = maximise(lambda params: log_likelihood(params, data), start, float(len(x)))
+    if len(x) > WARM_START_SAMPLE:
+        pick = np.random.default_rng(0).integers(0, len(x), WARM_START_SAMPLE)
+        sample = SpendData.of(x[pick], z[pick])
+        fit = maximise_from_sample(
+            lambda params: log_likelihood(params, data),
+            float(len(x)),
+            lambda params: log_likelihood(params, sample),
+            float(len(pick)),
+            start,
+        )
+    else:
+        fit = maximise(lambda params: log_likelihood(params, data), start, float(len(x)))
     p, q, gamma = fit.parameters
     return GammaGamma(
         p=float(p),

@@ -115,7 +115,10 @@ def read_transactions(
             frame = (
                 pl.read_parquet(path)
                 if fmt == "parquet"
-                else pl.read_csv(path, infer_schema_length=10_000)
+                # Ids stay text: "00042" is not the number 42.
+                else pl.read_csv(
+                    path, infer_schema_length=10_000, schema_overrides={customer_col: pl.String}
+                )
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InvalidInput(
