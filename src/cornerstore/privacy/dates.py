@@ -20,19 +20,30 @@ _ORD = r"(?:st|nd|rd|th)?"
 
 # The phrases that make a following date a birthday, matched where a keyword was found in the
 # lower-cased text ("date of birth" is found at its "birth").
-_CONTEXT = r"(?:birth[\s_-]?(?:days?|date)?|d\.?\s?o\.?\s?b(?![a-z])\.?|born)"
+_CONTEXT = (
+    r"(?:birth[\s_-]?(?:days?|date)?|d\.?\s?o\.?\s?b(?![a-z])\.?|born"
+    # German, Spanish, French, Italian, Dutch: Geburtsdatum, geboren, fecha de nacimiento,
+    # nacido, date de naissance, né le, data di nascita, geboortedatum.
+    r"|geburts(?:datum|tag)|geboren|nacimiento|nacid[oa]|naissance|n\u00e9e?|nascita"
+    r"|geboortedatum)"
+)
 # str.find locates these keywords an order of magnitude faster than a regex scan.
-_KEYWORDS = ("birth", "born", "dob", "d.o.b", "d. o. b", "d o b")
+_KEYWORDS = (
+    "birth", "born", "dob", "d.o.b", "d. o. b", "d o b", "geburts", "geboren", "nacimiento",
+    "nacid", "naissance", "n\u00e9", "nascita", "geboorte",
+)  # fmt: skip
 # Between phrase and date: a few filler words and punctuation, never a digit or a new sentence.
 _GAP = (
     r"(?:[\s:=,'\u2019\-\u2013(]|['\u2019]s\b"
-    r"|\bis\b|\bwas\b|\bon\b|\bthe\b|\bof\b|\bmy\b|\bfalls\b){0,8}"
+    r"|\bis\b|\bwas\b|\bon\b|\bthe\b|\bof\b|\bmy\b|\bfalls\b"
+    r"|\ble\b|\bel\b|\bam\b|\bil\b|\bden\b|\bop\b){0,8}"
 )
 _DATE = (
     r"(?P<date>"
-    r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
-    r"|(?P<na>\d{1,2})(?P<sep>[-/.])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})"
-    rf"|(?P<dd>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<dm>{_MONTH}),?(?:\s+(?P<dy>\d{{4}}))?"
+    r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})(?:t\d\d:\d\d(?::\d\d)?)?"
+    r"|(?P<na>\d{1,2})(?P<sep>[-/.])(?P<nb>\d{1,2})(?:(?P=sep)(?P<ny>\d{4}|\d{2}))?"
+    r"|(?P<cy>(?:19|20)\d\d)(?P<cm>[01]\d)(?P<cd>[0-3]\d)"
+    rf"|(?P<dd>\d{{1,2}}){_ORD}[\s-]+(?:of\s+)?(?P<dm>{_MONTH}),?(?:[\s-]+(?P<dy>\d{{4}}))?"
     rf"|(?P<mm>{_MONTH})\s+(?P<md>\d{{1,2}}){_ORD}(?:,?\s+(?P<my>\d{{4}}))?"
     r")(?![\w/.-]\d|\d)"
 )
@@ -50,6 +61,8 @@ def _month(name: str) -> int:
 def _is_date(m: re.Match[str]) -> bool:
     if m["iy"]:
         return _plausible(int(m["id"]), int(m["im"]))
+    if m["cy"]:
+        return _plausible(int(m["cd"]), int(m["cm"]))
     if m["na"]:
         a, b = int(m["na"]), int(m["nb"])
         # Day-first and month-first are both written; either reading makes it a date.
@@ -72,8 +85,8 @@ def _keyword_starts(lower: str) -> list[int]:
     for keyword in _KEYWORDS:
         at = lower.find(keyword)
         while at != -1:
-            # "dob" and "born" must start a word: not "adobe", "stubborn"; "birth" may follow
-            # "date of " or "my ".
+            # "dob", "born", "né" must start a word: not "adobe", "stubborn", "mené";
+            # "birth" may follow "date of " or "my ", "nacimiento" "fecha de ".
             if keyword == "birth" or at == 0 or not lower[at - 1].isalpha():
                 starts.add(at)
             at = lower.find(keyword, at + 1)
