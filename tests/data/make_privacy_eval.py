@@ -277,13 +277,21 @@ for text in [
 rng = random.Random(20261124)
 for n in range(4):
     number = make_ssn().replace("-", "")
-    add([f"my SSN is {number[:3]}.{number[3:5]}.{number[5:]}", f"ssn {number[:3]}-{number[3:]}"][n % 2], ["national_id"])
+    add(
+        [f"my SSN is {number[:3]}.{number[3:5]}.{number[5:]}", f"ssn {number[:3]}-{number[3:]}"][
+            n % 2
+        ],
+        ["national_id"],
+    )
     sin_number = make_sin()
     add(f"SIN {sin_number[:3]}.{sin_number[3:6]}.{sin_number[6:]}", ["national_id"])
 for n in range(3):
     body = f"{rng.choice([1, 2, 3, 11, 21, 26]):02d}" + digits(6)
     number = body + rtn.calc_check_digit(body)
-    add(f"{['routing', 'ABA', 'routing no.'][n]} {number[:4]}-{number[4:8]}-{number[8]}", ["bank_account"])
+    add(
+        f"{['routing', 'ABA', 'routing no.'][n]} {number[:4]}-{number[4:8]}-{number[8]}",
+        ["bank_account"],
+    )
     add(f"ref {number[:4]}-{number[4:8]}-{number[8]}", [])
 for n in range(3):
     number = rng.choice(["ab", "ce", "jk"]) + digits(6) + rng.choice("abcd")

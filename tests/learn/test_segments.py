@@ -193,3 +193,20 @@ def test_segments_on_the_command_line(tmp_path: Path) -> None:
     assert "regulars" in [s["id"] for s in json.loads(listed.stdout)]
     assert len(json.loads(page.stdout)["customers"]) == 2
     assert (bad.exit_code, bad.stderr) == (1, "error: --definition: not valid JSON\n")
+
+
+def test_a_segment_never_keeps_a_sensitive_value(services: Services, owner: Caller) -> None:
+    card = {"trait": "note", "op": "contains", "value": "4111 1111 1111 1111"}
+
+    with pytest.raises(InvalidInput) as refused:
+        services.segments.create(owner, "Card holders", {"any": [REGULARS, card]})
+    made = services.segments.create(
+        owner, "Regulars", REGULARS, "for the SSN 123-45-6789 follow-up"
+    )
+
+    assert refused.value.message == (
+        "definition.any[1].value: holds a payment card; cornerstore keeps no such value"
+    )
+    assert "4111" not in refused.value.message
+    assert made.description == "for the SSN [removed: national ID] follow-up"
+    assert services.segments.list(owner) == [made]

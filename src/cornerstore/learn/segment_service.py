@@ -25,6 +25,7 @@ from cornerstore.learn.segments import (
     members,
     needs,
 )
+from cornerstore.privacy.detect import scan_mapping
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.learn_repositories import SegmentRecord
@@ -130,6 +131,17 @@ def refresh_segments(
         uow.segments.set_members(rule.id, found, now, total, mean)
 
 
+def _screened(name: str, definition: Any, description: str | None) -> tuple[str, Any, str | None]:
+    """Pass what staff typed through the privacy firewall: a sensitive value in the name or a
+    condition is refused (a segment must not keep one), in the description it is redacted."""
+    cleaned, found = scan_mapping({"name": name, "definition": definition, "text": description})
+    for finding in found:
+        if finding.path != "text":
+            kind = finding.kind.replace("_", " ")
+            raise InvalidInput(f"{finding.path}: holds a {kind}; cornerstore keeps no such value")
+    return name, definition, cleaned.get("text")
+
+
 class Segments:
     """Staff-facing segments.
 
@@ -158,6 +170,7 @@ class Segments:
     ) -> SegmentRecord:
         """Define a rule segment; its members are computed at once from the stored scores."""
         require_staff(caller)
+        name, definition, description = _screened(name, definition, description)
         name = name.strip()
         segment_id = slug(name)
         if not segment_id or len(name) > 128:
