@@ -40,6 +40,7 @@ DEFAULT_FORMS: dict[str, list[str]] = {
         "address.state",
         "address.country",
         "delivery_instructions",
+        "learned.delivery_window",
     ],
     "returns": [
         "first_name",

@@ -449,8 +449,9 @@ def test_prefill_gives_each_known_field_with_source_and_age_and_lists_the_unknow
                 {"field": "address.state", **unknown},
                 {"field": "address.country", "value": "GB", **known, "age_days": 10.0},
                 {"field": "delivery_instructions", **unknown},
+                {"field": "learned.delivery_window", **unknown},
             ],
-            "unknown": ["address.state", "delivery_instructions"],
+            "unknown": ["address.state", "delivery_instructions", "learned.delivery_window"],
         },
     )
 

@@ -252,3 +252,16 @@ def test_say_vs_do_links_answers_to_later_behaviour_and_keeps_staff_asked_answer
     assert unprompted.score_spend_correlation is not None
     assert unprompted.score_spend_correlation > 0.9
     assert next(s for s in report.summaries if s.solicited).nps == 100.0
+
+
+def test_the_shipping_form_offers_the_learned_delivery_window_unless_profiling_is_withdrawn(
+    learned: Services, owner: Caller
+) -> None:
+    filled = learned.profiles.prefill(owner, "mover", "shipping", now=NOW)
+    learned.consents.set_anonymous(owner, "mover", True)
+    after = learned.profiles.prefill(owner, "mover", "shipping", now=NOW)
+
+    window = next(f for f in filled.fields if f.field == "learned.delivery_window")
+    assert window.known and window.source == "cornerstore-learn"
+    assert any(w["weekday"] == "tue" for w in window.value)
+    assert "learned.delivery_window" in after.unknown

@@ -108,7 +108,12 @@ def test_prefill_gives_known_fields_with_source_and_age_and_lists_the_unknown(
         "address.postal_code": ("YO1 7HH", "web-shop", 10.0),
         "address.country": ("GB", "web-shop", 10.0),
     }
-    assert filled.unknown == ["phone", "address.state", "delivery_instructions"]
+    assert filled.unknown == [
+        "phone",
+        "address.state",
+        "delivery_instructions",
+        "learned.delivery_window",
+    ]
 
 
 def test_prefill_of_an_unknown_form_names_the_forms(services: Services, owner: Caller) -> None:

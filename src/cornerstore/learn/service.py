@@ -43,6 +43,7 @@ from cornerstore.learn.say_do import SURVEY_COLUMNS, SayDoReport, say_vs_do
 from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import customer_value
+from cornerstore.privacy.answers import granted
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
@@ -421,12 +422,9 @@ class Learner:
         return CustomerScores(root, profiled, dict(sorted(latest.items())) if profiled else {})
 
     def _opted_out_of(self, uow: UnitOfWork, root: str) -> set[str]:
-        history = [r for r in uow.consents.of_customers(uow.customers.members(root))]
-        latest = [r for r in history if r.purpose == "profiling"]
-        if latest:
-            return set() if latest[-1].granted else {root}
-        default = self.settings.privacy.consent_defaults.get("profiling", False)
-        return set() if default else {root}
+        history = uow.consents.of_customers(uow.customers.members(root))
+        allowed = granted(history, "profiling", self.settings.privacy.consent_defaults)
+        return set() if allowed else {root}
 
     def say_vs_do(
         self, caller: Caller, window_days: int = 180, now: datetime | None = None

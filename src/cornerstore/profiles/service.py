@@ -15,6 +15,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, require_staff
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.identity.normalise import Normaliser
+from cornerstore.privacy.answers import granted
 from cornerstore.profiles.model import (
     Prefill,
     PrefillField,
@@ -30,6 +31,8 @@ from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 _EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+# Form fields that come from what learning found (``learned.delivery_window``), not from traits.
+LEARNED = "learned."
 
 
 def current_traits(observations: Sequence[TraitObservation]) -> dict[str, Trait]:
@@ -249,9 +252,40 @@ class Profiles:
             members = uow.customers.members(root)
             traits = current_traits(uow.traits.of_customers(members))
             identifiers = uow.identifiers.of_customers(members)
+            learned = self._learned(uow, members, fields)
         self.audit.record(caller, "prefill", root, form)
-        filled = [_fill(name, traits, identifiers, now) for name in fields]
+        filled = [
+            _fill_learned(name, learned, now) if name.startswith(LEARNED) else
+            _fill(name, traits, identifiers, now)
+            for name in fields
+        ]  # fmt: skip
         return Prefill(root, form, filled, [f.field for f in filled if not f.known])
+
+    def _learned(
+        self, uow: UnitOfWork, members: list[str], fields: Sequence[str]
+    ) -> dict[str, tuple[Any, datetime]]:
+        """Learned scores a form asks for, unless the customer withdrew profiling."""
+        if not any(f.startswith(LEARNED) for f in fields):
+            return {}
+        history = uow.consents.of_customers(members)
+        if not granted(history, "profiling", self.settings.privacy.consent_defaults):
+            return {}
+        latest: dict[str, tuple[Any, datetime]] = {}
+        for _, name, value, computed_at, _model in uow.learning.scores_of(members):
+            if name not in latest or computed_at > latest[name][1]:
+                latest[name] = (value, computed_at)
+        return latest
+
+
+def _fill_learned(
+    name: str, learned: dict[str, tuple[Any, datetime]], now: datetime
+) -> PrefillField:
+    found = learned.get(name.removeprefix(LEARNED))
+    if found is None:
+        return PrefillField(name, None, False)
+    value, computed_at = found
+    age = round((now - computed_at).total_seconds() / 86400, 1)
+    return PrefillField(name, value, True, "other", "cornerstore-learn", computed_at, age)
 
 
 def _fill(
