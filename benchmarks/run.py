@@ -12,7 +12,14 @@ import argparse
 import os
 from typing import Any
 
-from benchmarks import bench_clv, bench_intake, bench_learn, bench_privacy, bench_profile_read
+from benchmarks import (
+    bench_clv,
+    bench_intake,
+    bench_learn,
+    bench_privacy,
+    bench_profile_read,
+    bench_retail,
+)
 from benchmarks.common import console, machine, print_table, write_result
 
 QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
@@ -31,7 +38,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     p.add_argument(
         "--only",
-        choices=["intake", "profile_read", "privacy", "clv", "learn"],
+        choices=["intake", "profile_read", "privacy", "clv", "learn", "retail"],
         help="run one benchmark",
     )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
@@ -57,6 +64,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["clv"] = bench_clv.main(QUICK_CLV if args.quick else [])
     if args.only in (None, "learn"):
         results["learn"] = bench_learn.main(QUICK_LEARN if args.quick else [])
+    if args.only in (None, "retail"):
+        results["retail"] = bench_retail.main([])
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(

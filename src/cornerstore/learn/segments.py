@@ -279,6 +279,10 @@ class Cluster:
     profile: dict[str, float]
 
 
+def _figure(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> list[Cluster]:
     """k-means clusters of ``table`` (the behaviour table), described in words.
 
@@ -295,7 +299,12 @@ def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> l
     raw = data.select(features).to_numpy().astype(np.float64)
     logged = np.log1p(np.clip(raw, 0, None))
     spread = logged.std(axis=0)
-    spread[spread == 0] = 1.0
+    # A feature every customer shares (one department only) says nothing: leave it out.
+    varied = spread > 1e-9
+    features = [f for f, keep in zip(features, varied, strict=True) if keep]
+    raw, logged, spread = raw[:, varied], logged[:, varied], spread[varied]
+    if not features:
+        return []
     scaled = (logged - logged.mean(axis=0)) / spread
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(scaled), size=min(sample, len(scaled)), replace=False)
@@ -328,15 +337,16 @@ def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> l
         ] or ["typical customers"]
         profile = {f: round(float(np.median(raw[mask, i])), 2) for i, f in enumerate(features)}
         detail = "; ".join(
-            f"{features[i].replace('_', ' ')} {profile[features[i]]:.3g} "
-            f"vs {medians[features[i]]:.3g}"
+            f"{features[i].replace('_', ' ')} {_figure(profile[features[i]])} "
+            f"vs {_figure(medians[features[i]])}"
             for i in order
+            if abs(centre[i]) >= 0.3
         )
         clusters.append(
             Cluster(
                 name=", ".join(words),
-                description=f"{int(mask.sum())} customers who {', '.join(words)} "
-                f"(median {detail} for all customers)",
+                description=f"{int(mask.sum())} customers who {', '.join(words)}"
+                + (f" (median {detail} for all customers)" if detail else ""),
                 customers=[ids[j] for j in np.flatnonzero(mask)],
                 profile=profile,
             )
