@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
+from cornerstore.access.policy import Policy
+from cornerstore.access.users import Staff
 from cornerstore.intake.service import Intake
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
@@ -23,16 +25,21 @@ class Services:
     profiles: Profiles
     credentials: Credentials
     audit: AuditTrail
+    policy: Policy
+    staff: Staff
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
-        audit = AuditTrail(store)
+        policy = Policy.from_settings(settings.access)
+        audit = AuditTrail(store, policy)
         return cls(
             settings=settings,
             store=store,
             intake=Intake(store, settings),
-            profiles=Profiles(store, settings, audit),
-            credentials=Credentials(store),
+            profiles=Profiles(store, settings, audit, policy),
+            credentials=Credentials(store, policy=policy),
             audit=audit,
+            policy=policy,
+            staff=Staff(store, settings, policy, audit),
         )

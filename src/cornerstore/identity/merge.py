@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.audit import entry_fields
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
 from cornerstore.identity.stitching import Stitcher
 from cornerstore.profiles.model import MergeRecord
@@ -23,7 +25,7 @@ def merge_profiles(
     store: Store, settings: Settings, caller: Caller, a: str, b: str, reason: str = "manual"
 ) -> MergeRecord:
     """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching."""
-    require_staff(caller)
+    Policy.from_settings(settings.access).require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         roots = []
@@ -42,25 +44,23 @@ def merge_profiles(
             raise Refused(stitcher.refusals[-1]["reason"])
         stitcher.flush()
         uow.audit.add(
-            at=now,
-            actor=caller.actor,
-            action="merge",
-            customer_id=survivor,
-            via=caller.via,
-            detail=f"{roots[0]} + {roots[1]}",
+            **entry_fields(caller, "merge", survivor, f"{roots[0]} + {roots[1]}", ["merges"], now)
         )
         record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
         assert record is not None
         return record
 
 
-def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
+def unmerge(
+    store: Store, caller: Caller, ref: str | int, policy: Policy | None = None
+) -> MergeRecord:
     """Undo a merge, given its id or the id of the profile it absorbed.
 
     Both profiles come back with their own identifiers, traits and events; later merges that
     carried the absorbed profile along forget it, so undoing them cannot re-join it.
+    ``policy`` decides whether the caller's role may change merges (built-in roles by default).
     """
-    require_staff(caller)
+    (policy or Policy()).require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         if isinstance(ref, int) or str(ref).isdigit():
@@ -82,14 +82,8 @@ def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
             if kept != later.members:
                 uow.merges.set_members(later.id, kept)
         uow.merges.mark_undone(record.id, now, caller.actor)
-        uow.audit.add(
-            at=now,
-            actor=caller.actor,
-            action="unmerge",
-            customer_id=record.loser_id,
-            via=caller.via,
-            detail=f"merge {record.id} from {record.winner_id}",
-        )
+        detail = f"merge {record.id} from {record.winner_id}"
+        uow.audit.add(**entry_fields(caller, "unmerge", record.loser_id, detail, ["merges"], now))
         log.info(
             "identity: undid merge %s (%s out of %s)", record.id, record.loser_id, record.winner_id
         )

@@ -1,14 +1,14 @@
 """One transaction and the repositories that work inside it.
 
 The repositories live in :mod:`cornerstore.storage.repositories` (profile data) and
-:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log).
+:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log, staff).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from cornerstore.storage.access_repositories import AuditRepository, KeyRepository
+from cornerstore.storage.access_repositories import AuditRepository, KeyRepository, StaffRepository
 from cornerstore.storage.repositories import (
     AccountRepository,
     CustomerRepository,
@@ -34,4 +34,5 @@ class UnitOfWork:
         self.merges = MergeRepository(conn)
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
+        self.staff = StaffRepository(conn)
         self.search = SearchRepository(conn)
