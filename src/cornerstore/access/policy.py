@@ -142,6 +142,7 @@ _SUFFIX_SECTIONS = (
     ("_address", "addresses"),
     ("_name", "name"),
 )
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")  # as intake stores trait names: firstName
 _ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _PATTERN = re.compile(r"^(\*|[a-z_]+(\.([a-z_]+|\*))?)$")
 
@@ -219,7 +220,8 @@ class Policy:
             raise InvalidInput(f"role: must be one of {', '.join(self.role_names())}")
         return role
 
-    def _grant_of(self, caller: Caller) -> Grant:
+    def grant_of(self, caller: Caller) -> Grant:
+        """The caller's grants; Forbidden for write keys and roles this installation lacks."""
         if caller.role == WRITER:
             raise Forbidden("this credential may only send events; reading needs a staff API token")
         grant = self.roles.get(caller.role)
@@ -236,12 +238,12 @@ class Policy:
 
     def require(self, caller: Caller, section: str, action: str = READ) -> None:
         """Raise Forbidden unless the caller's role may ``action`` ``section``."""
-        if not self._grant_of(caller).allows(section, action):
+        if not self.grant_of(caller).allows(section, action):
             raise Forbidden(f"your role may not {action} {section}")
 
     def require_any(self, caller: Caller, sections: Iterable[str], action: str = READ) -> None:
         """Raise Forbidden unless the role may ``action`` at least one of ``sections``."""
-        grant = self._grant_of(caller)
+        grant = self.grant_of(caller)
         wanted = list(sections)
         if not any(grant.allows(s, action) for s in wanted):
             what = wanted[0].split(".")[0] if wanted else "this"
@@ -257,11 +259,11 @@ class Policy:
 
     def pseudonymised(self, caller: Caller) -> bool:
         """Whether the caller sees pseudonyms instead of profile ids."""
-        return self._grant_of(caller).pseudonymised
+        return self.grant_of(caller).pseudonymised
 
     def require_staff_admin(self, caller: Caller) -> None:
         """Managing staff, tokens and keys, and reading the audit trail: the owner only."""
-        self._grant_of(caller)
+        self.grant_of(caller)
         if caller.role != "owner":
             raise Forbidden("only the owner may do this")
 
@@ -279,9 +281,10 @@ class Policy:
 
         >>> Policy().trait_section("first_name"), Policy().trait_section("work_email")
         ('name', 'contact')
-        >>> Policy().trait_section("favourite_colour")
-        'traits'
+        >>> Policy().trait_section("favourite_colour"), Policy().trait_section("lastName")
+        ('traits', 'name')
         """
+        name = _CAMEL.sub(r"_\1", name).lower()
         known = self.trait_sections.get(name)
         if known is not None:
             return known

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cornerstore.profiles.model import Event, MergeRecord, Prefill, Profile, SearchHit
+from cornerstore.profiles.model import (
+    WITHHELD_EVENT_FIELDS,
+    Event,
+    MergeRecord,
+    Prefill,
+    Profile,
+    SearchHit,
+)
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -255,41 +262,10 @@ class EventOut(BaseModel):
     def of(cls, e: Event, pseudonymised: bool = False) -> EventOut:
         """The event; for a pseudonymised role without user and anonymous ids, context and
         integrations (absent from the answer)."""
-        if pseudonymised:
-            return cls(
-                id=e.id,
-                message_id=e.message_id,
-                profile=e.customer_id,
-                account_id=e.account_id,
-                type=e.type,
-                name=e.name,
-                touchpoint=e.touchpoint,
-                source=e.source,
-                occurred_at=e.occurred_at,
-                original_timestamp=e.original_timestamp,
-                sent_at=e.sent_at,
-                received_at=e.received_at,
-                properties=e.properties,
-            )
-        return cls(
-            id=e.id,
-            message_id=e.message_id,
-            profile=e.customer_id,
-            account_id=e.account_id,
-            type=e.type,
-            name=e.name,
-            touchpoint=e.touchpoint,
-            source=e.source,
-            user_id=e.user_id,
-            anonymous_id=e.anonymous_id,
-            occurred_at=e.occurred_at,
-            original_timestamp=e.original_timestamp,
-            sent_at=e.sent_at,
-            received_at=e.received_at,
-            properties=e.properties,
-            context=e.context,
-            integrations=e.integrations,
-        )
+        withheld = WITHHELD_EVENT_FIELDS if pseudonymised else ()
+        fields = {k: getattr(e, k) for k in e.__dataclass_fields__ if k not in withheld}
+        fields["profile"] = fields.pop("customer_id")
+        return cls(**fields)
 
 
 class TimelineOut(BaseModel):

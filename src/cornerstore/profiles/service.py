@@ -137,7 +137,7 @@ class Profiles:
     # -- what a caller may see ------------------------------------------------------------------
     def _visible(self, caller: Caller, wanted: Sequence[str], what: str) -> frozenset[str]:
         """The sections of ``wanted`` the caller may read; Forbidden when none."""
-        self.policy.require_any(caller, wanted or ("",))
+        self.policy.grant_of(caller)
         visible = self.policy.visible_sections(caller)
         found = frozenset(s for s in wanted if s in visible)
         if not found:
@@ -382,13 +382,35 @@ class Profiles:
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
         if pseudonymise is None:
-            return TimelinePage(root, events, next_cursor)
+            return TimelinePage(root, [self._screen(e, visible) for e in events], next_cursor)
         return TimelinePage(
             pseudonymise(root),
             [_pseudonymous_event(e, pseudonymise) for e in events],
             next_cursor,
             pseudonymised=True,
         )
+
+    def _screen(self, event: Event, visible: frozenset[str]) -> Event:
+        """An event without the traits it carries that the caller's role may not read: an
+        identify or group message's properties are traits, and any message may carry some in
+        ``context.traits``."""
+        properties = event.properties
+        if event.type in ("identify", "group"):
+            properties = {
+                k: v for k, v in properties.items() if self.policy.trait_section(k) in visible
+            }
+        context = event.context
+        carried = context.get("traits")
+        if isinstance(carried, dict):
+            kept = {k: v for k, v in carried.items() if self.policy.trait_section(k) in visible}
+            context = (
+                {**context, "traits": kept}
+                if kept
+                else {k: v for k, v in context.items() if k != "traits"}
+            )
+        if properties is event.properties and context is event.context:
+            return event
+        return replace(event, properties=properties, context=context)
 
     # -- never asking twice ----------------------------------------------------------------------
     def _field_section(self, name: str) -> str:

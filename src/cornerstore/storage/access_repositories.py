@@ -195,18 +195,16 @@ class AuditRepository(Repository):
         """Entries matching every filter given, oldest first (``after_id`` pages on)."""
         a = t.audit_log
         query = select(*(a.c[name] for name in AUDIT_COLUMNS)).order_by(a.c.id).limit(limit)
-        conditions = [
-            (customer_id, a.c.customer_id == customer_id),
-            (actor, a.c.actor == actor),
-            (action, a.c.action == action),
-            (branch, a.c.branch == branch),
-            (since, a.c.at >= since),
-            (until, a.c.at < until),
-            (after_id, a.c.id > after_id),
-        ]
-        for value, condition in conditions:
+        equal = {"customer_id": customer_id, "actor": actor, "action": action, "branch": branch}
+        for name, value in equal.items():
             if value is not None:
-                query = query.where(condition)
+                query = query.where(a.c[name] == value)
+        if since is not None:
+            query = query.where(a.c.at >= since)
+        if until is not None:
+            query = query.where(a.c.at < until)
+        if after_id is not None:
+            query = query.where(a.c.id > after_id)
         return [dict(row._mapping) for row in self.conn.execute(query)]
 
     def prune(self, before: datetime) -> int:
