@@ -11,7 +11,13 @@ import typer.main
 from cornerstore.api.app import create_app
 from cornerstore.cli.main import app as cli_app
 from cornerstore.services import Services
-from cornerstore.settings import IdentityRules, IntakeLimits, PrivacyPolicy, Settings
+from cornerstore.settings import (
+    AccessRules,
+    IdentityRules,
+    IntakeLimits,
+    PrivacyPolicy,
+    Settings,
+)
 from cornerstore.storage.database import open_store
 
 ROOT = Path(__file__).parents[1]
@@ -43,6 +49,7 @@ def test_every_setting_is_documented() -> None:
     missing += [f"`{n}`" for n in IntakeLimits.model_fields if f"`{n}`" not in text]
     missing += [f"`{n}`" for n in IdentityRules.model_fields if f"`{n}`" not in text]
     missing += [f"`{n}`" for n in PrivacyPolicy.model_fields if f"`{n}`" not in text]
+    missing += [f"`{n}`" for n in AccessRules.model_fields if f"`{n}`" not in text]
 
     assert missing == []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.table import Table
@@ -95,12 +95,19 @@ def audit(
 @app.command("prune")
 @handle_errors
 def prune(
-    older_than: str = typer.Option(
-        ..., "--older-than", help="Delete entries older than this, e.g. 730d or 104w"
+    older_than: str | None = typer.Option(
+        None,
+        "--older-than",
+        help="Delete entries older than this, e.g. 104w (default: access.audit_retention_days)",
     ),
     db: str | None = DbOption,
 ) -> None:
     """Retention: delete entries older than a duration (the pruning itself is recorded)."""
     with services(db) as s:
-        removed = s.audit.prune(cli_caller(), parse_duration(older_than))
+        keep = (
+            parse_duration(older_than)
+            if older_than
+            else timedelta(days=s.settings.access.audit_retention_days)
+        )
+        removed = s.audit.prune(cli_caller(), keep)
     out.print(f"{removed} audit entries removed")
