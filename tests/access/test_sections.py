@@ -331,3 +331,40 @@ def test_every_read_records_the_sections_it_showed(services: Services) -> None:
             "parcel came back",
         ),
     ]
+
+
+def test_staff_limited_to_a_branch_merge_only_customers_of_that_branch(
+    services: Services,
+) -> None:
+    store_source = Source("till", "store")
+    services.intake.ingest(
+        [
+            identify("u-lee", email="lee@example.com", branch="Leeds"),
+            identify(anonymous_id="till-1", phone="07700 900111", branch="Leeds"),
+            identify(anonymous_id="till-2", phone="07700 900222", branch="York"),
+            identify(anonymous_id="till-3", phone="07700 900333"),
+        ],
+        source=store_source,
+    )
+    owner = staff_caller("owner")
+    lee, leeds, york, nowhere = (
+        services.profiles.get(owner, ref).id
+        for ref in ("u-lee", "07700 900111", "07700 900222", "07700 900333")
+    )
+    leeds_support = staff_caller("support", branch="Leeds")
+
+    same = merge_profiles(services.store, services.settings, leeds_support, lee, leeds)
+    unbranched = merge_profiles(services.store, services.settings, leeds_support, lee, nowhere)
+    with pytest.raises(Forbidden, match="own branch only"):
+        merge_profiles(services.store, services.settings, leeds_support, lee, york)
+    across = merge_profiles(services.store, services.settings, owner, lee, york)
+    with pytest.raises(Forbidden, match="own branch only"):
+        unmerge(services.store, leeds_support, across.id, services.policy)
+
+    assert {same.winner_id, same.loser_id} == {lee, leeds}
+    assert nowhere in (unbranched.winner_id, unbranched.loser_id)
+    assert [e.branch for e in services.audit.find(owner, action="merge")] == [
+        "Leeds",
+        "Leeds",
+        None,
+    ]

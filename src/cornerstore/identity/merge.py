@@ -14,9 +14,13 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
 from cornerstore.identity.stitching import Stitcher
-from cornerstore.profiles.model import MergeRecord
+from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+# The trait naming the branch (store) a customer belongs to.
+BRANCH_TRAIT = "branch"
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +28,12 @@ log = logging.getLogger(__name__)
 def merge_profiles(
     store: Store, settings: Settings, caller: Caller, a: str, b: str, reason: str = "manual"
 ) -> MergeRecord:
-    """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching."""
-    Policy.from_settings(settings.access).require(caller, "merges", CHANGE)
+    """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching.
+
+    The caller's role must be allowed to change merges; a staff member limited to a branch may
+    merge only customers of that branch (or of none)."""
+    policy = Policy.from_settings(settings.access)
+    policy.require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         roots = []
@@ -36,6 +44,7 @@ def merge_profiles(
             roots.append(row[2])
         if roots[0] == roots[1]:
             raise Conflict("these profiles are already one customer")
+        _require_branches(uow, policy, caller, roots)
         stitcher = Stitcher(uow, settings.identity, caller.actor)
         survivor = stitcher.try_merge(
             roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
@@ -60,7 +69,8 @@ def unmerge(
     carried the absorbed profile along forget it, so undoing them cannot re-join it.
     ``policy`` decides whether the caller's role may change merges (built-in roles by default).
     """
-    (policy or Policy()).require(caller, "merges", CHANGE)
+    policy = policy or Policy()
+    policy.require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         if isinstance(ref, int) or str(ref).isdigit():
@@ -75,6 +85,7 @@ def unmerge(
                 raise InvalidInput("customer: was not merged into another profile")
         if record.undone_at is not None:
             raise Conflict(f"merge {record.id}: was already undone")
+        _require_branches(uow, policy, caller, [record.winner_id, record.loser_id])
         moved = set(record.members)
         uow.customers.set_root(record.members, record.loser_id)
         for later in uow.merges.active_after(record.id):
@@ -90,3 +101,19 @@ def unmerge(
         undone = uow.merges.get(record.id)
         assert undone is not None
         return undone
+
+
+def home_branch(uow: UnitOfWork, root: str) -> str | None:
+    """The branch a customer belongs to: the latest value of their ``branch`` trait, if any."""
+    latest: TraitObservation | None = None
+    for obs in uow.traits.of_customers(uow.customers.members(root)):
+        if obs.name == BRANCH_TRAIT and (latest is None or obs.observed_at >= latest.observed_at):
+            latest = obs
+    return str(latest.value) if latest is not None and latest.value not in (None, "") else None
+
+
+def _require_branches(uow: UnitOfWork, policy: Policy, caller: Caller, roots: list[str]) -> None:
+    if caller.branch is None:
+        return
+    for root in roots:
+        policy.require_branch(caller, home_branch(uow, root))
