@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cornerstore.access.caller import system_caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.cli.main import app
 from cornerstore.demo.staff import DEMO_ROLES, add_demo_staff, demo_password
 from cornerstore.services import Services
@@ -257,3 +257,15 @@ def test_the_demo_adds_one_user_per_role_with_the_documented_passwords(
     for role in DEMO_ROLES:
         login = services.staff.login(f"demo-{role}", demo_password(role))
         assert login.user.role == role
+
+
+def test_audit_filters_by_time_and_branch(db: str, services: Services) -> None:
+    cid = add_dee(services)
+    services.profiles.get(Caller("t", "support", "api", branch="York"), cid)
+    services.profiles.get(system_caller(), cid)
+
+    _, york, _ = run("audit", "--branch", "York", "--since", "2000-01-01", "--json", "--db", db)
+    _, future, _ = run("audit", "--since", "2999-01-01T00:00:00Z", "--json", "--db", db)
+
+    assert [(e["actor"], e["branch"]) for e in json.loads(york)] == [("t", "York")]
+    assert json.loads(future) == []

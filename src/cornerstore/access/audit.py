@@ -140,8 +140,9 @@ class AuditTrail:
         limit: int = 1000,
     ) -> list[AuditEntry]:
         """Entries matching every filter, oldest first; the owner only. Reading the trail is
-        itself recorded."""
+        itself recorded. Times without a zone are taken as UTC."""
         self.policy.require_staff_admin(caller)
+        since, until = (_utc(t) for t in (since, until))
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
         with self.store.unit_of_work() as uow:
@@ -177,6 +178,10 @@ class AuditTrail:
                 )
             )
         return removed
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 def _entry(row: dict[str, Any]) -> AuditEntry:

@@ -398,6 +398,7 @@ class Staff:
         expires = now + timedelta(hours=self.rules.session_hours)
         with self.store.unit_of_work(write=True) as uow:
             uow.staff.clear_failures(name, where)
+            uow.staff.forget_expired_sessions(now)
             if replaces:
                 uow.staff.end_session(_digest(replaces), now)
             uow.staff.add_session(

@@ -297,6 +297,10 @@ class StaffRepository(Repository):
             update(s).where(s.c.id_hash == id_hash, s.c.ended_at.is_(None)).values(ended_at=at)
         )
 
+    def forget_expired_sessions(self, now: datetime) -> None:
+        s = t.staff_sessions
+        self.conn.execute(delete(s).where(s.c.expires_at < now))
+
     def end_sessions_of(self, user_id: int, at: datetime) -> None:
         s = t.staff_sessions
         self.conn.execute(
