@@ -382,7 +382,9 @@ class Profiles:
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
         if pseudonymise is None:
-            return TimelinePage(root, [self._screen(e, visible) for e in events], next_cursor)
+            if not set(self._trait_sections()) <= visible:
+                events = [self._screen(e, visible) for e in events]
+            return TimelinePage(root, events, next_cursor)
         return TimelinePage(
             pseudonymise(root),
             [_pseudonymous_event(e, pseudonymise) for e in events],
