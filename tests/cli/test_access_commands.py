@@ -269,3 +269,21 @@ def test_audit_filters_by_time_and_branch(db: str, services: Services) -> None:
 
     assert [(e["actor"], e["branch"]) for e in json.loads(york)] == [("t", "York")]
     assert json.loads(future) == []
+
+
+def test_serve_refuses_a_postgresql_schema_behind_the_newest_migration(pg_url: str) -> None:
+    from alembic import command
+
+    from cornerstore.storage.database import _alembic_config
+
+    store = open_store(pg_url)
+    with store.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+    store.dispose()
+
+    code, _, err = run("serve", "--db", pg_url)
+
+    assert (code, err.strip()) == (
+        1,
+        "error: the database schema is behind: run `cornerstore db upgrade`",
+    )

@@ -31,6 +31,8 @@ def serve(
         store.upgrade()
     elif store.is_empty():
         raise CornerstoreError("the database has no schema yet: run `cornerstore db upgrade`")
+    elif not store.is_current():
+        raise CornerstoreError("the database schema is behind: run `cornerstore db upgrade`")
     first_owner(store, settings)
     url = f"http://{host}:{port}"
     out.print(f"cornerstore serving on {url}  (API docs: {url}/docs)")

@@ -138,6 +138,14 @@ class Store:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def is_current(self) -> bool:
+        """Whether the schema is at the newest migration."""
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+        return self.current_revision() == head
+
     def is_empty(self) -> bool:
         return "customers" not in inspect(self.engine).get_table_names()
 
