@@ -6,11 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from cornerstore.access.policy import Policy
 from cornerstore.errors import Forbidden, NotFound
 from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.intake.service import Source
+from cornerstore.profiles.service import Profiles
 from cornerstore.services import Services
+from cornerstore.settings import RoleGrant
 from tests.access import ROLES, add_dee, staff_caller
 from tests.factories import identify
 
@@ -368,3 +373,45 @@ def test_staff_limited_to_a_branch_merge_only_customers_of_that_branch(
         "Leeds",
         None,
     ]
+
+
+SHOWN = [
+    "name",
+    "contact",
+    "addresses",
+    "delivery_preferences",
+    "payment",
+    "traits",
+    "identifiers",
+    "summary",
+    "accounts",
+    "merges",
+]
+
+
+def test_any_policy_shows_exactly_what_it_grants_and_nothing_else(services: Services) -> None:
+    cid = add_dee(services)
+
+    @given(granted=st.sets(st.sampled_from(SHOWN)))
+    @settings(max_examples=40, deadline=None)
+    def check(granted: set[str]) -> None:
+        policy = Policy({"custom": RoleGrant(read=sorted(granted))})
+        profiles = Profiles(services.store, services.settings, services.audit, policy)
+        caller = staff_caller("custom")
+        if not granted:
+            with pytest.raises(Forbidden):
+                profiles.get(caller, cid)
+            return
+
+        profile = profiles.get(caller, cid)
+
+        assert profile.sections == sorted(granted)
+        assert {policy.trait_section(t) for t in profile.traits or {}} <= granted
+        assert {policy.identifier_section(i.kind) for i in profile.identifiers or []} <= granted
+        assert (profile.summary is not None) == ("summary" in granted)
+        assert (profile.merges is not None) == ("merges" in granted)
+        assert (profile.accounts is not None) == ("accounts" in granted)
+        if "contact" not in granted:
+            assert "dee.fox@example.com" not in repr(profile).lower()
+
+    check()

@@ -521,3 +521,14 @@ def test_the_audit_trail_exports_as_csv(
     assert [(r["actor"], r["action"], r["customer_id"], r["reason"]) for r in rows] == [
         ("test-owner", "read_profile", cid, "'=HYPERLINK(evil)")
     ]
+
+
+def test_no_route_can_change_or_delete_the_audit_trail(http: httpx.Client) -> None:
+    from fastapi.routing import APIRoute
+
+    from cornerstore.api.routes import audit
+
+    methods = {m for r in audit.router.routes if isinstance(r, APIRoute) for m in r.methods}
+
+    assert methods == {"GET"}
+    assert http.delete("/v1/audit").status_code == 405
