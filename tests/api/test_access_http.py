@@ -532,3 +532,27 @@ def test_no_route_can_change_or_delete_the_audit_trail(http: httpx.Client) -> No
 
     assert methods == {"GET"}
     assert http.delete("/v1/audit").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("role", "has_ids"),
+    [
+        ("owner", True),
+        ("support", True),
+        ("shipping", False),
+        ("billing", False),
+        ("analyst", False),
+    ],
+)
+def test_events_carry_ids_and_context_only_for_roles_that_read_identifiers(
+    http: httpx.Client, services: Services, owner: Caller, role: str, has_ids: bool
+) -> None:
+    cid = add_dee(services)
+    token = role_token(services, owner, role)
+
+    events = http.get(f"/v1/customers/{cid}/timeline", headers=bearer(token)).json()["events"]
+
+    withheld = {"user_id", "anonymous_id", "context", "integrations"}
+    assert events
+    assert {bool(withheld & set(e)) for e in events} == {has_ids}
+    assert ("u-dee" in str(events)) is has_ids

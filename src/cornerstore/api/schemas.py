@@ -259,11 +259,11 @@ class EventOut(BaseModel):
     integrations: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, e: Event, pseudonymised: bool = False) -> EventOut:
-        """The event; for a pseudonymised role without user and anonymous ids, context and
-        integrations (absent from the answer)."""
-        withheld = WITHHELD_EVENT_FIELDS if pseudonymised else ()
-        fields = {k: getattr(e, k) for k in e.__dataclass_fields__ if k not in withheld}
+    def of(cls, e: Event, withheld: bool = False) -> EventOut:
+        """The event; ``withheld``: without user and anonymous ids, context and integrations
+        (absent from the answer), for roles that may not read identifiers."""
+        fields_out = WITHHELD_EVENT_FIELDS if withheld else ()
+        fields = {k: getattr(e, k) for k in e.__dataclass_fields__ if k not in fields_out}
         fields["profile"] = fields.pop("customer_id")
         return cls(**fields)
 

@@ -143,13 +143,14 @@ class TimelinePage:
     customer_id: str
     events: list[Event]
     next_cursor: str | None
-    # True for a pseudonymised role: user and anonymous ids, context and integrations are
-    # withheld from every event and answers leave them out.
-    pseudonymised: bool = False
+    # True when the caller may not read identifiers (and so for pseudonymised roles): user
+    # and anonymous ids, context and integrations are withheld from every event, and answers
+    # leave them out.
+    withheld: bool = False
 
     def visible(self) -> dict[str, Any]:
-        """The page as plain values, without the withheld fields of pseudonymised events."""
-        withheld = WITHHELD_EVENT_FIELDS if self.pseudonymised else ()
+        """The page as plain values, without the withheld fields of its events."""
+        withheld = WITHHELD_EVENT_FIELDS if self.withheld else ()
         return {
             "customer_id": self.customer_id,
             "events": [

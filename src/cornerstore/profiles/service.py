@@ -381,16 +381,15 @@ class Profiles:
         more = len(events) > size
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
-        if pseudonymise is None:
-            if not set(self._trait_sections()) <= visible:
-                events = [self._screen(e, visible) for e in events]
-            return TimelinePage(root, events, next_cursor)
-        return TimelinePage(
-            pseudonymise(root),
-            [_pseudonymous_event(e, pseudonymise) for e in events],
-            next_cursor,
-            pseudonymised=True,
-        )
+        if pseudonymise is not None:
+            events = [_pseudonymous_event(e, pseudonymise) for e in events]
+            return TimelinePage(pseudonymise(root), events, next_cursor, withheld=True)
+        withheld = "identifiers" not in visible
+        if withheld:
+            events = [_without_ids(e) for e in events]
+        if not set(self._trait_sections()) <= visible:
+            events = [self._screen(e, visible) for e in events]
+        return TimelinePage(root, events, next_cursor, withheld=withheld)
 
     def _screen(self, event: Event, visible: frozenset[str]) -> Event:
         """An event without the traits it carries that the caller's role may not read: an
@@ -447,23 +446,21 @@ class Profiles:
         return Prefill(shown_id, form, filled, [f.field for f in filled if not f.known])
 
 
+def _without_ids(event: Event) -> Event:
+    """An event without the identifiers it carries (user and anonymous ids, the context with
+    device ids and addresses, integrations), for roles that may not read identifiers."""
+    return replace(event, user_id=None, anonymous_id=None, context={}, integrations={})
+
+
 def _pseudonymous_event(event: Event, pseudonymise: Callable[[str], str]) -> Event:
     """An event without what could name or reach a person: ids become pseudonyms, user and
     anonymous ids, context and integrations go, and only numbers and yes/no values of the
     properties stay (amounts, counts), since free text may name someone."""
     return replace(
-        event,
+        _without_ids(event),
         customer_id=pseudonymise(event.customer_id),
         account_id=pseudonymise(event.account_id) if event.account_id else None,
-        user_id=None,
-        anonymous_id=None,
-        context={},
-        integrations={},
-        properties={
-            k: v
-            for k, v in event.properties.items()
-            if isinstance(v, bool | int | float) and not isinstance(v, str)
-        },
+        properties={k: v for k, v in event.properties.items() if isinstance(v, bool | int | float)},
     )
 
 

@@ -91,7 +91,7 @@ def get_timeline(
     )
     return TimelineOut(
         customer_id=page.customer_id,
-        events=[EventOut.of(e, page.pseudonymised) for e in page.events],
+        events=[EventOut.of(e, page.withheld) for e in page.events],
         next_cursor=page.next_cursor,
     )
 
