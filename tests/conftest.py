@@ -103,3 +103,18 @@ def services(settings: Settings, store: Store) -> Services:
 @pytest.fixture
 def owner() -> Caller:
     return system_caller(via="library", actor="test-owner")
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2id parameters for tests that log in many times; one test keeps the real ones
+    (tests/access/test_users.py)."""
+    from argon2 import PasswordHasher
+
+    from cornerstore.access import users
+
+    monkeypatch.setattr(
+        users,
+        "PasswordHasher",
+        lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )

@@ -12,6 +12,7 @@ from cornerstore.api.app import create_app
 from cornerstore.cli.main import app as cli_app
 from cornerstore.services import Services
 from cornerstore.settings import (
+    AccessRules,
     IdentityRules,
     IntakeLimits,
     LearnSettings,
@@ -54,6 +55,7 @@ def test_every_setting_is_documented() -> None:
     missing += [f"`{n}`" for n in IdentityRules.model_fields if f"`{n}`" not in text]
     missing += [f"`{n}`" for n in PrivacyPolicy.model_fields if f"`{n}`" not in text]
     missing += [f"`{n}`" for n in LearnSettings.model_fields if f"`{n}`" not in text]
+    missing += [f"`{n}`" for n in AccessRules.model_fields if f"`{n}`" not in text]
 
     assert missing == []
 

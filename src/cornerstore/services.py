@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
+from cornerstore.access.policy import Policy
+from cornerstore.access.users import Staff
 from cornerstore.intake.service import Intake
 from cornerstore.learn.segment_service import Segments
 from cornerstore.learn.service import Learner
@@ -35,22 +37,27 @@ class Services:
     privacy_log: PrivacyLog
     learner: Learner
     segments: Segments
+    policy: Policy
+    staff: Staff
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
-        audit = AuditTrail(store)
+        policy = Policy.from_settings(settings.access)
+        audit = AuditTrail(store, policy)
         return cls(
             settings=settings,
             store=store,
             intake=Intake(store, settings),
-            profiles=Profiles(store, settings, audit),
-            credentials=Credentials(store),
+            profiles=Profiles(store, settings, audit, policy),
+            credentials=Credentials(store, policy=policy),
             audit=audit,
-            consents=Consents(store, settings, audit),
-            rights=Rights(store, settings, audit),
-            retention=Retention(store, settings, audit),
-            privacy_log=PrivacyLog(store),
-            learner=Learner(store, settings, audit),
-            segments=Segments(store, settings, audit),
+            consents=Consents(store, settings, audit, policy),
+            rights=Rights(store, settings, audit, policy),
+            retention=Retention(store, settings, audit, policy),
+            privacy_log=PrivacyLog(store, policy),
+            learner=Learner(store, settings, audit, policy),
+            segments=Segments(store, settings, audit, policy),
+            policy=policy,
+            staff=Staff(store, settings, policy, audit),
         )

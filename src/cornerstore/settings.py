@@ -251,6 +251,38 @@ class LearnSettings(BaseModel):
         return value
 
 
+class RoleGrant(BaseModel):
+    """What a role may do with the sections of a customer (see docs/access.md).
+
+    Section names are exact (``addresses``) or end in ``.*`` (``timeline.*``). A pseudonymised
+    role sees stable keyed pseudonyms instead of profile ids and may never hold a section that
+    names or reaches a person (name, contact, addresses, identifiers, ...)."""
+
+    read: list[str] = Field(default_factory=list)
+    change: list[str] = Field(default_factory=list)
+    pseudonymised: bool = False
+
+
+class AccessRules(BaseModel):
+    """Staff roles, sessions, login lock-out and the audit trail."""
+
+    # Custom roles, or replacements of the built-in ones (except owner).
+    roles: dict[str, RoleGrant] = Field(default_factory=dict)
+    # Trait name -> section, over the built-in mapping (first_name -> name, address -> addresses).
+    trait_sections: dict[str, str] = Field(default_factory=dict)
+    # Key of analysts' pseudonyms; by default one generated once and kept in the database.
+    pseudonym_key: str | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    cookie_secure: bool = True
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    # Failed logins per account and address before each further one waits; the wait doubles
+    # from lockout_base_seconds up to lockout_max_seconds and never becomes permanent.
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    lockout_base_seconds: int = Field(default=30, ge=1)
+    lockout_max_seconds: int = Field(default=900, ge=1, le=24 * 3600)
+    audit_retention_days: int = Field(default=730, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything configurable about a cornerstore installation.
 
@@ -276,6 +308,7 @@ class Settings(BaseSettings):
     identity: IdentityRules = Field(default_factory=IdentityRules)
     learn: LearnSettings = Field(default_factory=LearnSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    access: AccessRules = Field(default_factory=AccessRules)
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50

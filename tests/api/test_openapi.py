@@ -36,6 +36,11 @@ ROUTES = {
     "/v1/segments/{segment_id}": ["delete", "get"],
     "/v1/segments/{segment_id}/members": ["get"],
     "/v1/surveys/say-vs-do": ["get"],
+    "/v1/session": ["delete", "get", "post"],
+    "/v1/session/password": ["put"],
+    "/v1/me/tokens": ["get", "post"],
+    "/v1/me/tokens/{token_id}": ["delete"],
+    "/v1/audit": ["get"],
 }
 
 
@@ -103,6 +108,9 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/learn",
                 "/v1/segments",
                 "/v1/surveys",
+                "/v1/session",
+                "/v1/me/",
+                "/v1/audit",
             )
         )
     }

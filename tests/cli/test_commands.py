@@ -148,9 +148,11 @@ def test_db_upgrade_and_current_report_the_revision(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
 
     code, out, _ = run("db", "upgrade", "--db", url)
+    _, again, _ = run("db", "upgrade", "--db", url)
     _, current, _ = run("db", "current", "--db", url)
 
     assert code == 0
     head = sorted(p.name[:4] for p in MIGRATIONS.glob("versions/0*.py"))[-1]
-    assert out.strip() == f"database at revision {head}"
+    assert out.strip().splitlines()[0] == f"database at revision {head}"
+    assert again.strip() == f"database at revision {head}"
     assert current.strip() == head

@@ -1,16 +1,17 @@
 """The caller every service call receives: who is asking, through which entrance, with which rights.
 
-Until staff roles and section policies arrive, staff tokens and the local CLI act with owner
-rights and write keys may only send events; policies plug in here, in one place.
+Staff act with a role (what each role may see is :mod:`cornerstore.access.policy`); the local CLI
+acts with owner rights; write keys may only send events.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cornerstore.errors import Forbidden
 
-STAFF_ROLES = frozenset({"owner"})
+# The built-in staff roles; installations add their own in settings (``access.roles``).
+STAFF_ROLES = frozenset({"owner", "support", "shipping", "billing", "marketing", "analyst"})
 WRITER = "writer"
 
 
@@ -22,10 +23,22 @@ class Caller:
     role: str
     via: str  # api | cli | console | library
     remote: str | None = None
+    reason: str | None = None  # why they ask, recorded in the audit trail
+    branch: str | None = None  # the branch a staff member works for; None: every branch
+    user_id: int | None = None  # the staff user behind a session or personal token
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        return self.role != WRITER
+
+    def because(self, reason: str | None) -> Caller:
+        """The same caller giving a reason (trimmed; blank means none).
+
+        >>> Caller("ann", "support", "cli").because("  refund  ").reason
+        'refund'
+        """
+        reason = "".join(ch for ch in (reason or "") if ch.isprintable()).strip()[:500] or None
+        return replace(self, reason=reason)
 
 
 def require_staff(caller: Caller) -> None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cornerstore.access.caller import STAFF_ROLES, WRITER, Caller, require_staff
+from cornerstore.access.caller import WRITER, Caller
+from cornerstore.access.policy import Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from cornerstore.settings import TOUCHPOINTS
 from cornerstore.storage.database import Store
@@ -73,6 +74,9 @@ class WriteKey:
 
 @dataclass(frozen=True, slots=True)
 class ApiToken:
+    """A token as listed: ``user`` names the staff user of a personal token (None: a service
+    token acting with ``role``)."""
+
     id: int
     name: str
     role: str
@@ -80,6 +84,7 @@ class ApiToken:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +99,15 @@ class WriteSource:
 class Credentials:
     """Create, check, list and revoke write keys and API tokens."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.monotonic,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self._clock = clock
+        self.policy = policy or Policy()
         # digest -> (source, checked at): intake checks a key on every request, so a check is
         # remembered briefly; a key revoked by another process stops working within the TTL.
         self._key_cache: dict[str, tuple[WriteSource, float]] = {}
@@ -105,7 +116,7 @@ class Credentials:
 
     # -- write keys ----------------------------------------------------------------------------
     def create_write_key(self, caller: Caller, name: str, touchpoint: str = "web") -> IssuedSecret:
-        require_staff(caller)
+        self.policy.require_staff_admin(caller)
         name = _check_name(name)
         if touchpoint not in TOUCHPOINTS:
             raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
@@ -121,12 +132,12 @@ class Credentials:
         return IssuedSecret(key_id, name, secret, secret[:10])
 
     def list_write_keys(self, caller: Caller) -> list[WriteKey]:
-        require_staff(caller)
+        self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
             return [WriteKey(*row) for row in uow.keys.list_write_keys()]
 
     def revoke_write_key(self, caller: Caller, key_id: int) -> None:
-        require_staff(caller)
+        self.policy.require_staff_admin(caller)
         with self.store.unit_of_work(write=True) as uow:
             if not uow.keys.revoke_write_key(key_id, datetime.now(UTC)):
                 raise NotFound(f"write key {key_id}: no such active key")
@@ -155,15 +166,29 @@ class Credentials:
 
     # -- staff API tokens ---------------------------------------------------------------------
     def create_token(
-        self, caller: Caller, name: str, role: str = "owner", expires: timedelta | None = None
+        self,
+        caller: Caller,
+        name: str,
+        role: str = "owner",
+        expires: timedelta | None = None,
+        user_id: int | None = None,
     ) -> IssuedSecret:
-        require_staff(caller)
+        """Create a service token acting with ``role``, or (with ``user_id``) a personal token
+        acting as that staff user with whatever role they hold when it is used. The owner
+        creates any token; a staff user creates personal tokens for themselves."""
+        if user_id is None or user_id != caller.user_id:
+            self.policy.require_staff_admin(caller)
         name = _check_name(name)
-        if role not in STAFF_ROLES:
-            raise InvalidInput(f"role: must be one of {', '.join(sorted(STAFF_ROLES))}")
+        if user_id is None:
+            self.policy.check_role(role)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
+            if user_id is not None:
+                user = uow.staff.user(user_id=user_id)
+                if user is None:
+                    raise NotFound("user: no such user")
+                role = user["role"]
             token_id = uow.keys.add_token(
                 name=name,
                 role=role,
@@ -171,16 +196,29 @@ class Credentials:
                 token_hash=digest(secret),
                 created_at=now,
                 expires_at=now + expires if expires else None,
+                user_id=user_id,
             )
         return IssuedSecret(token_id, name, secret, secret[:10])
 
-    def list_tokens(self, caller: Caller) -> list[ApiToken]:
-        require_staff(caller)
+    def list_tokens(self, caller: Caller, mine: bool = False) -> list[ApiToken]:
+        """Every token (the owner), or with ``mine`` the caller's own personal tokens."""
+        if mine:
+            if caller.user_id is None:
+                raise Forbidden("only a staff user has personal tokens")
+        else:
+            self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            return [ApiToken(*row) for row in uow.keys.list_tokens()]
+            rows = uow.keys.list_tokens(caller.user_id if mine else None)
+        return [ApiToken(*row) for row in rows]
 
     def revoke_token(self, caller: Caller, token_id: int) -> None:
-        require_staff(caller)
+        """Revoke a token at once: the owner any, a staff user their own personal tokens."""
+        with self.store.unit_of_work() as uow:
+            owner_id = uow.keys.token_owner(token_id)
+        mine = owner_id is not None and owner_id == caller.user_id
+        if not mine and not self.policy.may_administer(caller):
+            # The same answer as for a token that does not exist: ids are not revealed.
+            raise NotFound(f"token {token_id}: no such active token")
         with self.store.unit_of_work(write=True) as uow:
             if not uow.keys.revoke_token(token_id, datetime.now(UTC)):
                 raise NotFound(f"token {token_id}: no such active token")
@@ -219,13 +257,20 @@ class Credentials:
             return None
         return self._caller(cached[0], via, remote)
 
-    @staticmethod
-    def _caller(row: tuple[Any, ...], via: str, remote: str | None) -> Caller:
-        token_id, name, role, expires_at, revoked_at = row
+    def _caller(self, row: tuple[Any, ...], via: str, remote: str | None) -> Caller:
+        token_id, name, role, expires_at, revoked_at = row[:5]
+        user_id, username, user_role, branch, disabled_at = row[5:10]
         if revoked_at is not None:
             raise Unauthorized("the API token was revoked")
         if expires_at is not None and expires_at <= datetime.now(UTC):
             raise Unauthorized("the API token has expired")
-        if role not in STAFF_ROLES:
+        if user_id is not None:
+            if disabled_at is not None:
+                raise Unauthorized("the API token's user is disabled")
+            role = user_role
+        if role not in self.policy.roles:
             raise Forbidden("the API token's role is not known to this installation")
-        return Caller(actor=f"token:{token_id}:{name}", role=role, via=via, remote=remote)
+        actor = f"token:{token_id}:{name}" if user_id is None else f"user:{username}"
+        return Caller(
+            actor=actor, role=role, via=via, remote=remote, branch=branch, user_id=user_id
+        )

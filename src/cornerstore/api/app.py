@@ -14,7 +14,15 @@ from sqlalchemy import text
 
 from cornerstore import __version__
 from cornerstore.api.errors import install_error_handlers
-from cornerstore.api.routes import customers, intake, learn, privacy, segments
+from cornerstore.api.routes import (
+    audit,
+    customers,
+    intake,
+    learn,
+    privacy,
+    segments,
+    session,
+)
 from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
 from cornerstore.api.throttle import Throttle
 from cornerstore.services import Services
@@ -24,7 +32,8 @@ log = logging.getLogger(__name__)
 
 _DESCRIPTION = (
     "Know each customer the way the corner-store owner did. Segment-compatible intake "
-    "under /v1 (write keys), customer reads with staff API tokens (Bearer)."
+    "under /v1 (write keys), customer reads with staff API tokens (Bearer) or a console session, "
+    "each role seeing only the sections of a customer its job needs."
 )
 
 
@@ -64,6 +73,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(privacy.router)
     app.include_router(learn.router)
     app.include_router(segments.router)
+    app.include_router(session.router)
+    app.include_router(audit.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

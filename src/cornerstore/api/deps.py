@@ -1,4 +1,9 @@
-"""Named dependencies: the shared services and the authenticated staff caller."""
+"""Named dependencies: the shared services and the authenticated staff caller.
+
+Staff authenticate with a bearer API token (API clients) or the console's session cookie. A
+cookie is sent by the browser on its own, so every state-changing request authenticated by
+one must also carry the session's CSRF token in ``X-CSRF-Token`` (synchroniser token).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller, require_staff
-from cornerstore.errors import Unauthorized
+from cornerstore.access.users import SessionState
+from cornerstore.errors import Forbidden, Unauthorized
 from cornerstore.services import Services
+
+SESSION_COOKIE = "cs_session"
+CSRF_COOKIE = "cs_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+REASON_HEADER = "X-Reason"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="A staff API token: `cornerstore tokens create`")
 
@@ -23,23 +35,51 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+def remote_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def get_session(request: Request, services: ServicesDep) -> SessionState:
+    """The console session of the request's cookie, CSRF-checked for state-changing methods
+    (a one-time password still to be changed does not stop this; see :func:`get_staff`)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise Unauthorized("log in first: POST /v1/session")
+    state = await run_in_threadpool(services.staff.session, session_id, remote_of(request))
+    if request.method not in SAFE_METHODS and not state.csrf_matches(
+        request.headers.get(CSRF_HEADER)
+    ):
+        raise Forbidden("the CSRF token is missing or wrong: send the session's X-CSRF-Token")
+    return state
+
+
+SessionDep = Annotated[SessionState, Depends(get_session)]
+
+
 async def get_staff(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    if credentials is None:
+    remote = remote_of(request)
+    if credentials is not None:
+        secret = credentials.credentials
+        # A recently checked token needs no database and no trip to a worker thread.
+        caller = services.credentials.authenticate_cached(secret, via="api", remote=remote)
+        if caller is None:
+            caller = await run_in_threadpool(
+                services.credentials.authenticate, secret, via="api", remote=remote
+            )
+    elif SESSION_COOKIE in request.cookies:
+        state = await get_session(request, services)
+        if state.user.must_change_password:
+            raise Forbidden("change the one-time password first: PUT /v1/session/password")
+        caller = state.caller
+    else:
         raise Unauthorized("an API token is required: Authorization: Bearer <token>")
-    remote = request.client.host if request.client else None
-    secret = credentials.credentials
-    # A recently checked token needs no database and no trip to a worker thread.
-    caller = services.credentials.authenticate_cached(secret, via="api", remote=remote)
-    if caller is None:
-        caller = await run_in_threadpool(
-            services.credentials.authenticate, secret, via="api", remote=remote
-        )
     require_staff(caller)
-    return caller
+    reason = request.headers.get(REASON_HEADER)
+    return caller.because(reason) if reason else caller
 
 
 StaffCaller = Annotated[Caller, Depends(get_staff)]

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cornerstore.profiles.model import Event, MergeRecord, Prefill, Profile, SearchHit
+from cornerstore.profiles.model import (
+    WITHHELD_EVENT_FIELDS,
+    Event,
+    MergeRecord,
+    Prefill,
+    Profile,
+    SearchHit,
+)
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -157,25 +164,28 @@ class MergeOut(BaseModel):
 
 
 class CustomerPublic(BaseModel):
+    """A profile as the caller's role may see it: parts it may not read are absent (answers
+    leave unset fields out), and ``sections`` names what the answer holds."""
+
     id: str
     kind: str
     created_at: datetime
-    merged_profiles: list[str]
-    identifiers: list[IdentifierOut]
-    traits: dict[str, TraitOut]
-    summary: SummaryOut
-    accounts: list[str]
-    members: list[str]
-    merges: list[MergeOut]
+    merged_profiles: list[str] | None = None
+    identifiers: list[IdentifierOut] | None = None
+    traits: dict[str, TraitOut] | None = None
+    summary: SummaryOut | None = None
+    accounts: list[str] | None = None
+    members: list[str] | None = None
+    merges: list[MergeOut] | None = None
+    sections: list[str]
 
     @classmethod
     def of(cls, p: Profile) -> CustomerPublic:
-        return cls(
-            id=p.id,
-            kind=p.kind,
-            created_at=p.created_at,
-            merged_profiles=p.merged_profiles,
-            identifiers=[
+        shown: dict[str, Any] = {}
+        if p.merged_profiles is not None:
+            shown["merged_profiles"] = p.merged_profiles
+        if p.identifiers is not None:
+            shown["identifiers"] = [
                 IdentifierOut(
                     kind=i.kind,
                     value=i.value,
@@ -185,8 +195,9 @@ class CustomerPublic(BaseModel):
                     profile=i.customer_id,
                 )
                 for i in p.identifiers
-            ],
-            traits={
+            ]
+        if p.traits is not None:
+            shown["traits"] = {
                 name: TraitOut(
                     value=t.value,
                     touchpoint=t.touchpoint,
@@ -195,33 +206,37 @@ class CustomerPublic(BaseModel):
                     observations=t.observations,
                 )
                 for name, t in p.traits.items()
-            },
-            summary=SummaryOut(
+            }
+        if p.summary is not None:
+            shown["summary"] = SummaryOut(
                 events=p.summary.events,
                 by_touchpoint=p.summary.by_touchpoint,
                 by_type=p.summary.by_type,
                 first_seen_at=p.summary.first_seen_at,
                 last_seen_at=p.summary.last_seen_at,
-            ),
-            accounts=p.accounts,
-            members=p.members,
-            merges=[MergeOut.of(m) for m in p.merges],
-        )
+            )
+        if p.accounts is not None:
+            shown["accounts"] = p.accounts
+        if p.members is not None:
+            shown["members"] = p.members
+        if p.merges is not None:
+            shown["merges"] = [MergeOut.of(m) for m in p.merges]
+        return cls(id=p.id, kind=p.kind, created_at=p.created_at, sections=p.sections, **shown)
 
 
 class SearchHitOut(BaseModel):
+    """A search result; name, e-mail and phone are absent when the role may not read them."""
+
     id: str
     kind: str
-    name: str | None
-    email: str | None
-    phone: str | None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
     matched: str
 
     @classmethod
     def of(cls, h: SearchHit) -> SearchHitOut:
-        return cls(
-            id=h.id, kind=h.kind, name=h.name, email=h.email, phone=h.phone, matched=h.matched
-        )
+        return cls(**h.visible())
 
 
 class SearchOut(BaseModel):
@@ -237,37 +252,24 @@ class EventOut(BaseModel):
     name: str | None
     touchpoint: str
     source: str
-    user_id: str | None
-    anonymous_id: str | None
+    user_id: str | None = None
+    anonymous_id: str | None = None
     occurred_at: datetime
     original_timestamp: str | None
     sent_at: datetime | None
     received_at: datetime
     properties: dict[str, Any]
-    context: dict[str, Any]
-    integrations: dict[str, Any]
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, e: Event) -> EventOut:
-        return cls(
-            id=e.id,
-            message_id=e.message_id,
-            profile=e.customer_id,
-            account_id=e.account_id,
-            type=e.type,
-            name=e.name,
-            touchpoint=e.touchpoint,
-            source=e.source,
-            user_id=e.user_id,
-            anonymous_id=e.anonymous_id,
-            occurred_at=e.occurred_at,
-            original_timestamp=e.original_timestamp,
-            sent_at=e.sent_at,
-            received_at=e.received_at,
-            properties=e.properties,
-            context=e.context,
-            integrations=e.integrations,
-        )
+    def of(cls, e: Event, withheld: bool = False) -> EventOut:
+        """The event; ``withheld``: without user and anonymous ids, context and integrations
+        (absent from the answer), for roles that may not read identifiers."""
+        fields_out = WITHHELD_EVENT_FIELDS if withheld else ()
+        fields = {k: getattr(e, k) for k in e.__dataclass_fields__ if k not in fields_out}
+        fields["profile"] = fields.pop("customer_id")
+        return cls(**fields)
 
 
 class TimelineOut(BaseModel):

@@ -21,7 +21,8 @@ import typer
 from rich.console import Console
 
 from cornerstore.access.caller import Caller, system_caller
-from cornerstore.errors import CornerstoreError
+from cornerstore.access.users import user_caller
+from cornerstore.errors import CornerstoreError, Forbidden
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
@@ -40,6 +41,13 @@ DbOption = typer.Option(
     help="Database URL (default: CORNERSTORE_DATABASE_URL or sqlite:///cornerstore.db)",
 )
 
+ReasonOption = typer.Option(
+    None, "--reason", help="Why you look or change (recorded in the audit trail)"
+)
+AsOption = typer.Option(
+    None, "--as", help="Act as this staff user: their role's sections and their branch"
+)
+
 
 def load_settings(db: str | None = None) -> Settings:
     settings = Settings()
@@ -54,6 +62,18 @@ def cli_caller() -> Caller:
     except Exception:  # no login name in some containers
         user = "unknown"
     return system_caller(via="cli", actor=f"cli:{user}")
+
+
+def acting(s: Services, as_user: str | None = None, reason: str | None = None) -> Caller:
+    """The caller of a command: the local operator (owner rights), or with ``--as`` a staff
+    user, so the CLI gives exactly the answer the API and console give that user."""
+    caller = cli_caller()
+    if as_user:
+        user = s.staff.get(caller, as_user)
+        if user.disabled_at is not None:
+            raise Forbidden("user: is disabled")
+        caller = user_caller(user, "cli", None)
+    return caller.because(reason)
 
 
 @contextmanager

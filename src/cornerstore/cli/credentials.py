@@ -78,16 +78,22 @@ def revoke_key(
 @handle_errors
 def create_token(
     name: str = typer.Option(..., "--name", help="Who or what uses it"),
-    role: str = typer.Option("owner", help="Role of the token"),
+    role: str = typer.Option("owner", help="Role of the token (see `cornerstore roles`)"),
     expires: str | None = typer.Option(None, help="Lifetime such as 12h, 30d, 2w (default: none)"),
+    user: str | None = typer.Option(
+        None, "--user", help="A personal token acting as this staff user (with their role)"
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Create a staff API token; it is shown once, on the last line."""
     lifetime = parse_duration(expires) if expires else None
     with services(db) as s:
-        issued = s.credentials.create_token(cli_caller(), name, role, lifetime)
+        caller = cli_caller()
+        user_id = s.staff.get(caller, user).id if user else None
+        issued = s.credentials.create_token(caller, name, role, lifetime, user_id=user_id)
+    what = f"user {user}" if user else role
     out.print(
-        f"API token {issued.id} '{issued.name}' ({role}); store it now, it is not shown again:"
+        f"API token {issued.id} '{issued.name}' ({what}); store it now, it is not shown again:"
     )
     print(issued.secret)
 
@@ -101,12 +107,13 @@ def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
     if json:
         print_json(tokens)
         return
-    table = Table("id", "name", "role", "prefix", "created", "expires", "revoked")
+    table = Table("id", "name", "role", "user", "prefix", "created", "expires", "revoked")
     for t in tokens:
         table.add_row(
             str(t.id),
             t.name,
             t.role,
+            t.user or "-",
             t.prefix + "...",
             when(t.created_at),
             when(t.expires_at),

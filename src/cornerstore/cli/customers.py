@@ -8,9 +8,11 @@ import typer
 from rich.table import Table
 
 from cornerstore.cli.common import (
+    AsOption,
     DbOption,
     JsonOption,
-    cli_caller,
+    ReasonOption,
+    acting,
     handle_errors,
     out,
     print_json,
@@ -34,61 +36,76 @@ def search(
     q: str = typer.Argument(..., help="Name, e-mail, phone or identifier"),
     limit: int = typer.Option(20, min=1, max=100),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Find customers by identifier or name."""
     with services(db) as s:
-        hits = s.profiles.search(cli_caller(), q, limit)
+        hits = s.profiles.search(acting(s, as_user, reason), q, limit)
     if json:
-        print_json(hits)
+        print_json([h.visible() for h in hits])
         return
-    table = Table("id", "name", "email", "phone", "matched")
+    columns = list(hits[0].visible()) if hits else ["id", "matched"]
+    table = Table(*columns)
     for h in hits:
-        table.add_row(h.id, h.name or "-", h.email or "-", h.phone or "-", h.matched)
+        table.add_row(*(str(v) if v is not None else "-" for v in h.visible().values()))
     out.print(table)
 
 
 def _print_profile(p: Profile) -> None:
+    """The profile's sections the caller may read; absent ones are not mentioned."""
     out.print(f"[bold]{p.id}[/bold]  {p.kind}, known since {when(p.created_at)}")
     if p.merged_profiles:
         out.print(f"merged profiles: {', '.join(p.merged_profiles)}")
     s = p.summary
-    spread = ", ".join(f"{k} {v}" for k, v in sorted(s.by_touchpoint.items()))
-    out.print(
-        f"{s.events} events ({spread or 'none'}); first {when(s.first_seen_at)}, "
-        f"last {when(s.last_seen_at)}"
-    )
-    idents = Table("identifier", "value", "source", "touchpoint", "first seen", title="Identifiers")
-    for i in p.identifiers:
-        idents.add_row(i.kind, i.value, i.source, i.touchpoint, when(i.first_seen_at))
-    out.print(idents)
-    traits = Table("trait", "value", "from", "observed", "times", title="Traits")
-    for name, t in p.traits.items():
-        traits.add_row(
-            name,
-            _show(t.value),
-            f"{t.touchpoint}/{t.source}",
-            when(t.observed_at),
-            str(t.observations),
+    if s is not None:
+        spread = ", ".join(f"{k} {v}" for k, v in sorted(s.by_touchpoint.items()))
+        out.print(
+            f"{s.events} events ({spread or 'none'}); first {when(s.first_seen_at)}, "
+            f"last {when(s.last_seen_at)}"
         )
-    out.print(traits)
+    if p.identifiers is not None:
+        idents = Table(
+            "identifier", "value", "source", "touchpoint", "first seen", title="Identifiers"
+        )
+        for i in p.identifiers:
+            idents.add_row(i.kind, i.value, i.source, i.touchpoint, when(i.first_seen_at))
+        out.print(idents)
+    if p.traits is not None:
+        traits = Table("trait", "value", "from", "observed", "times", title="Traits")
+        for name, t in p.traits.items():
+            traits.add_row(
+                name,
+                _show(t.value),
+                f"{t.touchpoint}/{t.source}",
+                when(t.observed_at),
+                str(t.observations),
+            )
+        out.print(traits)
     if p.accounts:
         out.print(f"accounts: {', '.join(p.accounts)}")
     if p.members:
         out.print(f"members: {', '.join(p.members)}")
-    for m in p.merges:
+    for m in p.merges or []:
         state = f"undone {when(m.undone_at)}" if m.undone_at else "active"
         out.print(f"merge {m.id}: {m.loser_id} into {m.winner_id} ({m.reason}, {state})")
 
 
 @app.command("show")
 @handle_errors
-def show(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+def show(
+    ref: str = RefArgument,
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
     """The 360 profile: identifiers, traits with provenance, summary."""
     with services(db) as s:
-        profile = s.profiles.get(cli_caller(), ref)
+        profile = s.profiles.get(acting(s, as_user, reason), ref)
     if json:
-        print_json(profile)
+        print_json(profile.visible())
         return
     _print_profile(profile)
 
@@ -102,15 +119,22 @@ def timeline(
     limit: int = typer.Option(50, min=1, max=500),
     cursor: str | None = typer.Option(None, help="Cursor of the next page"),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """The customer's events, newest first."""
     with services(db) as s:
         page = s.profiles.timeline(
-            cli_caller(), ref, touchpoints=touchpoint, types=type, cursor=cursor, limit=limit
+            acting(s, as_user, reason),
+            ref,
+            touchpoints=touchpoint,
+            types=type,
+            cursor=cursor,
+            limit=limit,
         )
     if json:
-        print_json(page)
+        print_json(page.visible())
         return
     table = Table("when", "touchpoint", "type", "name", "source", title=page.customer_id)
     for e in page.events:
@@ -126,11 +150,13 @@ def prefill(
     ref: str = RefArgument,
     form: str = typer.Option(..., help="Form name (see settings: contact, shipping, returns)"),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """A form filled from what the customer already told us."""
     with services(db) as s:
-        filled = s.profiles.prefill(cli_caller(), ref, form)
+        filled = s.profiles.prefill(acting(s, as_user, reason), ref, form)
     if json:
         print_json(filled)
         return
@@ -151,11 +177,13 @@ def merge(
     a: str = typer.Argument(..., help="Profile id"),
     b: str = typer.Argument(..., help="Profile id to merge with it"),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Merge two profiles by hand (recorded and reversible)."""
     with services(db) as s:
-        record = merge_profiles(s.store, s.settings, cli_caller(), a, b)
+        record = merge_profiles(s.store, s.settings, acting(s, as_user, reason), a, b)
     if json:
         print_json(record)
         return
@@ -169,11 +197,13 @@ def unmerge_cmd(
         ..., help="A merge id, or the id of the profile that was merged away"
     ),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Undo a merge, restoring both profiles exactly."""
     with services(db) as s:
-        record = unmerge(s.store, cli_caller(), ref)
+        record = unmerge(s.store, acting(s, as_user, reason), ref, s.policy)
     if json:
         print_json(record)
         return

@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import typer
 
+from cornerstore.access.users import NewPassword, Staff
 from cornerstore.cli.common import DbOption, handle_errors, load_settings, out
-from cornerstore.storage.database import open_store
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store, open_store
 
 app = typer.Typer(help="Database schema", no_args_is_help=True)
+
+
+def first_owner(store: Store, settings: Settings) -> NewPassword | None:
+    """On the first run (no staff user yet) create ``owner`` and print its one-time password
+    on the last line of stdout; later runs print nothing."""
+    created = Staff(store, settings).ensure_owner()
+    if created is not None:
+        out.print(
+            "first run: staff user 'owner' created; log in with this one-time password and "
+            "choose your own (it is not shown again):"
+        )
+        print(created.password)
+    return created
 
 
 @app.command("upgrade")
 @handle_errors
 def upgrade(db: str | None = DbOption) -> None:
-    """Bring the database schema up to the newest migration."""
+    """Bring the database schema up to the newest migration; on the first run also create the
+    staff user ``owner`` and print its one-time password (last line)."""
     settings = load_settings(db)
     store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
     try:
         store.upgrade()
         out.print(f"database at revision {store.current_revision()}")
+        first_owner(store, settings)
     finally:
         store.dispose()
 

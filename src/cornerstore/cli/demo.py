@@ -22,6 +22,7 @@ def demo(
 ) -> None:
     """Generate two years of a small business (store, web, support, billing, shipping, surveys)."""
     from cornerstore.demo.load import estimate_messages, load_demo
+    from cornerstore.demo.staff import add_demo_staff
 
     if if_missing:
         settings = load_settings(db)
@@ -56,7 +57,13 @@ def demo(
         took = time.perf_counter() - started
         with s.store.unit_of_work() as uow:
             profiles = uow.customers.count()
+        staff = add_demo_staff(s.staff)
     out.print(
         f"demo business: {result.accepted} messages from {customers} people in {took:.1f}s; "
         f"{profiles} profiles, {result.merges} merges, {result.refused_merges} refused merges"
     )
+    if staff:
+        out.print(
+            f"demo staff: {', '.join(staff)}; password demo-<role>-password (local use only, "
+            "see docs/access.md)"
+        )

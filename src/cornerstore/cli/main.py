@@ -7,6 +7,7 @@ import logging
 import typer
 
 from cornerstore.cli import (
+    audit,
     clv,
     credentials,
     customers,
@@ -18,6 +19,7 @@ from cornerstore.cli import (
     rights,
     segments,
     serve,
+    users,
 )
 
 app = typer.Typer(
@@ -39,6 +41,9 @@ app.add_typer(clv.app, name="clv")
 app.add_typer(segments.app, name="segments")
 app.add_typer(learn.surveys_app, name="surveys")
 app.command("learn")(learn.learn)
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.command("roles")(users.roles)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cornerstore.cli.common import DbOption, handle_errors, load_settings, out
+from cornerstore.cli.database import first_owner
 from cornerstore.errors import CornerstoreError
 from cornerstore.storage.database import open_store
 
@@ -17,7 +18,8 @@ def serve(
     db: str | None = DbOption,
 ) -> None:
     """Serve the API. A SQLite database is created or upgraded first; PostgreSQL must be
-    upgraded with `cornerstore db upgrade`."""
+    upgraded with `cornerstore db upgrade`. With no staff user yet, `owner` is created and its
+    one-time password printed."""
     import uvicorn
 
     from cornerstore.api.app import create_app
@@ -29,6 +31,9 @@ def serve(
         store.upgrade()
     elif store.is_empty():
         raise CornerstoreError("the database has no schema yet: run `cornerstore db upgrade`")
+    elif not store.is_current():
+        raise CornerstoreError("the database schema is behind: run `cornerstore db upgrade`")
+    first_owner(store, settings)
     url = f"http://{host}:{port}"
     out.print(f"cornerstore serving on {url}  (API docs: {url}/docs)")
     if workers > 1:

@@ -9,12 +9,18 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.audit import entry_fields
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
 from cornerstore.identity.stitching import Stitcher
-from cornerstore.profiles.model import MergeRecord
+from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+# The trait naming the branch (store) a customer belongs to.
+BRANCH_TRAIT = "branch"
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +28,12 @@ log = logging.getLogger(__name__)
 def merge_profiles(
     store: Store, settings: Settings, caller: Caller, a: str, b: str, reason: str = "manual"
 ) -> MergeRecord:
-    """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching."""
-    require_staff(caller)
+    """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching.
+
+    The caller's role must be allowed to change merges; a staff member limited to a branch may
+    merge only customers of that branch (or of none)."""
+    policy = Policy.from_settings(settings.access)
+    policy.require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         roots = []
@@ -34,6 +44,7 @@ def merge_profiles(
             roots.append(row[2])
         if roots[0] == roots[1]:
             raise Conflict("these profiles are already one customer")
+        _require_branches(uow, policy, caller, roots)
         stitcher = Stitcher(uow, settings.identity, caller.actor)
         survivor = stitcher.try_merge(
             roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
@@ -42,25 +53,24 @@ def merge_profiles(
             raise Refused(stitcher.refusals[-1]["reason"])
         stitcher.flush()
         uow.audit.add(
-            at=now,
-            actor=caller.actor,
-            action="merge",
-            customer_id=survivor,
-            via=caller.via,
-            detail=f"{roots[0]} + {roots[1]}",
+            **entry_fields(caller, "merge", survivor, f"{roots[0]} + {roots[1]}", ["merges"], now)
         )
         record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
         assert record is not None
         return record
 
 
-def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
+def unmerge(
+    store: Store, caller: Caller, ref: str | int, policy: Policy | None = None
+) -> MergeRecord:
     """Undo a merge, given its id or the id of the profile it absorbed.
 
     Both profiles come back with their own identifiers, traits and events; later merges that
     carried the absorbed profile along forget it, so undoing them cannot re-join it.
+    ``policy`` decides whether the caller's role may change merges (built-in roles by default).
     """
-    require_staff(caller)
+    policy = policy or Policy()
+    policy.require(caller, "merges", CHANGE)
     now = datetime.now(UTC)
     with store.unit_of_work(write=True) as uow:
         if isinstance(ref, int) or str(ref).isdigit():
@@ -75,6 +85,7 @@ def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
                 raise InvalidInput("customer: was not merged into another profile")
         if record.undone_at is not None:
             raise Conflict(f"merge {record.id}: was already undone")
+        _require_branches(uow, policy, caller, [record.winner_id, record.loser_id])
         moved = set(record.members)
         uow.customers.set_root(record.members, record.loser_id)
         for later in uow.merges.active_after(record.id):
@@ -82,17 +93,27 @@ def unmerge(store: Store, caller: Caller, ref: str | int) -> MergeRecord:
             if kept != later.members:
                 uow.merges.set_members(later.id, kept)
         uow.merges.mark_undone(record.id, now, caller.actor)
-        uow.audit.add(
-            at=now,
-            actor=caller.actor,
-            action="unmerge",
-            customer_id=record.loser_id,
-            via=caller.via,
-            detail=f"merge {record.id} from {record.winner_id}",
-        )
+        detail = f"merge {record.id} from {record.winner_id}"
+        uow.audit.add(**entry_fields(caller, "unmerge", record.loser_id, detail, ["merges"], now))
         log.info(
             "identity: undid merge %s (%s out of %s)", record.id, record.loser_id, record.winner_id
         )
         undone = uow.merges.get(record.id)
         assert undone is not None
         return undone
+
+
+def home_branch(uow: UnitOfWork, root: str) -> str | None:
+    """The branch a customer belongs to: the latest value of their ``branch`` trait, if any."""
+    latest: TraitObservation | None = None
+    for obs in uow.traits.of_customers(uow.customers.members(root)):
+        if obs.name == BRANCH_TRAIT and (latest is None or obs.observed_at >= latest.observed_at):
+            latest = obs
+    return str(latest.value) if latest is not None and latest.value not in (None, "") else None
+
+
+def _require_branches(uow: UnitOfWork, policy: Policy, caller: Caller, roots: list[str]) -> None:
+    if caller.branch is None:
+        return
+    for root in roots:
+        policy.require_branch(caller, home_branch(uow, root))

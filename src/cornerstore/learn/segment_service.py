@@ -16,7 +16,8 @@ import orjson
 import polars as pl
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.learn.segments import (
     MAX_NODES,
@@ -26,6 +27,7 @@ from cornerstore.learn.segments import (
     needs,
 )
 from cornerstore.privacy.detect import scan_mapping
+from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.learn_repositories import SegmentRecord
@@ -155,10 +157,18 @@ class Segments:
     'regulars'
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
+        self._profiles = Profiles(store, settings, self.audit, self.policy)
 
     def create(
         self,
@@ -169,7 +179,7 @@ class Segments:
         now: datetime | None = None,
     ) -> SegmentRecord:
         """Define a rule segment; its members are computed at once from the stored scores."""
-        require_staff(caller)
+        self.policy.require(caller, "segments", CHANGE)
         name, definition, description = _screened(name, definition, description)
         name = name.strip()
         segment_id = slug(name)
@@ -204,12 +214,12 @@ class Segments:
 
     def list(self, caller: Caller) -> list[SegmentRecord]:
         """Every segment with its size and value, rule segments first."""
-        require_staff(caller)
+        self.policy.require(caller, "segments", READ)
         with self.store.unit_of_work() as uow:
             return uow.segments.all()
 
     def get(self, caller: Caller, segment_id: str) -> SegmentRecord:
-        require_staff(caller)
+        self.policy.require(caller, "segments", READ)
         with self.store.unit_of_work() as uow:
             record = uow.segments.get(segment_id)
         if record is None:
@@ -219,8 +229,9 @@ class Segments:
     def members(
         self, caller: Caller, segment_id: str, limit: int = 100, after: str | None = None
     ) -> SegmentPage:
-        """A page of members in id order; pass ``next_after`` back as ``after``."""
-        require_staff(caller)
+        """A page of members in id order (pseudonyms for a role that sees no ids); pass
+        ``next_after`` back as ``after``."""
+        self.policy.require(caller, "segments", READ)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
         with self.store.unit_of_work() as uow:
@@ -228,14 +239,18 @@ class Segments:
             if record is None:
                 raise NotFound("segment: no such segment")
             found = uow.segments.members(segment_id, after, limit + 1)
-        self.audit.record(caller, "read_segment", None, f"{segment_id}: {min(len(found), limit)}")
+        self.audit.record(
+            caller, "read_segment", None, f"{segment_id}: {min(len(found), limit)}", ["segments"]
+        )
         more = len(found) > limit
         found = found[:limit]
-        return SegmentPage(record, found, found[-1] if more else None)
+        shown = self._profiles.shown_id(caller)
+        # The cursor stays the real id: a pseudonym cannot be turned back into one.
+        return SegmentPage(record, [shown(c) for c in found], found[-1] if more else None)
 
     def delete(self, caller: Caller, segment_id: str) -> None:
         """Remove a rule segment (clusters are replaced by each learning run)."""
-        require_staff(caller)
+        self.policy.require(caller, "segments", CHANGE)
         with self.store.unit_of_work(write=True) as uow:
             record = uow.segments.get(segment_id)
             if record is None:

@@ -27,7 +27,8 @@ import orjson
 import polars as pl
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.learn.behaviour import ORDER_COLUMNS, behaviour
 from cornerstore.learn.churn import churn_warnings, open_complaints
@@ -141,11 +142,18 @@ class Learner:
     (0, 'no purchases yet')
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
-        self._profiles = Profiles(store, settings, self.audit)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
+        self._profiles = Profiles(store, settings, self.audit, self.policy)
 
     # -- the run -------------------------------------------------------------------------------
     def run(
@@ -155,7 +163,7 @@ class Learner:
         progress: Callable[[str], None] | None = None,
     ) -> LearnReport:
         """Recompute every customer's scores and moments as of ``now``."""
-        require_staff(caller)
+        self.policy.require(caller, "scores", CHANGE)
         now = now or datetime.now(UTC)
         cfg = self.settings.learn
         steps: list[tuple[str, float]] = []
@@ -408,9 +416,9 @@ class Learner:
     # -- reading -------------------------------------------------------------------------------
     def scores(self, caller: Caller, ref: str) -> CustomerScores:
         """What was learned about one customer (an audited read)."""
-        require_staff(caller)
+        self.policy.require(caller, "scores", READ)
         with self.store.unit_of_work() as uow:
-            root = self._profiles.find_root(uow, ref)
+            root = self._profiles.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             found = uow.learning.scores_of(members)
             profiled = root not in self._opted_out_of(uow, root)
@@ -418,8 +426,9 @@ class Learner:
         for _, name, value, computed_at, model in found:
             if name not in latest or computed_at > latest[name].computed_at:
                 latest[name] = Score(name, value, computed_at, model)
-        self.audit.record(caller, "read_scores", root)
-        return CustomerScores(root, profiled, dict(sorted(latest.items())) if profiled else {})
+        self.audit.record(caller, "read_scores", root, None, ["scores"])
+        shown = self._profiles.shown_id(caller)(root)
+        return CustomerScores(shown, profiled, dict(sorted(latest.items())) if profiled else {})
 
     def _opted_out_of(self, uow: UnitOfWork, root: str) -> set[str]:
         history = uow.consents.of_customers(uow.customers.members(root))
@@ -431,7 +440,7 @@ class Learner:
     ) -> SayDoReport:
         """Survey answers against the purchases that followed them, by band and cluster;
         answers staff asked for reported apart."""
-        require_staff(caller)
+        self.policy.require(caller, "scores", READ)
         if not 7 <= window_days <= 730:
             raise InvalidInput("days: the follow-up window must be 7 to 730 days")
         now = now or datetime.now(UTC)
@@ -459,7 +468,7 @@ class Learner:
 
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
         """Customers slipping away, highest value at risk first, with the reasons."""
-        require_staff(caller)
+        self.policy.require(caller, "scores", READ)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
         with self.store.unit_of_work() as uow:
@@ -470,5 +479,8 @@ class Learner:
             if v.get("at_risk")
         ]
         risky.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
-        self.audit.record(caller, "read_at_risk", None, f"{min(limit, len(risky))} customers")
-        return risky[:limit]
+        shown = self._profiles.shown_id(caller)
+        self.audit.record(
+            caller, "read_at_risk", None, f"{min(limit, len(risky))} customers", ["scores"]
+        )
+        return [AtRisk(shown(r.customer_id), r.value_at_risk, r.reasons) for r in risky[:limit]]

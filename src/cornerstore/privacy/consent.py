@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import PURPOSES, TOUCHPOINTS, Settings
@@ -161,11 +162,18 @@ class Consents:
     (False, False)
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
-        self._profiles = Profiles(store, settings, self.audit)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
+        self._profiles = Profiles(store, settings, self.audit, self.policy)
 
     # -- the question every use asks -----------------------------------------------------------
     def may(self, customer: str, purpose: str) -> bool:
@@ -203,10 +211,10 @@ class Consents:
     # -- staff ---------------------------------------------------------------------------------
     def get(self, caller: Caller, ref: str) -> CustomerConsents:
         """A customer's current answers with their history (an audited read)."""
-        require_staff(caller)
+        self.policy.require(caller, "consents", READ)
         with self.store.unit_of_work() as uow:
-            view = self._view(uow, self._profiles.find_root(uow, ref))
-        self.audit.record(caller, "read_consents", view.customer_id)
+            view = self._view(uow, self._profiles.find_root(uow, ref, caller))
+        self.audit.record(caller, "read_consents", view.customer_id, None, ["consents"])
         return view
 
     def change(
@@ -219,7 +227,7 @@ class Consents:
         at: datetime | None = None,
     ) -> CustomerConsents:
         """Record the customer's answers (purpose -> granted), as told to a member of staff."""
-        require_staff(caller)
+        self.policy.require(caller, "consents", CHANGE)
         if not answers:
             raise InvalidInput("consents: give at least one purpose with true or false")
         checked = {check_purpose(p): bool(v) for p, v in answers.items()}
@@ -228,7 +236,7 @@ class Consents:
             raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
         at = at or datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            root = self._profiles.find_root(uow, ref)
+            root = self._profiles.find_root(uow, ref, caller)
             uow.consents.add_many(
                 [
                     {
@@ -245,7 +253,7 @@ class Consents:
             )
             view = self._view(uow, root)
         detail = ", ".join(f"{p}={'granted' if g else 'withdrawn'}" for p, g in checked.items())
-        self.audit.record(caller, "change_consents", root, detail)
+        self.audit.record(caller, "change_consents", root, detail, ["consents"])
         return view
 
     def set_anonymous(

@@ -3,7 +3,8 @@ it came in and when — never the value — so staff can see what customers and 
 
 from __future__ import annotations
 
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.storage.database import Store
 from cornerstore.storage.privacy_repositories import PrivacyEventRecord
@@ -20,14 +21,15 @@ class PrivacyLog:
     []
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, policy: Policy | None = None) -> None:
         self.store = store
+        self.policy = policy or Policy()
 
     def recent(
         self, caller: Caller, limit: int = 100, kind: str | None = None
     ) -> list[PrivacyEventRecord]:
-        """The newest removals first, optionally of one kind."""
-        require_staff(caller)
+        """The newest removals first, optionally of one kind (the owner only)."""
+        self.policy.require_staff_admin(caller)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
         with self.store.unit_of_work() as uow:
@@ -35,6 +37,6 @@ class PrivacyLog:
 
     def counts(self, caller: Caller) -> dict[tuple[str, str], int]:
         """Removals so far by (kind, action)."""
-        require_staff(caller)
+        self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
             return uow.privacy_events.counts()

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
 from cornerstore.access.credentials import parse_duration
+from cornerstore.access.policy import Policy
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 
@@ -41,10 +42,17 @@ class Retention:
     0
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
 
     def _cutoffs(self, now: datetime) -> list[tuple[str, str, datetime]]:
         return [
@@ -62,8 +70,9 @@ class Retention:
             ]
 
     def apply(self, caller: Caller, now: datetime | None = None) -> list[RetentionLine]:
-        """Remove the events past their maximum age, in one transaction; audited."""
-        require_staff(caller)
+        """Remove the events past their maximum age, in one transaction; audited (the owner
+        only)."""
+        self.policy.require_staff_admin(caller)
         now = now or datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
             lines = [

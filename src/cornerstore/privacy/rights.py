@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import Policy
 from cornerstore.privacy.consent import current_consents, is_anonymous
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.profiles.model import Event
@@ -106,17 +107,25 @@ class Rights:
     1
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
-        self._profiles = Profiles(store, settings, self.audit)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
+        self._profiles = Profiles(store, settings, self.audit, self.policy)
 
     def export(self, caller: Caller, ref: str, now: datetime | None = None) -> dict[str, Any]:
-        """Everything held about the customer, as plain JSON-ready data."""
-        require_staff(caller)
+        """Everything held about the customer, as plain JSON-ready data (the owner only: it is
+        every section at once)."""
+        self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            root = self._profiles.find_root(uow, ref)
+            root = self._profiles.find_root(uow, ref, caller)
             row = uow.customers.get(root)
             assert row is not None
             kind, created_at = row[1], row[3]
@@ -158,11 +167,11 @@ class Rights:
         return dict(_plain(data))
 
     def erase(self, caller: Caller, ref: str, now: datetime | None = None) -> ErasureReport:
-        """Remove the customer from every table and suppress their identifiers."""
-        require_staff(caller)
+        """Remove the customer from every table and suppress their identifiers (the owner only)."""
+        self.policy.require_staff_admin(caller)
         now = now or datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            root = self._profiles.find_root(uow, ref)
+            root = self._profiles.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             identifiers = uow.identifiers.of_customers(members)
             key = uow.suppressions.secret(SUPPRESSION_KEY, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -109,18 +109,31 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Everything known about one customer or account, merged across departments."""
+    """Everything known about one customer or account, merged across departments.
+
+    A part the caller's role may not read is None (absent), never an empty stand-in; an
+    empty list means there is nothing. ``sections`` names what the answer holds. For a
+    pseudonymised role ``id`` is a stable pseudonym (``psn_...``)."""
 
     id: str
     kind: str
     created_at: datetime
-    merged_profiles: list[str]
-    identifiers: list[Identifier]
-    traits: dict[str, Trait]
-    summary: Summary
-    accounts: list[str] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-    merges: list[MergeRecord] = field(default_factory=list)
+    merged_profiles: list[str] | None = None
+    identifiers: list[Identifier] | None = None
+    traits: dict[str, Trait] | None = None
+    summary: Summary | None = None
+    accounts: list[str] | None = None
+    members: list[str] | None = None
+    merges: list[MergeRecord] | None = None
+    sections: list[str] = field(default_factory=list)
+
+    def visible(self) -> dict[str, Any]:
+        """The profile as plain values without the absent parts (for JSON answers)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if getattr(self, name) is not None
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +143,24 @@ class TimelinePage:
     customer_id: str
     events: list[Event]
     next_cursor: str | None
+    # True when the caller may not read identifiers (and so for pseudonymised roles): user
+    # and anonymous ids, context and integrations are withheld from every event, and answers
+    # leave them out.
+    withheld: bool = False
+
+    def visible(self) -> dict[str, Any]:
+        """The page as plain values, without the withheld fields of its events."""
+        withheld = WITHHELD_EVENT_FIELDS if self.withheld else ()
+        return {
+            "customer_id": self.customer_id,
+            "events": [
+                {k: v for k, v in asdict(e).items() if k not in withheld} for e in self.events
+            ],
+            "next_cursor": self.next_cursor,
+        }
+
+
+WITHHELD_EVENT_FIELDS = ("user_id", "anonymous_id", "context", "integrations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +196,13 @@ class SearchHit:
     email: str | None
     phone: str | None
     matched: str
+    # What the hit may show: "name" and/or "contact"; other fields are left out of answers.
+    sections: list[str] = field(default_factory=lambda: ["contact", "name"])
+
+    def visible(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"id": self.id, "kind": self.kind}
+        if "name" in self.sections:
+            shown["name"] = self.name
+        if "contact" in self.sections:
+            shown["email"], shown["phone"] = self.email, self.phone
+        return shown | {"matched": self.matched}

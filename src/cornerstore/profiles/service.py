@@ -7,16 +7,22 @@ every read is written to the audit trail here, so the API, CLI and console canno
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, require_staff
-from cornerstore.errors import InvalidInput, NotFound
+from cornerstore.access.caller import Caller, system_caller
+from cornerstore.access.policy import Policy
+from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.privacy.answers import granted
 from cornerstore.profiles.model import (
+    Event,
     Prefill,
     PrefillField,
     Profile,
@@ -72,8 +78,36 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("cursor: not a cursor returned by this timeline") from None
 
 
+PROFILE_SECTIONS = (
+    "name",
+    "contact",
+    "addresses",
+    "delivery_preferences",
+    "payment",
+    "traits",
+    "identifiers",
+    "summary",
+    "accounts",
+    "merges",
+)
+
+
+def pseudonym(key: bytes, customer_id: str) -> str:
+    """A stable keyed pseudonym of a profile id (HMAC-SHA-256): the same id always gives the
+    same pseudonym under one key, and nobody without the key can go back.
+
+    >>> pseudonym(b"k", "cus_1") == pseudonym(b"k", "cus_1") != pseudonym(b"other", "cus_1")
+    True
+    """
+    return "psn_" + hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()[:24]
+
+
 class Profiles:
-    """Customer reads for staff, with audit.
+    """Customer reads for staff, with section policy and audit.
+
+    Every read asks the policy first, from the caller's role alone: a role that may not read
+    something is refused before any customer is looked up, so the answer never says whether
+    a customer exists. Sections the role may not read are left out of the answer.
 
     Examples
     --------
@@ -84,20 +118,61 @@ class Profiles:
     []
     """
 
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        audit: AuditTrail | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.audit = audit or AuditTrail(store)
+        self.policy = policy or Policy.from_settings(settings.access)
+        self.audit = audit or AuditTrail(store, self.policy)
         self.normaliser = Normaliser(
             settings.identity,
             settings.default_phone_region,
             settings.shop_emails,
             settings.shop_phones,
         )
+        self._key: bytes | None = None
+
+    # -- what a caller may see ------------------------------------------------------------------
+    def _visible(self, caller: Caller, wanted: Sequence[str], what: str) -> frozenset[str]:
+        """The sections of ``wanted`` the caller may read; Forbidden when none."""
+        self.policy.grant_of(caller)
+        visible = self.policy.visible_sections(caller)
+        found = frozenset(s for s in wanted if s in visible)
+        if not found:
+            raise Forbidden(f"your role may not read {what}")
+        return found
+
+    def _pseudonymise(self, caller: Caller) -> Callable[[str], str] | None:
+        if not self.policy.pseudonymised(caller):
+            return None
+        if self._key is None:
+            configured = self.settings.access.pseudonym_key
+            if configured:
+                self._key = configured.encode()
+            else:
+                with self.store.unit_of_work(write=True) as uow:
+                    made = secrets.token_hex(32)
+                    self._key = uow.staff.installation_secret(
+                        "pseudonym_key", made, datetime.now(UTC)
+                    ).encode()
+        key = self._key
+        return lambda customer_id: pseudonym(key, customer_id)
+
+    def _trait_sections(self) -> list[str]:
+        return sorted({*self.policy.trait_sections.values(), "traits"})
+
+    def _findable_kinds(self, visible: frozenset[str]) -> Callable[[str], bool]:
+        return lambda kind: self.policy.identifier_section(kind) in visible
 
     # -- finding ------------------------------------------------------------------------------
-    def _root(self, uow: UnitOfWork, ref: str) -> str:
-        """The current root profile for an id, e-mail, phone or any identifier."""
+    def _root(self, uow: UnitOfWork, ref: str, visible: frozenset[str] = frozenset()) -> str:
+        """The current root profile for an id, or for an e-mail, phone or other identifier of
+        a kind the caller may read (others are not found, as if they did not exist)."""
         ref = ref.strip()
         if not ref or len(ref) > 512:
             raise InvalidInput("customer: give a profile id, e-mail, phone or identifier")
@@ -105,9 +180,10 @@ class Profiles:
             row = uow.customers.get(ref)
             if row is not None:
                 return row[2]
+        findable = self._findable_kinds(visible)
         for kind, value in self.normaliser.guess(ref):
             found = uow.identifiers.find_by_value(value, None if kind == "*" else [kind])
-            roots = sorted({root for _, root in found})
+            roots = sorted({root for found_kind, root in found if findable(found_kind)})
             if len(roots) == 1:
                 return roots[0]
             if len(roots) > 1:
@@ -116,20 +192,33 @@ class Profiles:
                 )
         raise NotFound("customer: no such customer")
 
-    def find_root(self, uow: UnitOfWork, ref: str) -> str:
-        """The current root profile for an id, e-mail, phone or any identifier, inside ``uow``
-        (for other services that work on a customer named the way staff name them)."""
-        return self._root(uow, ref)
+    def find_root(self, uow: UnitOfWork, ref: str, caller: Caller | None = None) -> str:
+        """The current root profile for an id, or an e-mail, phone or other identifier the
+        caller's role may read (any, for library code), inside ``uow``: for other services that
+        work on a customer named the way staff name them."""
+        visible = self.policy.visible_sections(caller or system_caller())
+        return self._root(uow, ref, visible)
+
+    def shown_id(self, caller: Caller) -> Callable[[str], str]:
+        """How profile ids are shown to the caller: as they are, or as stable pseudonyms."""
+        pseudonymise = self._pseudonymise(caller)
+        return pseudonymise if pseudonymise else (lambda customer_id: customer_id)
 
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
-        """Customers whose identifiers equal ``q`` (normalised) or whose name contains it."""
-        require_staff(caller)
+        """Customers whose identifiers equal ``q`` (normalised) or whose name contains it.
+
+        A role finds customers only by what it may read (names, contact details,
+        identifiers), and hits show only those."""
+        visible = self._visible(caller, ("name", "contact", "identifiers"), "customer search")
+        if self.policy.pseudonymised(caller):
+            raise Forbidden("your role may not read customer search")
         q = q.strip()
         if not q:
             raise InvalidInput("q: give a name, e-mail, phone or identifier to search for")
         if len(q) > 200:
             raise InvalidInput("q: longer than 200 characters")
         limit = max(1, min(limit, 100))
+        findable = self._findable_kinds(visible)
         with self.store.unit_of_work() as uow:
             matched: dict[str, str] = {}
             if q.startswith(("cus_", "acc_")):
@@ -140,62 +229,122 @@ class Profiles:
                 for found_kind, root in uow.identifiers.find_by_value(
                     value, None if kind == "*" else [kind]
                 ):
-                    matched.setdefault(root, found_kind)
-            if len(matched) < limit and len(q) >= 2:
+                    if findable(found_kind):
+                        matched.setdefault(root, found_kind)
+            if "name" in visible and len(matched) < limit and len(q) >= 2:
                 names = uow.traits.search_names(q, limit * 3)
                 for root in uow.customers.roots_of(names).values():
                     matched.setdefault(root, "name")
             roots = list(matched)[:limit]
             hits = uow.search.hits(roots, matched)
-        self.audit.record(caller, "search", None, f"{len(hits)} results")
+        shown = sorted(visible & {"name", "contact"})
+        hits = [
+            replace(
+                h,
+                name=h.name if "name" in visible else None,
+                email=h.email if "contact" in visible else None,
+                phone=h.phone if "contact" in visible else None,
+                sections=shown,
+            )
+            for h in hits
+        ]
+        self.audit.record(caller, "search", None, f"{len(hits)} results", shown)
         return hits
 
     # -- the 360 view ---------------------------------------------------------------------------
     def get(self, caller: Caller, ref: str) -> Profile:
-        """Everything known about a customer: identifiers, traits with provenance, summary."""
-        require_staff(caller)
+        """Everything the caller's role may read about a customer: identifiers, traits with
+        provenance, summary, accounts and merges."""
+        visible = self._visible(
+            caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
+        )
+        pseudonymise = self._pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref)
-            profile = self._profile(uow, root)
-        self.audit.record(caller, "read_profile", root)
+            root = self._root(uow, ref, visible)
+            profile = self._profile(uow, root, visible)
+        self.audit.record(caller, "read_profile", root, None, profile.sections)
+        if pseudonymise is not None:
+            profile = replace(profile, id=pseudonymise(profile.id))
         return profile
 
-    def _profile(self, uow: UnitOfWork, root: str) -> Profile:
+    def _profile(self, uow: UnitOfWork, root: str, visible: frozenset[str]) -> Profile:
         row = uow.customers.get(root)
         assert row is not None
         _, kind, _, created_at = row
         members = uow.customers.members(root)
-        rows = uow.events.summary(members)
-        by_tp: dict[str, int] = {}
-        by_type: dict[str, int] = {}
-        first: datetime | None = None
-        last: datetime | None = None
-        for tp, typ, n, lo, hi in rows:
-            by_tp[tp] = by_tp.get(tp, 0) + n
-            by_type[typ] = by_type.get(typ, 0) + n
-            first = lo if first is None or lo < first else first
-            last = hi if last is None or hi > last else last
+        shown: set[str] = set()
+        summary = None
+        if "summary" in visible:
+            summary = self._summary(uow, members)
+            shown.add("summary")
+        identifiers = None
+        ident_sections = visible & {"contact", "identifiers"}
+        if ident_sections:
+            identifiers = [
+                i
+                for i in uow.identifiers.of_customers(members)
+                if self.policy.identifier_section(i.kind) in visible
+            ]
+            shown |= ident_sections
+        traits = None
+        trait_sections = visible & set(self._trait_sections())
+        if trait_sections:
+            traits = {
+                name: t
+                for name, t in current_traits(uow.traits.of_customers(members)).items()
+                if self.policy.trait_section(name) in visible
+            }
+            shown |= trait_sections
+        accounts = members_of = None
+        if "accounts" in visible:
+            accounts = uow.accounts.accounts_of(members) if kind == "person" else []
+            members_of = uow.accounts.members_of(members) if kind == "account" else []
+            shown.add("accounts")
+        merged = merges = None
+        if "merges" in visible:
+            merged = [m for m in members if m != root]
+            merges = uow.merges.involving(members)
+            shown.add("merges")
         return Profile(
             id=root,
             kind=kind,
             created_at=created_at,
-            merged_profiles=[m for m in members if m != root],
-            identifiers=uow.identifiers.of_customers(members),
-            traits=current_traits(uow.traits.of_customers(members)),
-            summary=Summary(sum(by_tp.values()), by_tp, by_type, first, last),
-            accounts=uow.accounts.accounts_of(members) if kind == "person" else [],
-            members=uow.accounts.members_of(members) if kind == "account" else [],
-            merges=uow.merges.involving(members),
+            merged_profiles=merged,
+            identifiers=identifiers,
+            traits=traits,
+            summary=summary,
+            accounts=accounts,
+            members=members_of,
+            merges=merges,
+            sections=sorted(shown),
         )
+
+    @staticmethod
+    def _summary(uow: UnitOfWork, members: list[str]) -> Summary:
+        by_tp: dict[str, int] = {}
+        by_type: dict[str, int] = {}
+        first: datetime | None = None
+        last: datetime | None = None
+        for tp, typ, n, lo, hi in uow.events.summary(members):
+            by_tp[tp] = by_tp.get(tp, 0) + n
+            by_type[typ] = by_type.get(typ, 0) + n
+            first = lo if first is None or lo < first else first
+            last = hi if last is None or hi > last else last
+        return Summary(sum(by_tp.values()), by_tp, by_type, first, last)
 
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
         """Every observation of one trait, oldest first, each with where it came from."""
-        require_staff(caller)
+        section = self.policy.trait_section(name)
+        self.policy.require(caller, section)
+        visible = self.policy.visible_sections(caller)
+        pseudonymise = self._pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref)
+            root = self._root(uow, ref, visible)
             members = uow.customers.members(root)
             history = [o for o in uow.traits.of_customers(members) if o.name == name]
-        self.audit.record(caller, "read_traits", root, name)
+        self.audit.record(caller, "read_traits", root, name, [section])
+        if pseudonymise is not None:
+            history = [replace(o, customer_id=pseudonymise(o.customer_id)) for o in history]
         return history
 
     def timeline(
@@ -208,11 +357,17 @@ class Profiles:
         cursor: str | None = None,
         limit: int | None = None,
     ) -> TimelinePage:
-        """The customer's events, newest first, filtered by touchpoint and type, keyset-paged."""
-        require_staff(caller)
+        """The customer's events, newest first, filtered by touchpoint and type, keyset-paged.
+
+        A role sees the events of the departments (``timeline.<touchpoint>``) it may read;
+        asking for another department is refused."""
+        allowed = self._visible(
+            caller, [self.policy.timeline_section(tp) for tp in TOUCHPOINTS], "the timeline"
+        )
         for tp in touchpoints:
             if tp not in TOUCHPOINTS:
                 raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
+            self.policy.require(caller, self.policy.timeline_section(tp))
         for typ in types:
             if typ not in _EVENT_TYPES:
                 raise InvalidInput(f"type: must be one of {', '.join(_EVENT_TYPES)}")
@@ -220,46 +375,98 @@ class Profiles:
         if not 1 <= size <= 500:
             raise InvalidInput("limit: must be between 1 and 500")
         before = decode_cursor(cursor) if cursor else None
+        every = len(allowed) == len(TOUCHPOINTS)
+        wanted = list(touchpoints) or ([] if every else [s.split(".", 1)[1] for s in allowed])
+        visible = self.policy.visible_sections(caller)
+        pseudonymise = self._pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref)
+            root = self._root(uow, ref, visible)
             kind = uow.customers.get(root)
             members = uow.customers.members(root)
             events = uow.events.page(
                 members,
                 account_id=root if kind and kind[1] == "account" else None,
-                touchpoints=touchpoints,
+                touchpoints=sorted(wanted),
                 types=types,
                 before=before,
                 limit=size + 1,
             )
-        self.audit.record(caller, "read_timeline", root)
+        sections = [self.policy.timeline_section(tp) for tp in wanted] or sorted(allowed)
+        self.audit.record(caller, "read_timeline", root, None, sections)
         more = len(events) > size
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None
-        return TimelinePage(root, events, next_cursor)
+        if pseudonymise is not None:
+            events = [_pseudonymous_event(e, pseudonymise) for e in events]
+            return TimelinePage(pseudonymise(root), events, next_cursor, withheld=True)
+        withheld = "identifiers" not in visible
+        if withheld:
+            events = [_without_ids(e) for e in events]
+        if not set(self._trait_sections()) <= visible:
+            events = [self._screen(e, visible) for e in events]
+        return TimelinePage(root, events, next_cursor, withheld=withheld)
+
+    def _screen(self, event: Event, visible: frozenset[str]) -> Event:
+        """An event without the traits it carries that the caller's role may not read: an
+        identify or group message's properties are traits, and any message may carry some in
+        ``context.traits``."""
+        properties = event.properties
+        if event.type in ("identify", "group"):
+            properties = {
+                k: v for k, v in properties.items() if self.policy.trait_section(k) in visible
+            }
+        context = event.context
+        carried = context.get("traits")
+        if isinstance(carried, dict):
+            kept = {k: v for k, v in carried.items() if self.policy.trait_section(k) in visible}
+            context = (
+                {**context, "traits": kept}
+                if kept
+                else {k: v for k, v in context.items() if k != "traits"}
+            )
+        if properties is event.properties and context is event.context:
+            return event
+        return replace(event, properties=properties, context=context)
 
     # -- never asking twice ----------------------------------------------------------------------
+    def _field_section(self, name: str) -> str:
+        if name in ("email", "phone"):
+            return "contact"
+        if name.startswith(LEARNED):
+            # When the customer is likely home is a delivery preference; other scores are scores.
+            return "delivery_preferences" if name == "learned.delivery_window" else "scores"
+        return self.policy.trait_section(name.partition(".")[0])
+
     def prefill(self, caller: Caller, ref: str, form: str, now: datetime | None = None) -> Prefill:
-        """Fill a named form from what the customer already told us, with source and age."""
-        require_staff(caller)
+        """Fill a named form from what the customer already told us, with source and age.
+
+        Fields of sections the caller's role may not read are left out of the form."""
+        self.policy.require_any(caller, PROFILE_SECTIONS)
         fields = self.settings.forms.get(form)
         if fields is None:
             known = ", ".join(sorted(self.settings.forms))
             raise NotFound(f"form: no such form; forms are: {known}")
+        visible = self.policy.visible_sections(caller)
+        fields = [f for f in fields if self._field_section(f) in visible]
+        if not fields:
+            raise Forbidden("your role may not read any field of this form")
+        pseudonymise = self._pseudonymise(caller)
         now = now or datetime.now(UTC)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref)
+            root = self._root(uow, ref, visible)
             members = uow.customers.members(root)
             traits = current_traits(uow.traits.of_customers(members))
             identifiers = uow.identifiers.of_customers(members)
             learned = self._learned(uow, members, fields)
-        self.audit.record(caller, "prefill", root, form)
+        sections = sorted({self._field_section(f) for f in fields})
+        self.audit.record(caller, "prefill", root, form, sections)
         filled = [
             _fill_learned(name, learned, now) if name.startswith(LEARNED) else
             _fill(name, traits, identifiers, now)
             for name in fields
         ]  # fmt: skip
-        return Prefill(root, form, filled, [f.field for f in filled if not f.known])
+        shown_id = pseudonymise(root) if pseudonymise else root
+        return Prefill(shown_id, form, filled, [f.field for f in filled if not f.known])
 
     def _learned(
         self, uow: UnitOfWork, members: list[str], fields: Sequence[str]
@@ -275,6 +482,24 @@ class Profiles:
             if name not in latest or computed_at > latest[name][1]:
                 latest[name] = (value, computed_at)
         return latest
+
+
+def _without_ids(event: Event) -> Event:
+    """An event without the identifiers it carries (user and anonymous ids, the context with
+    device ids and addresses, integrations), for roles that may not read identifiers."""
+    return replace(event, user_id=None, anonymous_id=None, context={}, integrations={})
+
+
+def _pseudonymous_event(event: Event, pseudonymise: Callable[[str], str]) -> Event:
+    """An event without what could name or reach a person: ids become pseudonyms, user and
+    anonymous ids, context and integrations go, and only numbers and yes/no values of the
+    properties stay (amounts, counts), since free text may name someone."""
+    return replace(
+        _without_ids(event),
+        customer_id=pseudonymise(event.customer_id),
+        account_id=pseudonymise(event.account_id) if event.account_id else None,
+        properties={k: v for k, v in event.properties.items() if isinstance(v, bool | int | float)},
+    )
 
 
 def _fill_learned(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
@@ -66,6 +66,7 @@ class KeyRepository(Repository):
         token_hash: str,
         created_at: datetime,
         expires_at: datetime | None,
+        user_id: int | None = None,
     ) -> int:
         result = self.conn.execute(
             t.api_tokens.insert().values(
@@ -75,32 +76,63 @@ class KeyRepository(Repository):
                 token_hash=token_hash,
                 created_at=created_at,
                 expires_at=expires_at,
+                user_id=user_id,
             )
         )
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
 
-    def token_by_hash(
-        self, token_hash: str
-    ) -> tuple[int, str, str, datetime | None, datetime | None] | None:
-        """(id, name, role, expires_at, revoked_at) of the token with this digest."""
-        a = t.api_tokens
+    def token_by_hash(self, token_hash: str) -> tuple[Any, ...] | None:
+        """(id, name, role, expires_at, revoked_at, user_id, username, user_role, user_branch,
+        user_disabled_at) of the token with this digest; the user fields are None for a
+        service token."""
+        a, u = t.api_tokens, t.staff_users
         row = self.conn.execute(
-            select(a.c.id, a.c.name, a.c.role, a.c.expires_at, a.c.revoked_at).where(
-                a.c.token_hash == token_hash
+            select(
+                a.c.id,
+                a.c.name,
+                a.c.role,
+                a.c.expires_at,
+                a.c.revoked_at,
+                a.c.user_id,
+                u.c.username,
+                u.c.role,
+                u.c.branch,
+                u.c.disabled_at,
             )
+            .select_from(a.outerjoin(u, u.c.id == a.c.user_id))
+            .where(a.c.token_hash == token_hash)
         ).first()
-        return (row[0], row[1], row[2], row[3], row[4]) if row else None
+        return tuple(row) if row else None
 
-    def list_tokens(
-        self,
-    ) -> list[tuple[int, str, str, str, datetime, datetime | None, datetime | None]]:
-        a = t.api_tokens
-        query = select(
-            a.c.id, a.c.name, a.c.role, a.c.prefix, a.c.created_at, a.c.expires_at, a.c.revoked_at
-        ).order_by(a.c.id)
+    def list_tokens(self, user_id: int | None = None) -> list[tuple[Any, ...]]:
+        """(id, name, role, prefix, created_at, expires_at, revoked_at, username) of every
+        token, or of one user's personal tokens."""
+        a, u = t.api_tokens, t.staff_users
+        query = (
+            select(
+                a.c.id,
+                a.c.name,
+                a.c.role,
+                a.c.prefix,
+                a.c.created_at,
+                a.c.expires_at,
+                a.c.revoked_at,
+                u.c.username,
+            )
+            .select_from(a.outerjoin(u, u.c.id == a.c.user_id))
+            .order_by(a.c.id)
+        )
+        if user_id is not None:
+            query = query.where(a.c.user_id == user_id)
         return [tuple(row) for row in self.conn.execute(query)]
+
+    def token_owner(self, token_id: int) -> int | None:
+        """The user id of a personal token (None for a service token or no such token)."""
+        a = t.api_tokens
+        row = self.conn.execute(select(a.c.user_id).where(a.c.id == token_id)).first()
+        return row[0] if row else None
 
     def revoke_token(self, token_id: int, at: datetime) -> bool:
         a = t.api_tokens
@@ -110,28 +142,36 @@ class KeyRepository(Repository):
         return bool(result.rowcount)
 
 
+AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "action",
+    "customer_id",
+    "sections",
+    "via",
+    "remote",
+    "branch",
+    "reason",
+    "detail",
+)
+
+
 class AuditRepository(Repository):
+    """The audit log: appended to, read with filters, and pruned only by retention."""
+
     def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """Append entries: dicts with at, actor, action, customer_id, via, detail."""
+        """Append entries: dicts with at, actor, action, customer_id, via, detail, sections,
+        reason, remote and branch."""
         bulk_insert(self.conn, t.audit_log, rows)
 
-    def add(
-        self,
-        *,
-        at: datetime,
-        actor: str,
-        action: str,
-        customer_id: str | None,
-        via: str,
-        detail: str | None = None,
-    ) -> None:
-        self.conn.execute(
-            t.audit_log.insert().values(
-                at=at, actor=actor, action=action, customer_id=customer_id, via=via, detail=detail
-            )
-        )
+    def add(self, **entry: Any) -> None:
+        """Append one entry inside the caller's transaction (a change and its record commit
+        together): at, actor, action, customer_id, via and optionally the other columns."""
+        self.conn.execute(t.audit_log.insert().values(**entry))
 
     def for_customer(self, customer_id: str) -> list[tuple[datetime, str, str, str, str | None]]:
+        """(at, actor, action, via, detail) of every entry about one customer, oldest first."""
         a = t.audit_log
         query = (
             select(a.c.at, a.c.actor, a.c.action, a.c.via, a.c.detail)
@@ -139,3 +179,178 @@ class AuditRepository(Repository):
             .order_by(a.c.id)
         )
         return [tuple(row) for row in self.conn.execute(query)]
+
+    def find(
+        self,
+        *,
+        customer_id: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        branch: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_id: int | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Entries matching every filter given, oldest first (``after_id`` pages on)."""
+        a = t.audit_log
+        query = select(*(a.c[name] for name in AUDIT_COLUMNS)).order_by(a.c.id).limit(limit)
+        equal = {"customer_id": customer_id, "actor": actor, "action": action, "branch": branch}
+        for name, value in equal.items():
+            if value is not None:
+                query = query.where(a.c[name] == value)
+        if since is not None:
+            query = query.where(a.c.at >= since)
+        if until is not None:
+            query = query.where(a.c.at < until)
+        if after_id is not None:
+            query = query.where(a.c.id > after_id)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
+
+    def prune(self, before: datetime) -> int:
+        """Delete entries older than ``before`` (retention; nothing else deletes)."""
+        a = t.audit_log
+        return int(self.conn.execute(delete(a).where(a.c.at < before)).rowcount)
+
+
+_USER_COLUMNS = (
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "branch",
+    "must_change_password",
+    "created_at",
+    "password_changed_at",
+    "disabled_at",
+)
+
+
+class StaffRepository(Repository):
+    """Staff users, their console sessions and failed logins (migration 0003)."""
+
+    def _user_select(self) -> Any:
+        u = t.staff_users
+        return select(*(u.c[name] for name in _USER_COLUMNS))
+
+    def count_users(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.staff_users)).scalar_one())
+
+    def add_user(self, **values: Any) -> int:
+        result = self.conn.execute(t.staff_users.insert().values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def user(
+        self, *, username: str | None = None, user_id: int | None = None
+    ) -> dict[str, Any] | None:
+        """The user's fields (never the password hash), by name or id."""
+        u = t.staff_users
+        query = self._user_select().where(
+            u.c.username == username if username is not None else u.c.id == user_id
+        )
+        row = self.conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def password_hash(self, username: str) -> tuple[int, str] | None:
+        u = t.staff_users
+        row = self.conn.execute(
+            select(u.c.id, u.c.password_hash).where(u.c.username == username)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def users(self, branch: str | None = None) -> list[dict[str, Any]]:
+        u = t.staff_users
+        query = self._user_select().order_by(u.c.username)
+        if branch is not None:
+            query = query.where(u.c.branch == branch)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
+
+    def update_user(self, user_id: int, **values: Any) -> None:
+        u = t.staff_users
+        self.conn.execute(update(u).where(u.c.id == user_id).values(**values))
+
+    # -- sessions -------------------------------------------------------------------------------
+    def add_session(self, **values: Any) -> None:
+        self.conn.execute(t.staff_sessions.insert().values(**values))
+
+    def session(self, id_hash: str) -> dict[str, Any] | None:
+        """The session with its user's fields (user_* prefixed), or None."""
+        s, u = t.staff_sessions, t.staff_users
+        query = (
+            select(
+                s.c.csrf_hash,
+                s.c.expires_at,
+                s.c.ended_at,
+                *(u.c[name].label(f"user_{name}") for name in _USER_COLUMNS),
+            )
+            .select_from(s.join(u, u.c.id == s.c.user_id))
+            .where(s.c.id_hash == id_hash)
+        )
+        row = self.conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def end_session(self, id_hash: str, at: datetime) -> None:
+        s = t.staff_sessions
+        self.conn.execute(
+            update(s).where(s.c.id_hash == id_hash, s.c.ended_at.is_(None)).values(ended_at=at)
+        )
+
+    def forget_expired_sessions(self, now: datetime) -> None:
+        s = t.staff_sessions
+        self.conn.execute(delete(s).where(s.c.expires_at < now))
+
+    def end_sessions_of(self, user_id: int, at: datetime) -> None:
+        s = t.staff_sessions
+        self.conn.execute(
+            update(s).where(s.c.user_id == user_id, s.c.ended_at.is_(None)).values(ended_at=at)
+        )
+
+    # -- failed logins --------------------------------------------------------------------------
+    def login_failure(self, username: str, remote: str) -> tuple[int, datetime | None] | None:
+        """(failures, locked_until) for this account name and address."""
+        f = t.login_failures
+        row = self.conn.execute(
+            select(f.c.failures, f.c.locked_until).where(
+                f.c.username == username, f.c.remote == remote
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def record_failure(
+        self, username: str, remote: str, at: datetime, locked_until: datetime | None, failures: int
+    ) -> None:
+        f = t.login_failures
+        done = self.conn.execute(
+            update(f)
+            .where(f.c.username == username, f.c.remote == remote)
+            .values(failures=failures, last_failed_at=at, locked_until=locked_until)
+        )
+        if not done.rowcount:
+            self.conn.execute(
+                f.insert().values(
+                    username=username,
+                    remote=remote,
+                    failures=failures,
+                    last_failed_at=at,
+                    locked_until=locked_until,
+                )
+            )
+
+    def clear_failures(self, username: str, remote: str | None = None) -> int:
+        f = t.login_failures
+        query = delete(f).where(f.c.username == username)
+        if remote is not None:
+            query = query.where(f.c.remote == remote)
+        return int(self.conn.execute(query).rowcount)
+
+    # -- the installation's own secrets ---------------------------------------------------------
+    def installation_secret(self, name: str, make: str, at: datetime) -> str:
+        """The secret called ``name``, stored as ``make`` the first time it is asked for."""
+        s = t.installation_secrets
+        row = self.conn.execute(select(s.c.value).where(s.c.name == name)).first()
+        if row is not None:
+            return str(row[0])
+        self.conn.execute(s.insert().values(name=name, value=make, created_at=at))
+        return make

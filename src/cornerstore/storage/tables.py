@@ -195,6 +195,8 @@ api_tokens = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
+    # A personal token acts as its staff user (with the user's role); null for service tokens.
+    Column("user_id", Integer, ForeignKey("staff_users.id"), index=True),  # 0003
 )
 
 audit_log = Table(
@@ -207,6 +209,12 @@ audit_log = Table(
     Column("customer_id", String(32), index=True),
     Column("via", String(16), nullable=False),  # api | cli | console | library
     Column("detail", Text),
+    # Added by migration 0003: what was shown, why, from where, and the actor's branch.
+    Column("sections", Text),  # comma-separated section names
+    Column("reason", String(500)),
+    Column("remote", String(64)),
+    Column("branch", String(64)),
+    Index("ix_audit_log_at", "at"),
 )
 
 # -- privacy (migration 0002) -----------------------------------------------------------------
@@ -296,4 +304,45 @@ segment_members = Table(
     Column("segment_id", String(64), ForeignKey("segments.id"), primary_key=True),
     Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
     Index("ix_segment_members_customer_id", "customer_id"),
+)
+
+# -- staff and access (migration 0005) --------------------------------------------------------
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("branch", String(64)),  # null: every branch
+    Column("password_hash", String(256), nullable=False),  # argon2id
+    Column("must_change_password", Boolean(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("password_changed_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime()),
+)
+
+# Console sessions: the id and its CSRF token are stored as SHA-256 digests only.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("csrf_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("remote", String(64)),
+    Column("ended_at", UTCDateTime()),
+)
+
+# Failed logins per account name and address: the back-off of the next attempt.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("remote", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime(), nullable=False),
+    Column("locked_until", UTCDateTime()),
 )

@@ -1,15 +1,20 @@
 """One transaction and the repositories that work inside it.
 
 The repositories live in :mod:`cornerstore.storage.repositories` (profile data) and
-:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log) and
-:mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention).
+:mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log, staff),
+:mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
+and :mod:`cornerstore.storage.learn_repositories` (learning, segments).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from cornerstore.storage.access_repositories import AuditRepository, KeyRepository
+from cornerstore.storage.access_repositories import (
+    AuditRepository,
+    KeyRepository,
+    StaffRepository,
+)
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
     ConsentRepository,
@@ -43,6 +48,7 @@ class UnitOfWork:
         self.merges = MergeRepository(conn)
         self.keys = KeyRepository(conn)
         self.audit = AuditRepository(conn)
+        self.staff = StaffRepository(conn)
         self.search = SearchRepository(conn)
         self.privacy_events = PrivacyEventRepository(conn)
         self.consents = ConsentRepository(conn)

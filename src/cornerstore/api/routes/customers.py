@@ -27,12 +27,14 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Invalid parameter"},
     401: {"model": ErrorOut, "description": "No valid API token"},
-    403: {"model": ErrorOut, "description": "The credential may not read customers"},
+    403: {"model": ErrorOut, "description": "The credential's role may not read this"},
     404: {"model": ErrorOut, "description": "No such customer"},
 }
 
 
-@router.get("/customers", response_model=SearchOut, responses=_ERRORS)
+@router.get(
+    "/customers", response_model=SearchOut, response_model_exclude_unset=True, responses=_ERRORS
+)
 def search_customers(
     services: ServicesDep,
     caller: StaffCaller,
@@ -44,9 +46,16 @@ def search_customers(
     return SearchOut(results=[SearchHitOut.of(h) for h in hits])
 
 
-@router.get("/customers/{customer_id}", response_model=CustomerPublic, responses=_ERRORS)
+@router.get(
+    "/customers/{customer_id}",
+    response_model=CustomerPublic,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+)
 def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -> CustomerPublic:
     """The customer's 360 profile: identifiers, current traits with provenance, summary counts.
+
+    Only the sections the caller's role may read are in the answer (``sections`` lists them).
 
     ``customer_id`` may also be an e-mail, phone or other identifier; a merged profile's id
     leads to the surviving profile.
@@ -54,7 +63,12 @@ def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -
     return CustomerPublic.of(services.profiles.get(caller, customer_id))
 
 
-@router.get("/customers/{customer_id}/timeline", response_model=TimelineOut, responses=_ERRORS)
+@router.get(
+    "/customers/{customer_id}/timeline",
+    response_model=TimelineOut,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+)
 def get_timeline(
     services: ServicesDep,
     caller: StaffCaller,
@@ -77,7 +91,7 @@ def get_timeline(
     )
     return TimelineOut(
         customer_id=page.customer_id,
-        events=[EventOut.of(e) for e in page.events],
+        events=[EventOut.of(e, page.withheld) for e in page.events],
         next_cursor=page.next_cursor,
     )
 
@@ -141,4 +155,6 @@ async def post_merge(
 )
 async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: int) -> MergeOut:
     """Undo a merge: both profiles return with their own identifiers, traits and events."""
-    return MergeOut.of(await run_in_threadpool(unmerge, services.store, caller, merge_id))
+    return MergeOut.of(
+        await run_in_threadpool(unmerge, services.store, caller, merge_id, services.policy)
+    )

@@ -1,0 +1,153 @@
+"""Staff console sessions (log in, who am I, change password, log out) and personal tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cornerstore.access.credentials import parse_duration
+from cornerstore.access.users import user_caller
+from cornerstore.api.access_schemas import (
+    LoginIn,
+    NewTokenOut,
+    PasswordChangeIn,
+    SessionOut,
+    StaffUserPublic,
+    TokenIn,
+    TokenOut,
+)
+from cornerstore.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    ServicesDep,
+    SessionDep,
+    StaffCaller,
+    remote_of,
+)
+from cornerstore.api.schemas import ErrorOut
+from cornerstore.errors import InvalidInput
+
+router = APIRouter(prefix="/v1", tags=["staff session"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Invalid body"},
+    401: {"model": ErrorOut, "description": "Wrong username or password, or no session"},
+    403: {"model": ErrorOut, "description": "Missing or wrong CSRF token"},
+    429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
+}
+
+
+def _set_cookies(
+    response: Response, services: ServicesDep, session_id: str, csrf: str, max_age: int
+) -> None:
+    secure = services.settings.access.cookie_secure
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+    # Readable by the console's scripts, which echo it in X-CSRF-Token.
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=False,
+        samesite="strict",
+    )
+
+
+@router.post("/session", response_model=SessionOut, responses=_ERRORS)
+async def login(
+    request: Request, response: Response, services: ServicesDep, body: LoginIn
+) -> SessionOut:
+    """Log a staff user in: sets the HttpOnly session cookie and a CSRF cookie, and answers
+    the CSRF token. Always a new session id (a session the browser held before ends).
+
+    The body must be JSON (a cross-site form cannot send it). After a few failures from one
+    address an account waits before the next attempt (429 with Retry-After)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput("body: send the login as application/json")
+    login = await run_in_threadpool(
+        services.staff.login,
+        body.username,
+        body.password,
+        remote_of(request),
+        request.cookies.get(SESSION_COOKIE),
+    )
+    max_age = int(services.settings.access.session_hours * 3600)
+    _set_cookies(response, services, login.session_id, login.csrf_token, max_age)
+    response.headers["Cache-Control"] = "no-store"
+    caller = user_caller(login.user, "console", remote_of(request))
+    return SessionOut(
+        user=StaffUserPublic.of(login.user),
+        sections=sorted(services.policy.visible_sections(caller)),
+        csrf_token=login.csrf_token,
+        expires_at=login.expires_at,
+    )
+
+
+@router.get("/session", response_model=SessionOut, responses=_ERRORS)
+def whoami(services: ServicesDep, session: SessionDep) -> SessionOut:
+    """The logged-in user, their role and branch, and the sections their role may read."""
+    return SessionOut(
+        user=StaffUserPublic.of(session.user),
+        sections=sorted(services.policy.visible_sections(session.caller)),
+    )
+
+
+@router.delete("/session", status_code=204, responses=_ERRORS)
+async def logout(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    """Log out: the session ends on the server and the cookies are cleared (CSRF token
+    required)."""
+    await run_in_threadpool(services.staff.logout, request.cookies.get(SESSION_COOKIE, ""))
+    response = Response(status_code=204)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(
+            name, path="/", secure=services.settings.access.cookie_secure, samesite="strict"
+        )
+    return response
+
+
+@router.put("/session/password", response_model=StaffUserPublic, responses=_ERRORS)
+async def change_password(
+    services: ServicesDep, session: SessionDep, body: PasswordChangeIn
+) -> StaffUserPublic:
+    """Change the logged-in user's password (the current one is required); this is how a
+    one-time password is replaced (CSRF token required)."""
+    user = await run_in_threadpool(
+        services.staff.change_password, session.caller, body.current_password, body.new_password
+    )
+    return StaffUserPublic.of(user)
+
+
+@router.post("/me/tokens", response_model=NewTokenOut, status_code=201, responses=_ERRORS)
+def create_personal_token(services: ServicesDep, caller: StaffCaller, body: TokenIn) -> NewTokenOut:
+    """Create a personal API token acting as the logged-in user (shown once, stored hashed)."""
+    lifetime = parse_duration(body.expires) if body.expires else None
+    if caller.user_id is None:
+        raise InvalidInput("personal tokens belong to staff users; this caller is not one")
+    issued = services.credentials.create_token(
+        caller, body.name, expires=lifetime, user_id=caller.user_id
+    )
+    return NewTokenOut(id=issued.id, name=issued.name, token=issued.secret)
+
+
+@router.get("/me/tokens", response_model=list[TokenOut], responses=_ERRORS)
+def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
+    """The logged-in user's personal tokens (never the secrets)."""
+    return [TokenOut.of(t) for t in services.credentials.list_tokens(caller, mine=True)]
+
+
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=_ERRORS)
+def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: int) -> Response:
+    """Revoke one of the logged-in user's personal tokens at once."""
+    services.credentials.revoke_token(caller, token_id)
+    return Response(status_code=204)
