@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 import polars as pl
+import polars.selectors as cs
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
@@ -117,17 +118,6 @@ class AtRisk:
 
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, float):
-            value = None if value != value else round(value, 4)
-        out[key] = value
-    return out
 
 
 class Learner:
@@ -233,16 +223,16 @@ class Learner:
         facts = self._facts(table, value.table, warnings)
         step("segments")
 
-        rows = self._score_rows(table, value.table, warnings, windows, now, value.model)
+        frames = self._score_frames(table, value.table, warnings, windows, value.model)
         with self.store.unit_of_work(write=True) as uow:
-            uow.learning.replace_scores(rows)
+            uow.learning.replace_scores(frames, now)
             uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
             added = self._add_moments(uow, moments, now)
             refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
             customers=len(people),
-            profiled=len({r["customer_id"] for r in rows}),
+            profiled=table.height,
             opted_out=len(opted_out),
             value_model=value.model,
             value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
@@ -344,42 +334,56 @@ class Learner:
             )
         )
 
-    def _score_rows(
-        self,
+    @staticmethod
+    def _score_frames(
         table: pl.DataFrame,
         value: pl.DataFrame,
         warnings: pl.DataFrame,
         windows: dict[str, list[dict[str, object]]],
-        now: datetime,
         value_model: str | None,
-    ) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
+    ) -> list[pl.DataFrame]:
+        """The scores to store, as frames of customer_id, name, value (JSON text), model.
 
-        def add(customer: str, name: str, payload: Any, model: str) -> None:
-            rows.append(
-                {
-                    "customer_id": customer,
-                    "name": name,
-                    "value": _json(payload),
-                    "computed_at": now,
-                    "model": model,
-                }
+        Encoded to JSON by Polars, column-wise: a million customers' scores never become a
+        million Python dicts.
+        """
+
+        def encoded(frame: pl.DataFrame, name: str, model: str) -> pl.DataFrame:
+            rounded = frame.with_columns(cs.float().round(4))
+            return rounded.select(
+                "customer_id",
+                pl.lit(name).alias("name"),
+                pl.struct(pl.all().exclude("customer_id")).struct.json_encode().alias("value"),
+                pl.lit(model).alias("model"),
             )
 
-        for row in table.iter_rows(named=True):
-            customer = row.pop("customer_id")
-            add(customer, "loyalty", _clean(row), MODEL_VERSION)
-        for row in value.iter_rows(named=True):
-            customer = row.pop("customer_id")
-            add(customer, "value", _clean(row), f"{MODEL_VERSION}:{value_model}")
-        risky = {c: (v, r) for c, v, r in warnings.iter_rows()}
-        for customer in table["customer_id"].to_list():
-            worth, reasons = risky.get(customer, (0.0, []))
-            payload = {"at_risk": bool(reasons), "value_at_risk": worth, "reasons": reasons}
-            add(customer, "churn_risk", payload, MODEL_VERSION)
-        for customer, window in windows.items():
-            add(customer, "delivery_window", window, MODEL_VERSION)
-        return rows
+        risk = (
+            table.select("customer_id")
+            .join(warnings, on="customer_id", how="left")
+            .select(
+                "customer_id",
+                pl.col("reasons").is_not_null().alias("at_risk"),
+                pl.col("value_at_risk").fill_null(0.0),
+                pl.col("reasons").fill_null(pl.lit([], pl.List(pl.String))),
+            )
+        )
+        frames = [
+            encoded(table, "loyalty", MODEL_VERSION),
+            encoded(value, "value", f"{MODEL_VERSION}:{value_model}"),
+            encoded(risk, "churn_risk", MODEL_VERSION),
+        ]
+        if windows:
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "customer_id": list(windows),
+                        "name": "delivery_window",
+                        "value": [_json(w) for w in windows.values()],
+                        "model": MODEL_VERSION,
+                    }
+                )
+            )
+        return frames
 
     def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
         rows = []

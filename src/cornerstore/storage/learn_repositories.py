@@ -188,12 +188,26 @@ class LearningRepository(Repository):
         )
 
     # -- scores ------------------------------------------------------------------------------
-    def replace_scores(self, rows: list[dict[str, Any]]) -> None:
-        """Replace every stored score with ``rows`` (customer_id, name, value, computed_at,
-        model): one run's answer is the whole answer."""
+    def replace_scores(self, frames: Sequence[pl.DataFrame], computed_at: datetime) -> None:
+        """Replace every stored score with those in ``frames`` (customer_id, name, value as
+        JSON text, model): one run's answer is the whole answer. Written in slices, so memory
+        stays flat however many customers there are."""
         self.conn.execute(delete(t.scores))
-        for start in range(0, len(rows), _FETCH):
-            bulk_insert(self.conn, t.scores, rows[start : start + _FETCH])
+        for frame in frames:
+            for start in range(0, frame.height, _FETCH):
+                rows = [
+                    {
+                        "customer_id": c,
+                        "name": n,
+                        "value": v,
+                        "computed_at": computed_at,
+                        "model": m,
+                    }
+                    for c, n, v, m in frame.slice(start, _FETCH)
+                    .select("customer_id", "name", "value", "model")
+                    .iter_rows()
+                ]
+                bulk_insert(self.conn, t.scores, rows)
 
     def scores_of(self, customer_ids: Sequence[str]) -> list[tuple[str, str, Any, datetime, str]]:
         """(customer_id, name, value, computed_at, model) of these profiles."""
