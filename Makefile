@@ -40,6 +40,7 @@ fix: install ## Format and autofix
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 bench: install ## Run every benchmark, print tables and write benchmarks/results/*.json
+	$(PIP) install --quiet -e '.[test,bench]'
 	$(PY) -m benchmarks.run
 
 docs: install ## Check that the docs name every command, setting and route
