@@ -6,7 +6,16 @@ import logging
 
 import typer
 
-from cornerstore.cli import credentials, customers, database, demo, importer, privacy, serve
+from cornerstore.cli import (
+    credentials,
+    customers,
+    database,
+    demo,
+    identity,
+    importer,
+    privacy,
+    serve,
+)
 
 app = typer.Typer(
     name="cornerstore",
@@ -20,6 +29,7 @@ app.add_typer(credentials.keys_app, name="keys")
 app.add_typer(credentials.tokens_app, name="tokens")
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(identity.app, name="identity")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

@@ -45,6 +45,10 @@ def _linker(records: PreparedRecords, settings: dict[str, Any]) -> Any:
     import pyarrow.compute as pc
     from splink import DuckDBAPI, Linker
 
+    # Splink warns about every level EM could not observe; train_model fills those with
+    # cautious values, so its warnings would only alarm the reader of a command's output.
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
     db = DuckDBAPI()
     table = records.to_arrow()
     if settings["link_type"] == "link_only":
@@ -52,8 +56,8 @@ def _linker(records: PreparedRecords, settings: dict[str, Any]) -> Any:
             db.register(table.filter(pc.equal(table["source_dataset"], f"input_{s}")))
             for s in (0, 1)
         ]
-        return Linker(frames, settings, log_level=logging.WARNING)
-    return Linker(db.register(table), settings, log_level=logging.WARNING)
+        return Linker(frames, settings, log_level=None)
+    return Linker(db.register(table), settings, log_level=None)
 
 
 def _link_type(records: PreparedRecords) -> LinkType:
