@@ -60,7 +60,7 @@ def normalise_name(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    value = fold(text).replace("'", "")
+    value = " ".join(fold(text).replace("'", "").split())
     return value or None
 
 
