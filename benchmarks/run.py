@@ -3,6 +3,7 @@
 python -m benchmarks.run                  # what `make bench` does
 python -m benchmarks.run --quick          # small sizes: checks the harness in a minute
 python -m benchmarks.run --only intake
+python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import argparse
 import os
 from typing import Any
 
-from benchmarks import bench_intake, bench_privacy, bench_profile_read
+from benchmarks import bench_identity, bench_intake, bench_privacy, bench_profile_read
 from benchmarks.common import console, machine, print_table, write_result
 
 QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
 QUICK_READ = ["--profiles", "5000", "--events", "100000", "--targets", "10"]
 QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
+QUICK_IDENTITY = ["--records", "10000", "--shop", "5000", "--reference", "10000", "--probes", "200"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -27,7 +29,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     p.add_argument(
-        "--only", choices=["intake", "profile_read", "privacy"], help="run one benchmark"
+        "--only",
+        choices=["intake", "profile_read", "privacy", "identity"],
+        help="run one benchmark",
     )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
     args = p.parse_args(argv)
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["profile_read"] = bench_profile_read.main(QUICK_READ if args.quick else [])
     if args.only in (None, "privacy"):
         results["privacy"] = bench_privacy.main(["--megabytes", "2"] if args.quick else [])
+    if args.only in (None, "identity"):
+        results["identity"] = bench_identity.main(QUICK_IDENTITY if args.quick else [])
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _goal(row: dict[str, Any]) -> str:
     target = row["target"]
-    if "p99" in row["name"] or "false positives" in row["name"]:
+    if "p99" in row["name"] or "false positives" in row["name"] or row["name"].endswith(" s"):
         return f"<= {target:g}"
     return f">= {target:,g}"
 

@@ -191,6 +191,8 @@ def first_name_comparison() -> Comparison:
 
 
 def last_name_comparison() -> Comparison:
+    # No swap level here: the first-name comparison already counts a swap, and counting it twice
+    # let one swapped record bridge two people with the same pair of names.
     return Comparison(
         "last_name",
         (
@@ -198,7 +200,6 @@ def last_name_comparison() -> Comparison:
             Level("exact", "exact", "last_name", tf=True),
             Level("damerau_levenshtein", "one typo", "last_name", threshold=1),
             Level("jaro_winkler", "Jaro-Winkler >= 0.92", "last_name", threshold=0.92),
-            Level("swap", "swapped with first name", "last_name", "first_name"),
             Level("jaro_winkler", "Jaro-Winkler >= 0.8", "last_name", threshold=0.8),
             _else(),
         ),
@@ -212,7 +213,8 @@ def email_comparison() -> Comparison:
         (
             _null("email"),
             Level("exact", "exact", "email"),
-            Level("exact", "same local part", "email_local"),
+            # Term frequencies: "james_lee" at two providers is often two people.
+            Level("exact", "same local part", "email_local", tf=True),
             Level("jaro_winkler", "local part Jaro-Winkler >= 0.88", "email_local", threshold=0.88),
             _else(),
         ),

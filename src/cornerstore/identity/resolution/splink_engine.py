@@ -142,8 +142,9 @@ def train_model(
         )
         untrained = [c for c in untrained if not _covers(rule, c)]
     trained = linker.misc.save_model_to_json()
+    sampled = min(u_pairs, n_pairs)
     model.comparisons = [
-        _with_parameters(c, spec, n_pairs)
+        _with_parameters(c, spec, sampled)
         for c, spec in zip(comparisons, trained["comparisons"], strict=True)
     ]
     model.matches_per_record = float(rate) * others
@@ -152,20 +153,29 @@ def train_model(
     return model
 
 
-def _with_parameters(comparison: Comparison, spec: dict[str, Any], n_pairs: float) -> Comparison:
-    """The comparison with Splink's trained m and u; a level never seen gets a cautious value
-    (u: half an observation among the sampled pairs, m: 0.1%) rather than none."""
-    levels: list[Level] = []
-    for level, trained in zip(comparison.levels, spec["comparison_levels"], strict=True):
-        if level.kind == "null":
-            levels.append(level)
-            continue
+def _with_parameters(comparison: Comparison, spec: dict[str, Any], sampled: float) -> Comparison:
+    """The comparison with Splink's trained m and u, made safe for levels seen rarely.
+
+    A level random sampling never observed would get u = 0 and an infinite weight; it gets half
+    an observation among the sampled pairs instead, and m = 0.1% when EM never saw it. No level
+    may then weigh more than the comparison's exact level: a near match or a swap is never
+    stronger evidence than an exact match (without this cap one rare swapped record, weighted by
+    a tiny u, bridged many people sharing a common name).
+    """
+    levels: list[Level] = list(comparison.levels[:1])
+    ceiling: float | None = None
+    for level, trained in zip(comparison.levels[1:], spec["comparison_levels"][1:], strict=True):
         m = trained.get("m_probability")
         u = trained.get("u_probability")
         if m is None or not math.isfinite(m) or m <= 0:
             m = 1e-3
         if u is None or not math.isfinite(u) or u <= 0:
-            u = 0.5 / max(n_pairs, 1.0)
+            u = 0.5 / max(sampled, 1.0)
+        weight = math.log2(m / u)
+        if ceiling is None:
+            ceiling = weight
+        elif weight > ceiling and level.kind != "else":
+            u = m / 2.0**ceiling
         levels.append(_replace(level, m=float(m), u=float(u)))
     return Comparison(comparison.name, tuple(levels), comparison.description)
 
