@@ -45,7 +45,10 @@ class Clusters:
 
 
 def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
-    """True when both records have first names and they disagree outright.
+    """True when both records have first names that disagree outright, and not the same e-mail.
+
+    The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
+    a household, by definition, has different first names *and* different e-mails.
 
     >>> names_conflict({"first_name": "john", "first_name_keys": ["john"]},
     ...                {"first_name": "mary", "first_name_keys": ["mary"]})
@@ -55,6 +58,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     False
     """
     if not left.get("first_name") or not right.get("first_name"):
+        return False
+    email = left.get("email")
+    if email and email == right.get("email"):
         return False
     return _FIRST.level_of(left, right) == _ELSE
 
@@ -78,7 +84,7 @@ def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
 class _Rows:
     """Lazy read-only row views: clustering reads only names, address and phone."""
 
-    _cols = ("first_name", "first_name_keys", "last_name", "address", "phone")
+    _cols = ("first_name", "first_name_keys", "last_name", "email", "address", "phone")
 
     def __init__(self, records: PreparedRecords) -> None:
         self.columns = {c: records.columns[c] for c in self._cols}
