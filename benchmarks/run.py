@@ -18,7 +18,7 @@ from benchmarks.common import console, machine, print_table, write_result
 QUICK_INTAKE = ["--events", "20000", "--http-events", "10000", "--known", "2000"]
 QUICK_READ = ["--profiles", "5000", "--events", "100000", "--targets", "10"]
 QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
-QUICK_IDENTITY = ["--records", "10000", "--shop", "5000", "--reference", "10000", "--probes", "200"]
+QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.batch import resolve
-from cornerstore.identity.resolution.clustering import cluster_pairs
+from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_records
 from tests.identity.resolution.conftest import FIELDS
@@ -103,3 +103,12 @@ def test_a_chain_through_a_nameless_record_does_not_join_two_people() -> None:
     assert clusters.labels == [0, 0, 2]
     assert clusters.refused_merges == 1
     assert clusters.households == []
+
+
+def test_the_same_email_outweighs_first_names_that_disagree() -> None:
+    ann = {"first_name": "abijah", "first_name_keys": ["abijah"], "email": "at@example.com"}
+    typed_wrong = {"first_name": "bige", "first_name_keys": ["bige"], "email": "at@example.com"}
+    sister = {"first_name": "mary", "first_name_keys": ["mary"], "email": "mary@example.com"}
+
+    assert not names_conflict(ann, typed_wrong)
+    assert names_conflict(ann, sister)
