@@ -39,7 +39,9 @@ def resolve(
 
     Examples
     --------
-    >>> # see tests/identity/test_resolution.py: resolve(prepare_records(rows, ids, fields))
+    >>> records = prepare_records(rows, ids, ["first_name", "last_name", "email"])  # doctest: +SKIP
+    >>> resolve(records).clusters.labels  # doctest: +SKIP
+    [0, 0, 2, 3, 2]
     """
     say = progress or (lambda _msg: None)
     if model is None:

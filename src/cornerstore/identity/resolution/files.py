@@ -135,8 +135,10 @@ def dedupe_files(
 
     Examples
     --------
-    >>> # dedupe_files(Path("customers.csv"), Path("clusters.csv"), "id",
-    >>> #              {"first_name": "first", "last_name": "last", "email": "email"})
+    >>> dedupe_files(Path("customers.csv"), Path("clusters.csv"), "id",
+    ...              {"first_name": "first", "last_name": "last", "email": "email"}
+    ...              ).clusters  # doctest: +SKIP
+    1873
     """
     say = progress or (lambda _msg: None)
     say(f"reading {input_path.name}")

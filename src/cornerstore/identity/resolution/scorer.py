@@ -56,8 +56,10 @@ class Scorer:
 
     Examples
     --------
-    >>> # scorer = Scorer(model, prepared); scorer.place(prepare_record({...}))
-    >>> # see tests/identity/test_scorer.py
+    >>> scorer = Scorer(model, prepared)  # doctest: +SKIP
+    >>> bob = prepare_record({"first_name": "Bob", "email": "bob@example.com"})  # doctest: +SKIP
+    >>> scorer.place(bob)  # doctest: +SKIP
+    Placement(decision='merge', best=Candidate(position=41, ...), candidates=3)
     """
 
     def __init__(self, model: IdentityModel, reference: PreparedRecords) -> None:

@@ -92,7 +92,8 @@ def train_model(
     random pairs, by default 20 a record between 50,000 and 1,000,000 (DuckDB compares about
     250,000 pairs a second a core here, so a small shop trains in about a second).
 
-    >>> # see tests/identity/test_resolution.py for a trained example
+    >>> records = prepare_records(rows, ids, ["first_name", "last_name", "email"])  # doctest: +SKIP
+    >>> train_model(records).to_json()  # doctest: +SKIP
     """
     import splink
 
