@@ -112,3 +112,17 @@ def test_the_same_email_outweighs_first_names_that_disagree() -> None:
 
     assert not names_conflict(ann, typed_wrong)
     assert names_conflict(ann, sister)
+
+
+@pytest.mark.parametrize("email", [lambda i: "", lambda i: f"only{i}@example.com"])
+def test_an_email_column_that_is_empty_or_never_repeats_still_trains(
+    messy_rows: list[dict[str, Any]], email: Any
+) -> None:
+    rows = [{**r, "email": email(i)} for i, r in enumerate(messy_rows[:600])]
+    records = prepare_records(rows, [r["id"] for r in rows], ["first_name", "last_name", "email",
+                                                             "postcode"])  # fmt: skip
+
+    result = resolve(records)
+
+    assert len(result.clusters.labels) == 600
+    assert 300 < len(set(result.clusters.labels)) < 600

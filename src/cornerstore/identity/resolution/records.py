@@ -97,8 +97,9 @@ class PreparedRecords:
 
     @property
     def compared(self) -> set[str]:
-        """The prepared columns that carry data in these records."""
-        return {col for f in self.fields for col in FEEDS[f]}
+        """The prepared columns that carry data in these records (mapped and not all empty)."""
+        mapped = {col for f in self.fields for col in FEEDS[f]}
+        return {c for c in mapped if any(v is not None for v in self.columns[c])}
 
 
 @cache

@@ -71,6 +71,22 @@ def _pairs_per_record(records: PreparedRecords) -> int:
     return max(1, len(records) - 1)
 
 
+def _has_pairs(records: PreparedRecords, rule: tuple[str, ...]) -> bool:
+    """Whether at least a few records share a key of ``rule``: EM fails on a rule with no pairs."""
+    seen: set[tuple[Any, ...]] = set()
+    shared = 0
+    columns = [records.columns[c] for c in rule]
+    for key in zip(*columns, strict=True):
+        if None in key:
+            continue
+        if key in seen:
+            shared += 1
+            if shared >= 10:
+                return True
+        seen.add(key)
+    return False
+
+
 def _covers(rule: tuple[str, ...], comparison: Comparison) -> bool:
     """A session blocking on ``rule`` cannot train a comparison that reads a blocked column."""
     read = {c for lv in comparison.levels for c in (lv.column, lv.other) if c}
@@ -136,6 +152,8 @@ def train_model(
             continue
         if not any(_covers(rule, c) for c in untrained):
             continue
+        if not _has_pairs(records, rule):
+            continue  # no two records share this key (say, every e-mail is unique)
         linker.training.estimate_parameters_using_expectation_maximisation(
             blocking_rule_sql(rule),
             estimate_without_term_frequencies=True,
