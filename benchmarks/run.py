@@ -4,6 +4,7 @@ python -m benchmarks.run                  # what `make bench` does
 python -m benchmarks.run --quick          # small sizes: checks the harness in a minute
 python -m benchmarks.run --only intake
 python -m benchmarks.run --only clv
+python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from benchmarks import (
     bench_clv,
+    bench_identity,
     bench_intake,
     bench_learn,
     bench_privacy,
@@ -27,6 +29,7 @@ QUICK_READ = ["--profiles", "5000", "--events", "100000", "--targets", "10"]
 QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
 QUICK_CLV = ["--customers", "50000", "--repeats", "1", "--no-pymc"]
 QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
+QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     p.add_argument(
         "--only",
-        choices=["intake", "profile_read", "privacy", "clv", "learn", "retail"],
+        choices=["intake", "profile_read", "privacy", "clv", "learn", "retail", "identity"],
         help="run one benchmark",
     )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["learn"] = bench_learn.main(QUICK_LEARN if args.quick else [])
     if args.only in (None, "retail"):
         results["retail"] = bench_retail.main([])
+    if args.only in (None, "identity"):
+        results["identity"] = bench_identity.main(QUICK_IDENTITY if args.quick else [])
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(
@@ -84,7 +89,7 @@ def _goal(row: dict[str, Any]) -> str:
     if "goal" in row:
         return str(row["goal"])
     target = row["target"]
-    if "p99" in row["name"] or "false positives" in row["name"]:
+    if "p99" in row["name"] or "false positives" in row["name"] or row["name"].endswith(" s"):
         return f"<= {target:g}"
     return f">= {target:,g}"
 

@@ -13,6 +13,7 @@ from cornerstore.cli import (
     customers,
     database,
     demo,
+    identity,
     importer,
     learn,
     privacy,
@@ -44,6 +45,7 @@ app.command("learn")(learn.learn)
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("roles")(users.roles)
+app.add_typer(identity.app, name="identity")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

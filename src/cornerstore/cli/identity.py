@@ -1,0 +1,183 @@
+"""``cornerstore identity``: deduplicate or link files, train a model, explain a match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cornerstore.cli.common import err, handle_errors, out, print_json
+from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.model import IdentityModel
+
+app = typer.Typer(help="Identity resolution on files", no_args_is_help=True)
+
+MapOption = typer.Option(
+    [],
+    "--map",
+    help="FIELD=COLUMN (repeatable); fields: first_name, last_name, full_name, email, phone, "
+    "address, city, state, postcode, country",
+)
+IdOption = typer.Option(..., "--id-col", help="The column that identifies a row")
+RegionOption = typer.Option("GB", "--region", help="Country of phone numbers without a +prefix")
+ModelOption = typer.Option(None, "--model", help="A model from `identity train` (default: train)")
+
+
+@contextmanager
+def _steps(label: str) -> Iterator[Progress]:
+    """A spinner on stderr naming the running step (Splink's steps report no fraction)."""
+    with Progress(
+        SpinnerColumn(),
+        "[progress.description]{task.description}",
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        yield progress
+
+
+def _load_model(path: Path | None) -> IdentityModel | None:
+    if path is None:
+        return None
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such model file")
+    return IdentityModel.from_json(path.read_text())
+
+
+@app.command("dedupe")
+@handle_errors
+def dedupe(
+    input: Path = typer.Argument(..., help="CSV or Parquet file"),
+    id_col: str = IdOption,
+    map: list[str] = MapOption,
+    output: Path = typer.Option(..., "--output", help="CSV or Parquet: id column, cluster_id"),
+    link: Path | None = typer.Option(None, "--link", help="Link INPUT with this second file"),
+    model: Path | None = ModelOption,
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.5, max=0.999999, help="Match probability to merge (0.99)"
+    ),
+    households: Path | None = typer.Option(
+        None, "--households", help="Also write household relations: cluster_id, other_cluster_id"
+    ),
+    region: str = RegionOption,
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+) -> None:
+    """Cluster a file's records into people (or link two files); write id and cluster_id."""
+    from cornerstore.identity.resolution.files import dedupe_files, parse_field_map
+
+    mapping = parse_field_map(map)
+    with _steps("identity") as progress:
+        task = progress.add_task("starting", total=None)
+        result = dedupe_files(
+            input,
+            output,
+            id_col,
+            mapping,
+            link_path=link,
+            model=_load_model(model),
+            match_probability=threshold,
+            default_region=region,
+            households_path=households,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+    summary = {
+        "output": str(result.output),
+        "records": result.records,
+        "clusters": result.clusters,
+        "largest_cluster": result.largest_cluster,
+        "households": result.households,
+        "pairs_scored": result.pairs_scored,
+    }
+    if json:
+        print_json(summary)
+        return
+    out.print(
+        f"{result.records:,} records -> {result.clusters:,} clusters "
+        f"(largest {result.largest_cluster}, {result.households:,} households); "
+        f"wrote {result.output}"
+    )
+
+
+@app.command("train")
+@handle_errors
+def train(
+    input: Path = typer.Option(..., "--input", help="CSV or Parquet file to train on"),
+    id_col: str = IdOption,
+    map: list[str] = MapOption,
+    output: Path = typer.Option(..., "--output", help="Where the model JSON goes"),
+    region: str = RegionOption,
+    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+) -> None:
+    """Train a model on a file (u by random sampling, m by EM) and save it as JSON."""
+    from cornerstore.identity.resolution.files import parse_field_map, train_file
+
+    with _steps("train") as progress:
+        task = progress.add_task("starting", total=None)
+        model = train_file(
+            input,
+            output,
+            id_col,
+            parse_field_map(map),
+            default_region=region,
+            seed=seed,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+    out.print(
+        f"trained on {model.records:,} records ({', '.join(c.name for c in model.comparisons)}); "
+        f"wrote {output}"
+    )
+
+
+@app.command("explain")
+@handle_errors
+def explain(
+    input: Path = typer.Argument(..., help="CSV or Parquet file"),
+    left: str = typer.Argument(..., help="Id of one record"),
+    right: str = typer.Argument(..., help="Id of the other record"),
+    id_col: str = IdOption,
+    map: list[str] = MapOption,
+    model: Path | None = ModelOption,
+    region: str = RegionOption,
+    json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+) -> None:
+    """Show each field's match weight for two records of a file, and the total."""
+    from cornerstore.identity.resolution.files import explain_records, parse_field_map
+
+    with _steps("explain") as progress:
+        task = progress.add_task("starting", total=None)
+        result = explain_records(
+            input,
+            id_col,
+            parse_field_map(map),
+            left,
+            right,
+            model=_load_model(model),
+            default_region=region,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+    if json:
+        print_json(result)
+        return
+    table = Table(title=f"{left} vs {right}", title_justify="left")
+    for col in ("field", "level", left, right, "match weight"):
+        table.add_column(col, justify="right" if col == "match weight" else "left")
+    table.add_row("prior", "", "", "", f"{result.prior_weight:+.2f}")
+    for f in result.fields:
+        table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
+    table.add_row(
+        "total",
+        f"probability {result.match_probability:.4f}",
+        "",
+        "",
+        f"{result.match_weight:+.2f}",
+    )
+    out.print(table)
+
+
+def _show(value: object) -> str:
+    return "-" if value is None else str(value)

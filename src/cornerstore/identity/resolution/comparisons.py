@@ -1,0 +1,339 @@
+"""The comparisons the model makes, as plain data that turns into Splink SQL or Python.
+
+Each comparison is a list of levels tried in order (the first that holds decides, as in Splink);
+each level is one of a few kinds with a column, an optional second column and a threshold. The
+same ``Level`` gives DuckDB SQL for Splink (``Level.sql``) and a Python test for the in-process
+scorer (``Level.holds``), so the two agree by construction: Python follows SQL's NULL rule (a
+comparison with a missing value is never true) and rapidfuzz's Jaro-Winkler, the implementation
+DuckDB itself uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
+
+LevelKind = Literal[
+    "null",
+    "exact",
+    "nickname",
+    "jaro_winkler",
+    "levenshtein",
+    "damerau_levenshtein",
+    "swap",
+    "number_and_street",
+    "else",
+]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One comparison level.
+
+    Kinds: ``null`` (either side missing), ``exact``, ``nickname`` (the nickname keys share a
+    name), ``jaro_winkler`` (similarity >= threshold), ``levenshtein`` (edit distance <=
+    threshold), ``swap`` (``column`` on one side equals ``other`` on the other, both ways: first
+    and last name swapped), ``number_and_street`` (same house number, street similarity >=
+    threshold), ``else``.
+    """
+
+    kind: LevelKind
+    label: str
+    column: str | None = None
+    other: str | None = None
+    threshold: float | None = None
+    tf: bool = False
+    m: float | None = None
+    u: float | None = None
+
+    def sql(self) -> str:
+        """The level's condition in DuckDB SQL, with Splink's ``_l`` / ``_r`` column suffixes."""
+        c, o, t = self.column, self.other, self.threshold
+        if self.kind == "null":
+            return f'"{c}_l" IS NULL OR "{c}_r" IS NULL'
+        if self.kind == "exact":
+            return f'"{c}_l" = "{c}_r"'
+        if self.kind == "nickname":
+            return f'list_has_any("{c}_l", "{c}_r")'
+        if self.kind == "jaro_winkler":
+            return f'jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+        if self.kind == "levenshtein":
+            return f'levenshtein("{c}_l", "{c}_r") <= {t}'
+        if self.kind == "damerau_levenshtein":
+            return f'damerau_levenshtein("{c}_l", "{c}_r") <= {t}'
+        if self.kind == "swap":
+            return f'"{c}_l" = "{o}_r" AND "{o}_l" = "{c}_r"'
+        if self.kind == "number_and_street":
+            return f'"{o}_l" = "{o}_r" AND jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+        return "ELSE"
+
+    def holds(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+        """Whether the level's condition is true for two prepared records."""
+        c = self.column or ""
+        a, b = left.get(c), right.get(c)
+        if self.kind == "else":
+            return True
+        if self.kind == "null":
+            return a is None or b is None
+        if self.kind == "nickname":
+            return bool(a and b and not set(a).isdisjoint(b))
+        if self.kind == "swap":
+            o = self.other or ""
+            return _eq(a, right.get(o)) and _eq(left.get(o), b)
+        if a is None or b is None:
+            return False
+        if self.kind == "exact":
+            return bool(a == b)
+        if self.kind == "jaro_winkler":
+            return JaroWinkler.similarity(a, b) >= (self.threshold or 0.0)
+        if self.kind == "levenshtein":
+            return Levenshtein.distance(a, b) <= (self.threshold or 0.0)
+        if self.kind == "damerau_levenshtein":
+            # DuckDB's is the restricted (OSA) distance, rapidfuzz's the true one: they agree at
+            # the threshold of 1 used here (one edit or one adjacent transposition).
+            return DamerauLevenshtein.distance(a, b) <= (self.threshold or 0.0)
+        o = self.other or ""
+        return _eq(left.get(o), right.get(o)) and JaroWinkler.similarity(a, b) >= (
+            self.threshold or 0.0
+        )
+
+
+def _eq(a: object, b: object) -> bool:
+    return a is not None and b is not None and a == b
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One field's comparison: its levels, null level first and ``else`` last."""
+
+    name: str
+    levels: tuple[Level, ...]
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def level_of(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> int:
+        """Index of the first level that holds (0 is the null level)."""
+        for i, level in enumerate(self.levels):
+            if level.holds(left, right):
+                return i
+        return len(self.levels) - 1
+
+    def gamma(self, index: int) -> int:
+        """Splink's comparison vector value of a level index: -1 null, then n-1 ... 0 (else)."""
+        return -1 if index == 0 else len(self.levels) - 1 - index
+
+    def splink_dict(self) -> dict[str, Any]:
+        """The comparison as a Splink settings dict, with m and u where they are known."""
+        levels = []
+        for i, level in enumerate(self.levels):
+            spec: dict[str, Any] = {"sql_condition": level.sql(), "label_for_charts": level.label}
+            if i == 0:
+                spec["is_null_level"] = True
+            else:
+                if level.m is not None:
+                    spec["m_probability"] = level.m
+                if level.u is not None:
+                    spec["u_probability"] = level.u
+            if level.tf:
+                spec["tf_adjustment_column"] = level.column
+                spec["tf_adjustment_weight"] = 1.0
+            levels.append(spec)
+        return {
+            "output_column_name": self.name,
+            "comparison_description": self.description or self.name,
+            "comparison_levels": levels,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "levels": [
+                {k: v for k, v in asdict(lv).items() if v is not None} for lv in self.levels
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        return cls(
+            name=data["name"],
+            description=data.get("description", ""),
+            levels=tuple(Level(**lv) for lv in data["levels"]),
+        )
+
+
+def _null(column: str) -> Level:
+    return Level("null", f"{column} missing", column)
+
+
+def _else() -> Level:
+    return Level("else", "all other")
+
+
+def first_name_comparison() -> Comparison:
+    return Comparison(
+        "first_name",
+        (
+            _null("first_name"),
+            Level("exact", "exact", "first_name", tf=True),
+            Level("nickname", "nickname or diminutive", "first_name_keys"),
+            Level("damerau_levenshtein", "one typo", "first_name", threshold=1),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.92", "first_name", threshold=0.92),
+            Level("swap", "swapped with last name", "first_name", "last_name"),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.8", "first_name", threshold=0.8),
+            _else(),
+        ),
+        "first name, nickname-aware",
+    )
+
+
+def last_name_comparison() -> Comparison:
+    # No swap level here: the first-name comparison already counts a swap, and counting it twice
+    # let one swapped record bridge two people with the same pair of names.
+    return Comparison(
+        "last_name",
+        (
+            _null("last_name"),
+            Level("exact", "exact", "last_name", tf=True),
+            Level("damerau_levenshtein", "one typo", "last_name", threshold=1),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.92", "last_name", threshold=0.92),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.8", "last_name", threshold=0.8),
+            _else(),
+        ),
+        "last name",
+    )
+
+
+def email_comparison() -> Comparison:
+    return Comparison(
+        "email",
+        (
+            _null("email"),
+            Level("exact", "exact", "email"),
+            # Term frequencies: "james_lee" at two providers is often two people.
+            Level("exact", "same local part", "email_local", tf=True),
+            Level("jaro_winkler", "local part Jaro-Winkler >= 0.88", "email_local", threshold=0.88),
+            _else(),
+        ),
+        "e-mail (canonical form)",
+    )
+
+
+def phone_comparison() -> Comparison:
+    return Comparison(
+        "phone",
+        (
+            _null("phone"),
+            Level("exact", "exact (E.164)", "phone"),
+            Level("levenshtein", "one digit differs", "phone", threshold=1),
+            _else(),
+        ),
+        "phone (E.164)",
+    )
+
+
+def address_comparison() -> Comparison:
+    return Comparison(
+        "address",
+        (
+            _null("address"),
+            Level("exact", "exact", "address", tf=True),
+            Level(
+                "number_and_street",
+                "same number, street Jaro-Winkler >= 0.88",
+                "street",
+                "house_number",
+                0.88,
+            ),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.88", "address", threshold=0.88),
+            _else(),
+        ),
+        "address line (number, street; unit ignored)",
+    )
+
+
+def postcode_comparison() -> Comparison:
+    return Comparison(
+        "postcode",
+        (
+            _null("postcode"),
+            Level("exact", "exact", "postcode", tf=True),
+            Level("levenshtein", "one character differs", "postcode", threshold=1),
+            Level("exact", "same district", "postcode_area"),
+            _else(),
+        ),
+        "postcode",
+    )
+
+
+def city_comparison() -> Comparison:
+    return Comparison(
+        "city",
+        (
+            _null("city"),
+            Level("exact", "exact", "city", tf=True),
+            Level("jaro_winkler", "Jaro-Winkler >= 0.9", "city", threshold=0.9),
+            _else(),
+        ),
+        "city",
+    )
+
+
+_BUILDERS = {
+    "first_name": first_name_comparison,
+    "last_name": last_name_comparison,
+    "email": email_comparison,
+    "phone": phone_comparison,
+    "address": address_comparison,
+    "postcode": postcode_comparison,
+    "city": city_comparison,
+}
+
+
+def comparisons_for(columns: set[str]) -> list[Comparison]:
+    """The comparisons for the prepared columns that carry data, in a fixed order.
+
+    State and country are not compared: postcode and city carry the same evidence more finely,
+    and country already shaped the phone and postcode normalisation.
+
+    >>> [c.name for c in comparisons_for({"email", "last_name", "first_name"})]
+    ['first_name', 'last_name', 'email']
+    """
+    return [build() for name, build in _BUILDERS.items() if name in columns]
+
+
+#: Candidate pairs are generated by these rules (any one is enough); each is a set of prepared
+#: columns that must be equal, or ``swap`` for first and last name swapped.
+BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
+    ("email",),
+    ("phone",),
+    ("first_name", "last_name"),
+    ("last_name", "postcode"),
+    ("first_name", "postcode"),
+    ("address", "postcode"),
+    ("address", "city"),
+    ("house_number", "postcode"),
+    ("email_local", "last_name"),
+    ("swap",),
+)
+
+
+def blocking_rules_for(columns: set[str]) -> list[tuple[str, ...]]:
+    """The blocking rules whose columns all carry data (``swap`` needs both names)."""
+    usable = columns | ({"email_local"} if "email" in columns else set())
+    out = []
+    for rule in BLOCKING_RULES:
+        needs = {"first_name", "last_name"} if rule == ("swap",) else set(rule)
+        if needs <= usable:
+            out.append(rule)
+    return out
+
+
+def blocking_rule_sql(rule: tuple[str, ...]) -> str:
+    """A blocking rule as Splink SQL over ``l`` and ``r``."""
+    if rule == ("swap",):
+        return "l.first_name = r.last_name AND l.last_name = r.first_name"
+    return " AND ".join(f"l.{c} = r.{c}" for c in rule)

@@ -1,0 +1,241 @@
+"""File mode for data teams: deduplicate or link CSV / Parquet files, train a model on a file,
+explain why two records match. The CLI's ``cornerstore identity`` commands call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.batch import Resolution, resolve
+from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
+from cornerstore.identity.resolution.records import (
+    FIELDS,
+    PreparedRecords,
+    concat,
+    prepare_records,
+)
+from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
+from cornerstore.identity.resolution.splink_engine import train_model
+
+Progress = Callable[[str], None]
+
+
+def parse_field_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``["first_name=given", ...]`` -> ``{"first_name": "given"}``, known fields only.
+
+    >>> parse_field_map(["email=E-Mail", "last_name=surname"])
+    {'email': 'E-Mail', 'last_name': 'surname'}
+    """
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        field, column = field.strip(), column.strip()
+        if not sep or not field or not column:
+            raise InvalidInput(f"--map {pair!r}: expected FIELD=COLUMN")
+        if field not in FIELDS:
+            raise InvalidInput(f"--map: unknown field {field!r}; known: {', '.join(FIELDS)}")
+        mapping[field] = column
+    if not mapping:
+        raise InvalidInput("--map: map at least two fields, e.g. --map email=Email")
+    return mapping
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """A CSV or Parquet file (by extension) with every column as text."""
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            return frame.with_columns(pl.all().cast(pl.String))
+        if suffix in (".csv", ".tsv", ".txt"):
+            return pl.read_csv(
+                path, infer_schema=False, separator="\t" if suffix == ".tsv" else ","
+            )
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError):
+        # Our own words: polars' messages can quote the file's contents.
+        raise InvalidInput(f"{path}: could not be read as {suffix[1:]}") from None
+    raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet file")
+
+
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Write CSV or Parquet, by extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frame.write_parquet(path)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
+    else:
+        raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
+
+
+def load_records(
+    path: Path,
+    id_col: str,
+    mapping: dict[str, str],
+    default_region: str = "GB",
+    source: int | None = None,
+) -> tuple[PreparedRecords, pl.DataFrame]:
+    """Read a file and prepare its mapped columns; returns the records and the raw frame."""
+    frame = read_table(path)
+    missing = [c for c in (id_col, *mapping.values()) if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{path.name}: no column {missing[0]!r}")
+    if frame[id_col].null_count():
+        raise InvalidInput(f"{path.name}: column {id_col!r} has empty ids")
+    raw = frame.select([pl.col(col).alias(field) for field, col in mapping.items()])
+    records = prepare_records(
+        raw.iter_rows(named=True),
+        ids=frame[id_col].to_list(),
+        fields=list(mapping),
+        default_region=default_region,
+        source=[source] * frame.height if source is not None else (),
+    )
+    return records, frame
+
+
+@dataclass
+class DedupeResult:
+    """What ``dedupe_files`` wrote and found."""
+
+    output: Path
+    records: int
+    clusters: int
+    largest_cluster: int
+    households: int
+    pairs_scored: int
+    resolution: Resolution
+
+
+def dedupe_files(
+    input_path: Path,
+    output_path: Path,
+    id_col: str,
+    mapping: dict[str, str],
+    *,
+    link_path: Path | None = None,
+    model: IdentityModel | None = None,
+    match_probability: float | None = None,
+    default_region: str = "GB",
+    households_path: Path | None = None,
+    progress: Progress | None = None,
+) -> DedupeResult:
+    """Cluster a file's records into people (or link two files) and write ``id, cluster_id``.
+
+    When two files are linked, a ``source`` column (the file name) is written too, because the
+    same id may occur in both. ``households_path`` receives ``cluster_id, other_cluster_id``
+    pairs: different people living together.
+
+    Examples
+    --------
+    >>> dedupe_files(Path("customers.csv"), Path("clusters.csv"), "id",
+    ...              {"first_name": "first", "last_name": "last", "email": "email"}
+    ...              ).clusters  # doctest: +SKIP
+    1873
+    """
+    say = progress or (lambda _msg: None)
+    say(f"reading {input_path.name}")
+    records, frame = load_records(
+        input_path, id_col, mapping, default_region, 0 if link_path else None
+    )
+    sources = [input_path.name] * frame.height
+    if link_path is not None:
+        say(f"reading {link_path.name}")
+        other, other_frame = load_records(link_path, id_col, mapping, default_region, 1)
+        records = concat(records, other)
+        sources += [link_path.name] * other_frame.height
+    if model is not None and not {c.name for c in model.comparisons} <= records.compared:
+        raise InvalidInput("--model: the model compares fields this file does not map")
+    resolution = resolve(records, model, match_probability=match_probability, progress=progress)
+    labels = resolution.clusters.labels
+    dense: dict[int, int] = {}
+    cluster_ids = [dense.setdefault(label, len(dense) + 1) for label in labels]
+    columns: dict[str, Any] = {id_col: records.columns["unique_id"]}
+    if link_path is not None:
+        columns["source"] = sources
+    columns["cluster_id"] = cluster_ids
+    write_table(pl.DataFrame(columns), output_path)
+    if households_path is not None:
+        pairs = [(dense[a], dense[b]) for a, b in resolution.clusters.households]
+        write_table(
+            pl.DataFrame(
+                {"cluster_id": [a for a, _ in pairs], "other_cluster_id": [b for _, b in pairs]},
+                schema={"cluster_id": pl.Int64, "other_cluster_id": pl.Int64},
+            ),
+            households_path,
+        )
+    sizes = resolution.clusters.sizes()
+    return DedupeResult(
+        output=output_path,
+        records=len(records),
+        clusters=len(dense),
+        largest_cluster=max(sizes, default=0),
+        households=len(resolution.clusters.households),
+        pairs_scored=resolution.pairs_scored,
+        resolution=resolution,
+    )
+
+
+def train_file(
+    input_path: Path,
+    output_path: Path,
+    id_col: str,
+    mapping: dict[str, str],
+    *,
+    default_region: str = "GB",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> IdentityModel:
+    """Train a model on a file and write it as JSON."""
+    records, _ = load_records(input_path, id_col, mapping, default_region)
+    model = train_model(records, seed=seed, progress=progress)
+    output_path.write_text(model.to_json())
+    return model
+
+
+@dataclass
+class Explanation:
+    """Why two records score as they do: the prior, each field's weight, the total."""
+
+    left_id: str
+    right_id: str
+    prior_weight: float
+    fields: list[FieldWeight]
+    match_weight: float
+    match_probability: float
+
+
+def explain_records(
+    input_path: Path,
+    id_col: str,
+    mapping: dict[str, str],
+    left_id: str,
+    right_id: str,
+    *,
+    model: IdentityModel | None = None,
+    default_region: str = "GB",
+    progress: Progress | None = None,
+) -> Explanation:
+    """Each field's match weight for two records of a file (training a model when none is given;
+    term frequencies come from the file)."""
+    records, _ = load_records(input_path, id_col, mapping, default_region)
+    ids = records.columns["unique_id"]
+    positions = {uid: i for i, uid in enumerate(ids)}
+    for wanted in (left_id, right_id):
+        if wanted not in positions:
+            raise InvalidInput(f"{input_path.name}: no record with id {wanted!r}")
+    if model is None:
+        model = train_model(records, progress=progress)
+    scorer = Scorer(model, records)
+    left, right = records.row(positions[left_id]), records.row(positions[right_id])
+    fields = scorer.explain(left, right)
+    prior = weight_of(model.prior(len(records) - 1))
+    total = prior + sum(f.weight for f in fields)
+    return Explanation(left_id, right_id, prior, fields, total, probability_of(total))

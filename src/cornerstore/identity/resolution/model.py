@@ -1,0 +1,159 @@
+"""The trained identity model as plain data: comparisons with their m and u probabilities, how
+many matches a record has, and when and on how much data it was trained.
+
+It serialises to JSON (``to_json`` / ``from_json``) so that it can be kept in a file or a database
+and applied later by Splink (``splink_settings``) or in-process (:mod:`.scorer`).
+
+Thresholds are match probabilities against a size-aware prior: the prior odds that two records are
+the same person are ``matches_per_record / (N - 1)`` for N records, so the same probability asks
+for more evidence in a larger data set, where more random pairs could reach it by chance. A 0.99
+threshold therefore means the same at 5,000 and at 1,000,000 records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.comparisons import (
+    Comparison,
+    blocking_rule_sql,
+    blocking_rules_for,
+)
+
+MODEL_FORMAT = "cornerstore-identity-model"
+MODEL_VERSION = 1
+LinkType = Literal["dedupe_only", "link_only"]
+
+
+def weight_of(probability: float) -> float:
+    """The match weight (log2 odds) of a probability.
+
+    >>> weight_of(0.5), round(weight_of(0.99), 3)
+    (0.0, 6.629)
+    """
+    return math.log2(probability / (1.0 - probability))
+
+
+def probability_of(weight: float) -> float:
+    """The probability of a match weight (log2 odds).
+
+    >>> probability_of(0.0)
+    0.5
+    """
+    if weight > 60:
+        return 1.0
+    odds = 2.0**weight
+    return odds / (1.0 + odds)
+
+
+@dataclass
+class IdentityModel:
+    """A trained model: comparisons with m/u per level, the match rate, thresholds, provenance.
+
+    Examples
+    --------
+    >>> from cornerstore.identity.resolution.comparisons import comparisons_for
+    >>> model = IdentityModel(comparisons_for({"email", "phone"}), matches_per_record=0.5)
+    >>> round(model.prior_weight(1001), 3)
+    -10.965
+    >>> IdentityModel.from_json(model.to_json()).matches_per_record
+    0.5
+    """
+
+    comparisons: list[Comparison]
+    matches_per_record: float
+    link_type: LinkType = "dedupe_only"
+    match_probability: float = 0.99
+    review_probability: float = 0.5
+    trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    records: int = 0
+    splink_version: str = ""
+    version: int = MODEL_VERSION
+
+    @property
+    def columns(self) -> set[str]:
+        """The prepared columns the comparisons read."""
+        cols: set[str] = set()
+        for comparison in self.comparisons:
+            for level in comparison.levels:
+                cols.update(c for c in (level.column, level.other) if c)
+        return cols
+
+    @property
+    def blocking_rules(self) -> list[tuple[str, ...]]:
+        return blocking_rules_for({c.name for c in self.comparisons} | self.columns)
+
+    def prior(self, others: int) -> float:
+        """Probability that a record and one of ``others`` random records are the same person."""
+        return min(0.5, max(self.matches_per_record, 1e-6) / max(1, others))
+
+    def prior_weight(self, records: int) -> float:
+        """The prior match weight in a data set of ``records`` records (dedupe)."""
+        return weight_of(self.prior(records - 1))
+
+    def level_weight(self, comparison: int, level: int) -> float:
+        """log2(m / u) of one level; 0 for the null level."""
+        lv = self.comparisons[comparison].levels[level]
+        if level == 0 or lv.m is None or lv.u is None:
+            return 0.0
+        return math.log2(lv.m / lv.u)
+
+    def splink_settings(self, others: int) -> dict[str, Any]:
+        """Splink settings with this model's parameters and the prior for ``others`` candidates."""
+        return {
+            "link_type": self.link_type,
+            "unique_id_column_name": "unique_id",
+            "probability_two_random_records_match": self.prior(others),
+            "comparisons": [c.splink_dict() for c in self.comparisons],
+            "blocking_rules_to_generate_predictions": [
+                {"blocking_rule": blocking_rule_sql(rule)} for rule in self.blocking_rules
+            ],
+            "retain_matching_columns": False,
+            "retain_intermediate_calculation_columns": False,
+        }
+
+    def to_json(self) -> str:
+        """The model as JSON text, with its format, version, training date and data size."""
+        return json.dumps(
+            {
+                "format": MODEL_FORMAT,
+                "version": self.version,
+                "splink_version": self.splink_version,
+                "trained_at": self.trained_at,
+                "records": self.records,
+                "link_type": self.link_type,
+                "matches_per_record": self.matches_per_record,
+                "match_probability": self.match_probability,
+                "review_probability": self.review_probability,
+                "comparisons": [c.to_dict() for c in self.comparisons],
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> IdentityModel:
+        """A model from ``to_json`` output; InvalidInput when the text is not such a model."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != MODEL_FORMAT:
+                raise InvalidInput("model: not a cornerstore identity model")
+            if data["version"] > MODEL_VERSION:
+                raise InvalidInput(f"model: version {data['version']} is newer than this release")
+            return cls(
+                comparisons=[Comparison.from_dict(c) for c in data["comparisons"]],
+                matches_per_record=float(data["matches_per_record"]),
+                link_type=data["link_type"],
+                match_probability=float(data["match_probability"]),
+                review_probability=float(data["review_probability"]),
+                trained_at=data["trained_at"],
+                records=int(data["records"]),
+                splink_version=data.get("splink_version", ""),
+                version=int(data["version"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidInput("model: not a valid cornerstore identity model") from None

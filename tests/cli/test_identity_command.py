@@ -1,0 +1,206 @@
+"""``cornerstore identity`` end to end on small generated files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.demo.messy import MessyCustomers
+
+runner = CliRunner()
+MAPS = [
+    "--map", "first_name=Given", "--map", "last_name=Family", "--map", "email=E-Mail",
+    "--map", "phone=Tel", "--map", "address=Street", "--map", "city=Town",
+    "--map", "postcode=Postcode",
+]  # fmt: skip
+RENAMES = {
+    "id": "Customer No",
+    "first_name": "Given",
+    "last_name": "Family",
+    "email": "E-Mail",
+    "phone": "Tel",
+    "address": "Street",
+    "city": "Town",
+    "postcode": "Postcode",
+}
+
+
+def customers_file(path: Path, people: int, seed: int) -> pl.DataFrame:
+    frame = pl.DataFrame(list(MessyCustomers(people=people, seed=seed).records()))
+    frame = frame.rename(RENAMES)
+    frame.write_csv(path)
+    return frame
+
+
+@pytest.fixture
+def customers(tmp_path: Path) -> tuple[Path, pl.DataFrame]:
+    path = tmp_path / "customers.csv"
+    return path, customers_file(path, people=400, seed=5)
+
+
+def test_dedupe_writes_one_cluster_id_per_input_row(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    path, frame = customers
+    output = tmp_path / "clusters.csv"
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", "Customer No", *MAPS,
+              "--output", str(output), "--json"],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    clusters = pl.read_csv(output)
+    assert clusters.columns == ["Customer No", "cluster_id"]
+    assert clusters["Customer No"].to_list() == frame["Customer No"].to_list()
+    summary = json.loads(result.stdout)
+    assert summary["records"] == frame.height
+    assert summary["clusters"] == clusters["cluster_id"].n_unique()
+    # Records of one person share a cluster far more often than not.
+    joined = clusters.with_columns(person=frame["person_id"])
+    pure = joined.group_by("cluster_id").agg(pl.col("person").n_unique() == 1)
+    assert pure["person"].mean() > 0.95
+    assert clusters["cluster_id"].n_unique() < frame["person_id"].n_unique() * 1.2
+
+
+def test_dedupe_reads_and_writes_parquet(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    _, frame = customers
+    parquet = tmp_path / "customers.parquet"
+    frame.write_parquet(parquet)
+    output = tmp_path / "clusters.parquet"
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(parquet), "--id-col", "Customer No", *MAPS,
+              "--output", str(output)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(output).columns == ["Customer No", "cluster_id"]
+    assert "records ->" in result.stdout
+
+
+def test_link_puts_the_same_person_from_two_files_in_one_cluster(tmp_path: Path) -> None:
+    rows = customers_file(tmp_path / "all.csv", people=400, seed=8)
+    first, second = rows[: rows.height // 2], rows[rows.height // 2 :]
+    first.write_csv(tmp_path / "shop.csv")
+    second.write_csv(tmp_path / "web.csv")
+    output = tmp_path / "links.csv"
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(tmp_path / "shop.csv"), "--link", str(tmp_path / "web.csv"),
+              "--id-col", "Customer No", *MAPS, "--output", str(output)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    links = pl.read_csv(output)
+    assert links.columns == ["Customer No", "source", "cluster_id"]
+    assert links["source"].unique().sort().to_list() == ["shop.csv", "web.csv"]
+    assert links.height == rows.height
+
+
+def test_a_trained_model_is_saved_and_used_again(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    path, _ = customers
+    model = tmp_path / "model.json"
+    trained = runner.invoke(
+        app, ["identity", "train", "--input", str(path), "--id-col", "Customer No", *MAPS,
+              "--output", str(model)],
+    )  # fmt: skip
+    output = tmp_path / "clusters.csv"
+
+    again = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", "Customer No", *MAPS,
+              "--model", str(model), "--output", str(output)],
+    )  # fmt: skip
+
+    assert trained.exit_code == 0, trained.output
+    saved = json.loads(model.read_text())
+    assert (saved["format"], saved["version"], saved["records"]) == (
+        "cornerstore-identity-model",
+        1,
+        pl.read_csv(path).height,
+    )
+    assert "trained_at" in saved
+    assert again.exit_code == 0, again.output
+
+
+def test_explain_shows_each_fields_weight_and_the_total(
+    customers: tuple[Path, pl.DataFrame],
+) -> None:
+    path, frame = customers
+    person = frame.group_by("person_id").len().filter(pl.col("len") > 1)["person_id"][0]
+    a, b = frame.filter(pl.col("person_id") == person)["Customer No"].to_list()[:2]
+
+    result = runner.invoke(
+        app, ["identity", "explain", str(path), a, b, "--id-col", "Customer No", *MAPS, "--json"],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    explanation = json.loads(result.stdout)
+    assert [f["field"] for f in explanation["fields"]] == [
+        "first_name", "last_name", "email", "phone", "address", "postcode", "city",
+    ]  # fmt: skip
+    total = explanation["prior_weight"] + sum(f["weight"] for f in explanation["fields"])
+    assert explanation["match_weight"] == pytest.approx(total)
+
+
+def test_explain_prints_a_table(customers: tuple[Path, pl.DataFrame]) -> None:
+    path, frame = customers
+    a, b = frame["Customer No"].to_list()[:2]
+
+    result = runner.invoke(
+        app, ["identity", "explain", str(path), a, b, "--id-col", "Customer No", *MAPS],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    for word in ("prior", "first_name", "postcode", "total", "probability"):
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map", "email=Nope", "--map", "phone=Tel"], "customers.csv: no column 'Nope'"),
+        (
+            ["--map", "birthday=Tel"],
+            "--map: unknown field 'birthday'; known: full_name, first_name, last_name, email, "
+            "phone, address, city, state, postcode, country",
+        ),
+        (["--map", "email"], "--map 'email': expected FIELD=COLUMN"),
+        (
+            ["--map", "email=E-Mail"],
+            "fields: map at least two of first_name, last_name, email, phone, address, city, "
+            "postcode",
+        ),
+    ],
+)
+def test_mistakes_give_one_readable_line_and_exit_1(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path, args: list[str], message: str
+) -> None:
+    path, _ = customers
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", "Customer No", *args,
+              "--output", str(tmp_path / "out.csv")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(tmp_path / "none.csv"), "--id-col", "id",
+              "--map", "email=e", "--output", str(tmp_path / "o.csv")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: no such file"

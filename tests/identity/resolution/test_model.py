@@ -1,0 +1,128 @@
+"""Training, the model as JSON, clustering without chains, households kept apart."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.batch import resolve
+from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.records import PreparedRecords, prepare_records
+from tests.identity.resolution.conftest import FIELDS
+
+
+def test_a_trained_model_has_m_and_u_for_every_level_but_the_null_level(
+    messy_records: PreparedRecords, messy_model: IdentityModel
+) -> None:
+    missing = [
+        (c.name, lv.label)
+        for c in messy_model.comparisons
+        for lv in c.levels[1:]
+        if lv.m is None or lv.u is None
+    ]
+
+    assert missing == []
+    assert messy_model.records == len(messy_records)
+    assert 0.1 < messy_model.matches_per_record < 3
+
+
+def test_the_model_survives_a_trip_through_json(messy_model: IdentityModel) -> None:
+    again = IdentityModel.from_json(messy_model.to_json())
+
+    assert again == messy_model
+
+
+def test_text_that_is_not_a_model_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="not a cornerstore identity model"):
+        IdentityModel.from_json('{"format": "something else"}')
+
+
+def test_exact_weights_are_the_same_at_every_data_size(messy_model: IdentityModel) -> None:
+    # The prior falls with size, so the same probability asks for more evidence in more data.
+    small, large = messy_model.prior_weight(5_000), messy_model.prior_weight(1_000_000)
+
+    assert large < small - 7
+
+
+def test_records_of_one_person_end_in_one_cluster_and_clusters_stay_small(
+    messy_rows: list[dict[str, Any]], messy_records: PreparedRecords, messy_model: IdentityModel
+) -> None:
+    result = resolve(messy_records, messy_model)
+    labels = result.clusters.labels
+    people = [r["person_id"] for r in messy_rows]
+    pure = sum(
+        len({people[i] for i, lab in enumerate(labels) if lab == label}) == 1
+        for label in set(labels)
+    )
+
+    assert max(Counter(labels).values()) <= 8
+    assert pure / len(set(labels)) > 0.95
+    assert len(set(labels)) < len(labels) * 0.75
+
+
+HOUSEHOLD = [
+    {"first_name": "John", "last_name": "Lee", "email": "john.lee@example.com",
+     "phone": "01904 611111", "address": "4 Mill Lane", "city": "York", "postcode": "YO1 7AB"},
+    {"first_name": "Mary", "last_name": "Lee", "email": "mary.lee@example.com",
+     "phone": "01904 611111", "address": "4 Mill Lane", "city": "York", "postcode": "YO1 7AB"},
+    {"first_name": "Johnny", "last_name": "Lee", "email": "john.lee@example.com",
+     "phone": "", "address": "4 Mill Ln", "city": "York", "postcode": "yo17ab"},
+]  # fmt: skip
+
+
+def test_a_household_is_kept_apart_and_reported_as_a_relation(
+    messy_rows: list[dict[str, Any]], messy_model: IdentityModel
+) -> None:
+    rows = messy_rows + HOUSEHOLD
+    ids = [r["id"] for r in messy_rows] + ["john", "mary", "johnny"]
+    records = prepare_records(rows, ids, FIELDS)
+    john, mary, johnny = len(messy_rows), len(messy_rows) + 1, len(messy_rows) + 2
+
+    clusters = resolve(records, messy_model).clusters
+
+    assert clusters.labels[john] == clusters.labels[johnny]
+    assert clusters.labels[john] != clusters.labels[mary]
+    relation = tuple(sorted((clusters.labels[john], clusters.labels[mary])))
+    assert relation in clusters.households
+
+
+def test_a_chain_through_a_nameless_record_does_not_join_two_people() -> None:
+    rows = [
+        {"first_name": "Ann", "last_name": "Hall", "email": "ann@example.com"},
+        {"first_name": "", "last_name": "Hall", "email": "ann@example.com", "phone": "07700900123"},
+        {"first_name": "Tom", "last_name": "Hall", "phone": "07700900123"},
+    ]
+    records = prepare_records(rows, ["a", "x", "t"], ["first_name", "last_name", "email", "phone"])
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 19.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 2]
+    assert clusters.refused_merges == 1
+    assert clusters.households == []
+
+
+def test_the_same_email_outweighs_first_names_that_disagree() -> None:
+    ann = {"first_name": "abijah", "first_name_keys": ["abijah"], "email": "at@example.com"}
+    typed_wrong = {"first_name": "bige", "first_name_keys": ["bige"], "email": "at@example.com"}
+    sister = {"first_name": "mary", "first_name_keys": ["mary"], "email": "mary@example.com"}
+
+    assert not names_conflict(ann, typed_wrong)
+    assert names_conflict(ann, sister)
+
+
+@pytest.mark.parametrize("email", [lambda i: "", lambda i: f"only{i}@example.com"])
+def test_an_email_column_that_is_empty_or_never_repeats_still_trains(
+    messy_rows: list[dict[str, Any]], email: Any
+) -> None:
+    rows = [{**r, "email": email(i)} for i, r in enumerate(messy_rows[:600])]
+    records = prepare_records(rows, [r["id"] for r in rows], ["first_name", "last_name", "email",
+                                                             "postcode"])  # fmt: skip
+
+    result = resolve(records)
+
+    assert len(result.clusters.labels) == 600
+    assert 300 < len(set(result.clusters.labels)) < 600

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cornerstore.identity.names import (
+    NameParts,
+    nickname_keys,
+    normalise_name,
+    parse_name,
+    same_person_name,
+)
+
+
+@pytest.mark.parametrize(
+    ("nickname", "formal"),
+    [("Bob", "Robert"), ("Peggy", "Margaret"), ("Bill", "William"), ("Liz", "Elizabeth")],
+)
+def test_a_nickname_and_its_formal_name_are_one_first_name(nickname: str, formal: str) -> None:
+    assert same_person_name(nickname, formal)
+
+
+def test_unrelated_first_names_are_not_the_same_person_name() -> None:
+    assert not same_person_name("Bill", "Margaret")
+    assert not same_person_name("John", None)
+
+
+def test_a_name_the_list_does_not_know_has_no_nickname_keys() -> None:
+    assert nickname_keys("Xanthippe") == ()
+
+
+def test_parsing_a_full_name_separates_title_and_suffix_from_the_name() -> None:
+    assert parse_name("Mrs. Margaret A. Thatcher-Roberts") == NameParts(
+        first="margaret", middle="a", last="thatcher roberts", title="mrs", suffix=None
+    )
+    assert parse_name("Dr Robert Smith Jr.") == NameParts(
+        first="robert", middle=None, last="smith", title="dr", suffix="jr"
+    )
+
+
+def test_parsing_a_last_name_first_full_name() -> None:
+    assert parse_name("Smith, Ann").first == "ann"
+    assert parse_name("Smith, Ann").last == "smith"
+
+
+def test_accents_punctuation_and_case_do_not_matter() -> None:
+    assert normalise_name(" Zoë ") == normalise_name("ZOE") == "zoe"
+    assert normalise_name("O'Brien") == normalise_name("OBrien")
+
+
+@given(st.text(max_size=30))
+def test_normalising_a_name_twice_changes_nothing(text: str) -> None:
+    once = normalise_name(text)
+
+    assert normalise_name(once) == once
