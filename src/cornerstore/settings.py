@@ -261,6 +261,8 @@ class RoleGrant(BaseModel):
     read: list[str] = Field(default_factory=list)
     change: list[str] = Field(default_factory=list)
     pseudonymised: bool = False
+    # A consent purpose: the role sees a customer's traits only if the customer granted it.
+    consent: str | None = None
 
 
 class AccessRules(BaseModel):

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cornerstore.access.caller import system_caller
 from cornerstore.access.policy import Policy
 from cornerstore.errors import Forbidden, NotFound
 from cornerstore.identity.merge import merge_profiles, unmerge
@@ -403,3 +404,20 @@ def test_any_policy_shows_exactly_what_it_grants_and_nothing_else(services: Serv
             assert "dee.fox@example.com" not in repr(profile).lower()
 
     check()
+
+
+def test_marketing_sees_traits_only_of_customers_who_allow_personalisation(
+    services: Services,
+) -> None:
+    cid = add_dee(services)
+    marketing = staff_caller("marketing")
+    before = services.profiles.get(marketing, cid)
+
+    services.consents.change(system_caller(), cid, {"personalisation": False})
+    after = services.profiles.get(marketing, cid)
+    owner_view = services.profiles.get(system_caller(), cid)
+
+    assert before.traits
+    assert after.traits is None and "traits" not in after.sections
+    assert after.summary is not None
+    assert owner_view.traits

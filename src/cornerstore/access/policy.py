@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from cornerstore.access.caller import WRITER, Caller
 from cornerstore.errors import Forbidden, InvalidInput
-from cornerstore.settings import TOUCHPOINTS, AccessRules, RoleGrant
+from cornerstore.settings import PURPOSES, TOUCHPOINTS, AccessRules, RoleGrant
 
 READ = "read"
 CHANGE = "change"
@@ -99,8 +99,11 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
         read=["name", "contact", "addresses", "payment", "invoices", "timeline.billing"],
         change=["payment", "invoices"],
     ),
+    # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents"], change=["segments"]
+        read=["traits", "summary", "segments", "scores", "consents"],
+        change=["segments"],
+        consent="personalisation",
     ),
     "analyst": RoleGrant(
         read=["traits", "summary", "scores", "segments", "timeline.*"], pseudonymised=True
@@ -154,6 +157,7 @@ class Grant:
     read: tuple[str, ...]
     change: tuple[str, ...]
     pseudonymised: bool
+    consent: str | None = None
 
     def allows(self, section: str, action: str) -> bool:
         patterns = self.read if action == READ else self.change
@@ -173,7 +177,11 @@ def _grant(role: str, spec: RoleGrant) -> Grant:
     for pattern in [*spec.read, *spec.change]:
         if not _PATTERN.match(pattern):
             raise InvalidInput(f"access.roles.{role}: {pattern!r} is not a section or pattern")
-    grant = Grant(tuple(spec.read), tuple(spec.change), spec.pseudonymised)
+    if spec.consent is not None and spec.consent not in PURPOSES:
+        raise InvalidInput(
+            f"access.roles.{role}.consent: {spec.consent!r} is not one of {', '.join(PURPOSES)}"
+        )
+    grant = Grant(tuple(spec.read), tuple(spec.change), spec.pseudonymised, spec.consent)
     if grant.pseudonymised:
         personal = sorted(
             s for s in PERSONAL_SECTIONS if grant.allows(s, READ) or grant.allows(s, CHANGE)
@@ -256,6 +264,11 @@ class Policy:
         grant = self.roles[caller.role]
         named = {p for p in (grant.read if action == READ else grant.change) if "*" not in p}
         return frozenset(s for s in {*SECTIONS, *named} if grant.allows(s, action))
+
+    def consent_for(self, caller: Caller) -> str | None:
+        """The consent purpose a customer must have granted for the caller to see their
+        traits (None: no such condition)."""
+        return self.grant_of(caller).consent
 
     def pseudonymised(self, caller: Caller) -> bool:
         """Whether the caller sees pseudonyms instead of profile ids."""

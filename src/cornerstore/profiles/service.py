@@ -261,11 +261,25 @@ class Profiles:
         pseudonymise = self._pseudonymise(caller)
         with self.store.unit_of_work() as uow:
             root = self._root(uow, ref, visible)
+            visible = self._consented(uow, caller, root, visible)
             profile = self._profile(uow, root, visible)
         self.audit.record(caller, "read_profile", root, None, profile.sections)
         if pseudonymise is not None:
             profile = replace(profile, id=pseudonymise(profile.id))
         return profile
+
+    def _consented(
+        self, uow: UnitOfWork, caller: Caller, root: str, visible: frozenset[str]
+    ) -> frozenset[str]:
+        """``visible`` without the trait sections when the caller's role sees traits only with
+        a consent the customer has not given."""
+        purpose = self.policy.consent_for(caller)
+        if purpose is None:
+            return visible
+        history = uow.consents.of_customers(uow.customers.members(root))
+        if granted(history, purpose, self.settings.privacy.consent_defaults):
+            return visible
+        return visible - set(self._trait_sections())
 
     def _profile(self, uow: UnitOfWork, root: str, visible: frozenset[str]) -> Profile:
         row = uow.customers.get(root)
