@@ -25,8 +25,9 @@ install: $(VENV)/.installed ## Create .venv and install cornerstore with the tes
 
 bench-install: $(VENV)/.bench-installed ## Also install the peers the benchmarks measure (the bench extra)
 
-run: install ## Create ./cornerstore.db with the demo business if missing, then serve on http://127.0.0.1:8000
+run: install ## Create ./cornerstore.db with the demo business if missing, learn from it, serve on http://127.0.0.1:8000
 	$(CS) demo --if-missing
+	$(CS) learn
 	@echo "Staff API token for this demo (valid one day):"
 	@$(CS) tokens create --name make-run --expires 1d | tail -n 1
 	$(CS) serve --host $(HOST) --port $(PORT)
