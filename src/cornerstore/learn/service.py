@@ -176,11 +176,17 @@ class Learner:
             web = uow.learning.page_views()
             touch = uow.learning.activity()
             traits = uow.learning.trait_changes(["address", "last_name"])
-        keep = ~pl.col("customer_id").is_in(list(opted_out))
-        tracked, web, touch, traits = (f.filter(keep) for f in (tracked, web, touch, traits))
+        if opted_out:
+            keep = ~pl.col("customer_id").is_in(list(opted_out))
+            tracked, web, touch, traits = (f.filter(keep) for f in (tracked, web, touch, traits))
+        # The raw events (JSON text and all) are the largest thing held: keep only what is
+        # drawn from them.
+        orders = self._orders(tracked)
+        complaints = self._complaints(tracked)
+        deliveries = self._deliveries(tracked)
+        del tracked
         step("read the history")
 
-        orders = self._orders(tracked)
         table = behaviour(orders, touch, now)
         step("loyalty")
         value = customer_value(
@@ -191,7 +197,6 @@ class Learner:
             discount_rate=cfg.clv_discount_rate,
         )
         step("customer value")
-        complaints = self._complaints(tracked)
         warnings = churn_warnings(
             table,
             value.table,
@@ -199,7 +204,8 @@ class Learner:
             cfg,
         )
         step("churn early warning")
-        windows = delivery_windows(self._deliveries(tracked), web, cfg.timezone)
+        windows = delivery_windows(deliveries, web, cfg.timezone)
+        del deliveries, web
         step("delivery windows")
         moments = recent(
             pl.concat(
