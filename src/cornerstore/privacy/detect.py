@@ -211,15 +211,20 @@ _NINO_IN_WINDOW = re.compile(r"(?<![\w-])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?!
 _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
+def _dotted(text: str, lower: str, start: int) -> list[Finding]:
+    """A number written with dots (221.85.5328) at ``start``, believed after a context word."""
+    m = _DOTTED.match(text, start)
+    if m is None:
+        return []
+    digits = m.group().replace(".", "")
+    context = lower[max(0, start - _CONTEXT_BEFORE) : start]
+    kind = _nine_digit_kind(digits, (9,), context) if len(digits) == 9 else None
+    return [Finding(kind, *m.span())] if kind else []
+
+
 def _with_context(text: str, lower: str) -> list[Finding]:
-    """Findings that a context word a few characters before makes believable."""
+    """National Insurance numbers in lower case, believed after a context word."""
     found = []
-    for m in _DOTTED.finditer(text):
-        digits = m.group().replace(".", "")
-        context = lower[max(0, m.start() - _CONTEXT_BEFORE) : m.start()]
-        kind = _nine_digit_kind(digits, (9,), context) if len(digits) == 9 else None
-        if kind:
-            found.append(Finding(kind, *m.span()))
     for word in _NINO_WORDS:
         at = lower.find(word)
         while at != -1:
@@ -263,8 +268,11 @@ def find(text: str) -> list[Finding]:
     lower = lower_same_length(text)
     found: list[Finding] = []
     for m in _RUN.finditer(text):
-        if m.end() - m.start() >= 9:
+        length = m.end() - m.start()
+        if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
+        elif length == 3 and text.startswith(".", m.end()):
+            found += _dotted(text, lower, m.start())
     found += [
         Finding(IBAN, m.start(), m.end()) for m in _IBAN.finditer(text) if iban.is_valid(m.group())
     ]
