@@ -98,3 +98,15 @@ def test_a_role_without_the_merges_section_may_not_review(
 
     assert code == 1
     assert error.startswith("error: your role may not")
+
+
+def test_place_merges_one_customer_into_the_same_person(db: str, shop: Services) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    robert = root_of(shop, "robert")
+
+    code, shown, _ = run("identity", "place", "bob", "--db", db, "--json")
+
+    assert code == 0
+    placed = json.loads(shown)
+    assert (placed["decision"], placed["other_id"]) == ("merged", robert)
+    assert root_of(shop, "bob") == robert

@@ -320,3 +320,32 @@ def explain_profiles(
         print_json(result)
         return
     out.print(_weights_table(result, result.left_id, result.right_id))
+
+
+@app.command("place")
+@handle_errors
+def place(
+    ref: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Score one stored customer against all others; merge it, queue it for review, or leave it."""
+    with services(db) as s:
+        placed = s.identity.place(acting(s, as_user, reason), ref)
+    if json:
+        print_json(placed)
+        return
+    chance = (
+        f" (probability {placed.match_probability:.4f})"
+        if placed.match_probability is not None
+        else ""
+    )
+    with_whom = {
+        "merged": f"merged into {placed.other_id}",
+        "queued": f"queued for review with {placed.other_id}",
+        "refused": f"not merged into {placed.other_id}: the safeguards refused",
+        "left": "left on its own" + (f"; closest {placed.other_id}" if placed.other_id else ""),
+    }[placed.decision]
+    out.print(f"{placed.customer_id}: {with_whom}{chance}, {placed.candidates} candidates")

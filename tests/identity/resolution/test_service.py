@@ -185,3 +185,43 @@ def test_support_may_review_and_decide(
     decided = services.identity.decide(support, review.id, accept=False)
 
     assert (decided.status, decided.decided_by) == ("rejected", "sue")
+
+
+def test_placing_one_customer_merges_it_into_the_same_person(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    robert = root_of(services, "robert")
+
+    placed = services.identity.place(owner, "bob")
+
+    assert (placed.decision, placed.other_id) == ("merged", robert)
+    assert placed.match_probability is not None and placed.match_probability >= 0.99
+    assert root_of(services, "bob") == robert
+    bob_profile = services.profiles.get(owner, "bob")
+    assert bob_profile.merges is not None
+    assert [m.reason for m in bob_profile.merges] == ["resolve"]
+
+
+def test_placing_a_household_member_leaves_them_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    placed = services.identity.place(owner, "mary")
+
+    assert placed.decision in ("left", "queued")
+    assert placed.other_id != root_of(services, "john")
+    assert root_of(services, "mary") != root_of(services, "john")
+
+
+def test_placing_does_not_merge_a_pair_staff_kept_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.place(owner, "bob")
+    robert = services.profiles.get(owner, "robert")
+    assert robert.merges is not None
+    unmerge(services.store, owner, robert.merges[0].id)
+
+    placed = services.identity.place(owner, "bob")
+
+    assert placed.decision == "left"
+    assert placed.other_id != root_of(services, "robert")
+    assert root_of(services, "bob") != root_of(services, "robert")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
@@ -25,7 +25,7 @@ from cornerstore.identity.merge import merge_profiles
 from cornerstore.identity.resolution.clustering import cluster_pairs, is_household, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
-from cornerstore.identity.resolution.scorer import Explanation, FieldWeight, Scorer
+from cornerstore.identity.resolution.scorer import Candidate, Explanation, FieldWeight, Scorer
 from cornerstore.profiles.model import Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
@@ -83,6 +83,20 @@ class Resolved:
     queued: int
     households: int
     kept_apart_by_decision: int
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where one customer went: ``merged`` into ``other_id``, ``queued`` for review with it,
+    ``refused`` by the merge safeguards, or ``left`` on its own (``other_id`` then the best
+    candidate below the review probability, if any; households, conflicting first names and
+    rejected pairs are never named)."""
+
+    customer_id: str
+    decision: Literal["merged", "queued", "refused", "left"]
+    other_id: str | None
+    match_probability: float | None
+    candidates: int
 
 
 @dataclass(frozen=True)
@@ -391,6 +405,89 @@ class IdentityResolution:
             for member in joined:
                 group[member] = joined
         return merged, refused, kept_apart
+
+    # -- one customer at a time ---------------------------------------------------------------
+    def place(self, caller: Caller, ref: str) -> Placed:
+        """Score one customer against all the others in-process (the active model's weights on
+        the candidates of the blocking indexes) and merge it into the best one at or above the
+        match probability, queue the pair for review above the review probability, or leave
+        it. Households, conflicting first names and rejected pairs are passed over.
+
+        The stored customers are read afresh on each call: fit for a command or a page, not
+        yet for every message intake stores.
+        """
+        self.policy.require(caller, "merges", CHANGE)
+        placed = self._place(caller, ref)
+        detail = f"{placed.decision} {placed.other_id or ''}".strip()
+        self.audit.record(caller, "identity_place", placed.customer_id, detail, ["merges"])
+        return placed
+
+    def _place(self, caller: Caller, ref: str) -> Placed:
+        model = self.active_model()
+        with self.store.unit_of_work() as uow:
+            root = self.profiles.find_root(uow, ref, caller)
+            records = read_profiles(uow, self.settings.default_phone_region)
+            ids: list[str] = records.columns["unique_id"]
+            decided = self._decided(uow, set(ids))
+        if root not in ids:
+            raise InvalidInput(f"{ref}: not a person customer")
+        at = ids.index(root)
+        record = records.row(at)
+        others = PreparedRecords(
+            {name: values[:at] + values[at + 1 :] for name, values in records.columns.items()},
+            records.fields,
+        )
+        scorer = Scorer(model, others)
+        scored = scorer.score(record)
+        best: Candidate | None = None
+        for candidate in scored:
+            key = _pair(root, candidate.unique_id)
+            if decided.get(key) == "rejected":
+                continue
+            if names_conflict(record, scorer.row(candidate.position)):
+                continue
+            best = candidate
+            break
+        if best is None or best.match_probability < model.review_probability:
+            other = best  # passed-over candidates are no one to name
+            return Placed(
+                root,
+                "left",
+                other.unique_id if other else None,
+                other.match_probability if other else None,
+                len(scored),
+            )
+        placed = Placed(root, "merged", best.unique_id, best.match_probability, len(scored))
+        if best.match_probability >= model.match_probability:
+            try:
+                merge_profiles(
+                    self.store, self.settings, caller, root, best.unique_id, reason="resolve"
+                )
+            except (Refused, Forbidden) as exc:
+                log.info("identity: placing %s was refused: %s", root, exc)
+                return replace(placed, decision="refused")
+            return placed
+        key = _pair(root, best.unique_id)
+        if key not in decided:
+            first, second = (
+                (record, scorer.row(best.position))
+                if key[0] == root
+                else (scorer.row(best.position), record)
+            )
+            with self.store.unit_of_work(write=True) as uow:
+                uow.identity.add_reviews(
+                    [
+                        {
+                            "left_id": key[0],
+                            "right_id": key[1],
+                            "match_probability": best.match_probability,
+                            "match_weight": best.match_weight,
+                            "fields": [_field_dict(f) for f in scorer.explain(first, second)],
+                            "created_at": datetime.now(UTC),
+                        }
+                    ]
+                )
+        return replace(placed, decision="queued")
 
     # -- review -------------------------------------------------------------------------------
     def _masked(self, caller: Caller, fields: Iterable[Mapping[str, Any]]) -> list[FieldWeight]:
