@@ -22,7 +22,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
-from cornerstore.identity.resolution.clustering import cluster_pairs, is_household, names_conflict
+from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
 from cornerstore.identity.resolution.scorer import Candidate, Explanation, FieldWeight, Scorer
@@ -256,7 +256,11 @@ class IdentityResolution:
                 model.version, now, model.records, model.to_json(), caller.actor
             )
         self.audit.record(
-            caller, "identity_learn", None, f"model {stored.id} on {len(records)} profiles", []
+            caller,
+            "identity_learn",
+            None,
+            f"model {stored.id} on {len(records)} profiles",
+            ["merges"],
         )
         log.info("identity: learned model %s on %s profiles", stored.id, len(records))
         return stored
@@ -303,7 +307,6 @@ class IdentityResolution:
         scorer: Scorer | None = None
         queue: list[dict[str, Any]] = []
         now = datetime.now(UTC)
-        households = 0
         for k in range(len(left)):
             a, b = left[k], right[k]
             key = _pair(ids[a], ids[b])
@@ -312,11 +315,8 @@ class IdentityResolution:
             if clusters.labels[a] == clusters.labels[b]:
                 continue
             row_a, row_b = records.row(a), records.row(b)
-            if is_household(row_a, row_b):
-                households += 1
-                continue
             if names_conflict(row_a, row_b):
-                continue
+                continue  # two people, a household among them
             scorer = scorer or Scorer(model, records)
             first, second = (row_a, row_b) if key[0] == ids[a] else (row_b, row_a)
             queue.append(
@@ -338,7 +338,7 @@ class IdentityResolution:
             merged=merged,
             refused=refused,
             queued=len(queue),
-            households=households,
+            households=len(clusters.households),
             kept_apart_by_decision=kept_apart,
         )
         self.audit.record(
