@@ -64,11 +64,11 @@ def test_every_route_is_documented(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'docs.db'}")
     app = create_app(settings, Services.build(settings, open_store(settings.database_url)))
     text = (DOCS / "api.md").read_text()
+    # From the OpenAPI document: FastAPI keeps included routers as one entry in app.routes.
     routes = [
-        f"{method} {route.path}"  # type: ignore[attr-defined]
-        for route in app.routes
-        for method in getattr(route, "methods", ())
-        if method != "HEAD" and not route.path.startswith(("/docs", "/openapi", "/redoc"))  # type: ignore[attr-defined]
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
     ]
 
     missing = [r for r in routes if r not in text]

@@ -11,6 +11,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
+from cornerstore.identity.resolution.service import IdentityResolution
 from cornerstore.intake.service import Intake
 from cornerstore.learn.segment_service import Segments
 from cornerstore.learn.service import Learner
@@ -39,17 +40,19 @@ class Services:
     segments: Segments
     policy: Policy
     staff: Staff
+    identity: IdentityResolution
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
         policy = Policy.from_settings(settings.access)
         audit = AuditTrail(store, policy)
+        profiles = Profiles(store, settings, audit, policy)
         return cls(
             settings=settings,
             store=store,
             intake=Intake(store, settings),
-            profiles=Profiles(store, settings, audit, policy),
+            profiles=profiles,
             credentials=Credentials(store, policy=policy),
             audit=audit,
             consents=Consents(store, settings, audit, policy),
@@ -60,4 +63,5 @@ class Services:
             segments=Segments(store, settings, audit, policy),
             policy=policy,
             staff=Staff(store, settings, policy, audit),
+            identity=IdentityResolution(store, settings, profiles, audit, policy),
         )

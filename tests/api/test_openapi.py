@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from cornerstore.api.routes import customers, intake, learn, privacy, segments
+from cornerstore.api.routes import customers, identity, intake, learn, privacy, segments
 from tests.api.conftest import TestClient
 
 ROUTES = {
@@ -41,6 +41,10 @@ ROUTES = {
     "/v1/me/tokens": ["get", "post"],
     "/v1/me/tokens/{token_id}": ["delete"],
     "/v1/audit": ["get"],
+    "/v1/identity/reviews": ["get"],
+    "/v1/identity/reviews/{review_id}/accept": ["post"],
+    "/v1/identity/reviews/{review_id}/reject": ["post"],
+    "/v1/identity/explain": ["get"],
 }
 
 
@@ -71,6 +75,7 @@ def test_the_openapi_document_lists_every_route_with_its_methods(client: TestCli
         privacy.router,
         learn.router,
         segments.router,
+        identity.router,
     ):
         for route in router.routes:
             if isinstance(route, APIRoute):
@@ -111,6 +116,7 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/session",
                 "/v1/me/",
                 "/v1/audit",
+                "/v1/identity",
             )
         )
     }
@@ -152,7 +158,9 @@ def test_the_documented_error_answers_are_the_error_shape(client: TestClient) ->
         if status.startswith(("4", "5"))
     }
 
-    assert [key for key in answers if key[2] == "422" and "merge" not in key[0]] == []
+    # 422 is the safeguards refusing a merge: by hand, or by accepting a review.
+    refusable = ("merge", "/accept")
+    assert [k for k in answers if k[2] == "422" and not any(r in k[0] for r in refusable)] == []
     assert {
         key: response["content"]["application/json"]["schema"] for key, response in answers.items()
     } == {key: {"$ref": "#/components/schemas/ErrorOut"} for key in answers}

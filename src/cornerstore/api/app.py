@@ -17,6 +17,7 @@ from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
     audit,
     customers,
+    identity,
     intake,
     learn,
     privacy,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(segments.router)
     app.include_router(session.router)
     app.include_router(audit.router)
+    app.include_router(identity.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

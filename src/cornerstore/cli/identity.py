@@ -1,20 +1,36 @@
-"""``cornerstore identity``: deduplicate or link files, train a model, explain a match."""
+"""``cornerstore identity``: deduplicate or link files, train a model, explain a match; on the
+stored customers learn a model, resolve, review the grey zone and explain two customers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cornerstore.cli.common import err, handle_errors, out, print_json
+from cornerstore.cli.common import (
+    AsOption,
+    DbOption,
+    JsonOption,
+    ReasonOption,
+    acting,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    services,
+)
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.scorer import Explanation
 
-app = typer.Typer(help="Identity resolution on files", no_args_is_help=True)
+app = typer.Typer(
+    help="Identity resolution on files and on the stored customers", no_args_is_help=True
+)
 
 MapOption = typer.Option(
     [],
@@ -163,6 +179,14 @@ def explain(
     if json:
         print_json(result)
         return
+    out.print(_weights_table(result, left, right))
+
+
+def _show(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _weights_table(result: Explanation, left: str, right: str) -> Table:
     table = Table(title=f"{left} vs {right}", title_justify="left")
     for col in ("field", "level", left, right, "match weight"):
         table.add_column(col, justify="right" if col == "match weight" else "left")
@@ -176,8 +200,152 @@ def explain(
         "",
         f"{result.match_weight:+.2f}",
     )
-    out.print(table)
+    return table
 
 
-def _show(value: object) -> str:
-    return "-" if value is None else str(value)
+# -- the stored customers ------------------------------------------------------------------------
+
+
+@app.command("learn")
+@handle_errors
+def learn(
+    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Train a model on the stored customers and make it the one `identity resolve` uses."""
+    with services(db) as s, _steps("learn") as progress:
+        task = progress.add_task("starting", total=None)
+        stored = s.identity.train(
+            acting(s, as_user, reason),
+            seed=seed,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+    if json:
+        print_json({k: v for k, v in asdict(stored).items() if k != "model"})
+        return
+    out.print(f"model {stored.id}: learned from {stored.records:,} customers, now active")
+
+
+@app.command("resolve")
+@handle_errors
+def resolve_stored(
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Merge the stored customers the active model is sure of, queue the unsure for review."""
+    with services(db) as s, _steps("resolve") as progress:
+        task = progress.add_task("starting", total=None)
+        result = s.identity.resolve(
+            acting(s, as_user, reason),
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+    if json:
+        print_json(result)
+        return
+    out.print(
+        f"{result.profiles:,} customers, {result.pairs_scored:,} candidate pairs: "
+        f"{result.merged:,} merged, {result.queued:,} queued for review, "
+        f"{result.refused:,} refused by the safeguards, {result.households:,} households "
+        f"kept apart, {result.kept_apart_by_decision:,} kept apart by earlier decisions"
+    )
+
+
+@app.command("review")
+@handle_errors
+def review(
+    limit: int = typer.Option(20, min=1, max=100, help="How many pairs to show"),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Pairs waiting for a decision, strongest first, with each field's match weight."""
+    with services(db) as s:
+        reviews = s.identity.pending(acting(s, as_user, reason), limit)
+    if json:
+        print_json(reviews)
+        return
+    if not reviews:
+        out.print("no pairs waiting for review")
+        return
+    for r in reviews:
+        out.print(f"review {r.id}: probability {r.match_probability:.4f}")
+        table = Table("field", "level", r.left.id, r.right.id, "match weight")
+        for f in r.fields:
+            table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
+        out.print(table)
+
+
+@app.command("decide")
+@handle_errors
+def decide(
+    review_id: int = typer.Argument(..., help="A review id from `identity review`"),
+    accept: bool = typer.Option(
+        ..., "--accept/--reject", help="Merge the two customers, or keep them apart for good"
+    ),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Accept (merge, recorded and reversible) or reject (remembered) a queued pair."""
+    with services(db) as s:
+        record = s.identity.decide(acting(s, as_user, reason), review_id, accept)
+    if json:
+        print_json(record)
+        return
+    verb = "merged" if accept else "kept apart"
+    out.print(f"review {record.id} {record.status}: {record.left_id} and {record.right_id} {verb}")
+
+
+@app.command("explain-profiles")
+@handle_errors
+def explain_profiles(
+    a: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
+    b: str = typer.Argument(..., help="The other customer"),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Show each field's match weight for two stored customers under the active model."""
+    with services(db) as s:
+        result = s.identity.explain(acting(s, as_user, reason), a, b)
+    if json:
+        print_json(result)
+        return
+    out.print(_weights_table(result, result.left_id, result.right_id))
+
+
+@app.command("place")
+@handle_errors
+def place(
+    ref: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
+    """Score one stored customer against all others; merge it, queue it for review, or leave it."""
+    with services(db) as s:
+        placed = s.identity.place(acting(s, as_user, reason), ref)
+    if json:
+        print_json(placed)
+        return
+    chance = (
+        f" (probability {placed.match_probability:.4f})"
+        if placed.match_probability is not None
+        else ""
+    )
+    with_whom = {
+        "merged": f"merged into {placed.other_id}",
+        "queued": f"queued for review with {placed.other_id}",
+        "refused": f"not merged into {placed.other_id}: the safeguards refused",
+        "left": "left on its own" + (f"; closest {placed.other_id}" if placed.other_id else ""),
+    }[placed.decision]
+    out.print(f"{placed.customer_id}: {with_whom}{chance}, {placed.candidates} candidates")

@@ -346,3 +346,37 @@ login_failures = Table(
     Column("last_failed_at", UTCDateTime(), nullable=False),
     Column("locked_until", UTCDateTime()),
 )
+
+# -- identity resolution (migration 0006) -----------------------------------------------------
+
+# Models trained on the stored profiles; resolution and placement use the one marked active.
+identity_models = Table(
+    "identity_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),  # the model format's version
+    Column("trained_at", UTCDateTime(), nullable=False),
+    Column("records", Integer, nullable=False),  # profiles it was trained on
+    Column("model", Text, nullable=False),  # JSON (IdentityModel.to_json)
+    Column("active", Boolean(), nullable=False),
+    Column("created_by", String(160), nullable=False),
+)
+
+# Candidate pairs in the grey zone, and staff decisions on them. A pair is stored once, its
+# profile ids in sorted order; a decided pair is remembered, so it is never queued again.
+identity_reviews = Table(
+    "identity_reviews",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("left_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("right_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("match_probability", Float(), nullable=False),
+    Column("match_weight", Float(), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON: per comparison, level and match weight
+    Column("status", String(16), nullable=False),  # pending | accepted | rejected
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(160)),
+    Column("decided_at", UTCDateTime()),
+    UniqueConstraint("left_id", "right_id"),
+    Index("ix_identity_reviews_status_match_weight", "status", "match_weight"),
+)

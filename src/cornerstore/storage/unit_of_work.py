@@ -15,6 +15,7 @@ from cornerstore.storage.access_repositories import (
     KeyRepository,
     StaffRepository,
 )
+from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
     ConsentRepository,
@@ -57,3 +58,4 @@ class UnitOfWork:
         self.retention = RetentionRepository(conn)
         self.learning = LearningRepository(conn)
         self.segments = SegmentRepository(conn)
+        self.identity = IdentityRepository(conn)

@@ -20,7 +20,7 @@ from cornerstore.identity.resolution.records import (
     concat,
     prepare_records,
 )
-from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
+from cornerstore.identity.resolution.scorer import Explanation, Scorer
 from cornerstore.identity.resolution.splink_engine import train_model
 
 Progress = Callable[[str], None]
@@ -198,18 +198,6 @@ def train_file(
     model = train_model(records, seed=seed, progress=progress)
     output_path.write_text(model.to_json())
     return model
-
-
-@dataclass
-class Explanation:
-    """Why two records score as they do: the prior, each field's weight, the total."""
-
-    left_id: str
-    right_id: str
-    prior_weight: float
-    fields: list[FieldWeight]
-    match_weight: float
-    match_probability: float
 
 
 def explain_records(

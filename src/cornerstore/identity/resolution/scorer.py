@@ -32,6 +32,18 @@ class FieldWeight:
     weight: float
 
 
+@dataclass
+class Explanation:
+    """Why two records score as they do: the prior, each field's weight, the total."""
+
+    left_id: str
+    right_id: str
+    prior_weight: float
+    fields: list[FieldWeight]
+    match_weight: float
+    match_probability: float
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A reference record scored against a new one."""

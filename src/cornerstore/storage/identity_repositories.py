@@ -1,0 +1,188 @@
+"""What identity resolution reads from the store and keeps in it: the person profiles' matching
+fields, trained models (one active) and the review queue of candidate pairs with decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+
+from cornerstore.storage import tables as t
+from cornerstore.storage.batches import bulk_insert
+from cornerstore.storage.repositories import Repository
+
+_FETCH = 50_000
+
+
+@dataclass(frozen=True)
+class StoredModel:
+    """A trained identity model as stored: ``model`` is its JSON (``IdentityModel.to_json``)."""
+
+    id: int
+    version: int
+    trained_at: datetime
+    records: int
+    model: str
+    active: bool
+    created_by: str
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A candidate pair in the review queue, and the decision on it once there is one.
+
+    ``fields`` lists, per comparison, ``{"field", "level", "left", "right", "weight"}``."""
+
+    id: int
+    left_id: str
+    right_id: str
+    match_probability: float
+    match_weight: float
+    fields: list[dict[str, Any]]
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class IdentityRepository(Repository):
+    # -- what matching reads -----------------------------------------------------------------
+    def person_traits(self, names: Sequence[str]) -> Iterator[tuple[str, str, Any, datetime]]:
+        """Observations of these traits on person profiles: (root id, name, value, observed_at),
+        every profile row read as part of the customer it currently belongs to."""
+        r, c = t.traits, t.customers
+        query = (
+            select(c.c.root_id, r.c.name, r.c.value, r.c.observed_at)
+            .join(c, c.c.id == r.c.customer_id)
+            .where(r.c.name.in_(list(names)), c.c.kind == "person")
+        )
+        result = self.conn.execute(query)
+        while rows := result.fetchmany(_FETCH):
+            for root, name, value, at in rows:
+                yield root, name, orjson.loads(value), at
+
+    def person_identifiers(self, kinds: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+        """Identifiers of these kinds on person profiles, oldest first: (root id, kind, value)."""
+        i, c = t.identifiers, t.customers
+        query = (
+            select(c.c.root_id, i.c.kind, i.c.value)
+            .join(c, c.c.id == i.c.customer_id)
+            .where(i.c.kind.in_(list(kinds)), c.c.kind == "person")
+            .order_by(i.c.first_seen_at, i.c.id)
+        )
+        result = self.conn.execute(query)
+        while rows := result.fetchmany(_FETCH):
+            yield from ((root, kind, value) for root, kind, value in rows)
+
+    def person_roots(self) -> list[str]:
+        """Every person customer (root profile ids), oldest first."""
+        c = t.customers
+        query = (
+            select(c.c.id)
+            .where(c.c.kind == "person", c.c.id == c.c.root_id)
+            .order_by(c.c.created_at, c.c.id)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    # -- models ------------------------------------------------------------------------------
+    def add_model(
+        self, version: int, trained_at: datetime, records: int, model: str, created_by: str
+    ) -> StoredModel:
+        """Store a model and make it the active one."""
+        m = t.identity_models
+        self.conn.execute(update(m).where(m.c.active.is_(True)).values(active=False))
+        new_id = self.conn.execute(
+            m.insert()
+            .values(
+                version=version,
+                trained_at=trained_at,
+                records=records,
+                model=model,
+                active=True,
+                created_by=created_by,
+            )
+            .returning(m.c.id)
+        ).scalar_one()
+        return StoredModel(int(new_id), version, trained_at, records, model, True, created_by)
+
+    def active_model(self) -> StoredModel | None:
+        m = t.identity_models
+        row = self.conn.execute(
+            select(m).where(m.c.active.is_(True)).order_by(m.c.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            return None
+        return StoredModel(
+            row.id, row.version, row.trained_at, row.records, row.model, row.active, row.created_by
+        )
+
+    # -- the review queue --------------------------------------------------------------------
+    def _review(self, row: Any) -> ReviewRecord:
+        return ReviewRecord(
+            id=int(row.id),
+            left_id=row.left_id,
+            right_id=row.right_id,
+            match_probability=float(row.match_probability),
+            match_weight=float(row.match_weight),
+            fields=orjson.loads(row.fields),
+            status=row.status,
+            created_at=row.created_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+        )
+
+    def reviewed_pairs(self) -> dict[tuple[str, str], str]:
+        """Every pair ever queued, (left id, right id) in sorted order -> its status."""
+        r = t.identity_reviews
+        return {
+            (left, right): status
+            for left, right, status in self.conn.execute(
+                select(r.c.left_id, r.c.right_id, r.c.status)
+            )
+        }
+
+    def undone_merges(self) -> list[tuple[str, str]]:
+        """(winner id, loser id) of every merge staff undid."""
+        m = t.merges
+        query = select(m.c.winner_id, m.c.loser_id).where(m.c.undone_at.is_not(None))
+        return [(winner, loser) for winner, loser in self.conn.execute(query)]
+
+    def add_reviews(self, rows: list[dict[str, Any]]) -> None:
+        """Queue pairs: dicts with left_id, right_id (sorted), match_probability, match_weight,
+        fields (a list, stored as JSON), created_at; each starts pending."""
+        if rows:
+            bulk_insert(
+                self.conn,
+                t.identity_reviews,
+                [
+                    {**row, "fields": orjson.dumps(row["fields"]).decode(), "status": "pending"}
+                    for row in rows
+                ],
+            )
+
+    def pending(self, limit: int) -> list[ReviewRecord]:
+        """Pending pairs, strongest first."""
+        r = t.identity_reviews
+        query = (
+            select(r)
+            .where(r.c.status == "pending")
+            .order_by(r.c.match_weight.desc(), r.c.id)
+            .limit(limit)
+        )
+        return [self._review(row) for row in self.conn.execute(query)]
+
+    def get_review(self, review_id: int) -> ReviewRecord | None:
+        r = t.identity_reviews
+        row = self.conn.execute(select(r).where(r.c.id == review_id)).first()
+        return self._review(row) if row is not None else None
+
+    def decide(self, review_id: int, status: str, by: str, at: datetime) -> None:
+        r = t.identity_reviews
+        self.conn.execute(
+            update(r).where(r.c.id == review_id).values(status=status, decided_by=by, decided_at=at)
+        )

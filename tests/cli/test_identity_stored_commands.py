@@ -1,0 +1,112 @@
+"""`cornerstore identity learn|resolve|review|decide|explain-profiles` on a stored shop."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.access.caller import system_caller
+from cornerstore.cli.main import app
+from cornerstore.services import Services
+from cornerstore.settings import Settings
+from cornerstore.storage.database import open_store
+from tests.identity.resolution.stored import ingest_shop, root_of
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'shop.db'}"
+
+
+@pytest.fixture
+def shop(db: str) -> Services:
+    services = Services.build(Settings(database_url=db), open_store(db, upgrade=True))
+    ingest_shop(services)
+    return services
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_learn_resolve_review_and_decide_from_the_command_line(db: str, shop: Services) -> None:
+    code, learned, _ = run("identity", "learn", "--db", db, "--json")
+    assert code == 0
+    model = json.loads(learned)
+    assert (model["id"], model["active"], "model" in model) == (1, True, False)
+
+    code, resolved, _ = run("identity", "resolve", "--db", db, "--json")
+    assert code == 0
+    result = json.loads(resolved)
+    assert result["merged"] > 0 and result["queued"] > 0
+    assert root_of(shop, "bob") == root_of(shop, "robert")
+
+    code, listed, _ = run("identity", "review", "--db", db, "--json", "--limit", "2")
+    assert code == 0
+    reviews = json.loads(listed)
+    assert len(reviews) == 2
+    first = reviews[0]
+    assert {f["field"] for f in first["fields"]} >= {"first_name", "last_name", "postcode"}
+    assert first["left"]["id"] != first["right"]["id"]
+
+    code, decided, _ = run("identity", "decide", str(first["id"]), "--reject", "--db", db)
+    assert (code, decided.strip()) == (
+        0,
+        f"review {first['id']} rejected: {first['left']['id']} and {first['right']['id']} "
+        "kept apart",
+    )
+
+    code, _, error = run("identity", "decide", str(first["id"]), "--accept", "--db", db)
+    assert (code, error.strip()) == (1, f"error: review {first['id']}: already rejected")
+
+
+def test_explain_profiles_shows_each_fields_weight(db: str, shop: Services) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+
+    code, shown, _ = run("identity", "explain-profiles", "bob", "robert", "--db", db, "--json")
+
+    assert code == 0
+    explanation = json.loads(shown)
+    by_field = {f["field"]: f for f in explanation["fields"]}
+    assert by_field["postcode"]["level"] == "exact"
+    assert explanation["match_probability"] > 0.99
+    code, table, _ = run("identity", "explain-profiles", "bob", "robert", "--db", db)
+    assert code == 0 and "postcode" in table and "total" in table
+
+
+def test_resolving_before_learning_is_one_readable_error(db: str, shop: Services) -> None:
+    code, _, error = run("identity", "resolve", "--db", db)
+
+    assert (code, error.strip()) == (
+        1,
+        "error: identity model: none learned yet (run `cornerstore identity learn`)",
+    )
+
+
+def test_a_role_without_the_merges_section_may_not_review(
+    db: str, shop: Services, fast_hashing: None
+) -> None:
+    shop.staff.create(system_caller(), "sam", "shipping", password="correct horse battery")
+
+    code, _, error = run("identity", "review", "--as", "sam", "--db", db)
+
+    assert code == 1
+    assert error.startswith("error: your role may not")
+
+
+def test_place_merges_one_customer_into_the_same_person(db: str, shop: Services) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    robert = root_of(shop, "robert")
+
+    code, shown, _ = run("identity", "place", "bob", "--db", db, "--json")
+
+    assert code == 0
+    placed = json.loads(shown)
+    assert (placed["decision"], placed["other_id"]) == ("merged", robert)
+    assert root_of(shop, "bob") == robert

@@ -1,0 +1,101 @@
+"""Stored customers for the resolution tests: a messy shop from the demo generator, plus a few
+hand-made people whose fate the tests check by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cornerstore.demo.messy import MessyCustomers
+from cornerstore.intake.service import Source
+from cornerstore.services import Services
+from tests.factories import identify
+
+TILL = Source("till", "store")
+WEB = Source("web-shop", "web")
+
+
+def message(record_id: str, **fields: str) -> dict[str, Any]:
+    """An identify message from a flat record (empty fields left out; address parts nested)."""
+    traits: dict[str, Any] = {
+        k: fields[k] for k in ("first_name", "last_name", "email", "phone") if fields.get(k)
+    }
+    parts = (("address", "street"), ("city", "city"), ("postcode", "postal_code"))
+    address = {part: fields[k] for k, part in parts if fields.get(k)}
+    if address:
+        traits["address"] = address
+    return identify(anonymous_id=record_id, **traits)
+
+
+# Robert Smith in the web shop and Bob Smith at the till share no identifier; the Lees share a
+# surname and an address but are two people.
+NAMED = [
+    (
+        WEB,
+        "robert",
+        {
+            "first_name": "Robert",
+            "last_name": "Smith",
+            "email": "robert.smith@example.com",
+            "address": "12 High Street",
+            "city": "London",
+            "postcode": "SW1A 1AA",
+        },
+    ),
+    (
+        TILL,
+        "bob",
+        {
+            "first_name": "Bob",
+            "last_name": "Smith",
+            "phone": "07700 900123",
+            "address": "12 High St",
+            "city": "London",
+            "postcode": "sw1a 1aa",
+        },
+    ),
+    (
+        WEB,
+        "john",
+        {
+            "first_name": "John",
+            "last_name": "Leeming",
+            "email": "john.leeming@example.com",
+            "phone": "0113 496 0000",
+            "address": "3 Mill Lane",
+            "city": "Leeds",
+            "postcode": "LS1 4AB",
+        },
+    ),
+    (
+        TILL,
+        "mary",
+        {
+            "first_name": "Mary",
+            "last_name": "Leeming",
+            "email": "mary.l@example.net",
+            "address": "3 Mill Lane",
+            "city": "Leeds",
+            "postcode": "LS1 4AB",
+        },
+    ),
+]
+
+
+def ingest_shop(services: Services, people: int = 300, seed: int = 5) -> list[dict[str, Any]]:
+    """Store a messy shop's records (anonymous ids ``r1``, ``r2``, ...) and the named people
+    (anonymous ids ``robert``, ``bob``, ``john``, ``mary``); returns the messy records."""
+    rows = list(MessyCustomers(people=people, seed=seed).records())
+    fields = ("first_name", "last_name", "email", "phone", "address", "city", "postcode")
+    messages = [message(r["id"], **{k: r[k] for k in fields}) for r in rows]
+    services.intake.ingest(messages, source=TILL)
+    for source, record_id, named in NAMED:
+        services.intake.ingest([message(record_id, **named)], source=source)
+    return rows
+
+
+def root_of(services: Services, anonymous_id: str) -> str:
+    """The profile id a record's anonymous id belongs to now."""
+    with services.store.unit_of_work() as uow:
+        found = uow.identifiers.find_by_value(anonymous_id, ["anonymous_id"])
+    assert len(found) == 1, found
+    return found[0][1]

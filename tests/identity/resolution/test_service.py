@@ -1,0 +1,227 @@
+"""Identity resolution on the stored profiles: learn, resolve, review, explain, on SQLite and
+PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from cornerstore.access.caller import Caller
+from cornerstore.errors import Conflict, Forbidden, NotFound
+from cornerstore.identity.merge import unmerge
+from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.services import Services
+from tests.identity.resolution.stored import ingest_shop, root_of
+
+
+@pytest.fixture
+def shop(services: Services, owner: Caller) -> list[dict[str, object]]:
+    rows = ingest_shop(services)
+    services.identity.train(owner)
+    return rows
+
+
+def test_learning_stores_the_model_trained_on_every_person_customer(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    with services.store.unit_of_work() as uow:
+        people = len(uow.identity.person_roots())
+
+    first = services.identity.train(owner)
+    second = services.identity.train(owner, seed=1)
+
+    with services.store.unit_of_work() as uow:
+        active = uow.identity.active_model()
+    assert active is not None
+    assert (active.id, active.active, active.records) == (second.id, True, people)
+    assert first.id != second.id
+    model = IdentityModel.from_json(active.model)
+    assert model.records == people
+    assert {c.name for c in model.comparisons} >= {"first_name", "last_name", "email", "postcode"}
+
+
+def test_resolving_before_learning_says_what_to_run(services: Services, owner: Caller) -> None:
+    ingest_shop(services, people=20)
+
+    with pytest.raises(NotFound, match="identity learn"):
+        services.identity.resolve(owner)
+
+
+def test_resolving_merges_a_nickname_and_keeps_a_household_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    assert root_of(services, "robert") != root_of(services, "bob")
+
+    result = services.identity.resolve(owner)
+
+    assert result.merged > 0 and result.households > 0
+    assert root_of(services, "robert") == root_of(services, "bob")
+    assert root_of(services, "john") != root_of(services, "mary")
+    profile = services.profiles.get(owner, "bob")
+    assert profile.merges is not None
+    assert [m.reason for m in profile.merges] == ["resolve"]
+
+
+def test_resolution_merges_records_of_the_same_person(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    def mixed_customers() -> int:
+        people: dict[str, set[object]] = defaultdict(set)
+        for row in shop:
+            people[root_of(services, str(row["id"]))].add(row["person_id"])
+        return sum(len(persons) > 1 for persons in people.values())
+
+    # Intake's stitching on shared landlines already joins some household members.
+    before = mixed_customers()
+
+    result = services.identity.resolve(owner)
+
+    assert result.merged >= 40
+    assert mixed_customers() - before <= result.merged // 5
+
+
+def test_a_resolved_merge_is_undone_by_unmerge_and_not_redone(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.resolve(owner)
+    bob = root_of(services, "bob")
+    robert_profile = services.profiles.get(owner, "robert")
+    assert robert_profile.merges is not None
+    record = next(m for m in robert_profile.merges if m.reason == "resolve")
+
+    unmerge(services.store, owner, record.id)
+    again = services.identity.resolve(owner)
+
+    assert root_of(services, "robert") != root_of(services, "bob")
+    assert again.merged == 0
+    assert bob in (record.winner_id, record.loser_id)
+
+
+def test_the_grey_zone_is_queued_once_and_a_rejected_pair_stays_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    first = services.identity.resolve(owner)
+    queue = services.identity.pending(owner, limit=100)
+    assert first.queued == len(queue) > 1
+    rejected, accepted = queue[0], queue[1]
+
+    services.identity.decide(owner, rejected.id, accept=False)
+    services.identity.decide(owner, accepted.id, accept=True)
+    second = services.identity.resolve(owner)
+
+    assert second.queued == 0
+    left_rejected = services.profiles.get(owner, rejected.left.id).id
+    right_rejected = services.profiles.get(owner, rejected.right.id).id
+    assert left_rejected != right_rejected
+    assert services.profiles.get(owner, accepted.left.id).id == (
+        services.profiles.get(owner, accepted.right.id).id
+    )
+    remaining = [r.id for r in services.identity.pending(owner, limit=100)]
+    assert remaining == [r.id for r in queue[2:]]
+    with pytest.raises(Conflict, match="already rejected"):
+        services.identity.decide(owner, rejected.id, accept=True)
+
+
+def test_a_review_shows_both_profiles_and_each_fields_weight(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.resolve(owner)
+
+    review = services.identity.pending(owner, limit=1)[0]
+
+    assert review.status == "pending"
+    assert review.left.id != review.right.id
+    assert review.left.traits is not None and review.right.traits is not None
+    assert [f.field for f in review.fields] == [
+        c.name for c in services.identity.active_model().comparisons
+    ]
+    assert 0.5 <= review.match_probability < 0.99
+
+
+def test_explaining_two_customers_adds_up_each_fields_weight(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    explanation = services.identity.explain(owner, root_of(services, "bob"), "robert")
+
+    by_field = {f.field: f for f in explanation.fields}
+    assert by_field["first_name"].weight > 0
+    assert (by_field["first_name"].left, by_field["first_name"].right) in (
+        ("bob", "robert"),
+        ("robert", "bob"),
+    )
+    assert by_field["postcode"].level == "exact"
+    total = explanation.prior_weight + sum(f.weight for f in explanation.fields)
+    assert explanation.match_weight == pytest.approx(total)
+    assert explanation.match_probability > 0.99
+
+
+@pytest.mark.parametrize("role", ["shipping", "billing", "marketing", "analyst"])
+def test_roles_without_the_merges_section_are_refused(
+    services: Services, role: str, owner: Caller
+) -> None:
+    ingest_shop(services, people=20)
+    caller = Caller("someone", role, "api")
+
+    for attempt in (
+        lambda: services.identity.train(caller),
+        lambda: services.identity.resolve(caller),
+        lambda: services.identity.pending(caller),
+        lambda: services.identity.decide(caller, 1, accept=True),
+        lambda: services.identity.explain(caller, "bob", "robert"),
+    ):
+        with pytest.raises(Forbidden):
+            attempt()
+
+
+def test_support_may_review_and_decide(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.resolve(owner)
+    support = Caller("sue", "support", "api")
+
+    review = services.identity.pending(support, limit=1)[0]
+    decided = services.identity.decide(support, review.id, accept=False)
+
+    assert (decided.status, decided.decided_by) == ("rejected", "sue")
+
+
+def test_placing_one_customer_merges_it_into_the_same_person(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    robert = root_of(services, "robert")
+
+    placed = services.identity.place(owner, "bob")
+
+    assert (placed.decision, placed.other_id) == ("merged", robert)
+    assert placed.match_probability is not None and placed.match_probability >= 0.99
+    assert root_of(services, "bob") == robert
+    bob_profile = services.profiles.get(owner, "bob")
+    assert bob_profile.merges is not None
+    assert [m.reason for m in bob_profile.merges] == ["resolve"]
+
+
+def test_placing_a_household_member_leaves_them_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    placed = services.identity.place(owner, "mary")
+
+    assert placed.decision in ("left", "queued")
+    assert placed.other_id != root_of(services, "john")
+    assert root_of(services, "mary") != root_of(services, "john")
+
+
+def test_placing_does_not_merge_a_pair_staff_kept_apart(
+    services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.place(owner, "bob")
+    robert = services.profiles.get(owner, "robert")
+    assert robert.merges is not None
+    unmerge(services.store, owner, robert.merges[0].id)
+
+    placed = services.identity.place(owner, "bob")
+
+    assert placed.decision == "left"
+    assert placed.other_id != root_of(services, "robert")
+    assert root_of(services, "bob") != root_of(services, "robert")
