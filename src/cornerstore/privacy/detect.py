@@ -66,10 +66,13 @@ class FieldFinding:
 # Every kind contains a digit, so text without one is skipped at C speed.
 _DIGIT = re.compile(r"\d")
 # What every finding needs somewhere: nine digits with at most single spaces or dashes between
-# (cards, SSN, SIN, routing numbers), an IBAN or NINO prefix (two capitals, two digits), or a
+# (cards, SSN, SIN, routing numbers), an IBAN or NINO start (two capitals, two digits, then four
+# letters or digits in pairs: "NT 10.0" in a user agent is not one), or a
 # birthday / sort-code word. Most strings in a message (names, ids, URLs, user agents, small
 # numbers) have none of these and are passed in one regex search.
-_CANDIDATE = re.compile(r"\d(?:[ -]?\d){8}|[A-Z]{2} ?\d\d|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)")
+_CANDIDATE = re.compile(
+    r"\d(?:[ -]?\d){8}|[A-Z]{2} ?\d\d(?: ?[A-Z0-9]{2}){2}|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
+)
 # Rarer context words, looked for with str.find in the lower-cased text only when the pattern
 # above found nothing: a regex alternation of them would slow every scan threefold.
 _CANDIDATE_WORDS = (
