@@ -24,8 +24,9 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
@@ -36,6 +37,8 @@ from cornerstore.learn.fitting import (
     PurchaseModel,
     fit_histories,
 )
+
+M = TypeVar("M", bound=PurchaseModel)
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,17 @@ def fit_bgnbd(x: FloatArray, t_x: FloatArray, T: FloatArray) -> BgNbd:
     >>> sorted(model.parameters)
     ['a', 'alpha', 'b', 'r']
     """
-    fit = fit_histories(log_likelihood, x, t_x, T, scale_positions=(1,))
+    return fit_beta_geometric(BgNbd, log_likelihood, x, t_x, T)
+
+
+def fit_beta_geometric(
+    model: Callable[..., M], likelihood: Any, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> M:
+    """Fit a model with BG/NBD's parameters (r, alpha, a, b) by maximising ``likelihood``;
+    BG/NBD and MBG/NBD differ only in the likelihood and the model class."""
+    fit = fit_histories(likelihood, x, t_x, T, scale_positions=(1,))
     r, alpha, a, b = fit.parameters
-    return BgNbd(
+    return model(
         r=float(r),
         alpha=float(alpha),
         a=float(a),

@@ -28,12 +28,15 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import hyp2f1
 
-from cornerstore.learn.bgnbd import beta_geometric_log_likelihood, draw_purchase_histories
+from cornerstore.learn.bgnbd import (
+    beta_geometric_log_likelihood,
+    draw_purchase_histories,
+    fit_beta_geometric,
+)
 from cornerstore.learn.fitting import (
     CustomerGroups,
     FloatArray,
     PurchaseModel,
-    fit_histories,
 )
 
 
@@ -110,13 +113,4 @@ def fit_mbgnbd(x: FloatArray, t_x: FloatArray, T: FloatArray) -> MbgNbd:
     >>> sorted(model.parameters)
     ['a', 'alpha', 'b', 'r']
     """
-    fit = fit_histories(log_likelihood, x, t_x, T, scale_positions=(1,))
-    r, alpha, a, b = fit.parameters
-    return MbgNbd(
-        r=float(r),
-        alpha=float(alpha),
-        a=float(a),
-        b=float(b),
-        log_likelihood=fit.log_likelihood,
-        converged=fit.converged,
-    )
+    return fit_beta_geometric(MbgNbd, log_likelihood, x, t_x, T)

@@ -169,7 +169,7 @@ class Learner:
 
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
-            opted_out = self._opted_out(uow)
+            opted_out = self._opted_out(uow, people)
             names = [*cfg.order_events, cfg.delivery_event]
             names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
             tracked = uow.learning.track_events(names)
@@ -257,14 +257,15 @@ class Learner:
         )
         return report
 
-    def _opted_out(self, uow: UnitOfWork) -> set[str]:
-        """Root profiles whose current answer for profiling is no (asked, or by default)."""
+    def _opted_out(self, uow: UnitOfWork, people: list[str] | None = None) -> set[str]:
+        """Root profiles whose current answer for profiling is no (asked, or by default);
+        ``people`` are the root person profiles when the caller has read them already."""
         answers = uow.learning.consent_answers("profiling")
         latest = answers.sort("at").group_by("customer_id").last()
         refused = set(latest.filter(~pl.col("granted"))["customer_id"].to_list())
         if not self.settings.privacy.consent_defaults.get("profiling", False):
             answered = set(latest["customer_id"].to_list())
-            refused |= set(uow.learning.people()) - answered
+            refused |= set(uow.learning.people() if people is None else people) - answered
         return refused
 
     def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:
@@ -431,7 +432,8 @@ class Learner:
             root = self._profiles.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             found = uow.learning.scores_of(members)
-            profiled = root not in self._opted_out_of(uow, root)
+            history = uow.consents.of_customers(members)
+            profiled = granted(history, "profiling", self.settings.privacy.consent_defaults)
         latest: dict[str, Score] = {}
         for _, name, value, computed_at, model in found:
             if name not in latest or computed_at > latest[name].computed_at:
@@ -439,11 +441,6 @@ class Learner:
         self.audit.record(caller, "read_scores", root, None, ["scores"])
         shown = self._profiles.shown_id(caller)(root)
         return CustomerScores(shown, profiled, dict(sorted(latest.items())) if profiled else {})
-
-    def _opted_out_of(self, uow: UnitOfWork, root: str) -> set[str]:
-        history = uow.consents.of_customers(uow.customers.members(root))
-        allowed = granted(history, "profiling", self.settings.privacy.consent_defaults)
-        return set() if allowed else {root}
 
     def say_vs_do(
         self, caller: Caller, window_days: int = 180, now: datetime | None = None
