@@ -48,10 +48,14 @@ class Services:
         policy = Policy.from_settings(settings.access)
         audit = AuditTrail(store, policy)
         profiles = Profiles(store, settings, audit, policy)
+        identity = IdentityResolution(store, settings, profiles, audit, policy)
+        intake = Intake(store, settings)
+        # Customers who arrive with a name, e-mail, phone or address are placed at once.
+        intake.on_matching_traits = identity.arrived
         return cls(
             settings=settings,
             store=store,
-            intake=Intake(store, settings),
+            intake=intake,
             profiles=profiles,
             credentials=Credentials(store, policy=policy),
             audit=audit,
@@ -63,5 +67,5 @@ class Services:
             segments=Segments(store, settings, audit, policy),
             policy=policy,
             staff=Staff(store, settings, policy, audit),
-            identity=IdentityResolution(store, settings, profiles, audit, policy),
+            identity=identity,
         )

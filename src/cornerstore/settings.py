@@ -69,7 +69,7 @@ class IntakeLimits(BaseModel):
 
 
 class IdentityRules(BaseModel):
-    """Safeguards of deterministic identity stitching."""
+    """Safeguards of deterministic identity stitching, and placing customers as they arrive."""
 
     # Values that never identify a person: placeholders, test values, the shop's own contacts.
     blocked_values: list[str] = Field(
@@ -108,6 +108,12 @@ class IdentityRules(BaseModel):
     )
     max_identifiers_per_profile: int = 300
     max_merges_per_profile: int = 50
+    # Score each customer intake stores with a name, e-mail, phone or address against the
+    # stored customers (once a model was learned): merge, queue for review, or leave.
+    place_arrivals: bool = True
+    # The in-memory index of stored customers is rebuilt after this long, taking in changes
+    # other processes made; this process's own intake and merges keep it current meanwhile.
+    placement_index_max_age_minutes: int = Field(default=60, ge=1)
     # E-mail providers that ignore dots and/or +tags in the local part.
     ignore_dots_domains: list[str] = Field(default_factory=lambda: ["gmail.com", "googlemail.com"])
     ignore_plus_tag_domains: list[str] = Field(

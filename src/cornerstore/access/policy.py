@@ -43,7 +43,8 @@ SECTIONS: dict[str, str] = {
     "traits": "every other trait: preferences, company, loyalty and the like",
     "identifiers": "user ids, device and anonymous ids, external ids",
     "summary": "event counts per department and type, first and last seen",
-    "accounts": "the accounts a person belongs to and the members of an account",
+    "accounts": "the accounts a person belongs to, the members of an account, and the other "
+    "people in a customer's household",
     "merges": "the profiles merged into this one and the merge records",
     **{f"timeline.{tp}": f"events from the {tp} department" for tp in TOUCHPOINTS},
     "cases": "service cases and their text",

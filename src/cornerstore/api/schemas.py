@@ -176,6 +176,7 @@ class CustomerPublic(BaseModel):
     summary: SummaryOut | None = None
     accounts: list[str] | None = None
     members: list[str] | None = None
+    household: list[str] | None = None
     merges: list[MergeOut] | None = None
     sections: list[str]
 
@@ -219,6 +220,8 @@ class CustomerPublic(BaseModel):
             shown["accounts"] = p.accounts
         if p.members is not None:
             shown["members"] = p.members
+        if p.household is not None:
+            shown["household"] = p.household
         if p.merges is not None:
             shown["merges"] = [MergeOut.of(m) for m in p.merges]
         return cls(id=p.id, kind=p.kind, created_at=p.created_at, sections=p.sections, **shown)

@@ -85,6 +85,8 @@ def _print_profile(p: Profile) -> None:
         out.print(traits)
     if p.accounts:
         out.print(f"accounts: {', '.join(p.accounts)}")
+    if p.household:
+        out.print(f"household: {', '.join(p.household)}")
     if p.members:
         out.print(f"members: {', '.join(p.members)}")
     for m in p.merges or []:

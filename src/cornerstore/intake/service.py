@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,25 @@ _NO_IDENTIFIER = (
     "no usable identifier: userId and anonymousId are empty or blocked placeholder values"
 )
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
+# Traits that tell who a person is (identity resolution compares them); a customer who gains one
+# is handed to ``Intake.on_matching_traits`` once the batch is stored.
+MATCHING_TRAITS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "name",
+        "full_name",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "postcode",
+        "zip",
+        "country",
+    }
+)
 
 
 def trait_name(name: str) -> str:
@@ -157,6 +176,9 @@ class Intake:
         )
         self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
         self._suppression_key: str | None = None
+        # Called after each stored transaction with the customers that gained matching
+        # traits (identity resolution places them); its failure never fails intake.
+        self.on_matching_traits: Callable[[list[str]], object] | None = None
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -324,16 +346,24 @@ class Intake:
             for job in jobs:
                 job.reset()
             try:
-                self._store(jobs)
-                return
+                matching = self._store(jobs)
+                break
             except WriteConflict:
                 # A concurrent batch stored the same new identifier or messageId first; on the
                 # next attempt these batches find it and stitch to it instead.
                 if attempt == 2:
                     raise
                 log.info("intake: concurrent write collided, retrying")
+        if matching and self.on_matching_traits is not None:
+            try:
+                self.on_matching_traits(matching)
+            except Exception as exc:  # the batch is stored; placing it can wait for `resolve`
+                log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
 
-    def _store(self, jobs: Sequence[_Job]) -> None:
+    def _store(self, jobs: Sequence[_Job]) -> list[str]:
+        """Store the batches in one transaction; returns the customers that gained a matching
+        trait (for ``on_matching_traits``)."""
+        matching: dict[str, None] = {}
         with self.store.unit_of_work(write=True) as uow:
             uow.privacy_events.add_many([row for job in jobs for row in job.privacy_events])
             seen = uow.events.existing_message_ids(
@@ -342,7 +372,7 @@ class Intake:
             batch, all_keys = self._new_messages(jobs, seen)
             batch = self._without_suppressed(uow, batch)
             if not batch:
-                return
+                return []
             stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
             stitcher.prefetch(all_keys)
             # Profiles about to gain identifiers need their counts: fetch them all at once.
@@ -383,6 +413,10 @@ class Intake:
                         trait_rows += self._trait_rows(account_id, msg.traits, msg, source)
                 elif msg.type == "identify":
                     trait_rows += self._trait_rows(target, msg.traits, msg, source)
+                    if self.on_matching_traits is not None and any(
+                        trait_name(k) in MATCHING_TRAITS for k in msg.traits
+                    ):
+                        matching[target] = None
                 if msg.type in ("identify", "group"):
                     payload = msg.traits
                 elif msg.type == "alias":
@@ -431,6 +465,7 @@ class Intake:
             uow.traits.add_many(trait_rows)
             uow.accounts.add_members(members)
             uow.consents.add_many(consent_rows_for_batch(uow, consents))
+        return list(matching)
 
     def _without_suppressed(
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]

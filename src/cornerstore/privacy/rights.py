@@ -26,7 +26,7 @@ from cornerstore.access.policy import Policy
 from cornerstore.privacy.consent import current_consents, is_anonymous
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.profiles.model import Event
-from cornerstore.profiles.service import Profiles, current_traits
+from cornerstore.profiles.service import Profiles, current_traits, household_of
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -43,6 +43,8 @@ ERASED_TABLES = [
     "account_members",
     "merges",
     "merge_refusals",
+    "identity_reviews",
+    "customer_relations",
     "customers",
 ]
 _PAGE = 1000
@@ -150,6 +152,7 @@ class Rights:
                 "traits": [asdict(o) for o in observations],
                 "events": [asdict(e) for e in events],
                 "accounts": uow.accounts.accounts_of(members) if kind == "person" else [],
+                "household": household_of(uow, root, members) if kind == "person" else [],
                 "members": uow.accounts.members_of(members) if kind == "account" else [],
                 "merges": [asdict(m) for m in uow.merges.involving(members)],
                 "scores": [
@@ -284,5 +287,8 @@ def export_html(data: dict[str, Any]) -> str:
         parts.append(f"<h2>{html.escape(title)}</h2>{body}")
     if data["accounts"]:
         parts.append(f"<h2>Accounts</h2><p>{', '.join(_cell(a) for a in data['accounts'])}</p>")
+    if data.get("household"):
+        people = ", ".join(_cell(h) for h in data["household"])
+        parts.append(f"<h2>Household</h2><p>Customers recorded as living with you: {people}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -124,6 +124,8 @@ class Profile:
     summary: Summary | None = None
     accounts: list[str] | None = None
     members: list[str] | None = None
+    # Other customers living with this one (different people: never merged).
+    household: list[str] | None = None
     merges: list[MergeRecord] | None = None
     sections: list[str] = field(default_factory=list)
 

@@ -309,10 +309,11 @@ class Profiles:
                 if self.policy.trait_section(name) in visible
             }
             shown |= trait_sections
-        accounts = members_of = None
+        accounts = members_of = household = None
         if "accounts" in visible:
             accounts = uow.accounts.accounts_of(members) if kind == "person" else []
             members_of = uow.accounts.members_of(members) if kind == "account" else []
+            household = household_of(uow, root, members) if kind == "person" else []
             shown.add("accounts")
         merged = merges = None
         if "merges" in visible:
@@ -329,6 +330,7 @@ class Profiles:
             summary=summary,
             accounts=accounts,
             members=members_of,
+            household=household,
             merges=merges,
             sections=sorted(shown),
         )
@@ -557,3 +559,15 @@ def _fill(
                     round(age, 1),
                 )
     return PrefillField(name, None, False)
+
+
+def household_of(uow: UnitOfWork, root: str, members: Sequence[str]) -> list[str]:
+    """The other customers in a household relation with any of ``members`` (the profiles of the
+    customer ``root``), named by the customers their profiles belong to now."""
+    others = {
+        r.other_id if r.customer_id in members else r.customer_id
+        for r in uow.identity.relations_involving(members)
+        if r.kind == "household"
+    }
+    roots = uow.customers.roots_of(sorted(others))
+    return sorted({roots[o] for o in others if o in roots} - {root})

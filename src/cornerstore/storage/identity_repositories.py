@@ -10,13 +10,18 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from cornerstore.storage import tables as t
-from cornerstore.storage.batches import bulk_insert
+from cornerstore.storage.batches import bulk_insert, chunks
 from cornerstore.storage.repositories import Repository
 
 _FETCH = 50_000
+
+
+def _parts(ids: Sequence[str] | None) -> list[Sequence[str] | None]:
+    """``[None]`` (no filter) for None, else the ids in slices short enough for an IN list."""
+    return [None] if ids is None else list(chunks(list(ids)))
 
 
 @dataclass(frozen=True)
@@ -50,24 +55,44 @@ class ReviewRecord:
     decided_at: datetime | None
 
 
+@dataclass(frozen=True)
+class StoredRelation:
+    """A relation between two profiles (ids in sorted order) as stored."""
+
+    id: int
+    customer_id: str
+    other_id: str
+    kind: str
+    found_by: str
+    created_at: datetime
+
+
 class IdentityRepository(Repository):
     # -- what matching reads -----------------------------------------------------------------
-    def person_traits(self, names: Sequence[str]) -> Iterator[tuple[str, str, Any, datetime]]:
+    def person_traits(
+        self, names: Sequence[str], roots: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, Any, datetime]]:
         """Observations of these traits on person profiles: (root id, name, value, observed_at),
-        every profile row read as part of the customer it currently belongs to."""
+        every profile row read as part of the customer it currently belongs to; only of the
+        customers ``roots`` when given."""
         r, c = t.traits, t.customers
         query = (
             select(c.c.root_id, r.c.name, r.c.value, r.c.observed_at)
             .join(c, c.c.id == r.c.customer_id)
             .where(r.c.name.in_(list(names)), c.c.kind == "person")
         )
-        result = self.conn.execute(query)
-        while rows := result.fetchmany(_FETCH):
-            for root, name, value, at in rows:
-                yield root, name, orjson.loads(value), at
+        for part in _parts(roots):
+            found = query if part is None else query.where(c.c.root_id.in_(part))
+            result = self.conn.execute(found)
+            while rows := result.fetchmany(_FETCH):
+                for root, name, value, at in rows:
+                    yield root, name, orjson.loads(value), at
 
-    def person_identifiers(self, kinds: Sequence[str]) -> Iterator[tuple[str, str, str]]:
-        """Identifiers of these kinds on person profiles, oldest first: (root id, kind, value)."""
+    def person_identifiers(
+        self, kinds: Sequence[str], roots: Sequence[str] | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        """Identifiers of these kinds on person profiles, oldest first: (root id, kind, value);
+        only of the customers ``roots`` when given."""
         i, c = t.identifiers, t.customers
         query = (
             select(c.c.root_id, i.c.kind, i.c.value)
@@ -75,19 +100,27 @@ class IdentityRepository(Repository):
             .where(i.c.kind.in_(list(kinds)), c.c.kind == "person")
             .order_by(i.c.first_seen_at, i.c.id)
         )
-        result = self.conn.execute(query)
-        while rows := result.fetchmany(_FETCH):
-            yield from ((root, kind, value) for root, kind, value in rows)
+        for part in _parts(roots):
+            found = query if part is None else query.where(c.c.root_id.in_(part))
+            result = self.conn.execute(found)
+            while rows := result.fetchmany(_FETCH):
+                yield from ((root, kind, value) for root, kind, value in rows)
 
-    def person_roots(self) -> list[str]:
-        """Every person customer (root profile ids), oldest first."""
+    def person_roots(self, roots: Sequence[str] | None = None) -> list[str]:
+        """Every person customer (root profile ids), oldest first; of ``roots``, those that
+        are still person customers."""
         c = t.customers
         query = (
             select(c.c.id)
             .where(c.c.kind == "person", c.c.id == c.c.root_id)
             .order_by(c.c.created_at, c.c.id)
         )
-        return list(self.conn.execute(query).scalars())
+        found: list[str] = []
+        for part in _parts(roots):
+            found += self.conn.execute(
+                query if part is None else query.where(c.c.id.in_(part))
+            ).scalars()
+        return found
 
     # -- models ------------------------------------------------------------------------------
     def add_model(
@@ -109,6 +142,13 @@ class IdentityRepository(Repository):
             .returning(m.c.id)
         ).scalar_one()
         return StoredModel(int(new_id), version, trained_at, records, model, True, created_by)
+
+    def active_model_id(self) -> int | None:
+        """The id of the active model (without reading the model itself), None before one."""
+        m = t.identity_models
+        query = select(m.c.id).where(m.c.active.is_(True)).order_by(m.c.id.desc()).limit(1)
+        found = self.conn.execute(query).scalar()
+        return int(found) if found is not None else None
 
     def active_model(self) -> StoredModel | None:
         m = t.identity_models
@@ -146,11 +186,70 @@ class IdentityRepository(Repository):
             )
         }
 
-    def undone_merges(self) -> list[tuple[str, str]]:
-        """(winner id, loser id) of every merge staff undid."""
+    def reviewed_pairs_involving(self, profile_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+        """The queued pairs one of whose profiles is among ``profile_ids`` -> their status."""
+        r = t.identity_reviews
+        out: dict[tuple[str, str], str] = {}
+        for part in chunks(list(profile_ids)):
+            query = select(r.c.left_id, r.c.right_id, r.c.status).where(
+                or_(r.c.left_id.in_(part), r.c.right_id.in_(part))
+            )
+            out.update({(left, right): status for left, right, status in self.conn.execute(query)})
+        return out
+
+    def undone_merges(self, profile_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(winner id, loser id) of every merge staff undid (that involved ``profile_ids``)."""
         m = t.merges
         query = select(m.c.winner_id, m.c.loser_id).where(m.c.undone_at.is_not(None))
-        return [(winner, loser) for winner, loser in self.conn.execute(query)]
+        out: list[tuple[str, str]] = []
+        for part in _parts(profile_ids):
+            found = query
+            if part is not None:
+                found = query.where(or_(m.c.winner_id.in_(part), m.c.loser_id.in_(part)))
+            out += [(winner, loser) for winner, loser in self.conn.execute(found)]
+        return out
+
+    # -- relations ---------------------------------------------------------------------------
+    def add_relations(
+        self, pairs: Sequence[tuple[str, str]], kind: str, found_by: str, at: datetime
+    ) -> int:
+        """Record relations of ``kind`` between profile pairs not related so before (in either
+        order); returns how many were new."""
+        r = t.customer_relations
+        wanted = {(a, b) if a <= b else (b, a) for a, b in pairs if a != b}
+        if not wanted:
+            return 0
+        ids = sorted({x for pair in wanted for x in pair})
+        known: set[tuple[str, str]] = set()
+        for part in chunks(ids):
+            query = select(r.c.customer_id, r.c.other_id).where(
+                r.c.kind == kind, r.c.customer_id.in_(part)
+            )
+            known.update((a, b) for a, b in self.conn.execute(query))
+        rows = [
+            {"customer_id": a, "other_id": b, "kind": kind, "found_by": found_by, "created_at": at}
+            for a, b in sorted(wanted - known)
+        ]
+        if rows:
+            bulk_insert(self.conn, r, rows)
+        return len(rows)
+
+    def relations_involving(self, profile_ids: Sequence[str]) -> list[StoredRelation]:
+        """Relations one of whose profiles is among ``profile_ids``, oldest first."""
+        r = t.customer_relations
+        found: dict[int, StoredRelation] = {}
+        for part in chunks(list(profile_ids)):
+            query = select(r).where(or_(r.c.customer_id.in_(part), r.c.other_id.in_(part)))
+            for row in self.conn.execute(query):
+                found[int(row.id)] = StoredRelation(
+                    int(row.id),
+                    row.customer_id,
+                    row.other_id,
+                    row.kind,
+                    row.found_by,
+                    row.created_at,
+                )
+        return [found[k] for k in sorted(found)]
 
     def add_reviews(self, rows: list[dict[str, Any]]) -> None:
         """Queue pairs: dicts with left_id, right_id (sorted), match_probability, match_weight,

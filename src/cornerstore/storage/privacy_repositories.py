@@ -166,6 +166,11 @@ class ErasureRepository(Repository):
             self._delete(m, or_(m.c.customer_id.in_(part), m.c.account_id.in_(part)))
             g = t.merges
             n["merges"] += self._delete(g, or_(g.c.winner_id.in_(part), g.c.loser_id.in_(part)))
+            # Review pairs keep both sides' matching values; relations name the other person.
+            v = t.identity_reviews
+            self._delete(v, or_(v.c.left_id.in_(part), v.c.right_id.in_(part)))
+            h = t.customer_relations
+            self._delete(h, or_(h.c.customer_id.in_(part), h.c.other_id.in_(part)))
         # Refusals name their profiles in a JSON list: match each id as a quoted string.
         r = t.merge_refusals
         for cid in ids:

@@ -380,3 +380,20 @@ identity_reviews = Table(
     UniqueConstraint("left_id", "right_id"),
     Index("ix_identity_reviews_status_match_weight", "status", "match_weight"),
 )
+
+# -- relations between customers (migration 0007) ---------------------------------------------
+
+# Two customers who are different people but belong together: a ``household`` (same surname
+# and address or phone, different first names and e-mails). Stored once per pair, profile ids
+# in sorted order, and read through the customers the profiles belong to now.
+customer_relations = Table(
+    "customer_relations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("other_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("found_by", String(32), nullable=False),  # resolve | placement
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("customer_id", "other_id", "kind"),
+)

@@ -88,6 +88,7 @@ class Scorer:
         )
         self.tf_counts: dict[str, Counter[Any]] = {c: Counter() for c in self.tf_columns}
         self.tf_totals: dict[str, int] = dict.fromkeys(self.tf_columns, 0)
+        self.removed: set[int] = set()
         for i in range(len(self.columns["unique_id"])):
             self._index_row(i)
         # u of each comparison's exact level, which the TF adjustment replaces (as in Splink).
@@ -98,18 +99,25 @@ class Scorer:
                     self._u_exact[(ci, li)] = level.u
 
     def __len__(self) -> int:
-        return len(self.columns["unique_id"])
+        """How many reference records there are (removed ones not counted)."""
+        return len(self.columns["unique_id"]) - len(self.removed)
 
-    def _index_row(self, i: int) -> None:
+    def _index_row(self, i: int, step: int = 1) -> None:
         for rule, table in self.index.items():
             key = tuple(self.columns[c][i] for c in rule)
             if all(v is not None for v in key):
-                table.setdefault(key, []).append(i)
+                if step > 0:
+                    table.setdefault(key, []).append(i)
+                else:
+                    positions = table[key]
+                    positions.remove(i)
+                    if not positions:
+                        del table[key]
         for col in self.tf_columns:
             value = self.columns[col][i]
             if value is not None:
-                self.tf_counts[col][value] += 1
-                self.tf_totals[col] += 1
+                self.tf_counts[col][value] += step
+                self.tf_totals[col] += step
 
     def row(self, i: int) -> dict[str, Any]:
         return {c: values[i] for c, values in self.columns.items()}
@@ -118,9 +126,17 @@ class Scorer:
         """Add a prepared record to the reference set; returns its position."""
         for c in COLUMNS:
             self.columns[c].append(unique_id if c == "unique_id" else record.get(c))
-        position = len(self) - 1
+        position = len(self.columns["unique_id"]) - 1
         self._index_row(position)
         return position
+
+    def remove(self, position: int) -> None:
+        """Take a reference record out of the indexes and term frequencies (its row stays, so
+        other positions keep their meaning)."""
+        if position in self.removed:
+            return
+        self._index_row(position, step=-1)
+        self.removed.add(position)
 
     def candidates(self, record: Mapping[str, Any]) -> set[int]:
         """Positions of reference records that share a blocking key with ``record``."""
@@ -166,13 +182,16 @@ class Scorer:
         prior = weight_of(self.model.prior(others))
         return prior + sum(f.weight for f in self.explain(left, right))
 
-    def score(self, record: Mapping[str, Any]) -> list[Candidate]:
-        """Every candidate for a new record, strongest first."""
-        others = max(1, len(self))
+    def score(self, record: Mapping[str, Any], exclude: int | None = None) -> list[Candidate]:
+        """Every candidate for a new record, strongest first; ``exclude`` is the record's own
+        position when it is itself a reference record (then scored against the others)."""
+        others = max(1, len(self) - (exclude is not None))
         prior = weight_of(self.model.prior(others))
         ids = self.columns["unique_id"]
         scored = []
         for i in self.candidates(record):
+            if i == exclude:
+                continue
             w = prior + sum(f.weight for f in self.explain(record, self.row(i)))
             scored.append(Candidate(i, ids[i], w, probability_of(w)))
         scored.sort(key=lambda c: -c.match_weight)

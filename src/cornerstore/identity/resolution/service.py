@@ -11,22 +11,23 @@ undid) is never merged or queued again, and an accepted or pending pair is not q
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
-from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.clustering import cluster_pairs, is_household, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
+from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
 from cornerstore.identity.resolution.scorer import Candidate, Explanation, FieldWeight, Scorer
-from cornerstore.profiles.model import Profile
+from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
@@ -70,6 +71,9 @@ _FIELD_SECTIONS: dict[str, str] = {
     "phone": "contact",
 }
 _MIN_PROFILES = 10
+#: The traits that change how a customer matches: intake places customers that gain one.
+MATCHING_TRAITS = frozenset(_TRAIT_FIELDS)
+_PLACEMENT_ACTOR = "identity:placement"
 
 
 @dataclass(frozen=True)
@@ -147,18 +151,21 @@ def profile_record(
     return record
 
 
-def read_profiles(uow: UnitOfWork, default_region: str) -> PreparedRecords:
-    """Every person customer (root profile) as a prepared record, ``unique_id`` its id."""
+def read_profiles(
+    uow: UnitOfWork, default_region: str, only: Sequence[str] | None = None
+) -> PreparedRecords:
+    """Every person customer (root profile) as a prepared record, ``unique_id`` its id; only
+    the customers ``only`` (root ids) when given."""
     latest: dict[str, dict[str, tuple[datetime, Any]]] = {}
-    for root, name, value, at in uow.identity.person_traits(list(_TRAIT_FIELDS)):
+    for root, name, value, at in uow.identity.person_traits(list(_TRAIT_FIELDS), only):
         seen = latest.setdefault(root, {})
         if name not in seen or at >= seen[name][0]:
             seen[name] = (at, value)
     emails: dict[str, list[str]] = {}
     phones: dict[str, list[str]] = {}
-    for root, kind, value in uow.identity.person_identifiers(["email", "phone"]):
+    for root, kind, value in uow.identity.person_identifiers(["email", "phone"], only):
         (emails if kind == "email" else phones).setdefault(root, []).append(value)
-    roots = uow.identity.person_roots()
+    roots = uow.identity.person_roots(only)
     rows = [
         profile_record(
             {name: v for name, (_, v) in latest.get(root, {}).items()},
@@ -214,6 +221,9 @@ class IdentityResolution:
         self.profiles = profiles
         self.policy = policy or Policy.from_settings(settings.access)
         self.audit = audit or AuditTrail(store, self.policy)
+        # The stored customers placement compares with, kept between calls (see .placement).
+        self._index: PlacementIndex | None = None
+        self._index_lock = threading.RLock()
 
     # -- reading ------------------------------------------------------------------------------
     def _records(self) -> PreparedRecords:
@@ -330,8 +340,12 @@ class IdentityResolution:
                 }
             )
             decided[key] = "pending"
+        households = [(ids[a], ids[b]) for a, b in clusters.households]
         with self.store.unit_of_work(write=True) as uow:
             uow.identity.add_reviews(queue)
+            uow.identity.add_relations(households, "household", "resolve", now)
+        with self._index_lock:
+            self._index = None  # many customers changed: placement reads them afresh
         result = Resolved(
             profiles=len(records),
             pairs_scored=len(left),
@@ -411,69 +425,187 @@ class IdentityResolution:
         """Score one customer against all the others in-process (the active model's weights on
         the candidates of the blocking indexes) and merge it into the best one at or above the
         match probability, queue the pair for review above the review probability, or leave
-        it. Households, conflicting first names and rejected pairs are passed over.
-
-        The stored customers are read afresh on each call: fit for a command or a page, not
-        yet for every message intake stores.
+        it. Households are recorded as relations, never merged; conflicting first names and
+        pairs kept apart by a decision are passed over.
         """
         self.policy.require(caller, "merges", CHANGE)
-        placed = self._place(caller, ref)
+        with self.store.unit_of_work() as uow:
+            root = self.profiles.find_root(uow, ref, caller)
+        with self._index_lock:
+            with self.store.unit_of_work() as uow:
+                index, _ = self._current_index(uow)
+                if index is None:
+                    raise NotFound(
+                        "identity model: none learned yet (run `cornerstore identity learn`)"
+                    )
+                self._refresh(uow, index, [root])
+            if root not in index:
+                raise InvalidInput(f"{ref}: not a person customer")
+            placed = self._place_indexed(caller, index, root)
         detail = f"{placed.decision} {placed.other_id or ''}".strip()
         self.audit.record(caller, "identity_place", placed.customer_id, detail, ["merges"])
         return placed
 
-    def _place(self, caller: Caller, ref: str) -> Placed:
-        model = self.active_model()
-        with self.store.unit_of_work() as uow:
-            root = self.profiles.find_root(uow, ref, caller)
-            records = read_profiles(uow, self.settings.default_phone_region)
-            ids: list[str] = records.columns["unique_id"]
-            decided = self._decided(uow, set(ids))
-        if root not in ids:
-            raise InvalidInput(f"{ref}: not a person customer")
-        at = ids.index(root)
-        record = records.row(at)
-        others = PreparedRecords(
-            {name: values[:at] + values[at + 1 :] for name, values in records.columns.items()},
-            records.fields,
+    def arrived(self, customer_ids: Iterable[str]) -> list[Placed]:
+        """Place the customers intake just stored with matching traits (a name, e-mail, phone
+        or address), as :meth:`place` does, once a model was learned.
+
+        Only customers whose matching values are new or changed are scored, so a customer
+        who identifies again with the same details costs a lookup, nothing more. Merges are
+        made by ``identity:placement`` with reason ``resolve``: recorded and reversible.
+        """
+        if not self.settings.identity.place_arrivals:
+            return []
+        caller = system_caller(via="intake", actor=_PLACEMENT_ACTOR)
+        placed: list[Placed] = []
+        with self._index_lock:
+            with self.store.unit_of_work() as uow:
+                index, fresh = self._current_index(uow)
+                if index is None:
+                    return []
+                roots = self._refresh(uow, index, list(customer_ids), everything=fresh)
+            for root in roots:
+                if root in index:
+                    try:
+                        placed.append(self._place_indexed(caller, index, root))
+                    except NotFound:
+                        index.drop(root)  # erased meanwhile
+        return placed
+
+    def _current_index(self, uow: UnitOfWork) -> tuple[PlacementIndex | None, bool]:
+        """The placement index for the active model, built when missing, for an older model,
+        or older than the configured age; and whether it was built just now."""
+        active = uow.identity.active_model_id()
+        if active is None:
+            self._index = None
+            return None, False
+        index = self._index
+        max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
+        if index is not None and index.model_id == active and index.age() <= max_age:
+            return index, False
+        stored = uow.identity.active_model()
+        assert stored is not None
+        records = read_profiles(uow, self.settings.default_phone_region)
+        self._index = PlacementIndex.build(
+            stored.id, IdentityModel.from_json(stored.model), records
         )
-        scorer = Scorer(model, others)
-        scored = scorer.score(record)
+        log.info("identity: placement index built on %s customers", len(records))
+        return self._index, True
+
+    def _refresh(
+        self,
+        uow: UnitOfWork,
+        index: PlacementIndex,
+        refs: Sequence[str],
+        *,
+        everything: bool = False,
+    ) -> list[str]:
+        """Re-read these profiles' customers into the index (dropping those merged away or
+        erased); returns the person customers whose matching values are new or changed (all of
+        them when ``everything``)."""
+        root_of = uow.customers.roots_of(list(refs))
+        for ref in refs:
+            if root_of.get(ref) != ref:
+                index.drop(ref)
+        roots = sorted(set(root_of.values()))
+        records = read_profiles(uow, self.settings.default_phone_region, roots)
+        found = set(records.columns["unique_id"])
+        for root in roots:
+            if root not in found:
+                index.drop(root)  # an account, or erased
+        changed = []
+        for i, root in enumerate(records.columns["unique_id"]):
+            record = records.row(i)
+            if everything or not index.same_record(root, record):
+                index.put(root, record)
+                changed.append(root)
+        return changed
+
+    def _decided_with(self, uow: UnitOfWork, root: str) -> dict[str, str]:
+        """Decisions on pairs that include this customer: the other customer (as it is named
+        now) -> rejected, accepted or pending. An undone merge counts as a rejection."""
+        members = uow.customers.members(root)
+        reviewed = uow.identity.reviewed_pairs_involving(members)
+        for pair in uow.identity.undone_merges(members):
+            reviewed[_pair(*pair)] = "rejected"
+        others = {x for pair in reviewed for x in pair}
+        root_of = uow.customers.roots_of(sorted(others))
+        out: dict[str, str] = {}
+        for pair, status in reviewed.items():
+            ra, rb = (root_of.get(x, x) for x in pair)
+            other = rb if ra == root else ra if rb == root else None
+            if other is not None and other != root and out.get(other) != "rejected":
+                out[other] = status
+        return out
+
+    def _place_indexed(self, caller: Caller, index: PlacementIndex, root: str) -> Placed:
+        """Decide for one indexed customer and act: merge, queue, or leave; record households."""
+        model = index.model
+        record = index.record(root)
+
+        def above_review(scored: list[Candidate]) -> list[Candidate]:
+            return [c for c in scored if c.match_probability >= model.review_probability]
+
+        scored = index.score(root)
+        considered = above_review(scored)
+        with self.store.unit_of_work() as uow:
+            decided = self._decided_with(uow, root)
+            if considered:
+                # The index may be behind merges, unmerges and erasures made elsewhere: decide
+                # on the candidates' records as they are now.
+                refs = [c.unique_id for c in considered]
+                changed = self._refresh(uow, index, refs)
+                if changed or any(ref not in index for ref in refs):
+                    scored = index.score(root)
+                    considered = above_review(scored)
         best: Candidate | None = None
-        for candidate in scored:
-            key = _pair(root, candidate.unique_id)
-            if decided.get(key) == "rejected":
+        households: list[str] = []
+        for candidate in considered:
+            row = index.scorer.row(candidate.position)
+            if is_household(record, row):
+                households.append(candidate.unique_id)
                 continue
-            if names_conflict(record, scorer.row(candidate.position)):
+            if decided.get(candidate.unique_id) == "rejected" or names_conflict(record, row):
                 continue
-            best = candidate
-            break
-        if best is None or best.match_probability < model.review_probability:
-            other = best  # passed-over candidates are no one to name
+            if best is None:
+                best = candidate
+        if households:
+            with self.store.unit_of_work(write=True) as uow:
+                uow.identity.add_relations(
+                    [(root, h) for h in households], "household", "placement", datetime.now(UTC)
+                )
+        if best is None:
+            below = next(
+                (
+                    c
+                    for c in scored[len(considered) :]
+                    if decided.get(c.unique_id) != "rejected"
+                    and not names_conflict(record, index.scorer.row(c.position))
+                ),
+                None,
+            )
             return Placed(
                 root,
                 "left",
-                other.unique_id if other else None,
-                other.match_probability if other else None,
+                below.unique_id if below else None,
+                below.match_probability if below else None,
                 len(scored),
             )
         placed = Placed(root, "merged", best.unique_id, best.match_probability, len(scored))
         if best.match_probability >= model.match_probability:
             try:
-                merge_profiles(
+                merge = merge_profiles(
                     self.store, self.settings, caller, root, best.unique_id, reason="resolve"
                 )
             except (Refused, Forbidden) as exc:
                 log.info("identity: placing %s was refused: %s", root, exc)
                 return replace(placed, decision="refused")
+            self._after_merge(merge)
             return placed
-        key = _pair(root, best.unique_id)
-        if key not in decided:
-            first, second = (
-                (record, scorer.row(best.position))
-                if key[0] == root
-                else (scorer.row(best.position), record)
-            )
+        if decided.get(best.unique_id) is None:
+            key = _pair(root, best.unique_id)
+            other_row = index.scorer.row(best.position)
+            first, second = (record, other_row) if key[0] == root else (other_row, record)
             with self.store.unit_of_work(write=True) as uow:
                 uow.identity.add_reviews(
                     [
@@ -482,12 +614,24 @@ class IdentityResolution:
                             "right_id": key[1],
                             "match_probability": best.match_probability,
                             "match_weight": best.match_weight,
-                            "fields": [_field_dict(f) for f in scorer.explain(first, second)],
+                            "fields": [_field_dict(f) for f in index.scorer.explain(first, second)],
                             "created_at": datetime.now(UTC),
                         }
                     ]
                 )
         return replace(placed, decision="queued")
+
+    def _after_merge(self, merge: MergeRecord) -> None:
+        """Keep the placement index true to a merge this service made: the absorbed customer
+        goes, the surviving one is read again with what it gained."""
+        with self._index_lock:
+            index = self._index
+            if index is None:
+                return
+            index.drop(merge.loser_id)
+            if merge.winner_id in index:
+                with self.store.unit_of_work() as uow:
+                    self._refresh(uow, index, [merge.winner_id])
 
     # -- review -------------------------------------------------------------------------------
     def _masked(self, caller: Caller, fields: Iterable[Mapping[str, Any]]) -> list[FieldWeight]:
@@ -539,11 +683,15 @@ class IdentityResolution:
         if record.status != "pending":
             raise Conflict(f"review {review_id}: already {record.status}")
         if accept:
-            # Conflict: merged meanwhile, and the reviewer agrees with what happened.
-            with suppress(Conflict):
-                merge_profiles(
+            # Merged meanwhile: the reviewer agrees with what happened.
+            try:
+                merge = merge_profiles(
                     self.store, self.settings, caller, record.left_id, record.right_id, "review"
                 )
+            except Conflict:
+                pass  # merged meanwhile
+            else:
+                self._after_merge(merge)
         status = "accepted" if accept else "rejected"
         now = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
