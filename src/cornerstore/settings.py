@@ -108,6 +108,9 @@ class IdentityRules(BaseModel):
     )
     max_identifiers_per_profile: int = 300
     max_merges_per_profile: int = 50
+    # A landline (a fixed-line number) is shared by a household: by default it never joins a
+    # message to a profile on its own; identity resolution weighs it with the names.
+    stitch_on_landlines: bool = False
     # Score each customer intake stores with a name, e-mail, phone or address against the
     # stored customers (once a model was learned): merge, queue for review, or leave.
     place_arrivals: bool = True

@@ -7,6 +7,7 @@ import pytest
 from cornerstore.access.caller import Caller
 from cornerstore.intake.service import Source
 from cornerstore.services import Services
+from cornerstore.settings import Settings
 from tests.factories import alias, identify, track
 
 WEB = Source("web-shop", "web")
@@ -217,3 +218,43 @@ def test_an_identifier_added_to_a_merged_profile_is_found_later_in_the_same_batc
 
     assert (result.accepted, result.rejected) == (2, [])
     assert services.profiles.get(owner, "zz").id == services.profiles.get(owner, "u1").id
+
+
+def test_a_shared_landline_keeps_a_household_apart_while_a_mobile_joins(
+    services: Services, owner: Caller
+) -> None:
+    # John and Mary Leeming share the landline at 3 Mill Lane; each has an own e-mail.
+    services.intake.ingest(
+        [identify("web-john", first_name="John", email="john@example.com", phone="0113 496 0000")],
+        source=WEB,
+    )
+    services.intake.ingest(
+        [identify(anonymous_id="till-9", first_name="Mary", phone="(0113) 4960000")],
+        source=TILL,
+    )
+    # Bob gives his mobile online and at the till: one customer.
+    services.intake.ingest([identify("web-bob", phone="07700 900123")], source=WEB)
+    services.intake.ingest([identify(anonymous_id="till-10", phone="+44 7700 900123")], source=TILL)
+
+    assert roots(services) == 3
+    john = services.profiles.get(owner, "+441134960000")
+    assert {i.value for i in john.identifiers or []} >= {"web-john", "+441134960000"}
+    mary = services.profiles.get(owner, "till-9")
+    assert mary.id != john.id
+    assert mary.traits is not None and mary.traits["phone"].value == "(0113) 4960000"
+
+
+def test_landlines_stitch_when_the_installation_says_so(settings: Settings) -> None:
+    from cornerstore.settings import IdentityRules
+    from cornerstore.storage import open_store
+
+    joined = settings.model_copy(update={"identity": IdentityRules(stitch_on_landlines=True)})
+    store = open_store(joined.database_url, upgrade=True)
+    try:
+        services = Services.build(joined, store)
+        services.intake.ingest([identify("web-john", phone="0113 496 0000")], source=WEB)
+        services.intake.ingest([identify(anonymous_id="till-9", phone="01134960000")], source=TILL)
+
+        assert roots(services) == 1
+    finally:
+        store.dispose()

@@ -145,6 +145,10 @@ class _Person:
     postcode: str
 
 
+# Birmingham, Edinburgh, Glasgow, Liverpool, Manchester, Newcastle: 7-digit local numbers.
+_AREA_CODES = ("0121", "0131", "0141", "0151", "0161", "0191")
+
+
 class MessyCustomers:
     """Draws people and their records; ``records()`` yields dicts in a shuffled order.
 
@@ -175,6 +179,12 @@ class MessyCustomers:
     def _phone(self, prefix: str) -> str:
         while True:
             number = prefix + "".join(self.rng.choices("0123456789", k=11 - len(prefix)))
+            if prefix == "01":
+                # A real geographic code and exchange, so the number is a fixed line by the
+                # numbering plan (phonenumbers knows), as a household's landline is.
+                number = (
+                    _AREA_CODES[int(number[2]) % 6] + str(2 + int(number[3]) % 7) + number[4:10]
+                )
             if number not in self._phones:
                 self._phones.add(number)
                 return number

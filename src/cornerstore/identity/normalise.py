@@ -167,3 +167,18 @@ class Normaliser:
         if plain:
             out.append(("*", plain))
         return out
+
+
+@lru_cache(maxsize=100_000)
+def is_landline(e164: str) -> bool:
+    """Whether an E.164 number is certainly a fixed line (phonenumbers' metadata): a number a
+    household shares, unlike a mobile. Numbers that may be either (as in the US) are not.
+
+    >>> is_landline("+441134960000"), is_landline("+447700900123"), is_landline("+12015550123")
+    (True, False, False)
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cornerstore.identity.normalise import kind_family
+from cornerstore.identity.normalise import is_landline, kind_family
 from cornerstore.settings import IdentityRules
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -87,6 +87,9 @@ class Stitcher:
     def root_of(self, key: Key) -> str | None:
         owner = self.owner.get(key)
         return None if owner is None else self.root[owner]
+
+    def _shared_line(self, phone: str) -> bool:
+        return not self.rules.stitch_on_landlines and is_landline(phone)
 
     def sort_keys(self, keys: list[Key]) -> list[Key]:
         return sorted(
@@ -277,6 +280,10 @@ class Stitcher:
         unplaced: list[Key] = []
         for key in keys:
             r = self.root_of(key)
+            if r is not None and key[0] == "phone" and self._shared_line(key[1]):
+                # A landline is shared by a household: it never decides whose message this is.
+                # Identity resolution weighs it together with the names.
+                continue
             if r is None:
                 if target is None:
                     unplaced.append(key)

@@ -154,11 +154,20 @@ def train_model(
             continue
         if not _has_pairs(records, rule):
             continue  # no two records share this key (say, every e-mail is unique)
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            blocking_rule_sql(rule),
-            estimate_without_term_frequencies=True,
-            max_pairs=max_pairs_for_em,
-        )
+        before = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                blocking_rule_sql(rule),
+                estimate_without_term_frequencies=True,
+                max_pairs=max_pairs_for_em,
+            )
+        except ValueError as exc:
+            # Splink refuses an m that underflows to 0 (a level seen only in pairs EM is sure
+            # are two people) and leaves the model half-updated: go back to the model before
+            # this session; later sessions, or the cautious defaults, train its comparisons.
+            log.info("identity: EM blocked on %s gave no usable estimate (%s)", rule, exc)
+            linker = _linker(records, before)
+            continue
         untrained = [c for c in untrained if not _covers(rule, c)]
     trained = linker.misc.save_model_to_json()
     sampled = min(u_pairs, n_pairs)

@@ -1,0 +1,221 @@
+"""Placing customers as they arrive: intake stores a customer, identity resolution places it
+against the stored customers, end to end through a real store.
+
+1. ``--stored`` messy customers (``cornerstore.demo.messy``, default 100,000) are taken in through
+   intake as identify messages, and a model is learned from them (``identity learn``).
+2. ``--probes`` more records of the same people arrive one message per intake call. Each call
+   stores the message and places the customer: the placement (reading the customer's record,
+   scoring it against the in-memory index, re-reading the candidates, deciding, merging or
+   queueing) is timed on its own and with the whole intake call. The first call builds the
+   index of stored customers; its time is reported apart.
+3. The peer: Splink 5's own real-time path, ``linker.inference.predict_between`` (one new
+   record against the stored records, the same trained model and blocking rules), timed on
+   ``--peer-probes`` of the same records.
+
+Merge precision counts merges into a customer whose records belong to the same true person.
+
+    python -m benchmarks.bench_placement
+    python -m benchmarks.bench_placement --stored 20000 --probes 300 --database postgresql://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from benchmarks.common import (
+    backend_of,
+    fresh_database,
+    latency_ms,
+    machine,
+    print_table,
+    write_result,
+)
+
+PLACE_TARGET_MS = 50.0
+FIELDS = ("first_name", "last_name", "email", "phone", "address", "city", "postcode")
+_BATCH = 2_000
+
+
+def _message(row: dict[str, Any]) -> dict[str, Any]:
+    """An identify message from a till: the record's id as anonymous id, address nested."""
+    traits: dict[str, Any] = {k: row[k] for k in ("first_name", "last_name", "email", "phone")}
+    address = {"street": row["address"], "city": row["city"], "postal_code": row["postcode"]}
+    traits["address"] = {k: v for k, v in address.items() if v}
+    return {
+        "type": "identify",
+        "messageId": f"m-{row['id']}",
+        "anonymousId": row["id"],
+        "traits": {k: v for k, v in traits.items() if v},
+    }
+
+
+def run(
+    stored: int, probes: int, peer_probes: int, seed: int, database: str | None
+) -> dict[str, Any]:
+    from cornerstore.access.caller import system_caller
+    from cornerstore.demo.messy import MessyCustomers
+    from cornerstore.identity.resolution.model import IdentityModel
+    from cornerstore.identity.resolution.service import Placed, read_profiles
+    from cornerstore.intake.service import Source
+    from cornerstore.services import Services
+    from cornerstore.settings import Settings
+    from cornerstore.storage import open_store
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    # About 1.9 records a person (see MessyCustomers.records).
+    people = max(1, round((stored + probes) / 1.9))
+    rows = list(MessyCustomers(people=people, seed=seed).records())[: stored + probes]
+    # Arrivals spread over the whole set, so they meet customers stored early and late.
+    step = max(1, len(rows) // probes)
+    arriving_ids = {r["id"] for r in rows[::step][:probes]}
+    reference = [r for r in rows if r["id"] not in arriving_ids]
+    arriving = [r for r in rows if r["id"] in arriving_ids]
+    truth = {r["id"]: r["person_id"] for r in rows}
+    source = Source("till", "store")
+    owner = system_caller(actor="bench")
+    out: dict[str, Any] = {"stored": len(reference), "probes": len(arriving)}
+
+    with fresh_database(database, "placement") as url:
+        settings = Settings(database_url=url, secret_key="bench", default_phone_region="GB")
+        store = open_store(url)
+        services = Services.build(settings, store)
+        started = time.perf_counter()
+        for i in range(0, len(reference), _BATCH):
+            services.intake.ingest([_message(r) for r in reference[i : i + _BATCH]], source=source)
+        out["intake_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        services.identity.train(owner)
+        out["learn_s"] = round(time.perf_counter() - started, 1)
+
+        placements: list[tuple[float, list[Placed]]] = []
+        place = services.identity.arrived
+
+        def timed(customer_ids: list[str]) -> None:
+            began = time.perf_counter()
+            placed = place(customer_ids)
+            placements.append((time.perf_counter() - began, placed))
+
+        services.intake.on_matching_traits = timed
+        calls: list[float] = []
+        for row in arriving:
+            began = time.perf_counter()
+            services.intake.ingest([_message(row)], source=source)
+            calls.append(time.perf_counter() - began)
+        # The first placement built the index of stored customers.
+        out["index_build_s"] = round(placements[0][0], 2)
+        place_s = [s for s, _ in placements[1:]]
+        out["placement_ms"] = latency_ms(place_s)
+        out["intake_call_ms"] = latency_ms(calls[1:])
+        decisions: Counter[str] = Counter()
+        merged = set()
+        for _, placed in placements:
+            for p in placed:
+                decisions[p.decision] += 1
+                if p.decision == "merged":
+                    merged.add(p.customer_id)
+        right = 0
+        with store.unit_of_work() as uow:
+            roots = uow.customers.roots_of(sorted(merged))
+            for root in sorted(set(roots.values())):
+                people = {
+                    truth[i.value]
+                    for i in uow.identifiers.of_customers(uow.customers.members(root))
+                    if i.kind == "anonymous_id" and i.value in truth
+                }
+                right += len(people) == 1
+            pure_of = len(set(roots.values()))
+        out["decisions"] = dict(decisions)
+        # Share of customers placements merged into that hold one true person only.
+        out["merge_precision"] = round(right / pure_of, 4) if pure_of else None
+
+        # The peer: Splink's predict_between, one arriving record against the stored ones.
+        with store.unit_of_work() as uow:
+            model = IdentityModel.from_json(uow.identity.active_model().model)  # type: ignore[union-attr]
+            records = read_profiles(uow, settings.default_phone_region)
+        out["peer_ms"] = _peer(model, records, arriving[:peer_probes], settings)
+        store.dispose()
+    return out
+
+
+def _peer(model: Any, records: Any, arriving: list[dict[str, Any]], settings: Any) -> Any:
+    """Time Splink 5's ``predict_between`` for each arriving record against ``records``."""
+    from splink import DuckDBAPI, Linker
+
+    from cornerstore.identity.resolution.records import prepare_records
+
+    db = DuckDBAPI()
+    settings_dict = model.splink_settings(len(records))
+    linker = Linker(db.register(records.to_arrow()), settings_dict, log_level=None)
+    tf_columns = sorted({lv.column for c in model.comparisons for lv in c.levels if lv.tf})
+    for column in tf_columns:
+        linker.table_management.compute_tf_table(column)
+    stored = db.register(records.to_arrow())
+    latencies = []
+    fields = list(FIELDS)
+    for row in arriving:
+        new = prepare_records([row], [f"new_{row['id']}"], fields, settings.default_phone_region)
+        began = time.perf_counter()
+        frame = db.register(new.to_arrow())
+        result = linker.inference.predict_between(
+            stored,
+            frame,
+            threshold_match_probability=model.review_probability,
+            warning_mode="never",
+        )
+        result.as_record_list()
+        latencies.append(time.perf_counter() - began)
+    return latency_ms(latencies)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_placement", description=__doc__)
+    p.add_argument("--stored", type=int, default=100_000, help="stored customers (100,000)")
+    p.add_argument("--probes", type=int, default=1_000, help="customers arriving (1,000)")
+    p.add_argument("--peer-probes", type=int, default=100, help="records for Splink (100)")
+    p.add_argument("--database", default=None, help="PostgreSQL URL (default: SQLite)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    result = run(args.stored, args.probes, args.peer_probes, args.seed, args.database)
+    place, peer = result["placement_ms"], result["peer_ms"]
+    print_table(
+        f"Placing arriving customers against {result['stored']:,} stored "
+        f"({backend_of(args.database)})",
+        ["measure", "p50 ms", "p99 ms", "target"],
+        [
+            [
+                "cornerstore placement (in intake)",
+                place["p50_ms"],
+                place["p99_ms"],
+                f"p99 <= {PLACE_TARGET_MS:g} ms",
+            ],
+            [
+                "whole intake call with placement",
+                result["intake_call_ms"]["p50_ms"],
+                result["intake_call_ms"]["p99_ms"],
+                "",
+            ],
+            ["Splink 5 predict_between", peer["p50_ms"], peer["p99_ms"], ""],
+            [
+                "ratio Splink / cornerstore (p50)",
+                round(peer["p50_ms"] / place["p50_ms"], 1),
+                "",
+                "",
+            ],
+        ],
+    )
+    print(
+        f"index built in {result['index_build_s']} s; decisions {result['decisions']}; "
+        f"merge precision {result['merge_precision']}; intake {result['intake_s']} s, "
+        f"learn {result['learn_s']} s"
+    )
+    data = {"machine": machine(), "backend": backend_of(args.database), **result}
+    write_result("placement", data)
+    return data
+
+
+if __name__ == "__main__":
+    main()
