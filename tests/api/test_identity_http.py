@@ -92,3 +92,15 @@ def test_a_review_needs_a_staff_token_and_an_existing_review(
 
     assert (anonymous.status_code, writer.status_code) == (401, 403)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+def test_a_customers_household_is_part_of_the_profile_for_roles_that_read_accounts(
+    resolved: Services, client: TestClient, keys: Keys
+) -> None:
+    john, mary = root_of(resolved, "john"), root_of(resolved, "mary")
+
+    profile = client.get(f"/v1/customers/{john}", headers=bearer(keys.token))
+
+    assert profile.status_code == 200
+    assert profile.json()["household"] == [mary]
+    assert "accounts" in profile.json()["sections"]

@@ -16,6 +16,7 @@ from unittest.mock import ANY
 import httpx
 import pytest
 
+from cornerstore.services import Services
 from tests.api import At, bearer
 from tests.api.conftest import LiveServer
 
@@ -323,3 +324,33 @@ def test_an_official_client_reports_a_refused_batch_through_on_error(
         "rudderstack": 1,
     }
     assert all("the write key is unknown or revoked" in found[0] for found in errors.values())
+
+
+def test_a_customer_sent_by_an_official_client_is_placed_with_the_same_person(
+    services: Services, server: LiveServer, staff: httpx.Client
+) -> None:
+    from cornerstore.access.caller import system_caller
+    from tests.identity.resolution.stored import ingest_shop, root_of
+
+    ingest_shop(services, people=150)
+    robert = root_of(services, "robert")
+    services.identity.train(system_caller(actor="test-owner"))
+    sender = _official_client("segment", server.base_url, server.write_key)
+    # Bob Smith at a till that sends through the official Segment client: a new phone, no
+    # e-mail, his nickname.
+    sender.client.identify(
+        anonymous_id="till-bob-2",
+        traits={
+            "firstName": "Bob",
+            "lastName": "Smith",
+            "phone": "07700 900456",
+            "address": {"street": "12 High St", "city": "London", "postalCode": "SW1A 1AA"},
+        },
+    )
+    errors = sender.flush()
+    sender.client.join()
+
+    assert errors == []
+    profile = staff.get("/v1/customers/till-bob-2").json()
+    assert profile["id"] == robert
+    assert [m["reason"] for m in profile["merges"]][-1] == "resolve"
