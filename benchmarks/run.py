@@ -5,6 +5,7 @@ python -m benchmarks.run --quick          # small sizes: checks the harness in a
 python -m benchmarks.run --only intake
 python -m benchmarks.run --only clv
 python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
+python -m benchmarks.run --only placement
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from benchmarks import (
     bench_identity,
     bench_intake,
     bench_learn,
+    bench_placement,
     bench_privacy,
     bench_profile_read,
     bench_retail,
@@ -30,6 +32,7 @@ QUICK_READ += ["--duration", "3", "--warmup", "1", "--lookups", "200"]
 QUICK_CLV = ["--customers", "50000", "--repeats", "1", "--no-pymc"]
 QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
 QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
+QUICK_PLACEMENT = ["--stored", "10000", "--probes", "200", "--peer-probes", "20"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -41,7 +44,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--quick", action="store_true", help="small sizes, to check the harness")
     p.add_argument(
         "--only",
-        choices=["intake", "profile_read", "privacy", "clv", "learn", "retail", "identity"],
+        choices=[
+            "intake",
+            "profile_read",
+            "privacy",
+            "clv",
+            "learn",
+            "retail",
+            "identity",
+            "placement",
+        ],
         help="run one benchmark",
     )
     p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
@@ -71,6 +83,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["retail"] = bench_retail.main([])
     if args.only in (None, "identity"):
         results["identity"] = bench_identity.main(QUICK_IDENTITY if args.quick else [])
+    if args.only in (None, "placement"):
+        placement_args = QUICK_PLACEMENT if args.quick else []
+        if args.database_url:
+            placement_args = [*placement_args, "--database", args.database_url]
+        results["placement"] = bench_placement.main(placement_args)
 
     rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
     print_table(
