@@ -20,7 +20,16 @@ from cornerstore.settings import RoleGrant
 from tests.access import ROLES, add_dee, staff_caller
 from tests.factories import identify
 
-ALL_PARTS = ["accounts", "identifiers", "members", "merged_profiles", "merges", "summary", "traits"]
+ALL_PARTS = [
+    "accounts",
+    "household",
+    "identifiers",
+    "members",
+    "merged_profiles",
+    "merges",
+    "summary",
+    "traits",
+]
 
 # role -> (sections, parts of the answer, traits, identifier kinds)
 PROFILE: dict[str, tuple[list[str], list[str], list[str], list[str] | None]] = {

@@ -244,6 +244,7 @@ def test_a_customer_reads_as_one_whole_profile(client: TestClient, keys: Keys) -
         },
         "accounts": [],
         "members": [],
+        "household": [],
         "merges": [],
         "sections": [
             "accounts",
