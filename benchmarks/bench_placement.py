@@ -6,8 +6,9 @@ against the stored customers, end to end through a real store.
 2. ``--probes`` more records of the same people arrive one message per intake call. Each call
    stores the message and places the customer: the placement (reading the customer's record,
    scoring it against the in-memory index, re-reading the candidates, deciding, merging or
-   queueing) is timed on its own and with the whole intake call. The first call builds the
-   index of stored customers; its time is reported apart.
+   queueing) is timed on its own and with the whole intake call. The index of stored
+   customers is built first (on a background thread, as in a server); its time is reported
+   apart.
 3. The peer: Splink 5's own real-time path, ``linker.inference.predict_between`` (one new
    record against the stored records, the same trained model and blocking rules), timed on
    ``--peer-probes`` of the same records.
@@ -91,6 +92,13 @@ def run(
         services.identity.train(owner)
         out["learn_s"] = round(time.perf_counter() - started, 1)
 
+        # The index of stored customers: built on a background thread for a store this size,
+        # as the first arrival after learning would start it.
+        started = time.perf_counter()
+        services.identity.arrived([])
+        services.identity.wait_for_placement()
+        out["index_build_s"] = round(time.perf_counter() - started, 2)
+
         placements: list[tuple[float, list[Placed]]] = []
         place = services.identity.arrived
 
@@ -105,11 +113,8 @@ def run(
             began = time.perf_counter()
             services.intake.ingest([_message(row)], source=source)
             calls.append(time.perf_counter() - began)
-        # The first placement built the index of stored customers.
-        out["index_build_s"] = round(placements[0][0], 2)
-        place_s = [s for s, _ in placements[1:]]
-        out["placement_ms"] = latency_ms(place_s)
-        out["intake_call_ms"] = latency_ms(calls[1:])
+        out["placement_ms"] = latency_ms([s for s, _ in placements])
+        out["intake_call_ms"] = latency_ms(calls)
         decisions: Counter[str] = Counter()
         merged = set()
         for _, placed in placements:

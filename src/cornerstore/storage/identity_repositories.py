@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
@@ -105,6 +105,12 @@ class IdentityRepository(Repository):
             result = self.conn.execute(found)
             while rows := result.fetchmany(_FETCH):
                 yield from ((root, kind, value) for root, kind, value in rows)
+
+    def person_count(self) -> int:
+        """How many person customers (root profiles) there are."""
+        c = t.customers
+        query = select(func.count()).where(c.c.kind == "person", c.c.id == c.c.root_id)
+        return int(self.conn.execute(query).scalar_one())
 
     def person_roots(self, roots: Sequence[str] | None = None) -> list[str]:
         """Every person customer (root profile ids), oldest first; of ``roots``, those that

@@ -105,6 +105,29 @@ def test_placing_arrivals_can_be_turned_off(settings: Settings, owner: Caller) -
         store.dispose()
 
 
+def test_a_large_store_builds_its_index_in_the_background_and_places_arrivals_after(
+    settings: Settings, owner: Caller
+) -> None:
+    from cornerstore.storage import open_store
+
+    large = settings.model_copy(update={"identity": IdentityRules(placement_inline_build_limit=10)})
+    store = open_store(large.database_url, upgrade=True)
+    try:
+        services = Services.build(large, store)
+        store_shop(services, "robert", "john")
+        services.identity.train(owner)
+
+        arrive(services, "bob")  # starts the build; Bob waits for it
+        assert services.identity.wait_for_placement(timeout=60)
+        arrive(services, "mary")  # the index is ready: placed at once
+
+        assert root_of(services, "bob") == root_of(services, "robert")
+        john, mary = root_of(services, "john"), root_of(services, "mary")
+        assert services.profiles.get(owner, john).household == [mary]
+    finally:
+        store.dispose()
+
+
 def test_a_merge_made_elsewhere_is_seen_before_placing(learned: Services, owner: Caller) -> None:
     # Index the shop, then merge Robert into another customer behind the index's back.
     arrive(learned, "mary")

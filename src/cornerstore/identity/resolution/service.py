@@ -224,6 +224,11 @@ class IdentityResolution:
         # The stored customers placement compares with, kept between calls (see .placement).
         self._index: PlacementIndex | None = None
         self._index_lock = threading.RLock()
+        # A background build of the index, and the customers that arrived during it: placed
+        # when it is ready (waiting), or placed on the old index and re-read (touched).
+        self._builder: threading.Thread | None = None
+        self._waiting: set[str] = set()
+        self._touched: set[str] = set()
 
     # -- reading ------------------------------------------------------------------------------
     def _records(self) -> PreparedRecords:
@@ -453,28 +458,94 @@ class IdentityResolution:
         Only customers whose matching values are new or changed are scored, so a customer
         who identifies again with the same details costs a lookup, nothing more. Merges are
         made by ``identity:placement`` with reason ``resolve``: recorded and reversible.
+
+        When the index of stored customers must first be built and the store is larger than
+        ``placement_inline_build_limit``, it is built on a background thread and these
+        customers are placed when it is ready (:meth:`wait_for_placement`); intake goes on.
         """
         if not self.settings.identity.place_arrivals:
             return []
-        caller = system_caller(via="intake", actor=_PLACEMENT_ACTOR)
-        placed: list[Placed] = []
+        ids = list(customer_ids)
         with self._index_lock:
             with self.store.unit_of_work() as uow:
-                index, fresh = self._current_index(uow)
+                index, fresh = self._index_for_arrivals(uow, ids)
                 if index is None:
                     return []
-                roots = self._refresh(uow, index, list(customer_ids), everything=fresh)
-            for root in roots:
-                if root in index:
-                    try:
-                        placed.append(self._place_indexed(caller, index, root))
-                    except NotFound:
-                        index.drop(root)  # erased meanwhile
+                roots = self._refresh(uow, index, ids, everything=fresh)
+            return self._place_all(index, roots)
+
+    def wait_for_placement(self, timeout: float | None = None) -> bool:
+        """Wait until a background build of the placement index (and the placing of the
+        customers that arrived meanwhile) is done; False when ``timeout`` ran out first."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout)
+            return not builder.is_alive()
+        return True
+
+    def _place_all(self, index: PlacementIndex, roots: Sequence[str]) -> list[Placed]:
+        caller = system_caller(via="intake", actor=_PLACEMENT_ACTOR)
+        placed: list[Placed] = []
+        for root in roots:
+            if root in index:
+                try:
+                    placed.append(self._place_indexed(caller, index, root))
+                except NotFound:
+                    index.drop(root)  # erased meanwhile
         return placed
 
+    def _index_for_arrivals(
+        self, uow: UnitOfWork, ids: list[str]
+    ) -> tuple[PlacementIndex | None, bool]:
+        """The index to place arrivals with now (None: none yet) and whether it was built just
+        now; starts a background build when the index is missing, for an older model, or old.
+        Called with the index lock held."""
+        active = uow.identity.active_model_id()
+        if active is None:
+            self._index = None
+            return None, False
+        index = self._index
+        current = index if index is not None and index.model_id == active else None
+        max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
+        if current is not None and current.age() <= max_age:
+            return current, False
+        if self._builder is None and (
+            current is None
+            and uow.identity.person_count() <= self.settings.identity.placement_inline_build_limit
+        ):
+            return self._build_index(uow), True
+        # Placed on the old index now (if there is one) and remembered for the new one.
+        (self._touched if current is not None else self._waiting).update(ids)
+        if self._builder is None:
+            self._builder = threading.Thread(
+                target=self._build_in_background, name="placement-index", daemon=True
+            )
+            self._builder.start()
+        return current, False
+
+    def _build_in_background(self) -> None:
+        try:
+            with self.store.unit_of_work() as uow:
+                index = self._read_index(uow)
+            with self._index_lock:
+                with self.store.unit_of_work() as uow:
+                    if index is None or uow.identity.active_model_id() != index.model_id:
+                        return  # the model changed meanwhile: the next arrival builds again
+                    self._index = index
+                    touched, waiting = sorted(self._touched), sorted(self._waiting)
+                    self._touched, self._waiting = set(), set()
+                    self._refresh(uow, index, touched)
+                    roots = self._refresh(uow, index, waiting, everything=True)
+                self._place_all(index, roots)
+        except Exception as exc:  # the customers wait for the next `identity resolve`
+            log.warning("identity: building the placement index failed (%s)", type(exc).__name__)
+        finally:
+            with self._index_lock:
+                self._builder = None
+
     def _current_index(self, uow: UnitOfWork) -> tuple[PlacementIndex | None, bool]:
-        """The placement index for the active model, built when missing, for an older model,
-        or older than the configured age; and whether it was built just now."""
+        """The placement index for the active model, built now when missing, for an older
+        model, or older than the configured age; and whether it was built just now."""
         active = uow.identity.active_model_id()
         if active is None:
             self._index = None
@@ -483,14 +554,23 @@ class IdentityResolution:
         max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
         if index is not None and index.model_id == active and index.age() <= max_age:
             return index, False
+        return self._build_index(uow), True
+
+    def _build_index(self, uow: UnitOfWork) -> PlacementIndex:
+        index = self._read_index(uow)
+        assert index is not None
+        self._index = index
+        return index
+
+    def _read_index(self, uow: UnitOfWork) -> PlacementIndex | None:
+        """A new index of every stored person customer for the active model (None: no model)."""
         stored = uow.identity.active_model()
-        assert stored is not None
+        if stored is None:
+            return None
         records = read_profiles(uow, self.settings.default_phone_region)
-        self._index = PlacementIndex.build(
-            stored.id, IdentityModel.from_json(stored.model), records
-        )
+        index = PlacementIndex.build(stored.id, IdentityModel.from_json(stored.model), records)
         log.info("identity: placement index built on %s customers", len(records))
-        return self._index, True
+        return index
 
     def _refresh(
         self,
