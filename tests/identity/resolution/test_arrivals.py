@@ -67,6 +67,8 @@ def test_a_household_member_arriving_is_kept_apart_and_related(
     assert mary != john
     assert learned.profiles.get(owner, john).household == [mary]
     assert learned.profiles.get(owner, mary).household == [john]
+    # What a customer asks to see of themselves names the household too.
+    assert learned.rights.export(owner, mary)["household"] == [john]
 
 
 def test_a_customer_identifying_again_unchanged_is_not_placed_again(
