@@ -23,10 +23,8 @@ from cornerstore.identity.resolution.comparisons import Comparison, first_name_c
 from cornerstore.identity.resolution.records import PreparedRecords
 
 _FIRST = first_name_comparison()
-# Levels at which two first names may be one person's: exact, nickname, one typo, a near
-# spelling (Jaro-Winkler >= 0.92), swapped with the last name. A looser likeness (Robert / Rose,
-# Lilia / William) is how two members of one household differ, not how one person is mistyped.
-_COMPATIBLE = frozenset(range(1, 6))
+# Levels at which two first names may be one person's: all but the last ("else").
+_COMPATIBLE = frozenset(range(1, len(_FIRST.levels) - 1))
 
 
 @dataclass
@@ -51,8 +49,8 @@ class Clusters:
 def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """True when both records have first names that disagree outright, and not the same e-mail.
 
-    Names agree when they are equal, nicknames of each other, a near spelling, swapped with the
-    last name, or one typo away from the other or from one of its nicknames.
+    Names agree when they are equal, nicknames of each other, similar (Jaro-Winkler >= 0.8),
+    swapped with the last name, or one typo away from one of the other's nicknames.
 
     The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
     a household, by definition, has different first names *and* different e-mails.
