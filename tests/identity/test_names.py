@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from cornerstore.identity.names import (
     NameParts,
+    mistyped_variant,
     nickname_keys,
     normalise_name,
     parse_name,
@@ -54,3 +55,21 @@ def test_normalising_a_name_twice_changes_nothing(text: str) -> None:
     once = normalise_name(text)
 
     assert normalise_name(once) == once
+
+
+def test_two_names_the_list_both_files_under_a_shorter_name_are_not_one_name() -> None:
+    # The list gives "bill" as a nickname of Robert and of William; that does not make
+    # Robert William.
+    assert same_person_name("Bob", "Rob")
+    assert not same_person_name("Robert", "William")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"), [("mragie", "margaret"), ("aelx", "alexander"), ("samule", "sam")]
+)
+def test_a_mistyped_nickname_is_still_the_name(typed: str, name: str) -> None:
+    assert mistyped_variant(typed, name)
+
+
+def test_a_short_name_one_letter_away_is_another_name() -> None:
+    assert not mistyped_variant("tim", "james")

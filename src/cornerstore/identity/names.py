@@ -87,24 +87,33 @@ def parse_name(full_name: str) -> NameParts:
 
 @cache
 def _nickname_table() -> dict[str, frozenset[str]]:
-    """Every known name -> the formal names it stands for (a formal name stands for itself)."""
+    """Every known name -> the names it is keyed by: for each related pair in the list, the
+    longer of the two (the later in the alphabet when they are as long).
+
+    The list relates names both ways and loosely ("bill" is listed with both "robert" and
+    "william"); keying a pair by its longer name keeps Bob and Rob together (both are listed
+    with Robert) without joining Robert and William through Bill.
+    """
     table: dict[str, set[str]] = {}
     text = files("cornerstore.identity").joinpath("data/nicknames.csv").read_text("utf-8")
     for row in csv.DictReader(text.splitlines()):
-        formal, nickname = row["name1"].strip().lower(), row["name2"].strip().lower()
-        table.setdefault(formal, set()).add(formal)
-        table.setdefault(nickname, set()).add(formal)
-    return {name: frozenset(formals) for name, formals in table.items()}
+        a, b = row["name1"].strip().lower(), row["name2"].strip().lower()
+        key = max(a, b, key=lambda name: (len(name), name))
+        table.setdefault(a, set()).add(key)
+        table.setdefault(b, set()).add(key)
+    return {name: frozenset(keys) for name, keys in table.items()}
 
 
 @lru_cache(maxsize=200_000)
 def nickname_keys(first_name: str | None) -> tuple[str, ...]:
-    """The formal names a first name may stand for, sorted; empty when the list does not know it.
+    """The longer names a first name is listed with, sorted; empty when the list does not know it.
 
     Two first names are nickname-equivalent when their keys share a name.
 
     >>> "robert" in nickname_keys("Bob"), "margaret" in nickname_keys("peggy")
     (True, True)
+    >>> set(nickname_keys("robert")) & set(nickname_keys("william"))
+    set()
     >>> nickname_keys("Xanthe")
     ()
     """
@@ -124,3 +133,45 @@ def same_person_name(a: str | None, b: str | None) -> bool:
     if na is None or nb is None:
         return False
     return na == nb or bool(set(nickname_keys(na)) & set(nickname_keys(nb)))
+
+
+@cache
+def _names_by_key() -> dict[str, frozenset[str]]:
+    """Each key of the nickname table -> every name keyed by it."""
+    out: dict[str, set[str]] = {}
+    for name, keys in _nickname_table().items():
+        for key in keys:
+            out.setdefault(key, set()).add(name)
+    return {key: frozenset(names) for key, names in out.items()}
+
+
+@lru_cache(maxsize=200_000)
+def name_variants(first_name: str) -> frozenset[str]:
+    """A normalised first name and every name nickname-equivalent to it.
+
+    >>> {"margaret", "peggy", "maggie"} <= name_variants("peggy")
+    True
+    """
+    by_key = _names_by_key()
+    return frozenset({first_name}).union(*(by_key[k] for k in nickname_keys(first_name)))
+
+
+@lru_cache(maxsize=500_000)
+def mistyped_variant(a: str, b: str) -> bool:
+    """True when one normalised first name is one typo (an edit or a transposition) away from
+    the other or from one of its nicknames: "Mragie" for Margie, a nickname of Margaret.
+
+    A name of fewer than four letters must be exact: one letter turns Jim into Tim.
+
+    >>> mistyped_variant("mragie", "margaret"), mistyped_variant("tim", "james")
+    (True, False)
+    """
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    for typed, other in ((a, b), (b, a)):
+        if len(typed) < 4:
+            continue
+        for variant in name_variants(other):
+            if len(variant) >= 4 and DamerauLevenshtein.distance(typed, variant) <= 1:
+                return True
+    return False

@@ -11,7 +11,11 @@ from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.batch import resolve
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel
-from cornerstore.identity.resolution.records import PreparedRecords, prepare_records
+from cornerstore.identity.resolution.records import (
+    PreparedRecords,
+    prepare_record,
+    prepare_records,
+)
 from tests.identity.resolution.conftest import FIELDS
 
 
@@ -112,6 +116,14 @@ def test_the_same_email_outweighs_first_names_that_disagree() -> None:
 
     assert not names_conflict(ann, typed_wrong)
     assert names_conflict(ann, sister)
+
+
+def test_a_mistyped_nickname_does_not_conflict_with_the_name() -> None:
+    def row(first: str) -> dict[str, Any]:
+        return prepare_record({"first_name": first, "last_name": "Lee"})
+
+    assert not names_conflict(row("Mragie"), row("Margaret"))
+    assert names_conflict(row("Robert"), row("William"))
 
 
 @pytest.mark.parametrize("email", [lambda i: "", lambda i: f"only{i}@example.com"])

@@ -18,11 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cornerstore.identity.names import mistyped_variant
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
 _FIRST = first_name_comparison()
-_ELSE = len(_FIRST.levels) - 1
+# Levels at which two first names may be one person's: all but the last ("else").
+_COMPATIBLE = frozenset(range(1, len(_FIRST.levels) - 1))
 
 
 @dataclass
@@ -47,6 +49,9 @@ class Clusters:
 def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """True when both records have first names that disagree outright, and not the same e-mail.
 
+    Names agree when they are equal, nicknames of each other, similar (Jaro-Winkler >= 0.8),
+    swapped with the last name, or one typo away from one of the other's nicknames.
+
     The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
     a household, by definition, has different first names *and* different e-mails.
 
@@ -62,7 +67,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     email = left.get("email")
     if email and email == right.get("email"):
         return False
-    return _FIRST.level_of(left, right) == _ELSE
+    if _FIRST.level_of(left, right) in _COMPATIBLE:
+        return False
+    return not mistyped_variant(left["first_name"], right["first_name"])
 
 
 def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -103,8 +110,8 @@ def cluster_pairs(
 ) -> Clusters:
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters.
 
-    Every row gets a label (its smallest row position in the cluster); households come from all
-    given pairs, whatever their weight.
+    Every row gets a label (its smallest row position in the cluster); households
+    come from all given pairs, whatever their weight.
     """
     rows = _Rows(records)
     parent = list(range(len(records)))

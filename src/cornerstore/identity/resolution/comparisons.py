@@ -25,6 +25,10 @@ LevelKind = Literal[
     "damerau_levenshtein",
     "swap",
     "number_and_street",
+    "differs",
+    "contains",
+    "all",
+    "any",
     "else",
 ]
 
@@ -33,11 +37,14 @@ LevelKind = Literal[
 class Level:
     """One comparison level.
 
-    Kinds: ``null`` (either side missing), ``exact``, ``nickname`` (the nickname keys share a
-    name), ``jaro_winkler`` (similarity >= threshold), ``levenshtein`` (edit distance <=
-    threshold), ``swap`` (``column`` on one side equals ``other`` on the other, both ways: first
-    and last name swapped), ``number_and_street`` (same house number, street similarity >=
-    threshold), ``else``.
+    Kinds: ``null`` (either side missing), ``exact``, ``differs`` (both present, not equal),
+    ``contains`` (on each side, ``column`` contains ``other``: the local part the surname),
+    ``nickname`` (the nickname keys share a name), ``jaro_winkler`` (similarity >= threshold),
+    ``levenshtein`` (edit distance <= threshold), ``swap`` (``column`` on one side equals
+    ``other`` on the other, both ways: first and last name swapped), ``number_and_street``
+    (same house number, street similarity >= threshold), ``all`` / ``any`` (every one / at
+    least one of ``parts`` holds; ``column`` then only names the column of the term-frequency
+    adjustment and of the values shown), ``else``.
     """
 
     kind: LevelKind
@@ -48,6 +55,27 @@ class Level:
     tf: bool = False
     m: float | None = None
     u: float | None = None
+    parts: tuple[Level, ...] | None = None
+
+    def reads(self) -> set[str]:
+        """The prepared columns the level's condition reads."""
+        if self.kind in ("all", "any"):
+            return {c for p in self.parts or () for c in p.reads()}
+        return {c for c in (self.column, self.other) if c}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            k: v for k, v in asdict(self).items() if v is not None and k != "parts"
+        }
+        if self.parts:
+            out["parts"] = [p.to_dict() for p in self.parts]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Level:
+        parts = data.get("parts")
+        fields = {k: v for k, v in data.items() if k != "parts"}
+        return cls(**fields, parts=tuple(cls.from_dict(p) for p in parts) if parts else None)
 
     def sql(self) -> str:
         """The level's condition in DuckDB SQL, with Splink's ``_l`` / ``_r`` column suffixes."""
@@ -56,6 +84,10 @@ class Level:
             return f'"{c}_l" IS NULL OR "{c}_r" IS NULL'
         if self.kind == "exact":
             return f'"{c}_l" = "{c}_r"'
+        if self.kind == "differs":
+            return f'"{c}_l" <> "{c}_r"'
+        if self.kind == "contains":
+            return f'contains("{c}_l", "{o}_l") AND contains("{c}_r", "{o}_r")'
         if self.kind == "nickname":
             return f'list_has_any("{c}_l", "{c}_r")'
         if self.kind == "jaro_winkler":
@@ -68,6 +100,9 @@ class Level:
             return f'"{c}_l" = "{o}_r" AND "{o}_l" = "{c}_r"'
         if self.kind == "number_and_street":
             return f'"{o}_l" = "{o}_r" AND jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+        if self.kind in ("all", "any"):
+            joiner = " AND " if self.kind == "all" else " OR "
+            return joiner.join(f"({p.sql()})" for p in self.parts or ())
         return "ELSE"
 
     def holds(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -78,15 +113,24 @@ class Level:
             return True
         if self.kind == "null":
             return a is None or b is None
+        if self.kind == "all":
+            return all(p.holds(left, right) for p in self.parts or ())
+        if self.kind == "any":
+            return any(p.holds(left, right) for p in self.parts or ())
         if self.kind == "nickname":
             return bool(a and b and not set(a).isdisjoint(b))
         if self.kind == "swap":
             o = self.other or ""
             return _eq(a, right.get(o)) and _eq(left.get(o), b)
+        if self.kind == "contains":
+            o = self.other or ""
+            return _within(left.get(o), a) and _within(right.get(o), b)
         if a is None or b is None:
             return False
         if self.kind == "exact":
             return bool(a == b)
+        if self.kind == "differs":
+            return bool(a != b)
         if self.kind == "jaro_winkler":
             return JaroWinkler.similarity(a, b) >= (self.threshold or 0.0)
         if self.kind == "levenshtein":
@@ -103,6 +147,10 @@ class Level:
 
 def _eq(a: object, b: object) -> bool:
     return a is not None and b is not None and a == b
+
+
+def _within(part: Any, whole: Any) -> bool:
+    return part is not None and whole is not None and part in whole
 
 
 @dataclass(frozen=True)
@@ -151,9 +199,7 @@ class Comparison:
         return {
             "name": self.name,
             "description": self.description,
-            "levels": [
-                {k: v for k, v in asdict(lv).items() if v is not None} for lv in self.levels
-            ],
+            "levels": [lv.to_dict() for lv in self.levels],
         }
 
     @classmethod
@@ -161,7 +207,7 @@ class Comparison:
         return cls(
             name=data["name"],
             description=data.get("description", ""),
-            levels=tuple(Level(**lv) for lv in data["levels"]),
+            levels=tuple(Level.from_dict(lv) for lv in data["levels"]),
         )
 
 
@@ -191,8 +237,8 @@ def first_name_comparison() -> Comparison:
 
 
 def last_name_comparison() -> Comparison:
-    # No swap level here: the first-name comparison already counts a swap, and counting it twice
-    # let one swapped record bridge two people with the same pair of names.
+    # A swap counts in both name comparisons, each at most as much as its exact level (see
+    # splink_engine._with_parameters): first and last name swapped agree on both names.
     return Comparison(
         "last_name",
         (
@@ -200,6 +246,7 @@ def last_name_comparison() -> Comparison:
             Level("exact", "exact", "last_name", tf=True),
             Level("damerau_levenshtein", "one typo", "last_name", threshold=1),
             Level("jaro_winkler", "Jaro-Winkler >= 0.92", "last_name", threshold=0.92),
+            Level("swap", "swapped with first name", "last_name", "first_name"),
             Level("jaro_winkler", "Jaro-Winkler >= 0.8", "last_name", threshold=0.8),
             _else(),
         ),
@@ -208,10 +255,38 @@ def last_name_comparison() -> Comparison:
 
 
 def email_comparison() -> Comparison:
+    # A local part is mostly made of its owner's name: two John Smiths are john.smith and
+    # johnsmith at different providers. When the local parts look alike and the surnames agree
+    # (or each local part contains its record's surname: a swapped name), they say nothing the
+    # names have not said, so the pair counts as not compared on e-mail (weight 0) instead of
+    # counting the names a second time.
+    explained_by_name = Level(
+        "all",
+        "another e-mail, local parts made of the surnames",
+        "email",
+        parts=(
+            Level("differs", "another e-mail", "email"),
+            Level("jaro_winkler", "similar local part", "email_local", threshold=0.88),
+            Level(
+                "any",
+                "same surname, or surnames in the local parts",
+                "last_name",
+                parts=(
+                    Level("exact", "same surname", "last_name"),
+                    Level("contains", "surnames in the local parts", "email_local", "last_name"),
+                ),
+            ),
+        ),
+    )
     return Comparison(
         "email",
         (
-            _null("email"),
+            Level(
+                "any",
+                "e-mail missing, or local part explained by the surname",
+                "email",
+                parts=(_null("email"), explained_by_name),
+            ),
             Level("exact", "exact", "email"),
             # Term frequencies: "james_lee" at two providers is often two people.
             Level("exact", "same local part", "email_local", tf=True),
@@ -236,11 +311,13 @@ def phone_comparison() -> Comparison:
 
 
 def address_comparison() -> Comparison:
+    # No term frequencies: an address line is repeated mostly by its own people's records (a
+    # customer's two orders), so its frequency says little about how common it is.
     return Comparison(
         "address",
         (
             _null("address"),
-            Level("exact", "exact", "address", tf=True),
+            Level("exact", "exact", "address"),
             Level(
                 "number_and_street",
                 "same number, street Jaro-Winkler >= 0.88",
@@ -261,8 +338,8 @@ def postcode_comparison() -> Comparison:
         (
             _null("postcode"),
             Level("exact", "exact", "postcode", tf=True),
-            Level("levenshtein", "one character differs", "postcode", threshold=1),
-            Level("exact", "same district", "postcode_area"),
+            # Damerau: a transposition (YO13 / YO31) is the commonest postcode typo.
+            Level("damerau_levenshtein", "one typo", "postcode", threshold=1),
             _else(),
         ),
         "postcode",

@@ -26,7 +26,7 @@ from cornerstore.identity.resolution.comparisons import (
 )
 
 MODEL_FORMAT = "cornerstore-identity-model"
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: levels of kind differs, contains, all and any (e-mail)
 LinkType = Literal["dedupe_only", "link_only"]
 
 
@@ -81,7 +81,7 @@ class IdentityModel:
         cols: set[str] = set()
         for comparison in self.comparisons:
             for level in comparison.levels:
-                cols.update(c for c in (level.column, level.other) if c)
+                cols.update(level.reads())
         return cols
 
     @property

@@ -29,10 +29,14 @@ _DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "postcode"),
     ("first_name", "last_name", "address"),
 )
-# EM sessions, in order: each trains the comparisons whose columns it does not block on.
+# EM sessions, in order: each trains the comparisons whose columns it does not block on, and
+# Splink averages a comparison's m over the sessions that train it. Phone is blocked together
+# with the first name: a landline is shared by a household, whose members agree on surname,
+# address and phone, and EM took them for matches (half the "matches" of a phone-only session
+# had different first names and e-mails, and m of those levels came out four times too high).
 _EM_RULES: tuple[tuple[str, ...], ...] = (
     ("email",),
-    ("phone",),
+    ("phone", "first_name"),
     ("first_name", "last_name"),
     ("postcode",),
     ("address",),
@@ -89,7 +93,7 @@ def _has_pairs(records: PreparedRecords, rule: tuple[str, ...]) -> bool:
 
 def _covers(rule: tuple[str, ...], comparison: Comparison) -> bool:
     """A session blocking on ``rule`` cannot train a comparison that reads a blocked column."""
-    read = {c for lv in comparison.levels for c in (lv.column, lv.other) if c}
+    read = {c for lv in comparison.levels for c in lv.reads()}
     return not (read & set(rule))
 
 
@@ -172,7 +176,7 @@ def train_model(
     trained = linker.misc.save_model_to_json()
     sampled = min(u_pairs, n_pairs)
     model.comparisons = [
-        _with_parameters(c, spec, sampled)
+        _with_parameters(c, spec, sampled, float(rate))
         for c, spec in zip(comparisons, trained["comparisons"], strict=True)
     ]
     model.matches_per_record = float(rate) * others
@@ -181,8 +185,16 @@ def train_model(
     return model
 
 
-def _with_parameters(comparison: Comparison, spec: dict[str, Any], sampled: float) -> Comparison:
+def _with_parameters(
+    comparison: Comparison, spec: dict[str, Any], sampled: float, match_rate: float = 0.0
+) -> Comparison:
     """The comparison with Splink's trained m and u, made safe for levels seen rarely.
+
+    Random sampling estimates u from pairs of which a share ``match_rate`` are matches, so it
+    sees ``match_rate * m + (1 - match_rate) * u``; the matches' share is taken out again. It
+    matters for identifiers only: two random records share an e-mail address mostly because
+    they are one person, and counting those as chance agreements made an exact e-mail weigh
+    as little as a first name and a surname together.
 
     A level random sampling never observed would get u = 0 and an infinite weight; it gets half
     an observation among the sampled pairs instead, and m = 0.1% when EM never saw it. No level
@@ -197,6 +209,8 @@ def _with_parameters(comparison: Comparison, spec: dict[str, Any], sampled: floa
         u = trained.get("u_probability")
         if m is None or not math.isfinite(m) or m <= 0:
             m = 1e-3
+        if u is not None and math.isfinite(u) and match_rate > 0:
+            u = (u - match_rate * m) / (1.0 - match_rate)
         if u is None or not math.isfinite(u) or u <= 0:
             u = 0.5 / max(sampled, 1.0)
         weight = math.log2(m / u)
