@@ -104,3 +104,21 @@ def test_a_customers_household_is_part_of_the_profile_for_roles_that_read_accoun
     assert profile.status_code == 200
     assert profile.json()["household"] == [mary]
     assert "accounts" in profile.json()["sections"]
+
+
+def test_staff_place_one_customer_over_http(
+    services: Services, owner: Caller, client: TestClient, keys: Keys
+) -> None:
+    ingest_shop(services)
+    services.identity.train(owner)
+    robert = root_of(services, "robert")
+
+    placed = client.post(
+        f"/v1/identity/place/{root_of(services, 'bob')}", headers=bearer(keys.token)
+    )
+    unknown = client.post("/v1/identity/place/cus_nobody", headers=bearer(keys.token))
+
+    assert placed.status_code == 200
+    assert (placed.json()["decision"], placed.json()["other_id"]) == ("merged", robert)
+    assert root_of(services, "bob") == robert
+    assert unknown.status_code == 404

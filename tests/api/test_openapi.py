@@ -45,6 +45,7 @@ ROUTES = {
     "/v1/identity/reviews/{review_id}/accept": ["post"],
     "/v1/identity/reviews/{review_id}/reject": ["post"],
     "/v1/identity/explain": ["get"],
+    "/v1/identity/place/{customer_id}": ["post"],
 }
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from cornerstore.api.deps import ServicesDep, StaffCaller
 from cornerstore.api.schemas import CustomerPublic, ErrorOut
 from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
-from cornerstore.identity.resolution.service import Review
+from cornerstore.identity.resolution.service import Placed, Review
 from cornerstore.storage.identity_repositories import ReviewRecord
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
@@ -110,6 +110,27 @@ class ExplanationOut(BaseModel):
         )
 
 
+class PlacedOut(BaseModel):
+    """Where a customer went: ``merged`` into ``other_id``, ``queued`` for review with it,
+    ``refused`` by the merge safeguards, or ``left`` on its own."""
+
+    customer_id: str
+    decision: str
+    other_id: str | None = Field(description="The best candidate (none for households)")
+    match_probability: float | None
+    candidates: int = Field(description="Customers sharing a blocking key with this one")
+
+    @classmethod
+    def of(cls, p: Placed) -> PlacedOut:
+        return cls(
+            customer_id=p.customer_id,
+            decision=p.decision,
+            other_id=p.other_id,
+            match_probability=p.match_probability,
+            candidates=p.candidates,
+        )
+
+
 @router.get(
     "/reviews",
     response_model=list[ReviewOut],
@@ -146,3 +167,10 @@ def explain_pair(
 ) -> ExplanationOut:
     """Each field's match weight for two stored customers under the active model."""
     return ExplanationOut.of(services.identity.explain(caller, a, b))
+
+
+@router.post("/place/{customer_id}", response_model=PlacedOut, responses=_ERRORS)
+def place_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -> PlacedOut:
+    """Score one customer against all the others now: merge it into the same person, queue the
+    pair for review, or leave it (households are recorded, never merged)."""
+    return PlacedOut.of(services.identity.place(caller, customer_id))
