@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -41,6 +42,21 @@ MapOption = typer.Option(
 IdOption = typer.Option(..., "--id-col", help="The column that identifies a row")
 RegionOption = typer.Option("GB", "--region", help="Country of phone numbers without a +prefix")
 ModelOption = typer.Option(None, "--model", help="A model from `identity train` (default: train)")
+
+
+class EngineChoice(StrEnum):
+    """Where Splink runs (the names of ``splink_engine.ENGINES``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = typer.Option(
+    EngineChoice.duckdb,
+    "--engine",
+    help="Where Splink runs: duckdb (in memory) or spark (a local Spark session; "
+    "pip install 'cornerstore[spark]', Java 17+)",
+)
 
 
 @contextmanager
@@ -81,6 +97,7 @@ def dedupe(
         None, "--households", help="Also write household relations: cluster_id, other_cluster_id"
     ),
     region: str = RegionOption,
+    engine: EngineChoice = EngineOption,
     json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Cluster a file's records into people (or link two files); write id and cluster_id."""
@@ -100,6 +117,7 @@ def dedupe(
             default_region=region,
             households_path=households,
             progress=lambda msg: progress.update(task, description=msg),
+            engine=engine.value,
         )
     summary = {
         "output": str(result.output),
@@ -128,6 +146,7 @@ def train(
     output: Path = typer.Option(..., "--output", help="Where the model JSON goes"),
     region: str = RegionOption,
     seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    engine: EngineChoice = EngineOption,
 ) -> None:
     """Train a model on a file (u by random sampling, m by EM) and save it as JSON."""
     from cornerstore.identity.resolution.files import parse_field_map, train_file
@@ -142,6 +161,7 @@ def train(
             default_region=region,
             seed=seed,
             progress=lambda msg: progress.update(task, description=msg),
+            engine=engine.value,
         )
     out.print(
         f"trained on {model.records:,} records ({', '.join(c.name for c in model.comparisons)}); "

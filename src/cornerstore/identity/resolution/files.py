@@ -21,7 +21,7 @@ from cornerstore.identity.resolution.records import (
     prepare_records,
 )
 from cornerstore.identity.resolution.scorer import Explanation, Scorer
-from cornerstore.identity.resolution.splink_engine import train_model
+from cornerstore.identity.resolution.splink_engine import Engine, train_model
 
 Progress = Callable[[str], None]
 
@@ -126,12 +126,14 @@ def dedupe_files(
     default_region: str = "GB",
     households_path: Path | None = None,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
 ) -> DedupeResult:
     """Cluster a file's records into people (or link two files) and write ``id, cluster_id``.
 
     When two files are linked, a ``source`` column (the file name) is written too, because the
     same id may occur in both. ``households_path`` receives ``cluster_id, other_cluster_id``
-    pairs: different people living together.
+    pairs: different people living together. ``engine`` is where Splink trains and scores:
+    ``"duckdb"`` (in memory) or ``"spark"`` (a local Spark session).
 
     Examples
     --------
@@ -153,7 +155,9 @@ def dedupe_files(
         sources += [link_path.name] * other_frame.height
     if model is not None and not {c.name for c in model.comparisons} <= records.compared:
         raise InvalidInput("--model: the model compares fields this file does not map")
-    resolution = resolve(records, model, match_probability=match_probability, progress=progress)
+    resolution = resolve(
+        records, model, match_probability=match_probability, progress=progress, engine=engine
+    )
     labels = resolution.clusters.labels
     dense: dict[int, int] = {}
     cluster_ids = [dense.setdefault(label, len(dense) + 1) for label in labels]
@@ -192,10 +196,11 @@ def train_file(
     default_region: str = "GB",
     seed: int = 0,
     progress: Progress | None = None,
+    engine: Engine = "duckdb",
 ) -> IdentityModel:
-    """Train a model on a file and write it as JSON."""
+    """Train a model on a file, with Splink on ``engine``, and write it as JSON."""
     records, _ = load_records(input_path, id_col, mapping, default_region)
-    model = train_model(records, seed=seed, progress=progress)
+    model = train_model(records, seed=seed, progress=progress, engine=engine)
     output_path.write_text(model.to_json())
     return model
 
