@@ -230,6 +230,7 @@ def _weights_table(result: Explanation, left: str, right: str) -> Table:
 @handle_errors
 def learn(
     seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    engine: EngineChoice = EngineOption,
     json: bool = JsonOption,
     reason: str | None = ReasonOption,
     as_user: str | None = AsOption,
@@ -241,6 +242,7 @@ def learn(
         stored = s.identity.train(
             acting(s, as_user, reason),
             seed=seed,
+            engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
         )
     if json:
@@ -252,6 +254,7 @@ def learn(
 @app.command("resolve")
 @handle_errors
 def resolve_stored(
+    engine: EngineChoice = EngineOption,
     json: bool = JsonOption,
     reason: str | None = ReasonOption,
     as_user: str | None = AsOption,
@@ -262,6 +265,7 @@ def resolve_stored(
         task = progress.add_task("starting", total=None)
         result = s.identity.resolve(
             acting(s, as_user, reason),
+            engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
         )
     if json:

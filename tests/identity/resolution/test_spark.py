@@ -101,8 +101,12 @@ def test_a_model_trained_on_spark_agrees_with_one_trained_on_duckdb(
     assert spark_model.matches_per_record == pytest.approx(messy_model.matches_per_record)
     assert [c.name for c in spark_model.comparisons] == [c.name for c in messy_model.comparisons]
     # u is sampled at random, differently on each engine, and m follows from it: the models
-    # differ a little but find nearly the same confident matches.
+    # differ a little but find nearly the same confident matches. Names agree by chance often
+    # enough for their sampled u to be stable; an e-mail or phone almost never does, so its
+    # weight rests on a handful of sampled pairs and is not compared.
     for i, comparison in enumerate(messy_model.comparisons):
+        if comparison.name not in ("first_name", "last_name"):
+            continue
         exact = comparison.levels.index(next(lv for lv in comparison.levels if lv.kind == "exact"))
         assert spark_model.level_weight(i, exact) == pytest.approx(
             messy_model.level_weight(i, exact), abs=1.0
@@ -159,3 +163,27 @@ def test_spark_without_pyspark_says_to_install_the_spark_extra(
     assert result.stderr.strip() == (
         "error: engine spark: pyspark is not installed; pip install 'cornerstore[spark]'"
     )
+
+
+def test_the_stored_customers_are_resolved_on_spark(spark: Any, tmp_path: Path) -> None:
+    from cornerstore.access.caller import system_caller
+    from cornerstore.services import Services
+    from cornerstore.settings import Settings
+    from cornerstore.storage import open_store
+    from tests.identity.resolution.stored import ingest_shop, root_of
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = open_store(url, upgrade=True)
+    try:
+        services = Services.build(Settings(database_url=url, secret_key="test"), store)
+        ingest_shop(services, people=150)
+        owner = system_caller(actor="test-owner")
+        services.identity.train(owner)
+
+        result = services.identity.resolve(owner, engine="spark")
+
+        assert result.merged > 0
+        assert root_of(services, "robert") == root_of(services, "bob")
+        assert root_of(services, "john") != root_of(services, "mary")
+    finally:
+        store.dispose()

@@ -33,6 +33,27 @@ LevelKind = Literal[
 ]
 
 
+Dialect = Literal["duckdb", "spark"]
+
+#: What each SQL dialect calls the functions the levels use. Spark has no Jaro-Winkler and the
+#: one in Splink's jar rounds differently from DuckDB's, so on Spark cornerstore registers its
+#: own (rapidfuzz, the algorithm DuckDB uses and the in-process scorer calls) under these names.
+SQL_FUNCTIONS: dict[Dialect, dict[str, str]] = {
+    "duckdb": {
+        "quote": '"',
+        "list_has_any": "list_has_any",
+        "jaro_winkler": "jaro_winkler_similarity",
+        "damerau_levenshtein": "damerau_levenshtein",
+    },
+    "spark": {
+        "quote": "`",
+        "list_has_any": "arrays_overlap",
+        "jaro_winkler": "cornerstore_jaro_winkler",
+        "damerau_levenshtein": "cornerstore_damerau_levenshtein",
+    },
+}
+
+
 @dataclass(frozen=True)
 class Level:
     """One comparison level.
@@ -77,32 +98,41 @@ class Level:
         fields = {k: v for k, v in data.items() if k != "parts"}
         return cls(**fields, parts=tuple(cls.from_dict(p) for p in parts) if parts else None)
 
-    def sql(self) -> str:
-        """The level's condition in DuckDB SQL, with Splink's ``_l`` / ``_r`` column suffixes."""
+    def sql(self, dialect: Dialect = "duckdb") -> str:
+        """The level's condition in SQL, with Splink's ``_l`` / ``_r`` column suffixes: DuckDB's
+        by default, or Spark's (back-quoted columns, ``arrays_overlap``, and cornerstore's own
+        similarity functions, see ``SQL_FUNCTIONS``).
+
+        >>> Level("nickname", "nickname", "first_name_keys").sql("spark")
+        'arrays_overlap(`first_name_keys_l`, `first_name_keys_r`)'
+        """
+        fn = SQL_FUNCTIONS[dialect]
+        q = fn["quote"]
         c, o, t = self.column, self.other, self.threshold
+        cl, cr, ol, orr = f"{q}{c}_l{q}", f"{q}{c}_r{q}", f"{q}{o}_l{q}", f"{q}{o}_r{q}"
         if self.kind == "null":
-            return f'"{c}_l" IS NULL OR "{c}_r" IS NULL'
+            return f"{cl} IS NULL OR {cr} IS NULL"
         if self.kind == "exact":
-            return f'"{c}_l" = "{c}_r"'
+            return f"{cl} = {cr}"
         if self.kind == "differs":
-            return f'"{c}_l" <> "{c}_r"'
+            return f"{cl} <> {cr}"
         if self.kind == "contains":
-            return f'contains("{c}_l", "{o}_l") AND contains("{c}_r", "{o}_r")'
+            return f"contains({cl}, {ol}) AND contains({cr}, {orr})"
         if self.kind == "nickname":
-            return f'list_has_any("{c}_l", "{c}_r")'
+            return f"{fn['list_has_any']}({cl}, {cr})"
         if self.kind == "jaro_winkler":
-            return f'jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+            return f"{fn['jaro_winkler']}({cl}, {cr}) >= {t}"
         if self.kind == "levenshtein":
-            return f'levenshtein("{c}_l", "{c}_r") <= {t}'
+            return f"levenshtein({cl}, {cr}) <= {t}"
         if self.kind == "damerau_levenshtein":
-            return f'damerau_levenshtein("{c}_l", "{c}_r") <= {t}'
+            return f"{fn['damerau_levenshtein']}({cl}, {cr}) <= {t}"
         if self.kind == "swap":
-            return f'"{c}_l" = "{o}_r" AND "{o}_l" = "{c}_r"'
+            return f"{cl} = {orr} AND {ol} = {cr}"
         if self.kind == "number_and_street":
-            return f'"{o}_l" = "{o}_r" AND jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+            return f"{ol} = {orr} AND {fn['jaro_winkler']}({cl}, {cr}) >= {t}"
         if self.kind in ("all", "any"):
             joiner = " AND " if self.kind == "all" else " OR "
-            return joiner.join(f"({p.sql()})" for p in self.parts or ())
+            return joiner.join(f"({p.sql(dialect)})" for p in self.parts or ())
         return "ELSE"
 
     def holds(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:

@@ -27,6 +27,7 @@ from cornerstore.identity.resolution.model import IdentityModel, probability_of,
 from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
 from cornerstore.identity.resolution.scorer import Candidate, Explanation, FieldWeight, Scorer
+from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
@@ -250,9 +251,11 @@ class IdentityResolution:
         now: datetime | None = None,
         *,
         seed: int = 0,
+        engine: Engine = "duckdb",
         progress: Progress | None = None,
     ) -> StoredModel:
-        """Train a model on the stored person profiles and store it as the active model."""
+        """Train a model on the stored person profiles and store it as the active model (on
+        Splink's DuckDB or Spark ``engine``)."""
         from cornerstore.identity.resolution.splink_engine import train_model
 
         self.policy.require(caller, "merges", CHANGE)
@@ -264,7 +267,7 @@ class IdentityResolution:
             raise InvalidInput(
                 f"profiles: {len(records)} stored; learning needs at least {_MIN_PROFILES}"
             )
-        model = train_model(records, seed=seed, progress=progress)
+        model = train_model(records, seed=seed, engine=engine, progress=progress)
         model.trained_at = now.isoformat(timespec="seconds")
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
@@ -281,7 +284,9 @@ class IdentityResolution:
         return stored
 
     # -- resolving ----------------------------------------------------------------------------
-    def resolve(self, caller: Caller, *, progress: Progress | None = None) -> Resolved:
+    def resolve(
+        self, caller: Caller, *, engine: Engine = "duckdb", progress: Progress | None = None
+    ) -> Resolved:
         """Score candidate pairs among all person profiles with the active model; merge those
         at or above its match probability, queue the grey zone (down to its review
         probability) for review, and leave the rest.
@@ -302,7 +307,7 @@ class IdentityResolution:
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
         say("scoring candidate pairs")
-        pairs = predict_pairs(records, model, model.review_probability)
+        pairs = predict_pairs(records, model, model.review_probability, engine=engine)
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
         rejected = {p for p, status in decided.items() if status == "rejected"}
         keep = [k for k in range(len(left)) if _pair(ids[left[k]], ids[right[k]]) not in rejected]

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.comparisons import (
+    SQL_FUNCTIONS,
     Comparison,
     Level,
     blocking_rule_sql,
@@ -112,8 +113,7 @@ SPARK_CONFIG: dict[str, str] = {
 #: DuckDB uses and the in-process scorer calls, so the model means the same on every engine
 #: (a cluster's executors need rapidfuzz, as cornerstore does).
 SPARK_FUNCTIONS = {
-    "jaro_winkler": "cornerstore_jaro_winkler",
-    "damerau_levenshtein": "cornerstore_damerau_levenshtein",
+    name: SQL_FUNCTIONS["spark"][name] for name in ("jaro_winkler", "damerau_levenshtein")
 }
 _spark: dict[str, Any] = {}
 
@@ -228,35 +228,13 @@ def _spark_database() -> tuple[Any, Callable[[Any], Any]]:
 
 
 def spark_condition(level: Level) -> str:
-    """A level's condition in Spark SQL: what ``Level.sql`` says in DuckDB SQL.
-
-    Columns are back-quoted (double quotes are strings in Spark), a nickname match is
-    ``arrays_overlap``, Jaro-Winkler and Damerau-Levenshtein are ``SPARK_FUNCTIONS``.
+    """A level's condition in Spark SQL (``Level.sql("spark")``): what ``Level.sql`` says in
+    DuckDB SQL, with Spark's quoting and functions.
 
     >>> spark_condition(Level("nickname", "nickname", "first_name_keys"))
     'arrays_overlap(`first_name_keys_l`, `first_name_keys_r`)'
     """
-    c, o, t = level.column, level.other, level.threshold
-    jaro_winkler = SPARK_FUNCTIONS["jaro_winkler"]
-    if level.kind == "null":
-        return f"`{c}_l` IS NULL OR `{c}_r` IS NULL"
-    if level.kind == "exact":
-        return f"`{c}_l` = `{c}_r`"
-    if level.kind == "nickname":
-        return f"arrays_overlap(`{c}_l`, `{c}_r`)"
-    if level.kind == "jaro_winkler":
-        return f"{jaro_winkler}(`{c}_l`, `{c}_r`) >= {t}"
-    if level.kind == "levenshtein":
-        return f"levenshtein(`{c}_l`, `{c}_r`) <= {t}"
-    if level.kind == "damerau_levenshtein":
-        return f"{SPARK_FUNCTIONS['damerau_levenshtein']}(`{c}_l`, `{c}_r`) <= {t}"
-    if level.kind == "swap":
-        return f"`{c}_l` = `{o}_r` AND `{o}_l` = `{c}_r`"
-    if level.kind == "number_and_street":
-        return f"`{o}_l` = `{o}_r` AND {jaro_winkler}(`{c}_l`, `{c}_r`) >= {t}"
-    if level.kind == "else":
-        return "ELSE"
-    raise InvalidInput(f"engine spark: no Spark SQL for a {level.kind!r} level")
+    return level.sql("spark")
 
 
 def _in_spark_sql(settings: dict[str, Any], comparisons: list[Comparison]) -> dict[str, Any]:
