@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
 from cornerstore.demo.messy import MessyCustomers
+from cornerstore.identity.resolution.model import MODEL_VERSION
 
 runner = CliRunner()
 MAPS = [
@@ -125,7 +126,7 @@ def test_a_trained_model_is_saved_and_used_again(
     saved = json.loads(model.read_text())
     assert (saved["format"], saved["version"], saved["records"]) == (
         "cornerstore-identity-model",
-        1,
+        MODEL_VERSION,
         pl.read_csv(path).height,
     )
     assert "trained_at" in saved
