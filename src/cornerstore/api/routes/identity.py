@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -122,13 +123,7 @@ class PlacedOut(BaseModel):
 
     @classmethod
     def of(cls, p: Placed) -> PlacedOut:
-        return cls(
-            customer_id=p.customer_id,
-            decision=p.decision,
-            other_id=p.other_id,
-            match_probability=p.match_probability,
-            candidates=p.candidates,
-        )
+        return cls(**asdict(p))
 
 
 @router.get(

@@ -196,6 +196,27 @@ def _field_dict(f: FieldWeight) -> dict[str, Any]:
     }
 
 
+def _review_row(
+    scorer: Scorer,
+    a: tuple[str, Mapping[str, Any]],
+    b: tuple[str, Mapping[str, Any]],
+    probability: float,
+    weight: float,
+    at: datetime,
+) -> dict[str, Any]:
+    """A review-queue row for two customers (id, prepared record): ids in sorted order, each
+    field's level and weight with the left customer's values first."""
+    (left_id, left), (right_id, right) = (a, b) if a[0] <= b[0] else (b, a)
+    return {
+        "left_id": left_id,
+        "right_id": right_id,
+        "match_probability": probability,
+        "match_weight": weight,
+        "fields": [_field_dict(f) for f in scorer.explain(left, right)],
+        "created_at": at,
+    }
+
+
 class IdentityResolution:
     """Learn, resolve, review and explain on the stored profiles, for staff with the merges
     section.
@@ -338,16 +359,15 @@ class IdentityResolution:
             if names_conflict(row_a, row_b):
                 continue  # two people, a household among them
             scorer = scorer or Scorer(model, records)
-            first, second = (row_a, row_b) if key[0] == ids[a] else (row_b, row_a)
             queue.append(
-                {
-                    "left_id": key[0],
-                    "right_id": key[1],
-                    "match_probability": float(pairs["match_probability"][k]),
-                    "match_weight": float(weights[k]),
-                    "fields": [_field_dict(f) for f in scorer.explain(first, second)],
-                    "created_at": now,
-                }
+                _review_row(
+                    scorer,
+                    (ids[a], row_a),
+                    (ids[b], row_b),
+                    float(pairs["match_probability"][k]),
+                    float(weights[k]),
+                    now,
+                )
             )
             decided[key] = "pending"
         households = [(ids[a], ids[b]) for a, b in clusters.households]
@@ -511,8 +531,7 @@ class IdentityResolution:
             return None, False
         index = self._index
         current = index if index is not None and index.model_id == active else None
-        max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
-        if current is not None and current.age() <= max_age:
+        if self._fresh(current):
             return current, False
         if self._builder is None and (
             current is None
@@ -556,10 +575,14 @@ class IdentityResolution:
             self._index = None
             return None, False
         index = self._index
-        max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
-        if index is not None and index.model_id == active and index.age() <= max_age:
+        if index is not None and index.model_id == active and self._fresh(index):
             return index, False
         return self._build_index(uow), True
+
+    def _fresh(self, index: PlacementIndex | None) -> bool:
+        """Whether an index is younger than the configured age."""
+        max_age = 60.0 * self.settings.identity.placement_index_max_age_minutes
+        return index is not None and index.age() <= max_age
 
     def _build_index(self, uow: UnitOfWork) -> PlacementIndex:
         index = self._read_index(uow)
@@ -688,22 +711,16 @@ class IdentityResolution:
             self._after_merge(merge)
             return placed
         if decided.get(best.unique_id) is None:
-            key = _pair(root, best.unique_id)
-            other_row = index.scorer.row(best.position)
-            first, second = (record, other_row) if key[0] == root else (other_row, record)
+            row = _review_row(
+                index.scorer,
+                (root, record),
+                (best.unique_id, index.scorer.row(best.position)),
+                best.match_probability,
+                best.match_weight,
+                datetime.now(UTC),
+            )
             with self.store.unit_of_work(write=True) as uow:
-                uow.identity.add_reviews(
-                    [
-                        {
-                            "left_id": key[0],
-                            "right_id": key[1],
-                            "match_probability": best.match_probability,
-                            "match_weight": best.match_weight,
-                            "fields": [_field_dict(f) for f in index.scorer.explain(first, second)],
-                            "created_at": datetime.now(UTC),
-                        }
-                    ]
-                )
+                uow.identity.add_reviews([row])
         return replace(placed, decision="queued")
 
     def _after_merge(self, merge: MergeRecord) -> None:
