@@ -133,6 +133,89 @@ def test_a_trained_model_is_saved_and_used_again(
     assert again.exit_code == 0, again.output
 
 
+def labels_file(path: Path, frame: pl.DataFrame, pairs: int) -> tuple[int, int]:
+    """Clerical labels in Splink's format from the ground truth: pairs of one person's records
+    and pairs of two people in one household; returns (one person, two people) counts."""
+    rows = frame.select("Customer No", "person_id", "household_id").rows()
+    by_person: dict[int, list[str]] = {}
+    by_household: dict[int, set[tuple[str, int]]] = {}
+    for cid, person, household in rows:
+        by_person.setdefault(person, []).append(cid)
+        by_household.setdefault(household, set()).add((cid, person))
+    same = [(ids[0], ids[1], 1.0) for ids in by_person.values() if len(ids) > 1][:pairs]
+    apart = []
+    for members in by_household.values():
+        people = sorted(members, key=lambda m: m[1])
+        if len({p for _, p in people}) > 1:
+            first = people[0]
+            other = next(m for m in people if m[1] != first[1])
+            apart.append((first[0], other[0], 0.0))
+    apart = apart[:pairs]
+    pl.DataFrame(
+        same + apart, schema=["unique_id_l", "unique_id_r", "clerical_match_score"], orient="row"
+    ).write_csv(path)
+    return len(same), len(apart)
+
+
+def test_training_on_labelled_pairs_calibrates_the_saved_model(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    path, frame = customers
+    labels = tmp_path / "labels.csv"
+    accepted, rejected = labels_file(labels, frame, pairs=30)
+    model = tmp_path / "model.json"
+
+    result = runner.invoke(
+        app, ["identity", "train", "--input", str(path), "--id-col", "Customer No", *MAPS,
+              "--labels", str(labels), "--output", str(model)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    calibration = json.loads(model.read_text())["calibration"]
+    # Household pairs whose first names conflict are kept apart by that rule and set aside.
+    judged = calibration["accepted"] + calibration["rejected"]
+    assert judged + calibration["set_aside"] == accepted + rejected
+    assert calibration["accepted"] > calibration["rejected"] and calibration["set_aside"] > 0
+    assert f"calibrated on {judged} labelled pairs" in result.stdout
+    assert calibration["agreed_after"] >= calibration["agreed_before"]
+
+
+def test_labels_naming_a_record_the_file_lacks_are_refused_with_the_row(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    path, frame = customers
+    labels = tmp_path / "labels.csv"
+    first = frame["Customer No"][0]
+    labels.write_text(f"unique_id_l,unique_id_r,clerical_match_score\n{first},r999999,1\n")
+    model = tmp_path / "model.json"
+
+    result = runner.invoke(
+        app, ["identity", "train", "--input", str(path), "--id-col", "Customer No", *MAPS,
+              "--labels", str(labels), "--output", str(model)],
+    )  # fmt: skip
+
+    assert result.exit_code != 0
+    assert "labels.csv row 2: no record with id 'r999999'" in result.output
+    assert not model.exists()
+
+
+def test_labels_with_a_score_that_is_not_a_probability_are_refused(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    path, frame = customers
+    labels = tmp_path / "labels.csv"
+    a, b = frame["Customer No"][0], frame["Customer No"][1]
+    labels.write_text(f"unique_id_l,unique_id_r,clerical_match_score\n{a},{b},yes\n")
+
+    result = runner.invoke(
+        app, ["identity", "train", "--input", str(path), "--id-col", "Customer No", *MAPS,
+              "--labels", str(labels), "--output", str(tmp_path / "model.json")],
+    )  # fmt: skip
+
+    assert result.exit_code != 0
+    assert "row 2: clerical_match_score must be a number from 0 to 1" in result.output
+
+
 def test_explain_shows_each_fields_weight_and_the_total(
     customers: tuple[Path, pl.DataFrame],
 ) -> None:

@@ -26,6 +26,7 @@ from cornerstore.cli.common import (
     services,
 )
 from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.labels import Calibration
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.scorer import Explanation
 
@@ -144,11 +145,18 @@ def train(
     id_col: str = IdOption,
     map: list[str] = MapOption,
     output: Path = typer.Option(..., "--output", help="Where the model JSON goes"),
+    labels: Path | None = typer.Option(
+        None,
+        "--labels",
+        help="Clerically labelled pairs to calibrate on (CSV or Parquet with unique_id_l, "
+        "unique_id_r, clerical_match_score)",
+    ),
     region: str = RegionOption,
     seed: int = typer.Option(0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
 ) -> None:
-    """Train a model on a file (u by random sampling, m by EM) and save it as JSON."""
+    """Train a model on a file (u by random sampling, m by EM; calibrated on --labels) and save
+    it as JSON."""
     from cornerstore.identity.resolution.files import parse_field_map, train_file
 
     with _steps("train") as progress:
@@ -158,6 +166,7 @@ def train(
             output,
             id_col,
             parse_field_map(map),
+            labels_path=labels,
             default_region=region,
             seed=seed,
             progress=lambda msg: progress.update(task, description=msg),
@@ -167,6 +176,8 @@ def train(
         f"trained on {model.records:,} records ({', '.join(c.name for c in model.comparisons)}); "
         f"wrote {output}"
     )
+    if model.calibration is not None:
+        _say_calibration(model.calibration)
 
 
 @app.command("explain")
@@ -245,10 +256,24 @@ def learn(
             engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
         )
+    calibration = IdentityModel.from_json(stored.model).calibration
     if json:
-        print_json({k: v for k, v in asdict(stored).items() if k != "model"})
+        summary = {k: v for k, v in asdict(stored).items() if k != "model"}
+        print_json({**summary, "calibration": calibration.to_dict() if calibration else None})
         return
     out.print(f"model {stored.id}: learned from {stored.records:,} customers, now active")
+    if calibration is not None:
+        _say_calibration(calibration)
+
+
+def _say_calibration(calibration: Calibration) -> None:
+    judged = calibration.accepted + calibration.rejected
+    out.print(
+        f"calibrated on {judged:,} labelled pairs ({calibration.accepted:,} one person, "
+        f"{calibration.rejected:,} two): every pair {calibration.shift_bits:+.2f} bits; "
+        f"agrees with {calibration.agreed_after:,} of {judged:,} "
+        f"({calibration.agreed_before:,} before)"
+    )
 
 
 @app.command("resolve")

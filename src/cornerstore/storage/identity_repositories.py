@@ -192,6 +192,16 @@ class IdentityRepository(Repository):
             )
         }
 
+    def decided_reviews(self) -> list[ReviewRecord]:
+        """Every pair staff accepted or rejected, oldest decision first."""
+        r = t.identity_reviews
+        query = (
+            select(r)
+            .where(r.c.status.in_(["accepted", "rejected"]))
+            .order_by(r.c.decided_at, r.c.id)
+        )
+        return [self._review(row) for row in self.conn.execute(query)]
+
     def reviewed_pairs_involving(self, profile_ids: Sequence[str]) -> dict[tuple[str, str], str]:
         """The queued pairs one of whose profiles is among ``profile_ids`` -> their status."""
         r = t.identity_reviews

@@ -4,6 +4,7 @@ explain why two records match. The CLI's ``cornerstore identity`` commands call 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import polars as pl
 
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.batch import Resolution, resolve
+from cornerstore.identity.resolution.labels import calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import (
     FIELDS,
@@ -193,16 +195,60 @@ def train_file(
     id_col: str,
     mapping: dict[str, str],
     *,
+    labels_path: Path | None = None,
     default_region: str = "GB",
     seed: int = 0,
     progress: Progress | None = None,
     engine: Engine = "duckdb",
 ) -> IdentityModel:
-    """Train a model on a file, with Splink on ``engine``, and write it as JSON."""
+    """Train a model on a file, with Splink on ``engine``, calibrate it on clerically labelled
+    pairs when ``labels_path`` is given (see :func:`read_labels`), and write it as JSON."""
     records, _ = load_records(input_path, id_col, mapping, default_region)
+    labelled = read_labels(labels_path, records) if labels_path is not None else []
     model = train_model(records, seed=seed, progress=progress, engine=engine)
+    if labelled:
+        if progress:
+            progress("calibrating on the labels")
+        scorer = Scorer(model, records, indexed=False)
+        weights, matches, set_aside = weigh_labelled(
+            scorer, len(records), ((scorer.row(a), scorer.row(b), y) for a, b, y in labelled)
+        )
+        model.calibrate(calibrate(weights, matches, set_aside=set_aside))
     output_path.write_text(model.to_json())
     return model
+
+
+LABEL_COLUMNS = ("unique_id_l", "unique_id_r", "clerical_match_score")
+
+
+def read_labels(path: Path, records: PreparedRecords) -> list[tuple[int, int, bool]]:
+    """Clerical labels in Splink's format: a CSV or Parquet file with the columns
+    ``unique_id_l``, ``unique_id_r`` (ids of the records file) and ``clerical_match_score``
+    (0 to 1; 0.5 and above means one person). Returns (left position, right position, match).
+    """
+    frame = read_table(path)
+    missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{path.name}: no column {missing[0]!r} (labels need {LABEL_COLUMNS})")
+    positions = {uid: i for i, uid in enumerate(records.columns["unique_id"])}
+    out: list[tuple[int, int, bool]] = []
+    for row_number, (left, right, score) in enumerate(
+        frame.select(LABEL_COLUMNS).iter_rows(), start=2
+    ):
+        for uid in (left, right):
+            if uid not in positions:
+                raise InvalidInput(f"{path.name} row {row_number}: no record with id {uid!r}")
+        try:
+            value = float(score)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not 0.0 <= value <= 1.0:
+            raise InvalidInput(
+                f"{path.name} row {row_number}: clerical_match_score must be a number from 0 to 1"
+            )
+        if left != right:
+            out.append((positions[left], positions[right], value >= 0.5))
+    return out
 
 
 def explain_records(

@@ -24,6 +24,7 @@ from cornerstore.identity.resolution.comparisons import (
     blocking_rule_sql,
     blocking_rules_for,
 )
+from cornerstore.identity.resolution.labels import Calibration
 
 MODEL_FORMAT = "cornerstore-identity-model"
 MODEL_VERSION = 2  # 2: levels of kind differs, contains, all and any (e-mail)
@@ -74,6 +75,7 @@ class IdentityModel:
     records: int = 0
     splink_version: str = ""
     version: int = MODEL_VERSION
+    calibration: Calibration | None = None
 
     @property
     def columns(self) -> set[str]:
@@ -117,6 +119,14 @@ class IdentityModel:
             "retain_intermediate_calculation_columns": False,
         }
 
+    def calibrate(self, calibration: Calibration) -> None:
+        """Apply a calibration on staff decisions: every pair's match weight moves by its
+        shift, through the matches a record has (the prior's odds)."""
+        if self.calibration is not None:
+            raise InvalidInput("model: already calibrated")
+        self.matches_per_record *= 2.0**calibration.shift_bits
+        self.calibration = calibration
+
     def to_json(self) -> str:
         """The model as JSON text, with its format, version, training date and data size."""
         return json.dumps(
@@ -131,6 +141,7 @@ class IdentityModel:
                 "match_probability": self.match_probability,
                 "review_probability": self.review_probability,
                 "comparisons": [c.to_dict() for c in self.comparisons],
+                "calibration": self.calibration.to_dict() if self.calibration else None,
             },
             indent=2,
         )
@@ -154,6 +165,9 @@ class IdentityModel:
                 records=int(data["records"]),
                 splink_version=data.get("splink_version", ""),
                 version=int(data["version"]),
+                calibration=Calibration.from_dict(data["calibration"])
+                if data.get("calibration")
+                else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidInput("model: not a valid cornerstore identity model") from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,12 +74,17 @@ class Scorer:
     Placement(decision='merge', best=Candidate(position=41, ...), candidates=3)
     """
 
-    def __init__(self, model: IdentityModel, reference: PreparedRecords) -> None:
+    def __init__(
+        self, model: IdentityModel, reference: PreparedRecords, *, indexed: bool = True
+    ) -> None:
         self.model = model
         self.columns: dict[str, list[Any]] = {c: list(reference.columns[c]) for c in COLUMNS}
         self.rules = model.blocking_rules
-        self._keyed = [r for r in self.rules if r != ("swap",)]
-        self._swap = ("swap",) in self.rules and ("first_name", "last_name") in self.rules
+        # Without the blocking indexes (indexed=False) the scorer only weighs given pairs.
+        self._keyed = [r for r in self.rules if r != ("swap",)] if indexed else []
+        self._swap = (
+            indexed and ("swap",) in self.rules and ("first_name", "last_name") in self.rules
+        )
         self.index: dict[tuple[str, ...], dict[tuple[Any, ...], list[int]]] = {
             r: {} for r in self._keyed
         }
@@ -156,19 +161,26 @@ class Scorer:
         count = self.tf_counts[column].get(value, 0)
         return count / total if value is not None and count and total else None
 
+    def _weight(self, ci: int, li: int, left: Any, right: Any) -> float:
+        """Match weight of level ``li`` of comparison ``ci``, adjusted for how common the
+        values (of the level's term-frequency column) are, as Splink adjusts it."""
+        level = self.model.comparisons[ci].levels[li]
+        weight = self.model.level_weight(ci, li)
+        if level.tf and level.column and (ci, li) in self._u_exact:
+            tf_l, tf_r = self._tf(level.column, left), self._tf(level.column, right)
+            if tf_l is not None or tf_r is not None:
+                tf = max(x for x in (tf_l, tf_r) if x is not None)
+                weight += math.log2(self._u_exact[(ci, li)]) - math.log2(tf)
+        return weight
+
     def explain(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> list[FieldWeight]:
         """Each comparison's level and match weight for two prepared records (TF included)."""
         out = []
         for ci, comparison in enumerate(self.model.comparisons):
             li = comparison.level_of(left, right)
             level = comparison.levels[li]
-            weight = self.model.level_weight(ci, li)
-            if level.tf and level.column and (ci, li) in self._u_exact:
-                tf_l = self._tf(level.column, left.get(level.column))
-                tf_r = self._tf(level.column, right.get(level.column))
-                if tf_l is not None or tf_r is not None:
-                    tf = max(x for x in (tf_l, tf_r) if x is not None)
-                    weight += math.log2(self._u_exact[(ci, li)]) - math.log2(tf)
+            tf_column = level.column or ""
+            weight = self._weight(ci, li, left.get(tf_column), right.get(tf_column))
             column = comparison.levels[0].column or comparison.name
             out.append(
                 FieldWeight(
@@ -176,6 +188,29 @@ class Scorer:
                 )
             )
         return out
+
+    def weigh(self, fields: Iterable[Mapping[str, Any]]) -> float | None:
+        """The summed match weight (prior not included) of a pair known only by the levels an
+        earlier explanation found: ``{"field", "level", "left", "right"}`` per comparison, as a
+        review keeps them. None when a level is not one of this model's (its comparisons
+        changed). Term frequencies apply where the values shown are the adjusted column."""
+        by_name = {c.name: i for i, c in enumerate(self.model.comparisons)}
+        total = 0.0
+        for f in fields:
+            ci = by_name.get(str(f.get("field")))
+            if ci is None:
+                continue  # a comparison this model no longer makes weighs nothing
+            comparison = self.model.comparisons[ci]
+            labels = [lv.label for lv in comparison.levels]
+            if f.get("level") not in labels:
+                return None
+            li = labels.index(str(f["level"]))
+            shown = comparison.levels[0].column or comparison.name
+            if comparison.levels[li].column == shown:
+                total += self._weight(ci, li, _hashable(f.get("left")), _hashable(f.get("right")))
+            else:
+                total += self.model.level_weight(ci, li)
+        return total
 
     def pair_weight(self, left: Mapping[str, Any], right: Mapping[str, Any], others: int) -> float:
         """The match weight of two records, with the prior for ``others`` candidates."""
@@ -210,3 +245,8 @@ class Scorer:
                 return Placement("review", candidate, len(scored))
             break
         return Placement("new", scored[0] if scored else None, len(scored))
+
+
+def _hashable(value: Any) -> Any:
+    """A value kept as JSON (lists for tuples) in the form the term-frequency counts use."""
+    return tuple(value) if isinstance(value, list) else value

@@ -23,6 +23,7 @@ from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
 from cornerstore.identity.resolution.clustering import cluster_pairs, is_household, names_conflict
+from cornerstore.identity.resolution.labels import Calibration, calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
@@ -290,19 +291,81 @@ class IdentityResolution:
             )
         model = train_model(records, seed=seed, engine=engine, progress=progress)
         model.trained_at = now.isoformat(timespec="seconds")
+        say("calibrating on staff decisions")
+        with self.store.unit_of_work() as uow:
+            calibration = self._calibration(uow, records, model)
+        if calibration is not None:
+            model.calibrate(calibration)
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
                 model.version, now, model.records, model.to_json(), caller.actor
             )
+        calibrated = model.calibration
         self.audit.record(
             caller,
             "identity_learn",
             None,
-            f"model {stored.id} on {len(records)} profiles",
+            f"model {stored.id} on {len(records)} profiles"
+            + (
+                f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
+                f"({calibrated.shift_bits:+.2f} bits)"
+                if calibrated
+                else ""
+            ),
             ["merges"],
         )
         log.info("identity: learned model %s on %s profiles", stored.id, len(records))
         return stored
+
+    def _calibration(
+        self, uow: UnitOfWork, records: PreparedRecords, model: IdentityModel
+    ) -> Calibration | None:
+        """How ``model`` fits every pair staff judged (None when no one judged a pair).
+
+        Accepted and rejected reviews are labels, and so is an undone merge (two people). A pair
+        whose customers are still apart is weighed on their records as they are now; an
+        accepted pair merged since is weighed on the levels its review kept. A rejected pair
+        that is one customer now was overruled by a later merge and says nothing.
+        """
+        reviews = uow.identity.decided_reviews()
+        undone = uow.identity.undone_merges()
+        members = {x for r in reviews for x in (r.left_id, r.right_id)}
+        root_of = uow.customers.roots_of(sorted(members | {x for pair in undone for x in pair}))
+        position = {cid: i for i, cid in enumerate(records.columns["unique_id"])}
+        apart: dict[tuple[str, str], bool] = {}  # customer pair -> one person?
+        kept: list[list[dict[str, Any]]] = []  # levels of accepted pairs merged since
+        for review in reviews:
+            a, b = root_of.get(review.left_id), root_of.get(review.right_id)
+            if a is None or b is None:
+                continue  # a customer erased since
+            if a != b and a in position and b in position:
+                key = _pair(a, b)
+                # A rejection outweighs anything else said about the same two customers.
+                apart[key] = apart.get(key, True) and review.status == "accepted"
+            elif a == b and review.status == "accepted":
+                kept.append(review.fields)
+        for winner, loser in undone:
+            a, b = root_of.get(winner), root_of.get(loser)
+            if a is not None and b is not None and a != b and a in position and b in position:
+                apart[_pair(a, b)] = False
+        if not apart and not kept:
+            return None
+        scorer = Scorer(model, records, indexed=False)
+        weights, matches, set_aside = weigh_labelled(
+            scorer,
+            len(records),
+            ((scorer.row(position[a]), scorer.row(position[b]), y) for (a, b), y in apart.items()),
+        )
+        prior = model.prior_weight(len(records))
+        unreadable = 0
+        for levels in kept:
+            weight = scorer.weigh(levels)
+            if weight is None:
+                unreadable += 1
+                continue
+            weights.append(prior + weight)
+            matches.append(True)
+        return calibrate(weights, matches, unreadable, set_aside) if matches else None
 
     # -- resolving ----------------------------------------------------------------------------
     def resolve(
