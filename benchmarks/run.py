@@ -6,6 +6,7 @@ python -m benchmarks.run --only intake
 python -m benchmarks.run --only clv
 python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 python -m benchmarks.run --only placement
+python -m benchmarks.run --only calibration
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from typing import Any
 
 from benchmarks import (
+    bench_calibration,
     bench_clv,
     bench_identity,
     bench_intake,
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "retail",
             "identity",
             "placement",
+            "calibration",
         ],
         help="run one benchmark",
     )
@@ -88,8 +91,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.database_url:
             placement_args = [*placement_args, "--database", args.database_url]
         results["placement"] = bench_placement.main(placement_args)
+    if args.only in (None, "calibration"):
+        calibration_args = ["--records", "10000", "--decisions", "100"] if args.quick else []
+        results["calibration"] = bench_calibration.main(calibration_args)
 
-    rows = [row | {"benchmark": name} for name, r in results.items() for row in r["targets"]]
+    rows = [
+        row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])
+    ]
     print_table(
         "Summary" + (" (--quick sizes: not comparable with the targets)" if args.quick else ""),
         ["target", "goal", "measured", "score (>= 1 meets)", "result"],
