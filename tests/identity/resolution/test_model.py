@@ -125,6 +125,21 @@ def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither()
     assert clusters.households == [(0, 2)]
 
 
+def test_a_nameless_record_whose_email_names_another_person_stays_out_of_a_household() -> None:
+    rows = [
+        {"first_name": "Arminda", "last_name": "Hughes", "address": "2 Royd Tce"},
+        {"last_name": "Hughes", "email": "donald.hughes42@example.com", "address": "2 Royd Tce"},
+        {"first_name": "Donald", "last_name": "Hughes", "email": "donald.hughes42@example.com"},
+    ]
+    fields = ["first_name", "last_name", "email", "address"]
+    records = prepare_records(rows, ["a", "x", "d"], fields)
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [25.0, 18.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 1]
+    assert clusters.households == [(0, 1)]
+
+
 def test_a_record_with_first_and_last_name_swapped_and_mistyped_is_the_same_person() -> None:
     def row(first: str, last: str) -> dict[str, Any]:
         return prepare_record({"first_name": first, "last_name": last})

@@ -18,8 +18,10 @@ living together. Households are reported as relations between clusters, never me
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein
@@ -73,15 +75,48 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
     False
     """
-    if not left.get("first_name") or not right.get("first_name"):
-        return False
     email = left.get("email")
     if email and email == right.get("email"):
+        return False
+    left, right = _named(left), _named(right)
+    if not left.get("first_name") or not right.get("first_name"):
         return False
     return not any(
         _FIRST.level_of(a, b) in _COMPATIBLE or mistyped_variant(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
     )
+
+
+def _named(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record, with the first name its e-mail gives when it has none of its own."""
+    if record.get("first_name"):
+        return record
+    first = first_name_in_email(record.get("email_local"), record.get("last_name"))
+    if first is None:
+        return record
+    return {**record, "first_name": first, "first_name_keys": list(nickname_keys(first))}
+
+
+@lru_cache(maxsize=200_000)
+def first_name_in_email(local: str | None, last_name: str | None) -> str | None:
+    """The first name an e-mail's local part spells next to the surname, when it is at least
+    three letters: ``donald.hughes``, ``hughes_donald`` and ``donaldhughes42`` give Donald
+    Hughes's first name; ``dhughes`` and ``info`` give none.
+
+    >>> first_name_in_email("donald.hughes42", "hughes"), first_name_in_email("dhughes", "hughes")
+    ('donald', None)
+    """
+    if not local or not last_name:
+        return None
+    letters = re.sub(r"[^a-z]", "", local)
+    surname = last_name.replace(" ", "")
+    if letters.endswith(surname):
+        first = letters[: -len(surname)]
+    elif letters.startswith(surname):
+        first = letters[len(surname) :]
+    else:
+        return None
+    return first if len(first) >= 3 else None
 
 
 def _readings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[tuple[Any, Any]]:
@@ -119,7 +154,15 @@ def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
 class _Rows:
     """Lazy read-only row views: clustering reads only names, address and phone."""
 
-    _cols = ("first_name", "first_name_keys", "last_name", "email", "address", "phone")
+    _cols = (
+        "first_name",
+        "first_name_keys",
+        "last_name",
+        "email",
+        "email_local",
+        "address",
+        "phone",
+    )
 
     def __init__(self, records: PreparedRecords) -> None:
         self.columns = {c: records.columns[c] for c in self._cols}
@@ -155,7 +198,12 @@ def cluster_pairs(
     refused = ambiguous = 0
     households: set[tuple[int, int]] = set()
     first_names = records.columns["first_name"]
-    named = [name is not None for name in first_names]
+    named = [
+        name is not None or first_name_in_email(local, last) is not None
+        for name, local, last in zip(
+            first_names, records.columns["email_local"], records.columns["last_name"], strict=True
+        )
+    ]
     links: dict[int, list[tuple[int, float]]] = {}
     for k in order:
         if weights[k] >= min_weight:
