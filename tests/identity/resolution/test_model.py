@@ -102,11 +102,52 @@ def test_a_chain_through_a_nameless_record_does_not_join_two_people() -> None:
     ]
     records = prepare_records(rows, ["a", "x", "t"], ["first_name", "last_name", "email", "phone"])
 
-    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 19.0], min_weight=5.0)
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 12.0], min_weight=5.0)
 
     assert clusters.labels == [0, 0, 2]
     assert clusters.refused_merges == 1
     assert clusters.households == []
+
+
+def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither() -> None:
+    rows = [
+        {"first_name": "Ann", "last_name": "Hall", "address": "1 High St", "phone": "07700900123"},
+        {"first_name": "", "last_name": "Hall", "address": "1 High St"},
+        {"first_name": "Tom", "last_name": "Hall", "address": "1 High St", "phone": "07700900123"},
+    ]
+    fields = ["first_name", "last_name", "address", "phone"]
+    records = prepare_records(rows, ["a", "x", "t"], fields)
+
+    clusters = cluster_pairs(records, [0, 1, 0], [1, 2, 2], [20.0, 19.5, 15.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 2]
+    assert clusters.ambiguous == 2
+    assert clusters.households == [(0, 2)]
+
+
+def test_a_nameless_record_whose_email_names_another_person_stays_out_of_a_household() -> None:
+    rows = [
+        {"first_name": "Arminda", "last_name": "Hughes", "address": "2 Royd Tce"},
+        {"last_name": "Hughes", "email": "donald.hughes42@example.com", "address": "2 Royd Tce"},
+        {"first_name": "Donald", "last_name": "Hughes", "email": "donald.hughes42@example.com"},
+    ]
+    fields = ["first_name", "last_name", "email", "address"]
+    records = prepare_records(rows, ["a", "x", "d"], fields)
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [25.0, 18.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 1]
+    assert clusters.households == [(0, 1)]
+
+
+def test_a_record_with_first_and_last_name_swapped_and_mistyped_is_the_same_person() -> None:
+    def row(first: str, last: str) -> dict[str, Any]:
+        return prepare_record({"first_name": first, "last_name": last})
+
+    assert not names_conflict(row("Khna", "Bess"), row("Bessie", "Khan"))
+    assert not names_conflict(row("Johnson", "Ara"), row("Arry", "Johnson"))
+    assert names_conflict(row("Smith", "Mary"), row("John", "Smith"))
+    assert names_conflict(row("Smiht", "Mary"), row("John", "Smith"))
 
 
 def test_the_same_email_outweighs_first_names_that_disagree() -> None:

@@ -8,23 +8,35 @@ nickname of each other, not a near spelling, not swapped with the last name). Th
 cannot-link idea of constrained clustering (Wagstaff et al., "Constrained K-means clustering
 with background knowledge", ICML 2001) applied to agglomerative merging.
 
+A record without a first name cannot conflict, so at a household's address it could join any
+member. When it links almost as strongly to two clusters that cannot be one person, it joins
+neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is.
+
 A refused pair that shares a last name and an address or a phone is a household: two people
 living together. Households are reported as relations between clusters, never merged.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from cornerstore.identity.names import mistyped_variant
+from rapidfuzz.distance import DamerauLevenshtein
+
+from cornerstore.identity.names import mistyped_variant, nickname_keys
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
 _FIRST = first_name_comparison()
 # Levels at which two first names may be one person's: all but the last ("else").
 _COMPATIBLE = frozenset(range(1, len(_FIRST.levels) - 1))
+#: A record without a first name is left on its own when it links to two clusters that cannot
+#: be one person (a household) and the stronger link is not at least this many bits (2: four
+#: times likelier) above the other.
+AMBIGUITY_MARGIN = 2.0
 
 
 @dataclass
@@ -34,6 +46,7 @@ class Clusters:
     labels: list[int]
     households: list[tuple[int, int]] = field(default_factory=list)
     refused_merges: int = 0
+    ambiguous: int = 0
 
     def sizes(self) -> dict[int, int]:
         """Cluster size -> how many clusters have it."""
@@ -62,14 +75,64 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
     False
     """
-    if not left.get("first_name") or not right.get("first_name"):
-        return False
     email = left.get("email")
     if email and email == right.get("email"):
         return False
-    if _FIRST.level_of(left, right) in _COMPATIBLE:
+    left, right = _named(left), _named(right)
+    if not left.get("first_name") or not right.get("first_name"):
         return False
-    return not mistyped_variant(left["first_name"], right["first_name"])
+    return not any(
+        _FIRST.level_of(a, b) in _COMPATIBLE or mistyped_variant(a["first_name"], b["first_name"])
+        for a, b in _readings(left, right)
+    )
+
+
+def _named(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record, with the first name its e-mail gives when it has none of its own."""
+    if record.get("first_name"):
+        return record
+    first = first_name_in_email(record.get("email_local"), record.get("last_name"))
+    if first is None:
+        return record
+    return {**record, "first_name": first, "first_name_keys": list(nickname_keys(first))}
+
+
+@lru_cache(maxsize=200_000)
+def first_name_in_email(local: str | None, last_name: str | None) -> str | None:
+    """The first name an e-mail's local part spells next to the surname, when it is at least
+    three letters: ``donald.hughes``, ``hughes_donald`` and ``donaldhughes42`` give Donald
+    Hughes's first name; ``dhughes`` and ``info`` give none.
+
+    >>> first_name_in_email("donald.hughes42", "hughes"), first_name_in_email("dhughes", "hughes")
+    ('donald', None)
+    """
+    if not local or not last_name:
+        return None
+    letters = re.sub(r"[^a-z]", "", local)
+    surname = last_name.replace(" ", "")
+    if letters.endswith(surname):
+        first = letters[: -len(surname)]
+    elif letters.startswith(surname):
+        first = letters[len(surname) :]
+    else:
+        return None
+    return first if len(first) >= 3 else None
+
+
+def _readings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """The two records as written, and with one side's first and last name exchanged when its
+    first name is the other's last name, or one typo from it ("Khna, Bess" for Bessie Khan):
+    a swapped record's first name is its surname, and its surname its first name."""
+    out: list[tuple[Any, Any]] = [(left, right)]
+    for a, b in ((left, right), (right, left)):
+        first, last, other_last = a.get("first_name"), a.get("last_name"), b.get("last_name")
+        if first and last and other_last and _same_or_one_typo(first, other_last):
+            out.append(({"first_name": last, "first_name_keys": nickname_keys(last)}, b))
+    return out
+
+
+def _same_or_one_typo(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 4 and DamerauLevenshtein.distance(a, b) <= 1)
 
 
 def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -91,7 +154,15 @@ def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
 class _Rows:
     """Lazy read-only row views: clustering reads only names, address and phone."""
 
-    _cols = ("first_name", "first_name_keys", "last_name", "email", "address", "phone")
+    _cols = (
+        "first_name",
+        "first_name_keys",
+        "last_name",
+        "email",
+        "email_local",
+        "address",
+        "phone",
+    )
 
     def __init__(self, records: PreparedRecords) -> None:
         self.columns = {c: records.columns[c] for c in self._cols}
@@ -124,8 +195,41 @@ def cluster_pairs(
         return i
 
     order = sorted(range(len(weights)), key=lambda k: -weights[k])
-    refused = 0
+    refused = ambiguous = 0
     households: set[tuple[int, int]] = set()
+    first_names = records.columns["first_name"]
+    named = [
+        name is not None or first_name_in_email(local, last) is not None
+        for name, local, last in zip(
+            first_names, records.columns["email_local"], records.columns["last_name"], strict=True
+        )
+    ]
+    links: dict[int, list[tuple[int, float]]] = {}
+    for k in order:
+        if weights[k] >= min_weight:
+            links.setdefault(left[k], []).append((right[k], weights[k]))
+            links.setdefault(right[k], []).append((left[k], weights[k]))
+
+    def conflict(group_a: list[int], group_b: list[int]) -> bool:
+        return any(names_conflict(rows[x], rows[y]) for x in group_a for y in group_b)
+
+    def torn(nameless: list[int], root: int, weight: float) -> bool:
+        """Whether the nameless group links almost as strongly to a cluster that cannot join
+        ``root``'s: the first name it lacks would have said which of two people it is."""
+        group = members.get(root, [root])
+        seen = {root, find(nameless[0])}
+        for x in nameless:
+            for y, w in links.get(x, ()):
+                if w < weight - AMBIGUITY_MARGIN:
+                    break  # links are strongest first
+                other = find(y)
+                if other in seen:
+                    continue
+                seen.add(other)
+                if conflict(members.get(other, [other]), group):
+                    return True
+        return False
+
     for k in order:
         a, b = left[k], right[k]
         if weights[k] < min_weight:
@@ -138,14 +242,20 @@ def cluster_pairs(
             continue
         group_a = members.get(ra, [ra])
         group_b = members.get(rb, [rb])
-        if any(names_conflict(rows[x], rows[y]) for x in group_a for y in group_b):
+        if conflict(group_a, group_b):
             refused += 1
             if is_household(rows[a], rows[b]):
                 households.add((min(a, b), max(a, b)))
             continue
+        if (not named[ra] and named[rb] and torn(group_a, rb, weights[k])) or (
+            not named[rb] and named[ra] and torn(group_b, ra, weights[k])
+        ):
+            ambiguous += 1
+            continue
         if len(group_a) < len(group_b):
             ra, rb, group_a, group_b = rb, ra, group_b, group_a
         parent[rb] = ra
+        named[ra] = named[ra] or named[rb]
         members[ra] = group_a + group_b
         members.pop(rb, None)
     roots = [find(i) for i in range(len(records))]
@@ -157,4 +267,6 @@ def cluster_pairs(
         {(min(labels[a], labels[b]), max(labels[a], labels[b])) for a, b in households}
         - {(x, x) for x in set(labels)}
     )
-    return Clusters(labels=labels, households=relations, refused_merges=refused)
+    return Clusters(
+        labels=labels, households=relations, refused_merges=refused, ambiguous=ambiguous
+    )
