@@ -411,13 +411,19 @@ class IdentityResolution:
         scorer: Scorer | None = None
         queue: list[dict[str, Any]] = []
         now = datetime.now(UTC)
-        for k in range(len(left)):
+        labels = clusters.labels
+        queued_between: set[tuple[int, int]] = set()
+        for k in sorted(range(len(left)), key=lambda k: -weights[k]):
             a, b = left[k], right[k]
             key = _pair(ids[a], ids[b])
-            if weights[k] >= match_weight or key in decided:
-                continue
-            if clusters.labels[a] == clusters.labels[b]:
-                continue
+            if key in decided or labels[a] == labels[b]:
+                continue  # decided before, or one customer now
+            between = (min(labels[a], labels[b]), max(labels[a], labels[b]))
+            if between in queued_between:
+                continue  # the two customers these merge into have their strongest pair queued
+            # Left are the grey zone and pairs above the match probability that clustering
+            # kept apart: a record without a first name that could be either of two people,
+            # or a pair whose clusters hold first names that disagree.
             row_a, row_b = records.row(a), records.row(b)
             if names_conflict(row_a, row_b):
                 continue  # two people, a household among them
@@ -433,6 +439,7 @@ class IdentityResolution:
                 )
             )
             decided[key] = "pending"
+            queued_between.add(between)
         households = [(ids[a], ids[b]) for a, b in clusters.households]
         with self.store.unit_of_work(write=True) as uow:
             uow.identity.add_reviews(queue)
