@@ -2,9 +2,9 @@
 staff judged part of the grey zone.
 
 The model is trained and the candidate pairs scored once (``bench_identity.messy_rows``). Then a
-sample of the grey-zone pairs (review probability 0.5 up to the match probability 0.99, first
-names not in conflict: what ``identity resolve`` queues) is decided by the ground truth, standing
-in for reviewers, and the records are clustered three ways:
+sample of the pairs ``identity resolve`` queues for review (from the review probability 0.5,
+left in two clusters, first names not in conflict) is decided by the ground truth, standing in
+for reviewers, and the records are clustered three ways:
 
 * **no decisions**: the model as trained;
 * **decisions kept**: rejected pairs are cannot-links, accepted pairs are merged (what
@@ -47,28 +47,30 @@ def run(records: int, decisions: list[int], seed: int) -> dict[str, Any]:
     match_weight = weight_of(model.match_probability)
     prepared_s = time.perf_counter() - started
     truth = [r["truth"] for r in rows]
-    grey = [
-        k
-        for k in range(len(left))
-        if weights[k] < match_weight and not names_conflict(rec.row(left[k]), rec.row(right[k]))
-    ]
 
-    def clustered(keep: list[int], weight: list[float]) -> dict[str, float]:
-        found = cluster_pairs(
+    def clustered(keep: list[int], weight: list[float]) -> list[int]:
+        return cluster_pairs(
             rec,
             [left[k] for k in keep],
             [right[k] for k in keep],
             [weight[k] for k in keep],
             match_weight,
-        )
-        return scores(found.labels, truth)
+        ).labels
 
+    labels = clustered(list(range(len(left))), list(weights))
+    # What identity resolve queues: pairs left in two clusters whose first names agree.
+    grey = [
+        k
+        for k in range(len(left))
+        if labels[left[k]] != labels[right[k]]
+        and not names_conflict(rec.row(left[k]), rec.row(right[k]))
+    ]
     out: dict[str, Any] = {
         "records": len(rows),
         "pairs_scored": len(left),
         "grey_zone_pairs": len(grey),
         "train_and_score_s": round(prepared_s, 1),
-        "no_decisions": clustered(list(range(len(left))), list(weights)),
+        "no_decisions": scores(labels, truth),
         "runs": [],
     }
     rng = random.Random(seed)
@@ -81,17 +83,26 @@ def run(records: int, decisions: list[int], seed: int) -> dict[str, Any]:
         for k, match in is_match.items():
             if match:
                 kept_weights[k] = max(kept_weights[k], 100.0)  # merged at once, like accept
-        calibration = calibrate([weights[k] for k in judged], [is_match[k] for k in judged])
+        # As identity learn does, pairs queued above the match probability (kept apart by a
+        # clustering rule, not for their weight) are set aside.
+        by_weight = [k for k in judged if weights[k] < match_weight]
+        calibration = calibrate(
+            [weights[k] for k in by_weight],
+            [is_match[k] for k in by_weight],
+            set_aside=len(judged) - len(by_weight),
+        )
         shifted = [w + calibration.shift_bits for w in kept_weights]
         out["runs"].append(
             {
                 "decisions": len(judged),
-                "accepted": calibration.accepted,
+                "accepted": sum(is_match.values()),
+                "calibrated_on": len(by_weight),
+                "calibrated_accepted": calibration.accepted,
                 "shift_bits": calibration.shift_bits,
                 "agreed_before": calibration.agreed_before,
                 "agreed_after": calibration.agreed_after,
-                "decisions_kept": clustered(keep, kept_weights),
-                "kept_and_calibrated": clustered(keep, shifted),
+                "decisions_kept": scores(clustered(keep, kept_weights), truth),
+                "kept_and_calibrated": scores(clustered(keep, shifted), truth),
             }
         )
     return out

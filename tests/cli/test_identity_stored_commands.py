@@ -66,6 +66,23 @@ def test_learn_resolve_review_and_decide_from_the_command_line(db: str, shop: Se
     assert (code, error.strip()) == (1, f"error: review {first['id']}: already rejected")
 
 
+def test_learning_again_calibrates_on_a_decision_unless_told_not_to(
+    db: str, shop: Services
+) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    assert run("identity", "resolve", "--db", db)[0] == 0
+    reviews = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "100")[1])
+    grey = next(r for r in reviews if r["match_probability"] < 0.99)
+    assert run("identity", "decide", str(grey["id"]), "--reject", "--db", db)[0] == 0
+
+    code, plain, _ = run("identity", "learn", "--no-calibrate", "--db", db, "--json")
+    assert (code, json.loads(plain)["calibration"]) == (0, None)
+    code, calibrated, _ = run("identity", "learn", "--db", db)
+
+    assert code == 0
+    assert "calibrated on 1 labelled pairs (0 one person, 1 two)" in calibrated
+
+
 def test_explain_profiles_shows_each_fields_weight(db: str, shop: Services) -> None:
     assert run("identity", "learn", "--db", db)[0] == 0
 

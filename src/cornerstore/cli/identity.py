@@ -242,6 +242,12 @@ def _weights_table(result: Explanation, left: str, right: str) -> Table:
 def learn(
     seed: int = typer.Option(0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
+    calibrate: bool = typer.Option(
+        True,
+        "--calibrate/--no-calibrate",
+        help="Calibrate the model on staff decisions (accepted and rejected reviews, undone "
+        "merges)",
+    ),
     json: bool = JsonOption,
     reason: str | None = ReasonOption,
     as_user: str | None = AsOption,
@@ -255,6 +261,7 @@ def learn(
             seed=seed,
             engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
+            calibrate_on_decisions=calibrate,
         )
     calibration = IdentityModel.from_json(stored.model).calibration
     if json:

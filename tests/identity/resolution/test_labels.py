@@ -28,11 +28,12 @@ def active_model(services: Services) -> IdentityModel:
 
 
 def decide_the_grey_zone(services: Services, owner: Caller, accept: bool) -> list[Review]:
-    """Learn and resolve a shop, then decide every queued pair the same way."""
+    """Learn and resolve a shop, then decide every pair queued for its weight (below the match
+    probability) the same way."""
     ingest_shop(services)
     services.identity.train(owner)
     services.identity.resolve(owner)
-    queue = services.identity.pending(owner, limit=100)
+    queue = [r for r in services.identity.pending(owner, limit=100) if r.match_probability < 0.99]
     assert len(queue) >= 2
     for review in queue:
         services.identity.decide(owner, review.id, accept=accept)
@@ -159,3 +160,19 @@ def test_rejections_and_an_undone_merge_calibrate_the_next_model_towards_caution
     assert calibration.rejected >= len(queue) - 1
     assert calibration.shift_bits < 0
     assert calibration.agreed_after >= calibration.agreed_before
+
+
+def test_decisions_on_pairs_clustering_kept_apart_above_the_threshold_do_not_calibrate(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    services.identity.train(owner)
+    services.identity.resolve(owner)
+    above = [r for r in services.identity.pending(owner, limit=100) if r.match_probability >= 0.99]
+    assert above  # nameless records between household members, first names that disagree
+    for review in above:
+        services.identity.decide(owner, review.id, accept=False)
+
+    services.identity.train(owner)
+
+    assert active_model(services).calibration is None

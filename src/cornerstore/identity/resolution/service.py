@@ -275,9 +275,11 @@ class IdentityResolution:
         seed: int = 0,
         engine: Engine = "duckdb",
         progress: Progress | None = None,
+        calibrate_on_decisions: bool = True,
     ) -> StoredModel:
         """Train a model on the stored person profiles and store it as the active model (on
-        Splink's DuckDB or Spark ``engine``)."""
+        Splink's DuckDB or Spark ``engine``), calibrated on staff decisions unless
+        ``calibrate_on_decisions`` is False (see :mod:`.labels`)."""
         from cornerstore.identity.resolution.splink_engine import train_model
 
         self.policy.require(caller, "merges", CHANGE)
@@ -291,11 +293,12 @@ class IdentityResolution:
             )
         model = train_model(records, seed=seed, engine=engine, progress=progress)
         model.trained_at = now.isoformat(timespec="seconds")
-        say("calibrating on staff decisions")
-        with self.store.unit_of_work() as uow:
-            calibration = self._calibration(uow, records, model)
-        if calibration is not None:
-            model.calibrate(calibration)
+        if calibrate_on_decisions:
+            say("calibrating on staff decisions")
+            with self.store.unit_of_work() as uow:
+                calibration = self._calibration(uow, records, model)
+            if calibration is not None:
+                model.calibrate(calibration)
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
                 model.version, now, model.records, model.to_json(), caller.actor
@@ -325,7 +328,10 @@ class IdentityResolution:
         Accepted and rejected reviews are labels, and so is an undone merge (two people). A pair
         whose customers are still apart is weighed on their records as they are now; an
         accepted pair merged since is weighed on the levels its review kept. A rejected pair
-        that is one customer now was overruled by a later merge and says nothing.
+        that is one customer now was overruled by a later merge and says nothing. A pair queued
+        above the match probability was queued by a clustering rule, not for its weight (a
+        nameless record between two household members): it says what the rule missed, not what
+        a weight means, and is set aside.
         """
         reviews = uow.identity.decided_reviews()
         undone = uow.identity.undone_merges()
@@ -334,10 +340,14 @@ class IdentityResolution:
         position = {cid: i for i, cid in enumerate(records.columns["unique_id"])}
         apart: dict[tuple[str, str], bool] = {}  # customer pair -> one person?
         kept: list[list[dict[str, Any]]] = []  # levels of accepted pairs merged since
+        above = 0  # reviews of pairs clustering kept apart above the match probability
         for review in reviews:
             a, b = root_of.get(review.left_id), root_of.get(review.right_id)
             if a is None or b is None:
                 continue  # a customer erased since
+            if review.match_probability >= model.match_probability:
+                above += 1
+                continue
             if a != b and a in position and b in position:
                 key = _pair(a, b)
                 # A rejection outweighs anything else said about the same two customers.
@@ -365,7 +375,7 @@ class IdentityResolution:
                 continue
             weights.append(prior + weight)
             matches.append(True)
-        return calibrate(weights, matches, unreadable, set_aside) if matches else None
+        return calibrate(weights, matches, unreadable, set_aside + above) if matches else None
 
     # -- resolving ----------------------------------------------------------------------------
     def resolve(
