@@ -239,6 +239,28 @@ def test_placing_a_household_member_leaves_them_apart(
     assert root_of(services, "mary") != root_of(services, "john")
 
 
+def test_placing_a_record_without_a_first_name_at_a_household_queues_it_with_both_members(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    nameless = {"last_name": "Leeming", "address": "3 Mill Lane", "city": "Leeds"}
+    services.intake.ingest([message("leeming", **nameless, postcode="LS1 4AB")], source=TILL)
+    services.identity.train(owner)
+    john, mary = root_of(services, "john"), root_of(services, "mary")
+
+    placed = services.identity.place(owner, "leeming")
+
+    leeming = root_of(services, "leeming")
+    assert placed.decision == "queued" and placed.other_id in (john, mary)
+    assert leeming not in (john, mary)
+    queued = {
+        frozenset((r.left.id, r.right.id)) for r in services.identity.pending(owner, limit=500)
+    }
+    assert {frozenset((leeming, john)), frozenset((leeming, mary))} <= queued
+    assert services.identity.place(owner, "leeming").decision == "queued"
+    assert len(services.identity.pending(owner, limit=500)) == len(queued)
+
+
 def test_placing_does_not_merge_a_pair_staff_kept_apart(
     services: Services, owner: Caller, shop: list[dict[str, object]]
 ) -> None:

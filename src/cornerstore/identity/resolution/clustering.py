@@ -87,6 +87,15 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     )
 
 
+def has_first_name(record: Mapping[str, Any]) -> bool:
+    """Whether a prepared record has a first name, its own or the one its e-mail spells.
+
+    >>> has_first_name({"last_name": "hughes", "email_local": "donald.hughes42"})
+    True
+    """
+    return bool(_named(record).get("first_name"))
+
+
 def _named(record: Mapping[str, Any]) -> Mapping[str, Any]:
     """The record, with the first name its e-mail gives when it has none of its own."""
     if record.get("first_name"):

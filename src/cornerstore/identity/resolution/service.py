@@ -22,7 +22,13 @@ from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
-from cornerstore.identity.resolution.clustering import cluster_pairs, is_household, names_conflict
+from cornerstore.identity.resolution.clustering import (
+    AMBIGUITY_MARGIN,
+    cluster_pairs,
+    has_first_name,
+    is_household,
+    names_conflict,
+)
 from cornerstore.identity.resolution.labels import Calibration, calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.placement import PlacementIndex
@@ -780,6 +786,11 @@ class IdentityResolution:
                 len(scored),
             )
         placed = Placed(root, "merged", best.unique_id, best.match_probability, len(scored))
+        torn = self._torn(index, record, best, considered, decided)
+        if torn:
+            # Without a first name it could be either of two people: a reviewer says which.
+            self._queue(index, root, record, [best, *torn], decided)
+            return replace(placed, decision="queued")
         if best.match_probability >= model.match_probability:
             try:
                 merge = merge_profiles(
@@ -790,18 +801,57 @@ class IdentityResolution:
                 return replace(placed, decision="refused")
             self._after_merge(merge)
             return placed
-        if decided.get(best.unique_id) is None:
-            row = _review_row(
+        self._queue(index, root, record, [best], decided)
+        return replace(placed, decision="queued")
+
+    @staticmethod
+    def _torn(
+        index: PlacementIndex,
+        record: Mapping[str, Any],
+        best: Candidate,
+        considered: list[Candidate],
+        decided: Mapping[str, str],
+    ) -> list[Candidate]:
+        """Other candidates a record without a first name fits almost as well as ``best``
+        (within ``AMBIGUITY_MARGIN`` bits) who cannot be ``best``'s person: a household's
+        members, one of whom the record is. Empty when the record has a first name."""
+        if has_first_name(record):
+            return []
+        best_row = index.scorer.row(best.position)
+        return [
+            c
+            for c in considered
+            if c is not best
+            and c.match_weight >= best.match_weight - AMBIGUITY_MARGIN
+            and decided.get(c.unique_id) != "rejected"
+            and names_conflict(best_row, index.scorer.row(c.position))
+        ]
+
+    def _queue(
+        self,
+        index: PlacementIndex,
+        root: str,
+        record: Mapping[str, Any],
+        candidates: list[Candidate],
+        decided: Mapping[str, str],
+    ) -> None:
+        """Queue the customer's pairs with ``candidates`` not decided or queued before."""
+        now = datetime.now(UTC)
+        rows = [
+            _review_row(
                 index.scorer,
                 (root, record),
-                (best.unique_id, index.scorer.row(best.position)),
-                best.match_probability,
-                best.match_weight,
-                datetime.now(UTC),
+                (c.unique_id, index.scorer.row(c.position)),
+                c.match_probability,
+                c.match_weight,
+                now,
             )
+            for c in candidates
+            if decided.get(c.unique_id) is None
+        ]
+        if rows:
             with self.store.unit_of_work(write=True) as uow:
-                uow.identity.add_reviews([row])
-        return replace(placed, decision="queued")
+                uow.identity.add_reviews(rows)
 
     def _after_merge(self, merge: MergeRecord) -> None:
         """Keep the placement index true to a merge this service made: the absorbed customer
