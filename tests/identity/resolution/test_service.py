@@ -15,6 +15,15 @@ from cornerstore.services import Services
 from tests.identity.resolution.stored import TILL, ingest_shop, message, root_of
 
 
+def learn_with_a_nameless_leeming(services: Services, owner: Caller) -> None:
+    """The shop plus a record with the Leemings' surname and address and no first name, which
+    could be John or Mary; then a model learned."""
+    ingest_shop(services)
+    nameless = {"last_name": "Leeming", "address": "3 Mill Lane", "city": "Leeds"}
+    services.intake.ingest([message("leeming", **nameless, postcode="LS1 4AB")], source=TILL)
+    services.identity.train(owner)
+
+
 @pytest.fixture
 def shop(services: Services, owner: Caller) -> list[dict[str, object]]:
     rows = ingest_shop(services)
@@ -151,10 +160,7 @@ def test_a_review_shows_both_profiles_and_each_fields_weight(
 def test_a_record_without_a_first_name_at_a_household_goes_to_review_not_to_either_member(
     services: Services, owner: Caller
 ) -> None:
-    ingest_shop(services)
-    nameless = {"last_name": "Leeming", "address": "3 Mill Lane", "city": "Leeds"}
-    services.intake.ingest([message("leeming", **nameless, postcode="LS1 4AB")], source=TILL)
-    services.identity.train(owner)
+    learn_with_a_nameless_leeming(services, owner)
 
     services.identity.resolve(owner)
 
@@ -242,10 +248,7 @@ def test_placing_a_household_member_leaves_them_apart(
 def test_placing_a_record_without_a_first_name_at_a_household_queues_it_with_both_members(
     services: Services, owner: Caller
 ) -> None:
-    ingest_shop(services)
-    nameless = {"last_name": "Leeming", "address": "3 Mill Lane", "city": "Leeds"}
-    services.intake.ingest([message("leeming", **nameless, postcode="LS1 4AB")], source=TILL)
-    services.identity.train(owner)
+    learn_with_a_nameless_leeming(services, owner)
     john, mary = root_of(services, "john"), root_of(services, "mary")
 
     placed = services.identity.place(owner, "leeming")
