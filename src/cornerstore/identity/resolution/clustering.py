@@ -207,6 +207,7 @@ def cluster_pairs(
     refused = ambiguous = 0
     households: set[tuple[int, int]] = set()
     first_names = records.columns["first_name"]
+    # has_first_name's rule, read off the columns: no row dict for each of a million records.
     named = [
         name is not None or first_name_in_email(local, last) is not None
         for name, local, last in zip(
