@@ -7,6 +7,7 @@ python -m benchmarks.run --only clv
 python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 python -m benchmarks.run --only placement
 python -m benchmarks.run --only calibration
+python -m benchmarks.run --only identity_ceiling
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from benchmarks import (
     bench_calibration,
     bench_clv,
     bench_identity,
+    bench_identity_ceiling,
     bench_intake,
     bench_learn,
     bench_placement,
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "identity",
             "placement",
             "calibration",
+            "identity_ceiling",
         ],
         help="run one benchmark",
     )
@@ -94,6 +97,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.only in (None, "calibration"):
         calibration_args = ["--records", "10000", "--decisions", "100"] if args.quick else []
         results["calibration"] = bench_calibration.main(calibration_args)
+    if args.only in (None, "identity_ceiling"):
+        ceiling_args = ["--records", "10000"] if args.quick else []
+        results["identity_ceiling"] = bench_identity_ceiling.main(ceiling_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])
