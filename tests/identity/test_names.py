@@ -73,3 +73,10 @@ def test_a_mistyped_nickname_is_still_the_name(typed: str, name: str) -> None:
 
 def test_a_short_name_one_letter_away_is_another_name() -> None:
     assert not mistyped_variant("tim", "james")
+
+
+def test_a_known_name_is_not_read_as_a_mistyped_nickname() -> None:
+    # Elena is one letter from Lena, which the list gives as a nickname of Catherine; Elena and
+    # Catherine at one address are two people, not a typo.
+    assert not mistyped_variant("elena", "catherine")
+    assert not mistyped_variant("catherine", "elena")

@@ -161,15 +161,20 @@ def mistyped_variant(a: str, b: str) -> bool:
     """True when one normalised first name is one typo (an edit or a transposition) away from
     the other or from one of its nicknames: "Mragie" for Margie, a nickname of Margaret.
 
-    A name of fewer than four letters must be exact: one letter turns Jim into Tim.
+    A name of fewer than four letters must be exact: one letter turns Jim into Tim. A name the
+    nickname list knows is read as itself, not as a typo of another name's nickname: Elena is
+    one letter from Lena, a nickname of Catherine, but Elena is a name of its own.
 
     >>> mistyped_variant("mragie", "margaret"), mistyped_variant("tim", "james")
     (True, False)
+    >>> mistyped_variant("elena", "catherine")
+    False
     """
     from rapidfuzz.distance import DamerauLevenshtein
 
+    known = _nickname_table()
     for typed, other in ((a, b), (b, a)):
-        if len(typed) < 4:
+        if len(typed) < 4 or typed in known:
             continue
         for variant in name_variants(other):
             if len(variant) >= 4 and DamerauLevenshtein.distance(typed, variant) <= 1:
