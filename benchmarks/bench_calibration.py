@@ -27,7 +27,7 @@ import random
 import time
 from typing import Any
 
-from benchmarks.bench_identity import CORNERSTORE_FIELDS, messy_rows, scores
+from benchmarks.bench_identity import scored_messy, scores
 from benchmarks.common import machine, print_table, write_result
 
 
@@ -35,14 +35,9 @@ def run(records: int, decisions: list[int], seed: int) -> dict[str, Any]:
     from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
     from cornerstore.identity.resolution.labels import calibrate
     from cornerstore.identity.resolution.model import weight_of
-    from cornerstore.identity.resolution.records import prepare_records
-    from cornerstore.identity.resolution.splink_engine import predict_pairs, train_model
 
     started = time.perf_counter()
-    rows = messy_rows(records, seed)
-    rec = prepare_records(rows, [r["id"] for r in rows], CORNERSTORE_FIELDS)
-    model = train_model(rec)
-    pairs = predict_pairs(rec, model, model.review_probability)
+    rows, rec, model, pairs = scored_messy(records, seed)
     left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
     match_weight = weight_of(model.match_probability)
     prepared_s = time.perf_counter() - started

@@ -161,6 +161,21 @@ def messy_rows(records: int, seed: int) -> list[dict[str, Any]]:
 CORNERSTORE_FIELDS = ("first_name", "last_name", "email", "phone", "address", "city", "postcode")
 
 
+def scored_messy(
+    records: int, seed: int, min_probability: float | None = None
+) -> tuple[list[dict[str, Any]], Any, Any, dict[str, list[Any]]]:
+    """Messy rows, prepared; a model trained on them; their candidate pairs scored down to
+    ``min_probability`` (the model's review probability when None)."""
+    from cornerstore.identity.resolution.records import prepare_records
+    from cornerstore.identity.resolution.splink_engine import predict_pairs, train_model
+
+    rows = messy_rows(records, seed)
+    prepared = prepare_records(rows, [r["id"] for r in rows], CORNERSTORE_FIELDS)
+    model = train_model(prepared)
+    floor = model.review_probability if min_probability is None else min_probability
+    return rows, prepared, model, predict_pairs(prepared, model, floor)
+
+
 # -- engines ---------------------------------------------------------------------------------
 def run_cornerstore(tables: list[list[dict[str, Any]]], region: str) -> dict[str, Any]:
     from cornerstore.identity.resolution.batch import resolve

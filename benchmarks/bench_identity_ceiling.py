@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from benchmarks.bench_identity import CORNERSTORE_FIELDS, messy_rows, scores
+from benchmarks.bench_identity import scored_messy, scores
 from benchmarks.common import machine, print_table, write_result
 
 #: Thresholds tried, as match weights (log2 odds): probability 0.2 to 0.996.
@@ -58,16 +58,11 @@ def run(records: int, seed: int) -> dict[str, Any]:
 
     from cornerstore.identity.resolution.clustering import cluster_pairs
     from cornerstore.identity.resolution.model import weight_of
-    from cornerstore.identity.resolution.records import prepare_records
     from cornerstore.identity.resolution.scorer import Scorer
-    from cornerstore.identity.resolution.splink_engine import predict_pairs, train_model
 
     started = time.perf_counter()
-    rows = messy_rows(records, seed)
-    rec = prepare_records(rows, [r["id"] for r in rows], CORNERSTORE_FIELDS)
-    model = train_model(rec)
     # Every candidate pair, however weak: the classifier and the oracle decide on all of them.
-    pairs = predict_pairs(rec, model, 1e-9)
+    rows, rec, model, pairs = scored_messy(records, seed, 1e-9)
     left, right = pairs["left"], pairs["right"]
     weights = np.asarray(pairs["match_weight"], dtype=float)
     truth = [r["truth"] for r in rows]

@@ -22,7 +22,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from benchmarks.bench_identity import CORNERSTORE_FIELDS, messy_rows, scores
+from benchmarks.bench_identity import scored_messy, scores
 
 
 def _components(nodes: list[int], edges: list[tuple[int, int]]) -> int:
@@ -60,16 +60,11 @@ def _example(rec: Any, a: int, b: int, weight: float | None) -> str:
 def diagnose(records_n: int, seed: int, show: int, examples_shown: int) -> None:
     from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
     from cornerstore.identity.resolution.model import weight_of
-    from cornerstore.identity.resolution.records import prepare_records
     from cornerstore.identity.resolution.scorer import Scorer
-    from cornerstore.identity.resolution.splink_engine import predict_pairs, train_model
 
     started = time.perf_counter()
-    rows = messy_rows(records_n, seed)
-    rec = prepare_records(rows, [r["id"] for r in rows], CORNERSTORE_FIELDS)
-    model = train_model(rec)
+    rows, rec, model, pairs = scored_messy(records_n, seed, 1e-9)
     threshold = weight_of(model.match_probability)
-    pairs = predict_pairs(rec, model, 1e-9)
     clusters = cluster_pairs(rec, pairs["left"], pairs["right"], pairs["match_weight"], threshold)
     print(f"resolved in {time.perf_counter() - started:.1f} s; {len(pairs['left']):,} pairs")
     truth = [r["truth"] for r in rows]

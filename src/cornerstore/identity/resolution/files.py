@@ -272,7 +272,7 @@ def explain_records(
             raise InvalidInput(f"{input_path.name}: no record with id {wanted!r}")
     if model is None:
         model = train_model(records, progress=progress)
-    scorer = Scorer(model, records)
+    scorer = Scorer(model, records, indexed=False)
     left, right = records.row(positions[left_id]), records.row(positions[right_id])
     fields = scorer.explain(left, right)
     prior = weight_of(model.prior(len(records) - 1))

@@ -125,7 +125,6 @@ def weigh_labelled(
     """Match weights (prior for ``records`` records included) of labelled pairs of prepared
     records, and their labels; pairs whose first names conflict are set aside and counted.
     """
-    prior = scorer.model.prior_weight(records)
     weights: list[float] = []
     matches: list[bool] = []
     set_aside = 0
@@ -133,7 +132,7 @@ def weigh_labelled(
         if names_conflict(left, right):
             set_aside += 1
             continue
-        weights.append(prior + sum(f.weight for f in scorer.explain(left, right)))
+        weights.append(scorer.pair_weight(left, right, records - 1))
         matches.append(match)
     return weights, matches, set_aside
 

@@ -443,7 +443,7 @@ class IdentityResolution:
             row_a, row_b = records.row(a), records.row(b)
             if names_conflict(row_a, row_b):
                 continue  # two people, a household among them
-            scorer = scorer or Scorer(model, records)
+            scorer = scorer or Scorer(model, records, indexed=False)
             queue.append(
                 _review_row(
                     scorer,
@@ -949,7 +949,7 @@ class IdentityResolution:
         for ref, root in zip((a, b), roots, strict=True):
             if root not in position:
                 raise InvalidInput(f"{ref}: not a person customer")
-        scorer = Scorer(model, records)
+        scorer = Scorer(model, records, indexed=False)
         left, right = records.row(position[roots[0]]), records.row(position[roots[1]])
         weights = scorer.explain(left, right)
         prior = weight_of(model.prior(len(records) - 1))
