@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
 
 import typer
@@ -16,6 +15,7 @@ from cornerstore.cli.common import (
     cli_caller,
     handle_errors,
     out,
+    print_document,
     print_json,
     services,
     when,
@@ -72,7 +72,7 @@ def audit(
             limit=limit,
         )
     if csv:
-        sys.stdout.write(to_csv(entries))
+        print_document(to_csv(entries))
         return
     if json:
         print_json(entries)

@@ -7,7 +7,6 @@ no traceback reaches the user and no input value is echoed.
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -18,10 +17,10 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.users import user_caller
+from cornerstore.cli.terminal import TerminalConsole, terminal_json, visible_lines
 from cornerstore.errors import CornerstoreError, Forbidden
 from cornerstore.services import Services
 from cornerstore.settings import Settings
@@ -30,8 +29,9 @@ from cornerstore.storage.database import open_store
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Customer values are printed, never interpreted: no markup, control characters made visible.
+out = TerminalConsole(highlight=False, soft_wrap=True)
+err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("cornerstore.cli")
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
@@ -107,14 +107,14 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except CornerstoreError as exc:
-            err.print(f"error: {exc.message}", markup=False)
+            err.print(f"error: {exc.message}")
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
             # Only the type: the text of an unexpected error may quote customer data.
             log.debug("unexpected error", exc_info=True)
-            err.print(f"error: unexpected {type(exc).__name__}; the command stopped", markup=False)
+            err.print(f"error: unexpected {type(exc).__name__}; the command stopped")
             raise typer.Exit(1) from None
 
     return wrapper
@@ -128,12 +128,18 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def print_json(value: Any) -> None:
+def print_json(value: Any, indent: int | None = None) -> None:
+    """Print ``value`` as JSON: written as it is (never read as markup), terminal-safe escapes."""
     if is_dataclass(value) and not isinstance(value, type):
         value = asdict(value)
     elif isinstance(value, list):
         value = [asdict(v) if is_dataclass(v) and not isinstance(v, type) else v for v in value]
-    sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False) + "\n")
+    sys.stdout.write(terminal_json(value, indent=indent, default=_default) + "\n")
+
+
+def print_document(text: str) -> None:
+    """Print a whole document (CSV, HTML) as it is, its control characters made visible."""
+    sys.stdout.write(visible_lines(text))
 
 
 def when(value: datetime | None) -> str:

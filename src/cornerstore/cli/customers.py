@@ -6,6 +6,7 @@ import json as jsonlib
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cornerstore.cli.common import (
     AsOption,
@@ -19,6 +20,7 @@ from cornerstore.cli.common import (
     services,
     when,
 )
+from cornerstore.cli.terminal import styled
 from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.profiles.model import Profile
 
@@ -55,7 +57,7 @@ def search(
 
 def _print_profile(p: Profile) -> None:
     """The profile's sections the caller may read; absent ones are not mentioned."""
-    out.print(f"[bold]{p.id}[/bold]  {p.kind}, known since {when(p.created_at)}")
+    out.print(styled(p.id, "bold"), f"  {p.kind}, known since {when(p.created_at)}", sep="")
     if p.merged_profiles:
         out.print(f"merged profiles: {', '.join(p.merged_profiles)}")
     s = p.summary
@@ -166,7 +168,7 @@ def prefill(
     for f in filled.fields:
         table.add_row(
             f.field,
-            _show(f.value) if f.known else "[dim]unknown[/dim]",
+            _show(f.value) if f.known else Text("unknown", style="dim"),
             f"{f.touchpoint}/{f.source}" if f.known else "-",
             f"{f.age_days:g}" if f.age_days is not None else "-",
         )

@@ -5,9 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from cornerstore.cli.common import DbOption, err, handle_errors, out, print_json, services
+from cornerstore.cli.terminal import visible
 from cornerstore.errors import InvalidInput
 
 
@@ -57,7 +64,8 @@ def import_file(
     with (
         services(db) as s,
         Progress(
-            "[progress.description]{task.description}",
+            # The file name is shown as written, never read as markup.
+            TextColumn("{task.description}", style="progress.description", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -67,7 +75,7 @@ def import_file(
             disable=not show_progress,
         ) as progress,
     ):
-        task = progress.add_task(f"importing {path.name}", total=total)
+        task = progress.add_task(f"importing {visible(path.name)}", total=total)
         summary = import_rows(
             s.intake,
             spec,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cornerstore.cli.common import (
     DbOption,
@@ -18,6 +19,7 @@ from cornerstore.cli.common import (
     cli_caller,
     handle_errors,
     out,
+    print_document,
     print_json,
     services,
     when,
@@ -36,7 +38,7 @@ def _print_consents(view: CustomerConsents) -> None:
         answer = "granted" if s.granted else "withdrawn"
         table.add_row(
             s.purpose,
-            answer if s.asked else f"[dim]{answer} (default)[/dim]",
+            answer if s.asked else Text(f"{answer} (default)", style="dim"),
             when(s.at),
             f"{s.touchpoint}/{s.source}" if s.asked else "-",
         )
@@ -56,7 +58,7 @@ def export(
         data = s.rights.export(cli_caller(), ref)
     text = export_html(data) if html else jsonlib.dumps(data, ensure_ascii=False, indent=2)
     if output is None:
-        sys.stdout.write(text + "\n")
+        print_document(text + "\n")
         return
     try:
         output.write_text(text + "\n", encoding="utf-8")

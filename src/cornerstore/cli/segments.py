@@ -17,6 +17,7 @@ from cornerstore.cli.common import (
     services,
     when,
 )
+from cornerstore.cli.terminal import styled
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Segments: defined by rules or found by learning", no_args_is_help=True)
@@ -61,13 +62,13 @@ def show(
     if json_out:
         print_json(seg)
         return
-    out.print(f"[bold]{seg.name}[/bold] ({seg.kind}, {seg.id})")
+    out.print(styled(seg.name, "bold"), f" ({seg.kind}, {seg.id})", sep="")
     out.print(seg.description)
     out.print(
         f"{seg.size} members, CLV {_money(seg.clv_sum)} in all, {_money(seg.clv_mean)} each; "
         f"computed {when(seg.computed_at)}"
     )
-    out.print(json.dumps(seg.definition, indent=2), markup=False)
+    print_json(seg.definition, indent=2)
 
 
 @app.command("create")
