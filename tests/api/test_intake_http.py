@@ -385,6 +385,26 @@ def test_invalid_json_is_refused_with_400_naming_the_byte_position(
     assert body[position : position + 1] == b"}"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Deeper than the parser reads at all.
+        b'{"batch": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        # Readable, but deeper than any walk over customer JSON may go.
+        orjson.dumps({"batch": [identify("web-1", deep=orjson.loads(b"[" * 70 + b"]" * 70))]}),
+    ],
+)
+def test_json_nested_too_deep_is_refused_with_400_saying_so(
+    client: TestClient, keys: Keys, body: bytes
+) -> None:
+    response = client.post("/v1/batch", content=body, headers=basic(keys.write_key))
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "invalid_input", "message": "body: nested too deep (limit 64)"},
+    )
+
+
 # -- what is stored ----------------------------------------------------------------------------
 
 

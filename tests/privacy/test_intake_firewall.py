@@ -127,6 +127,22 @@ def test_a_kind_the_policy_rejects_refuses_the_message_naming_only_the_field(
     assert_nothing_sensitive(everything_stored(services))
 
 
+def test_a_message_nested_deeper_than_the_limit_is_refused_and_the_others_are_stored(
+    services: Services,
+) -> None:
+    deep: list[object] = []
+    for _ in range(5_000):
+        deep = [deep]
+    messages = [identify("web-1", tags=deep), identify("web-2", email="bo@example.com")]
+
+    result = services.intake.ingest(messages, source=Source("web-shop", "web"))
+
+    assert result.accepted == 1
+    assert [(r.index, r.reason) for r in result.rejected] == [
+        (0, "batch[0]: nested too deep (limit 64)")
+    ]
+
+
 def removals(services: Services) -> list[tuple[str, str, str, str, str]]:
     with services.store.unit_of_work() as uow:
         events = uow.privacy_events.recent(limit=100)

@@ -60,3 +60,18 @@ def test_scanning_json_objects_reports_paths_and_keeps_going_after_a_bad_line() 
         {"line": 3, "error": "not a JSON object"},
         {"line": 4, "findings": [], "redacted": {"email": "a@example.com"}},
     ]
+
+
+def test_a_line_nested_too_deep_is_reported_and_the_next_lines_are_still_scanned() -> None:
+    deep = "[" * 10_000 + "]" * 10_000
+    lines = [json.dumps({"note": "hi"}), deep, json.dumps({"a": [[1]]}), f'{{"a": {deep}}}']
+
+    result = runner.invoke(app, ["privacy", "scan", "--json-input"], input="\n".join(lines))
+
+    assert result.exit_code == 0
+    assert output_lines(result.stdout) == [
+        {"line": 1, "findings": [], "redacted": {"note": "hi"}},
+        {"line": 2, "error": "nested too deep (limit 64)"},
+        {"line": 3, "findings": [], "redacted": {"a": [[1]]}},
+        {"line": 4, "error": "nested too deep (limit 64)"},
+    ]

@@ -11,10 +11,10 @@ import binascii
 import zlib
 from typing import Any
 
-import orjson
 from fastapi import Request
 
 from cornerstore.errors import InvalidInput, TooLarge
+from cornerstore.json_input import UnreadableJson, read_json
 from cornerstore.settings import IntakeLimits
 
 
@@ -60,7 +60,8 @@ async def read_body(request: Request, limits: IntakeLimits) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """The JSON value of ``body``; an error names the byte where it stops being JSON.
+    """The JSON value of ``body``; an error names the byte where it stops being JSON, or says
+    it is nested too deep (see :mod:`cornerstore.json_input`).
 
     >>> parse_json('{"a": "é", x}'.encode())
     Traceback (most recent call last):
@@ -69,16 +70,9 @@ def parse_json(body: bytes) -> Any:
     if not body:
         raise InvalidInput("body: empty; send a JSON object")
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        error = exc
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"body: not valid UTF-8 (at byte {exc.start})") from None
-    # orjson counts characters; a client looking at what it sent counts bytes.
-    at = len(text[: error.pos].encode("utf-8"))
-    raise InvalidInput(f"body: not valid JSON (at byte {at})") from None
+        return read_json(body)
+    except UnreadableJson as exc:
+        raise InvalidInput(f"body: {exc.message}") from None
 
 
 def header_write_key(request: Request) -> str:

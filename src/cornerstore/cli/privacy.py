@@ -3,7 +3,6 @@ see what the firewall removed, and apply event retention."""
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -21,6 +20,7 @@ from cornerstore.cli.common import (
     when,
 )
 from cornerstore.errors import InvalidInput
+from cornerstore.json_input import TOO_DEEP, UnreadableJson, read_json
 from cornerstore.privacy.detect import find, redact, scan_mapping
 
 app = typer.Typer(
@@ -39,8 +39,10 @@ def _scan_text_line(number: int, line: str) -> dict[str, Any]:
 
 def _scan_json_line(number: int, line: str) -> dict[str, Any]:
     try:
-        obj = json.loads(line)
-    except ValueError:
+        obj = read_json(line.encode())
+    except UnreadableJson as exc:
+        if exc.message == TOO_DEEP:
+            return {"line": number, "error": TOO_DEEP}
         obj = None
     if not isinstance(obj, dict):
         return {"line": number, "error": "not a JSON object"}
@@ -66,7 +68,7 @@ def scan(
             line = raw.rstrip("\r\n")
             if json_input and not line.strip():
                 continue
-            sys.stdout.write(json.dumps(scan_line(number, line), ensure_ascii=False) + "\n")
+            print_json(scan_line(number, line))
     except (OSError, UnicodeDecodeError):
         raise InvalidInput("standard input could not be read as UTF-8 text") from None
 

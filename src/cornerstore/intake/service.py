@@ -214,7 +214,11 @@ class Intake:
             label = f"{where}[{index}]" if implied_type is None else where
             if isinstance(raw, dict):
                 # The firewall: nothing sensitive goes further than this line.
-                raw, found = scan_mapping(raw, drop)
+                try:
+                    raw, found = scan_mapping(raw, drop)
+                except InvalidInput as exc:  # nested deeper than any walk may go
+                    bad.append(Rejection(index, f"{label}: {exc.message}"))
+                    continue
                 refused = [f for f in found if f.kind in reject]
                 if refused:
                     refusals.extend(Change(index, f.path, f.kind, "rejected") for f in refused)

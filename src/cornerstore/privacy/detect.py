@@ -25,6 +25,8 @@ from stdnum import iban, luhn
 from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
+from cornerstore.errors import InvalidInput
+from cornerstore.json_input import MAX_JSON_DEPTH, TOO_DEEP
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
 
 PAYMENT_CARD = "payment_card"
@@ -413,15 +415,20 @@ def _number_text(value: int | float) -> str | None:
 
 
 def _scan_value(
-    value: Any, path: str, out: list[FieldFinding], drop: frozenset[str]
+    value: Any, path: str, out: list[FieldFinding], drop: frozenset[str], depth: int
 ) -> tuple[bool, Any]:
-    """Return ``(keep, new_value)`` for one value, adding what was found to ``out``."""
+    """Return ``(keep, new_value)`` for one value, adding what was found to ``out``.
+
+    ``depth`` is how many objects and lists ``value`` sits in, itself included when it is one.
+    """
+    if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
+        raise InvalidInput(TOO_DEEP)
     if isinstance(value, dict):
-        return True, _scan_dict(value, path, out, drop)
+        return True, _scan_dict(value, path, out, drop, depth)
     if isinstance(value, list):
         kept = []
         for i, item in enumerate(value):
-            keep, new = _scan_value(item, f"{path}[{i}]", out, drop)
+            keep, new = _scan_value(item, f"{path}[{i}]", out, drop, depth + 1)
             if keep:
                 kept.append(new)
         return True, kept
@@ -448,7 +455,7 @@ def _scan_value(
 
 
 def _scan_dict(
-    obj: dict[Any, Any], prefix: str, out: list[FieldFinding], drop: frozenset[str]
+    obj: dict[Any, Any], prefix: str, out: list[FieldFinding], drop: frozenset[str], depth: int
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in obj.items():
@@ -465,7 +472,8 @@ def _scan_dict(
         if (value_type is int and -100_000_000 < value < 100_000_000) or value is None:
             result[name] = value
             continue
-        keep, new = _scan_value(value, f"{prefix}.{name}" if prefix else name, out, drop)
+        path = f"{prefix}.{name}" if prefix else name
+        keep, new = _scan_value(value, path, out, drop, depth + 1)
         if keep:
             result[name] = new
     return result
@@ -479,7 +487,8 @@ def scan_mapping(
     A field whose name is sensitive is dropped, whatever its value. Strings are scanned: one that
     is entirely a sensitive value is dropped, one that contains some is redacted, unless a kind
     found in it is in ``drop`` (then the whole field goes). Numbers are scanned as their decimal
-    text and dropped when they match. ``obj`` is not changed.
+    text and dropped when they match. ``obj`` is not changed. A value nested deeper than
+    :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises :class:`InvalidInput`.
 
     Examples
     --------
@@ -489,4 +498,4 @@ path='password', action='dropped'), FieldFinding(kind='payment_card', path='note
 action='redacted')])
     """
     found: list[FieldFinding] = []
-    return _scan_dict(obj, "", found, drop), found
+    return _scan_dict(obj, "", found, drop, 1), found
