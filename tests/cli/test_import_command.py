@@ -94,3 +94,66 @@ def test_a_file_that_is_not_utf8_is_one_readable_line(folder: Path) -> None:
 
     assert (code, out) == (1, "")
     assert err == "error: alt.csv: cannot read it as CSV: it is not UTF-8 text (save it as UTF-8)\n"
+
+
+HEADERLESS = "anna@example.de;4111 1111 1111 1111;Anna\nben@example.de;5500 0000 0000 0004;Ben\n"
+
+
+@pytest.mark.parametrize(
+    "mapping", [["--map", "email=E-Mail"], ["--all-columns"]], ids=["map", "all-columns"]
+)
+def test_a_csv_without_a_header_row_is_named_by_column_position_never_by_its_values(
+    folder: Path, mapping: list[str]
+) -> None:
+    (folder / "raw.csv").write_text(HEADERLESS, encoding="utf-8")
+
+    code, out, err = run("raw.csv", "--touchpoint", "store", *mapping)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: raw.csv: the file has no header row: its first row holds an e-mail in column 1 "
+        "and a card number in column 2; add a first row that names the columns\n"
+    )
+    assert not (folder / "raw.csv.rejects.jsonl").exists()
+    for value in ("anna@", "4111", "1111", "Anna"):
+        assert value not in out + err
+
+
+def test_a_missing_column_of_a_file_with_a_header_lists_the_columns_it_has(folder: Path) -> None:
+    code, out, err = run("kunden.csv", "--touchpoint", "store", "--map", "email=Email")
+
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: --map email=Email: column 'Email' is not in the file "
+        "(columns: 'Vorname', 'Nachname', 'E-Mail', 'Telefon')\n"
+    )
+
+
+def test_a_binary_file_is_one_readable_line_without_its_bytes(folder: Path) -> None:
+    noise = bytes(range(256)) * 40
+    (folder / "photo.csv").write_bytes(noise)
+
+    code, out, err = run("photo.csv", "--touchpoint", "store", *MAP)
+
+    assert (code, out) == (1, "")
+    assert err == "error: photo.csv: cannot read it as CSV: it is binary data, not text\n"
+
+
+def test_a_parquet_file_named_csv_is_told_to_use_the_parquet_format(folder: Path) -> None:
+    (folder / "export.csv").write_bytes(b"PAR1" + bytes(range(256)) * 4)
+
+    code, out, err = run("export.csv", "--touchpoint", "store", *MAP)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: export.csv: cannot read it as CSV: it is a Parquet file (give --format parquet)\n"
+    )
+
+
+def test_a_latin1_file_with_a_non_utf8_header_is_one_readable_line(folder: Path) -> None:
+    (folder / "alt.csv").write_bytes("Straße;E-Mail\nLindenweg;j@example.de\n".encode("latin-1"))
+
+    code, out, err = run("alt.csv", "--touchpoint", "store", "--map", "email=E-Mail")
+
+    assert (code, out) == (1, "")
+    assert err == "error: alt.csv: cannot read it as CSV: it is not UTF-8 text (save it as UTF-8)\n"

@@ -74,6 +74,9 @@ _EXTENSIONS = {
 _FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON lines", "parquet": "Parquet"}
 _SEPARATORS = (",", ";", "\t", "|")
 _QUOTED = re.compile(r'"[^"]*"')
+_HEAD_BYTES = 64 * 1024
+# Control bytes no text file holds (tab, line feed, carriage return and form feed are text).
+_BINARY_CONTROLS = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
 _OVER_LIMIT = re.compile(r"message is \d+ bytes, over")
 
 
@@ -222,9 +225,33 @@ def _sniff_separator(path: Path) -> str:
     return best[2] if best[0] else ","
 
 
+def _text_problem(path: Path) -> str | None:
+    """Why the start of a CSV or JSON lines file is not UTF-8 text, or None when it is."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_HEAD_BYTES)
+    except OSError:
+        return None  # polars says what is wrong with the path itself
+    if head.startswith(b"PAR1"):
+        return "it is a Parquet file (give --format parquet)"
+    controls = sum(head.count(bytes([c])) for c in _BINARY_CONTROLS)
+    if b"\x00" in head or controls > len(head) // 100:
+        return "it is binary data, not text"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A character cut in two by the end of the sample is not a fault of the file.
+        if not (exc.reason == "unexpected end of data" and len(head) == _HEAD_BYTES):
+            return "it is not UTF-8 text (save it as UTF-8)"
+    return None
+
+
 def _scan(spec: ImportSpec) -> tuple[pl.LazyFrame, str]:
     fmt = spec.file_format()
     path = Path(spec.path)
+    if fmt != "parquet" and (problem := _text_problem(path)) is not None:
+        log.debug("import: %s is not UTF-8 text", path.name)
+        raise InvalidInput(f"{path.name}: cannot read it as {_FORMAT_LABELS[fmt]}: {problem}")
     if fmt in ("csv", "tsv"):
         separator = "\t" if fmt == "tsv" else _sniff_separator(path)
         # Text only: inference would turn 07700900123 into 7700900123 and 1e3 into 1000.0.

@@ -45,6 +45,7 @@ import polars as pl
 
 from cornerstore.errors import InvalidInput
 from cornerstore.intake.service import Intake, trait_name
+from cornerstore.privacy.detect import find
 
 if TYPE_CHECKING:
     from cornerstore.intake.files import ImportSpec
@@ -58,6 +59,10 @@ _EXTERNAL_TYPE = re.compile(r"[a-z0-9_]{1,48}")
 _NOT_WORD = re.compile(r"\W+")
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
 _ANCHOR_ORDER = {"email": 0, "phone": 1, "external": 2}
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Numbers, phones, card numbers, dates, times and amounts: digits and what separates them.
+_NUMBER_LIKE = re.compile(r"[\s\d.,:;/+()#'-]*\d[\s\d.,:;/+()#'-]*")
+_KIND_WORDS = {"payment_card": "a card number", "iban": "an IBAN", "birth_date": "a date"}
 
 NO_IDENTIFIER = "row has no identifier (user_id, anonymous_id, email, phone or external id)"
 NO_USABLE_IDENTIFIER = (
@@ -74,6 +79,49 @@ def column_field_name(column: str) -> str:
     ('customer_email', 'e_mail', 'plz')
     """
     return _NOT_WORD.sub("_", trait_name(column.strip())).strip("_").lower()
+
+
+def _value_kind(cell: str) -> str | None:
+    """What kind of value ``cell`` of a first row is, or None when it may be a column name."""
+    text = cell.strip()
+    found = find(text)
+    if found:
+        kind = found[0].kind
+        return _KIND_WORDS.get(kind, f"a {kind.replace('_', ' ')}")
+    if _EMAIL_LIKE.fullmatch(text):
+        return "an e-mail"
+    if _NUMBER_LIKE.fullmatch(text):
+        return "a number"
+    return None
+
+
+def check_header(columns: list[str], file_name: str) -> None:
+    """Raise :class:`InvalidInput` when the first row of a CSV holds values, not column names.
+
+    The message gives the positions and kinds of the values it saw, never the values.
+
+    Examples
+    --------
+    >>> check_header(["E-Mail", "Vorname", "PLZ"], "kunden.csv")
+    >>> check_header(["anna@example.com", "Anna", "4111 1111 1111 1111", "12.50"], "kunden.csv")
+    Traceback (most recent call last):
+    cornerstore.errors.InvalidInput: kunden.csv: the file has no header row: its first row holds \
+an e-mail in column 1, a card number in column 3 and a number in column 4; add a first row that \
+names the columns
+    """
+    values = [
+        f"{kind} in column {position}"
+        for position, column in enumerate(columns, start=1)
+        if (kind := _value_kind(column)) is not None
+    ]
+    if not values:
+        return
+    shown = values[:3] + ([f"{len(values) - 3} more"] if len(values) > 3 else [])
+    listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    raise InvalidInput(
+        f"{file_name}: the file has no header row: its first row holds {listed}; "
+        "add a first row that names the columns"
+    )
 
 
 def anchor_anonymous_id(source: str, kind: str, value: str) -> str:
@@ -139,6 +187,11 @@ _UNUSABLE = (pl.Binary, pl.Object)
 def plan_fields(spec: ImportSpec, schema: pl.Schema, fmt: str) -> list[MappedField]:
     """Which column feeds which field; checks that every mapped column is in the file."""
     columns = list(schema.names())
+    if fmt in ("csv", "tsv") and (
+        spec.all_columns or not set(spec.mapping.values()) <= set(columns)
+    ):
+        # Column names become field names or appear in a message: never a customer's values.
+        check_header(columns, Path(spec.path).name)
     fields: list[MappedField] = []
     for name, column in spec.mapping.items():
         if column not in schema:
