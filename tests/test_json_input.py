@@ -4,41 +4,34 @@ from __future__ import annotations
 
 import pytest
 
-from cornerstore.json_input import MAX_JSON_DEPTH, UnreadableJson, json_depth, read_json
+from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep, UnreadableJson, read_json
+from cornerstore.privacy.detect import scan_mapping
 
 
 def nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def test_json_nested_as_deep_as_the_limit_is_read() -> None:
-    value = read_json(nested(MAX_JSON_DEPTH))
-
-    assert json_depth(value) == MAX_JSON_DEPTH == 64
-
-
-@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1_000, 1_025, 10_000, 100_000])
-def test_json_nested_deeper_than_the_limit_is_refused_as_too_deep(depth: int) -> None:
-    with pytest.raises(UnreadableJson) as refused:
+@pytest.mark.parametrize("depth", [1_025, 10_000, 100_000])
+def test_json_deeper_than_the_parser_reads_is_refused_as_too_deep(depth: int) -> None:
+    with pytest.raises(TooDeep) as refused:
         read_json(nested(depth))
 
     assert refused.value.message == "nested too deep (limit 64)"
 
 
+def test_broken_json_inside_deep_nesting_is_refused_as_too_deep() -> None:
+    with pytest.raises(TooDeep):
+        read_json(b"[" * 2_000 + b"x")
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
-    text = b'{"a": "' + b"[" * 5_000 + b'", "b": }'
+    text = b'{"a": "' + b"[" * 5_000 + b'\\" [", "b": }'
 
     with pytest.raises(UnreadableJson) as refused:
         read_json(text)
 
-    assert refused.value.message == "not valid JSON (at byte 5015)"
-
-
-def test_broken_json_inside_deep_nesting_is_refused_as_too_deep() -> None:
-    with pytest.raises(UnreadableJson) as refused:
-        read_json(b"[" * 2_000 + b"x")
-
-    assert refused.value.message == "nested too deep (limit 64)"
+    assert refused.value.message == "not valid JSON (at byte 5019)"
 
 
 def test_bytes_that_are_not_utf8_are_named_by_position() -> None:
@@ -48,10 +41,10 @@ def test_bytes_that_are_not_utf8_are_named_by_position() -> None:
     assert refused.value.message == "not valid UTF-8 (at byte 7)"
 
 
-def test_measuring_depth_stops_after_the_limit_and_never_recurses() -> None:
-    value: list[object] = []
-    for _ in range(100_000):
-        value = [value]
+def test_the_firewall_walks_json_as_deep_as_the_limit_and_refuses_one_level_more() -> None:
+    at_limit = {"note": read_json(nested(MAX_JSON_DEPTH - 1))}
+    over_limit = {"note": read_json(nested(MAX_JSON_DEPTH))}
 
-    assert json_depth(value, limit=10) == 11
-    assert json_depth({"a": {"b": [1, "x"]}, "c": 2}) == 3
+    assert scan_mapping(at_limit) == (at_limit, [])
+    with pytest.raises(TooDeep):
+        scan_mapping(over_limit)

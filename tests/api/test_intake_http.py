@@ -385,23 +385,27 @@ def test_invalid_json_is_refused_with_400_naming_the_byte_position(
     assert body[position : position + 1] == b"}"
 
 
+DEEP_TAGS = orjson.loads(b"[" * 70 + b"]" * 70)
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("path", "body", "message"),
     [
         # Deeper than the parser reads at all.
-        b'{"batch": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
-        # Readable, but deeper than any walk over customer JSON may go.
-        orjson.dumps({"batch": [identify("web-1", deep=orjson.loads(b"[" * 70 + b"]" * 70))]}),
+        ("/v1/batch", b'{"batch": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "body"),
+        # Readable, but deeper than the firewall walks: the message is refused by its index.
+        ("/v1/batch", orjson.dumps({"batch": [identify("w-1", tags=DEEP_TAGS)]}), "batch[0]"),
+        ("/v1/identify", orjson.dumps(identify("w-1", tags=DEEP_TAGS)), "body"),
     ],
 )
 def test_json_nested_too_deep_is_refused_with_400_saying_so(
-    client: TestClient, keys: Keys, body: bytes
+    client: TestClient, keys: Keys, path: str, body: bytes, message: str
 ) -> None:
-    response = client.post("/v1/batch", content=body, headers=basic(keys.write_key))
+    response = client.post(path, content=body, headers=basic(keys.write_key))
 
     assert (response.status_code, response.json()) == (
         400,
-        {"code": "invalid_input", "message": "body: nested too deep (limit 64)"},
+        {"code": "invalid_input", "message": f"{message}: nested too deep (limit 64)"},
     )
 
 

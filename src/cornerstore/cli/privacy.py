@@ -20,7 +20,7 @@ from cornerstore.cli.common import (
     when,
 )
 from cornerstore.errors import InvalidInput
-from cornerstore.json_input import TOO_DEEP, UnreadableJson, read_json
+from cornerstore.json_input import TooDeep, UnreadableJson, read_json
 from cornerstore.privacy.detect import find, redact, scan_mapping
 
 app = typer.Typer(
@@ -40,13 +40,13 @@ def _scan_text_line(number: int, line: str) -> dict[str, Any]:
 def _scan_json_line(number: int, line: str) -> dict[str, Any]:
     try:
         obj = read_json(line.encode())
-    except UnreadableJson as exc:
-        if exc.message == TOO_DEEP:
-            return {"line": number, "error": TOO_DEEP}
-        obj = None
-    if not isinstance(obj, dict):
+        if not isinstance(obj, dict):
+            return {"line": number, "error": "not a JSON object"}
+        redacted, findings = scan_mapping(obj)
+    except TooDeep as exc:
+        return {"line": number, "error": exc.message}
+    except UnreadableJson:
         return {"line": number, "error": "not a JSON object"}
-    redacted, findings = scan_mapping(obj)
     return {
         "line": number,
         "findings": [{"kind": f.kind, "path": f.path, "action": f.action} for f in findings],

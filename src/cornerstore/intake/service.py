@@ -21,6 +21,7 @@ from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
 from cornerstore.intake.messages import Message, parse_message
+from cornerstore.json_input import TooDeep
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
@@ -216,7 +217,7 @@ class Intake:
                 # The firewall: nothing sensitive goes further than this line.
                 try:
                     raw, found = scan_mapping(raw, drop)
-                except InvalidInput as exc:  # nested deeper than any walk may go
+                except TooDeep as exc:
                     bad.append(Rejection(index, f"{label}: {exc.message}"))
                     continue
                 refused = [f for f in found if f.kind in reject]

@@ -25,8 +25,7 @@ from stdnum import iban, luhn
 from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
-from cornerstore.errors import InvalidInput
-from cornerstore.json_input import MAX_JSON_DEPTH, TOO_DEEP
+from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
 
 PAYMENT_CARD = "payment_card"
@@ -422,7 +421,7 @@ def _scan_value(
     ``depth`` is how many objects and lists ``value`` sits in, itself included when it is one.
     """
     if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
-        raise InvalidInput(TOO_DEEP)
+        raise TooDeep()
     if isinstance(value, dict):
         return True, _scan_dict(value, path, out, drop, depth)
     if isinstance(value, list):
@@ -488,7 +487,8 @@ def scan_mapping(
     is entirely a sensitive value is dropped, one that contains some is redacted, unless a kind
     found in it is in ``drop`` (then the whole field goes). Numbers are scanned as their decimal
     text and dropped when they match. ``obj`` is not changed. A value nested deeper than
-    :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises :class:`InvalidInput`.
+    :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
+    :class:`~cornerstore.json_input.TooDeep`: every walk over customer JSON starts here.
 
     Examples
     --------
