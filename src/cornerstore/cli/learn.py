@@ -45,7 +45,10 @@ def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
     )
     if report.value_model:
         params = ", ".join(f"{k}={v:g}" for k, v in report.value_parameters.items())
-        out.print(f"value model: {report.value_model} ({params})")
+        converged = "converged" if report.value_converged else "did not converge"
+        out.print(f"value model: {report.value_model} ({params}); {converged}")
+        if report.value_note:
+            out.print(report.value_note, markup=False)
     else:
         out.print(report.value_note or "no value model")
     out.print(f"{report.at_risk} customers at risk; {report.moments_added} new moments")

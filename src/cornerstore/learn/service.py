@@ -86,6 +86,8 @@ class LearnReport:
     value_model: str | None
     value_parameters: dict[str, float]
     value_note: str | None
+    value_converged: bool | None
+    value_at_bound: list[str]
     at_risk: int
     moments_added: int
     seconds: float
@@ -243,6 +245,8 @@ class Learner:
             value_model=value.model,
             value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
             value_note=value.reason,
+            value_converged=value.converged,
+            value_at_bound=list(value.at_bound),
             at_risk=warnings.height,
             moments_added=added,
             seconds=round(time.perf_counter() - started, 3),
