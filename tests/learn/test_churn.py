@@ -4,6 +4,7 @@ with a complaint open."""
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from cornerstore.learn.churn import churn_warnings
 from cornerstore.settings import LearnSettings
@@ -44,32 +45,19 @@ def test_a_weekly_buyer_quiet_for_four_weeks_is_at_risk_with_the_reason_in_words
     assert warnings.rows() == [("weekly", 300.0, ["no purchase for 28 days; usually every 7"])]
 
 
-def test_a_gap_twice_the_usual_one_is_within_a_steady_buyers_chance() -> None:
-    behaviour, value = shop(("weekly", 20, 14.0, 7.0, 0.9, 300.0))
-
-    warnings = churn_warnings(behaviour, value, NO_COMPLAINTS, LearnSettings())
-
-    assert warnings.height == 0
-
-
-def test_two_purchases_are_too_few_to_judge_a_rhythm_by() -> None:
-    behaviour, value = shop(("twice", 2, 90.0, 10.0, 0.9, 300.0))
-
-    warnings = churn_warnings(behaviour, value, NO_COMPLAINTS, LearnSettings())
-
-    assert warnings.height == 0
-
-
-def test_a_slipping_customer_worth_less_than_half_the_median_is_not_listed() -> None:
-    behaviour, value = shop(("small", 20, 60.0, 7.0, 0.3, 40.0))
-
-    warnings = churn_warnings(behaviour, value, NO_COMPLAINTS, LearnSettings())
-
-    assert warnings.height == 0
-
-
-def test_a_customer_long_gone_has_nothing_left_to_lose_and_is_lapsed_not_at_risk() -> None:
-    behaviour, value = shop(("gone", 20, 400.0, 7.0, 0.01, 1.5))
+@pytest.mark.parametrize(
+    "customer",
+    [
+        pytest.param(("weekly", 20, 14.0, 7.0, 0.9, 300.0), id="a gap twice the usual is chance"),
+        pytest.param(("twice", 2, 90.0, 10.0, 0.9, 300.0), id="two purchases make no rhythm"),
+        pytest.param(("small", 20, 60.0, 7.0, 0.3, 40.0), id="worth under half the median"),
+        pytest.param(("gone", 20, 400.0, 7.0, 0.01, 1.5), id="long gone: lapsed, nothing to lose"),
+    ],
+)
+def test_these_customers_are_not_at_risk(
+    customer: tuple[str, int, float, float, float, float],
+) -> None:
+    behaviour, value = shop(customer)
 
     warnings = churn_warnings(behaviour, value, NO_COMPLAINTS, LearnSettings())
 
