@@ -113,8 +113,13 @@ def test_a_run_scores_every_buyer_with_a_fitted_value_model(
 
     assert report.customers == report.profiled == 123
     assert report.value_model == "bgnbd"
+    assert (report.value_converged, report.value_at_bound, report.value_note) == (True, [], None)
     assert set(report.value_parameters) == {"r", "alpha", "a", "b"}
     assert report.steps[0][0] == "read the history"
+    assert services.audit.find(owner, action="learn")[-1].detail == (
+        f"123 customers scored, 0 not profiled, {report.moments_added} moments, "
+        f"{report.at_risk} at risk, value model bgnbd (converged), as of 2026-06-01 12:00 UTC"
+    )
 
 
 def test_a_steady_customer_is_valued_and_loyal_and_a_drifting_one_is_flagged_with_reasons(

@@ -271,12 +271,17 @@ class Learner:
             seconds=round(time.perf_counter() - started, 3),
             steps=steps,
         )
+        fit = "no value model"
+        if report.value_model:
+            converged = "converged" if report.value_converged else "did not converge"
+            fit = f"value model {report.value_model} ({converged})"
         self.audit.record(
             caller,
             "learn",
             None,
             f"{report.profiled} customers scored, {report.opted_out} not profiled, "
-            f"{report.moments_added} moments",
+            f"{report.moments_added} moments, {report.at_risk} at risk, {fit}, "
+            f"as of {report.as_of:%Y-%m-%d %H:%M} UTC",
         )
         return report
 
