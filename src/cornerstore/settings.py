@@ -231,10 +231,14 @@ class LearnSettings(BaseModel):
     clv_model: Literal["bgnbd", "paretonbd", "mbgnbd", "auto"] = "bgnbd"
     clv_horizon_weeks: int = Field(default=52, ge=1, le=520)
     clv_discount_rate: float = Field(default=0.10, ge=0, lt=10)
-    # Churn early warning: P(alive) below this, or a gap this many times the customer's usual
-    # one, or a complaint open longer than this many days.
+    # Churn early warning (see cornerstore.learn.churn): P(alive) below this, or a gap this many
+    # times the customer's usual one with this many purchases or more, for a customer whose
+    # value at risk is at least this share of the median customer's; or a complaint open
+    # longer than this many days.
     churn_alive_below: float = Field(default=0.5, gt=0, lt=1)
-    churn_gap_ratio: float = Field(default=2.0, gt=1)
+    churn_gap_ratio: float = Field(default=3.0, gt=1)
+    churn_min_orders: int = Field(default=3, ge=2)
+    churn_min_value_share: float = Field(default=0.5, ge=0)
     churn_open_complaint_days: int = Field(default=7, ge=1)
     # A purchase this many times the customer's own mean (and above the shop's 95th
     # percentile) is a big purchase moment.

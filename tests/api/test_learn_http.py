@@ -8,6 +8,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
+from tests.factories import identify
 from tests.learn.test_segments import REGULARS
 from tests.learn.test_service import NOW, WEB, shop_history, survey
 
@@ -30,6 +31,24 @@ def test_scores_and_at_risk_are_served_to_staff(
     assert len(risky.json()) == 5
     values = [r["value_at_risk"] for r in risky.json()]
     assert values == sorted(values, reverse=True)
+    assert all(set(r) == {"customer_id", "name", "value_at_risk", "reasons"} for r in risky.json())
+
+
+def test_the_at_risk_list_gives_the_name_beside_the_id(
+    services: Services, owner: Caller, client: TestClient, keys: Keys
+) -> None:
+    shop_history(services)
+    services.intake.ingest([identify("drifting", first_name="Dora", last_name="Drift")], source=WEB)
+    services.learner.run(owner, NOW)
+    drifting = services.profiles.get(owner, "drifting").id
+
+    risky = client.get("/v1/learn/at-risk", params={"limit": 1000}, headers=bearer(keys.token))
+
+    row = next(r for r in risky.json() if r["customer_id"] == drifting)
+    assert (row["name"], row["reasons"][-1]) == (
+        "Dora Drift",
+        "a complaint has been open for 21 days",
+    )
 
 
 def test_scores_need_a_staff_token_and_a_known_customer(

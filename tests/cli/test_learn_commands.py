@@ -12,6 +12,7 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.factories import identify
 from tests.learn.test_service import NOW, WEB, shop_history, survey
 
 runner = CliRunner()
@@ -69,3 +70,33 @@ def test_say_vs_do_prints_the_bands(tmp_path: Path) -> None:
     assert report["window_days"] == 90
     assert sum(r["answers"] for r in report["rows"] if r["segment"] is None) == 10
     assert bad.exit_code == 2  # Typer's range check: a usage error
+
+
+def test_the_at_risk_list_shows_names_as_text_and_the_analyst_only_pseudonyms(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = open_store(url, upgrade=True)
+    services = Services.build(Settings(database_url=url), store)
+    shop_history(services)
+    services.intake.ingest(
+        [identify("drifting", first_name="[bold]Dora[/bold]", last_name="Drift")], source=WEB
+    )
+    store.dispose()
+    runner.invoke(app, ["learn", "--db", url])
+    created = runner.invoke(
+        app,
+        ["users", "create", "ana", "--role", "analyst", "--password-stdin", "--db", url],
+        input="analyst-password-long-1\n",
+    )
+
+    owner = runner.invoke(app, ["customers", "at-risk", "--limit", "1000", "--db", url])
+    analyst = runner.invoke(
+        app, ["customers", "at-risk", "--limit", "1000", "--as", "ana", "--json", "--db", url]
+    )
+
+    assert created.exit_code == owner.exit_code == analyst.exit_code == 0
+    assert "[bold]Dora[/bold]" in owner.stdout and "Drift" in owner.stdout
+    rows = json.loads(analyst.stdout)
+    assert {r["name"] for r in rows} == {None}
+    assert all(r["customer_id"].startswith("psn_") for r in rows)

@@ -127,6 +127,8 @@ def test_the_description_is_plain_json_data(auto_fit: ClvFit) -> None:
         "customers",
         "fit_seconds",
         "converged",
+        "at_bound",
+        "note",
         "gamma_gamma",
         "holdout",
     }

@@ -113,8 +113,13 @@ def test_a_run_scores_every_buyer_with_a_fitted_value_model(
 
     assert report.customers == report.profiled == 123
     assert report.value_model == "bgnbd"
+    assert (report.value_converged, report.value_at_bound, report.value_note) == (True, [], None)
     assert set(report.value_parameters) == {"r", "alpha", "a", "b"}
     assert report.steps[0][0] == "read the history"
+    assert services.audit.find(owner, action="learn")[-1].detail == (
+        f"123 customers scored, 0 not profiled, {report.moments_added} moments, "
+        f"{report.at_risk} at risk, value model bgnbd (converged), as of 2026-06-01 12:00 UTC"
+    )
 
 
 def test_a_steady_customer_is_valued_and_loyal_and_a_drifting_one_is_flagged_with_reasons(
@@ -265,3 +270,43 @@ def test_the_shipping_form_offers_the_learned_delivery_window_unless_profiling_i
     assert window.known and window.source == "cornerstore-learn"
     assert any(w["weekday"] == "tue" for w in window.value)
     assert "learned.delivery_window" in after.unknown
+
+
+def test_a_history_that_stopped_is_measured_to_its_last_purchase(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    with services.store.unit_of_work() as uow:
+        last_purchase = uow.learning.track_events(["Order Completed"])["at"].max()
+
+    report = services.learner.run(owner, NOW + timedelta(days=45))
+
+    steady = services.learner.scores(owner, "steady").scores
+    assert report.as_of == last_purchase
+    assert steady["churn_risk"].value == {"at_risk": False, "value_at_risk": 0.0, "reasons": []}
+
+
+def test_a_live_history_is_measured_to_now(learned: Services, owner: Caller) -> None:
+    report = learned.learner.run(owner, NOW)
+
+    assert report.as_of == NOW
+
+
+def test_the_at_risk_list_names_customers_to_roles_that_read_names_and_not_to_the_analyst(
+    learned: Services, owner: Caller
+) -> None:
+    learned.intake.ingest([identify("drifting", first_name="Dora", last_name="Drift")], source=WEB)
+    drifting = learned.profiles.get(owner, "drifting").id
+
+    named = learned.learner.at_risk(owner, limit=1000)
+    pseudonymous = learned.learner.at_risk(
+        Caller(actor="test:analyst", role="analyst", via="api"), limit=1000
+    )
+
+    first = next(r for r in named if r.customer_id == drifting)
+    assert (first.name, first.reasons[-1]) == (
+        "Dora Drift",
+        "a complaint has been open for 21 days",
+    )
+    assert [r.name for r in pseudonymous] == [None] * len(named)
+    assert all(r.customer_id.startswith("psn_") for r in pseudonymous)

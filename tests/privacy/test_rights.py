@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,6 +91,45 @@ def test_the_html_export_is_readable_and_escapes_what_customers_typed(
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "x@example.com" in page
+
+
+def test_the_html_export_speaks_to_the_customer_not_in_python_or_json(
+    services: Services, owner: Caller
+) -> None:
+    consent = {"consentManagement": {"allowedConsentIds": ["marketing_email"]}}
+    services.intake.ingest(
+        [
+            identify("u-1", firstName="Ann", address={"street": "7 Mill Lane", "city": "York"}),
+            track(
+                "Order Completed",
+                user_id="u-1",
+                timestamp="2026-03-05T14:07:09.123456Z",
+                total=30.5,
+                gift=True,
+                products=[{"sku": "MUG-1", "price": 12.25}, {"sku": "TEA-2", "price": 18.25}],
+                context=consent,
+            ),
+        ],
+        source=WEB,
+    )
+
+    page = export_html(
+        services.rights.export(owner, "u-1", now=datetime(2026, 3, 6, 9, 30, tzinfo=UTC))
+    )
+
+    body = page.split("</style>", 1)[1]
+    assert re.findall(r"\b(?:True|False|None)\b", body) == []
+    assert "{" not in body and "}" not in body
+    assert re.findall(r"\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T", body) == []
+    assert "Exported 6 March 2026, 09:30 UTC." in body
+    assert "<td>5 March 2026, 14:07 UTC</td>" in body
+    assert "<tr><th>Gift</th><td>Yes</td></tr>" in body
+    assert "<tr><th>Street</th><td>7 Mill Lane</td></tr><tr><th>City</th><td>York</td></tr>" in body
+    assert (
+        '<ul><li><table class="nested"><tr><th>Sku</th><td>MUG-1</td></tr>'
+        "<tr><th>Price</th><td>12.25</td></tr></table></li>"
+    ) in body
+    assert "<td>Marketing email</td><td>Yes</td><td>Yes</td>" in body
 
 
 def test_erasure_removes_the_person_from_every_table_and_leaves_others(

@@ -7,10 +7,13 @@ import json as jsonlib
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cornerstore.cli.common import (
+    AsOption,
     DbOption,
     JsonOption,
+    acting,
     cli_caller,
     err,
     handle_errors,
@@ -43,12 +46,17 @@ def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
         f"learned about {report.profiled} of {report.customers} customers in {report.seconds}s; "
         f"{report.opted_out} asked not to be profiled"
     )
+    out.print(f"recency, value and risk as of {when(report.as_of)} UTC")
     if report.value_model:
         params = ", ".join(f"{k}={v:g}" for k, v in report.value_parameters.items())
-        out.print(f"value model: {report.value_model} ({params})")
+        converged = "converged" if report.value_converged else "did not converge"
+        out.print(f"value model: {report.value_model} ({params}); {converged}")
+        if report.value_note:
+            out.print(report.value_note, markup=False)
     else:
         out.print(report.value_note or "no value model")
-    out.print(f"{report.at_risk} customers at risk; {report.moments_added} new moments")
+    share = f" ({report.at_risk / report.profiled:.1%})" if report.profiled else ""
+    out.print(f"{report.at_risk} customers at risk{share}; {report.moments_added} new moments")
 
 
 @handle_errors
@@ -80,17 +88,25 @@ def scores(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbO
 def at_risk(
     limit: int = typer.Option(20, min=1, max=1000),
     json: bool = JsonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
-    """Customers slipping away, highest value at risk first, with the reasons."""
+    """Customers slipping away, highest value at risk first, with their names (when your role
+    may read names) and the reasons."""
     with services(db) as s:
-        risky = s.learner.at_risk(cli_caller(), limit)
+        risky = s.learner.at_risk(acting(s, as_user), limit)
     if json:
         print_json(risky)
         return
-    table = Table("customer", "value at risk", "why")
+    if not risky:
+        out.print("no customers at risk: run `cornerstore learn` to recompute")
+        return
+    named = any(r.name for r in risky)
+    table = Table("customer", *(["name"] if named else []), "value at risk", "why")
     for r in risky:
-        table.add_row(r.customer_id, f"{r.value_at_risk:,.2f}", "; ".join(r.reasons))
+        # A name is the customer's own text: shown as text, never read as Rich markup.
+        name = [Text(r.name or "-")] if named else []
+        table.add_row(r.customer_id, *name, f"{r.value_at_risk:,.2f}", "; ".join(r.reasons))
     out.print(table)
 
 

@@ -51,6 +51,7 @@ class BgNbd(PurchaseModel):
     b: float
     log_likelihood: float = float("nan")
     converged: bool = True
+    at_bound: tuple[str, ...] = ()
     name: ClassVar[str] = "bgnbd"
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
@@ -197,7 +198,7 @@ def fit_beta_geometric(
 ) -> M:
     """Fit a model with BG/NBD's parameters (r, alpha, a, b) by maximising ``likelihood``;
     BG/NBD and MBG/NBD differ only in the likelihood and the model class."""
-    fit = fit_histories(likelihood, x, t_x, T, scale_positions=(1,))
+    fit = fit_histories(likelihood, x, t_x, T, scale_positions=(1,), mixtures=((0, 1), (2, 3)))
     r, alpha, a, b = fit.parameters
     return model(
         r=float(r),
@@ -206,4 +207,5 @@ def fit_beta_geometric(
         b=float(b),
         log_likelihood=fit.log_likelihood,
         converged=fit.converged,
+        at_bound=tuple(BgNbd.PARAMETERS[i] for i in fit.at_bound),
     )

@@ -10,7 +10,13 @@ that week (as ``lifetimes`` discounts per step). CLV is a margin only if amounts
 Count models (one module each): BG/NBD (:mod:`~cornerstore.learn.bgnbd`), Pareto/NBD
 (:mod:`~cornerstore.learn.paretonbd`) and MBG/NBD (:mod:`~cornerstore.learn.mbgnbd`). ``auto``
 fits all three on the calibration period and keeps the one whose per-customer predictions of
-holdout purchases have the smallest root mean squared error.
+holdout purchases have the smallest root mean squared error, among those that converged.
+
+A fit with a parameter at the optimiser's bound has not converged: when customers barely differ
+in their dropout, a mixing distribution collapses to a point and its parameters run off to the
+bound. A model that did not converge is replaced by one that did (the most accurate on the
+holdout, else the most likely); when none did, the model asked for is kept at that limit, which
+is the simpler model with one dropout probability for everyone, and the fit's ``note`` says so.
 
 The models and their fits are hand-written on numpy and scipy rather than taken from
 ``lifetimes`` (unmaintained since 2020, about ten times slower at scale) or PyMC-Marketing (an
@@ -90,6 +96,8 @@ class ClvFit:
     customers: int
     fit_seconds: float
     holdout: list[HoldoutScore] = field(default_factory=list)
+    note: str | None = None
+    """Why the model is not the one asked for, or why it is kept though it did not converge."""
 
 
 def histories(summary: RfmSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -143,10 +151,11 @@ def fit_clv(summary: RfmSummary, model: ModelChoice = "bgnbd", spend: bool = Tru
         )
     started = time.perf_counter()
     x, t_x, T = histories(summary)
-    names = list(FITTERS) if model == "auto" else [model]
-    fitted = [FITTERS[name](x, t_x, T) for name in names]
+    fitted = [FITTERS[name](x, t_x, T) for name in (list(FITTERS) if model == "auto" else [model])]
+    if not fitted[0].converged and model != "auto":
+        fitted += [FITTERS[name](x, t_x, T) for name in FITTERS if name != model]
     scores = [score_holdout(m, summary) for m in fitted] if summary.holdout_length > 0 else []
-    chosen = fitted[int(np.argmin([s.rmse for s in scores]))] if model == "auto" else fitted[0]
+    chosen, note = choose_model(fitted, scores, asked=None if model == "auto" else model)
     spend_model = None
     mean_value = summary.table["monetary_value"]
     if spend and mean_value.null_count() < summary.customers:
@@ -157,7 +166,70 @@ def fit_clv(summary: RfmSummary, model: ModelChoice = "bgnbd", spend: bool = Tru
         customers=summary.customers,
         fit_seconds=time.perf_counter() - started,
         holdout=scores,
+        note=note,
     )
+
+
+def choose_model(
+    fitted: list[PurchaseModel], scores: list[HoldoutScore], asked: str | None
+) -> tuple[PurchaseModel, str | None]:
+    """The model to use, and a note when it is not simply the one asked for.
+
+    ``fitted`` starts with the model asked for (``asked`` None: choose the most accurate);
+    ``scores`` are their holdout scores in the same order, or empty. Only converged fits are
+    eligible while there is one: the most accurate on the holdout, else the most likely. When
+    none converged, the one asked for (or the most accurate) is kept at its limit.
+
+    Example
+    -------
+    >>> from cornerstore.learn.bgnbd import BgNbd
+    >>> from cornerstore.learn.mbgnbd import MbgNbd
+    >>> stuck = BgNbd(1.0, 6.0, 4e6, 4.9e8, log_likelihood=-10.0, converged=False,
+    ...               at_bound=("b",))
+    >>> fine = MbgNbd(1.0, 6.0, 0.5, 3.0, log_likelihood=-11.0)
+    >>> model, note = choose_model([stuck, fine], [], asked="bgnbd")
+    >>> model.name, note
+    ('mbgnbd', "bgnbd did not converge (b is at the optimiser's bound); mbgnbd did")
+    """
+    rmse = {s.model: s.rmse for s in scores}
+
+    def best(models: list[PurchaseModel]) -> PurchaseModel:
+        if rmse:
+            return min(models, key=lambda m: rmse[m.name])
+        return max(models, key=lambda m: m.log_likelihood)
+
+    first = fitted[0] if asked is not None else best(fitted)
+    if first.converged:
+        return first, None
+    converged = [m for m in fitted if m.converged]
+    chosen = best(converged) if converged else first
+    why = "; ".join(
+        f"{m.name} did not converge ({_stuck_reason(m)})" for m in fitted if not m.converged
+    )
+    if chosen.converged:
+        return chosen, f"{why}; {chosen.name} did"
+    return chosen, f"{why}; kept {chosen.name} at that limit: {_limit(chosen)}"
+
+
+def _stuck_reason(model: PurchaseModel) -> str:
+    if not model.at_bound:
+        return "the search stopped short of the maximum"
+    verb = "is" if len(model.at_bound) == 1 else "are"
+    return f"{', '.join(model.at_bound)} {verb} at the optimiser's bound"
+
+
+def _limit(model: PurchaseModel) -> str:
+    """What a model stuck at its bound amounts to, in words: a mixing distribution collapsed
+    to one value shared by every customer."""
+    at_bound, p = set(model.at_bound), model.parameters
+    if at_bound & {"a", "b"}:
+        chance = p["a"] / (p["a"] + p["b"])
+        return f"every customer has the same dropout chance after a purchase, {chance:.2%}"
+    if at_bound & {"s", "beta"}:
+        return f"every customer has the same dropout rate, {p['s'] / p['beta']:.3g} a period"
+    if at_bound & {"r", "alpha"}:
+        return f"every customer buys at the same rate, {p['r'] / p['alpha']:.3g} a period"
+    return "a parameter the data do not pin down"
 
 
 def predict_clv(
@@ -273,12 +345,15 @@ def describe_fit(fit: ClvFit) -> dict[str, Any]:
         "customers": fit.customers,
         "fit_seconds": round(fit.fit_seconds, 4),
         "converged": fit.model.converged,
+        "at_bound": list(fit.model.at_bound),
+        "note": fit.note,
     }
     if fit.spend is not None:
         report["gamma_gamma"] = {
             "parameters": {k: float(v) for k, v in fit.spend.parameters.items()},
             "log_likelihood": float(fit.spend.log_likelihood),
             "converged": fit.spend.converged,
+            "at_bound": list(fit.spend.at_bound),
         }
     if fit.holdout:
         report["holdout"] = [

@@ -35,6 +35,9 @@ from cornerstore.errors import InvalidInput
 FloatArray = NDArray[np.float64]
 WARM_START_SAMPLE = 20_000
 """Above this many distinct histories (or spend customers) a fit starts from a sample's fit."""
+LOG_BOUND = 20.0
+"""Log parameters are searched in [-LOG_BOUND, LOG_BOUND]: a parameter at e^20 (about 4.9e8) or
+e^-20 means the data do not pin it down, and the bounds keep exp() finite."""
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 
@@ -143,12 +146,30 @@ def check_histories(x: FloatArray, t_x: FloatArray, T: FloatArray) -> None:
 
 @dataclass(frozen=True)
 class MaximumLikelihood:
-    """The outcome of a fit: parameters, total log-likelihood, and whether the search converged."""
+    """The outcome of a fit: parameters, total log-likelihood, and whether the search converged.
+
+    A search that ends with a parameter at the bound (``at_bound``, their positions) has not
+    converged: the likelihood still rises beyond the bound, so there is no interior maximum.
+    """
 
     parameters: FloatArray
     log_likelihood: float
     converged: bool
     iterations: int
+    at_bound: tuple[int, ...] = ()
+
+
+def _outcome(
+    log_params: FloatArray, value: float, settled: bool, iterations: int
+) -> MaximumLikelihood:
+    at_bound = tuple(int(i) for i in np.flatnonzero(np.abs(log_params) >= LOG_BOUND - 1e-3))
+    return MaximumLikelihood(
+        parameters=np.exp(log_params),
+        log_likelihood=float(value),
+        converged=settled and not at_bound,
+        iterations=iterations,
+        at_bound=at_bound,
+    )
 
 
 @cache
@@ -185,20 +206,14 @@ def maximise(objective: Objective, start: FloatArray, customers: float) -> Maxim
             start,
             jac=True,
             method="L-BFGS-B",
-            # Log parameters beyond +-20 mean a degenerate fit; the bounds keep exp() finite.
-            bounds=[(-20.0, 20.0)] * len(start),
+            bounds=[(-LOG_BOUND, LOG_BOUND)] * len(start),
             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8},
         )
     log_params = np.asarray(result.x, dtype=np.float64)
     value, gradient = objective(log_params)
     # L-BFGS-B may stop in a line search within rounding of the optimum: judge by the gradient.
     flat = float(np.max(np.abs(gradient))) / customers < 1e-6
-    return MaximumLikelihood(
-        parameters=np.exp(log_params),
-        log_likelihood=float(value),
-        converged=bool(result.success) or flat,
-        iterations=int(result.nit),
-    )
+    return _outcome(log_params, value, bool(result.success) or flat, int(result.nit))
 
 
 def starting_rate(groups: CustomerGroups) -> float:
@@ -215,25 +230,81 @@ def fit_histories(
     t_x: FloatArray,
     T: FloatArray,
     scale_positions: tuple[int, ...],
+    mixtures: tuple[tuple[int, int], ...],
     parameters: int = 4,
 ) -> MaximumLikelihood:
     """Group the histories and maximise ``log_likelihood`` from 1 for shape parameters and
-    :func:`starting_rate` for the time-scale parameters at ``scale_positions``."""
+    :func:`starting_rate` for the time-scale parameters at ``scale_positions``.
+
+    ``mixtures`` are the positions of the two parameters of each mixing distribution (the
+    gamma of purchase rates, the beta or gamma of dropout) whose ratio stays fixed as both grow
+    (see :func:`settle_collapsed_mixtures`). The result depends on the histories only, not on
+    their order: the groups are sorted, and a warm start samples the groups with a fixed seed.
+    """
     groups = group_customers(x, t_x, T)
     start = np.ones(parameters)
     start[list(scale_positions)] = starting_rate(groups)
     log_start = np.log(start)
+
+    def objective(p: FloatArray) -> tuple[float, FloatArray]:
+        return log_likelihood(p, groups)
+
     if len(groups.x) <= WARM_START_SAMPLE:
-        return maximise(lambda p: log_likelihood(p, groups), log_start, groups.customers)
-    pick = np.random.default_rng(0).integers(0, len(x), WARM_START_SAMPLE)
-    sample = group_customers(x[pick], t_x[pick], T[pick])
-    return maximise_from_sample(
-        lambda p: log_likelihood(p, groups),
-        groups.customers,
-        lambda p: log_likelihood(p, sample),
-        sample.customers,
-        log_start,
-    )
+        fit = maximise(objective, log_start, groups.customers)
+    else:
+        sample = _sample_groups(groups, WARM_START_SAMPLE)
+        fit = maximise_from_sample(
+            objective,
+            groups.customers,
+            lambda p: log_likelihood(p, sample),
+            sample.customers,
+            log_start,
+        )
+    return settle_collapsed_mixtures(objective, fit, mixtures, groups.customers)
+
+
+def _sample_groups(groups: CustomerGroups, size: int) -> CustomerGroups:
+    """``size`` customers drawn with a fixed seed from the sorted groups, so the same
+    histories in any order give the same sample."""
+    cumulative = np.cumsum(groups.weight)
+    rng = np.random.default_rng(0)
+    pick = np.searchsorted(cumulative, rng.random(size) * cumulative[-1], side="right")
+    pick = np.minimum(pick, len(cumulative) - 1)
+    return group_customers(groups.x[pick], groups.t_x[pick], groups.T[pick])
+
+
+def settle_collapsed_mixtures(
+    objective: Objective,
+    fit: MaximumLikelihood,
+    mixtures: tuple[tuple[int, int], ...],
+    customers: float,
+) -> MaximumLikelihood:
+    """Move a fit whose mixing distribution collapses to a point onto the bound, and search on.
+
+    When every customer has nearly the same dropout probability (or purchase rate), a beta's
+    (a, b) or a gamma's (shape, scale) grow together without limit at a fixed ratio: the
+    likelihood keeps rising, ever more slowly, along that ridge, and L-BFGS-B stops wherever
+    the rise falls below its tolerance, at 1e5 one day and 1e8 the next. For each mixture the
+    pair is shifted together (same ratio) until the larger reaches the bound; if the likelihood
+    there is about as high (within 1e-5 per customer), the search restarts from the shifted
+    point and, if it ends as high as before (within rounding), its fit replaces the first, with
+    that parameter at the bound and reported in ``at_bound``: the same answer on the same data,
+    and an honest one. Losing a real spread between customers costs far more than 1e-5 each.
+    """
+    point = np.log(fit.parameters)
+    shifted = point.copy()
+    for pair in mixtures:
+        positions = list(pair)
+        probe = point.copy()
+        probe[positions] += LOG_BOUND - float(np.max(point[positions]))
+        value = objective(probe)[0]
+        if np.isfinite(value) and value >= fit.log_likelihood - 1e-5 * customers:
+            shifted[positions] = probe[positions]
+    if np.array_equal(shifted, point):
+        return fit
+    settled = maximise(objective, shifted, customers)
+    # Within rounding: at e^20 the terms of the likelihood are some 1e7 times larger.
+    return settled if settled.log_likelihood >= fit.log_likelihood - 1e-7 * customers else fit
 
 
 def maximise_from_sample(
@@ -264,8 +335,10 @@ def maximise_from_sample(
     for iteration in range(1, 50):
         mean_gradient = gradient / customers
         if float(np.max(np.abs(mean_gradient))) < 1e-8:
-            return MaximumLikelihood(np.exp(point), float(value), True, iteration)
+            return _outcome(point, value, True, iteration)
         candidate = point - inverse @ mean_gradient
+        if float(np.max(np.abs(candidate))) > LOG_BOUND:
+            return maximise(objective, point, customers)
         new_value, new_gradient = objective(candidate)
         if not np.isfinite(new_value) or new_value < value - 1e-9 * abs(value):
             return maximise(objective, point, customers)
@@ -291,6 +364,8 @@ class PurchaseModel(ABC):
     PARAMETERS: ClassVar[tuple[str, ...]]
     log_likelihood: float
     converged: bool
+    at_bound: tuple[str, ...]
+    """Names of the parameters the fit left at the optimiser's bound (then not converged)."""
 
     @property
     def parameters(self) -> dict[str, float]:

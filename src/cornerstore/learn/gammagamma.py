@@ -41,6 +41,7 @@ class GammaGamma:
     gamma: float
     log_likelihood: float = float("nan")
     converged: bool = True
+    at_bound: tuple[str, ...] = ()
 
     @property
     def parameters(self) -> dict[str, float]:
@@ -143,7 +144,10 @@ def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGamma:
     x = np.asarray(x, dtype=np.float64)
     z = np.asarray(mean_value, dtype=np.float64)
     repeat = (x > 0) & np.isfinite(z)
-    x, z = x[repeat], z[repeat]
+    # In one order (by x, then z), so that the warm start's sample, and so the fit, does not
+    # depend on the order of the customers.
+    order = np.lexsort((z[repeat], x[repeat]))
+    x, z = x[repeat][order], z[repeat][order]
     if len(x) < 2:
         raise InvalidInput("spend needs at least two customers with repeat transactions")
     if np.any(z <= 0):
@@ -170,4 +174,5 @@ def fit_gamma_gamma(x: FloatArray, mean_value: FloatArray) -> GammaGamma:
         gamma=float(gamma),
         log_likelihood=fit.log_likelihood,
         converged=fit.converged,
+        at_bound=tuple(("p", "q", "gamma")[i] for i in fit.at_bound),
     )

@@ -50,6 +50,7 @@ class MbgNbd(PurchaseModel):
     b: float
     log_likelihood: float = float("nan")
     converged: bool = True
+    at_bound: tuple[str, ...] = ()
     name: ClassVar[str] = "mbgnbd"
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 

@@ -55,6 +55,7 @@ class ParetoNbd(PurchaseModel):
     beta: float
     log_likelihood: float = float("nan")
     converged: bool = True
+    at_bound: tuple[str, ...] = ()
     name: ClassVar[str] = "paretonbd"
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
 
@@ -147,7 +148,9 @@ def fit_paretonbd(x: FloatArray, t_x: FloatArray, T: FloatArray) -> ParetoNbd:
     >>> sorted(model.parameters)
     ['alpha', 'beta', 'r', 's']
     """
-    fit = fit_histories(log_likelihood, x, t_x, T, scale_positions=(1, 3))
+    fit = fit_histories(
+        log_likelihood, x, t_x, T, scale_positions=(1, 3), mixtures=((0, 1), (2, 3))
+    )
     r, alpha, s, beta = fit.parameters
     return ParetoNbd(
         r=float(r),
@@ -156,4 +159,5 @@ def fit_paretonbd(x: FloatArray, t_x: FloatArray, T: FloatArray) -> ParetoNbd:
         beta=float(beta),
         log_likelihood=fit.log_likelihood,
         converged=fit.converged,
+        at_bound=tuple(ParetoNbd.PARAMETERS[i] for i in fit.at_bound),
     )

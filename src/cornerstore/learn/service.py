@@ -20,7 +20,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -62,6 +62,9 @@ MOMENT_NAMES = {
     "big_purchase": "Big Purchase",
     "purchase_anniversary": "Purchase Anniversary",
 }
+STALE_HISTORY = timedelta(days=7)
+"""A shop where nobody has bought for this long has a history that stopped, not customers who
+all stopped at once."""
 # The steps of a run, in order (a progress bar counts them).
 STEPS = (
     "read the history",
@@ -86,8 +89,12 @@ class LearnReport:
     value_model: str | None
     value_parameters: dict[str, float]
     value_note: str | None
+    value_converged: bool | None
+    value_at_bound: list[str]
     at_risk: int
     moments_added: int
+    as_of: datetime
+    """What recency, value and risk were measured to: now, or the latest purchase if earlier."""
     seconds: float
     steps: list[tuple[str, float]] = field(default_factory=list)
 
@@ -111,7 +118,11 @@ class CustomerScores:
 
 @dataclass(frozen=True)
 class AtRisk:
+    """A customer at risk: the id as the caller sees it, the name when the caller's role may
+    read it (else None), the value at risk and the reasons in words."""
+
     customer_id: str
+    name: str | None
     value_at_risk: float
     reasons: list[str]
 
@@ -152,7 +163,13 @@ class Learner:
         now: datetime | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> LearnReport:
-        """Recompute every customer's scores and moments as of ``now``."""
+        """Recompute every customer's scores and moments as of ``now``.
+
+        Recency, value and churn risk are measured to the latest purchase recorded when
+        nobody at all has bought for longer than :data:`STALE_HISTORY`: then a history was
+        imported once, or intake has stopped, and the quiet time since says nothing about
+        any one customer; measured to ``now`` it would put every regular buyer at risk at once.
+        """
         self.policy.require(caller, "scores", CHANGE)
         now = now or datetime.now(UTC)
         cfg = self.settings.learn
@@ -187,11 +204,14 @@ class Learner:
         del tracked
         step("read the history")
 
-        table = behaviour(orders, touch, now)
+        latest = orders["at"].max() if orders.height else None
+        stale = isinstance(latest, datetime) and latest < now - STALE_HISTORY
+        as_of: datetime = latest if stale else now  # type: ignore[assignment]
+        table = behaviour(orders, touch, as_of)
         step("loyalty")
         value = customer_value(
             orders,
-            now,
+            as_of,
             model=cfg.clv_model,
             horizon_weeks=cfg.clv_horizon_weeks,
             discount_rate=cfg.clv_discount_rate,
@@ -200,7 +220,7 @@ class Learner:
         warnings = churn_warnings(
             table,
             value.table,
-            open_complaints(complaints, now, cfg.churn_open_complaint_days),
+            open_complaints(complaints, as_of, cfg.churn_open_complaint_days),
             cfg,
         )
         step("churn early warning")
@@ -243,17 +263,25 @@ class Learner:
             value_model=value.model,
             value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
             value_note=value.reason,
+            value_converged=value.converged,
+            value_at_bound=list(value.at_bound),
+            as_of=as_of,
             at_risk=warnings.height,
             moments_added=added,
             seconds=round(time.perf_counter() - started, 3),
             steps=steps,
         )
+        fit = "no value model"
+        if report.value_model:
+            converged = "converged" if report.value_converged else "did not converge"
+            fit = f"value model {report.value_model} ({converged})"
         self.audit.record(
             caller,
             "learn",
             None,
             f"{report.profiled} customers scored, {report.opted_out} not profiled, "
-            f"{report.moments_added} moments",
+            f"{report.moments_added} moments, {report.at_risk} at risk, {fit}, "
+            f"as of {report.as_of:%Y-%m-%d %H:%M} UTC",
         )
         return report
 
@@ -474,20 +502,27 @@ class Learner:
         return report
 
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
-        """Customers slipping away, highest value at risk first, with the reasons."""
+        """Customers slipping away, highest value at risk first, with the reasons, and their
+        names when the caller's role may read names (see
+        :meth:`~cornerstore.profiles.service.Profiles.names_of`)."""
         self.policy.require(caller, "scores", READ)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
         with self.store.unit_of_work() as uow:
             found = uow.learning.scores_named("churn_risk")
-        risky = [
-            AtRisk(customer, float(v["value_at_risk"]), list(v["reasons"]))
-            for customer, v in found
-            if v.get("at_risk")
-        ]
-        risky.sort(key=lambda r: (-r.value_at_risk, r.customer_id))
+            risky = sorted(
+                (
+                    (customer, float(v["value_at_risk"]), list(v["reasons"]))
+                    for customer, v in found
+                    if v.get("at_risk")
+                ),
+                key=lambda r: (-r[1], r[0]),
+            )[:limit]
+            names = self._profiles.names_of(uow, caller, [customer for customer, _, _ in risky])
         shown = self._profiles.shown_id(caller)
-        self.audit.record(
-            caller, "read_at_risk", None, f"{min(limit, len(risky))} customers", ["scores"]
-        )
-        return [AtRisk(shown(r.customer_id), r.value_at_risk, r.reasons) for r in risky[:limit]]
+        sections = ["scores", "name"] if names else ["scores"]
+        self.audit.record(caller, "read_at_risk", None, f"{len(risky)} customers", sections)
+        return [
+            AtRisk(shown(customer), names.get(customer), value, reasons)
+            for customer, value, reasons in risky
+        ]

@@ -21,12 +21,15 @@ from cornerstore.learn.transactions import summarise_rfm
 @dataclass(frozen=True)
 class ValueResult:
     """Per-customer predictions, and the model that made them (``None`` and a reason when the
-    history is too thin to fit one)."""
+    history is too thin to fit one); ``reason`` also says why a model was replaced, or kept
+    though it did not converge (``at_bound`` names the parameters at the optimiser's bound)."""
 
     table: pl.DataFrame
     model: str | None
     parameters: dict[str, float]
     reason: str | None = None
+    converged: bool | None = None
+    at_bound: tuple[str, ...] = ()
 
 
 def customer_value(
@@ -60,11 +63,12 @@ def customer_value(
     today: date = now.date()
     try:
         chosen: ModelChoice = model
+        choice_note = None
         if model == "auto":
             first: date = transactions["date"].min()  # type: ignore[assignment]
             cut = first + timedelta(days=int((today - first).days * 0.75))
-            held_out = summarise_rfm(transactions, calibration_end=cut)
-            chosen = fit_clv(held_out, "auto").model.name  # type: ignore[assignment]
+            held_out = fit_clv(summarise_rfm(transactions, calibration_end=cut), "auto")
+            chosen, choice_note = held_out.model.name, held_out.note  # type: ignore[assignment]
         summary = summarise_rfm(transactions, calibration_end=today)
         fit = fit_clv(summary, chosen)
     except (InvalidInput, ValueError, ArithmeticError) as exc:
@@ -74,4 +78,11 @@ def customer_value(
     table = predicted.select(
         "customer_id", "expected_purchases", "probability_alive", "expected_spend", "clv"
     )
-    return ValueResult(table, fit.model.name, dict(fit.model.parameters))
+    return ValueResult(
+        table,
+        fit.model.name,
+        dict(fit.model.parameters),
+        reason=fit.note or choice_note,
+        converged=fit.model.converged,
+        at_bound=fit.model.at_bound,
+    )

@@ -3,8 +3,10 @@
 Export gathers every row about the person across their merged profiles: identifiers, every trait
 observation with its provenance, every event, accounts, merges, consent history and the scores
 learned about them, as JSON and
-as a readable HTML page (written with the standard library's escaping: one static page needs no
-template engine, and keeping it here keeps the domain free of web packages).
+as a readable HTML page meant for the customer: Yes and No, dates to the minute, nested data as
+small tables and lists, never JSON (written with the standard library's escaping, every value
+escaped: one static page needs no template engine, and keeping it here keeps the domain free of
+web packages).
 
 Erasure removes the person from every table, merged-away profiles included, in one transaction;
 only keyed hashes of their identifiers stay behind, in the suppression list, so events replayed
@@ -15,9 +17,9 @@ an erasure happened, with counts, and nothing about the person.
 from __future__ import annotations
 
 import html
-import json
+import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
@@ -207,24 +209,78 @@ body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f4f4}td pre{margin:0;white-space:pre-wrap;word-break:break-word}
+th{background:#f4f4f4}td{word-break:break-word}
+table.nested{width:auto;font-size:12px}table.nested th{background:none;font-weight:600}
+td ul{margin:0;padding-left:1.1rem}
 .muted{color:#666}
 """
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def _readable_text(text: str) -> str:
+    """A date as people write it ("4 December 2026"), a moment to the minute in UTC ("4 December
+    2026, 21:44 UTC"); any other text as it is."""
+    try:
+        if _ISO_DATE.fullmatch(text):
+            day = date.fromisoformat(text)
+            return f"{day.day} {day:%B %Y}"
+        if _ISO_MOMENT.fullmatch(text):
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC)
+            return f"{moment.day} {moment:%B %Y, %H:%M}" + (" UTC" if moment.tzinfo else "")
+    except ValueError:
+        pass
+    return text
+
+
+def _readable_number(number: float) -> str:
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:,.2f}" if abs(number) >= 0.01 else f"{number:.2g}"
+
+
+def _label(key: str) -> str:
+    """A field name as a heading: ``first_seen_at`` -> ``First seen at``."""
+    words = key.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
 def _cell(value: Any) -> str:
-    if value is None:
+    """A value for people, escaped: Yes / No, dates to the minute, numbers rounded, nested
+    data as small tables and lists, never JSON or Python literals."""
+    if value is None or value == [] or value == {}:
         return '<span class="muted">-</span>'
-    if isinstance(value, dict | list):
-        text = json.dumps(value, ensure_ascii=False, indent=1)
-        return f"<pre>{html.escape(text)}</pre>"
-    return html.escape(str(value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int | float):
+        return _readable_number(float(value))
+    if isinstance(value, datetime | date):
+        return _cell(value.isoformat())
+    if isinstance(value, dict):
+        rows = "".join(
+            f"<tr><th>{html.escape(_label(str(k)))}</th><td>{_cell(v)}</td></tr>"
+            for k, v in value.items()
+        )
+        return f'<table class="nested">{rows}</table>'
+    if isinstance(value, list | tuple):
+        return "<ul>" + "".join(f"<li>{_cell(v)}</li>" for v in value) + "</ul>"
+    return html.escape(_readable_text(str(value)))
+
+
+def _labelled(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+    """``rows`` with the field names in ``column`` written as headings (``first_name`` ->
+    ``First name``)."""
+    return [{**row, column: _label(str(row[column]))} for row in rows]
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     if not rows:
-        return '<p class="muted">None held.</p>'
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        return '<p class="muted">Nothing held.</p>'
+    head = "".join(f"<th>{html.escape(_label(c))}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>" for row in rows
     )
@@ -236,7 +292,7 @@ def export_html(data: dict[str, Any]) -> str:
     customer = data["customer"]
     consents = data["consents"]
     business = html.escape(str(data["business"]))
-    traits = [{"trait": k, "value": v} for k, v in data["current_traits"].items()]
+    traits = [{"trait": _label(k), "value": v} for k, v in data["current_traits"].items()]
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -248,7 +304,7 @@ def export_html(data: dict[str, Any]) -> str:
     if customer["merged_profiles"]:
         merged = ", ".join(_cell(m) for m in customer["merged_profiles"])
         parts.append(f"<p>Records joined into this profile: {merged}</p>")
-    anonymous = "yes" if consents["anonymous"] else "no"
+    anonymous = _cell(bool(consents["anonymous"]))
     sections = [
         ("What you told us", _table(traits, ["trait", "value"])),
         (
@@ -257,15 +313,24 @@ def export_html(data: dict[str, Any]) -> str:
         ),
         (
             f"Your choices (not profiled: {anonymous})",
-            _table(consents["current"], ["purpose", "granted", "asked", "at", "touchpoint"]),
+            _table(
+                _labelled(consents["current"], "purpose"),
+                ["purpose", "granted", "asked", "at", "touchpoint"],
+            ),
         ),
         (
             "Every change of your choices",
-            _table(consents["history"], ["purpose", "granted", "at", "touchpoint", "source"]),
+            _table(
+                _labelled(consents["history"], "purpose"),
+                ["purpose", "granted", "at", "touchpoint", "source"],
+            ),
         ),
         (
             "Every value you gave, with where it came from",
-            _table(data["traits"], ["name", "value", "touchpoint", "source", "observed_at"]),
+            _table(
+                _labelled(data["traits"], "name"),
+                ["name", "value", "touchpoint", "source", "observed_at"],
+            ),
         ),
         (
             "Your history with us",
@@ -276,7 +341,7 @@ def export_html(data: dict[str, Any]) -> str:
         ),
         (
             "What we worked out from your history",
-            _table(data["scores"], ["name", "value", "computed_at", "model"]),
+            _table(_labelled(data["scores"], "name"), ["name", "value", "computed_at", "model"]),
         ),
         (
             "Records joined or separated",

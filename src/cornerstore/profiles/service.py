@@ -204,6 +204,26 @@ class Profiles:
         pseudonymise = self._pseudonymise(caller)
         return pseudonymise if pseudonymise else (lambda customer_id: customer_id)
 
+    def names_of(self, uow: UnitOfWork, caller: Caller, roots: Sequence[str]) -> dict[str, str]:
+        """The names of the root profiles ``roots`` that the caller's role may read, inside
+        ``uow``, for lists of customers made by other services: none for a pseudonymised role
+        or one without the ``name`` section, and, for a role that sees traits only with a
+        consent, only the names of customers who gave it. Customers without a name are left
+        out. The caller's own service audits the read."""
+        if self.policy.pseudonymised(caller) or not self.policy.may(caller, "name"):
+            return {}
+        purpose = self.policy.consent_for(caller)
+        defaults = self.settings.privacy.consent_defaults
+        if purpose is not None:
+            roots = [
+                root
+                for root in roots
+                if granted(
+                    uow.consents.of_customers(uow.customers.members(root)), purpose, defaults
+                )
+            ]
+        return {hit.id: hit.name for hit in uow.search.hits(roots, {}) if hit.name}
+
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
         """Customers whose identifiers equal ``q`` (normalised) or whose name contains it.
 

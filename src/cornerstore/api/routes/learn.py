@@ -38,6 +38,9 @@ class ScoresOut(BaseModel):
 
 class AtRiskOut(BaseModel):
     customer_id: str
+    name: str | None = Field(
+        description="the customer's name; null when your role may not read names"
+    )
     value_at_risk: float
     reasons: list[str]
 
@@ -65,7 +68,12 @@ def get_at_risk(
 ) -> list[AtRiskOut]:
     """Customers slipping away, highest value at risk first, each with the reasons in words."""
     return [
-        AtRiskOut(customer_id=r.customer_id, value_at_risk=r.value_at_risk, reasons=r.reasons)
+        AtRiskOut(
+            customer_id=r.customer_id,
+            name=r.name,
+            value_at_risk=r.value_at_risk,
+            reasons=r.reasons,
+        )
         for r in services.learner.at_risk(caller, limit)
     ]
 
