@@ -31,6 +31,7 @@ OK_EMPTY = {
     "rejected": [],
     "changed": [],
     "suppressed": 0,
+    "refused": [],
 }
 
 
@@ -43,6 +44,7 @@ def _answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> d
         "rejected": rest.get("rejected", []),
         "changed": rest.get("changed", []),
         "suppressed": rest.get("suppressed", 0),
+        "refused": rest.get("refused", []),
     }
 
 

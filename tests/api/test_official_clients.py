@@ -34,6 +34,8 @@ class Analytics:
     client: Any
     library: dict[str, str]
     integrations: dict[str, Any]
+    # The Spec's top-level channel, which RudderStack's client sets.
+    channel: str | None
     # RudderStack's identify() sends the traits in context.traits instead of traits.
     traits_in_context: bool
     errors: list[str] = field(default_factory=list)
@@ -65,6 +67,7 @@ def _official_client(name: str, host: str, write_key: str) -> Analytics:
             SegmentClient(**options),
             {"name": "analytics-python", "version": SEGMENT_VERSION},
             {},
+            None,
             traits_in_context=False,
             errors=errors,
         )
@@ -76,6 +79,7 @@ def _official_client(name: str, host: str, write_key: str) -> Analytics:
         RudderClient(**options),  # gzip is on by default
         {"name": "analytics-python", "version": RUDDER_VERSION},
         {"All": True},
+        "server",
         traits_in_context=True,
         errors=errors,
     )
@@ -111,6 +115,8 @@ def _event(analytics: Analytics, **fields: Any) -> dict[str, Any]:
         "properties": {},
         "context": {"library": analytics.library},
         "integrations": analytics.integrations,
+        "channel": analytics.channel,
+        "version": None,
     } | fields
 
 
