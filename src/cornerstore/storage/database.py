@@ -25,6 +25,17 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class _WithoutResultRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records of the engine: they print result rows, which are
+    customer values (its statements, logged at INFO, stay; their parameters are hidden)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_ROWS_FILTER = _WithoutResultRows()
+
+
 def normalise_database_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs; leave others alone.
 
@@ -40,10 +51,14 @@ def normalise_database_url(url: str) -> str:
 def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     """Create the engine for ``url`` with cornerstore's connection settings.
 
-    Statement parameters are customer values: with ``hide_parameters`` SQLAlchemy leaves them
-    out of its errors and of its log (even with ``echo`` or DEBUG logging on).
+    Statement parameters and result rows are customer values: with ``hide_parameters``
+    SQLAlchemy leaves parameters out of its errors and its log, and its DEBUG records of rows
+    are dropped, even with ``echo`` or DEBUG logging on.
     """
     url = normalise_database_url(url)
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if _ROWS_FILTER not in engine_log.filters:
+        engine_log.addFilter(_ROWS_FILTER)
     try:
         parsed = make_url(url)
     except Exception as exc:
