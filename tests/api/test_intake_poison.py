@@ -94,7 +94,7 @@ def test_messages_no_database_can_store_are_rejected_by_index_and_the_rest_store
             float("inf"),
             "batch[0].properties.total: not a finite number (NaN and Infinity are not JSON)",
         ),
-        (2**63, "batch[0].properties.total: integer out of range (beyond 64 bits)"),
+        (2**64, "batch[0].properties.total: integer out of range (beyond 64 bits)"),
         (-(2**70), "batch[0].properties.total: integer out of range (beyond 64 bits)"),
     ],
 )
@@ -105,7 +105,7 @@ def test_numbers_json_cannot_carry_are_rejected_naming_the_field(
 
     batch = [
         track("Paid", user_id="u-15", total=value),
-        track("Paid", user_id="u-15", total=2**63 - 1),
+        track("Paid", user_id="u-15", total=2**64 - 1),
     ]
 
     result = services.intake.ingest(batch, source=Source("till", "store"))

@@ -25,7 +25,8 @@ _TOUCHPOINTS = frozenset(TOUCHPOINTS)
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 _OUT_OF_RANGE = "out of range (years 0001 to 9999)"
-_INT64 = 2**63
+# Integers JSON is written with here (orjson): signed or unsigned 64 bits.
+_SMALLEST_INT, _LARGEST_INT = -(2**63), 2**64 - 1
 
 
 @dataclass(slots=True)
@@ -101,8 +102,7 @@ def check_storable(value: Any, where: str) -> None:
     """Refuse what no backend can store, naming the field and never the value.
 
     PostgreSQL cannot hold a NUL character in text (keys included, since JSON is stored as
-    text); JSON has no NaN or Infinity; integers beyond 64 bits fit no integer column and no
-    JSON encoder here.
+    text); JSON has no NaN or Infinity; integers beyond 64 bits fit no JSON encoder here.
 
     >>> check_storable({"traits": {"name": "a\\u0000b"}}, "batch[2]")
     Traceback (most recent call last):
@@ -128,7 +128,7 @@ def check_storable(value: Any, where: str) -> None:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidInput(f"{where}: not a finite number (NaN and Infinity are not JSON)")
-    elif isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+    elif isinstance(value, int) and not _SMALLEST_INT <= value <= _LARGEST_INT:
         raise InvalidInput(f"{where}: integer out of range (beyond 64 bits)")
 
 
@@ -212,10 +212,11 @@ def _event_time(
     )
 
 
-def message_size(raw: dict[str, Any], where: str = "message") -> int:
-    """Bytes of the message as compact UTF-8 JSON (never more than the clients measure)."""
+def encode_message(raw: dict[str, Any], where: str = "message") -> bytes:
+    """The message as compact UTF-8 JSON, whose length is its size (never more than the clients
+    measure); a value JSON cannot carry is named by its field."""
     try:
-        return len(orjson.dumps(raw))
+        return orjson.dumps(raw)
     except TypeError:
         check_storable(raw, where)
         raise InvalidInput(f"{where}: contains a value that is not JSON") from None
@@ -233,17 +234,22 @@ def parse_message(
 ) -> Message:
     """Validate one Spec message and correct its clock skew.
 
-    ``timestamp`` is corrected as the Spec says: ``receivedAt - (sentAt - originalTimestamp)``
-    when the sender stamped ``sentAt``; historical imports without ``sentAt`` keep their time.
+    The device's time is corrected as the Spec says, ``receivedAt - (sentAt - device time)``,
+    when the sender stamped ``sentAt``; historical imports without ``sentAt`` keep their time; a
+    ``timestamp`` sent with ``originalTimestamp`` is the event time as given. A message no
+    backend can store (a NUL character, a time or number out of range) is refused by field.
     """
     if not isinstance(raw, dict):
         raise InvalidInput(f"{where}: must be a JSON object")
-    size = message_size(raw, where)
-    if size > max_message_bytes:
+    encoded = encode_message(raw, where)
+    if len(encoded) > max_message_bytes:
         raise TooLarge(
-            f"{where}: message is {size} bytes, over the limit of {max_message_bytes} bytes"
+            f"{where}: message is {len(encoded)} bytes, over the limit of {max_message_bytes} bytes"
         )
-    check_storable(raw, where)
+    if b"\\u0000" in encoded or b"null" in encoded:
+        # A NUL is escaped as \u0000 and orjson writes NaN and Infinity as null: only then is
+        # the message walked to name the field (integers beyond 64 bits fail to encode).
+        check_storable(raw, where)
     kind = raw.get("type", implied_type)
     if implied_type is not None and kind != implied_type:
         raise InvalidInput(f"{where}.type: must be {implied_type!r} on this endpoint")
