@@ -311,6 +311,25 @@ def test_alias_from_an_official_client_merges_the_anonymous_profile_into_the_use
     )
 
 
+def test_a_message_no_database_can_store_does_not_fail_an_official_client_s_batch(
+    analytics: Analytics, staff: httpx.Client
+) -> None:
+    analytics.client.track("u-700", "Opened", {"note": "a\x00b"}, timestamp=SENT, message_id="m-7")
+    analytics.client.track("u-700", "Signed Up", {}, timestamp=SENT, message_id="m-8")
+    errors = analytics.flush()
+    timeline = staff.get("/v1/customers/u-700/timeline").json()
+
+    # Usually one batch (answered 200, the poison rejected by index); when the client sent the
+    # poison alone, a 400, which the clients never retry.
+    label = {"segment": "Segment", "rudderstack": "rudderstack"}[analytics.name]
+    alone = (
+        f"APIError: [{label}] invalid_input: batch[0].properties.note: contains a NUL character "
+        "(\\u0000) (400) (1 messages)"
+    )
+    assert errors in ([], [alone])
+    assert [e["message_id"] for e in timeline["events"]] == ["m-8"]
+
+
 def test_an_official_client_reports_a_refused_batch_through_on_error(
     server: LiveServer,
 ) -> None:
