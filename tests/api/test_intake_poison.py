@@ -4,34 +4,15 @@ stored, and no log line carries a customer value. Each test runs on SQLite and P
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from cornerstore.services import Services
 from cornerstore.storage.database import Store
-from tests.api import basic, bearer
+from tests.api import basic, intake_answer, stored_message_ids
 from tests.api.conftest import Keys, TestClient
 from tests.factories import identify, track
-
-
-def _answer(received: int, accepted: int, rejected: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "success": True,
-        "received": received,
-        "accepted": accepted,
-        "duplicates": 0,
-        "rejected": rejected,
-        "changed": [],
-        "suppressed": 0,
-        "refused": [],
-    }
-
-
-def _stored(client: TestClient, keys: Keys, customer: str) -> list[str]:
-    response = client.get(f"/v1/customers/{customer}/timeline", headers=bearer(keys.token))
-    return sorted(e["message_id"] for e in response.json()["events"])
 
 
 def test_messages_no_database_can_store_are_rejected_by_index_and_the_rest_stored(
@@ -58,10 +39,10 @@ def test_messages_no_database_can_store_are_rejected_by_index_and_the_rest_store
 
     assert (response.status_code, response.json()) == (
         200,
-        _answer(
+        intake_answer(
             7,
             2,
-            [
+            rejected=[
                 {"index": 1, "reason": "batch[1].userId: contains a NUL character (\\u0000)"},
                 {
                     "index": 2,
@@ -80,7 +61,7 @@ def test_messages_no_database_can_store_are_rejected_by_index_and_the_rest_store
             ],
         ),
     )
-    assert _stored(client, keys, "u-10") == sorted(m["messageId"] for m in good)
+    assert stored_message_ids(client, keys.token, "u-10") == sorted(m["messageId"] for m in good)
 
 
 @pytest.mark.parametrize(
@@ -163,13 +144,21 @@ def test_a_message_the_database_refuses_is_rejected_and_the_batch_is_stored_with
 
     assert (response.status_code, response.json()) == (
         200,
-        _answer(
+        intake_answer(
             3,
             2,
-            [{"index": 1, "reason": "batch[1]: the database cannot store a value of this message"}],
+            rejected=[
+                {
+                    "index": 1,
+                    "reason": "batch[1]: the database cannot store a value of this message",
+                }
+            ],
         ),
     )
-    assert (_stored(client, keys, "u-20"), _stored(client, keys, "u-21")) == (
+    assert (
+        stored_message_ids(client, keys.token, "u-20"),
+        stored_message_ids(client, keys.token, "u-21"),
+    ) == (
         [customers[0]["messageId"]],
         [customers[1]["messageId"]],
     )
