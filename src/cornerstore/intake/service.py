@@ -2,7 +2,8 @@
 
 A batch is validated message by message (bad ones are reported with their index and reason and
 the good ones kept), deduplicated on messageId, stitched to profiles, and written in one
-transaction with bulk inserts, so a batch is either stored whole or not at all.
+transaction with bulk inserts. Should the database refuse a value of it, the batch is written
+again message by message, so only the messages it cannot hold are rejected.
 """
 
 from __future__ import annotations
@@ -309,8 +310,10 @@ class Intake:
         """Validate, deduplicate, stitch and store a batch of Spec messages.
 
         Invalid messages are reported in ``rejected`` with their index and reason; the valid ones
-        are stored together in one transaction, so a failure stores nothing. Each sensitive value
-        the firewall removed is recorded as a privacy event (kind, field, ``entrance``, time).
+        are stored together in one transaction (message by message, should the database refuse a
+        value of it, rejecting what it refuses). Stored messages whose merge or new identifier a
+        safeguard refused are listed in ``refused``. Each sensitive value the firewall removed is
+        recorded as a privacy event (kind, field, ``entrance``, time).
         """
         received_at = received_at or datetime.now(UTC)
         changes: list[Change] = []
