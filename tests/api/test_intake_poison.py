@@ -8,6 +8,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
+from cornerstore.intake.service import Source
 from cornerstore.services import Services
 from cornerstore.storage.database import Store
 from tests.api import basic, intake_answer, stored_message_ids
@@ -82,8 +83,6 @@ def test_messages_no_database_can_store_are_rejected_by_index_and_the_rest_store
 def test_numbers_json_cannot_carry_are_rejected_naming_the_field(
     services: Services, value: float, reason: str
 ) -> None:
-    from cornerstore.intake.service import Source
-
     batch = [
         track("Paid", user_id="u-15", total=value),
         track("Paid", user_id="u-15", total=2**64 - 1),
