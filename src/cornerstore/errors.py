@@ -25,6 +25,12 @@ class InvalidInput(CornerstoreError):
     status = 400
 
 
+class Unstorable(InvalidInput):
+    """The database refused a value of the input as data it cannot hold; nothing was stored."""
+
+    code = "unstorable"
+
+
 class TooLarge(CornerstoreError):
     """A message, batch or body is over a configured limit; the message names the limit."""
 

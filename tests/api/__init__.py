@@ -9,6 +9,8 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 
 def basic(write_key: str) -> dict[str, str]:
     """HTTP Basic with the write key as user and an empty password, as the Segment clients send."""
@@ -57,6 +59,27 @@ class At:
 
     def __repr__(self) -> str:
         return f"At({self.when.isoformat()} ± {self.tolerance})"
+
+
+def intake_answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> dict[str, Any]:
+    """The whole 200 answer of an intake route; ``rest`` sets rejected, changed, suppressed or
+    refused."""
+    return {
+        "success": True,
+        "received": received,
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "rejected": rest.get("rejected", []),
+        "changed": rest.get("changed", []),
+        "suppressed": rest.get("suppressed", 0),
+        "refused": rest.get("refused", []),
+    }
+
+
+def stored_message_ids(client: httpx.Client, token: str, customer: str) -> list[str]:
+    """The messageIds on ``customer``'s timeline, sorted."""
+    response = client.get(f"/v1/customers/{customer}/timeline", headers=bearer(token))
+    return sorted(e["message_id"] for e in response.json()["events"])
 
 
 def without(value: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -18,37 +18,17 @@ from cornerstore.access.caller import Caller
 from cornerstore.errors import Unauthorized
 from cornerstore.services import Services
 from cornerstore.settings import IntakeLimits
-from tests.api import At, basic, bearer, parse_iso
+from tests.api import At, basic, bearer, intake_answer, parse_iso, stored_message_ids
 from tests.api.conftest import Keys, LiveServer, TestClient
 from tests.factories import identify, track
 
 LIMIT = 4 * 1024 * 1024  # the default max_batch_bytes and max_body_bytes
-OK_EMPTY = {
-    "success": True,
-    "received": 0,
-    "accepted": 0,
-    "duplicates": 0,
-    "rejected": [],
-    "changed": [],
-    "suppressed": 0,
-}
-
-
-def _answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> dict[str, Any]:
-    return {
-        "success": True,
-        "received": received,
-        "accepted": accepted,
-        "duplicates": duplicates,
-        "rejected": rest.get("rejected", []),
-        "changed": rest.get("changed", []),
-        "suppressed": rest.get("suppressed", 0),
-    }
+OK_EMPTY = intake_answer(0, 0)
+_answer = intake_answer
 
 
 def _stored_ids(client: TestClient, keys: Keys, customer: str) -> list[str]:
-    response = client.get(f"/v1/customers/{customer}/timeline", headers=bearer(keys.token))
-    return sorted(e["message_id"] for e in response.json()["events"])
+    return stored_message_ids(client, keys.token, customer)
 
 
 # -- success and write keys ----------------------------------------------------------------

@@ -34,6 +34,8 @@ class Analytics:
     client: Any
     library: dict[str, str]
     integrations: dict[str, Any]
+    # The Spec's top-level channel, which RudderStack's client sets.
+    channel: str | None
     # RudderStack's identify() sends the traits in context.traits instead of traits.
     traits_in_context: bool
     errors: list[str] = field(default_factory=list)
@@ -65,6 +67,7 @@ def _official_client(name: str, host: str, write_key: str) -> Analytics:
             SegmentClient(**options),
             {"name": "analytics-python", "version": SEGMENT_VERSION},
             {},
+            None,
             traits_in_context=False,
             errors=errors,
         )
@@ -76,6 +79,7 @@ def _official_client(name: str, host: str, write_key: str) -> Analytics:
         RudderClient(**options),  # gzip is on by default
         {"name": "analytics-python", "version": RUDDER_VERSION},
         {"All": True},
+        "server",
         traits_in_context=True,
         errors=errors,
     )
@@ -111,6 +115,8 @@ def _event(analytics: Analytics, **fields: Any) -> dict[str, Any]:
         "properties": {},
         "context": {"library": analytics.library},
         "integrations": analytics.integrations,
+        "channel": analytics.channel,
+        "version": None,
     } | fields
 
 
@@ -303,6 +309,25 @@ def test_alias_from_an_official_client_merges_the_anonymous_profile_into_the_use
         user_id="u-500",
         properties={"previousId": "anon-500"},
     )
+
+
+def test_a_message_no_database_can_store_does_not_fail_an_official_client_s_batch(
+    analytics: Analytics, staff: httpx.Client
+) -> None:
+    analytics.client.track("u-700", "Opened", {"note": "a\x00b"}, timestamp=SENT, message_id="m-7")
+    analytics.client.track("u-700", "Signed Up", {}, timestamp=SENT, message_id="m-8")
+    errors = analytics.flush()
+    timeline = staff.get("/v1/customers/u-700/timeline").json()
+
+    # Usually one batch (answered 200, the poison rejected by index); when the client sent the
+    # poison alone, a 400, which the clients never retry.
+    label = {"segment": "Segment", "rudderstack": "rudderstack"}[analytics.name]
+    alone = (
+        f"APIError: [{label}] invalid_input: batch[0].properties.note: contains a NUL character "
+        "(\\u0000) (400) (1 messages)"
+    )
+    assert errors in ([], [alone])
+    assert [e["message_id"] for e in timeline["events"]] == ["m-8"]
 
 
 def test_an_official_client_reports_a_refused_batch_through_on_error(

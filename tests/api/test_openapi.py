@@ -142,7 +142,13 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
         ["batch"],
         {"$ref": "#/components/schemas/MessageIn"},
     )
-    assert sorted(batch["properties"]) == ["batch", "context", "sentAt", "writeKey"]
+    assert sorted(batch["properties"]) == [
+        "batch",
+        "context",
+        "integrations",
+        "sentAt",
+        "writeKey",
+    ]
     assert {"type", "messageId", "userId", "anonymousId", "event", "traits", "context"} <= set(
         message["properties"]
     )

@@ -65,6 +65,7 @@ def test_importing_twice_reports_the_rows_as_already_imported(folder: Path) -> N
             "row has no identifier (user_id, anonymous_id, email, phone or external id)": 1
         },
         "rejects_path": "kunden.csv.rejects.jsonl",
+        "refused": {},
     }
 
 
@@ -157,3 +158,20 @@ def test_a_latin1_file_with_a_non_utf8_header_is_one_readable_line(folder: Path)
 
     assert (code, out) == (1, "")
     assert err == "error: alt.csv: cannot read it as CSV: it is not UTF-8 text (save it as UTF-8)\n"
+
+
+def test_rows_a_safeguard_kept_apart_are_counted_with_the_reason(folder: Path) -> None:
+    (folder / "shared.csv").write_text(
+        "Kundennummer;E-Mail\nk-1;family@example.com\nk-2;family@example.com\n", encoding="utf-8"
+    )
+
+    code, out, _ = run(
+        "shared.csv", "--touchpoint", "store", "--map", "user_id=Kundennummer", "--map",
+        "email=E-Mail",
+    )  # fmt: skip
+
+    assert (code, out) == (
+        0,
+        "read 2, accepted 2, already imported 0, rejected 0\n"
+        "  1 accepted, but merge refused: a profile may hold at most 1 user_id identifier(s)\n",
+    )

@@ -114,3 +114,68 @@ def test_context_touchpoint_says_which_department_sent_it() -> None:
     )
 
     assert msg.touchpoint == "support"
+
+
+def test_a_timestamp_sent_with_original_timestamp_is_the_event_time_as_given() -> None:
+    msg = parse(
+        {
+            "type": "track",
+            "event": "A",
+            "userId": "u",
+            "timestamp": "2026-03-01T11:00:00Z",
+            "originalTimestamp": "2026-03-01T11:09:00Z",
+            "sentAt": "2026-03-01T11:10:00Z",
+        }
+    )
+
+    assert (msg.timestamp, msg.original_timestamp) == (
+        datetime(2026, 3, 1, 11, 0, tzinfo=UTC),
+        "2026-03-01T11:09:00Z",
+    )
+
+
+def test_original_timestamp_alone_is_the_device_time_corrected_for_skew() -> None:
+    msg = parse(
+        {
+            "type": "track",
+            "event": "A",
+            "userId": "u",
+            "originalTimestamp": "2026-03-01T12:09:00Z",
+            "sentAt": "2026-03-01T12:10:00Z",
+        }
+    )
+
+    assert (msg.timestamp, msg.original_timestamp) == (
+        RECEIVED - timedelta(minutes=1),
+        "2026-03-01T12:09:00Z",
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (
+            {"type": "track", "event": "A", "userId": "u", "properties": {"a": [1, "x\u0000"]}},
+            "batch[0].properties.a[1]: contains a NUL character (\\u0000)",
+        ),
+        (
+            {"type": "track", "event": "A", "userId": "u", "timestamp": "9999-12-31T23:00:00Z"},
+            "batch[0].timestamp: out of range (years 0001 to 9999)",
+        ),
+        (
+            {"type": "track", "event": "A", "userId": "u", "sentAt": "0001-01-01T00:00:00Z"},
+            "batch[0].sentAt: out of range (years 0001 to 9999)",
+        ),
+        (
+            {"type": "track", "event": "A", "userId": "u", "properties": {"n": float("-inf")}},
+            "batch[0].properties.n: not a finite number (NaN and Infinity are not JSON)",
+        ),
+    ],
+)
+def test_what_no_database_can_store_is_refused_naming_the_field(
+    raw: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse(raw)
+
+    assert refused.value.message == reason

@@ -91,6 +91,12 @@ def header_write_key(request: Request) -> str:
     return ""
 
 
+def is_bearer(request: Request) -> bool:
+    """Whether the request authorises with a Bearer token (Segment's OAuth access token, or a
+    write key sent that way)."""
+    return request.headers.get("authorization", "").partition(" ")[0].lower() == "bearer"
+
+
 def body_write_key(body: Any) -> str:
     """The ``writeKey`` of a JSON body (segment-analytics-python 2.3+ sends it there); or ""."""
     if isinstance(body, dict):

@@ -56,15 +56,31 @@ class MessageIn(BaseModel):
         "which department sent it",
     )
     integrations: dict[str, Any] | None = None
-    timestamp: str | None = Field(None, description="ISO-8601; corrected for clock skew by sentAt")
+    timestamp: str | None = Field(
+        None,
+        description="ISO-8601 event time; alone it is the device time, corrected for clock "
+        "skew by sentAt; with originalTimestamp it is kept as given",
+    )
+    originalTimestamp: str | None = Field(
+        None, description="ISO-8601 device time, corrected for clock skew by sentAt"
+    )
     sentAt: str | None = None
+    channel: str | None = Field(None, description="server, browser, mobile, ...; kept as given")
+    version: str | int | float | None = Field(None, description="Spec version; kept as given")
 
 
 class BatchIn(BaseModel):
     batch: list[MessageIn]
     sentAt: str | None = None
-    writeKey: str | None = Field(None, description="Alternative to HTTP Basic / Bearer")
-    context: dict[str, Any] | None = None
+    writeKey: str | None = Field(
+        None, description="Alternative to HTTP Basic / Bearer; accepted whatever Bearer rides along"
+    )
+    context: dict[str, Any] | None = Field(
+        None, description="Merged into each message's context (the message's own keys win)"
+    )
+    integrations: dict[str, Any] | None = Field(
+        None, description="Merged into each message's integrations (the message's own keys win)"
+    )
 
 
 class RejectionOut(BaseModel):
@@ -91,6 +107,11 @@ class IntakeOut(BaseModel):
     )
     suppressed: int = Field(
         0, description="Messages dropped because they identify a customer who was erased"
+    )
+    refused: list[RejectionOut] = Field(
+        default_factory=list,
+        description="Stored messages whose merge or new identifier a safeguard refused "
+        "(an alias joining two userIds, say), with the reason",
     )
 
 
@@ -264,6 +285,8 @@ class EventOut(BaseModel):
     properties: dict[str, Any]
     context: dict[str, Any] | None = None
     integrations: dict[str, Any] | None = None
+    channel: str | None = None
+    version: str | None = None
 
     @classmethod
     def of(cls, e: Event, withheld: bool = False) -> EventOut:

@@ -94,3 +94,5 @@ def import_file(
         out.print(f"  {n} rejected: {reason}")
     if summary.rejected:
         out.print(f"rejected rows written to {summary.rejects_path}")
+    for reason, n in summary.refused.items():
+        out.print(f"  {n} accepted, but {reason}")

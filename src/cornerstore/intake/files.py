@@ -170,7 +170,8 @@ class ImportSpec:
 
 @dataclass
 class ImportSummary:
-    """What happened to a file: rows read, accepted, already imported and rejected (by reason)."""
+    """What happened to a file: rows read, accepted, already imported and rejected (by reason),
+    and the accepted rows whose merge or new identifier a safeguard refused (by reason)."""
 
     read: int = 0
     accepted: int = 0
@@ -178,6 +179,7 @@ class ImportSummary:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     rejects_path: str | None = None
+    refused: dict[str, int] = field(default_factory=dict)
 
 
 # -- reading the file ---------------------------------------------------------------------------
@@ -355,7 +357,8 @@ def import_rows(
     ... )
     >>> intake = Intake(open_store("sqlite://", upgrade=True), Settings())
     >>> import_rows(intake, spec, folder / "rejects.jsonl")
-    ImportSummary(read=1, accepted=1, duplicates=0, rejected=0, reasons={}, rejects_path=None)
+    ImportSummary(read=1, accepted=1, duplicates=0, rejected=0, reasons={}, rejects_path=None, \
+refused={})
     """
     spec.validate()
     if batch_size < 1:
@@ -416,12 +419,15 @@ def import_rows(
                     # Limits quote the size; one reason per limit keeps the counts useful.
                     reason = _OVER_LIMIT.sub("message is over", rejection.reason)
                     reject(rows[rejection.index], reason)
+                for refusal in result.refused:
+                    summary.refused[refusal.reason] = summary.refused.get(refusal.reason, 0) + 1
             summary.read += batch.height
             if progress is not None:
                 progress(summary.read)
     finally:
         summary.rejects_path = rejects.close()
     summary.reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    summary.refused = dict(sorted(summary.refused.items(), key=lambda kv: (-kv[1], kv[0])))
     return summary
 
 

@@ -7,6 +7,7 @@ field and the message index, never the value, so nothing a customer typed is ech
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,13 @@ from cornerstore.settings import TOUCHPOINTS
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 _TOUCHPOINTS = frozenset(TOUCHPOINTS)
+# Times every backend stores and reads back: Python's datetime spans years 1 to 9999, and a day
+# inside either end keeps every time-zone conversion of a stored time within it.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+_OUT_OF_RANGE = "out of range (years 0001 to 9999)"
+# Integers JSON is written with here (orjson): signed or unsigned 64 bits.
+_SMALLEST_INT, _LARGEST_INT = -(2**63), 2**64 - 1
 
 
 @dataclass(slots=True)
@@ -34,6 +42,8 @@ class Message:
     sent_at: datetime | None
     received_at: datetime
     touchpoint: str
+    channel: str | None = None
+    version: str | None = None
     event: str | None = None
     name: str | None = None
     group_id: str | None = None
@@ -60,8 +70,66 @@ def parse_time(value: Any, where: str) -> datetime:
     else:
         raise InvalidInput(f"{where}: not an ISO-8601 time")
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{where}: {_OUT_OF_RANGE}") from None
+    if not EARLIEST <= parsed <= LATEST:
+        raise InvalidInput(f"{where}: {_OUT_OF_RANGE}")
+    return parsed
+
+
+def correct_clock_skew(
+    device_time: datetime, sent_at: datetime, received_at: datetime, where: str
+) -> datetime:
+    """The Spec's correction ``receivedAt - (sentAt - device time)``, refused out of range.
+
+    >>> at, sent = datetime(2026, 3, 1, 12, tzinfo=UTC), datetime(2026, 3, 1, 12, 1, tzinfo=UTC)
+    >>> correct_clock_skew(at, sent, at, "timestamp").isoformat()
+    '2026-03-01T11:59:00+00:00'
+    """
+    try:
+        corrected = received_at - (sent_at - device_time)
+    except OverflowError:
+        corrected = None
+    if corrected is None or not EARLIEST <= corrected <= LATEST:
+        raise InvalidInput(f"{where}: corrected for clock skew with sentAt, {_OUT_OF_RANGE}")
+    return corrected
+
+
+def check_storable(value: Any, where: str) -> None:
+    """Refuse what no backend can store, naming the field and never the value.
+
+    PostgreSQL cannot hold a NUL character in text (keys included, since JSON is stored as
+    text); JSON has no NaN or Infinity; integers beyond 64 bits fit no JSON encoder here.
+
+    >>> check_storable({"traits": {"name": "a\\u0000b"}}, "batch[2]")
+    Traceback (most recent call last):
+    cornerstore.errors.InvalidInput: batch[2].traits.name: contains a NUL character (\\u0000)
+    """
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise InvalidInput(f"{where}: contains a NUL character (\\u0000)")
+    elif kind is dict:
+        for key, item in value.items():
+            name = key if type(key) is str else str(key)
+            if "\x00" in name:
+                raise InvalidInput(f"{where}: a field name contains a NUL character (\\u0000)")
+            # Most leaves are short ordinary strings and small numbers: checked without a call.
+            leaf = type(item)
+            if (leaf is str and "\x00" not in item) or item is None or leaf is bool:
+                continue
+            check_storable(item, f"{where}.{name}")
+    elif kind is list:
+        for i, item in enumerate(value):
+            check_storable(item, f"{where}[{i}]")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"{where}: not a finite number (NaN and Infinity are not JSON)")
+    elif isinstance(value, int) and not _SMALLEST_INT <= value <= _LARGEST_INT:
+        raise InvalidInput(f"{where}: integer out of range (beyond 64 bits)")
 
 
 def _text_id(value: Any, where: str) -> str | None:
@@ -86,7 +154,9 @@ def _object(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _name(raw: dict[str, Any], key: str, where: str, required: bool) -> str | None:
+def _name(
+    raw: dict[str, Any], key: str, where: str, required: bool, longest: int = 256
+) -> str | None:
     value = raw.get(key)
     if value is None or value == "":
         if required:
@@ -94,17 +164,62 @@ def _name(raw: dict[str, Any], key: str, where: str, required: bool) -> str | No
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{where}.{key}: must be a string")
-    if len(value) > 256:
-        raise InvalidInput(f"{where}.{key}: longer than 256 characters")
+    if len(value) > longest:
+        raise InvalidInput(f"{where}.{key}: longer than {longest} characters")
     return value
 
 
-def message_size(raw: dict[str, Any]) -> int:
-    """Bytes of the message as compact UTF-8 JSON (never more than the clients measure)."""
+def _version(value: Any, where: str) -> str | None:
+    """The Spec ``version`` (``2``, ``1.1`` or ``"1.1"``) as text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidInput(f"{where}: must be a string or a number")
+    text = str(value)
+    if len(text) > 16:
+        raise InvalidInput(f"{where}: longer than 16 characters")
+    return text
+
+
+def _time_text(value: Any, parsed: datetime) -> str:
+    return value if isinstance(value, str) else parsed.isoformat()
+
+
+def _event_time(
+    raw: dict[str, Any], where: str, sent_at: datetime | None, received_at: datetime
+) -> tuple[datetime, str | None]:
+    """When the event happened, and the device's own time as it was sent.
+
+    ``originalTimestamp`` (or, as the client libraries send it, ``timestamp`` alone) is the
+    device's time, corrected for clock skew when ``sentAt`` says when the device sent it. A
+    ``timestamp`` given together with ``originalTimestamp`` was set by the sender as the event
+    time (Segment's own output, a replay, an import) and is kept as it is.
+    """
+    stamped = raw.get("timestamp")
+    device = raw.get("originalTimestamp")
+    if stamped and device:
+        device_time = parse_time(device, f"{where}.originalTimestamp")
+        return parse_time(stamped, f"{where}.timestamp"), _time_text(device, device_time)
+    if not (stamped or device):
+        return received_at, None
+    label = f"{where}.timestamp" if stamped else f"{where}.originalTimestamp"
+    value = stamped or device
+    device_time = parse_time(value, label)
+    if sent_at is None:
+        return device_time, _time_text(value, device_time)
+    return correct_clock_skew(device_time, sent_at, received_at, label), _time_text(
+        value, device_time
+    )
+
+
+def encode_message(raw: dict[str, Any], where: str = "message") -> bytes:
+    """The message as compact UTF-8 JSON, whose length is its size (never more than the clients
+    measure); a value JSON cannot carry is named by its field."""
     try:
-        return len(orjson.dumps(raw))
+        return orjson.dumps(raw)
     except TypeError:
-        raise InvalidInput("message: contains a value that is not JSON") from None
+        check_storable(raw, where)
+        raise InvalidInput(f"{where}: contains a value that is not JSON") from None
 
 
 def parse_message(
@@ -119,16 +234,22 @@ def parse_message(
 ) -> Message:
     """Validate one Spec message and correct its clock skew.
 
-    ``timestamp`` is corrected as the Spec says: ``receivedAt - (sentAt - originalTimestamp)``
-    when the sender stamped ``sentAt``; historical imports without ``sentAt`` keep their time.
+    The device's time is corrected as the Spec says, ``receivedAt - (sentAt - device time)``,
+    when the sender stamped ``sentAt``; historical imports without ``sentAt`` keep their time; a
+    ``timestamp`` sent with ``originalTimestamp`` is the event time as given. A message no
+    backend can store (a NUL character, a time or number out of range) is refused by field.
     """
     if not isinstance(raw, dict):
         raise InvalidInput(f"{where}: must be a JSON object")
-    size = message_size(raw)
-    if size > max_message_bytes:
+    encoded = encode_message(raw, where)
+    if len(encoded) > max_message_bytes:
         raise TooLarge(
-            f"{where}: message is {size} bytes, over the limit of {max_message_bytes} bytes"
+            f"{where}: message is {len(encoded)} bytes, over the limit of {max_message_bytes} bytes"
         )
+    if b"\\u0000" in encoded or b"null" in encoded:
+        # A NUL is escaped as \u0000 and orjson writes NaN and Infinity as null: only then is
+        # the message walked to name the field (integers beyond 64 bits fail to encode).
+        check_storable(raw, where)
     kind = raw.get("type", implied_type)
     if implied_type is not None and kind != implied_type:
         raise InvalidInput(f"{where}.type: must be {implied_type!r} on this endpoint")
@@ -156,14 +277,7 @@ def parse_message(
 
     sent_raw = raw.get("sentAt")
     sent_at = parse_time(sent_raw, f"{where}.sentAt") if sent_raw else batch_sent_at
-    original = raw.get("timestamp") or raw.get("originalTimestamp")
-    if original:
-        original_time = parse_time(original, f"{where}.timestamp")
-        original_text = original if isinstance(original, str) else original_time.isoformat()
-        timestamp = received_at - (sent_at - original_time) if sent_at else original_time
-    else:
-        original_text = None
-        timestamp = received_at
+    timestamp, original_text = _event_time(raw, where, sent_at, received_at)
 
     touchpoint = context.get("touchpoint")
     if touchpoint is not None and touchpoint not in _TOUCHPOINTS:
@@ -179,6 +293,8 @@ def parse_message(
         sent_at=sent_at,
         received_at=received_at,
         touchpoint=touchpoint or default_touchpoint,
+        channel=_name(raw, "channel", where, required=False, longest=64),
+        version=_version(raw.get("version"), f"{where}.version"),
         previous_id=previous_id,
         traits=traits,
         properties=properties,

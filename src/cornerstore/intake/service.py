@@ -2,7 +2,8 @@
 
 A batch is validated message by message (bad ones are reported with their index and reason and
 the good ones kept), deduplicated on messageId, stitched to profiles, and written in one
-transaction with bulk inserts, so a batch is either stored whole or not at all.
+transaction with bulk inserts. Should the database refuse a value of it, the batch is written
+again message by message, so only the messages it cannot hold are rejected.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
+from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Stitcher
@@ -37,6 +38,7 @@ _IDENTIFYING_TRAITS = (("email", "email"), ("phone", "phone"))
 _NO_IDENTIFIER = (
     "no usable identifier: userId and anonymousId are empty or blocked placeholder values"
 )
+_UNSTORABLE = "the database cannot store a value of this message"
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
 # Traits that tell who a person is (identity resolution compares them); a customer who gains one
 # is handed to ``Intake.on_matching_traits`` once the batch is stored.
@@ -114,6 +116,8 @@ class IntakeResult:
     changed: list[Change] = field(default_factory=list)
     # Messages from people who were erased: dropped, so a replay cannot bring them back.
     suppressed: int = 0
+    # Stored messages whose merge or new identifier a safeguard refused, with the reason.
+    refused: list[Rejection] = field(default_factory=list)
 
     def add(self, other: IntakeResult, offset: int = 0) -> None:
         self.received += other.received
@@ -127,6 +131,7 @@ class IntakeResult:
             Change(c.index + offset, c.field, c.kind, c.action) for c in other.changed
         )
         self.suppressed += other.suppressed
+        self.refused.extend(Rejection(r.index + offset, r.reason) for r in other.refused)
 
 
 @dataclass(slots=True)
@@ -139,12 +144,19 @@ class _Job:
     actor: str
     result: IntakeResult
     privacy_events: list[dict[str, Any]] = field(default_factory=list)
+    # How rejections name a message: ``batch[3]``, or ``body`` / ``row`` when the type is implied.
+    where: str = "batch"
+    indexed: bool = True
 
     def reset(self) -> None:
         r = self.result
         r.accepted = r.duplicates = r.profiles_created = r.merges = r.refused_merges = 0
         r.suppressed = 0
         r.rejected = list(self.bad)
+        r.refused = []
+
+    def label(self, index: int) -> str:
+        return f"{self.where}[{index}]" if self.indexed else self.where
 
 
 def _dumps(value: dict[str, Any]) -> str | None:
@@ -303,8 +315,10 @@ class Intake:
         """Validate, deduplicate, stitch and store a batch of Spec messages.
 
         Invalid messages are reported in ``rejected`` with their index and reason; the valid ones
-        are stored together in one transaction, so a failure stores nothing. Each sensitive value
-        the firewall removed is recorded as a privacy event (kind, field, ``entrance``, time).
+        are stored together in one transaction (message by message, should the database refuse a
+        value of it, rejecting what it refuses). Stored messages whose merge or new identifier a
+        safeguard refused are listed in ``refused``. Each sensitive value the firewall removed is
+        recorded as a privacy event (kind, field, ``entrance``, time).
         """
         received_at = received_at or datetime.now(UTC)
         changes: list[Change] = []
@@ -338,6 +352,7 @@ class Intake:
         if good:
             job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
             job.privacy_events = privacy_events
+            job.where, job.indexed = where, implied_type is None
             self._committer.submit(job, len(good))
         elif privacy_events:
             with self.store.unit_of_work(write=True) as uow:
@@ -346,24 +361,57 @@ class Intake:
         return result
 
     def _write(self, jobs: Sequence[_Job]) -> None:
-        """Store several batches in one transaction, retrying when a concurrent writer won."""
+        """Store several batches in one transaction; a batch the database refuses a value of is
+        stored message by message, so only the messages it cannot hold are rejected."""
+        try:
+            matching = self._store_retrying(jobs)
+        except Unstorable as exc:
+            if len(jobs) > 1:
+                raise  # the group committer writes each batch alone
+            log.warning(
+                "intake: the database refused a value of a batch (%s); storing it message by "
+                "message",
+                type(exc.__cause__).__name__,
+            )
+            matching = self._store_each_message(jobs[0])
+        if matching and self.on_matching_traits is not None:
+            try:
+                self.on_matching_traits(matching)
+            except Exception as exc:  # the batch is stored; placing it can wait for `resolve`
+                log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
+
+    def _store_retrying(self, jobs: Sequence[_Job]) -> list[str]:
+        """Store the batches in one transaction, retrying when a concurrent writer won."""
         for attempt in range(3):
             for job in jobs:
                 job.reset()
             try:
-                matching = self._store(jobs)
-                break
+                return self._store(jobs)
             except WriteConflict:
                 # A concurrent batch stored the same new identifier or messageId first; on the
                 # next attempt these batches find it and stitch to it instead.
                 if attempt == 2:
                     raise
                 log.info("intake: concurrent write collided, retrying")
-        if matching and self.on_matching_traits is not None:
+        raise AssertionError("unreachable")
+
+    def _store_each_message(self, job: _Job) -> list[str]:
+        """Store each message of ``job`` in its own transaction; reject those the database
+        refuses by index (only on the rare batch the database refused as a whole)."""
+        job.reset()
+        if job.privacy_events:
+            with self.store.unit_of_work(write=True) as uow:
+                uow.privacy_events.add_many(job.privacy_events)
+        matching: list[str] = []
+        for index, msg in job.good:
+            single = _Job([(index, msg)], [], job.source, job.actor, IntakeResult())
             try:
-                self.on_matching_traits(matching)
-            except Exception as exc:  # the batch is stored; placing it can wait for `resolve`
-                log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
+                matching += self._store_retrying([single])
+            except Unstorable:
+                job.result.rejected.append(Rejection(index, f"{job.label(index)}: {_UNSTORABLE}"))
+                continue
+            job.result.add(single.result)
+        return matching
 
     def _store(self, jobs: Sequence[_Job]) -> list[str]:
         """Store the batches in one transaction; returns the customers that gained a matching
@@ -392,6 +440,7 @@ class Intake:
             members: list[dict[str, Any]] = []
             consents: list[dict[str, Any]] = []
             categories = self.settings.privacy.consent_categories
+            positions = {id(msg): index for job in jobs for index, msg in job.good}
             for job, msg, keys in batch:
                 source = job.source
                 stitcher.actor = job.actor
@@ -459,12 +508,18 @@ class Intake:
                         "properties": _dumps(payload),
                         "context": _dumps(msg.context),
                         "integrations": _dumps(msg.integrations),
+                        "channel": msg.channel,
+                        "version": msg.version,
                     }
                 )
                 job.result.accepted += 1
                 job.result.profiles_created += len(stitcher.new_profiles) - before[0]
                 job.result.merges += len(stitcher.merges) - before[1]
                 job.result.refused_merges += len(stitcher.refusals) - before[2]
+                job.result.refused += [
+                    Rejection(positions[id(msg)], refusal["reason"])
+                    for refusal in stitcher.refusals[before[2] :]
+                ]
             stitcher.flush()
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
@@ -570,7 +625,9 @@ class Intake:
     ) -> list[dict[str, Any]]:
         rows = []
         for name, value in traits.items():
-            if value is None or name in ("id", "userId", "anonymousId"):
+            # userId and anonymousId are the message's own ids; the reserved trait ``id`` (the
+            # shop's own id of the person) is kept as the trait ``id``.
+            if value is None or name in ("userId", "anonymousId"):
                 continue
             key = trait_name(name)
             if len(key) > 128:
@@ -592,12 +649,27 @@ class Intake:
 
 
 def decode_batch_body(body: Any, where: str = "body") -> tuple[list[Any], datetime | None]:
-    """The ``batch`` list and batch-level ``sentAt`` of a ``/v1/batch`` body."""
+    """The messages and batch-level ``sentAt`` of a ``/v1/batch`` body.
+
+    The batch's own ``context`` and ``integrations`` are merged into each message's, as
+    Segment's HTTP API does; a key the message sets itself wins.
+
+    >>> body = {"batch": [{"context": {"ip": "8.8.8.8"}}], "context": {"ip": "1.1.1.1", "x": 1}}
+    >>> decode_batch_body(body)
+    ([{'context': {'ip': '8.8.8.8', 'x': 1}}], None)
+    """
     if not isinstance(body, dict):
         raise InvalidInput(f"{where}: must be a JSON object with a 'batch' list")
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise InvalidInput(f"{where}.batch: must be a list of messages")
+    for key in _BATCH_DEFAULTS:
+        shared = body.get(key)
+        if shared is None or shared == {}:
+            continue
+        if not isinstance(shared, dict):
+            raise InvalidInput(f"{where}.{key}: must be a JSON object")
+        batch = [_with_defaults(message, key, shared) for message in batch]
     sent = body.get("sentAt")
     sent_at = None
     if sent:
@@ -605,3 +677,19 @@ def decode_batch_body(body: Any, where: str = "body") -> tuple[list[Any], dateti
 
         sent_at = parse_time(sent, f"{where}.sentAt")
     return batch, sent_at
+
+
+_BATCH_DEFAULTS = ("context", "integrations")
+
+
+def _with_defaults(message: Any, key: str, shared: dict[str, Any]) -> Any:
+    """``message`` with the batch's ``key`` object under its own (a malformed message is left
+    as it is, for validation to name its fault)."""
+    if not isinstance(message, dict):
+        return message
+    own = message.get(key)
+    if own is None:
+        return {**message, key: shared}
+    if not isinstance(own, dict):
+        return message
+    return {**message, key: {**shared, **own}}

@@ -344,6 +344,10 @@ _SECRET_NAMES = frozenset(
 # "token" decides only as the last word: ``access_token`` and ``token`` are credentials, while
 # ``token_count``, ``token_type`` or ``max_tokens`` are harmless bookkeeping.
 _SECRET_LAST_WORDS = frozenset({"token", "apikey"})
+# Spec fields whose names read as a secret but are not one: ``context.device.token`` is the
+# device's push-notification token (https://segment.com/docs/connections/spec/common/#context).
+# Only the exact path is excused; its value is still scanned like any other.
+SPEC_FIELDS_NOT_SECRET = frozenset({"context.device.token"})
 _BIRTH_WORDS = frozenset({"birthday", "birthdate", "dob", "dateofbirth"})
 _BIRTH_NAMES = frozenset({"birth_date", "birth_day", "date_of_birth"})
 _CARD_NAMES = frozenset(
@@ -461,8 +465,10 @@ def _scan_dict(
         name = key if type(key) is str else str(key)
         kind = sensitive_field(name)
         if kind is not None:
-            out.append(FieldFinding(kind, f"{prefix}.{name}" if prefix else name))
-            continue
+            path = f"{prefix}.{name}" if prefix else name
+            if not (kind == SECRET and path in SPEC_FIELDS_NOT_SECRET):
+                out.append(FieldFinding(kind, path))
+                continue
         # Fast paths for the common leaves: intake runs this on every message.
         value_type = type(value)
         if value_type is str and (_DIGIT.search(value) is None or _plainly_ordinary(value)):

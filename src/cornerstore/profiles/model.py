@@ -65,6 +65,8 @@ class Event:
     properties: dict[str, Any]
     context: dict[str, Any]
     integrations: dict[str, Any]
+    channel: str | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

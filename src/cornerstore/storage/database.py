@@ -15,14 +15,25 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from cornerstore.errors import InvalidInput, Unavailable, WriteConflict
+from cornerstore.errors import InvalidInput, Unavailable, Unstorable, WriteConflict
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class _WithoutResultRows(logging.Filter):
+    """Drops SQLAlchemy's DEBUG records of the engine: they print result rows, which are
+    customer values (its statements, logged at INFO, stay; their parameters are hidden)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_ROWS_FILTER = _WithoutResultRows()
 
 
 def normalise_database_url(url: str) -> str:
@@ -38,8 +49,16 @@ def normalise_database_url(url: str) -> str:
 
 
 def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
-    """Create the engine for ``url`` with cornerstore's connection settings."""
+    """Create the engine for ``url`` with cornerstore's connection settings.
+
+    Statement parameters and result rows are customer values: with ``hide_parameters``
+    SQLAlchemy leaves parameters out of its errors and its log, and its DEBUG records of rows
+    are dropped, even with ``echo`` or DEBUG logging on.
+    """
     url = normalise_database_url(url)
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if _ROWS_FILTER not in engine_log.filters:
+        engine_log.addFilter(_ROWS_FILTER)
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -62,7 +81,7 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
             kwargs = {"connect_args": kwargs["connect_args"], "poolclass": StaticPool}
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -90,7 +109,9 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
 
         return engine
     if backend == "postgresql":
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return create_engine(
+            url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        )
     raise InvalidInput(f"database backend {backend!r} is not supported: use sqlite or postgresql")
 
 
@@ -123,6 +144,10 @@ class Store:
         except IntegrityError as exc:
             # Only the constraint's kind: the driver's text quotes the conflicting values.
             raise WriteConflict("a concurrent write stored the same key first") from exc
+        except DataError as exc:
+            # A value the database cannot hold (PostgreSQL: SQLSTATE class 22); the driver's
+            # text may quote it, so only the kind is said.
+            raise Unstorable("the database cannot store a value of this input") from exc
         except OperationalError as exc:
             if _is_busy(exc):
                 raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc

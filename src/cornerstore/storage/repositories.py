@@ -337,6 +337,8 @@ class EventRepository(Repository):
                 properties=_loads(row.properties),
                 context=_loads(row.context),
                 integrations=_loads(row.integrations),
+                channel=row.channel,
+                version=row.version,
             )
             for row in self.conn.execute(query)
         ]

@@ -120,6 +120,8 @@ events = Table(
     Column("properties", Text),  # JSON: properties, or traits for identify / group
     Column("context", Text),  # JSON
     Column("integrations", Text),  # JSON
+    Column("channel", String(64)),  # the Spec's top-level channel: server, browser, mobile (0008)
+    Column("version", String(16)),  # the Spec version the sender speaks (0008)
     # In the timeline's order (newest first, id breaking ties) and covering the profile's counts.
     Index(
         "ix_events_customer_id_occurred_at",

@@ -12,10 +12,16 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cornerstore.api.body import body_write_key, header_write_key, parse_json, read_body
+from cornerstore.api.body import (
+    body_write_key,
+    header_write_key,
+    is_bearer,
+    parse_json,
+    read_body,
+)
 from cornerstore.api.deps import ServicesDep
 from cornerstore.api.schemas import BatchIn, ErrorOut, IntakeOut, MessageIn, request_body
-from cornerstore.errors import InvalidInput, TooLarge
+from cornerstore.errors import InvalidInput, TooLarge, Unauthorized
 from cornerstore.intake.messages import parse_time
 from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
 
@@ -41,6 +47,7 @@ def _answer(result: IntakeResult) -> Response:
             for c in result.changed
         ],
         "suppressed": result.suppressed,
+        "refused": [{"index": r.index, "reason": r.reason} for r in result.refused],
     }
     return Response(orjson.dumps(body), status_code=200, media_type="application/json")
 
@@ -50,12 +57,24 @@ async def _ingest(request: Request, services: ServicesDep, single: str | None) -
     received_at = datetime.now(UTC)
     check = services.credentials.check_write_key
     # A key in the headers is checked before the body is read: an unknown sender gets its 401
-    # without making the server inflate or parse anything.
+    # without making the server inflate or parse anything. Segment's OAuth form is the one
+    # exception: a Bearer access token rides along with the write key in the body.
     key = header_write_key(request)
-    source = await run_in_threadpool(check, key) if key else None
+    source = None
+    refused: Unauthorized | None = None
+    if key:
+        try:
+            source = await run_in_threadpool(check, key)
+        except Unauthorized as exc:
+            if not is_bearer(request):
+                raise
+            refused = exc
     body = parse_json(await read_body(request, settings.intake))
     if source is None:
-        source = await run_in_threadpool(check, body_write_key(body))
+        body_key = body_write_key(body)
+        if refused is not None and not body_key:
+            raise refused
+        source = await run_in_threadpool(check, body_key)
     if single is None:
         batch, sent_at = decode_batch_body(body)
         where = "batch"
