@@ -35,10 +35,12 @@ def upsert_into(conn: Connection, table: t.Table) -> Any:
     """The backend's INSERT into ``table``, which knows ON CONFLICT. Only the dialect in use is
     imported: PostgreSQL's costs every SQLite command a tenth of a second."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 class Repository:
