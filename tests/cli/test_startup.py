@@ -6,15 +6,19 @@ Each check runs a fresh interpreter and looks at ``sys.modules``; no timings are
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import cornerstore
 from cornerstore.intake.service import Intake, Source
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
 from tests.factories import identify
 
+# The same cornerstore these tests import, whichever way it was installed.
+SOURCE = Path(cornerstore.__file__).parents[1]
 HEAVY = (
     "alembic",
     "duckdb",
@@ -41,7 +45,12 @@ def heavy_modules_after(code: str) -> list[str]:
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", probe],
+        env=dict(os.environ, PYTHONPATH=str(SOURCE)),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
