@@ -52,7 +52,9 @@ def test_a_command_run_from_another_folder_names_the_file_it_looked_for(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_sqlite_file_without_cornerstore_tables_is_refused(tmp_path: Path) -> None:
+def test_a_sqlite_file_without_cornerstore_tables_is_refused_and_left_unchanged(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "other.db"
     path.touch()
     url = f"sqlite:///{path}"
@@ -64,6 +66,18 @@ def test_a_sqlite_file_without_cornerstore_tables_is_refused(tmp_path: Path) -> 
         f"error: the database at {path} has no cornerstore tables: set it up with "
         f"`cornerstore db upgrade --db {url}` or `cornerstore demo --db {url}`\n"
     )
+    assert (path.read_bytes(), sorted(p.name for p in tmp_path.iterdir())) == (b"", ["other.db"])
+
+
+def test_a_csv_file_given_as_the_database_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("email,name\nann@example.com,Ann\n")
+
+    code, _, err = run("customers", "show", "ann@example.com", "--db", f"sqlite:///{path}")
+
+    assert code == 1
+    assert err.startswith(f"error: the database at {path} has no cornerstore tables: ")
+    assert path.read_text() == "email,name\nann@example.com,Ann\n"
 
 
 def test_a_postgresql_schema_that_was_never_upgraded_is_refused(pg_url: str) -> None:

@@ -31,6 +31,7 @@ from cornerstore.storage.database import (
     head_revision,
     open_store,
     sqlite_file,
+    sqlite_has_schema,
 )
 
 P = ParamSpec("P")
@@ -87,6 +88,13 @@ def _how_to_create(url: str) -> str:
     return f"`cornerstore db upgrade --db {shown}` or `cornerstore demo --db {shown}`"
 
 
+def _no_schema(url: str) -> NotFound:
+    return NotFound(
+        f"the database at {describe_database(url)} has no cornerstore tables: set it up with "
+        f"{_how_to_create(url)}"
+    )
+
+
 def open_cli_store(settings: Settings, create: bool = False) -> Store:
     """Open the database a command works on; only ``create`` may make a new SQLite file.
 
@@ -97,11 +105,14 @@ def open_cli_store(settings: Settings, create: bool = False) -> Store:
     """
     url = settings.database_url
     path = sqlite_file(url)
-    if not create and path is not None and not path.is_file():
-        folder = "" if path.parent.is_dir() else f" (no folder {path.parent})"
-        raise NotFound(
-            f"no cornerstore database at {path}{folder}: create it with {_how_to_create(url)}"
-        )
+    if not create and path is not None:
+        if not path.is_file():
+            folder = "" if path.parent.is_dir() else f" (no folder {path.parent})"
+            raise NotFound(
+                f"no cornerstore database at {path}{folder}: create it with {_how_to_create(url)}"
+            )
+        if not sqlite_has_schema(path):
+            raise _no_schema(url)
     return open_store(url, settings.sqlite_busy_timeout_ms)
 
 
@@ -118,15 +129,11 @@ def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) ->
     if upgrade or (store.backend == "sqlite" and revision is not None):
         store.upgrade()
         return
-    where = describe_database(settings.database_url)
     if revision is None:
-        raise NotFound(
-            f"the database at {where} has no cornerstore tables: set it up with "
-            f"{_how_to_create(settings.database_url)}"
-        )
+        raise _no_schema(settings.database_url)
     raise CornerstoreError(
-        f"the database schema at {where} is at revision {revision}, older than this "
-        "cornerstore: run `cornerstore db upgrade`"
+        f"the database schema at {describe_database(settings.database_url)} is at revision "
+        f"{revision}, older than this cornerstore: run `cornerstore db upgrade`"
     )
 
 

@@ -57,6 +57,24 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database).absolute()
 
 
+def sqlite_has_schema(path: Path) -> bool:
+    """Whether a SQLite file holds a cornerstore schema, read without changing the file.
+
+    Opening it through the store would switch any SQLite file to WAL mode for good; a file that
+    is not a database at all (a CSV given as ``--db``) answers False.
+    """
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+    return found is not None
+
+
 def describe_database(url: str) -> str:
     """Where a URL points, fit to show: a SQLite file's absolute path, otherwise the URL with
     its password hidden.
@@ -267,4 +285,5 @@ __all__ = [
     "normalise_database_url",
     "open_store",
     "sqlite_file",
+    "sqlite_has_schema",
 ]
