@@ -8,6 +8,7 @@ python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 python -m benchmarks.run --only placement
 python -m benchmarks.run --only calibration
 python -m benchmarks.run --only identity_ceiling
+python -m benchmarks.run --only cli_startup
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from benchmarks import (
     bench_calibration,
+    bench_cli_startup,
     bench_clv,
     bench_identity,
     bench_identity_ceiling,
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "placement",
             "calibration",
             "identity_ceiling",
+            "cli_startup",
         ],
         help="run one benchmark",
     )
@@ -100,6 +103,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.only in (None, "identity_ceiling"):
         ceiling_args = ["--records", "10000"] if args.quick else []
         results["identity_ceiling"] = bench_identity_ceiling.main(ceiling_args)
+    if args.only in (None, "cli_startup"):
+        startup_args = ["--runs", "3", "--customers", "300"] if args.quick else []
+        results["cli_startup"] = bench_cli_startup.main(startup_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

@@ -15,7 +15,7 @@ from cornerstore.cli.main import app
 from cornerstore.demo.staff import DEMO_ROLES, add_demo_staff, demo_password
 from cornerstore.services import Services
 from cornerstore.settings import Settings
-from cornerstore.storage.database import open_store
+from cornerstore.storage.database import describe_database, open_store
 from tests.access import add_dee
 
 runner = CliRunner()
@@ -29,7 +29,9 @@ def _cheap_hashes(fast_hashing: None) -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'staff.db'}"
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    open_store(url, upgrade=True).dispose()
+    return url
 
 
 @pytest.fixture
@@ -285,5 +287,6 @@ def test_serve_refuses_a_postgresql_schema_behind_the_newest_migration(pg_url: s
 
     assert (code, err.strip()) == (
         1,
-        "error: the database schema is behind: run `cornerstore db upgrade`",
+        f"error: the database schema at {describe_database(pg_url)} is at revision 0002, "
+        "older than this cornerstore: run `cornerstore db upgrade`",
     )

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
+from cornerstore.storage.database import open_store
 
 runner = CliRunner()
 
@@ -25,6 +26,7 @@ MAP = ["--map", "first_name=Vorname", "--map", "last_name=Nachname", "--map", "e
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Commands run in tmp_path, so paths in messages stay short and predictable."""
     monkeypatch.chdir(tmp_path)
+    open_store("sqlite:///cli.db", upgrade=True).dispose()
     (tmp_path / "kunden.csv").write_text(PEOPLE, encoding="utf-8")
     return tmp_path
 
@@ -79,7 +81,11 @@ def test_a_malformed_map_is_one_readable_line_and_a_non_zero_exit(folder: Path) 
     code, out, err = run("kunden.csv", "--touchpoint", "store", "--map", "E-Mail")
 
     assert (code, out, err) == (1, "", "error: --map 'E-Mail': expected FIELD=COLUMN\n")
-    assert not (folder / "cli.db").exists()
+    store = open_store("sqlite:///cli.db")
+    with store.unit_of_work() as uow:
+        stored = uow.customers.count()
+    store.dispose()
+    assert stored == 0
 
 
 def test_a_missing_file_exits_one_and_says_so(folder: Path) -> None:

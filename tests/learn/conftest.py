@@ -1,5 +1,5 @@
 """The CDNOW sample (Fader, Hardie & Lee 2005) summarised as in the papers: weekly, calibration
-to 1997-09-30, a 39-week holdout. Read from ../shared/data (see its README)."""
+to 1997-09-30, a 39-week holdout. Read from tests/data (see its README)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from cornerstore.learn.fitting import FloatArray
 from cornerstore.learn.transactions import RfmSummary, read_transactions, summarise_rfm
 
-CDNOW = Path(__file__).parents[2].parent / "shared" / "data" / "cdnow_sample.txt"
+CDNOW = Path(__file__).parents[1] / "data" / "cdnow_sample.txt"
 CALIBRATION_END = date(1997, 9, 30)
 
 

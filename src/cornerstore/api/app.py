@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 from cornerstore import __version__
+from cornerstore.api.docs import install_docs
 from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
     audit,
@@ -64,11 +65,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         yield
 
     app = FastAPI(
-        title="cornerstore", version=__version__, description=_DESCRIPTION, lifespan=lifespan
+        title="cornerstore",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        # Served from the package by install_docs; FastAPI's pages load their assets from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     app.state.throttle = Throttle(settings.intake.rate_per_second, settings.intake.burst)
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(intake.router)
     app.include_router(customers.router)
     app.include_router(privacy.router)

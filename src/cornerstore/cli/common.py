@@ -21,10 +21,17 @@ import typer
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.users import user_caller
 from cornerstore.cli.terminal import TerminalConsole, terminal_json, visible_lines
-from cornerstore.errors import CornerstoreError, Forbidden
+from cornerstore.errors import CornerstoreError, Forbidden, NotFound
 from cornerstore.services import Services
 from cornerstore.settings import Settings
-from cornerstore.storage.database import open_store
+from cornerstore.storage.database import (
+    Store,
+    describe_database,
+    head_revision,
+    open_store,
+    sqlite_file,
+    sqlite_has_schema,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,24 +83,68 @@ def acting(s: Services, as_user: str | None = None, reason: str | None = None) -
     return caller.because(reason)
 
 
+def _how_to_create(url: str) -> str:
+    shown = f"sqlite:///{path}" if (path := sqlite_file(url)) else describe_database(url)
+    return f"`cornerstore db upgrade --db {shown}` or `cornerstore demo --db {shown}`"
+
+
+def _no_schema(url: str) -> NotFound:
+    return NotFound(
+        f"the database at {describe_database(url)} has no cornerstore tables: set it up with "
+        f"{_how_to_create(url)}"
+    )
+
+
+def open_cli_store(settings: Settings, create: bool = False) -> Store:
+    """Open the database a command works on; only ``create`` may make a new SQLite file.
+
+    The commands that set a database up (``db upgrade``, ``serve``, ``demo``) pass ``create``;
+    every other command refuses a SQLite file or folder that does not exist, naming the path it
+    looked for, and creates nothing: a mistyped ``--db``, or a command run from another folder,
+    must not answer "no such customer" from a new empty database.
+    """
+    url = settings.database_url
+    path = sqlite_file(url)
+    if not create and path is not None:
+        if not path.is_file():
+            folder = "" if path.parent.is_dir() else f" (no folder {path.parent})"
+            raise NotFound(
+                f"no cornerstore database at {path}{folder}: create it with {_how_to_create(url)}"
+            )
+        if not sqlite_has_schema(path):
+            raise _no_schema(url)
+    return open_store(url, settings.sqlite_busy_timeout_ms)
+
+
+def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) -> None:
+    """Make sure the schema is the newest, or refuse with one line that says what to run.
+
+    With ``upgrade`` the schema is created or migrated. Without it a SQLite file that holds an
+    older cornerstore schema is migrated (it is the laptop's own, as ``serve`` does), while a
+    database without cornerstore's tables, or a PostgreSQL schema that is behind, is refused.
+    """
+    revision = store.current_revision()
+    if revision == head_revision():
+        return
+    if upgrade or (store.backend == "sqlite" and revision is not None):
+        store.upgrade()
+        return
+    if revision is None:
+        raise _no_schema(settings.database_url)
+    raise CornerstoreError(
+        f"the database schema at {describe_database(settings.database_url)} is at revision "
+        f"{revision}, older than this cornerstore: run `cornerstore db upgrade`"
+    )
+
+
 @contextmanager
-def services(db: str | None = None, upgrade: bool = False) -> Iterator[Services]:
-    """Services for one command; a fresh SQLite file is migrated, others must be up to date."""
+def services(db: str | None = None, create: bool = False) -> Iterator[Services]:
+    """Services for one command over an up-to-date database; only ``create`` (``demo``) may
+    create or migrate it (see :func:`open_cli_store`)."""
     settings = load_settings(db)
-    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+    store = open_cli_store(settings, create=create)
     try:
-        if upgrade or (store.backend == "sqlite" and not store.is_current()):
-            # A SQLite file is the laptop's own: bring it up to date, as `serve` does.
-            store.upgrade()
-        elif store.is_empty():
-            raise CornerstoreError(
-                "the database has no cornerstore schema yet: run `cornerstore db upgrade`"
-            )
-        elif not store.is_current():
-            raise CornerstoreError(
-                f"the database schema is at revision {store.current_revision()}, older than "
-                "this cornerstore: run `cornerstore db upgrade`"
-            )
+        bring_up_to_date(store, settings, upgrade=create)
         yield Services.build(settings, store)
     finally:
         store.dispose()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from cornerstore.access.users import NewPassword, Staff
-from cornerstore.cli.common import DbOption, handle_errors, load_settings, out
+from cornerstore.cli.common import DbOption, handle_errors, load_settings, open_cli_store, out
 from cornerstore.settings import Settings
-from cornerstore.storage.database import Store, open_store
+from cornerstore.storage.database import Store
 
 app = typer.Typer(help="Database schema", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def upgrade(db: str | None = DbOption) -> None:
     """Bring the database schema up to the newest migration; on the first run also create the
     staff user ``owner`` and print its one-time password (last line)."""
     settings = load_settings(db)
-    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+    store = open_cli_store(settings, create=True)
     try:
         store.upgrade()
         out.print(f"database at revision {store.current_revision()}")
@@ -45,7 +45,7 @@ def upgrade(db: str | None = DbOption) -> None:
 def current(db: str | None = DbOption) -> None:
     """Print the schema revision the database is at."""
     settings = load_settings(db)
-    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+    store = open_cli_store(settings)
     try:
         out.print(store.current_revision() or "empty (run `cornerstore db upgrade`)")
     finally:

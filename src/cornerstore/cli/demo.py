@@ -7,8 +7,14 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from cornerstore.cli.common import DbOption, handle_errors, load_settings, out, services
-from cornerstore.storage.database import open_store
+from cornerstore.cli.common import (
+    DbOption,
+    handle_errors,
+    load_settings,
+    open_cli_store,
+    out,
+    services,
+)
 
 
 @handle_errors
@@ -26,7 +32,7 @@ def demo(
 
     if if_missing:
         settings = load_settings(db)
-        store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        store = open_cli_store(settings, create=True)
         try:
             if not store.is_empty():
                 with store.unit_of_work() as uow:
@@ -35,7 +41,7 @@ def demo(
                         return
         finally:
             store.dispose()
-    with services(db, upgrade=True) as s:
+    with services(db, create=True) as s:
         started = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}",

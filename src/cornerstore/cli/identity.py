@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
@@ -26,9 +27,11 @@ from cornerstore.cli.common import (
     services,
 )
 from cornerstore.errors import InvalidInput
-from cornerstore.identity.resolution.labels import Calibration
-from cornerstore.identity.resolution.model import IdentityModel
-from cornerstore.identity.resolution.scorer import Explanation
+
+if TYPE_CHECKING:
+    from cornerstore.identity.resolution.labels import Calibration
+    from cornerstore.identity.resolution.model import IdentityModel
+    from cornerstore.identity.resolution.scorer import Explanation
 
 app = typer.Typer(
     help="Identity resolution on files and on the stored customers", no_args_is_help=True
@@ -79,6 +82,8 @@ def _load_model(path: Path | None) -> IdentityModel | None:
         return None
     if not path.exists():
         raise InvalidInput(f"{path}: no such model file")
+    from cornerstore.identity.resolution.model import IdentityModel
+
     return IdentityModel.from_json(path.read_text())
 
 
@@ -254,6 +259,8 @@ def learn(
     db: str | None = DbOption,
 ) -> None:
     """Train a model on the stored customers and make it the one `identity resolve` uses."""
+    from cornerstore.identity.resolution.model import IdentityModel
+
     with services(db) as s, _steps("learn") as progress:
         task = progress.add_task("starting", total=None)
         stored = s.identity.train(

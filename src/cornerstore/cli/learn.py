@@ -22,7 +22,6 @@ from cornerstore.cli.common import (
     services,
     when,
 )
-from cornerstore.learn.service import STEPS
 
 RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
 
@@ -30,6 +29,8 @@ RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another ide
 @handle_errors
 def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
     """Recompute value, loyalty, churn risk, delivery windows and moments for every customer."""
+    from cornerstore.learn.service import STEPS
+
     with services(db) as s:
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True, disable=json) as bar:

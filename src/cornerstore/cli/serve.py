@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from cornerstore.cli.common import DbOption, handle_errors, load_settings, out
+from cornerstore.cli.common import (
+    DbOption,
+    bring_up_to_date,
+    handle_errors,
+    load_settings,
+    open_cli_store,
+    out,
+)
 from cornerstore.cli.database import first_owner
-from cornerstore.errors import CornerstoreError
-from cornerstore.storage.database import open_store
 
 
 @handle_errors
@@ -26,13 +31,8 @@ def serve(
     from cornerstore.services import Services
 
     settings = load_settings(db)
-    store = open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
-    if store.backend == "sqlite":
-        store.upgrade()
-    elif store.is_empty():
-        raise CornerstoreError("the database has no schema yet: run `cornerstore db upgrade`")
-    elif not store.is_current():
-        raise CornerstoreError("the database schema is behind: run `cornerstore db upgrade`")
+    store = open_cli_store(settings, create=True)
+    bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
     first_owner(store, settings)
     url = f"http://{host}:{port}"
     out.print(f"cornerstore serving on {url}  (API docs: {url}/docs)")

@@ -7,13 +7,14 @@ connection; PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``).
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -23,6 +24,7 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^(down_)?revision(?:\s*:[^=]*)?\s*=\s*(?:"([^"]+)"|None)\s*$', re.M)
 
 
 class _WithoutResultRows(logging.Filter):
@@ -46,6 +48,80 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The absolute path of the file a SQLite URL names; None for memory and other backends.
+
+    >>> sqlite_file("sqlite:////srv/shop/cornerstore.db")
+    PosixPath('/srv/shop/cornerstore.db')
+    >>> sqlite_file("sqlite://") is None
+    True
+    """
+    try:
+        parsed = make_url(normalise_database_url(url))
+    except Exception:
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database).absolute()
+
+
+def sqlite_has_schema(path: Path) -> bool:
+    """Whether a SQLite file holds a cornerstore schema, read without changing the file.
+
+    Opening it through the store would switch any SQLite file to WAL mode for good; a file that
+    is not a database at all (a CSV given as ``--db``) answers False.
+    """
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+    return found is not None
+
+
+def describe_database(url: str) -> str:
+    """Where a URL points, fit to show: a SQLite file's absolute path, otherwise the URL with
+    its password hidden.
+
+    >>> describe_database("postgresql://shop:secret@db.example/shop")
+    'postgresql+psycopg://shop:***@db.example/shop'
+    """
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path)
+    try:
+        return make_url(normalise_database_url(url)).render_as_string(hide_password=True)
+    except Exception:
+        return "the database URL given"
+
+
+def head_revision() -> str:
+    """The newest migration this cornerstore ships, read from the migration files.
+
+    Reading ``revision = ...`` lines costs a millisecond; asking Alembic costs a tenth of a
+    second of imports, which every command would pay. A branched history (a revision that
+    more than one migration follows) is left to Alembic.
+    """
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for script in MIGRATIONS.joinpath("versions").glob("*.py"):
+        for down, revision in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if revision:
+                (followed if down else revisions).add(revision)
+    heads = revisions - followed
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)
+    return str(ScriptDirectory.from_config(config).get_current_head())
 
 
 def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
@@ -162,10 +238,11 @@ class Store:
             command.upgrade(config, "head")
 
     def current_revision(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
+        """The migration the schema is at; None when cornerstore's schema was never created."""
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def scrub(self, tables: list[str]) -> None:
         """Make deleted rows unreadable from the files where the backend allows it.
@@ -194,11 +271,7 @@ class Store:
 
     def is_current(self) -> bool:
         """Whether the schema is at the newest migration this cornerstore knows."""
-        from alembic.script import ScriptDirectory
-
-        with self.engine.connect() as conn:
-            head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
-        return self.current_revision() == head
+        return self.current_revision() == head_revision()
 
     def is_empty(self) -> bool:
         return "customers" not in inspect(self.engine).get_table_names()
@@ -229,4 +302,13 @@ def open_store(url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False) -
     return store
 
 
-__all__ = ["Store", "create_store_engine", "normalise_database_url", "open_store"]
+__all__ = [
+    "Store",
+    "create_store_engine",
+    "describe_database",
+    "head_revision",
+    "normalise_database_url",
+    "open_store",
+    "sqlite_file",
+    "sqlite_has_schema",
+]

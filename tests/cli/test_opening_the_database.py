@@ -1,0 +1,130 @@
+"""Which commands may create a database: only ``db upgrade``, ``serve`` and ``demo``.
+
+Every other command refuses a database that does not exist (or was never set up), names where
+it looked and how to create it, and leaves the disk as it found it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.storage.database import describe_database, head_revision, open_store
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_mistyped_db_folder_is_refused_by_name_and_no_folder_is_created(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "nonexistent" / "dir" / "x.db"
+    url = f"sqlite:///{path}"
+
+    code, out, err = run("customers", "show", "cus_1", "--db", url)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: no cornerstore database at {path} (no folder {path.parent}): create it with "
+        f"`cornerstore db upgrade --db sqlite:///{path}` or `cornerstore demo --db sqlite:///{path}`\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_run_from_another_folder_names_the_file_it_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CORNERSTORE_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    code, _, err = run("keys", "list")
+
+    expected = tmp_path / "cornerstore.db"
+    assert code == 1
+    assert err.startswith(f"error: no cornerstore database at {expected}: create it with ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_file_without_cornerstore_tables_is_refused_and_left_unchanged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "other.db"
+    path.touch()
+    url = f"sqlite:///{path}"
+
+    code, _, err = run("tokens", "list", "--db", url)
+
+    assert code == 1
+    assert err == (
+        f"error: the database at {path} has no cornerstore tables: set it up with "
+        f"`cornerstore db upgrade --db {url}` or `cornerstore demo --db {url}`\n"
+    )
+    assert (path.read_bytes(), sorted(p.name for p in tmp_path.iterdir())) == (b"", ["other.db"])
+
+
+def test_a_csv_file_given_as_the_database_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("email,name\nann@example.com,Ann\n")
+
+    code, _, err = run("customers", "show", "ann@example.com", "--db", f"sqlite:///{path}")
+
+    assert code == 1
+    assert err.startswith(f"error: the database at {path} has no cornerstore tables: ")
+    assert path.read_text() == "email,name\nann@example.com,Ann\n"
+
+
+def test_a_postgresql_schema_that_was_never_upgraded_is_refused(pg_url: str) -> None:
+    code, _, err = run("customers", "search", "ann", "--db", pg_url)
+
+    shown = describe_database(pg_url)
+    assert code == 1
+    assert err == (
+        f"error: the database at {shown} has no cornerstore tables: set it up with "
+        f"`cornerstore db upgrade --db {shown}` or `cornerstore demo --db {shown}`\n"
+    )
+
+
+def test_db_current_does_not_create_the_database_it_reports_on(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+
+    code, _, err = run("db", "current", "--db", f"sqlite:///{path}")
+
+    assert code == 1
+    assert err.startswith(f"error: no cornerstore database at {path}: ")
+    assert not path.exists()
+
+
+def test_db_upgrade_creates_the_database_and_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "shop" / "cornerstore.db"
+    url = f"sqlite:///{path}"
+
+    code, out, _ = run("db", "upgrade", "--db", url)
+    listed = run("keys", "list", "--json", "--db", url)
+
+    assert code == 0
+    assert out.startswith(f"database at revision {head_revision()}\n")
+    assert listed == (0, "[]\n", "")
+
+
+def test_a_sqlite_file_with_an_older_schema_is_brought_up_to_date(tmp_path: Path) -> None:
+    from alembic import command
+
+    from cornerstore.storage.database import _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store = open_store(url)
+    with store.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0002")
+
+    code, out, _ = run("keys", "list", "--json", "--db", url)
+
+    assert (code, out) == (0, "[]\n")
+    assert store.current_revision() == head_revision()
+    store.dispose()
