@@ -105,6 +105,21 @@ class IdentityModel:
             return 0.0
         return math.log2(lv.m / lv.u)
 
+    def backwards_comparisons(self) -> list[str]:
+        """The comparisons whose agreement (their first level after "missing": exact, or the
+        closest there is) does not count for a match: a model that learned agreeing is
+        evidence of two different people, as EM does when it found no matches to learn from.
+
+        >>> from cornerstore.identity.resolution.comparisons import comparisons_for
+        >>> IdentityModel(comparisons_for({"email", "phone"}), 0.5).backwards_comparisons()
+        ['email', 'phone']
+        """
+        return [
+            comparison.name
+            for i, comparison in enumerate(self.comparisons)
+            if len(comparison.levels) > 1 and not self.level_weight(i, 1) > 0
+        ]
+
     def splink_settings(self, others: int) -> dict[str, Any]:
         """Splink settings with this model's parameters and the prior for ``others`` candidates."""
         return {

@@ -42,6 +42,11 @@ _DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "postcode"),
     ("first_name", "last_name", "address"),
 )
+#: The fewest matches per record training starts from. Stored customers come stitched: every
+#: two that shared an e-mail address or a phone number are one customer already, so the rules
+#: above find few of the matches left, often none. A rate of 0 gave EM nothing to start from:
+#: every pair a non-match, every m zero, agreement weighing against a match.
+MIN_MATCHES_PER_RECORD = 0.01
 # EM sessions, in order: each trains the comparisons whose columns it does not block on, and
 # Splink averages a comparison's m over the sessions that train it. Phone is blocked together
 # with the first name: a landline is shared by a household, whose members agree on surname,
@@ -329,6 +334,10 @@ def train_model(
         rate = linker._settings_obj._probability_two_random_records_match
     else:
         rate = 0.5 / others
+    if rate * others < MIN_MATCHES_PER_RECORD:
+        log.info("identity: deterministic rules found %.3g matches per record", rate * others)
+        rate = MIN_MATCHES_PER_RECORD / others
+        linker._settings_obj._probability_two_random_records_match = rate
     n_pairs = len(records) * (len(records) - 1) / 2
     say("estimating u by random sampling")
     u_pairs = max_pairs_for_u or min(1e6, max(5e4, 20.0 * len(records)))
