@@ -181,9 +181,13 @@ class Device:
 class GuestOrder:
     """An order a customer places once as a guest on a new browser, with another e-mail and no
     phone, the name as they typed it that day. Stitching cannot join it to them: it shares no
-    identifier with anything they sent before. Only identity resolution can."""
+    identifier with anything they sent before. Only identity resolution can.
 
-    first: str
+    Someone living with others may give the family's mailbox and a title instead of a first
+    name ("Mrs Leeming", ``theleemings@...``): then only a reviewer can say which of them it is.
+    """
+
+    first: str | None
     last: str
     email: str
     at: int  # UTC milliseconds
@@ -417,6 +421,16 @@ class CastBuilder:
         self.mailboxes.add(mailbox(candidate))
         return candidate
 
+    def family_email(self, last: str, rng: random.Random) -> str:
+        """A household's shared mailbox: ``thesmiths@...``, a number added when taken."""
+        domain = rng.choices(self.domains, self.domain_weights)[0]
+        local = f"the{ascii_name(last)}s"
+        candidate = f"{local}@{domain}"
+        while mailbox(candidate) in self.mailboxes:
+            candidate = f"{local}{rng.randrange(2, 99)}@{domain}"
+        self.mailboxes.add(mailbox(candidate))
+        return candidate
+
     def when(self, after: int, before: int) -> int:
         return after + int(self.rng.random() * max(1, before - after))
 
@@ -455,7 +469,9 @@ class CastBuilder:
                 continue
             reuse = p.other_email is not None and rng.random() < 0.5
             email = p.other_email if reuse else self.email(p.first, p.last, rng=rng)
-            first = p.nickname if p.nickname and rng.random() < 0.5 else p.first
+            first: str | None = p.nickname if p.nickname and rng.random() < 0.5 else p.first
+            if p.household is not None and rng.random() < 0.5:
+                first, email = None, self.family_email(p.last, rng)
             last = typo(p.last, rng, keep=1) if rng.random() < 0.1 else p.last
             until = p.active_until(self.end)
             at = p.first_order_at + int(rng.random() * max(1, until - p.first_order_at))

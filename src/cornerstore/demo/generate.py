@@ -389,9 +389,10 @@ class Business(AfterSales):
         lower-case postcode), or none when it is collected in a branch."""
         guest = p.guest_order
         assert guest is not None
-        traits: dict[str, Any] = {"firstName": guest.first, "lastName": guest.last}
-        traits["email"] = guest.email
-        if guest.gives_address:
+        traits: dict[str, Any] = {"lastName": guest.last, "email": guest.email}
+        if guest.first is not None:
+            traits["firstName"] = guest.first
+        if guest.gives_address or guest.first is None:
             address = dict(p.address_at(t))
             if rng.random() < 0.4:
                 street, _, kind = address["street"].rpartition(" ")
