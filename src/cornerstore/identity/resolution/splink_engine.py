@@ -397,6 +397,11 @@ def _with_parameters(
     may then weigh more than the comparison's exact level: a near match or a swap is never
     stronger evidence than an exact match (without this cap one rare swapped record, weighted by
     a tiny u, bridged many people sharing a common name).
+
+    Disagreeing ("all other") is never less likely among matches than 0.1% either: on stored
+    customers EM may see only matches that agree on a field (each customer's latest address,
+    say) and put m at 1e-48, so one disagreement outweighed all other evidence (-158 bits for
+    another address, -536 for another city).
     """
     levels: list[Level] = list(comparison.levels[:1])
     ceiling: float | None = None
@@ -405,6 +410,8 @@ def _with_parameters(
         u = trained.get("u_probability")
         if m is None or not math.isfinite(m) or m <= 0:
             m = 1e-3
+        elif level.kind == "else":
+            m = max(m, 1e-3)
         if u is not None and math.isfinite(u) and match_rate > 0:
             u = (u - match_rate * m) / (1.0 - match_rate)
         if u is None or not math.isfinite(u) or u <= 0:
