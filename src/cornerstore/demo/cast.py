@@ -415,19 +415,18 @@ class CastBuilder:
             local = f"{f}_{la}"
         else:
             local = f"{f}{la[0]}{rng.randrange(10, 99)}"
+        return self._new_mailbox(local, domain, rng)
+
+    def family_email(self, last: str, rng: random.Random) -> str:
+        """A household's shared mailbox: ``thesmiths@...``."""
+        domain = rng.choices(self.domains, self.domain_weights)[0]
+        return self._new_mailbox(f"the{ascii_name(last)}s", domain, rng)
+
+    def _new_mailbox(self, local: str, domain: str, rng: random.Random) -> str:
+        """``local@domain``, a number added to ``local`` while that mailbox is taken."""
         candidate = f"{local}@{domain}"
         while mailbox(candidate) in self.mailboxes:
             candidate = f"{local}{rng.randrange(2, 999)}@{domain}"
-        self.mailboxes.add(mailbox(candidate))
-        return candidate
-
-    def family_email(self, last: str, rng: random.Random) -> str:
-        """A household's shared mailbox: ``thesmiths@...``, a number added when taken."""
-        domain = rng.choices(self.domains, self.domain_weights)[0]
-        local = f"the{ascii_name(last)}s"
-        candidate = f"{local}@{domain}"
-        while mailbox(candidate) in self.mailboxes:
-            candidate = f"{local}{rng.randrange(2, 99)}@{domain}"
         self.mailboxes.add(mailbox(candidate))
         return candidate
 
