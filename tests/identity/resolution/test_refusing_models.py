@@ -98,3 +98,26 @@ def test_learning_refuses_a_model_that_finds_no_pair_among_thousands_of_customer
     with services.store.unit_of_work() as uow:
         active = uow.identity.active_model()
     assert active is not None and active.id == first.id
+
+
+def test_learning_again_after_resolving_keeps_what_the_customers_left_cannot_teach(
+    services: Services, owner: Caller
+) -> None:
+    # Resolving merges the shop's duplicates: the pairs left that share an address are mostly
+    # households, and EM on them learns first names backwards.
+    ingest_shop(services)
+    first = services.identity.train(owner)
+    services.identity.resolve(owner)
+
+    again = services.identity.train(owner)
+
+    earlier, model = (IdentityModel.from_json(m.model) for m in (first, again))
+    assert model.backwards_comparisons() == []
+    assert model.comparisons[0] == earlier.comparisons[0]
+    assert model.comparisons[0].name == "first_name"
+    with services.store.unit_of_work() as uow:
+        learned = uow.audit.find(action="identity_learn")
+    assert [entry["detail"] for entry in learned] == [
+        f"model {first.id} on {earlier.records} profiles",
+        f"model {again.id} on {model.records} profiles, first_name kept from model {first.id}",
+    ]

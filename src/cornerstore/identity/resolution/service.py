@@ -335,6 +335,11 @@ class IdentityResolution:
             )
         model = train_model(records, seed=seed, engine=engine, progress=progress)
         model.trained_at = now.isoformat(timespec="seconds")
+        with self.store.unit_of_work() as uow:
+            active = uow.identity.active_model()
+        kept = model.keep_from(IdentityModel.from_json(active.model)) if active else []
+        if kept and active:
+            log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
         if calibrate_on_decisions:
             say("calibrating on staff decisions")
             with self.store.unit_of_work() as uow:
@@ -353,6 +358,7 @@ class IdentityResolution:
             "identity_learn",
             None,
             f"model {stored.id} on {len(records)} profiles"
+            + (f", {', '.join(kept)} kept from model {active.id}" if kept and active else "")
             + (
                 f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
                 f"({calibrated.shift_bits:+.2f} bits)"
