@@ -127,3 +127,24 @@ def test_place_merges_one_customer_into_the_same_person(db: str, shop: Services)
     placed = json.loads(shown)
     assert (placed["decision"], placed["other_id"]) == ("merged", robert)
     assert root_of(shop, "bob") == robert
+
+
+def test_learning_a_model_that_counts_agreement_against_a_match_is_one_readable_error(
+    db: str, shop: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cornerstore.identity.resolution import splink_engine
+    from tests.identity.resolution.test_refusing_models import with_agreement_weight
+
+    train = splink_engine.train_model
+    monkeypatch.setattr(
+        splink_engine,
+        "train_model",
+        lambda *a, **k: with_agreement_weight(train(*a, **k), "last_name", -2.0),
+    )
+
+    code, _, error = run("identity", "learn", "--db", db)
+
+    assert code == 1
+    assert error.count("\n") == 1
+    assert error.startswith("error: identity model: in the model learned from ")
+    assert "agreeing on last_name counts against a match" in error

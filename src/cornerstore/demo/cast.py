@@ -22,6 +22,8 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 BRANCHES = {"York": "York Micklegate", "Harrogate": "Harrogate", "Leeds": "Leeds Headingley"}
+#: Customers who, some day, order once as a guest with another e-mail address.
+GUEST_ORDER_SHARE = 0.08
 BRANCH_CODES = {"York Micklegate": "YRK", "Harrogate": "HGT", "Leeds Headingley": "LDS"}
 
 # Nicknames are what support staff and tills type when the customer introduces themselves.
@@ -175,6 +177,23 @@ class Device:
     logged_in: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class GuestOrder:
+    """An order a customer places once as a guest on a new browser, with another e-mail and no
+    phone, the name as they typed it that day. Stitching cannot join it to them: it shares no
+    identifier with anything they sent before. Only identity resolution can.
+
+    Someone living with others may give the family's mailbox and a title instead of a first
+    name ("Mrs Leeming", ``theleemings@...``): then only a reviewer can say which of them it is.
+    """
+
+    first: str | None
+    last: str
+    email: str
+    at: int  # UTC milliseconds
+    gives_address: bool
+
+
 @dataclass(slots=True)
 class Person:
     """One real person of the demo: the ground truth behind the messages of every department."""
@@ -211,6 +230,7 @@ class Person:
     home_by_evening: float  # ... in the evening and at weekends
     account: Account | None
     baby_from: int | None
+    guest_order: GuestOrder | None = None
     # What the departments have seen so far, carried from one period to the next.
     devices: list[Device] = field(default_factory=list)
     signed_up: bool = False
@@ -292,6 +312,7 @@ class CastBuilder:
 
     def __init__(self, customers: int, seed: int, start: int, end: int) -> None:
         self.n = customers
+        self.seed = seed
         self.rng = random.Random(seed)
         self.start, self.end = start, end
         self.mailboxes: set[str] = set()
@@ -377,8 +398,10 @@ class CastBuilder:
                 self.landlines.add(number)
                 return number
 
-    def email(self, first: str, last: str, domain: str | None = None) -> str:
-        rng = self.rng
+    def email(
+        self, first: str, last: str, domain: str | None = None, rng: random.Random | None = None
+    ) -> str:
+        rng = rng or self.rng
         f, la = ascii_name(first), ascii_name(last)
         domain = domain or rng.choices(self.domains, self.domain_weights)[0]
         pattern = rng.random()
@@ -392,6 +415,15 @@ class CastBuilder:
             local = f"{f}_{la}"
         else:
             local = f"{f}{la[0]}{rng.randrange(10, 99)}"
+        return self._new_mailbox(local, domain, rng)
+
+    def family_email(self, last: str, rng: random.Random) -> str:
+        """A household's shared mailbox: ``thesmiths@...``."""
+        domain = rng.choices(self.domains, self.domain_weights)[0]
+        return self._new_mailbox(f"the{ascii_name(last)}s", domain, rng)
+
+    def _new_mailbox(self, local: str, domain: str, rng: random.Random) -> str:
+        """``local@domain``, a number added to ``local`` while that mailbox is taken."""
         candidate = f"{local}@{domain}"
         while mailbox(candidate) in self.mailboxes:
             candidate = f"{local}{rng.randrange(2, 999)}@{domain}"
@@ -421,7 +453,29 @@ class CastBuilder:
                 member = self.person(len(out), household, first, taken)
                 taken.add(member.first)
                 out.append(member)
+        self.guest_orders(out)
         return out
+
+    def guest_orders(self, people: list[Person]) -> None:
+        """Give some customers one guest order (``GUEST_ORDER_SHARE`` of them).
+
+        Drawn from a generator of their own after everyone else, so the people and their other
+        messages are the same with or without them.
+        """
+        rng = random.Random(f"guest-orders-{self.seed}")
+        for p in people:
+            if rng.random() >= GUEST_ORDER_SHARE:
+                continue
+            reuse = p.other_email is not None and rng.random() < 0.5
+            email = p.other_email if reuse else self.email(p.first, p.last, rng=rng)
+            first: str | None = p.nickname if p.nickname and rng.random() < 0.5 else p.first
+            if p.household is not None and rng.random() < 0.5:
+                first, email = None, self.family_email(p.last, rng)
+            last = typo(p.last, rng, keep=1) if rng.random() < 0.1 else p.last
+            until = p.active_until(self.end)
+            at = p.first_order_at + int(rng.random() * max(1, until - p.first_order_at))
+            gives_address = rng.random() < 0.8
+            p.guest_order = GuestOrder(first, last, str(email), at, gives_address)
 
     def person(
         self,

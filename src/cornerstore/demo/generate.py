@@ -59,6 +59,7 @@ from cornerstore.demo.outbox import (
 
 DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
 SHOP_URL = "https://shop.cornerstore.example"
+STREET_ABBREVIATIONS = {"Road": "Rd", "Street": "St", "Lane": "Ln", "Avenue": "Ave", "Drive": "Dr"}
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -111,9 +112,15 @@ class Business(AfterSales):
         """Draw the period's orders, visits, surveys and cases, then live them in time order."""
         self.floor = a
         agenda: list[tuple[int, str, str]] = []  # (time, what, branch of a store order)
-        for changed, what in ((p.mobile_changed_at, "new mobile"), (p.moved_at, "moved")):
+        guest = p.guest_order.at if p.guest_order else None
+        events = (
+            (p.mobile_changed_at, "new mobile", DESK_HOURS),
+            (p.moved_at, "moved", DESK_HOURS),
+            (guest, "guest order", WEB_HOURS),
+        )
+        for changed, what, hours in events:
             if changed is not None and a <= changed < b:
-                agenda.append((self.moment(rng, changed, DESK_HOURS, a), what, ""))
+                agenda.append((self.moment(rng, changed, hours, a), what, ""))
         lo, hi = max(a, p.first_order_at), min(b, p.active_until(self.end))
         if lo < hi:
             mid, months = (lo + hi) // 2, (hi - lo) / MONTH_MS
@@ -153,6 +160,8 @@ class Business(AfterSales):
                 self.support_case(p, rng, t, topic)
             elif what == "new mobile":
                 self.new_mobile(p, rng, t)
+            elif what == "guest order":
+                self.order_as_guest(p, rng, t, month)
             else:
                 self.moved(p, rng, t)
 
@@ -373,6 +382,44 @@ class Business(AfterSales):
                 p, rng, "web-shop", t, {"type": "identify", "userId": p.user_id, "traits": traits}
             )
         # Otherwise the till learns it at the next visit and support from the next call.
+
+    def order_as_guest(self, p: Person, rng: random.Random, t: int, month: int) -> None:
+        """One order as a guest on a new browser: the checkout form's name, another e-mail, no
+        phone, the delivery address typed afresh (a shortened street kind, a slip, no or a
+        lower-case postcode), or none when it is collected in a branch."""
+        guest = p.guest_order
+        assert guest is not None
+        traits: dict[str, Any] = {"lastName": guest.last, "email": guest.email}
+        if guest.first is not None:
+            traits["firstName"] = guest.first
+        if guest.gives_address or guest.first is None:
+            address = dict(p.address_at(t))
+            if rng.random() < 0.4:
+                street, _, kind = address["street"].rpartition(" ")
+                address["street"] = f"{street} {STREET_ABBREVIATIONS.get(kind, kind)}"
+            if rng.random() < 0.15:
+                address["street"] = typo(address["street"], rng, keep=address["street"].find(" "))
+            if rng.random() < 0.25:
+                del address["postalCode"]
+            elif rng.random() < 0.2:
+                address["postalCode"] = address["postalCode"].lower()
+            traits["address"] = address
+        ids = {"anonymousId": random_uuid(rng)}
+        t = self.send(p, rng, "web-shop", t, {"type": "identify", **ids, "traits": traits})
+        basket = draw_basket(p, rng, t, month, 1.0)
+        subtotal = round(sum(i["price"] * i["quantity"] for i in basket), 2)
+        properties: dict[str, Any] = {
+            "order_id": self.next_id("W", t),
+            "total": subtotal,
+            "subtotal": subtotal,
+            "shipping": 0.0,
+            "currency": "GBP",
+            "channel": "online",
+            "payment_method": "card",
+            "products": basket,
+        }
+        done = track(ids, "Order Completed", properties)
+        self.send(p, rng, "web-shop", t + int(rng.uniform(60, 600) * 1000), done)
 
     def moved(self, p: Person, rng: random.Random, t: int) -> None:
         address = dict(p.address_at(t))

@@ -7,14 +7,21 @@ from typing import Any
 
 import pytest
 
+from cornerstore.demo.messy import MessyCustomers
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.batch import resolve
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.comparisons import phone_comparison
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import (
     PreparedRecords,
     prepare_record,
     prepare_records,
+)
+from cornerstore.identity.resolution.splink_engine import (
+    MIN_MATCHES_PER_RECORD,
+    _with_parameters,
+    train_model,
 )
 from tests.identity.resolution.conftest import FIELDS
 
@@ -179,3 +186,32 @@ def test_an_email_column_that_is_empty_or_never_repeats_still_trains(
 
     assert len(result.clusters.labels) == 600
     assert 300 < len(set(result.clusters.labels)) < 600
+
+
+def test_training_on_records_that_share_no_identifier_starts_from_one_match_per_hundred() -> None:
+    # One record of each household, so no two share an e-mail, a phone or an address, as no
+    # two stitched customers do: the deterministic rules find no match.
+    once: dict[int, dict[str, Any]] = {}
+    for row in MessyCustomers(people=300, seed=2).records():
+        once.setdefault(row["household_id"], row)
+    rows = list(once.values())
+    records = prepare_records(rows, [r["id"] for r in rows], FIELDS)
+
+    model = train_model(records, seed=0)
+
+    assert model.matches_per_record == MIN_MATCHES_PER_RECORD
+
+
+def test_disagreeing_on_a_field_is_never_weighed_as_impossible() -> None:
+    trained = {
+        "comparison_levels": [
+            {},
+            {"m_probability": 0.9, "u_probability": 1e-4},
+            {"m_probability": 0.1, "u_probability": 1e-3},
+            {"m_probability": 1e-48, "u_probability": 0.999},
+        ]
+    }
+
+    phone = _with_parameters(phone_comparison(), trained, sampled=1e5)
+
+    assert [level.m for level in phone.levels[1:]] == [0.9, 0.1, 1e-3]

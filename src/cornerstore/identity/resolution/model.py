@@ -105,6 +105,43 @@ class IdentityModel:
             return 0.0
         return math.log2(lv.m / lv.u)
 
+    def backwards_comparisons(self) -> list[str]:
+        """The comparisons whose agreement (their first level after "missing": exact, or the
+        closest there is) does not count for a match: a model that learned agreeing is
+        evidence of two different people, as EM does when it found no matches to learn from.
+
+        >>> from cornerstore.identity.resolution.comparisons import comparisons_for
+        >>> IdentityModel(comparisons_for({"email", "phone"}), 0.5).backwards_comparisons()
+        ['email', 'phone']
+        """
+        return [
+            comparison.name
+            for i, comparison in enumerate(self.comparisons)
+            if len(comparison.levels) > 1 and not self.level_weight(i, 1) > 0
+        ]
+
+    def keep_from(self, earlier: IdentityModel) -> list[str]:
+        """Replace each comparison this model learned backwards with ``earlier``'s, when that
+        one has the same levels and counts agreement for a match; returns the names replaced.
+
+        Customers already resolved hold few matches left to learn from (a household's members
+        are most of the pairs that share an address), so learning again may get a field
+        backwards that the earlier model, learned before those merges, got right.
+        """
+        kept = []
+        backwards = set(self.backwards_comparisons())
+        previous = {c.name: i for i, c in enumerate(earlier.comparisons)}
+        for i, comparison in enumerate(self.comparisons):
+            j = previous.get(comparison.name)
+            if comparison.name not in backwards or j is None:
+                continue
+            old = earlier.comparisons[j]
+            same_levels = [lv.label for lv in old.levels] == [lv.label for lv in comparison.levels]
+            if same_levels and earlier.level_weight(j, 1) > 0:
+                self.comparisons[i] = old
+                kept.append(comparison.name)
+        return kept
+
     def splink_settings(self, others: int) -> dict[str, Any]:
         """Splink settings with this model's parameters and the prior for ``others`` candidates."""
         return {

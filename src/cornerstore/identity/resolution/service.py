@@ -79,6 +79,10 @@ _FIELD_SECTIONS: dict[str, str] = {
     "phone": "contact",
 }
 _MIN_PROFILES = 10
+#: From this many customers on, a learned model that finds no pair to merge or review among
+#: them is refused: thousands of customers without one duplicate left is not a shop's data,
+#: it is a model that learned nothing.
+MIN_CUSTOMERS_FOR_PAIRS = 1000
 #: The traits that change how a customer matches: intake places customers that gain one.
 MATCHING_TRAITS = frozenset(_TRAIT_FIELDS)
 _PLACEMENT_ACTOR = "identity:placement"
@@ -184,6 +188,38 @@ def read_profiles(
     ]
     fields = [f for f in FIELDS if any(f in row for row in rows)]
     return prepare_records(rows, roots, fields or ["first_name"], default_region)
+
+
+def refuse_degenerate(model: IdentityModel, records: PreparedRecords, engine: Engine) -> None:
+    """Refuse (``Refused``) a model learned from the stored customers that would do harm or
+    nothing if it were made active: one in which agreeing on a field counts against a match,
+    or one that finds no pair worth merging or reviewing among ``MIN_CUSTOMERS_FOR_PAIRS``
+    customers or more (scored on ``engine``, as resolving would).
+
+    The message says what is wrong and what to do; the active model stays as it was.
+    """
+    from cornerstore.identity.resolution.splink_engine import predict_pairs
+
+    learned = f"the model learned from {len(records):,} customers"
+    keep = "it was not made active (the active model, if any, is unchanged)"
+    backwards = model.backwards_comparisons()
+    if backwards:
+        raise Refused(
+            f"identity model: in {learned}, agreeing on {', '.join(backwards)} counts "
+            f"against a match, so {keep}. Training found too few customers who are one "
+            "person to learn from; learn again once more customers are stored, or match an "
+            "export with `cornerstore identity dedupe`"
+        )
+    if len(records) < MIN_CUSTOMERS_FOR_PAIRS:
+        return
+    pairs = predict_pairs(records, model, model.review_probability, engine=engine)
+    if not pairs["left"]:
+        raise Refused(
+            f"identity model: {learned} finds no pair among them to merge or to review, so "
+            f"{keep}. Its weights cannot tell one person from two in these customers; learn "
+            "again once more customers are stored, or match an export with "
+            "`cornerstore identity dedupe`"
+        )
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -299,12 +335,19 @@ class IdentityResolution:
             )
         model = train_model(records, seed=seed, engine=engine, progress=progress)
         model.trained_at = now.isoformat(timespec="seconds")
+        with self.store.unit_of_work() as uow:
+            active = uow.identity.active_model()
+        kept = model.keep_from(IdentityModel.from_json(active.model)) if active else []
+        if kept and active:
+            log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
         if calibrate_on_decisions:
             say("calibrating on staff decisions")
             with self.store.unit_of_work() as uow:
                 calibration = self._calibration(uow, records, model)
             if calibration is not None:
                 model.calibrate(calibration)
+        say("checking the model")
+        refuse_degenerate(model, records, engine)
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
                 model.version, now, model.records, model.to_json(), caller.actor
@@ -315,6 +358,7 @@ class IdentityResolution:
             "identity_learn",
             None,
             f"model {stored.id} on {len(records)} profiles"
+            + (f", {', '.join(kept)} kept from model {active.id}" if kept and active else "")
             + (
                 f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
                 f"({calibrated.shift_bits:+.2f} bits)"

@@ -42,6 +42,11 @@ _DETERMINISTIC_RULES: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "postcode"),
     ("first_name", "last_name", "address"),
 )
+#: The fewest matches per record training starts from. Stored customers come stitched: every
+#: two that shared an e-mail address or a phone number are one customer already, so the rules
+#: above find few of the matches left, often none. A rate of 0 gave EM nothing to start from:
+#: every pair a non-match, every m zero, agreement weighing against a match.
+MIN_MATCHES_PER_RECORD = 0.01
 # EM sessions, in order: each trains the comparisons whose columns it does not block on, and
 # Splink averages a comparison's m over the sessions that train it. Phone is blocked together
 # with the first name: a landline is shared by a household, whose members agree on surname,
@@ -329,6 +334,10 @@ def train_model(
         rate = linker._settings_obj._probability_two_random_records_match
     else:
         rate = 0.5 / others
+    if rate * others < MIN_MATCHES_PER_RECORD:
+        log.info("identity: deterministic rules found %.3g matches per record", rate * others)
+        rate = MIN_MATCHES_PER_RECORD / others
+        linker._settings_obj._probability_two_random_records_match = rate
     n_pairs = len(records) * (len(records) - 1) / 2
     say("estimating u by random sampling")
     u_pairs = max_pairs_for_u or min(1e6, max(5e4, 20.0 * len(records)))
@@ -388,6 +397,11 @@ def _with_parameters(
     may then weigh more than the comparison's exact level: a near match or a swap is never
     stronger evidence than an exact match (without this cap one rare swapped record, weighted by
     a tiny u, bridged many people sharing a common name).
+
+    Disagreeing ("all other") is never less likely among matches than 0.1% either: on stored
+    customers EM may see only matches that agree on a field (each customer's latest address,
+    say) and put m at 1e-48, so one disagreement outweighed all other evidence (-158 bits for
+    another address, -536 for another city).
     """
     levels: list[Level] = list(comparison.levels[:1])
     ceiling: float | None = None
@@ -396,6 +410,8 @@ def _with_parameters(
         u = trained.get("u_probability")
         if m is None or not math.isfinite(m) or m <= 0:
             m = 1e-3
+        elif level.kind == "else":
+            m = max(m, 1e-3)
         if u is not None and math.isfinite(u) and match_rate > 0:
             u = (u - match_rate * m) / (1.0 - match_rate)
         if u is None or not math.isfinite(u) or u <= 0:
