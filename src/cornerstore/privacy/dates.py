@@ -1,8 +1,10 @@
 """Dates of birth in free text: a date counts only when a birthday phrase introduces it.
 
 A plain date ("delivered on 12 March 1985") is ordinary business data; "my birthday is
-12 March 1985" or "DOB: 1985-03-12" is a date of birth. Only the date is reported, not the
-phrase, so redaction keeps the sentence readable.
+12 March 1985", "DOB: 1985-03-12" or "12 March 1985 is my birthday" is a date of birth. After a
+label ("Date of birth:", "DOB?") the date may come a few words later, in the same sentence or
+the next: "Date of birth: I think it is 12/03/1985". Only the date is reported, not the phrase,
+so redaction keeps the sentence readable.
 """
 
 from __future__ import annotations
@@ -48,6 +50,30 @@ _DATE = (
     r")(?![\w/.-]\d|\d)"
 )
 _BIRTHDAY = re.compile(_CONTEXT + _GAP + _DATE)
+# A label, then a few words without digits before the date: in the same clause after a colon
+# ("Date of birth: I think it is ..."), in the next sentence after a question or a full stop
+# ("What's your DOB? It's ..."). "Birthday" counts as a label only before a colon: "It was my
+# birthday. Delivered 12/03/2024" has no date of birth.
+_LABEL = (
+    r"(?:birth[\s_-]?date|birth|d\.?\s?o\.?\s?b(?![a-z])\.?|geburtsdatum|nacimiento|naissance"
+    r"|nascita|geboortedatum)"
+)
+_LABELLED = re.compile(
+    r"(?:" + _LABEL + r"\s*[:?.]|birth[\s_-]?days?\s*:)"
+    r"(?P<gap>[^\d\n]{0,60}?)(?<![\w/.-])" + _DATE
+)
+# In the gap: a sentence's end, or words saying the birth date is not given or
+# the date that follows is another event's ("DOB: N/A, ordered 12/03/2024").
+_NOT_THE_BIRTH_DATE = re.compile(
+    r"[.!?;]\s|\b(?:n/a|unknown|none|not given|order|deliver|ship|dispatch|purchas|bought|paid"
+    r"|expir|sent|arriv|return|refund|invoice)"
+)
+# A date right before "is my birthday", "was her date of birth", "ist mein Geburtstag".
+_DATE_BEFORE = re.compile(
+    r"(?<![\w/.-])" + _DATE + r"\s+(?:is|was|ist|war)\s+(?:my|his|her|their|our|the|mein|sein|ihr)"
+    r"\s+(?:date\s+of\s+)?$"
+)
+_BEFORE_WINDOW = 40
 
 
 def _plausible(day: int, month: int) -> bool:
@@ -106,7 +132,18 @@ def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int
     lower = lower_same_length(text) if lower is None else lower
     spans: list[tuple[int, int]] = []
     for start in _keyword_starts(lower):
-        m = _BIRTHDAY.match(lower, start)
+        # A phrase introduces one date: the one before it ("... is my birthday") or after it.
+        m = (
+            _DATE_BEFORE.search(lower, max(0, start - _BEFORE_WINDOW), start)
+            or _BIRTHDAY.match(lower, start)
+            or _labelled(lower, start)
+        )
         if m and _is_date(m) and (not spans or m.start("date") >= spans[-1][1]):
             spans.append(m.span("date"))
     return spans
+
+
+def _labelled(lower: str, start: int) -> re.Match[str] | None:
+    """A date a few words after a label at ``start``, when nothing between says it is not one."""
+    m = _LABELLED.match(lower, start)
+    return None if m is None or _NOT_THE_BIRTH_DATE.search(m["gap"]) else m

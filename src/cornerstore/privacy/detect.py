@@ -9,9 +9,12 @@ named-entity model such as Presidio or spaCy, for three reasons:
 - checksums: Luhn, the IBAN mod-97 and the SSN/SIN/ABA rules reject most random digit runs, so
   order, invoice and tracking numbers are left alone; a statistical tagger cannot tell them apart.
 
-Numbers that need a checksum alone to be believed (an SSN, SIN or routing number written as nine
-bare digits) are reported only after a context word ("SSN", "routing"). A number inside a longer
-run of letters, digits or dashes is never reported. Dates count only after a birthday phrase.
+Numbers that need a checksum alone to be believed are reported only after a context word: an SSN
+unless written 123-45-6789, a Canadian SIN (written like a nine-digit phone number, 512 345 678),
+a routing number, and a bank account number ("account number 12345678"). A number inside a
+longer run of letters, digits or dashes is never reported. Dates count only next to a birthday
+phrase, passwords, PINs and security answers only when a secret word states them
+(:mod:`cornerstore.privacy.stated_secrets`).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stdnum import iban, luhn
+from stdnum import iban, luhn, numdb
 from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
+from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
 
 PAYMENT_CARD = "payment_card"
 IBAN = "iban"
@@ -65,19 +69,22 @@ class FieldFinding:
 
 # Every kind contains a digit, so text without one is skipped at C speed.
 _DIGIT = re.compile(r"\d")
-# What every finding needs somewhere: nine digits with at most single spaces or dashes between
-# (cards, SSN, SIN, routing numbers), an IBAN or NINO start (two capitals, two digits, then four
-# letters or digits in pairs: "NT 10.0" in a user agent is not one), or a
+# What every number finding needs somewhere: nine digits with at most single spaces or dashes
+# between (cards, SSN, SIN, routing numbers), an IBAN start (two letters, two digits, four letters
+# or digits), a NINO start (two capitals, six digits: "NT 10.0" in a user agent is not one), or a
 # birthday / sort-code word. Most strings in a message (names, ids, URLs, user agents, small
 # numbers) have none of these and are passed in one regex search.
 _CANDIDATE = re.compile(
-    r"\d(?:[ -]?\d){8}|[A-Z]{2} ?\d\d(?: ?[A-Z0-9]{2}){2}|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
+    r"\d(?:[ -]?\d){8}|[A-Za-z]{2}\d\d[ -]?[A-Za-z0-9]{4}|[A-Z]{2} ?\d\d ?\d ?\d"
+    r"|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
 )
 # Rarer context words, looked for with str.find in the lower-cased text only when the pattern
 # above found nothing: a regex alternation of them would slow every scan threefold.
 _CANDIDATE_WORDS = (
     "nino", "insurance", "ni no", "ni number", "geburt", "geboren", "nacimiento", "naissance",
     "n\u00e9", "nascita", "geboorte",
+    # Bank account numbers.
+    "account", "acct", "a/c", "konto", "compte", "cuenta", "rekening", "konta",
     # Context words of numbers written with dots (SSN 221.85.5328, SIN 130.692.544).
     "ssn", "social", "itin", "tax", "sin", "nas", "routing", "aba", "rtn", "transit",
 )  # fmt: skip
@@ -94,12 +101,21 @@ _RUN = re.compile(r"\d(?<![\w+./-]\d)\d*+(?:[ -]\d++)*+")
 # After a run: its last group continues into a word, a code or a decimal.
 _GLUED = re.compile(r"[\w-]|\.\d")
 _GROUP = re.compile(r"\d+")
+# An IBAN in any case, compact or in groups of four joined by spaces or dashes. The last group
+# may run into the next word ("... 7034 EUR"): the country's length decides where it ends.
 _IBAN = re.compile(
-    r"[A-Z][A-Z]\d\d(?<![\w-][A-Z]{2}\d{2})(?: ?[A-Z0-9]{4}){2,7}+(?: ?[A-Z0-9]{1,3})?+(?![\w-])"
+    r"[A-Za-z]{2}\d\d(?<![\w-][A-Za-z]{2}\d{2})"
+    r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
+    r"|([ -])[A-Za-z0-9]{4}(?:\1[A-Za-z0-9]{4}){1,7}(?:\1[A-Za-z0-9]{1,4})?)"
 )
+_IBAN_SEPARATORS = re.compile(r"[ -]")
+_IBAN_FORMATS = numdb.get("iban")
+_BBAN_LENGTHS = re.compile(r"(\d+)!")
 # UK National Insurance number: no D, F, I, Q, U, V in the prefix and no O second.
+# The six digits come in pairs, in threes (AB 123 456 C) or together.
+_NINO_DIGITS = r"(?:\d{2} ?\d{2} ?\d{2}|\d{3} \d{3})"
 _NINO = re.compile(
-    r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?<![\w-][A-Z]{2}) ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])"
+    r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?<![\w-][A-Z]{2}) ?" + _NINO_DIGITS + r" ?[A-D](?![\w-])"
 )
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
 _SORT_CODE = re.compile(
@@ -107,8 +123,23 @@ _SORT_CODE = re.compile(
     r"(?:(?:account|acct|a/c)(?: ?(?:number|no\.?|#))?\W{0,3})?(?P<acct>\d{8})(?![\w-])",
     re.IGNORECASE,
 )
+# A bank account number after the words that name one, in the languages of the birthday words.
+_BANK_ACCOUNT = re.compile(
+    r"(?<![\w-])(?:bank[ -]?account(?:[ -]?(?:number|no\.?|nr\.?|#))?"
+    r"|(?:account|acct\.?|a/c)[ -]?(?:number|no\.?|nr\.?|#)|kontonummer|konto[ -]?nr\.?"
+    r"|num[\u00e9e]ro de compte(?: bancaire)?|n[\u00fau]mero de (?:la )?cuenta(?: bancaria)?"
+    r"|rekeningnummer|numer konta(?: bankowego)?)"
+    r"\W{0,4}(?:(?:is|was|ist|est|es|jest)\W{1,3})?"
+    r"(?P<acct>\d(?:[ -]?\d){5,16})(?![\w-]|[.,]\d)",
+    re.IGNORECASE,
+)
+_BANK_ACCOUNT_WORDS = ("account", "acct", "a/c", "konto", "compte", "cuenta", "rekening", "konta")
 _CONTEXT_BEFORE = 30
 _SSN_CONTEXT = re.compile(r"\b(?:ssn|ss#|social security|itin|taxpayer|tax id)")
+# An address number ("Suite 680-36-4022", "Apt 123 45 6789") is never an SSN.
+_ADDRESS_CONTEXT = re.compile(
+    r"\b(?:suite|ste|apt|apartment|unit|flat|room|floor|building|bldg|box|po|no)\W{0,3}$"
+)
 _SIN_CONTEXT = re.compile(r"\b(?:sin|social insurance|nas)\b")
 _ROUTING_CONTEXT = re.compile(r"\b(?:routing|aba|rtn|transit)\b")
 _MAX_GROUPS = 6
@@ -141,14 +172,25 @@ def _is_card(digits: str) -> bool:
     return 13 <= len(digits) <= 19 and _card_issuer_fits(digits) and luhn.is_valid(digits)
 
 
-def _nine_digit_kind(digits: str, shape: tuple[int, ...], context: str) -> str | None:
-    """Kind of a nine-digit number written as ``shape`` groups, given the words before it."""
-    if shape == (3, 2, 4) and (ssn.is_valid(digits) or itin.is_valid(digits)):
-        return NATIONAL_ID
-    if shape == (3, 3, 3) and sin.is_valid(digits):
+def _nine_digit_kind(
+    digits: str, shape: tuple[int, ...], seps: set[str], context: str
+) -> str | None:
+    """Kind of a nine-digit number written as ``shape`` groups joined by ``seps``, given the
+    words before it.
+
+    Only an SSN or ITIN in its own form (123-45-6789) stands without a context word, and not
+    after an address word. A SIN is written like a nine-digit phone number (512 345 678), so it
+    needs "SIN" or "social insurance" before it, as routing numbers need "routing".
+    """
+    if (
+        shape == (3, 2, 4)
+        and seps == {"-"}
+        and (ssn.is_valid(digits) or itin.is_valid(digits))
+        and not _ADDRESS_CONTEXT.search(context)
+    ):
         return NATIONAL_ID
     # Behind a context word, any grouping of the nine digits: "SSN 221-855328", "routing
-    # 0210-0002-1"; without one, only the bare run counts (shapes above are checked already).
+    # 0210-0002-1".
     if _SSN_CONTEXT.search(context) and (ssn.is_valid(digits) or itin.is_valid(digits)):
         return NATIONAL_ID
     if _SIN_CONTEXT.search(context) and sin.is_valid(digits):
@@ -162,14 +204,22 @@ def _stands_apart(text: str, groups: list[tuple[int, int]], i: int, j: int, seps
     """Whether digit groups ``groups[i:j]`` are a number of their own within a longer run.
 
     Not when a dash joins them to a neighbour (``12345-4111...`` is one code), nor when they are
-    the middle of a longer number grouped the same way (USPS ``9400 1000 ...``). A number at the
-    front may be followed by more groups after a space: a card and its expiry or CVV.
+    the middle of a longer number grouped the same way (USPS ``9400 1000 ...``): a group of the
+    same length on either side continues them. A number after a differently grouped one stands
+    apart (``order 12345 4111 1111 1111 1111``). A number at the front may be followed by more
+    groups after a space: a card and its expiry or CVV.
     """
     before = text[groups[i - 1][1]] if i > 0 else None
     after = text[groups[j - 1][1]] if j < len(groups) else None
-    if "-" in (before, after) or before in seps:
+    if "-" in (before, after):
         return False
-    return i == 0 or after not in seps
+
+    def size(k: int) -> int:
+        return groups[k][1] - groups[k][0]
+
+    if before in seps and size(i - 1) == size(i):
+        return False
+    return i == 0 or after not in seps or size(j) != size(j - 1)
 
 
 def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
@@ -191,7 +241,7 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
                 kind: str | None = PAYMENT_CARD
             elif len(digits) == 9:
                 context = lower[max(0, part[0][0] - _CONTEXT_BEFORE) : part[0][0]]
-                kind = _nine_digit_kind(digits, tuple(b - a for a, b in part), context)
+                kind = _nine_digit_kind(digits, tuple(b - a for a, b in part), seps, context)
             else:
                 kind = None
             if kind:
@@ -209,7 +259,7 @@ _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 # Found with str.find (a regex scan of long text for them costs more than all else).
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
 # Up to a few characters of punctuation ("NI no.: ") between the word and the number.
-_NINO_IN_WINDOW = re.compile(r"(?<![\w-])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])")
+_NINO_IN_WINDOW = re.compile(r"(?<![\w-])[A-Z]{2} ?" + _NINO_DIGITS + r" ?[A-D](?![\w-])")
 _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -220,7 +270,7 @@ def _dotted(text: str, lower: str, start: int) -> list[Finding]:
         return []
     digits = m.group().replace(".", "")
     context = lower[max(0, start - _CONTEXT_BEFORE) : start]
-    kind = _nine_digit_kind(digits, (9,), context) if len(digits) == 9 else None
+    kind = _nine_digit_kind(digits, (9,), set(), context) if len(digits) == 9 else None
     return [Finding(kind, *m.span())] if kind else []
 
 
@@ -239,6 +289,55 @@ def _with_context(text: str, lower: str) -> list[Finding]:
                     found.append(Finding(NATIONAL_ID, start, start + len(nino.group())))
             at = lower.find(word, end)
     return found
+
+
+@functools.cache
+def _iban_length(country: str) -> int | None:
+    """The length of the country's IBANs, or None when it has none."""
+    bban = _IBAN_FORMATS.info(country)[0][1].get("bban") if country.isalpha() else None
+    return 4 + sum(int(n) for n in _BBAN_LENGTHS.findall(bban)) if bban else None
+
+
+def _ibans(text: str) -> list[Finding]:
+    """IBANs valid by mod 97 and their country's length and format.
+
+    The bank need not be known: python-stdnum's bank tables of a few countries are incomplete,
+    so its country check is skipped.
+    """
+    found = []
+    for m in _IBAN.finditer(text):
+        length = _iban_length(m[0][:2].upper())
+        if length is None:
+            continue
+        if m[1] is None:  # compact: the whole word is the IBAN
+            end = m.end() if m.end() - m.start() == length else None
+        else:  # grouped: it ends where the country's length is reached, at a group's end
+            end = _end_after_characters(text, m.start(), m.end(), length)
+        value = text[m.start() : end] if end else ""
+        if value and iban.is_valid(value, check_country=False):
+            found.append(Finding(IBAN, m.start(), end))  # type: ignore[arg-type]
+    return found
+
+
+def _end_after_characters(text: str, start: int, end: int, count: int) -> int | None:
+    """Where ``count`` letters and digits from ``start`` end, if a separator or the text's end
+    follows them there (never inside a group)."""
+    seen = 0
+    for at in range(start, end):
+        if text[at].isalnum():
+            seen += 1
+            if seen == count:
+                after = text[at + 1 : at + 2]
+                return at + 1 if not after.isalnum() else None
+    return None
+
+
+def _bank_accounts(text: str, lower: str) -> list[Finding]:
+    """Account numbers after "bank account", "account number" and their like."""
+    for word in _BANK_ACCOUNT_WORDS:
+        if word in lower:
+            return [Finding(BANK_ACCOUNT, *m.span("acct")) for m in _BANK_ACCOUNT.finditer(text)]
+    return []
 
 
 def _is_nino(value: str) -> bool:
@@ -275,19 +374,26 @@ def find(text: str) -> list[Finding]:
     [Finding(kind='payment_card', start=5, end=24)]
     """
     # The digit test first and inline: it alone dismisses most text, at C speed.
-    if _DIGIT.search(text) is None or _plainly_ordinary(text) or _SAFE_SHAPE.fullmatch(text):
+    numbers = not (
+        _DIGIT.search(text) is None or _plainly_ordinary(text) or _SAFE_SHAPE.fullmatch(text)
+    )
+    secrets = may_state_secret(text)
+    if not numbers and not secrets:
         return []
     lower = lower_same_length(text)
-    found: list[Finding] = []
+    found = [Finding(SECRET, a, b) for a, b in find_stated_secrets(text, lower)] if secrets else []
+    if not numbers:
+        return found
+    # Before the runs: a number after "bank account" is one, even when it passes as a card (of
+    # findings with the same span, the first is kept).
+    found += _bank_accounts(text, lower)
     for m in _RUN.finditer(text):
         length = m.end() - m.start()
         if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
         elif length == 3 and text.startswith(".", m.end()):
             found += _dotted(text, lower, m.start())
-    found += [
-        Finding(IBAN, m.start(), m.end()) for m in _IBAN.finditer(text) if iban.is_valid(m.group())
-    ]
+    found += _ibans(text)
     found += [Finding(NATIONAL_ID, *m.span()) for m in _NINO.finditer(text) if _is_nino(m[0])]
     if "sort" in lower:
         found += [
@@ -459,7 +565,11 @@ def _scan_dict(
             continue
         # Fast paths for the common leaves: intake runs this on every message.
         value_type = type(value)
-        if value_type is str and (_DIGIT.search(value) is None or _plainly_ordinary(value)):
+        if (
+            value_type is str
+            and (_DIGIT.search(value) is None or _plainly_ordinary(value))
+            and not may_state_secret(value)
+        ):
             result[name] = value
             continue
         if (value_type is int and -100_000_000 < value < 100_000_000) or value is None:
