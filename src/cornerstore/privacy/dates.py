@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from cornerstore.privacy.keywords import word_starts
+
 _MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
     "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
@@ -29,7 +31,7 @@ _CONTEXT = (
     r"|geburts(?:datum|tag)|geboren|nacimiento|nacid[oa]|naissance|n\u00e9e?|nascita"
     r"|geboortedatum)"
 )
-# str.find locates these keywords an order of magnitude faster than a regex scan.
+# Where a phrase can start (keywords.word_starts).
 _KEYWORDS = (
     "birth", "born", "dob", "d.o.b", "d. o. b", "d o b", "geburts", "geboren", "nacimiento",
     "nacid", "naissance", "n\u00e9", "nascita", "geboorte",
@@ -106,19 +108,6 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _keyword_starts(lower: str) -> list[int]:
-    starts: set[int] = set()
-    for keyword in _KEYWORDS:
-        at = lower.find(keyword)
-        while at != -1:
-            # "dob", "born", "né" must start a word: not "adobe", "stubborn", "mené";
-            # "birth" may follow "date of " or "my ", "nacimiento" "fecha de ".
-            if keyword == "birth" or at == 0 or not lower[at - 1].isalpha():
-                starts.add(at)
-            at = lower.find(keyword, at + 1)
-    return sorted(starts)
-
-
 def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of dates introduced by a birthday phrase.
 
@@ -131,7 +120,9 @@ def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int
     """
     lower = lower_same_length(text) if lower is None else lower
     spans: list[tuple[int, int]] = []
-    for start in _keyword_starts(lower):
+    # "dob", "born", "n\u00e9" must start a word: not "adobe", "stubborn", "men\u00e9"; "birth"
+    # may follow "date of " or end "birthdate".
+    for start in word_starts(lower, _KEYWORDS, inside=("birth",)):
         # A phrase introduces one date: the one before it ("... is my birthday") or after it.
         m = (
             _DATE_BEFORE.search(lower, max(0, start - _BEFORE_WINDOW), start)

@@ -29,6 +29,7 @@ from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
+from cornerstore.privacy.keywords import word_starts
 from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
 
 PAYMENT_CARD = "payment_card"
@@ -70,21 +71,20 @@ class FieldFinding:
 # Every kind contains a digit, so text without one is skipped at C speed.
 _DIGIT = re.compile(r"\d")
 # What every number finding needs somewhere: nine digits with at most single spaces or dashes
-# between (cards, SSN, SIN, routing numbers), an IBAN start (two letters, two digits, four letters
-# or digits), a NINO start (two capitals, six digits: "NT 10.0" in a user agent is not one), or a
-# birthday / sort-code word. Most strings in a message (names, ids, URLs, user agents, small
-# numbers) have none of these and are passed in one regex search.
+# between (cards, SSN, SIN, routing numbers), an IBAN start (two letters starting a word, two
+# digits, four letters or digits: not "ce76e9f4" inside an id), a NINO start (two capitals, six
+# digits: "NT 10.0" in a user agent is not one), or a birthday / sort-code word. Most strings in
+# a message (names, ids, URLs, user agents, small numbers) have none of these and are passed in
+# one regex search.
 _CANDIDATE = re.compile(
-    r"\d(?:[ -]?\d){8}|[A-Za-z]{2}\d\d[ -]?[A-Za-z0-9]{4}|[A-Z]{2} ?\d\d ?\d ?\d"
-    r"|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
+    r"\d(?:[ -]?\d){8}|\d\d(?<=[A-Za-z]{2}\d\d)(?<![\w-][A-Za-z]{2}\d\d)[ -]?[A-Za-z0-9]{4}"
+    r"|[A-Z]{2} ?\d\d ?\d ?\d|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
 )
 # Rarer context words, looked for with str.find in the lower-cased text only when the pattern
 # above found nothing: a regex alternation of them would slow every scan threefold.
 _CANDIDATE_WORDS = (
     "nino", "insurance", "ni no", "ni number", "geburt", "geboren", "nacimiento", "naissance",
     "n\u00e9", "nascita", "geboorte",
-    # Bank account numbers.
-    "account", "acct", "a/c", "konto", "compte", "cuenta", "rekening", "konta",
     # Context words of numbers written with dots (SSN 221.85.5328, SIN 130.692.544).
     "ssn", "social", "itin", "tax", "sin", "nas", "routing", "aba", "rtn", "transit",
 )  # fmt: skip
@@ -103,8 +103,10 @@ _GLUED = re.compile(r"[\w-]|\.\d")
 _GROUP = re.compile(r"\d+")
 # An IBAN in any case, compact or in groups of four joined by spaces or dashes. The last group
 # may run into the next word ("... 7034 EUR"): the country's length decides where it ends.
+# The match starts at the first check digit, so the engine skips quickly to digits (as in
+# _RUN); the country code is the two letters before it.
 _IBAN = re.compile(
-    r"[A-Za-z]{2}\d\d(?<![\w-][A-Za-z]{2}\d{2})"
+    r"\d(?<=[A-Za-z]{2}\d)(?<![\w-][A-Za-z]{2}\d)\d"
     r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
     r"|([ -])[A-Za-z0-9]{4}(?:\1[A-Za-z0-9]{4}){1,7}(?:\1[A-Za-z0-9]{1,4})?)"
 )
@@ -123,9 +125,10 @@ _SORT_CODE = re.compile(
     r"(?:(?:account|acct|a/c)(?: ?(?:number|no\.?|#))?\W{0,3})?(?P<acct>\d{8})(?![\w-])",
     re.IGNORECASE,
 )
-# A bank account number after the words that name one, in the languages of the birthday words.
+# A bank account number after the words that name one, in the languages of the birthday words,
+# matched where one of _BANK_ACCOUNT_WORDS starts a word.
 _BANK_ACCOUNT = re.compile(
-    r"(?<![\w-])(?:bank[ -]?account(?:[ -]?(?:number|no\.?|nr\.?|#))?"
+    r"(?:bank[ -]?account(?:[ -]?(?:number|no\.?|nr\.?|#))?"
     r"|(?:account|acct\.?|a/c)[ -]?(?:number|no\.?|nr\.?|#)|kontonummer|konto[ -]?nr\.?"
     r"|num[\u00e9e]ro de compte(?: bancaire)?|n[\u00fau]mero de (?:la )?cuenta(?: bancaria)?"
     r"|rekeningnummer|numer konta(?: bankowego)?)"
@@ -133,7 +136,11 @@ _BANK_ACCOUNT = re.compile(
     r"(?P<acct>\d(?:[ -]?\d){5,16})(?![\w-]|[.,]\d)",
     re.IGNORECASE,
 )
-_BANK_ACCOUNT_WORDS = ("account", "acct", "a/c", "konto", "compte", "cuenta", "rekening", "konta")
+_SIX_DIGITS = re.compile(r"\d(?:[ -]?\d){5}")
+_BANK_ACCOUNT_WORDS = (
+    "bank", "account", "acct", "a/c", "konto", "num\u00e9ro", "numero", "n\u00famero", "rekening",
+    "numer",
+)  # fmt: skip
 _CONTEXT_BEFORE = 30
 _SSN_CONTEXT = re.compile(r"\b(?:ssn|ss#|social security|itin|taxpayer|tax id)")
 # An address number ("Suite 680-36-4022", "Apt 123 45 6789") is never an SSN.
@@ -306,16 +313,16 @@ def _ibans(text: str) -> list[Finding]:
     """
     found = []
     for m in _IBAN.finditer(text):
-        length = _iban_length(m[0][:2].upper())
+        start = m.start() - 2
+        length = _iban_length(text[start : m.start()].upper())
         if length is None:
             continue
         if m[1] is None:  # compact: the whole word is the IBAN
-            end = m.end() if m.end() - m.start() == length else None
+            end = m.end() if m.end() - start == length else None
         else:  # grouped: it ends where the country's length is reached, at a group's end
-            end = _end_after_characters(text, m.start(), m.end(), length)
-        value = text[m.start() : end] if end else ""
-        if value and iban.is_valid(value, check_country=False):
-            found.append(Finding(IBAN, m.start(), end))  # type: ignore[arg-type]
+            end = _end_after_characters(text, start, m.end(), length)
+        if end is not None and iban.is_valid(text[start:end], check_country=False):
+            found.append(Finding(IBAN, start, end))
     return found
 
 
@@ -334,10 +341,12 @@ def _end_after_characters(text: str, start: int, end: int, count: int) -> int | 
 
 def _bank_accounts(text: str, lower: str) -> list[Finding]:
     """Account numbers after "bank account", "account number" and their like."""
-    for word in _BANK_ACCOUNT_WORDS:
-        if word in lower:
-            return [Finding(BANK_ACCOUNT, *m.span("acct")) for m in _BANK_ACCOUNT.finditer(text)]
-    return []
+    found = []
+    for start in word_starts(lower, _BANK_ACCOUNT_WORDS):
+        m = _BANK_ACCOUNT.match(text, start)
+        if m and (not found or m.start("acct") >= found[-1].end):
+            found.append(Finding(BANK_ACCOUNT, *m.span("acct")))
+    return found
 
 
 def _is_nino(value: str) -> bool:
@@ -359,7 +368,13 @@ def _plainly_ordinary(text: str) -> bool:
         return True
     folded = text.lower()
     # A plain loop: a generator in all() costs more than the tests themselves here.
-    for word in _CANDIDATE_WORDS:  # noqa: SIM110
+    for word in _CANDIDATE_WORDS:
+        if word in folded:
+            return False
+    # A bank account number after its name has six digits or more.
+    if _SIX_DIGITS.search(text) is None:
+        return True
+    for word in _BANK_ACCOUNT_WORDS:  # noqa: SIM110
         if word in folded:
             return False
     return True

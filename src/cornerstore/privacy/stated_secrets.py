@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 
-# Where a phrase can start: found with str.find in the lower-cased text, an order of magnitude
-# faster than a regex scan. Each is the first word of the phrases below (a PIN "code PIN" is
-# found at its "pin").
+from cornerstore.privacy.keywords import keyword_pattern, word_starts
+
+# Where a phrase can start, found by keywords.word_starts in the lower-cased text. Each is the
+# first word of the phrases below (a PIN "code PIN" is found at its "pin").
 _KEYWORDS = (
     "pass", "pwd", "pw", "pin", "kennwort", "contrase", "clave", "mot de passe", "mdp",
     "wachtwoord", "has\u0142o", "haslo", "senha", "parola", "cvv", "cvc", "security", "secret",
@@ -34,8 +35,7 @@ _KEYWORDS = (
 
 # A secret word and its value are apart: a space, a colon, an equals or a hash sign between.
 _SEPARATOR = re.compile(r"[\s:=#]")
-_KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS))
-
+_KEYWORD = keyword_pattern(_KEYWORDS)
 _PASSWORD = (
     r"(?P<password>pass(?:word|wort|wd|code|phrase)|pass[ -]word|pwd|pw(?=\s*[:=])|kennwort"
     r"|contrase\u00f1a|contrasena|clave(?: de acceso)?|mot de passe|mdp|wachtwoord|has[\u0142l]o"
@@ -132,7 +132,8 @@ def find_stated_secrets(text: str, lower: str) -> list[tuple[int, int]]:
     ['4921', 'Winter#77']
     """
     spans: list[tuple[int, int]] = []
-    for start in _keyword_starts(lower):
+    # A phrase starts a word: not "shipping", "compass", "spin".
+    for start in word_starts(lower, _KEYWORDS):
         if spans and start < spans[-1][1]:
             continue
         m = _STATED.match(text, start)
@@ -142,18 +143,6 @@ def find_stated_secrets(text: str, lower: str) -> list[tuple[int, int]]:
         if span and (not spans or span[0] >= spans[-1][1]):
             spans.append(span)
     return spans
-
-
-def _keyword_starts(lower: str) -> list[int]:
-    starts: set[int] = set()
-    for keyword in _KEYWORDS:
-        at = lower.find(keyword)
-        while at != -1:
-            # A phrase starts a word: not "shipping", "compass", "spin".
-            if at == 0 or not lower[at - 1].isalnum():
-                starts.add(at)
-            at = lower.find(keyword, at + 1)
-    return sorted(starts)
 
 
 def _value_after(text: str, m: re.Match[str]) -> tuple[int, int] | None:
