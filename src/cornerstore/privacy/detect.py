@@ -341,7 +341,7 @@ def _end_after_characters(text: str, start: int, end: int, count: int) -> int | 
 
 def _bank_accounts(text: str, lower: str) -> list[Finding]:
     """Account numbers after "bank account", "account number" and their like."""
-    found = []
+    found: list[Finding] = []
     for start in word_starts(lower, _BANK_ACCOUNT_WORDS):
         m = _BANK_ACCOUNT.match(text, start)
         if m and (not found or m.start("acct") >= found[-1].end):
