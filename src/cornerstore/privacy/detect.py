@@ -78,7 +78,9 @@ _DIGIT = re.compile(r"\d")
 # one regex search.
 _CANDIDATE = re.compile(
     r"\d(?:[ -]?\d){8}|\d\d(?<=[A-Za-z]{2}\d\d)(?<![\w-][A-Za-z]{2}\d\d)[ -]?[A-Za-z0-9]{4}"
-    r"|[A-Z]{2} ?\d\d ?\d ?\d|(?i:birth|born|dob|d\.? ?o\.? ?b|sort)"
+    r"|[A-Z]{2} ?\d\d ?\d ?\d"
+    # The words in lower, capitalised and upper case: a quarter faster than (?i:...).
+    r"|[bB](?:irth|orn)|BIRTH|BORN|[dD](?:[oO][bB]|\.? ?[oO]\.? ?[bB])|[sS](?:ort|ORT)"
 )
 # Rarer context words, looked for with str.find in the lower-cased text only when the pattern
 # above found nothing: a regex alternation of them would slow every scan threefold.
