@@ -24,6 +24,7 @@ def secrets_in(text: str) -> list[str]:
         ("hunter2 is my password", "hunter2"),
         ("I changed my password to Summer2024", "Summer2024"),
         ("login anna / pw: s3cret", "s3cret"),
+        ("Password (case sensitive): Hunter2", "Hunter2"),
         ("https://shop.example/login?user=anna&pwd=Qx7!pz", "Qx7!pz"),
         ("Passwort: Sommer2024!", "Sommer2024!"),
         ("mein Passwort lautet Sommer2024", "Sommer2024"),
@@ -95,6 +96,8 @@ def test_a_security_answer_stated_in_free_text_is_found(text: str, secret: str) 
         "Password:\nEmail: anna@example.com",
         "shipping 1234 items, compass 360",
         "we never ask for your PIN or password",
+        "iPhone is my password manager",
+        "This is my password",
     ],
 )
 def test_a_secret_word_without_a_stated_value_is_left_alone(text: str) -> None:

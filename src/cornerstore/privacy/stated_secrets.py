@@ -61,7 +61,9 @@ _VERB = (
 # whose secret it is, only before a colon or a verb.
 _WHOSE = (
     r"(?:\s+(?:for|to|of|on|at|f\u00fcr|zu|de|del|pour|du|voor|van|do|dla|di|per|da)"
-    rf"(?:\s+[^\s:=\d]+){{1,3}}?(?=\s*[:=]|\s+{_VERB}\b))?"
+    rf"(?:\s+[^\s:=\d]+){{1,3}}?(?=\s*[:=]|\s+{_VERB}\b)"
+    # or a remark in brackets: "Password (case sensitive): ..."
+    r"|\s*\([^()\n]{1,40}\)(?=\s*[:=]))?"
 )
 # Spaces only after the link: a colon at a line's end ("Password:\nEmail: ...") states nothing.
 _LINK = rf"(?:\s*(?P<sign>[:=#])|\s+(?P<verb>{_VERB})\b(?:\s*:)?|(?P<bare>\s))[ \t\u00a0]*"
@@ -80,7 +82,10 @@ _BEFORE = re.compile(
     r"(?:new\s+)?$",
     re.IGNORECASE,
 )
-_SECRET_AFTER_VALUE = re.compile(r"(?:(?P<password>password|passcode|passphrase)|(?P<pin>pin))\b")
+# The secret word ends the clause: "iPhone is my password manager" states no password.
+_SECRET_AFTER_VALUE = re.compile(
+    r"(?:(?P<password>password|passcode|passphrase)|(?P<pin>pin))\b(?![ \t]+[\w(])"
+)
 _BEFORE_WINDOW = 90
 _CLOSING_QUOTES = {
     '"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb",
