@@ -558,6 +558,27 @@ for text in [
 ]:  # fmt: skip
     add(text, [])
 
+# Phrasings met while trying the firewall by hand: more ways to state a secret, and mentions of
+# secret words and codes in ordinary shop messages.
+for template in [
+    "Password (case sensitive): {}", "Temporary password: {}", "Account: anna@example.com, Password: {}",
+    "user: anna, pass word = {}",
+]:  # fmt: skip
+    add(template.format(password()), ["secret"])
+for template in ["MY PIN IS {}", "Your one-time PIN is {}", "PIN (card ending 1234): {}"]:
+    add(template.format(digits(rng.choice([4, 6]))), ["secret"])
+for text in [
+    "the wifi password is on the receipt", "your new password is ready",
+    "the password was changed by admin@example.com", "Passwords: 2 attempts left",
+    "Your PIN will arrive by post in 5 days", "Enter your PIN: ____", "iPhone is my password manager",
+    "This is my password", "Security question answer: forgotten", "Pinterest link 12345678",
+    "model ab12 cdef 3456 gh", "use code de12abcd for 10% off", "Your order 100234 5555 is ready",
+    "my account number is in the app", "the pin is 4 inches long", "Password reset: done",
+    "reset password (ticket #4412)", "tracking 1Z 999 AA1 0123 4567 84",
+    "phone 020 7946 0958 ext 4111", "password manager 1Password is great",
+]:  # fmt: skip
+    add(text, [])
+
 positives = [i for i in items if i["kinds"]]
 negatives = [i for i in items if not i["kinds"]]
 print(len(items), len(positives), len(negatives))
