@@ -112,7 +112,6 @@ _IBAN = re.compile(
     r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
     r"|([ -])[A-Za-z0-9]{4}(?:\1[A-Za-z0-9]{4}){1,7}(?:\1[A-Za-z0-9]{1,4})?)"
 )
-_IBAN_SEPARATORS = re.compile(r"[ -]")
 _IBAN_FORMATS = numdb.get("iban")
 _BBAN_LENGTHS = re.compile(r"(\d+)!")
 # UK National Insurance number: no D, F, I, Q, U, V in the prefix and no O second.
