@@ -13,8 +13,9 @@ Numbers that need a checksum alone to be believed are reported only after a cont
 unless written 123-45-6789, a Canadian SIN (written like a nine-digit phone number, 512 345 678),
 a routing number, and a bank account number ("account number 12345678"). A number inside a
 longer run of letters, digits or dashes is never reported. Dates count only next to a birthday
-phrase, passwords, PINs and security answers only when a secret word states them
-(:mod:`cornerstore.privacy.stated_secrets`).
+phrase (:mod:`cornerstore.privacy.dates`), passwords, PINs and security answers only when a
+secret word states them (:mod:`cornerstore.privacy.stated_secrets`); IBANs and account numbers
+are found by :mod:`cornerstore.privacy.bank`.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stdnum import iban, luhn, numdb
+from stdnum import luhn
 from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
+from cornerstore.privacy.bank import ACCOUNT_WORDS, SIX_DIGITS, find_account_numbers, find_ibans
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
-from cornerstore.privacy.keywords import word_starts
 from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
 
 PAYMENT_CARD = "payment_card"
@@ -103,17 +104,6 @@ _RUN = re.compile(r"\d(?<![\w+./-]\d)\d*+(?:[ -]\d++)*+")
 # After a run: its last group continues into a word, a code or a decimal.
 _GLUED = re.compile(r"[\w-]|\.\d")
 _GROUP = re.compile(r"\d+")
-# An IBAN in any case, compact or in groups of four joined by spaces or dashes. The last group
-# may run into the next word ("... 7034 EUR"): the country's length decides where it ends.
-# The match starts at the first check digit, so the engine skips quickly to digits (as in
-# _RUN); the country code is the two letters before it.
-_IBAN = re.compile(
-    r"\d(?<=[A-Za-z]{2}\d)(?<![\w-][A-Za-z]{2}\d)\d"
-    r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
-    r"|([ -])[A-Za-z0-9]{4}(?:\1[A-Za-z0-9]{4}){1,7}(?:\1[A-Za-z0-9]{1,4})?)"
-)
-_IBAN_FORMATS = numdb.get("iban")
-_BBAN_LENGTHS = re.compile(r"(\d+)!")
 # UK National Insurance number: no D, F, I, Q, U, V in the prefix and no O second.
 # The six digits come in pairs, in threes (AB 123 456 C) or together.
 _NINO_DIGITS = r"(?:\d{2} ?\d{2} ?\d{2}|\d{3} \d{3})"
@@ -126,22 +116,6 @@ _SORT_CODE = re.compile(
     r"(?:(?:account|acct|a/c)(?: ?(?:number|no\.?|#))?\W{0,3})?(?P<acct>\d{8})(?![\w-])",
     re.IGNORECASE,
 )
-# A bank account number after the words that name one, in the languages of the birthday words,
-# matched where one of _BANK_ACCOUNT_WORDS starts a word.
-_BANK_ACCOUNT = re.compile(
-    r"(?:bank[ -]?account(?:[ -]?(?:number|no\.?|nr\.?|#))?"
-    r"|(?:account|acct\.?|a/c)[ -]?(?:number|no\.?|nr\.?|#)|kontonummer|konto[ -]?nr\.?"
-    r"|num[\u00e9e]ro de compte(?: bancaire)?|n[\u00fau]mero de (?:la )?cuenta(?: bancaria)?"
-    r"|rekeningnummer|numer konta(?: bankowego)?)"
-    r"\W{0,4}(?:(?:is|was|ist|est|es|jest)\W{1,3})?"
-    r"(?P<acct>\d(?:[ -]?\d){5,16})(?![\w-]|[.,]\d)",
-    re.IGNORECASE,
-)
-_SIX_DIGITS = re.compile(r"\d(?:[ -]?\d){5}")
-_BANK_ACCOUNT_WORDS = (
-    "bank", "account", "acct", "a/c", "konto", "num\u00e9ro", "numero", "n\u00famero", "rekening",
-    "numer",
-)  # fmt: skip
 _CONTEXT_BEFORE = 30
 _SSN_CONTEXT = re.compile(r"\b(?:ssn|ss#|social security|itin|taxpayer|tax id)")
 # An address number ("Suite 680-36-4022", "Apt 123 45 6789") is never an SSN.
@@ -299,57 +273,6 @@ def _with_context(text: str, lower: str) -> list[Finding]:
     return found
 
 
-@functools.cache
-def _iban_length(country: str) -> int | None:
-    """The length of the country's IBANs, or None when it has none."""
-    bban = _IBAN_FORMATS.info(country)[0][1].get("bban") if country.isalpha() else None
-    return 4 + sum(int(n) for n in _BBAN_LENGTHS.findall(bban)) if bban else None
-
-
-def _ibans(text: str) -> list[Finding]:
-    """IBANs valid by mod 97 and their country's length and format.
-
-    The bank need not be known: python-stdnum's bank tables of a few countries are incomplete,
-    so its country check is skipped.
-    """
-    found = []
-    for m in _IBAN.finditer(text):
-        start = m.start() - 2
-        length = _iban_length(text[start : m.start()].upper())
-        if length is None:
-            continue
-        if m[1] is None:  # compact: the whole word is the IBAN
-            end = m.end() if m.end() - start == length else None
-        else:  # grouped: it ends where the country's length is reached, at a group's end
-            end = _end_after_characters(text, start, m.end(), length)
-        if end is not None and iban.is_valid(text[start:end], check_country=False):
-            found.append(Finding(IBAN, start, end))
-    return found
-
-
-def _end_after_characters(text: str, start: int, end: int, count: int) -> int | None:
-    """Where ``count`` letters and digits from ``start`` end, if a separator or the text's end
-    follows them there (never inside a group)."""
-    seen = 0
-    for at in range(start, end):
-        if text[at].isalnum():
-            seen += 1
-            if seen == count:
-                after = text[at + 1 : at + 2]
-                return at + 1 if not after.isalnum() else None
-    return None
-
-
-def _bank_accounts(text: str, lower: str) -> list[Finding]:
-    """Account numbers after "bank account", "account number" and their like."""
-    found: list[Finding] = []
-    for start in word_starts(lower, _BANK_ACCOUNT_WORDS):
-        m = _BANK_ACCOUNT.match(text, start)
-        if m and (not found or m.start("acct") >= found[-1].end):
-            found.append(Finding(BANK_ACCOUNT, *m.span("acct")))
-    return found
-
-
 def _is_nino(value: str) -> bool:
     compact = value.replace(" ", "")
     return compact[:2] not in _NINO_BAD_PREFIXES
@@ -373,9 +296,9 @@ def _plainly_ordinary(text: str) -> bool:
         if word in folded:
             return False
     # A bank account number after its name has six digits or more.
-    if _SIX_DIGITS.search(text) is None:
+    if SIX_DIGITS.search(text) is None:
         return True
-    for word in _BANK_ACCOUNT_WORDS:  # noqa: SIM110
+    for word in ACCOUNT_WORDS:  # noqa: SIM110
         if word in folded:
             return False
     return True
@@ -402,14 +325,14 @@ def find(text: str) -> list[Finding]:
         return found
     # Before the runs: a number after "bank account" is one, even when it passes as a card (of
     # findings with the same span, the first is kept).
-    found += _bank_accounts(text, lower)
+    found += [Finding(BANK_ACCOUNT, a, b) for a, b in find_account_numbers(text, lower)]
     for m in _RUN.finditer(text):
         length = m.end() - m.start()
         if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
         elif length == 3 and text.startswith(".", m.end()):
             found += _dotted(text, lower, m.start())
-    found += _ibans(text)
+    found += [Finding(IBAN, a, b) for a, b in find_ibans(text)]
     found += [Finding(NATIONAL_ID, *m.span()) for m in _NINO.finditer(text) if _is_nino(m[0])]
     if "sort" in lower:
         found += [
