@@ -1,13 +1,17 @@
 """Dates of birth in free text: a date counts only when a birthday phrase introduces it.
 
 A plain date ("delivered on 12 March 1985") is ordinary business data; "my birthday is
-12 March 1985" or "DOB: 1985-03-12" is a date of birth. Only the date is reported, not the
-phrase, so redaction keeps the sentence readable.
+12 March 1985", "DOB: 1985-03-12" or "12 March 1985 is my birthday" is a date of birth. After a
+label ("Date of birth:", "DOB?") the date may come a few words later, in the same sentence or
+the next: "Date of birth: I think it is 12/03/1985". Only the date is reported, not the phrase,
+so redaction keeps the sentence readable.
 """
 
 from __future__ import annotations
 
 import re
+
+from cornerstore.privacy.keywords import word_starts
 
 _MONTHS = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
@@ -27,7 +31,7 @@ _CONTEXT = (
     r"|geburts(?:datum|tag)|geboren|nacimiento|nacid[oa]|naissance|n\u00e9e?|nascita"
     r"|geboortedatum)"
 )
-# str.find locates these keywords an order of magnitude faster than a regex scan.
+# Where a phrase can start (keywords.word_starts).
 _KEYWORDS = (
     "birth", "born", "dob", "d.o.b", "d. o. b", "d o b", "geburts", "geboren", "nacimiento",
     "nacid", "naissance", "n\u00e9", "nascita", "geboorte",
@@ -48,6 +52,30 @@ _DATE = (
     r")(?![\w/.-]\d|\d)"
 )
 _BIRTHDAY = re.compile(_CONTEXT + _GAP + _DATE)
+# A label, then a few words without digits before the date: in the same clause after a colon
+# ("Date of birth: I think it is ..."), in the next sentence after a question or a full stop
+# ("What's your DOB? It's ..."). "Birthday" counts as a label only before a colon: "It was my
+# birthday. Delivered 12/03/2024" has no date of birth.
+_LABEL = (
+    r"(?:birth[\s_-]?date|birth|d\.?\s?o\.?\s?b(?![a-z])\.?|geburtsdatum|nacimiento|naissance"
+    r"|nascita|geboortedatum)"
+)
+_LABELLED = re.compile(
+    r"(?:" + _LABEL + r"\s*[:?.]|birth[\s_-]?days?\s*:)"
+    r"(?P<gap>[^\d\n]{0,60}?)(?<![\w/.-])" + _DATE
+)
+# In the gap: a sentence's end, or words saying the birth date is not given or
+# the date that follows is another event's ("DOB: N/A, ordered 12/03/2024").
+_NOT_THE_BIRTH_DATE = re.compile(
+    r"[.!?;]\s|\b(?:n/a|unknown|none|not given|order|deliver|ship|dispatch|purchas|bought|paid"
+    r"|expir|sent|arriv|return|refund|invoice)"
+)
+# A date right before "is my birthday", "was her date of birth", "ist mein Geburtstag".
+_DATE_BEFORE = re.compile(
+    r"(?<![\w/.-])" + _DATE + r"\s+(?:is|was|ist|war)\s+(?:my|his|her|their|our|the|mein|sein|ihr)"
+    r"\s+(?:date\s+of\s+)?$"
+)
+_BEFORE_WINDOW = 40
 
 
 def _plausible(day: int, month: int) -> bool:
@@ -80,19 +108,6 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _keyword_starts(lower: str) -> list[int]:
-    starts: set[int] = set()
-    for keyword in _KEYWORDS:
-        at = lower.find(keyword)
-        while at != -1:
-            # "dob", "born", "né" must start a word: not "adobe", "stubborn", "mené";
-            # "birth" may follow "date of " or "my ", "nacimiento" "fecha de ".
-            if keyword == "birth" or at == 0 or not lower[at - 1].isalpha():
-                starts.add(at)
-            at = lower.find(keyword, at + 1)
-    return sorted(starts)
-
-
 def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of dates introduced by a birthday phrase.
 
@@ -105,8 +120,21 @@ def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int
     """
     lower = lower_same_length(text) if lower is None else lower
     spans: list[tuple[int, int]] = []
-    for start in _keyword_starts(lower):
-        m = _BIRTHDAY.match(lower, start)
+    # "dob", "born", "n\u00e9" must start a word: not "adobe", "stubborn", "men\u00e9"; "birth"
+    # may follow "date of " or end "birthdate".
+    for start in word_starts(lower, _KEYWORDS, inside=("birth",)):
+        # A phrase introduces one date: the one before it ("... is my birthday") or after it.
+        m = (
+            _DATE_BEFORE.search(lower, max(0, start - _BEFORE_WINDOW), start)
+            or _BIRTHDAY.match(lower, start)
+            or _labelled(lower, start)
+        )
         if m and _is_date(m) and (not spans or m.start("date") >= spans[-1][1]):
             spans.append(m.span("date"))
     return spans
+
+
+def _labelled(lower: str, start: int) -> re.Match[str] | None:
+    """A date a few words after a label at ``start``, when nothing between says it is not one."""
+    m = _LABELLED.match(lower, start)
+    return None if m is None or _NOT_THE_BIRTH_DATE.search(m["gap"]) else m
