@@ -9,6 +9,11 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
+from cornerstore.services import Services
+from cornerstore.storage import tables
+
 
 def basic(write_key: str) -> dict[str, str]:
     """HTTP Basic with the write key as user and an empty password, as the Segment clients send."""
@@ -18,6 +23,16 @@ def basic(write_key: str) -> dict[str, str]:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def expire_token(services: Services, token_id: int) -> None:
+    """Make a staff token's lifetime end a second ago, as if its time had passed."""
+    with services.store.unit_of_work(write=True) as uow:
+        uow.conn.execute(
+            update(tables.api_tokens)
+            .where(tables.api_tokens.c.id == token_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 def parse_iso(text: str) -> datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.access import ROLES, add_dee
 from tests.access.test_sections import PREFILL, PROFILE, SEARCH, TIMELINE, TRAIT_READERS
-from tests.api import bearer
+from tests.api import bearer, expire_token
 from tests.api.conftest import LiveServer
 
 PASSWORD = "correct horse battery"
@@ -217,11 +216,11 @@ def test_a_revoked_or_expired_role_token_is_refused(
     http: httpx.Client, services: Services, owner: Caller, state: str
 ) -> None:
     cid = add_dee(services)
-    issued = services.credentials.create_token(
-        owner, "temp", "support", timedelta(seconds=-1) if state == "expired" else None
-    )
+    issued = services.credentials.create_token(owner, "temp", "support", "1h")
     if state == "revoked":
         services.credentials.revoke_token(owner, issued.id)
+    else:
+        expire_token(services, issued.id)
 
     response = http.get(f"/v1/customers/{cid}", headers=bearer(issued.secret))
 

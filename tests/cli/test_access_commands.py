@@ -200,6 +200,7 @@ def test_the_cli_acting_as_a_user_gives_the_same_answer_as_the_service(
             "kind",
             "sections",
             "traits",
+            "unverified",
         ]
     )
     assert shown["sections"] == ["addresses", "delivery_preferences", "name"]

@@ -125,6 +125,12 @@ class TraitObservationOut(BaseModel):
     profile: str
 
 
+class UnverifiedTraitOut(TraitObservationOut):
+    """A value a client-side source claimed and no trusted source confirmed: never used."""
+
+    name: str
+
+
 class SummaryOut(BaseModel):
     events: int
     by_touchpoint: dict[str, int]
@@ -173,6 +179,11 @@ class CustomerPublic(BaseModel):
     merged_profiles: list[str] | None = None
     identifiers: list[IdentifierOut] | None = None
     traits: dict[str, TraitOut] | None = None
+    unverified: list[UnverifiedTraitOut] | None = Field(
+        default=None,
+        description="Claims of client-side sources about this customer, not yet confirmed "
+        "by a trusted source; never used for prefill",
+    )
     summary: SummaryOut | None = None
     accounts: list[str] | None = None
     members: list[str] | None = None
@@ -208,6 +219,19 @@ class CustomerPublic(BaseModel):
                 )
                 for name, t in p.traits.items()
             }
+        if p.unverified is not None:
+            shown["unverified"] = [
+                UnverifiedTraitOut(
+                    name=o.name,
+                    value=o.value,
+                    touchpoint=o.touchpoint,
+                    source=o.source,
+                    observed_at=o.observed_at,
+                    message_id=o.message_id,
+                    profile=o.customer_id,
+                )
+                for o in p.unverified
+            ]
         if p.summary is not None:
             shown["summary"] = SummaryOut(
                 events=p.summary.events,

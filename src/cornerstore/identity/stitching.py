@@ -6,6 +6,11 @@ external ids before anonymousId). The first known one decides the profile; the o
 merge their profiles into it, or are refused when that would break a limit (one userId per profile,
 caps on identifiers and merges). Everything happens in memory for a whole batch and is written by
 the caller in bulk; merges of rows already stored are applied at once so later messages see them.
+
+A client-side source (a write key public in the shop's pages or app) is trusted less: its
+messages join profiles only through the device ids they carry (userId, anonymousId), never
+through a claimed e-mail, phone or external id; see :meth:`Stitcher.place` and
+docs/identity.md.
 """
 
 from __future__ import annotations
@@ -24,11 +29,28 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (kind, normalised value)
+# The ids a browser or app sends by itself: the signed-in customer's userId and the device's
+# anonymousId. Everything else a client-side message carries is a claim.
+DEVICE_KINDS = frozenset({"user_id", "anonymous_id"})
 
 
 def new_profile_id(kind: str = "person") -> str:
     """A random, unguessable profile id: ``cus_`` for people, ``acc_`` for accounts."""
     return ("acc_" if kind == "account" else "cus_") + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a message belongs and whose traits it may change.
+
+    ``trusted``: its traits may be stored as the target's. ``claimed``: other customers whose
+    e-mail, phone or external id a client-side message claimed without being signed in as
+    them; its traits are only unverified observations of theirs.
+    """
+
+    target: str
+    trusted: bool = True
+    claimed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -315,6 +337,76 @@ class Stitcher:
             target = self.create(kind, at, mid)
             self.attach(target, unplaced, source, touchpoint, at, mid)
         return target
+
+    def place(
+        self,
+        keys: list[Key],
+        *,
+        client_side: bool,
+        kind: str,
+        source: str,
+        touchpoint: str,
+        at: datetime,
+        mid: str,
+        reason: str = "stitch",
+    ) -> Placement:
+        """Where a message belongs: :meth:`resolve` for a trusted source; for a client-side
+        one, the profile of its device ids, which its claims may not change.
+
+        A client-side message is signed in when its userId is already known. Its device ids
+        decide the profile (stitching and merging as usual: anonymous browsing joins the
+        account on sign-in). Its traits are trusted when it is signed in, or when the profile
+        had no userId before (a new or guest profile nobody else vouched for). Its other
+        identifiers (e-mail, phone, external ids) never join or merge an existing customer:
+        when one belongs to another customer, nothing is attached and the message's traits
+        become unverified observations of that customer (unless the message is signed in:
+        then they are its own customer's, and the claim is recorded as a refusal for review).
+        Free identifiers are attached only where its traits are trusted.
+        """
+        if not client_side:
+            target = self.resolve(
+                keys, kind=kind, source=source, touchpoint=touchpoint, at=at, mid=mid, reason=reason
+            )
+            return Placement(target)
+        keys = list(dict.fromkeys(keys))
+        device = [k for k in keys if k[0] in DEVICE_KINDS]
+        claims = [k for k in keys if k[0] not in DEVICE_KINDS]
+        signed_in = any(k[0] == "user_id" and self.root_of(k) is not None for k in device)
+        had_user = {r: self._has_user_id(r) for k in device if (r := self.root_of(k))}
+        if device:
+            target = self.resolve(
+                device,
+                kind=kind,
+                source=source,
+                touchpoint=touchpoint,
+                at=at,
+                mid=mid,
+                reason=reason,
+            )
+        else:
+            target = self.create(kind, at, mid)
+        trusted = signed_in or not had_user.get(target, False)
+        claimed = sorted({r for k in claims if (r := self.root_of(k)) and r != target})
+        if claimed:
+            self.refuse(
+                "a client-side source may not join customers by e-mail, phone or external id",
+                [target, *claimed],
+                at,
+                mid,
+            )
+            return Placement(target, trusted=signed_in, claimed=() if signed_in else tuple(claimed))
+        if trusted:
+            free = [k for k in claims if self.root_of(k) is None]
+            for key in free:
+                problem = self.can_attach(target, [key])
+                if problem:
+                    self.refuse(f"identifier not added: {problem}", [target], at, mid)
+                else:
+                    self.attach(target, [key], source, touchpoint, at, mid)
+        return Placement(target, trusted=trusted)
+
+    def _has_user_id(self, root: str) -> bool:
+        return self._cluster_counts(root).get("user_id", 0) > 0
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:

@@ -19,7 +19,7 @@ import orjson
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, WriteConflict
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
-from cornerstore.identity.stitching import Key, Stitcher
+from cornerstore.identity.stitching import Key, Placement, Stitcher
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
@@ -75,10 +75,14 @@ def _snake_object(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where messages come from: a write key, a file import, the demo or library code."""
+    """Where messages come from: a write key, a file import, the demo or library code.
+
+    ``client_side``: a write key public in the shop's pages or app; what its messages claim
+    about existing customers stays unverified (see :meth:`Stitcher.place`)."""
 
     name: str
     touchpoint: str
+    client_side: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +388,7 @@ class Intake:
             stitcher.prefetch_counts(growing)
             events: list[dict[str, Any]] = []
             trait_rows: list[dict[str, Any]] = []
+            unverified_rows: list[dict[str, Any]] = []
             members: list[dict[str, Any]] = []
             consents: list[dict[str, Any]] = []
             categories = self.settings.privacy.consent_categories
@@ -394,11 +399,18 @@ class Intake:
                 at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
                 account_id: str | None = None
                 if msg.type == "alias":
-                    target = self._alias(stitcher, msg, keys, source)
+                    placement = self._alias(stitcher, msg, keys, source)
                 else:
-                    target = stitcher.resolve(
-                        keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid
+                    placement = stitcher.place(
+                        keys,
+                        client_side=source.client_side,
+                        kind="person",
+                        source=source.name,
+                        touchpoint=tp,
+                        at=at,
+                        mid=mid,
                     )
+                target = placement.target
                 if msg.type == "group":
                     account_id = self._group(stitcher, msg, source)
                     if account_id is not None:
@@ -410,7 +422,15 @@ class Intake:
                                 "message_id": mid,
                             }
                         )
-                        trait_rows += self._trait_rows(account_id, msg.traits, msg, source)
+                        rows = self._trait_rows(account_id, msg.traits, msg, source)
+                        # A client-side source describes only an account it just created.
+                        if source.client_side and account_id not in stitcher.new_profiles:
+                            unverified_rows += rows
+                        else:
+                            trait_rows += rows
+                elif msg.type == "identify" and (placement.claimed or not placement.trusted):
+                    for claimed in placement.claimed or (target,):
+                        unverified_rows += self._trait_rows(claimed, msg.traits, msg, source)
                 elif msg.type == "identify":
                     trait_rows += self._trait_rows(target, msg.traits, msg, source)
                     if self.on_matching_traits is not None and any(
@@ -463,6 +483,7 @@ class Intake:
             stitcher.flush()
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
+            uow.unverified_traits.add_many(unverified_rows)
             uow.accounts.add_members(members)
             uow.consents.add_many(consent_rows_for_batch(uow, consents))
         return list(matching)
@@ -519,18 +540,28 @@ class Intake:
                 batch.append((job, msg, keys))
         return batch, all_keys
 
-    def _alias(self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source) -> str:
+    def _alias(
+        self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source
+    ) -> Placement:
         at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
-        target = stitcher.resolve(
-            keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid, reason="alias"
+        placement = stitcher.place(
+            keys,
+            client_side=source.client_side,
+            kind="person",
+            source=source.name,
+            touchpoint=tp,
+            at=at,
+            mid=mid,
+            reason="alias",
         )
+        target = placement.target
         prev = self.normaliser.plain(msg.previous_id)
         if not prev:
-            return target
+            return placement
         for kind in ("user_id", "anonymous_id"):
             other = stitcher.root_of((kind, prev))
             if other is not None:
-                return stitcher.try_merge(
+                merged = stitcher.try_merge(
                     target,
                     other,
                     reason="alias",
@@ -538,13 +569,14 @@ class Intake:
                     at=at,
                     mid=mid,
                 )
+                return Placement(merged)
         # An unknown previousId is an earlier anonymous id of this person.
         problem = stitcher.can_attach(target, [("anonymous_id", prev)])
         if problem:
             stitcher.refuse(f"identifier not added: {problem}", [target], at, mid)
         else:
             stitcher.attach(target, [("anonymous_id", prev)], source.name, tp, at, mid)
-        return target
+        return placement
 
     def _group(self, stitcher: Stitcher, msg: Message, source: Source) -> str | None:
         gid = self.normaliser.plain(msg.group_id)
