@@ -288,3 +288,92 @@ def test_serve_refuses_a_postgresql_schema_behind_the_newest_migration(pg_url: s
         1,
         "error: the database schema is behind: run `cornerstore db upgrade`",
     )
+
+
+# -- how long tokens live, where write keys stand ---------------------------------------------
+
+
+def test_tokens_create_without_a_role_names_the_roles_to_choose_from(db: str) -> None:
+    code, out, err = run("tokens", "create", "--name", "desk", "--db", db)
+
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: role: a token needs a role, one of analyst, billing, marketing, owner, "
+        "shipping, support\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("expires", "message"),
+    [
+        ("0h", "expires: a token must live at least 1h; use never for no expiry"),
+        ("-1d", "expires: give a duration such as 12h, 30d or 2w"),
+        ("soon", "expires: give a duration such as 12h, 30d or 2w"),
+        ("3654d", "expires: at most 10 years (3653d); use never for no expiry"),
+        ("99999w", "expires: at most 10 years (3653d); use never for no expiry"),
+    ],
+)
+def test_tokens_create_refuses_a_lifetime_that_makes_no_sense(
+    db: str, services: Services, expires: str, message: str
+) -> None:
+    code, out, err = run(
+        "tokens", "create", "--name", "desk", "--role", "support", "--expires", expires, "--db", db
+    )
+
+    assert (code, out, err) == (1, "", f"error: {message}\n")
+    assert services.credentials.list_tokens(system_caller()) == []
+
+
+def test_a_token_lives_90_days_unless_told_and_never_only_when_asked(
+    db: str, services: Services
+) -> None:
+    _, default, _ = run("tokens", "create", "--name", "desk", "--role", "support", "--db", db)
+    _, forever, _ = run(
+        "tokens", "create", "--name", "kiosk", "--role", "shipping", "--expires", "never",
+        "--db", db,
+    )  # fmt: skip
+
+    desk, kiosk = services.credentials.list_tokens(system_caller())
+    assert desk.expires_at is not None
+    assert (desk.expires_at - desk.created_at).days == 90
+    assert kiosk.expires_at is None
+    assert default.splitlines()[0] == (
+        f"API token 1 'desk' (support, expires {desk.expires_at:%Y-%m-%d %H:%M}); "
+        "store it now, it is not shown again:"
+    )
+    assert forever.splitlines()[0] == (
+        "API token 2 'kiosk' (shipping, never expires); store it now, it is not shown again:"
+    )
+
+
+def test_a_write_key_is_client_side_for_web_and_app_and_server_side_otherwise(
+    db: str, services: Services
+) -> None:
+    runs = [
+        run("keys", "create", "--name", "web-shop", "--db", db),
+        run("keys", "create", "--name", "app", "--touchpoint", "app", "--db", db),
+        run("keys", "create", "--name", "till", "--touchpoint", "store", "--db", db),
+        run("keys", "create", "--name", "checkout", "--source", "server", "--db", db),
+    ]
+    _, listing, _ = run("keys", "list", "--json", "--db", db)
+
+    assert [out.splitlines()[0] for _, out, _ in runs] == [
+        "write key 1 'web-shop' (web, client-side); store it now, it is shown once:",
+        "write key 2 'app' (app, client-side); store it now, it is shown once:",
+        "write key 3 'till' (store, server-side); store it now, it is shown once:",
+        "write key 4 'checkout' (web, server-side); store it now, it is shown once:",
+    ]
+    assert [(k["name"], k["touchpoint"], k["source"]) for k in json.loads(listing)] == [
+        ("web-shop", "web", "client"),
+        ("app", "app", "client"),
+        ("till", "store", "server"),
+        ("checkout", "web", "server"),
+    ]
+
+
+def test_keys_create_refuses_an_unknown_source(db: str, services: Services) -> None:
+    code, out, err = run("keys", "create", "--name", "x", "--source", "browser", "--db", db)
+
+    assert (code, out, err) == (1, "", "error: source: must be one of client, server\n")
+    assert services.credentials.list_write_keys(system_caller()) == []

@@ -358,10 +358,10 @@ class Stitcher:
         account on sign-in). Its traits are trusted when it is signed in, or when the profile
         had no userId before (a new or guest profile nobody else vouched for). Its other
         identifiers (e-mail, phone, external ids) never join or merge an existing customer:
-        when one belongs to another customer, nothing is attached and the message's traits
-        become unverified observations of that customer (unless the message is signed in:
-        then they are its own customer's, and the claim is recorded as a refusal for review).
-        Free identifiers are attached only where its traits are trusted.
+        when one belongs to another customer, nothing is attached, the claim is recorded as a
+        refusal for review, and the message's traits become unverified observations of that
+        customer (of its own customer when signed in). Free identifiers are attached only
+        where its traits are trusted.
         """
         if not client_side:
             target = self.resolve(
@@ -394,7 +394,9 @@ class Stitcher:
                 at,
                 mid,
             )
-            return Placement(target, trusted=signed_in, claimed=() if signed_in else tuple(claimed))
+            # Signed in, the traits describe the customer signed in, but next to another
+            # customer's contact detail they are not to be trusted (nor matched on) either.
+            return Placement(target, trusted=False, claimed=() if signed_in else tuple(claimed))
         if trusted:
             free = [k for k in claims if self.root_of(k) is None]
             for key in free:

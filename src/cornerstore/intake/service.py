@@ -433,8 +433,12 @@ class Intake:
                         unverified_rows += self._trait_rows(claimed, msg.traits, msg, source)
                 elif msg.type == "identify":
                     trait_rows += self._trait_rows(target, msg.traits, msg, source)
-                    if self.on_matching_traits is not None and any(
-                        trait_name(k) in MATCHING_TRAITS for k in msg.traits
+                    # Matching on arrival may merge: a public key's word does not start that
+                    # (whoever holds it could copy a customer's name and address).
+                    if (
+                        self.on_matching_traits is not None
+                        and not source.client_side
+                        and any(trait_name(k) in MATCHING_TRAITS for k in msg.traits)
                     ):
                         matching[target] = None
                 if msg.type in ("identify", "group"):
