@@ -29,7 +29,7 @@ run: install ## Create ./cornerstore.db with the demo business if missing, learn
 	$(CS) demo --if-missing
 	$(CS) learn
 	@echo "Staff API token for this demo (valid one day):"
-	@$(CS) tokens create --name make-run --expires 1d | tail -n 1
+	@$(CS) tokens create --name make-run --role owner --expires 1d | tail -n 1
 	$(CS) serve --host $(HOST) --port $(PORT)
 
 test: install ## Run lint and the whole test suite (SQLite and PostgreSQL)
