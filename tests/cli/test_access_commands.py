@@ -308,8 +308,9 @@ def test_tokens_create_without_a_role_names_the_roles_to_choose_from(db: str) ->
     ("expires", "message"),
     [
         ("0h", "expires: a token must live at least 1h; use never for no expiry"),
-        ("-1d", "expires: give a duration such as 12h, 30d or 2w"),
-        ("soon", "expires: give a duration such as 12h, 30d or 2w"),
+        ("-1d", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
+        ("soon", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
+        ("20y", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
         ("3654d", "expires: at most 10 years (3653d); use never for no expiry"),
         ("99999w", "expires: at most 10 years (3653d); use never for no expiry"),
     ],

@@ -66,7 +66,10 @@ def token_lifetime(expires: str | None) -> timedelta | None:
         return TOKEN_LIFETIME
     if expires.strip().lower() == NEVER:
         return None
-    lifetime = parse_duration(expires)
+    try:
+        lifetime = parse_duration(expires)
+    except InvalidInput:
+        raise InvalidInput("expires: give a lifetime such as 12h, 30d or 2w, or never") from None
     if lifetime <= timedelta(0):
         raise InvalidInput("expires: a token must live at least 1h; use never for no expiry")
     if lifetime > MAX_TOKEN_LIFETIME:

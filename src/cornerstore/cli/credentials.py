@@ -129,7 +129,7 @@ def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
             t.user or "-",
             t.prefix + "...",
             when(t.created_at),
-            when(t.expires_at),
+            when(t.expires_at) if t.expires_at else "never",
             when(t.revoked_at),
         )
     out.print(table)
