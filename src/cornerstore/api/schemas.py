@@ -125,16 +125,10 @@ class TraitObservationOut(BaseModel):
     profile: str
 
 
-class UnverifiedTraitOut(BaseModel):
+class UnverifiedTraitOut(TraitObservationOut):
     """A value a client-side source claimed and no trusted source confirmed: never used."""
 
     name: str
-    value: Any
-    touchpoint: str
-    source: str
-    observed_at: datetime
-    message_id: str | None
-    profile: str
 
 
 class SummaryOut(BaseModel):
