@@ -372,7 +372,9 @@ class Stitcher:
         device = [k for k in keys if k[0] in DEVICE_KINDS]
         claims = [k for k in keys if k[0] not in DEVICE_KINDS]
         signed_in = any(k[0] == "user_id" and self.root_of(k) is not None for k in device)
-        had_user = {r: self._has_user_id(r) for k in device if (r := self.root_of(k))}
+        had_user = (
+            {} if signed_in else {r: self._has_user_id(r) for k in device if (r := self.root_of(k))}
+        )
         if device:
             target = self.resolve(
                 device,

@@ -381,9 +381,11 @@ class Intake:
             stitcher.prefetch(all_keys)
             # Profiles about to gain identifiers need their counts: fetch them all at once.
             growing = []
-            for _, _, keys in batch:
+            for job, _, keys in batch:
                 known = [stitcher.root_of(k) for k in keys]
-                if None in known:
+                # A client-side message not signed in asks whether its profile has a userId.
+                signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
+                if None in known or (job.source.client_side and not signed_in):
                     growing += [r for r in known if r is not None]
             stitcher.prefetch_counts(growing)
             events: list[dict[str, Any]] = []
