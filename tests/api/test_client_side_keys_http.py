@@ -12,7 +12,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.api import basic, bearer
 from tests.api.conftest import TestClient
-from tests.factories import identify
+from tests.factories import group, identify
 
 DEE_ADDRESS = {"street": "1 Mill Lane", "city": "York", "postalCode": "YO1 7HH", "country": "GB"}
 FRAUD_LANE = {"street": "99 Fraud Lane", "city": "Leeds", "postalCode": "LS1 1AA", "country": "GB"}
@@ -210,3 +210,15 @@ def test_a_new_visitor_on_the_public_key_gets_a_profile_with_what_they_typed(sho
         "phone",
     ]
     assert shop.unverified("eve@example.com") == []
+
+
+def test_the_public_key_names_a_new_company_but_cannot_rename_an_existing_one(shop: Shop) -> None:
+    shop.send(shop.page_key, group("u-dee", "acme-ltd", name="Acme Ltd"))
+
+    shop.send(shop.page_key, group("u-dee", "acme-ltd", name="Acme Refunds Dept"))
+
+    account = shop.read("/v1/customers/acme-ltd")
+    assert {name: t["value"] for name, t in account["traits"].items()} == {"name": "Acme Ltd"}
+    assert [(c["name"], c["value"]) for c in account["unverified"]] == [
+        ("name", "Acme Refunds Dept")
+    ]
