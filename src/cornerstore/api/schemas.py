@@ -14,6 +14,7 @@ from cornerstore.profiles.model import (
     Prefill,
     Profile,
     SearchHit,
+    TraitObservation,
 )
 
 
@@ -124,11 +125,26 @@ class TraitObservationOut(BaseModel):
     message_id: str | None
     profile: str
 
+    @classmethod
+    def of(cls, o: TraitObservation) -> TraitObservationOut:
+        return cls(
+            value=o.value,
+            touchpoint=o.touchpoint,
+            source=o.source,
+            observed_at=o.observed_at,
+            message_id=o.message_id,
+            profile=o.customer_id,
+        )
+
 
 class UnverifiedTraitOut(TraitObservationOut):
     """A value a client-side source claimed and no trusted source confirmed: never used."""
 
     name: str
+
+    @classmethod
+    def of(cls, o: TraitObservation) -> UnverifiedTraitOut:
+        return cls(name=o.name, **TraitObservationOut.of(o).model_dump())
 
 
 class SummaryOut(BaseModel):
@@ -220,18 +236,7 @@ class CustomerPublic(BaseModel):
                 for name, t in p.traits.items()
             }
         if p.unverified is not None:
-            shown["unverified"] = [
-                UnverifiedTraitOut(
-                    name=o.name,
-                    value=o.value,
-                    touchpoint=o.touchpoint,
-                    source=o.source,
-                    observed_at=o.observed_at,
-                    message_id=o.message_id,
-                    profile=o.customer_id,
-                )
-                for o in p.unverified
-            ]
+            shown["unverified"] = [UnverifiedTraitOut.of(o) for o in p.unverified]
         if p.summary is not None:
             shown["summary"] = SummaryOut(
                 events=p.summary.events,

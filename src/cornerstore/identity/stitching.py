@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cornerstore.identity.normalise import is_landline, kind_family
@@ -363,11 +364,17 @@ class Stitcher:
         customer (of its own customer when signed in). Free identifiers are attached only
         where its traits are trusted.
         """
+        resolve = partial(
+            self.resolve,
+            kind=kind,
+            source=source,
+            touchpoint=touchpoint,
+            at=at,
+            mid=mid,
+            reason=reason,
+        )
         if not client_side:
-            target = self.resolve(
-                keys, kind=kind, source=source, touchpoint=touchpoint, at=at, mid=mid, reason=reason
-            )
-            return Placement(target)
+            return Placement(resolve(keys))
         keys = list(dict.fromkeys(keys))
         device = [k for k in keys if k[0] in DEVICE_KINDS]
         claims = [k for k in keys if k[0] not in DEVICE_KINDS]
@@ -375,18 +382,7 @@ class Stitcher:
         had_user = (
             {} if signed_in else {r: self._has_user_id(r) for k in device if (r := self.root_of(k))}
         )
-        if device:
-            target = self.resolve(
-                device,
-                kind=kind,
-                source=source,
-                touchpoint=touchpoint,
-                at=at,
-                mid=mid,
-                reason=reason,
-            )
-        else:
-            target = self.create(kind, at, mid)
+        target = resolve(device) if device else self.create(kind, at, mid)
         trusted = signed_in or not had_user.get(target, False)
         claimed = sorted({r for k in claims if (r := self.root_of(k)) and r != target})
         if claimed:

@@ -400,18 +400,18 @@ class Intake:
                 before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
                 at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
                 account_id: str | None = None
+                placement = stitcher.place(
+                    keys,
+                    client_side=source.client_side,
+                    kind="person",
+                    source=source.name,
+                    touchpoint=tp,
+                    at=at,
+                    mid=mid,
+                    reason="alias" if msg.type == "alias" else "stitch",
+                )
                 if msg.type == "alias":
-                    placement = self._alias(stitcher, msg, keys, source)
-                else:
-                    placement = stitcher.place(
-                        keys,
-                        client_side=source.client_side,
-                        kind="person",
-                        source=source.name,
-                        touchpoint=tp,
-                        at=at,
-                        mid=mid,
-                    )
+                    placement = self._alias(stitcher, msg, keys, source, placement)
                 target = placement.target
                 if msg.type == "group":
                     account_id = self._group(stitcher, msg, source)
@@ -547,19 +547,15 @@ class Intake:
         return batch, all_keys
 
     def _alias(
-        self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source
+        self,
+        stitcher: Stitcher,
+        msg: Message,
+        keys: list[Key],
+        source: Source,
+        placement: Placement,
     ) -> Placement:
+        """Join the profile of ``msg.previousId`` to the one the alias was placed on."""
         at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
-        placement = stitcher.place(
-            keys,
-            client_side=source.client_side,
-            kind="person",
-            source=source.name,
-            touchpoint=tp,
-            at=at,
-            mid=mid,
-            reason="alias",
-        )
         target = placement.target
         prev = self.normaliser.plain(msg.previous_id)
         if not prev:

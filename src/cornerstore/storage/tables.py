@@ -86,17 +86,25 @@ identifiers = Table(
     UniqueConstraint("value", "kind"),
 )
 
+
+def _observation_columns() -> list[Column[Any]]:
+    """The columns of a table of trait observations (each table needs its own Column objects)."""
+    return [
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+        Column("name", String(128), nullable=False),
+        Column("value", Text, nullable=False),  # JSON
+        Column("touchpoint", String(16), nullable=False),
+        Column("source", String(128), nullable=False),
+        Column("observed_at", UTCDateTime(), nullable=False),
+        Column("message_id", String(128)),
+    ]
+
+
 traits = Table(
     "traits",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("value", Text, nullable=False),  # JSON
-    Column("touchpoint", String(16), nullable=False),
-    Column("source", String(128), nullable=False),
-    Column("observed_at", UTCDateTime(), nullable=False),
-    Column("message_id", String(128)),
+    *_observation_columns(),
     Index("ix_traits_customer_id_name", "customer_id", "name"),
 )
 
@@ -107,14 +115,7 @@ traits = Table(
 unverified_traits = Table(
     "unverified_traits",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("value", Text, nullable=False),  # JSON
-    Column("touchpoint", String(16), nullable=False),
-    Column("source", String(128), nullable=False),
-    Column("observed_at", UTCDateTime(), nullable=False),
-    Column("message_id", String(128)),
+    *_observation_columns(),
     Index("ix_unverified_traits_customer_id_name", "customer_id", "name"),
 )
 
