@@ -163,6 +163,20 @@ def test_tokens_create_for_a_user_acts_as_that_user(db: str, services: Services)
     assert (caller.actor, caller.role) == ("user:sam", "shipping")
 
 
+def test_a_personal_token_takes_its_role_from_its_user_not_from_role(db: str) -> None:
+    run("users", "create", "sam", "--role", "shipping", "--db", db)
+
+    code, out, err = run(
+        "tokens", "create", "--name", "x", "--user", "sam", "--role", "owner", "--db", db
+    )
+
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: role: a personal token acts with its user's role; give no role\n",
+    )
+
+
 def test_roles_lists_every_role_with_what_it_reads(db: str) -> None:
     code, out, _ = run("roles", "--json", "--db", db)
 
