@@ -12,7 +12,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.api import basic, bearer
 from tests.api.conftest import TestClient
-from tests.factories import group, identify
+from tests.factories import group, identify, track
 
 DEE_ADDRESS = {"street": "1 Mill Lane", "city": "York", "postalCode": "YO1 7HH", "country": "GB"}
 FRAUD_LANE = {"street": "99 Fraud Lane", "city": "Leeds", "postalCode": "LS1 1AA", "country": "GB"}
@@ -222,3 +222,50 @@ def test_the_public_key_names_a_new_company_but_cannot_rename_an_existing_one(sh
     assert [(c["name"], c["value"]) for c in account["unverified"]] == [
         ("name", "Acme Refunds Dept")
     ]
+
+
+def test_a_visitor_who_browsed_first_checks_out_as_a_guest_with_what_they_typed(
+    shop: Shop,
+) -> None:
+    shop.send(shop.page_key, track("Product Viewed", anonymous_id="guest-2", sku="MUG-1"))
+
+    shop.send(
+        shop.page_key,
+        identify(
+            anonymous_id="guest-2", email="fay@example.com", firstName="Fay", phone="07700 900777"
+        ),
+    )
+
+    assert shop.identifiers("fay@example.com") == [
+        ("anonymous_id", "guest-2"),
+        ("email", "fay@example.com"),
+        ("phone", "+447700900777"),
+    ]
+    assert shop.unverified("fay@example.com") == []
+
+
+def test_a_guests_details_are_not_changed_by_their_browser_id_alone(shop: Shop) -> None:
+    shop.send(
+        shop.page_key,
+        identify(anonymous_id="guest-3", email="gus@example.com", firstName="Gus"),
+    )
+
+    shop.send(shop.page_key, identify(anonymous_id="guest-3", firstName="Mal", address=FRAUD_LANE))
+
+    assert shop.read("/v1/customers/gus@example.com")["traits"]["first_name"]["value"] == "Gus"
+    assert [(name, value) for name, value, _ in shop.unverified("gus@example.com")] == [
+        ("first_name", "Mal"),
+        ("address", FRAUD_LANE_STORED),
+    ]
+
+
+def test_a_shared_landline_claims_nobody(shop: Shop) -> None:
+    shop.send(shop.server_key, identify("u-dee", phone="0113 496 0000"))
+
+    shop.send(
+        shop.page_key,
+        identify(anonymous_id="housemate", phone="0113 496 0000", firstName="Hal"),
+    )
+
+    assert shop.unverified("u-dee") == []
+    assert shop.read("/v1/customers/housemate")["traits"]["first_name"]["value"] == "Hal"

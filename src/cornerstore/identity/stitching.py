@@ -356,8 +356,8 @@ class Stitcher:
 
         A client-side message is signed in when its userId is already known. Its device ids
         decide the profile (stitching and merging as usual: anonymous browsing joins the
-        account on sign-in). Its traits are trusted when it is signed in, or when the profile
-        had no userId before (a new or guest profile nobody else vouched for). Its other
+        account on sign-in). Its traits are trusted when it is signed in, or when its profile
+        held nothing but anonymous ids before (a visitor nobody has named yet). Its other
         identifiers (e-mail, phone, external ids) never join or merge an existing customer:
         when one belongs to another customer, nothing is attached, the claim is recorded as a
         refusal for review, and the message's traits become unverified observations of that
@@ -379,12 +379,19 @@ class Stitcher:
         device = [k for k in keys if k[0] in DEVICE_KINDS]
         claims = [k for k in keys if k[0] not in DEVICE_KINDS]
         signed_in = any(k[0] == "user_id" and self.root_of(k) is not None for k in device)
-        had_user = (
-            {} if signed_in else {r: self._has_user_id(r) for k in device if (r := self.root_of(k))}
-        )
+        named = {} if signed_in else {r: self._named(r) for k in device if (r := self.root_of(k))}
         target = resolve(device) if device else self.create(kind, at, mid)
-        trusted = signed_in or not had_user.get(target, False)
-        claimed = sorted({r for k in claims if (r := self.root_of(k)) and r != target})
+        trusted = signed_in or not named.get(target, False)
+        # A landline is shared by a household: giving one claims nobody (as in resolve).
+        claimed = sorted(
+            {
+                r
+                for k in claims
+                if (r := self.root_of(k))
+                and r != target
+                and not (k[0] == "phone" and self._shared_line(k[1]))
+            }
+        )
         if claimed:
             self.refuse(
                 "a client-side source may not join customers by e-mail, phone or external id",
@@ -405,8 +412,10 @@ class Stitcher:
                     self.attach(target, [key], source, touchpoint, at, mid)
         return Placement(target, trusted=trusted)
 
-    def _has_user_id(self, root: str) -> bool:
-        return self._cluster_counts(root).get("user_id", 0) > 0
+    def _named(self, root: str) -> bool:
+        """Whether the profile holds more than anonymous ids: a userId, e-mail, phone or
+        external id that someone gave it, and so details worth protecting."""
+        return any(n for fam, n in self._cluster_counts(root).items() if fam != "anonymous_id")
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:

@@ -383,7 +383,7 @@ class Intake:
             growing = []
             for job, _, keys in batch:
                 known = [stitcher.root_of(k) for k in keys]
-                # A client-side message not signed in asks whether its profile has a userId.
+                # A client-side message not signed in asks what its profile holds already.
                 signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
                 if None in known or (job.source.client_side and not signed_in):
                     growing += [r for r in known if r is not None]
