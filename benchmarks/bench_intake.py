@@ -10,6 +10,7 @@ more with a single commit.
     python -m benchmarks.bench_intake                     # SQLite, default sizes
     python -m benchmarks.bench_intake --events 20000 --http-events 10000
     python -m benchmarks.bench_intake --profile 50000     # also a cProfile of library intake
+    python -m benchmarks.bench_intake --source client     # measured as a public (web page) key
     python -m benchmarks.bench_intake --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
@@ -61,6 +62,10 @@ class Options:
     database_url: str | None = None
     http: bool = True
     profile: int = 0
+    # Where the measured messages come from: a server-side source, or a client-side one (a web
+    # page's public key, whose claims about known customers stay unverified). The seed is
+    # always server-side.
+    source: str = "server"
 
 
 def _intake(url: str) -> Any:
@@ -74,10 +79,10 @@ def _intake(url: str) -> Any:
     return Services.build(settings, open_store(url)).intake
 
 
-def _source() -> Any:
+def _source(client_side: bool = False) -> Any:
     from cornerstore.intake.service import Source
 
-    return Source("bench", "web")
+    return Source("bench", "web", client_side)
 
 
 def seed(url: str, known: list[workload.Person], batch: int) -> float:
@@ -91,7 +96,9 @@ def seed(url: str, known: list[workload.Person], batch: int) -> float:
     return time.perf_counter() - started
 
 
-def library_ingest(url: str, messages: list[dict[str, Any]], batch: int) -> dict[str, Any]:
+def library_ingest(
+    url: str, messages: list[dict[str, Any]], batch: int, source: str = "server"
+) -> dict[str, Any]:
     intake = _intake(url)
     chunks = workload.batches(messages, batch)
     took: list[float] = []
@@ -99,7 +106,7 @@ def library_ingest(url: str, messages: list[dict[str, Any]], batch: int) -> dict
     started = time.perf_counter()
     for chunk in chunks:
         t0 = time.perf_counter()
-        result = intake.ingest(chunk, source=_source())
+        result = intake.ingest(chunk, source=_source(source == "client"))
         took.append(time.perf_counter() - t0)
         accepted += result.accepted
         created += result.profiles_created
@@ -186,7 +193,7 @@ def raw_peer(base_url: str | None, url: str, batch: int) -> dict[str, Any]:
 
 # -- HTTP --------------------------------------------------------------------------------------
 def http_ingest(
-    url: str, messages: list[dict[str, Any]], batch: int, senders: int
+    url: str, messages: list[dict[str, Any]], batch: int, senders: int, source: str = "server"
 ) -> dict[str, Any]:
     from benchmarks.load import send_batches
     from benchmarks.server import uvicorn_server
@@ -195,7 +202,7 @@ def http_ingest(
     from cornerstore.storage import open_store
 
     store = open_store(url)
-    key = Credentials(store).create_write_key(system_caller(), "bench", "web").secret
+    key = Credentials(store).create_write_key(system_caller(), "bench", "web", source).secret
     store.dispose()
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     bodies = [
@@ -272,7 +279,7 @@ def run(opts: Options) -> dict[str, Any]:
     messages = workload.traffic(opts.events, known, run="lib")
     with fresh_database(opts.database_url, "library") as url:
         result["seed_seconds"] = round(seed(url, known, opts.batch), 2)
-        result["library"] = library_ingest(url, messages, opts.batch)
+        result["library"] = library_ingest(url, messages, opts.batch, opts.source)
         result["library_raw"] = raw_peer(opts.database_url, url, opts.batch)
     del messages
 
@@ -281,7 +288,7 @@ def run(opts: Options) -> dict[str, Any]:
         messages = workload.traffic(opts.http_events, known, run="http", seed=4)
         with fresh_database(opts.database_url, "http") as url:
             seed(url, known, opts.batch)
-            result["http"] = http_ingest(url, messages, opts.batch, opts.senders)
+            result["http"] = http_ingest(url, messages, opts.batch, opts.senders, opts.source)
             result["http_raw"] = raw_peer(opts.database_url, url, opts.batch)
 
     result["targets"] = targets(result)
@@ -374,6 +381,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--no-http", dest="http", action="store_false", help="library and raw only")
     p.add_argument(
         "--profile", type=int, default=0, metavar="N", help="also cProfile N library events"
+    )
+    p.add_argument(
+        "--source",
+        choices=["server", "client"],
+        default=d.source,
+        help="the measured messages' write key: server-side or client-side (%(default)s)",
     )
     p.add_argument(
         "--database-url",

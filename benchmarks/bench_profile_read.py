@@ -232,7 +232,7 @@ def _prepare(url: str, ids: list[str], per_target: int) -> str:
     services = _services(url)
     profile = services.profiles.get(system_caller(), ids[0])
     assert profile.summary.events == per_target, profile.summary
-    token = services.credentials.create_token(system_caller(), "bench").secret
+    token = services.credentials.create_token(system_caller(), "bench", "owner").secret
     services.store.dispose()
     return token
 

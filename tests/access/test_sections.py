@@ -29,6 +29,7 @@ ALL_PARTS = [
     "merges",
     "summary",
     "traits",
+    "unverified",
 ]
 
 # role -> (sections, parts of the answer, traits, identifier kinds)
@@ -85,18 +86,28 @@ PROFILE: dict[str, tuple[list[str], list[str], list[str], list[str] | None]] = {
     ),
     "shipping": (
         ["addresses", "delivery_preferences", "name"],
-        ["traits"],
+        ["traits", "unverified"],
         ["address", "delivery_instructions", "first_name", "last_name"],
         None,
     ),
     "billing": (
         ["addresses", "contact", "name", "payment"],
-        ["identifiers", "traits"],
+        ["identifiers", "traits", "unverified"],
         ["address", "email", "first_name", "last_name", "phone", "refund_method"],
         ["email", "phone"],
     ),
-    "marketing": (["summary", "traits"], ["summary", "traits"], ["favourite_colour"], None),
-    "analyst": (["summary", "traits"], ["summary", "traits"], ["favourite_colour"], None),
+    "marketing": (
+        ["summary", "traits"],
+        ["summary", "traits", "unverified"],
+        ["favourite_colour"],
+        None,
+    ),
+    "analyst": (
+        ["summary", "traits"],
+        ["summary", "traits", "unverified"],
+        ["favourite_colour"],
+        None,
+    ),
 }
 
 EVERY_DEPARTMENT = ["shipping", "billing", "support", "store", "web"]

@@ -10,6 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
+
+from cornerstore.services import Services
+from cornerstore.storage import tables
 
 
 def basic(write_key: str) -> dict[str, str]:
@@ -20,6 +24,16 @@ def basic(write_key: str) -> dict[str, str]:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def expire_token(services: Services, token_id: int) -> None:
+    """Make a staff token's lifetime end a second ago, as if its time had passed."""
+    with services.store.unit_of_work(write=True) as uow:
+        uow.conn.execute(
+            update(tables.api_tokens)
+            .where(tables.api_tokens.c.id == token_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
 
 
 def parse_iso(text: str) -> datetime:

@@ -48,7 +48,7 @@ class LiveServer:
 
 @pytest.fixture
 def keys(services: Services, owner: Caller) -> Keys:
-    token = services.credentials.create_token(owner, "tests")
+    token = services.credentials.create_token(owner, "tests", "owner")
     return Keys(
         write_key=services.credentials.create_write_key(owner, "web-shop", "web").secret,
         token=token.secret,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.services import Services
 from tests.access import ROLES, add_dee
 from tests.access.test_sections import PREFILL, PROFILE, SEARCH, TIMELINE, TRAIT_READERS
-from tests.api import bearer
+from tests.api import bearer, expire_token, parse_iso
 from tests.api.conftest import LiveServer
 
 PASSWORD = "correct horse battery"
@@ -217,11 +217,11 @@ def test_a_revoked_or_expired_role_token_is_refused(
     http: httpx.Client, services: Services, owner: Caller, state: str
 ) -> None:
     cid = add_dee(services)
-    issued = services.credentials.create_token(
-        owner, "temp", "support", timedelta(seconds=-1) if state == "expired" else None
-    )
+    issued = services.credentials.create_token(owner, "temp", "support", "1h")
     if state == "revoked":
         services.credentials.revoke_token(owner, issued.id)
+    else:
+        expire_token(services, issued.id)
 
     response = http.get(f"/v1/customers/{cid}", headers=bearer(issued.secret))
 
@@ -446,6 +446,43 @@ def test_a_user_creates_lists_and_revokes_their_personal_tokens(
     assert token not in listed.text
     assert revoked.status_code == 204
     assert after.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("expires", "status", "answer"),
+    [
+        (None, 201, 90),
+        ("never", 201, None),
+        (
+            "0h",
+            400,
+            {
+                "code": "invalid_input",
+                "message": "expires: a token must live at least 1h; use never for no expiry",
+            },
+        ),
+    ],
+)
+def test_a_personal_token_lives_90_days_unless_told_and_never_only_when_asked(
+    http: httpx.Client,
+    services: Services,
+    owner: Caller,
+    expires: str | None,
+    status: int,
+    answer: Any,
+) -> None:
+    services.staff.create(owner, "bea", "billing", password=PASSWORD)
+    console = Console(http, "bea")
+    body = {"name": "laptop"} | ({"expires": expires} if expires else {})
+
+    made = console.request("POST", "/v1/me/tokens", json=body)
+
+    if status == 201:
+        expires_at = made.json()["expires_at"]
+        lifetime = (parse_iso(expires_at) - datetime.now(UTC)).days + 1 if expires_at else None
+        assert (made.status_code, lifetime) == (201, answer)
+    else:
+        assert (made.status_code, made.json()) == (status, answer)
 
 
 def test_a_user_cannot_revoke_someone_elses_token(

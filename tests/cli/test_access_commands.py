@@ -165,6 +165,20 @@ def test_tokens_create_for_a_user_acts_as_that_user(db: str, services: Services)
     assert (caller.actor, caller.role) == ("user:sam", "shipping")
 
 
+def test_a_personal_token_takes_its_role_from_its_user_not_from_role(db: str) -> None:
+    run("users", "create", "sam", "--role", "shipping", "--db", db)
+
+    code, out, err = run(
+        "tokens", "create", "--name", "x", "--user", "sam", "--role", "owner", "--db", db
+    )
+
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: role: a personal token acts with its user's role; give no role\n",
+    )
+
+
 def test_roles_lists_every_role_with_what_it_reads(db: str) -> None:
     code, out, _ = run("roles", "--json", "--db", db)
 
@@ -202,6 +216,7 @@ def test_the_cli_acting_as_a_user_gives_the_same_answer_as_the_service(
             "kind",
             "sections",
             "traits",
+            "unverified",
         ]
     )
     assert shown["sections"] == ["addresses", "delivery_preferences", "name"]
@@ -290,3 +305,93 @@ def test_serve_refuses_a_postgresql_schema_behind_the_newest_migration(pg_url: s
         f"error: the database schema at {describe_database(pg_url)} is at revision 0002, "
         "older than this cornerstore: run `cornerstore db upgrade`",
     )
+
+
+# -- how long tokens live, where write keys stand ---------------------------------------------
+
+
+def test_tokens_create_without_a_role_names_the_roles_to_choose_from(db: str) -> None:
+    code, out, err = run("tokens", "create", "--name", "desk", "--db", db)
+
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: role: a token needs a role, one of analyst, billing, marketing, owner, "
+        "shipping, support\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("expires", "message"),
+    [
+        ("0h", "expires: a token must live at least 1h; use never for no expiry"),
+        ("-1d", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
+        ("soon", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
+        ("20y", "expires: give a lifetime such as 12h, 30d or 2w, or never"),
+        ("3654d", "expires: at most 10 years (3653d); use never for no expiry"),
+        ("99999w", "expires: at most 10 years (3653d); use never for no expiry"),
+    ],
+)
+def test_tokens_create_refuses_a_lifetime_that_makes_no_sense(
+    db: str, services: Services, expires: str, message: str
+) -> None:
+    code, out, err = run(
+        "tokens", "create", "--name", "desk", "--role", "support", "--expires", expires, "--db", db
+    )
+
+    assert (code, out, err) == (1, "", f"error: {message}\n")
+    assert services.credentials.list_tokens(system_caller()) == []
+
+
+def test_a_token_lives_90_days_unless_told_and_never_only_when_asked(
+    db: str, services: Services
+) -> None:
+    _, default, _ = run("tokens", "create", "--name", "desk", "--role", "support", "--db", db)
+    _, forever, _ = run(
+        "tokens", "create", "--name", "kiosk", "--role", "shipping", "--expires", "never",
+        "--db", db,
+    )  # fmt: skip
+
+    desk, kiosk = services.credentials.list_tokens(system_caller())
+    assert desk.expires_at is not None
+    assert (desk.expires_at - desk.created_at).days == 90
+    assert kiosk.expires_at is None
+    assert default.splitlines()[0] == (
+        f"API token 1 'desk' (support, expires {desk.expires_at:%Y-%m-%d %H:%M}); "
+        "store it now, it is not shown again:"
+    )
+    assert forever.splitlines()[0] == (
+        "API token 2 'kiosk' (shipping, never expires); store it now, it is not shown again:"
+    )
+
+
+def test_a_write_key_is_client_side_for_web_and_app_and_server_side_otherwise(
+    db: str, services: Services
+) -> None:
+    runs = [
+        run("keys", "create", "--name", "web-shop", "--db", db),
+        run("keys", "create", "--name", "app", "--touchpoint", "app", "--db", db),
+        run("keys", "create", "--name", "till", "--touchpoint", "store", "--db", db),
+        run("keys", "create", "--name", "checkout", "--source", "server", "--db", db),
+    ]
+    _, listing, _ = run("keys", "list", "--json", "--db", db)
+
+    assert [out.splitlines()[0] for _, out, _ in runs] == [
+        "write key 1 'web-shop' (web, client-side); store it now, it is shown once:",
+        "write key 2 'app' (app, client-side); store it now, it is shown once:",
+        "write key 3 'till' (store, server-side); store it now, it is shown once:",
+        "write key 4 'checkout' (web, server-side); store it now, it is shown once:",
+    ]
+    assert [(k["name"], k["touchpoint"], k["source"]) for k in json.loads(listing)] == [
+        ("web-shop", "web", "client"),
+        ("app", "app", "client"),
+        ("till", "store", "server"),
+        ("checkout", "web", "server"),
+    ]
+
+
+def test_keys_create_refuses_an_unknown_source(db: str, services: Services) -> None:
+    code, out, err = run("keys", "create", "--name", "x", "--source", "browser", "--db", db)
+
+    assert (code, out, err) == (1, "", "error: source: must be one of client, server\n")
+    assert services.credentials.list_write_keys(system_caller()) == []

@@ -61,7 +61,9 @@ def test_keys_create_prints_the_new_key_on_the_last_line(db: str) -> None:
 
 
 def test_tokens_can_be_created_listed_and_revoked(db: str) -> None:
-    _, out, _ = run("tokens", "create", "--name", "ops", "--expires", "30d", "--db", db)
+    _, out, _ = run(
+        "tokens", "create", "--name", "ops", "--role", "support", "--expires", "30d", "--db", db
+    )
     token = out.strip().splitlines()[-1]
     code, _, _ = run("tokens", "revoke", "1", "--db", db)
     _, listing, _ = run("tokens", "list", "--json", "--db", db)
@@ -73,10 +75,12 @@ def test_tokens_can_be_created_listed_and_revoked(db: str) -> None:
 
 
 def test_a_bad_expiry_is_one_readable_line_and_a_non_zero_exit(db: str) -> None:
-    code, out, err = run("tokens", "create", "--name", "ops", "--expires", "soon", "--db", db)
+    code, out, err = run(
+        "tokens", "create", "--name", "ops", "--role", "support", "--expires", "soon", "--db", db
+    )
 
     assert code == 1
-    assert err == "error: expires: give a duration such as 12h, 30d or 2w\n"
+    assert err == "error: expires: give a lifetime such as 12h, 30d or 2w, or never\n"
     assert "Traceback" not in out + err
 
 
@@ -96,6 +100,23 @@ def test_customers_show_for_people_is_a_readable_page(db: str) -> None:
 
     assert code == 0
     assert "first_name" in out and "web/web-shop" in out
+
+
+def test_customers_show_lists_what_a_public_key_claimed_as_unverified(db: str) -> None:
+    store = open_store(db)
+    Intake(store, Settings(database_url=db)).ingest(
+        [identify(anonymous_id="new-browser", email="ann@example.com", address={"city": "Leeds"})],
+        source=Source("web-page", "web", client_side=True),
+    )
+    store.dispose()
+
+    code, out, _ = run("customers", "show", "web-1", "--db", db)
+
+    claims = out[out.index("Unverified (claimed, not used)") :].splitlines()
+    assert code == 0
+    assert [line.split("│")[1:4] for line in claims if "│" in line] == [
+        [" address ", ' {"city": "Leeds"} ', " web/web-page "]
+    ]
 
 
 def test_customers_prefill_lists_known_and_unknown_fields(db: str) -> None:

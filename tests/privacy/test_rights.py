@@ -152,6 +152,24 @@ def test_erasure_removes_the_person_from_every_table_and_leaves_others(
     assert services.profiles.search(owner, "Acme") != []
 
 
+def test_export_and_erasure_include_what_a_public_key_claimed_about_the_person(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+    claim = identify(anonymous_id="someone", email="ann.lee@example.com", phone="07700 900999")
+    services.intake.ingest([claim], source=Source("web-page", "web", client_side=True))
+
+    exported = services.rights.export(owner, "web-ann")["unverified_traits"]
+    services.rights.erase(owner, "web-ann")
+
+    assert [(o["name"], o["value"], o["source"]) for o in exported] == [
+        ("email", "ann.lee@example.com", "web-page"),
+        ("phone", "07700 900999", "web-page"),
+    ]
+    stored = everything_stored(services)
+    assert [value for value in [*ANN, "07700 900999"] if value in stored] == []
+
+
 def test_erasure_is_audited_with_counts_and_nothing_about_the_person(
     services: Services, owner: Caller
 ) -> None:

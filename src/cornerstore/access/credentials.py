@@ -26,6 +26,13 @@ KEY_CACHE_SECONDS = 5.0
 TOKEN_PREFIX = "cst_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$")
 _DURATION = re.compile(r"^(\d{1,5})([hdw])$")
+# Where a write key's messages come from: a client-side key is public (in every page of the web
+# shop, in every copy of the app), a server-side one is kept on the shop's servers.
+KEY_SOURCES = ("client", "server")
+CLIENT_TOUCHPOINTS = frozenset({"web", "app"})
+TOKEN_LIFETIME = timedelta(days=90)
+MAX_TOKEN_LIFETIME = timedelta(days=3653)
+NEVER = "never"
 
 
 def digest(secret: str) -> str:
@@ -45,6 +52,45 @@ def parse_duration(text: str) -> timedelta:
     return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
 
 
+def token_lifetime(expires: str | None) -> timedelta | None:
+    """How long a new staff token lives: ``expires`` such as ``12h``, ``30d`` or ``2w``,
+    ``never`` (None: it does not expire), or 90 days when not given.
+
+    Nothing shorter than an hour or longer than ten years is accepted: ``0h`` is a mistake,
+    not a token that never expires.
+
+    >>> token_lifetime(None).days, token_lifetime("2w").days, token_lifetime("never")
+    (90, 14, None)
+    """
+    if expires is None:
+        return TOKEN_LIFETIME
+    if expires.strip().lower() == NEVER:
+        return None
+    try:
+        lifetime = parse_duration(expires)
+    except InvalidInput:
+        raise InvalidInput("expires: give a lifetime such as 12h, 30d or 2w, or never") from None
+    if lifetime <= timedelta(0):
+        raise InvalidInput("expires: a token must live at least 1h; use never for no expiry")
+    if lifetime > MAX_TOKEN_LIFETIME:
+        raise InvalidInput("expires: at most 10 years (3653d); use never for no expiry")
+    return lifetime
+
+
+def key_source(source: str | None, touchpoint: str) -> str:
+    """A write key's source: as given, else client-side for the web and app touchpoints (whose
+    keys are public) and server-side for the others.
+
+    >>> key_source(None, "web"), key_source(None, "store"), key_source("server", "app")
+    ('client', 'server', 'server')
+    """
+    if source is None:
+        return "client" if touchpoint in CLIENT_TOUCHPOINTS else "server"
+    if source not in KEY_SOURCES:
+        raise InvalidInput(f"source: must be one of {', '.join(KEY_SOURCES)}")
+    return source
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
     if not _NAME.match(name):
@@ -60,6 +106,7 @@ class IssuedSecret:
     name: str
     secret: str
     prefix: str
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +114,7 @@ class WriteKey:
     id: int
     name: str
     touchpoint: str
+    source: str
     prefix: str
     created_at: datetime
     revoked_at: datetime | None
@@ -89,11 +137,17 @@ class ApiToken:
 
 @dataclass(frozen=True, slots=True)
 class WriteSource:
-    """What a valid write key says about the messages sent with it."""
+    """What a valid write key says about the messages sent with it: ``source`` is client
+    (public, so its claims about existing customers are unverified) or server (trusted)."""
 
     key_id: int
     name: str
     touchpoint: str
+    source: str = "server"
+
+    @property
+    def client_side(self) -> bool:
+        return self.source == "client"
 
 
 class Credentials:
@@ -115,16 +169,22 @@ class Credentials:
         self._token_cache: dict[str, tuple[tuple[Any, ...] | None, float]] = {}
 
     # -- write keys ----------------------------------------------------------------------------
-    def create_write_key(self, caller: Caller, name: str, touchpoint: str = "web") -> IssuedSecret:
+    def create_write_key(
+        self, caller: Caller, name: str, touchpoint: str = "web", source: str | None = None
+    ) -> IssuedSecret:
+        """Create a write key for ``touchpoint``; ``source`` (client or server) defaults by
+        touchpoint, see :func:`key_source`."""
         self.policy.require_staff_admin(caller)
         name = _check_name(name)
         if touchpoint not in TOUCHPOINTS:
             raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
+        source = key_source(source, touchpoint)
         secret = WRITE_KEY_PREFIX + secrets.token_urlsafe(32)
         with self.store.unit_of_work(write=True) as uow:
             key_id = uow.keys.add_write_key(
                 name=name,
                 touchpoint=touchpoint,
+                source=source,
                 prefix=secret[:10],
                 key_hash=digest(secret),
                 created_at=datetime.now(UTC),
@@ -154,11 +214,11 @@ class Credentials:
             return cached[0]
         with self.store.unit_of_work() as uow:
             row = uow.keys.write_key_by_hash(hashed)
-        if row is None or row[3] is not None:
+        if row is None or row[4] is not None:
             if secret.startswith(TOKEN_PREFIX):
                 raise Unauthorized("that is a staff API token; send events with a write key")
             raise Unauthorized("the write key is unknown or revoked")
-        source = WriteSource(row[0], row[1], row[2])
+        source = WriteSource(row[0], row[1], row[2], row[3])
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
         self._key_cache[hashed] = (source, now)
@@ -169,36 +229,48 @@ class Credentials:
         self,
         caller: Caller,
         name: str,
-        role: str = "owner",
-        expires: timedelta | None = None,
+        role: str | None = None,
+        expires: str | None = None,
         user_id: int | None = None,
     ) -> IssuedSecret:
         """Create a service token acting with ``role``, or (with ``user_id``) a personal token
         acting as that staff user with whatever role they hold when it is used. The owner
-        creates any token; a staff user creates personal tokens for themselves."""
+        creates any token; a staff user creates personal tokens for themselves.
+
+        ``expires`` is read by :func:`token_lifetime`: 90 days unless given, ``never`` only
+        when asked for."""
         if user_id is None or user_id != caller.user_id:
             self.policy.require_staff_admin(caller)
         name = _check_name(name)
         if user_id is None:
+            if role is None:
+                raise InvalidInput(
+                    f"role: a token needs a role, one of {', '.join(self.policy.role_names())}"
+                )
             self.policy.check_role(role)
+        elif role is not None:
+            raise InvalidInput("role: a personal token acts with its user's role; give no role")
+        lifetime = token_lifetime(expires)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
+        expires_at = now + lifetime if lifetime is not None else None
         with self.store.unit_of_work(write=True) as uow:
             if user_id is not None:
                 user = uow.staff.user(user_id=user_id)
                 if user is None:
                     raise NotFound("user: no such user")
                 role = user["role"]
+            assert role is not None
             token_id = uow.keys.add_token(
                 name=name,
                 role=role,
                 prefix=secret[:10],
                 token_hash=digest(secret),
                 created_at=now,
-                expires_at=now + expires if expires else None,
+                expires_at=expires_at,
                 user_id=user_id,
             )
-        return IssuedSecret(token_id, name, secret, secret[:10])
+        return IssuedSecret(token_id, name, secret, secret[:10], expires_at)
 
     def list_tokens(self, caller: Caller, mine: bool = False) -> list[ApiToken]:
         """Every token (the owner), or with ``mine`` the caller's own personal tokens."""

@@ -52,7 +52,10 @@ class SessionOut(BaseModel):
 
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=128)
-    expires: str | None = Field(default=None, description="Lifetime such as 12h, 30d or 2w")
+    expires: str | None = Field(
+        default=None,
+        description="Lifetime such as 12h, 30d or 2w, at most 10 years, or never; 90d if left out",
+    )
 
 
 class TokenOut(BaseModel):
@@ -81,6 +84,7 @@ class NewTokenOut(BaseModel):
     id: int
     name: str
     token: str = Field(description="Shown once; only its digest is stored")
+    expires_at: datetime | None = Field(description="When it stops working; null: never")
 
 
 class AuditEntryOut(BaseModel):

@@ -14,6 +14,7 @@ from cornerstore.profiles.model import (
     Prefill,
     Profile,
     SearchHit,
+    TraitObservation,
 )
 
 
@@ -145,6 +146,27 @@ class TraitObservationOut(BaseModel):
     message_id: str | None
     profile: str
 
+    @classmethod
+    def of(cls, o: TraitObservation) -> TraitObservationOut:
+        return cls(
+            value=o.value,
+            touchpoint=o.touchpoint,
+            source=o.source,
+            observed_at=o.observed_at,
+            message_id=o.message_id,
+            profile=o.customer_id,
+        )
+
+
+class UnverifiedTraitOut(TraitObservationOut):
+    """A value a client-side source claimed and no trusted source confirmed: never used."""
+
+    name: str
+
+    @classmethod
+    def of(cls, o: TraitObservation) -> UnverifiedTraitOut:
+        return cls(name=o.name, **TraitObservationOut.of(o).model_dump())
+
 
 class SummaryOut(BaseModel):
     events: int
@@ -194,6 +216,11 @@ class CustomerPublic(BaseModel):
     merged_profiles: list[str] | None = None
     identifiers: list[IdentifierOut] | None = None
     traits: dict[str, TraitOut] | None = None
+    unverified: list[UnverifiedTraitOut] | None = Field(
+        default=None,
+        description="Claims of client-side sources about this customer, not yet confirmed "
+        "by a trusted source; never used for prefill",
+    )
     summary: SummaryOut | None = None
     accounts: list[str] | None = None
     members: list[str] | None = None
@@ -229,6 +256,8 @@ class CustomerPublic(BaseModel):
                 )
                 for name, t in p.traits.items()
             }
+        if p.unverified is not None:
+            shown["unverified"] = [UnverifiedTraitOut.of(o) for o in p.unverified]
         if p.summary is not None:
             shown["summary"] = SummaryOut(
                 events=p.summary.events,

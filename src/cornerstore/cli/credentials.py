@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cornerstore.access.credentials import parse_duration
+from cornerstore.access.credentials import key_source
 from cornerstore.cli.common import (
     DbOption,
     JsonOption,
@@ -30,13 +30,20 @@ tokens_app = typer.Typer(help="Staff API tokens (read customers)", no_args_is_he
 def create_key(
     name: str = typer.Option(..., "--name", help="What sends with it, e.g. web-shop"),
     touchpoint: str = typer.Option("web", help="Department its messages come from"),
+    source: str | None = typer.Option(
+        None,
+        help="client (public in pages and apps: its claims about existing customers stay "
+        "unverified) or server (kept secret, trusted); default: client for web and app",
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Create a write key; it is shown once, on the last line."""
     with services(db) as s:
-        issued = s.credentials.create_write_key(cli_caller(), name, touchpoint)
+        issued = s.credentials.create_write_key(cli_caller(), name, touchpoint, source)
     out.print(
-        f"write key {issued.id} '{issued.name}' ({touchpoint}); store it now, it is shown once:"
+        f"write key {issued.id} '{issued.name}' ({touchpoint}, "
+        f"{key_source(source, touchpoint)}-side); "
+        "store it now, it is shown once:"
     )
     print(issued.secret)
 
@@ -50,12 +57,13 @@ def list_keys(json: bool = JsonOption, db: str | None = DbOption) -> None:
     if json:
         print_json(keys)
         return
-    table = Table("id", "name", "touchpoint", "prefix", "created", "revoked")
+    table = Table("id", "name", "touchpoint", "source", "prefix", "created", "revoked")
     for k in keys:
         table.add_row(
             str(k.id),
             k.name,
             k.touchpoint,
+            k.source,
             k.prefix + "...",
             when(k.created_at),
             when(k.revoked_at),
@@ -78,22 +86,27 @@ def revoke_key(
 @handle_errors
 def create_token(
     name: str = typer.Option(..., "--name", help="Who or what uses it"),
-    role: str = typer.Option("owner", help="Role of the token (see `cornerstore roles`)"),
-    expires: str | None = typer.Option(None, help="Lifetime such as 12h, 30d, 2w (default: none)"),
+    role: str | None = typer.Option(
+        None, help="Role of the token (see `cornerstore roles`); required unless --user"
+    ),
+    expires: str | None = typer.Option(
+        None, help="Lifetime such as 12h, 30d, 2w, at most 10 years, or never (default: 90d)"
+    ),
     user: str | None = typer.Option(
         None, "--user", help="A personal token acting as this staff user (with their role)"
     ),
     db: str | None = DbOption,
 ) -> None:
     """Create a staff API token; it is shown once, on the last line."""
-    lifetime = parse_duration(expires) if expires else None
     with services(db) as s:
         caller = cli_caller()
         user_id = s.staff.get(caller, user).id if user else None
-        issued = s.credentials.create_token(caller, name, role, lifetime, user_id=user_id)
+        issued = s.credentials.create_token(caller, name, role, expires, user_id=user_id)
     what = f"user {user}" if user else role
+    lasts = f"expires {when(issued.expires_at)}" if issued.expires_at else "never expires"
     out.print(
-        f"API token {issued.id} '{issued.name}' ({what}); store it now, it is not shown again:"
+        f"API token {issued.id} '{issued.name}' ({what}, {lasts}); "
+        "store it now, it is not shown again:"
     )
     print(issued.secret)
 
@@ -116,7 +129,7 @@ def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
             t.user or "-",
             t.prefix + "...",
             when(t.created_at),
-            when(t.expires_at),
+            when(t.expires_at) if t.expires_at else "never",
             when(t.revoked_at),
         )
     out.print(table)

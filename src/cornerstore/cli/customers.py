@@ -5,6 +5,7 @@ from __future__ import annotations
 import json as jsonlib
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -29,7 +30,9 @@ RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another ide
 
 
 def _show(value: object) -> str:
-    return value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
+    """A customer's value as table text: data, never Rich markup."""
+    text = value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
+    return escape(text)
 
 
 @app.command("search")
@@ -85,6 +88,13 @@ def _print_profile(p: Profile) -> None:
                 str(t.observations),
             )
         out.print(traits)
+    if p.unverified:
+        claims = Table("trait", "value", "from", "observed", title="Unverified (claimed, not used)")
+        for o in p.unverified:
+            claims.add_row(
+                o.name, _show(o.value), f"{o.touchpoint}/{o.source}", when(o.observed_at)
+            )
+        out.print(claims)
     if p.accounts:
         out.print(f"accounts: {', '.join(p.accounts)}")
     if p.household:

@@ -6,6 +6,11 @@ external ids before anonymousId). The first known one decides the profile; the o
 merge their profiles into it, or are refused when that would break a limit (one userId per profile,
 caps on identifiers and merges). Everything happens in memory for a whole batch and is written by
 the caller in bulk; merges of rows already stored are applied at once so later messages see them.
+
+A client-side source (a write key public in the shop's pages or app) is trusted less: its
+messages join profiles only through the device ids they carry (userId, anonymousId), never
+through a claimed e-mail, phone or external id; see :meth:`Stitcher.place` and
+docs/identity.md.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cornerstore.identity.normalise import is_landline, kind_family
@@ -24,11 +30,28 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (kind, normalised value)
+# The ids a browser or app sends by itself: the signed-in customer's userId and the device's
+# anonymousId. Everything else a client-side message carries is a claim.
+DEVICE_KINDS = frozenset({"user_id", "anonymous_id"})
 
 
 def new_profile_id(kind: str = "person") -> str:
     """A random, unguessable profile id: ``cus_`` for people, ``acc_`` for accounts."""
     return ("acc_" if kind == "account" else "cus_") + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a message belongs and whose traits it may change.
+
+    ``trusted``: its traits may be stored as the target's. ``claimed``: other customers whose
+    e-mail, phone or external id a client-side message claimed without being signed in as
+    them; its traits are only unverified observations of theirs.
+    """
+
+    target: str
+    trusted: bool = True
+    claimed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -315,6 +338,84 @@ class Stitcher:
             target = self.create(kind, at, mid)
             self.attach(target, unplaced, source, touchpoint, at, mid)
         return target
+
+    def place(
+        self,
+        keys: list[Key],
+        *,
+        client_side: bool,
+        kind: str,
+        source: str,
+        touchpoint: str,
+        at: datetime,
+        mid: str,
+        reason: str = "stitch",
+    ) -> Placement:
+        """Where a message belongs: :meth:`resolve` for a trusted source; for a client-side
+        one, the profile of its device ids, which its claims may not change.
+
+        A client-side message is signed in when its userId is already known. Its device ids
+        decide the profile (stitching and merging as usual: anonymous browsing joins the
+        account on sign-in). Its traits are trusted when it is signed in, or when its profile
+        held nothing but anonymous ids before (a visitor nobody has named yet). Its other
+        identifiers (e-mail, phone, external ids) never join or merge an existing customer:
+        when one belongs to another customer, nothing is attached, the claim is recorded as a
+        refusal for review, and the message's traits become unverified observations of that
+        customer (of its own customer when signed in). Free identifiers are attached only
+        where its traits are trusted.
+        """
+        resolve = partial(
+            self.resolve,
+            kind=kind,
+            source=source,
+            touchpoint=touchpoint,
+            at=at,
+            mid=mid,
+            reason=reason,
+        )
+        if not client_side:
+            return Placement(resolve(keys))
+        keys = list(dict.fromkeys(keys))
+        device = [k for k in keys if k[0] in DEVICE_KINDS]
+        claims = [k for k in keys if k[0] not in DEVICE_KINDS]
+        signed_in = any(k[0] == "user_id" and self.root_of(k) is not None for k in device)
+        named = {} if signed_in else {r: self._named(r) for k in device if (r := self.root_of(k))}
+        target = resolve(device) if device else self.create(kind, at, mid)
+        trusted = signed_in or not named.get(target, False)
+        # A landline is shared by a household: giving one claims nobody (as in resolve).
+        claimed = sorted(
+            {
+                r
+                for k in claims
+                if (r := self.root_of(k))
+                and r != target
+                and not (k[0] == "phone" and self._shared_line(k[1]))
+            }
+        )
+        if claimed:
+            self.refuse(
+                "a client-side source may not join customers by e-mail, phone or external id",
+                [target, *claimed],
+                at,
+                mid,
+            )
+            # Signed in, the traits describe the customer signed in, but next to another
+            # customer's contact detail they are not to be trusted (nor matched on) either.
+            return Placement(target, trusted=False, claimed=() if signed_in else tuple(claimed))
+        if trusted:
+            free = [k for k in claims if self.root_of(k) is None]
+            for key in free:
+                problem = self.can_attach(target, [key])
+                if problem:
+                    self.refuse(f"identifier not added: {problem}", [target], at, mid)
+                else:
+                    self.attach(target, [key], source, touchpoint, at, mid)
+        return Placement(target, trusted=trusted)
+
+    def _named(self, root: str) -> bool:
+        """Whether the profile holds more than anonymous ids: a userId, e-mail, phone or
+        external id that someone gave it, and so details worth protecting."""
+        return any(n for fam, n in self._cluster_counts(root).items() if fam != "anonymous_id")
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:

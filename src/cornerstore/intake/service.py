@@ -20,7 +20,7 @@ import orjson
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
-from cornerstore.identity.stitching import Key, Stitcher
+from cornerstore.identity.stitching import Key, Placement, Stitcher
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.json_input import TooDeep
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
@@ -78,10 +78,14 @@ def _snake_object(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where messages come from: a write key, a file import, the demo or library code."""
+    """Where messages come from: a write key, a file import, the demo or library code.
+
+    ``client_side``: a write key public in the shop's pages or app; what its messages claim
+    about existing customers stays unverified (see :meth:`Stitcher.place`)."""
 
     name: str
     touchpoint: str
+    client_side: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,13 +434,16 @@ class Intake:
             stitcher.prefetch(all_keys)
             # Profiles about to gain identifiers need their counts: fetch them all at once.
             growing = []
-            for _, _, keys in batch:
+            for job, _, keys in batch:
                 known = [stitcher.root_of(k) for k in keys]
-                if None in known:
+                # A client-side message not signed in asks what its profile holds already.
+                signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
+                if None in known or (job.source.client_side and not signed_in):
                     growing += [r for r in known if r is not None]
             stitcher.prefetch_counts(growing)
             events: list[dict[str, Any]] = []
             trait_rows: list[dict[str, Any]] = []
+            unverified_rows: list[dict[str, Any]] = []
             members: list[dict[str, Any]] = []
             consents: list[dict[str, Any]] = []
             categories = self.settings.privacy.consent_categories
@@ -447,12 +454,19 @@ class Intake:
                 before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
                 at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
                 account_id: str | None = None
+                placement = stitcher.place(
+                    keys,
+                    client_side=source.client_side,
+                    kind="person",
+                    source=source.name,
+                    touchpoint=tp,
+                    at=at,
+                    mid=mid,
+                    reason="alias" if msg.type == "alias" else "stitch",
+                )
                 if msg.type == "alias":
-                    target = self._alias(stitcher, msg, keys, source)
-                else:
-                    target = stitcher.resolve(
-                        keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid
-                    )
+                    placement = self._alias(stitcher, msg, keys, source, placement)
+                target = placement.target
                 if msg.type == "group":
                     account_id = self._group(stitcher, msg, source)
                     if account_id is not None:
@@ -464,11 +478,23 @@ class Intake:
                                 "message_id": mid,
                             }
                         )
-                        trait_rows += self._trait_rows(account_id, msg.traits, msg, source)
+                        rows = self._trait_rows(account_id, msg.traits, msg, source)
+                        # A client-side source describes only an account it just created.
+                        if source.client_side and account_id not in stitcher.new_profiles:
+                            unverified_rows += rows
+                        else:
+                            trait_rows += rows
+                elif msg.type == "identify" and (placement.claimed or not placement.trusted):
+                    for claimed in placement.claimed or (target,):
+                        unverified_rows += self._trait_rows(claimed, msg.traits, msg, source)
                 elif msg.type == "identify":
                     trait_rows += self._trait_rows(target, msg.traits, msg, source)
-                    if self.on_matching_traits is not None and any(
-                        trait_name(k) in MATCHING_TRAITS for k in msg.traits
+                    # Matching on arrival may merge: a public key's word does not start that
+                    # (whoever holds it could copy a customer's name and address).
+                    if (
+                        self.on_matching_traits is not None
+                        and not source.client_side
+                        and any(trait_name(k) in MATCHING_TRAITS for k in msg.traits)
                     ):
                         matching[target] = None
                 if msg.type in ("identify", "group"):
@@ -523,6 +549,7 @@ class Intake:
             stitcher.flush()
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
+            uow.unverified_traits.add_many(unverified_rows)
             uow.accounts.add_members(members)
             uow.consents.add_many(consent_rows_for_batch(uow, consents))
         return list(matching)
@@ -579,18 +606,24 @@ class Intake:
                 batch.append((job, msg, keys))
         return batch, all_keys
 
-    def _alias(self, stitcher: Stitcher, msg: Message, keys: list[Key], source: Source) -> str:
+    def _alias(
+        self,
+        stitcher: Stitcher,
+        msg: Message,
+        keys: list[Key],
+        source: Source,
+        placement: Placement,
+    ) -> Placement:
+        """Join the profile of ``msg.previousId`` to the one the alias was placed on."""
         at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
-        target = stitcher.resolve(
-            keys, kind="person", source=source.name, touchpoint=tp, at=at, mid=mid, reason="alias"
-        )
+        target = placement.target
         prev = self.normaliser.plain(msg.previous_id)
         if not prev:
-            return target
+            return placement
         for kind in ("user_id", "anonymous_id"):
             other = stitcher.root_of((kind, prev))
             if other is not None:
-                return stitcher.try_merge(
+                merged = stitcher.try_merge(
                     target,
                     other,
                     reason="alias",
@@ -598,13 +631,14 @@ class Intake:
                     at=at,
                     mid=mid,
                 )
+                return Placement(merged)
         # An unknown previousId is an earlier anonymous id of this person.
         problem = stitcher.can_attach(target, [("anonymous_id", prev)])
         if problem:
             stitcher.refuse(f"identifier not added: {problem}", [target], at, mid)
         else:
             stitcher.attach(target, [("anonymous_id", prev)], source.name, tp, at, mid)
-        return target
+        return placement
 
     def _group(self, stitcher: Stitcher, msg: Message, source: Source) -> str | None:
         gid = self.normaliser.plain(msg.group_id)

@@ -40,6 +40,7 @@ ERASED_TABLES = [
     "scores",
     "segment_members",
     "traits",
+    "unverified_traits",
     "identifiers",
     "events",
     "account_members",
@@ -152,6 +153,10 @@ class Rights:
                     name: t.value for name, t in current_traits(observations).items()
                 },
                 "traits": [asdict(o) for o in observations],
+                # What a public write key claimed about them: held, so theirs to see.
+                "unverified_traits": [
+                    asdict(o) for o in uow.unverified_traits.of_customers(members)
+                ],
                 "events": [asdict(e) for e in events],
                 "accounts": uow.accounts.accounts_of(members) if kind == "person" else [],
                 "household": household_of(uow, root, members) if kind == "person" else [],
@@ -330,6 +335,12 @@ def export_html(data: dict[str, Any]) -> str:
             _table(
                 _labelled(data["traits"], "name"),
                 ["name", "value", "touchpoint", "source", "observed_at"],
+            ),
+        ),
+        (
+            "What others claimed about you, which we do not use",
+            _table(
+                data["unverified_traits"], ["name", "value", "touchpoint", "source", "observed_at"]
             ),
         ),
         (

@@ -123,6 +123,9 @@ class Profile:
     merged_profiles: list[str] | None = None
     identifiers: list[Identifier] | None = None
     traits: dict[str, Trait] | None = None
+    # What a client-side source claimed about this customer and no trusted source confirmed:
+    # shown as such, never used (prefill, matching, learning); oldest first.
+    unverified: list[TraitObservation] | None = None
     summary: Summary | None = None
     accounts: list[str] | None = None
     members: list[str] | None = None

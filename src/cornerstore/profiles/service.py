@@ -64,6 +64,26 @@ def current_traits(observations: Sequence[TraitObservation]) -> dict[str, Trait]
     }
 
 
+def pending_claims(
+    trusted: Sequence[TraitObservation], claims: Sequence[TraitObservation]
+) -> list[TraitObservation]:
+    """The unverified claims no trusted source has confirmed: a claim is confirmed once a trusted
+    observation of the same trait holds the same value.
+
+    >>> from datetime import datetime, UTC
+    >>> at = datetime(2025, 1, 1, tzinfo=UTC)
+    >>> known = TraitObservation("city", "Leeds", "web", "server", at, None)
+    >>> claims = [TraitObservation(c, v, "web", "page", at, None)
+    ...           for c, v in (("city", "Leeds"), ("city", "Fraud"))]
+    >>> [c.value for c in pending_claims([known], claims)]
+    ['Fraud']
+    """
+    seen: dict[str, list[Any]] = {}
+    for obs in trusted:
+        seen.setdefault(obs.name, []).append(obs.value)
+    return [c for c in claims if c.value not in seen.get(c.name, [])]
+
+
 def encode_cursor(at: datetime, event_id: int) -> str:
     raw = f"{at.astimezone(UTC).isoformat()}|{event_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -285,7 +305,14 @@ class Profiles:
             profile = self._profile(uow, root, visible)
         self.audit.record(caller, "read_profile", root, None, profile.sections)
         if pseudonymise is not None:
-            profile = replace(profile, id=pseudonymise(profile.id))
+            claims = profile.unverified
+            profile = replace(
+                profile,
+                id=pseudonymise(profile.id),
+                unverified=None
+                if claims is None
+                else [replace(c, customer_id=pseudonymise(c.customer_id)) for c in claims],
+            )
         return profile
 
     def _consented(
@@ -320,14 +347,20 @@ class Profiles:
                 if self.policy.identifier_section(i.kind) in visible
             ]
             shown |= ident_sections
-        traits = None
+        traits = unverified = None
         trait_sections = visible & set(self._trait_sections())
         if trait_sections:
+            observed = uow.traits.of_customers(members)
             traits = {
                 name: t
-                for name, t in current_traits(uow.traits.of_customers(members)).items()
+                for name, t in current_traits(observed).items()
                 if self.policy.trait_section(name) in visible
             }
+            unverified = [
+                c
+                for c in pending_claims(observed, uow.unverified_traits.of_customers(members))
+                if self.policy.trait_section(c.name) in visible
+            ]
             shown |= trait_sections
         accounts = members_of = household = None
         if "accounts" in visible:
@@ -347,6 +380,7 @@ class Profiles:
             merged_profiles=merged,
             identifiers=identifiers,
             traits=traits,
+            unverified=unverified,
             summary=summary,
             accounts=accounts,
             members=members_of,

@@ -20,12 +20,20 @@ class KeyRepository(Repository):
     """Intake write keys and staff API tokens, both stored as SHA-256 digests."""
 
     def add_write_key(
-        self, *, name: str, touchpoint: str, prefix: str, key_hash: str, created_at: datetime
+        self,
+        *,
+        name: str,
+        touchpoint: str,
+        source: str,
+        prefix: str,
+        key_hash: str,
+        created_at: datetime,
     ) -> int:
         result = self.conn.execute(
             t.write_keys.insert().values(
                 name=name,
                 touchpoint=touchpoint,
+                source=source,
                 prefix=prefix,
                 key_hash=key_hash,
                 created_at=created_at,
@@ -35,18 +43,23 @@ class KeyRepository(Repository):
         assert key is not None
         return int(key[0])
 
-    def write_key_by_hash(self, key_hash: str) -> tuple[int, str, str, datetime | None] | None:
-        """(id, name, touchpoint, revoked_at) of the write key with this digest."""
+    def write_key_by_hash(self, key_hash: str) -> tuple[int, str, str, str, datetime | None] | None:
+        """(id, name, touchpoint, source, revoked_at) of the write key with this digest."""
         w = t.write_keys
         row = self.conn.execute(
-            select(w.c.id, w.c.name, w.c.touchpoint, w.c.revoked_at).where(w.c.key_hash == key_hash)
+            select(w.c.id, w.c.name, w.c.touchpoint, w.c.source, w.c.revoked_at).where(
+                w.c.key_hash == key_hash
+            )
         ).first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        return (row[0], row[1], row[2], row[3], row[4]) if row else None
 
-    def list_write_keys(self) -> list[tuple[int, str, str, str, datetime, datetime | None]]:
+    def list_write_keys(
+        self,
+    ) -> list[tuple[int, str, str, str, str, datetime, datetime | None]]:
+        """(id, name, touchpoint, source, prefix, created_at, revoked_at) of every write key."""
         w = t.write_keys
         query = select(
-            w.c.id, w.c.name, w.c.touchpoint, w.c.prefix, w.c.created_at, w.c.revoked_at
+            w.c.id, w.c.name, w.c.touchpoint, w.c.source, w.c.prefix, w.c.created_at, w.c.revoked_at
         ).order_by(w.c.id)
         return [tuple(row) for row in self.conn.execute(query)]
 

@@ -156,6 +156,12 @@ class ErasureRepository(Repository):
             self._delete(t.scores, t.scores.c.customer_id.in_(part))
             self._delete(t.segment_members, t.segment_members.c.customer_id.in_(part))
             n["traits"] += self._delete(t.traits, t.traits.c.customer_id.in_(part))
+            # A claim about the person came in a message filed with its sender's profile; the
+            # message holds what it claimed about them, so it goes too.
+            u = t.unverified_traits
+            claims = select(u.c.message_id).where(u.c.customer_id.in_(part))
+            n["events"] += self._delete(t.events, t.events.c.message_id.in_(claims))
+            n["traits"] += self._delete(u, u.c.customer_id.in_(part))
             n["identifiers"] += self._delete(t.identifiers, t.identifiers.c.customer_id.in_(part))
             n["events"] += self._delete(t.events, t.events.c.customer_id.in_(part))
             # An erased account leaves its members' events in place, no longer filed under it.

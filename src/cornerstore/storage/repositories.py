@@ -201,14 +201,21 @@ class IdentifierRepository(Repository):
 
 
 class TraitRepository(Repository):
+    """Trait observations: the trusted ones (``traits``), or with ``table`` the unverified
+    claims of client-side sources (``unverified_traits``), which have the same columns."""
+
+    def __init__(self, conn: Connection, table: t.Table = t.traits) -> None:
+        super().__init__(conn)
+        self.table = table
+
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Insert observations: dicts with customer_id, name, value (JSON text), touchpoint,
         source, observed_at, message_id."""
         if rows:
-            bulk_insert(self.conn, t.traits, rows)
+            bulk_insert(self.conn, self.table, rows)
 
     def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
-        tr = t.traits
+        tr = self.table
         query = (
             select(
                 tr.c.name,

@@ -86,18 +86,37 @@ identifiers = Table(
     UniqueConstraint("value", "kind"),
 )
 
+
+def _observation_columns() -> list[Column[Any]]:
+    """The columns of a table of trait observations (each table needs its own Column objects)."""
+    return [
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+        Column("name", String(128), nullable=False),
+        Column("value", Text, nullable=False),  # JSON
+        Column("touchpoint", String(16), nullable=False),
+        Column("source", String(128), nullable=False),
+        Column("observed_at", UTCDateTime(), nullable=False),
+        Column("message_id", String(128)),
+    ]
+
+
 traits = Table(
     "traits",
     metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
-    Column("name", String(128), nullable=False),
-    Column("value", Text, nullable=False),  # JSON
-    Column("touchpoint", String(16), nullable=False),
-    Column("source", String(128), nullable=False),
-    Column("observed_at", UTCDateTime(), nullable=False),
-    Column("message_id", String(128)),
+    *_observation_columns(),
     Index("ix_traits_customer_id_name", "customer_id", "name"),
+)
+
+# What a client-side source (a public write key) claimed about a customer it was not signed in
+# as: kept apart from ``traits`` so nothing that reads traits (prefill, matching, learning,
+# search, branches) can use a claim by accident. A claim is pending until a trusted source
+# observes the same value.
+unverified_traits = Table(
+    "unverified_traits",
+    metadata,
+    *_observation_columns(),
+    Index("ix_unverified_traits_customer_id_name", "customer_id", "name"),
 )
 
 events = Table(
@@ -180,6 +199,9 @@ write_keys = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(128), nullable=False),
     Column("touchpoint", String(16), nullable=False),
+    # client: public in pages and apps, its claims about existing customers are unverified;
+    # server: kept secret on the shop's servers, trusted (0009).
+    Column("source", String(8), nullable=False, server_default="server"),
     Column("prefix", String(16), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from cornerstore.storage import tables as t
 from cornerstore.storage.access_repositories import (
     AuditRepository,
     KeyRepository,
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.customers = CustomerRepository(conn)
         self.identifiers = IdentifierRepository(conn)
         self.traits = TraitRepository(conn)
+        self.unverified_traits = TraitRepository(conn, t.unverified_traits)
         self.events = EventRepository(conn)
         self.accounts = AccountRepository(conn)
         self.merges = MergeRepository(conn)

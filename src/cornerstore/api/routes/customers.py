@@ -105,17 +105,8 @@ def get_trait_history(
     services: ServicesDep, caller: StaffCaller, customer_id: str, name: str
 ) -> list[TraitObservationOut]:
     """Every observation of one trait, oldest first, each with its touchpoint and source."""
-    return [
-        TraitObservationOut(
-            value=o.value,
-            touchpoint=o.touchpoint,
-            source=o.source,
-            observed_at=o.observed_at,
-            message_id=o.message_id,
-            profile=o.customer_id,
-        )
-        for o in services.profiles.trait_history(caller, customer_id, name)
-    ]
+    history = services.profiles.trait_history(caller, customer_id, name)
+    return [TraitObservationOut.of(o) for o in history]
 
 
 @router.get("/customers/{customer_id}/prefill", response_model=PrefillOut, responses=_ERRORS)

@@ -93,7 +93,7 @@ async def _ingest(request: Request, services: ServicesDep, single: str | None) -
     result = await run_in_threadpool(
         services.intake.ingest,
         batch,
-        source=Source(source.name, source.touchpoint),
+        source=Source(source.name, source.touchpoint, source.client_side),
         actor=f"write_key:{source.name}",
         received_at=received_at,
         batch_sent_at=sent_at,

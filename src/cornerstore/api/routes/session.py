@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cornerstore.access.credentials import parse_duration
 from cornerstore.access.users import user_caller
 from cornerstore.api.access_schemas import (
     LoginIn,
@@ -131,13 +130,14 @@ async def change_password(
 @router.post("/me/tokens", response_model=NewTokenOut, status_code=201, responses=_ERRORS)
 def create_personal_token(services: ServicesDep, caller: StaffCaller, body: TokenIn) -> NewTokenOut:
     """Create a personal API token acting as the logged-in user (shown once, stored hashed)."""
-    lifetime = parse_duration(body.expires) if body.expires else None
     if caller.user_id is None:
         raise InvalidInput("personal tokens belong to staff users; this caller is not one")
     issued = services.credentials.create_token(
-        caller, body.name, expires=lifetime, user_id=caller.user_id
+        caller, body.name, expires=body.expires, user_id=caller.user_id
     )
-    return NewTokenOut(id=issued.id, name=issued.name, token=issued.secret)
+    return NewTokenOut(
+        id=issued.id, name=issued.name, token=issued.secret, expires_at=issued.expires_at
+    )
 
 
 @router.get("/me/tokens", response_model=list[TokenOut], responses=_ERRORS)
