@@ -33,7 +33,7 @@ from cornerstore.demo.messy import MessyCustomers
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
 # The README's demo has 2,000 customers; the walk takes a smaller shop of the same shape.
-DEMO_CUSTOMERS = 300
+DEMO_CUSTOMERS = 400
 ANN = "ann@example.com"
 
 pytestmark = pytest.mark.slow
@@ -158,7 +158,9 @@ def serve_the_api(walk: Walk) -> None:
     assert httpx.get(walk.server + "/openapi.json", timeout=10).status_code == 200
 
 
-KEY_LINE = "KEY=$(cornerstore keys create --name web-shop --touchpoint web | tail -n 1)"
+KEY_LINE = (
+    "KEY=$(cornerstore keys create --name checkout --touchpoint web --source server | tail -n 1)"
+)
 
 
 @step(
@@ -255,16 +257,14 @@ def look_ann_up(walk: Walk) -> None:
 
 
 @step(
-    "cornerstore tokens create --name NAME",
+    "cornerstore tokens create --name NAME --role support",
     "GET /v1/customers?q=",
     "/v1/customers/{id}",
     "/v1/customers/{id}/timeline",
     "/v1/customers/{id}/prefill?form=shipping",
 )
 def look_ann_up_over_http(walk: Walk) -> None:
-    snippet = next(
-        s for s in readme_snippets() if s.startswith("cornerstore tokens create --name NAME")
-    )
+    snippet = "cornerstore tokens create --name NAME --role support"
     walk.values["NAME"] = "walk"
     token = walk.sh(walk.fill(snippet) + " | tail -n 1").strip()
     walk.values["TOKEN"] = token
