@@ -129,7 +129,7 @@ def test_export_as_json_and_as_a_readable_page(shop: httpx.Client, staff: httpx.
     assert as_html.headers["content-type"].startswith("text/html")
     assert "What Corner Store holds about you" in as_html.text
     assert forced.headers["content-type"].startswith("text/html")
-    assert "<td>first_name</td><td>Ann</td>" in forced.text
+    assert "<td>First name</td><td>Ann</td>" in forced.text
 
 
 def test_erasure_over_http_removes_the_customer_and_replays_are_suppressed(
