@@ -156,6 +156,7 @@ class ErasureRepository(Repository):
             self._delete(t.scores, t.scores.c.customer_id.in_(part))
             self._delete(t.segment_members, t.segment_members.c.customer_id.in_(part))
             n["traits"] += self._delete(t.traits, t.traits.c.customer_id.in_(part))
+            self._delete(t.name_words, t.name_words.c.customer_id.in_(part))
             n["identifiers"] += self._delete(t.identifiers, t.identifiers.c.customer_id.in_(part))
             n["events"] += self._delete(t.events, t.events.c.customer_id.in_(part))
             # An erased account leaves its members' events in place, no longer filed under it.

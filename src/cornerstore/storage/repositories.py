@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,6 +25,7 @@ from cornerstore.profiles.model import (
     SearchHit,
     TraitObservation,
 )
+from cornerstore.profiles.name_search import NameRow
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 
@@ -199,7 +200,11 @@ class TraitRepository(Repository):
         if rows:
             bulk_insert(self.conn, t.traits, rows)
 
-    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+    def of_customers(
+        self, customer_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> list[TraitObservation]:
+        """Every observation of these profile rows (of the traits ``names`` only, when given),
+        oldest first."""
         tr = t.traits
         query = (
             select(
@@ -214,25 +219,12 @@ class TraitRepository(Repository):
             .where(tr.c.customer_id.in_(list(customer_ids)))
             .order_by(tr.c.observed_at, tr.c.id)
         )
+        if names is not None:
+            query = query.where(tr.c.name.in_(list(names)))
         return [
             TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
             for name, value, tp, src, at, mid, cid in self.conn.execute(query)
         ]
-
-    def search_names(self, text: str, limit: int) -> list[str]:
-        """Customer rows whose name traits contain ``text`` (case-insensitive)."""
-        tr = t.traits
-        pattern = f"%{text.lower()}%"
-        query = (
-            select(tr.c.customer_id)
-            .where(
-                tr.c.name.in_(["first_name", "last_name", "name", "company"]),
-                func.lower(tr.c.value).like(pattern),
-            )
-            .distinct()
-            .limit(limit)
-        )
-        return list(self.conn.execute(query).scalars())
 
 
 class EventRepository(Repository):
@@ -498,6 +490,43 @@ class MergeRepository(Repository):
 
 
 class SearchRepository(Repository):
+    def replace_name_words(self, words_by_row: dict[str, tuple[str, ...]]) -> None:
+        """Index each profile row by these name words (sorted), instead of its earlier ones."""
+        n = t.name_words
+        for chunk in chunks(list(words_by_row)):
+            self.conn.execute(delete(n).where(n.c.customer_id.in_(chunk)))
+        rows = [
+            {"word": word, "customer_id": cid, "name_key": " ".join(words)}
+            for cid, words in words_by_row.items()
+            for word in words
+        ]
+        bulk_insert(self.conn, n, rows)
+
+    def name_words_between(self, low: str, high: str) -> list[str]:
+        """The distinct stored name words from ``low`` up to (not including) ``high``."""
+        n = t.name_words
+        query = (
+            select(n.c.word).where(n.c.word >= low, n.c.word < high).distinct().order_by(n.c.word)
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def rows_named(self, words: Sequence[str]) -> list[NameRow]:
+        """The profile rows indexed by any of ``words``, with their root and whole name."""
+        n, c = t.name_words, t.customers
+        found: dict[str, tuple[str, str, set[str]]] = {}
+        for chunk in chunks(list(words)):
+            query = (
+                select(c.c.root_id, n.c.customer_id, n.c.name_key, n.c.word)
+                .join(c, c.c.id == n.c.customer_id)
+                .where(n.c.word.in_(chunk))
+            )
+            for root, cid, key, word in self.conn.execute(query):
+                found.setdefault(cid, (root, key, set()))[2].add(word)
+        return [
+            NameRow(root, cid, key, frozenset(words))
+            for cid, (root, key, words) in sorted(found.items())
+        ]
+
     def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
         """Describe profiles for a result list: name, first e-mail and phone."""
         if not root_ids:

@@ -1,0 +1,235 @@
+"""Finding customers by name: full names in either order, a part, a nickname or a typo, ranked.
+
+Every profile row is indexed by the words of its current names (first, middle, last and full
+name, folded as :func:`~cornerstore.identity.names.normalise_name` folds them), kept up to date
+as intake stores name traits. A query is cut into words the same way; a row is found when every
+query word matches one of its words:
+
+* exactly ("hill" is "hill"),
+* as a nickname (the identity nickname list: "bob" finds "robert"),
+* as the beginning of a word, for search as you type ("jo" finds "joanne"),
+* or with one typo (an edit or a transposition, words of four letters or more: "joane").
+
+Hits are ranked: the exact full name first (every word, in any order, and no other), then rows
+whose words include every query word exactly, then the rest by how far they are from the query.
+Punctuation is not part of a name, so "%" and "_" match nothing, as in "Hill, Joanne".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cornerstore.identity.names import name_variants, normalise_name
+
+if TYPE_CHECKING:
+    from cornerstore.storage.unit_of_work import UnitOfWork
+
+# Traits whose current values name a profile row (the policy's "name" section).
+NAME_TRAITS = ("first_name", "middle_name", "last_name", "name", "full_name")
+# Words longer than this are not names; a row keeps at most this many words.
+MAX_WORD = 64
+MAX_WORDS = 12
+# A word shorter than this is matched exactly or as a beginning, never as a typo: one letter
+# turns Jim into Tim.
+TYPO_FROM = 4
+
+# How a stored word matches a query word, and how far that is from it.
+EXACT, NICKNAME, BEGINNING, TYPO = "exact", "nickname", "beginning", "typo"
+DISTANCE = {EXACT: 0, NICKNAME: 1, BEGINNING: 1, TYPO: 2}
+
+# What a name hit says it matched.
+BY_NAME, BY_NICKNAME, BY_SIMILAR_NAME = "name", "nickname", "similar name"
+
+
+def words_of(text: str) -> list[str]:
+    """The name words of a free text, in order, each once.
+
+    >>> words_of("Hill, Joanne"), words_of("O'Brien  o'brien"), words_of("__%")
+    (['hill', 'joanne'], ['obrien'], [])
+    """
+    folded = normalise_name(text) or ""
+    return list(dict.fromkeys(w for w in folded.split() if len(w) <= MAX_WORD))
+
+
+def name_words(names: Mapping[str, Any]) -> tuple[str, ...]:
+    """The words a profile row is found by, from its current name traits: sorted, each once.
+
+    Values that are not text (a number sent as a name) are not names.
+
+    >>> name_words({"first_name": "Jean-Luc", "last_name": "Picard", "name": "J. L. Picard"})
+    ('j', 'jean', 'l', 'luc', 'picard')
+    """
+    words: set[str] = set()
+    for trait in NAME_TRAITS:
+        value = names.get(trait)
+        if isinstance(value, str):
+            words.update(words_of(value))
+    return tuple(sorted(words)[:MAX_WORDS])
+
+
+def looks_like_a_name(query: str) -> bool:
+    """False for what is an e-mail, a phone number or a profile id rather than a name.
+
+    >>> looks_like_a_name("Ann Lee"), looks_like_a_name("ann@example.com")
+    (True, False)
+    >>> looks_like_a_name("07700 900123"), looks_like_a_name("cus_01HX")
+    (False, False)
+    """
+    text = query.strip()
+    return not (
+        "@" in text or any(ch.isdigit() for ch in text) or text.startswith(("cus_", "acc_"))
+    )
+
+
+def word_range(word: str) -> tuple[str, str] | None:
+    """The range of stored words that may match ``word`` beyond nicknames: words that begin
+    with it or, from four letters, with its first letter (a typo is rarely the first letter).
+    None for one letter, which matches only itself.
+
+    >>> word_range("hil"), word_range("joane"), word_range("j")
+    (('hil', 'him'), ('j', 'k'), None)
+    """
+    if len(word) < 2:
+        return None
+    start = word if len(word) < TYPO_FROM else word[0]
+    return start, start[:-1] + chr(ord(start[-1]) + 1)
+
+
+def candidates(word: str, stored: Iterable[str] = ()) -> dict[str, str]:
+    """The words that match a query word, each with how: the word itself, its nicknames, and
+    among ``stored`` the words it begins and the words one typo away.
+
+    >>> candidates("bob")["bob"], candidates("bob")["robert"]
+    ('exact', 'nickname')
+    >>> candidates("joane", ["joanne", "joan", "jones", "joanna"])
+    {'joane': 'exact', 'joanne': 'typo', 'joan': 'typo', 'joanna': 'typo'}
+    """
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    found = {word: EXACT}
+    for variant in sorted(name_variants(word) - {word}):
+        found[variant] = NICKNAME
+    for other in stored:
+        if other in found:
+            continue
+        if len(word) >= 2 and other.startswith(word):
+            found[other] = BEGINNING
+        elif (
+            len(word) >= TYPO_FROM
+            and len(other) >= TYPO_FROM
+            and DamerauLevenshtein.distance(word, other, score_cutoff=1) <= 1
+        ):
+            found[other] = TYPO
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class NameRow:
+    """A stored profile row found by some of its name words."""
+
+    root_id: str
+    customer_id: str
+    name_key: str  # every word of the row's name, sorted, joined by spaces
+    words: frozenset[str]  # the row's words among those looked for
+
+
+@dataclass(frozen=True, slots=True)
+class NameHit:
+    """A customer found by name, with how it matched; ``rank`` sorts best first."""
+
+    root_id: str
+    matched: str
+    rank: tuple[int, int, int, str, str]
+
+
+def rank_rows(
+    query: Sequence[str], wanted: Sequence[Mapping[str, str]], rows: Iterable[NameRow]
+) -> list[NameHit]:
+    """The customers whose rows match every query word, best first, one hit per customer.
+
+    ``wanted[i]`` maps the words that match ``query[i]`` to how (:func:`candidates`). A
+    customer ranks by its best row: the exact full name, then every query word exact, then
+    the smallest total distance; then fewer other words, the name and the id, so the order
+    never depends on the database.
+
+    >>> rows = [NameRow("c1", "c1", "hill joanne", frozenset({"hill", "joanne"})),
+    ...         NameRow("c2", "c2", "hill jo joanne", frozenset({"hill", "joanne"})),
+    ...         NameRow("c3", "c3", "hill joanna", frozenset({"hill", "joanna"}))]
+    >>> query = ["joanne", "hill"]
+    >>> wanted = [candidates("joanne", ["joanna"]), candidates("hill")]
+    >>> [(h.root_id, h.matched) for h in rank_rows(query, wanted, rows)]
+    [('c1', 'name'), ('c2', 'name'), ('c3', 'similar name')]
+    """
+    best: dict[str, NameHit] = {}
+    exact_key = " ".join(sorted(query))
+    for row in rows:
+        hows = [_closest(want, row.words) for want in wanted]
+        if None in hows:
+            continue
+        if set(hows) == {EXACT}:
+            tier = 0 if row.name_key == exact_key else 1
+            matched = BY_NAME
+        else:
+            tier = 2
+            matched = BY_NICKNAME if set(hows) <= {EXACT, NICKNAME} else BY_SIMILAR_NAME
+        distance = sum(DISTANCE[how] for how in hows if how is not None)
+        others = len(row.name_key.split()) - len(query)
+        rank = (tier, distance, others, row.name_key, row.root_id)
+        known = best.get(row.root_id)
+        if known is None or rank < known.rank:
+            best[row.root_id] = NameHit(row.root_id, matched, rank)
+    return sorted(best.values(), key=lambda hit: hit.rank)
+
+
+def _closest(want: Mapping[str, str], words: frozenset[str]) -> str | None:
+    """How the closest of ``words`` matches, or None when none does."""
+    hows = [want[w] for w in words if w in want]
+    return min(hows, key=DISTANCE.__getitem__) if hows else None
+
+
+def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
+    """The customers named like ``text``, best first, at most ``limit``.
+
+    Exact words and nicknames are looked up first, through the index of name words; stored
+    words that a query word begins or is one typo from are read (one range of the index per
+    query word) only when exact matches do not fill the list.
+    """
+    query = words_of(text)[:MAX_WORDS]
+    if sum(len(w) for w in query) < 2:
+        return []
+    wanted = [candidates(w) for w in query]
+    hits = rank_rows(query, wanted, uow.search.rows_named(_every(wanted)))
+    if sum(1 for h in hits if h.matched == BY_NAME) >= limit:
+        return hits[:limit]
+    wanted = []
+    for word in query:
+        span = word_range(word)
+        stored = uow.search.name_words_between(*span) if span else []
+        wanted.append(candidates(word, stored))
+    return rank_rows(query, wanted, uow.search.rows_named(_every(wanted)))[:limit]
+
+
+def _every(wanted: Sequence[Mapping[str, str]]) -> list[str]:
+    return sorted({w for want in wanted for w in want})
+
+
+def index_names(uow: UnitOfWork, customer_ids: Iterable[str]) -> None:
+    """Index these profile rows by the words of their current names (after new name traits).
+
+    The current value of a trait is its latest observation, so a name sent late with an old
+    timestamp does not replace a newer one.
+    """
+    from cornerstore.profiles.service import current_traits  # the service imports this module
+
+    ids = list(dict.fromkeys(customer_ids))
+    observed: dict[str, list[Any]] = {cid: [] for cid in ids}
+    for obs in uow.traits.of_customers(ids, names=NAME_TRAITS):
+        observed[obs.customer_id].append(obs)
+    uow.search.replace_name_words(
+        {
+            cid: name_words({name: t.value for name, t in current_traits(obs).items()})
+            for cid, obs in observed.items()
+        }
+    )
