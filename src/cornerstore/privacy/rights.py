@@ -38,6 +38,7 @@ ERASED_TABLES = [
     "scores",
     "segment_members",
     "traits",
+    "name_words",
     "identifiers",
     "events",
     "account_members",
