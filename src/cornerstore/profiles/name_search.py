@@ -83,18 +83,19 @@ def looks_like_a_name(query: str) -> bool:
     )
 
 
-def word_range(word: str) -> tuple[str, str] | None:
-    """The range of stored words that may match ``word`` beyond nicknames: words that begin
-    with it or, from four letters, with its first letter (a typo is rarely the first letter).
-    None for one letter, which matches only itself.
+def word_ranges(word: str) -> list[tuple[str, str]]:
+    """The ranges of stored words that may match ``word`` beyond nicknames: the words it begins
+    (from two letters), and from four letters the words that share its first two letters or
+    its first and third ("jaonne" or "jxoanne" for "joanne"). Another typo in the first two
+    letters is not forgiven: it would mean reading every word with the same first letter.
 
-    >>> word_range("hil"), word_range("joane"), word_range("j")
-    (('hil', 'him'), ('j', 'k'), None)
+    >>> word_ranges("hil"), word_ranges("joane"), word_ranges("j")
+    ([('hil', 'him')], [('jo', 'jp'), ('ja', 'jb')], [])
     """
     if len(word) < 2:
-        return None
-    start = word if len(word) < TYPO_FROM else word[0]
-    return start, start[:-1] + chr(ord(start[-1]) + 1)
+        return []
+    starts = [word] if len(word) < TYPO_FROM else list({word[:2]: 0, word[0] + word[2]: 0})
+    return [(start, start[:-1] + chr(ord(start[-1]) + 1)) for start in starts]
 
 
 def candidates(word: str, stored: Iterable[str] = ()) -> dict[str, str]:
@@ -193,22 +194,36 @@ def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
     """The customers named like ``text``, best first, at most ``limit``.
 
     Exact words and nicknames are looked up first, through the index of name words; stored
-    words that a query word begins or is one typo from are read (one range of the index per
-    query word) only when exact matches do not fill the list.
+    words that a query word begins or is one typo from are read (a range or two of the index
+    per query word, :func:`word_ranges`) only when exact matches do not fill the list.
     """
     query = words_of(text)[:MAX_WORDS]
     if sum(len(w) for w in query) < 2:
         return []
     wanted = [candidates(w) for w in query]
-    hits = rank_rows(query, wanted, uow.search.rows_named(_every(wanted)))
+    rows = uow.search.rows_named(_every(wanted))
+    hits = rank_rows(query, wanted, rows)
     if sum(1 for h in hits if h.matched == BY_NAME) >= limit:
         return hits[:limit]
-    wanted = []
+    wider = []
     for word in query:
-        span = word_range(word)
-        stored = uow.search.name_words_between(*span) if span else []
-        wanted.append(candidates(word, stored))
-    return rank_rows(query, wanted, uow.search.rows_named(_every(wanted)))[:limit]
+        stored = [w for span in word_ranges(word) for w in uow.search.name_words_between(*span)]
+        wider.append(candidates(word, stored))
+    more = uow.search.rows_named(sorted(set(_every(wider)) - set(_every(wanted))))
+    return rank_rows(query, wider, _together(rows, more))[:limit]
+
+
+def _together(rows: Iterable[NameRow], more: Iterable[NameRow]) -> list[NameRow]:
+    """Rows found by two lookups, the words of each row found by either in one row."""
+    joined: dict[str, NameRow] = {}
+    for row in (*rows, *more):
+        known = joined.get(row.customer_id)
+        joined[row.customer_id] = (
+            row
+            if known is None
+            else NameRow(row.root_id, row.customer_id, row.name_key, known.words | row.words)
+        )
+    return list(joined.values())
 
 
 def _every(wanted: Sequence[Mapping[str, str]]) -> list[str]:

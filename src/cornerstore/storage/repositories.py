@@ -13,7 +13,17 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -489,6 +499,38 @@ class MergeRepository(Repository):
         )
 
 
+def _within(column: Any, name: str) -> Any:
+    """``column IN (:name)`` as one cached statement whatever the list's length: SQLAlchemy
+    would otherwise coerce each value of a literal list on every call."""
+    return column.in_(bindparam(name, expanding=True))
+
+
+_n, _c, _i, _tr = t.name_words, t.customers, t.identifiers, t.traits
+_NAME_ROWS = (
+    select(_c.c.root_id, _n.c.customer_id, _n.c.name_key, _n.c.word)
+    .join(_c, _c.c.id == _n.c.customer_id)
+    .where(_within(_n.c.word, "words"))
+)
+_NAME_WORDS_BETWEEN = (
+    select(_n.c.word)
+    .where(_n.c.word >= bindparam("low"), _n.c.word < bindparam("high"))
+    .distinct()
+    .order_by(_n.c.word)
+)
+_KINDS = select(_c.c.id, _c.c.kind).where(_within(_c.c.id, "ids"))
+_MEMBERS = select(_c.c.id, _c.c.root_id).where(_within(_c.c.root_id, "ids"))
+_CONTACTS = (
+    select(_i.c.customer_id, _i.c.kind, _i.c.value)
+    .where(_within(_i.c.customer_id, "ids"), _i.c.kind.in_(["email", "phone"]))
+    .order_by(_i.c.id)
+)
+_NAMES = (
+    select(_tr.c.customer_id, _tr.c.name, _tr.c.value)
+    .where(_within(_tr.c.customer_id, "ids"), _tr.c.name.in_(["first_name", "last_name", "name"]))
+    .order_by(_tr.c.observed_at)
+)
+
+
 class SearchRepository(Repository):
     def replace_name_words(self, words_by_row: dict[str, tuple[str, ...]]) -> None:
         """Index each profile row by these name words (sorted), instead of its earlier ones."""
@@ -504,23 +546,13 @@ class SearchRepository(Repository):
 
     def name_words_between(self, low: str, high: str) -> list[str]:
         """The distinct stored name words from ``low`` up to (not including) ``high``."""
-        n = t.name_words
-        query = (
-            select(n.c.word).where(n.c.word >= low, n.c.word < high).distinct().order_by(n.c.word)
-        )
-        return list(self.conn.execute(query).scalars())
+        return list(self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars())
 
     def rows_named(self, words: Sequence[str]) -> list[NameRow]:
         """The profile rows indexed by any of ``words``, with their root and whole name."""
-        n, c = t.name_words, t.customers
         found: dict[str, tuple[str, str, set[str]]] = {}
         for chunk in chunks(list(words)):
-            query = (
-                select(c.c.root_id, n.c.customer_id, n.c.name_key, n.c.word)
-                .join(c, c.c.id == n.c.customer_id)
-                .where(n.c.word.in_(chunk))
-            )
-            for root, cid, key, word in self.conn.execute(query):
+            for root, cid, key, word in self.conn.execute(_NAME_ROWS, {"words": list(chunk)}):
                 found.setdefault(cid, (root, key, set()))[2].add(word)
         return [
             NameRow(root, cid, key, frozenset(words))
@@ -532,27 +564,13 @@ class SearchRepository(Repository):
         if not root_ids:
             return []
         ids = list(dict.fromkeys(root_ids))
-        c, i, tr = t.customers, t.identifiers, t.traits
-        kinds = dict(self.conn.execute(select(c.c.id, c.c.kind).where(c.c.id.in_(ids))).all())
-        members = dict(
-            self.conn.execute(select(c.c.id, c.c.root_id).where(c.c.root_id.in_(ids))).all()
-        )
+        kinds = dict(self.conn.execute(_KINDS, {"ids": ids}).all())
+        members = dict(self.conn.execute(_MEMBERS, {"ids": ids}).all())
         contact: dict[str, dict[str, str]] = {}
-        for cid, kind, value in self.conn.execute(
-            select(i.c.customer_id, i.c.kind, i.c.value)
-            .where(i.c.customer_id.in_(list(members)), i.c.kind.in_(["email", "phone"]))
-            .order_by(i.c.id)
-        ):
+        for cid, kind, value in self.conn.execute(_CONTACTS, {"ids": list(members)}):
             contact.setdefault(members[cid], {}).setdefault(kind, value)
         names: dict[str, dict[str, str]] = {}
-        for cid, name, value in self.conn.execute(
-            select(tr.c.customer_id, tr.c.name, tr.c.value)
-            .where(
-                tr.c.customer_id.in_(list(members)),
-                tr.c.name.in_(["first_name", "last_name", "name"]),
-            )
-            .order_by(tr.c.observed_at)
-        ):
+        for cid, name, value in self.conn.execute(_NAMES, {"ids": list(members)}):
             names.setdefault(members[cid], {})[name] = orjson.loads(value)
         out = []
         for root in ids:
