@@ -239,13 +239,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     result = run(args.customers, args.queries, args.seed, args.database)
-    ms = result["search_ms"]
+    ms, found = result["search_ms"], result["found"]
     print_table(
         f"Profiles.search by name against {result['customers']:,} customers "
         f"({result['records']:,} records, {backend_of(args.database)})",
         ["query", "p50 ms", "p95 ms", "p99 ms", "found"],
         [
-            [kind, ms[kind]["p50_ms"], ms[kind]["p95_ms"], ms[kind]["p99_ms"], result["found"][kind]]
+            [kind, ms[kind]["p50_ms"], ms[kind]["p95_ms"], ms[kind]["p99_ms"], found[kind]]
             for kind in KINDS
         ]
         + [["every query", ms["all"]["p50_ms"], ms["all"]["p95_ms"], ms["all"]["p99_ms"], ""]],

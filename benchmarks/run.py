@@ -8,6 +8,7 @@ python -m benchmarks.run --only identity   # needs pip install -e '.[bench]'
 python -m benchmarks.run --only placement
 python -m benchmarks.run --only calibration
 python -m benchmarks.run --only identity_ceiling
+python -m benchmarks.run --only search
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from benchmarks import (
     bench_privacy,
     bench_profile_read,
     bench_retail,
+    bench_search,
 )
 from benchmarks.common import console, machine, print_table, write_result
 
@@ -37,6 +39,7 @@ QUICK_CLV = ["--customers", "50000", "--repeats", "1", "--no-pymc"]
 QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
 QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
 QUICK_PLACEMENT = ["--stored", "10000", "--probes", "200", "--peer-probes", "20"]
+QUICK_SEARCH = ["--customers", "10000", "--queries", "50"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -59,10 +62,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "placement",
             "calibration",
             "identity_ceiling",
+            "search",
         ],
         help="run one benchmark",
     )
-    p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
+    p.add_argument(
+        "--database-url", help="also passed to the intake, placement and search benchmarks"
+    )
     args = p.parse_args(argv)
 
     load = os.getloadavg()[0]
@@ -100,6 +106,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.only in (None, "identity_ceiling"):
         ceiling_args = ["--records", "10000"] if args.quick else []
         results["identity_ceiling"] = bench_identity_ceiling.main(ceiling_args)
+    if args.only in (None, "search"):
+        search_args = QUICK_SEARCH if args.quick else []
+        if args.database_url:
+            search_args = [*search_args, "--database", args.database_url]
+        results["search"] = bench_search.main(search_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])
