@@ -37,7 +37,10 @@ TYPO_FROM = 4
 
 # How a stored word matches a query word, and how far that is from it.
 EXACT, NICKNAME, BEGINNING, TYPO = "exact", "nickname", "beginning", "typo"
-DISTANCE = {EXACT: 0, NICKNAME: 1, BEGINNING: 1, TYPO: 2}
+DISTANCE = {EXACT: 0, NICKNAME: 1, BEGINNING: 2, TYPO: 3}
+# Stored words looked up for one query word at most (the closest): "jo" begins hundreds.
+MAX_CANDIDATES = 400
+ROWS_PER_CUSTOMER = 4
 
 # What a name hit says it matched.
 BY_NAME, BY_NICKNAME, BY_SIMILAR_NAME = "name", "nickname", "similar name"
@@ -127,67 +130,52 @@ def candidates(word: str, stored: Iterable[str] = ()) -> dict[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class NameRow:
-    """A stored profile row found by some of its name words."""
+class NameMatch:
+    """A stored profile row whose words match every query word (see
+    :meth:`~cornerstore.storage.repositories.SearchRepository.rows_matching`)."""
 
     root_id: str
     customer_id: str
     name_key: str  # every word of the row's name, sorted, joined by spaces
-    words: frozenset[str]  # the row's words among those looked for
+    distance: int  # the distances of its closest word to each query word, summed
+    worst: int  # the largest of those distances
 
 
 @dataclass(frozen=True, slots=True)
 class NameHit:
-    """A customer found by name, with how it matched; ``rank`` sorts best first."""
+    """A customer found by name, with how it matched."""
 
     root_id: str
     matched: str
-    rank: tuple[int, int, int, str, str]
 
 
-def rank_rows(
-    query: Sequence[str], wanted: Sequence[Mapping[str, str]], rows: Iterable[NameRow]
-) -> list[NameHit]:
-    """The customers whose rows match every query word, best first, one hit per customer.
+def matched_as(worst: int) -> str:
+    """What a hit says it matched, from the largest distance of a query word to its match.
 
-    ``wanted[i]`` maps the words that match ``query[i]`` to how (:func:`candidates`). A
-    customer ranks by its best row: the exact full name, then every query word exact, then
-    the smallest total distance; then fewer other words, the name and the id, so the order
-    never depends on the database.
-
-    >>> rows = [NameRow("c1", "c1", "hill joanne", frozenset({"hill", "joanne"})),
-    ...         NameRow("c2", "c2", "hill jo joanne", frozenset({"hill", "joanne"})),
-    ...         NameRow("c3", "c3", "hill joanna", frozenset({"hill", "joanna"}))]
-    >>> query = ["joanne", "hill"]
-    >>> wanted = [candidates("joanne", ["joanna"]), candidates("hill")]
-    >>> [(h.root_id, h.matched) for h in rank_rows(query, wanted, rows)]
-    [('c1', 'name'), ('c2', 'name'), ('c3', 'similar name')]
+    >>> matched_as(DISTANCE[EXACT]), matched_as(DISTANCE[NICKNAME]), matched_as(DISTANCE[TYPO])
+    ('name', 'nickname', 'similar name')
     """
-    best: dict[str, NameHit] = {}
-    exact_key = " ".join(sorted(query))
+    if worst == DISTANCE[EXACT]:
+        return BY_NAME
+    return BY_NICKNAME if worst == DISTANCE[NICKNAME] else BY_SIMILAR_NAME
+
+
+def best_per_customer(rows: Iterable[NameMatch], limit: int) -> list[NameHit]:
+    """One hit per customer, from rows best first: a customer ranks by its best row.
+
+    >>> rows = [NameMatch("c1", "p1", "hill joanne", 0, 0),
+    ...         NameMatch("c2", "p2", "hill joanna", 2, 2),
+    ...         NameMatch("c1", "p3", "hill jo", 1, 1)]
+    >>> best_per_customer(rows, 5)
+    [NameHit(root_id='c1', matched='name'), NameHit(root_id='c2', matched='similar name')]
+    """
+    hits: dict[str, NameHit] = {}
     for row in rows:
-        hows = [_closest(want, row.words) for want in wanted]
-        if None in hows:
-            continue
-        if set(hows) == {EXACT}:
-            tier = 0 if row.name_key == exact_key else 1
-            matched = BY_NAME
-        else:
-            tier = 2
-            matched = BY_NICKNAME if set(hows) <= {EXACT, NICKNAME} else BY_SIMILAR_NAME
-        distance = sum(DISTANCE[how] for how in hows if how is not None)
-        others = len(row.name_key.split()) - len(query)
-        rank = (tier, distance, others, row.name_key, row.root_id)
-        known = best.get(row.root_id)
-        if known is None or rank < known.rank:
-            best[row.root_id] = NameHit(row.root_id, matched, rank)
-    return sorted(best.values(), key=lambda hit: hit.rank)
-
-
-def _closest(want: Mapping[str, str], words: frozenset[str]) -> str | None:
-    """How the closest of ``words`` matches, or None when none does."""
-    hows = [want[w] for w in words if w in want]
-    return min(hows, key=DISTANCE.__getitem__) if hows else None
+        if row.root_id not in hits:
+            hits[row.root_id] = NameHit(row.root_id, matched_as(row.worst))
+            if len(hits) == limit:
+                break
+    return list(hits.values())
 
 
 def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
@@ -195,39 +183,46 @@ def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
 
     Exact words and nicknames are looked up first, through the index of name words; stored
     words that a query word begins or is one typo from are read (a range or two of the index
-    per query word, :func:`word_ranges`) only when exact matches do not fill the list.
+    per query word, :func:`word_ranges`) only when exact matches do not fill the list. The
+    database matches and ranks the rows, and returns only the best few.
     """
     query = words_of(text)[:MAX_WORDS]
     if sum(len(w) for w in query) < 2:
         return []
     wanted = [candidates(w) for w in query]
-    rows = uow.search.rows_named(_every(wanted))
-    hits = rank_rows(query, wanted, rows)
+    hits = _best(uow, query, wanted, limit)
     if sum(1 for h in hits if h.matched == BY_NAME) >= limit:
-        return hits[:limit]
+        return hits
     wider = []
     for word in query:
         stored = [w for span in word_ranges(word) for w in uow.search.name_words_between(*span)]
         wider.append(candidates(word, stored))
-    more = uow.search.rows_named(sorted(set(_every(wider)) - set(_every(wanted))))
-    return rank_rows(query, wider, _together(rows, more))[:limit]
+    return _best(uow, query, wider, limit)
 
 
-def _together(rows: Iterable[NameRow], more: Iterable[NameRow]) -> list[NameRow]:
-    """Rows found by two lookups, the words of each row found by either in one row."""
-    joined: dict[str, NameRow] = {}
-    for row in (*rows, *more):
-        known = joined.get(row.customer_id)
-        joined[row.customer_id] = (
-            row
-            if known is None
-            else NameRow(row.root_id, row.customer_id, row.name_key, known.words | row.words)
-        )
-    return list(joined.values())
+def _best(
+    uow: UnitOfWork, query: Sequence[str], wanted: Sequence[Mapping[str, str]], limit: int
+) -> list[NameHit]:
+    pairs, exact_key = _pairs(wanted), " ".join(sorted(query))
+    # A customer of several profile rows may hold several of the best rows: read more rows
+    # until ``limit`` customers are found or there are no more.
+    size = limit * ROWS_PER_CUSTOMER
+    while True:
+        found = uow.search.rows_matching(pairs, len(query), exact_key, size)
+        hits = best_per_customer(found, limit)
+        if len(hits) == limit or len(found) < size:
+            return hits
+        size *= 4
 
 
-def _every(wanted: Sequence[Mapping[str, str]]) -> list[str]:
-    return sorted({w for want in wanted for w in want})
+def _pairs(wanted: Sequence[Mapping[str, str]]) -> list[tuple[str, int, int]]:
+    """(stored word, which query word, distance) for every candidate, the closest
+    ``MAX_CANDIDATES`` of each query word."""
+    out = []
+    for index, want in enumerate(wanted):
+        closest = sorted(want.items(), key=lambda item: (DISTANCE[item[1]], item[0]))
+        out += [(word, index, DISTANCE[how]) for word, how in closest[:MAX_CANDIDATES]]
+    return out
 
 
 def index_names(uow: UnitOfWork, customer_ids: Iterable[str]) -> None:

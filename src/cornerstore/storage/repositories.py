@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,7 +37,7 @@ from cornerstore.profiles.model import (
     SearchHit,
     TraitObservation,
 )
-from cornerstore.profiles.name_search import NameRow
+from cornerstore.profiles.name_search import NameMatch
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 
@@ -506,11 +508,6 @@ def _within(column: Any, name: str) -> Any:
 
 
 _n, _c, _i, _tr = t.name_words, t.customers, t.identifiers, t.traits
-_NAME_ROWS = (
-    select(_c.c.root_id, _n.c.customer_id, _n.c.name_key, _n.c.word)
-    .join(_c, _c.c.id == _n.c.customer_id)
-    .where(_within(_n.c.word, "words"))
-)
 _NAME_WORDS_BETWEEN = (
     select(_n.c.word)
     .where(_n.c.word >= bindparam("low"), _n.c.word < bindparam("high"))
@@ -531,6 +528,30 @@ _NAMES = (
 )
 
 
+@lru_cache(maxsize=256)
+def _rows_matching_sql(count: int) -> Any:
+    """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates (built
+    once per count: parsing hundreds of bound names costs more than running the query)."""
+    marks = ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
+    return text(
+        f"WITH cand (word, qi, dist) AS (VALUES {marks}), "
+        "per_word AS ("
+        " SELECT n.customer_id, n.name_key, cand.qi, min(cand.dist) AS dist"
+        " FROM name_words n JOIN cand ON n.word = cand.word"
+        " GROUP BY n.customer_id, n.name_key, cand.qi), "
+        "per_row AS ("
+        " SELECT customer_id, name_key, sum(dist) AS distance, max(dist) AS worst"
+        " FROM per_word GROUP BY customer_id, name_key HAVING count(*) = :words) "
+        "SELECT c.root_id, r.customer_id, r.name_key, r.distance, r.worst "
+        "FROM per_row r JOIN customers c ON c.id = r.customer_id "
+        "ORDER BY CASE WHEN r.worst = 0 AND r.name_key = :exact THEN 0"
+        " WHEN r.worst = 0 THEN 1 ELSE 2 END,"
+        " r.distance, length(r.name_key) - length(replace(r.name_key, ' ', '')),"
+        " r.name_key, r.customer_id "
+        "LIMIT :limit"
+    )
+
+
 class SearchRepository(Repository):
     def replace_name_words(self, words_by_row: dict[str, tuple[str, ...]]) -> None:
         """Index each profile row by these name words (sorted), instead of its earlier ones."""
@@ -548,15 +569,25 @@ class SearchRepository(Repository):
         """The distinct stored name words from ``low`` up to (not including) ``high``."""
         return list(self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars())
 
-    def rows_named(self, words: Sequence[str]) -> list[NameRow]:
-        """The profile rows indexed by any of ``words``, with their root and whole name."""
-        found: dict[str, tuple[str, str, set[str]]] = {}
-        for chunk in chunks(list(words)):
-            for root, cid, key, word in self.conn.execute(_NAME_ROWS, {"words": list(chunk)}):
-                found.setdefault(cid, (root, key, set()))[2].add(word)
+    def rows_matching(
+        self, candidates: Sequence[tuple[str, int, int]], words: int, exact_key: str, limit: int
+    ) -> list[NameMatch]:
+        """The ``limit`` best profile rows whose words match each of the ``words`` query words.
+
+        ``candidates`` are (stored word, query word number, distance). A row's distance for a
+        query word is that of its closest matching word; rows rank by: the exact full name
+        (every distance 0 and ``name_key`` equal to ``exact_key``), then every distance 0, then
+        the rest; then the summed distance, fewer words, the name key and the row id.
+        """
+        if not candidates:
+            return []
+        params: dict[str, Any] = {"words": words, "exact": exact_key, "limit": limit}
+        for i, (word, index, distance) in enumerate(candidates):
+            params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
+        sql = _rows_matching_sql(len(candidates))
         return [
-            NameRow(root, cid, key, frozenset(words))
-            for cid, (root, key, words) in sorted(found.items())
+            NameMatch(root, cid, key, int(distance), int(worst))
+            for root, cid, key, distance, worst in self.conn.execute(sql, params)
         ]
 
     def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:

@@ -34,11 +34,16 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("customer_id", sa.String(length=32), nullable=False),
-        sa.Column("name_key", sa.Text(), nullable=False),
+        sa.Column(
+            "name_key",
+            sa.Text().with_variant(sa.Text(collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_name_words_customer_id_customers")
         ),
         sa.PrimaryKeyConstraint("word", "customer_id", name=op.f("pk_name_words")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("name_words", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_name_words_customer_id"), ["customer_id"])
