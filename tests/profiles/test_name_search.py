@@ -61,6 +61,21 @@ def test_a_nickname_finds_the_customer_under_the_given_name(
     assert _found(services, owner, "Bob Smith") == [("Robert Smith", "nickname")]
 
 
+def test_search_as_you_type_finds_the_customer_from_the_first_letters(
+    services: Services, owner: Caller
+) -> None:
+    _people(services)
+
+    typed = [_found(services, owner, q) for q in ("joan", "joanne h", "Jaonne Hill")]
+
+    assert typed == [
+        # Joan and Joanna are one name in the nickname list; Joanne only begins with Joan.
+        [("Joanna Hill", "nickname"), ("Joanne Hill", "similar name")],
+        [("Joanne Hill", "similar name"), ("Joanna Hill", "similar name")],
+        [("Joanne Hill", "similar name")],
+    ]
+
+
 def test_exact_full_name_comes_first_then_exact_parts_then_similar_names(
     services: Services, owner: Caller
 ) -> None:

@@ -7,7 +7,8 @@ query word matches one of its words:
 
 * exactly ("hill" is "hill"),
 * as a nickname (the identity nickname list: "bob" finds "robert"),
-* as the beginning of a word, for search as you type ("jo" finds "joanne"),
+* as the beginning of a word, for search as you type ("jo" and "joanne h" find Joanne Hill;
+  a query of one letter alone finds nobody),
 * or with one typo (an edit or a transposition, words of four letters or more: "joane").
 
 Hits are ranked: the exact full name first (every word, in any order, and no other), then rows
@@ -38,8 +39,8 @@ TYPO_FROM = 4
 # How a stored word matches a query word, and how far that is from it.
 EXACT, NICKNAME, BEGINNING, TYPO = "exact", "nickname", "beginning", "typo"
 DISTANCE = {EXACT: 0, NICKNAME: 1, BEGINNING: 2, TYPO: 3}
-# Stored words looked up for one query word at most (the closest): "jo" begins hundreds.
-MAX_CANDIDATES = 400
+# Stored words looked up for one query word at most (the closest): "h" begins hundreds.
+MAX_CANDIDATES = 1000
 ROWS_PER_CUSTOMER = 4
 
 # What a name hit says it matched.
@@ -87,16 +88,14 @@ def looks_like_a_name(query: str) -> bool:
 
 
 def word_ranges(word: str) -> list[tuple[str, str]]:
-    """The ranges of stored words that may match ``word`` beyond nicknames: the words it begins
-    (from two letters), and from four letters the words that share its first two letters or
+    """The ranges of stored words that may match ``word`` beyond nicknames: the words it begins,
+    and from four letters the words that share its first two letters or
     its first and third ("jaonne" or "jxoanne" for "joanne"). Another typo in the first two
     letters is not forgiven: it would mean reading every word with the same first letter.
 
     >>> word_ranges("hil"), word_ranges("joane"), word_ranges("j")
-    ([('hil', 'him')], [('jo', 'jp'), ('ja', 'jb')], [])
+    ([('hil', 'him')], [('jo', 'jp'), ('ja', 'jb')], [('j', 'k')])
     """
-    if len(word) < 2:
-        return []
     starts = [word] if len(word) < TYPO_FROM else list({word[:2]: 0, word[0] + word[2]: 0})
     return [(start, start[:-1] + chr(ord(start[-1]) + 1)) for start in starts]
 
@@ -118,7 +117,7 @@ def candidates(word: str, stored: Iterable[str] = ()) -> dict[str, str]:
     for other in stored:
         if other in found:
             continue
-        if len(word) >= 2 and other.startswith(word):
+        if other.startswith(word):
             found[other] = BEGINNING
         elif (
             len(word) >= TYPO_FROM

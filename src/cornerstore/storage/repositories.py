@@ -528,27 +528,38 @@ _NAMES = (
 )
 
 
-@lru_cache(maxsize=256)
-def _rows_matching_sql(count: int) -> Any:
-    """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates (built
-    once per count: parsing hundreds of bound names costs more than running the query)."""
+@lru_cache(maxsize=512)
+def _rows_matching_sql(count: int, words: int) -> Any:
+    """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates and
+    ``words`` query words (built once for each: parsing hundreds of bound names costs more
+    than running the query).
+
+    One pass groups the matching index entries by profile row, keeping per query word the
+    smallest distance (``d0``, ``d1``, ...); a row missing a query word has a NULL there. Only
+    the best ``:limit`` rows are joined to their customers.
+    """
     marks = ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
+    per_word = ", ".join(
+        f"min(CASE WHEN cand.qi = {i} THEN cand.dist END) AS d{i}" for i in range(words)
+    )
+    every = " AND ".join(f"d{i} IS NOT NULL" for i in range(words))
+    total = " + ".join(f"d{i}" for i in range(words))
+    distances = ", ".join(f"b.d{i}" for i in range(words))
+    order = "tier, distance, spaces, name_key, customer_id"
     return text(
         f"WITH cand (word, qi, dist) AS (VALUES {marks}), "
-        "per_word AS ("
-        " SELECT n.customer_id, n.name_key, cand.qi, min(cand.dist) AS dist"
+        f"per_row AS (SELECT n.customer_id, n.name_key, {per_word}"
         " FROM name_words n JOIN cand ON n.word = cand.word"
-        " GROUP BY n.customer_id, n.name_key, cand.qi), "
-        "per_row AS ("
-        " SELECT customer_id, name_key, sum(dist) AS distance, max(dist) AS worst"
-        " FROM per_word GROUP BY customer_id, name_key HAVING count(*) = :words) "
-        "SELECT c.root_id, r.customer_id, r.name_key, r.distance, r.worst "
-        "FROM per_row r JOIN customers c ON c.id = r.customer_id "
-        "ORDER BY CASE WHEN r.worst = 0 AND r.name_key = :exact THEN 0"
-        " WHEN r.worst = 0 THEN 1 ELSE 2 END,"
-        " r.distance, length(r.name_key) - length(replace(r.name_key, ' ', '')),"
-        " r.name_key, r.customer_id "
-        "LIMIT :limit"
+        " GROUP BY n.customer_id, n.name_key), "
+        f"matching AS (SELECT *, {total} AS distance FROM per_row WHERE {every}), "
+        "best AS (SELECT *,"
+        " CASE WHEN distance = 0 AND name_key = :exact THEN 0"
+        " WHEN distance = 0 THEN 1 ELSE 2 END AS tier,"
+        " length(name_key) - length(replace(name_key, ' ', '')) AS spaces"
+        f" FROM matching ORDER BY {order} LIMIT :limit) "
+        f"SELECT c.root_id, b.customer_id, b.name_key, b.distance, {distances} "
+        "FROM best b JOIN customers c ON c.id = b.customer_id "
+        f"ORDER BY {', '.join('b.' + column for column in order.split(', '))}"
     )
 
 
@@ -581,13 +592,13 @@ class SearchRepository(Repository):
         """
         if not candidates:
             return []
-        params: dict[str, Any] = {"words": words, "exact": exact_key, "limit": limit}
+        params: dict[str, Any] = {"exact": exact_key, "limit": limit}
         for i, (word, index, distance) in enumerate(candidates):
             params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
-        sql = _rows_matching_sql(len(candidates))
+        sql = _rows_matching_sql(len(candidates), words)
         return [
-            NameMatch(root, cid, key, int(distance), int(worst))
-            for root, cid, key, distance, worst in self.conn.execute(sql, params)
+            NameMatch(root, cid, key, int(distance), max(int(d) for d in per_word))
+            for root, cid, key, distance, *per_word in self.conn.execute(sql, params)
         ]
 
     def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
