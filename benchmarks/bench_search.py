@@ -38,11 +38,11 @@ from benchmarks.common import (
     percentile,
     placeholders,
     print_table,
+    services_taking_in,
     write_result,
 )
 
 TARGET_P95_MS = 50.0
-_BATCH = 2_000
 KINDS = (
     "full name",
     "surname first",
@@ -162,9 +162,6 @@ def run(customers: int, count: int, seed: int, database: str | None) -> dict[str
     from cornerstore.access.caller import system_caller
     from cornerstore.demo.messy import MessyCustomers
     from cornerstore.intake.service import Source
-    from cornerstore.services import Services
-    from cornerstore.settings import Settings
-    from cornerstore.storage import open_store
 
     # About 1.9 records a person (see MessyCustomers.records).
     messy = MessyCustomers(people=max(1, round(customers / 1.9)), seed=seed)
@@ -175,13 +172,9 @@ def run(customers: int, count: int, seed: int, database: str | None) -> dict[str
     out: dict[str, Any] = {"records": len(rows), "queries": len(asked)}
 
     with fresh_database(database, "search") as url:
-        settings = Settings(database_url=url, secret_key="bench", default_phone_region="GB")
-        store = open_store(url)
-        services = Services.build(settings, store)
-        started = time.perf_counter()
-        for i in range(0, len(rows), _BATCH):
-            services.intake.ingest([_message(r) for r in rows[i : i + _BATCH]], source=source)
-        out["intake_s"] = round(time.perf_counter() - started, 1)
+        services, took = services_taking_in(url, [_message(r) for r in rows], source)
+        store = services.store
+        out["intake_s"] = round(took, 1)
         with store.unit_of_work() as uow:
             out["customers"] = uow.customers.count()
         ids = {r["id"]: r["person_id"] for r in rows}
