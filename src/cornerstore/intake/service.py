@@ -466,7 +466,7 @@ class Intake:
             uow.traits.add_many(trait_rows)
             named = [row["customer_id"] for row in trait_rows if row["name"] in NAME_TRAITS]
             if named:
-                index_names(uow, named)
+                index_names(uow, named, new=stitcher.new_profiles)
             uow.accounts.add_members(members)
             uow.consents.add_many(consent_rows_for_batch(uow, consents))
         return list(matching)

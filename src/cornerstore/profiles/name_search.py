@@ -18,7 +18,7 @@ Punctuation is not part of a name, so "%" and "_" match nothing, as in "Hill, Jo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -224,11 +224,12 @@ def _pairs(wanted: Sequence[Mapping[str, str]]) -> list[tuple[str, int, int]]:
     return out
 
 
-def index_names(uow: UnitOfWork, customer_ids: Iterable[str]) -> None:
+def index_names(uow: UnitOfWork, customer_ids: Iterable[str], new: Collection[str] = ()) -> None:
     """Index these profile rows by the words of their current names (after new name traits).
 
     The current value of a trait is its latest observation, so a name sent late with an old
-    timestamp does not replace a newer one.
+    timestamp does not replace a newer one. Rows in ``new`` were created in this transaction
+    and have no words to replace yet.
     """
     from cornerstore.profiles.service import current_traits  # the service imports this module
 
@@ -240,5 +241,6 @@ def index_names(uow: UnitOfWork, customer_ids: Iterable[str]) -> None:
         {
             cid: name_words({name: t.value for name, t in current_traits(obs).items()})
             for cid, obs in observed.items()
-        }
+        },
+        new,
     )

@@ -8,7 +8,7 @@ intake paths), never ORM rows. They work inside one transaction; obtain them fro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -564,10 +564,14 @@ def _rows_matching_sql(count: int, words: int) -> Any:
 
 
 class SearchRepository(Repository):
-    def replace_name_words(self, words_by_row: dict[str, tuple[str, ...]]) -> None:
-        """Index each profile row by these name words (sorted), instead of its earlier ones."""
+    def replace_name_words(
+        self, words_by_row: dict[str, tuple[str, ...]], new: Collection[str] = ()
+    ) -> None:
+        """Index each profile row by these name words (sorted), instead of its earlier ones;
+        rows in ``new`` have none yet, so nothing of theirs is deleted (a bulk import of new
+        customers then never searches the index for old words)."""
         n = t.name_words
-        for chunk in chunks(list(words_by_row)):
+        for chunk in chunks([cid for cid in words_by_row if cid not in new]):
             self.conn.execute(delete(n).where(n.c.customer_id.in_(chunk)))
         rows = [
             {"word": word, "customer_id": cid, "name_key": " ".join(words)}
