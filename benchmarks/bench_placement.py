@@ -33,12 +33,12 @@ from benchmarks.common import (
     latency_ms,
     machine,
     print_table,
+    services_taking_in,
     write_result,
 )
 
 PLACE_TARGET_MS = 50.0
 FIELDS = ("first_name", "last_name", "email", "phone", "address", "city", "postcode")
-_BATCH = 2_000
 
 
 def _message(row: dict[str, Any]) -> dict[str, Any]:
@@ -62,9 +62,6 @@ def run(
     from cornerstore.identity.resolution.model import IdentityModel
     from cornerstore.identity.resolution.service import Placed, read_profiles
     from cornerstore.intake.service import Source
-    from cornerstore.services import Services
-    from cornerstore.settings import Settings
-    from cornerstore.storage import open_store
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     # About 1.9 records a person (see MessyCustomers.records).
@@ -81,13 +78,9 @@ def run(
     out: dict[str, Any] = {"stored": len(reference), "probes": len(arriving)}
 
     with fresh_database(database, "placement") as url:
-        settings = Settings(database_url=url, secret_key="bench", default_phone_region="GB")
-        store = open_store(url)
-        services = Services.build(settings, store)
-        started = time.perf_counter()
-        for i in range(0, len(reference), _BATCH):
-            services.intake.ingest([_message(r) for r in reference[i : i + _BATCH]], source=source)
-        out["intake_s"] = round(time.perf_counter() - started, 1)
+        services, took = services_taking_in(url, [_message(r) for r in reference], source)
+        store, settings = services.store, services.settings
+        out["intake_s"] = round(took, 1)
         started = time.perf_counter()
         services.identity.train(owner)
         out["learn_s"] = round(time.perf_counter() - started, 1)

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -157,6 +158,23 @@ def fresh_database(base_url: str | None, tag: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def services_taking_in(
+    url: str, messages: Sequence[dict[str, Any]], source: Any, batch: int = 2_000
+) -> tuple[Any, float]:
+    """Services over the store at ``url`` (settings as a GB shop's), after taking ``messages``
+    in through intake in batches; with the seconds intake took."""
+    from cornerstore.services import Services
+    from cornerstore.settings import Settings
+    from cornerstore.storage import open_store
+
+    settings = Settings(database_url=url, secret_key="bench", default_phone_region="GB")
+    services = Services.build(settings, open_store(url))
+    started = time.perf_counter()
+    for i in range(0, len(messages), batch):
+        services.intake.ingest(list(messages[i : i + batch]), source=source)
+    return services, time.perf_counter() - started
 
 
 def sqlite_path(url: str) -> str:

@@ -9,6 +9,7 @@ python -m benchmarks.run --only placement
 python -m benchmarks.run --only calibration
 python -m benchmarks.run --only identity_ceiling
 python -m benchmarks.run --only cli_startup
+python -m benchmarks.run --only search
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from benchmarks import (
     bench_privacy,
     bench_profile_read,
     bench_retail,
+    bench_search,
 )
 from benchmarks.common import console, machine, print_table, write_result
 
@@ -39,6 +41,7 @@ QUICK_CLV = ["--customers", "50000", "--repeats", "1", "--no-pymc"]
 QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
 QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
 QUICK_PLACEMENT = ["--stored", "10000", "--probes", "200", "--peer-probes", "20"]
+QUICK_SEARCH = ["--customers", "10000", "--queries", "50"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -62,10 +65,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "calibration",
             "identity_ceiling",
             "cli_startup",
+            "search",
         ],
         help="run one benchmark",
     )
-    p.add_argument("--database-url", help="also passed to the intake benchmark (PostgreSQL)")
+    p.add_argument(
+        "--database-url", help="also passed to the intake, placement and search benchmarks"
+    )
     args = p.parse_args(argv)
 
     load = os.getloadavg()[0]
@@ -106,6 +112,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.only in (None, "cli_startup"):
         startup_args = ["--runs", "3", "--customers", "300"] if args.quick else []
         results["cli_startup"] = bench_cli_startup.main(startup_args)
+    if args.only in (None, "search"):
+        search_args = QUICK_SEARCH if args.quick else []
+        if args.database_url:
+            search_args = [*search_args, "--database", args.database_url]
+        results["search"] = bench_search.main(search_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

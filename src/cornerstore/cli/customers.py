@@ -45,16 +45,20 @@ def search(
     as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
-    """Find customers by identifier or name."""
+    """Find customers by identifier or by name (full name in either order, a part, a nickname
+    or a typo), best match first."""
     with services(db) as s:
         hits = s.profiles.search(acting(s, as_user, reason), q, limit)
     if json:
         print_json([h.visible() for h in hits])
         return
-    columns = list(hits[0].visible()) if hits else ["id", "matched"]
-    table = Table(*columns)
+    if not hits:
+        out.print(f'No customer matches "{q.strip()}".', markup=False)
+        return
+    table = Table(*hits[0].visible())
     for h in hits:
-        table.add_row(*(str(v) if v is not None else "-" for v in h.visible().values()))
+        # Customer values are shown as text, never read as Rich markup.
+        table.add_row(*(Text(str(v) if v is not None else "-") for v in h.visible().values()))
     out.print(table)
 
 

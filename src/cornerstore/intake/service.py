@@ -26,6 +26,7 @@ from cornerstore.json_input import TooDeep
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
+from cornerstore.profiles.name_search import NAME_TRAITS, index_names
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -550,6 +551,9 @@ class Intake:
             uow.events.add_many(events)
             uow.traits.add_many(trait_rows)
             uow.unverified_traits.add_many(unverified_rows)
+            named = [row["customer_id"] for row in trait_rows if row["name"] in NAME_TRAITS]
+            if named:
+                index_names(uow, named, new=stitcher.new_profiles)
             uow.accounts.add_members(members)
             uow.consents.add_many(consent_rows_for_batch(uow, consents))
         return list(matching)

@@ -41,6 +41,7 @@ ERASED_TABLES = [
     "segment_members",
     "traits",
     "unverified_traits",
+    "name_words",
     "identifiers",
     "events",
     "account_members",

@@ -32,6 +32,7 @@ from cornerstore.profiles.model import (
     Trait,
     TraitObservation,
 )
+from cornerstore.profiles.name_search import find_by_name, looks_like_a_name
 from cornerstore.settings import TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -245,7 +246,9 @@ class Profiles:
         return {hit.id: hit.name for hit in uow.search.hits(roots, {}) if hit.name}
 
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
-        """Customers whose identifiers equal ``q`` (normalised) or whose name contains it.
+        """Customers whose id or identifiers equal ``q`` (normalised), then customers named
+        like it, best first (:mod:`cornerstore.profiles.name_search`): the full name in either
+        order, a part, a nickname, the beginning of a word or a typo.
 
         A role finds customers only by what it may read (names, contact details,
         identifiers), and hits show only those."""
@@ -271,10 +274,9 @@ class Profiles:
                 ):
                     if findable(found_kind):
                         matched.setdefault(root, found_kind)
-            if "name" in visible and len(matched) < limit and len(q) >= 2:
-                names = uow.traits.search_names(q, limit * 3)
-                for root in uow.customers.roots_of(names).values():
-                    matched.setdefault(root, "name")
+            if "name" in visible and len(matched) < limit and looks_like_a_name(q):
+                for hit in find_by_name(uow, q, limit):
+                    matched.setdefault(hit.root_id, hit.matched)
             roots = list(matched)[:limit]
             hits = uow.search.hits(roots, matched)
         shown = sorted(visible & {"name", "contact"})

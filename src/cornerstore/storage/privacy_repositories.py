@@ -162,6 +162,7 @@ class ErasureRepository(Repository):
             claims = select(u.c.message_id).where(u.c.customer_id.in_(part))
             n["events"] += self._delete(t.events, t.events.c.message_id.in_(claims))
             n["traits"] += self._delete(u, u.c.customer_id.in_(part))
+            self._delete(t.name_words, t.name_words.c.customer_id.in_(part))
             n["identifiers"] += self._delete(t.identifiers, t.identifiers.c.customer_id.in_(part))
             n["events"] += self._delete(t.events, t.events.c.customer_id.in_(part))
             # An erased account leaves its members' events in place, no longer filed under it.

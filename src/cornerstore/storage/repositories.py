@@ -8,12 +8,24 @@ intake paths), never ORM rows. They work inside one transaction; obtain them fro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from cornerstore.profiles.model import (
     Event,
@@ -23,6 +35,7 @@ from cornerstore.profiles.model import (
     SearchHit,
     TraitObservation,
 )
+from cornerstore.profiles.name_search import NameMatch
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 
@@ -214,7 +227,11 @@ class TraitRepository(Repository):
         if rows:
             bulk_insert(self.conn, self.table, rows)
 
-    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+    def of_customers(
+        self, customer_ids: Sequence[str], names: Sequence[str] | None = None
+    ) -> list[TraitObservation]:
+        """Every observation of these profile rows (of the traits ``names`` only, when given),
+        oldest first."""
         tr = self.table
         query = (
             select(
@@ -229,25 +246,12 @@ class TraitRepository(Repository):
             .where(tr.c.customer_id.in_(list(customer_ids)))
             .order_by(tr.c.observed_at, tr.c.id)
         )
+        if names is not None:
+            query = query.where(tr.c.name.in_(list(names)))
         return [
             TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
             for name, value, tp, src, at, mid, cid in self.conn.execute(query)
         ]
-
-    def search_names(self, text: str, limit: int) -> list[str]:
-        """Customer rows whose name traits contain ``text`` (case-insensitive)."""
-        tr = t.traits
-        pattern = f"%{text.lower()}%"
-        query = (
-            select(tr.c.customer_id)
-            .where(
-                tr.c.name.in_(["first_name", "last_name", "name", "company"]),
-                func.lower(tr.c.value).like(pattern),
-            )
-            .distinct()
-            .limit(limit)
-        )
-        return list(self.conn.execute(query).scalars())
 
 
 class EventRepository(Repository):
@@ -514,33 +518,122 @@ class MergeRepository(Repository):
         )
 
 
+def _within(column: Any, name: str) -> Any:
+    """``column IN (:name)`` as one cached statement whatever the list's length: SQLAlchemy
+    would otherwise coerce each value of a literal list on every call."""
+    return column.in_(bindparam(name, expanding=True))
+
+
+_n, _c, _i, _tr = t.name_words, t.customers, t.identifiers, t.traits
+_NAME_WORDS_BETWEEN = (
+    select(_n.c.word)
+    .where(_n.c.word >= bindparam("low"), _n.c.word < bindparam("high"))
+    .distinct()
+    .order_by(_n.c.word)
+)
+_KINDS = select(_c.c.id, _c.c.kind).where(_within(_c.c.id, "ids"))
+_MEMBERS = select(_c.c.id, _c.c.root_id).where(_within(_c.c.root_id, "ids"))
+_CONTACTS = (
+    select(_i.c.customer_id, _i.c.kind, _i.c.value)
+    .where(_within(_i.c.customer_id, "ids"), _i.c.kind.in_(["email", "phone"]))
+    .order_by(_i.c.id)
+)
+_NAMES = (
+    select(_tr.c.customer_id, _tr.c.name, _tr.c.value)
+    .where(_within(_tr.c.customer_id, "ids"), _tr.c.name.in_(["first_name", "last_name", "name"]))
+    .order_by(_tr.c.observed_at)
+)
+
+
+@lru_cache(maxsize=512)
+def _rows_matching_sql(count: int, words: int) -> Any:
+    """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates and
+    ``words`` query words (built once for each: parsing hundreds of bound names costs more
+    than running the query).
+
+    One pass groups the matching index entries by profile row, keeping per query word the
+    smallest distance (``d0``, ``d1``, ...); a row missing a query word has a NULL there. Only
+    the best ``:limit`` rows are joined to their customers.
+    """
+    marks = ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
+    per_word = ", ".join(
+        f"min(CASE WHEN cand.qi = {i} THEN cand.dist END) AS d{i}" for i in range(words)
+    )
+    every = " AND ".join(f"d{i} IS NOT NULL" for i in range(words))
+    total = " + ".join(f"d{i}" for i in range(words))
+    distances = ", ".join(f"b.d{i}" for i in range(words))
+    order = "tier, distance, spaces, name_key, customer_id"
+    return text(
+        f"WITH cand (word, qi, dist) AS (VALUES {marks}), "
+        f"per_row AS (SELECT n.customer_id, n.name_key, {per_word}"
+        " FROM name_words n JOIN cand ON n.word = cand.word"
+        " GROUP BY n.customer_id, n.name_key), "
+        f"matching AS (SELECT *, {total} AS distance FROM per_row WHERE {every}), "
+        "best AS (SELECT *,"
+        " CASE WHEN distance = 0 AND name_key = :exact THEN 0"
+        " WHEN distance = 0 THEN 1 ELSE 2 END AS tier,"
+        " length(name_key) - length(replace(name_key, ' ', '')) AS spaces"
+        f" FROM matching ORDER BY {order} LIMIT :limit) "
+        f"SELECT c.root_id, b.customer_id, b.name_key, b.distance, {distances} "
+        "FROM best b JOIN customers c ON c.id = b.customer_id "
+        f"ORDER BY {', '.join('b.' + column for column in order.split(', '))}"
+    )
+
+
 class SearchRepository(Repository):
+    def replace_name_words(
+        self, words_by_row: dict[str, tuple[str, ...]], new: Collection[str] = ()
+    ) -> None:
+        """Index each profile row by these name words (sorted), instead of its earlier ones;
+        rows in ``new`` have none yet, so nothing of theirs is deleted (a bulk import of new
+        customers then never searches the index for old words)."""
+        n = t.name_words
+        for chunk in chunks([cid for cid in words_by_row if cid not in new]):
+            self.conn.execute(delete(n).where(n.c.customer_id.in_(chunk)))
+        rows = [
+            {"word": word, "customer_id": cid, "name_key": " ".join(words)}
+            for cid, words in words_by_row.items()
+            for word in words
+        ]
+        bulk_insert(self.conn, n, rows)
+
+    def name_words_between(self, low: str, high: str) -> list[str]:
+        """The distinct stored name words from ``low`` up to (not including) ``high``."""
+        return list(self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars())
+
+    def rows_matching(
+        self, candidates: Sequence[tuple[str, int, int]], words: int, exact_key: str, limit: int
+    ) -> list[NameMatch]:
+        """The ``limit`` best profile rows whose words match each of the ``words`` query words.
+
+        ``candidates`` are (stored word, query word number, distance). A row's distance for a
+        query word is that of its closest matching word; rows rank by: the exact full name
+        (every distance 0 and ``name_key`` equal to ``exact_key``), then every distance 0, then
+        the rest; then the summed distance, fewer words, the name key and the row id.
+        """
+        if not candidates:
+            return []
+        params: dict[str, Any] = {"exact": exact_key, "limit": limit}
+        for i, (word, index, distance) in enumerate(candidates):
+            params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
+        sql = _rows_matching_sql(len(candidates), words)
+        return [
+            NameMatch(root, cid, key, int(distance), max(int(d) for d in per_word))
+            for root, cid, key, distance, *per_word in self.conn.execute(sql, params)
+        ]
+
     def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
         """Describe profiles for a result list: name, first e-mail and phone."""
         if not root_ids:
             return []
         ids = list(dict.fromkeys(root_ids))
-        c, i, tr = t.customers, t.identifiers, t.traits
-        kinds = dict(self.conn.execute(select(c.c.id, c.c.kind).where(c.c.id.in_(ids))).all())
-        members = dict(
-            self.conn.execute(select(c.c.id, c.c.root_id).where(c.c.root_id.in_(ids))).all()
-        )
+        kinds = dict(self.conn.execute(_KINDS, {"ids": ids}).all())
+        members = dict(self.conn.execute(_MEMBERS, {"ids": ids}).all())
         contact: dict[str, dict[str, str]] = {}
-        for cid, kind, value in self.conn.execute(
-            select(i.c.customer_id, i.c.kind, i.c.value)
-            .where(i.c.customer_id.in_(list(members)), i.c.kind.in_(["email", "phone"]))
-            .order_by(i.c.id)
-        ):
+        for cid, kind, value in self.conn.execute(_CONTACTS, {"ids": list(members)}):
             contact.setdefault(members[cid], {}).setdefault(kind, value)
         names: dict[str, dict[str, str]] = {}
-        for cid, name, value in self.conn.execute(
-            select(tr.c.customer_id, tr.c.name, tr.c.value)
-            .where(
-                tr.c.customer_id.in_(list(members)),
-                tr.c.name.in_(["first_name", "last_name", "name"]),
-            )
-            .order_by(tr.c.observed_at)
-        ):
+        for cid, name, value in self.conn.execute(_NAMES, {"ids": list(members)}):
             names.setdefault(members[cid], {})[name] = orjson.loads(value)
         out = []
         for root in ids:

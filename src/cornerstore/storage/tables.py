@@ -421,3 +421,24 @@ customer_relations = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("customer_id", "other_id", "kind"),
 )
+
+# -- finding customers by name (migration 0010) -----------------------------------------------
+
+# The words of each profile row's current names (first, middle, last, full), folded, one row a
+# word, replaced whenever intake stores a name trait. ``name_key`` is all of the row's words,
+# sorted: a query with the same words is its exact full name. Byte order ("C" collation on
+# PostgreSQL) so that a range of words is a range of the index, and names sort alike, on every
+# backend.
+NameWord = String(64).with_variant(String(64, collation="C"), "postgresql")
+NameKey = Text().with_variant(Text(collation="C"), "postgresql")
+name_words = Table(
+    "name_words",
+    metadata,
+    Column("word", NameWord, primary_key=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("name_key", NameKey, nullable=False),
+    Index("ix_name_words_customer_id", "customer_id"),
+    # On SQLite the rows live in the primary key's b-tree: a word's rows, name keys included,
+    # are one range read with no look-up per row.
+    sqlite_with_rowid=False,
+)
