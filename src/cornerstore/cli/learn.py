@@ -7,7 +7,6 @@ import json as jsonlib
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
 from cornerstore.cli.common import (
     AsOption,
@@ -105,8 +104,8 @@ def at_risk(
     named = any(r.name for r in risky)
     table = Table("customer", *(["name"] if named else []), "value at risk", "why")
     for r in risky:
-        # A name is the customer's own text: shown as text, never read as Rich markup.
-        name = [Text(r.name or "-")] if named else []
+        # The console never reads markup, so a name is shown as the customer wrote it.
+        name = [r.name or "-"] if named else []
         table.add_row(r.customer_id, *name, f"{r.value_at_risk:,.2f}", "; ".join(r.reasons))
     out.print(table)
 
