@@ -92,9 +92,12 @@ def _end_after_characters(text: str, start: int, end: int, count: int) -> int | 
     return None
 
 
-def find_account_numbers(text: str, lower: str) -> list[tuple[int, int]]:
+def find_account_numbers(
+    text: str, lower: str, starts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of account numbers after "bank account", "account number"
-    and their like; ``lower`` is ``text`` lower-cased with the same length.
+    and their like; ``lower`` is ``text`` lower-cased with the same length, ``starts`` where
+    :data:`ACCOUNT_WORDS` start a word in it, when the caller has them.
 
     Examples
     --------
@@ -103,7 +106,7 @@ def find_account_numbers(text: str, lower: str) -> list[tuple[int, int]]:
     [(13, 21)]
     """
     found: list[tuple[int, int]] = []
-    for start in word_starts(lower, ACCOUNT_WORDS):
+    for start in word_starts(lower, ACCOUNT_WORDS) if starts is None else starts:
         m = _BANK_ACCOUNT.match(text, start)
         if m and (not found or m.start("acct") >= found[-1][1]):
             found.append(m.span("acct"))

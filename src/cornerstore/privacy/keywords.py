@@ -47,11 +47,43 @@ def word_starts(lower: str, words: tuple[str, ...], inside: Iterable[str] = ()) 
     >>> word_starts("pin the shipping pin", ("pin",))
     [0, 17]
     """
+    return word_starts_of(lower, (words,), inside)[0]
+
+
+def word_starts_of(
+    lower: str, word_lists: tuple[tuple[str, ...], ...], inside: Iterable[str] = ()
+) -> list[list[int]]:
+    """Return, for each of ``word_lists``, what :func:`word_starts` returns, in one pass.
+
+    One pattern finds the words of all lists; each place found goes to every list holding a
+    word that starts there. The lists must not hold a word that starts inside another list's
+    word (tests/privacy/test_keywords.py checks the firewall's lists).
+
+    Examples
+    --------
+    >>> word_starts_of("my pin, bank account", (("pin", "pass"), ("bank", "account")))
+    [[3], [8, 13]]
+    """
     anywhere = tuple(inside)
-    return [
-        at
-        for m in keyword_pattern(words).finditer(lower)
-        if (at := m.start()) == 0
-        or not lower[at - 1].isalpha()
-        or (anywhere and m[0].startswith(anywhere))
-    ]
+    words, owners = _combined(word_lists)
+    found: list[list[int]] = [[] for _ in word_lists]
+    for m in keyword_pattern(words).finditer(lower):
+        at = m.start()
+        if at == 0 or not lower[at - 1].isalpha() or (anywhere and m[0].startswith(anywhere)):
+            for i in owners[m[0]]:
+                found[i].append(at)
+    return found
+
+
+@functools.cache
+def _combined(
+    word_lists: tuple[tuple[str, ...], ...],
+) -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
+    """All words of ``word_lists``, and for each the lists that one of its starts belongs to:
+    a list's own pass would have found its shorter word where the longer one was found."""
+    words = tuple(dict.fromkeys(w for ws in word_lists for w in ws))
+    owners = {
+        w: tuple(i for i, ws in enumerate(word_lists) if any(w.startswith(v) for v in ws))
+        for w in words
+    }
+    return words, owners
