@@ -1,0 +1,77 @@
+"""The one pass over context words finds what a pass per word list finds, and the quick
+test for secret words never turns away text that states a secret."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cornerstore.privacy import bank, dates, stated_secrets
+from cornerstore.privacy.dates import lower_same_length
+from cornerstore.privacy.detect import find
+from cornerstore.privacy.keywords import word_starts, word_starts_of
+
+WORD_LISTS = (stated_secrets.KEYWORDS, bank.ACCOUNT_WORDS, dates.KEYWORDS)
+ALL_WORDS = [w for words in WORD_LISTS for w in words]
+
+# Text made of the context words themselves, in any case, glued to each other or to letters,
+# digits and separators: where one pass over all lists could differ from a pass per list.
+GLUE = [" ", ":", "=", "#", "-", "/", ".", "\n", "x", "re", "4921", "12345678", '"', "is", "my"]
+pieces = st.sampled_from(
+    [*ALL_WORDS, *(w.upper() for w in ALL_WORDS), *(w.title() for w in ALL_WORDS), *GLUE]
+)
+texts = st.lists(pieces, max_size=12).map("".join)
+
+
+def starts_per_list(lower: str) -> list[list[int]]:
+    return [
+        word_starts(lower, stated_secrets.KEYWORDS),
+        word_starts(lower, bank.ACCOUNT_WORDS),
+        word_starts(lower, dates.KEYWORDS, inside=dates.KEYWORDS_INSIDE),
+    ]
+
+
+def test_one_pass_finds_each_lists_words_where_they_start_a_word() -> None:
+    lower = "my pin is 4921, bank account 12345678, date of birth: rebirth, dob"
+
+    assert word_starts_of(lower, WORD_LISTS, dates.KEYWORDS_INSIDE) == [
+        [3],
+        [16, 21],
+        [47, 56, 63],
+    ]
+
+
+@given(texts)
+def test_one_pass_over_all_word_lists_finds_what_a_pass_per_list_finds(text: str) -> None:
+    lower = lower_same_length(text)
+
+    assert word_starts_of(lower, WORD_LISTS, dates.KEYWORDS_INSIDE) == starts_per_list(lower)
+
+
+def test_no_context_word_starts_a_word_inside_another_lists_word() -> None:
+    inside_another = [
+        (word, other)
+        for i, words in enumerate(WORD_LISTS)
+        for word in words
+        for j, others in enumerate(WORD_LISTS)
+        if i != j
+        for other in others
+        if any(
+            other.startswith(word, at) and not other[at - 1].isalpha()
+            for at in range(1, len(other))
+        )
+    ]
+
+    assert inside_another == []
+
+
+@given(texts)
+def test_text_turned_away_by_the_quick_secret_test_states_no_secret(text: str) -> None:
+    if not stated_secrets.may_state_secret(text):
+        assert stated_secrets.find_stated_secrets(text, lower_same_length(text)) == []
+
+
+@given(texts)
+def test_the_quick_secret_test_keeps_every_text_find_reports_a_secret_in(text: str) -> None:
+    if any(f.kind == "secret" for f in find(text)):
+        assert stated_secrets.may_state_secret(text)
