@@ -31,7 +31,13 @@ from stdnum.us import itin, rtn, ssn
 
 from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep
 from cornerstore.privacy import dates, stated_secrets
-from cornerstore.privacy.bank import ACCOUNT_WORDS, SIX_DIGITS, find_account_numbers, find_ibans
+from cornerstore.privacy.bank import (
+    ACCOUNT_WORDS,
+    IBAN_AFTER_FIRST_DIGIT,
+    SIX_DIGITS,
+    find_account_numbers,
+    find_ibans,
+)
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
 from cornerstore.privacy.keywords import word_starts_of
 from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
@@ -103,7 +109,12 @@ _SAFE_SHAPE = re.compile(
 # regex engine can skip quickly to digits; the lookbehind then rejects digits that continue a
 # word, a dash-joined code, a decimal or a phone number (+44 ...). Possessive quantifiers stop
 # backtracking from reporting the back half of a longer run.
-_RUN = re.compile(r"\d(?<![\w+./-]\d)\d*+(?:[ -]\d++)*+")
+# The same pass over the digits finds where an IBAN may start (a digit after two letters, which
+# no run has): a scan of long text for digits costs as much as all that is done at them. Neither
+# kind of start lies inside the other's match.
+_RUN_OR_IBAN = re.compile(
+    r"\d(?:(?<![\w+./-]\d)(?P<run>\d*+(?:[ -]\d++)*+)|(?=" + IBAN_AFTER_FIRST_DIGIT + "))"
+)
 # After a run: its last group continues into a word, a code or a decimal.
 _GLUED = re.compile(r"[\w-]|\.\d")
 _GROUP = re.compile(r"\d+")
@@ -241,7 +252,7 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
 
 
 # Behind a context word: numbers written with dots, and NINOs in lower case.
-# The first digit comes first so the engine skips quickly to digits (as in _RUN).
+# The first digit comes first so the engine skips quickly to digits (as in _RUN_OR_IBAN).
 _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 # Found with str.find (a regex scan of long text for them costs more than all else).
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
@@ -333,13 +344,17 @@ def find(text: str) -> list[Finding]:
     found += [
         Finding(BANK_ACCOUNT, a, b) for a, b in find_account_numbers(text, lower, account_starts)
     ]
-    for m in _RUN.finditer(text):
+    iban_starts = []
+    for m in _RUN_OR_IBAN.finditer(text):
+        if m["run"] is None:
+            iban_starts.append(m.start())
+            continue
         length = m.end() - m.start()
         if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
         elif length == 3 and text.startswith(".", m.end()):
             found += _dotted(text, lower, m.start())
-    found += [Finding(IBAN, a, b) for a, b in find_ibans(text)]
+    found += [Finding(IBAN, a, b) for a, b in find_ibans(text, iban_starts)]
     found += [Finding(NATIONAL_ID, *m.span()) for m in _NINO.finditer(text) if _is_nino(m[0])]
     if "sort" in lower:
         found += [
