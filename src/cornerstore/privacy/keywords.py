@@ -57,7 +57,7 @@ def word_starts_of(
 
     One pattern finds the words of all lists; each place found goes to every list holding a
     word that starts there. The lists must not hold a word that starts inside another list's
-    word (tests/privacy/test_keywords.py checks the firewall's lists).
+    word (tests/privacy/test_one_pass.py checks the firewall's lists).
 
     Examples
     --------

@@ -1,14 +1,16 @@
-"""The one pass over context words finds what a pass per word list finds, and the quick
-test for secret words never turns away text that states a secret."""
+"""The firewall's shared passes find what a pass per detector finds: one pass over the context
+words of all word lists, one over the digits for runs and IBAN starts; and the quick test for
+secret words never turns away text that states a secret."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cornerstore.privacy import bank, dates, stated_secrets
+from cornerstore.privacy.bank import find_ibans
 from cornerstore.privacy.dates import lower_same_length
-from cornerstore.privacy.detect import find
+from cornerstore.privacy.detect import _RUN_OR_IBAN, find
 from cornerstore.privacy.keywords import word_starts, word_starts_of
 
 WORD_LISTS = (stated_secrets.KEYWORDS, bank.ACCOUNT_WORDS, dates.KEYWORDS)
@@ -75,3 +77,31 @@ def test_text_turned_away_by_the_quick_secret_test_states_no_secret(text: str) -
 def test_the_quick_secret_test_keeps_every_text_find_reports_a_secret_in(text: str) -> None:
     if any(f.kind == "secret" for f in find(text)):
         assert stated_secrets.may_state_secret(text)
+
+
+# IBANs in several forms, and what may hide one: digit runs, letters glued to digits.
+iban_pieces = st.sampled_from(
+    [
+        "GB82 WEST 1234 5698 7654 32", "gb82-west-1234-5698-7654-32", "DE89370400440532013000",
+        "GB82", "WEST", "1234", "5698", "DE89", "4111 1111 1111 1111", "x", "AB", " ", "-", "\n",
+        "EUR", "7", "12", "XX00",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(iban_pieces, max_size=10).map("".join))
+# An IBAN start inside the match of a look-alike before it is not tried again.
+@example("XX00 GB82 WEST 1234 5698 7654 32")
+def test_ibans_found_from_the_shared_pass_over_digits_are_those_found_alone(text: str) -> None:
+    starts = [m.start() for m in _RUN_OR_IBAN.finditer(text) if m["run"] is None]
+
+    assert find_ibans(text, starts) == find_ibans(text)
+
+
+def test_a_card_after_an_iban_is_found_as_well() -> None:
+    text = "IBAN GB82 WEST 1234 5698 7654 32, card 4111 1111 1111 1111"
+
+    assert [(f.kind, text[f.start : f.end]) for f in find(text)] == [
+        ("iban", "GB82 WEST 1234 5698 7654 32"),
+        ("payment_card", "4111 1111 1111 1111"),
+    ]
