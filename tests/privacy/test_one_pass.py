@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cornerstore.privacy import bank, dates, stated_secrets
 from cornerstore.privacy.bank import find_ibans
 from cornerstore.privacy.dates import lower_same_length
-from cornerstore.privacy.detect import _RUN_OR_IBAN, find
+from cornerstore.privacy.detect import _NINO, _NINO_BAD_PREFIXES, _NUMBER_STARTS, find
 from cornerstore.privacy.keywords import word_starts, word_starts_of
 
 WORD_LISTS = (stated_secrets.KEYWORDS, bank.ACCOUNT_WORDS, dates.KEYWORDS)
@@ -93,7 +93,7 @@ iban_pieces = st.sampled_from(
 # An IBAN start inside the match of a look-alike before it is not tried again.
 @example("XX00 GB82 WEST 1234 5698 7654 32")
 def test_ibans_found_from_the_shared_pass_over_digits_are_those_found_alone(text: str) -> None:
-    starts = [m.start() for m in _RUN_OR_IBAN.finditer(text) if m["run"] is None]
+    starts = [m.start() for m in _NUMBER_STARTS.finditer(text) if m["run"] is None]
 
     assert find_ibans(text, starts) == find_ibans(text)
 
@@ -105,3 +105,22 @@ def test_a_card_after_an_iban_is_found_as_well() -> None:
         ("iban", "GB82 WEST 1234 5698 7654 32"),
         ("payment_card", "4111 1111 1111 1111"),
     ]
+
+
+# NINOs with and without spaces, look-alikes, and what may glue to them; no IBAN country and no
+# context word, so nothing else is found.
+nino_pieces = st.sampled_from(
+    [
+        "AB 12 34 56 C", "AB123456C", "CE 123 456 A", "ZZ 12 34 56 A", "AB", "CE", "x", "C", " ",
+        "-", "12", "123", "\n", "(",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(nino_pieces, max_size=10).map("".join))
+def test_ninos_found_from_the_shared_pass_over_digits_are_those_a_pass_of_their_own_finds(
+    text: str,
+) -> None:
+    alone = [m.span() for m in _NINO.finditer(text) if m[0][:2] not in _NINO_BAD_PREFIXES]
+
+    assert [(f.start, f.end) for f in find(text) if f.kind == "national_id"] == alone

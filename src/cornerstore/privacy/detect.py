@@ -109,10 +109,11 @@ _SAFE_SHAPE = re.compile(
 # regex engine can skip quickly to digits; the lookbehind then rejects digits that continue a
 # word, a dash-joined code, a decimal or a phone number (+44 ...). Possessive quantifiers stop
 # backtracking from reporting the back half of a longer run.
-# The same pass over the digits finds where an IBAN may start (a digit after two letters, which
-# no run has): a scan of long text for digits costs as much as all that is done at them. Neither
-# kind of start lies inside the other's match.
-_RUN_OR_IBAN = re.compile(
+# The same pass over the digits finds where an IBAN or a NINO may start (a digit after two
+# letters, which no run has; a NINO's digits may also be a run after "AB "): a scan of long text
+# for digits costs as much as all that is done at them. Neither kind of start lies inside the
+# other's match.
+_NUMBER_STARTS = re.compile(
     r"\d(?:(?<![\w+./-]\d)(?P<run>\d*+(?:[ -]\d++)*+)|(?=" + IBAN_AFTER_FIRST_DIGIT + "))"
 )
 # After a run: its last group continues into a word, a code or a decimal.
@@ -252,7 +253,7 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
 
 
 # Behind a context word: numbers written with dots, and NINOs in lower case.
-# The first digit comes first so the engine skips quickly to digits (as in _RUN_OR_IBAN).
+# The first digit comes first so the engine skips quickly to digits (as in _NUMBER_STARTS).
 _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 # Found with str.find (a regex scan of long text for them costs more than all else).
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
@@ -287,6 +288,12 @@ def _with_context(text: str, lower: str) -> list[Finding]:
                     found.append(Finding(NATIONAL_ID, start, start + len(nino.group())))
             at = lower.find(word, end)
     return found
+
+
+def _nino_at(text: str, start: int) -> list[Finding]:
+    """A National Insurance number at ``start`` (its digits after the two letters there)."""
+    m = _NINO.match(text, start) if start >= 0 else None
+    return [Finding(NATIONAL_ID, *m.span())] if m and _is_nino(m[0]) else []
 
 
 def _is_nino(value: str) -> bool:
@@ -344,18 +351,21 @@ def find(text: str) -> list[Finding]:
     found += [
         Finding(BANK_ACCOUNT, a, b) for a, b in find_account_numbers(text, lower, account_starts)
     ]
-    iban_starts = []
-    for m in _RUN_OR_IBAN.finditer(text):
+    lettered_starts = []
+    for m in _NUMBER_STARTS.finditer(text):
         if m["run"] is None:
-            iban_starts.append(m.start())
+            lettered_starts.append(m.start())
             continue
+        if text.startswith(" ", m.start() - 1):
+            found += _nino_at(text, m.start() - 3)
         length = m.end() - m.start()
         if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
         elif length == 3 and text.startswith(".", m.end()):
             found += _dotted(text, lower, m.start())
-    found += [Finding(IBAN, a, b) for a, b in find_ibans(text, iban_starts)]
-    found += [Finding(NATIONAL_ID, *m.span()) for m in _NINO.finditer(text) if _is_nino(m[0])]
+    found += [Finding(IBAN, a, b) for a, b in find_ibans(text, lettered_starts)]
+    for start in lettered_starts:
+        found += _nino_at(text, start - 2)
     if "sort" in lower:
         found += [
             Finding(BANK_ACCOUNT, m.start("sc"), m.end("acct")) for m in _SORT_CODE.finditer(text)
