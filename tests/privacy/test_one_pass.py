@@ -124,3 +124,12 @@ def test_ninos_found_from_the_shared_pass_over_digits_are_those_a_pass_of_their_
     alone = [m.span() for m in _NINO.finditer(text) if m[0][:2] not in _NINO_BAD_PREFIXES]
 
     assert [(f.start, f.end) for f in find(text) if f.kind == "national_id"] == alone
+
+
+def test_every_sort_code_with_its_account_is_found_in_any_case() -> None:
+    text = "Sort code 12-34-56 12345678; resort code 4; SORT-CODE 65 43 21, account no. 87654321"
+
+    assert [(f.kind, text[f.start : f.end]) for f in find(text)] == [
+        ("bank_account", "12-34-56 12345678"),
+        ("bank_account", "65 43 21, account no. 87654321"),
+    ]
