@@ -19,9 +19,10 @@ from cornerstore.privacy.keywords import word_starts
 # may run into the next word ("... 7034 EUR"): the country's length decides where it ends.
 # The match starts at the first check digit, so the regex engine skips quickly to digits; the
 # country code is the two letters before it.
+# What follows the first digit of an IBAN's start: the two letters before it start a word.
+IBAN_AFTER_FIRST_DIGIT = r"(?<=[A-Za-z]{2}\d)(?<![\w-][A-Za-z]{2}\d)\d"
 _IBAN = re.compile(
-    r"\d(?<=[A-Za-z]{2}\d)(?<![\w-][A-Za-z]{2}\d)\d"
-    r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
+    r"\d" + IBAN_AFTER_FIRST_DIGIT + r"(?:[A-Za-z0-9]{11,30}(?![\w-])"
     r"|([ -])[A-Za-z0-9]{4}(?:\1[A-Za-z0-9]{4}){1,7}(?:\1[A-Za-z0-9]{1,4})?)"
 )
 _IBAN_FORMATS = numdb.get("iban")
@@ -52,9 +53,12 @@ def _iban_length(country: str) -> int | None:
     return 4 + sum(int(n) for n in _BBAN_LENGTHS.findall(bban)) if bban else None
 
 
-def find_ibans(text: str) -> list[tuple[int, int]]:
+def find_ibans(text: str, starts: list[int] | None = None) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of IBANs valid by mod 97 and their country's length and
     format.
+
+    ``starts`` are the digits where one may start (``\\d`` then :data:`IBAN_AFTER_FIRST_DIGIT`
+    match), in order, when the caller has found them in its own pass over the digits.
 
     The bank need not be known: python-stdnum's bank tables of a few countries are incomplete,
     so its country check is skipped.
@@ -65,7 +69,7 @@ def find_ibans(text: str) -> list[tuple[int, int]]:
     [(5, 32)]
     """
     found: list[tuple[int, int]] = []
-    for m in _IBAN.finditer(text):
+    for m in _IBAN.finditer(text) if starts is None else _matches_from(text, starts):
         start = m.start() - 2
         length = _iban_length(text[start : m.start()].upper())
         if length is None:
@@ -77,6 +81,18 @@ def find_ibans(text: str) -> list[tuple[int, int]]:
         if end is not None and iban.is_valid(text[start:end], check_country=False):
             found.append((start, end))
     return found
+
+
+def _matches_from(text: str, starts: list[int]) -> list[re.Match[str]]:
+    """What ``_IBAN.finditer(text)`` finds, trying only at ``starts``: each match from the first
+    start after the previous match's end."""
+    matches: list[re.Match[str]] = []
+    end = 0
+    for start in starts:
+        if start >= end and (m := _IBAN.match(text, start)) is not None:
+            matches.append(m)
+            end = m.end()
+    return matches
 
 
 def _end_after_characters(text: str, start: int, end: int, count: int) -> int | None:
@@ -92,9 +108,12 @@ def _end_after_characters(text: str, start: int, end: int, count: int) -> int | 
     return None
 
 
-def find_account_numbers(text: str, lower: str) -> list[tuple[int, int]]:
+def find_account_numbers(
+    text: str, lower: str, starts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of account numbers after "bank account", "account number"
-    and their like; ``lower`` is ``text`` lower-cased with the same length.
+    and their like; ``lower`` is ``text`` lower-cased with the same length, ``starts`` where
+    :data:`ACCOUNT_WORDS` start a word in it, when the caller has them.
 
     Examples
     --------
@@ -103,7 +122,7 @@ def find_account_numbers(text: str, lower: str) -> list[tuple[int, int]]:
     [(13, 21)]
     """
     found: list[tuple[int, int]] = []
-    for start in word_starts(lower, ACCOUNT_WORDS):
+    for start in word_starts(lower, ACCOUNT_WORDS) if starts is None else starts:
         m = _BANK_ACCOUNT.match(text, start)
         if m and (not found or m.start("acct") >= found[-1][1]):
             found.append(m.span("acct"))

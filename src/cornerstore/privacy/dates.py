@@ -31,8 +31,9 @@ _CONTEXT = (
     r"|geburts(?:datum|tag)|geboren|nacimiento|nacid[oa]|naissance|n\u00e9e?|nascita"
     r"|geboortedatum)"
 )
-# Where a phrase can start (keywords.word_starts).
-_KEYWORDS = (
+# Where a phrase can start (keywords.word_starts); "birth" may start inside a word.
+KEYWORDS_INSIDE = ("birth",)
+KEYWORDS = (
     "birth", "born", "dob", "d.o.b", "d. o. b", "d o b", "geburts", "geboren", "nacimiento",
     "nacid", "naissance", "n\u00e9", "nascita", "geboorte",
 )  # fmt: skip
@@ -108,10 +109,13 @@ def lower_same_length(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int]]:
+def find_birth_dates(
+    text: str, lower: str | None = None, starts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of dates introduced by a birthday phrase.
 
-    ``lower`` is ``lower_same_length(text)`` when the caller has it already.
+    ``lower`` is ``lower_same_length(text)`` and ``starts`` where :data:`KEYWORDS` start a word
+    in it (``keywords.word_starts``), when the caller has them already.
 
     Examples
     --------
@@ -122,7 +126,9 @@ def find_birth_dates(text: str, lower: str | None = None) -> list[tuple[int, int
     spans: list[tuple[int, int]] = []
     # "dob", "born", "n\u00e9" must start a word: not "adobe", "stubborn", "men\u00e9"; "birth"
     # may follow "date of " or end "birthdate".
-    for start in word_starts(lower, _KEYWORDS, inside=("birth",)):
+    if starts is None:
+        starts = word_starts(lower, KEYWORDS, inside=KEYWORDS_INSIDE)
+    for start in starts:
         # A phrase introduces one date: the one before it ("... is my birthday") or after it.
         m = (
             _DATE_BEFORE.search(lower, max(0, start - _BEFORE_WINDOW), start)

@@ -30,8 +30,16 @@ from stdnum.ca import sin
 from stdnum.us import itin, rtn, ssn
 
 from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep
-from cornerstore.privacy.bank import ACCOUNT_WORDS, SIX_DIGITS, find_account_numbers, find_ibans
+from cornerstore.privacy import dates, stated_secrets
+from cornerstore.privacy.bank import (
+    ACCOUNT_WORDS,
+    IBAN_AFTER_FIRST_DIGIT,
+    SIX_DIGITS,
+    find_account_numbers,
+    find_ibans,
+)
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
+from cornerstore.privacy.keywords import word_starts_of
 from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
 
 PAYMENT_CARD = "payment_card"
@@ -101,7 +109,13 @@ _SAFE_SHAPE = re.compile(
 # regex engine can skip quickly to digits; the lookbehind then rejects digits that continue a
 # word, a dash-joined code, a decimal or a phone number (+44 ...). Possessive quantifiers stop
 # backtracking from reporting the back half of a longer run.
-_RUN = re.compile(r"\d(?<![\w+./-]\d)\d*+(?:[ -]\d++)*+")
+# The same pass over the digits finds where an IBAN or a NINO may start (a digit after two
+# letters, which no run has; a NINO's digits may also be a run after "AB "): a scan of long text
+# for digits costs as much as all that is done at them. Neither kind of start lies inside the
+# other's match.
+_NUMBER_STARTS = re.compile(
+    r"\d(?:(?<![\w+./-]\d)(?P<run>\d*+(?:[ -]\d++)*+)|(?=" + IBAN_AFTER_FIRST_DIGIT + "))"
+)
 # After a run: its last group continues into a word, a code or a decimal.
 _GLUED = re.compile(r"[\w-]|\.\d")
 _GROUP = re.compile(r"\d+")
@@ -126,6 +140,8 @@ _ADDRESS_CONTEXT = re.compile(
 _SIN_CONTEXT = re.compile(r"\b(?:sin|social insurance|nas)\b")
 _ROUTING_CONTEXT = re.compile(r"\b(?:routing|aba|rtn|transit)\b")
 _MAX_GROUPS = 6
+_CONTEXT_WORDS = (stated_secrets.KEYWORDS, ACCOUNT_WORDS, dates.KEYWORDS)
+_INSIDE = dates.KEYWORDS_INSIDE
 
 
 def _card_issuer_fits(digits: str) -> bool:
@@ -237,7 +253,7 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
 
 
 # Behind a context word: numbers written with dots, and NINOs in lower case.
-# The first digit comes first so the engine skips quickly to digits (as in _RUN).
+# The first digit comes first so the engine skips quickly to digits (as in _NUMBER_STARTS).
 _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 # Found with str.find (a regex scan of long text for them costs more than all else).
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
@@ -271,6 +287,25 @@ def _with_context(text: str, lower: str) -> list[Finding]:
                     start = end + nino.start()
                     found.append(Finding(NATIONAL_ID, start, start + len(nino.group())))
             at = lower.find(word, end)
+    return found
+
+
+def _nino_at(text: str, start: int) -> list[Finding]:
+    """A National Insurance number at ``start`` (its digits after the two letters there)."""
+    m = _NINO.match(text, start) if start >= 0 else None
+    return [Finding(NATIONAL_ID, *m.span())] if m and _is_nino(m[0]) else []
+
+
+def _sort_codes(text: str, lower: str) -> list[Finding]:
+    """Sort codes with their account numbers, tried only where "sort" is: a case-insensitive
+    regex scan of long text costs more than all the rest of :func:`find`."""
+    found = []
+    at = lower.find("sort")
+    while at != -1:
+        m = _SORT_CODE.match(text, at)
+        if m:
+            found.append(Finding(BANK_ACCOUNT, m.start("sc"), m.end("acct")))
+        at = lower.find("sort", m.end() if m else at + 1)
     return found
 
 
@@ -314,32 +349,38 @@ def find(text: str) -> list[Finding]:
     [Finding(kind='payment_card', start=5, end=24)]
     """
     # The digit test first and inline: it alone dismisses most text, at C speed.
-    numbers = not (
-        _DIGIT.search(text) is None or _plainly_ordinary(text) or _SAFE_SHAPE.fullmatch(text)
-    )
-    secrets = may_state_secret(text)
-    if not numbers and not secrets:
-        return []
+    if _DIGIT.search(text) is None or _plainly_ordinary(text) or _SAFE_SHAPE.fullmatch(text):
+        # Only a stated secret can be here; most text has no secret word and is passed quickly.
+        if not may_state_secret(text):
+            return []
+        spans = find_stated_secrets(text, lower_same_length(text))
+        return [Finding(SECRET, a, b) for a, b in spans]
     lower = lower_same_length(text)
-    found = [Finding(SECRET, a, b) for a, b in find_stated_secrets(text, lower)] if secrets else []
-    if not numbers:
-        return found
+    # Where the context words of secrets, bank accounts and birth dates start: one pass for all.
+    secret_starts, account_starts, birth_starts = word_starts_of(lower, _CONTEXT_WORDS, _INSIDE)
+    found = [Finding(SECRET, a, b) for a, b in find_stated_secrets(text, lower, secret_starts)]
     # Before the runs: a number after "bank account" is one, even when it passes as a card (of
     # findings with the same span, the first is kept).
-    found += [Finding(BANK_ACCOUNT, a, b) for a, b in find_account_numbers(text, lower)]
-    for m in _RUN.finditer(text):
+    found += [
+        Finding(BANK_ACCOUNT, a, b) for a, b in find_account_numbers(text, lower, account_starts)
+    ]
+    lettered_starts = []
+    for m in _NUMBER_STARTS.finditer(text):
+        if m["run"] is None:
+            lettered_starts.append(m.start())
+            continue
+        if text.startswith(" ", m.start() - 1):
+            found += _nino_at(text, m.start() - 3)
         length = m.end() - m.start()
         if length >= 9:
             found += _scan_run(text, lower, m.start(), m.end())
         elif length == 3 and text.startswith(".", m.end()):
             found += _dotted(text, lower, m.start())
-    found += [Finding(IBAN, a, b) for a, b in find_ibans(text)]
-    found += [Finding(NATIONAL_ID, *m.span()) for m in _NINO.finditer(text) if _is_nino(m[0])]
-    if "sort" in lower:
-        found += [
-            Finding(BANK_ACCOUNT, m.start("sc"), m.end("acct")) for m in _SORT_CODE.finditer(text)
-        ]
-    found += [Finding(BIRTH_DATE, a, b) for a, b in find_birth_dates(text, lower)]
+    found += [Finding(IBAN, a, b) for a, b in find_ibans(text, lettered_starts)]
+    for start in lettered_starts:
+        found += _nino_at(text, start - 2)
+    found += _sort_codes(text, lower)
+    found += [Finding(BIRTH_DATE, a, b) for a, b in find_birth_dates(text, lower, birth_starts)]
     found += _with_context(text, lower)
     return _without_overlaps(found)
 

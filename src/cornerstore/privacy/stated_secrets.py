@@ -26,7 +26,7 @@ from cornerstore.privacy.keywords import keyword_pattern, word_starts
 
 # Where a phrase can start, found by keywords.word_starts in the lower-cased text. Each is the
 # first word of the phrases below (a PIN "code PIN" is found at its "pin").
-_KEYWORDS = (
+KEYWORDS = (
     "pass", "pwd", "pw", "pin", "kennwort", "contrase", "clave", "mot de passe", "mdp",
     "wachtwoord", "has\u0142o", "haslo", "senha", "parola", "cvv", "cvc", "security", "secret",
     "sicherheits", "memorable", "answer", "maiden", "m\u00e4dchenname", "geburtsname",
@@ -35,7 +35,7 @@ _KEYWORDS = (
 
 # A secret word and its value are apart: a space, a colon, an equals or a hash sign between.
 _SEPARATOR = re.compile(r"[\s:=#]")
-_KEYWORD = keyword_pattern(_KEYWORDS)
+_KEYWORD = keyword_pattern(KEYWORDS)
 _PASSWORD = (
     r"(?P<password>pass(?:word|wort|wd|code|phrase)|pass[ -]word|pwd|pw(?=\s*[:=])|kennwort"
     r"|contrase\u00f1a|contrasena|clave(?: de acceso)?|mot de passe|mdp|wachtwoord|has[\u0142l]o"
@@ -125,10 +125,13 @@ def may_state_secret(text: str) -> bool:
     return _SEPARATOR.search(text) is not None and _KEYWORD.search(text.lower()) is not None
 
 
-def find_stated_secrets(text: str, lower: str) -> list[tuple[int, int]]:
+def find_stated_secrets(
+    text: str, lower: str, starts: list[int] | None = None
+) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans of passwords, PINs and security answers stated in ``text``.
 
-    ``lower`` is ``text`` lower-cased with the same length (``dates.lower_same_length``).
+    ``lower`` is ``text`` lower-cased with the same length (``dates.lower_same_length``);
+    ``starts`` are where :data:`KEYWORDS` start a word in it, when the caller has them.
 
     Examples
     --------
@@ -138,7 +141,7 @@ def find_stated_secrets(text: str, lower: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     # A phrase starts a word: not "shipping", "compass", "spin".
-    for start in word_starts(lower, _KEYWORDS):
+    for start in word_starts(lower, KEYWORDS) if starts is None else starts:
         if spans and start < spans[-1][1]:
             continue
         m = _STATED.match(text, start)
