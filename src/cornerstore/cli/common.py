@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
@@ -17,6 +17,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from rich.table import Column
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.users import user_caller
@@ -191,6 +192,11 @@ def print_json(value: Any, indent: int | None = None) -> None:
 def print_document(text: str) -> None:
     """Print a whole document (CSV, HTML) as it is, its control characters made visible."""
     sys.stdout.write(visible_lines(text))
+
+
+def id_column(header: str, ids: Iterable[str]) -> Column:
+    """A table column of ids, never cut short: staff copy them into the next command."""
+    return Column(header, no_wrap=True, min_width=max((len(i) for i in ids), default=0))
 
 
 def when(value: datetime | None) -> str:

@@ -15,6 +15,7 @@ from cornerstore.cli.common import (
     ReasonOption,
     acting,
     handle_errors,
+    id_column,
     out,
     print_json,
     services,
@@ -53,7 +54,8 @@ def search(
     if not hits:
         out.print(f'No customer matches "{q.strip()}".', markup=False)
         return
-    table = Table(*hits[0].visible())
+    columns = list(hits[0].visible())
+    table = Table(*(id_column(c, (h.id for h in hits)) if c == "id" else c for c in columns))
     for h in hits:
         # Customer values are shown as text, never read as Rich markup.
         table.add_row(*((str(v) if v is not None else "-") for v in h.visible().values()))

@@ -16,6 +16,7 @@ from cornerstore.cli.common import (
     cli_caller,
     err,
     handle_errors,
+    id_column,
     out,
     print_json,
     services,
@@ -102,7 +103,12 @@ def at_risk(
         out.print("no customers at risk: run `cornerstore learn` to recompute")
         return
     named = any(r.name for r in risky)
-    table = Table("customer", *(["name"] if named else []), "value at risk", "why")
+    table = Table(
+        id_column("customer", (r.customer_id for r in risky)),
+        *(["name"] if named else []),
+        "value at risk",
+        "why",
+    )
     for r in risky:
         # The console never reads markup, so a name is shown as the customer wrote it.
         name = [r.name or "-"] if named else []
