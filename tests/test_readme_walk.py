@@ -422,7 +422,7 @@ def honour_what_customers_ask(walk: Walk) -> None:
     # Kim over HTTP.
     jo = walk.values["B"]
     kim = walk.json("cornerstore customers search kim@example.com")[0]["id"]  # type: ignore[index]
-    walk.http("PUT", f"/v1/customers/{kim}/anonymous", json={"anonymous": True})
+    walk.http("PUT", f"/v1/customers/{kim}/anonymous", token="OWNER", json={"anonymous": True})
     walk.sh(f"cornerstore customers anonymous {jo}")
     walk.sh(f"cornerstore customers erase {jo} --yes")
     walk.http("DELETE", f"/v1/customers/{kim}", token="OWNER")
@@ -468,8 +468,8 @@ def learn_who_matters(walk: Walk) -> None:
     at_risk = walk.json("cornerstore customers at-risk")
     assert isinstance(at_risk, list)
     walk.sh(walk.fill("cornerstore customers scores ID"))
-    walk.http("GET", f"/v1/customers/{walk.values['ID']}/scores")
-    walk.http("GET", "/v1/learn/at-risk")
+    walk.http("GET", f"/v1/customers/{walk.values['ID']}/scores", token="OWNER")
+    walk.http("GET", "/v1/learn/at-risk", token="OWNER")
 
 
 # ---------------------------------------------------------------------------------------------
