@@ -30,7 +30,7 @@ from cornerstore.privacy.rights import EXPORT_FORMAT, export_html
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy
 from cornerstore.storage.privacy_repositories import TableErasure, erasure_plan, erasure_rule
-from cornerstore.storage.tables import LISTED, metadata
+from cornerstore.storage.tables import LISTED, metadata, on_erasure
 from tests.factories import alias, group, identify, track
 from tests.privacy.test_intake_firewall import everything_stored
 
@@ -232,6 +232,14 @@ def test_a_new_table_referring_to_customers_is_erased_and_an_unmarked_one_is_fla
     assert [column.name for column in steps["loyalty_cards"].delete] == ["customer_id"]
     assert list(steps)[-1] == "customers"
     assert columns_erasure_does_not_know(schema) == ["gift_notes.recipient_id"]
+
+
+def test_a_column_with_an_unknown_erasure_rule_is_refused_naming_the_column() -> None:
+    schema = MetaData()
+    Table("gift_notes", schema, Column("for_id", String(32), info=on_erasure("blur")))
+
+    with pytest.raises(ValueError, match=r"^gift_notes.for_id: erasure rule must be one of "):
+        erasure_plan(schema)
 
 
 def _insert_naming(conn: Connection, table: Table, customer_id: str) -> dict[str, Any]:
