@@ -1,9 +1,10 @@
 """cornerstore: know each customer the way the corner-store owner did.
 
 The library is the product: :class:`cornerstore.Settings` configures it,
-:func:`cornerstore.storage.database.open_database` opens the store, and the
-service modules (``cornerstore.intake.service``, ``cornerstore.profiles.service``,
-``cornerstore.identity.merge``) do the work that the API, CLI and console expose.
+:func:`cornerstore.storage.open_store` opens the store, :meth:`cornerstore.services.Services.build`
+wires the services on it, and the service modules (``cornerstore.intake.service``,
+``cornerstore.profiles.service``, ``cornerstore.identity.merge``) do the work that the API, CLI
+and console expose.
 """
 
 from cornerstore.errors import (

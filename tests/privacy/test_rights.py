@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.types import TypeDecorator
 
 from cornerstore.access.caller import Caller
 from cornerstore.errors import NotFound
@@ -13,6 +29,8 @@ from cornerstore.intake.service import Source
 from cornerstore.privacy.rights import EXPORT_FORMAT, export_html
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy
+from cornerstore.storage.privacy_repositories import TableErasure, erasure_plan, erasure_rule
+from cornerstore.storage.tables import LISTED, metadata, on_erasure
 from tests.factories import alias, group, identify, track
 from tests.privacy.test_intake_firewall import everything_stored
 
@@ -168,6 +186,120 @@ def test_export_and_erasure_include_what_a_public_key_claimed_about_the_person(
     ]
     stored = everything_stored(services)
     assert [value for value in [*ANN, "07700 900999"] if value in stored] == []
+
+
+def _names_a_customer(column: Column[Any]) -> bool:
+    """A column that looks like it names customers: "customer" in its name, or an id's name
+    with a customer id's type (32 characters)."""
+    id_name = column.name == "id" or column.name.endswith("_id")
+    id_type = isinstance(column.type, String) and column.type.length == 32
+    return "customer" in column.name or (id_name and id_type)
+
+
+def columns_erasure_does_not_know(schema: MetaData) -> list[str]:
+    """The columns that look like they name customers but have no erasure rule."""
+    return sorted(
+        f"{table.name}.{column.name}"
+        for table in schema.sorted_tables
+        for column in table.columns
+        if _names_a_customer(column) and erasure_rule(column) is None
+    )
+
+
+def test_every_column_that_names_a_customer_says_what_erasure_does_to_it() -> None:
+    assert columns_erasure_does_not_know(metadata) == []
+
+
+def test_a_new_table_referring_to_customers_is_erased_and_an_unmarked_one_is_flagged() -> None:
+    schema = MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(schema)
+    Table(
+        "loyalty_cards",
+        schema,
+        Column("id", Integer, primary_key=True),
+        Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    )
+    Table(
+        "gift_notes",
+        schema,
+        Column("id", Integer, primary_key=True),
+        Column("recipient_id", String(32), nullable=False),
+    )
+
+    steps = {step.table.name: step for step in erasure_plan(schema)}
+
+    assert [column.name for column in steps["loyalty_cards"].delete] == ["customer_id"]
+    assert list(steps)[-1] == "customers"
+    assert columns_erasure_does_not_know(schema) == ["gift_notes.recipient_id"]
+
+
+def test_a_column_with_an_unknown_erasure_rule_is_refused_naming_the_column() -> None:
+    schema = MetaData()
+    Table("gift_notes", schema, Column("for_id", String(32), info=on_erasure("blur")))
+
+    with pytest.raises(ValueError, match=r"^gift_notes.for_id: erasure rule must be one of "):
+        erasure_plan(schema)
+
+
+def _insert_naming(conn: Connection, table: Table, customer_id: str) -> dict[str, Any]:
+    """Insert one row of ``table`` whose customer columns all name ``customer_id``; the other
+    columns get placeholder values, and a row it refers to in another table is inserted
+    first."""
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        rule = erasure_rule(column)
+        if rule == LISTED:
+            row[column.name] = json.dumps([customer_id])
+        elif rule is not None:
+            row[column.name] = customer_id
+        elif column.foreign_keys:
+            parent = next(iter(column.foreign_keys)).column
+            row[column.name] = _insert_naming(conn, parent.table, customer_id)[parent.name]
+        elif column is not table.autoincrement_column:
+            row[column.name] = _placeholder(column)
+    conn.execute(insert(table).values(row))
+    return row
+
+
+def _placeholder(column: Column[Any]) -> Any:
+    """A value of the column's type that names no one."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl
+    length = getattr(kind, "length", None) or 64
+    values = {str: f"erasure-{column.name}"[:length], int: 1, float: 0.5, bool: False}
+    return datetime.now(UTC) if kind.python_type is datetime else values[kind.python_type]
+
+
+def _rows_naming(conn: Connection, step: TableErasure, ids: list[str]) -> int:
+    matches = [column.in_(ids) for column in (*step.delete, *step.detach)]
+    matches += [column.like(f'%"{cid}"%') for column in step.listed for cid in ids]
+    query = select(func.count()).select_from(step.table).where(or_(*matches))
+    return int(conn.execute(query).scalar_one())
+
+
+def test_erasing_a_customer_named_in_every_table_leaves_no_row_naming_them(
+    services: Services, owner: Caller
+) -> None:
+    ann_across_departments(services)
+    bob(services)
+    customer = services.rights.export(owner, "web-ann")["customer"]
+    ids = [customer["id"], *customer["merged_profiles"]]
+    plan = erasure_plan()
+    with services.store.engine.begin() as conn:
+        for step in plan:
+            if step.table.name != "customers":
+                _insert_naming(conn, step.table, customer["merged_profiles"][0])
+        before = {step.table.name: _rows_naming(conn, step, ids) > 0 for step in plan}
+
+    services.rights.erase(owner, "web-ann")
+
+    with services.store.engine.begin() as conn:
+        after = {step.table.name: _rows_naming(conn, step, ids) for step in plan}
+    assert before == dict.fromkeys(before, True)
+    assert after == dict.fromkeys(after, 0)
+    assert services.profiles.get(owner, "web-bob").traits["first_name"].value == "Bob"
 
 
 def test_erasure_is_audited_with_counts_and_nothing_about_the_person(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,8 +91,23 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """A message that was not stored: its index, why (naming the field, never the value), and
+    the error a request holding nothing but such messages is answered with.
+
+    Examples
+    --------
+    >>> rejection = Rejection(0, "batch[0]: message is 40000 bytes, over the limit", TooLarge)
+    >>> (rejection.moved(3).index, rejection.error.code, rejection.error.status)
+    (3, 'too_large', 413)
+    """
+
     index: int
     reason: str
+    error: type[CornerstoreError] = InvalidInput
+
+    def moved(self, offset: int) -> Rejection:
+        """The same rejection for a message ``offset`` places further on in a larger batch."""
+        return replace(self, index=self.index + offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +143,7 @@ class IntakeResult:
         self.received += other.received
         self.accepted += other.accepted
         self.duplicates += other.duplicates
-        self.rejected.extend(Rejection(r.index + offset, r.reason) for r in other.rejected)
+        self.rejected.extend(r.moved(offset) for r in other.rejected)
         self.profiles_created += other.profiles_created
         self.merges += other.merges
         self.refused_merges += other.refused_merges
@@ -136,7 +151,7 @@ class IntakeResult:
             Change(c.index + offset, c.field, c.kind, c.action) for c in other.changed
         )
         self.suppressed += other.suppressed
-        self.refused.extend(Rejection(r.index + offset, r.reason) for r in other.refused)
+        self.refused.extend(r.moved(offset) for r in other.refused)
 
 
 @dataclass(slots=True)
@@ -261,7 +276,7 @@ class Intake:
                     implied_type=implied_type,
                 )
             except CornerstoreError as exc:
-                bad.append(Rejection(index, exc.message))
+                bad.append(Rejection(index, exc.message, type(exc)))
                 continue
             good.append((index, msg))
         return good, bad

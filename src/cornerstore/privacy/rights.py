@@ -34,23 +34,6 @@ from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 EXPORT_FORMAT = "cornerstore.export/1"
-# Every table erasure deletes from: scrubbed afterwards so no copy of the rows stays readable.
-ERASED_TABLES = [
-    "consents",
-    "scores",
-    "segment_members",
-    "traits",
-    "unverified_traits",
-    "name_words",
-    "identifiers",
-    "events",
-    "account_members",
-    "merges",
-    "merge_refusals",
-    "identity_reviews",
-    "customer_relations",
-    "customers",
-]
 _PAGE = 1000
 
 
@@ -189,7 +172,8 @@ class Rights:
             digests = {suppression_digest(key, i.kind, i.value) for i in identifiers}
             uow.suppressions.add_many(sorted(digests), now)
             counts = uow.erasure.erase(members)
-        self.store.scrub(ERASED_TABLES)
+            erased_tables = list(uow.erasure.tables)
+        self.store.scrub(erased_tables)
         report = ErasureReport(
             customer_id=root,
             profiles=counts.profiles,

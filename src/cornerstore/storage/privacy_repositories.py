@@ -1,5 +1,5 @@
 """Repositories of privacy records: firewall events, consent history, the suppression list,
-erasure across every table, and event retention.
+erasure across every table that names a customer (read from the schema), and event retention.
 
 Like :mod:`cornerstore.storage.repositories` they work inside one transaction of a
 :class:`~cornerstore.storage.unit_of_work.UnitOfWork` and return plain values.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Column, MetaData, Table, delete, func, or_, select, update
 
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
@@ -136,6 +136,72 @@ class SuppressionRepository(Repository):
 
 
 @dataclass(frozen=True, slots=True)
+class TableErasure:
+    """What erasure does to one table: delete the rows whose ``delete`` columns or ``listed``
+    JSON lists name an erased profile, and set its ``detach`` columns naming one to null."""
+
+    table: Table
+    delete: tuple[Column[Any], ...] = ()
+    detach: tuple[Column[Any], ...] = ()
+    listed: tuple[Column[Any], ...] = ()
+
+
+_RULES = (t.DELETE_ROW, t.DETACH, t.LISTED, t.KEEP)
+
+
+def erasure_rule(column: Column[Any]) -> str | None:
+    """What erasing a customer does to ``column``, or None when it does not name customers.
+
+    The rule in the column's ``info`` when it has one; otherwise the customer's own id and every
+    foreign key to it delete their rows.
+
+    Examples
+    --------
+    >>> [erasure_rule(t.events.c[name]) for name in ("customer_id", "account_id", "name")]
+    ['delete', 'detach', None]
+    """
+    rule = column.info.get(t.ON_ERASURE)
+    if rule is not None:
+        if rule not in _RULES:
+            raise ValueError(f"{column}: erasure rule must be one of {', '.join(_RULES)}")
+        return str(rule)
+    own_id = column.table.name == t.customers.name and column.name == "id"
+    if own_id or any(fk.target_fullname == "customers.id" for fk in column.foreign_keys):
+        return t.DELETE_ROW
+    return None
+
+
+def erasure_plan(metadata: MetaData = t.metadata) -> list[TableErasure]:
+    """Every table with a column naming customers that erasure changes, in the order it does:
+    tables before those they refer to, the customers themselves last.
+
+    Examples
+    --------
+    >>> last = erasure_plan()[-1]
+    >>> (last.table.name, [column.name for column in last.delete])
+    ('customers', ['id', 'root_id'])
+    """
+    plan: list[TableErasure] = []
+    for table in reversed(metadata.sorted_tables):
+        columns: dict[str | None, list[Column[Any]]] = {}
+        for column in table.columns:
+            columns.setdefault(erasure_rule(column), []).append(column)
+        step = TableErasure(
+            table,
+            delete=tuple(columns.get(t.DELETE_ROW, ())),
+            detach=tuple(columns.get(t.DETACH, ())),
+            listed=tuple(columns.get(t.LISTED, ())),
+        )
+        if step.delete or step.detach or step.listed:
+            plan.append(step)
+    plan.sort(key=lambda step: step.table.name == t.customers.name)
+    return plan
+
+
+_PLAN = erasure_plan()
+
+
+@dataclass(frozen=True, slots=True)
 class ErasedCounts:
     profiles: int
     identifiers: int
@@ -146,48 +212,44 @@ class ErasedCounts:
 
 
 class ErasureRepository(Repository):
-    def erase(self, customer_ids: Sequence[str]) -> ErasedCounts:
-        """Delete these profiles and everything that refers to them, children first."""
-        ids = list(customer_ids)
-        n = {"identifiers": 0, "traits": 0, "events": 0, "consents": 0, "merges": 0}
-        profiles = 0
-        for part in _slices(ids):
-            n["consents"] += self._delete(t.consents, t.consents.c.customer_id.in_(part))
-            self._delete(t.scores, t.scores.c.customer_id.in_(part))
-            self._delete(t.segment_members, t.segment_members.c.customer_id.in_(part))
-            n["traits"] += self._delete(t.traits, t.traits.c.customer_id.in_(part))
-            # A claim about the person came in a message filed with its sender's profile; the
-            # message holds what it claimed about them, so it goes too.
-            u = t.unverified_traits
-            claims = select(u.c.message_id).where(u.c.customer_id.in_(part))
-            n["events"] += self._delete(t.events, t.events.c.message_id.in_(claims))
-            n["traits"] += self._delete(u, u.c.customer_id.in_(part))
-            self._delete(t.name_words, t.name_words.c.customer_id.in_(part))
-            n["identifiers"] += self._delete(t.identifiers, t.identifiers.c.customer_id.in_(part))
-            n["events"] += self._delete(t.events, t.events.c.customer_id.in_(part))
-            # An erased account leaves its members' events in place, no longer filed under it.
-            self.conn.execute(
-                update(t.events).where(t.events.c.account_id.in_(part)).values(account_id=None)
-            )
-            m = t.account_members
-            self._delete(m, or_(m.c.customer_id.in_(part), m.c.account_id.in_(part)))
-            g = t.merges
-            n["merges"] += self._delete(g, or_(g.c.winner_id.in_(part), g.c.loser_id.in_(part)))
-            # Review pairs keep both sides' matching values; relations name the other person.
-            v = t.identity_reviews
-            self._delete(v, or_(v.c.left_id.in_(part), v.c.right_id.in_(part)))
-            h = t.customer_relations
-            self._delete(h, or_(h.c.customer_id.in_(part), h.c.other_id.in_(part)))
-        # Refusals name their profiles in a JSON list: match each id as a quoted string.
-        r = t.merge_refusals
-        for cid in ids:
-            self._delete(r, r.c.profiles.like(f'%"{cid}"%'))
-        # Profiles whose root is being erased last: other rows point at them.
-        for part in _slices(ids):
-            profiles += self._delete(t.customers, t.customers.c.id.in_(part))
-        return ErasedCounts(profiles, **n)
+    # Every table erasure changes: scrubbed afterwards so no copy of the rows stays readable.
+    tables: tuple[str, ...] = tuple(step.table.name for step in _PLAN)
 
-    def _delete(self, table: t.Table, condition: Any) -> int:
+    def erase(self, customer_ids: Sequence[str]) -> ErasedCounts:
+        """Delete these profiles and every row that names them, as :func:`erasure_plan` says."""
+        ids = list(customer_ids)
+        # A claim about the person came in a message filed with its sender's profile; the
+        # message holds what it claimed about them, so it goes too (before the claims).
+        u = t.unverified_traits
+        claimed = 0
+        for part in _slices(ids):
+            claims = select(u.c.message_id).where(u.c.customer_id.in_(part))
+            claimed += self._delete(t.events, t.events.c.message_id.in_(claims))
+        deleted = {step.table.name: self._erase_from(step, ids) for step in _PLAN}
+        return ErasedCounts(
+            profiles=deleted["customers"],
+            identifiers=deleted["identifiers"],
+            traits=deleted["traits"] + deleted["unverified_traits"],
+            events=claimed + deleted["events"],
+            consents=deleted["consents"],
+            merges=deleted["merges"],
+        )
+
+    def _erase_from(self, step: TableErasure, ids: list[str]) -> int:
+        """Apply one table's step; the number of its rows deleted."""
+        table, deleted = step.table, 0
+        for part in _slices(ids):
+            for column in step.detach:
+                self.conn.execute(update(table).where(column.in_(part)).values({column.name: None}))
+            if step.delete:
+                deleted += self._delete(table, or_(*(column.in_(part) for column in step.delete)))
+        # A JSON list of ids: each id is matched as a quoted string.
+        for column in step.listed:
+            for cid in ids:
+                deleted += self._delete(table, column.like(f'%"{cid}"%'))
+        return deleted
+
+    def _delete(self, table: Table, condition: Any) -> int:
         return int(self.conn.execute(delete(table).where(condition)).rowcount or 0)
 
 

@@ -1,7 +1,10 @@
 """Repositories of profile data: customers, identifiers, traits, events, accounts, merges, search.
 
-Repositories return the plain objects of :mod:`cornerstore.profiles.model` (or tuples for bulk
-intake paths), never ORM rows. They work inside one transaction; obtain them from a
+Repositories never return ORM rows. Whole records come back as the plain objects of
+:mod:`cornerstore.profiles.model` (identifiers, trait observations, events, merges, refusals,
+search hits); look-ups and summaries come back as plain tuples, ids, or dicts of them, in the
+order each method's docstring gives (``CustomerRepository.get`` is ``(id, kind, root_id,
+created_at)``). They work inside one transaction; obtain them from a
 :class:`~cornerstore.storage.unit_of_work.UnitOfWork`.
 """
 

@@ -62,12 +62,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# What erasing a customer does to a column that refers to them, kept with the column in its
+# ``info`` (:func:`cornerstore.storage.privacy_repositories.erasure_plan` reads it). A foreign
+# key to ``customers.id`` without a rule deletes its rows; a column naming customers any other
+# way must carry a rule.
+ON_ERASURE = "on_erasure"
+DELETE_ROW = "delete"  # the row goes
+DETACH = "detach"  # the column is set to null, the row stays
+LISTED = "listed"  # a JSON list of profile ids: rows listing one of them go
+KEEP = "keep"  # the row stays, the id with it: it says nothing about the person
+
+
+def on_erasure(rule: str) -> dict[str, str]:
+    """The ``info`` of a column erasure treats by ``rule`` (one of the rules above)."""
+    return {ON_ERASURE: rule}
+
+
 customers = Table(
     "customers",
     metadata,
     Column("id", String(32), primary_key=True),
     Column("kind", String(16), nullable=False),  # person | account
-    Column("root_id", String(32), nullable=False, index=True),
+    Column("root_id", String(32), nullable=False, index=True, info=on_erasure(DELETE_ROW)),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("message_id", String(128)),  # the message that created it
 )
@@ -125,7 +141,8 @@ events = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("message_id", String(128), nullable=False, unique=True),
     Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
-    Column("account_id", String(32), ForeignKey("customers.id")),
+    # An erased account leaves its members' events in place, no longer filed under it.
+    Column("account_id", String(32), ForeignKey("customers.id"), info=on_erasure(DETACH)),
     Column("type", String(16), nullable=False),  # identify track page screen group alias
     Column("name", String(256)),  # track event, page or screen name
     Column("touchpoint", String(16), nullable=False),
@@ -169,7 +186,8 @@ merges = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("winner_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
     Column("loser_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("members", Text, nullable=False),  # JSON list of profile ids whose root moved
+    # JSON list of profile ids whose root moved
+    Column("members", Text, nullable=False, info=on_erasure(LISTED)),
     Column("reason", String(32), nullable=False),  # stitch | alias | manual | resolve
     Column("evidence", Text, nullable=False),  # JSON: the identifiers that joined them
     Column("message_id", String(128)),
@@ -190,7 +208,7 @@ merge_refusals = Table(
     Column("times", Integer, nullable=False),
     Column("message_id", String(128)),  # the first message refused
     Column("reason", String(512), nullable=False),
-    Column("profiles", Text, nullable=False),  # JSON list of profile ids involved
+    Column("profiles", Text, nullable=False, info=on_erasure(LISTED)),  # JSON list of ids
 )
 
 write_keys = Table(
@@ -230,7 +248,8 @@ audit_log = Table(
     Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(160), nullable=False),
     Column("action", String(64), nullable=False),
-    Column("customer_id", String(32), index=True),
+    # The audit trail keeps that an erasure happened, and of which id: nothing about the person.
+    Column("customer_id", String(32), index=True, info=on_erasure(KEEP)),
     Column("via", String(16), nullable=False),  # api | cli | console | library
     Column("detail", Text),
     # Added by migration 0003: what was shown, why, from where, and the actor's branch.

@@ -102,15 +102,9 @@ async def _ingest(request: Request, services: ServicesDep, single: str | None) -
     )
     if result.rejected and not result.accepted and not result.duplicates:
         # Nothing in the request was usable: say so with a 4xx, naming the first problems.
+        # The first rejection's error answers (413 for a message over a limit, else 400).
         reasons = "; ".join(r.reason for r in result.rejected[:3])
-        first = result.rejected[0].reason
-        status = 413 if "over the limit" in first else 400
-        code = "too_large" if status == 413 else "invalid_input"
-        return Response(
-            orjson.dumps({"code": code, "message": reasons}),
-            status_code=status,
-            media_type="application/json",
-        )
+        raise result.rejected[0].error(reasons)
     return _answer(result)
 
 
