@@ -100,6 +100,41 @@ class ConsentRepository(Repository):
         out.sort(key=lambda r: r.at)
         return out
 
+    def of_roots(self, root_ids: Sequence[str], purpose: str) -> dict[str, list[ConsentRecord]]:
+        """Every answer for ``purpose`` given by a profile merged into one of these roots (or
+        by the root itself), by root id; roots without an answer are left out."""
+        k, c = t.consents, t.customers
+        wanted = set(root_ids)
+        # Many roots (every customer, for learning): one pass over the purpose's answers reads
+        # less than hundreds of IN lists.
+        parts: list[Sequence[Any] | None] = (
+            [*_slices(list(wanted))] if len(wanted) <= 4 * _SLICE else [None]
+        )
+        found: dict[str, list[ConsentRecord]] = {}
+        for part in parts:
+            query = (
+                select(
+                    c.c.root_id,
+                    k.c.customer_id,
+                    k.c.purpose,
+                    k.c.granted,
+                    k.c.at,
+                    k.c.touchpoint,
+                    k.c.source,
+                    k.c.message_id,
+                )
+                .join(c, c.c.id == k.c.customer_id)
+                .where(k.c.purpose == purpose)
+            )
+            if part is not None:
+                query = query.where(c.c.root_id.in_(part))
+            for r in self.conn.execute(query):
+                if r[0] in wanted:
+                    found.setdefault(r[0], []).append(
+                        ConsentRecord(r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7])
+                    )
+        return found
+
 
 class SuppressionRepository(Repository):
     def add_many(self, digests: Sequence[str], at: datetime) -> None:
