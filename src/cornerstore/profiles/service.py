@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -176,9 +175,8 @@ class Profiles:
                 self._key = configured.encode()
             else:
                 with self.store.unit_of_work(write=True) as uow:
-                    made = secrets.token_hex(32)
-                    self._key = uow.staff.installation_secret(
-                        "pseudonym_key", made, datetime.now(UTC)
+                    self._key = uow.installation_secrets.get_or_make(
+                        "pseudonym_key", datetime.now(UTC)
                     ).encode()
         key = self._key
         return lambda customer_id: pseudonym(key, customer_id)

@@ -7,7 +7,6 @@ Like :mod:`cornerstore.storage.repositories` they work inside one transaction of
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,18 +155,6 @@ class SuppressionRepository(Repository):
 
     def any(self) -> bool:
         return self.conn.execute(select(t.suppressions.c.digest).limit(1)).first() is not None
-
-    def secret(self, name: str, at: datetime) -> str:
-        """The installation's secret called ``name``, generated on first use."""
-        s = t.installation_secrets
-        value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar()
-        if value is None:
-            self.conn.execute(
-                self._insert_ignore(s),
-                [{"name": name, "value": secrets.token_hex(32), "created_at": at}],
-            )
-            value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar_one()
-        return str(value)
 
 
 @dataclass(frozen=True, slots=True)
