@@ -170,6 +170,20 @@ def test_answers_given_at_the_same_moment_resolve_to_the_withdrawal_in_either_or
     assert views == [False, False]  # personalisation is still granted by default
 
 
+def test_asking_for_thousands_of_customers_at_once_gives_each_the_same_answer(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u-1"), identify("u-2")], source=WEB)
+    services.consents.change(owner, "u-1", {"profiling": False})
+    roots = [services.profiles.get(owner, ref).id for ref in ("u-1", "u-2")]
+    others = [f"c{n:031d}" for n in range(3000)]  # no such customers: the default applies
+
+    few = services.consents.refused(roots, "profiling")
+    many = services.consents.refused([*roots, *others], "profiling")
+
+    assert (few, many) == ({roots[0]}, {roots[0]})
+
+
 def test_the_current_answer_does_not_depend_on_the_order_answers_are_read() -> None:
     noon = datetime(2026, 5, 1, 12, tzinfo=UTC)
     history = [

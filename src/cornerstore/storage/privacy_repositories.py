@@ -83,19 +83,8 @@ class ConsentRepository(Repository):
         c = t.consents
         out: list[ConsentRecord] = []
         for part in _slices(list(customer_ids)):
-            query = select(
-                c.c.customer_id,
-                c.c.purpose,
-                c.c.granted,
-                c.c.at,
-                c.c.touchpoint,
-                c.c.source,
-                c.c.message_id,
-            ).where(c.c.customer_id.in_(part))
-            out += [
-                ConsentRecord(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6])
-                for r in self.conn.execute(query)
-            ]
+            query = select(*_CONSENT_COLUMNS).where(c.c.customer_id.in_(part))
+            out += [_consent(row) for row in self.conn.execute(query)]
         out.sort(key=lambda r: r.at)
         return out
 
@@ -112,27 +101,27 @@ class ConsentRepository(Repository):
         found: dict[str, list[ConsentRecord]] = {}
         for part in parts:
             query = (
-                select(
-                    c.c.root_id,
-                    k.c.customer_id,
-                    k.c.purpose,
-                    k.c.granted,
-                    k.c.at,
-                    k.c.touchpoint,
-                    k.c.source,
-                    k.c.message_id,
-                )
+                select(c.c.root_id, *_CONSENT_COLUMNS)
                 .join(c, c.c.id == k.c.customer_id)
                 .where(k.c.purpose == purpose)
             )
             if part is not None:
                 query = query.where(c.c.root_id.in_(part))
-            for r in self.conn.execute(query):
-                if r[0] in wanted:
-                    found.setdefault(r[0], []).append(
-                        ConsentRecord(r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7])
-                    )
+            for root, *answer in self.conn.execute(query):
+                if root in wanted:
+                    found.setdefault(root, []).append(_consent(answer))
         return found
+
+
+_CONSENT_COLUMNS = tuple(
+    t.consents.c[name]
+    for name in ("customer_id", "purpose", "granted", "at", "touchpoint", "source", "message_id")
+)
+
+
+def _consent(row: Sequence[Any]) -> ConsentRecord:
+    customer_id, purpose, granted, at, touchpoint, source, message_id = row
+    return ConsentRecord(customer_id, purpose, bool(granted), at, touchpoint, source, message_id)
 
 
 class SuppressionRepository(Repository):
