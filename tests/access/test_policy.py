@@ -7,6 +7,7 @@ import pytest
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import SECTIONS, Policy
 from cornerstore.errors import Forbidden, InvalidInput
+from cornerstore.identity.resolution.records import FIELDS
 from cornerstore.settings import AccessRules, RoleGrant
 from tests.access import staff_caller
 
@@ -149,13 +150,13 @@ def test_a_policy_that_would_leak_or_cannot_be_read_is_refused_at_start(
     ],
 )
 def test_every_trait_belongs_to_one_section(trait: str, section: str) -> None:
-    assert Policy().trait_section(trait) == section
+    assert Policy().section_of(trait) == section
 
 
 def test_settings_can_move_a_trait_to_another_section() -> None:
     policy = Policy(trait_sections={"loyalty_card": "identifiers"})
 
-    assert policy.trait_section("loyalty_card") == "identifiers"
+    assert policy.section_of("loyalty_card") == "identifiers"
 
 
 def test_a_staff_member_of_one_branch_may_change_only_that_branch() -> None:
@@ -166,3 +167,39 @@ def test_a_staff_member_of_one_branch_may_change_only_that_branch() -> None:
     policy.require_branch(staff_caller("shipping"), "York")
     with pytest.raises(Forbidden, match="own branch only"):
         policy.require_branch(leeds, "York")
+
+
+def test_every_field_has_one_section_for_traits_forms_scores_and_identity() -> None:
+    policy = Policy(trait_sections={"loyalty_card": "payment"})
+    fields = [
+        *FIELDS,
+        "firstName",
+        "work_email",
+        "address.city",
+        "loyalty_card",
+        "learned.value",
+        "learned.delivery_window",
+        "favourite_colour",
+    ]
+
+    sections = {field: policy.section_of(field) for field in fields}
+
+    assert sections == {
+        "full_name": "name",
+        "first_name": "name",
+        "last_name": "name",
+        "email": "contact",
+        "phone": "contact",
+        "address": "addresses",
+        "city": "addresses",
+        "state": "addresses",
+        "postcode": "addresses",
+        "country": "addresses",
+        "firstName": "name",
+        "work_email": "contact",
+        "address.city": "addresses",
+        "loyalty_card": "payment",
+        "learned.value": "scores",
+        "learned.delivery_window": "delivery_preferences",
+        "favourite_colour": "traits",
+    }

@@ -415,7 +415,7 @@ def test_any_policy_shows_exactly_what_it_grants_and_nothing_else(services: Serv
         profile = profiles.get(caller, cid)
 
         assert profile.sections == sorted(granted)
-        assert {policy.trait_section(t) for t in profile.traits or {}} <= granted
+        assert {policy.section_of(t) for t in profile.traits or {}} <= granted
         assert {policy.identifier_section(i.kind) for i in profile.identifiers or []} <= granted
         assert (profile.summary is not None) == ("summary" in granted)
         assert (profile.merges is not None) == ("merges" in granted)

@@ -191,6 +191,32 @@ def test_withdrawing_profiling_stops_learning_and_removes_what_was_learned(
     assert learned.learner.scores(owner, "steady").scores != {}
 
 
+def test_learning_profiles_exactly_the_customers_consents_allows(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    moment = NOW - timedelta(days=2)
+    # Same-moment answers in both orders, a withdrawal taken back, and a plain withdrawal.
+    services.consents.change(owner, "steady", {"profiling": True}, at=moment)
+    services.consents.change(owner, "steady", {"profiling": False}, at=moment)
+    services.consents.change(owner, "drifting", {"profiling": False}, at=moment)
+    services.consents.change(owner, "drifting", {"profiling": True}, at=moment)
+    services.consents.change(owner, "mover", {"profiling": False}, at=moment)
+    services.consents.change(owner, "mover", {"profiling": True}, at=NOW - timedelta(days=1))
+    services.consents.change(owner, "pop-1", {"profiling": False}, at=moment)
+    buyers = {services.profiles.get(owner, ref).id: ref for ref in ("steady", "drifting", "mover")}
+    buyers |= {services.profiles.get(owner, f"pop-{i}").id: f"pop-{i}" for i in range(1, 4)}
+
+    report = services.learner.run(owner, NOW)
+
+    with services.store.unit_of_work() as uow:
+        scored = {customer for customer, _ in uow.learning.scores_named("loyalty")}
+    allowed = services.consents.allowed(list(buyers), "profiling")
+    assert sorted(buyers[c] for c in scored & set(buyers)) == sorted(buyers[c] for c in allowed)
+    assert sorted(buyers[c] for c in set(buyers) - allowed) == ["drifting", "pop-1", "steady"]
+    assert report.opted_out == 3
+
+
 def test_scores_are_exported_and_erased_with_the_customer(learned: Services, owner: Caller) -> None:
     exported = learned.rights.export(owner, "steady")
     customer = exported["customer"]["id"]

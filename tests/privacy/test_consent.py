@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import permutations
 
 import pytest
 
 from cornerstore.access.caller import Caller
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.intake.service import Source
+from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import consent_from_context
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy
+from cornerstore.storage.privacy_repositories import ConsentRecord
 from tests.factories import alias, identify, track
 
 WEB = Source("web-shop", "web")
@@ -145,6 +148,61 @@ def test_consent_follows_a_merge_and_allowed_answers_in_bulk(
 
     assert services.consents.may("anon-9", "profiling") is False
     assert services.consents.allowed([root, other], "profiling") == {other}
+
+
+def test_answers_given_at_the_same_moment_resolve_to_the_withdrawal_in_either_order(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u-1"), identify("u-2")], source=WEB)
+    moment = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    services.consents.change(owner, "u-1", {"profiling": True}, at=moment)
+    services.consents.change(owner, "u-1", {"profiling": False}, at=moment)
+    services.consents.change(owner, "u-2", {"profiling": False}, at=moment)
+    services.consents.change(owner, "u-2", {"profiling": True}, at=moment)
+    roots = [services.profiles.get(owner, ref).id for ref in ("u-1", "u-2")]
+
+    answers = [services.consents.may(ref, "profiling") for ref in ("u-1", "u-2")]
+    views = [services.consents.get(owner, ref).anonymous for ref in ("u-1", "u-2")]
+
+    assert answers == [False, False]
+    assert services.consents.allowed(roots, "profiling") == set()
+    assert services.consents.refused(roots, "profiling") == set(roots)
+    assert views == [False, False]  # personalisation is still granted by default
+
+
+def test_asking_for_thousands_of_customers_at_once_gives_each_the_same_answer(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest([identify("u-1"), identify("u-2")], source=WEB)
+    services.consents.change(owner, "u-1", {"profiling": False})
+    roots = [services.profiles.get(owner, ref).id for ref in ("u-1", "u-2")]
+    others = [f"c{n:031d}" for n in range(3000)]  # no such customers: the default applies
+
+    few = services.consents.refused(roots, "profiling")
+    many = services.consents.refused([*roots, *others], "profiling")
+
+    assert (few, many) == ({roots[0]}, {roots[0]})
+
+
+def test_the_current_answer_does_not_depend_on_the_order_answers_are_read() -> None:
+    noon = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    history = [
+        ConsentRecord("c1", "profiling", False, noon, "web", "shop", None),
+        ConsentRecord("c1", "profiling", True, noon, "web", "shop", None),
+        ConsentRecord("c2", "profiling", False, noon.replace(hour=9), "web", "shop", None),
+        ConsentRecord("c2", "profiling", True, noon.replace(hour=14), "web", "shop", None),
+    ]
+
+    found = {
+        (tuple(granted(h, "profiling", {}) for h in (ordered[:2], ordered[2:])))
+        for ordered in (
+            [*tie, *later]
+            for tie in permutations(history[:2])
+            for later in permutations(history[2:])
+        )
+    }
+
+    assert found == {(False, True)}
 
 
 def test_unknown_purposes_and_customers_are_refused_clearly(

@@ -111,6 +111,8 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
 }
 
+#: Form fields and score names with this prefix name what was learned about a customer.
+LEARNED = "learned."
 # Trait name -> section; a trait not named here is in "traits" (unless its suffix says more).
 TRAIT_SECTIONS: dict[str, str] = {
     **dict.fromkeys(
@@ -290,15 +292,24 @@ class Policy:
             raise Forbidden("your account may change records of its own branch only")
 
     # -- where things belong --------------------------------------------------------------------
-    def trait_section(self, name: str) -> str:
-        """The section a trait belongs to.
+    def section_of(self, field: str) -> str:
+        """The section a customer field belongs to: a trait (``firstName``), a part of one
+        (``address.city``, as forms name it), a learned score (``learned.value``) or a field
+        identity resolution compares. A field nobody declared is in ``traits``.
 
-        >>> Policy().trait_section("first_name"), Policy().trait_section("work_email")
+        >>> Policy().section_of("first_name"), Policy().section_of("work_email")
         ('name', 'contact')
-        >>> Policy().trait_section("favourite_colour"), Policy().trait_section("lastName")
+        >>> Policy().section_of("favourite_colour"), Policy().section_of("lastName")
         ('traits', 'name')
+        >>> Policy().section_of("address.city"), Policy().section_of("learned.value")
+        ('addresses', 'scores')
         """
-        name = _CAMEL.sub(r"_\1", name).lower()
+        if field in ("email", "phone"):
+            return "contact"
+        if field.startswith(LEARNED):
+            # When the customer is likely home is a delivery preference; other scores are scores.
+            return "delivery_preferences" if field == f"{LEARNED}delivery_window" else "scores"
+        name = _CAMEL.sub(r"_\1", field.partition(".")[0]).lower()
         known = self.trait_sections.get(name)
         if known is not None:
             return known

@@ -580,7 +580,9 @@ class Intake:
         if not batch or not uow.suppressions.any():
             return batch
         if self._suppression_key is None:
-            self._suppression_key = uow.suppressions.secret(SUPPRESSION_KEY, datetime.now(UTC))
+            self._suppression_key = uow.installation_secrets.get_or_make(
+                SUPPRESSION_KEY, datetime.now(UTC)
+            )
         key = self._suppression_key
         digests = [[suppression_digest(key, kind, value) for kind, value in k] for _, _, k in batch]
         present = uow.suppressions.present([d for ds in digests for d in ds])

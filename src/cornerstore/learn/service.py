@@ -46,6 +46,7 @@ from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import customer_value
 from cornerstore.privacy.answers import granted
+from cornerstore.privacy.consent import Consents
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
@@ -155,6 +156,7 @@ class Learner:
         self.policy = policy or Policy.from_settings(settings.access)
         self.audit = audit or AuditTrail(store, self.policy)
         self._profiles = Profiles(store, settings, self.audit, self.policy)
+        self._consents = Consents(store, settings, self.audit, self.policy)
 
     # -- the run -------------------------------------------------------------------------------
     def run(
@@ -186,7 +188,8 @@ class Learner:
 
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
-            opted_out = self._opted_out(uow, people)
+        opted_out = self._consents.refused(people, "profiling")
+        with self.store.unit_of_work() as uow:
             names = [*cfg.order_events, cfg.delivery_event]
             names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
             tracked = uow.learning.track_events(names)
@@ -284,17 +287,6 @@ class Learner:
             f"as of {report.as_of:%Y-%m-%d %H:%M} UTC",
         )
         return report
-
-    def _opted_out(self, uow: UnitOfWork, people: list[str] | None = None) -> set[str]:
-        """Root profiles whose current answer for profiling is no (asked, or by default);
-        ``people`` are the root person profiles when the caller has read them already."""
-        answers = uow.learning.consent_answers("profiling")
-        latest = answers.sort("at").group_by("customer_id").last()
-        refused = set(latest.filter(~pl.col("granted"))["customer_id"].to_list())
-        if not self.settings.privacy.consent_defaults.get("profiling", False):
-            answered = set(latest["customer_id"].to_list())
-            refused |= set(uow.learning.people() if people is None else people) - answered
-        return refused
 
     def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:
         cfg = self.settings.learn
@@ -481,7 +473,9 @@ class Learner:
         now = now or datetime.now(UTC)
         cfg = self.settings.learn
         with self.store.unit_of_work() as uow:
-            opted_out = self._opted_out(uow)
+            people = uow.learning.people()
+        opted_out = self._consents.refused(people, "profiling")
+        with self.store.unit_of_work() as uow:
             tracked = uow.learning.track_events([*cfg.order_events, cfg.survey_event])
             clusters = uow.learning.cluster_members()
         tracked = tracked.filter(~pl.col("customer_id").is_in(list(opted_out)))

@@ -24,6 +24,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
+from cornerstore.privacy.answers import granted, latest_answers
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import PURPOSES, TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
@@ -123,12 +124,9 @@ def consent_from_context(
 def current_consents(
     history: Sequence[ConsentRecord], defaults: Mapping[str, bool]
 ) -> dict[str, ConsentState]:
-    """The newest answer per purpose (by time), or the default for purposes never asked."""
-    latest: dict[str, ConsentRecord] = {}
-    for record in history:
-        known = latest.get(record.purpose)
-        if known is None or record.at >= known.at:
-            latest[record.purpose] = record
+    """The current answer per purpose (see :func:`latest_answers`), or the default for
+    purposes never asked."""
+    latest = latest_answers(history)
     states: dict[str, ConsentState] = {}
     for purpose in PURPOSES:
         r = latest.get(purpose)
@@ -195,18 +193,12 @@ class Consents:
         purpose = check_purpose(purpose)
         defaults = self.settings.privacy.consent_defaults
         with self.store.unit_of_work() as uow:
-            members = uow.customers.members_of_roots(list(customer_ids))
-            every = [m for ms in members.values() for m in ms]
-            by_profile: dict[str, list[ConsentRecord]] = {}
-            for record in uow.consents.of_customers(every):
-                by_profile.setdefault(record.customer_id, []).append(record)
-        allowed = set()
-        for root in customer_ids:
-            history = [r for m in members.get(root, [root]) for r in by_profile.get(m, [])]
-            history.sort(key=lambda r: r.at)
-            if current_consents(history, defaults)[purpose].granted:
-                allowed.add(root)
-        return allowed
+            answers = uow.consents.of_roots(list(customer_ids), purpose)
+        return {root for root in customer_ids if granted(answers.get(root, []), purpose, defaults)}
+
+    def refused(self, customer_ids: Sequence[str], purpose: str) -> set[str]:
+        """Which of these root profile ids may not be used for ``purpose`` (for bulk uses)."""
+        return set(customer_ids) - self.allowed(customer_ids, purpose)
 
     # -- staff ---------------------------------------------------------------------------------
     def get(self, caller: Caller, ref: str) -> CustomerConsents:
@@ -283,11 +275,14 @@ def consent_rows_for_batch(
     roots = uow.customers.roots_of(targets)
     members = uow.customers.members_of_roots(list(set(roots.values())))
     root_of_member = {m: root for root, ms in members.items() for m in ms}
-    latest: dict[tuple[str, str], ConsentRecord] = {}
+    by_root: dict[str, list[ConsentRecord]] = {}
     for record in uow.consents.of_customers(list(root_of_member)):
-        key = (root_of_member[record.customer_id], record.purpose)
-        if key not in latest or record.at >= latest[key].at:
-            latest[key] = record
+        by_root.setdefault(root_of_member[record.customer_id], []).append(record)
+    latest = {
+        (root, purpose): record
+        for root, history in by_root.items()
+        for purpose, record in latest_answers(history).items()
+    }
     rows = []
     for row in sorted(pending, key=lambda r: r["at"]):
         key = (roots.get(row["customer_id"], row["customer_id"]), row["purpose"])
@@ -295,7 +290,7 @@ def consent_rows_for_batch(
         if known is not None and (known.granted == row["granted"] or row["at"] < known.at):
             continue
         rows.append(row)
-        latest[key] = ConsentRecord(
+        answer = ConsentRecord(
             row["customer_id"],
             row["purpose"],
             row["granted"],
@@ -304,4 +299,5 @@ def consent_rows_for_batch(
             row["source"],
             row["message_id"],
         )
+        latest[key] = latest_answers([*([known] if known else []), answer])[row["purpose"]]
     return rows

@@ -168,7 +168,7 @@ class Rights:
             root = self._profiles.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             identifiers = uow.identifiers.of_customers(members)
-            key = uow.suppressions.secret(SUPPRESSION_KEY, now)
+            key = uow.installation_secrets.get_or_make(SUPPRESSION_KEY, now)
             digests = {suppression_digest(key, i.kind, i.value) for i in identifiers}
             uow.suppressions.add_many(sorted(digests), now)
             counts = uow.erasure.erase(members)

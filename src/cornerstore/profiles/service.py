@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from typing import Any
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, system_caller
-from cornerstore.access.policy import Policy
+from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.privacy.answers import granted
@@ -39,7 +38,6 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 
 _EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Form fields that come from what learning found (``learned.delivery_window``), not from traits.
-LEARNED = "learned."
 
 
 def current_traits(observations: Sequence[TraitObservation]) -> dict[str, Trait]:
@@ -177,9 +175,8 @@ class Profiles:
                 self._key = configured.encode()
             else:
                 with self.store.unit_of_work(write=True) as uow:
-                    made = secrets.token_hex(32)
-                    self._key = uow.staff.installation_secret(
-                        "pseudonym_key", made, datetime.now(UTC)
+                    self._key = uow.installation_secrets.get_or_make(
+                        "pseudonym_key", datetime.now(UTC)
                     ).encode()
         key = self._key
         return lambda customer_id: pseudonym(key, customer_id)
@@ -356,12 +353,12 @@ class Profiles:
             traits = {
                 name: t
                 for name, t in current_traits(observed).items()
-                if self.policy.trait_section(name) in visible
+                if self.policy.section_of(name) in visible
             }
             unverified = [
                 c
                 for c in pending_claims(observed, uow.unverified_traits.of_customers(members))
-                if self.policy.trait_section(c.name) in visible
+                if self.policy.section_of(c.name) in visible
             ]
             shown |= trait_sections
         accounts = members_of = household = None
@@ -406,7 +403,7 @@ class Profiles:
 
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
         """Every observation of one trait, oldest first, each with where it came from."""
-        section = self.policy.trait_section(name)
+        section = self.policy.section_of(name)
         self.policy.require(caller, section)
         visible = self.policy.visible_sections(caller)
         pseudonymise = self._pseudonymise(caller)
@@ -485,12 +482,12 @@ class Profiles:
         properties = event.properties
         if event.type in ("identify", "group"):
             properties = {
-                k: v for k, v in properties.items() if self.policy.trait_section(k) in visible
+                k: v for k, v in properties.items() if self.policy.section_of(k) in visible
             }
         context = event.context
         carried = context.get("traits")
         if isinstance(carried, dict):
-            kept = {k: v for k, v in carried.items() if self.policy.trait_section(k) in visible}
+            kept = {k: v for k, v in carried.items() if self.policy.section_of(k) in visible}
             context = (
                 {**context, "traits": kept}
                 if kept
@@ -501,14 +498,6 @@ class Profiles:
         return replace(event, properties=properties, context=context)
 
     # -- never asking twice ----------------------------------------------------------------------
-    def _field_section(self, name: str) -> str:
-        if name in ("email", "phone"):
-            return "contact"
-        if name.startswith(LEARNED):
-            # When the customer is likely home is a delivery preference; other scores are scores.
-            return "delivery_preferences" if name == "learned.delivery_window" else "scores"
-        return self.policy.trait_section(name.partition(".")[0])
-
     def prefill(self, caller: Caller, ref: str, form: str, now: datetime | None = None) -> Prefill:
         """Fill a named form from what the customer already told us, with source and age.
 
@@ -519,7 +508,7 @@ class Profiles:
             known = ", ".join(sorted(self.settings.forms))
             raise NotFound(f"form: no such form; forms are: {known}")
         visible = self.policy.visible_sections(caller)
-        fields = [f for f in fields if self._field_section(f) in visible]
+        fields = [f for f in fields if self.policy.section_of(f) in visible]
         if not fields:
             raise Forbidden("your role may not read any field of this form")
         pseudonymise = self._pseudonymise(caller)
@@ -530,7 +519,7 @@ class Profiles:
             traits = current_traits(uow.traits.of_customers(members))
             identifiers = uow.identifiers.of_customers(members)
             learned = self._learned(uow, members, fields)
-        sections = sorted({self._field_section(f) for f in fields})
+        sections = sorted({self.policy.section_of(f) for f in fields})
         self.audit.record(caller, "prefill", root, form, sections)
         filled = [
             _fill_learned(name, learned, now) if name.startswith(LEARNED) else

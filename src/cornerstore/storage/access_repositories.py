@@ -357,13 +357,3 @@ class StaffRepository(Repository):
         if remote is not None:
             query = query.where(f.c.remote == remote)
         return int(self.conn.execute(query).rowcount)
-
-    # -- the installation's own secrets ---------------------------------------------------------
-    def installation_secret(self, name: str, make: str, at: datetime) -> str:
-        """The secret called ``name``, stored as ``make`` the first time it is asked for."""
-        s = t.installation_secrets
-        row = self.conn.execute(select(s.c.value).where(s.c.name == name)).first()
-        if row is not None:
-            return str(row[0])
-        self.conn.execute(s.insert().values(name=name, value=make, created_at=at))
-        return make

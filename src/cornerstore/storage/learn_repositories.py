@@ -172,21 +172,6 @@ class LearningRepository(Repository):
         query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id)
         return list(self.conn.execute(query).scalars())
 
-    def consent_answers(self, purpose: str) -> pl.DataFrame:
-        """Every answer for ``purpose``: customer_id (root), granted, at."""
-        import polars as pl
-
-        k, c = t.consents, t.customers
-        query = (
-            select(c.c.root_id, k.c.granted, k.c.at)
-            .join(c, c.c.id == k.c.customer_id)
-            .where(k.c.purpose == purpose)
-        )
-        return self._frame(
-            query,
-            {"customer_id": pl.String, "granted": pl.Boolean, "at": pl.Datetime("us", "UTC")},
-        )
-
     # -- scores ------------------------------------------------------------------------------
     def replace_scores(self, frames: Sequence[pl.DataFrame], computed_at: datetime) -> None:
         """Replace every stored score with those in ``frames`` (customer_id, name, value as

@@ -7,7 +7,6 @@ Like :mod:`cornerstore.storage.repositories` they work inside one transaction of
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,21 +83,45 @@ class ConsentRepository(Repository):
         c = t.consents
         out: list[ConsentRecord] = []
         for part in _slices(list(customer_ids)):
-            query = select(
-                c.c.customer_id,
-                c.c.purpose,
-                c.c.granted,
-                c.c.at,
-                c.c.touchpoint,
-                c.c.source,
-                c.c.message_id,
-            ).where(c.c.customer_id.in_(part))
-            out += [
-                ConsentRecord(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6])
-                for r in self.conn.execute(query)
-            ]
+            query = select(*_CONSENT_COLUMNS).where(c.c.customer_id.in_(part))
+            out += [_consent(row) for row in self.conn.execute(query)]
         out.sort(key=lambda r: r.at)
         return out
+
+    def of_roots(self, root_ids: Sequence[str], purpose: str) -> dict[str, list[ConsentRecord]]:
+        """Every answer for ``purpose`` given by a profile merged into one of these roots (or
+        by the root itself), by root id; roots without an answer are left out."""
+        k, c = t.consents, t.customers
+        wanted = set(root_ids)
+        # Many roots (every customer, for learning): one pass over the purpose's answers reads
+        # less than hundreds of IN lists.
+        parts: list[Sequence[Any] | None] = (
+            [*_slices(list(wanted))] if len(wanted) <= 4 * _SLICE else [None]
+        )
+        found: dict[str, list[ConsentRecord]] = {}
+        for part in parts:
+            query = (
+                select(c.c.root_id, *_CONSENT_COLUMNS)
+                .join(c, c.c.id == k.c.customer_id)
+                .where(k.c.purpose == purpose)
+            )
+            if part is not None:
+                query = query.where(c.c.root_id.in_(part))
+            for root, *answer in self.conn.execute(query):
+                if root in wanted:
+                    found.setdefault(root, []).append(_consent(answer))
+        return found
+
+
+_CONSENT_COLUMNS = tuple(
+    t.consents.c[name]
+    for name in ("customer_id", "purpose", "granted", "at", "touchpoint", "source", "message_id")
+)
+
+
+def _consent(row: Sequence[Any]) -> ConsentRecord:
+    customer_id, purpose, granted, at, touchpoint, source, message_id = row
+    return ConsentRecord(customer_id, purpose, bool(granted), at, touchpoint, source, message_id)
 
 
 class SuppressionRepository(Repository):
@@ -121,18 +144,6 @@ class SuppressionRepository(Repository):
 
     def any(self) -> bool:
         return self.conn.execute(select(t.suppressions.c.digest).limit(1)).first() is not None
-
-    def secret(self, name: str, at: datetime) -> str:
-        """The installation's secret called ``name``, generated on first use."""
-        s = t.installation_secrets
-        value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar()
-        if value is None:
-            self.conn.execute(
-                self._insert_ignore(s),
-                [{"name": name, "value": secrets.token_hex(32), "created_at": at}],
-            )
-            value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar_one()
-        return str(value)
 
 
 @dataclass(frozen=True, slots=True)

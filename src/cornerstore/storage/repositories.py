@@ -11,6 +11,7 @@ created_at)``). They work inside one transaction; obtain them from a
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -657,3 +658,18 @@ class SearchRepository(Repository):
                 )
             )
         return out
+
+
+class InstallationSecretRepository(Repository):
+    def get_or_make(self, name: str, at: datetime) -> str:
+        """The installation's secret called ``name``, generated on first use. Two first uses
+        at once agree: the second insert is ignored and both read the one stored."""
+        s = t.installation_secrets
+        value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar()
+        if value is None:
+            self.conn.execute(
+                self._insert_ignore(s),
+                [{"name": name, "value": secrets.token_hex(32), "created_at": at}],
+            )
+            value = self.conn.execute(select(s.c.value).where(s.c.name == name)).scalar_one()
+        return str(value)

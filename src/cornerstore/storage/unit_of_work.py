@@ -30,6 +30,7 @@ from cornerstore.storage.repositories import (
     CustomerRepository,
     EventRepository,
     IdentifierRepository,
+    InstallationSecretRepository,
     MergeRepository,
     SearchRepository,
     TraitRepository,
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.privacy_events = PrivacyEventRepository(conn)
         self.consents = ConsentRepository(conn)
         self.suppressions = SuppressionRepository(conn)
+        self.installation_secrets = InstallationSecretRepository(conn)
         self.erasure = ErasureRepository(conn)
         self.retention = RetentionRepository(conn)
         self.learning = LearningRepository(conn)

@@ -11,7 +11,9 @@ from cornerstore.access.caller import Caller
 from cornerstore.errors import Conflict, Forbidden, NotFound
 from cornerstore.identity.merge import unmerge
 from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.scorer import FieldWeight
 from cornerstore.services import Services
+from cornerstore.settings import AccessRules, RoleGrant, Settings
 from tests.identity.resolution.stored import TILL, ingest_shop, message, root_of
 
 
@@ -218,6 +220,27 @@ def test_support_may_review_and_decide(
     decided = services.identity.decide(support, review.id, accept=False)
 
     assert (decided.status, decided.decided_by) == ("rejected", "sue")
+
+
+def test_a_reviewer_who_reads_names_only_sees_the_names_compared_and_weights_of_the_rest(
+    settings: Settings, services: Services, owner: Caller, shop: list[dict[str, object]]
+) -> None:
+    services.identity.resolve(owner)
+    reviewer_only = AccessRules(roles={"names": RoleGrant(read=["name", "merges"])})
+    narrow = Services.build(settings.model_copy(update={"access": reviewer_only}), services.store)
+    shown = services.identity.pending(owner, limit=1)[0]
+
+    review = narrow.identity.pending(Caller("nia", "names", "api"), limit=1)[0]
+
+    def values(fields: list[FieldWeight]) -> dict[str, tuple[str | None, str | None]]:
+        return {f.field: (f.left, f.right) for f in fields}
+
+    names = {"first_name", "last_name", "full_name"}
+    assert values(review.fields) == {
+        field: pair if field in names else (None, None)
+        for field, pair in values(shown.fields).items()
+    }
+    assert [f.weight for f in review.fields] == [f.weight for f in shown.fields]
 
 
 def test_placing_one_customer_merges_it_into_the_same_person(

@@ -71,13 +71,6 @@ _ADDRESS_PARTS: dict[str, str] = {
     "postcode": "postcode",
     "country": "country",
 }
-# The section a comparison's values belong to: a role that may not read it sees weights only.
-_FIELD_SECTIONS: dict[str, str] = {
-    "first_name": "name",
-    "last_name": "name",
-    "email": "contact",
-    "phone": "contact",
-}
 _MIN_PROFILES = 10
 #: From this many customers on, a learned model that finds no pair to merge or review among
 #: them is refused: thousands of customers without one duplicate left is not a shop's data,
@@ -914,8 +907,7 @@ class IdentityResolution:
         visible = self.policy.visible_sections(caller)
         out = []
         for f in fields:
-            section = _FIELD_SECTIONS.get(f["field"], "addresses")
-            shown = section in visible
+            shown = self.policy.section_of(f["field"]) in visible
             out.append(
                 FieldWeight(
                     f["field"],
