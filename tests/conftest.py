@@ -18,13 +18,13 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import Engine
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.identity.resolution import splink_engine
@@ -87,10 +87,22 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cornerstore.db'}"
 
 
-def _pg_admin() -> Engine:
-    """An engine on the ``test`` database running each statement on its own, as CREATE and DROP
-    DATABASE require."""
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+@contextmanager
+def _pg_database(prefix: str, template: str | None = None) -> Iterator[str]:
+    """The name of a new database on the server (a clone of ``template`` when one is named),
+    dropped on leaving."""
+    name = prefix + secrets.token_hex(6)
+    clone = f' TEMPLATE "{template}"' if template else ""
+    # CREATE and DROP DATABASE cannot run inside a transaction.
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clone}')
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _pg_database_url(name: str) -> str:
@@ -110,17 +122,9 @@ def pg_template() -> Iterator[str]:
     """The name of a PostgreSQL database migrated to the newest revision, to clone with
     ``CREATE DATABASE ... TEMPLATE`` (which needs it to have no connections)."""
     require_postgres()
-    name = "cs_template_" + secrets.token_hex(6)
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
+    with _pg_database("cs_template_") as name:
         open_store(_pg_database_url(name), upgrade=True).dispose()
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -135,17 +139,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{path}"
         return
     require_postgres()
-    name = "cs_test_" + secrets.token_hex(6)
-    template = f' TEMPLATE "{request.getfixturevalue("pg_template")}"' if migrated else ""
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
-    try:
+    template = request.getfixturevalue("pg_template") if migrated else None
+    with _pg_database("cs_test_", template) as name:
         yield _pg_database_url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture
