@@ -66,6 +66,9 @@ test: install ## Run lint and the whole test suite (SQLite and PostgreSQL)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
+test-fast: install ## Run the tests on SQLite without the slow ones, for the inner loop
+	$(VENV)/bin/pytest -q -m "not slow" -k "not postgresql"
+
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
@@ -81,4 +84,4 @@ bench: bench-install ## Run every benchmark, print tables and write benchmarks/r
 docs: install ## Check that the docs name every command, setting and route
 	$(VENV)/bin/pytest tests/test_docs.py
 
-.PHONY: help run-install install bench-install run test lint fix bench docs
+.PHONY: help run-install install bench-install run test test-fast lint fix bench docs
