@@ -395,3 +395,32 @@ def test_keys_create_refuses_an_unknown_source(db: str, services: Services) -> N
 
     assert (code, out, err) == (1, "", "error: source: must be one of client, server\n")
     assert services.credentials.list_write_keys(system_caller()) == []
+
+
+def test_privacy_and_score_commands_record_the_reason_and_act_as_the_staff_user(
+    db: str, services: Services
+) -> None:
+    cid = add_dee(services)
+    add_demo_staff(services.staff)
+
+    for args in (
+        ["export", cid, "--reason", "subject access request"],
+        ["consents", cid, "--reason", "caller asked"],
+        ["consent", cid, "marketing_sms", "--grant", "--reason", "said yes on the phone"],
+        ["anonymous", cid, "--reason", "asked at the till"],
+        ["scores", cid, "--reason", "retention call"],
+    ):
+        code, _, err = run("customers", *args, "--db", db)
+        assert (code, err) == (0, "")
+    refused, _, refusal = run("customers", "export", cid, "--as", "demo-shipping", "--db", db)
+
+    code, out, _ = run("audit", "--customer", cid, "--json", "--db", db)
+    reasons = [e["reason"] for e in json.loads(out) if e["reason"]]
+    assert reasons == [
+        "subject access request",
+        "caller asked",
+        "said yes on the phone",
+        "asked at the till",
+        "retention call",
+    ]
+    assert (refused, refusal.startswith("error: ")) == (1, True)

@@ -12,6 +12,7 @@ from cornerstore.cli.common import (
     AsOption,
     DbOption,
     JsonOption,
+    ReasonOption,
     acting,
     cli_caller,
     err,
@@ -61,10 +62,16 @@ def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
 
 
 @handle_errors
-def scores(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+def scores(
+    ref: str = RefArgument,
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
     """What was learned about the customer, with when and by which model."""
     with services(db) as s:
-        found = s.learner.scores(cli_caller(), ref)
+        found = s.learner.scores(acting(s, as_user, reason), ref)
     if json:
         print_json(found)
         return

@@ -14,9 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 from cornerstore.cli.common import (
+    AsOption,
     DbOption,
     JsonOption,
-    cli_caller,
+    ReasonOption,
+    acting,
     handle_errors,
     out,
     print_document,
@@ -51,11 +53,13 @@ def export(
     ref: str = RefArgument,
     html: bool = typer.Option(False, "--html", help="A readable HTML page instead of JSON"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Everything held about the customer (profile, identifiers, traits, events, consents)."""
     with services(db) as s:
-        data = s.rights.export(cli_caller(), ref)
+        data = s.rights.export(acting(s, as_user, reason), ref)
     text = export_html(data) if html else jsonlib.dumps(data, ensure_ascii=False, indent=2)
     if output is None:
         print_document(text + "\n")
@@ -71,6 +75,8 @@ def erase(
     ref: str = RefArgument,
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Remove the customer from every table, merged profiles included; suppress replays."""
@@ -81,7 +87,7 @@ def erase(
             f"Erase {ref} and everything held about them? This cannot be undone", abort=True
         )
     with services(db) as s:
-        report = s.rights.erase(cli_caller(), ref)
+        report = s.rights.erase(acting(s, as_user, reason), ref)
     if json:
         print_json(report)
         return
@@ -92,10 +98,16 @@ def erase(
     )
 
 
-def consents(ref: str = RefArgument, json: bool = JsonOption, db: str | None = DbOption) -> None:
+def consents(
+    ref: str = RefArgument,
+    json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
+    db: str | None = DbOption,
+) -> None:
     """The customer's answer for every purpose, and whether they asked not to be profiled."""
     with services(db) as s:
-        view = s.consents.get(cli_caller(), ref)
+        view = s.consents.get(acting(s, as_user, reason), ref)
     if json:
         print_json(view)
         return
@@ -110,11 +122,15 @@ def consent(
     grant: bool = typer.Option(..., "--grant/--withdraw", help="Grant or withdraw the purpose"),
     touchpoint: str | None = TouchpointOption,
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """Record that the customer granted or withdrew one purpose."""
     with services(db) as s:
-        view = s.consents.change(cli_caller(), ref, {purpose: grant}, touchpoint=touchpoint)
+        view = s.consents.change(
+            acting(s, as_user, reason), ref, {purpose: grant}, touchpoint=touchpoint
+        )
     if json:
         print_json(view)
         return
@@ -126,11 +142,15 @@ def anonymous(
     off: bool = typer.Option(False, "--off", help="Allow profiling and personalisation again"),
     touchpoint: str | None = TouchpointOption,
     json: bool = JsonOption,
+    reason: str | None = ReasonOption,
+    as_user: str | None = AsOption,
     db: str | None = DbOption,
 ) -> None:
     """ "Anonymous, please": stop profiling and personal suggestions (still served, still known)."""
     with services(db) as s:
-        view = s.consents.set_anonymous(cli_caller(), ref, not off, touchpoint=touchpoint)
+        view = s.consents.set_anonymous(
+            acting(s, as_user, reason), ref, not off, touchpoint=touchpoint
+        )
     if json:
         print_json(view)
         return
