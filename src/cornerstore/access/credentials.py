@@ -156,12 +156,12 @@ class Credentials:
     def __init__(
         self,
         store: Store,
+        policy: Policy,
         clock: Callable[[], float] = time.monotonic,
-        policy: Policy | None = None,
     ) -> None:
         self.store = store
+        self.policy = policy
         self._clock = clock
-        self.policy = policy or Policy()
         # digest -> (source, checked at): intake checks a key on every request, so a check is
         # remembered briefly; a key revoked by another process stops working within the TTL.
         self._key_cache: dict[str, tuple[WriteSource, float]] = {}

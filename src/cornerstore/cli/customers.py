@@ -22,7 +22,6 @@ from cornerstore.cli.common import (
     when,
 )
 from cornerstore.cli.terminal import styled
-from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.profiles.model import Profile
 
 app = typer.Typer(help="Customers: find, show, timeline, prefill, merge", no_args_is_help=True)
@@ -192,8 +191,8 @@ def prefill(
 @app.command("merge")
 @handle_errors
 def merge(
-    a: str = typer.Argument(..., help="Profile id"),
-    b: str = typer.Argument(..., help="Profile id to merge with it"),
+    a: str = typer.Argument(..., help="Profile id, e-mail, phone or identifier"),
+    b: str = typer.Argument(..., help="The customer to merge with it, named the same ways"),
     json: bool = JsonOption,
     reason: str | None = ReasonOption,
     as_user: str | None = AsOption,
@@ -201,7 +200,7 @@ def merge(
 ) -> None:
     """Merge two profiles by hand (recorded and reversible)."""
     with services(db) as s:
-        record = merge_profiles(s.store, s.settings, acting(s, as_user, reason), a, b)
+        record = s.merges.merge(acting(s, as_user, reason), a, b)
     if json:
         print_json(record)
         return
@@ -221,7 +220,7 @@ def unmerge_cmd(
 ) -> None:
     """Undo a merge, restoring both profiles exactly."""
     with services(db) as s:
-        record = unmerge(s.store, acting(s, as_user, reason), ref, s.policy)
+        record = s.merges.unmerge(acting(s, as_user, reason), ref)
     if json:
         print_json(record)
         return

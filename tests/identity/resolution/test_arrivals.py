@@ -131,17 +131,32 @@ def test_a_large_store_builds_its_index_in_the_background_and_places_arrivals_af
 
 
 def test_a_merge_made_elsewhere_is_seen_before_placing(learned: Services, owner: Caller) -> None:
-    # Index the shop, then merge Robert into another customer behind the index's back.
+    # Index the shop, then merge Robert into another customer behind the index's back: through
+    # the services of another process over the same store.
     arrive(learned, "mary")
     robert = root_of(learned, "robert")
-    from cornerstore.identity.merge import merge_profiles
-
-    merge_profiles(learned.store, learned.settings, owner, root_of(learned, "r1"), robert)
+    elsewhere = Services.build(learned.settings, learned.store)
+    elsewhere.merges.merge(owner, root_of(learned, "r1"), robert)
     survivor = root_of(learned, "robert")
 
     arrive(learned, "bob")
 
     assert root_of(learned, "bob") == survivor
+
+
+def test_a_customer_an_unmerge_brings_back_is_placed_against_at_once(
+    learned: Services, owner: Caller
+) -> None:
+    # Index the shop, merge Robert into another customer by hand and undo it: the index must
+    # hold Robert again, not the other customer wearing his details.
+    arrive(learned, "mary")
+    robert = root_of(learned, "robert")
+    merge = learned.merges.merge(owner, root_of(learned, "r1"), robert)
+    learned.merges.unmerge(owner, merge.id)
+
+    arrive(learned, "bob")
+
+    assert root_of(learned, "bob") == robert
 
 
 def test_resolving_records_households_as_relations(services: Services, owner: Caller) -> None:

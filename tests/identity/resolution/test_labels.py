@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from cornerstore.access.caller import Caller
-from cornerstore.identity.merge import unmerge
 from cornerstore.identity.resolution.labels import (
     MAX_SHIFT_BITS,
     Calibration,
@@ -148,7 +147,7 @@ def test_rejections_and_an_undone_merge_calibrate_the_next_model_towards_caution
     queue = decide_the_grey_zone(services, owner, accept=False)
     robert = services.profiles.get(owner, "robert")
     assert robert.merges is not None
-    unmerge(services.store, owner, next(m.id for m in robert.merges if m.reason == "resolve"))
+    services.merges.unmerge(owner, next(m.id for m in robert.merges if m.reason == "resolve"))
 
     services.identity.train(owner)
 

@@ -20,7 +20,6 @@ from cornerstore.api.schemas import (
     TimelineOut,
     TraitObservationOut,
 )
-from cornerstore.identity.merge import merge_profiles, unmerge
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -133,9 +132,7 @@ async def post_merge(
     The older of the two profiles survives (staff keep the id they know); the answer names the
     winner and the loser, and ``POST /v1/merges/{id}/undo`` takes the merge back.
     """
-    record = await run_in_threadpool(
-        merge_profiles, services.store, services.settings, caller, customer_id, body.other
-    )
+    record = await run_in_threadpool(services.merges.merge, caller, customer_id, body.other)
     return MergeOut.of(record)
 
 
@@ -146,6 +143,4 @@ async def post_merge(
 )
 async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: int) -> MergeOut:
     """Undo a merge: both profiles return with their own identifiers, traits and events."""
-    return MergeOut.of(
-        await run_in_threadpool(unmerge, services.store, caller, merge_id, services.policy)
-    )
+    return MergeOut.of(await run_in_threadpool(services.merges.unmerge, caller, merge_id))

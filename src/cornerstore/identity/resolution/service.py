@@ -3,13 +3,14 @@
 
 The stored profiles are read into the same records the file mode reads (:mod:`.records`), so
 files and the store are matched by the same normalisers, model and clustering. Every merge goes
-through :func:`cornerstore.identity.merge.merge_profiles`: recorded, reversible, and under the
+through :class:`cornerstore.identity.merge.Merges`: recorded, reversible, and under the
 same safeguards as stitching. Staff decisions are remembered: a rejected pair (or a merge staff
 undid) is never merged or queued again, and an accepted or pending pair is not queued twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
-from cornerstore.identity.merge import merge_profiles
+from cornerstore.identity.merge import Merges
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
     cluster_pairs,
@@ -35,6 +36,7 @@ from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
 from cornerstore.identity.resolution.scorer import Candidate, Explanation, FieldWeight, Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
@@ -270,15 +272,19 @@ class IdentityResolution:
         self,
         store: Store,
         settings: Settings,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
         profiles: Profiles,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        merges: Merges,
     ) -> None:
         self.store = store
         self.settings = settings
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
         self.profiles = profiles
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
+        self.merges = merges
         # The stored customers placement compares with, kept between calls (see .placement).
         self._index: PlacementIndex | None = None
         self._index_lock = threading.RLock()
@@ -456,6 +462,8 @@ class IdentityResolution:
             [weights[k] for k in keep],
             match_weight,
         )
+        with self._index_lock:
+            self._index = None  # placement reads the customers afresh after these merges
         say("merging")
         merged, refused, kept_apart = self._merge_clusters(
             caller, ids, clusters.labels, left, right, weights, match_weight, rejected
@@ -546,7 +554,7 @@ class IdentityResolution:
         match_weight: float,
         rejected: set[tuple[str, str]],
     ) -> tuple[int, int, int]:
-        """Merge the pairs clustering joined, strongest first, each through merge_profiles;
+        """Merge the pairs clustering joined, strongest first, each through Merges;
         returns (merged, refused, kept apart because of a rejected pair)."""
         group = {i: {i} for i in range(len(ids))}
         merged = refused = kept_apart = 0
@@ -559,7 +567,7 @@ class IdentityResolution:
                 kept_apart += 1
                 continue
             try:
-                merge_profiles(self.store, self.settings, caller, ids[a], ids[b], reason="resolve")
+                self.merges.merge(caller, ids[a], ids[b], reason="resolve")
             except (Refused, Forbidden) as exc:
                 log.info("identity: resolve did not merge %s and %s: %s", ids[a], ids[b], exc)
                 refused += 1
@@ -583,7 +591,7 @@ class IdentityResolution:
         """
         self.policy.require(caller, "merges", CHANGE)
         with self.store.unit_of_work() as uow:
-            root = self.profiles.find_root(uow, ref, caller)
+            root = self.lookup.find_root(uow, ref, caller)
         with self._index_lock:
             with self.store.unit_of_work() as uow:
                 index, _ = self._current_index(uow)
@@ -830,13 +838,10 @@ class IdentityResolution:
             return replace(placed, decision="queued")
         if best.match_probability >= model.match_probability:
             try:
-                merge = merge_profiles(
-                    self.store, self.settings, caller, root, best.unique_id, reason="resolve"
-                )
+                self.merges.merge(caller, root, best.unique_id, reason="resolve")
             except (Refused, Forbidden) as exc:
                 log.info("identity: placing %s was refused: %s", root, exc)
                 return replace(placed, decision="refused")
-            self._after_merge(merge)
             return placed
         self._queue(index, root, record, [best], decided)
         return replace(placed, decision="queued")
@@ -890,17 +895,19 @@ class IdentityResolution:
             with self.store.unit_of_work(write=True) as uow:
                 uow.identity.add_reviews(rows)
 
-    def _after_merge(self, merge: MergeRecord) -> None:
-        """Keep the placement index true to a merge this service made: the absorbed customer
-        goes, the surviving one is read again with what it gained."""
+    def merge_changed(self, merge: MergeRecord) -> None:
+        """Keep the placement index true to a merge made or undone in this process (by
+        :class:`~cornerstore.identity.merge.Merges`, which tells of each): the absorbed customer
+        goes or comes back, the surviving one is read again. An index being built meanwhile
+        reads both again when it is ready."""
         with self._index_lock:
+            if self._builder is not None:
+                self._touched.update((merge.winner_id, merge.loser_id))
             index = self._index
             if index is None:
                 return
-            index.drop(merge.loser_id)
-            if merge.winner_id in index:
-                with self.store.unit_of_work() as uow:
-                    self._refresh(uow, index, [merge.winner_id])
+            with self.store.unit_of_work() as uow:
+                self._refresh(uow, index, [merge.winner_id, merge.loser_id])
 
     # -- review -------------------------------------------------------------------------------
     def _masked(self, caller: Caller, fields: Iterable[Mapping[str, Any]]) -> list[FieldWeight]:
@@ -941,7 +948,7 @@ class IdentityResolution:
         )
 
     def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
-        """Accept (merge the two through merge_profiles) or reject (remember they are two
+        """Accept (merge the two through Merges) or reject (remember they are two
         people) a queued pair. A refused merge leaves the pair pending and raises Refused."""
         self.policy.require(caller, "merges", CHANGE)
         with self.store.unit_of_work() as uow:
@@ -952,14 +959,8 @@ class IdentityResolution:
             raise Conflict(f"review {review_id}: already {record.status}")
         if accept:
             # Merged meanwhile: the reviewer agrees with what happened.
-            try:
-                merge = merge_profiles(
-                    self.store, self.settings, caller, record.left_id, record.right_id, "review"
-                )
-            except Conflict:
-                pass  # merged meanwhile
-            else:
-                self._after_merge(merge)
+            with contextlib.suppress(Conflict):
+                self.merges.merge(caller, record.left_id, record.right_id, "review")
         status = "accepted" if accept else "rejected"
         now = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
@@ -977,7 +978,7 @@ class IdentityResolution:
         self.policy.require(caller, "merges", READ)
         model = self.active_model()
         with self.store.unit_of_work() as uow:
-            roots = [self.profiles.find_root(uow, ref, caller) for ref in (a, b)]
+            roots = [self.lookup.find_root(uow, ref, caller) for ref in (a, b)]
             records = read_profiles(uow, self.settings.default_phone_region)
         if roots[0] == roots[1]:
             raise InvalidInput("these profiles are already one customer")
