@@ -137,8 +137,8 @@ class Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
         policy = Policy.from_settings(settings.access)
         audit = AuditTrail(store, policy)
-        lookup = CustomerLookup(store, settings, policy)
         intake = Intake(store, settings)
+        lookup = CustomerLookup(store, settings, policy, intake.normaliser)
 
         def merge_changed(merge: MergeRecord) -> None:
             services.merge_changed(merge)  # the services being built below

@@ -41,9 +41,9 @@ class CustomerLookup:
     --------
     >>> from cornerstore.storage import open_store
     >>> from cornerstore.access.caller import system_caller
-    >>> settings = Settings()
+    >>> from cornerstore.services import Services
     >>> store = open_store("sqlite://", upgrade=True)
-    >>> lookup = CustomerLookup(store, settings, Policy.from_settings(settings.access))
+    >>> lookup = Services.build(Settings(), store).lookup
     >>> with store.unit_of_work() as uow:
     ...     lookup.find_root(uow, "nobody@example.com", system_caller())
     Traceback (most recent call last):
@@ -51,16 +51,14 @@ class CustomerLookup:
     cornerstore.errors.NotFound: customer: no such customer
     """
 
-    def __init__(self, store: Store, settings: Settings, policy: Policy) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, policy: Policy, normaliser: Normaliser
+    ) -> None:
         self.store = store
         self.settings = settings
         self.policy = policy
-        self.normaliser = Normaliser(
-            settings.identity,
-            settings.default_phone_region,
-            settings.shop_emails,
-            settings.shop_phones,
-        )
+        # The normaliser intake stores identifiers with, so a reference is found as stored.
+        self.normaliser = normaliser
         self._key: bytes | None = None
         self._key_lock = threading.Lock()
 
