@@ -126,3 +126,18 @@ def test_unmerging_a_profile_that_was_never_merged_says_so(
         services.merges.unmerge(owner, "cus_0000000000000000")
     with pytest.raises(NotFound):
         services.merges.unmerge(owner, 999)
+
+
+def test_customers_are_merged_by_any_reference_and_a_missing_one_is_named(
+    services: Services, owner: Caller
+) -> None:
+    two_customers(services)
+    ann, annie = (services.profiles.get(owner, r).id for r in ("web-1", "call-5"))
+
+    with pytest.raises(NotFound, match=r"^other: no such customer$"):
+        services.merges.merge(owner, "ann@example.com", "nobody@example.com")
+    with pytest.raises(NotFound, match=r"^customer: no such customer$"):
+        services.merges.merge(owner, "cus_0000000000000000", annie)
+    record = services.merges.merge(owner, "ann@example.com", "07700 900555")
+
+    assert (record.winner_id, record.loser_id, record.reason) == (ann, annie, "manual")
