@@ -37,6 +37,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token"},
     429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
 }
+_TOKEN_ERRORS = _ERRORS | {404: {"model": ErrorOut, "description": "No such active token"}}
 
 
 def _set_cookies(
@@ -147,7 +148,7 @@ def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[Tok
     return [TokenOut.of(t) for t in services.credentials.list_tokens(caller, mine=True)]
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, responses=_ERRORS)
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS)
 def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
     """Revoke one of the logged-in user's personal tokens at once; anyone else's token answers
     404, whatever the role (the owner revokes others' tokens under ``/v1/tokens/{id}``)."""
@@ -161,7 +162,7 @@ def list_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
     return [TokenOut.of(t) for t in services.credentials.list_tokens(caller)]
 
 
-@router.delete("/tokens/{token_id}", status_code=204, responses=_ERRORS, tags=["staff admin"])
+@router.delete("/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS, tags=["staff admin"])
 def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
     """Revoke any API token at once (owner only; a non-owner's own token is revoked under
     ``/v1/me/tokens/{id}``)."""
