@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from cornerstore.access.audit import to_csv
 from cornerstore.api.access_schemas import AuditEntryOut, AuditOut
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import AfterId, ServicesDep, StaffCaller
 from cornerstore.api.schemas import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -36,7 +36,7 @@ def get_audit(
     branch: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
-    after: Annotated[int | None, Query(ge=0, description="next_after of the previous page")] = None,
+    after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
 ) -> Any:

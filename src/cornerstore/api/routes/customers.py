@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
 from cornerstore.api.schemas import (
     CustomerPublic,
     ErrorOut,
@@ -141,6 +141,6 @@ async def post_merge(
     response_model=MergeOut,
     responses={**_ERRORS, 409: {"model": ErrorOut}},
 )
-async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: int) -> MergeOut:
+async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: RowId) -> MergeOut:
     """Undo a merge: both profiles return with their own identifiers, traits and events."""
     return MergeOut.of(await run_in_threadpool(services.merges.unmerge, caller, merge_id))

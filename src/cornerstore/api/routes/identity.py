@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
 from cornerstore.api.schemas import CustomerPublic, ErrorOut
 from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
 from cornerstore.identity.resolution.service import Placed, Review
@@ -142,13 +142,13 @@ def list_reviews(
 
 
 @router.post("/reviews/{review_id}/accept", response_model=DecisionOut, responses=_ACCEPT_ERRORS)
-def accept_review(services: ServicesDep, caller: StaffCaller, review_id: int) -> DecisionOut:
+def accept_review(services: ServicesDep, caller: StaffCaller, review_id: RowId) -> DecisionOut:
     """Merge the two customers (recorded and reversible, under the usual safeguards)."""
     return DecisionOut.of(services.identity.decide(caller, review_id, accept=True))
 
 
 @router.post("/reviews/{review_id}/reject", response_model=DecisionOut, responses=_REJECT_ERRORS)
-def reject_review(services: ServicesDep, caller: StaffCaller, review_id: int) -> DecisionOut:
+def reject_review(services: ServicesDep, caller: StaffCaller, review_id: RowId) -> DecisionOut:
     """Keep the two customers apart: later resolution never merges or queues them again."""
     return DecisionOut.of(services.identity.decide(caller, review_id, accept=False))
 

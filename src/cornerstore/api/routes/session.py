@@ -20,6 +20,7 @@ from cornerstore.api.access_schemas import (
 from cornerstore.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    RowId,
     ServicesDep,
     SessionDep,
     StaffCaller,
@@ -36,6 +37,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "Missing or wrong CSRF token"},
     429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
 }
+_TOKEN_ERRORS = _ERRORS | {404: {"model": ErrorOut, "description": "No such active token"}}
 
 
 def _set_cookies(
@@ -146,8 +148,23 @@ def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[Tok
     return [TokenOut.of(t) for t in services.credentials.list_tokens(caller, mine=True)]
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, responses=_ERRORS)
-def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: int) -> Response:
-    """Revoke one of the logged-in user's personal tokens at once."""
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS)
+def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+    """Revoke one of the logged-in user's personal tokens at once; anyone else's token answers
+    404, whatever the role (the owner revokes others' tokens under ``/v1/tokens/{id}``)."""
+    services.credentials.revoke_token(caller, token_id, own_only=True)
+    return Response(status_code=204)
+
+
+@router.get("/tokens", response_model=list[TokenOut], responses=_ERRORS, tags=["staff admin"])
+def list_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
+    """Every API token, personal or not (owner only; never the secrets)."""
+    return [TokenOut.of(t) for t in services.credentials.list_tokens(caller)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS, tags=["staff admin"])
+def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+    """Revoke any API token at once (owner only; a non-owner's own token is revoked under
+    ``/v1/me/tokens/{id}``)."""
     services.credentials.revoke_token(caller, token_id)
     return Response(status_code=204)
