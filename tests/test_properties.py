@@ -1,6 +1,7 @@
 """Properties that must hold for any input, not only the examples we thought of (Hypothesis).
 
 - Sending the same messages twice changes nothing.
+- Merging two customers and undoing it gives back exactly what was there.
 - Who is one person does not depend on the order the messages arrive in.
 - No card number survives intake, wherever in a message it is typed.
 - Purchase-model parameters do not depend on the order of the customers.
@@ -23,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from cornerstore.access.caller import system_caller
+from cornerstore.errors import Refused
 from cornerstore.intake.service import Source
 from cornerstore.learn.bgnbd import fit_bgnbd
 from cornerstore.services import Services
@@ -118,6 +121,50 @@ def test_sending_the_same_messages_twice_changes_nothing(
 
     assert first.rejected == [] and again.rejected == []
     assert twice == once
+
+
+def full_state(services: Services) -> dict[str, Any]:
+    """Every profile row with the root it belongs to, and what hangs from each row."""
+    with services.store.engine.connect() as conn:
+        return {
+            table: sorted(map(tuple, conn.execute(text(query)).all()))
+            for table, query in {
+                "customers": "SELECT id, root_id FROM customers",
+                "identifiers": "SELECT customer_id, kind, value FROM identifiers",
+                "traits": "SELECT customer_id, name, value FROM traits",
+                "events": "SELECT customer_id, message_id FROM events",
+            }.items()
+        }
+
+
+@EXAMPLES
+@given(messages=spec_messages(), pair=st.tuples(st.integers(0, 3), st.integers(0, 3)))
+def test_merging_two_customers_and_undoing_it_gives_back_exactly_what_was_there(
+    sqlite_template: Path, messages: list[dict[str, Any]], pair: tuple[int, int]
+) -> None:
+    caller = system_caller(via="library", actor="test-owner")
+    with fresh_services(sqlite_template) as services:
+        services.intake.ingest(messages, source=WEB)
+        with services.store.engine.connect() as conn:
+            roots = sorted(
+                {row[0] for row in conn.execute(text("SELECT root_id FROM customers")).all()}
+            )
+        a, b = roots[pair[0] % len(roots)], roots[pair[1] % len(roots)]
+        if a == b:
+            return
+        before = full_state(services)
+        try:
+            merged = services.merges.merge(caller, a, b)
+        except Refused:
+            # A safeguard refused (two user ids): the refusal itself must change nothing.
+            assert full_state(services) == before
+            return
+        during = full_state(services)
+        services.merges.unmerge(caller, merged.id)
+        after = full_state(services)
+
+    assert during != before
+    assert after == before
 
 
 @EXAMPLES
