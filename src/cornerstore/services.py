@@ -91,10 +91,10 @@ class Services:
             "segments", lambda: Segments(self.store, self.settings, self.audit, self.policy)
         )
 
-    def place_arrivals(self, customer_ids: list[str]) -> object:
-        """Place the customers intake just stored with matching traits, as
-        :meth:`IdentityResolution.arrived` does; resolution is built on the first such batch."""
-        return self.identity.arrived(customer_ids)
+    def place_arrivals(self, customer_ids: list[str]) -> None:
+        """Hand the customers intake just stored with matching traits to the placement worker
+        (:meth:`IdentityResolution.place_later`); resolution is built on the first such batch."""
+        self.identity.place_later(customer_ids)
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
@@ -117,6 +117,6 @@ class Services:
             policy=policy,
             staff=Staff(store, settings, policy, audit),
         )
-        # Customers who arrive with a name, e-mail, phone or address are placed at once.
+        # Customers who arrive with a name, e-mail, phone or address are placed after the commit.
         intake.on_matching_traits = services.place_arrivals
         return services
