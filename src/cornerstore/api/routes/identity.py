@@ -14,7 +14,7 @@ from cornerstore.api.schemas import CustomerPublic, ErrorOut
 from cornerstore.identity.resolution.placing import Placed
 from cornerstore.identity.resolution.review import Review
 from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
-from cornerstore.storage.identity_repositories import ReviewRecord
+from cornerstore.profiles.model import ReviewRecord
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
 

@@ -19,9 +19,9 @@ from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import pair, read_profiles
+from cornerstore.profiles.model import StoredModel
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.identity_repositories import StoredModel
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

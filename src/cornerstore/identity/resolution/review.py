@@ -15,11 +15,10 @@ from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, NotFound
 from cornerstore.identity.merge import merge_profiles
 from cornerstore.identity.resolution.scorer import FieldWeight
-from cornerstore.profiles.model import MergeRecord, Profile
+from cornerstore.profiles.model import MergeRecord, Profile, ReviewRecord
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.identity_repositories import ReviewRecord
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ from cornerstore.identity.resolution.review import Review, ReviewQueue
 from cornerstore.identity.resolution.scorer import Explanation
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import active_model
+from cornerstore.profiles.model import ReviewRecord, StoredModel
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.identity_repositories import ReviewRecord, StoredModel
 
 
 class IdentityResolution:
