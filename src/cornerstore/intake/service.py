@@ -9,31 +9,26 @@ again message by message, so only the messages it cannot hold are rejected.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
+from cornerstore.intake.batch_rows import BatchRows, consent_rows, event_row, trait_name, trait_rows
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.json_input import TooDeep
-from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
-from cornerstore.profiles.name_search import NAME_TRAITS, index_names
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 # Spec trait names that carry identifiers; looked for in traits and context.traits.
 _IDENTIFYING_TRAITS = (("email", "email"), ("phone", "phone"))
 _NO_IDENTIFIER = (
@@ -60,21 +55,6 @@ MATCHING_TRAITS = frozenset(
         "country",
     }
 )
-
-
-def trait_name(name: str) -> str:
-    """Spec traits arrive in camelCase (firstName); cornerstore stores snake_case (first_name).
-
-    >>> trait_name("firstName"), trait_name("postalCode"), trait_name("first_name")
-    ('first_name', 'postal_code', 'first_name')
-    """
-    return _CAMEL.sub(r"_\1", name).lower()
-
-
-def _snake_object(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {trait_name(k): v for k, v in value.items()}
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,79 +160,6 @@ class _Job:
 
     def label(self, index: int) -> str:
         return f"{self.where}[{index}]" if self.indexed else self.where
-
-
-def _dumps(value: dict[str, Any]) -> str | None:
-    return orjson.dumps(value).decode() if value else None
-
-
-@dataclass(slots=True)
-class _Rows:
-    """The rows one transaction adds, gathered message by message and written together."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    traits: list[dict[str, Any]] = field(default_factory=list)
-    unverified: list[dict[str, Any]] = field(default_factory=list)
-    members: list[dict[str, Any]] = field(default_factory=list)
-    consents: list[dict[str, Any]] = field(default_factory=list)
-
-    def write(self, uow: UnitOfWork, new_profiles: Collection[str]) -> None:
-        uow.events.add_many(self.events)
-        uow.traits.add_many(self.traits)
-        uow.unverified_traits.add_many(self.unverified)
-        named = [row["customer_id"] for row in self.traits if row["name"] in NAME_TRAITS]
-        if named:
-            index_names(uow, named, new=new_profiles)
-        uow.accounts.add_members(self.members)
-        uow.consents.add_many(consent_rows_for_batch(uow, self.consents))
-
-
-def _event_row(msg: Message, target: str, account_id: str | None, source: Source) -> dict[str, Any]:
-    """The event row of a stored message, on the profile it was stitched to."""
-    if msg.type in ("identify", "group"):
-        payload = msg.traits
-    elif msg.type == "alias":
-        payload = {"previousId": msg.previous_id}
-    else:
-        payload = msg.properties
-    return {
-        "message_id": msg.message_id,
-        "customer_id": target,
-        "account_id": account_id,
-        "type": msg.type,
-        "name": msg.event or msg.name,
-        "touchpoint": msg.touchpoint,
-        "source": source.name,
-        "user_id": msg.user_id,
-        "anonymous_id": msg.anonymous_id,
-        "occurred_at": msg.timestamp,
-        "original_timestamp": msg.original_timestamp,
-        "sent_at": msg.sent_at,
-        "received_at": msg.received_at,
-        "properties": _dumps(payload),
-        "context": _dumps(msg.context),
-        "integrations": _dumps(msg.integrations),
-        "channel": msg.channel,
-        "version": msg.version,
-    }
-
-
-def _consent_rows(
-    msg: Message, target: str, source: Source, categories: Mapping[str, list[str]]
-) -> list[dict[str, Any]]:
-    """The consent answers a message's context carries, as rows for the profile."""
-    return [
-        {
-            "customer_id": target,
-            "purpose": purpose,
-            "granted": granted,
-            "at": msg.timestamp,
-            "touchpoint": msg.touchpoint,
-            "source": source.name,
-            "message_id": msg.message_id,
-        }
-        for purpose, granted in consent_from_context(msg.context, categories).items()
-    ]
 
 
 class Intake:
@@ -524,7 +431,7 @@ class Intake:
             if not batch:
                 return
             stitcher = self._stitcher(uow, batch, all_keys)
-            rows = _Rows()
+            rows = BatchRows()
             positions = {id(msg): index for job in jobs for index, msg in job.good}
             for job, msg, keys in batch:
                 before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
@@ -558,7 +465,7 @@ class Intake:
         return stitcher
 
     def _add_message(
-        self, stitcher: Stitcher, rows: _Rows, job: _Job, msg: Message, keys: list[Key]
+        self, stitcher: Stitcher, rows: BatchRows, job: _Job, msg: Message, keys: list[Key]
     ) -> None:
         """Stitch one message to its profile and gather the rows it adds."""
         source = job.source
@@ -583,11 +490,11 @@ class Intake:
             self._add_identify(rows, job, msg, placement)
         if "consentManagement" in msg.context or "consent" in msg.context:
             categories = self.settings.privacy.consent_categories
-            rows.consents += _consent_rows(msg, target, source, categories)
-        rows.events.append(_event_row(msg, target, account_id, source))
+            rows.consents += consent_rows(msg, target, source.name, categories)
+        rows.events.append(event_row(msg, target, account_id, source.name))
 
     def _add_group(
-        self, stitcher: Stitcher, rows: _Rows, msg: Message, source: Source, target: str
+        self, stitcher: Stitcher, rows: BatchRows, msg: Message, source: Source, target: str
     ) -> str | None:
         """Join the person to the message's account and gather the account's traits; returns
         the account (None when the group id is unusable)."""
@@ -602,7 +509,7 @@ class Intake:
                 "message_id": msg.message_id,
             }
         )
-        traits = self._trait_rows(account_id, msg.traits, msg, source)
+        traits = trait_rows(account_id, msg.traits, msg, source.name)
         # A client-side source describes only an account it just created.
         if source.client_side and account_id not in stitcher.new_profiles:
             rows.unverified += traits
@@ -610,15 +517,15 @@ class Intake:
             rows.traits += traits
         return account_id
 
-    def _add_identify(self, rows: _Rows, job: _Job, msg: Message, placement: Placement) -> None:
+    def _add_identify(self, rows: BatchRows, job: _Job, msg: Message, placement: Placement) -> None:
         """Gather an identify message's traits: unverified when the placement is a claim or
         untrusted, else the profile's own, noting a customer who gained a matching trait."""
         source, target = job.source, placement.target
         if placement.claimed or not placement.trusted:
             for claimed in placement.claimed or (target,):
-                rows.unverified += self._trait_rows(claimed, msg.traits, msg, source)
+                rows.unverified += trait_rows(claimed, msg.traits, msg, source.name)
             return
-        rows.traits += self._trait_rows(target, msg.traits, msg, source)
+        rows.traits += trait_rows(target, msg.traits, msg, source.name)
         # Matching on arrival may merge: a public key's word does not start that (whoever
         # holds it could copy a customer's name and address).
         if (
@@ -728,34 +635,6 @@ class Intake:
             at=msg.timestamp,
             mid=msg.message_id,
         )
-
-    @staticmethod
-    def _trait_rows(
-        customer_id: str, traits: dict[str, Any], msg: Message, source: Source
-    ) -> list[dict[str, Any]]:
-        rows = []
-        for name, value in traits.items():
-            # userId and anonymousId are the message's own ids; the reserved trait ``id`` (the
-            # shop's own id of the person) is kept as the trait ``id``.
-            if value is None or name in ("userId", "anonymousId"):
-                continue
-            key = trait_name(name)
-            if len(key) > 128:
-                continue
-            rows.append(
-                {
-                    "customer_id": customer_id,
-                    "name": key,
-                    "value": orjson.dumps(
-                        _snake_object(value) if key == "address" else value
-                    ).decode(),
-                    "touchpoint": msg.touchpoint,
-                    "source": source.name,
-                    "observed_at": msg.timestamp,
-                    "message_id": msg.message_id,
-                }
-            )
-        return rows
 
 
 def decode_batch_body(body: Any, where: str = "body") -> tuple[list[Any], datetime | None]:

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
-from cornerstore.access.policy import CHANGE, Policy
+from cornerstore.access.policy import CHANGE
 from cornerstore.errors import InvalidInput, Refused
+from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.labels import calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import Calibration, IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords
@@ -20,8 +20,6 @@ from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import pair, read_profiles
 from cornerstore.profiles.model import StoredModel
-from cornerstore.settings import Settings
-from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -67,14 +65,8 @@ def refuse_degenerate(model: IdentityModel, records: PreparedRecords, engine: En
         )
 
 
-class Learning:
+class Learning(ResolutionJob):
     """Learn a model from the stored person profiles and make it the active one."""
-
-    def __init__(self, store: Store, settings: Settings, audit: AuditTrail, policy: Policy) -> None:
-        self.store = store
-        self.settings = settings
-        self.audit = audit
-        self.policy = policy
 
     def train(
         self,

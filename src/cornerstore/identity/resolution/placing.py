@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, system_caller
-from cornerstore.access.policy import CHANGE, Policy
+from cornerstore.access.policy import CHANGE
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
 from cornerstore.identity.resolution.clustering import (
@@ -27,14 +26,12 @@ from cornerstore.identity.resolution.clustering import (
     is_household,
     names_conflict,
 )
+from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.scorer import Candidate
 from cornerstore.identity.resolution.stored_profiles import decided_with, read_profiles, review_row
 from cornerstore.profiles.model import MergeRecord
-from cornerstore.profiles.service import Profiles
-from cornerstore.settings import Settings
-from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -56,26 +53,14 @@ class Placed:
     candidates: int
 
 
-class Placer:
+@dataclass(eq=False)
+class Placer(ResolutionJob):
     """Score one customer against the stored ones in-process and merge, queue or leave it."""
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        profiles: Profiles,
-        audit: AuditTrail,
-        policy: Policy,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.profiles = profiles
-        self.audit = audit
-        self.policy = policy
-        # The stored customers placement compares with, kept between calls; every use of it
-        # holds the lock (staff placements, intake's arrivals and merges touch it).
-        self._index: PlacementIndex | None = None
-        self._index_lock = threading.RLock()
+    # The stored customers placement compares with, kept between calls; every use of it holds
+    # the lock (staff placements, intake's arrivals and merges touch it).
+    _index: PlacementIndex | None = field(default=None, init=False)
+    _index_lock: threading.RLock = field(default_factory=threading.RLock, init=False)
 
     def place(self, caller: Caller, ref: str) -> Placed:
         """Score one customer against all the others in-process (the active model's weights on

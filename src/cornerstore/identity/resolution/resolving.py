@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
-from cornerstore.access.policy import CHANGE, Policy
+from cornerstore.access.policy import CHANGE
 from cornerstore.errors import Conflict, Forbidden, Refused
 from cornerstore.identity.merge import merge_profiles
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
 from cornerstore.identity.resolution.model import weight_of
 from cornerstore.identity.resolution.scorer import Scorer
@@ -27,8 +27,6 @@ from cornerstore.identity.resolution.stored_profiles import (
     read_profiles,
     review_row,
 )
-from cornerstore.settings import Settings
-from cornerstore.storage.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,26 +44,15 @@ class Resolved:
     kept_apart_by_decision: int
 
 
-class BatchResolution:
+@dataclass(eq=False)
+class BatchResolution(ResolutionJob):
     """Resolve all stored person customers with the active model.
 
     ``after_resolving`` is called once the merges and the review queue are stored (placement
     forgets its copy of the customers).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        audit: AuditTrail,
-        policy: Policy,
-        after_resolving: Callable[[], None],
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.audit = audit
-        self.policy = policy
-        self.after_resolving = after_resolving
+    after_resolving: Callable[[], None] = lambda: None
 
     def resolve(
         self, caller: Caller, *, engine: Engine = "duckdb", progress: Progress | None = None

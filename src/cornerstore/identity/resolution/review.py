@@ -9,16 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, NotFound
 from cornerstore.identity.merge import merge_profiles
+from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.scorer import FieldWeight
 from cornerstore.profiles.model import MergeRecord, Profile, ReviewRecord
-from cornerstore.profiles.service import Profiles
-from cornerstore.settings import Settings
-from cornerstore.storage.database import Store
 
 
 @dataclass(frozen=True)
@@ -56,28 +53,15 @@ def masked_fields(
     return out
 
 
-class ReviewQueue:
+@dataclass(eq=False)
+class ReviewQueue(ResolutionJob):
     """List the pending pairs and decide them, for staff with the merges section.
 
     ``after_merge`` is told of each merge an accepted pair made (placement keeps its copy of
     the customers true to it).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        profiles: Profiles,
-        audit: AuditTrail,
-        policy: Policy,
-        after_merge: Callable[[MergeRecord], None],
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.profiles = profiles
-        self.audit = audit
-        self.policy = policy
-        self.after_merge = after_merge
+    after_merge: Callable[[MergeRecord], None] = lambda _merge: None
 
     def pending(self, caller: Caller, limit: int = 20) -> list[Review]:
         """Pending pairs, strongest first, with both profiles as the caller's role may see them

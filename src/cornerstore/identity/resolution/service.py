@@ -22,7 +22,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
-from cornerstore.identity.resolution.explain import explain_pair
+from cornerstore.identity.resolution.explain import Explainer
 from cornerstore.identity.resolution.learning import Learning, Progress
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placing import Placed, Placer
@@ -63,15 +63,13 @@ class IdentityResolution:
         self.profiles = profiles
         self.policy = policy or Policy.from_settings(settings.access)
         self.audit = audit or AuditTrail(store, self.policy)
-        self._learning = Learning(store, settings, self.audit, self.policy)
-        self._placer = Placer(store, settings, profiles, self.audit, self.policy)
+        parts = (store, settings, profiles, self.audit, self.policy)
+        self._learning = Learning(*parts)
+        self._placer = Placer(*parts)
         self._arrivals = ArrivalQueue(self._placer.arrived)
-        self._resolution = BatchResolution(
-            store, settings, self.audit, self.policy, after_resolving=self._placer.forget
-        )
-        self._reviews = ReviewQueue(
-            store, settings, profiles, self.audit, self.policy, self._placer.after_merge
-        )
+        self._resolution = BatchResolution(*parts, after_resolving=self._placer.forget)
+        self._reviews = ReviewQueue(*parts, after_merge=self._placer.after_merge)
+        self._explainer = Explainer(*parts)
 
     def active_model(self) -> IdentityModel:
         """The model resolution uses; NotFound before one was learned."""
@@ -137,7 +135,5 @@ class IdentityResolution:
 
     def explain(self, caller: Caller, a: str, b: str) -> Explanation:
         """Each field's match weight for two stored customers (see
-        :func:`.explain.explain_pair`)."""
-        return explain_pair(
-            self.store, self.settings, self.profiles, self.audit, self.policy, caller, a, b
-        )
+        :meth:`.explain.Explainer.explain`)."""
+        return self._explainer.explain(caller, a, b)
