@@ -119,10 +119,10 @@ class Services:
             lambda: Segments(self.store, self.settings, self.policy, self.audit, self.lookup),
         )
 
-    def place_arrivals(self, customer_ids: list[str]) -> object:
-        """Place the customers intake just stored with matching traits, as
-        :meth:`IdentityResolution.arrived` does; resolution is built on the first such batch."""
-        return self.identity.arrived(customer_ids)
+    def place_arrivals(self, customer_ids: list[str]) -> None:
+        """Hand the customers intake just stored with matching traits to the placement worker
+        (:meth:`IdentityResolution.place_later`); resolution is built on the first such batch."""
+        self.identity.place_later(customer_ids)
 
     def merge_changed(self, merge: MergeRecord) -> None:
         """Tell identity placement of a merge made or undone (see
@@ -159,6 +159,6 @@ class Services:
             policy=policy,
             staff=Staff(store, settings, policy, audit),
         )
-        # Customers who arrive with a name, e-mail, phone or address are placed at once.
+        # Customers who arrive with a name, e-mail, phone or address are placed after the commit.
         intake.on_matching_traits = services.place_arrivals
         return services

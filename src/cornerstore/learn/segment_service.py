@@ -28,9 +28,9 @@ from cornerstore.learn.segments import (
 )
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.profiles.lookup import CustomerLookup
+from cornerstore.profiles.model import SegmentRecord
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.learn_repositories import SegmentRecord
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 _SLUG = re.compile(r"[^a-z0-9]+")

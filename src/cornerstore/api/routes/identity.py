@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
 from cornerstore.api.schemas import CustomerPublic, ErrorOut
+from cornerstore.identity.resolution.placing import Placed
+from cornerstore.identity.resolution.review import Review
 from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
-from cornerstore.identity.resolution.service import Placed, Review
-from cornerstore.storage.identity_repositories import ReviewRecord
+from cornerstore.profiles.model import ReviewRecord
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
 
