@@ -49,6 +49,9 @@ def merge_profiles(
         survivor = stitcher.try_merge(
             roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
         )
+        if not stitcher.merges and not stitcher.refusals:
+            # Another writer joined them after they were read above.
+            raise Conflict("these profiles are already one customer")
         if not stitcher.merges:
             raise Refused(stitcher.refusals[-1]["reason"])
         stitcher.flush()
@@ -86,6 +89,8 @@ def unmerge(
         if record.undone_at is not None:
             raise Conflict(f"merge {record.id}: was already undone")
         _require_branches(uow, policy, caller, [record.winner_id, record.loser_id])
+        # Locked like a merge's, so no merge moves these members while they move back.
+        uow.customers.lock([record.winner_id, record.loser_id])
         moved = set(record.members)
         uow.customers.set_root(record.members, record.loser_id)
         for later in uow.merges.active_after(record.id):

@@ -448,6 +448,7 @@ class Intake:
                 return []
             stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
             stitcher.prefetch(all_keys)
+            stitcher.lock_merging(keys for _, _, keys in batch)
             # Profiles about to gain identifiers need their counts: fetch them all at once.
             growing = []
             for job, _, keys in batch:
