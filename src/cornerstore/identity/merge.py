@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from cornerstore.access.audit import entry_fields
 from cornerstore.access.caller import Caller
@@ -17,6 +18,7 @@ from cornerstore.identity.stitching import Stitcher
 from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.retry import REQUEST, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 # The trait naming the branch (store) a customer belongs to.
@@ -31,7 +33,16 @@ def merge_profiles(
     """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching.
 
     The caller's role must be allowed to change merges; a staff member limited to a branch may
-    merge only customers of that branch (or of none)."""
+    merge only customers of that branch (or of none). Tried again for a while when concurrent
+    writers hold the same customers."""
+    return retry_conflicts(
+        partial(_merge_profiles_once, store, settings, caller, a, b, reason), REQUEST, "merge"
+    )
+
+
+def _merge_profiles_once(
+    store: Store, settings: Settings, caller: Caller, a: str, b: str, reason: str
+) -> MergeRecord:
     policy = Policy.from_settings(settings.access)
     policy.require(caller, "merges", CHANGE)
     now = datetime.now(UTC)

@@ -139,7 +139,11 @@ class Stitcher:
         wanted = {r for r in roots if r not in self._locked and r not in self.new_profiles}
         current: set[str] = set()
         while wanted:
-            found = self.uow.customers.lock(wanted)
+            # Waiting only for rows above every row held keeps all waits in one order, so no
+            # two writers wait on each other; a row below is taken only if free at once, else
+            # the unit of work fails and is tried again from the start.
+            in_order = min(wanted) > max(self._locked, default="")
+            found = self.uow.customers.lock(wanted, wait=in_order)
             self._locked |= wanted
             for cid, root in found.items():
                 if root != cid:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
+from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
@@ -29,6 +29,7 @@ from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.profiles.name_search import NAME_TRAITS, index_names
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.retry import IMPORT, REQUEST, Patience, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,8 @@ class _Job:
     # How rejections name a message: ``batch[3]``, or ``body`` / ``row`` when the type is implied.
     where: str = "batch"
     indexed: bool = True
+    # How long to keep trying when concurrent writers get in the way.
+    patience: Patience = REQUEST
 
     def reset(self) -> None:
         r = self.result
@@ -373,6 +376,7 @@ class Intake:
             job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
             job.privacy_events = privacy_events
             job.where, job.indexed = where, implied_type is None
+            job.patience = IMPORT if entrance == "import" else REQUEST
             self._committer.submit(job, len(good))
         elif privacy_events:
             with self.store.unit_of_work(write=True) as uow:
@@ -401,19 +405,18 @@ class Intake:
                 log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
 
     def _store_retrying(self, jobs: Sequence[_Job]) -> list[str]:
-        """Store the batches in one transaction, retrying when a concurrent writer won."""
-        for attempt in range(3):
+        """Store the batches in one transaction, retrying while a concurrent writer wins (an
+        import for minutes, a request about a second, then 503 with Retry-After)."""
+
+        def attempt() -> list[str]:
+            # Each attempt looks the identifiers up again, so it stitches to what the
+            # concurrent writer stored (the same new identifier or messageId, merged roots).
             for job in jobs:
                 job.reset()
-            try:
-                return self._store(jobs)
-            except WriteConflict:
-                # A concurrent batch stored the same new identifier or messageId first; on the
-                # next attempt these batches find it and stitch to it instead.
-                if attempt == 2:
-                    raise
-                log.info("intake: concurrent write collided, retrying")
-        raise AssertionError("unreachable")
+            return self._store(jobs)
+
+        patience = max((job.patience for job in jobs), key=lambda p: p.attempts)
+        return retry_conflicts(attempt, patience, "intake")
 
     def _store_each_message(self, job: _Job) -> list[str]:
         """Store each message of ``job`` in its own transaction; reject those the database

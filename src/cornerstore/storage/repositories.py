@@ -118,15 +118,16 @@ class CustomerRepository(Repository):
                 found.setdefault(root, []).append(member)
         return found
 
-    def lock(self, customer_ids: Collection[str]) -> dict[str, str]:
+    def lock(self, customer_ids: Collection[str], wait: bool = True) -> dict[str, str]:
         """Lock these profile rows until the transaction ends and return each one's current
         root_id (a missing id is left out).
 
         Every change of a profile's root happens with its old and new root locked, so a
         locked root's members stay its members until the transaction ends. PostgreSQL locks
         the rows in id order, so writers locking overlapping sets in one call never wait on
-        each other in a cycle; SQLite writers hold the whole database already (BEGIN
-        IMMEDIATE), where the read alone is enough.
+        each other in a cycle; without ``wait`` a row another transaction holds fails the
+        unit of work at once (a :class:`~cornerstore.errors.WriteConflict`). SQLite writers
+        hold the whole database already (BEGIN IMMEDIATE), where the read alone is enough.
         """
         c = t.customers
         found: dict[str, str] = {}
@@ -135,7 +136,7 @@ class CustomerRepository(Repository):
                 select(c.c.id, c.c.root_id)
                 .where(c.c.id.in_(chunk))
                 .order_by(c.c.id)
-                .with_for_update()
+                .with_for_update(nowait=not wait)
             )
             found.update((cid, root) for cid, root in self.conn.execute(query))
         return found
