@@ -130,12 +130,15 @@ class CustomerRepository(Repository):
         hold the whole database already (BEGIN IMMEDIATE), where the read alone is enough.
         """
         c = t.customers
+        # Byte order, as Python sorts: the one order every writer locks in, whatever the
+        # database's collation.
+        order = c.c.id.collate("C") if self.conn.dialect.name == "postgresql" else c.c.id
         found: dict[str, str] = {}
         for chunk in chunks(sorted(set(customer_ids))):
             query = (
                 select(c.c.id, c.c.root_id)
                 .where(c.c.id.in_(chunk))
-                .order_by(c.c.id)
+                .order_by(order)
                 .with_for_update(nowait=not wait)
             )
             found.update((cid, root) for cid, root in self.conn.execute(query))
