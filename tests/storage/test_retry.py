@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -33,11 +34,23 @@ def test_a_write_that_lost_a_race_runs_again_until_it_succeeds() -> None:
 
 
 def test_the_last_failure_is_raised_once_patience_runs_out() -> None:
-    calls, write = losing_then("stored", 3, Unavailable("the database is busy; retry shortly"))
+    calls, write = losing_then("stored", 3, WriteConflict("a concurrent write held the same rows"))
 
-    with pytest.raises(Unavailable, match="busy"):
+    with pytest.raises(WriteConflict, match="held the same rows"):
         retry_conflicts(write, QUICK, "test")
     assert len(calls) == 3
+
+
+def test_a_busy_database_is_tried_again_only_by_a_patient_writer() -> None:
+    busy = Unavailable("the database is busy; retry shortly")
+    request_calls, request_write = losing_then("stored", 1, busy)
+    import_calls, import_write = losing_then("stored", 1, busy)
+
+    with pytest.raises(Unavailable, match="busy"):
+        retry_conflicts(request_write, QUICK, "test")
+    stored = retry_conflicts(import_write, replace(QUICK, busy=True), "test")
+
+    assert (len(request_calls), stored, len(import_calls)) == (1, "stored", 2)
 
 
 def test_a_failure_a_retry_cannot_solve_is_raised_at_once() -> None:
