@@ -110,14 +110,18 @@ class Stitcher:
     def prefetch_counts(self, roots: Sequence[str]) -> None:
         """Load the identifier counts of several clusters in one query (for those about to grow)."""
         wanted = [r for r in dict.fromkeys(roots) if r not in self._counts]
-        if not wanted:
-            return
-        for root, by_kind in self.uow.identifiers.kind_counts(wanted).items():
-            counts: dict[str, int] = {}
+        if wanted:
+            self._counts.update(self._stored_counts(wanted))
+
+    def _stored_counts(self, roots: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per root, how many identifiers of each family its stored cluster holds."""
+        found: dict[str, dict[str, int]] = {}
+        for root, by_kind in self.uow.identifiers.kind_counts(roots).items():
+            counts = found[root] = {}
             for kind, n in by_kind.items():
                 fam = kind_family(kind)
                 counts[fam] = counts.get(fam, 0) + n
-            self._counts[root] = counts
+        return found
 
     def lock_merging(self, messages: Iterable[Sequence[Key]]) -> None:
         """Lock, in one ordered call, the roots of every message whose identifiers belong to
@@ -173,12 +177,7 @@ class Stitcher:
         """Identifier counts and sizes of these clusters: what is stored, read under lock,
         plus what this batch added and has not written yet."""
         wanted = set(roots)
-        for root, by_kind in self.uow.identifiers.kind_counts(roots).items():
-            counts: dict[str, int] = {}
-            for kind, n in by_kind.items():
-                fam = kind_family(kind)
-                counts[fam] = counts.get(fam, 0) + n
-            self._counts[root] = counts
+        self._counts.update(self._stored_counts(roots))
         for row in self.new_identifiers:
             root = self.root.get(row["customer_id"], row["customer_id"])
             if root in wanted:
@@ -206,11 +205,7 @@ class Stitcher:
     # -- cluster facts, loaded lazily (most messages never need them) ------------------------
     def _cluster_counts(self, root: str) -> dict[str, int]:
         if root not in self._counts:
-            counts: dict[str, int] = {}
-            for kind, n in self.uow.identifiers.kind_counts([root])[root].items():
-                fam = kind_family(kind)
-                counts[fam] = counts.get(fam, 0) + n
-            self._counts[root] = counts
+            self._counts.update(self._stored_counts([root]))
         return self._counts[root]
 
     def _cluster_size(self, root: str) -> int:
