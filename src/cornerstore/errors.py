@@ -66,12 +66,6 @@ class Conflict(CornerstoreError):
     status = 409
 
 
-class WriteConflict(Conflict):
-    """A concurrent writer stored the same key first; the whole unit of work can be retried."""
-
-    code = "write_conflict"
-
-
 class Refused(CornerstoreError):
     """A safeguard refused the change (for example a merge joining two different userIds)."""
 
@@ -99,3 +93,11 @@ class Unavailable(CornerstoreError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WriteConflict(Unavailable):
+    """A concurrent writer stored the same key first or held the rows this one needed; nothing
+    was written and the whole unit of work can be retried (see
+    :func:`cornerstore.storage.retry.retry_conflicts`)."""
+
+    code = "write_conflict"

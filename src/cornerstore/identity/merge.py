@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
@@ -20,6 +21,7 @@ from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.retry import REQUEST, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 # The trait naming the branch (store) a customer belongs to.
@@ -63,8 +65,14 @@ class Merges:
         may read) under the same safeguards as stitching.
 
         The caller's role must be allowed to change merges; a staff member limited to a branch
-        may merge only customers of that branch (or of none)."""
+        may merge only customers of that branch (or of none). Tried again for a while when
+        concurrent writers hold the same customers."""
         self.policy.require(caller, "merges", CHANGE)
+        record = retry_conflicts(partial(self._merge_once, caller, a, b, reason), REQUEST, "merge")
+        self.on_change(record)
+        return record
+
+    def _merge_once(self, caller: Caller, a: str, b: str, reason: str) -> MergeRecord:
         now = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
             roots = [
@@ -78,6 +86,9 @@ class Merges:
             survivor = stitcher.try_merge(
                 roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
             )
+            if not stitcher.merges and not stitcher.refusals:
+                # Another writer joined them after they were read above.
+                raise Conflict("these profiles are already one customer")
             if not stitcher.merges:
                 raise Refused(stitcher.refusals[-1]["reason"])
             stitcher.flush()
@@ -85,8 +96,7 @@ class Merges:
             self.audit.record_in(uow, caller, "merge", survivor, detail, ["merges"], now)
             record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
             assert record is not None
-        self.on_change(record)
-        return record
+            return record
 
     def unmerge(self, caller: Caller, ref: str | int) -> MergeRecord:
         """Undo a merge, given its id or the id of the profile it absorbed.
@@ -110,6 +120,8 @@ class Merges:
             if record.undone_at is not None:
                 raise Conflict(f"merge {record.id}: was already undone")
             self._require_branches(uow, caller, [record.winner_id, record.loser_id])
+            # Locked like a merge's, so no merge moves these members while they move back.
+            uow.customers.lock([record.winner_id, record.loser_id])
             moved = set(record.members)
             uow.customers.set_root(record.members, record.loser_id)
             for later in uow.merges.active_after(record.id):

@@ -7,6 +7,14 @@ merge their profiles into it, or are refused when that would break a limit (one 
 caps on identifiers and merges). Everything happens in memory for a whole batch and is written by
 the caller in bulk; merges of rows already stored are applied at once so later messages see them.
 
+Several writers stitch at once (serve processes and their workers, import, identity resolution,
+the CLI), so a merge locks the rows of both roots first and re-reads them: a root another writer
+merged away since the batch read it is followed to its current root, whose members move too.
+Without this, two merges at once (W absorbing X while X absorbs Y) leave Y pointing at X, a root
+no more. The batch's identifiers are locked before they are looked up, so writers about the same
+new identifier queue instead of both storing it; see
+:meth:`~cornerstore.storage.repositories.CustomerRepository.lock`.
+
 A client-side source (a write key public in the shop's pages or app) is trusted less: its
 messages join profiles only through the device ids they carry (userId, anonymousId), never
 through a claimed e-mail, phone or external id; see :meth:`Stitcher.place` and
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -82,13 +90,17 @@ class Stitcher:
     _counts: dict[str, dict[str, int]] = field(default_factory=dict)
     _sizes: dict[str, int] = field(default_factory=dict)
     _created_at: dict[str, datetime] = field(default_factory=dict)
+    # Stored profile rows locked by this transaction: their roots cannot change under it.
+    _locked: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._priority = {kind: i for i, kind in enumerate(self.rules.priority)}
 
     # -- looking up -------------------------------------------------------------------------
     def prefetch(self, keys: Sequence[Key]) -> None:
-        """Load the owners and roots of every identifier the batch mentions, in one query."""
+        """Lock every identifier the batch mentions, then load their owners and roots in one
+        query."""
+        self.uow.identifiers.lock_keys(keys)
         for key, (customer_id, root_id) in self.uow.identifiers.lookup(keys).items():
             self.owner[key] = customer_id
             self.root[customer_id] = root_id
@@ -98,14 +110,85 @@ class Stitcher:
     def prefetch_counts(self, roots: Sequence[str]) -> None:
         """Load the identifier counts of several clusters in one query (for those about to grow)."""
         wanted = [r for r in dict.fromkeys(roots) if r not in self._counts]
-        if not wanted:
-            return
-        for root, by_kind in self.uow.identifiers.kind_counts(wanted).items():
-            counts: dict[str, int] = {}
+        if wanted:
+            self._counts.update(self._stored_counts(wanted))
+
+    def _stored_counts(self, roots: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per root, how many identifiers of each family its stored cluster holds."""
+        found: dict[str, dict[str, int]] = {}
+        for root, by_kind in self.uow.identifiers.kind_counts(roots).items():
+            counts = found[root] = {}
             for kind, n in by_kind.items():
                 fam = kind_family(kind)
                 counts[fam] = counts.get(fam, 0) + n
-            self._counts[root] = counts
+        return found
+
+    def lock_merging(self, messages: Iterable[Sequence[Key]]) -> None:
+        """Lock, in one ordered call, the roots of every message whose identifiers belong to
+        more than one customer (the merges this batch is about to make), so two batches
+        merging overlapping customers queue one behind the other instead of deadlocking."""
+        merging: set[str] = set()
+        for keys in messages:
+            known = {root for key in keys if (root := self.root_of(key)) is not None}
+            if len(known) > 1:
+                merging |= known
+        self._lock(merging)
+
+    def _lock(self, roots: Iterable[str]) -> None:
+        """Lock the stored rows of ``roots`` and bring the batch's view of them up to date.
+
+        A root another writer merged away since the batch read it is followed to its current
+        root (locked in turn), and the batch's profiles and pending rows follow it; the
+        cluster facts of the roots are read again, since their clusters may have grown."""
+        wanted = {r for r in roots if r not in self._locked and r not in self.new_profiles}
+        current: set[str] = set()
+        while wanted:
+            # Waiting only for rows above every row held keeps all waits in one order, so no
+            # two writers wait on each other; a row below is taken only if free at once, else
+            # the unit of work fails and is tried again from the start.
+            in_order = min(wanted) > max(self._locked, default="")
+            found = self.uow.customers.lock(wanted, wait=in_order)
+            self._locked |= wanted
+            for cid, root in found.items():
+                if root != cid:
+                    self._follow(cid, root)
+            current |= {root for root in found.values()}
+            wanted = {root for root in found.values() if root not in self._locked}
+        current = {self.root.get(r, r) for r in current}
+        if current:
+            self._reload_facts(sorted(current))
+
+    def _follow(self, stale: str, root: str) -> None:
+        """Another writer merged ``stale`` into ``root``: what the batch placed on ``stale``
+        belongs to ``root`` now."""
+        log.info("identity: %s was merged into %s meanwhile; following it", stale, root)
+        for cid, r in self.root.items():
+            if r == stale:
+                self.root[cid] = root
+        self.root[stale] = root
+        self.root.setdefault(root, root)
+        for row in self.new_profiles.values():
+            if row["root_id"] == stale:
+                row["root_id"] = root
+        for facts in (self._counts, self._sizes):
+            facts.pop(stale, None)
+
+    def _reload_facts(self, roots: list[str]) -> None:
+        """Identifier counts and sizes of these clusters: what is stored, read under lock,
+        plus what this batch added and has not written yet."""
+        wanted = set(roots)
+        self._counts.update(self._stored_counts(roots))
+        for row in self.new_identifiers:
+            root = self.root.get(row["customer_id"], row["customer_id"])
+            if root in wanted:
+                fam = kind_family(row["kind"])
+                self._counts[root][fam] = self._counts[root].get(fam, 0) + 1
+        stored = self.uow.customers.members_of_roots(roots)
+        for root in roots:
+            self._sizes[root] = len(stored.get(root, []))
+        for row in self.new_profiles.values():
+            if row["root_id"] in wanted:
+                self._sizes[row["root_id"]] += 1
 
     def root_of(self, key: Key) -> str | None:
         owner = self.owner.get(key)
@@ -122,11 +205,7 @@ class Stitcher:
     # -- cluster facts, loaded lazily (most messages never need them) ------------------------
     def _cluster_counts(self, root: str) -> dict[str, int]:
         if root not in self._counts:
-            counts: dict[str, int] = {}
-            for kind, n in self.uow.identifiers.kind_counts([root])[root].items():
-                fam = kind_family(kind)
-                counts[fam] = counts.get(fam, 0) + n
-            self._counts[root] = counts
+            self._counts.update(self._stored_counts([root]))
         return self._counts[root]
 
     def _cluster_size(self, root: str) -> int:
@@ -225,7 +304,14 @@ class Stitcher:
         mid: str | None,
     ) -> str:
         """Merge the profiles rooted at ``a`` and ``b`` if the safeguards allow; return the root
-        the message should use (the survivor, or ``a`` when refused)."""
+        the message should use (the survivor, or ``a`` when refused).
+
+        Both roots are locked first and followed to their current roots, so the merge joins
+        the customers as they are now, whatever other writers merged meanwhile."""
+        if a == b:
+            return a
+        self._lock((a, b))
+        a, b = self.root.get(a, a), self.root.get(b, b)
         if a == b:
             return a
         if self.kind_of(a) != self.kind_of(b):

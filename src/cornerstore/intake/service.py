@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
+from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
@@ -25,6 +25,7 @@ from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
+from cornerstore.storage.retry import IMPORT, REQUEST, Patience, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,8 @@ class _Job:
     indexed: bool = True
     # Customers of this batch who gained a matching trait, in order, each once.
     matching: dict[str, None] = field(default_factory=dict)
+    # How long to keep trying when concurrent writers get in the way.
+    patience: Patience = REQUEST
 
     def reset(self) -> None:
         r = self.result
@@ -352,6 +355,7 @@ class Intake:
             job = _Job(good, list(bad), source, actor or f"source:{source.name}", result)
             job.privacy_events = privacy_events
             job.where, job.indexed = where, implied_type is None
+            job.patience = IMPORT if entrance == "import" else REQUEST
             self._committer.submit(job, len(good))
             self._hand_over(job)
         elif privacy_events:
@@ -387,19 +391,18 @@ class Intake:
             self._store_each_message(jobs[0])
 
     def _store_retrying(self, jobs: Sequence[_Job]) -> None:
-        """Store the batches in one transaction, retrying when a concurrent writer won."""
-        for attempt in range(3):
+        """Store the batches in one transaction, retrying while a concurrent writer wins (an
+        import for minutes, a request about a second, then 503 with Retry-After)."""
+
+        def attempt() -> None:
+            # Each attempt looks the identifiers up again, so it stitches to what the
+            # concurrent writer stored (the same new identifier or messageId, merged roots).
             for job in jobs:
                 job.reset()
-            try:
-                self._store(jobs)
-                return
-            except WriteConflict:
-                # A concurrent batch stored the same new identifier or messageId first; on the
-                # next attempt these batches find it and stitch to it instead.
-                if attempt == 2:
-                    raise
-                log.info("intake: concurrent write collided, retrying")
+            self._store(jobs)
+
+        patience = max((job.patience for job in jobs), key=lambda p: p.attempts)
+        retry_conflicts(attempt, patience, "intake")
 
     def _store_each_message(self, job: _Job) -> None:
         """Store each message of ``job`` in its own transaction; reject those the database
@@ -454,6 +457,7 @@ class Intake:
         the counts of the profiles about to gain identifiers."""
         stitcher = Stitcher(uow, self.settings.identity, batch[0][0].actor)
         stitcher.prefetch(all_keys)
+        stitcher.lock_merging(keys for _, _, keys in batch)
         growing = []
         for job, _, keys in batch:
             known = [stitcher.root_of(k) for k in keys]

@@ -225,6 +225,9 @@ class Store:
             # text may quote it, so only the kind is said.
             raise Unstorable("the database cannot store a value of this input") from exc
         except OperationalError as exc:
+            if _lost_to_concurrent_write(exc):
+                # A deadlock, serialisation failure or a row lock not granted at once.
+                raise WriteConflict("a concurrent write held the same rows") from exc
             if _is_busy(exc):
                 raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc
             raise
@@ -292,6 +295,14 @@ def _alembic_config(conn: Any) -> Any:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
     return config
+
+
+# PostgreSQL's SQLSTATEs of a transaction that lost to another and may simply be run again.
+_LOST_TO_CONCURRENT_WRITE = frozenset({"40001", "40P01", "55P03"})
+
+
+def _lost_to_concurrent_write(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _LOST_TO_CONCURRENT_WRITE
 
 
 def _is_busy(exc: OperationalError) -> bool:

@@ -60,6 +60,12 @@ def upsert_into(conn: Connection, table: t.Table) -> Any:
     return sqlite.insert(table)
 
 
+def _lock_hash(kind: str, value: str) -> int:
+    """A signed 64-bit number for an identifier (PostgreSQL's advisory lock key)."""
+    digest = hashlib.blake2b(f"{kind}\0{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class Repository:
     """Base of the repositories: the transaction's connection and an insert that skips conflicts."""
 
@@ -110,6 +116,32 @@ class CustomerRepository(Repository):
                 )
             ):
                 found.setdefault(root, []).append(member)
+        return found
+
+    def lock(self, customer_ids: Collection[str], wait: bool = True) -> dict[str, str]:
+        """Lock these profile rows until the transaction ends and return each one's current
+        root_id (a missing id is left out).
+
+        Every change of a profile's root happens with its old and new root locked, so a
+        locked root's members stay its members until the transaction ends. PostgreSQL locks
+        the rows in id order, so writers locking overlapping sets in one call never wait on
+        each other in a cycle; without ``wait`` a row another transaction holds fails the
+        unit of work at once (a :class:`~cornerstore.errors.WriteConflict`). SQLite writers
+        hold the whole database already (BEGIN IMMEDIATE), where the read alone is enough.
+        """
+        c = t.customers
+        # Byte order, as Python sorts: the one order every writer locks in, whatever the
+        # database's collation.
+        order = c.c.id.collate("C") if self.conn.dialect.name == "postgresql" else c.c.id
+        found: dict[str, str] = {}
+        for chunk in chunks(sorted(set(customer_ids))):
+            query = (
+                select(c.c.id, c.c.root_id)
+                .where(c.c.id.in_(chunk))
+                .order_by(order)
+                .with_for_update(nowait=not wait)
+            )
+            found.update((cid, root) for cid, root in self.conn.execute(query))
         return found
 
     def set_root(self, member_ids: Sequence[str], root_id: str) -> None:
@@ -169,6 +201,27 @@ class IdentifierRepository(Repository):
                 if (kind, value) in wanted:
                     found[(kind, value)] = (customer_id, root_id)
         return found
+
+    def lock_keys(self, keys: Collection[tuple[str, str]]) -> None:
+        """Hold these identifiers until the transaction ends, so a concurrent writer about the
+        same identifiers waits for this one's commit and then finds what it stored, rather
+        than storing the same new identifier too.
+
+        PostgreSQL takes one transaction-level advisory lock per identifier (a 64-bit hash of
+        kind and value), all in one statement and in hash order, so two writers never wait on
+        each other in a cycle; a hash shared by two identifiers only makes one writer wait.
+        SQLite writers hold the whole database already (BEGIN IMMEDIATE).
+        """
+        if self.conn.dialect.name != "postgresql" or not keys:
+            return
+        hashes = sorted({_lock_hash(kind, value) for kind, value in keys})
+        self.conn.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(h) FROM unnest(CAST(:hashes AS bigint[])) AS h "
+                "ORDER BY h"
+            ),
+            {"hashes": hashes},
+        ).all()
 
     def find_by_value(
         self, value: str, kinds: Sequence[str] | None = None
