@@ -46,11 +46,11 @@ import polars as pl
 from cornerstore.errors import InvalidInput
 from cornerstore.intake.service import Intake, trait_name
 from cornerstore.privacy.detect import find
+from cornerstore.spec import ADDRESS_PARTS
 
 if TYPE_CHECKING:
     from cornerstore.intake.files import ImportSpec
 
-ADDRESS_PARTS = ("street", "city", "postal_code", "country", "state")
 # Fields with a meaning of their own; every other field is a trait or a property.
 SPEC_FIELDS = ("user_id", "anonymous_id", "timestamp", "email", "phone")
 

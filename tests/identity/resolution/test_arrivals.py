@@ -10,8 +10,6 @@ from sqlalchemy import func, or_, select
 
 from cornerstore.access.caller import Caller
 from cornerstore.demo.messy import MessyCustomers
-from cornerstore.identity.resolution.service import _TRAIT_FIELDS
-from cornerstore.intake.service import MATCHING_TRAITS
 from cornerstore.services import Services
 from cornerstore.settings import IdentityRules, Settings
 from cornerstore.storage import tables as t
@@ -187,7 +185,3 @@ def test_erasing_a_customer_removes_their_review_pairs_and_relations(
     assert rows(v, v.c.left_id, v.c.right_id, ids=[reviewed]) == 0
     mary = root_of(services, "mary")
     assert services.profiles.get(owner, mary).household == []
-
-
-def test_intake_hands_over_the_traits_identity_resolution_reads() -> None:
-    assert set(_TRAIT_FIELDS) == MATCHING_TRAITS

@@ -24,6 +24,7 @@ from cornerstore.api.schemas.intake import BatchIn, IntakeOut, MessageIn, reques
 from cornerstore.errors import InvalidInput, TooLarge, Unauthorized
 from cornerstore.intake.messages import parse_time
 from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
+from cornerstore.spec import MESSAGE_TYPES
 
 router = APIRouter(prefix="/v1", tags=["intake"], responses=error_answers(400, 401, 413, 429))
 
@@ -114,7 +115,7 @@ def _single(kind: str) -> Any:
     return endpoint
 
 
-for _kind in ("identify", "track", "page", "screen", "group", "alias"):
+for _kind in MESSAGE_TYPES:
     router.add_api_route(
         f"/{_kind}",
         _single(_kind),

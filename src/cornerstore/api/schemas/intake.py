@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cornerstore.api.schemas import Answer
+from cornerstore.spec import MessageType
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -29,7 +30,7 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["identify", "track", "page", "screen", "group", "alias"] | None = Field(
+    type: MessageType | None = Field(
         None, description="Implied by the single-message endpoints; required in a batch"
     )
     messageId: str | None = Field(None, description="Deduplication key; a retry is stored once")

@@ -38,6 +38,7 @@ from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
+from cornerstore.spec import MATCHING_TRAITS
 from cornerstore.storage.database import Store
 from cornerstore.storage.identity_repositories import ReviewRecord, StoredModel
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -46,23 +47,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
-# Stored trait name -> record field. Address objects ({street, city, postal_code, ...}) are
-# taken apart below; a plain address trait is the street line.
-_TRAIT_FIELDS: dict[str, str] = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "name": "full_name",
-    "full_name": "full_name",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "state": "state",
-    "postal_code": "postcode",
-    "postcode": "postcode",
-    "zip": "postcode",
-    "country": "country",
-}
+# Address objects ({street, city, postal_code, ...}) are taken apart into record fields; a
+# plain address trait is the street line (MATCHING_TRAITS maps the other traits).
 _ADDRESS_PARTS: dict[str, str] = {
     "street": "address",
     "city": "city",
@@ -76,8 +62,6 @@ _MIN_PROFILES = 10
 #: them is refused: thousands of customers without one duplicate left is not a shop's data,
 #: it is a model that learned nothing.
 MIN_CUSTOMERS_FOR_PAIRS = 1000
-#: The traits that change how a customer matches: intake places customers that gain one.
-MATCHING_TRAITS = frozenset(_TRAIT_FIELDS)
 _PLACEMENT_ACTOR = "identity:placement"
 
 
@@ -138,7 +122,7 @@ def profile_record(
     """
     record: dict[str, Any] = {}
     for name, value in traits.items():
-        target = _TRAIT_FIELDS.get(name)
+        target = MATCHING_TRAITS.get(name)
         if target is None or value in (None, ""):
             continue
         if isinstance(value, Mapping):
@@ -162,7 +146,7 @@ def read_profiles(
     """Every person customer (root profile) as a prepared record, ``unique_id`` its id; only
     the customers ``only`` (root ids) when given."""
     latest: dict[str, dict[str, tuple[datetime, Any]]] = {}
-    for root, name, value, at in uow.identity.person_traits(list(_TRAIT_FIELDS), only):
+    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
         seen = latest.setdefault(root, {})
         if name not in seen or at >= seen[name][0]:
             seen[name] = (at, value)
