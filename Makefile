@@ -61,18 +61,20 @@ run: run-install ## Create ./cornerstore.db with the demo business if missing, l
 	@echo
 	$(CS) serve --host $(HOST) --port $(PORT)
 
-test: install ## Run lint and the whole test suite (SQLite and PostgreSQL)
+test: install ## Run lint, the import contracts and the whole test suite (SQLite and PostgreSQL)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 test-fast: install ## Run the tests on SQLite without the slow ones, for the inner loop
 	$(VENV)/bin/pytest -q -m "not slow" -k "not postgresql"
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fix: install ## Format and autofix
 	$(VENV)/bin/ruff format src tests benchmarks

@@ -198,11 +198,13 @@ def http_ingest(
     from benchmarks.load import send_batches
     from benchmarks.server import uvicorn_server
     from cornerstore.access.caller import system_caller
-    from cornerstore.access.credentials import Credentials
+    from cornerstore.services import Services
+    from cornerstore.settings import Settings
     from cornerstore.storage import open_store
 
     store = open_store(url)
-    key = Credentials(store).create_write_key(system_caller(), "bench", "web", source).secret
+    credentials = Services.build(Settings(_env_file=None, database_url=url), store).credentials
+    key = credentials.create_write_key(system_caller(), "bench", "web", source).secret
     store.dispose()
     sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     bodies = [

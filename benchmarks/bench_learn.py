@@ -129,11 +129,11 @@ from datetime import datetime
 from cornerstore.access.caller import system_caller
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from cornerstore.learn.service import Learner
+from cornerstore.services import Services
 url, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
-store = open_store(url)
+learner = Services.build(Settings(database_url=url), open_store(url)).learner
 started = time.perf_counter()
-report = Learner(store, Settings(database_url=url)).run(system_caller(), now)
+report = learner.run(system_caller(), now)
 seconds = time.perf_counter() - started
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "steps": report.steps,

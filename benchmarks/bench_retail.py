@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     args = p.parse_args(argv)
     from cornerstore.access.caller import system_caller
-    from cornerstore.learn.service import Learner
+    from cornerstore.services import Services
     from cornerstore.settings import Settings
     from cornerstore.storage import open_store
 
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         url = f"sqlite:///{where / 'retail.db'}"
         store = open_store(url, upgrade=True)
         fill(url, orders)
-        learner = Learner(store, Settings(database_url=url))
+        learner = Services.build(Settings(database_url=url), store).learner
         started = time.perf_counter()
         report = learner.run(system_caller(), now)
         seconds = time.perf_counter() - started

@@ -1,9 +1,14 @@
-"""Builders of Spec messages for tests: small, explicit, deterministic."""
+"""Builders for tests: Spec messages (small, explicit, deterministic) and services under
+changed settings, built the one way the app builds them."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cornerstore.services import Services
+    from cornerstore.settings import RoleGrant
 
 _ids = itertools.count(1)
 
@@ -65,3 +70,13 @@ def group(user_id: str, group_id: str, **traits: Any) -> dict[str, Any]:
         "traits": traits,
         "messageId": message_id(),
     }
+
+
+def services_with_roles(services: Services, **roles: RoleGrant) -> Services:
+    """The services over the same store, under settings that add (or replace) these roles."""
+    from cornerstore.services import Services
+
+    access = services.settings.access.model_copy(
+        update={"roles": {**services.settings.access.roles, **roles}}
+    )
+    return Services.build(services.settings.model_copy(update={"access": access}), services.store)

@@ -1,4 +1,5 @@
-"""The services one running app or CLI invocation shares, built once from Settings.
+"""The services one running app or CLI invocation shares, built once from Settings: the one
+place where services are given their collaborators.
 
 API, CLI and console are thin shells over these objects, so they cannot disagree.
 
@@ -17,11 +18,14 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
+from cornerstore.identity.merge import Merges
 from cornerstore.intake.service import Intake
 from cornerstore.privacy.consent import Consents
 from cornerstore.privacy.log import PrivacyLog
 from cornerstore.privacy.retention import Retention
 from cornerstore.privacy.rights import Rights
+from cornerstore.profiles.lookup import CustomerLookup
+from cornerstore.profiles.model import MergeRecord
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
@@ -36,10 +40,24 @@ T = TypeVar("T")
 
 @dataclass
 class Services:
+    """Every service, each built once here with the collaborators it shares with the others
+    (one policy, one audit trail, one customer lookup).
+
+    Examples
+    --------
+    >>> from cornerstore.access.caller import system_caller
+    >>> from cornerstore.storage import open_store
+    >>> services = Services.build(Settings(), open_store("sqlite://", upgrade=True))
+    >>> services.profiles.search(system_caller(), "nobody@example.com")
+    []
+    """
+
     settings: Settings
     store: Store
     intake: Intake
+    lookup: CustomerLookup
     profiles: Profiles
+    merges: Merges
     credentials: Credentials
     audit: AuditTrail
     consents: Consents
@@ -69,7 +87,13 @@ class Services:
         return self._once(
             "identity",
             lambda: IdentityResolution(
-                self.store, self.settings, self.profiles, self.audit, self.policy
+                self.store,
+                self.settings,
+                self.policy,
+                self.audit,
+                self.lookup,
+                self.profiles,
+                self.merges,
             ),
         )
 
@@ -79,7 +103,10 @@ class Services:
         from cornerstore.learn.service import Learner
 
         return self._once(
-            "learner", lambda: Learner(self.store, self.settings, self.audit, self.policy)
+            "learner",
+            lambda: Learner(
+                self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
+            ),
         )
 
     @property
@@ -88,35 +115,50 @@ class Services:
         from cornerstore.learn.segment_service import Segments
 
         return self._once(
-            "segments", lambda: Segments(self.store, self.settings, self.audit, self.policy)
+            "segments",
+            lambda: Segments(self.store, self.settings, self.policy, self.audit, self.lookup),
         )
 
-    def place_arrivals(self, customer_ids: list[str]) -> object:
-        """Place the customers intake just stored with matching traits, as
-        :meth:`IdentityResolution.arrived` does; resolution is built on the first such batch."""
-        return self.identity.arrived(customer_ids)
+    def place_arrivals(self, customer_ids: list[str]) -> None:
+        """Hand the customers intake just stored with matching traits to the placement worker
+        (:meth:`IdentityResolution.place_later`); resolution is built on the first such batch."""
+        self.identity.place_later(customer_ids)
+
+    def merge_changed(self, merge: MergeRecord) -> None:
+        """Tell identity placement of a merge made or undone (see
+        :meth:`IdentityResolution.merge_changed`); before resolution is built there is no
+        copy of the stored customers to keep true, so nothing is built for it."""
+        identity = self._built.get("identity")
+        if identity is not None:
+            identity.merge_changed(merge)
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
         policy = Policy.from_settings(settings.access)
         audit = AuditTrail(store, policy)
-        profiles = Profiles(store, settings, audit, policy)
         intake = Intake(store, settings)
+        lookup = CustomerLookup(store, settings, policy, intake.normaliser)
+
+        def merge_changed(merge: MergeRecord) -> None:
+            services.merge_changed(merge)  # the services being built below
+
         services = cls(
             settings=settings,
             store=store,
             intake=intake,
-            profiles=profiles,
-            credentials=Credentials(store, policy=policy),
+            lookup=lookup,
+            profiles=Profiles(store, settings, policy, audit, lookup),
+            merges=Merges(store, settings, policy, audit, lookup, merge_changed),
+            credentials=Credentials(store, policy),
             audit=audit,
-            consents=Consents(store, settings, audit, policy),
-            rights=Rights(store, settings, audit, policy),
-            retention=Retention(store, settings, audit, policy),
+            consents=Consents(store, settings, policy, audit, lookup),
+            rights=Rights(store, settings, policy, audit, lookup),
+            retention=Retention(store, settings, policy, audit),
             privacy_log=PrivacyLog(store, policy),
             policy=policy,
             staff=Staff(store, settings, policy, audit),
         )
-        # Customers who arrive with a name, e-mail, phone or address are placed at once.
+        # Customers who arrive with a name, e-mail, phone or address are placed after the commit.
         intake.on_matching_traits = services.place_arrivals
         return services

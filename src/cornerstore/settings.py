@@ -119,15 +119,12 @@ class IdentityRules(BaseModel):
     # message to a profile on its own; identity resolution weighs it with the names.
     stitch_on_landlines: bool = False
     # Score each customer intake stores with a name, e-mail, phone or address against the
-    # stored customers (once a model was learned): merge, queue for review, or leave.
+    # stored customers (once a model was learned, after the batch is committed, on a worker
+    # thread): merge, queue for review, or leave.
     place_arrivals: bool = True
     # The in-memory index of stored customers is rebuilt after this long, taking in changes
     # other processes made; this process's own intake and merges keep it current meanwhile.
     placement_index_max_age_minutes: int = Field(default=60, ge=1)
-    # Up to this many stored customers the index is built inside the intake call that first
-    # needs it (a few seconds); above, on a background thread while intake goes on, and the
-    # customers that arrive meanwhile are placed when it is ready.
-    placement_inline_build_limit: int = Field(default=20_000, ge=0)
     # E-mail providers that ignore dots and/or +tags in the local part.
     ignore_dots_domains: list[str] = Field(default_factory=lambda: ["gmail.com", "googlemail.com"])
     ignore_plus_tag_domains: list[str] = Field(

@@ -10,15 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cornerstore.access.caller import system_caller
-from cornerstore.access.policy import Policy
 from cornerstore.errors import Forbidden, NotFound
-from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.intake.service import Source
-from cornerstore.profiles.service import PROFILE_SECTIONS, Profiles
+from cornerstore.profiles.service import PROFILE_SECTIONS
 from cornerstore.services import Services
 from cornerstore.settings import RoleGrant
 from tests.access import ROLES, add_dee, staff_caller
-from tests.factories import identify
+from tests.factories import identify, services_with_roles
 
 ALL_PARTS = [
     "accounts",
@@ -311,10 +309,10 @@ def test_merging_and_unmerging_need_the_right_to_change_merges(
 
     if role not in ("owner", "support"):
         with pytest.raises(Forbidden, match="your role may not change merges"):
-            merge_profiles(services.store, services.settings, caller, cid, other)
+            services.merges.merge(caller, cid, other)
         return
-    record = merge_profiles(services.store, services.settings, caller, cid, other)
-    undone = unmerge(services.store, caller, record.id, services.policy)
+    record = services.merges.merge(caller, cid, other)
+    undone = services.merges.unmerge(caller, record.id)
 
     assert undone.undone_by == f"test:{role}"
 
@@ -381,13 +379,13 @@ def test_staff_limited_to_a_branch_merge_only_customers_of_that_branch(
     )
     leeds_support = staff_caller("support", branch="Leeds")
 
-    same = merge_profiles(services.store, services.settings, leeds_support, lee, leeds)
-    unbranched = merge_profiles(services.store, services.settings, leeds_support, lee, nowhere)
+    same = services.merges.merge(leeds_support, lee, leeds)
+    unbranched = services.merges.merge(leeds_support, lee, nowhere)
     with pytest.raises(Forbidden, match="own branch only"):
-        merge_profiles(services.store, services.settings, leeds_support, lee, york)
-    across = merge_profiles(services.store, services.settings, owner, lee, york)
+        services.merges.merge(leeds_support, lee, york)
+    across = services.merges.merge(owner, lee, york)
     with pytest.raises(Forbidden, match="own branch only"):
-        unmerge(services.store, leeds_support, across.id, services.policy)
+        services.merges.unmerge(leeds_support, across.id)
 
     assert {same.winner_id, same.loser_id} == {lee, leeds}
     assert nowhere in (unbranched.winner_id, unbranched.loser_id)
@@ -404,8 +402,8 @@ def test_any_policy_shows_exactly_what_it_grants_and_nothing_else(services: Serv
     @given(granted=st.sets(st.sampled_from(PROFILE_SECTIONS)))
     @settings(max_examples=40, deadline=None)
     def check(granted: set[str]) -> None:
-        policy = Policy({"custom": RoleGrant(read=sorted(granted))})
-        profiles = Profiles(services.store, services.settings, services.audit, policy)
+        custom = services_with_roles(services, custom=RoleGrant(read=sorted(granted)))
+        policy, profiles = custom.policy, custom.profiles
         caller = staff_caller("custom")
         if not granted:
             with pytest.raises(Forbidden):

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import insert
 
-from cornerstore.access.credentials import Credentials, WriteSource, digest
+from cornerstore.access.credentials import WriteSource, digest
+from cornerstore.services import Services
+from cornerstore.settings import Settings
 from cornerstore.storage import open_store, tables
 from cornerstore.storage.database import _alembic_config
 
@@ -35,7 +37,7 @@ def test_keys_made_before_sources_keep_working_client_side_for_web_and_app(
 
     store.upgrade()
 
-    credentials = Credentials(store)
+    credentials = Services.build(Settings(database_url=database_url), store).credentials
     assert [credentials.check_write_key(secret) for secret in old_keys] == [
         WriteSource(1, "web", "web", "client"),
         WriteSource(2, "app", "app", "client"),

@@ -500,6 +500,42 @@ def test_a_user_cannot_revoke_someone_elses_token(
     )
 
 
+def test_the_owner_revokes_only_their_own_token_under_me_and_any_under_tokens(
+    http: httpx.Client, services: Services, owner: Caller, server: LiveServer
+) -> None:
+    cid = add_dee(services)
+    other = services.credentials.create_token(owner, "ops", "support")
+    owner_token = {"Authorization": f"Bearer {server.token}"}
+
+    under_me = http.delete(f"/v1/me/tokens/{other.id}", headers=owner_token)
+    still = http.get(f"/v1/customers/{cid}", headers=bearer(other.secret))
+    listed = http.get("/v1/tokens", headers=owner_token)
+    under_tokens = http.delete(f"/v1/tokens/{other.id}", headers=owner_token)
+    services.credentials._token_cache.clear()  # as after the five-second cache
+    after = http.get(f"/v1/customers/{cid}", headers=bearer(other.secret))
+    own = http.get("/v1/audit", headers=owner_token)
+
+    assert under_me.status_code == 404
+    assert still.status_code == 200
+    assert "ops" in [t["name"] for t in listed.json()] and other.secret not in listed.text
+    assert under_tokens.status_code == 204
+    assert after.status_code == 401
+    assert own.status_code == 200
+
+
+def test_only_the_owner_lists_and_revokes_others_tokens(
+    http: httpx.Client, services: Services, owner: Caller
+) -> None:
+    other = services.credentials.create_token(owner, "ops", "support")
+    billing = role_token(services, owner, "billing")
+
+    listed = http.get("/v1/tokens", headers=bearer(billing))
+    revoked = http.delete(f"/v1/tokens/{other.id}", headers=bearer(billing))
+
+    assert listed.status_code == 403
+    assert revoked.status_code == 404
+
+
 # -- the audit trail --------------------------------------------------------------------------
 
 

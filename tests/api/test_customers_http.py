@@ -609,10 +609,11 @@ def test_a_token_revoked_by_another_process_stops_working_within_seconds(
     from cornerstore.errors import Unauthorized
 
     now = [1000.0]
-    server_side = Credentials(services.store, clock=lambda: now[0])
+    server_side = Credentials(services.store, services.policy, clock=lambda: now[0])
     issued = server_side.create_token(owner, "ops", "owner")
     assert server_side.authenticate(issued.secret).role == "owner"
-    Credentials(services.store).revoke_token(owner, issued.id)  # as the CLI would
+    cli = Services.build(services.settings, services.store)  # as the CLI would
+    cli.credentials.revoke_token(owner, issued.id)
 
     still_cached = server_side.authenticate(issued.secret)
     now[0] += KEY_CACHE_SECONDS + 0.1

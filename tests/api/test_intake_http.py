@@ -558,10 +558,11 @@ def test_a_key_revoked_by_another_process_stops_working_within_seconds(
     from cornerstore.access.credentials import KEY_CACHE_SECONDS, Credentials
 
     now = [1000.0]
-    server_side = Credentials(services.store, clock=lambda: now[0])
+    server_side = Credentials(services.store, services.policy, clock=lambda: now[0])
     issued = server_side.create_write_key(owner, "till", "store")
     assert server_side.check_write_key(issued.secret).name == "till"
-    Credentials(services.store).revoke_write_key(owner, issued.id)  # as the CLI would
+    cli = Services.build(services.settings, services.store)  # as the CLI would
+    cli.credentials.revoke_write_key(owner, issued.id)
 
     still_cached = server_side.check_write_key(issued.secret)
     now[0] += KEY_CACHE_SECONDS + 0.1

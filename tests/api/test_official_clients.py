@@ -378,6 +378,7 @@ def test_a_customer_sent_by_an_official_client_is_placed_with_the_same_person(
     )
     errors = sender.flush()
     sender.client.join()
+    assert services.identity.drain(timeout=120)
 
     assert errors == []
     profile = staff.get("/v1/customers/till-bob-2").json()

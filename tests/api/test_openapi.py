@@ -40,6 +40,8 @@ ROUTES = {
     "/v1/session/password": ["put"],
     "/v1/me/tokens": ["get", "post"],
     "/v1/me/tokens/{token_id}": ["delete"],
+    "/v1/tokens": ["get"],
+    "/v1/tokens/{token_id}": ["delete"],
     "/v1/audit": ["get"],
     "/v1/identity/reviews": ["get"],
     "/v1/identity/reviews/{review_id}/accept": ["post"],
@@ -116,6 +118,7 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/surveys",
                 "/v1/session",
                 "/v1/me/",
+                "/v1/tokens",
                 "/v1/audit",
                 "/v1/identity",
             )

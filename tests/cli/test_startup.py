@@ -76,3 +76,28 @@ def test_showing_a_customer_imports_none_of_the_heavy_libraries(tmp_path: Path) 
     )
 
     assert imported == []
+
+
+def test_merging_two_customers_by_hand_imports_none_of_the_heavy_libraries(
+    tmp_path: Path,
+) -> None:
+    # Placement is told of the merge only once identity resolution was built for other work.
+    url = f"sqlite:///{tmp_path / 'till.db'}"
+    store = open_store(url, upgrade=True)
+    Intake(store, Settings(database_url=url)).ingest(
+        [
+            identify(anonymous_id="web-a", email="ann@example.com"),
+            identify(anonymous_id="till-b", phone="07700 900123"),
+        ],
+        source=Source("web-shop", "web"),
+    )
+    store.dispose()
+    command = ["customers", "merge", "ann@example.com", "07700 900123", "--db", url]
+
+    imported = heavy_modules_after(
+        "from cornerstore.cli.main import app\n"
+        f"try:\n    app({command!r})\nexcept SystemExit as done:\n"
+        "    assert done.code == 0, done.code"
+    )
+
+    assert imported == []

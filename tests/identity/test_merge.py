@@ -6,7 +6,6 @@ import pytest
 
 from cornerstore.access.caller import Caller
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
-from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.intake.service import Source
 from cornerstore.profiles.model import Profile
 from cornerstore.services import Services
@@ -49,7 +48,7 @@ def test_undoing_a_stitched_merge_restores_both_profiles_exactly(
     assert merged.merged_profiles == [before_b.id]
     assert merged.summary.events == 5
 
-    record = unmerge(services.store, owner, before_b.id)
+    record = services.merges.unmerge(owner, before_b.id)
 
     after_a = services.profiles.get(owner, before_a.id)
     after_b = services.profiles.get(owner, before_b.id)
@@ -67,9 +66,9 @@ def test_a_manual_merge_can_be_undone_by_its_id(services: Services, owner: Calle
     a = services.profiles.get(owner, "web-1")
     b = services.profiles.get(owner, "call-5")
 
-    record = merge_profiles(services.store, services.settings, owner, a.id, b.id)
+    record = services.merges.merge(owner, a.id, b.id)
     joined = services.profiles.get(owner, b.id)
-    unmerge(services.store, owner, record.id)
+    services.merges.unmerge(owner, record.id)
 
     assert joined.id == a.id
     assert joined.traits["first_name"].value == "Annie"  # the latest observation wins
@@ -86,11 +85,11 @@ def test_undoing_an_earlier_merge_after_a_later_one_keeps_the_later_one(
             [identify(anonymous_id=f"d{i}", email=f"p{i}@example.com")], source=WEB
         )
     ids = [services.profiles.get(owner, f"d{i}").id for i in range(3)]
-    first = merge_profiles(services.store, services.settings, owner, ids[0], ids[1])
-    second = merge_profiles(services.store, services.settings, owner, ids[0], ids[2])
+    first = services.merges.merge(owner, ids[0], ids[1])
+    second = services.merges.merge(owner, ids[0], ids[2])
 
-    unmerge(services.store, owner, first.id)
-    unmerge(services.store, owner, second.id)
+    services.merges.unmerge(owner, first.id)
+    services.merges.unmerge(owner, second.id)
 
     assert [services.profiles.get(owner, i).id for i in ids] == ids
 
@@ -98,11 +97,11 @@ def test_undoing_an_earlier_merge_after_a_later_one_keeps_the_later_one(
 def test_a_merge_cannot_be_undone_twice(services: Services, owner: Caller) -> None:
     two_customers(services)
     a, b = (services.profiles.get(owner, r).id for r in ("web-1", "call-5"))
-    record = merge_profiles(services.store, services.settings, owner, a, b)
-    unmerge(services.store, owner, record.id)
+    record = services.merges.merge(owner, a, b)
+    services.merges.unmerge(owner, record.id)
 
     with pytest.raises(Conflict, match="already undone"):
-        unmerge(services.store, owner, record.id)
+        services.merges.unmerge(owner, record.id)
 
 
 def test_merging_two_different_user_ids_by_hand_is_refused(
@@ -112,7 +111,7 @@ def test_merging_two_different_user_ids_by_hand_is_refused(
     a, b = (services.profiles.get(owner, r).id for r in ("u1", "u2"))
 
     with pytest.raises(Refused, match="at most 1 user_id"):
-        merge_profiles(services.store, services.settings, owner, a, b)
+        services.merges.merge(owner, a, b)
 
 
 def test_unmerging_a_profile_that_was_never_merged_says_so(
@@ -122,8 +121,23 @@ def test_unmerging_a_profile_that_was_never_merged_says_so(
     a = services.profiles.get(owner, "u1").id
 
     with pytest.raises(InvalidInput, match="was not merged"):
-        unmerge(services.store, owner, a)
+        services.merges.unmerge(owner, a)
     with pytest.raises(NotFound):
-        unmerge(services.store, owner, "cus_0000000000000000")
+        services.merges.unmerge(owner, "cus_0000000000000000")
     with pytest.raises(NotFound):
-        unmerge(services.store, owner, 999)
+        services.merges.unmerge(owner, 999)
+
+
+def test_customers_are_merged_by_any_reference_and_a_missing_one_is_named(
+    services: Services, owner: Caller
+) -> None:
+    two_customers(services)
+    ann, annie = (services.profiles.get(owner, r).id for r in ("web-1", "call-5"))
+
+    with pytest.raises(NotFound, match=r"^other: no such customer$"):
+        services.merges.merge(owner, "ann@example.com", "nobody@example.com")
+    with pytest.raises(NotFound, match=r"^customer: no such customer$"):
+        services.merges.merge(owner, "cus_0000000000000000", annie)
+    record = services.merges.merge(owner, "ann@example.com", "07700 900555")
+
+    assert (record.winner_id, record.loser_id, record.reason) == (ann, annie, "manual")

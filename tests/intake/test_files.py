@@ -15,13 +15,12 @@ from hypothesis import strategies as st
 from cornerstore.access.caller import Caller
 from cornerstore.errors import InvalidInput
 from cornerstore.intake.files import (
-    ImportSpec,
     ImportSummary,
     count_rows,
     import_rows,
     parse_mapping,
 )
-from cornerstore.intake.rows import anchor_anonymous_id, parse_timestamp
+from cornerstore.intake.rows import ImportSpec, anchor_anonymous_id, parse_timestamp
 from cornerstore.services import Services
 
 # The first 120 rows of the shared support-tickets data set (see tests/data/README.md).

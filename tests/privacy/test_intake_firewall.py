@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from cornerstore.access.caller import Caller
 from cornerstore.api.app import create_app
-from cornerstore.intake.files import ImportSpec, import_rows
+from cornerstore.intake.files import import_rows
+from cornerstore.intake.rows import ImportSpec
 from cornerstore.intake.service import Change, Source
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy

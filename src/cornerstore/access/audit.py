@@ -20,6 +20,7 @@ from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
 
 MAX_PAGE = 10_000
 
@@ -52,8 +53,7 @@ def entry_fields(
     sections: Iterable[str],
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The columns of one audit row for ``caller`` (for writers that append in their own
-    transaction, like merges)."""
+    """The columns of one audit row for ``caller``."""
     return {
         "at": at or datetime.now(UTC),
         "actor": caller.actor,
@@ -101,9 +101,9 @@ def _cell(value: Any) -> str:
 class AuditTrail:
     """Append-only record of customer reads and changes."""
 
-    def __init__(self, store: Store, policy: Policy | None = None) -> None:
+    def __init__(self, store: Store, policy: Policy) -> None:
         self.store = store
-        self.policy = policy or Policy()
+        self.policy = policy
         self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(self._write, max_size=2000)
 
     def record(
@@ -116,6 +116,20 @@ class AuditTrail:
     ) -> None:
         """Write one entry; returns once it is committed (raises if it could not be)."""
         self._committer.submit(entry_fields(caller, action, customer_id, detail, sections), 1)
+
+    def record_in(
+        self,
+        uow: UnitOfWork,
+        caller: Caller,
+        action: str,
+        customer_id: str | None,
+        detail: str | None = None,
+        sections: Iterable[str] = (),
+        at: datetime | None = None,
+    ) -> None:
+        """Write one entry inside ``uow``, the transaction of the change it records: both are
+        committed, or neither (merges, unmerges, pruning the trail)."""
+        uow.audit.add(**entry_fields(caller, action, customer_id, detail, sections, at))
 
     def _write(self, entries: Sequence[dict[str, Any]]) -> None:
         with self.store.unit_of_work(write=True) as uow:
@@ -168,14 +182,8 @@ class AuditTrail:
         before = (now or datetime.now(UTC)) - older_than
         with self.store.unit_of_work(write=True) as uow:
             removed = uow.audit.prune(before)
-            uow.audit.add(
-                **entry_fields(
-                    caller,
-                    "prune_audit",
-                    None,
-                    f"{removed} entries before {before.isoformat()}",
-                    [],
-                )
+            self.record_in(
+                uow, caller, "prune_audit", None, f"{removed} entries before {before.isoformat()}"
             )
         return removed
 

@@ -156,12 +156,12 @@ class Credentials:
     def __init__(
         self,
         store: Store,
+        policy: Policy,
         clock: Callable[[], float] = time.monotonic,
-        policy: Policy | None = None,
     ) -> None:
         self.store = store
+        self.policy = policy
         self._clock = clock
-        self.policy = policy or Policy()
         # digest -> (source, checked at): intake checks a key on every request, so a check is
         # remembered briefly; a key revoked by another process stops working within the TTL.
         self._key_cache: dict[str, tuple[WriteSource, float]] = {}
@@ -283,12 +283,15 @@ class Credentials:
             rows = uow.keys.list_tokens(caller.user_id if mine else None)
         return [ApiToken(*row) for row in rows]
 
-    def revoke_token(self, caller: Caller, token_id: int) -> None:
-        """Revoke a token at once: the owner any, a staff user their own personal tokens."""
+    def revoke_token(self, caller: Caller, token_id: int, *, own_only: bool = False) -> None:
+        """Revoke a token at once: the owner any, a staff user their own personal tokens.
+
+        With ``own_only`` only the caller's own personal tokens qualify, whatever the role: an
+        owner revoking a token of theirs by mistake must not end someone else's."""
         with self.store.unit_of_work() as uow:
             owner_id = uow.keys.token_owner(token_id)
         mine = owner_id is not None and owner_id == caller.user_id
-        if not mine and not self.policy.may_administer(caller):
+        if not mine and (own_only or not self.policy.may_administer(caller)):
             # The same answer as for a token that does not exist: ids are not revealed.
             raise NotFound(f"token {token_id}: no such active token")
         with self.store.unit_of_work(write=True) as uow:

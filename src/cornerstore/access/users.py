@@ -6,7 +6,8 @@ Examples
 >>> from cornerstore.storage import open_store
 >>> from cornerstore.access.caller import system_caller
 >>> from cornerstore.settings import Settings
->>> staff = Staff(open_store("sqlite://", upgrade=True), Settings())
+>>> from cornerstore.services import Services
+>>> staff = Services.build(Settings(), open_store("sqlite://", upgrade=True)).staff
 >>> first = staff.ensure_owner()
 >>> first.user.username, first.user.role, first.user.must_change_password
 ('owner', 'owner', True)
@@ -126,14 +127,14 @@ class Staff:
         self,
         store: Store,
         settings: Settings,
-        policy: Policy | None = None,
-        audit: AuditTrail | None = None,
+        policy: Policy,
+        audit: AuditTrail,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.rules = settings.access
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
+        self.policy = policy
+        self.audit = audit
         self._now = clock
         # argon2id with the library's defaults (RFC 9106's second recommended setting).
         self.hasher = PasswordHasher()

@@ -10,7 +10,6 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import text
 
 from cornerstore import __version__
 from cornerstore.api.docs import install_docs
@@ -90,8 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:
         """Liveness and database reachability (no credentials needed, nothing about customers)."""
-        with services.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        services.store.ping()
         return HealthOut(status="ok", database=services.store.backend, version=__version__)
 
     def openapi() -> dict[str, Any]:

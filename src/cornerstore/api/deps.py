@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -83,3 +83,11 @@ async def get_staff(
 
 
 StaffCaller = Annotated[Caller, Depends(get_staff)]
+
+# Row ids are 64-bit signed integers in both databases: a larger number is refused with a 400
+# naming the parameter instead of overflowing in the driver.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The id the list answers give")]
+AfterId = Annotated[
+    int | None, Query(ge=0, le=MAX_ROW_ID, description="next_after of the previous page")
+]

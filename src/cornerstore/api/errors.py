@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cornerstore.errors import CornerstoreError, Throttled, Unavailable
 
@@ -54,8 +55,48 @@ def install_error_handlers(app: FastAPI) -> None:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # The type only: an exception's text may quote what a customer sent.
-        log.error("unexpected error: %s", type(exc).__name__)
-        return error_response(500, "internal", "internal error; the request can be retried")
+    app.add_middleware(AnswerUnexpectedErrors)
+
+
+class AnswerUnexpectedErrors:
+    """Answer an unexpected error with a clean 500 and keep it there.
+
+    Starlette's own handler for ``Exception`` answers and then raises again, so the server logs
+    the whole traceback (SQL statement included) and resets the keep-alive connection. Here the
+    log carries the exception's type only (its text may quote what a customer sent) and the
+    answer closes the connection in order.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            log.error("unexpected error: %s", type(exc).__name__)
+            if started:
+                # Half an answer is out: nothing sensible can follow; the server ends it.
+                raise _AnswerCut from None
+            answer = error_response(
+                500,
+                "internal",
+                "internal error; the request can be retried",
+                {"Connection": "close"},
+            )
+            await answer(scope, receive, send)
+
+
+class _AnswerCut(Exception):
+    """Raised, without the original error or its text, when an answer broke off midway."""

@@ -10,7 +10,6 @@ from rich.text import Text
 
 from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
 from cornerstore.cli.terminal import styled
-from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.profiles.model import Profile
 
 app = typer.Typer(help="Customers: find, show, timeline, prefill, merge", no_args_is_help=True)
@@ -169,12 +168,12 @@ def prefill(
 @shared_options("json", "acting", "db")
 def merge(
     run: Invocation,
-    a: str = typer.Argument(..., help="Profile id"),
-    b: str = typer.Argument(..., help="Profile id to merge with it"),
+    a: str = typer.Argument(..., help="Profile id, e-mail, phone or identifier"),
+    b: str = typer.Argument(..., help="The customer to merge with it, named the same ways"),
 ) -> None:
     """Merge two profiles by hand (recorded and reversible)."""
     with run.services() as s:
-        record = merge_profiles(s.store, s.settings, run.caller(s), a, b)
+        record = s.merges.merge(run.caller(s), a, b)
     if run.json:
         print_json(record)
         return
@@ -191,7 +190,7 @@ def unmerge_cmd(
 ) -> None:
     """Undo a merge, restoring both profiles exactly."""
     with run.services() as s:
-        record = unmerge(s.store, run.caller(s), ref, s.policy)
+        record = s.merges.unmerge(run.caller(s), ref)
     if run.json:
         print_json(record)
         return

@@ -6,16 +6,15 @@ import typer
 
 from cornerstore.access.users import NewPassword, Staff
 from cornerstore.cli.common import Invocation, open_cli_store, out, shared_options
-from cornerstore.settings import Settings
-from cornerstore.storage.database import Store
+from cornerstore.services import Services
 
 app = typer.Typer(help="Database schema", no_args_is_help=True)
 
 
-def first_owner(store: Store, settings: Settings) -> NewPassword | None:
+def first_owner(staff: Staff) -> NewPassword | None:
     """On the first run (no staff user yet) create ``owner`` and print its one-time password
     on the last line of stdout; later runs print nothing."""
-    created = Staff(store, settings).ensure_owner()
+    created = staff.ensure_owner()
     if created is not None:
         out.print(
             "first run: staff user 'owner' created; log in with this one-time password and "
@@ -37,7 +36,7 @@ def upgrade(
     try:
         store.upgrade()
         out.print(f"database at revision {store.current_revision()}")
-        first_owner(store, settings)
+        first_owner(Services.build(settings, store).staff)
     finally:
         store.dispose()
 

@@ -26,7 +26,8 @@ def serve(
     settings = run.settings()
     store = open_cli_store(settings, create=True)
     bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
-    first_owner(store, settings)
+    services = Services.build(settings, store)
+    first_owner(services.staff)
     url = f"http://{host}:{port}"
     out.print(f"cornerstore serving on {url}  (API docs: {url}/docs)")
     if workers > 1:
@@ -44,5 +45,5 @@ def serve(
             env_file=None,
         )
         return
-    app = create_app(settings, Services.build(settings, store))
+    app = create_app(settings, services)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,4 +1,5 @@
-"""Recorded, reversible merges: join two profiles by hand, or undo any merge exactly.
+"""Recorded, reversible merges: join two customers by hand or on a reviewer's word, or undo any
+merge exactly.
 
 Merging never rewrites a profile's own rows (see :mod:`cornerstore.storage.tables`), so undoing a
 merge only points the absorbed profiles back at their own root.
@@ -7,13 +8,15 @@ merge only points the absorbed profiles back at their own root.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cornerstore.access.audit import entry_fields
+from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
 from cornerstore.identity.stitching import Stitcher
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
@@ -25,82 +28,113 @@ BRANCH_TRAIT = "branch"
 log = logging.getLogger(__name__)
 
 
-def merge_profiles(
-    store: Store, settings: Settings, caller: Caller, a: str, b: str, reason: str = "manual"
-) -> MergeRecord:
-    """Merge the profiles ``a`` and ``b`` under the same safeguards as stitching.
+class Merges:
+    """Merge two customers by hand, on a reviewer's word or by identity resolution, and undo
+    any merge exactly; each merge made or undone is recorded, audited and passed to
+    ``on_change`` (identity placement keeps its copy of the stored customers true with it).
 
-    The caller's role must be allowed to change merges; a staff member limited to a branch may
-    merge only customers of that branch (or of none)."""
-    policy = Policy.from_settings(settings.access)
-    policy.require(caller, "merges", CHANGE)
-    now = datetime.now(UTC)
-    with store.unit_of_work(write=True) as uow:
-        roots = []
-        for field, ref in (("customer", a), ("other", b)):
-            row = uow.customers.get(ref)
-            if row is None:
-                raise NotFound(f"{field}: no such customer (give a profile id)")
-            roots.append(row[2])
-        if roots[0] == roots[1]:
-            raise Conflict("these profiles are already one customer")
-        _require_branches(uow, policy, caller, roots)
-        stitcher = Stitcher(uow, settings.identity, caller.actor)
-        survivor = stitcher.try_merge(
-            roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
-        )
-        if not stitcher.merges:
-            raise Refused(stitcher.refusals[-1]["reason"])
-        stitcher.flush()
-        uow.audit.add(
-            **entry_fields(caller, "merge", survivor, f"{roots[0]} + {roots[1]}", ["merges"], now)
-        )
-        record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
-        assert record is not None
+    Examples
+    --------
+    >>> from cornerstore.services import Services
+    >>> merges = Services.build(settings, store).merges  # doctest: +SKIP
+    >>> record = merges.merge(owner, "ann@example.com", "cus_0b1c")  # doctest: +SKIP
+    >>> merges.unmerge(owner, record.id).undone_at is not None  # doctest: +SKIP
+    True
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
+        on_change: Callable[[MergeRecord], None],
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
+        self.on_change = on_change
+
+    def merge(self, caller: Caller, a: str, b: str, reason: str = "manual") -> MergeRecord:
+        """Merge the customers ``a`` and ``b`` (profile ids, or identifiers the caller's role
+        may read) under the same safeguards as stitching.
+
+        The caller's role must be allowed to change merges; a staff member limited to a branch
+        may merge only customers of that branch (or of none)."""
+        self.policy.require(caller, "merges", CHANGE)
+        now = datetime.now(UTC)
+        with self.store.unit_of_work(write=True) as uow:
+            roots = [
+                self.lookup.find_root(uow, ref, caller, field)
+                for field, ref in (("customer", a), ("other", b))
+            ]
+            if roots[0] == roots[1]:
+                raise Conflict("these profiles are already one customer")
+            self._require_branches(uow, caller, roots)
+            stitcher = Stitcher(uow, self.settings.identity, caller.actor)
+            survivor = stitcher.try_merge(
+                roots[0], roots[1], reason=reason, evidence=[], at=now, mid=None
+            )
+            if not stitcher.merges:
+                raise Refused(stitcher.refusals[-1]["reason"])
+            stitcher.flush()
+            detail = f"{roots[0]} + {roots[1]}"
+            self.audit.record_in(uow, caller, "merge", survivor, detail, ["merges"], now)
+            record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
+            assert record is not None
+        self.on_change(record)
         return record
 
+    def unmerge(self, caller: Caller, ref: str | int) -> MergeRecord:
+        """Undo a merge, given its id or the id of the profile it absorbed.
 
-def unmerge(
-    store: Store, caller: Caller, ref: str | int, policy: Policy | None = None
-) -> MergeRecord:
-    """Undo a merge, given its id or the id of the profile it absorbed.
-
-    Both profiles come back with their own identifiers, traits and events; later merges that
-    carried the absorbed profile along forget it, so undoing them cannot re-join it.
-    ``policy`` decides whether the caller's role may change merges (built-in roles by default).
-    """
-    policy = policy or Policy()
-    policy.require(caller, "merges", CHANGE)
-    now = datetime.now(UTC)
-    with store.unit_of_work(write=True) as uow:
-        if isinstance(ref, int) or str(ref).isdigit():
-            record = uow.merges.get(int(ref))
-            if record is None:
-                raise NotFound("merge: no such merge")
-        else:
-            if uow.customers.get(str(ref)) is None:
-                raise NotFound("customer: no such customer (give a profile or merge id)")
-            record = uow.merges.active_with_loser(str(ref))
-            if record is None:
-                raise InvalidInput("customer: was not merged into another profile")
-        if record.undone_at is not None:
-            raise Conflict(f"merge {record.id}: was already undone")
-        _require_branches(uow, policy, caller, [record.winner_id, record.loser_id])
-        moved = set(record.members)
-        uow.customers.set_root(record.members, record.loser_id)
-        for later in uow.merges.active_after(record.id):
-            kept = [m for m in later.members if m not in moved]
-            if kept != later.members:
-                uow.merges.set_members(later.id, kept)
-        uow.merges.mark_undone(record.id, now, caller.actor)
-        detail = f"merge {record.id} from {record.winner_id}"
-        uow.audit.add(**entry_fields(caller, "unmerge", record.loser_id, detail, ["merges"], now))
-        log.info(
-            "identity: undid merge %s (%s out of %s)", record.id, record.loser_id, record.winner_id
-        )
-        undone = uow.merges.get(record.id)
-        assert undone is not None
+        Both profiles come back with their own identifiers, traits and events; later merges
+        that carried the absorbed profile along forget it, so undoing them cannot re-join it.
+        """
+        self.policy.require(caller, "merges", CHANGE)
+        now = datetime.now(UTC)
+        with self.store.unit_of_work(write=True) as uow:
+            if isinstance(ref, int) or str(ref).isdigit():
+                record = uow.merges.get(int(ref))
+                if record is None:
+                    raise NotFound("merge: no such merge")
+            else:
+                if uow.customers.get(str(ref)) is None:
+                    raise NotFound("customer: no such customer (give a profile or merge id)")
+                record = uow.merges.active_with_loser(str(ref))
+                if record is None:
+                    raise InvalidInput("customer: was not merged into another profile")
+            if record.undone_at is not None:
+                raise Conflict(f"merge {record.id}: was already undone")
+            self._require_branches(uow, caller, [record.winner_id, record.loser_id])
+            moved = set(record.members)
+            uow.customers.set_root(record.members, record.loser_id)
+            for later in uow.merges.active_after(record.id):
+                kept = [m for m in later.members if m not in moved]
+                if kept != later.members:
+                    uow.merges.set_members(later.id, kept)
+            uow.merges.mark_undone(record.id, now, caller.actor)
+            detail = f"merge {record.id} from {record.winner_id}"
+            self.audit.record_in(uow, caller, "unmerge", record.loser_id, detail, ["merges"], now)
+            log.info(
+                "identity: undid merge %s (%s out of %s)",
+                record.id,
+                record.loser_id,
+                record.winner_id,
+            )
+            undone = uow.merges.get(record.id)
+            assert undone is not None
+        self.on_change(undone)
         return undone
+
+    def _require_branches(self, uow: UnitOfWork, caller: Caller, roots: list[str]) -> None:
+        if caller.branch is None:
+            return
+        for root in roots:
+            self.policy.require_branch(caller, home_branch(uow, root))
 
 
 def home_branch(uow: UnitOfWork, root: str) -> str | None:
@@ -110,10 +144,3 @@ def home_branch(uow: UnitOfWork, root: str) -> str | None:
         if obs.name == BRANCH_TRAIT and (latest is None or obs.observed_at >= latest.observed_at):
             latest = obs
     return str(latest.value) if latest is not None and latest.value not in (None, "") else None
-
-
-def _require_branches(uow: UnitOfWork, policy: Policy, caller: Caller, roots: list[str]) -> None:
-    if caller.branch is None:
-        return
-    for root in roots:
-        policy.require_branch(caller, home_branch(uow, root))

@@ -30,47 +30,16 @@ import polars as pl
 
 from cornerstore.errors import InvalidInput
 from cornerstore.intake.rows import (
-    ADDRESS_PARTS,
-    BAD_TIMESTAMP,
-    NO_IDENTIFIER,
-    NO_USABLE_IDENTIFIER,
-    NOT_JSON,
-    SPEC_FIELDS,
+    ImportSpec,
     MessageBuilder,
     RowError,
-    anchor_anonymous_id,
-    check_field,
-    column_field_name,
     column_values,
-    parse_timestamp,
     plan_fields,
 )
 from cornerstore.intake.service import Intake, Source, trait_name
-from cornerstore.settings import TOUCHPOINTS
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("csv", "tsv", "jsonl", "parquet")
-MESSAGE_TYPES = ("identify", "track")
-
-_FORMAT_NAMES = {
-    "csv": "csv",
-    "tsv": "tsv",
-    "jsonl": "jsonl",
-    "ndjson": "jsonl",
-    "json": "jsonl",
-    "parquet": "parquet",
-}
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 _FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON lines", "parquet": "Parquet"}
 _SEPARATORS = (",", ";", "\t", "|")
 _QUOTED = re.compile(r'"[^"]*"')
@@ -102,70 +71,6 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
             raise InvalidInput(f"--map {item}: the field {target!r} is mapped twice")
         mapping[target] = column
     return mapping
-
-
-@dataclass
-class ImportSpec:
-    """What to import and how: the file, where it comes from and how columns map to fields.
-
-    Examples
-    --------
-    >>> spec = ImportSpec("kunden.csv", "store", {"email": "E-Mail"}, source="kunden.csv")
-    >>> spec.validate()
-    >>> spec.file_format()
-    'csv'
-    """
-
-    path: Path | str
-    touchpoint: str
-    mapping: dict[str, str]
-    source: str
-    message_type: str = "identify"
-    event: str | None = None
-    all_columns: bool = False
-    format: str | None = None
-
-    def file_format(self) -> str:
-        """``csv``, ``tsv``, ``jsonl`` or ``parquet``: as given, else from the file extension."""
-        if self.format is not None:
-            fmt = _FORMAT_NAMES.get(self.format.strip().lower())
-            if fmt is None:
-                raise InvalidInput("--format: must be one of csv, tsv, jsonl or parquet")
-            return fmt
-        suffix = Path(self.path).suffix.lower()
-        fmt = _EXTENSIONS.get(suffix)
-        if fmt is None:
-            raise InvalidInput(
-                f"{Path(self.path).name}: cannot tell the format from the extension "
-                f"{suffix or '(none)'!r}; give --format csv, tsv, jsonl or parquet"
-            )
-        return fmt
-
-    def validate(self) -> None:
-        """Raise :class:`InvalidInput` naming the first option that cannot work."""
-        if self.touchpoint not in TOUCHPOINTS:
-            raise InvalidInput(f"--touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
-        if self.message_type not in MESSAGE_TYPES:
-            raise InvalidInput("--type: must be identify or track")
-        if self.message_type == "track":
-            if not self.event or not self.event.strip():
-                raise InvalidInput("--event: is required with --type track")
-            if len(self.event) > 256:
-                raise InvalidInput("--event: longer than 256 characters")
-        elif self.event is not None:
-            raise InvalidInput("--event: only goes with --type track")
-        if not self.source or not self.source.strip() or len(self.source) > 120:
-            raise InvalidInput("--source: must be 1 to 120 characters")
-        self.file_format()
-        if not self.mapping and not self.all_columns:
-            raise InvalidInput(
-                "--map: map at least one column (for example --map email=E-Mail) "
-                "or keep every column with --all-columns"
-            )
-        for name, column in self.mapping.items():
-            check_field(name, column)
-        if "address" in self.mapping and any(n.startswith("address.") for n in self.mapping):
-            raise InvalidInput("--map address: cannot be combined with address.* fields")
 
 
 @dataclass
@@ -429,24 +334,3 @@ refused={})
     summary.reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     summary.refused = dict(sorted(summary.refused.items(), key=lambda kv: (-kv[1], kv[0])))
     return summary
-
-
-# The names moved to cornerstore.intake.rows are still importable from here.
-__all__ = [
-    "ADDRESS_PARTS",
-    "BAD_TIMESTAMP",
-    "FORMATS",
-    "MESSAGE_TYPES",
-    "NOT_JSON",
-    "NO_IDENTIFIER",
-    "NO_USABLE_IDENTIFIER",
-    "SPEC_FIELDS",
-    "ImportSpec",
-    "ImportSummary",
-    "anchor_anonymous_id",
-    "column_field_name",
-    "count_rows",
-    "import_rows",
-    "parse_mapping",
-    "parse_timestamp",
-]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import polars as pl
@@ -46,10 +46,8 @@ import polars as pl
 from cornerstore.errors import InvalidInput
 from cornerstore.intake.service import Intake, trait_name
 from cornerstore.privacy.detect import find
+from cornerstore.settings import TOUCHPOINTS
 from cornerstore.spec import ADDRESS_PARTS
-
-if TYPE_CHECKING:
-    from cornerstore.intake.files import ImportSpec
 
 # Fields with a meaning of their own; every other field is a trait or a property.
 SPEC_FIELDS = ("user_id", "anonymous_id", "timestamp", "email", "phone")
@@ -182,6 +180,93 @@ def _role(name: str) -> tuple[str, str]:
 
 
 _UNUSABLE = (pl.Binary, pl.Object)
+
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+MESSAGE_TYPES = ("identify", "track")
+
+_FORMAT_NAMES = {
+    "csv": "csv",
+    "tsv": "tsv",
+    "jsonl": "jsonl",
+    "ndjson": "jsonl",
+    "json": "jsonl",
+    "parquet": "parquet",
+}
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+@dataclass
+class ImportSpec:
+    """What to import and how: the file, where it comes from and how columns map to fields.
+
+    Examples
+    --------
+    >>> spec = ImportSpec("kunden.csv", "store", {"email": "E-Mail"}, source="kunden.csv")
+    >>> spec.validate()
+    >>> spec.file_format()
+    'csv'
+    """
+
+    path: Path | str
+    touchpoint: str
+    mapping: dict[str, str]
+    source: str
+    message_type: str = "identify"
+    event: str | None = None
+    all_columns: bool = False
+    format: str | None = None
+
+    def file_format(self) -> str:
+        """``csv``, ``tsv``, ``jsonl`` or ``parquet``: as given, else from the file extension."""
+        if self.format is not None:
+            fmt = _FORMAT_NAMES.get(self.format.strip().lower())
+            if fmt is None:
+                raise InvalidInput("--format: must be one of csv, tsv, jsonl or parquet")
+            return fmt
+        suffix = Path(self.path).suffix.lower()
+        fmt = _EXTENSIONS.get(suffix)
+        if fmt is None:
+            raise InvalidInput(
+                f"{Path(self.path).name}: cannot tell the format from the extension "
+                f"{suffix or '(none)'!r}; give --format csv, tsv, jsonl or parquet"
+            )
+        return fmt
+
+    def validate(self) -> None:
+        """Raise :class:`InvalidInput` naming the first option that cannot work."""
+        if self.touchpoint not in TOUCHPOINTS:
+            raise InvalidInput(f"--touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
+        if self.message_type not in MESSAGE_TYPES:
+            raise InvalidInput("--type: must be identify or track")
+        if self.message_type == "track":
+            if not self.event or not self.event.strip():
+                raise InvalidInput("--event: is required with --type track")
+            if len(self.event) > 256:
+                raise InvalidInput("--event: longer than 256 characters")
+        elif self.event is not None:
+            raise InvalidInput("--event: only goes with --type track")
+        if not self.source or not self.source.strip() or len(self.source) > 120:
+            raise InvalidInput("--source: must be 1 to 120 characters")
+        self.file_format()
+        if not self.mapping and not self.all_columns:
+            raise InvalidInput(
+                "--map: map at least one column (for example --map email=E-Mail) "
+                "or keep every column with --all-columns"
+            )
+        for name, column in self.mapping.items():
+            check_field(name, column)
+        if "address" in self.mapping and any(n.startswith("address.") for n in self.mapping):
+            raise InvalidInput("--map address: cannot be combined with address.* fields")
 
 
 def plan_fields(spec: ImportSpec, schema: pl.Schema, fmt: str) -> list[MappedField]:

@@ -9,24 +9,20 @@ again message by message, so only the messages it cannot hold are rejected.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable, WriteConflict
 from cornerstore.group_commit import GroupCommitter
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
+from cornerstore.intake.batch_rows import BatchRows, consent_rows, event_row, trait_name, trait_rows
 from cornerstore.intake.messages import Message, parse_message
 from cornerstore.json_input import TooDeep
-from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
-from cornerstore.profiles.name_search import NAME_TRAITS, index_names
 from cornerstore.settings import Settings
 from cornerstore.spec import IDENTIFYING_TRAITS, MATCHING_TRAITS
 from cornerstore.storage.database import Store
@@ -34,27 +30,11 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _NO_IDENTIFIER = (
     "no usable identifier: userId and anonymousId are empty or blocked placeholder values"
 )
 _UNSTORABLE = "the database cannot store a value of this message"
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
-
-
-def trait_name(name: str) -> str:
-    """Spec traits arrive in camelCase (firstName); cornerstore stores snake_case (first_name).
-
-    >>> trait_name("firstName"), trait_name("postalCode"), trait_name("first_name")
-    ('first_name', 'postal_code', 'first_name')
-    """
-    return _CAMEL.sub(r"_\1", name).lower()
-
-
-def _snake_object(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {trait_name(k): v for k, v in value.items()}
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +127,8 @@ class _Job:
     # How rejections name a message: ``batch[3]``, or ``body`` / ``row`` when the type is implied.
     where: str = "batch"
     indexed: bool = True
+    # Customers of this batch who gained a matching trait, in order, each once.
+    matching: dict[str, None] = field(default_factory=dict)
 
     def reset(self) -> None:
         r = self.result
@@ -154,13 +136,10 @@ class _Job:
         r.suppressed = 0
         r.rejected = list(self.bad)
         r.refused = []
+        self.matching = {}
 
     def label(self, index: int) -> str:
         return f"{self.where}[{index}]" if self.indexed else self.where
-
-
-def _dumps(value: dict[str, Any]) -> str | None:
-    return orjson.dumps(value).decode() if value else None
 
 
 class Intake:
@@ -189,8 +168,8 @@ class Intake:
         )
         self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
         self._suppression_key: str | None = None
-        # Called after each stored transaction with the customers that gained matching
-        # traits (identity resolution places them); its failure never fails intake.
+        # Called after a batch is committed with its customers that gained matching traits
+        # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
 
     # -- validation -----------------------------------------------------------------------
@@ -354,17 +333,29 @@ class Intake:
             job.privacy_events = privacy_events
             job.where, job.indexed = where, implied_type is None
             self._committer.submit(job, len(good))
+            self._hand_over(job)
         elif privacy_events:
             with self.store.unit_of_work(write=True) as uow:
                 uow.privacy_events.add_many(privacy_events)
         result.rejected.sort(key=lambda r: r.index)
         return result
 
+    def _hand_over(self, job: _Job) -> None:
+        """Give the committed batch's customers who gained a matching trait to
+        ``on_matching_traits``, outside the shared transaction, so no caller of the group
+        waits for another's matching."""
+        if not job.matching or self.on_matching_traits is None:
+            return
+        try:
+            self.on_matching_traits(list(job.matching))
+        except Exception as exc:  # the batch is stored; placing it can wait for `resolve`
+            log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
+
     def _write(self, jobs: Sequence[_Job]) -> None:
         """Store several batches in one transaction; a batch the database refuses a value of is
         stored message by message, so only the messages it cannot hold are rejected."""
         try:
-            matching = self._store_retrying(jobs)
+            self._store_retrying(jobs)
         except Unstorable as exc:
             if len(jobs) > 1:
                 raise  # the group committer writes each batch alone
@@ -373,50 +364,43 @@ class Intake:
                 "message",
                 type(exc.__cause__).__name__,
             )
-            matching = self._store_each_message(jobs[0])
-        if matching and self.on_matching_traits is not None:
-            try:
-                self.on_matching_traits(matching)
-            except Exception as exc:  # the batch is stored; placing it can wait for `resolve`
-                log.warning("intake: placing new customers failed (%s)", type(exc).__name__)
+            self._store_each_message(jobs[0])
 
-    def _store_retrying(self, jobs: Sequence[_Job]) -> list[str]:
+    def _store_retrying(self, jobs: Sequence[_Job]) -> None:
         """Store the batches in one transaction, retrying when a concurrent writer won."""
         for attempt in range(3):
             for job in jobs:
                 job.reset()
             try:
-                return self._store(jobs)
+                self._store(jobs)
+                return
             except WriteConflict:
                 # A concurrent batch stored the same new identifier or messageId first; on the
                 # next attempt these batches find it and stitch to it instead.
                 if attempt == 2:
                     raise
                 log.info("intake: concurrent write collided, retrying")
-        raise AssertionError("unreachable")
 
-    def _store_each_message(self, job: _Job) -> list[str]:
+    def _store_each_message(self, job: _Job) -> None:
         """Store each message of ``job`` in its own transaction; reject those the database
         refuses by index (only on the rare batch the database refused as a whole)."""
         job.reset()
         if job.privacy_events:
             with self.store.unit_of_work(write=True) as uow:
                 uow.privacy_events.add_many(job.privacy_events)
-        matching: list[str] = []
         for index, msg in job.good:
             single = _Job([(index, msg)], [], job.source, job.actor, IntakeResult())
             try:
-                matching += self._store_retrying([single])
+                self._store_retrying([single])
             except Unstorable:
                 job.result.rejected.append(Rejection(index, f"{job.label(index)}: {_UNSTORABLE}"))
                 continue
             job.result.add(single.result)
-        return matching
+            job.matching.update(single.matching)
 
-    def _store(self, jobs: Sequence[_Job]) -> list[str]:
-        """Store the batches in one transaction; returns the customers that gained a matching
-        trait (for ``on_matching_traits``)."""
-        matching: dict[str, None] = {}
+    def _store(self, jobs: Sequence[_Job]) -> None:
+        """Store the batches in one transaction; each job notes its customers that gained a
+        matching trait (for ``on_matching_traits``)."""
         with self.store.unit_of_work(write=True) as uow:
             uow.privacy_events.add_many([row for job in jobs for row in job.privacy_events])
             seen = uow.events.existing_message_ids(
@@ -425,115 +409,13 @@ class Intake:
             batch, all_keys = self._new_messages(jobs, seen)
             batch = self._without_suppressed(uow, batch)
             if not batch:
-                return []
-            stitcher = Stitcher(uow, self.settings.identity, jobs[0].actor)
-            stitcher.prefetch(all_keys)
-            # Profiles about to gain identifiers need their counts: fetch them all at once.
-            growing = []
-            for job, _, keys in batch:
-                known = [stitcher.root_of(k) for k in keys]
-                # A client-side message not signed in asks what its profile holds already.
-                signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
-                if None in known or (job.source.client_side and not signed_in):
-                    growing += [r for r in known if r is not None]
-            stitcher.prefetch_counts(growing)
-            events: list[dict[str, Any]] = []
-            trait_rows: list[dict[str, Any]] = []
-            unverified_rows: list[dict[str, Any]] = []
-            members: list[dict[str, Any]] = []
-            consents: list[dict[str, Any]] = []
-            categories = self.settings.privacy.consent_categories
+                return
+            stitcher = self._stitcher(uow, batch, all_keys)
+            rows = BatchRows()
             positions = {id(msg): index for job in jobs for index, msg in job.good}
             for job, msg, keys in batch:
-                source = job.source
-                stitcher.actor = job.actor
                 before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
-                at, mid, tp = msg.timestamp, msg.message_id, msg.touchpoint
-                account_id: str | None = None
-                placement = stitcher.place(
-                    keys,
-                    client_side=source.client_side,
-                    kind="person",
-                    source=source.name,
-                    touchpoint=tp,
-                    at=at,
-                    mid=mid,
-                    reason="alias" if msg.type == "alias" else "stitch",
-                )
-                if msg.type == "alias":
-                    placement = self._alias(stitcher, msg, keys, source, placement)
-                target = placement.target
-                if msg.type == "group":
-                    account_id = self._group(stitcher, msg, source)
-                    if account_id is not None:
-                        members.append(
-                            {
-                                "account_id": account_id,
-                                "customer_id": target,
-                                "since": at,
-                                "message_id": mid,
-                            }
-                        )
-                        rows = self._trait_rows(account_id, msg.traits, msg, source)
-                        # A client-side source describes only an account it just created.
-                        if source.client_side and account_id not in stitcher.new_profiles:
-                            unverified_rows += rows
-                        else:
-                            trait_rows += rows
-                elif msg.type == "identify" and (placement.claimed or not placement.trusted):
-                    for claimed in placement.claimed or (target,):
-                        unverified_rows += self._trait_rows(claimed, msg.traits, msg, source)
-                elif msg.type == "identify":
-                    trait_rows += self._trait_rows(target, msg.traits, msg, source)
-                    # Matching on arrival may merge: a public key's word does not start that
-                    # (whoever holds it could copy a customer's name and address).
-                    if (
-                        self.on_matching_traits is not None
-                        and not source.client_side
-                        and any(trait_name(k) in MATCHING_TRAITS for k in msg.traits)
-                    ):
-                        matching[target] = None
-                if msg.type in ("identify", "group"):
-                    payload = msg.traits
-                elif msg.type == "alias":
-                    payload = {"previousId": msg.previous_id}
-                else:
-                    payload = msg.properties
-                if "consentManagement" in msg.context or "consent" in msg.context:
-                    for purpose, granted in consent_from_context(msg.context, categories).items():
-                        consents.append(
-                            {
-                                "customer_id": target,
-                                "purpose": purpose,
-                                "granted": granted,
-                                "at": at,
-                                "touchpoint": tp,
-                                "source": source.name,
-                                "message_id": mid,
-                            }
-                        )
-                events.append(
-                    {
-                        "message_id": mid,
-                        "customer_id": target,
-                        "account_id": account_id,
-                        "type": msg.type,
-                        "name": msg.event or msg.name,
-                        "touchpoint": tp,
-                        "source": source.name,
-                        "user_id": msg.user_id,
-                        "anonymous_id": msg.anonymous_id,
-                        "occurred_at": at,
-                        "original_timestamp": msg.original_timestamp,
-                        "sent_at": msg.sent_at,
-                        "received_at": msg.received_at,
-                        "properties": _dumps(payload),
-                        "context": _dumps(msg.context),
-                        "integrations": _dumps(msg.integrations),
-                        "channel": msg.channel,
-                        "version": msg.version,
-                    }
-                )
+                self._add_message(stitcher, rows, job, msg, keys)
                 job.result.accepted += 1
                 job.result.profiles_created += len(stitcher.new_profiles) - before[0]
                 job.result.merges += len(stitcher.merges) - before[1]
@@ -543,15 +425,95 @@ class Intake:
                     for refusal in stitcher.refusals[before[2] :]
                 ]
             stitcher.flush()
-            uow.events.add_many(events)
-            uow.traits.add_many(trait_rows)
-            uow.unverified_traits.add_many(unverified_rows)
-            named = [row["customer_id"] for row in trait_rows if row["name"] in NAME_TRAITS]
-            if named:
-                index_names(uow, named, new=stitcher.new_profiles)
-            uow.accounts.add_members(members)
-            uow.consents.add_many(consent_rows_for_batch(uow, consents))
-        return list(matching)
+            rows.write(uow, stitcher.new_profiles)
+
+    def _stitcher(
+        self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]], all_keys: list[Key]
+    ) -> Stitcher:
+        """A stitcher for the batch, with every identifier it mentions looked up at once and
+        the counts of the profiles about to gain identifiers."""
+        stitcher = Stitcher(uow, self.settings.identity, batch[0][0].actor)
+        stitcher.prefetch(all_keys)
+        growing = []
+        for job, _, keys in batch:
+            known = [stitcher.root_of(k) for k in keys]
+            # A client-side message not signed in asks what its profile holds already.
+            signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
+            if None in known or (job.source.client_side and not signed_in):
+                growing += [r for r in known if r is not None]
+        stitcher.prefetch_counts(growing)
+        return stitcher
+
+    def _add_message(
+        self, stitcher: Stitcher, rows: BatchRows, job: _Job, msg: Message, keys: list[Key]
+    ) -> None:
+        """Stitch one message to its profile and gather the rows it adds."""
+        source = job.source
+        stitcher.actor = job.actor
+        placement = stitcher.place(
+            keys,
+            client_side=source.client_side,
+            kind="person",
+            source=source.name,
+            touchpoint=msg.touchpoint,
+            at=msg.timestamp,
+            mid=msg.message_id,
+            reason="alias" if msg.type == "alias" else "stitch",
+        )
+        if msg.type == "alias":
+            placement = self._alias(stitcher, msg, keys, source, placement)
+        target = placement.target
+        account_id: str | None = None
+        if msg.type == "group":
+            account_id = self._add_group(stitcher, rows, msg, source, target)
+        elif msg.type == "identify":
+            self._add_identify(rows, job, msg, placement)
+        if "consentManagement" in msg.context or "consent" in msg.context:
+            categories = self.settings.privacy.consent_categories
+            rows.consents += consent_rows(msg, target, source.name, categories)
+        rows.events.append(event_row(msg, target, account_id, source.name))
+
+    def _add_group(
+        self, stitcher: Stitcher, rows: BatchRows, msg: Message, source: Source, target: str
+    ) -> str | None:
+        """Join the person to the message's account and gather the account's traits; returns
+        the account (None when the group id is unusable)."""
+        account_id = self._group(stitcher, msg, source)
+        if account_id is None:
+            return None
+        rows.members.append(
+            {
+                "account_id": account_id,
+                "customer_id": target,
+                "since": msg.timestamp,
+                "message_id": msg.message_id,
+            }
+        )
+        traits = trait_rows(account_id, msg.traits, msg, source.name)
+        # A client-side source describes only an account it just created.
+        if source.client_side and account_id not in stitcher.new_profiles:
+            rows.unverified += traits
+        else:
+            rows.traits += traits
+        return account_id
+
+    def _add_identify(self, rows: BatchRows, job: _Job, msg: Message, placement: Placement) -> None:
+        """Gather an identify message's traits: unverified when the placement is a claim or
+        untrusted, else the profile's own, noting a customer who gained a matching trait."""
+        source, target = job.source, placement.target
+        if placement.claimed or not placement.trusted:
+            for claimed in placement.claimed or (target,):
+                rows.unverified += trait_rows(claimed, msg.traits, msg, source.name)
+            return
+        rows.traits += trait_rows(target, msg.traits, msg, source.name)
+        # Matching on arrival may merge: a public key's word does not start that (whoever
+        # holds it could copy a customer's name and address).
+        if (
+            self.on_matching_traits is not None
+            and not source.client_side
+            and any(trait_name(k) in MATCHING_TRAITS for k in msg.traits)
+        ):
+            job.matching[target] = None
 
     def _without_suppressed(
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]
@@ -653,34 +615,6 @@ class Intake:
             at=msg.timestamp,
             mid=msg.message_id,
         )
-
-    @staticmethod
-    def _trait_rows(
-        customer_id: str, traits: dict[str, Any], msg: Message, source: Source
-    ) -> list[dict[str, Any]]:
-        rows = []
-        for name, value in traits.items():
-            # userId and anonymousId are the message's own ids; the reserved trait ``id`` (the
-            # shop's own id of the person) is kept as the trait ``id``.
-            if value is None or name in ("userId", "anonymousId"):
-                continue
-            key = trait_name(name)
-            if len(key) > 128:
-                continue
-            rows.append(
-                {
-                    "customer_id": customer_id,
-                    "name": key,
-                    "value": orjson.dumps(
-                        _snake_object(value) if key == "address" else value
-                    ).decode(),
-                    "touchpoint": msg.touchpoint,
-                    "source": source.name,
-                    "observed_at": msg.timestamp,
-                    "message_id": msg.message_id,
-                }
-            )
-        return rows
 
 
 def decode_batch_body(body: Any, where: str = "body") -> tuple[list[Any], datetime | None]:

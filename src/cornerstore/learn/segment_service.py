@@ -27,10 +27,10 @@ from cornerstore.learn.segments import (
     needs,
 )
 from cornerstore.privacy.detect import scan_mapping
-from cornerstore.profiles.service import Profiles
+from cornerstore.profiles.lookup import CustomerLookup
+from cornerstore.profiles.model import SegmentRecord
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.learn_repositories import SegmentRecord
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -151,7 +151,8 @@ class Segments:
     --------
     >>> from cornerstore.storage import open_store
     >>> from cornerstore.access.caller import system_caller
-    >>> book = Segments(open_store("sqlite://", upgrade=True), Settings())
+    >>> from cornerstore.services import Services
+    >>> book = Services.build(Settings(), open_store("sqlite://", upgrade=True)).segments
     >>> book.create(system_caller(), "Regulars", {"score": "loyalty.orders", "op": ">=",
     ...                                           "value": 5}).id
     'regulars'
@@ -161,14 +162,15 @@ class Segments:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
-        self._profiles = Profiles(store, settings, self.audit, self.policy)
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
 
     def create(
         self,
@@ -244,7 +246,7 @@ class Segments:
         )
         more = len(found) > limit
         found = found[:limit]
-        shown = self._profiles.shown_id(caller)
+        shown = self.lookup.shown_id(caller)
         # The cursor stays the real id: a pseudonym cannot be turned back into one.
         return SegmentPage(record, [shown(c) for c in found], found[-1] if more else None)
 

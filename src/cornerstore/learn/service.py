@@ -47,7 +47,7 @@ from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import customer_value
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import Consents
-from cornerstore.profiles.service import Profiles
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -139,7 +139,9 @@ class Learner:
     --------
     >>> from cornerstore.storage import open_store
     >>> from cornerstore.access.caller import system_caller
-    >>> report = Learner(open_store("sqlite://", upgrade=True), Settings()).run(system_caller())
+    >>> from cornerstore.services import Services
+    >>> services = Services.build(Settings(), open_store("sqlite://", upgrade=True))
+    >>> report = services.learner.run(system_caller())
     >>> report.customers, report.value_note
     (0, 'no purchases yet')
     """
@@ -148,15 +150,17 @@ class Learner:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
+        consents: Consents,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
-        self._profiles = Profiles(store, settings, self.audit, self.policy)
-        self._consents = Consents(store, settings, self.audit, self.policy)
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
+        self.consents = consents
 
     # -- the run -------------------------------------------------------------------------------
     def run(
@@ -188,7 +192,7 @@ class Learner:
 
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
-        opted_out = self._consents.refused(people, "profiling")
+        opted_out = self.consents.refused(people, "profiling")
         with self.store.unit_of_work() as uow:
             names = [*cfg.order_events, cfg.delivery_event]
             names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
@@ -449,7 +453,7 @@ class Learner:
         """What was learned about one customer (an audited read)."""
         self.policy.require(caller, "scores", READ)
         with self.store.unit_of_work() as uow:
-            root = self._profiles.find_root(uow, ref, caller)
+            root = self.lookup.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             found = uow.learning.scores_of(members)
             history = uow.consents.of_customers(members)
@@ -459,7 +463,7 @@ class Learner:
             if name not in latest or computed_at > latest[name].computed_at:
                 latest[name] = Score(name, value, computed_at, model)
         self.audit.record(caller, "read_scores", root, None, ["scores"])
-        shown = self._profiles.shown_id(caller)(root)
+        shown = self.lookup.shown_id(caller)(root)
         return CustomerScores(shown, profiled, dict(sorted(latest.items())) if profiled else {})
 
     def say_vs_do(
@@ -474,7 +478,7 @@ class Learner:
         cfg = self.settings.learn
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
-        opted_out = self._consents.refused(people, "profiling")
+        opted_out = self.consents.refused(people, "profiling")
         with self.store.unit_of_work() as uow:
             tracked = uow.learning.track_events([*cfg.order_events, cfg.survey_event])
             clusters = uow.learning.cluster_members()
@@ -498,7 +502,7 @@ class Learner:
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
         """Customers slipping away, highest value at risk first, with the reasons, and their
         names when the caller's role may read names (see
-        :meth:`~cornerstore.profiles.service.Profiles.names_of`)."""
+        :meth:`~cornerstore.profiles.lookup.CustomerLookup.names_of`)."""
         self.policy.require(caller, "scores", READ)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
@@ -512,8 +516,8 @@ class Learner:
                 ),
                 key=lambda r: (-r[1], r[0]),
             )[:limit]
-            names = self._profiles.names_of(uow, caller, [customer for customer, _, _ in risky])
-        shown = self._profiles.shown_id(caller)
+            names = self.lookup.names_of(uow, caller, [customer for customer, _, _ in risky])
+        shown = self.lookup.shown_id(caller)
         sections = ["scores", "name"] if names else ["scores"]
         self.audit.record(caller, "read_at_risk", None, f"{len(risky)} customers", sections)
         return [

@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.answers import granted, latest_answers
-from cornerstore.profiles.service import Profiles
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import PURPOSES, TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.privacy_repositories import ConsentRecord
@@ -147,12 +147,13 @@ class Consents:
     Examples
     --------
     >>> from cornerstore.storage import open_store
-    >>> from cornerstore.intake.service import Intake, Source
+    >>> from cornerstore.intake.service import Source
     >>> from cornerstore.access.caller import system_caller
-    >>> store, settings = open_store("sqlite://", upgrade=True), Settings()
-    >>> _ = Intake(store, settings).ingest([{"type": "identify", "userId": "u1"}],
-    ...                                    source=Source("shop", "web"))
-    >>> consents = Consents(store, settings)
+    >>> from cornerstore.services import Services
+    >>> services = Services.build(Settings(), open_store("sqlite://", upgrade=True))
+    >>> _ = services.intake.ingest([{"type": "identify", "userId": "u1"}],
+    ...                            source=Source("shop", "web"))
+    >>> consents = services.consents
     >>> consents.may("u1", "profiling")
     True
     >>> _ = consents.set_anonymous(system_caller(), "u1", True)
@@ -164,14 +165,15 @@ class Consents:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
-        self._profiles = Profiles(store, settings, self.audit, self.policy)
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
 
     # -- the question every use asks -----------------------------------------------------------
     def may(self, customer: str, purpose: str) -> bool:
@@ -183,7 +185,7 @@ class Consents:
         """
         purpose = check_purpose(purpose)
         with self.store.unit_of_work() as uow:
-            root = self._profiles.find_root(uow, customer)
+            root = self.lookup.find_root(uow, customer, system_caller())
             members = uow.customers.members(root)
             history = uow.consents.of_customers(members)
         return current_consents(history, self.settings.privacy.consent_defaults)[purpose].granted
@@ -205,7 +207,7 @@ class Consents:
         """A customer's current answers with their history (an audited read)."""
         self.policy.require(caller, "consents", READ)
         with self.store.unit_of_work() as uow:
-            view = self._view(uow, self._profiles.find_root(uow, ref, caller))
+            view = self._view(uow, self.lookup.find_root(uow, ref, caller))
         self.audit.record(caller, "read_consents", view.customer_id, None, ["consents"])
         return view
 
@@ -228,7 +230,7 @@ class Consents:
             raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
         at = at or datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            root = self._profiles.find_root(uow, ref, caller)
+            root = self.lookup.find_root(uow, ref, caller)
             uow.consents.add_many(
                 [
                     {

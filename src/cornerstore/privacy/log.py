@@ -17,13 +17,13 @@ class PrivacyLog:
     --------
     >>> from cornerstore.storage import open_store
     >>> from cornerstore.access.caller import system_caller
-    >>> PrivacyLog(open_store("sqlite://", upgrade=True)).recent(system_caller())
+    >>> PrivacyLog(open_store("sqlite://", upgrade=True), Policy()).recent(system_caller())
     []
     """
 
-    def __init__(self, store: Store, policy: Policy | None = None) -> None:
+    def __init__(self, store: Store, policy: Policy) -> None:
         self.store = store
-        self.policy = policy or Policy()
+        self.policy = policy
 
     def recent(
         self, caller: Caller, limit: int = 100, kind: str | None = None

@@ -38,7 +38,8 @@ class Retention:
     >>> from cornerstore.access.caller import system_caller
     >>> settings = Settings()
     >>> settings.privacy.retention = {"page": "30d"}
-    >>> Retention(open_store("sqlite://", upgrade=True), settings).plan()[0].events
+    >>> from cornerstore.services import Services
+    >>> Services.build(settings, open_store("sqlite://", upgrade=True)).retention.plan()[0].events
     0
     """
 
@@ -46,13 +47,13 @@ class Retention:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
+        self.policy = policy
+        self.audit = audit
 
     def _cutoffs(self, now: datetime) -> list[tuple[str, str, datetime]]:
         return [

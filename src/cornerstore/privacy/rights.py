@@ -27,8 +27,9 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.privacy.consent import current_consents, is_anonymous
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import Event
-from cornerstore.profiles.service import Profiles, current_traits, household_of
+from cornerstore.profiles.service import current_traits, household_of
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -80,13 +81,14 @@ class Rights:
     Examples
     --------
     >>> from cornerstore.storage import open_store
-    >>> from cornerstore.intake.service import Intake, Source
+    >>> from cornerstore.intake.service import Source
     >>> from cornerstore.access.caller import system_caller
-    >>> store, settings = open_store("sqlite://", upgrade=True), Settings()
-    >>> intake = Intake(store, settings)
+    >>> from cornerstore.services import Services
+    >>> services = Services.build(Settings(), open_store("sqlite://", upgrade=True))
+    >>> intake = services.intake
     >>> _ = intake.ingest([{"type": "identify", "userId": "u1", "traits": {"name": "Ann"}}],
     ...                   source=Source("shop", "web"))
-    >>> rights = Rights(store, settings)
+    >>> rights = services.rights
     >>> rights.export(system_caller(), "u1")["current_traits"]
     {'name': 'Ann'}
     >>> rights.erase(system_caller(), "u1").events
@@ -100,21 +102,22 @@ class Rights:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
-        self._profiles = Profiles(store, settings, self.audit, self.policy)
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
 
     def export(self, caller: Caller, ref: str, now: datetime | None = None) -> dict[str, Any]:
         """Everything held about the customer, as plain JSON-ready data (the owner only: it is
         every section at once)."""
         self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            root = self._profiles.find_root(uow, ref, caller)
+            root = self.lookup.find_root(uow, ref, caller)
             row = uow.customers.get(root)
             assert row is not None
             kind, created_at = row[1], row[3]
@@ -165,7 +168,7 @@ class Rights:
         self.policy.require_staff_admin(caller)
         now = now or datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            root = self._profiles.find_root(uow, ref, caller)
+            root = self.lookup.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             identifiers = uow.identifiers.of_customers(members)
             key = uow.installation_secrets.get_or_make(SUPPRESSION_KEY, now)

@@ -7,19 +7,17 @@ every read is written to the audit trail here, so the API, CLI and console canno
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.audit import AuditTrail
-from cornerstore.access.caller import Caller, system_caller
+from cornerstore.access.caller import Caller
 from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
-from cornerstore.identity.normalise import Normaliser
 from cornerstore.privacy.answers import granted
+from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import (
     Event,
     Prefill,
@@ -111,16 +109,6 @@ PROFILE_SECTIONS = (
 )
 
 
-def pseudonym(key: bytes, customer_id: str) -> str:
-    """A stable keyed pseudonym of a profile id (HMAC-SHA-256): the same id always gives the
-    same pseudonym under one key, and nobody without the key can go back.
-
-    >>> pseudonym(b"k", "cus_1") == pseudonym(b"k", "cus_1") != pseudonym(b"other", "cus_1")
-    True
-    """
-    return "psn_" + hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()[:24]
-
-
 class Profiles:
     """Customer reads for staff, with section policy and audit.
 
@@ -130,9 +118,10 @@ class Profiles:
 
     Examples
     --------
-    >>> from cornerstore.storage import open_store
     >>> from cornerstore.access.caller import system_caller
-    >>> profiles = Profiles(open_store("sqlite://", upgrade=True), Settings())
+    >>> from cornerstore.services import Services
+    >>> from cornerstore.storage import open_store
+    >>> profiles = Services.build(Settings(), open_store("sqlite://", upgrade=True)).profiles
     >>> profiles.search(system_caller(), "nobody@example.com")
     []
     """
@@ -141,20 +130,15 @@ class Profiles:
         self,
         store: Store,
         settings: Settings,
-        audit: AuditTrail | None = None,
-        policy: Policy | None = None,
+        policy: Policy,
+        audit: AuditTrail,
+        lookup: CustomerLookup,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.policy = policy or Policy.from_settings(settings.access)
-        self.audit = audit or AuditTrail(store, self.policy)
-        self.normaliser = Normaliser(
-            settings.identity,
-            settings.default_phone_region,
-            settings.shop_emails,
-            settings.shop_phones,
-        )
-        self._key: bytes | None = None
+        self.policy = policy
+        self.audit = audit
+        self.lookup = lookup
 
     # -- what a caller may see ------------------------------------------------------------------
     def _visible(self, caller: Caller, wanted: Sequence[str], what: str) -> frozenset[str]:
@@ -166,82 +150,10 @@ class Profiles:
             raise Forbidden(f"your role may not read {what}")
         return found
 
-    def _pseudonymise(self, caller: Caller) -> Callable[[str], str] | None:
-        if not self.policy.pseudonymised(caller):
-            return None
-        if self._key is None:
-            configured = self.settings.access.pseudonym_key
-            if configured:
-                self._key = configured.encode()
-            else:
-                with self.store.unit_of_work(write=True) as uow:
-                    self._key = uow.installation_secrets.get_or_make(
-                        "pseudonym_key", datetime.now(UTC)
-                    ).encode()
-        key = self._key
-        return lambda customer_id: pseudonym(key, customer_id)
-
     def _trait_sections(self) -> list[str]:
         return sorted({*self.policy.trait_sections.values(), "traits"})
 
-    def _findable_kinds(self, visible: frozenset[str]) -> Callable[[str], bool]:
-        return lambda kind: self.policy.identifier_section(kind) in visible
-
     # -- finding ------------------------------------------------------------------------------
-    def _root(self, uow: UnitOfWork, ref: str, visible: frozenset[str] = frozenset()) -> str:
-        """The current root profile for an id, or for an e-mail, phone or other identifier of
-        a kind the caller may read (others are not found, as if they did not exist)."""
-        ref = ref.strip()
-        if not ref or len(ref) > 512:
-            raise InvalidInput("customer: give a profile id, e-mail, phone or identifier")
-        if ref.startswith(("cus_", "acc_")):
-            row = uow.customers.get(ref)
-            if row is not None:
-                return row[2]
-        findable = self._findable_kinds(visible)
-        for kind, value in self.normaliser.guess(ref):
-            found = uow.identifiers.find_by_value(value, None if kind == "*" else [kind])
-            roots = sorted({root for found_kind, root in found if findable(found_kind)})
-            if len(roots) == 1:
-                return roots[0]
-            if len(roots) > 1:
-                raise InvalidInput(
-                    "customer: that identifier belongs to several profiles; give a profile id"
-                )
-        raise NotFound("customer: no such customer")
-
-    def find_root(self, uow: UnitOfWork, ref: str, caller: Caller | None = None) -> str:
-        """The current root profile for an id, or an e-mail, phone or other identifier the
-        caller's role may read (any, for library code), inside ``uow``: for other services that
-        work on a customer named the way staff name them."""
-        visible = self.policy.visible_sections(caller or system_caller())
-        return self._root(uow, ref, visible)
-
-    def shown_id(self, caller: Caller) -> Callable[[str], str]:
-        """How profile ids are shown to the caller: as they are, or as stable pseudonyms."""
-        pseudonymise = self._pseudonymise(caller)
-        return pseudonymise if pseudonymise else (lambda customer_id: customer_id)
-
-    def names_of(self, uow: UnitOfWork, caller: Caller, roots: Sequence[str]) -> dict[str, str]:
-        """The names of the root profiles ``roots`` that the caller's role may read, inside
-        ``uow``, for lists of customers made by other services: none for a pseudonymised role
-        or one without the ``name`` section, and, for a role that sees traits only with a
-        consent, only the names of customers who gave it. Customers without a name are left
-        out. The caller's own service audits the read."""
-        if self.policy.pseudonymised(caller) or not self.policy.may(caller, "name"):
-            return {}
-        purpose = self.policy.consent_for(caller)
-        defaults = self.settings.privacy.consent_defaults
-        if purpose is not None:
-            roots = [
-                root
-                for root in roots
-                if granted(
-                    uow.consents.of_customers(uow.customers.members(root)), purpose, defaults
-                )
-            ]
-        return {hit.id: hit.name for hit in uow.search.hits(roots, {}) if hit.name}
-
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
         """Customers whose id or identifiers equal ``q`` (normalised), then customers named
         like it, best first (:mod:`cornerstore.profiles.name_search`): the full name in either
@@ -258,14 +170,14 @@ class Profiles:
         if len(q) > 200:
             raise InvalidInput("q: longer than 200 characters")
         limit = max(1, min(limit, 100))
-        findable = self._findable_kinds(visible)
+        findable = self.lookup.findable_kinds(visible)
         with self.store.unit_of_work() as uow:
             matched: dict[str, str] = {}
             if q.startswith(("cus_", "acc_")):
                 row = uow.customers.get(q)
                 if row is not None:
                     matched[row[2]] = "id"
-            for kind, value in self.normaliser.guess(q):
+            for kind, value in self.lookup.normaliser.guess(q):
                 for found_kind, root in uow.identifiers.find_by_value(
                     value, None if kind == "*" else [kind]
                 ):
@@ -297,9 +209,9 @@ class Profiles:
         visible = self._visible(
             caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
         )
-        pseudonymise = self._pseudonymise(caller)
+        pseudonymise = self.lookup.pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref, visible)
+            root = self.lookup.find_root(uow, ref, caller)
             visible = self._consented(uow, caller, root, visible)
             profile = self._profile(uow, root, visible)
         self.audit.record(caller, "read_profile", root, None, profile.sections)
@@ -405,10 +317,9 @@ class Profiles:
         """Every observation of one trait, oldest first, each with where it came from."""
         section = self.policy.section_of(name)
         self.policy.require(caller, section)
-        visible = self.policy.visible_sections(caller)
-        pseudonymise = self._pseudonymise(caller)
+        pseudonymise = self.lookup.pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref, visible)
+            root = self.lookup.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             history = [o for o in uow.traits.of_customers(members) if o.name == name]
         self.audit.record(caller, "read_traits", root, name, [section])
@@ -447,9 +358,9 @@ class Profiles:
         every = len(allowed) == len(TOUCHPOINTS)
         wanted = list(touchpoints) or ([] if every else [s.split(".", 1)[1] for s in allowed])
         visible = self.policy.visible_sections(caller)
-        pseudonymise = self._pseudonymise(caller)
+        pseudonymise = self.lookup.pseudonymise(caller)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref, visible)
+            root = self.lookup.find_root(uow, ref, caller)
             kind = uow.customers.get(root)
             members = uow.customers.members(root)
             events = uow.events.page(
@@ -511,10 +422,10 @@ class Profiles:
         fields = [f for f in fields if self.policy.section_of(f) in visible]
         if not fields:
             raise Forbidden("your role may not read any field of this form")
-        pseudonymise = self._pseudonymise(caller)
+        pseudonymise = self.lookup.pseudonymise(caller)
         now = now or datetime.now(UTC)
         with self.store.unit_of_work() as uow:
-            root = self._root(uow, ref, visible)
+            root = self.lookup.find_root(uow, ref, caller)
             members = uow.customers.members(root)
             traits = current_traits(uow.traits.of_customers(members))
             identifiers = uow.identifiers.of_customers(members)

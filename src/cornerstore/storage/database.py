@@ -276,6 +276,11 @@ class Store:
     def is_empty(self) -> bool:
         return "customers" not in inspect(self.engine).get_table_names()
 
+    def ping(self) -> None:
+        """Run the cheapest query there is; raises when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 

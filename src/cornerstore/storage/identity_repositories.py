@@ -5,13 +5,13 @@ fields, trained models (one active) and the review queue of candidate pairs with
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import func, or_, select, update
 
+from cornerstore.profiles.model import ReviewRecord, StoredModel, StoredRelation
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 from cornerstore.storage.repositories import Repository
@@ -22,49 +22,6 @@ _FETCH = 50_000
 def _parts(ids: Sequence[str] | None) -> list[Sequence[str] | None]:
     """``[None]`` (no filter) for None, else the ids in slices short enough for an IN list."""
     return [None] if ids is None else list(chunks(list(ids)))
-
-
-@dataclass(frozen=True)
-class StoredModel:
-    """A trained identity model as stored: ``model`` is its JSON (``IdentityModel.to_json``)."""
-
-    id: int
-    version: int
-    trained_at: datetime
-    records: int
-    model: str
-    active: bool
-    created_by: str
-
-
-@dataclass(frozen=True)
-class ReviewRecord:
-    """A candidate pair in the review queue, and the decision on it once there is one.
-
-    ``fields`` lists, per comparison, ``{"field", "level", "left", "right", "weight"}``."""
-
-    id: int
-    left_id: str
-    right_id: str
-    match_probability: float
-    match_weight: float
-    fields: list[dict[str, Any]]
-    status: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-
-
-@dataclass(frozen=True)
-class StoredRelation:
-    """A relation between two profiles (ids in sorted order) as stored."""
-
-    id: int
-    customer_id: str
-    other_id: str
-    kind: str
-    found_by: str
-    created_at: datetime
 
 
 class IdentityRepository(Repository):

@@ -8,13 +8,13 @@ Python loops, so a million customers' history loads in seconds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import and_, delete, func, select, update
 
+from cornerstore.profiles.model import SegmentRecord
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
 from cornerstore.storage.repositories import Repository
@@ -207,21 +207,6 @@ class LearningRepository(Repository):
         s = t.scores
         query = select(s.c.customer_id, s.c.value).where(s.c.name == name)
         return [(r[0], orjson.loads(r[1])) for r in self.conn.execute(query)]
-
-
-@dataclass(frozen=True)
-class SegmentRecord:
-    id: str
-    name: str
-    kind: str
-    definition: Any
-    description: str
-    created_at: datetime
-    created_by: str
-    computed_at: datetime | None
-    size: int
-    clv_sum: float | None
-    clv_mean: float | None
 
 
 class SegmentRepository(Repository):

@@ -35,11 +35,11 @@ from cornerstore.profiles.model import (
     Event,
     Identifier,
     MergeRecord,
+    NameMatch,
     RefusalRecord,
     SearchHit,
     TraitObservation,
 )
-from cornerstore.profiles.name_search import NameMatch
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 

@@ -3,6 +3,8 @@ PostgreSQL alike."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ from sqlalchemy import func, or_, select
 
 from cornerstore.access.caller import Caller
 from cornerstore.demo.messy import MessyCustomers
+from cornerstore.identity.resolution.arrivals import ArrivalQueue
+from cornerstore.identity.resolution.placing import Placed
 from cornerstore.services import Services
 from cornerstore.settings import IdentityRules, Settings
 from cornerstore.storage import tables as t
@@ -20,8 +24,10 @@ NAMED_BY_ID = {record_id: (source, fields) for source, record_id, fields in NAME
 
 
 def arrive(services: Services, record_id: str) -> None:
+    """The record arrives through intake and is placed (the placement worker drained)."""
     source, fields = NAMED_BY_ID[record_id]
     services.intake.ingest([message(record_id, **fields)], source=source)
+    assert services.identity.drain(timeout=120)
 
 
 def store_shop(services: Services, *named: str) -> None:
@@ -105,41 +111,83 @@ def test_placing_arrivals_can_be_turned_off(settings: Settings, owner: Caller) -
         store.dispose()
 
 
-def test_a_large_store_builds_its_index_in_the_background_and_places_arrivals_after(
-    settings: Settings, owner: Caller
+def test_intake_acknowledges_a_batch_before_its_customers_are_placed(
+    learned: Services,
 ) -> None:
-    from cornerstore.storage import open_store
+    robert = root_of(learned, "robert")
+    release = threading.Event()
 
-    large = settings.model_copy(update={"identity": IdentityRules(placement_inline_build_limit=10)})
-    store = open_store(large.database_url, upgrade=True)
-    try:
-        services = Services.build(large, store)
-        store_shop(services, "robert", "john")
-        services.identity.train(owner)
+    def held(customer_ids: Iterable[str]) -> list[Placed]:
+        release.wait(timeout=60)
+        return learned.identity.arrived(customer_ids)
 
-        arrive(services, "bob")  # starts the build; Bob waits for it
-        assert services.identity.wait_for_placement(timeout=60)
-        arrive(services, "mary")  # the index is ready: placed at once
+    learned.identity._arrivals = ArrivalQueue(held)
+    source, fields = NAMED_BY_ID["bob"]
 
-        assert root_of(services, "bob") == root_of(services, "robert")
-        john, mary = root_of(services, "john"), root_of(services, "mary")
-        assert services.profiles.get(owner, john).household == [mary]
-    finally:
-        store.dispose()
+    result = learned.intake.ingest([message("bob", **fields)], source=source)
+
+    assert result.accepted == 1
+    assert root_of(learned, "bob") != robert  # stored and acknowledged, not yet placed
+    release.set()
+    assert learned.identity.drain(timeout=120)
+    assert root_of(learned, "bob") == robert
+
+
+def test_a_failing_placement_keeps_the_batch_and_later_arrivals_are_placed(
+    learned: Services, owner: Caller
+) -> None:
+    calls: list[list[str]] = []
+
+    def fails_once(customer_ids: Iterable[str]) -> list[Placed]:
+        calls.append(list(customer_ids))
+        if len(calls) == 1:
+            raise RuntimeError("scoring failed")
+        return learned.identity.arrived(customer_ids)
+
+    learned.identity._arrivals = ArrivalQueue(fails_once)
+    source, fields = NAMED_BY_ID["mary"]
+
+    result = learned.intake.ingest([message("mary", **fields)], source=source)
+    assert learned.identity.drain(timeout=120)
+    arrive(learned, "bob")
+
+    assert result.accepted == 1
+    mary, john = root_of(learned, "mary"), root_of(learned, "john")
+    assert calls[0] == [mary]
+    assert root_of(learned, "bob") == root_of(learned, "robert")
+    # Mary was stored but not placed: resolving picks her up.
+    assert learned.profiles.get(owner, john).household == []
+    learned.identity.resolve(owner)
+    assert learned.profiles.get(owner, john).household == [mary]
 
 
 def test_a_merge_made_elsewhere_is_seen_before_placing(learned: Services, owner: Caller) -> None:
-    # Index the shop, then merge Robert into another customer behind the index's back.
+    # Index the shop, then merge Robert into another customer behind the index's back: through
+    # the services of another process over the same store.
     arrive(learned, "mary")
     robert = root_of(learned, "robert")
-    from cornerstore.identity.merge import merge_profiles
-
-    merge_profiles(learned.store, learned.settings, owner, root_of(learned, "r1"), robert)
+    elsewhere = Services.build(learned.settings, learned.store)
+    elsewhere.merges.merge(owner, root_of(learned, "r1"), robert)
     survivor = root_of(learned, "robert")
 
     arrive(learned, "bob")
 
     assert root_of(learned, "bob") == survivor
+
+
+def test_a_customer_an_unmerge_brings_back_is_placed_against_at_once(
+    learned: Services, owner: Caller
+) -> None:
+    # Index the shop, merge Robert into another customer by hand and undo it: the index must
+    # hold Robert again, not the other customer wearing his details.
+    arrive(learned, "mary")
+    robert = root_of(learned, "robert")
+    merge = learned.merges.merge(owner, root_of(learned, "r1"), robert)
+    learned.merges.unmerge(owner, merge.id)
+
+    arrive(learned, "bob")
+
+    assert root_of(learned, "bob") == robert
 
 
 def test_resolving_records_households_as_relations(services: Services, owner: Caller) -> None:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from cornerstore.access.caller import Caller
-from cornerstore.identity.merge import unmerge
 from cornerstore.identity.resolution.labels import (
     MAX_SHIFT_BITS,
-    Calibration,
     calibrate,
     calibration_shift,
 )
-from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.model import Calibration, IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords
+from cornerstore.identity.resolution.review import Review
 from cornerstore.identity.resolution.scorer import Scorer
-from cornerstore.identity.resolution.service import Review, _field_dict
+from cornerstore.identity.resolution.stored_profiles import field_dict
 from cornerstore.services import Services
 from tests.identity.resolution.stored import ingest_shop
 
@@ -98,7 +97,7 @@ def test_weighing_the_levels_a_review_kept_gives_the_weight_of_the_pair(
     scorer = Scorer(messy_model, messy_records, indexed=False)
     for a, b in [(0, 1), (2, 3), (10, 400), (5, 5)]:
         fields = scorer.explain(scorer.row(a), scorer.row(b))
-        kept = [_field_dict(f) for f in fields]
+        kept = [field_dict(f) for f in fields]
 
         assert scorer.weigh(kept) == pytest.approx(sum(f.weight for f in fields), abs=1e-9)
 
@@ -107,7 +106,7 @@ def test_levels_of_a_model_with_other_comparisons_cannot_be_weighed(
     messy_model: IdentityModel, messy_records: PreparedRecords
 ) -> None:
     scorer = Scorer(messy_model, messy_records, indexed=False)
-    kept = [_field_dict(f) for f in scorer.explain(scorer.row(0), scorer.row(1))]
+    kept = [field_dict(f) for f in scorer.explain(scorer.row(0), scorer.row(1))]
     kept[0]["level"] = "a level no model has"
 
     assert scorer.weigh(kept) is None
@@ -148,7 +147,7 @@ def test_rejections_and_an_undone_merge_calibrate_the_next_model_towards_caution
     queue = decide_the_grey_zone(services, owner, accept=False)
     robert = services.profiles.get(owner, "robert")
     assert robert.merges is not None
-    unmerge(services.store, owner, next(m.id for m in robert.merges if m.reason == "resolve"))
+    services.merges.unmerge(owner, next(m.id for m in robert.merges if m.reason == "resolve"))
 
     services.identity.train(owner)
 

@@ -9,7 +9,7 @@ import pytest
 
 from cornerstore.access.caller import Caller
 from cornerstore.errors import Refused
-from cornerstore.identity.resolution import service, splink_engine
+from cornerstore.identity.resolution import learning, splink_engine
 from cornerstore.identity.resolution.comparisons import Comparison
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.services import Services
@@ -84,7 +84,7 @@ def test_learning_refuses_a_model_that_finds_no_pair_among_thousands_of_customer
     ingest_shop(services, people=60)
     first = services.identity.train(owner)
     train = splink_engine.train_model
-    monkeypatch.setattr(service, "MIN_CUSTOMERS_FOR_PAIRS", 50)  # the shop's size
+    monkeypatch.setattr(learning, "MIN_CUSTOMERS_FOR_PAIRS", 50)  # the shop's size
     monkeypatch.setattr(
         splink_engine, "train_model", lambda *a, **k: learning_nothing(train(*a, **k))
     )

@@ -9,7 +9,6 @@ import pytest
 
 from cornerstore.access.caller import Caller
 from cornerstore.errors import Conflict, Forbidden, NotFound
-from cornerstore.identity.merge import unmerge
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.scorer import FieldWeight
 from cornerstore.services import Services
@@ -102,7 +101,7 @@ def test_a_resolved_merge_is_undone_by_unmerge_and_not_redone(
     assert robert_profile.merges is not None
     record = next(m for m in robert_profile.merges if m.reason == "resolve")
 
-    unmerge(services.store, owner, record.id)
+    services.merges.unmerge(owner, record.id)
     # A second run may join other records whose merged details now agree, never these two.
     services.identity.resolve(owner)
 
@@ -293,7 +292,7 @@ def test_placing_does_not_merge_a_pair_staff_kept_apart(
     services.identity.place(owner, "bob")
     robert = services.profiles.get(owner, "robert")
     assert robert.merges is not None
-    unmerge(services.store, owner, robert.merges[0].id)
+    services.merges.unmerge(owner, robert.merges[0].id)
 
     placed = services.identity.place(owner, "bob")
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from cornerstore.access.audit import to_csv
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import AfterId, ServicesDep, StaffCaller
 from cornerstore.api.schemas.audit import AuditEntryOut, AuditOut
 from cornerstore.api.schemas.errors import error_answers
 
@@ -30,7 +30,7 @@ def get_audit(
     branch: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
-    after: Annotated[int | None, Query(ge=0, description="next_after of the previous page")] = None,
+    after: AfterId = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     format: Annotated[str | None, Query(pattern="^(json|csv)$")] = None,
 ) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
 from cornerstore.api.schemas.customers import (
     CustomerPublic,
     MergeIn,
@@ -19,7 +19,6 @@ from cornerstore.api.schemas.customers import (
     TraitObservationOut,
 )
 from cornerstore.api.schemas.errors import error_answers
-from cornerstore.identity.merge import merge_profiles, unmerge
 
 router = APIRouter(prefix="/v1", tags=["customers"], responses=error_answers(400, 401, 403, 404))
 
@@ -113,9 +112,7 @@ async def post_merge(
     The older of the two profiles survives (staff keep the id they know); the answer names the
     winner and the loser, and ``POST /v1/merges/{id}/undo`` takes the merge back.
     """
-    record = await run_in_threadpool(
-        merge_profiles, services.store, services.settings, caller, customer_id, body.other
-    )
+    record = await run_in_threadpool(services.merges.merge, caller, customer_id, body.other)
     return MergeOut.model_validate(record)
 
 
@@ -124,8 +121,7 @@ async def post_merge(
     response_model=MergeOut,
     responses=error_answers(409),
 )
-async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: int) -> MergeOut:
+async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: RowId) -> MergeOut:
     """Undo a merge: both profiles return with their own identifiers, traits and events."""
-    return MergeOut.model_validate(
-        await run_in_threadpool(unmerge, services.store, caller, merge_id, services.policy)
-    )
+    record = await run_in_threadpool(services.merges.unmerge, caller, merge_id)
+    return MergeOut.model_validate(record)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from cornerstore.api.deps import ServicesDep, StaffCaller
+from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
 from cornerstore.api.schemas.errors import error_answers
 from cornerstore.api.schemas.identity import DecisionOut, ExplanationOut, PlacedOut, ReviewOut
 
@@ -32,7 +32,7 @@ def list_reviews(
 @router.post(
     "/reviews/{review_id}/accept", response_model=DecisionOut, responses=error_answers(409, 422)
 )
-def accept_review(services: ServicesDep, caller: StaffCaller, review_id: int) -> DecisionOut:
+def accept_review(services: ServicesDep, caller: StaffCaller, review_id: RowId) -> DecisionOut:
     """Merge the two customers (recorded and reversible, under the usual safeguards)."""
     return DecisionOut.model_validate(services.identity.decide(caller, review_id, accept=True))
 
@@ -40,7 +40,7 @@ def accept_review(services: ServicesDep, caller: StaffCaller, review_id: int) ->
 @router.post(
     "/reviews/{review_id}/reject", response_model=DecisionOut, responses=error_answers(409)
 )
-def reject_review(services: ServicesDep, caller: StaffCaller, review_id: int) -> DecisionOut:
+def reject_review(services: ServicesDep, caller: StaffCaller, review_id: RowId) -> DecisionOut:
     """Keep the two customers apart: later resolution never merges or queues them again."""
     return DecisionOut.model_validate(services.identity.decide(caller, review_id, accept=False))
 

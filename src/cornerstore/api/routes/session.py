@@ -9,6 +9,7 @@ from cornerstore.access.users import user_caller
 from cornerstore.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    RowId,
     ServicesDep,
     SessionDep,
     StaffCaller,
@@ -137,8 +138,25 @@ def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[Tok
     return [TokenOut.model_validate(t) for t in services.credentials.list_tokens(caller, mine=True)]
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204)
-def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: int) -> Response:
-    """Revoke one of the logged-in user's personal tokens at once."""
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=error_answers(404))
+def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+    """Revoke one of the logged-in user's personal tokens at once; anyone else's token answers
+    404, whatever the role (the owner revokes others' tokens under ``/v1/tokens/{id}``)."""
+    services.credentials.revoke_token(caller, token_id, own_only=True)
+    return Response(status_code=204)
+
+
+@router.get("/tokens", response_model=list[TokenOut], tags=["staff admin"])
+def list_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
+    """Every API token, personal or not (owner only; never the secrets)."""
+    return [TokenOut.model_validate(t) for t in services.credentials.list_tokens(caller)]
+
+
+@router.delete(
+    "/tokens/{token_id}", status_code=204, responses=error_answers(404), tags=["staff admin"]
+)
+def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+    """Revoke any API token at once (owner only; a non-owner's own token is revoked under
+    ``/v1/me/tokens/{id}``)."""
     services.credentials.revoke_token(caller, token_id)
     return Response(status_code=204)

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cornerstore.identity.resolution.clustering import names_conflict
-
-if TYPE_CHECKING:
-    from cornerstore.identity.resolution.scorer import Scorer
+from cornerstore.identity.resolution.model import Calibration
+from cornerstore.identity.resolution.scorer import Scorer
 
 #: How far (standard deviation, in bits) the shift may stray from zero before the decisions
 #: must outweigh the penalty: 2 bits turn even odds into 80% or 20%.
@@ -37,34 +35,6 @@ SHIFT_SPREAD_BITS = 2.0
 MAX_SHIFT_BITS = 10.0
 #: The chance that a label says the opposite of what the (calibrated) model would.
 LABEL_SLIP = 0.02
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """How a model was calibrated on staff decisions.
-
-    ``shift_bits`` was added to every pair's match weight (through the prior); ``agreed_before``
-    and ``agreed_after`` count the decisions the model got right (probability >= 0.5 for an
-    accepted pair, below it for a rejected one) without and with the shift. ``unreadable``
-    labels kept levels the model does not have; ``set_aside`` ones were pairs whose first names
-    conflict, which resolution keeps apart whatever their weight (households, mostly), so they
-    say nothing about what a weight means.
-    """
-
-    accepted: int
-    rejected: int
-    shift_bits: float
-    agreed_before: int
-    agreed_after: int
-    unreadable: int = 0
-    set_aside: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def _agreements(weights: Sequence[float], matches: Sequence[bool], shift: float) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -24,7 +24,6 @@ from cornerstore.identity.resolution.comparisons import (
     blocking_rule_sql,
     blocking_rules_for,
 )
-from cornerstore.identity.resolution.labels import Calibration
 
 MODEL_FORMAT = "cornerstore-identity-model"
 MODEL_VERSION = 2  # 2: levels of kind differs, contains, all and any (e-mail)
@@ -50,6 +49,34 @@ def probability_of(weight: float) -> float:
         return 1.0
     odds = 2.0**weight
     return odds / (1.0 + odds)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a model was calibrated on staff decisions.
+
+    ``shift_bits`` was added to every pair's match weight (through the prior); ``agreed_before``
+    and ``agreed_after`` count the decisions the model got right (probability >= 0.5 for an
+    accepted pair, below it for a rejected one) without and with the shift. ``unreadable``
+    labels kept levels the model does not have; ``set_aside`` ones were pairs whose first names
+    conflict, which resolution keeps apart whatever their weight (households, mostly), so they
+    say nothing about what a weight means.
+    """
+
+    accepted: int
+    rejected: int
+    shift_bits: float
+    agreed_before: int
+    agreed_after: int
+    unreadable: int = 0
+    set_aside: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass

@@ -1,0 +1,188 @@
+"""Learning a model from the stored customers: Splink's training, calibration on the pairs
+staff judged (see :mod:`.labels`), and the checks that refuse a model that would do harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE
+from cornerstore.errors import InvalidInput, Refused
+from cornerstore.identity.resolution.jobs import ResolutionJob
+from cornerstore.identity.resolution.labels import calibrate, weigh_labelled
+from cornerstore.identity.resolution.model import Calibration, IdentityModel
+from cornerstore.identity.resolution.records import PreparedRecords
+from cornerstore.identity.resolution.scorer import Scorer
+from cornerstore.identity.resolution.splink_engine import Engine
+from cornerstore.identity.resolution.stored_profiles import pair, read_profiles
+from cornerstore.profiles.model import StoredModel
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+_MIN_PROFILES = 10
+#: From this many customers on, a learned model that finds no pair to merge or review among
+#: them is refused: thousands of customers without one duplicate left is not a shop's data,
+#: it is a model that learned nothing.
+MIN_CUSTOMERS_FOR_PAIRS = 1000
+
+
+def refuse_degenerate(model: IdentityModel, records: PreparedRecords, engine: Engine) -> None:
+    """Refuse (``Refused``) a model learned from the stored customers that would do harm or
+    nothing if it were made active: one in which agreeing on a field counts against a match,
+    or one that finds no pair worth merging or reviewing among ``MIN_CUSTOMERS_FOR_PAIRS``
+    customers or more (scored on ``engine``, as resolving would).
+
+    The message says what is wrong and what to do; the active model stays as it was.
+    """
+    from cornerstore.identity.resolution.splink_engine import predict_pairs
+
+    learned = f"the model learned from {len(records):,} customers"
+    keep = "it was not made active (the active model, if any, is unchanged)"
+    backwards = model.backwards_comparisons()
+    if backwards:
+        raise Refused(
+            f"identity model: in {learned}, agreeing on {', '.join(backwards)} counts "
+            f"against a match, so {keep}. Training found too few customers who are one "
+            "person to learn from; learn again once more customers are stored, or match an "
+            "export with `cornerstore identity dedupe`"
+        )
+    if len(records) < MIN_CUSTOMERS_FOR_PAIRS:
+        return
+    pairs = predict_pairs(records, model, model.review_probability, engine=engine)
+    if not pairs["left"]:
+        raise Refused(
+            f"identity model: {learned} finds no pair among them to merge or to review, so "
+            f"{keep}. Its weights cannot tell one person from two in these customers; learn "
+            "again once more customers are stored, or match an export with "
+            "`cornerstore identity dedupe`"
+        )
+
+
+class Learning(ResolutionJob):
+    """Learn a model from the stored person profiles and make it the active one."""
+
+    def train(
+        self,
+        caller: Caller,
+        now: datetime | None = None,
+        *,
+        seed: int = 0,
+        engine: Engine = "duckdb",
+        progress: Progress | None = None,
+        calibrate_on_decisions: bool = True,
+    ) -> StoredModel:
+        """Train a model on the stored person profiles and store it as the active model (on
+        Splink's DuckDB or Spark ``engine``), calibrated on staff decisions unless
+        ``calibrate_on_decisions`` is False (see :mod:`.labels`)."""
+        from cornerstore.identity.resolution.splink_engine import train_model
+
+        self.policy.require(caller, "merges", CHANGE)
+        now = now or datetime.now(UTC)
+        say = progress or (lambda _msg: None)
+        say("reading profiles")
+        with self.store.unit_of_work() as uow:
+            records = read_profiles(uow, self.settings.default_phone_region)
+        if len(records) < _MIN_PROFILES:
+            raise InvalidInput(
+                f"profiles: {len(records)} stored; learning needs at least {_MIN_PROFILES}"
+            )
+        model = train_model(records, seed=seed, engine=engine, progress=progress)
+        model.trained_at = now.isoformat(timespec="seconds")
+        with self.store.unit_of_work() as uow:
+            active = uow.identity.active_model()
+        kept = model.keep_from(IdentityModel.from_json(active.model)) if active else []
+        if kept and active:
+            log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
+        if calibrate_on_decisions:
+            say("calibrating on staff decisions")
+            with self.store.unit_of_work() as uow:
+                calibration = self._calibration(uow, records, model)
+            if calibration is not None:
+                model.calibrate(calibration)
+        say("checking the model")
+        refuse_degenerate(model, records, engine)
+        with self.store.unit_of_work(write=True) as uow:
+            stored = uow.identity.add_model(
+                model.version, now, model.records, model.to_json(), caller.actor
+            )
+        calibrated = model.calibration
+        self.audit.record(
+            caller,
+            "identity_learn",
+            None,
+            f"model {stored.id} on {len(records)} profiles"
+            + (f", {', '.join(kept)} kept from model {active.id}" if kept and active else "")
+            + (
+                f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
+                f"({calibrated.shift_bits:+.2f} bits)"
+                if calibrated
+                else ""
+            ),
+            ["merges"],
+        )
+        log.info("identity: learned model %s on %s profiles", stored.id, len(records))
+        return stored
+
+    def _calibration(
+        self, uow: UnitOfWork, records: PreparedRecords, model: IdentityModel
+    ) -> Calibration | None:
+        """How ``model`` fits every pair staff judged (None when no one judged a pair).
+
+        Accepted and rejected reviews are labels, and so is an undone merge (two people). A pair
+        whose customers are still apart is weighed on their records as they are now; an
+        accepted pair merged since is weighed on the levels its review kept. A rejected pair
+        that is one customer now was overruled by a later merge and says nothing. A pair queued
+        above the match probability was queued by a clustering rule, not for its weight (a
+        nameless record between two household members): it says what the rule missed, not what
+        a weight means, and is set aside.
+        """
+        reviews = uow.identity.decided_reviews()
+        undone = uow.identity.undone_merges()
+        members = {x for r in reviews for x in (r.left_id, r.right_id)}
+        root_of = uow.customers.roots_of(sorted(members | {x for merge in undone for x in merge}))
+        position = {cid: i for i, cid in enumerate(records.columns["unique_id"])}
+        apart: dict[tuple[str, str], bool] = {}  # customer pair -> one person?
+        kept: list[list[dict[str, Any]]] = []  # levels of accepted pairs merged since
+        above = 0  # reviews of pairs clustering kept apart above the match probability
+        for review in reviews:
+            a, b = root_of.get(review.left_id), root_of.get(review.right_id)
+            if a is None or b is None:
+                continue  # a customer erased since
+            if review.match_probability >= model.match_probability:
+                above += 1
+                continue
+            if a != b and a in position and b in position:
+                key = pair(a, b)
+                # A rejection outweighs anything else said about the same two customers.
+                apart[key] = apart.get(key, True) and review.status == "accepted"
+            elif a == b and review.status == "accepted":
+                kept.append(review.fields)
+        for winner, loser in undone:
+            a, b = root_of.get(winner), root_of.get(loser)
+            if a is not None and b is not None and a != b and a in position and b in position:
+                apart[pair(a, b)] = False
+        if not apart and not kept:
+            return None
+        scorer = Scorer(model, records, indexed=False)
+        weights, matches, set_aside = weigh_labelled(
+            scorer,
+            len(records),
+            ((scorer.row(position[a]), scorer.row(position[b]), y) for (a, b), y in apart.items()),
+        )
+        prior = model.prior_weight(len(records))
+        unreadable = 0
+        for levels in kept:
+            weight = scorer.weigh(levels)
+            if weight is None:
+                unreadable += 1
+                continue
+            weights.append(prior + weight)
+            matches.append(True)
+        return calibrate(weights, matches, unreadable, set_aside + above) if matches else None

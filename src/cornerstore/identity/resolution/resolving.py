@@ -1,0 +1,189 @@
+"""Resolving every stored customer at once: score candidate pairs with Splink, cluster them,
+merge what clustering joined, queue the grey zone for review and record households.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE
+from cornerstore.errors import Conflict, Forbidden, Refused
+from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.jobs import ResolutionJob
+from cornerstore.identity.resolution.learning import Progress
+from cornerstore.identity.resolution.model import weight_of
+from cornerstore.identity.resolution.scorer import Scorer
+from cornerstore.identity.resolution.splink_engine import Engine
+from cornerstore.identity.resolution.stored_profiles import (
+    active_model,
+    decided_pairs,
+    pair,
+    read_profiles,
+    review_row,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What one resolution run did."""
+
+    profiles: int
+    pairs_scored: int
+    merged: int
+    refused: int
+    queued: int
+    households: int
+    kept_apart_by_decision: int
+
+
+@dataclass(eq=False)
+class BatchResolution(ResolutionJob):
+    """Resolve all stored person customers with the active model.
+
+    ``forget_customers`` is called before the merges and again once they and the review queue
+    are stored: placement drops its copy of the customers rather than refresh it merge by merge.
+    """
+
+    forget_customers: Callable[[], None] = lambda: None
+
+    def resolve(
+        self, caller: Caller, *, engine: Engine = "duckdb", progress: Progress | None = None
+    ) -> Resolved:
+        """Score candidate pairs among all person profiles with the active model; merge those
+        at or above its match probability, queue the grey zone (down to its review
+        probability) for review, and leave the rest.
+
+        Clustering refuses chains (see :mod:`.clustering`), and a pair staff rejected is a
+        cannot-link: no merge joins the two groups it would bring together.
+        """
+        from cornerstore.identity.resolution.splink_engine import predict_pairs
+
+        self.policy.require(caller, "merges", CHANGE)
+        say = progress or (lambda _msg: None)
+        model = active_model(self.store)
+        say("reading profiles")
+        with self.store.unit_of_work() as uow:
+            records = read_profiles(uow, self.settings.default_phone_region)
+        ids: list[str] = records.columns["unique_id"]
+        with self.store.unit_of_work() as uow:
+            decided = decided_pairs(uow, set(ids))
+        if len(records) < 2:
+            return Resolved(len(records), 0, 0, 0, 0, 0, 0)
+        say("scoring candidate pairs")
+        pairs = predict_pairs(records, model, model.review_probability, engine=engine)
+        left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
+        rejected = {p for p, status in decided.items() if status == "rejected"}
+        keep = [k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected]
+        match_weight = weight_of(model.match_probability)
+        clusters = cluster_pairs(
+            records,
+            [left[k] for k in keep],
+            [right[k] for k in keep],
+            [weights[k] for k in keep],
+            match_weight,
+        )
+        self.forget_customers()  # placement reads them afresh, not once per merge below
+        say("merging")
+        merged, refused, kept_apart = self._merge_clusters(
+            caller, ids, clusters.labels, left, right, weights, match_weight, rejected
+        )
+        say("queueing the grey zone")
+        scorer: Scorer | None = None
+        queue: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
+        labels = clusters.labels
+        queued_between: set[tuple[int, int]] = set()
+        for k in sorted(range(len(left)), key=lambda k: -weights[k]):
+            a, b = left[k], right[k]
+            key = pair(ids[a], ids[b])
+            if key in decided or labels[a] == labels[b]:
+                continue  # decided before, or one customer now
+            between = (min(labels[a], labels[b]), max(labels[a], labels[b]))
+            if between in queued_between:
+                continue  # the two customers these merge into have their strongest pair queued
+            # Left are the grey zone and pairs above the match probability that clustering
+            # kept apart: a record without a first name that could be either of two people,
+            # or a pair whose clusters hold first names that disagree.
+            row_a, row_b = records.row(a), records.row(b)
+            if names_conflict(row_a, row_b):
+                continue  # two people, a household among them
+            scorer = scorer or Scorer(model, records, indexed=False)
+            queue.append(
+                review_row(
+                    scorer,
+                    (ids[a], row_a),
+                    (ids[b], row_b),
+                    float(pairs["match_probability"][k]),
+                    float(weights[k]),
+                    now,
+                )
+            )
+            decided[key] = "pending"
+            queued_between.add(between)
+        households = [(ids[a], ids[b]) for a, b in clusters.households]
+        with self.store.unit_of_work(write=True) as uow:
+            uow.identity.add_reviews(queue)
+            uow.identity.add_relations(households, "household", "resolve", now)
+        self.forget_customers()  # many customers changed: placement reads them afresh
+        result = Resolved(
+            profiles=len(records),
+            pairs_scored=len(left),
+            merged=merged,
+            refused=refused,
+            queued=len(queue),
+            households=len(clusters.households),
+            kept_apart_by_decision=kept_apart,
+        )
+        self.audit.record(
+            caller,
+            "identity_resolve",
+            None,
+            f"{merged} merged, {len(queue)} queued, {refused} refused",
+            ["merges"],
+        )
+        return result
+
+    def _merge_clusters(
+        self,
+        caller: Caller,
+        ids: list[str],
+        labels: list[int],
+        left: list[int],
+        right: list[int],
+        weights: list[float],
+        match_weight: float,
+        rejected: set[tuple[str, str]],
+    ) -> tuple[int, int, int]:
+        """Merge the pairs clustering joined, strongest first, each through Merges;
+        returns (merged, refused, kept apart because of a rejected pair)."""
+        group = {i: {i} for i in range(len(ids))}
+        merged = refused = kept_apart = 0
+        order = sorted(range(len(left)), key=lambda k: -weights[k])
+        for k in order:
+            a, b = left[k], right[k]
+            if weights[k] < match_weight or labels[a] != labels[b] or group[a] is group[b]:
+                continue
+            if any(pair(ids[x], ids[y]) in rejected for x in group[a] for y in group[b]):
+                kept_apart += 1
+                continue
+            try:
+                self.merges.merge(caller, ids[a], ids[b], reason="resolve")
+            except (Refused, Forbidden) as exc:
+                log.info("identity: resolve did not merge %s and %s: %s", ids[a], ids[b], exc)
+                refused += 1
+                continue
+            except Conflict:
+                pass  # already one customer (stitched meanwhile)
+            else:
+                merged += 1
+            joined = group[a] | group[b]
+            for member in joined:
+                group[member] = joined
+        return merged, refused, kept_apart

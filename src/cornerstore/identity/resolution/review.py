@@ -1,0 +1,104 @@
+"""The review queue: pairs in the grey zone shown to staff side by side, and their decisions
+(accepting merges the two, rejecting remembers they are two people).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, READ, Policy
+from cornerstore.errors import Conflict, NotFound
+from cornerstore.identity.resolution.jobs import ResolutionJob
+from cornerstore.identity.resolution.scorer import FieldWeight
+from cornerstore.profiles.model import Profile, ReviewRecord
+
+
+@dataclass(frozen=True)
+class Review:
+    """A queued pair for a reviewer: both profiles as the reviewer's role may see them, and each
+    field's match weight (values hidden where the role may not read them)."""
+
+    id: int
+    left: Profile
+    right: Profile
+    match_probability: float
+    match_weight: float
+    fields: list[FieldWeight]
+    status: str
+    created_at: datetime
+
+
+def masked_fields(
+    policy: Policy, caller: Caller, fields: Iterable[Mapping[str, Any]]
+) -> list[FieldWeight]:
+    """Each field's weight, its values hidden where the caller's role may not read them."""
+    visible = policy.visible_sections(caller)
+    out = []
+    for f in fields:
+        shown = policy.section_of(f["field"]) in visible
+        out.append(
+            FieldWeight(
+                f["field"],
+                f["level"],
+                f["left"] if shown else None,
+                f["right"] if shown else None,
+                float(f["weight"]),
+            )
+        )
+    return out
+
+
+@dataclass(eq=False)
+class ReviewQueue(ResolutionJob):
+    """List the pending pairs and decide them, for staff with the merges section (an accepted
+    pair is merged through :class:`~cornerstore.identity.merge.Merges`, which tells placement)."""
+
+    def pending(self, caller: Caller, limit: int = 20) -> list[Review]:
+        """Pending pairs, strongest first, with both profiles as the caller's role may see them
+        (every profile shown is audited as read)."""
+        self.policy.require(caller, "merges", READ)
+        limit = max(1, min(limit, 100))
+        with self.store.unit_of_work() as uow:
+            records = uow.identity.pending(limit)
+        return [self._review(caller, r) for r in records]
+
+    def _review(self, caller: Caller, record: ReviewRecord) -> Review:
+        return Review(
+            id=record.id,
+            left=self.profiles.get(caller, record.left_id),
+            right=self.profiles.get(caller, record.right_id),
+            match_probability=record.match_probability,
+            match_weight=record.match_weight,
+            fields=masked_fields(self.policy, caller, record.fields),
+            status=record.status,
+            created_at=record.created_at,
+        )
+
+    def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
+        """Accept (merge the two through Merges) or reject (remember they are two
+        people) a queued pair. A refused merge leaves the pair pending and raises Refused."""
+        self.policy.require(caller, "merges", CHANGE)
+        with self.store.unit_of_work() as uow:
+            record = uow.identity.get_review(review_id)
+        if record is None:
+            raise NotFound("review: no such review")
+        if record.status != "pending":
+            raise Conflict(f"review {review_id}: already {record.status}")
+        if accept:
+            # Merged meanwhile: the reviewer agrees with what happened.
+            with contextlib.suppress(Conflict):
+                self.merges.merge(caller, record.left_id, record.right_id, "review")
+        status = "accepted" if accept else "rejected"
+        now = datetime.now(UTC)
+        with self.store.unit_of_work(write=True) as uow:
+            uow.identity.decide(review_id, status, caller.actor, now)
+        if not accept:
+            self.audit.record(
+                caller, "identity_reject", record.left_id, f"{record.right_id}", ["merges"]
+            )
+        return replace(record, status=status, decided_by=caller.actor, decided_at=now)

@@ -1,0 +1,178 @@
+"""The stored customers as the records matching reads, and staff decisions on pairs of them.
+
+Learning, resolving, placing, reviewing and explaining all read customers through
+:func:`read_profiles`, so each job compares the same values; a rejected pair and an undone merge
+are read as "two people" by :func:`decided_pairs` and :func:`decided_with` alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from cornerstore.errors import NotFound
+from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
+from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
+from cornerstore.spec import MATCHING_TRAITS
+from cornerstore.storage.database import Store
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+# Address objects ({street, city, postal_code, ...}) are taken apart into record fields; a
+# plain address trait is the street line (MATCHING_TRAITS maps the other traits).
+ADDRESS_FIELDS: dict[str, str] = {
+    "street": "address",
+    "city": "city",
+    "state": "state",
+    "postal_code": "postcode",
+    "postcode": "postcode",
+    "country": "country",
+}
+
+
+def profile_record(
+    traits: Mapping[str, Any], emails: list[str], phones: list[str]
+) -> dict[str, Any]:
+    """One profile's record for matching, from its current traits and identifiers.
+
+    Traits win over identifiers (they are what the customer last told a department); the
+    oldest e-mail and phone identifiers fill in when there is no such trait.
+
+    >>> record = profile_record({"first_name": "Bob", "address": {"street": "12 High St",
+    ...                          "postal_code": "SW1A 1AA"}}, ["bob@example.com"], [])
+    >>> record["address"], record["postcode"], record["email"]
+    ('12 High St', 'SW1A 1AA', 'bob@example.com')
+    """
+    record: dict[str, Any] = {}
+    for name, value in traits.items():
+        target = MATCHING_TRAITS.get(name)
+        if target is None or value in (None, ""):
+            continue
+        if isinstance(value, Mapping):
+            if name == "address":
+                for part, field in ADDRESS_FIELDS.items():
+                    if value.get(part) not in (None, ""):
+                        record.setdefault(field, str(value[part]))
+            continue
+        if isinstance(value, str | int | float):
+            record[target] = str(value)
+    if "email" not in record and emails:
+        record["email"] = emails[0]
+    if "phone" not in record and phones:
+        record["phone"] = phones[0]
+    return record
+
+
+def read_profiles(
+    uow: UnitOfWork, default_region: str, only: Sequence[str] | None = None
+) -> PreparedRecords:
+    """Every person customer (root profile) as a prepared record, ``unique_id`` its id; only
+    the customers ``only`` (root ids) when given."""
+    latest: dict[str, dict[str, tuple[datetime, Any]]] = {}
+    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
+        seen = latest.setdefault(root, {})
+        if name not in seen or at >= seen[name][0]:
+            seen[name] = (at, value)
+    emails: dict[str, list[str]] = {}
+    phones: dict[str, list[str]] = {}
+    for root, kind, value in uow.identity.person_identifiers(["email", "phone"], only):
+        (emails if kind == "email" else phones).setdefault(root, []).append(value)
+    roots = uow.identity.person_roots(only)
+    rows = [
+        profile_record(
+            {name: v for name, (_, v) in latest.get(root, {}).items()},
+            emails.get(root, []),
+            phones.get(root, []),
+        )
+        for root in roots
+    ]
+    fields = [f for f in FIELDS if any(f in row for row in rows)]
+    return prepare_records(rows, roots, fields or ["first_name"], default_region)
+
+
+def pair(a: str, b: str) -> tuple[str, str]:
+    """Two customer ids in sorted order, as pairs are stored and looked up."""
+    return (a, b) if a <= b else (b, a)
+
+
+def field_dict(f: FieldWeight) -> dict[str, Any]:
+    """A field's weight as a review row keeps it (plain JSON values)."""
+
+    def plain(value: Any) -> Any:
+        return list(value) if isinstance(value, list | tuple) else value
+
+    return {
+        "field": f.field,
+        "level": f.level,
+        "left": plain(f.left),
+        "right": plain(f.right),
+        "weight": f.weight,
+    }
+
+
+def review_row(
+    scorer: Scorer,
+    a: tuple[str, Mapping[str, Any]],
+    b: tuple[str, Mapping[str, Any]],
+    probability: float,
+    weight: float,
+    at: datetime,
+) -> dict[str, Any]:
+    """A review-queue row for two customers (id, prepared record): ids in sorted order, each
+    field's level and weight with the left customer's values first."""
+    (left_id, left), (right_id, right) = (a, b) if a[0] <= b[0] else (b, a)
+    return {
+        "left_id": left_id,
+        "right_id": right_id,
+        "match_probability": probability,
+        "match_weight": weight,
+        "fields": [field_dict(f) for f in scorer.explain(left, right)],
+        "created_at": at,
+    }
+
+
+def decided_pairs(uow: UnitOfWork, roots: set[str]) -> dict[tuple[str, str], str]:
+    """Every reviewed pair, named by the customers its profiles belong to now. An undone
+    merge counts as a rejection: someone decided the two are different people."""
+    reviewed = uow.identity.reviewed_pairs()
+    for undone in uow.identity.undone_merges():
+        reviewed[pair(*undone)] = "rejected"
+    members = {m for reviewed_pair in reviewed for m in reviewed_pair}
+    root_of = uow.customers.roots_of(sorted(members))
+    out: dict[tuple[str, str], str] = {}
+    for (a, b), status in reviewed.items():
+        ra, rb = root_of.get(a, a), root_of.get(b, b)
+        if ra != rb and ra in roots and rb in roots:
+            # A rejection outweighs anything else said about the same two customers.
+            key = pair(ra, rb)
+            if out.get(key) != "rejected":
+                out[key] = status
+    return out
+
+
+def decided_with(uow: UnitOfWork, root: str) -> dict[str, str]:
+    """Decisions on pairs that include this customer: the other customer (as it is named
+    now) -> rejected, accepted or pending. An undone merge counts as a rejection."""
+    members = uow.customers.members(root)
+    reviewed = uow.identity.reviewed_pairs_involving(members)
+    for undone in uow.identity.undone_merges(members):
+        reviewed[pair(*undone)] = "rejected"
+    others = {x for reviewed_pair in reviewed for x in reviewed_pair}
+    root_of = uow.customers.roots_of(sorted(others))
+    out: dict[str, str] = {}
+    for reviewed_pair, status in reviewed.items():
+        ra, rb = (root_of.get(x, x) for x in reviewed_pair)
+        other = rb if ra == root else ra if rb == root else None
+        if other is not None and other != root and out.get(other) != "rejected":
+            out[other] = status
+    return out
+
+
+def active_model(store: Store) -> IdentityModel:
+    """The model resolution uses; NotFound before one was learned."""
+    with store.unit_of_work() as uow:
+        stored = uow.identity.active_model()
+    if stored is None:
+        raise NotFound("identity model: none learned yet (run `cornerstore identity learn`)")
+    return IdentityModel.from_json(stored.model)

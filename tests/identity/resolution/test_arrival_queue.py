@@ -1,0 +1,86 @@
+"""The placement worker: customers handed over are placed in order, once each, off the caller's
+thread; draining waits for what was handed over before it, and a failure stops nothing else."""
+
+from __future__ import annotations
+
+import doctest
+import threading
+
+from cornerstore.identity.resolution import arrivals
+from cornerstore.identity.resolution.arrivals import ArrivalQueue
+
+
+def test_customers_handed_over_are_placed_in_order_each_once() -> None:
+    placed: list[list[str]] = []
+    release = threading.Event()
+
+    def place(ids: list[str]) -> None:
+        release.wait(timeout=30)
+        placed.append(ids)
+
+    queue = ArrivalQueue(place)
+    queue.put(["a"])
+    queue.put(["b", "c"])  # waits while "a" is placed
+    queue.put(["c", "d"])
+    release.set()
+
+    assert queue.drain(timeout=30)
+    assert [x for ids in placed for x in ids] == ["a", "b", "c", "d"]
+
+
+def test_putting_returns_before_the_placing_is_done() -> None:
+    release = threading.Event()
+    queue = ArrivalQueue(lambda ids: release.wait(timeout=30))
+
+    queue.put(["a"])
+
+    assert not queue.drain(timeout=0.05)
+    release.set()
+    assert queue.drain(timeout=30)
+
+
+def test_a_failing_placement_is_logged_and_the_next_customers_are_placed() -> None:
+    placed: list[str] = []
+
+    def place(ids: list[str]) -> None:
+        if "bad" in ids:
+            raise RuntimeError("scoring failed")
+        placed.extend(ids)
+
+    queue = ArrivalQueue(place)
+    queue.put(["bad"])
+    assert queue.drain(timeout=30)
+    queue.put(["good"])
+
+    assert queue.drain(timeout=30)
+    assert placed == ["good"]
+
+
+def test_draining_waits_for_customers_handed_over_before_it() -> None:
+    release_second = threading.Event()
+
+    def place(ids: list[str]) -> None:
+        if ids == ["late"]:
+            release_second.wait(timeout=30)
+
+    queue = ArrivalQueue(place)
+    queue.put(["early"])
+    assert queue.drain(timeout=30)
+    queue.put(["late"])
+    done = threading.Event()
+
+    def drain_then_mark() -> None:
+        queue.drain(timeout=30)
+        done.set()
+
+    waiter = threading.Thread(target=drain_then_mark)
+    waiter.start()
+
+    assert not done.wait(timeout=0.05)  # "late" was handed over before this drain
+    release_second.set()
+    waiter.join(timeout=30)
+    assert done.is_set()
+
+
+def test_the_docstring_example_runs() -> None:
+    assert doctest.testmod(arrivals).failed == 0
