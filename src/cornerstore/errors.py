@@ -74,7 +74,7 @@ class Refused(CornerstoreError):
 
 
 class Throttled(CornerstoreError):
-    """Too many requests; try again after ``retry_after`` seconds."""
+    """Too many requests; try again after ``retry_after`` seconds (the Retry-After header)."""
 
     code = "throttled"
     status = 429

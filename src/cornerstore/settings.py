@@ -15,6 +15,15 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cornerstore.spec import (
+    CASE_OPENED,
+    CASE_RESOLVED,
+    DELIVERY_ATTEMPTED,
+    MESSAGE_TYPES,
+    ORDER_COMPLETED,
+    SURVEY_ANSWERED,
+)
+
 TOUCHPOINTS: tuple[str, ...] = (
     "store",
     "web",
@@ -25,8 +34,6 @@ TOUCHPOINTS: tuple[str, ...] = (
     "survey",
     "other",
 )
-
-EVENT_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 
 DEFAULT_FORMS: dict[str, list[str]] = {
     "contact": ["first_name", "last_name", "email", "phone"],
@@ -208,9 +215,9 @@ class PrivacyPolicy(BaseModel):
     @classmethod
     def _durations(cls, value: dict[str, str]) -> dict[str, str]:
         for event_type, age in value.items():
-            if event_type not in EVENT_TYPES:
+            if event_type not in MESSAGE_TYPES:
                 raise ValueError(
-                    f"retention: {event_type!r} is not an event type ({', '.join(EVENT_TYPES)})"
+                    f"retention: {event_type!r} is not an event type ({', '.join(MESSAGE_TYPES)})"
                 )
             if not _DURATION.fullmatch(age.strip()):
                 raise ValueError(f"retention for {event_type!r}: give an age such as 90d or 26w")
@@ -221,7 +228,7 @@ class LearnSettings(BaseModel):
     """What ``cornerstore learn`` reads as purchases, and how it judges value and risk."""
 
     # Track events that are purchases, and the properties that may hold their amount.
-    order_events: list[str] = Field(default_factory=lambda: ["Order Completed"])
+    order_events: list[str] = Field(default_factory=lambda: [ORDER_COMPLETED])
     amount_properties: list[str] = Field(default_factory=lambda: ["total", "revenue", "value"])
     # Count model for expected purchases and P(alive): bgnbd, paretonbd, mbgnbd, or auto (the
     # best on a holdout of the last quarter of the data).
@@ -247,11 +254,11 @@ class LearnSettings(BaseModel):
     household_categories: list[str] = Field(
         default_factory=lambda: ["baby", "babies", "nursery", "toddler", "maternity", "pet", "pets"]
     )
-    delivery_event: str = "Delivery Attempted"
-    complaint_opened_event: str = "Case Opened"
-    complaint_resolved_event: str = "Case Resolved"
+    delivery_event: str = DELIVERY_ATTEMPTED
+    complaint_opened_event: str = CASE_OPENED
+    complaint_resolved_event: str = CASE_RESOLVED
     # Survey answers: properties survey (nps / csat), score, solicited_by_employee.
-    survey_event: str = "Survey Answered"
+    survey_event: str = SURVEY_ANSWERED
 
     @field_validator("timezone")
     @classmethod

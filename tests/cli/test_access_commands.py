@@ -424,3 +424,13 @@ def test_privacy_and_score_commands_record_the_reason_and_act_as_the_staff_user(
         "retention call",
     ]
     assert (refused, refusal.startswith("error: ")) == (1, True)
+
+
+def test_at_risk_records_the_reason_with_the_read(db: str, services: Services) -> None:
+    add_dee(services)
+
+    code, _, err = run("customers", "at-risk", "--reason", "weekly retention list", "--db", db)
+
+    _, out, _ = run("audit", "--action", "read_at_risk", "--json", "--db", db)
+    assert (code, err) == (0, "")
+    assert [e["reason"] for e in json.loads(out)] == ["weekly retention list"]

@@ -24,7 +24,8 @@ from cornerstore.api.routes import (
     segments,
     session,
 )
-from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
+from cornerstore.api.schemas.health import HealthOut
+from cornerstore.api.schemas.intake import BODY_SCHEMAS
 from cornerstore.api.throttle import Throttle
 from cornerstore.services import Services
 from cornerstore.settings import Settings

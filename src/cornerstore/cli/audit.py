@@ -9,17 +9,7 @@ from rich.table import Table
 
 from cornerstore.access.audit import to_csv
 from cornerstore.access.credentials import parse_duration
-from cornerstore.cli.common import (
-    DbOption,
-    JsonOption,
-    cli_caller,
-    handle_errors,
-    out,
-    print_document,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_document, print_json, shared_options, when
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(
@@ -38,8 +28,9 @@ def _time(text: str | None, option: str) -> datetime | None:
 
 
 @app.callback()
-@handle_errors
+@shared_options("json", "db")
 def audit(
+    run: Invocation,
     ctx: typer.Context,
     customer: str | None = typer.Option(None, "--customer", help="Only this profile id"),
     actor: str | None = typer.Option(None, help="Only this actor (e.g. user:ann)"),
@@ -48,21 +39,19 @@ def audit(
     since: str | None = typer.Option(None, help="From this ISO date or time (inclusive)"),
     until: str | None = typer.Option(None, help="Before this ISO date or time"),
     limit: int = typer.Option(1000, min=1, max=10_000),
-    json: bool = JsonOption,
     csv: bool = typer.Option(False, "--csv", help="Print CSV (a header row, one entry a line)"),
-    db: str | None = DbOption,
 ) -> None:
     """List audit entries, oldest first: who, which sections, when, from where, why."""
     if ctx.invoked_subcommand is not None:
         return
-    with services(db) as s:
+    with run.services() as s:
         if customer is not None:
             with s.store.unit_of_work() as uow:
                 row = uow.customers.get(customer.strip())
             # A merged-away id is audited under the profile it belongs to now.
             customer = row[2] if row else customer.strip()
         entries = s.audit.find(
-            cli_caller(),
+            run.caller(s),
             customer_id=customer,
             actor=actor,
             action=action,
@@ -74,7 +63,7 @@ def audit(
     if csv:
         print_document(to_csv(entries))
         return
-    if json:
+    if run.json:
         print_json(entries)
         return
     table = Table("when", "actor", "action", "customer", "sections", "via", "from", "reason")
@@ -93,21 +82,21 @@ def audit(
 
 
 @app.command("prune")
-@handle_errors
+@shared_options("db")
 def prune(
+    run: Invocation,
     older_than: str | None = typer.Option(
         None,
         "--older-than",
         help="Delete entries older than this, e.g. 104w (default: access.audit_retention_days)",
     ),
-    db: str | None = DbOption,
 ) -> None:
     """Retention: delete entries older than a duration (the pruning itself is recorded)."""
-    with services(db) as s:
+    with run.services() as s:
         keep = (
             parse_duration(older_than)
             if older_than
             else timedelta(days=s.settings.access.audit_retention_days)
         )
-        removed = s.audit.prune(cli_caller(), keep)
+        removed = s.audit.prune(run.caller(s), keep)
     out.print(f"{removed} audit entries removed")

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from cornerstore.cli.common import handle_errors, print_json
+from cornerstore.cli.common import print_json
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Customer lifetime value from a transaction file", no_args_is_help=True)
@@ -87,7 +87,6 @@ def _fit(
 
 
 @app.command("fit")
-@handle_errors
 def fit(
     transactions: Path = TransactionsOption,
     customer_col: str | None = CustomerOption,
@@ -115,7 +114,6 @@ def fit(
 
 
 @app.command("predict")
-@handle_errors
 def predict(
     transactions: Path = TransactionsOption,
     output: Path = typer.Option(..., "--output", help="Where predictions go: .csv or .parquet"),

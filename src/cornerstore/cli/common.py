@@ -1,20 +1,21 @@
-"""What every command shares: settings from the environment, the services, error handling, output.
+"""What every command shares: its shared options as one :class:`Invocation`, the services over
+an up-to-date database, and output.
 
-Errors become one readable line on stderr and exit code 1 (2 for usage errors, from Typer);
-no traceback reaches the user and no input value is echoed.
+A command names the shared options it takes with :func:`shared_options`; errors are mapped once,
+by the ``cornerstore`` command itself (:mod:`cornerstore.cli.main`).
 """
 
 from __future__ import annotations
 
 import getpass
-import logging
+import inspect
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.table import Column
@@ -40,21 +41,6 @@ R = TypeVar("R")
 # Customer values are printed, never interpreted: no markup, control characters made visible.
 out = TerminalConsole(highlight=False, soft_wrap=True)
 err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True)
-log = logging.getLogger("cornerstore.cli")
-
-JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table")
-DbOption = typer.Option(
-    None,
-    "--db",
-    help="Database URL (default: CORNERSTORE_DATABASE_URL or sqlite:///cornerstore.db)",
-)
-
-ReasonOption = typer.Option(
-    None, "--reason", help="Why you look or change (recorded in the audit trail)"
-)
-AsOption = typer.Option(
-    None, "--as", help="Act as this staff user: their role's sections and their branch"
-)
 
 
 def load_settings(db: str | None = None) -> Settings:
@@ -72,16 +58,113 @@ def cli_caller() -> Caller:
     return system_caller(via="cli", actor=f"cli:{user}")
 
 
-def acting(s: Services, as_user: str | None = None, reason: str | None = None) -> Caller:
-    """The caller of a command: the local operator (owner rights), or with ``--as`` a staff
-    user, so the CLI gives exactly the answer the API and console give that user."""
-    caller = cli_caller()
-    if as_user:
-        user = s.staff.get(caller, as_user)
-        if user.disabled_at is not None:
-            raise Forbidden("user: is disabled")
-        caller = user_caller(user, "cli", None)
-    return caller.because(reason)
+@dataclass(frozen=True)
+class Invocation:
+    """What a command's shared options say: the database (``--db``), JSON or a table
+    (``--json``), and who acts and why (``--as``, ``--reason``)."""
+
+    db: str | None = None
+    json: bool = False
+    as_user: str | None = None
+    reason: str | None = None
+
+    def settings(self) -> Settings:
+        """The settings from the environment, with ``--db`` when given."""
+        return load_settings(self.db)
+
+    @contextmanager
+    def services(self, create: bool = False) -> Iterator[Services]:
+        """Services over an up-to-date database; only ``create`` (``demo``) may create or
+        migrate it (see :func:`open_cli_store`)."""
+        settings = self.settings()
+        store = open_cli_store(settings, create=create)
+        try:
+            bring_up_to_date(store, settings, upgrade=create)
+            yield Services.build(settings, store)
+        finally:
+            store.dispose()
+
+    def caller(self, s: Services) -> Caller:
+        """Who acts: the local operator (owner rights), or with ``--as`` a staff user, so the
+        CLI gives exactly the answer the API and console give that user; ``--reason`` says
+        why."""
+        caller = cli_caller()
+        if self.as_user:
+            user = s.staff.get(caller, self.as_user)
+            if user.disabled_at is not None:
+                raise Forbidden("user: is disabled")
+            caller = user_caller(user, "cli", None)
+        return caller.because(self.reason)
+
+
+def _option(name: str, default: Any, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+# Each shared option as the parameter a command takes; "acting" is --reason and --as together,
+# so a command that acts as a staff user always records why.
+_SHARED: dict[str, tuple[inspect.Parameter, ...]] = {
+    "json": (
+        _option("json", typer.Option(False, "--json", help="Print the answer as JSON"), bool),
+    ),
+    "acting": (
+        _option(
+            "reason",
+            typer.Option(
+                None, "--reason", help="Why you look or change (recorded in the audit trail)"
+            ),
+            str | None,
+        ),
+        _option(
+            "as_user",
+            typer.Option(
+                None, "--as", help="Act as this staff user: their role's sections and their branch"
+            ),
+            str | None,
+        ),
+    ),
+    "db": (
+        _option(
+            "db",
+            typer.Option(
+                None,
+                "--db",
+                help="Database URL (default: CORNERSTORE_DATABASE_URL or sqlite:///cornerstore.db)",
+            ),
+            str | None,
+        ),
+    ),
+}
+SharedOption = Literal["json", "acting", "db"]
+
+
+def shared_options(
+    *names: SharedOption,
+) -> Callable[[Callable[Concatenate[Invocation, P], R]], Callable[P, R]]:
+    """Give a command the shared options ``names`` after its own, handed to it as one
+    :class:`Invocation` in its first argument.
+
+    ``@shared_options("json", "acting", "db")`` adds ``--json``, ``--reason``, ``--as`` and
+    ``--db``; a command that reads or changes a customer takes ``"acting"``.
+    """
+    shared = [param for name in names for param in _SHARED[name]]
+
+    def decorate(fn: Callable[Concatenate[Invocation, P], R]) -> Callable[P, R]:
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
+
+        @wraps(fn)
+        def command(*args: P.args, **kwargs: P.kwargs) -> R:
+            given: dict[str, Any] = {p.name: kwargs.pop(p.name) for p in shared}
+            return fn(Invocation(**given), *args, **kwargs)
+
+        # Typer reads the options from the signature: the command's own, then the shared ones.
+        command.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in own + shared}
+        return command
+
+    return decorate
 
 
 def _how_to_create(url: str) -> str:
@@ -136,40 +219,6 @@ def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) ->
         f"the database schema at {describe_database(settings.database_url)} is at revision "
         f"{revision}, older than this cornerstore: run `cornerstore db upgrade`"
     )
-
-
-@contextmanager
-def services(db: str | None = None, create: bool = False) -> Iterator[Services]:
-    """Services for one command over an up-to-date database; only ``create`` (``demo``) may
-    create or migrate it (see :func:`open_cli_store`)."""
-    settings = load_settings(db)
-    store = open_cli_store(settings, create=create)
-    try:
-        bring_up_to_date(store, settings, upgrade=create)
-        yield Services.build(settings, store)
-    finally:
-        store.dispose()
-
-
-def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into one line on stderr and a non-zero exit."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except CornerstoreError as exc:
-            err.print(f"error: {exc.message}")
-            raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            # Only the type: the text of an unexpected error may quote customer data.
-            log.debug("unexpected error", exc_info=True)
-            err.print(f"error: unexpected {type(exc).__name__}; the command stopped")
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _default(value: Any) -> Any:

@@ -10,24 +10,16 @@ import typer
 from rich.table import Table
 
 from cornerstore.access.credentials import key_source
-from cornerstore.cli.common import (
-    DbOption,
-    JsonOption,
-    cli_caller,
-    handle_errors,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
 
 keys_app = typer.Typer(help="Intake write keys (send events only)", no_args_is_help=True)
 tokens_app = typer.Typer(help="Staff API tokens (read customers)", no_args_is_help=True)
 
 
 @keys_app.command("create")
-@handle_errors
+@shared_options("db")
 def create_key(
+    run: Invocation,
     name: str = typer.Option(..., "--name", help="What sends with it, e.g. web-shop"),
     touchpoint: str = typer.Option("web", help="Department its messages come from"),
     source: str | None = typer.Option(
@@ -35,11 +27,10 @@ def create_key(
         help="client (public in pages and apps: its claims about existing customers stay "
         "unverified) or server (kept secret, trusted); default: client for web and app",
     ),
-    db: str | None = DbOption,
 ) -> None:
     """Create a write key; it is shown once, on the last line."""
-    with services(db) as s:
-        issued = s.credentials.create_write_key(cli_caller(), name, touchpoint, source)
+    with run.services() as s:
+        issued = s.credentials.create_write_key(run.caller(s), name, touchpoint, source)
     out.print(
         f"write key {issued.id} '{issued.name}' ({touchpoint}, "
         f"{key_source(source, touchpoint)}-side); "
@@ -49,12 +40,14 @@ def create_key(
 
 
 @keys_app.command("list")
-@handle_errors
-def list_keys(json: bool = JsonOption, db: str | None = DbOption) -> None:
+@shared_options("json", "db")
+def list_keys(
+    run: Invocation,
+) -> None:
     """List write keys (never the secrets)."""
-    with services(db) as s:
-        keys = s.credentials.list_write_keys(cli_caller())
-    if json:
+    with run.services() as s:
+        keys = s.credentials.list_write_keys(run.caller(s))
+    if run.json:
         print_json(keys)
         return
     table = Table("id", "name", "touchpoint", "source", "prefix", "created", "revoked")
@@ -72,19 +65,21 @@ def list_keys(json: bool = JsonOption, db: str | None = DbOption) -> None:
 
 
 @keys_app.command("revoke")
-@handle_errors
+@shared_options("db")
 def revoke_key(
-    key_id: int = typer.Argument(..., help="The key's id"), db: str | None = DbOption
+    run: Invocation,
+    key_id: int = typer.Argument(..., help="The key's id"),
 ) -> None:
     """Revoke a write key: its messages are refused from now on."""
-    with services(db) as s:
-        s.credentials.revoke_write_key(cli_caller(), key_id)
+    with run.services() as s:
+        s.credentials.revoke_write_key(run.caller(s), key_id)
     out.print(f"write key {key_id} revoked")
 
 
 @tokens_app.command("create")
-@handle_errors
+@shared_options("db")
 def create_token(
+    run: Invocation,
     name: str = typer.Option(..., "--name", help="Who or what uses it"),
     role: str | None = typer.Option(
         None, help="Role of the token (see `cornerstore roles`); required unless --user"
@@ -95,11 +90,10 @@ def create_token(
     user: str | None = typer.Option(
         None, "--user", help="A personal token acting as this staff user (with their role)"
     ),
-    db: str | None = DbOption,
 ) -> None:
     """Create a staff API token; it is shown once, on the last line."""
-    with services(db) as s:
-        caller = cli_caller()
+    with run.services() as s:
+        caller = run.caller(s)
         user_id = s.staff.get(caller, user).id if user else None
         issued = s.credentials.create_token(caller, name, role, expires, user_id=user_id)
     what = f"user {user}" if user else role
@@ -112,12 +106,14 @@ def create_token(
 
 
 @tokens_app.command("list")
-@handle_errors
-def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
+@shared_options("json", "db")
+def list_tokens(
+    run: Invocation,
+) -> None:
     """List API tokens (never the secrets)."""
-    with services(db) as s:
-        tokens = s.credentials.list_tokens(cli_caller())
-    if json:
+    with run.services() as s:
+        tokens = s.credentials.list_tokens(run.caller(s))
+    if run.json:
         print_json(tokens)
         return
     table = Table("id", "name", "role", "user", "prefix", "created", "expires", "revoked")
@@ -136,11 +132,12 @@ def list_tokens(json: bool = JsonOption, db: str | None = DbOption) -> None:
 
 
 @tokens_app.command("revoke")
-@handle_errors
+@shared_options("db")
 def revoke_token(
-    token_id: int = typer.Argument(..., help="The token's id"), db: str | None = DbOption
+    run: Invocation,
+    token_id: int = typer.Argument(..., help="The token's id"),
 ) -> None:
     """Revoke an API token at once."""
-    with services(db) as s:
-        s.credentials.revoke_token(cli_caller(), token_id)
+    with run.services() as s:
+        s.credentials.revoke_token(run.caller(s), token_id)
     out.print(f"API token {token_id} revoked")

@@ -8,19 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cornerstore.cli.common import (
-    AsOption,
-    DbOption,
-    JsonOption,
-    ReasonOption,
-    acting,
-    handle_errors,
-    id_column,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
 from cornerstore.cli.terminal import styled
 from cornerstore.profiles.model import Profile
 
@@ -34,20 +22,17 @@ def _show(value: object) -> str:
 
 
 @app.command("search")
-@handle_errors
+@shared_options("json", "acting", "db")
 def search(
+    run: Invocation,
     q: str = typer.Argument(..., help="Name, e-mail, phone or identifier"),
     limit: int = typer.Option(20, min=1, max=100),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Find customers by identifier or by name (full name in either order, a part, a nickname
     or a typo), best match first."""
-    with services(db) as s:
-        hits = s.profiles.search(acting(s, as_user, reason), q, limit)
-    if json:
+    with run.services() as s:
+        hits = s.profiles.search(run.caller(s), q, limit)
+    if run.json:
         print_json([h.visible() for h in hits])
         return
     if not hits:
@@ -110,47 +95,41 @@ def _print_profile(p: Profile) -> None:
 
 
 @app.command("show")
-@handle_errors
+@shared_options("json", "acting", "db")
 def show(
+    run: Invocation,
     ref: str = RefArgument,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """The 360 profile: identifiers, traits with provenance, summary."""
-    with services(db) as s:
-        profile = s.profiles.get(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        profile = s.profiles.get(run.caller(s), ref)
+    if run.json:
         print_json(profile.visible())
         return
     _print_profile(profile)
 
 
 @app.command("timeline")
-@handle_errors
+@shared_options("json", "acting", "db")
 def timeline(
+    run: Invocation,
     ref: str = RefArgument,
     touchpoint: list[str] = typer.Option([], help="Only this touchpoint (repeatable)"),
     type: list[str] = typer.Option([], "--type", help="Only this message type (repeatable)"),
     limit: int = typer.Option(50, min=1, max=500),
     cursor: str | None = typer.Option(None, help="Cursor of the next page"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """The customer's events, newest first."""
-    with services(db) as s:
+    with run.services() as s:
         page = s.profiles.timeline(
-            acting(s, as_user, reason),
+            run.caller(s),
             ref,
             touchpoints=touchpoint,
             types=type,
             cursor=cursor,
             limit=limit,
         )
-    if json:
+    if run.json:
         print_json(page.visible())
         return
     table = Table("when", "touchpoint", "type", "name", "source", title=page.customer_id)
@@ -162,19 +141,16 @@ def timeline(
 
 
 @app.command("prefill")
-@handle_errors
+@shared_options("json", "acting", "db")
 def prefill(
+    run: Invocation,
     ref: str = RefArgument,
     form: str = typer.Option(..., help="Form name (see settings: contact, shipping, returns)"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """A form filled from what the customer already told us."""
-    with services(db) as s:
-        filled = s.profiles.prefill(acting(s, as_user, reason), ref, form)
-    if json:
+    with run.services() as s:
+        filled = s.profiles.prefill(run.caller(s), ref, form)
+    if run.json:
         print_json(filled)
         return
     table = Table("field", "value", "from", "age (days)", title=f"{form} for {filled.customer_id}")
@@ -189,39 +165,33 @@ def prefill(
 
 
 @app.command("merge")
-@handle_errors
+@shared_options("json", "acting", "db")
 def merge(
+    run: Invocation,
     a: str = typer.Argument(..., help="Profile id, e-mail, phone or identifier"),
     b: str = typer.Argument(..., help="The customer to merge with it, named the same ways"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Merge two profiles by hand (recorded and reversible)."""
-    with services(db) as s:
-        record = s.merges.merge(acting(s, as_user, reason), a, b)
-    if json:
+    with run.services() as s:
+        record = s.merges.merge(run.caller(s), a, b)
+    if run.json:
         print_json(record)
         return
     out.print(f"merge {record.id}: {record.loser_id} into {record.winner_id}")
 
 
 @app.command("unmerge")
-@handle_errors
+@shared_options("json", "acting", "db")
 def unmerge_cmd(
+    run: Invocation,
     ref: str = typer.Argument(
         ..., help="A merge id, or the id of the profile that was merged away"
     ),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Undo a merge, restoring both profiles exactly."""
-    with services(db) as s:
-        record = s.merges.unmerge(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        record = s.merges.unmerge(run.caller(s), ref)
+    if run.json:
         print_json(record)
         return
     out.print(f"merge {record.id} undone: {record.loser_id} is its own profile again")

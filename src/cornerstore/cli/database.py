@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cornerstore.access.users import NewPassword, Staff
-from cornerstore.cli.common import DbOption, handle_errors, load_settings, open_cli_store, out
+from cornerstore.cli.common import Invocation, open_cli_store, out, shared_options
 from cornerstore.services import Services
 
 app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -25,11 +25,13 @@ def first_owner(staff: Staff) -> NewPassword | None:
 
 
 @app.command("upgrade")
-@handle_errors
-def upgrade(db: str | None = DbOption) -> None:
+@shared_options("db")
+def upgrade(
+    run: Invocation,
+) -> None:
     """Bring the database schema up to the newest migration; on the first run also create the
     staff user ``owner`` and print its one-time password (last line)."""
-    settings = load_settings(db)
+    settings = run.settings()
     store = open_cli_store(settings, create=True)
     try:
         store.upgrade()
@@ -40,10 +42,12 @@ def upgrade(db: str | None = DbOption) -> None:
 
 
 @app.command("current")
-@handle_errors
-def current(db: str | None = DbOption) -> None:
+@shared_options("db")
+def current(
+    run: Invocation,
+) -> None:
     """Print the schema revision the database is at."""
-    settings = load_settings(db)
+    settings = run.settings()
     store = open_cli_store(settings)
     try:
         out.print(store.current_revision() or "empty (run `cornerstore db upgrade`)")

@@ -7,31 +7,24 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from cornerstore.cli.common import (
-    DbOption,
-    handle_errors,
-    load_settings,
-    open_cli_store,
-    out,
-    services,
-)
+from cornerstore.cli.common import Invocation, open_cli_store, out, shared_options
 
 
-@handle_errors
+@shared_options("db")
 def demo(
+    run: Invocation,
     customers: int = typer.Option(2000, min=1, max=2_000_000, help="People in the business"),
     seed: int = typer.Option(0, help="Random seed (the same seed gives the same business)"),
     if_missing: bool = typer.Option(
         False, "--if-missing", help="Do nothing when the database already holds customers"
     ),
-    db: str | None = DbOption,
 ) -> None:
     """Generate two years of a small business (store, web, support, billing, shipping, surveys)."""
     from cornerstore.demo.load import estimate_messages, load_demo
     from cornerstore.demo.staff import add_demo_staff
 
     if if_missing:
-        settings = load_settings(db)
+        settings = run.settings()
         store = open_cli_store(settings, create=True)
         try:
             if not store.is_empty():
@@ -41,7 +34,7 @@ def demo(
                         return
         finally:
             store.dispose()
-    with services(db, create=True) as s:
+    with run.services(create=True) as s:
         started = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}",

@@ -14,18 +14,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cornerstore.cli.common import (
-    AsOption,
-    DbOption,
-    JsonOption,
-    ReasonOption,
-    acting,
-    err,
-    handle_errors,
-    out,
-    print_json,
-    services,
-)
+from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
 from cornerstore.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -88,8 +77,9 @@ def _load_model(path: Path | None) -> IdentityModel | None:
 
 
 @app.command("dedupe")
-@handle_errors
+@shared_options("json")
 def dedupe(
+    run: Invocation,
     input: Path = typer.Argument(..., help="CSV or Parquet file"),
     id_col: str = IdOption,
     map: list[str] = MapOption,
@@ -104,7 +94,6 @@ def dedupe(
     ),
     region: str = RegionOption,
     engine: EngineChoice = EngineOption,
-    json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
 ) -> None:
     """Cluster a file's records into people (or link two files); write id and cluster_id."""
     from cornerstore.identity.resolution.files import dedupe_files, parse_field_map
@@ -133,7 +122,7 @@ def dedupe(
         "households": result.households,
         "pairs_scored": result.pairs_scored,
     }
-    if json:
+    if run.json:
         print_json(summary)
         return
     out.print(
@@ -144,7 +133,6 @@ def dedupe(
 
 
 @app.command("train")
-@handle_errors
 def train(
     input: Path = typer.Option(..., "--input", help="CSV or Parquet file to train on"),
     id_col: str = IdOption,
@@ -186,8 +174,9 @@ def train(
 
 
 @app.command("explain")
-@handle_errors
+@shared_options("json")
 def explain(
+    run: Invocation,
     input: Path = typer.Argument(..., help="CSV or Parquet file"),
     left: str = typer.Argument(..., help="Id of one record"),
     right: str = typer.Argument(..., help="Id of the other record"),
@@ -195,7 +184,6 @@ def explain(
     map: list[str] = MapOption,
     model: Path | None = ModelOption,
     region: str = RegionOption,
-    json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """Show each field's match weight for two records of a file, and the total."""
     from cornerstore.identity.resolution.files import explain_records, parse_field_map
@@ -212,7 +200,7 @@ def explain(
             default_region=region,
             progress=lambda msg: progress.update(task, description=msg),
         )
-    if json:
+    if run.json:
         print_json(result)
         return
     out.print(_weights_table(result, left, right))
@@ -243,8 +231,9 @@ def _weights_table(result: Explanation, left: str, right: str) -> Table:
 
 
 @app.command("learn")
-@handle_errors
+@shared_options("json", "acting", "db")
 def learn(
+    run: Invocation,
     seed: int = typer.Option(0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
     calibrate: bool = typer.Option(
@@ -253,25 +242,21 @@ def learn(
         help="Calibrate the model on staff decisions (accepted and rejected reviews, undone "
         "merges)",
     ),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Train a model on the stored customers and make it the one `identity resolve` uses."""
     from cornerstore.identity.resolution.model import IdentityModel
 
-    with services(db) as s, _steps("learn") as progress:
+    with run.services() as s, _steps("learn") as progress:
         task = progress.add_task("starting", total=None)
         stored = s.identity.train(
-            acting(s, as_user, reason),
+            run.caller(s),
             seed=seed,
             engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
             calibrate_on_decisions=calibrate,
         )
     calibration = IdentityModel.from_json(stored.model).calibration
-    if json:
+    if run.json:
         summary = {k: v for k, v in asdict(stored).items() if k != "model"}
         print_json({**summary, "calibration": calibration.to_dict() if calibration else None})
         return
@@ -291,23 +276,20 @@ def _say_calibration(calibration: Calibration) -> None:
 
 
 @app.command("resolve")
-@handle_errors
+@shared_options("json", "acting", "db")
 def resolve_stored(
+    run: Invocation,
     engine: EngineChoice = EngineOption,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Merge the stored customers the active model is sure of, queue the unsure for review."""
-    with services(db) as s, _steps("resolve") as progress:
+    with run.services() as s, _steps("resolve") as progress:
         task = progress.add_task("starting", total=None)
         result = s.identity.resolve(
-            acting(s, as_user, reason),
+            run.caller(s),
             engine=engine.value,
             progress=lambda msg: progress.update(task, description=msg),
         )
-    if json:
+    if run.json:
         print_json(result)
         return
     out.print(
@@ -319,18 +301,15 @@ def resolve_stored(
 
 
 @app.command("review")
-@handle_errors
+@shared_options("json", "acting", "db")
 def review(
+    run: Invocation,
     limit: int = typer.Option(20, min=1, max=100, help="How many pairs to show"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Pairs waiting for a decision, strongest first, with each field's match weight."""
-    with services(db) as s:
-        reviews = s.identity.pending(acting(s, as_user, reason), limit)
-    if json:
+    with run.services() as s:
+        reviews = s.identity.pending(run.caller(s), limit)
+    if run.json:
         print_json(reviews)
         return
     if not reviews:
@@ -345,21 +324,18 @@ def review(
 
 
 @app.command("decide")
-@handle_errors
+@shared_options("json", "acting", "db")
 def decide(
+    run: Invocation,
     review_id: int = typer.Argument(..., help="A review id from `identity review`"),
     accept: bool = typer.Option(
         ..., "--accept/--reject", help="Merge the two customers, or keep them apart for good"
     ),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Accept (merge, recorded and reversible) or reject (remembered) a queued pair."""
-    with services(db) as s:
-        record = s.identity.decide(acting(s, as_user, reason), review_id, accept)
-    if json:
+    with run.services() as s:
+        record = s.identity.decide(run.caller(s), review_id, accept)
+    if run.json:
         print_json(record)
         return
     verb = "merged" if accept else "kept apart"
@@ -367,37 +343,31 @@ def decide(
 
 
 @app.command("explain-profiles")
-@handle_errors
+@shared_options("json", "acting", "db")
 def explain_profiles(
+    run: Invocation,
     a: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
     b: str = typer.Argument(..., help="The other customer"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Show each field's match weight for two stored customers under the active model."""
-    with services(db) as s:
-        result = s.identity.explain(acting(s, as_user, reason), a, b)
-    if json:
+    with run.services() as s:
+        result = s.identity.explain(run.caller(s), a, b)
+    if run.json:
         print_json(result)
         return
     out.print(_weights_table(result, result.left_id, result.right_id))
 
 
 @app.command("place")
-@handle_errors
+@shared_options("json", "acting", "db")
 def place(
+    run: Invocation,
     ref: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Score one stored customer against all others; merge it, queue it for review, or leave it."""
-    with services(db) as s:
-        placed = s.identity.place(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        placed = s.identity.place(run.caller(s), ref)
+    if run.json:
         print_json(placed)
         return
     chance = (

@@ -13,13 +13,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cornerstore.cli.common import DbOption, err, handle_errors, out, print_json, services
+from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
 from cornerstore.cli.terminal import visible
 from cornerstore.errors import InvalidInput
 
 
-@handle_errors
+@shared_options("json", "db")
 def import_file(
+    run: Invocation,
     path: Path = typer.Argument(..., help="CSV, JSONL or Parquet file", exists=False),
     touchpoint: str = typer.Option(..., help="Department the file comes from: store, web, ..."),
     map: list[str] = typer.Option(
@@ -38,8 +39,6 @@ def import_file(
         None, help="Where rejected rows go (default: FILE.rejects.jsonl)"
     ),
     batch_size: int = typer.Option(1000, min=1, max=2500, help="Rows a transaction"),
-    json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
-    db: str | None = DbOption,
 ) -> None:
     """Import customers or events from a file; safe to run twice (rows are deduplicated)."""
     from cornerstore.intake.files import ImportSpec, count_rows, import_rows, parse_mapping
@@ -62,7 +61,7 @@ def import_file(
     show_progress = err.is_terminal
     total = count_rows(spec) if show_progress else None
     with (
-        services(db) as s,
+        run.services() as s,
         Progress(
             # The file name is shown as written, never read as markup.
             TextColumn("{task.description}", style="progress.description", markup=False),
@@ -83,7 +82,7 @@ def import_file(
             batch_size=batch_size,
             progress=lambda n: progress.update(task, completed=n),
         )
-    if json:
+    if run.json:
         print_json(summary)
         return
     out.print(

@@ -8,40 +8,28 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cornerstore.cli.common import (
-    AsOption,
-    DbOption,
-    JsonOption,
-    ReasonOption,
-    acting,
-    cli_caller,
-    err,
-    handle_errors,
-    id_column,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, err, id_column, out, print_json, shared_options, when
 
 RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
 
 
-@handle_errors
-def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
+@shared_options("json", "db")
+def learn(
+    run: Invocation,
+) -> None:
     """Recompute value, loyalty, churn risk, delivery windows and moments for every customer."""
     from cornerstore.learn.service import STEPS
 
-    with services(db) as s:
+    with run.services() as s:
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err, transient=True, disable=json) as bar:
+        with Progress(*columns, console=err, transient=True, disable=run.json) as bar:
             task = bar.add_task("reading the history", total=len(STEPS))
 
             def advance(step: str) -> None:
                 bar.update(task, advance=1, description=step)
 
-            report = s.learner.run(cli_caller(), progress=advance)
-    if json:
+            report = s.learner.run(run.caller(s), progress=advance)
+    if run.json:
         print_json(report)
         return
     out.print(
@@ -61,18 +49,15 @@ def learn(json: bool = JsonOption, db: str | None = DbOption) -> None:
     out.print(f"{report.at_risk} customers at risk{share}; {report.moments_added} new moments")
 
 
-@handle_errors
+@shared_options("json", "acting", "db")
 def scores(
+    run: Invocation,
     ref: str = RefArgument,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """What was learned about the customer, with when and by which model."""
-    with services(db) as s:
-        found = s.learner.scores(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        found = s.learner.scores(run.caller(s), ref)
+    if run.json:
         print_json(found)
         return
     if not found.profiled:
@@ -92,18 +77,16 @@ def scores(
     out.print(table)
 
 
-@handle_errors
+@shared_options("json", "acting", "db")
 def at_risk(
+    run: Invocation,
     limit: int = typer.Option(20, min=1, max=1000),
-    json: bool = JsonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Customers slipping away, highest value at risk first, with their names (when your role
     may read names) and the reasons."""
-    with services(db) as s:
-        risky = s.learner.at_risk(acting(s, as_user), limit)
-    if json:
+    with run.services() as s:
+        risky = s.learner.at_risk(run.caller(s), limit)
+    if run.json:
         print_json(risky)
         return
     if not risky:
@@ -127,17 +110,16 @@ surveys_app = typer.Typer(help="Survey answers against behaviour", no_args_is_he
 
 
 @surveys_app.command("say-vs-do")
-@handle_errors
+@shared_options("json", "db")
 def say_vs_do(
+    run: Invocation,
     days: int = typer.Option(180, min=7, max=730, help="Follow-up window after each answer"),
-    json: bool = JsonOption,
-    db: str | None = DbOption,
 ) -> None:
     """What customers said (NPS, CSAT) against what they did afterwards; answers asked for by
     staff reported apart."""
-    with services(db) as s:
-        report = s.learner.say_vs_do(cli_caller(), days)
-    if json:
+    with run.services() as s:
+        report = s.learner.say_vs_do(run.caller(s), days)
+    if run.json:
         print_json(report)
         return
     summary = Table("survey", "asked by staff", "answers", "mean score", "NPS", "score~spend")

@@ -1,10 +1,16 @@
-"""The ``cornerstore`` command: every command calls one service function."""
+"""The ``cornerstore`` command: every command calls one service function; errors are mapped here.
+
+An error from the core becomes one line on stderr (``error: ...``) and exit code 1; usage errors
+keep Typer's exit code 2. No traceback reaches the user and no input value is echoed.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from cornerstore.cli import (
     audit,
@@ -22,10 +28,35 @@ from cornerstore.cli import (
     serve,
     users,
 )
+from cornerstore.cli.common import err
+from cornerstore.errors import CornerstoreError
+
+log = logging.getLogger("cornerstore.cli")
+
+
+class _Commands(TyperGroup):
+    """The root group: every command runs inside its ``invoke``, so its errors are mapped here."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CornerstoreError as exc:
+            err.print(f"error: {exc.message}")
+            raise typer.Exit(1) from None
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
+            raise
+        except Exception as exc:
+            # Only the type: the text of an unexpected error may quote customer data.
+            log.debug("unexpected error", exc_info=True)
+            err.print(f"error: unexpected {type(exc).__name__}; the command stopped")
+            raise typer.Exit(1) from None
+
 
 app = typer.Typer(
     name="cornerstore",
     help="Know each customer the way the corner-store owner did.",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

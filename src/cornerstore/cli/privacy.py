@@ -9,16 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cornerstore.cli.common import (
-    DbOption,
-    JsonOption,
-    cli_caller,
-    handle_errors,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
 from cornerstore.errors import InvalidInput
 from cornerstore.json_input import TooDeep, UnreadableJson, read_json
 from cornerstore.privacy.detect import find, redact, scan_mapping
@@ -55,7 +46,6 @@ def _scan_json_line(number: int, line: str) -> dict[str, Any]:
 
 
 @app.command("scan")
-@handle_errors
 def scan(
     json_input: bool = typer.Option(
         False, "--json-input", help="Each line is a JSON object: scan field names and values"
@@ -74,17 +64,16 @@ def scan(
 
 
 @app.command("events")
-@handle_errors
+@shared_options("json", "db")
 def events(
+    run: Invocation,
     kind: str | None = typer.Option(None, help="Only this kind (payment_card, secret, ...)"),
     limit: int = typer.Option(100, min=1, max=1000),
-    json: bool = JsonOption,
-    db: str | None = DbOption,
 ) -> None:
     """What the firewall removed, newest first: kind, field, entrance, never the value."""
-    with services(db) as s:
-        found = s.privacy_log.recent(cli_caller(), limit=limit, kind=kind)
-    if json:
+    with run.services() as s:
+        found = s.privacy_log.recent(run.caller(s), limit=limit, kind=kind)
+    if run.json:
         print_json(found)
         return
     table = Table("when", "entrance", "source", "field", "kind", "action")
@@ -94,17 +83,16 @@ def events(
 
 
 @app.command("retention")
-@handle_errors
+@shared_options("json", "db")
 def retention(
+    run: Invocation,
     apply: bool = typer.Option(False, "--apply", help="Remove the events (default: only show)"),
-    json: bool = JsonOption,
-    db: str | None = DbOption,
 ) -> None:
     """Show the events older than their type's maximum age (settings: privacy.retention);
     with --apply, remove them."""
-    with services(db) as s:
-        lines = s.retention.apply(cli_caller()) if apply else s.retention.plan()
-    if json:
+    with run.services() as s:
+        lines = s.retention.apply(run.caller(s)) if apply else s.retention.plan()
+    if run.json:
         print_json(lines)
         return
     if not lines:

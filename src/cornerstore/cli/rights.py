@@ -13,19 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cornerstore.cli.common import (
-    AsOption,
-    DbOption,
-    JsonOption,
-    ReasonOption,
-    acting,
-    handle_errors,
-    out,
-    print_document,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_document, print_json, shared_options, when
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.consent import CustomerConsents
 from cornerstore.privacy.rights import export_html
@@ -49,17 +37,16 @@ def _print_consents(view: CustomerConsents) -> None:
         out.print("not profiled: no learned traits or personal suggestions")
 
 
+@shared_options("acting", "db")
 def export(
+    run: Invocation,
     ref: str = RefArgument,
     html: bool = typer.Option(False, "--html", help="A readable HTML page instead of JSON"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Everything held about the customer (profile, identifiers, traits, events, consents)."""
-    with services(db) as s:
-        data = s.rights.export(acting(s, as_user, reason), ref)
+    with run.services() as s:
+        data = s.rights.export(run.caller(s), ref)
     text = export_html(data) if html else jsonlib.dumps(data, ensure_ascii=False, indent=2)
     if output is None:
         print_document(text + "\n")
@@ -71,13 +58,11 @@ def export(
     out.print(f"export of {data['customer']['id']} written to {output}")
 
 
+@shared_options("json", "acting", "db")
 def erase(
+    run: Invocation,
     ref: str = RefArgument,
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Remove the customer from every table, merged profiles included; suppress replays."""
     if not yes:
@@ -86,9 +71,9 @@ def erase(
         typer.confirm(
             f"Erase {ref} and everything held about them? This cannot be undone", abort=True
         )
-    with services(db) as s:
-        report = s.rights.erase(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        report = s.rights.erase(run.caller(s), ref)
+    if run.json:
         print_json(report)
         return
     out.print(
@@ -98,60 +83,50 @@ def erase(
     )
 
 
+@shared_options("json", "acting", "db")
 def consents(
+    run: Invocation,
     ref: str = RefArgument,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """The customer's answer for every purpose, and whether they asked not to be profiled."""
-    with services(db) as s:
-        view = s.consents.get(acting(s, as_user, reason), ref)
-    if json:
+    with run.services() as s:
+        view = s.consents.get(run.caller(s), ref)
+    if run.json:
         print_json(view)
         return
     _print_consents(view)
 
 
+@shared_options("json", "acting", "db")
 def consent(
+    run: Invocation,
     ref: str = RefArgument,
     purpose: str = typer.Argument(
         ..., help="marketing_email, marketing_sms, personalisation, profiling or sharing"
     ),
     grant: bool = typer.Option(..., "--grant/--withdraw", help="Grant or withdraw the purpose"),
     touchpoint: str | None = TouchpointOption,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """Record that the customer granted or withdrew one purpose."""
-    with services(db) as s:
-        view = s.consents.change(
-            acting(s, as_user, reason), ref, {purpose: grant}, touchpoint=touchpoint
-        )
-    if json:
+    with run.services() as s:
+        view = s.consents.change(run.caller(s), ref, {purpose: grant}, touchpoint=touchpoint)
+    if run.json:
         print_json(view)
         return
     _print_consents(view)
 
 
+@shared_options("json", "acting", "db")
 def anonymous(
+    run: Invocation,
     ref: str = RefArgument,
     off: bool = typer.Option(False, "--off", help="Allow profiling and personalisation again"),
     touchpoint: str | None = TouchpointOption,
-    json: bool = JsonOption,
-    reason: str | None = ReasonOption,
-    as_user: str | None = AsOption,
-    db: str | None = DbOption,
 ) -> None:
     """ "Anonymous, please": stop profiling and personal suggestions (still served, still known)."""
-    with services(db) as s:
-        view = s.consents.set_anonymous(
-            acting(s, as_user, reason), ref, not off, touchpoint=touchpoint
-        )
-    if json:
+    with run.services() as s:
+        view = s.consents.set_anonymous(run.caller(s), ref, not off, touchpoint=touchpoint)
+    if run.json:
         print_json(view)
         return
     _print_consents(view)
@@ -159,8 +134,8 @@ def anonymous(
 
 def register(app: typer.Typer) -> None:
     """Add the rights commands to the ``customers`` group."""
-    app.command("export")(handle_errors(export))
-    app.command("erase")(handle_errors(erase))
-    app.command("consents")(handle_errors(consents))
-    app.command("consent")(handle_errors(consent))
-    app.command("anonymous")(handle_errors(anonymous))
+    app.command("export")(export)
+    app.command("erase")(erase)
+    app.command("consents")(consents)
+    app.command("consent")(consent)
+    app.command("anonymous")(anonymous)

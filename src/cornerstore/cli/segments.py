@@ -8,15 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cornerstore.cli.common import (
-    DbOption,
-    cli_caller,
-    handle_errors,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
 from cornerstore.cli.terminal import styled
 from cornerstore.errors import InvalidInput
 
@@ -29,15 +21,14 @@ def _money(value: float | None) -> str:
 
 
 @app.command("list")
-@handle_errors
+@shared_options("json", "db")
 def list_segments(
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
-    db: str | None = DbOption,
+    run: Invocation,
 ) -> None:
     """Every segment with its size and value (sum and mean CLV)."""
-    with services(db) as s:
-        found = s.segments.list(cli_caller())
-    if json_out:
+    with run.services() as s:
+        found = s.segments.list(run.caller(s))
+    if run.json:
         print_json(found)
         return
     table = Table("id", "kind", "size", "CLV sum", "CLV mean", "description")
@@ -50,16 +41,15 @@ def list_segments(
 
 
 @app.command("show")
-@handle_errors
+@shared_options("json", "db")
 def show(
+    run: Invocation,
     segment_id: str = IdArgument,
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
-    db: str | None = DbOption,
 ) -> None:
     """One segment: its definition, size, value and when it was computed."""
-    with services(db) as s:
-        seg = s.segments.get(cli_caller(), segment_id)
-    if json_out:
+    with run.services() as s:
+        seg = s.segments.get(run.caller(s), segment_id)
+    if run.json:
         print_json(seg)
         return
     out.print(styled(seg.name, "bold"), f" ({seg.kind}, {seg.id})", sep="")
@@ -72,15 +62,14 @@ def show(
 
 
 @app.command("create")
-@handle_errors
+@shared_options("json", "db")
 def create(
+    run: Invocation,
     name: str = typer.Option(..., help="What staff call it; its id is made from it"),
     definition: str = typer.Option(
         ..., help="The condition tree as JSON, or @FILE to read it from a file"
     ),
     description: str | None = typer.Option(None, help="What it is for"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
-    db: str | None = DbOption,
 ) -> None:
     """Define a rule segment (see docs/learn.md for conditions); members are computed at once."""
     text = definition
@@ -93,27 +82,26 @@ def create(
         tree = json.loads(text)
     except ValueError:
         raise InvalidInput("--definition: not valid JSON") from None
-    with services(db) as s:
-        seg = s.segments.create(cli_caller(), name, tree, description)
-    if json_out:
+    with run.services() as s:
+        seg = s.segments.create(run.caller(s), name, tree, description)
+    if run.json:
         print_json(seg)
         return
     out.print(f"segment {seg.id}: {seg.size} members, CLV {_money(seg.clv_sum)} in all")
 
 
 @app.command("members")
-@handle_errors
+@shared_options("json", "acting", "db")
 def members(
+    run: Invocation,
     segment_id: str = IdArgument,
     limit: int = typer.Option(100, min=1, max=1000),
     after: str | None = typer.Option(None, help="Continue after this profile id"),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
-    db: str | None = DbOption,
 ) -> None:
     """Member profile ids, a page at a time."""
-    with services(db) as s:
-        page = s.segments.members(cli_caller(), segment_id, limit, after)
-    if json_out:
+    with run.services() as s:
+        page = s.segments.members(run.caller(s), segment_id, limit, after)
+    if run.json:
         print_json({"customers": page.customers, "next_after": page.next_after})
         return
     for customer in page.customers:
@@ -123,9 +111,12 @@ def members(
 
 
 @app.command("delete")
-@handle_errors
-def delete(segment_id: str = IdArgument, db: str | None = DbOption) -> None:
+@shared_options("db")
+def delete(
+    run: Invocation,
+    segment_id: str = IdArgument,
+) -> None:
     """Remove a rule segment."""
-    with services(db) as s:
-        s.segments.delete(cli_caller(), segment_id)
+    with run.services() as s:
+        s.segments.delete(run.caller(s), segment_id)
     out.print(f"segment {segment_id} removed")

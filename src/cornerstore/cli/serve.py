@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cornerstore.cli.common import (
-    DbOption,
-    bring_up_to_date,
-    handle_errors,
-    load_settings,
-    open_cli_store,
-    out,
-)
+from cornerstore.cli.common import Invocation, bring_up_to_date, open_cli_store, out, shared_options
 from cornerstore.cli.database import first_owner
 
 
-@handle_errors
+@shared_options("db")
 def serve(
+    run: Invocation,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
     workers: int = typer.Option(1, help="Worker processes"),
-    db: str | None = DbOption,
 ) -> None:
     """Serve the API. A SQLite database is created or upgraded first; PostgreSQL must be
     upgraded with `cornerstore db upgrade`. With no staff user yet, `owner` is created and its
@@ -30,7 +23,7 @@ def serve(
     from cornerstore.api.app import create_app
     from cornerstore.services import Services
 
-    settings = load_settings(db)
+    settings = run.settings()
     store = open_cli_store(settings, create=True)
     bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
     services = Services.build(settings, store)

@@ -11,16 +11,7 @@ import typer
 from rich.table import Table
 
 from cornerstore.access.users import NewPassword
-from cornerstore.cli.common import (
-    DbOption,
-    JsonOption,
-    cli_caller,
-    handle_errors,
-    out,
-    print_json,
-    services,
-    when,
-)
+from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
 
 app = typer.Typer(help="Staff users: create, grant roles and branches, list", no_args_is_help=True)
 UserArgument = typer.Argument(..., help="The user's name")
@@ -32,8 +23,9 @@ def _print_new(created: NewPassword, what: str) -> None:
 
 
 @app.command("create")
-@handle_errors
+@shared_options("db")
 def create(
+    run: Invocation,
     username: str = UserArgument,
     role: str = typer.Option(..., "--role", help="owner, support, shipping, billing, ..."),
     branch: str | None = typer.Option(None, help="Limit the user to one branch"),
@@ -41,13 +33,12 @@ def create(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from stdin instead of choosing one"
     ),
-    db: str | None = DbOption,
 ) -> None:
     """Create a staff user; without --password-stdin a one-time password is printed last."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with services(db) as s:
+    with run.services() as s:
         created = s.staff.create(
-            cli_caller(), username, role, display_name=name, branch=branch, password=password
+            run.caller(s), username, role, display_name=name, branch=branch, password=password
         )
     what = f"user {created.user.username} ({role}, {created.user.branch or 'every branch'})"
     if created.password:
@@ -57,31 +48,32 @@ def create(
 
 
 @app.command("grant")
-@handle_errors
+@shared_options("db")
 def grant(
+    run: Invocation,
     username: str = UserArgument,
     role: str = typer.Argument(..., help="The role to hold from now on"),
     branch: str | None = typer.Option(None, help="Limit the user to this branch"),
     every_branch: bool = typer.Option(False, "--every-branch", help="Lift a branch limit"),
-    db: str | None = DbOption,
 ) -> None:
     """Give a user a role (and a branch); it applies to their sessions and tokens at once."""
-    with services(db) as s:
-        user = s.staff.grant(cli_caller(), username, role, branch=branch, every_branch=every_branch)
+    with run.services() as s:
+        user = s.staff.grant(
+            run.caller(s), username, role, branch=branch, every_branch=every_branch
+        )
     out.print(f"user {user.username} is {user.role} ({user.branch or 'every branch'})")
 
 
 @app.command("list")
-@handle_errors
+@shared_options("json", "db")
 def list_users(
+    run: Invocation,
     branch: str | None = typer.Option(None, help="Only users of this branch"),
-    json: bool = JsonOption,
-    db: str | None = DbOption,
 ) -> None:
     """List staff users (never a password or hash)."""
-    with services(db) as s:
-        users = s.staff.list(cli_caller(), branch)
-    if json:
+    with run.services() as s:
+        users = s.staff.list(run.caller(s), branch)
+    if run.json:
         print_json(users)
         return
     table = Table("username", "name", "role", "branch", "created", "disabled", "must change")
@@ -99,45 +91,59 @@ def list_users(
 
 
 @app.command("disable")
-@handle_errors
-def disable(username: str = UserArgument, db: str | None = DbOption) -> None:
+@shared_options("db")
+def disable(
+    run: Invocation,
+    username: str = UserArgument,
+) -> None:
     """Disable a user: no login, sessions end, personal tokens stop working."""
-    with services(db) as s:
-        s.staff.disable(cli_caller(), username)
+    with run.services() as s:
+        s.staff.disable(run.caller(s), username)
     out.print(f"user {username} disabled")
 
 
 @app.command("enable")
-@handle_errors
-def enable(username: str = UserArgument, db: str | None = DbOption) -> None:
+@shared_options("db")
+def enable(
+    run: Invocation,
+    username: str = UserArgument,
+) -> None:
     """Enable a disabled user again."""
-    with services(db) as s:
-        s.staff.enable(cli_caller(), username)
+    with run.services() as s:
+        s.staff.enable(run.caller(s), username)
     out.print(f"user {username} enabled")
 
 
 @app.command("reset-password")
-@handle_errors
-def reset_password(username: str = UserArgument, db: str | None = DbOption) -> None:
+@shared_options("db")
+def reset_password(
+    run: Invocation,
+    username: str = UserArgument,
+) -> None:
     """Choose a new one-time password (printed last), end sessions and lift the login wait."""
-    with services(db) as s:
-        created = s.staff.reset_password(cli_caller(), username)
+    with run.services() as s:
+        created = s.staff.reset_password(run.caller(s), username)
     _print_new(created, f"user {created.user.username}: password reset")
 
 
 @app.command("unlock")
-@handle_errors
-def unlock(username: str = UserArgument, db: str | None = DbOption) -> None:
+@shared_options("db")
+def unlock(
+    run: Invocation,
+    username: str = UserArgument,
+) -> None:
     """Forget a user's failed logins, so they may try again at once."""
-    with services(db) as s:
-        cleared = s.staff.unlock(cli_caller(), username)
+    with run.services() as s:
+        cleared = s.staff.unlock(run.caller(s), username)
     out.print(f"user {username}: {cleared} waiting address(es) cleared")
 
 
-@handle_errors
-def roles(json: bool = JsonOption, db: str | None = DbOption) -> None:
+@shared_options("json", "db")
+def roles(
+    run: Invocation,
+) -> None:
     """The roles of this installation and the sections each may read and change."""
-    with services(db) as s:
+    with run.services() as s:
         policy = s.policy
     rows = [
         {
@@ -148,7 +154,7 @@ def roles(json: bool = JsonOption, db: str | None = DbOption) -> None:
         }
         for name, grant in sorted(policy.roles.items())
     ]
-    if json:
+    if run.json:
         print_json(rows)
         return
     table = Table("role", "reads", "changes", "pseudonymised")

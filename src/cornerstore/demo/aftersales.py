@@ -26,6 +26,7 @@ from cornerstore.demo.clock import (
     weekday,
 )
 from cornerstore.demo.outbox import Outbox, loyalty_card_ids, some_email, track
+from cornerstore.spec import CASE_OPENED, CASE_RESOLVED, DELIVERY_ATTEMPTED, SURVEY_ANSWERED
 
 COMMENTS = {
     "low": (
@@ -151,7 +152,7 @@ class AfterSales(Outbox):
                 "local_hour": local_hour,
                 "address": dict(address),
             }
-            self.send(p, rng, "shipping", at, track(ids, "Delivery Attempted", attempted, context))
+            self.send(p, rng, "shipping", at, track(ids, DELIVERY_ATTEMPTED, attempted, context))
             if outcome == "delivered":
                 if rng.random() < 0.06:
                     desk = at_hour(rng, at + DAY_MS, DESK_HOURS)
@@ -204,7 +205,7 @@ class AfterSales(Outbox):
         if order_id:
             opened["order_id"] = order_id
         ids = {"anonymousId": contact}
-        self.send(p, rng, "support-desk", t, track(ids, "Case Opened", opened))
+        self.send(p, rng, "support-desk", t, track(ids, CASE_OPENED, opened))
         hours = rng.lognormvariate(2.5, 1.1)
         resolved = {
             **opened,
@@ -212,7 +213,7 @@ class AfterSales(Outbox):
             "hours_to_resolve": round(hours, 1),
         }
         t += int(hours * HOUR_MS)
-        self.send(p, rng, "support-desk", t, track(ids, "Case Resolved", resolved))
+        self.send(p, rng, "support-desk", t, track(ids, CASE_RESOLVED, resolved))
         if rng.random() < 0.35:
             self.survey(
                 p, rng, t + int(rng.uniform(1, 30) * HOUR_MS), "csat", about={"case_id": case_id}
@@ -254,5 +255,5 @@ class AfterSales(Outbox):
             context = {"externalIds": loyalty_card_ids(p)}
         else:
             context = {"traits": {"phone": phone_format(p.mobile_at(t), rng)}}
-        answer = track({"anonymousId": p.survey_id}, "Survey Answered", properties, context)
+        answer = track({"anonymousId": p.survey_id}, SURVEY_ANSWERED, properties, context)
         self.send(p, rng, "surveys", t, answer)

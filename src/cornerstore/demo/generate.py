@@ -56,6 +56,7 @@ from cornerstore.demo.outbox import (
     some_email,
     track,
 )
+from cornerstore.spec import ORDER_COMPLETED
 
 DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
 SHOP_URL = "https://shop.cornerstore.example"
@@ -300,7 +301,7 @@ class Business(AfterSales):
                 context["traits"]["phone"] = phone_format(p.mobile_at(t), rng)
         if business and p.account:
             context["groupId"] = p.account.group_id
-        done = track(self.web_ids(p, device), "Order Completed", properties, context)
+        done = track(self.web_ids(p, device), ORDER_COMPLETED, properties, context)
         self.send(p, rng, "web-shop", t, done)
         ids = {"userId": p.user_id} if p.user_id else {"anonymousId": f"guest-{order_id}"}
         self.invoice(p, rng, t, ids, order_id, properties["total"], business)
@@ -367,7 +368,7 @@ class Business(AfterSales):
             "payment_method": rng.choice(("contactless", "contactless", "chip_and_pin", "cash")),
             "products": basket,
         }
-        self.send(p, rng, "till", t, track(ids, "Order Completed", properties, context))
+        self.send(p, rng, "till", t, track(ids, ORDER_COMPLETED, properties, context))
         if rng.random() < 0.05:
             asked = rng.random() < 0.6
             employee = f"{code}-{rng.randrange(1, 13):02d}" if asked else None
@@ -418,7 +419,7 @@ class Business(AfterSales):
             "payment_method": "card",
             "products": basket,
         }
-        done = track(ids, "Order Completed", properties)
+        done = track(ids, ORDER_COMPLETED, properties)
         self.send(p, rng, "web-shop", t + int(rng.uniform(60, 600) * 1000), done)
 
     def moved(self, p: Person, rng: random.Random, t: int) -> None:

@@ -12,7 +12,8 @@ import orjson
 
 from cornerstore.intake.messages import Message
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
-from cornerstore.profiles.name_search import NAME_TRAITS, index_names
+from cornerstore.profiles.name_search import index_names
+from cornerstore.spec import NAME_TRAITS
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")

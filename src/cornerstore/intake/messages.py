@@ -17,8 +17,8 @@ import orjson
 
 from cornerstore.errors import InvalidInput, TooLarge
 from cornerstore.settings import TOUCHPOINTS
+from cornerstore.spec import MESSAGE_TYPES
 
-TYPES = ("identify", "track", "page", "screen", "group", "alias")
 _TOUCHPOINTS = frozenset(TOUCHPOINTS)
 # Times every backend stores and reads back: Python's datetime spans years 1 to 9999, and a day
 # inside either end keeps every time-zone conversion of a stored time within it.
@@ -253,8 +253,8 @@ def parse_message(
     kind = raw.get("type", implied_type)
     if implied_type is not None and kind != implied_type:
         raise InvalidInput(f"{where}.type: must be {implied_type!r} on this endpoint")
-    if kind not in TYPES:
-        raise InvalidInput(f"{where}.type: must be one of {', '.join(TYPES)}")
+    if kind not in MESSAGE_TYPES:
+        raise InvalidInput(f"{where}.type: must be one of {', '.join(MESSAGE_TYPES)}")
 
     user_id = _text_id(raw.get("userId"), f"{where}.userId")
     anonymous_id = _text_id(raw.get("anonymousId"), f"{where}.anonymousId")

@@ -47,8 +47,8 @@ from cornerstore.errors import InvalidInput
 from cornerstore.intake.service import Intake, trait_name
 from cornerstore.privacy.detect import find
 from cornerstore.settings import TOUCHPOINTS
+from cornerstore.spec import ADDRESS_PARTS
 
-ADDRESS_PARTS = ("street", "city", "postal_code", "country", "state")
 # Fields with a meaning of their own; every other field is a trait or a property.
 SPEC_FIELDS = ("user_id", "anonymous_id", "timestamp", "email", "phone")
 

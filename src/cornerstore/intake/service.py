@@ -24,38 +24,18 @@ from cornerstore.json_input import TooDeep
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.settings import Settings
+from cornerstore.spec import IDENTIFYING_TRAITS, MATCHING_TRAITS
 from cornerstore.storage.database import Store
 from cornerstore.storage.retry import IMPORT, REQUEST, Patience, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-# Spec trait names that carry identifiers; looked for in traits and context.traits.
-_IDENTIFYING_TRAITS = (("email", "email"), ("phone", "phone"))
 _NO_IDENTIFIER = (
     "no usable identifier: userId and anonymousId are empty or blocked placeholder values"
 )
 _UNSTORABLE = "the database cannot store a value of this message"
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
-# Traits that tell who a person is (identity resolution compares them); a customer who gains one
-# is handed to ``Intake.on_matching_traits`` once the batch is stored.
-MATCHING_TRAITS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "name",
-        "full_name",
-        "email",
-        "phone",
-        "address",
-        "city",
-        "state",
-        "postal_code",
-        "postcode",
-        "zip",
-        "country",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +261,7 @@ class Intake:
         if isinstance(context_traits, dict):
             sources.append(context_traits)
         for traits in sources:
-            for field_name, kind in _IDENTIFYING_TRAITS:
+            for field_name, kind in IDENTIFYING_TRAITS.items():
                 raw = traits.get(field_name)
                 if raw is not None:
                     v = n.identifier(kind, raw)

@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from cornerstore.identity.names import name_variants, normalise_name
 from cornerstore.profiles.model import NameMatch
+from cornerstore.spec import NAME_TRAITS
 
 if TYPE_CHECKING:
     from cornerstore.storage.unit_of_work import UnitOfWork
 
-# Traits whose current values name a profile row (the policy's "name" section).
-NAME_TRAITS = ("first_name", "middle_name", "last_name", "name", "full_name")
 # Words longer than this are not names; a row keeps at most this many words.
 MAX_WORD = 64
 MAX_WORDS = 12

@@ -31,10 +31,10 @@ from cornerstore.profiles.model import (
 )
 from cornerstore.profiles.name_search import find_by_name, looks_like_a_name
 from cornerstore.settings import TOUCHPOINTS, Settings
+from cornerstore.spec import MESSAGE_TYPES
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
-_EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Form fields that come from what learning found (``learned.delivery_window``), not from traits.
 
 
@@ -349,8 +349,8 @@ class Profiles:
                 raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
             self.policy.require(caller, self.policy.timeline_section(tp))
         for typ in types:
-            if typ not in _EVENT_TYPES:
-                raise InvalidInput(f"type: must be one of {', '.join(_EVENT_TYPES)}")
+            if typ not in MESSAGE_TYPES:
+                raise InvalidInput(f"type: must be one of {', '.join(MESSAGE_TYPES)}")
         size = limit or self.settings.timeline_page_size
         if not 1 <= size <= 500:
             raise InvalidInput("limit: must be between 1 and 500")

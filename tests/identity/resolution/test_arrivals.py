@@ -14,8 +14,6 @@ from cornerstore.access.caller import Caller
 from cornerstore.demo.messy import MessyCustomers
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
 from cornerstore.identity.resolution.placing import Placed
-from cornerstore.identity.resolution.stored_profiles import TRAIT_FIELDS
-from cornerstore.intake.service import MATCHING_TRAITS
 from cornerstore.services import Services
 from cornerstore.settings import IdentityRules, Settings
 from cornerstore.storage import tables as t
@@ -235,7 +233,3 @@ def test_erasing_a_customer_removes_their_review_pairs_and_relations(
     assert rows(v, v.c.left_id, v.c.right_id, ids=[reviewed]) == 0
     mary = root_of(services, "mary")
     assert services.profiles.get(owner, mary).household == []
-
-
-def test_intake_hands_over_the_traits_identity_resolution_reads() -> None:
-    assert set(TRAIT_FIELDS) == MATCHING_TRAITS

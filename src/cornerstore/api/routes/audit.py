@@ -8,23 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from cornerstore.access.audit import to_csv
-from cornerstore.api.access_schemas import AuditEntryOut, AuditOut
 from cornerstore.api.deps import AfterId, ServicesDep, StaffCaller
-from cornerstore.api.schemas import ErrorOut
+from cornerstore.api.schemas.audit import AuditEntryOut, AuditOut
+from cornerstore.api.schemas.errors import error_answers
 
-router = APIRouter(prefix="/v1", tags=["audit"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid filter"},
-    401: {"model": ErrorOut, "description": "No valid credential"},
-    403: {"model": ErrorOut, "description": "Only the owner reads the audit trail"},
-}
+router = APIRouter(prefix="/v1", tags=["audit"], responses=error_answers(400, 401, 403))
 
 
 @router.get(
     "/audit",
     response_model=AuditOut,
-    responses={**_ERRORS, 200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}},
 )
 def get_audit(
     request: Request,
@@ -65,6 +59,6 @@ def get_audit(
         )
     full = len(entries) == limit
     return AuditOut(
-        entries=[AuditEntryOut.of(e) for e in entries],
+        entries=[AuditEntryOut.model_validate(e) for e in entries],
         next_after=entries[-1].id if full and entries else None,
     )

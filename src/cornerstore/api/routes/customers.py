@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
-from cornerstore.api.schemas import (
+from cornerstore.api.schemas.customers import (
     CustomerPublic,
-    ErrorOut,
-    EventOut,
     MergeIn,
     MergeOut,
     PrefillOut,
@@ -20,20 +18,12 @@ from cornerstore.api.schemas import (
     TimelineOut,
     TraitObservationOut,
 )
+from cornerstore.api.schemas.errors import error_answers
 
-router = APIRouter(prefix="/v1", tags=["customers"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid parameter"},
-    401: {"model": ErrorOut, "description": "No valid API token"},
-    403: {"model": ErrorOut, "description": "The credential's role may not read this"},
-    404: {"model": ErrorOut, "description": "No such customer"},
-}
+router = APIRouter(prefix="/v1", tags=["customers"], responses=error_answers(400, 401, 403, 404))
 
 
-@router.get(
-    "/customers", response_model=SearchOut, response_model_exclude_unset=True, responses=_ERRORS
-)
+@router.get("/customers", response_model=SearchOut, response_model_exclude_unset=True)
 def search_customers(
     services: ServicesDep,
     caller: StaffCaller,
@@ -42,14 +32,13 @@ def search_customers(
 ) -> SearchOut:
     """Find customers by any identifier (normalised: e-mail case, phone format) or by name."""
     hits = services.profiles.search(caller, q, limit)
-    return SearchOut(results=[SearchHitOut.of(h) for h in hits])
+    return SearchOut(results=[SearchHitOut.model_validate(h) for h in hits])
 
 
 @router.get(
     "/customers/{customer_id}",
     response_model=CustomerPublic,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
 )
 def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -> CustomerPublic:
     """The customer's 360 profile: identifiers, current traits with provenance, summary counts.
@@ -59,14 +48,13 @@ def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -
     ``customer_id`` may also be an e-mail, phone or other identifier; a merged profile's id
     leads to the surviving profile.
     """
-    return CustomerPublic.of(services.profiles.get(caller, customer_id))
+    return CustomerPublic.model_validate(services.profiles.get(caller, customer_id))
 
 
 @router.get(
     "/customers/{customer_id}/timeline",
     response_model=TimelineOut,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
 )
 def get_timeline(
     services: ServicesDep,
@@ -88,27 +76,19 @@ def get_timeline(
         cursor=cursor,
         limit=limit,
     )
-    return TimelineOut(
-        customer_id=page.customer_id,
-        events=[EventOut.of(e, page.withheld) for e in page.events],
-        next_cursor=page.next_cursor,
-    )
+    return TimelineOut.model_validate(page)
 
 
-@router.get(
-    "/customers/{customer_id}/traits/{name}",
-    response_model=list[TraitObservationOut],
-    responses=_ERRORS,
-)
+@router.get("/customers/{customer_id}/traits/{name}", response_model=list[TraitObservationOut])
 def get_trait_history(
     services: ServicesDep, caller: StaffCaller, customer_id: str, name: str
 ) -> list[TraitObservationOut]:
     """Every observation of one trait, oldest first, each with its touchpoint and source."""
     history = services.profiles.trait_history(caller, customer_id, name)
-    return [TraitObservationOut.of(o) for o in history]
+    return [TraitObservationOut.model_validate(o) for o in history]
 
 
-@router.get("/customers/{customer_id}/prefill", response_model=PrefillOut, responses=_ERRORS)
+@router.get("/customers/{customer_id}/prefill", response_model=PrefillOut)
 def get_prefill(
     services: ServicesDep,
     caller: StaffCaller,
@@ -116,13 +96,13 @@ def get_prefill(
     form: Annotated[str, Query(max_length=64, description="A form declared in settings")],
 ) -> PrefillOut:
     """Every field of a named form with its known value, source and age, and what is unknown."""
-    return PrefillOut.of(services.profiles.prefill(caller, customer_id, form))
+    return PrefillOut.model_validate(services.profiles.prefill(caller, customer_id, form))
 
 
 @router.post(
     "/customers/{customer_id}/merge",
     response_model=MergeOut,
-    responses={**_ERRORS, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses=error_answers(409, 422),
 )
 async def post_merge(
     services: ServicesDep, caller: StaffCaller, customer_id: str, body: MergeIn
@@ -133,14 +113,15 @@ async def post_merge(
     winner and the loser, and ``POST /v1/merges/{id}/undo`` takes the merge back.
     """
     record = await run_in_threadpool(services.merges.merge, caller, customer_id, body.other)
-    return MergeOut.of(record)
+    return MergeOut.model_validate(record)
 
 
 @router.post(
     "/merges/{merge_id}/undo",
     response_model=MergeOut,
-    responses={**_ERRORS, 409: {"model": ErrorOut}},
+    responses=error_answers(409),
 )
 async def post_unmerge(services: ServicesDep, caller: StaffCaller, merge_id: RowId) -> MergeOut:
     """Undo a merge: both profiles return with their own identifiers, traits and events."""
-    return MergeOut.of(await run_in_threadpool(services.merges.unmerge, caller, merge_id))
+    record = await run_in_threadpool(services.merges.unmerge, caller, merge_id)
+    return MergeOut.model_validate(record)

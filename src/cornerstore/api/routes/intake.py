@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -20,36 +19,19 @@ from cornerstore.api.body import (
     read_body,
 )
 from cornerstore.api.deps import ServicesDep
-from cornerstore.api.schemas import BatchIn, ErrorOut, IntakeOut, MessageIn, request_body
+from cornerstore.api.schemas.errors import error_answers
+from cornerstore.api.schemas.intake import BatchIn, IntakeOut, MessageIn, request_body
 from cornerstore.errors import InvalidInput, TooLarge, Unauthorized
 from cornerstore.intake.messages import parse_time
 from cornerstore.intake.service import IntakeResult, Source, decode_batch_body
+from cornerstore.spec import MESSAGE_TYPES
 
-router = APIRouter(prefix="/v1", tags=["intake"])
-
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Malformed body (the message names the field)"},
-    401: {"model": ErrorOut, "description": "Missing, unknown or revoked write key"},
-    413: {"model": ErrorOut, "description": "Over a size limit (the message names the limit)"},
-    429: {"model": ErrorOut, "description": "Throttled; retry after the Retry-After seconds"},
-}
+router = APIRouter(prefix="/v1", tags=["intake"], responses=error_answers(400, 401, 413, 429))
 
 
 def _answer(result: IntakeResult) -> Response:
-    body = {
-        "success": True,
-        "received": result.received,
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "rejected": [{"index": r.index, "reason": r.reason} for r in result.rejected],
-        "changed": [
-            {"index": c.index, "field": c.field, "kind": c.kind, "action": c.action}
-            for c in result.changed
-        ],
-        "suppressed": result.suppressed,
-        "refused": [{"index": r.index, "reason": r.reason} for r in result.refused],
-    }
-    return Response(orjson.dumps(body), status_code=200, media_type="application/json")
+    body = IntakeOut.model_validate(result).model_dump_json()
+    return Response(body, status_code=200, media_type="application/json")
 
 
 async def _ingest(request: Request, services: ServicesDep, single: str | None) -> Response:
@@ -111,7 +93,6 @@ async def _ingest(request: Request, services: ServicesDep, single: str | None) -
 @router.post(
     "/batch",
     response_model=IntakeOut,
-    responses=_RESPONSES,
     openapi_extra=request_body(BatchIn),
     summary="Send a batch of Segment Spec messages",
 )
@@ -134,13 +115,12 @@ def _single(kind: str) -> Any:
     return endpoint
 
 
-for _kind in ("identify", "track", "page", "screen", "group", "alias"):
+for _kind in MESSAGE_TYPES:
     router.add_api_route(
         f"/{_kind}",
         _single(_kind),
         methods=["POST"],
         response_model=IntakeOut,
-        responses=_RESPONSES,
         openapi_extra=request_body(MessageIn),
         summary=f"Send one {_kind} message",
     )

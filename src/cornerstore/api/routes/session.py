@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.users import user_caller
-from cornerstore.api.access_schemas import (
-    LoginIn,
-    NewTokenOut,
-    PasswordChangeIn,
-    SessionOut,
-    StaffUserPublic,
-    TokenIn,
-    TokenOut,
-)
 from cornerstore.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -26,18 +15,21 @@ from cornerstore.api.deps import (
     StaffCaller,
     remote_of,
 )
-from cornerstore.api.schemas import ErrorOut
+from cornerstore.api.schemas.errors import error_answers
+from cornerstore.api.schemas.session import (
+    LoginIn,
+    NewTokenOut,
+    PasswordChangeIn,
+    SessionOut,
+    StaffUserPublic,
+    TokenIn,
+    TokenOut,
+)
 from cornerstore.errors import InvalidInput
 
-router = APIRouter(prefix="/v1", tags=["staff session"])
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid body"},
-    401: {"model": ErrorOut, "description": "Wrong username or password, or no session"},
-    403: {"model": ErrorOut, "description": "Missing or wrong CSRF token"},
-    429: {"model": ErrorOut, "description": "Too many failed logins; see Retry-After"},
-}
-_TOKEN_ERRORS = _ERRORS | {404: {"model": ErrorOut, "description": "No such active token"}}
+router = APIRouter(
+    prefix="/v1", tags=["staff session"], responses=error_answers(400, 401, 403, 429)
+)
 
 
 def _set_cookies(
@@ -65,7 +57,7 @@ def _set_cookies(
     )
 
 
-@router.post("/session", response_model=SessionOut, responses=_ERRORS)
+@router.post("/session", response_model=SessionOut)
 async def login(
     request: Request, response: Response, services: ServicesDep, body: LoginIn
 ) -> SessionOut:
@@ -88,23 +80,23 @@ async def login(
     response.headers["Cache-Control"] = "no-store"
     caller = user_caller(login.user, "console", remote_of(request))
     return SessionOut(
-        user=StaffUserPublic.of(login.user),
+        user=StaffUserPublic.model_validate(login.user),
         sections=sorted(services.policy.visible_sections(caller)),
         csrf_token=login.csrf_token,
         expires_at=login.expires_at,
     )
 
 
-@router.get("/session", response_model=SessionOut, responses=_ERRORS)
+@router.get("/session", response_model=SessionOut)
 def whoami(services: ServicesDep, session: SessionDep) -> SessionOut:
     """The logged-in user, their role and branch, and the sections their role may read."""
     return SessionOut(
-        user=StaffUserPublic.of(session.user),
+        user=StaffUserPublic.model_validate(session.user),
         sections=sorted(services.policy.visible_sections(session.caller)),
     )
 
 
-@router.delete("/session", status_code=204, responses=_ERRORS)
+@router.delete("/session", status_code=204)
 async def logout(request: Request, services: ServicesDep, session: SessionDep) -> Response:
     """Log out: the session ends on the server and the cookies are cleared (CSRF token
     required)."""
@@ -117,7 +109,7 @@ async def logout(request: Request, services: ServicesDep, session: SessionDep) -
     return response
 
 
-@router.put("/session/password", response_model=StaffUserPublic, responses=_ERRORS)
+@router.put("/session/password", response_model=StaffUserPublic)
 async def change_password(
     services: ServicesDep, session: SessionDep, body: PasswordChangeIn
 ) -> StaffUserPublic:
@@ -126,10 +118,10 @@ async def change_password(
     user = await run_in_threadpool(
         services.staff.change_password, session.caller, body.current_password, body.new_password
     )
-    return StaffUserPublic.of(user)
+    return StaffUserPublic.model_validate(user)
 
 
-@router.post("/me/tokens", response_model=NewTokenOut, status_code=201, responses=_ERRORS)
+@router.post("/me/tokens", response_model=NewTokenOut, status_code=201)
 def create_personal_token(services: ServicesDep, caller: StaffCaller, body: TokenIn) -> NewTokenOut:
     """Create a personal API token acting as the logged-in user (shown once, stored hashed)."""
     if caller.user_id is None:
@@ -137,18 +129,16 @@ def create_personal_token(services: ServicesDep, caller: StaffCaller, body: Toke
     issued = services.credentials.create_token(
         caller, body.name, expires=body.expires, user_id=caller.user_id
     )
-    return NewTokenOut(
-        id=issued.id, name=issued.name, token=issued.secret, expires_at=issued.expires_at
-    )
+    return NewTokenOut.model_validate(issued)
 
 
-@router.get("/me/tokens", response_model=list[TokenOut], responses=_ERRORS)
+@router.get("/me/tokens", response_model=list[TokenOut])
 def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
     """The logged-in user's personal tokens (never the secrets)."""
-    return [TokenOut.of(t) for t in services.credentials.list_tokens(caller, mine=True)]
+    return [TokenOut.model_validate(t) for t in services.credentials.list_tokens(caller, mine=True)]
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS)
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=error_answers(404))
 def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
     """Revoke one of the logged-in user's personal tokens at once; anyone else's token answers
     404, whatever the role (the owner revokes others' tokens under ``/v1/tokens/{id}``)."""
@@ -156,13 +146,15 @@ def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: 
     return Response(status_code=204)
 
 
-@router.get("/tokens", response_model=list[TokenOut], responses=_ERRORS, tags=["staff admin"])
+@router.get("/tokens", response_model=list[TokenOut], tags=["staff admin"])
 def list_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
     """Every API token, personal or not (owner only; never the secrets)."""
-    return [TokenOut.of(t) for t in services.credentials.list_tokens(caller)]
+    return [TokenOut.model_validate(t) for t in services.credentials.list_tokens(caller)]
 
 
-@router.delete("/tokens/{token_id}", status_code=204, responses=_TOKEN_ERRORS, tags=["staff admin"])
+@router.delete(
+    "/tokens/{token_id}", status_code=204, responses=error_answers(404), tags=["staff admin"]
+)
 def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
     """Revoke any API token at once (owner only; a non-owner's own token is revoked under
     ``/v1/me/tokens/{id}``)."""

@@ -15,27 +15,13 @@ from cornerstore.errors import NotFound
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import FIELDS, PreparedRecords, prepare_records
 from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
+from cornerstore.spec import MATCHING_TRAITS
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
-# Stored trait name -> record field. Address objects ({street, city, postal_code, ...}) are
-# taken apart below; a plain address trait is the street line.
-TRAIT_FIELDS: dict[str, str] = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "name": "full_name",
-    "full_name": "full_name",
-    "email": "email",
-    "phone": "phone",
-    "address": "address",
-    "city": "city",
-    "state": "state",
-    "postal_code": "postcode",
-    "postcode": "postcode",
-    "zip": "postcode",
-    "country": "country",
-}
-ADDRESS_PARTS: dict[str, str] = {
+# Address objects ({street, city, postal_code, ...}) are taken apart into record fields; a
+# plain address trait is the street line (MATCHING_TRAITS maps the other traits).
+ADDRESS_FIELDS: dict[str, str] = {
     "street": "address",
     "city": "city",
     "state": "state",
@@ -43,8 +29,6 @@ ADDRESS_PARTS: dict[str, str] = {
     "postcode": "postcode",
     "country": "country",
 }
-#: The traits that change how a customer matches: intake places customers that gain one.
-MATCHING_TRAITS = frozenset(TRAIT_FIELDS)
 
 
 def profile_record(
@@ -62,12 +46,12 @@ def profile_record(
     """
     record: dict[str, Any] = {}
     for name, value in traits.items():
-        target = TRAIT_FIELDS.get(name)
+        target = MATCHING_TRAITS.get(name)
         if target is None or value in (None, ""):
             continue
         if isinstance(value, Mapping):
             if name == "address":
-                for part, field in ADDRESS_PARTS.items():
+                for part, field in ADDRESS_FIELDS.items():
                     if value.get(part) not in (None, ""):
                         record.setdefault(field, str(value[part]))
             continue
@@ -86,7 +70,7 @@ def read_profiles(
     """Every person customer (root profile) as a prepared record, ``unique_id`` its id; only
     the customers ``only`` (root ids) when given."""
     latest: dict[str, dict[str, tuple[datetime, Any]]] = {}
-    for root, name, value, at in uow.identity.person_traits(list(TRAIT_FIELDS), only):
+    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
         seen = latest.setdefault(root, {})
         if name not in seen or at >= seen[name][0]:
             seen[name] = (at, value)
