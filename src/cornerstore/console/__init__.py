@@ -6,10 +6,13 @@ templates (``templates/``) and the files they load (``static/``, vendored librar
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from cornerstore.services import Services
 
 STATIC_PATH = "/static"
 
@@ -22,6 +25,17 @@ def install_console(app: FastAPI) -> None:
     from cornerstore.console.deps import STATIC
     from cornerstore.console.routes import customers, session
 
+    _warm_up(app.state.services)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.include_router(session.router)
     app.include_router(customers.router)
+
+
+def _warm_up(services: Services) -> None:
+    """Build learning and segments (numpy, polars: a second or two) in the background, so the
+    first customer page does not spend its sections' time budget importing them."""
+
+    def build() -> None:
+        _ = services.learner, services.segments
+
+    threading.Thread(target=build, name="console-warm-up", daemon=True).start()

@@ -7,6 +7,7 @@ profiling are ever members: segments are profiling.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -248,7 +249,7 @@ class Segments:
         # The cursor stays the real id: a pseudonym cannot be turned back into one.
         return SegmentPage(record, [shown(c) for c in found], found[-1] if more else None)
 
-    def of_customer(self, caller: Caller, ref: str) -> list[SegmentRecord]:
+    def of_customer(self, caller: Caller, ref: str) -> builtins.list[SegmentRecord]:
         """The segments a customer (named by id or identifier) belongs to, by name (an
         audited read of the customer's ``segments`` section)."""
         self.policy.require(caller, "segments", READ)
