@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 240
-BAR_HEIGHT = 18
+WIDTH = 300
+BAR_HEIGHT = 16
 GAP = 6
-LABEL_WIDTH = 44
+LABEL_WIDTH = 72
+VALUE_WIDTH = 72  # room after the bar for its value in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,10 @@ class BarChart:
     label_width: int = LABEL_WIDTH
     bar_height: int = BAR_HEIGHT
 
+    def span(self, labelled: bool) -> int:
+        """The length of a full bar."""
+        return self.width - (self.label_width if labelled else 0) - VALUE_WIDTH
+
 
 def bar_chart(
     title: str,
@@ -48,10 +53,11 @@ def bar_chart(
     --------
     >>> chart = bar_chart("Orders", [("web", 30, "30"), ("store", 15, "15")])
     >>> [bar.width for bar in chart.bars]
-    [150.0, 75.0]
+    [156.0, 78.0]
     """
     top = maximum if maximum is not None else max((v for _, v, _ in rows), default=0)
-    span = WIDTH - LABEL_WIDTH - 46  # room for the label before and the text after the bar
+    labelled = any(label for label, _, _ in rows)
+    span = WIDTH - (LABEL_WIDTH if labelled else 0) - VALUE_WIDTH
     bars = [
         Bar(
             label,
@@ -69,7 +75,7 @@ def bar_chart(
 def gauge(title: str, share: float, text: str) -> BarChart:
     """One bar filled to ``share`` (0 to 1) of its length.
 
-    >>> gauge("Loyalty", 0.727, "72.7 of 100").bars[0].width
-    109.0
+    >>> gauge("Loyalty", 0.5, "50 of 100").bars[0].width
+    114.0
     """
     return bar_chart(title, [("", min(1.0, max(0.0, share)), text)], maximum=1.0)

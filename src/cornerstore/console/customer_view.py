@@ -5,6 +5,7 @@ Presentation only: every number here was computed (and every rule applied) by a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,7 @@ def score_view(found: Any) -> ScoreView:
     if loyalty is not None:
         v = loyalty.value
         points = float(v.get("loyalty", 0))
-        view["loyalty"] = gauge("Loyalty", points / 100, f"{points:.0f} of 100")
+        view["loyalty"] = gauge("Loyalty score", points / 100, f"{points:.0f} of 100")
         view["loyalty_words"] = (
             f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {v.get('orders', 0)} orders, "
             f"{_money(v.get('spend', 0))} spent, last {float(v.get('recency_days', 0)):.0f} "
@@ -137,3 +138,33 @@ def score_view(found: Any) -> ScoreView:
             if day in days
         ]
     return ScoreView(**view)
+
+
+_ADDRESS_ORDER = (
+    "street",
+    "line1",
+    "line2",
+    "city",
+    "postal_code",
+    "postalcode",
+    "state",
+    "country",
+)
+
+
+def address_line(value: Mapping[str, Any]) -> str:
+    """An object trait (an address) on one line, in the order it is written on an envelope.
+
+    >>> address_line({"city": "Leeds", "street": "12 Kirkgate", "postal_code": "LS1 6BA"})
+    '12 Kirkgate, Leeds, LS1 6BA'
+    """
+
+    def rank(key: str) -> int:
+        plain = key.lower().replace("_", "")
+        for i, known in enumerate(_ADDRESS_ORDER):
+            if plain == known.replace("_", ""):
+                return i
+        return len(_ADDRESS_ORDER)
+
+    parts = sorted(value.items(), key=lambda kv: (rank(kv[0]), kv[0]))
+    return ", ".join(str(v) for _, v in parts if v not in (None, ""))
