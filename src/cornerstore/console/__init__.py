@@ -10,25 +10,31 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import APIRouter, FastAPI
 
     from cornerstore.services import Services
 
 STATIC_PATH = "/static"
 
 
+def console_routers() -> list[APIRouter]:
+    """The console's pages, one router per noun."""
+    # Imported here: the pages stand on the API's dependencies, whose package imports this one.
+    from cornerstore.console.routes import customers, session
+
+    return [session.router, customers.router]
+
+
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages at ``/`` and its files at ``/static/`` of ``app``."""
-    # Imported here: the pages stand on the API's dependencies, whose package imports this one.
     from fastapi.staticfiles import StaticFiles
 
     from cornerstore.console.deps import STATIC
-    from cornerstore.console.routes import customers, session
 
     _warm_up(app.state.services)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
-    app.include_router(session.router)
-    app.include_router(customers.router)
+    for router in console_routers():
+        app.include_router(router)
 
 
 def _warm_up(services: Services) -> None:
