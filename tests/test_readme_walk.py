@@ -348,12 +348,12 @@ def open_the_console(walk: Walk) -> None:
                 "password": "demo-support-password",
                 "login_token": token.group(1),
             },
-            cookies={"cs_login": form.cookies["cs_login"]},
+            headers={"Cookie": f"cs_login={form.cookies['cs_login']}"},
         )
         assert (login.status_code, login.headers["location"]) == (303, "/customers"), login.text
-        cookies = {"cs_session": login.cookies["cs_session"]}
-        found = browser.get("/customers", params={"q": ANN}, cookies=cookies)
-        page = browser.get(f"/customers/{walk.values['ID']}", cookies=cookies)
+        session = {"Cookie": f"cs_session={login.cookies['cs_session']}"}
+        found = browser.get("/customers", params={"q": ANN}, headers=session)
+        page = browser.get(f"/customers/{walk.values['ID']}", headers=session)
     assert f'href="/customers/{walk.values["ID"]}"' in found.text
     assert page.status_code == 200 and ANN in page.text
 

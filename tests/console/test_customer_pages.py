@@ -214,3 +214,59 @@ def test_a_submitted_form_reaches_the_timeline_through_intake_without_the_card_n
     )
     assert "4111" not in str(event.properties)
     assert "Customer Contacted" in page and "The contact form was recorded" in page
+
+
+JO_EMAIL = "ann.at.the.till@example.com"
+
+
+def a_second_profile_of_ann(shop: Services) -> str:
+    """A profile the till made for Ann under another e-mail (merged by hand in the tests)."""
+    from cornerstore.intake.service import Source
+    from tests.factories import identify
+
+    till = Source("till", "store")
+    shop.intake.ingest([identify(anonymous_id="till-7", email=JO_EMAIL)], source=till)
+    return shop.profiles.get(system_caller(), JO_EMAIL).id
+
+
+def test_support_undoes_a_merge_from_the_customer_page(
+    console: ConsoleClient, shop: Services
+) -> None:
+    from cornerstore.identity.merge import merge_profiles
+
+    owner = system_caller()
+    ann, jo = ann_id(shop), a_second_profile_of_ann(shop)
+    record = merge_profiles(shop.store, shop.settings, owner, ann, jo)
+    console.login("support")
+
+    page = console.http.get(f"/customers/{ann}").text
+    undone = console.http.post(
+        f"/customers/{ann}/merges/{record.id}/undo",
+        data={"csrf_token": console.csrf},
+        follow_redirects=False,
+    )
+
+    assert f'action="/customers/{ann}/merges/{record.id}/undo"' in page
+    assert undone.status_code == 303
+    assert shop.profiles.get(owner, JO_EMAIL).id == jo
+    assert "was undone" in console.http.get(undone.headers["location"]).text
+
+
+def test_shipping_is_offered_no_undo_and_refused_one(
+    console: ConsoleClient, shop: Services
+) -> None:
+    from cornerstore.identity.merge import merge_profiles
+
+    owner = system_caller()
+    ann, jo = ann_id(shop), a_second_profile_of_ann(shop)
+    record = merge_profiles(shop.store, shop.settings, owner, ann, jo)
+    console.login("shipping")
+
+    page = console.http.get(f"/customers/{ann}").text
+    refused = console.http.post(
+        f"/customers/{ann}/merges/{record.id}/undo", data={"csrf_token": console.csrf}
+    )
+
+    assert "/undo" not in page
+    assert refused.status_code == 403
+    assert shop.profiles.get(owner, JO_EMAIL).id == ann

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller
-from cornerstore.access.policy import LEARNED
+from cornerstore.access.policy import CHANGE, LEARNED
 from cornerstore.api.deps import ServicesDep
 from cornerstore.console.customer_view import (
     TimelineFilter,
@@ -20,6 +20,7 @@ from cornerstore.console.customer_view import (
 from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
 from cornerstore.console.sections import Section, read_sections
 from cornerstore.errors import InvalidInput, NotFound
+from cornerstore.identity.merge import unmerge
 from cornerstore.profiles.forms import FORM_QUESTIONS
 from cornerstore.services import Services
 
@@ -102,6 +103,7 @@ def customer(
             "filters": TimelineFilter.choices(services.policy, caller),
             "activity": activity_chart(profile.value),
             "scores": score_view(scores.value) if scores.value is not None else None,
+            "may_undo": services.policy.may(caller, "merges", CHANGE),
             "forms": []
             if services.policy.pseudonymised(caller)
             else sorted(f for f in services.settings.forms if f in FORM_QUESTIONS),
@@ -185,3 +187,14 @@ async def submit_form(
     if result.rejected:
         raise InvalidInput(f"{form} form: {result.rejected[0].reason}")
     return redirect(request, f"/customers/{quote(ref, safe='')}?saved={quote(form)}#timeline")
+
+
+@router.post("/customers/{ref}/merges/{merge_id}/undo")
+async def undo_merge(
+    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, merge_id: int
+) -> Response:
+    """Undo a merge from the customer's merge history (as ``POST /v1/merges/{id}/undo``)."""
+    record = await run_in_threadpool(unmerge, services.store, caller, merge_id, services.policy)
+    return redirect(
+        request, f"/customers/{quote(record.winner_id, safe='')}?undone={record.id}#merges"
+    )
