@@ -28,18 +28,19 @@ TOUCHPOINTS: tuple[str, ...] = (
 
 EVENT_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 
+# Who the customer is and where they live: what an order and a return both need.
+_CUSTOMER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address.street",
+    "address.city",
+    "address.postal_code",
+    "address.country",
+]
 DEFAULT_FORMS: dict[str, list[str]] = {
-    "order": [
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "address.street",
-        "address.city",
-        "address.postal_code",
-        "address.country",
-        "payment_method",
-    ],
+    "order": [*_CUSTOMER_FIELDS, "payment_method"],
     "contact": ["first_name", "last_name", "email", "phone"],
     "shipping": [
         "first_name",
@@ -53,17 +54,7 @@ DEFAULT_FORMS: dict[str, list[str]] = {
         "delivery_instructions",
         "learned.delivery_window",
     ],
-    "returns": [
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "address.street",
-        "address.city",
-        "address.postal_code",
-        "address.country",
-        "refund_method",
-    ],
+    "returns": [*_CUSTOMER_FIELDS, "refund_method"],
 }
 
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from cornerstore.access.caller import system_caller
 from cornerstore.api import create_app
@@ -34,6 +30,7 @@ from cornerstore.intake.service import Source
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.api.conftest import serve
 from tests.conftest import IN_CI
 from tests.factories import identify, track
 
@@ -71,6 +68,16 @@ MALLORY = Shopper(
 
 
 CASE_TEXT = "Kettle arrived broken, wants a replacement"
+# The sections of a customer page support sees, in page order (no scores, no segments).
+SUPPORT_SECTIONS = [
+    "Who they are",
+    "Activity",
+    "Recent moments",
+    "Consents",
+    "Accounts and household",
+    "Merge history",
+    "Timeline",
+]
 
 
 def add_known_shoppers(services: Services) -> None:
@@ -199,39 +206,10 @@ class LiveConsole:
     services: Services
 
 
-@contextmanager
-def serve(services: Services) -> Iterator[str]:
-    """uvicorn on 127.0.0.1 in a background thread, on a port the OS chose; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app=create_app(services.settings, services),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture
 def live(shop: Services) -> Iterator[LiveConsole]:
     """The console served over this test's copy of the demo shop."""
-    with serve(shop) as url:
+    with serve(create_app(shop.settings, shop)) as url:
         yield LiveConsole(url, shop)
 
 
@@ -243,7 +221,8 @@ def live_with(shop: Services) -> Iterator[Callable[..., LiveConsole]]:
         def start(**changes: Any) -> LiveConsole:
             settings = shop.settings.model_copy(update=changes)
             services = Services.build(settings, shop.store)
-            return LiveConsole(running.enter_context(serve(services)), services)
+            app = create_app(settings, services)
+            return LiveConsole(running.enter_context(serve(app)), services)
 
         yield start
 
@@ -360,6 +339,7 @@ __all__ = [
     "CASE_TEXT",
     "DEMO_ROLES",
     "MALLORY",
+    "SUPPORT_SECTIONS",
     "check_accessibility",
     "login",
     "screenshot",

@@ -19,6 +19,7 @@ from tests.console.conftest import (
     CASE_TEXT,
     DEMO_ROLES,
     DESKTOP,
+    SUPPORT_SECTIONS,
     LiveConsole,
     Recorder,
     check_accessibility,
@@ -64,15 +65,7 @@ def test_support_opens_ann_and_sees_her_story(page: Any, live: LiveConsole) -> N
     page.get_by_role("link", name=f"{ANN.first_name} {ANN.last_name}").click()
 
     page.get_by_role("heading", level=1).wait_for()
-    assert h2s(page) == [
-        "Who they are",
-        "Activity",
-        "Recent moments",
-        "Consents",
-        "Accounts and household",
-        "Merge history",
-        "Timeline",
-    ]
+    assert h2s(page) == SUPPORT_SECTIONS
     assert page.get_by_text(CASE_TEXT).is_visible()
     screenshot(page, "customer-support")
     assert check_accessibility(page) == []

@@ -11,7 +11,7 @@ import pytest
 
 from cornerstore.access.caller import system_caller
 from cornerstore.services import Services
-from tests.console.conftest import ANN, CASE_TEXT, MALLORY, ConsoleClient
+from tests.console.conftest import ANN, CASE_TEXT, MALLORY, SUPPORT_SECTIONS, ConsoleClient
 
 
 def ann_id(shop: Services) -> str:
@@ -27,15 +27,7 @@ def test_support_sees_the_whole_story_but_no_scores(console: ConsoleClient, shop
 
     html = console.http.get(f"/customers/{ann_id(shop)}").text
 
-    assert headings(html) == [
-        "Who they are",
-        "Activity",
-        "Recent moments",
-        "Consents",
-        "Accounts and household",
-        "Merge history",
-        "Timeline",
-    ]
+    assert headings(html) == SUPPORT_SECTIONS
     assert all(text in html for text in (ANN.first_name, ANN.email, "Order Completed", CASE_TEXT))
 
 
@@ -219,54 +211,93 @@ def test_a_submitted_form_reaches_the_timeline_through_intake_without_the_card_n
 JO_EMAIL = "ann.at.the.till@example.com"
 
 
-def a_second_profile_of_ann(shop: Services) -> str:
-    """A profile the till made for Ann under another e-mail (merged by hand in the tests)."""
+def merge_a_second_profile_into_ann(shop: Services) -> tuple[str, str, int]:
+    """A profile the till made for Ann under another e-mail, merged into hers by hand:
+    Ann's id, the till profile's id and the merge's id."""
+    from cornerstore.identity.merge import merge_profiles
     from cornerstore.intake.service import Source
     from tests.factories import identify
 
     till = Source("till", "store")
     shop.intake.ingest([identify(anonymous_id="till-7", email=JO_EMAIL)], source=till)
-    return shop.profiles.get(system_caller(), JO_EMAIL).id
+    ann, jo = ann_id(shop), shop.profiles.get(system_caller(), JO_EMAIL).id
+    record = merge_profiles(shop.store, shop.settings, system_caller(), ann, jo)
+    return ann, jo, record.id
 
 
 def test_support_undoes_a_merge_from_the_customer_page(
     console: ConsoleClient, shop: Services
 ) -> None:
-    from cornerstore.identity.merge import merge_profiles
-
-    owner = system_caller()
-    ann, jo = ann_id(shop), a_second_profile_of_ann(shop)
-    record = merge_profiles(shop.store, shop.settings, owner, ann, jo)
+    ann, jo, merge_id = merge_a_second_profile_into_ann(shop)
     console.login("support")
 
     page = console.http.get(f"/customers/{ann}").text
     undone = console.http.post(
-        f"/customers/{ann}/merges/{record.id}/undo",
+        f"/customers/{ann}/merges/{merge_id}/undo",
         data={"csrf_token": console.csrf},
         follow_redirects=False,
     )
 
-    assert f'action="/customers/{ann}/merges/{record.id}/undo"' in page
+    assert f'action="/customers/{ann}/merges/{merge_id}/undo"' in page
     assert undone.status_code == 303
-    assert shop.profiles.get(owner, JO_EMAIL).id == jo
+    assert shop.profiles.get(system_caller(), JO_EMAIL).id == jo
     assert "was undone" in console.http.get(undone.headers["location"]).text
 
 
 def test_shipping_is_offered_no_undo_and_refused_one(
     console: ConsoleClient, shop: Services
 ) -> None:
-    from cornerstore.identity.merge import merge_profiles
-
-    owner = system_caller()
-    ann, jo = ann_id(shop), a_second_profile_of_ann(shop)
-    record = merge_profiles(shop.store, shop.settings, owner, ann, jo)
+    ann, _, merge_id = merge_a_second_profile_into_ann(shop)
     console.login("shipping")
 
     page = console.http.get(f"/customers/{ann}").text
     refused = console.http.post(
-        f"/customers/{ann}/merges/{record.id}/undo", data={"csrf_token": console.csrf}
+        f"/customers/{ann}/merges/{merge_id}/undo", data={"csrf_token": console.csrf}
     )
 
     assert "/undo" not in page
     assert refused.status_code == 403
-    assert shop.profiles.get(owner, JO_EMAIL).id == ann
+    assert shop.profiles.get(system_caller(), JO_EMAIL).id == ann
+
+
+@pytest.mark.usefixtures("fast_hashing")
+def test_each_role_s_page_holds_only_its_sections_on_sqlite_and_postgresql(
+    services: Services,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from cornerstore.api import create_app
+    from cornerstore.demo.staff import add_demo_staff
+    from tests.console.conftest import add_known_shoppers
+
+    add_known_shoppers(services)
+    add_demo_staff(services.staff)
+    ann = ann_id(services)
+    seen = {}
+    with TestClient(create_app(services.settings, services), base_url="https://testserver") as c:
+        console = ConsoleClient(c)
+        for role in ("support", "shipping", "analyst"):
+            console.login(role)
+            html = c.get(f"/customers/{ann}").text
+            seen[role] = (headings(html), ANN.first_name in html, CASE_TEXT in html)
+
+    assert seen == {
+        "support": (
+            SUPPORT_SECTIONS,
+            True,
+            True,
+        ),
+        "shipping": (["Who they are", "Timeline"], True, False),
+        "analyst": (
+            [
+                "Who they are",
+                "Value, loyalty and churn risk",
+                "Activity",
+                "Recent moments",
+                "Segments",
+                "Timeline",
+            ],
+            False,
+            False,
+        ),
+    }

@@ -13,8 +13,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.console.charts import BarChart, bar_chart, gauge
 from cornerstore.profiles.model import Event, Profile, TimelinePage
-from cornerstore.profiles.service import EVENT_TYPES
-from cornerstore.settings import TOUCHPOINTS
+from cornerstore.settings import EVENT_TYPES, TOUCHPOINTS
 
 MOMENT_SOURCE = "cornerstore-learn"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -37,7 +37,7 @@ from cornerstore.settings import TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
-EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+_EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # What search looks in: a role finds customers only by what it may read.
 _SEARCHED = ("name", "contact", "identifiers")
 # Form fields that come from what learning found (``learned.delivery_window``), not from traits.
@@ -447,8 +447,8 @@ class Profiles:
                 raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
             self.policy.require(caller, self.policy.timeline_section(tp))
         for typ in types:
-            if typ not in EVENT_TYPES:
-                raise InvalidInput(f"type: must be one of {', '.join(EVENT_TYPES)}")
+            if typ not in _EVENT_TYPES:
+                raise InvalidInput(f"type: must be one of {', '.join(_EVENT_TYPES)}")
         size = limit or self.settings.timeline_page_size
         if not 1 <= size <= 500:
             raise InvalidInput("limit: must be between 1 and 500")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller
@@ -29,6 +29,18 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 SEARCH_HITS = 20
 TIMELINE_EVENTS = 25
 MOMENTS = 8
+
+
+def timeline_filter(
+    touchpoint: Annotated[str, Query(max_length=32)] = "",
+    type: Annotated[str, Query(max_length=32)] = "",
+    cursor: Annotated[str, Query(max_length=200)] = "",
+) -> TimelineFilter:
+    """The timeline's filters from the query (the page's reason is the caller's)."""
+    return TimelineFilter.of(touchpoint, type, cursor)
+
+
+TimelineFilterDep = Annotated[TimelineFilter, Depends(timeline_filter)]
 
 
 @router.get("/customers")
@@ -81,12 +93,9 @@ def customer(
     services: ServicesDep,
     caller: ConsoleCaller,
     ref: str,
-    touchpoint: Annotated[str, Query(max_length=32)] = "",
-    type: Annotated[str, Query(max_length=32)] = "",
-    reason: Annotated[str, Query(max_length=500)] = "",
+    wanted: TimelineFilterDep,
 ) -> Response:
     """The customer's whole story on one page; each section only for roles that may read it."""
-    wanted = TimelineFilter.of(touchpoint, type)
     found = _read_customer(services, caller, ref, wanted)
     profile = found["profile"]
     if isinstance(profile.error, NotFound | InvalidInput):
@@ -97,7 +106,7 @@ def customer(
         "customer.html",
         {
             "ref": ref,
-            "reason": reason,
+            "reason": caller.reason or "",
             "sections": found,
             "filter": wanted,
             "filters": TimelineFilter.choices(services.policy, caller),
@@ -117,13 +126,9 @@ def timeline(
     services: ServicesDep,
     caller: ConsoleCaller,
     ref: str,
-    touchpoint: Annotated[str, Query(max_length=32)] = "",
-    type: Annotated[str, Query(max_length=32)] = "",
-    cursor: Annotated[str, Query(max_length=200)] = "",
-    reason: Annotated[str, Query(max_length=500)] = "",
+    wanted: TimelineFilterDep,
 ) -> Response:
     """The timeline with its filters (htmx swaps it into the customer page)."""
-    wanted = TimelineFilter.of(touchpoint, type, cursor)
     found = read_sections(
         {"timeline": _timeline_reader(services, caller, ref, wanted)},
         services.settings.console_section_ms / 1000,
@@ -135,7 +140,7 @@ def timeline(
         "timeline.html",
         {
             "ref": ref,
-            "reason": reason,
+            "reason": caller.reason or "",
             "timeline": found["timeline"],
             "filter": wanted,
             "filters": TimelineFilter.choices(services.policy, caller),
