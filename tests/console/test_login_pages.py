@@ -112,3 +112,14 @@ def test_a_one_time_password_must_be_replaced_before_any_page(console: ConsoleCl
     assert blocked.headers["location"] == "/password"
     assert changed.headers["location"] == "/customers"
     assert console.http.get("/customers").status_code == 200
+
+
+def test_an_unknown_customer_is_a_readable_404_page(console: ConsoleClient) -> None:
+    console.login("support")
+
+    response = console.http.get("/customers/cus_0000000000000000")
+
+    assert response.status_code == 404
+    assert "<h1>Not found</h1>" in response.text
+    assert "Customer: no such customer." in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
