@@ -301,3 +301,17 @@ def test_each_role_s_page_holds_only_its_sections_on_sqlite_and_postgresql(
             False,
         ),
     }
+
+
+def test_an_email_shaped_query_finds_the_email_s_owner_not_an_id_that_looks_alike(
+    shop: Services,
+) -> None:
+    from cornerstore.intake.service import Source
+    from tests.factories import identify
+
+    # A careless system used Ann's e-mail as another customer's user id.
+    shop.intake.ingest([identify(ANN.email)], source=Source("old-till", "store"))
+
+    hits = shop.profiles.search(system_caller(), ANN.email)
+
+    assert [(h.id, h.matched) for h in hits] == [(ann_id(shop), "email")]

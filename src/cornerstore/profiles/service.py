@@ -252,9 +252,11 @@ class Profiles:
         return not self.policy.pseudonymised(caller) and any(s in visible for s in _SEARCHED)
 
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
-        """Customers whose id or identifiers equal ``q`` (normalised), then customers named
-        like it, best first (:mod:`cornerstore.profiles.name_search`): the full name in either
-        order, a part, a nickname, the beginning of a word or a typo.
+        """Customers whose id or identifiers equal ``q`` (normalised; an e-mail-shaped query
+        looks among e-mails, digits among phones, and among every kind only when that found
+        nobody), then customers named like it, best first
+        (:mod:`cornerstore.profiles.name_search`): the full name in either order, a part, a
+        nickname, the beginning of a word or a typo.
 
         A role finds customers only by what it may read (names, contact details,
         identifiers), and hits show only those."""
@@ -275,6 +277,10 @@ class Profiles:
                 if row is not None:
                     matched[row[2]] = "id"
             for kind, value in self.normaliser.guess(q):
+                # Shape first: an e-mail-shaped query that found e-mails (digits that found
+                # phones) looks no further among other kinds of identifier.
+                if kind == "*" and matched:
+                    break
                 for found_kind, root in uow.identifiers.find_by_value(
                     value, None if kind == "*" else [kind]
                 ):
