@@ -199,3 +199,13 @@ def test_the_pages_have_no_serious_accessibility_problem(
     page.goto(ann_page(live))
     screenshot(page, f"customer-{role}")
     assert check_accessibility(page) == []
+
+
+def test_a_request_for_another_host_is_stopped_and_would_fail_the_test(page: Any) -> None:
+    page.goto("/login")
+
+    with pytest.raises(Exception, match="ERR_FAILED"):
+        page.goto("http://example.com/")
+
+    assert page.recorder.problems == ["request left 127.0.0.1: http://example.com/"]
+    page.recorder.problems.clear()  # seen; the fixture's own check would fail the test
