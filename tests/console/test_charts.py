@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from cornerstore.console.charts import bar_chart, gauge
-from cornerstore.console.customer_view import address_line, score_view
+from cornerstore.console.customer_view import address_line, age_in_words, score_view
 from cornerstore.console.sections import read_sections
 from cornerstore.errors import Forbidden, NotFound
 
@@ -111,3 +111,22 @@ def test_sections_keep_their_values_and_tell_refused_from_failed() -> None:
     assert not found["refused"].shown
     assert isinstance(found["missing"].error, NotFound)
     assert found["broken"].unavailable and found["broken"].error is None
+
+
+def test_ages_read_as_staff_say_them() -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    seen = [
+        datetime(2026, 11, 30, 8, tzinfo=UTC),
+        datetime(2026, 11, 29, 8, tzinfo=UTC),
+        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 5, 1, tzinfo=UTC),
+        datetime(2023, 11, 1, tzinfo=UTC),
+    ]
+
+    assert [age_in_words(at, now) for at in seen] == [
+        "today",
+        "yesterday",
+        "59 days ago",
+        "7 months ago",
+        "3 years ago",
+    ]

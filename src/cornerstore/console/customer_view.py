@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cornerstore.access.caller import Caller
@@ -167,3 +168,24 @@ def address_line(value: Mapping[str, Any]) -> str:
 
     parts = sorted(value.items(), key=lambda kv: (rank(kv[0]), kv[0]))
     return ", ".join(str(v) for _, v in parts if v not in (None, ""))
+
+
+def age_in_words(when: datetime, now: datetime | None = None) -> str:
+    """How long ago, as staff say it.
+
+    >>> at = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    >>> [age_in_words(datetime(2026, 1, d, 9, tzinfo=UTC), at) for d in (10, 9, 1)]
+    ['today', 'yesterday', '9 days ago']
+    >>> age_in_words(datetime(2024, 1, 10, tzinfo=UTC), at)
+    '2 years ago'
+    """
+    days = ((now or datetime.now(UTC)) - when).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 60:
+        return f"{days} days ago"
+    if days < 730:
+        return f"{days // 30} months ago"
+    return f"{days // 365} years ago"

@@ -31,7 +31,7 @@ from cornerstore.api.deps import (
     ServicesDep,
     remote_of,
 )
-from cornerstore.console.customer_view import address_line
+from cornerstore.console.customer_view import address_line, age_in_words
 from cornerstore.console.nav import nav_for
 from cornerstore.errors import CornerstoreError, Forbidden, Throttled, Unauthorized
 
@@ -55,6 +55,7 @@ templates = Environment(
     lstrip_blocks=True,
 )
 templates.filters["address_line"] = address_line
+templates.filters["age"] = age_in_words
 
 
 class LoginRequired(Exception):
