@@ -118,7 +118,7 @@ def test_ages_read_as_staff_say_them() -> None:
     seen = [
         datetime(2026, 11, 30, 8, tzinfo=UTC),
         datetime(2026, 11, 29, 8, tzinfo=UTC),
-        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 10, 2, tzinfo=UTC),
         datetime(2026, 5, 1, tzinfo=UTC),
         datetime(2023, 11, 1, tzinfo=UTC),
     ]
