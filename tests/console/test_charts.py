@@ -75,7 +75,7 @@ def test_scores_become_sentences_and_charts() -> None:
         "About 3.2 more purchases expected, 20.00 on average each; worth about 1,234.50 over "
         "the coming period."
     )
-    assert view.loyalty_words == "Loyal: 40 orders, 799.18 spent, last 3 days ago."
+    assert view.loyalty_words == "Loyal: 40 orders, 799.18 spent, the last 3 days ago."
     assert (view.at_risk, view.risk_words) == (True, ["Buys half as often as before"])
     assert view.active is not None and view.active.bars[0].text == "80%"
     assert view.delivery_words == ["Tue: 16:00 to 20:00, 50% at home (medium)"]

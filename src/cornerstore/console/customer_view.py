@@ -106,10 +106,12 @@ def score_view(found: Any) -> ScoreView:
         v = loyalty.value
         points = float(v.get("loyalty", 0))
         view["loyalty"] = gauge("Loyalty score", points / 100, f"{points:.0f} of 100")
+        orders, days = int(v.get("orders", 0)), int(float(v.get("recency_days", 0)))
+        last = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
         view["loyalty_words"] = (
-            f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {v.get('orders', 0)} orders, "
-            f"{_money(v.get('spend', 0))} spent, last {float(v.get('recency_days', 0)):.0f} "
-            f"days ago."
+            f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {orders} "
+            f"order{'' if orders == 1 else 's'}, {_money(v.get('spend', 0))} spent, the last "
+            f"{last}."
         )
     churn = scores.get("churn_risk")
     if churn is not None:
