@@ -106,8 +106,8 @@ def score_view(found: Any) -> ScoreView:
         v = loyalty.value
         points = float(v.get("loyalty", 0))
         view["loyalty"] = gauge("Loyalty score", points / 100, f"{points:.0f} of 100")
-        orders, days = int(v.get("orders", 0)), int(float(v.get("recency_days", 0)))
-        last = {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+        orders, recency = int(v.get("orders", 0)), int(float(v.get("recency_days", 0)))
+        last = {0: "today", 1: "yesterday"}.get(recency, f"{recency} days ago")
         view["loyalty_words"] = (
             f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {orders} "
             f"order{'' if orders == 1 else 's'}, {_money(v.get('spend', 0))} spent, the last "
