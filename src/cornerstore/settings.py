@@ -35,7 +35,19 @@ TOUCHPOINTS: tuple[str, ...] = (
     "other",
 )
 
+# Who the customer is and where they live: what an order and a return both need.
+_CUSTOMER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address.street",
+    "address.city",
+    "address.postal_code",
+    "address.country",
+]
 DEFAULT_FORMS: dict[str, list[str]] = {
+    "order": [*_CUSTOMER_FIELDS, "payment_method"],
     "contact": ["first_name", "last_name", "email", "phone"],
     "shipping": [
         "first_name",
@@ -49,17 +61,7 @@ DEFAULT_FORMS: dict[str, list[str]] = {
         "delivery_instructions",
         "learned.delivery_window",
     ],
-    "returns": [
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "address.street",
-        "address.city",
-        "address.postal_code",
-        "address.country",
-        "refund_method",
-    ],
+    "returns": [*_CUSTOMER_FIELDS, "refund_method"],
 }
 
 
@@ -335,4 +337,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
+    # Each section of a console page (profile, timeline, scores...) gets this long; one that
+    # runs over shows "unavailable" instead of slowing the page.
+    console_section_ms: int = Field(default=1500, ge=50, le=60_000)
     log_level: str = "INFO"

@@ -10,6 +10,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,19 +88,14 @@ def client_with(services: Services) -> Iterator[Callable[..., TestClient]]:
         test_client.__exit__(None, None, None)
 
 
-@pytest.fixture
-def server(services: Services, keys: Keys) -> Iterator[LiveServer]:
-    """uvicorn on 127.0.0.1 in a background thread, on a port the OS chose."""
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """uvicorn on 127.0.0.1 in a background thread, on a port the OS chose; yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app=create_app(services.settings, services),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
+    config = uvicorn.Config(app=app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     # The socket stays bound from the port's choice to the server's start: no other process
     # can take the port in between.
@@ -111,8 +107,15 @@ def server(services: Services, keys: Keys) -> Iterator[LiveServer]:
             pytest.fail("uvicorn did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", keys.write_key, keys.token)
+        yield f"http://127.0.0.1:{port}"
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture
+def server(services: Services, keys: Keys) -> Iterator[LiveServer]:
+    """uvicorn on 127.0.0.1 in a background thread, on a port the OS chose."""
+    with serve(create_app(services.settings, services)) as url:
+        yield LiveServer(url, keys.write_key, keys.token)

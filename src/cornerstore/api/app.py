@@ -27,6 +27,7 @@ from cornerstore.api.routes import (
 from cornerstore.api.schemas.health import HealthOut
 from cornerstore.api.schemas.intake import BODY_SCHEMAS
 from cornerstore.api.throttle import Throttle
+from cornerstore.console import install_console
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(identity.router)
+    install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller, require_staff
-from cornerstore.access.users import SessionState
+from cornerstore.access.users import Login, SessionState
 from cornerstore.errors import Forbidden, Unauthorized
 from cornerstore.services import Services
+from cornerstore.settings import AccessRules
 
 SESSION_COOKIE = "cs_session"
 CSRF_COOKIE = "cs_csrf"
@@ -33,6 +34,30 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def set_session_cookies(response: Response, rules: AccessRules, login: Login) -> None:
+    """Give the browser a new session: the id in an HttpOnly cookie, the CSRF token in one the
+    console's pages may read (they echo it in ``X-CSRF-Token`` or a form field)."""
+    max_age = int(rules.session_hours * 3600)
+    for name, value, httponly in (
+        (SESSION_COOKIE, login.session_id, True),
+        (CSRF_COOKIE, login.csrf_token, False),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=rules.cookie_secure,
+            httponly=httponly,
+            samesite="strict",
+        )
+
+
+def clear_session_cookies(response: Response, rules: AccessRules) -> None:
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=rules.cookie_secure, samesite="strict")
 
 
 def remote_of(request: Request) -> str | None:

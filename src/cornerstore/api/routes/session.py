@@ -7,13 +7,14 @@ from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.users import user_caller
 from cornerstore.api.deps import (
-    CSRF_COOKIE,
     SESSION_COOKIE,
     RowId,
     ServicesDep,
     SessionDep,
     StaffCaller,
+    clear_session_cookies,
     remote_of,
+    set_session_cookies,
 )
 from cornerstore.api.schemas.errors import error_answers
 from cornerstore.api.schemas.session import (
@@ -30,31 +31,6 @@ from cornerstore.errors import InvalidInput
 router = APIRouter(
     prefix="/v1", tags=["staff session"], responses=error_answers(400, 401, 403, 429)
 )
-
-
-def _set_cookies(
-    response: Response, services: ServicesDep, session_id: str, csrf: str, max_age: int
-) -> None:
-    secure = services.settings.access.cookie_secure
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_id,
-        max_age=max_age,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="strict",
-    )
-    # Readable by the console's scripts, which echo it in X-CSRF-Token.
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf,
-        max_age=max_age,
-        path="/",
-        secure=secure,
-        httponly=False,
-        samesite="strict",
-    )
 
 
 @router.post("/session", response_model=SessionOut)
@@ -75,8 +51,7 @@ async def login(
         remote_of(request),
         request.cookies.get(SESSION_COOKIE),
     )
-    max_age = int(services.settings.access.session_hours * 3600)
-    _set_cookies(response, services, login.session_id, login.csrf_token, max_age)
+    set_session_cookies(response, services.settings.access, login)
     response.headers["Cache-Control"] = "no-store"
     caller = user_caller(login.user, "console", remote_of(request))
     return SessionOut(
@@ -102,10 +77,7 @@ async def logout(request: Request, services: ServicesDep, session: SessionDep) -
     required)."""
     await run_in_threadpool(services.staff.logout, request.cookies.get(SESSION_COOKIE, ""))
     response = Response(status_code=204)
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(
-            name, path="/", secure=services.settings.access.cookie_secure, samesite="strict"
-        )
+    clear_session_cookies(response, services.settings.access)
     return response
 
 
