@@ -214,14 +214,13 @@ JO_EMAIL = "ann.at.the.till@example.com"
 def merge_a_second_profile_into_ann(shop: Services) -> tuple[str, str, int]:
     """A profile the till made for Ann under another e-mail, merged into hers by hand:
     Ann's id, the till profile's id and the merge's id."""
-    from cornerstore.identity.merge import merge_profiles
     from cornerstore.intake.service import Source
     from tests.factories import identify
 
     till = Source("till", "store")
     shop.intake.ingest([identify(anonymous_id="till-7", email=JO_EMAIL)], source=till)
     ann, jo = ann_id(shop), shop.profiles.get(system_caller(), JO_EMAIL).id
-    record = merge_profiles(shop.store, shop.settings, system_caller(), ann, jo)
+    record = shop.merges.merge(system_caller(), ann, jo)
     return ann, jo, record.id
 
 
