@@ -19,6 +19,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound
+from cornerstore.learn.model import SegmentRecord
 from cornerstore.learn.segments import (
     MAX_NODES,
     Cluster,
@@ -30,7 +31,6 @@ from cornerstore.privacy.detect import scan_mapping
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.learn_repositories import SegmentRecord
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 _SLUG = re.compile(r"[^a-z0-9]+")

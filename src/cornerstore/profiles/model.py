@@ -4,7 +4,40 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ProfileRow(NamedTuple):
+    """One stored profile row, merged or not: ``root_id`` is the profile it belongs to now."""
+
+    id: str
+    kind: str
+    root_id: str
+    created_at: datetime
+
+
+class IdentifierOwner(NamedTuple):
+    """The profile row an identifier was filed with, and the root that row belongs to now."""
+
+    customer_id: str
+    root_id: str
+
+
+class FoundIdentifier(NamedTuple):
+    """An identifier found by its value: its kind and the root profile holding it now."""
+
+    kind: str
+    root_id: str
+
+
+class EventGroup(NamedTuple):
+    """The events of one touchpoint and type: how many, the first and the last."""
+
+    touchpoint: str
+    type: str
+    events: int
+    first_at: datetime
+    last_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +246,15 @@ class SearchHit:
         if "contact" in self.sections:
             shown["email"], shown["phone"] = self.email, self.phone
         return shown | {"matched": self.matched}
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A stored profile row whose words match every query word (see
+    :meth:`~cornerstore.storage.repositories.SearchRepository.rows_matching`)."""
+
+    root_id: str
+    customer_id: str
+    name_key: str  # every word of the row's name, sorted, joined by spaces
+    distance: int  # the distances of its closest word to each query word, summed
+    worst: int  # the largest of those distances

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cornerstore.identity.names import name_variants, normalise_name
+from cornerstore.profiles.model import NameMatch
 
 if TYPE_CHECKING:
     from cornerstore.storage.unit_of_work import UnitOfWork
@@ -126,18 +127,6 @@ def candidates(word: str, stored: Iterable[str] = ()) -> dict[str, str]:
         ):
             found[other] = TYPO
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class NameMatch:
-    """A stored profile row whose words match every query word (see
-    :meth:`~cornerstore.storage.repositories.SearchRepository.rows_matching`)."""
-
-    root_id: str
-    customer_id: str
-    name_key: str  # every word of the row's name, sorted, joined by spaces
-    distance: int  # the distances of its closest word to each query word, summed
-    worst: int  # the largest of those distances
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,11 +197,11 @@ class Profiles:
         if ref.startswith(("cus_", "acc_")):
             row = uow.customers.get(ref)
             if row is not None:
-                return row[2]
+                return row.root_id
         findable = self._findable_kinds(visible)
         for kind, value in self.normaliser.guess(ref):
             found = uow.identifiers.find_by_value(value, None if kind == "*" else [kind])
-            roots = sorted({root for found_kind, root in found if findable(found_kind)})
+            roots = sorted({f.root_id for f in found if findable(f.kind)})
             if len(roots) == 1:
                 return roots[0]
             if len(roots) > 1:
@@ -264,7 +264,7 @@ class Profiles:
             if q.startswith(("cus_", "acc_")):
                 row = uow.customers.get(q)
                 if row is not None:
-                    matched[row[2]] = "id"
+                    matched[row.root_id] = "id"
             for kind, value in self.normaliser.guess(q):
                 for found_kind, root in uow.identifiers.find_by_value(
                     value, None if kind == "*" else [kind]
@@ -330,7 +330,7 @@ class Profiles:
     def _profile(self, uow: UnitOfWork, root: str, visible: frozenset[str]) -> Profile:
         row = uow.customers.get(root)
         assert row is not None
-        _, kind, _, created_at = row
+        kind, created_at = row.kind, row.created_at
         members = uow.customers.members(root)
         shown: set[str] = set()
         summary = None
@@ -394,11 +394,11 @@ class Profiles:
         by_type: dict[str, int] = {}
         first: datetime | None = None
         last: datetime | None = None
-        for tp, typ, n, lo, hi in uow.events.summary(members):
-            by_tp[tp] = by_tp.get(tp, 0) + n
-            by_type[typ] = by_type.get(typ, 0) + n
-            first = lo if first is None or lo < first else first
-            last = hi if last is None or hi > last else last
+        for group in uow.events.summary(members):
+            by_tp[group.touchpoint] = by_tp.get(group.touchpoint, 0) + group.events
+            by_type[group.type] = by_type.get(group.type, 0) + group.events
+            first = group.first_at if first is None or group.first_at < first else first
+            last = group.last_at if last is None or group.last_at > last else last
         return Summary(sum(by_tp.values()), by_tp, by_type, first, last)
 
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
@@ -450,11 +450,11 @@ class Profiles:
         pseudonymise = self._pseudonymise(caller)
         with self.store.unit_of_work() as uow:
             root = self._root(uow, ref, visible)
-            kind = uow.customers.get(root)
+            row = uow.customers.get(root)
             members = uow.customers.members(root)
             events = uow.events.page(
                 members,
-                account_id=root if kind and kind[1] == "account" else None,
+                account_id=root if row and row.kind == "account" else None,
                 touchpoints=sorted(wanted),
                 types=types,
                 before=before,
@@ -539,9 +539,9 @@ class Profiles:
         if not granted(history, "profiling", self.settings.privacy.consent_defaults):
             return {}
         latest: dict[str, tuple[Any, datetime]] = {}
-        for _, name, value, computed_at, _model in uow.learning.scores_of(members):
-            if name not in latest or computed_at > latest[name][1]:
-                latest[name] = (value, computed_at)
+        for score in uow.learning.scores_of(members):
+            if score.name not in latest or score.computed_at > latest[score.name][1]:
+                latest[score.name] = (score.value, score.computed_at)
         return latest
 
 

@@ -5,13 +5,19 @@ fields, trained models (one active) and the review queue of candidate pairs with
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import func, or_, select, update
 
+from cornerstore.identity.model import (
+    PersonIdentifier,
+    PersonTrait,
+    ReviewRecord,
+    StoredModel,
+    StoredRelation,
+)
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 from cornerstore.storage.repositories import Repository
@@ -24,57 +30,13 @@ def _parts(ids: Sequence[str] | None) -> list[Sequence[str] | None]:
     return [None] if ids is None else list(chunks(list(ids)))
 
 
-@dataclass(frozen=True)
-class StoredModel:
-    """A trained identity model as stored: ``model`` is its JSON (``IdentityModel.to_json``)."""
-
-    id: int
-    version: int
-    trained_at: datetime
-    records: int
-    model: str
-    active: bool
-    created_by: str
-
-
-@dataclass(frozen=True)
-class ReviewRecord:
-    """A candidate pair in the review queue, and the decision on it once there is one.
-
-    ``fields`` lists, per comparison, ``{"field", "level", "left", "right", "weight"}``."""
-
-    id: int
-    left_id: str
-    right_id: str
-    match_probability: float
-    match_weight: float
-    fields: list[dict[str, Any]]
-    status: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-
-
-@dataclass(frozen=True)
-class StoredRelation:
-    """A relation between two profiles (ids in sorted order) as stored."""
-
-    id: int
-    customer_id: str
-    other_id: str
-    kind: str
-    found_by: str
-    created_at: datetime
-
-
 class IdentityRepository(Repository):
     # -- what matching reads -----------------------------------------------------------------
     def person_traits(
         self, names: Sequence[str], roots: Sequence[str] | None = None
-    ) -> Iterator[tuple[str, str, Any, datetime]]:
-        """Observations of these traits on person profiles: (root id, name, value, observed_at),
-        every profile row read as part of the customer it currently belongs to; only of the
-        customers ``roots`` when given."""
+    ) -> Iterator[PersonTrait]:
+        """Observations of these traits on person profiles, every profile row read as part of
+        the customer it currently belongs to; only of the customers ``roots`` when given."""
         r, c = t.traits, t.customers
         query = (
             select(c.c.root_id, r.c.name, r.c.value, r.c.observed_at)
@@ -86,13 +48,13 @@ class IdentityRepository(Repository):
             result = self.conn.execute(found)
             while rows := result.fetchmany(_FETCH):
                 for root, name, value, at in rows:
-                    yield root, name, orjson.loads(value), at
+                    yield PersonTrait(root, name, orjson.loads(value), at)
 
     def person_identifiers(
         self, kinds: Sequence[str], roots: Sequence[str] | None = None
-    ) -> Iterator[tuple[str, str, str]]:
-        """Identifiers of these kinds on person profiles, oldest first: (root id, kind, value);
-        only of the customers ``roots`` when given."""
+    ) -> Iterator[PersonIdentifier]:
+        """Identifiers of these kinds on person profiles, oldest first; only of the customers
+        ``roots`` when given."""
         i, c = t.identifiers, t.customers
         query = (
             select(c.c.root_id, i.c.kind, i.c.value)
@@ -104,7 +66,7 @@ class IdentityRepository(Repository):
             found = query if part is None else query.where(c.c.root_id.in_(part))
             result = self.conn.execute(found)
             while rows := result.fetchmany(_FETCH):
-                yield from ((root, kind, value) for root, kind, value in rows)
+                yield from (PersonIdentifier(root, kind, value) for root, kind, value in rows)
 
     def person_count(self) -> int:
         """How many person customers (root profiles) there are."""
@@ -214,7 +176,9 @@ class IdentityRepository(Repository):
         return out
 
     def undone_merges(self, profile_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
-        """(winner id, loser id) of every merge staff undid (that involved ``profile_ids``)."""
+        """(winner id, loser id) of every merge staff undid (that involved ``profile_ids``):
+        pairs, like the keys of :meth:`reviewed_pairs`, since an undone merge counts as a
+        rejected pair."""
         m = t.merges
         query = select(m.c.winner_id, m.c.loser_id).where(m.c.undone_at.is_not(None))
         out: list[tuple[str, str]] = []

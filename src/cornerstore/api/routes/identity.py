@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from cornerstore.api.deps import ServicesDep, StaffCaller
 from cornerstore.api.schemas import CustomerPublic, ErrorOut
+from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
 from cornerstore.identity.resolution.service import Placed, Review
-from cornerstore.storage.identity_repositories import ReviewRecord
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from cornerstore.api.deps import ServicesDep, StaffCaller
 from cornerstore.api.schemas import ErrorOut
-from cornerstore.storage.learn_repositories import SegmentRecord
+from cornerstore.learn.model import SegmentRecord
 
 router = APIRouter(prefix="/v1", tags=["segments"])
 

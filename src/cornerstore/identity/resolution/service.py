@@ -22,6 +22,7 @@ from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles
+from cornerstore.identity.model import ReviewRecord, StoredModel
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
     cluster_pairs,
@@ -39,7 +40,6 @@ from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.identity_repositories import ReviewRecord, StoredModel
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
