@@ -3,7 +3,7 @@ users, their sessions, passwords and failed logins. No database or web types her
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -86,10 +86,11 @@ class StaffUser:
 
 @dataclass(frozen=True, slots=True)
 class StoredPassword:
-    """The password hash of one staff user, read only to check a password."""
+    """The password hash of one staff user, read only to check a password (and never shown,
+    even in a traceback's repr)."""
 
     user_id: int
-    password_hash: str
+    password_hash: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class LoginFailures:
 class StoredSession:
     """A console session as stored (by the digest of its id) with its user."""
 
-    csrf_hash: str
+    csrf_hash: str = field(repr=False)
     expires_at: datetime
     ended_at: datetime | None
     user: StaffUser
