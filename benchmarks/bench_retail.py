@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         at_risk = learner.at_risk(system_caller(), 1000)
         store.dispose()
     tiers = (
-        pl.DataFrame([v for _, v in loyalty])
+        pl.DataFrame([score.value for score in loyalty])
         .group_by("loyalty_tier")
         .agg(pl.len().alias("customers"), pl.col("spend").sum().round(0).alias("spend"))
         .sort("customers", descending=True)

@@ -34,6 +34,10 @@ from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
 
+# Scripts that write the test data when run; imported (as --doctest-modules would), they would
+# write it again.
+collect_ignore_glob = ["data/*.py"]
+
 PG_ADMIN_URL = os.environ.get(
     "CORNERSTORE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

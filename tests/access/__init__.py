@@ -41,7 +41,7 @@ def add_dee(services: Services) -> str:
         )
     with services.store.unit_of_work() as uow:
         (found,) = uow.identifiers.find_by_value("u-dee", ["user_id"])
-    return found[1]
+    return found.root_id
 
 
 def staff_caller(role: str, via: str = "api", branch: str | None = None) -> Caller:

@@ -201,5 +201,5 @@ def test_household_members_stay_separate_profiles_after_loading(
     with store.unit_of_work() as uow:
         for emails in households.values():
             found = uow.identifiers.lookup([("email", e) for e in emails])
-            roots = {root for _, root in found.values()}
+            roots = {owner.root_id for owner in found.values()}
             assert len(roots) == len(found)

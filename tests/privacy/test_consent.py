@@ -12,9 +12,9 @@ from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.intake.service import Source
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import consent_from_context
+from cornerstore.privacy.model import ConsentRecord
 from cornerstore.services import Services
 from cornerstore.settings import PrivacyPolicy
-from cornerstore.storage.privacy_repositories import ConsentRecord
 from tests.factories import alias, identify, track
 
 WEB = Source("web-shop", "web")

@@ -180,9 +180,9 @@ def test_every_read_is_audited_with_who_and_what(services: Services, owner: Call
     services.profiles.prefill(owner, "u1", "contact")
 
     with services.store.unit_of_work() as uow:
-        rows = uow.audit.for_customer(profile.id)
+        entries = uow.audit.find(customer_id=profile.id)
 
-    assert [(actor, action, via) for _, actor, action, via, _ in rows] == [
+    assert [(e.actor, e.action, e.via) for e in entries] == [
         ("test-owner", "read_profile", "library"),
         ("test-owner", "read_timeline", "library"),
         ("test-owner", "prefill", "library"),

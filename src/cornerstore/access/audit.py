@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cornerstore.access.caller import Caller
+from cornerstore.access.model import AuditEntry
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.group_commit import GroupCommitter
@@ -23,24 +24,6 @@ from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 MAX_PAGE = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One read or change: ``sections`` lists what was shown or changed."""
-
-    at: datetime
-    actor: str
-    action: str
-    customer_id: str | None
-    via: str
-    detail: str | None
-    sections: list[str]
-    remote: str | None = None
-    branch: str | None = None
-    reason: str | None = None
-    id: int | None = None
-
 
 AUDIT_FIELDS = tuple(f.name for f in fields(AuditEntry))
 
@@ -138,7 +121,7 @@ class AuditTrail:
     def for_customer(self, customer_id: str) -> list[AuditEntry]:
         """Every entry about one customer, oldest first (no check: library use on the server)."""
         with self.store.unit_of_work() as uow:
-            return [_entry(row) for row in uow.audit.find(customer_id=customer_id, limit=10**9)]
+            return uow.audit.find(customer_id=customer_id, limit=10**9)
 
     def find(
         self,
@@ -160,7 +143,7 @@ class AuditTrail:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
         with self.store.unit_of_work() as uow:
-            rows = uow.audit.find(
+            entries = uow.audit.find(
                 customer_id=customer_id,
                 actor=actor,
                 action=action,
@@ -170,8 +153,8 @@ class AuditTrail:
                 after_id=after_id,
                 limit=limit,
             )
-        self.record(caller, "read_audit", customer_id, f"{len(rows)} entries", ["audit"])
-        return [_entry(row) for row in rows]
+        self.record(caller, "read_audit", customer_id, f"{len(entries)} entries", ["audit"])
+        return entries
 
     def prune(self, caller: Caller, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete entries older than ``older_than`` (retention); the owner only. The pruning
@@ -190,19 +173,3 @@ class AuditTrail:
 
 def _utc(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
-
-
-def _entry(row: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        at=row["at"],
-        actor=row["actor"],
-        action=row["action"],
-        customer_id=row["customer_id"],
-        via=row["via"],
-        detail=row["detail"],
-        sections=row["sections"].split(",") if row["sections"] else [],
-        remote=row["remote"],
-        branch=row["branch"],
-        reason=row["reason"],
-        id=row["id"],
-    )

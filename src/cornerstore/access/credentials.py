@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cornerstore.access.caller import WRITER, Caller
+from cornerstore.access.model import ApiToken, TokenHolder, WriteKey
 from cornerstore.access.policy import Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from cornerstore.settings import TOUCHPOINTS
@@ -110,32 +110,6 @@ class IssuedSecret:
 
 
 @dataclass(frozen=True, slots=True)
-class WriteKey:
-    id: int
-    name: str
-    touchpoint: str
-    source: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ApiToken:
-    """A token as listed: ``user`` names the staff user of a personal token (None: a service
-    token acting with ``role``)."""
-
-    id: int
-    name: str
-    role: str
-    prefix: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    user: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class WriteSource:
     """What a valid write key says about the messages sent with it: ``source`` is client
     (public, so its claims about existing customers are unverified) or server (trusted)."""
@@ -165,8 +139,8 @@ class Credentials:
         # digest -> (source, checked at): intake checks a key on every request, so a check is
         # remembered briefly; a key revoked by another process stops working within the TTL.
         self._key_cache: dict[str, tuple[WriteSource, float]] = {}
-        # The same for staff tokens: digest -> (token row, checked at).
-        self._token_cache: dict[str, tuple[tuple[Any, ...] | None, float]] = {}
+        # The same for staff tokens: digest -> (token, checked at).
+        self._token_cache: dict[str, tuple[TokenHolder | None, float]] = {}
 
     # -- write keys ----------------------------------------------------------------------------
     def create_write_key(
@@ -194,7 +168,7 @@ class Credentials:
     def list_write_keys(self, caller: Caller) -> list[WriteKey]:
         self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            return [WriteKey(*row) for row in uow.keys.list_write_keys()]
+            return uow.keys.list_write_keys()
 
     def revoke_write_key(self, caller: Caller, key_id: int) -> None:
         self.policy.require_staff_admin(caller)
@@ -213,12 +187,12 @@ class Credentials:
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
             return cached[0]
         with self.store.unit_of_work() as uow:
-            row = uow.keys.write_key_by_hash(hashed)
-        if row is None or row[4] is not None:
+            key = uow.keys.write_key_by_hash(hashed)
+        if key is None or key.revoked_at is not None:
             if secret.startswith(TOKEN_PREFIX):
                 raise Unauthorized("that is a staff API token; send events with a write key")
             raise Unauthorized("the write key is unknown or revoked")
-        source = WriteSource(row[0], row[1], row[2], row[3])
+        source = WriteSource(key.id, key.name, key.touchpoint, key.source)
         if len(self._key_cache) > 10_000:
             self._key_cache.clear()
         self._key_cache[hashed] = (source, now)
@@ -259,7 +233,7 @@ class Credentials:
                 user = uow.staff.user(user_id=user_id)
                 if user is None:
                     raise NotFound("user: no such user")
-                role = user["role"]
+                role = user.role
             assert role is not None
             token_id = uow.keys.add_token(
                 name=name,
@@ -280,8 +254,7 @@ class Credentials:
         else:
             self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            rows = uow.keys.list_tokens(caller.user_id if mine else None)
-        return [ApiToken(*row) for row in rows]
+            return uow.keys.list_tokens(caller.user_id if mine else None)
 
     def revoke_token(self, caller: Caller, token_id: int, *, own_only: bool = False) -> None:
         """Revoke a token at once: the owner any, a staff user their own personal tokens.
@@ -307,20 +280,20 @@ class Credentials:
         now = self._clock()
         cached = self._token_cache.get(hashed)
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
-            row = cached[0]
+            token = cached[0]
         else:
             with self.store.unit_of_work() as uow:
-                row = uow.keys.token_by_hash(hashed)
-            if row is not None:
+                token = uow.keys.token_by_hash(hashed)
+            if token is not None:
                 if len(self._token_cache) > 10_000:
                     self._token_cache.clear()
-                self._token_cache[hashed] = (row, now)
-        if row is None:
+                self._token_cache[hashed] = (token, now)
+        if token is None:
             if secret.startswith(WRITE_KEY_PREFIX):
                 source = self.check_write_key(secret)
                 return Caller(actor=f"write_key:{source.name}", role=WRITER, via=via, remote=remote)
             raise Unauthorized("the API token is unknown")
-        return self._caller(row, via, remote)
+        return self._caller(token, via, remote)
 
     def authenticate_cached(
         self, secret: str, via: str = "api", remote: str | None = None
@@ -332,20 +305,25 @@ class Credentials:
             return None
         return self._caller(cached[0], via, remote)
 
-    def _caller(self, row: tuple[Any, ...], via: str, remote: str | None) -> Caller:
-        token_id, name, role, expires_at, revoked_at = row[:5]
-        user_id, username, user_role, branch, disabled_at = row[5:10]
-        if revoked_at is not None:
+    def _caller(self, token: TokenHolder, via: str, remote: str | None) -> Caller:
+        if token.revoked_at is not None:
             raise Unauthorized("the API token was revoked")
-        if expires_at is not None and expires_at <= datetime.now(UTC):
+        if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
             raise Unauthorized("the API token has expired")
-        if user_id is not None:
-            if disabled_at is not None:
-                raise Unauthorized("the API token's user is disabled")
-            role = user_role
-        if role not in self.policy.roles:
+        if token.user_id is not None and token.user_disabled_at is not None:
+            raise Unauthorized("the API token's user is disabled")
+        # A personal token acts with whatever role its user holds now.
+        role = token.role if token.user_id is None else token.user_role
+        if role is None or role not in self.policy.roles:
             raise Forbidden("the API token's role is not known to this installation")
-        actor = f"token:{token_id}:{name}" if user_id is None else f"user:{username}"
+        actor = (
+            f"token:{token.id}:{token.name}" if token.user_id is None else f"user:{token.username}"
+        )
         return Caller(
-            actor=actor, role=role, via=via, remote=remote, branch=branch, user_id=user_id
+            actor=actor,
+            role=role,
+            via=via,
+            remote=remote,
+            branch=token.user_branch,
+            user_id=token.user_id,
         )

@@ -32,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
+from cornerstore.access.model import StaffUser
 from cornerstore.access.policy import Policy
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Throttled, Unauthorized
 from cornerstore.settings import Settings
@@ -47,21 +48,6 @@ WRONG_LOGIN = "wrong username or password"
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class StaffUser:
-    """A staff member as others see them (never the password hash)."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    branch: str | None
-    must_change_password: bool
-    created_at: datetime
-    password_changed_at: datetime
-    disabled_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +78,6 @@ class SessionState:
 
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(_digest(token or ""), self.csrf_hash)
-
-
-def _user(row: dict[str, Any], prefix: str = "") -> StaffUser:
-    return StaffUser(
-        id=row[f"{prefix}id"],
-        username=row[f"{prefix}username"],
-        display_name=row[f"{prefix}display_name"],
-        role=row[f"{prefix}role"],
-        branch=row[f"{prefix}branch"],
-        must_change_password=bool(row[f"{prefix}must_change_password"]),
-        created_at=row[f"{prefix}created_at"],
-        password_changed_at=row[f"{prefix}password_changed_at"],
-        disabled_at=row[f"{prefix}disabled_at"],
-    )
 
 
 def user_caller(user: StaffUser, via: str, remote: str | None, actor: str | None = None) -> Caller:
@@ -201,9 +173,9 @@ class Staff:
                 created_at=now,
                 password_changed_at=now,
             )
-            row = uow.staff.user(user_id=user_id)
-        assert row is not None
-        return NewPassword(_user(row), secret if chosen else "")
+            user = uow.staff.user(user_id=user_id)
+        assert user is not None
+        return NewPassword(user, secret if chosen else "")
 
     def create(
         self,
@@ -236,16 +208,16 @@ class Staff:
 
     def _get(self, username: str) -> StaffUser:
         with self.store.unit_of_work() as uow:
-            row = uow.staff.user(username=username.strip().lower())
-        if row is None:
+            user = uow.staff.user(username=username.strip().lower())
+        if user is None:
             raise NotFound("user: no such user")
-        return _user(row)
+        return user
 
     def list(self, caller: Caller, branch: str | None = None) -> list[StaffUser]:
         """Every staff user (of one branch when given), by username."""
         self.policy.require_staff_admin(caller)
         with self.store.unit_of_work() as uow:
-            return [_user(row) for row in uow.staff.users(self._check_branch(branch))]
+            return uow.staff.users(self._check_branch(branch))
 
     def grant(
         self,
@@ -276,9 +248,7 @@ class Staff:
 
     def _owners(self) -> int:
         with self.store.unit_of_work() as uow:
-            return sum(
-                1 for r in uow.staff.users() if r["role"] == "owner" and r["disabled_at"] is None
-            )
+            return sum(1 for u in uow.staff.users() if u.role == "owner" and u.disabled_at is None)
 
     def disable(self, caller: Caller, username: str) -> StaffUser:
         """Disable a user: they cannot log in, their sessions end, their tokens stop working."""
@@ -331,9 +301,9 @@ class Staff:
         if caller.user_id is None:
             raise Forbidden("only a staff user can change their password")
         with self.store.unit_of_work() as uow:
-            row = uow.staff.user(user_id=caller.user_id)
-            stored = uow.staff.password_hash(row["username"]) if row else None
-        if row is None or stored is None or not self._verify(stored[1], current):
+            user = uow.staff.user(user_id=caller.user_id)
+            stored = uow.staff.password_hash(user.username) if user else None
+        if user is None or stored is None or not self._verify(stored.password_hash, current):
             raise Unauthorized("the current password is wrong")
         self._check_password(new)
         if hmac.compare_digest(current.encode(), new.encode()):
@@ -346,8 +316,8 @@ class Staff:
                 must_change_password=False,
                 password_changed_at=now,
             )
-        self.audit.record(caller, "change_password", None, row["username"])
-        return self._get(row["username"])
+        self.audit.record(caller, "change_password", None, user.username)
+        return self._get(user.username)
 
     def _verify(self, hashed: str, password: str) -> bool:
         try:
@@ -379,19 +349,19 @@ class Staff:
         with self.store.unit_of_work() as uow:
             failure = uow.staff.login_failure(name, where)
             stored = uow.staff.password_hash(name) if name else None
-        if failure is not None and failure[1] is not None and failure[1] > now:
-            wait = max(1, int((failure[1] - now).total_seconds() + 0.999))
+        locked_until = failure.locked_until if failure is not None else None
+        if locked_until is not None and locked_until > now:
+            wait = max(1, int((locked_until - now).total_seconds() + 0.999))
             raise Throttled("too many failed logins; try again later", retry_after=wait)
-        ok = self._verify(stored[1] if stored else self._dummy_hash, password[:1024])
+        ok = self._verify(stored.password_hash if stored else self._dummy_hash, password[:1024])
         user = None
         if ok and stored is not None:
             with self.store.unit_of_work() as uow:
-                row = uow.staff.user(user_id=stored[0])
-            user = _user(row) if row else None
+                user = uow.staff.user(user_id=stored.user_id)
         if user is None or user.disabled_at is not None:
-            self._fail(name, where, (failure[0] if failure else 0) + 1, now)
+            self._fail(name, where, (failure.failures if failure else 0) + 1, now)
             raise Unauthorized(WRONG_LOGIN)
-        if stored is not None and self.hasher.check_needs_rehash(stored[1]):
+        if stored is not None and self.hasher.check_needs_rehash(stored.password_hash):
             with self.store.unit_of_work(write=True) as uow:
                 uow.staff.update_user(user.id, password_hash=self.hasher.hash(password))
         session_id = secrets.token_urlsafe(32)
@@ -429,13 +399,13 @@ class Staff:
         if not session_id or len(session_id) > 256:
             raise Unauthorized("log in first")
         with self.store.unit_of_work() as uow:
-            row = uow.staff.session(_digest(session_id))
-        if row is None or row["ended_at"] is not None or row["expires_at"] <= self._now():
+            stored = uow.staff.session(_digest(session_id))
+        if stored is None or stored.ended_at is not None or stored.expires_at <= self._now():
             raise Unauthorized("the session has ended; log in again")
-        user = _user(row, "user_")
+        user = stored.user
         if user.disabled_at is not None:
             raise Unauthorized("the session has ended; log in again")
-        return SessionState(user_caller(user, "console", remote), user, row["csrf_hash"])
+        return SessionState(user_caller(user, "console", remote), user, stored.csrf_hash)
 
     def logout(self, session_id: str) -> None:
         with self.store.unit_of_work(write=True) as uow:

@@ -49,7 +49,7 @@ def audit(
             with s.store.unit_of_work() as uow:
                 row = uow.customers.get(customer.strip())
             # A merged-away id is audited under the profile it belongs to now.
-            customer = row[2] if row else customer.strip()
+            customer = row.root_id if row else customer.strip()
         entries = s.audit.find(
             run.caller(s),
             customer_id=customer,

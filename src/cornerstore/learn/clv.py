@@ -24,12 +24,15 @@ The models and their fits are hand-written on numpy and scipy rather than taken 
 
 Example
 -------
->>> from datetime import date
->>> from cornerstore.learn.transactions import read_transactions, summarise_rfm
->>> summary = summarise_rfm(read_transactions("cdnow_sample.txt"),
-...                         calibration_end=date(1997, 9, 30))  # doctest: +SKIP
->>> fit = fit_clv(summary, model="bgnbd")  # doctest: +SKIP
->>> predict_clv(fit, summary, horizon=52).columns  # doctest: +SKIP
+>>> from datetime import date, timedelta
+>>> import polars as pl
+>>> from cornerstore.learn.transactions import summarise_rfm
+>>> orders = pl.DataFrame([(f"c{i}", date(2024, 1, 1) + timedelta(days=i + 9 * k), 10.0 + i % 7)
+...                        for i in range(60) for k in range(1 + i * 7 % 5)],
+...                       schema=["customer_id", "date", "amount"], orient="row")
+>>> summary = summarise_rfm(orders, calibration_end=date(2024, 2, 15))
+>>> fit = fit_clv(summary, model="bgnbd")
+>>> predict_clv(fit, summary, horizon=52).columns
 ['customer_id', 'frequency', 'recency', 'T', 'expected_purchases', 'probability_alive', ...]
 """
 
@@ -138,9 +141,16 @@ def fit_clv(summary: RfmSummary, model: ModelChoice = "bgnbd", spend: bool = Tru
 
     Example
     -------
-    >>> fit = fit_clv(summary, model="auto")  # doctest: +SKIP
-    >>> fit.model.name, [s.model for s in fit.holdout]  # doctest: +SKIP
-    ('paretonbd', ['bgnbd', 'paretonbd', 'mbgnbd'])
+    >>> from datetime import date, timedelta
+    >>> import polars as pl
+    >>> from cornerstore.learn.transactions import summarise_rfm
+    >>> orders = pl.DataFrame([(f"c{i}", date(2024, 1, 1) + timedelta(days=i + 9 * k), 10.0 + i % 7)
+    ...                        for i in range(60) for k in range(1 + i * 7 % 5)],
+    ...                       schema=["customer_id", "date", "amount"], orient="row")
+    >>> summary = summarise_rfm(orders, calibration_end=date(2024, 2, 15))
+    >>> fit = fit_clv(summary, model="auto")
+    >>> [score.model for score in fit.holdout]
+    ['bgnbd', 'paretonbd', 'mbgnbd']
     """
     if model not in MODEL_CHOICES:
         raise InvalidInput(f"model must be one of {', '.join(MODEL_CHOICES)}")
@@ -247,7 +257,16 @@ def predict_clv(
 
     Example
     -------
-    >>> predict_clv(fit, summary, horizon=52, discount_rate=0.1)  # doctest: +SKIP
+    >>> from datetime import date, timedelta
+    >>> import polars as pl
+    >>> from cornerstore.learn.transactions import summarise_rfm
+    >>> orders = pl.DataFrame([(f"c{i}", date(2024, 1, 1) + timedelta(days=i + 9 * k), 10.0 + i % 7)
+    ...                        for i in range(60) for k in range(1 + i * 7 % 5)],
+    ...                       schema=["customer_id", "date", "amount"], orient="row")
+    >>> summary = summarise_rfm(orders, calibration_end=date(2024, 2, 15))
+    >>> clv = predict_clv(fit_clv(summary), summary, horizon=52, discount_rate=0.1)
+    >>> clv.height, clv.select("clv").null_count().item()
+    (46, 0)
     """
     if not horizon > 0:
         raise InvalidInput("the horizon must be a positive number of periods")
@@ -319,10 +338,19 @@ def fit_transactions_file(
 
     Example
     -------
-    >>> summary, fit = fit_transactions_file("cdnow_sample.txt",
-    ...                                      calibration_end=date(1997, 9, 30))  # doctest: +SKIP
-    >>> describe_fit(fit)["parameters"]  # doctest: +SKIP
-    {'r': 0.2426, 'alpha': 4.414, 'a': 0.7929, 'b': 2.426}
+    >>> import tempfile
+    >>> from datetime import date, timedelta
+    >>> import polars as pl
+    >>> orders = pl.DataFrame([(f"c{i}", date(2024, 1, 1) + timedelta(days=i + 9 * k), 10.0 + i % 7)
+    ...                        for i in range(60) for k in range(1 + i * 7 % 5)],
+    ...                       schema=["customer_id", "date", "amount"], orient="row")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     orders.write_csv(Path(folder) / "orders.csv")
+    ...     summary, fit = fit_transactions_file(
+    ...         Path(folder) / "orders.csv", customer_col="customer_id", date_col="date",
+    ...         amount_col="amount", calibration_end=date(2024, 2, 15))
+    >>> summary.customers, sorted(describe_fit(fit)["parameters"])
+    (46, ['a', 'alpha', 'b', 'r'])
     """
     transactions = read_transactions(
         path,

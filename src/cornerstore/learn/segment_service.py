@@ -20,6 +20,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound
+from cornerstore.learn.model import SegmentRecord
 from cornerstore.learn.segments import (
     MAX_NODES,
     Cluster,
@@ -29,7 +30,6 @@ from cornerstore.learn.segments import (
 )
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.profiles.lookup import CustomerLookup
-from cornerstore.profiles.model import SegmentRecord
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork

@@ -459,9 +459,9 @@ class Learner:
             history = uow.consents.of_customers(members)
             profiled = granted(history, "profiling", self.settings.privacy.consent_defaults)
         latest: dict[str, Score] = {}
-        for _, name, value, computed_at, model in found:
-            if name not in latest or computed_at > latest[name].computed_at:
-                latest[name] = Score(name, value, computed_at, model)
+        for score in found:
+            if score.name not in latest or score.computed_at > latest[score.name].computed_at:
+                latest[score.name] = Score(score.name, score.value, score.computed_at, score.model)
         self.audit.record(caller, "read_scores", root, None, ["scores"])
         shown = self.lookup.shown_id(caller)(root)
         return CustomerScores(shown, profiled, dict(sorted(latest.items())) if profiled else {})

@@ -86,7 +86,7 @@ def read_transactions(
     amount_col: str | None = None,
     file_format: FileFormat | None = None,
 ) -> pl.DataFrame:
-    """Read a transaction file into ``customer_id`` (string), ``date`` (date), ``amount``.
+    r"""Read a transaction file into ``customer_id`` (string), ``date`` (date), ``amount``.
 
     CSV and Parquet need the caller to name the customer and date columns (and the amount
     column, when spend is wanted); the CDNOW text format has fixed columns, so the names can be
@@ -96,8 +96,12 @@ def read_transactions(
 
     Example
     -------
-    >>> read_transactions("cdnow_sample.txt").columns  # doctest: +SKIP
-    ['customer_id', 'date', 'amount']
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "orders.csv"
+    ...     _ = path.write_text("who,when,total\nc1,2024-03-12,9.5\nc2,20240313,20\n,20240314,5")
+    ...     read_transactions(path, customer_col="who", date_col="when", amount_col="total").rows()
+    [('c1', datetime.date(2024, 3, 12), 9.5), ('c2', datetime.date(2024, 3, 13), 20.0)]
     """
     path = Path(path)
     if not path.is_file():
@@ -204,9 +208,12 @@ def summarise_rfm(
 
     Example
     -------
-    >>> summarise_rfm(read_transactions("cdnow_sample.txt"),
-    ...               calibration_end=date(1997, 9, 30)).customers  # doctest: +SKIP
-    2357
+    >>> import polars as pl
+    >>> days = pl.DataFrame({"customer_id": ["a", "a", "b", "c"],
+    ...                      "date": [date(2024, 1, 1), date(2024, 1, 8), date(2024, 1, 3),
+    ...                               date(2024, 2, 1)]})
+    >>> summarise_rfm(days, calibration_end=date(2024, 1, 15)).customers
+    2
     """
     if period not in DAYS_PER_PERIOD:
         raise InvalidInput(f"period must be one of {', '.join(DAYS_PER_PERIOD)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cornerstore.storage.privacy_repositories import ConsentRecord
+from cornerstore.privacy.model import ConsentRecord
 
 
 def latest_answers(history: Iterable[ConsentRecord]) -> dict[str, ConsentRecord]:

@@ -25,10 +25,10 @@ from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.answers import granted, latest_answers
+from cornerstore.privacy.model import ConsentRecord
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import PURPOSES, TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.privacy_repositories import ConsentRecord
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 # Withdrawn together when a customer asks to be left unprofiled.

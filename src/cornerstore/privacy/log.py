@@ -6,8 +6,8 @@ from __future__ import annotations
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
+from cornerstore.privacy.model import PrivacyEventRecord
 from cornerstore.storage.database import Store
-from cornerstore.storage.privacy_repositories import PrivacyEventRecord
 
 
 class PrivacyLog:

@@ -120,7 +120,7 @@ class Rights:
             root = self.lookup.find_root(uow, ref, caller)
             row = uow.customers.get(root)
             assert row is not None
-            kind, created_at = row[1], row[3]
+            kind, created_at = row.kind, row.created_at
             members = uow.customers.members(root)
             observations = uow.traits.of_customers(members)
             history = uow.consents.of_customers(members)
@@ -150,8 +150,13 @@ class Rights:
                 "members": uow.accounts.members_of(members) if kind == "account" else [],
                 "merges": [asdict(m) for m in uow.merges.involving(members)],
                 "scores": [
-                    {"name": name, "value": value, "computed_at": at, "model": model}
-                    for _, name, value, at, model in uow.learning.scores_of(members)
+                    {
+                        "name": score.name,
+                        "value": score.value,
+                        "computed_at": score.computed_at,
+                        "model": score.model,
+                    }
+                    for score in uow.learning.scores_of(members)
                 ],
             }
         states = current_consents(history, self.settings.privacy.consent_defaults)

@@ -4,7 +4,40 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class ProfileRow(NamedTuple):
+    """One stored profile row, merged or not: ``root_id`` is the profile it belongs to now."""
+
+    id: str
+    kind: str
+    root_id: str
+    created_at: datetime
+
+
+class IdentifierOwner(NamedTuple):
+    """The profile row an identifier was filed with, and the root that row belongs to now."""
+
+    customer_id: str
+    root_id: str
+
+
+class FoundIdentifier(NamedTuple):
+    """An identifier found by its value: its kind and the root profile holding it now."""
+
+    kind: str
+    root_id: str
+
+
+class EventGroup(NamedTuple):
+    """The events of one touchpoint and type: how many, the first and the last."""
+
+    touchpoint: str
+    type: str
+    events: int
+    first_at: datetime
+    last_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,63 +258,3 @@ class NameMatch:
     name_key: str  # every word of the row's name, sorted, joined by spaces
     distance: int  # the distances of its closest word to each query word, summed
     worst: int  # the largest of those distances
-
-
-@dataclass(frozen=True)
-class StoredModel:
-    """A trained identity model as stored: ``model`` is its JSON (``IdentityModel.to_json``)."""
-
-    id: int
-    version: int
-    trained_at: datetime
-    records: int
-    model: str
-    active: bool
-    created_by: str
-
-
-@dataclass(frozen=True)
-class ReviewRecord:
-    """A candidate pair in the review queue, and the decision on it once there is one.
-
-    ``fields`` lists, per comparison, ``{"field", "level", "left", "right", "weight"}``."""
-
-    id: int
-    left_id: str
-    right_id: str
-    match_probability: float
-    match_weight: float
-    fields: list[dict[str, Any]]
-    status: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-
-
-@dataclass(frozen=True)
-class StoredRelation:
-    """A relation between two profiles (ids in sorted order) as stored."""
-
-    id: int
-    customer_id: str
-    other_id: str
-    kind: str
-    found_by: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SegmentRecord:
-    """A segment as stored: its definition, and its size and value when last computed."""
-
-    id: str
-    name: str
-    kind: str
-    definition: Any
-    description: str
-    created_at: datetime
-    created_by: str
-    computed_at: datetime | None
-    size: int
-    clv_sum: float | None
-    clv_mean: float | None

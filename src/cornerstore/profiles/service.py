@@ -187,7 +187,7 @@ class Profiles:
             if q.startswith(("cus_", "acc_")):
                 row = uow.customers.get(q)
                 if row is not None:
-                    matched[row[2]] = "id"
+                    matched[row.root_id] = "id"
             for kind, value in self.lookup.normaliser.guess(q):
                 # Shape first: an e-mail-shaped query that found e-mails (digits that found
                 # phones) looks no further among other kinds of identifier.
@@ -257,7 +257,7 @@ class Profiles:
     def _profile(self, uow: UnitOfWork, root: str, visible: frozenset[str]) -> Profile:
         row = uow.customers.get(root)
         assert row is not None
-        _, kind, _, created_at = row
+        kind, created_at = row.kind, row.created_at
         members = uow.customers.members(root)
         shown: set[str] = set()
         summary = None
@@ -321,11 +321,11 @@ class Profiles:
         by_type: dict[str, int] = {}
         first: datetime | None = None
         last: datetime | None = None
-        for tp, typ, n, lo, hi in uow.events.summary(members):
-            by_tp[tp] = by_tp.get(tp, 0) + n
-            by_type[typ] = by_type.get(typ, 0) + n
-            first = lo if first is None or lo < first else first
-            last = hi if last is None or hi > last else last
+        for group in uow.events.summary(members):
+            by_tp[group.touchpoint] = by_tp.get(group.touchpoint, 0) + group.events
+            by_type[group.type] = by_type.get(group.type, 0) + group.events
+            first = group.first_at if first is None or group.first_at < first else first
+            last = group.last_at if last is None or group.last_at > last else last
         return Summary(sum(by_tp.values()), by_tp, by_type, first, last)
 
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
@@ -376,11 +376,11 @@ class Profiles:
         pseudonymise = self.lookup.pseudonymise(caller)
         with self.store.unit_of_work() as uow:
             root = self.lookup.find_root(uow, ref, caller)
-            kind = uow.customers.get(root)
+            row = uow.customers.get(root)
             members = uow.customers.members(root)
             events = uow.events.page(
                 members,
-                account_id=root if kind and kind[1] == "account" else None,
+                account_id=root if row and row.kind == "account" else None,
                 touchpoints=sorted(wanted),
                 types=types,
                 before=before,
@@ -501,9 +501,9 @@ class Profiles:
         if not granted(history, "profiling", self.settings.privacy.consent_defaults):
             return {}
         latest: dict[str, tuple[Any, datetime]] = {}
-        for _, name, value, computed_at, _model in uow.learning.scores_of(members):
-            if name not in latest or computed_at > latest[name][1]:
-                latest[name] = (value, computed_at)
+        for score in uow.learning.scores_of(members):
+            if score.name not in latest or score.computed_at > latest[score.name][1]:
+                latest[score.name] = (score.value, score.computed_at)
         return latest
 
 

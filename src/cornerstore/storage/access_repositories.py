@@ -1,19 +1,38 @@
 """Repositories of access records: intake write keys, staff API tokens and the audit log.
 
 Like :mod:`cornerstore.storage.repositories` they work inside one transaction of a
-:class:`~cornerstore.storage.unit_of_work.UnitOfWork` and return plain values, never ORM rows.
+:class:`~cornerstore.storage.unit_of_work.UnitOfWork` and return the records of
+:mod:`cornerstore.access.model`, ids and counts, never ORM rows or bare tuples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from cornerstore.access.model import (
+    ApiToken,
+    AuditEntry,
+    LoginFailures,
+    StaffUser,
+    StoredPassword,
+    StoredSession,
+    TokenHolder,
+    WriteKey,
+)
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
 from cornerstore.storage.repositories import Repository
+
+_WRITE_KEYS = select(
+    *(
+        t.write_keys.c[name]
+        for name in ("id", "name", "touchpoint", "source", "prefix", "created_at", "revoked_at")
+    )
+)
 
 
 class KeyRepository(Repository):
@@ -43,25 +62,15 @@ class KeyRepository(Repository):
         assert key is not None
         return int(key[0])
 
-    def write_key_by_hash(self, key_hash: str) -> tuple[int, str, str, str, datetime | None] | None:
-        """(id, name, touchpoint, source, revoked_at) of the write key with this digest."""
-        w = t.write_keys
-        row = self.conn.execute(
-            select(w.c.id, w.c.name, w.c.touchpoint, w.c.source, w.c.revoked_at).where(
-                w.c.key_hash == key_hash
-            )
-        ).first()
-        return (row[0], row[1], row[2], row[3], row[4]) if row else None
+    def write_key_by_hash(self, key_hash: str) -> WriteKey | None:
+        """The write key with this digest, revoked or not."""
+        row = self.conn.execute(_WRITE_KEYS.where(t.write_keys.c.key_hash == key_hash)).first()
+        return WriteKey(*row) if row else None
 
-    def list_write_keys(
-        self,
-    ) -> list[tuple[int, str, str, str, str, datetime, datetime | None]]:
-        """(id, name, touchpoint, source, prefix, created_at, revoked_at) of every write key."""
-        w = t.write_keys
-        query = select(
-            w.c.id, w.c.name, w.c.touchpoint, w.c.source, w.c.prefix, w.c.created_at, w.c.revoked_at
-        ).order_by(w.c.id)
-        return [tuple(row) for row in self.conn.execute(query)]
+    def list_write_keys(self) -> list[WriteKey]:
+        """Every write key, oldest first."""
+        query = _WRITE_KEYS.order_by(t.write_keys.c.id)
+        return [WriteKey(*row) for row in self.conn.execute(query)]
 
     def revoke_write_key(self, key_id: int, at: datetime) -> bool:
         w = t.write_keys
@@ -96,10 +105,8 @@ class KeyRepository(Repository):
         assert key is not None
         return int(key[0])
 
-    def token_by_hash(self, token_hash: str) -> tuple[Any, ...] | None:
-        """(id, name, role, expires_at, revoked_at, user_id, username, user_role, user_branch,
-        user_disabled_at) of the token with this digest; the user fields are None for a
-        service token."""
+    def token_by_hash(self, token_hash: str) -> TokenHolder | None:
+        """The token with this digest and, for a personal token, its user."""
         a, u = t.api_tokens, t.staff_users
         row = self.conn.execute(
             select(
@@ -117,11 +124,10 @@ class KeyRepository(Repository):
             .select_from(a.outerjoin(u, u.c.id == a.c.user_id))
             .where(a.c.token_hash == token_hash)
         ).first()
-        return tuple(row) if row else None
+        return TokenHolder(*tuple(row)) if row else None
 
-    def list_tokens(self, user_id: int | None = None) -> list[tuple[Any, ...]]:
-        """(id, name, role, prefix, created_at, expires_at, revoked_at, username) of every
-        token, or of one user's personal tokens."""
+    def list_tokens(self, user_id: int | None = None) -> list[ApiToken]:
+        """Every token, or one user's personal tokens, oldest first."""
         a, u = t.api_tokens, t.staff_users
         query = (
             select(
@@ -139,7 +145,7 @@ class KeyRepository(Repository):
         )
         if user_id is not None:
             query = query.where(a.c.user_id == user_id)
-        return [tuple(row) for row in self.conn.execute(query)]
+        return [ApiToken(*row) for row in self.conn.execute(query)]
 
     def token_owner(self, token_id: int) -> int | None:
         """The user id of a personal token (None for a service token or no such token)."""
@@ -183,16 +189,6 @@ class AuditRepository(Repository):
         together): at, actor, action, customer_id, via and optionally the other columns."""
         self.conn.execute(t.audit_log.insert().values(**entry))
 
-    def for_customer(self, customer_id: str) -> list[tuple[datetime, str, str, str, str | None]]:
-        """(at, actor, action, via, detail) of every entry about one customer, oldest first."""
-        a = t.audit_log
-        query = (
-            select(a.c.at, a.c.actor, a.c.action, a.c.via, a.c.detail)
-            .where(a.c.customer_id == customer_id)
-            .order_by(a.c.id)
-        )
-        return [tuple(row) for row in self.conn.execute(query)]
-
     def find(
         self,
         *,
@@ -204,7 +200,7 @@ class AuditRepository(Repository):
         until: datetime | None = None,
         after_id: int | None = None,
         limit: int = 1000,
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEntry]:
         """Entries matching every filter given, oldest first (``after_id`` pages on)."""
         a = t.audit_log
         query = select(*(a.c[name] for name in AUDIT_COLUMNS)).order_by(a.c.id).limit(limit)
@@ -218,12 +214,28 @@ class AuditRepository(Repository):
             query = query.where(a.c.at < until)
         if after_id is not None:
             query = query.where(a.c.id > after_id)
-        return [dict(row._mapping) for row in self.conn.execute(query)]
+        return [_audit_entry(row) for row in self.conn.execute(query)]
 
     def prune(self, before: datetime) -> int:
         """Delete entries older than ``before`` (retention; nothing else deletes)."""
         a = t.audit_log
         return int(self.conn.execute(delete(a).where(a.c.at < before)).rowcount)
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        customer_id=row.customer_id,
+        via=row.via,
+        detail=row.detail,
+        sections=row.sections.split(",") if row.sections else [],
+        remote=row.remote,
+        branch=row.branch,
+        reason=row.reason,
+        id=row.id,
+    )
 
 
 _USER_COLUMNS = (
@@ -237,6 +249,14 @@ _USER_COLUMNS = (
     "password_changed_at",
     "disabled_at",
 )
+
+
+def _staff_user(row: Sequence[Any]) -> StaffUser:
+    """A user from the ``_USER_COLUMNS`` of a row, in that order."""
+    user_id, username, display_name, role, branch, must_change, created, changed, disabled = row
+    return StaffUser(
+        user_id, username, display_name, role, branch, bool(must_change), created, changed, disabled
+    )
 
 
 class StaffRepository(Repository):
@@ -255,30 +275,28 @@ class StaffRepository(Repository):
         assert key is not None
         return int(key[0])
 
-    def user(
-        self, *, username: str | None = None, user_id: int | None = None
-    ) -> dict[str, Any] | None:
-        """The user's fields (never the password hash), by name or id."""
+    def user(self, *, username: str | None = None, user_id: int | None = None) -> StaffUser | None:
+        """The user (never the password hash), by name or id."""
         u = t.staff_users
         query = self._user_select().where(
             u.c.username == username if username is not None else u.c.id == user_id
         )
         row = self.conn.execute(query).first()
-        return dict(row._mapping) if row else None
+        return _staff_user(row) if row else None
 
-    def password_hash(self, username: str) -> tuple[int, str] | None:
+    def password_hash(self, username: str) -> StoredPassword | None:
         u = t.staff_users
         row = self.conn.execute(
             select(u.c.id, u.c.password_hash).where(u.c.username == username)
         ).first()
-        return (row[0], row[1]) if row else None
+        return StoredPassword(*row) if row else None
 
-    def users(self, branch: str | None = None) -> list[dict[str, Any]]:
+    def users(self, branch: str | None = None) -> list[StaffUser]:
         u = t.staff_users
         query = self._user_select().order_by(u.c.username)
         if branch is not None:
             query = query.where(u.c.branch == branch)
-        return [dict(row._mapping) for row in self.conn.execute(query)]
+        return [_staff_user(row) for row in self.conn.execute(query)]
 
     def update_user(self, user_id: int, **values: Any) -> None:
         u = t.staff_users
@@ -288,21 +306,19 @@ class StaffRepository(Repository):
     def add_session(self, **values: Any) -> None:
         self.conn.execute(t.staff_sessions.insert().values(**values))
 
-    def session(self, id_hash: str) -> dict[str, Any] | None:
-        """The session with its user's fields (user_* prefixed), or None."""
+    def session(self, id_hash: str) -> StoredSession | None:
+        """The session with this digest of its id and its user, or None."""
         s, u = t.staff_sessions, t.staff_users
         query = (
-            select(
-                s.c.csrf_hash,
-                s.c.expires_at,
-                s.c.ended_at,
-                *(u.c[name].label(f"user_{name}") for name in _USER_COLUMNS),
-            )
+            select(s.c.csrf_hash, s.c.expires_at, s.c.ended_at, *(u.c[n] for n in _USER_COLUMNS))
             .select_from(s.join(u, u.c.id == s.c.user_id))
             .where(s.c.id_hash == id_hash)
         )
         row = self.conn.execute(query).first()
-        return dict(row._mapping) if row else None
+        if row is None:
+            return None
+        csrf_hash, expires_at, ended_at, *user = row
+        return StoredSession(csrf_hash, expires_at, ended_at, _staff_user(user))
 
     def end_session(self, id_hash: str, at: datetime) -> None:
         s = t.staff_sessions
@@ -321,15 +337,15 @@ class StaffRepository(Repository):
         )
 
     # -- failed logins --------------------------------------------------------------------------
-    def login_failure(self, username: str, remote: str) -> tuple[int, datetime | None] | None:
-        """(failures, locked_until) for this account name and address."""
+    def login_failure(self, username: str, remote: str) -> LoginFailures | None:
+        """The failed logins for this account name from this address."""
         f = t.login_failures
         row = self.conn.execute(
             select(f.c.failures, f.c.locked_until).where(
                 f.c.username == username, f.c.remote == remote
             )
         ).first()
-        return (row[0], row[1]) if row else None
+        return LoginFailures(*row) if row else None
 
     def record_failure(
         self, username: str, remote: str, at: datetime, locked_until: datetime | None, failures: int

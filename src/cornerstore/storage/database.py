@@ -196,10 +196,11 @@ class Store:
 
     Examples
     --------
-    >>> store = open_store("sqlite://")
+    >>> store = open_store("sqlite://", upgrade=True)
     >>> with store.unit_of_work() as uow:
     ...     uow.customers.count()
     0
+    >>> store.dispose()
     """
 
     def __init__(self, engine: Engine) -> None:

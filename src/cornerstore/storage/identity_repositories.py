@@ -11,7 +11,13 @@ from typing import Any
 import orjson
 from sqlalchemy import func, or_, select, update
 
-from cornerstore.profiles.model import ReviewRecord, StoredModel, StoredRelation
+from cornerstore.identity.model import (
+    PersonIdentifier,
+    PersonTrait,
+    ReviewRecord,
+    StoredModel,
+    StoredRelation,
+)
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 from cornerstore.storage.repositories import Repository
@@ -28,10 +34,9 @@ class IdentityRepository(Repository):
     # -- what matching reads -----------------------------------------------------------------
     def person_traits(
         self, names: Sequence[str], roots: Sequence[str] | None = None
-    ) -> Iterator[tuple[str, str, Any, datetime]]:
-        """Observations of these traits on person profiles: (root id, name, value, observed_at),
-        every profile row read as part of the customer it currently belongs to; only of the
-        customers ``roots`` when given."""
+    ) -> Iterator[PersonTrait]:
+        """Observations of these traits on person profiles, every profile row read as part of
+        the customer it currently belongs to; only of the customers ``roots`` when given."""
         r, c = t.traits, t.customers
         query = (
             select(c.c.root_id, r.c.name, r.c.value, r.c.observed_at)
@@ -43,13 +48,13 @@ class IdentityRepository(Repository):
             result = self.conn.execute(found)
             while rows := result.fetchmany(_FETCH):
                 for root, name, value, at in rows:
-                    yield root, name, orjson.loads(value), at
+                    yield PersonTrait(root, name, orjson.loads(value), at)
 
     def person_identifiers(
         self, kinds: Sequence[str], roots: Sequence[str] | None = None
-    ) -> Iterator[tuple[str, str, str]]:
-        """Identifiers of these kinds on person profiles, oldest first: (root id, kind, value);
-        only of the customers ``roots`` when given."""
+    ) -> Iterator[PersonIdentifier]:
+        """Identifiers of these kinds on person profiles, oldest first; only of the customers
+        ``roots`` when given."""
         i, c = t.identifiers, t.customers
         query = (
             select(c.c.root_id, i.c.kind, i.c.value)
@@ -61,7 +66,7 @@ class IdentityRepository(Repository):
             found = query if part is None else query.where(c.c.root_id.in_(part))
             result = self.conn.execute(found)
             while rows := result.fetchmany(_FETCH):
-                yield from ((root, kind, value) for root, kind, value in rows)
+                yield from (PersonIdentifier(root, kind, value) for root, kind, value in rows)
 
     def person_count(self) -> int:
         """How many person customers (root profiles) there are."""
@@ -171,7 +176,9 @@ class IdentityRepository(Repository):
         return out
 
     def undone_merges(self, profile_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
-        """(winner id, loser id) of every merge staff undid (that involved ``profile_ids``)."""
+        """(winner id, loser id) of every merge staff undid (that involved ``profile_ids``):
+        pairs, like the keys of :meth:`reviewed_pairs`, since an undone merge counts as a
+        rejected pair."""
         m = t.merges
         query = select(m.c.winner_id, m.c.loser_id).where(m.c.undone_at.is_not(None))
         out: list[tuple[str, str]] = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import and_, delete, func, select, update
 
-from cornerstore.profiles.model import SegmentRecord
+from cornerstore.learn.model import CustomerScore, SegmentRecord, StoredScore
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
 from cornerstore.storage.repositories import Repository
@@ -194,19 +194,25 @@ class LearningRepository(Repository):
                 ]
                 bulk_insert(self.conn, t.scores, rows)
 
-    def scores_of(self, customer_ids: Sequence[str]) -> list[tuple[str, str, Any, datetime, str]]:
-        """(customer_id, name, value, computed_at, model) of these profiles."""
+    def scores_of(self, customer_ids: Sequence[str]) -> list[StoredScore]:
+        """Every stored score of these profiles."""
         s = t.scores
         query = select(s.c.customer_id, s.c.name, s.c.value, s.c.computed_at, s.c.model).where(
             s.c.customer_id.in_(list(customer_ids))
         )
-        return [(r[0], r[1], orjson.loads(r[2]), r[3], r[4]) for r in self.conn.execute(query)]
+        return [
+            StoredScore(customer, name, orjson.loads(value), at, model)
+            for customer, name, value, at, model in self.conn.execute(query)
+        ]
 
-    def scores_named(self, name: str) -> list[tuple[str, Any]]:
-        """(customer_id, value) of every stored score called ``name``."""
+    def scores_named(self, name: str) -> list[CustomerScore]:
+        """Every stored score called ``name``, by customer."""
         s = t.scores
         query = select(s.c.customer_id, s.c.value).where(s.c.name == name)
-        return [(r[0], orjson.loads(r[1])) for r in self.conn.execute(query)]
+        return [
+            CustomerScore(customer, orjson.loads(value))
+            for customer, value in self.conn.execute(query)
+        ]
 
 
 class SegmentRepository(Repository):

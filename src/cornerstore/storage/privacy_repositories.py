@@ -2,7 +2,8 @@
 erasure across every table that names a customer (read from the schema), and event retention.
 
 Like :mod:`cornerstore.storage.repositories` they work inside one transaction of a
-:class:`~cornerstore.storage.unit_of_work.UnitOfWork` and return plain values.
+:class:`~cornerstore.storage.unit_of_work.UnitOfWork` and return the records of
+:mod:`cornerstore.privacy.model`, counts and sets of ids.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, MetaData, Table, delete, func, or_, select, update
 
+from cornerstore.privacy.model import ConsentRecord, ErasedCounts, PrivacyEventRecord
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert
 from cornerstore.storage.repositories import Repository
@@ -24,32 +26,6 @@ _SLICE = 500
 
 def _slices(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[i : i + _SLICE] for i in range(0, len(values), _SLICE)]
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentRecord:
-    """One consent answer as stored: a profile's grant or withdrawal of a purpose."""
-
-    customer_id: str
-    purpose: str
-    granted: bool
-    at: datetime
-    touchpoint: str
-    source: str
-    message_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PrivacyEventRecord:
-    """What the firewall removed: never the value."""
-
-    at: datetime
-    entrance: str
-    source: str
-    kind: str
-    field: str
-    action: str
-    message_id: str | None
 
 
 class PrivacyEventRepository(Repository):
@@ -210,16 +186,6 @@ def erasure_plan(metadata: MetaData = t.metadata) -> list[TableErasure]:
 
 
 _PLAN = erasure_plan()
-
-
-@dataclass(frozen=True, slots=True)
-class ErasedCounts:
-    profiles: int
-    identifiers: int
-    traits: int
-    events: int
-    consents: int
-    merges: int
 
 
 class ErasureRepository(Repository):

@@ -1,11 +1,10 @@
 """Repositories of profile data: customers, identifiers, traits, events, accounts, merges, search.
 
-Repositories never return ORM rows. Whole records come back as the plain objects of
-:mod:`cornerstore.profiles.model` (identifiers, trait observations, events, merges, refusals,
-search hits); look-ups and summaries come back as plain tuples, ids, or dicts of them, in the
-order each method's docstring gives (``CustomerRepository.get`` is ``(id, kind, root_id,
-created_at)``). They work inside one transaction; obtain them from a
-:class:`~cornerstore.storage.unit_of_work.UnitOfWork`.
+Repositories never return ORM rows or bare tuples. Records come back as the named records of
+:mod:`cornerstore.profiles.model` (profile rows, identifiers and their owners, trait
+observations, events and their counts, merges, refusals, name matches, search hits); the rest as
+ids, counts, or sets, lists and dicts of them. They work inside one transaction; obtain them from
+a :class:`~cornerstore.storage.unit_of_work.UnitOfWork`.
 """
 
 from __future__ import annotations
@@ -33,9 +32,13 @@ from sqlalchemy import (
 
 from cornerstore.profiles.model import (
     Event,
+    EventGroup,
+    FoundIdentifier,
     Identifier,
+    IdentifierOwner,
     MergeRecord,
     NameMatch,
+    ProfileRow,
     RefusalRecord,
     SearchHit,
     TraitObservation,
@@ -88,8 +91,8 @@ class CustomerRepository(Repository):
             query = query.where(t.customers.c.root_id == t.customers.c.id)
         return int(self.conn.execute(query).scalar_one())
 
-    def get(self, customer_id: str) -> tuple[str, str, str, datetime] | None:
-        """(id, kind, root_id, created_at) of one profile row, merged or not."""
+    def get(self, customer_id: str) -> ProfileRow | None:
+        """One profile row, merged or not."""
         row = self.conn.execute(
             select(
                 t.customers.c.id,
@@ -98,7 +101,7 @@ class CustomerRepository(Repository):
                 t.customers.c.created_at,
             ).where(t.customers.c.id == customer_id)
         ).first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        return ProfileRow(*row) if row else None
 
     def members(self, root_id: str) -> list[str]:
         """Ids of every profile row that currently belongs to ``root_id`` (itself first)."""
@@ -170,9 +173,9 @@ class CustomerRepository(Repository):
 
 
 class IdentifierRepository(Repository):
-    def lookup(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
-        """Map (kind, value) to (customer_id, root_id) for the identifiers already known."""
-        found: dict[tuple[str, str], tuple[str, str]] = {}
+    def lookup(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdentifierOwner]:
+        """Map (kind, value) to the profile holding it, for the identifiers already known."""
+        found: dict[tuple[str, str], IdentifierOwner] = {}
         if not keys:
             return found
         i, c = t.identifiers, t.customers
@@ -199,7 +202,7 @@ class IdentifierRepository(Repository):
                 )
             for kind, value, customer_id, root_id in rows:
                 if (kind, value) in wanted:
-                    found[(kind, value)] = (customer_id, root_id)
+                    found[(kind, value)] = IdentifierOwner(customer_id, root_id)
         return found
 
     def lock_keys(self, keys: Collection[tuple[str, str]]) -> None:
@@ -225,8 +228,8 @@ class IdentifierRepository(Repository):
 
     def find_by_value(
         self, value: str, kinds: Sequence[str] | None = None
-    ) -> list[tuple[str, str]]:
-        """(kind, root_id) of every identifier with this exact normalised value."""
+    ) -> list[FoundIdentifier]:
+        """Every identifier with this exact normalised value."""
         i, c = t.identifiers, t.customers
         query = (
             select(i.c.kind, c.c.root_id)
@@ -235,7 +238,7 @@ class IdentifierRepository(Repository):
         )
         if kinds:
             query = query.where(i.c.kind.in_(list(kinds)))
-        return [(k, r) for k, r in self.conn.execute(query)]
+        return [FoundIdentifier(kind, root) for kind, root in self.conn.execute(query)]
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         """Insert identifiers: dicts with customer_id, kind, value, source, touchpoint,
@@ -341,10 +344,8 @@ class EventRepository(Repository):
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.events)).scalar_one())
 
-    def summary(
-        self, customer_ids: Sequence[str]
-    ) -> list[tuple[str, str, int, datetime, datetime]]:
-        """(touchpoint, type, count, first, last) over the events of these profile rows."""
+    def summary(self, customer_ids: Sequence[str]) -> list[EventGroup]:
+        """The events of these profile rows, by touchpoint and type."""
         e = t.events
         query = (
             select(
@@ -365,7 +366,7 @@ class EventRepository(Repository):
             if isinstance(first, str):
                 first = col.process_result_value(datetime.fromisoformat(first), dialect)
                 last = col.process_result_value(datetime.fromisoformat(last), dialect)
-            out.append((tp, typ, int(n), first, last))
+            out.append(EventGroup(tp, typ, int(n), first, last))
         return out
 
     def page(

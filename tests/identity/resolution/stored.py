@@ -98,4 +98,4 @@ def root_of(services: Services, anonymous_id: str) -> str:
     with services.store.unit_of_work() as uow:
         found = uow.identifiers.find_by_value(anonymous_id, ["anonymous_id"])
     assert len(found) == 1, found
-    return found[0][1]
+    return found[0].root_id

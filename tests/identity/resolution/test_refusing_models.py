@@ -117,7 +117,7 @@ def test_learning_again_after_resolving_keeps_what_the_customers_left_cannot_tea
     assert model.comparisons[0].name == "first_name"
     with services.store.unit_of_work() as uow:
         learned = uow.audit.find(action="identity_learn")
-    assert [entry["detail"] for entry in learned] == [
+    assert [entry.detail for entry in learned] == [
         f"model {first.id} on {earlier.records} profiles",
         f"model {again.id} on {model.records} profiles, first_name kept from model {first.id}",
     ]

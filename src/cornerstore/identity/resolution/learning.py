@@ -12,6 +12,7 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.errors import InvalidInput, Refused
+from cornerstore.identity.model import StoredModel
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.labels import calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import Calibration, IdentityModel
@@ -19,7 +20,6 @@ from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import pair, read_profiles
-from cornerstore.profiles.model import StoredModel
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, NotFound
+from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.scorer import FieldWeight
-from cornerstore.profiles.model import Profile, ReviewRecord
+from cornerstore.profiles.model import Profile
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.identity.merge import Merges
+from cornerstore.identity.model import ReviewRecord, StoredModel
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
 from cornerstore.identity.resolution.explain import Explainer
 from cornerstore.identity.resolution.learning import Learning, Progress
@@ -33,7 +34,7 @@ from cornerstore.identity.resolution.scorer import Explanation
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import active_model
 from cornerstore.profiles.lookup import CustomerLookup
-from cornerstore.profiles.model import MergeRecord, ReviewRecord, StoredModel
+from cornerstore.profiles.model import MergeRecord
 from cornerstore.profiles.service import Profiles
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
