@@ -20,8 +20,11 @@ def install_console(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from cornerstore.console.deps import STATIC
-    from cornerstore.console.routes import customers, session
+    from cornerstore.console.routes import admin, customers, reviews, segments, session
 
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.include_router(session.router)
     app.include_router(customers.router)
+    app.include_router(reviews.router)
+    app.include_router(segments.router)
+    app.include_router(admin.router)

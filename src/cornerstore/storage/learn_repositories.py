@@ -202,6 +202,10 @@ class LearningRepository(Repository):
         )
         return [(r[0], r[1], orjson.loads(r[2]), r[3], r[4]) for r in self.conn.execute(query)]
 
+    def last_computed_at(self) -> datetime | None:
+        """When the stored scores were computed (None before the first learning run)."""
+        return self.conn.execute(select(func.max(t.scores.c.computed_at))).scalar()
+
     def scores_named(self, name: str) -> list[tuple[str, Any]]:
         """(customer_id, value) of every stored score called ``name``."""
         s = t.scores

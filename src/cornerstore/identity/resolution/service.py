@@ -940,6 +940,17 @@ class IdentityResolution:
             created_at=record.created_at,
         )
 
+    def recent_merges(self, caller: Caller, limit: int = 20) -> list[MergeRecord]:
+        """The latest merges of any customers, newest first, undone ones included (an audited
+        read of the merges section)."""
+        self.policy.require(caller, "merges", READ)
+        if not 1 <= limit <= 200:
+            raise InvalidInput("limit: must be between 1 and 200")
+        with self.store.unit_of_work() as uow:
+            found = uow.merges.recent(limit)
+        self.audit.record(caller, "read_merges", None, f"{len(found)} merges", ["merges"])
+        return found
+
     def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
         """Accept (merge the two through merge_profiles) or reject (remember they are two
         people) a queued pair. A refused merge leaves the pair pending and raises Refused."""
