@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cornerstore.access.caller import Caller
-from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
+from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.identity.merge import merge_profiles, unmerge
 from cornerstore.intake.service import Source
 from cornerstore.profiles.model import Profile
@@ -127,3 +127,32 @@ def test_unmerging_a_profile_that_was_never_merged_says_so(
         unmerge(services.store, owner, "cus_0000000000000000")
     with pytest.raises(NotFound):
         unmerge(services.store, owner, 999)
+
+
+def test_recent_merges_lists_the_latest_first_with_undone_ones_marked(
+    services: Services, owner: Caller
+) -> None:
+    two_customers(services)
+    services.intake.ingest(
+        [
+            identify(anonymous_id="web-2", email="bo@example.com"),
+            identify(anonymous_id="web-3", email="cy@example.com"),
+        ],
+        source=WEB,
+    )
+    a, b, c, d = (services.profiles.get(owner, r).id for r in ("web-1", "call-5", "web-2", "web-3"))
+    first = merge_profiles(services.store, services.settings, owner, a, b)
+    second = merge_profiles(services.store, services.settings, owner, c, d)
+    unmerge(services.store, owner, first.id)
+
+    recent = services.identity.recent_merges(owner, limit=5)
+
+    assert [m.id for m in recent] == [second.id, first.id]
+    assert [m.undone_by for m in recent] == [None, owner.actor]
+
+
+def test_recent_merges_are_refused_to_a_role_without_the_merges_section(
+    services: Services,
+) -> None:
+    with pytest.raises(Forbidden):
+        services.identity.recent_merges(Caller("sam", "shipping", "api"))
