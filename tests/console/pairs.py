@@ -44,7 +44,14 @@ def queue_pair(services: Services) -> tuple[int, str, str]:
         source=Source("till", "store"),
     )
     owner = system_caller()
-    ids = sorted(services.profiles.get(owner, ref).id for ref in (ROBERT["email"], BOB["phone"]))
+    robert, bob = (services.profiles.get(owner, ref).id for ref in (ROBERT["email"], BOB["phone"]))
+    ids = sorted([robert, bob])
+    # The queue keeps ids in order, each field's values in the same order.
+    fields = (
+        FIELDS
+        if ids[0] == robert
+        else [f | {"left": f["right"], "right": f["left"]} for f in FIELDS]
+    )
     with services.store.unit_of_work(write=True) as uow:
         uow.identity.add_reviews(
             [
@@ -53,7 +60,7 @@ def queue_pair(services: Services) -> tuple[int, str, str]:
                     "right_id": ids[1],
                     "match_probability": 0.62,
                     "match_weight": 0.7,
-                    "fields": FIELDS,
+                    "fields": fields,
                     "created_at": datetime.now(UTC),
                 }
             ]

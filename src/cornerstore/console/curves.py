@@ -68,6 +68,7 @@ class LineChart:
     description: str
     points: str  # the polyline's "x,y x,y ..." attribute
     ticks: list[tuple[float, str]]  # x and label under the axis
+    levels: list[tuple[float, str]]  # y and label of the guide lines (0, half, all)
     width: int = WIDTH
     height: int = HEIGHT
     baseline: float = HEIGHT - MARGIN
@@ -77,13 +78,21 @@ def line_chart(title: str, rows: Sequence[tuple[str, float]], maximum: float = 1
     """A line through ``(label, value)`` rows, left to right, from 0 to ``maximum``.
 
     >>> line_chart("Kept", [("0", 1.0), ("1", 0.5)]).points
-    '12.0,24.0 308.0,80.0'
+    '40.0,24.0 308.0,80.0'
     """
     plot = HEIGHT - 2 * MARGIN
-    step = (WIDTH - 24) / max(1, len(rows) - 1)
+    left = 40  # room for the guide lines' labels
+    step = (WIDTH - left - 12) / max(1, len(rows) - 1)
     xy = [
-        (round(12 + i * step, 1), round(HEIGHT - MARGIN - plot * min(value, maximum) / maximum, 1))
+        (
+            round(left + i * step, 1),
+            round(HEIGHT - MARGIN - plot * min(value, maximum) / maximum, 1),
+        )
         for i, (_, value) in enumerate(rows)
+    ]
+    levels = [
+        (round(HEIGHT - MARGIN - plot * share, 1), f"{share * maximum:.0%}")
+        for share in (0.0, 0.5, 1.0)
     ]
     every = max(1, len(rows) // 6)
     ticks = [
@@ -92,4 +101,4 @@ def line_chart(title: str, rows: Sequence[tuple[str, float]], maximum: float = 1
         if i % every == 0
     ]
     description = "; ".join(f"{label}: {value:.0%}" for label, value in rows)
-    return LineChart(title, description, " ".join(f"{x},{y}" for x, y in xy), ticks)
+    return LineChart(title, description, " ".join(f"{x},{y}" for x, y in xy), ticks, levels)
