@@ -43,13 +43,17 @@ install: $(VENV)/.installed ## Create .venv and install cornerstore with the tes
 
 bench-install: $(VENV)/.bench-installed ## Also install the peers the benchmarks measure (the bench extra)
 
-run: run-install ## Create ./cornerstore.db with the demo business if missing, learn from it, serve on http://127.0.0.1:8000
+run: run-install ## Create ./cornerstore.db with the demo business if missing, learn from it, serve the console and API on http://127.0.0.1:8000
 	$(CS) demo --if-missing
 	$(CS) learn
 	@$(CS) keys list --json | $(PY) -c '$(KEY_IS_ACTIVE)' $(DEMO_KEY) || \
 		(umask 077 && $(CS) keys create --name demo-web-shop --touchpoint web | tail -n 1 > $(DEMO_KEY))
 	@echo
-	@echo "cornerstore: http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	@echo "Staff console: http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
+	@echo "Demo logins, one per role (local use only): demo-<role> / demo-<role>-password"
+	@echo "  demo-owner / demo-owner-password      demo-support / demo-support-password"
+	@echo "  demo-shipping / demo-shipping-password  demo-billing / demo-billing-password"
+	@echo "  demo-marketing / demo-marketing-password  demo-analyst / demo-analyst-password"
 	@echo "Staff API token for this demo (role owner, valid one day):"
 	@$(CS) tokens create --name make-run --role owner --expires 1d | tail -n 1
 	@echo "Write key of the demo's web shop (kept in $(DEMO_KEY)):"

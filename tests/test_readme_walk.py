@@ -333,6 +333,31 @@ def give_staff_their_own_accounts(walk: Walk) -> None:
     assert audit.json()
 
 
+@step("/login", "/customers")
+def open_the_console(walk: Walk) -> None:
+    # The console's form, as a browser fills it in; the session cookies are sent back by hand
+    # (they are Secure, which a browser allows on loopback and httpx does not).
+    with httpx.Client(base_url=walk.server, timeout=30) as browser:
+        form = browser.get("/login")
+        token = re.search(r'name="login_token" value="([^"]+)"', form.text)
+        assert token is not None, form.text
+        login = browser.post(
+            "/login",
+            data={
+                "username": "demo-support",
+                "password": "demo-support-password",
+                "login_token": token.group(1),
+            },
+            headers={"Cookie": f"cs_login={form.cookies['cs_login']}"},
+        )
+        assert (login.status_code, login.headers["location"]) == (303, "/customers"), login.text
+        session = {"Cookie": f"cs_session={login.cookies['cs_session']}"}
+        found = browser.get("/customers", params={"q": ANN}, headers=session)
+        page = browser.get(f"/customers/{walk.values['ID']}", headers=session)
+    assert f'href="/customers/{walk.values["ID"]}"' in found.text
+    assert page.status_code == 200 and ANN in page.text
+
+
 @step(
     "cornerstore identity dedupe customers.csv --id-col id --map first_name=First "
     "--map last_name=Last --map email=Email --map phone=Phone --map address=Street "

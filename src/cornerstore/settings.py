@@ -29,6 +29,17 @@ TOUCHPOINTS: tuple[str, ...] = (
 EVENT_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 
 DEFAULT_FORMS: dict[str, list[str]] = {
+    "order": [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address.street",
+        "address.city",
+        "address.postal_code",
+        "address.country",
+        "payment_method",
+    ],
     "contact": ["first_name", "last_name", "email", "phone"],
     "shipping": [
         "first_name",
@@ -331,4 +342,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
+    # Each section of a console page (profile, timeline, scores...) gets this long; one that
+    # runs over shows "unavailable" instead of slowing the page.
+    console_section_ms: int = Field(default=1500, ge=50, le=60_000)
     log_level: str = "INFO"

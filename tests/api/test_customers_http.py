@@ -457,7 +457,7 @@ def test_prefill_of_an_unknown_form_is_answered_404_listing_the_forms(
         404,
         {
             "code": "not_found",
-            "message": "form: no such form; forms are: contact, returns, shipping",
+            "message": "form: no such form; forms are: contact, order, returns, shipping",
         },
     )
 

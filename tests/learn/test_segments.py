@@ -128,6 +128,28 @@ def test_a_rule_segment_has_members_and_value_and_learning_adds_clusters(
     assert sum(c.size for c in clusters) == 123
 
 
+def test_a_customer_s_segments_are_listed_by_name_and_the_read_is_audited(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    services.learner.run(owner, NOW)
+    services.segments.create(owner, "Regulars", REGULARS, "thirty orders or more")
+    steady = services.profiles.get(owner, "steady").id
+
+    found = services.segments.of_customer(owner, "steady")
+
+    in_steady = [
+        s.id
+        for s in services.segments.list(owner)
+        if steady in services.segments.members(owner, s.id, limit=1000).customers
+    ]
+    assert [s.id for s in found] == [s.id for s in sorted(found, key=lambda s: s.name)]
+    assert sorted(s.id for s in found) == sorted(in_steady)
+    assert "regulars" in in_steady
+    audited = services.audit.for_customer(steady)[-1]
+    assert (audited.action, audited.sections) == ("read_segments", ["segments"])
+
+
 def test_members_are_paged_and_customers_who_withdrew_profiling_are_left_out(
     services: Services, owner: Caller
 ) -> None:

@@ -119,7 +119,7 @@ def test_prefill_gives_known_fields_with_source_and_age_and_lists_the_unknown(
 def test_prefill_of_an_unknown_form_names_the_forms(services: Services, owner: Caller) -> None:
     services.intake.ingest([identify("u1")], source=WEB)
 
-    with pytest.raises(NotFound, match="contact, returns, shipping"):
+    with pytest.raises(NotFound, match="contact, order, returns, shipping"):
         services.profiles.prefill(owner, "u1", "tax-return")
 
 

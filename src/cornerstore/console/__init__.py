@@ -6,25 +6,42 @@ templates (``templates/``) and the files they load (``static/``, vendored librar
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import APIRouter, FastAPI
+
+    from cornerstore.services import Services
 
 STATIC_PATH = "/static"
 
 
+def console_routers() -> list[APIRouter]:
+    """The console's pages, one router per noun."""
+    # Imported here: the pages stand on the API's dependencies, whose package imports this one.
+    from cornerstore.console.routes import admin, customers, reviews, segments, session
+
+    return [session.router, customers.router, reviews.router, segments.router, admin.router]
+
+
 def install_console(app: FastAPI) -> None:
     """Serve the console's pages at ``/`` and its files at ``/static/`` of ``app``."""
-    # Imported here: the pages stand on the API's dependencies, whose package imports this one.
     from fastapi.staticfiles import StaticFiles
 
     from cornerstore.console.deps import STATIC
-    from cornerstore.console.routes import admin, customers, reviews, segments, session
 
+    _warm_up(app.state.services)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
-    app.include_router(session.router)
-    app.include_router(customers.router)
-    app.include_router(reviews.router)
-    app.include_router(segments.router)
-    app.include_router(admin.router)
+    for router in console_routers():
+        app.include_router(router)
+
+
+def _warm_up(services: Services) -> None:
+    """Build learning and segments (numpy, polars: a second or two) in the background, so the
+    first customer page does not spend its sections' time budget importing them."""
+
+    def build() -> None:
+        _ = services.learner, services.segments
+
+    threading.Thread(target=build, name="console-warm-up", daemon=True).start()

@@ -31,6 +31,7 @@ from cornerstore.api.deps import (
     ServicesDep,
     remote_of,
 )
+from cornerstore.console.customer_view import address_line
 from cornerstore.console.nav import nav_for
 from cornerstore.errors import CornerstoreError, Forbidden, Throttled, Unauthorized
 
@@ -53,6 +54,7 @@ templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+templates.filters["address_line"] = address_line
 
 
 class LoginRequired(Exception):

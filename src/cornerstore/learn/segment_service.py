@@ -7,6 +7,7 @@ profiling are ever members: segments are profiling.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -247,6 +248,17 @@ class Segments:
         shown = self._profiles.shown_id(caller)
         # The cursor stays the real id: a pseudonym cannot be turned back into one.
         return SegmentPage(record, [shown(c) for c in found], found[-1] if more else None)
+
+    def of_customer(self, caller: Caller, ref: str) -> builtins.list[SegmentRecord]:
+        """The segments a customer (named by id or identifier) belongs to, by name (an
+        audited read of the customer's ``segments`` section)."""
+        self.policy.require(caller, "segments", READ)
+        with self.store.unit_of_work() as uow:
+            root = self._profiles.find_root(uow, ref, caller)
+            ids = uow.segments.of_customers(uow.customers.members(root))
+            found = [record for record in map(uow.segments.get, ids) if record is not None]
+        self.audit.record(caller, "read_segments", root, f"{len(found)} segments", ["segments"])
+        return sorted(found, key=lambda record: record.name)
 
     def delete(self, caller: Caller, segment_id: str) -> None:
         """Remove a rule segment (clusters are replaced by each learning run)."""

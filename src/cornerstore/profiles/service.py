@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.privacy.answers import granted
+from cornerstore.profiles.forms import FormEntry, anchor_of, form_messages, staff_source
 from cornerstore.profiles.model import (
     Event,
     Prefill,
@@ -36,7 +37,9 @@ from cornerstore.settings import TOUCHPOINTS, Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
-_EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+EVENT_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+# What search looks in: a role finds customers only by what it may read.
+_SEARCHED = ("name", "contact", "identifiers")
 # Form fields that come from what learning found (``learned.delivery_window``), not from traits.
 
 
@@ -242,6 +245,12 @@ class Profiles:
             ]
         return {hit.id: hit.name for hit in uow.search.hits(roots, {}) if hit.name}
 
+    def may_search(self, caller: Caller) -> bool:
+        """Whether the caller's role finds customers by name, contact or identifier: it must
+        read one of them, and see real ids (a pseudonymised role finds none)."""
+        visible = self.policy.visible_sections(caller)
+        return not self.policy.pseudonymised(caller) and any(s in visible for s in _SEARCHED)
+
     def search(self, caller: Caller, q: str, limit: int = 20) -> list[SearchHit]:
         """Customers whose id or identifiers equal ``q`` (normalised), then customers named
         like it, best first (:mod:`cornerstore.profiles.name_search`): the full name in either
@@ -249,9 +258,9 @@ class Profiles:
 
         A role finds customers only by what it may read (names, contact details,
         identifiers), and hits show only those."""
-        visible = self._visible(caller, ("name", "contact", "identifiers"), "customer search")
-        if self.policy.pseudonymised(caller):
+        if not self.may_search(caller):
             raise Forbidden("your role may not read customer search")
+        visible = self._visible(caller, _SEARCHED, "customer search")
         q = q.strip()
         if not q:
             raise InvalidInput("q: give a name, e-mail, phone or identifier to search for")
@@ -438,8 +447,8 @@ class Profiles:
                 raise InvalidInput(f"touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
             self.policy.require(caller, self.policy.timeline_section(tp))
         for typ in types:
-            if typ not in _EVENT_TYPES:
-                raise InvalidInput(f"type: must be one of {', '.join(_EVENT_TYPES)}")
+            if typ not in EVENT_TYPES:
+                raise InvalidInput(f"type: must be one of {', '.join(EVENT_TYPES)}")
         size = limit or self.settings.timeline_page_size
         if not 1 <= size <= 500:
             raise InvalidInput("limit: must be between 1 and 500")
@@ -528,6 +537,42 @@ class Profiles:
         ]  # fmt: skip
         shown_id = pseudonymise(root) if pseudonymise else root
         return Prefill(shown_id, form, filled, [f.field for f in filled if not f.known])
+
+    def form_entry(
+        self,
+        caller: Caller,
+        ref: str,
+        form: str,
+        answers: Mapping[str, str],
+        questions: Mapping[str, str],
+        now: datetime | None = None,
+    ) -> FormEntry:
+        """The messages a form filled in by staff becomes (:mod:`cornerstore.profiles.forms`),
+        for intake to take in like any touchpoint's. ``answers`` may hold only the form's fields
+        the caller's role may read (learned ones are never typed in); a pseudonymised role
+        fills in no form."""
+        if self.policy.pseudonymised(caller):
+            raise Forbidden("your role may not fill in forms about customers")
+        fields = self.settings.forms.get(form)
+        if fields is None:
+            raise NotFound(
+                f"form: no such form; forms are: {', '.join(sorted(self.settings.forms))}"
+            )
+        visible = self.policy.visible_sections(caller)
+        allowed = {
+            f for f in fields if self.policy.section_of(f) in visible and not f.startswith(LEARNED)
+        }
+        for name in sorted(answers):
+            if name not in allowed:
+                raise InvalidInput(f"{name}: not a field of the {form} form your role fills in")
+        given = {name: value.strip() for name, value in answers.items() if value.strip()}
+        with self.store.unit_of_work() as uow:
+            root = self._root(uow, ref, visible)
+            anchor = anchor_of(uow.identifiers.of_customers(uow.customers.members(root)), root)
+        messages = form_messages(form, anchor, given, questions, now or datetime.now(UTC))
+        sections = sorted({self.policy.section_of(name) for name in given})
+        self.audit.record(caller, "form_entry", root, form, sections)
+        return FormEntry(staff_source(caller.branch), messages)
 
     def _learned(
         self, uow: UnitOfWork, members: list[str], fields: Sequence[str]

@@ -1,15 +1,34 @@
-"""Customer search as you type and the customer's page."""
+"""Customer search as you type, the customer's page, its timeline and the prefilled forms."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from cornerstore.access.caller import Caller
+from cornerstore.access.policy import CHANGE, LEARNED
 from cornerstore.api.deps import ServicesDep
-from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, render
+from cornerstore.console.customer_view import (
+    TimelineFilter,
+    activity_chart,
+    moments_of,
+    score_view,
+)
+from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
+from cornerstore.console.sections import Section, read_sections
+from cornerstore.errors import InvalidInput, NotFound
+from cornerstore.identity.merge import unmerge
+from cornerstore.profiles.forms import FORM_QUESTIONS
+from cornerstore.services import Services
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+SEARCH_HITS = 20
+TIMELINE_EVENTS = 25
+MOMENTS = 8
 
 
 @router.get("/customers")
@@ -19,6 +38,163 @@ def search(
     caller: ConsoleCaller,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    """The search page; for htmx (typing in the box) only its results."""
-    hits = services.profiles.search(caller, q, 20) if q.strip() else None
-    return render(request, "customers.html", {"q": q, "hits": hits})
+    """The search page; for htmx (typing in the box) only its results. The query's shape
+    decides where to look (an e-mail looks up e-mails, digits phones, words names)."""
+    may_search = services.profiles.may_search(caller)
+    hits = services.profiles.search(caller, q, SEARCH_HITS) if may_search and q.strip() else None
+    return render(request, "customers.html", {"q": q, "hits": hits, "may_search": may_search})
+
+
+def _timeline_reader(services: Services, caller: Caller, ref: str, wanted: TimelineFilter) -> Any:
+    return lambda: services.profiles.timeline(
+        caller,
+        ref,
+        touchpoints=wanted.touchpoints,
+        types=wanted.types,
+        cursor=wanted.cursor,
+        limit=TIMELINE_EVENTS,
+    )
+
+
+def _read_customer(
+    services: Services, caller: Caller, ref: str, wanted: TimelineFilter
+) -> dict[str, Section]:
+    """Every section of the customer page, each one bounded read of its own service."""
+    return read_sections(
+        {
+            "profile": lambda: services.profiles.get(caller, ref),
+            "timeline": _timeline_reader(services, caller, ref, wanted),
+            "moments": lambda: moments_of(
+                services.profiles.timeline(caller, ref, touchpoints=["other"], limit=MOMENTS)
+            ),
+            "scores": lambda: services.learner.scores(caller, ref),
+            "segments": lambda: services.segments.of_customer(caller, ref),
+            "consents": lambda: services.consents.get(caller, ref),
+        },
+        services.settings.console_section_ms / 1000,
+    )
+
+
+@router.get("/customers/{ref}")
+def customer(
+    request: Request,
+    services: ServicesDep,
+    caller: ConsoleCaller,
+    ref: str,
+    touchpoint: Annotated[str, Query(max_length=32)] = "",
+    type: Annotated[str, Query(max_length=32)] = "",
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """The customer's whole story on one page; each section only for roles that may read it."""
+    wanted = TimelineFilter.of(touchpoint, type)
+    found = _read_customer(services, caller, ref, wanted)
+    profile = found["profile"]
+    if isinstance(profile.error, NotFound | InvalidInput):
+        raise profile.error
+    scores = found["scores"]
+    return render(
+        request,
+        "customer.html",
+        {
+            "ref": ref,
+            "reason": reason,
+            "sections": found,
+            "filter": wanted,
+            "filters": TimelineFilter.choices(services.policy, caller),
+            "activity": activity_chart(profile.value),
+            "scores": score_view(scores.value) if scores.value is not None else None,
+            "may_undo": services.policy.may(caller, "merges", CHANGE),
+            "forms": []
+            if services.policy.pseudonymised(caller)
+            else sorted(f for f in services.settings.forms if f in FORM_QUESTIONS),
+        },
+    )
+
+
+@router.get("/customers/{ref}/timeline")
+def timeline(
+    request: Request,
+    services: ServicesDep,
+    caller: ConsoleCaller,
+    ref: str,
+    touchpoint: Annotated[str, Query(max_length=32)] = "",
+    type: Annotated[str, Query(max_length=32)] = "",
+    cursor: Annotated[str, Query(max_length=200)] = "",
+    reason: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """The timeline with its filters (htmx swaps it into the customer page)."""
+    wanted = TimelineFilter.of(touchpoint, type, cursor)
+    found = read_sections(
+        {"timeline": _timeline_reader(services, caller, ref, wanted)},
+        services.settings.console_section_ms / 1000,
+    )
+    if found["timeline"].error is not None:
+        raise found["timeline"].error
+    return render(
+        request,
+        "timeline.html",
+        {
+            "ref": ref,
+            "reason": reason,
+            "timeline": found["timeline"],
+            "filter": wanted,
+            "filters": TimelineFilter.choices(services.policy, caller),
+        },
+    )
+
+
+@router.get("/customers/{ref}/forms/{form}")
+def form_page(
+    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, form: str
+) -> Response:
+    """A prefilled form: what is known, with its source and age, and questions for the rest."""
+    if form not in FORM_QUESTIONS:
+        raise NotFound(f"form: no such form; forms are: {', '.join(sorted(FORM_QUESTIONS))}")
+    prefill = services.profiles.prefill(caller, ref, form)
+    return render(
+        request,
+        "form.html",
+        {
+            "ref": ref,
+            "prefill": prefill,
+            # Learned fields are shown when known, never typed in.
+            "missing": [
+                f for f in prefill.fields if not f.known and not f.field.startswith(LEARNED)
+            ],
+            "questions": FORM_QUESTIONS[form],
+        },
+    )
+
+
+@router.post("/customers/{ref}/forms/{form}")
+async def submit_form(
+    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, form: str
+) -> Response:
+    """Record the form through intake (touchpoint ``store``), where the firewall screens it."""
+    if form not in FORM_QUESTIONS:
+        raise NotFound(f"form: no such form; forms are: {', '.join(sorted(FORM_QUESTIONS))}")
+    submitted = await request.form()
+    fields = {k.removeprefix("field:"): v for k, v in submitted.items() if k.startswith("field:")}
+    questions = {q: submitted.get(q, "") for q in FORM_QUESTIONS[form]}
+    answers = {k: v for k, v in fields.items() if isinstance(v, str)}
+    asked = {k: v.strip() for k, v in questions.items() if isinstance(v, str)}
+    entry = await run_in_threadpool(services.profiles.form_entry, caller, ref, form, answers, asked)
+    result = await run_in_threadpool(
+        lambda: services.intake.ingest(
+            entry.messages, source=entry.source, actor=caller.actor, entrance="console"
+        )
+    )
+    if result.rejected:
+        raise InvalidInput(f"{form} form: {result.rejected[0].reason}")
+    return redirect(request, f"/customers/{quote(ref, safe='')}?saved={quote(form)}#timeline")
+
+
+@router.post("/customers/{ref}/merges/{merge_id}/undo")
+async def undo_merge(
+    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, merge_id: int
+) -> Response:
+    """Undo a merge from the customer's merge history (as ``POST /v1/merges/{id}/undo``)."""
+    record = await run_in_threadpool(unmerge, services.store, caller, merge_id, services.policy)
+    return redirect(
+        request, f"/customers/{quote(record.winner_id, safe='')}?undone={record.id}#merges"
+    )
