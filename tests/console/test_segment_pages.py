@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,9 +14,16 @@ from tests.console.conftest import ConsoleClient
 OWNER = system_caller()
 
 
+def forget_learning(services: Services) -> None:
+    """Back to a shop where nothing was learned yet (the demo shop is learned once built)."""
+    with services.store.unit_of_work(write=True) as uow:
+        uow.learning.replace_scores([], datetime.now(UTC))
+
+
 def test_before_learning_the_owner_is_offered_learn_now_and_it_runs(
     console: ConsoleClient, shop: Services
 ) -> None:
+    forget_learning(shop)
     console.login("owner")
 
     before = console.http.get("/segments")
@@ -30,7 +38,10 @@ def test_before_learning_the_owner_is_offered_learn_now_and_it_runs(
     assert "Value by segment" in after.text and "Nothing learned yet" not in after.text
 
 
-def test_before_learning_the_analyst_is_told_to_ask_the_owner(console: ConsoleClient) -> None:
+def test_before_learning_the_analyst_is_told_to_ask_the_owner(
+    console: ConsoleClient, shop: Services
+) -> None:
+    forget_learning(shop)
     console.login("analyst")
 
     page = console.http.get("/segments")
@@ -42,7 +53,6 @@ def test_before_learning_the_analyst_is_told_to_ask_the_owner(console: ConsoleCl
 def test_the_charts_carry_a_title_a_description_and_their_figures(
     console: ConsoleClient, shop: Services
 ) -> None:
-    shop.learner.run(OWNER)
     console.login("marketing")
 
     page = console.http.get("/segments")
@@ -58,7 +68,6 @@ def test_the_charts_carry_a_title_a_description_and_their_figures(
 def test_the_analyst_sees_members_as_pseudonyms_only(
     console: ConsoleClient, shop: Services
 ) -> None:
-    shop.learner.run(OWNER)
     segment = next(s for s in shop.segments.list(OWNER) if s.size)
     real = shop.segments.members(OWNER, segment.id, 1000).customers
     console.login("analyst")
@@ -74,6 +83,7 @@ def test_the_analyst_sees_members_as_pseudonyms_only(
 def test_learn_now_without_the_csrf_token_is_refused(
     console: ConsoleClient, shop: Services
 ) -> None:
+    forget_learning(shop)
     console.login("owner")
 
     refused = console.http.post("/segments/learn")
