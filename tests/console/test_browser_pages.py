@@ -10,7 +10,6 @@ import pytest
 
 from cornerstore.access.caller import system_caller
 from cornerstore.errors import NotFound
-from cornerstore.services import Services
 from tests.console.conftest import ANN, LiveConsole, check_accessibility, login, screenshot
 from tests.console.pairs import queue_pair
 from tests.console.test_segment_pages import forget_learning
