@@ -91,22 +91,6 @@ def grant_user(
     return _users_page(request, services, caller, message=f"{user.username} is now {user.role}.")
 
 
-@router.post("/users/{username}/disable")
-def disable_user(
-    request: Request, services: ServicesDep, caller: OwnerCaller, username: str
-) -> Response:
-    user = services.staff.disable(caller, username)
-    return _users_page(request, services, caller, message=f"{user.username} is disabled.")
-
-
-@router.post("/users/{username}/enable")
-def enable_user(
-    request: Request, services: ServicesDep, caller: OwnerCaller, username: str
-) -> Response:
-    user = services.staff.enable(caller, username)
-    return _users_page(request, services, caller, message=f"{user.username} may log in again.")
-
-
 @router.post("/users/{username}/reset")
 def reset_user(
     request: Request, services: ServicesDep, caller: OwnerCaller, username: str
@@ -114,6 +98,25 @@ def reset_user(
     """A new one-time password, shown on this answer only; the user's sessions end."""
     issued = services.staff.reset_password(caller, username)
     return _users_page(request, services, caller, issued=issued, done="reset")
+
+
+# After grant and reset: a route matching any last part must come after the fixed ones.
+@router.post("/users/{username}/{change}")
+def disable_or_enable_user(
+    request: Request,
+    services: ServicesDep,
+    caller: OwnerCaller,
+    username: str,
+    change: Literal["disable", "enable"],
+) -> Response:
+    """Disable a user (their sessions end, their tokens stop) or let them log in again."""
+    if change == "disable":
+        user = services.staff.disable(caller, username)
+        message = f"{user.username} is disabled."
+    else:
+        user = services.staff.enable(caller, username)
+        message = f"{user.username} may log in again."
+    return _users_page(request, services, caller, message=message)
 
 
 # -- write keys and API tokens --------------------------------------------------------------------
