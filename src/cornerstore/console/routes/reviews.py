@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from cornerstore.access.caller import Caller
 from cornerstore.api.deps import ServicesDep
 from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, is_fragment, redirect, render
 from cornerstore.identity.merge import unmerge
+from cornerstore.services import Services
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -36,7 +38,7 @@ def review_queue(
 
 
 def _decided(
-    request: Request, services: ServicesDep, caller: ConsoleCaller, review_id: int, accept: bool
+    request: Request, services: Services, caller: Caller, review_id: int, accept: bool
 ) -> Response:
     decision = services.identity.decide(caller, review_id, accept=accept)
     if not is_fragment(request):
