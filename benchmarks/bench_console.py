@@ -289,7 +289,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--profiles", type=int, default=100_000, help="customers, page store (100k)")
     p.add_argument("--events", type=int, default=400_000, help="events, page store (400k)")
     p.add_argument("--requests", type=int, default=300, help="page views timed (300)")
-    p.add_argument("--customers", type=int, default=100_000, help="records, search (100k)")
+    # About 1.5 records a stored customer once stitched: 150,000 records make ~100k customers.
+    p.add_argument("--customers", type=int, default=150_000, help="records, search (150k)")
     p.add_argument("--queries", type=int, default=100, help="people looked up, x10 queries")
     p.add_argument("--database", default=None, help="also search on this PostgreSQL URL")
     p.add_argument("--no-learn", action="store_true", help="skip learning before the page")
