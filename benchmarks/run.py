@@ -10,6 +10,7 @@ python -m benchmarks.run --only calibration
 python -m benchmarks.run --only identity_ceiling
 python -m benchmarks.run --only cli_startup
 python -m benchmarks.run --only search
+python -m benchmarks.run --only console
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from benchmarks import (
     bench_calibration,
     bench_cli_startup,
     bench_clv,
+    bench_console,
     bench_identity,
     bench_identity_ceiling,
     bench_intake,
@@ -42,6 +44,8 @@ QUICK_LEARN = ["--customers", "20000", "--transactions", "200000"]
 QUICK_IDENTITY = ["--records", "10000", "--reference", "10000", "--probes", "200"]
 QUICK_PLACEMENT = ["--stored", "10000", "--probes", "200", "--peer-probes", "20"]
 QUICK_SEARCH = ["--customers", "10000", "--queries", "50"]
+QUICK_CONSOLE = ["--profiles", "10000", "--events", "50000", "--requests", "50"]
+QUICK_CONSOLE += ["--customers", "10000", "--queries", "20"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -66,11 +70,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "identity_ceiling",
             "cli_startup",
             "search",
+            "console",
         ],
         help="run one benchmark",
     )
     p.add_argument(
-        "--database-url", help="also passed to the intake, placement and search benchmarks"
+        "--database-url",
+        help="also passed to the intake, placement, search and console benchmarks",
     )
     args = p.parse_args(argv)
 
@@ -117,6 +123,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.database_url:
             search_args = [*search_args, "--database", args.database_url]
         results["search"] = bench_search.main(search_args)
+    if args.only in (None, "console"):
+        console_args = QUICK_CONSOLE if args.quick else []
+        if args.database_url:
+            console_args = [*console_args, "--database", args.database_url]
+        results["console"] = bench_console.main(console_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

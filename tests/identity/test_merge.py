@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cornerstore.access.caller import Caller
-from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
+from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
 from cornerstore.intake.service import Source
 from cornerstore.profiles.model import Profile
 from cornerstore.services import Services
@@ -141,3 +141,32 @@ def test_customers_are_merged_by_any_reference_and_a_missing_one_is_named(
     record = services.merges.merge(owner, "ann@example.com", "07700 900555")
 
     assert (record.winner_id, record.loser_id, record.reason) == (ann, annie, "manual")
+
+
+def test_recent_merges_lists_the_latest_first_with_undone_ones_marked(
+    services: Services, owner: Caller
+) -> None:
+    two_customers(services)
+    services.intake.ingest(
+        [
+            identify(anonymous_id="web-2", email="bo@example.com"),
+            identify(anonymous_id="web-3", email="cy@example.com"),
+        ],
+        source=WEB,
+    )
+    a, b, c, d = (services.profiles.get(owner, r).id for r in ("web-1", "call-5", "web-2", "web-3"))
+    first = services.merges.merge(owner, a, b)
+    second = services.merges.merge(owner, c, d)
+    services.merges.unmerge(owner, first.id)
+
+    recent = services.identity.recent_merges(owner, limit=5)
+
+    assert [m.id for m in recent] == [second.id, first.id]
+    assert [m.undone_by for m in recent] == [None, owner.actor]
+
+
+def test_recent_merges_are_refused_to_a_role_without_the_merges_section(
+    services: Services,
+) -> None:
+    with pytest.raises(Forbidden):
+        services.identity.recent_merges(Caller("sam", "shipping", "api"))

@@ -21,6 +21,14 @@ def administrators(policy: Policy, caller: Caller) -> bool:
     return policy.may_administer(caller)
 
 
+def reviewers(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "merges")
+
+
+def analysts(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "segments") and policy.may(caller, "scores")
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     label: str
@@ -30,6 +38,9 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("Customers", "/customers"),
+    NavItem("Review", "/reviews", reviewers),
+    NavItem("Segments", "/segments", analysts),
+    NavItem("Owner", "/admin", administrators),
 ]
 
 

@@ -41,6 +41,7 @@ from cornerstore.learn.moments import (
     recent,
     trait_moments,
 )
+from cornerstore.learn.overview import Overview, overview
 from cornerstore.learn.say_do import SURVEY_COLUMNS, SayDoReport, say_vs_do
 from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
@@ -498,6 +499,19 @@ class Learner:
         report = say_vs_do(surveys, self._orders(tracked), clusters, now, window_days)
         self.audit.record(caller, "read_say_vs_do", None, f"{window_days} days")
         return report
+
+    def overview(self, caller: Caller) -> Overview:
+        """Churn risk, loyalty tiers and retention over every scored customer (counts only,
+        no customer named); ``customers`` is 0 before the first learning run."""
+        self.policy.require(caller, "scores", READ)
+        with self.store.unit_of_work() as uow:
+            computed_at = uow.learning.last_computed_at()
+            scores = {
+                name: [v for _, v in uow.learning.scores_named(name)]
+                for name in ("value", "loyalty", "churn_risk")
+            }
+        self.audit.record(caller, "read_overview", None, f"{len(scores['loyalty'])} customers")
+        return overview(scores["value"], scores["loyalty"], scores["churn_risk"], computed_at)
 
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
         """Customers slipping away, highest value at risk first, with the reasons, and their

@@ -205,6 +205,10 @@ class LearningRepository(Repository):
             for customer, name, value, at, model in self.conn.execute(query)
         ]
 
+    def last_computed_at(self) -> datetime | None:
+        """When the stored scores were computed (None before the first learning run)."""
+        return self.conn.execute(select(func.max(t.scores.c.computed_at))).scalar()
+
     def scores_named(self, name: str) -> list[CustomerScore]:
         """Every stored score called ``name``, by customer."""
         s = t.scores

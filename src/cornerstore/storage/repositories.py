@@ -548,6 +548,11 @@ class MergeRepository(Repository):
         query = select(m).where(or_(m.c.winner_id.in_(ids), m.c.loser_id.in_(ids))).order_by(m.c.id)
         return [self._record(row) for row in self.conn.execute(query)]
 
+    def recent(self, limit: int) -> list[MergeRecord]:
+        """The latest merges, undone ones included, newest first."""
+        query = select(t.merges).order_by(t.merges.c.id.desc()).limit(limit)
+        return [self._record(row) for row in self.conn.execute(query)]
+
     def active_with_loser(self, loser_id: str) -> MergeRecord | None:
         m = t.merges
         row = self.conn.execute(

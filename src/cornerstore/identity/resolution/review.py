@@ -12,11 +12,11 @@ from typing import Any
 
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
-from cornerstore.errors import Conflict, NotFound
+from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.scorer import FieldWeight
-from cornerstore.profiles.model import Profile
+from cornerstore.profiles.model import MergeRecord, Profile
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,17 @@ class ReviewQueue(ResolutionJob):
             status=record.status,
             created_at=record.created_at,
         )
+
+    def recent_merges(self, caller: Caller, limit: int = 20) -> list[MergeRecord]:
+        """The latest merges of any customers, newest first, undone ones included (an audited
+        read of the merges section)."""
+        self.policy.require(caller, "merges", READ)
+        if not 1 <= limit <= 200:
+            raise InvalidInput("limit: must be between 1 and 200")
+        with self.store.unit_of_work() as uow:
+            found = uow.merges.recent(limit)
+        self.audit.record(caller, "read_merges", None, f"{len(found)} merges", ["merges"])
+        return found
 
     def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
         """Accept (merge the two through Merges) or reject (remember they are two

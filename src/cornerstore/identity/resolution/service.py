@@ -142,6 +142,10 @@ class IdentityResolution:
         """Pending pairs, strongest first (see :meth:`.review.ReviewQueue.pending`)."""
         return self._reviews.pending(caller, limit)
 
+    def recent_merges(self, caller: Caller, limit: int = 20) -> list[MergeRecord]:
+        """The latest merges, newest first (see :meth:`.review.ReviewQueue.recent_merges`)."""
+        return self._reviews.recent_merges(caller, limit)
+
     def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
         """Accept or reject a queued pair (see :meth:`.review.ReviewQueue.decide`)."""
         return self._reviews.decide(caller, review_id, accept)
