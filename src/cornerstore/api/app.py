@@ -24,6 +24,7 @@ from cornerstore.api.routes import (
     privacy,
     segments,
     session,
+    suggest,
 )
 from cornerstore.api.schemas import BODY_SCHEMAS, HealthOut
 from cornerstore.api.throttle import Throttle
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(identity.router)
+    app.include_router(suggest.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
     def health() -> HealthOut:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -460,4 +461,18 @@ name_words = Table(
     # On SQLite the rows live in the primary key's b-tree: a word's rows, name keys included,
     # are one range read with no look-up per row.
     sqlite_with_rowid=False,
+)
+
+# -- suggestions (migration 0011) -------------------------------------------------------------
+
+# Suggestion models trained on the purchase history; the newest one serves.
+suggestion_models = Table(
+    "suggestion_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trained_at", UTCDateTime(), nullable=False),
+    Column("customers", Integer, nullable=False),  # customers it was trained on
+    Column("items", Integer, nullable=False),
+    Column("model", LargeBinary, nullable=False),  # SuggestionModel.to_bytes (NumPy, no pickle)
+    Column("created_by", String(160), nullable=False),
 )
