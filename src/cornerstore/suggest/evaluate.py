@@ -62,7 +62,7 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
     if fmt == "cdnow":
         raise InvalidInput(f"{path.name}: give a CSV or Parquet file with an item column")
     wanted = [columns.customer, columns.item, columns.date]
-    wanted += [columns.invoice] if columns.invoice else []
+    wanted = list(dict.fromkeys(wanted + ([columns.invoice] if columns.invoice else [])))
     try:
         names = (
             list(pl.read_parquet_schema(path))
@@ -85,7 +85,7 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
         )
     except InvalidInput:
         raise
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise InvalidInput(
             f"{path.name} could not be read as {fmt}: {type(exc).__name__}"
         ) from None

@@ -321,9 +321,8 @@ class SuggestionModel:
             kind = max(weighted, key=lambda k: weighted[k][i])
             out.append(self._explained(int(i), float(total[i]), kind, history, cycles, now))
         if len(out) < n:
-            seen = {s.item_id for s in out} | set(history.returned)
-            if only_new:
-                seen |= set(history.days)
+            blocked = {self.items[i] for i in np.flatnonzero(np.isneginf(total))}
+            seen = {s.item_id for s in out} | blocked | set(history.returned)
             out += self.popular(n - len(out), exclude=frozenset(seen))
         return out
 
