@@ -10,6 +10,7 @@ python -m benchmarks.run --only calibration
 python -m benchmarks.run --only identity_ceiling
 python -m benchmarks.run --only cli_startup
 python -m benchmarks.run --only search
+python -m benchmarks.run --only suggest
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from benchmarks import (
     bench_profile_read,
     bench_retail,
     bench_search,
+    bench_suggest,
 )
 from benchmarks.common import console, machine, print_table, write_result
 
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "identity_ceiling",
             "cli_startup",
             "search",
+            "suggest",
         ],
         help="run one benchmark",
     )
@@ -117,6 +120,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.database_url:
             search_args = [*search_args, "--database", args.database_url]
         results["search"] = bench_search.main(search_args)
+    if args.only in (None, "suggest"):
+        suggest_args = ["--lookups", "100", "--skip-accuracy"] if args.quick else []
+        results["suggest"] = bench_suggest.main(suggest_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

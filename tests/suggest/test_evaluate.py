@@ -101,4 +101,6 @@ def test_an_unreadable_file_is_named_not_shown(tmp_path: Path) -> None:
     result = runner.invoke(app, [*ARGS[:3], str(broken), *ARGS[4:]])
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: orders.parquet could not be read as parquet: ComputeError"
+    assert result.stderr.strip() == (
+        "error: orders.parquet could not be read as parquet: ComputeError"
+    )

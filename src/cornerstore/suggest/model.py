@@ -61,7 +61,7 @@ class Blend:
     factors: int = 64
     iterations: int = 15
     regularization: float = 0.05
-    alpha: float = 10.0
+    alpha: float = 2.0
     neighbours: int = 50
     popular_days: int = 90
     cycle_min_buys: int = 3
