@@ -44,7 +44,16 @@ from benchmarks.common import (
     write_result,
 )
 
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+# ../shared/data beside the project (a git worktree one level deeper finds it one level up).
+DATA = next(
+    (
+        d
+        for d in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+        if d.is_dir()
+    ),
+    ROOT.parent / "shared" / "data",
+)
 RETAIL = DATA / "online_retail.parquet"
 RETAIL_II = DATA / "online_retail_ii_2009_2010.parquet"
 COLUMNS = {

@@ -81,9 +81,7 @@ def test_every_read_is_audited_with_its_section(shop: Services, owner: Caller) -
     assert (entry.customer_id, entry.sections) == (found.customer_id, ["suggestions"])
 
 
-def test_before_any_training_the_answer_says_what_to_run(
-    services: Services, owner: Caller
-) -> None:
+def test_before_any_training_the_answer_says_what_to_run(services: Services, owner: Caller) -> None:
     open_shop(services)
 
     found = services.suggestions.for_customer(owner, "regular")
