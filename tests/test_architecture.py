@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "cornerstore"
-DOMAIN = ["intake", "identity", "profiles", "access", "demo", "privacy", "learn"]
+DOMAIN = ["intake", "identity", "profiles", "access", "demo", "privacy", "learn", "suggest"]
 SHELLS = ("fastapi", "starlette", "typer", "rich", "uvicorn", "jinja2", "sqlalchemy", "alembic")
 
 
