@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -369,15 +370,15 @@ class SuggestionModel:
 
     def _anchor(self, i: int, history: History) -> str | None:
         """The item of the customer's history most similar to item ``i``."""
-        best, anchor = 0.0, None
-        for item in history.days:
-            j = self._positions.get(item)
-            if j is None:
-                continue
-            hit = np.nonzero(self.neighbour_index[j] == i)[0]
-            if hit.size and self.neighbour_weight[j, hit[0]] > best:
-                best, anchor = float(self.neighbour_weight[j, hit[0]]), item
-        return anchor
+        owned = [item for item in history.days if item in self._positions]
+        if not owned:
+            return None
+        rows = np.array([self._positions[item] for item in owned])
+        # One array operation, not one per owned item: a wholesaler owns thousands.
+        weights = np.where(self.neighbour_index[rows] == i, self.neighbour_weight[rows], 0.0)
+        best = weights.max(axis=1)
+        top = int(np.argmax(best))
+        return owned[top] if best[top] > 0 else None
 
     def _suggestion(self, i: int, score: float, kind: str, reason: str | None) -> Suggestion:
         days = self.blend.popular_days
@@ -432,7 +433,7 @@ def _cycle(days: list[datetime], min_buys: int) -> float | None:
     if len(days) < min_buys:
         return None
     gaps = [(b - a).days for a, b in itertools.pairwise(days)]
-    return float(np.median(gaps))
+    return float(statistics.median(gaps))
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
