@@ -295,8 +295,7 @@ class SuggestionModel:
             "co": b.co * parts["co"],
             "popular": b.popular * parts["popular"],
         }
-        total = sum(weighted.values())
-        assert isinstance(total, np.ndarray)
+        total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
         cycles: dict[int, tuple[float, float]] = {}
         for item, days in history.days.items():
             i = self._positions.get(item)
