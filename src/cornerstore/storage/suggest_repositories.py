@@ -17,7 +17,7 @@ from cornerstore.storage.repositories import Repository
 class StoredModel:
     id: int
     trained_at: datetime
-    customers: int
+    buyers: int
     items: int
     model: bytes
 
@@ -41,7 +41,7 @@ class SuggestionRepository(Repository):
         return [(r[0], r[1], r[2]) for r in self.conn.execute(query)]
 
     def add_model(
-        self, model: bytes, trained_at: datetime, customers: int, items: int, created_by: str
+        self, model: bytes, trained_at: datetime, buyers: int, items: int, created_by: str
     ) -> int:
         """Store a trained model; the newest serves. Older ones are deleted."""
         m = t.suggestion_models
@@ -50,7 +50,7 @@ class SuggestionRepository(Repository):
             m.insert().values(
                 model=model,
                 trained_at=trained_at,
-                customers=customers,
+                buyers=buyers,
                 items=items,
                 created_by=created_by[:160],
             )
@@ -67,4 +67,4 @@ class SuggestionRepository(Repository):
         row = self.conn.execute(select(m).order_by(m.c.id.desc()).limit(1)).first()
         if row is None:
             return None
-        return StoredModel(row.id, row.trained_at, row.customers, row.items, bytes(row.model))
+        return StoredModel(row.id, row.trained_at, row.buyers, row.items, bytes(row.model))

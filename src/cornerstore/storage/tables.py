@@ -471,7 +471,8 @@ suggestion_models = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("trained_at", UTCDateTime(), nullable=False),
-    Column("customers", Integer, nullable=False),  # customers it was trained on
+    # How many buyers it learned from: a count, never an id (the model holds no customer rows).
+    Column("buyers", Integer, nullable=False),
     Column("items", Integer, nullable=False),
     Column("model", LargeBinary, nullable=False),  # SuggestionModel.to_bytes (NumPy, no pickle)
     Column("created_by", String(160), nullable=False),

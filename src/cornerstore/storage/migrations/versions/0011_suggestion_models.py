@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column(
             "trained_at", cornerstore.storage.tables.UTCDateTime(timezone=True), nullable=False
         ),
-        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.Column("buyers", sa.Integer(), nullable=False),
         sa.Column("items", sa.Integer(), nullable=False),
         sa.Column("model", sa.LargeBinary(), nullable=False),
         sa.Column("created_by", sa.String(length=160), nullable=False),
