@@ -11,6 +11,7 @@ python -m benchmarks.run --only identity_ceiling
 python -m benchmarks.run --only cli_startup
 python -m benchmarks.run --only search
 python -m benchmarks.run --only console
+python -m benchmarks.run --only suggest
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from benchmarks import (
     bench_profile_read,
     bench_retail,
     bench_search,
+    bench_suggest,
 )
 from benchmarks.common import console, machine, print_table, write_result
 
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "cli_startup",
             "search",
             "console",
+            "suggest",
         ],
         help="run one benchmark",
     )
@@ -128,6 +131,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.database_url:
             console_args = [*console_args, "--database", args.database_url]
         results["console"] = bench_console.main(console_args)
+    if args.only in (None, "suggest"):
+        suggest_args = ["--lookups", "100", "--skip-accuracy"] if args.quick else []
+        results["suggest"] = bench_suggest.main(suggest_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

@@ -497,6 +497,42 @@ def learn_who_matters(walk: Walk) -> None:
     walk.http("GET", "/v1/learn/at-risk", token="OWNER")
 
 
+EVALUATE = (
+    "cornerstore suggest evaluate --transactions purchases.csv --customer-col customer "
+    "--item-col sku --date-col day --split-date 2024-10-01"
+)
+
+
+@step(
+    "cornerstore suggest train",
+    "cornerstore suggest ID",
+    "/v1/customers/{id}/suggestions?n=10",
+    EVALUATE,
+)
+def suggest_what_each_customer_may_want_next(walk: Walk) -> None:
+    trained = walk.sh("cornerstore suggest train")
+    assert trained.startswith("suggestions learned from ")
+    shown = walk.json(walk.fill("cornerstore suggest ID"))
+    assert isinstance(shown, dict) and shown["customer_id"] == walk.values["ID"]
+    over_http = walk.http(
+        "GET", f"/v1/customers/{walk.values['ID']}/suggestions", params={"n": 10}
+    ).json()
+    assert all(s["reason"] for s in over_http["suggestions"])
+    # A shop whose customers each keep to a few shelves of a small catalogue.
+    rng = random.Random(11)
+    with open(walk.home / "purchases.csv", "w", newline="") as f:
+        rows = csv.writer(f)
+        rows.writerow(["customer", "sku", "day"])
+        for customer in range(200):
+            shelf = rng.randrange(5)
+            for _ in range(rng.randrange(4, 16)):
+                day = date(2024, 1, 1) + timedelta(days=rng.randrange(366))
+                rows.writerow([f"c{customer}", f"sku-{shelf}-{rng.randrange(6)}", day.isoformat()])
+    report = json.loads(walk.sh(EVALUATE))
+    assert report["customers"] > 50
+    assert set(report["baselines"]) == {"popularity", "als", "repurchase"}
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
+    from cornerstore.suggest.service import Suggestions
 
 T = TypeVar("T")
 
@@ -117,6 +118,18 @@ class Services:
         return self._once(
             "segments",
             lambda: Segments(self.store, self.settings, self.policy, self.audit, self.lookup),
+        )
+
+    @property
+    def suggestions(self) -> Suggestions:
+        """Product suggestions (numpy, implicit), built on first use."""
+        from cornerstore.suggest.service import Suggestions
+
+        return self._once(
+            "suggestions",
+            lambda: Suggestions(
+                self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
+            ),
         )
 
     def place_arrivals(self, customer_ids: list[str]) -> None:

@@ -274,6 +274,21 @@ class LearnSettings(BaseModel):
         return value
 
 
+class SuggestSettings(BaseModel):
+    """How suggestions treat returns, recent buys and repeat buys (see docs/suggestions.md)."""
+
+    # Track events whose products (a products list, or one product_id / sku) were returned:
+    # a returned product is never suggested to that customer.
+    return_events: list[str] = Field(default_factory=lambda: ["Order Refunded", "Product Returned"])
+    # A product bought this recently is not suggested (unless its cycle says it is due).
+    just_bought_days: int = Field(default=7, ge=0, le=365)
+    # A product the customer buys regularly is suggested when the next buy is due within this
+    # many days, and not before.
+    due_within_days: int = Field(default=14, ge=0, le=365)
+    # Training threads: 0 is one thread below a million purchases, every core above.
+    threads: int = Field(default=0, ge=0, le=64)
+
+
 class RoleGrant(BaseModel):
     """What a role may do with the sections of a customer (see docs/access.md).
 
@@ -332,6 +347,7 @@ class Settings(BaseSettings):
     intake: IntakeLimits = Field(default_factory=IntakeLimits)
     identity: IdentityRules = Field(default_factory=IdentityRules)
     learn: LearnSettings = Field(default_factory=LearnSettings)
+    suggest: SuggestSettings = Field(default_factory=SuggestSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
     sqlite_busy_timeout_ms: int = 10_000

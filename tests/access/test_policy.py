@@ -37,6 +37,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "cases",
                 "shipments",
                 "consents",
+                "suggestions",
                 *TIMELINE,
             }
         ),
@@ -46,7 +47,9 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
         "billing": frozenset(
             {"name", "contact", "addresses", "payment", "invoices", "timeline.billing"}
         ),
-        "marketing": frozenset({"traits", "summary", "segments", "scores", "consents"}),
+        "marketing": frozenset(
+            {"traits", "summary", "segments", "scores", "consents", "suggestions"}
+        ),
         "analyst": frozenset({"traits", "summary", "scores", "segments", *TIMELINE}),
     }
 

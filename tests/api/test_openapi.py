@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from cornerstore.api.routes import customers, identity, intake, learn, privacy, segments
+from cornerstore.api.routes import customers, identity, intake, learn, privacy, segments, suggest
 from tests.api.conftest import TestClient
 
 ROUTES = {
@@ -48,6 +48,7 @@ ROUTES = {
     "/v1/identity/reviews/{review_id}/reject": ["post"],
     "/v1/identity/explain": ["get"],
     "/v1/identity/place/{customer_id}": ["post"],
+    "/v1/customers/{customer_id}/suggestions": ["get"],
 }
 
 
@@ -79,6 +80,7 @@ def test_the_openapi_document_lists_every_route_with_its_methods(client: TestCli
         learn.router,
         segments.router,
         identity.router,
+        suggest.router,
     ):
         for route in router.routes:
             if isinstance(route, APIRoute):

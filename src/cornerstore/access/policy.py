@@ -53,6 +53,7 @@ SECTIONS: dict[str, str] = {
     "scores": "computed scores: value, loyalty, churn",
     "segments": "segments the customer belongs to",
     "consents": "consent history per purpose",
+    "suggestions": "suggested products and the reasons for them",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -89,6 +90,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "cases",
             "shipments",
             "consents",
+            "suggestions",
         ],
         change=["merges", "cases"],
     ),
@@ -102,7 +104,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
     # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents"],
+        read=["traits", "summary", "segments", "scores", "consents", "suggestions"],
         change=["segments"],
         consent="personalisation",
     ),

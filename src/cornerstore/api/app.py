@@ -23,6 +23,7 @@ from cornerstore.api.routes import (
     privacy,
     segments,
     session,
+    suggest,
 )
 from cornerstore.api.schemas.health import HealthOut
 from cornerstore.api.schemas.intake import BODY_SCHEMAS
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(session.router)
     app.include_router(audit.router)
     app.include_router(identity.router)
+    app.include_router(suggest.router)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+from dataclasses import asdict
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,20 +18,23 @@ RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another ide
 def learn(
     run: Invocation,
 ) -> None:
-    """Recompute value, loyalty, churn risk, delivery windows and moments for every customer."""
+    """Recompute value, loyalty, churn risk, delivery windows and moments for every customer,
+    and retrain the suggestions."""
     from cornerstore.learn.service import STEPS
 
     with run.services() as s:
         columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True, disable=run.json) as bar:
-            task = bar.add_task("reading the history", total=len(STEPS))
+            task = bar.add_task("reading the history", total=len(STEPS) + 1)
 
             def advance(step: str) -> None:
                 bar.update(task, advance=1, description=step)
 
             report = s.learner.run(run.caller(s), progress=advance)
+            trained = s.suggestions.train(run.caller(s))
+            advance("suggestions")
     if run.json:
-        print_json(report)
+        print_json({**asdict(report), "suggestions": asdict(trained)})
         return
     out.print(
         f"learned about {report.profiled} of {report.customers} customers in {report.seconds}s; "
@@ -47,6 +51,10 @@ def learn(
         out.print(report.value_note or "no value model")
     share = f" ({report.at_risk / report.profiled:.1%})" if report.profiled else ""
     out.print(f"{report.at_risk} customers at risk{share}; {report.moments_added} new moments")
+    out.print(
+        f"suggestions learned from {trained.customers} customers' purchases of "
+        f"{trained.items} products"
+    )
 
 
 @shared_options("json", "acting", "db")

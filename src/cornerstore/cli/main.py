@@ -26,6 +26,7 @@ from cornerstore.cli import (
     rights,
     segments,
     serve,
+    suggest,
     users,
 )
 from cornerstore.cli.common import err
@@ -73,6 +74,7 @@ app.add_typer(clv.app, name="clv")
 app.add_typer(segments.app, name="segments")
 app.add_typer(learn.surveys_app, name="surveys")
 app.command("learn")(learn.learn)
+app.add_typer(suggest.app, name="suggest")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("roles")(users.roles)

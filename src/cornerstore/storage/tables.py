@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -460,4 +461,19 @@ name_words = Table(
     # On SQLite the rows live in the primary key's b-tree: a word's rows, name keys included,
     # are one range read with no look-up per row.
     sqlite_with_rowid=False,
+)
+
+# -- suggestions (migration 0011) -------------------------------------------------------------
+
+# Suggestion models trained on the purchase history; the newest one serves.
+suggestion_models = Table(
+    "suggestion_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trained_at", UTCDateTime(), nullable=False),
+    # How many buyers it learned from: a count, never an id (the model holds no customer rows).
+    Column("buyers", Integer, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("model", LargeBinary, nullable=False),  # SuggestionModel.to_bytes (NumPy, no pickle)
+    Column("created_by", String(160), nullable=False),
 )

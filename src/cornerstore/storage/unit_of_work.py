@@ -3,7 +3,8 @@
 The repositories live in :mod:`cornerstore.storage.repositories` (profile data) and
 :mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log, staff),
 :mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
-and :mod:`cornerstore.storage.learn_repositories` (learning, segments).
+:mod:`cornerstore.storage.learn_repositories` (learning, segments) and
+:mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from cornerstore.storage.repositories import (
     SearchRepository,
     TraitRepository,
 )
+from cornerstore.storage.suggest_repositories import SuggestionRepository
 
 
 class UnitOfWork:
@@ -63,3 +65,4 @@ class UnitOfWork:
         self.learning = LearningRepository(conn)
         self.segments = SegmentRepository(conn)
         self.identity = IdentityRepository(conn)
+        self.suggestions = SuggestionRepository(conn)

@@ -1,0 +1,106 @@
+"""Offline evaluation on a small slice of UCI Online Retail (tests/data), and its command."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.errors import InvalidInput
+from cornerstore.suggest.evaluate import Columns, read_purchases, score_ranking, split_purchases
+
+SAMPLE = Path(__file__).parents[1] / "data" / "online_retail_sample.csv"
+COLUMNS = Columns("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo")
+ARGS = [
+    "suggest", "evaluate", "--transactions", str(SAMPLE), "--customer-col", "CustomerID",
+    "--item-col", "StockCode", "--date-col", "InvoiceDate", "--invoice-col", "InvoiceNo",
+    "--split-date", "2011-10-09",
+]  # fmt: skip
+runner = CliRunner()
+
+
+def test_a_perfect_ranking_scores_one_and_a_miss_zero() -> None:
+    assert score_ranking(["a", "b"], {"a", "b"}, 2) == (1.0, 1.0, 1.0, 1.0)
+    assert score_ranking(["c", "d"], {"a"}, 2) == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_evaluated_customers_bought_twice_before_and_once_after_the_split() -> None:
+    purchases = read_purchases(SAMPLE, COLUMNS)
+
+    cut = split_purchases(purchases, date(2011, 10, 9), "all")
+
+    before = purchases.filter(pl.col("at") < pl.datetime(2011, 10, 9))
+    invoices = before.group_by("customer_id").agg(pl.col("basket_id").n_unique())
+    regulars = set(invoices.filter(pl.col("basket_id") >= 2)["customer_id"])
+    after = set(purchases.filter(pl.col("at") >= pl.datetime(2011, 10, 9))["customer_id"])
+    assert set(cut.answers) == regulars & after
+
+
+@pytest.mark.parametrize("protocol", ["all", "new"])
+def test_the_command_prints_one_json_object_with_every_method(protocol: str) -> None:
+    result = runner.invoke(app, [*ARGS, "--protocol", protocol, "--k", "5"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report) == ["k", "protocol", "customers", "cornerstore", "baselines"]
+    assert (report["k"], report["protocol"]) == (5, protocol)
+    assert report["customers"] > 20
+    assert list(report["baselines"]) == ["popularity", "als", "repurchase"]
+    for scores in [report["cornerstore"], *report["baselines"].values()]:
+        assert list(scores) == ["precision", "recall", "ndcg", "map"]
+        assert all(0.0 <= v <= 1.0 for v in scores.values())
+    if protocol == "all":
+        assert report["cornerstore"]["ndcg"] > report["baselines"]["popularity"]["ndcg"]
+    else:  # only products never bought before count: buying again scores nothing
+        assert set(report["baselines"]["repurchase"].values()) == {0.0}
+
+
+def test_a_file_without_an_item_column_is_refused_by_name() -> None:
+    with pytest.raises(InvalidInput, match="column not found: Sku"):
+        read_purchases(SAMPLE, Columns("CustomerID", "Sku", "InvoiceDate"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--transactions", "missing.csv"], "transactions file not found"),
+        (["--item-col", "Sku"], "column not found: Sku"),
+        (["--split-date", "next week"], "--split-date must be a date like 2011-10-09"),
+        (["--split-date", "2030-01-01"], "split-date: there must be purchases before and after"),
+        (["--protocol", "old"], "--protocol must be all or new"),
+        (["--k", "0"], "--k must be between 1 and 100"),
+        (["--date-col", "StockCode"], "column StockCode: "),
+    ],
+)
+def test_bad_input_is_one_readable_line_and_a_failing_exit(
+    change: list[str], message: str, tmp_path: Path
+) -> None:
+    option, value = change
+    args = list(ARGS)
+    if option in args:
+        args[args.index(option) + 1] = value
+    else:
+        args += change
+
+    result = runner.invoke(app, args)
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_an_unreadable_file_is_named_not_shown(tmp_path: Path) -> None:
+    broken = tmp_path / "orders.parquet"
+    broken.write_bytes(b"not parquet at all")
+
+    result = runner.invoke(app, [*ARGS[:3], str(broken), *ARGS[4:]])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: orders.parquet could not be read as parquet: ComputeError"
+    )

@@ -1,0 +1,116 @@
+"""The suggestion model on small, explicit histories: reasons in words, repeat buys when due,
+never what was just bought or returned, popularity for newcomers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+
+from cornerstore.suggest.model import Blend, History, SuggestionModel
+
+NOW = datetime(2024, 7, 1)
+NAMES = {"pot": "teapot", "cosy": "tea cosy", "mug": "mug", "beans": "coffee beans"}
+SMALL = Blend(factors=4, iterations=3)
+
+
+def shop(rows: list[tuple[str, str, datetime]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": [c for c, _, _ in rows],
+            "item_id": [i for _, i, _ in rows],
+            "at": [at for _, _, at in rows],
+            "basket_id": [f"{c}-{at:%Y%m%d}" for c, _, at in rows],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> SuggestionModel:
+    rows = []
+    for k in range(30):
+        day = NOW - timedelta(days=20 + k)
+        rows += [(f"c{k}", "pot", day), (f"c{k}", "cosy", day)]
+        if k % 3 == 0:
+            rows.append((f"c{k}", "mug", day))
+    for k in range(10):
+        rows.append((f"b{k}", "beans", NOW - timedelta(days=5 + k)))
+    return SuggestionModel.fit(shop(rows), names=NAMES, blend=SMALL)
+
+
+def test_a_product_often_bought_with_one_of_theirs_says_so(model: SuggestionModel) -> None:
+    model.blend = Blend(own=0, als=0, co=1, popular=0)
+    history = History.of([("pot", datetime(2024, 5, 12))])
+
+    found = model.suggest(history, 1, NOW)
+
+    assert [(s.item_id, s.kind, s.reason) for s in found] == [
+        ("cosy", "bought_with", "often bought with the teapot you bought in May")
+    ]
+
+
+def test_a_repeat_buy_that_is_due_is_suggested_with_its_cycle(model: SuggestionModel) -> None:
+    model.blend = SMALL
+    every_five_weeks = [("beans", NOW - timedelta(days=42 + 35 * k)) for k in range(4)]
+
+    found = model.suggest(History.of(every_five_weeks), 3, NOW)
+
+    assert (found[0].item_id, found[0].kind, found[0].reason) == (
+        "beans",
+        "replenishment",
+        "you buy this about every 5 weeks; last time 6 weeks ago",
+    )
+
+
+def test_a_repeat_buy_that_is_not_due_is_left_out(model: SuggestionModel) -> None:
+    model.blend = SMALL
+    bought_ten_days_ago = [("beans", NOW - timedelta(days=10 + 35 * k)) for k in range(4)]
+
+    found = model.suggest(History.of(bought_ten_days_ago), 4, NOW)
+
+    assert "beans" not in [s.item_id for s in found]
+    assert found  # the rest of the shop is still suggested
+
+
+def test_what_was_just_bought_or_returned_is_never_suggested(model: SuggestionModel) -> None:
+    model.blend = SMALL
+    history = History.of(
+        [("pot", NOW - timedelta(days=2)), ("mug", NOW - timedelta(days=60))], returned=["cosy"]
+    )
+
+    found = [s.item_id for s in model.suggest(history, 4, NOW)]
+
+    assert "pot" not in found and "cosy" not in found
+    assert set(found) == {"mug", "beans"}
+
+
+def test_a_newcomer_gets_the_popular_products(model: SuggestionModel) -> None:
+    found = model.suggest(History(), 2, NOW)
+
+    assert [s.kind for s in found] == ["popular", "popular"]
+    assert {s.item_id for s in found} == {"pot", "cosy"}
+    assert found[0].reason == "popular with customers over the last 90 days"
+
+
+def test_a_stored_model_ranks_as_the_trained_one(model: SuggestionModel) -> None:
+    model.blend = SMALL
+    history = History.of([("pot", datetime(2024, 5, 12)), ("mug", datetime(2024, 4, 2))])
+
+    again = SuggestionModel.from_bytes(model.to_bytes())
+
+    assert again.suggest(history, 3, NOW) == model.suggest(history, 3, NOW)
+    assert (again.blend, again.names, again.trained_until) == (
+        model.blend,
+        model.names,
+        model.trained_until,
+    )
+
+
+def test_only_new_leaves_out_everything_bought_before(model: SuggestionModel) -> None:
+    model.blend = SMALL
+    history = History.of([("pot", datetime(2024, 1, 12)), ("cosy", datetime(2024, 1, 12))])
+
+    found = [s.item_id for s in model.suggest(history, 4, NOW, only_new=True)]
+
+    assert set(found) == {"mug", "beans"}
