@@ -193,7 +193,7 @@ def score_ranking(ranked: list[str], relevant: set[str], k: int) -> tuple[float,
     return (
         found / k,
         found / len(relevant),
-        dcg / ideal,
+        float(dcg / ideal),
         sum(precisions) / min(k, len(relevant)),
     )
 

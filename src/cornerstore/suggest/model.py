@@ -148,7 +148,7 @@ class SuggestionModel:
     ...     "basket_id": ["1", "1", "2", "2", "3"]})
     >>> model = SuggestionModel.fit(frame, blend=Blend(factors=2, iterations=2))
     >>> history = History.of([("tea", datetime(2024, 1, 3))])
-    >>> [s.item_id for s in model.suggest(history, 5, datetime(2024, 3, 1))]
+    >>> [s.item_id for s in model.suggest(history, 5, datetime(2024, 1, 5))]
     ['pot']
     """
 
@@ -225,7 +225,7 @@ class SuggestionModel:
         )
         popularity = np.zeros(len(items), dtype=np.float32)
         popularity[recent["i"].to_numpy()] = recent["buyers"].to_numpy()
-        if popularity.max() > 0:
+        if popularity.size and popularity.max() > 0:
             popularity /= popularity.max()
         known = names or {}
         return cls(
