@@ -35,6 +35,8 @@ def http(server: LiveServer) -> Iterator[httpx.Client]:
         ("GET", f"/v1/audit?after={TOO_BIG}", "query.after"),
         ("DELETE", f"/v1/me/tokens/{TOO_BIG}", "path.token_id"),
         ("DELETE", f"/v1/tokens/{TOO_BIG}", "path.token_id"),
+        # Tokens are numbered with 32-bit integers.
+        ("DELETE", f"/v1/tokens/{2**31}", "path.token_id"),
     ],
 )
 def test_an_id_of_2_to_the_63_or_more_is_a_400_naming_the_parameter(
@@ -44,7 +46,7 @@ def test_an_id_of_2_to_the_63_or_more_is_a_400_naming_the_parameter(
 
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"{param}: ")
-    assert str(TOO_BIG) not in response.text
+    assert str(TOO_BIG) not in response.text and str(2**31) not in response.text
 
 
 def test_the_largest_row_id_is_simply_not_found(http: httpx.Client, server: LiveServer) -> None:

@@ -113,6 +113,11 @@ StaffCaller = Annotated[Caller, Depends(get_staff)]
 # naming the parameter instead of overflowing in the driver.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The id the list answers give")]
+# Tables with few rows (tokens, keys, staff) number them with 32-bit integers.
+MAX_SMALL_ROW_ID = 2**31 - 1
+SmallRowId = Annotated[
+    int, Path(ge=1, le=MAX_SMALL_ROW_ID, description="The id the list answers give")
+]
 AfterId = Annotated[
     int | None, Query(ge=0, le=MAX_ROW_ID, description="next_after of the previous page")
 ]

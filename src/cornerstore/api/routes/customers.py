@@ -27,7 +27,11 @@ router = APIRouter(prefix="/v1", tags=["customers"], responses=error_answers(400
 def search_customers(
     services: ServicesDep,
     caller: StaffCaller,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Name, e-mail, phone, id")],
+    q: Annotated[
+        str,
+        # Something to look for: not only spaces (the service refuses those with the same 400).
+        Query(min_length=1, max_length=200, pattern=r"\S", description="Name, e-mail, phone, id"),
+    ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
     """Find customers by any identifier (normalised: e-mail case, phone format) or by name."""

@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from cornerstore.access.users import user_caller
 from cornerstore.api.deps import (
     SESSION_COOKIE,
-    RowId,
     ServicesDep,
     SessionDep,
+    SmallRowId,
     StaffCaller,
     clear_session_cookies,
     remote_of,
@@ -111,7 +111,9 @@ def list_personal_tokens(services: ServicesDep, caller: StaffCaller) -> list[Tok
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, responses=error_answers(404))
-def revoke_personal_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+def revoke_personal_token(
+    services: ServicesDep, caller: StaffCaller, token_id: SmallRowId
+) -> Response:
     """Revoke one of the logged-in user's personal tokens at once; anyone else's token answers
     404, whatever the role (the owner revokes others' tokens under ``/v1/tokens/{id}``)."""
     services.credentials.revoke_token(caller, token_id, own_only=True)
@@ -127,7 +129,7 @@ def list_tokens(services: ServicesDep, caller: StaffCaller) -> list[TokenOut]:
 @router.delete(
     "/tokens/{token_id}", status_code=204, responses=error_answers(404), tags=["staff admin"]
 )
-def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: RowId) -> Response:
+def revoke_any_token(services: ServicesDep, caller: StaffCaller, token_id: SmallRowId) -> Response:
     """Revoke any API token at once (owner only; a non-owner's own token is revoked under
     ``/v1/me/tokens/{id}``)."""
     services.credentials.revoke_token(caller, token_id)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict
 
 from cornerstore.api.schemas import Answer
+from cornerstore.settings import PURPOSES, TOUCHPOINTS
+
+# Documented as the server checks them, so a client (or a fuzzer) learns the values from the
+# schema; the services still check and name the field in a 400.
+_PURPOSE_KEYS: JsonDict = {"propertyNames": {"enum": list(PURPOSES)}}
+_TOUCHPOINT: JsonDict = {"enum": [*TOUCHPOINTS, None]}
 
 
 class ConsentStateOut(Answer):
@@ -40,13 +47,18 @@ class ConsentsIn(BaseModel):
         description='Purpose -> granted, e.g. {"marketing_email": false}',
         min_length=1,
         max_length=20,
+        json_schema_extra=_PURPOSE_KEYS,
     )
-    touchpoint: str | None = Field(None, description="Where the customer said it (default: web)")
+    touchpoint: str | None = Field(
+        None, description="Where the customer said it (default: web)", json_schema_extra=_TOUCHPOINT
+    )
 
 
 class AnonymousIn(BaseModel):
     anonymous: bool = Field(description="True: stop profiling and personalisation")
-    touchpoint: str | None = None
+    touchpoint: str | None = Field(
+        None, description="Where the customer said it (default: web)", json_schema_extra=_TOUCHPOINT
+    )
 
 
 class ErasureOut(Answer):
