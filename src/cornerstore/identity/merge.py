@@ -37,11 +37,24 @@ class Merges:
 
     Examples
     --------
+    >>> from cornerstore.access.caller import system_caller
+    >>> from cornerstore.intake.service import Source
     >>> from cornerstore.services import Services
-    >>> merges = Services.build(settings, store).merges  # doctest: +SKIP
-    >>> record = merges.merge(owner, "ann@example.com", "cus_0b1c")  # doctest: +SKIP
-    >>> merges.unmerge(owner, record.id).undone_at is not None  # doctest: +SKIP
-    True
+    >>> from cornerstore.storage import open_store
+    >>> services = Services.build(
+    ...     Settings(default_phone_region="GB"), open_store("sqlite://", upgrade=True)
+    ... )
+    >>> _ = services.intake.ingest(
+    ...     [
+    ...         {"type": "identify", "userId": "web-1", "traits": {"email": "ann@example.com"}},
+    ...         {"type": "identify", "anonymousId": "till-7", "traits": {"phone": "07700 900555"}},
+    ...     ],
+    ...     source=Source("till", "store"),
+    ... )
+    >>> owner = system_caller()
+    >>> record = services.merges.merge(owner, "ann@example.com", "07700 900555")
+    >>> record.reason, services.merges.unmerge(owner, record.id).undone_at is not None
+    ('manual', True)
     """
 
     def __init__(

@@ -52,8 +52,10 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
     a missing column or a date that cannot be read is an :class:`InvalidInput` naming the file
     or column, never a value.
 
-    >>> read_purchases("orders.csv", Columns("customer", "sku", "day")).columns  # doctest: +SKIP
-    ['customer_id', 'item_id', 'at', 'basket_id']
+    Used like this::
+
+        read_purchases("orders.csv", Columns("customer", "sku", "day")).columns
+        ['customer_id', 'item_id', 'at', 'basket_id']
     """
     path = Path(path)
     if not path.is_file():

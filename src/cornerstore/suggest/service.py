@@ -194,8 +194,10 @@ class Suggestions:
     ) -> CustomerSuggestions:
         """The ``n`` products to suggest to the customer, each with its reason (an audited read).
 
-        >>> suggestions.for_customer(caller, "ann@example.com", 5)  # doctest: +SKIP
-        CustomerSuggestions(customer_id='...', personal=True, note=None, ...)
+        Used like this::
+
+            suggestions.for_customer(caller, "ann@example.com", 5)
+            CustomerSuggestions(customer_id='cus_...', personal=True, note=None, ...)
         """
         self.policy.require(caller, SECTION, READ)
         if not 1 <= n <= MAX_SUGGESTIONS:

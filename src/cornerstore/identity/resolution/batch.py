@@ -39,11 +39,11 @@ def resolve(
     (default: the model's) are merged. Splink trains and scores on ``engine`` (DuckDB or Spark);
     clustering runs in-process either way.
 
-    Examples
-    --------
-    >>> records = prepare_records(rows, ids, ["first_name", "last_name", "email"])  # doctest: +SKIP
-    >>> resolve(records).clusters.labels  # doctest: +SKIP
-    [0, 0, 2, 3, 2]
+    Used like this::
+
+        records = prepare_records(rows, ids, ["first_name", "last_name", "email"])
+        resolve(records).clusters.labels
+        [0, 0, 2, 3, 2]
     """
     say = progress or (lambda _msg: None)
     if model is None:

@@ -137,12 +137,12 @@ def dedupe_files(
     pairs: different people living together. ``engine`` is where Splink trains and scores:
     ``"duckdb"`` (in memory) or ``"spark"`` (a local Spark session).
 
-    Examples
-    --------
-    >>> dedupe_files(Path("customers.csv"), Path("clusters.csv"), "id",
-    ...              {"first_name": "first", "last_name": "last", "email": "email"}
-    ...              ).clusters  # doctest: +SKIP
-    1873
+    Used like this::
+
+        dedupe_files(Path("customers.csv"), Path("clusters.csv"), "id",
+                     {"first_name": "first", "last_name": "last", "email": "email"}
+                     ).clusters
+        1873
     """
     say = progress or (lambda _msg: None)
     say(f"reading {input_path.name}")

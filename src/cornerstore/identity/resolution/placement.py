@@ -23,12 +23,12 @@ from cornerstore.identity.resolution.scorer import Candidate, Scorer
 class PlacementIndex:
     """A :class:`Scorer` over the stored person customers, addressed by customer id.
 
-    Examples
-    --------
-    >>> index = PlacementIndex.build(7, model, read_profiles(uow, "GB"))  # doctest: +SKIP
-    >>> index.put("c_new", record)  # doctest: +SKIP
-    >>> index.score("c_new")[0].unique_id  # doctest: +SKIP
-    'c_41'
+    Used like this::
+
+        index = PlacementIndex.build(7, model, read_profiles(uow, "GB"))
+        index.put("c_new", record)
+        index.score("c_new")[0].unique_id
+        'c_41'
     """
 
     model_id: int

@@ -66,12 +66,12 @@ class Placement:
 class Scorer:
     """The model applied in-process to a set of reference records.
 
-    Examples
-    --------
-    >>> scorer = Scorer(model, prepared)  # doctest: +SKIP
-    >>> bob = prepare_record({"first_name": "Bob", "email": "bob@example.com"})  # doctest: +SKIP
-    >>> scorer.place(bob)  # doctest: +SKIP
-    Placement(decision='merge', best=Candidate(position=41, ...), candidates=3)
+    Used like this::
+
+        scorer = Scorer(model, prepared)
+        bob = prepare_record({"first_name": "Bob", "email": "bob@example.com"})
+        scorer.place(bob)
+        Placement(decision='merge', best=Candidate(position=41, ...), candidates=3)
     """
 
     def __init__(

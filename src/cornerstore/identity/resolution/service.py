@@ -44,13 +44,13 @@ class IdentityResolution:
     """Learn, resolve, place, review and explain on the stored profiles, for staff with the
     merges section.
 
-    Examples
-    --------
-    >>> resolution = services.identity  # doctest: +SKIP
-    >>> resolution.train(owner)  # doctest: +SKIP
-    StoredModel(id=1, version=1, ...)
-    >>> resolution.resolve(owner)  # doctest: +SKIP
-    Resolved(profiles=5000, pairs_scored=812, merged=301, refused=0, queued=24, ...)
+    Used like this::
+
+        resolution = services.identity
+        resolution.train(owner)
+        StoredModel(id=1, version=1, ...)
+        resolution.resolve(owner)
+        Resolved(profiles=5000, pairs_scored=812, merged=301, refused=0, queued=24, ...)
     """
 
     def __init__(

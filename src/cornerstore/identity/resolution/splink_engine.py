@@ -304,8 +304,10 @@ def train_model(
     250,000 pairs a second a core here, so a small shop trains in about a second). ``engine``
     ``"spark"`` trains on a local Spark session instead of an in-memory DuckDB.
 
-    >>> records = prepare_records(rows, ids, ["first_name", "last_name", "email"])  # doctest: +SKIP
-    >>> train_model(records).to_json()  # doctest: +SKIP
+    Used like this::
+
+        records = prepare_records(rows, ids, ["first_name", "last_name", "email"])
+        train_model(records).to_json()
     """
     import splink
 
