@@ -213,3 +213,18 @@ def test_owner_changes_without_the_csrf_token_are_refused(
     assert [u.username for u in shop.staff.list(OWNER) if u.username == "pat"] == []
     assert shop.staff.get(OWNER, "demo-support").role == "support"
     assert shop.profiles.get(OWNER, ANN.email)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/admin/tokens/{2**31}/revoke", f"/admin/keys/{2**31}/revoke", f"/reviews/{2**63}/accept"],
+)
+def test_an_id_too_large_for_its_table_is_refused_with_a_page_not_a_failure(
+    console: ConsoleClient, path: str
+) -> None:
+    console.login("owner")
+
+    answer = console.http.post(path, data={"csrf_token": console.csrf})
+
+    assert answer.status_code == 400
+    assert "internal error" not in answer.text

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from cornerstore.access.audit import to_csv
 from cornerstore.access.caller import Caller
-from cornerstore.api.deps import ServicesDep
+from cornerstore.api.deps import ServicesDep, SmallRowId
 from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.rights import export_html
@@ -154,7 +154,7 @@ def create_key(
 
 @router.post("/keys/{key_id}/revoke")
 def revoke_key(
-    request: Request, services: ServicesDep, caller: OwnerCaller, key_id: int
+    request: Request, services: ServicesDep, caller: OwnerCaller, key_id: SmallRowId
 ) -> Response:
     services.credentials.revoke_write_key(caller, key_id)
     return _keys_page(request, services, caller, message=f"Write key {key_id} is revoked.")
@@ -176,7 +176,7 @@ def create_token(
 
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, services: ServicesDep, caller: OwnerCaller, token_id: int
+    request: Request, services: ServicesDep, caller: OwnerCaller, token_id: SmallRowId
 ) -> Response:
     services.credentials.revoke_token(caller, token_id)
     return _keys_page(request, services, caller, message=f"API token {token_id} is revoked.")

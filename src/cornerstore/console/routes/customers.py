@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, LEARNED
-from cornerstore.api.deps import ServicesDep
+from cornerstore.api.deps import RowId, ServicesDep
 from cornerstore.console.customer_view import (
     TimelineFilter,
     activity_chart,
@@ -195,7 +195,7 @@ async def submit_form(
 
 @router.post("/customers/{ref}/merges/{merge_id}/undo")
 async def undo_merge(
-    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, merge_id: int
+    request: Request, services: ServicesDep, caller: ConsoleCaller, ref: str, merge_id: RowId
 ) -> Response:
     """Undo a merge from the customer's merge history (as ``POST /v1/merges/{id}/undo``)."""
     record = await run_in_threadpool(services.merges.unmerge, caller, merge_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller
-from cornerstore.api.deps import ServicesDep
+from cornerstore.api.deps import RowId, ServicesDep
 from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, is_fragment, redirect, render
 from cornerstore.services import Services
 
@@ -49,7 +49,7 @@ def _decided(
 
 @router.post("/reviews/{review_id}/accept")
 def accept_review(
-    request: Request, services: ServicesDep, caller: ConsoleCaller, review_id: int
+    request: Request, services: ServicesDep, caller: ConsoleCaller, review_id: RowId
 ) -> Response:
     """Merge the pair (the same safeguards and record as the API's accept)."""
     return _decided(request, services, caller, review_id, accept=True)
@@ -57,7 +57,7 @@ def accept_review(
 
 @router.post("/reviews/{review_id}/reject")
 def reject_review(
-    request: Request, services: ServicesDep, caller: ConsoleCaller, review_id: int
+    request: Request, services: ServicesDep, caller: ConsoleCaller, review_id: RowId
 ) -> Response:
     """Keep the pair apart for good."""
     return _decided(request, services, caller, review_id, accept=False)
@@ -65,7 +65,7 @@ def reject_review(
 
 @router.post("/reviews/merges/{merge_id}/undo")
 async def undo_merge(
-    request: Request, services: ServicesDep, caller: ConsoleCaller, merge_id: int
+    request: Request, services: ServicesDep, caller: ConsoleCaller, merge_id: RowId
 ) -> Response:
     """Undo a merge, as ``POST /v1/merges/{id}/undo`` does; htmx gets the merges list again."""
     await run_in_threadpool(services.merges.unmerge, caller, merge_id)
