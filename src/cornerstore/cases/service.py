@@ -154,6 +154,33 @@ def sender_anonymous_id(kind: str, value: str) -> str:
     return f"contact-{digest}"
 
 
+def timeline_event(
+    message_id: str, profile: str, name: str, at: datetime, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """The row of a Spec track event the contact centre writes on a customer's timeline
+    (support department), filed with the case's profile row."""
+    return {
+        "message_id": message_id,
+        "customer_id": profile,
+        "account_id": None,
+        "type": "track",
+        "name": name,
+        "touchpoint": "support",
+        "source": TIMELINE_SOURCE,
+        "user_id": None,
+        "anonymous_id": None,
+        "occurred_at": at,
+        "original_timestamp": None,
+        "sent_at": None,
+        "received_at": datetime.now(UTC),
+        "properties": orjson.dumps(properties).decode(),
+        "context": orjson.dumps({"touchpoint": "support"}).decode(),
+        "integrations": None,
+        "channel": "server",
+        "version": None,
+    }
+
+
 class Cases:
     """The contact centre's cases.
 
@@ -406,7 +433,7 @@ class Cases:
         at = message.at or datetime.now(UTC)
         written = _Written()
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             if direction == "in" and case.status == "closed":
                 raise Conflict("case: it is closed; open a new case for a new contact")
             added = self._add_message(
@@ -480,7 +507,7 @@ class Cases:
         at = datetime.now(UTC)
         written = _Written()
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             if changes.status is not None:
                 status = self._one_of("status", changes.status, STATUSES)
                 if status != case.status:
@@ -536,7 +563,7 @@ class Cases:
         self.require(caller, CHANGE)
         at = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             root = self.lookup.find_root(uow, customer_ref, caller, "customer")
             if root != case.customer_id:
                 uow.cases.move(case.id, root)
@@ -593,28 +620,8 @@ class Cases:
             properties["subject"] = opening.subject[:120]
             for link in opening.links:
                 properties.setdefault(f"{link.kind}_id", link.ref)
-        written.events.append(
-            {
-                "message_id": f"case-{case_id}-{what}-{reopened}",
-                "customer_id": profile,
-                "account_id": None,
-                "type": "track",
-                "name": name,
-                "touchpoint": "support",
-                "source": TIMELINE_SOURCE,
-                "user_id": None,
-                "anonymous_id": None,
-                "occurred_at": at,
-                "original_timestamp": None,
-                "sent_at": None,
-                "received_at": datetime.now(UTC),
-                "properties": orjson.dumps(properties).decode(),
-                "context": orjson.dumps({"touchpoint": "support"}).decode(),
-                "integrations": None,
-                "channel": "server",
-                "version": None,
-            }
-        )
+        message_id = f"case-{case_id}-{what}-{reopened}"
+        written.events.append(timeline_event(message_id, profile, name, at, properties))
 
     @staticmethod
     def _privacy(written: _Written, findings: Sequence[Any], where: str) -> None:
@@ -641,7 +648,8 @@ class Cases:
             uow.privacy_events.add_many(written.privacy)
 
     # -- reading -------------------------------------------------------------------------------
-    def _case(self, uow: UnitOfWork, caller: Caller, case_id: int) -> Case:
+    def case_in(self, uow: UnitOfWork, caller: Caller, case_id: int) -> Case:
+        """A case the caller's branch may see, inside ``uow``; NotFound otherwise."""
         case = uow.cases.get(case_id)
         if case is None or (caller.branch is not None and case.branch not in (None, caller.branch)):
             raise NotFound("case: no such case")
@@ -651,7 +659,7 @@ class Cases:
         """A case with its messages, changes and remedies."""
         self.require(caller)
         with self.store.unit_of_work() as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             detail = CaseDetail(
                 case,
                 tuple(uow.cases.messages(case_id)),
