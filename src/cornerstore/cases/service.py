@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -669,6 +669,51 @@ class Cases:
         if audit:
             self.audit.record(caller, "read_case", case.customer_id, f"case {case_id}", [SECTION])
         return detail
+
+    def filter(
+        self,
+        caller: Caller,
+        *,
+        status: Sequence[str] = (),
+        channel: Sequence[str] = (),
+        category: Sequence[str] = (),
+        branch: Sequence[str] = (),
+        owner: str | None = None,
+        older_than_days: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CaseFilter:
+        """The queue's filter from what staff picked (``owner`` a username, or "none" for
+        cases nobody owns; ``older_than_days`` the age of a case)."""
+        for name, values, allowed in (("status", status, STATUSES), ("channel", channel, CHANNELS)):
+            for value in values:
+                self._one_of(name, value, allowed)
+        owner_id, unassigned = None, False
+        if owner is not None and owner.strip():
+            if owner.strip().lower() == "none":
+                unassigned = True
+            else:
+                with self.store.unit_of_work() as uow:
+                    user = uow.staff.user(username=owner.strip())
+                if user is None:
+                    raise InvalidInput("owner: no such staff user")
+                owner_id = user.id
+        opened_before = None
+        if older_than_days is not None:
+            if not 0 <= older_than_days <= 36_500:
+                raise InvalidInput("age: give a number of days from 0 to 36500")
+            opened_before = datetime.now(UTC) - timedelta(days=older_than_days)
+        return CaseFilter(
+            status=tuple(s.strip().lower() for s in status),
+            channel=tuple(c.strip().lower() for c in channel),
+            category=tuple(fold_category(c) for c in category if c.strip()),
+            branch=tuple(b.strip() for b in branch if b.strip()),
+            owner_id=owner_id,
+            unassigned=unassigned,
+            opened_before=opened_before,
+            limit=limit,
+            offset=offset,
+        )
 
     def find(self, caller: Caller, where: CaseFilter, customer: str | None = None) -> list[Case]:
         """The cases ``where`` selects (of one customer, given by id, e-mail or phone), newest
