@@ -26,6 +26,7 @@ from cornerstore.cli import (
     rights,
     segments,
     serve,
+    service,
     suggest,
     users,
 )
@@ -77,6 +78,7 @@ app.command("learn")(learn.learn)
 app.add_typer(suggest.app, name="suggest")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(service.app, name="service")
 app.command("roles")(users.roles)
 app.add_typer(identity.app, name="identity")
 app.command("serve")(serve.serve)
