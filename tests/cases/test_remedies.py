@@ -114,7 +114,7 @@ def test_the_suggestion_follows_what_resolved_similar_cases_and_stays_within_the
     assert services.cases.get(OWNER, case_id).case.customer_id == ann
     assert (for_owner.kind, for_owner.amount, for_owner.capped) == ("credit", 12.0, False)
     assert for_owner.reason.startswith(
-        "A damaged item on order A-1 (42.50): similar cases were resolved with a credit"
+        "A damaged item case on order A-1 (42.50): similar cases were resolved with a credit"
         " (3 of 3), median 12.00."
     )
     assert for_sam.amount == 12.0

@@ -23,6 +23,7 @@ import orjson
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, require_staff, system_caller
 from cornerstore.access.policy import CHANGE, Policy
+from cornerstore.cases.categories import guess_category
 from cornerstore.cases.model import (
     AUTHOR_KINDS,
     CHANNELS,
@@ -145,6 +146,17 @@ class _Written:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     privacy: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    """``text`` cut at a word boundary near ``limit`` characters, for a subject.
+
+    >>> _shortened("The kettle I ordered last week arrived broken and leaking", 30)
+    'The kettle I ordered last…'
+    """
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
 
 
 def sender_anonymous_id(kind: str, value: str) -> str:
@@ -380,13 +392,17 @@ class Cases:
     def _file(self, uow: UnitOfWork, caller: Caller, event: CaseEvent) -> int:
         case_id = uow.cases.id_by_ref(event.ref)
         if case_id is None:
-            subject = event.subject or fold_category(event.category).capitalize()
+            first_line = " ".join(event.body.split())
+            subject = event.subject or _shortened(first_line) or event.category.capitalize()
+            category = event.category
+            if category == "other" and event.body:
+                category = guess_category(event.body, self.settings.cases.categories)
             opening = CaseOpening(
                 Sender(),
                 event.channel,
                 subject,
                 self._body(event.body),
-                category=self._category(event.category),
+                category=self._category(category),
                 priority=event.priority,
                 branch=event.branch,
                 links=event.links,

@@ -73,15 +73,16 @@ def suggest_remedy(facts: RemedyFacts) -> RemedySuggestion:
     >>> s.kind, s.amount, s.capped
     ('replacement', 20.0, True)
     >>> print(s.reason)
-    A damaged item on order A-1 (42.50): a replacement is the usual remedy. Base 42.50. \
+    A damaged item case on order A-1 (42.50): a replacement is the usual remedy. Base 42.50. \
 The customer is still likely to buy (P(alive) 0.80) and worth 320.00 over the next year: \
 half as much again, 63.75. Capped at your limit of 20.00; a supervisor can approve more.
     """
     category = facts.category
     similar = [(k, a) for k, a in facts.similar if a > 0]
-    about = f"A {category} case" if facts.order_ref is None else f"A {category} on order"
+    article = "An" if category[:1].lower() in "aeiou" else "A"
+    about = f"{article} {category} case"
     if facts.order_ref is not None:
-        about += f" {facts.order_ref}"
+        about += f" on order {facts.order_ref}"
         if facts.order_value is not None:
             about += f" ({_money(facts.order_value)})"
     parts: list[str] = []
