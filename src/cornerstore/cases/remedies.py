@@ -220,8 +220,8 @@ class Remedies:
         if order_ref is None:
             return None
         learn = self.settings.learn
-        for _, _, raw in uow.suggestions.track_events_of(members, learn.order_events):
-            props = orjson.loads(raw) if raw else {}
+        for raw in uow.cases.events_mentioning(members, learn.order_events, order_ref):
+            props = orjson.loads(raw)
             if str(props.get("order_id", "")) != order_ref:
                 continue
             for name in learn.amount_properties:
