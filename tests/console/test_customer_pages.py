@@ -4,14 +4,14 @@ all), search by the query's shape, escaping, the sections' time budget, audit an
 from __future__ import annotations
 
 import re
-import time
-from typing import Any
 
 import pytest
 
 from cornerstore.access.caller import system_caller
+from cornerstore.errors import OverBudget
 from cornerstore.services import Services
 from tests.console.conftest import ANN, CASE_TEXT, MALLORY, SUPPORT_SECTIONS, ConsoleClient
+from tests.console.test_sections import SlowRead
 
 
 def ann_id(shop: Services) -> str:
@@ -122,33 +122,26 @@ def test_a_customer_name_made_of_markup_shows_as_text(
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_a_section_over_its_time_budget_shows_unavailable_without_slowing_the_page(
+def test_a_section_over_its_time_budget_shows_unavailable_and_its_query_is_stopped(
     shop: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi.testclient import TestClient
 
     from cornerstore.api import create_app
 
-    settings = shop.settings.model_copy(update={"console_section_ms": 200})
+    settings = shop.settings.model_copy(update={"console_section_ms": 300})
     services = Services.build(settings, shop.store)
-    slow_scores = services.learner.scores
-
-    def scores(*args: Any) -> Any:
-        time.sleep(1.5)
-        return slow_scores(*args)
-
-    monkeypatch.setattr(services.learner, "scores", scores)
+    slow = SlowRead(shop.store)
+    monkeypatch.setattr(services.learner, "scores", lambda *args: slow())
     with TestClient(create_app(settings, services), base_url="https://testserver") as client:
         console = ConsoleClient(client)
         console.login("owner")
-        started = time.monotonic()
         html = client.get(f"/customers/{ann_id(shop)}").text
-        took = time.monotonic() - started
 
     value = html[html.index('id="value"') : html.index('id="activity"')]
     assert "Unavailable right now" in value
     assert ANN.first_name in html
-    assert took < 1.5
+    assert slow.ended.wait(60) and slow.raised == [OverBudget]
 
 
 def test_a_page_view_is_audited_with_its_sections_and_the_reason(
