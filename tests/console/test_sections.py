@@ -8,7 +8,7 @@ import pytest
 
 from cornerstore.console.sections import read_sections
 from cornerstore.errors import OverBudget
-from cornerstore.storage.database import Store, time_limit
+from cornerstore.storage.database import Store
 
 # A statement that would run for minutes on each backend.
 SLOW_SQL = {
@@ -40,7 +40,9 @@ class SlowRead:
 def test_a_section_over_its_budget_is_unavailable_and_its_query_is_stopped(store: Store) -> None:
     slow = SlowRead(store)
 
-    found = read_sections({"slow": slow, "quick": lambda: 1 + 1}, budget_seconds=0.3)
+    found = read_sections(
+        {"slow": slow, "quick": lambda: 1 + 1}, budget_seconds=0.3, time_limit=store.time_limit
+    )
 
     assert found["slow"].unavailable and found["slow"].value is None
     assert found["quick"].value == 2 and not found["quick"].unavailable
@@ -52,7 +54,7 @@ def test_a_section_over_its_budget_is_unavailable_and_its_query_is_stopped(store
 def test_a_read_within_its_time_limit_runs_and_the_connection_keeps_no_limit(
     store: Store,
 ) -> None:
-    with time_limit(30), store.unit_of_work() as uow:
+    with store.time_limit(30), store.unit_of_work() as uow:
         assert uow.customers.count() == 0
 
     # The pooled connection serves the next read without the earlier limit.
@@ -63,5 +65,5 @@ def test_a_read_within_its_time_limit_runs_and_the_connection_keeps_no_limit(
 
 
 def test_a_unit_of_work_opened_after_its_time_is_up_raises_at_once(store: Store) -> None:
-    with time_limit(-1), pytest.raises(OverBudget), store.unit_of_work() as uow:
+    with store.time_limit(-1), pytest.raises(OverBudget), store.unit_of_work() as uow:
         uow.customers.count()

@@ -11,7 +11,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -272,6 +272,12 @@ class Store:
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
+
+    @staticmethod
+    def time_limit(seconds: float) -> AbstractContextManager[None]:
+        """Stop the statements of the units of work opened in the block (in this thread) once
+        ``seconds`` have passed: :func:`time_limit`."""
+        return time_limit(seconds)
 
     @contextmanager
     def unit_of_work(self, write: bool = False) -> Iterator[UnitOfWork]:

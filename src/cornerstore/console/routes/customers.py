@@ -83,6 +83,7 @@ def _read_customer(
             "consents": lambda: services.consents.get(caller, ref),
         },
         services.settings.console_section_ms / 1000,
+        services.store.time_limit,
     )
 
 
@@ -131,6 +132,7 @@ def timeline(
     found = read_sections(
         {"timeline": _timeline_reader(services, caller, ref, wanted)},
         services.settings.console_section_ms / 1000,
+        services.store.time_limit,
     )
     if found["timeline"].error is not None:
         raise found["timeline"].error
