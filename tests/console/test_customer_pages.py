@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from cornerstore.access.caller import system_caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.errors import OverBudget
 from cornerstore.services import Services
 from tests.console.conftest import ANN, CASE_TEXT, MALLORY, SUPPORT_SECTIONS, ConsoleClient
@@ -57,6 +57,43 @@ def test_the_analyst_sees_a_pseudonym_and_no_name_or_contact(
         text in html
         for text in (ANN.first_name, ANN.last_name, ANN.email, ANN.phone, "Kirkgate", ANN.user_id)
     )
+
+
+def test_the_analyst_opens_a_customer_by_the_pseudonym_shown_and_the_read_is_audited(
+    console: ConsoleClient, shop: Services
+) -> None:
+    ann = ann_id(shop)
+    console.login("analyst")
+    by_id = console.http.get(f"/customers/{ann}").text
+    [shown] = re.findall(r"<code>(psn_[0-9a-f]+)</code>", by_id)
+    before = {e.id for e in shop.audit.for_customer(ann)}
+
+    opened = console.http.get(f"/customers/{shown}")
+    typed = console.http.get("/customers", params={"q": f" {shown} "})
+
+    assert opened.status_code == 200 and typed.url.path == f"/customers/{shown}"
+    assert headings(opened.text) == headings(by_id) and "Timeline" in headings(opened.text)
+    assert f"<code>{shown}</code>" in opened.text
+    assert ANN.first_name not in opened.text and ANN.email not in opened.text
+    reads = [
+        (e.actor, e.action, e.customer_id)
+        for e in shop.audit.for_customer(ann)
+        if e.id not in before and e.action == "read_profile"
+    ]
+    assert reads == [("user:demo-analyst", "read_profile", ann)] * 2
+
+
+def test_a_pseudonym_opens_nothing_for_a_role_that_sees_real_ids(
+    console: ConsoleClient, shop: Services
+) -> None:
+    analyst = Caller("ana", "analyst", "console")
+    shown = shop.profiles.get(analyst, ann_id(shop)).id
+    console.login("support")
+
+    answer = console.http.get(f"/customers/{shown}")
+
+    assert shown.startswith("psn_")
+    assert answer.status_code == 404 and ANN.first_name not in answer.text
 
 
 def test_marketing_sees_traits_only_of_customers_who_allow_personalisation(

@@ -162,6 +162,10 @@ class CustomerRepository(Repository):
                 found[cid] = root
         return found
 
+    def ids(self) -> list[str]:
+        """The id of every profile row, merged ones included."""
+        return list(self.conn.execute(select(t.customers.c.id)).scalars())
+
     def root_ids(self, kind: str | None = None, limit: int | None = None) -> list[str]:
         query = select(t.customers.c.id).where(t.customers.c.root_id == t.customers.c.id)
         if kind:
