@@ -60,7 +60,7 @@ def test_every_owner_page_has_no_serious_accessibility_problem(
 
     problems = visit_all(page, pages, "owner")
 
-    assert problems == dict.fromkeys(pages, [])
+    assert problems == {name: [] for name in pages}
 
 
 @pytest.mark.parametrize("role", ["support", "shipping", "marketing", "analyst"])
@@ -75,7 +75,7 @@ def test_each_role_s_pages_have_no_serious_accessibility_problem(
 
     problems = visit_all(page, pages, role)
 
-    assert problems == dict.fromkeys(pages, [])
+    assert problems == {name: [] for name in pages}
 
 
 def test_the_first_login_page_asks_for_a_new_password_accessibly(
