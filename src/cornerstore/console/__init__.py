@@ -37,8 +37,10 @@ def install_console(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from cornerstore.console.deps import STATIC
+    from cornerstore.console.flash import Flashes
 
     _warm_up(app.state.services)
+    app.state.console_flashes = Flashes()
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     for router in console_routers():
         app.include_router(router)

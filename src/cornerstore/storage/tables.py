@@ -462,6 +462,12 @@ name_words = Table(
     # are one range read with no look-up per row.
     sqlite_with_rowid=False,
 )
+# PostgreSQL's equivalent (migration 0017): a word's rows read from the index alone.
+Index(
+    "ix_name_words_word_entry",
+    name_words.c.word,
+    postgresql_include=["customer_id", "name_key"],
+).ddl_if(dialect="postgresql")
 
 # -- suggestions (migration 0011) -------------------------------------------------------------
 
