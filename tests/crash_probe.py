@@ -95,8 +95,11 @@ def batches_for(people: int, batches: int, size: int, seed: int) -> list[list[Me
 class Server:
     """One ``cornerstore serve`` process (with its workers) on a fixed port, killed for real."""
 
-    def __init__(self, database_url: str, folder: Path, workers: int) -> None:
+    def __init__(
+        self, database_url: str, folder: Path, workers: int, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
+        self.env = env or {}
         self.folder = folder
         self.workers = workers
         self.port = free_port()
@@ -110,7 +113,7 @@ class Server:
         log = (self.folder / f"serve-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
             [CORNERSTORE, "serve", "--port", str(self.port), "--workers", str(self.workers)],
-            env={**os.environ, "CORNERSTORE_DATABASE_URL": self.database_url},
+            env={**os.environ, "CORNERSTORE_DATABASE_URL": self.database_url, **self.env},
             cwd=self.folder,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -321,6 +321,11 @@ class AccessRules(BaseModel):
     lockout_base_seconds: int = Field(default=30, ge=1)
     lockout_max_seconds: int = Field(default=900, ge=1, le=24 * 3600)
     audit_retention_days: int = Field(default=730, ge=1)
+    # Folder of the audit journal: reads are answered once their entry is fsynced there, and a
+    # writer thread stores entries in the database every audit_flush_seconds. None: each read
+    # waits for its entry's database commit. `cornerstore serve` keeps one by default.
+    audit_journal: str | None = None
+    audit_flush_seconds: float = Field(default=0.2, gt=0, le=60)
 
 
 class Settings(BaseSettings):
