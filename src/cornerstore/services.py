@@ -148,7 +148,11 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
-        store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        store = store or open_store(
+            settings.database_url,
+            settings.sqlite_busy_timeout_ms,
+            synchronous=settings.sqlite_synchronous,
+        )
         policy = Policy.from_settings(settings.access)
         audit = AuditTrail(
             store,

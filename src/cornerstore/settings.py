@@ -356,6 +356,9 @@ class Settings(BaseSettings):
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite: FULL fsyncs at every commit (an acknowledged write survives a power cut); NORMAL
+    # only at checkpoints (it survives a crash of the process, not of the machine).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
     # Each section of a console page (profile, timeline, scores...) gets this long; one that
