@@ -11,6 +11,7 @@ retention (:meth:`AuditTrail.prune`, run by the owner on the server) deletes old
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import logging
@@ -136,6 +137,8 @@ class AuditTrail:
                     target=self._store_queued, name="audit-writer", daemon=True
                 )
                 self._writer.start()
+                # A command-line process ends without a server's shutdown: store its entries then.
+                atexit.register(self.close)
         return recovered
 
     def flush(self, timeout: float = 30.0) -> None:
