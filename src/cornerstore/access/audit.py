@@ -123,12 +123,14 @@ class AuditTrail:
             return 0
         recovered = 0
         for path, entries in orphaned_entries(self.journal_folder):
+            stored = 0
             for low in range(0, len(entries), WRITER_BATCH):
                 with self.store.unit_of_work(write=True) as uow:
                     missing = uow.audit.not_stored(entries[low : low + WRITER_BATCH])
                     uow.audit.add_many(missing)
-                recovered += len(missing)
-            log.info("audit journal %s recovered: %d entries stored", path.name, recovered)
+                stored += len(missing)
+            log.info("audit journal %s recovered: %d entries stored", path.name, stored)
+            recovered += stored
         with self._changed:
             if self._writer is None:
                 self._journal = Journal(self.journal_folder)
