@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cornerstore.access.audit import AuditTrail
@@ -160,9 +161,18 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
-        store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        store = store or open_store(
+            settings.database_url,
+            settings.sqlite_busy_timeout_ms,
+            synchronous=settings.sqlite_synchronous,
+        )
         policy = Policy.from_settings(settings.access)
-        audit = AuditTrail(store, policy)
+        audit = AuditTrail(
+            store,
+            policy,
+            Path(settings.access.audit_journal) if settings.access.audit_journal else None,
+            settings.access.audit_flush_seconds,
+        )
         intake = Intake(store, settings)
         lookup = CustomerLookup(store, settings, policy, intake.normaliser)
 

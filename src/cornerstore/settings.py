@@ -321,6 +321,11 @@ class AccessRules(BaseModel):
     lockout_base_seconds: int = Field(default=30, ge=1)
     lockout_max_seconds: int = Field(default=900, ge=1, le=24 * 3600)
     audit_retention_days: int = Field(default=730, ge=1)
+    # Folder of the audit journal: reads are answered once their entry is fsynced there, and a
+    # writer thread stores entries in the database every audit_flush_seconds. None: each read
+    # waits for its entry's database commit. `cornerstore serve` keeps one by default.
+    audit_journal: str | None = None
+    audit_flush_seconds: float = Field(default=0.2, gt=0, le=60)
 
 
 class CaseSettings(BaseModel):
@@ -397,6 +402,9 @@ class Settings(BaseSettings):
     access: AccessRules = Field(default_factory=AccessRules)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite: FULL fsyncs at every commit (an acknowledged write survives a power cut); NORMAL
+    # only at checkpoints (it survives a crash of the process, not of the machine).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
     # Each section of a console page (profile, timeline, scores...) gets this long; one that

@@ -126,13 +126,21 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(config).get_current_head())
 
 
-def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
+def create_store_engine(
+    url: str, busy_timeout_ms: int = 10_000, synchronous: str = "FULL"
+) -> Engine:
     """Create the engine for ``url`` with cornerstore's connection settings.
 
     Statement parameters and result rows are customer values: with ``hide_parameters``
     SQLAlchemy leaves parameters out of its errors and its log, and its DEBUG records of rows
     are dropped, even with ``echo`` or DEBUG logging on.
+
+    ``synchronous`` is SQLite's: ``FULL`` fsyncs the write-ahead log at every commit, so an
+    acknowledged write survives a power cut; ``NORMAL`` only at checkpoints, so a power cut
+    (not a process crash) can lose the last commits (docs/configuration.md has the numbers).
     """
+    if synchronous not in ("FULL", "NORMAL"):
+        raise InvalidInput("sqlite synchronous: give FULL or NORMAL")
     url = normalise_database_url(url)
     engine_log = logging.getLogger("sqlalchemy.engine.Engine")
     if _ROWS_FILTER not in engine_log.filters:
@@ -170,7 +178,7 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA cache_size=-16384")
             # Checkpoint (copy the WAL into the database and fsync) every ~40 MB rather than
             # every 4 MB: far fewer fsyncs for the same data.
@@ -392,9 +400,11 @@ def _is_busy(exc: OperationalError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def open_store(url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False) -> Store:
+def open_store(
+    url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False, synchronous: str = "FULL"
+) -> Store:
     """Open the store at ``url``; with ``upgrade`` bring its schema up to date first."""
-    store = Store(create_store_engine(url, busy_timeout_ms))
+    store = Store(create_store_engine(url, busy_timeout_ms, synchronous))
     if upgrade:
         store.upgrade()
     return store
