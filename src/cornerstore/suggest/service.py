@@ -253,7 +253,10 @@ class Suggestions:
                 stored = repo.latest()
                 if stored is None:
                     return None
-                model = SuggestionModel.from_bytes(stored.model)
+                try:
+                    model = SuggestionModel.from_bytes(stored.model)
+                except ValueError:
+                    return None  # stored by an older version: served again once retrained
                 cfg = self.settings.suggest
                 rules = replace(
                     model.blend,
