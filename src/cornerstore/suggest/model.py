@@ -83,11 +83,18 @@ class Suggestion:
     """replenishment, favourite, bought_with, similar_customers or popular."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class History:
-    """One customer's purchases: per item the days bought (sorted) and the returned items."""
+    """One customer's purchases as arrays: the distinct items, the days each was bought on,
+    and the returned items.
 
-    days: dict[str, list[datetime]] = field(default_factory=dict)
+    ``bought`` holds day numbers (``date.toordinal``), item after item in ``items`` order and
+    sorted within each item; ``buys`` says how many belong to each item.
+    """
+
+    items: tuple[str, ...] = ()
+    bought: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    buys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     returned: frozenset[str] = frozenset()
 
     @classmethod
@@ -102,10 +109,44 @@ class History:
         >>> len(h.days["tea"])
         1
         """
-        days: dict[str, set[datetime]] = {}
-        for item, at in purchases:
-            days.setdefault(item, set()).add(datetime(at.year, at.month, at.day))
-        return cls({i: sorted(d) for i, d in days.items()}, frozenset(returned))
+        days = np.fromiter((at.toordinal() for _, at in purchases), np.int64, len(purchases))
+        return cls.of_days([item for item, _ in purchases], days, returned)
+
+    @classmethod
+    def of_days(
+        cls, items: Sequence[str], days: np.ndarray, returned: Sequence[str] = ()
+    ) -> History:
+        """From parallel item ids and day numbers (``date.toordinal``), in any order.
+
+        >>> History.of_days(["b", "a", "b"], np.array([738000, 738001, 738000])).buys.tolist()
+        [1, 1]
+        """
+        if not len(items):
+            return cls(returned=frozenset(returned))
+        names, code = np.unique(np.asarray(items, dtype=np.str_), return_inverse=True)
+        # One sort of (item, day) keys: distinct days per item, sorted within each item.
+        pairs = np.unique(code.astype(np.int64) * _DAY_SPAN + np.asarray(days, dtype=np.int64))
+        which = pairs // _DAY_SPAN
+        return cls(
+            items=tuple(str(n) for n in names),
+            bought=pairs % _DAY_SPAN,
+            buys=np.bincount(which, minlength=len(names)),
+            returned=frozenset(returned),
+        )
+
+    @functools.cached_property
+    def days(self) -> dict[str, list[datetime]]:
+        """Per item the days it was bought on, oldest first."""
+        ends = np.cumsum(self.buys)
+        out: dict[str, list[datetime]] = {}
+        for item, end, count in zip(self.items, ends, self.buys, strict=True):
+            days = self.bought[end - count : end].tolist()
+            out[item] = [datetime.fromordinal(d) for d in days]
+        return out
+
+
+_DAY_SPAN = 10_000_000
+"""Larger than any day number (9999-12-31 is 3,652,059)."""
 
 
 @dataclass(frozen=True)
@@ -272,15 +313,15 @@ class SuggestionModel:
         return self._scores(self._owned(history, now))
 
     def _owned(self, history: History, now: datetime) -> _Owned:
-        """The customer's known items as arrays, computed once per answer (no loop per item:
+        """The customer's known items as arrays, computed once per answer (no loop per buy:
         a wholesaler owns thousands)."""
-        keys = [item for item in history.days if item in self._positions]
-        lists = [history.days[item] for item in keys]
-        idx = np.fromiter((self._positions[k] for k in keys), dtype=np.int64, count=len(keys))
-        buys = np.fromiter(map(len, lists), dtype=np.int64, count=len(keys))
-        bought = np.fromiter(
-            (d.toordinal() for days in lists for d in days), dtype=np.float64, count=buys.sum()
+        rows = np.fromiter(
+            (self._positions.get(k, -1) for k in history.items), np.int64, len(history.items)
         )
+        known = rows >= 0
+        keys = [k for k, ok in zip(history.items, known, strict=True) if ok]
+        buys = history.buys[known]
+        bought = history.bought[np.repeat(known, history.buys)].astype(np.float64)
         midnight = datetime(now.year, now.month, now.day)
         today = now.toordinal() + (now - midnight).total_seconds() / 86400
         ages = today - bought
@@ -289,7 +330,7 @@ class SuggestionModel:
         last = np.cumsum(buys) - 1
         return _Owned(
             keys=keys,
-            idx=idx,
+            idx=rows[known],
             buys=buys.astype(np.float64),
             since=ages[last] if len(keys) else np.zeros(0),
             decayed=np.bincount(group, weights=weights, minlength=len(keys)),

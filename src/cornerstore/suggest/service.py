@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import numpy as np
 import orjson
 import polars as pl
 
@@ -98,6 +99,51 @@ def purchases_of(tracked: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     )
     named = lines.drop_nulls("name").sort("at").group_by("item_id").last()
     return lines.drop("name"), dict(named.select("item_id", "name").iter_rows())
+
+
+_ORDER = pl.Struct(
+    {
+        "product_id": pl.String,
+        "sku": pl.String,
+        "products": pl.List(pl.Struct({"product_id": pl.String, "sku": pl.String})),
+    }
+)
+
+
+def _day(at: datetime) -> int:
+    """The UTC day number (``date.toordinal``) of a moment; a naive one is taken as UTC."""
+    return (at.astimezone(UTC) if at.tzinfo else at).toordinal()
+
+
+def _order_lines(orders: Sequence[tuple[int, str | None]]) -> tuple[list[str], list[int]]:
+    """The items of (day, properties) orders, with their day: all events decoded at once.
+
+    A ``products`` list names the items; an event without one names its own ``product_id``
+    or ``sku``, as :func:`_items_in` reads them one at a time.
+    """
+    if not orders:
+        return [], []
+    frame = pl.DataFrame(
+        {"day": [d for d, _ in orders], "properties": [p for _, p in orders]},
+        schema={"day": pl.Int64, "properties": pl.String},
+    )
+    decoded = frame.select("day", pl.col("properties").str.json_decode(_ORDER).alias("p")).unnest(
+        "p"
+    )
+    single = decoded.filter(pl.col("products").is_null()).select(
+        "day", pl.coalesce("product_id", "sku").alias("item")
+    )
+    listed = (
+        decoded.filter(pl.col("products").is_not_null())
+        .select("day", "products")
+        .explode("products")
+        .unnest("products")
+        .select("day", pl.coalesce("product_id", "sku").alias("item"))
+    )
+    lines = pl.concat([listed, single]).filter(
+        pl.col("item").is_not_null() & (pl.col("item") != "")
+    )
+    return lines["item"].to_list(), lines["day"].to_list()
 
 
 def _items_in(properties: str | None) -> list[str]:
@@ -231,16 +277,15 @@ class Suggestions:
 
     def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
         returns = set(self.settings.suggest.return_events)
-        bought: list[tuple[str, datetime]] = []
-        returned: list[str] = []
-        for name, at, properties in events:
-            items = _items_in(properties)
-            if name in returns:
-                returned += items
-            else:
-                at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-                bought += [(item, at) for item in items]
-        return History.of(bought, returned)
+        returned = [i for name, _, props in events if name in returns for i in _items_in(props)]
+        orders = [(_day(at), props) for name, at, props in events if name not in returns and props]
+        try:
+            items, days = _order_lines(orders)
+        except pl.exceptions.PolarsError:
+            # Properties polars cannot read with the expected shape: read each one leniently.
+            pairs = [(item, day) for day, props in orders for item in _items_in(props)]
+            items, days = [item for item, _ in pairs], [day for _, day in pairs]
+        return History.of_days(items, np.array(days, dtype=np.int64), returned)
 
     def _model(self, uow: UnitOfWork) -> tuple[datetime, SuggestionModel] | None:
         """The newest stored model, read once and kept until a newer one is stored."""
