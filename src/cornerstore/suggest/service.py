@@ -127,21 +127,20 @@ def _order_lines(orders: Sequence[tuple[int, str | None]]) -> tuple[list[str], l
         {"day": [d for d, _ in orders], "properties": [p for _, p in orders]},
         schema={"day": pl.Int64, "properties": pl.String},
     )
-    decoded = frame.select("day", pl.col("properties").str.json_decode(_ORDER).alias("p")).unnest(
-        "p"
-    )
-    single = decoded.filter(pl.col("products").is_null()).select(
-        "day", pl.coalesce("product_id", "sku").alias("item")
-    )
-    listed = (
-        decoded.filter(pl.col("products").is_not_null())
-        .select("day", "products")
-        .explode("products")
-        .unnest("products")
-        .select("day", pl.coalesce("product_id", "sku").alias("item"))
-    )
-    lines = pl.concat([listed, single]).filter(
-        pl.col("item").is_not_null() & (pl.col("item") != "")
+    item = pl.coalesce(pl.element().struct.field("product_id"), pl.element().struct.field("sku"))
+    lines = (
+        frame.lazy()
+        .select("day", pl.col("properties").str.json_decode(_ORDER).alias("p"))
+        .select(
+            "day",
+            pl.when(pl.col("p").struct.field("products").is_null())
+            .then(pl.concat_list(pl.coalesce(pl.col("p").struct.field("product_id", "sku"))))
+            .otherwise(pl.col("p").struct.field("products").list.eval(item))
+            .alias("item"),
+        )
+        .explode("item")
+        .filter(pl.col("item").is_not_null() & (pl.col("item") != ""))
+        .collect()  # one pass: each step of an eager frame costs its own pass
     )
     return lines["item"].to_list(), lines["day"].to_list()
 
