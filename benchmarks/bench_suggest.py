@@ -17,7 +17,8 @@ Speed: every invoice of a known customer in Online Retail becomes an ``Order Com
 with its products, written straight into a SQLite store; ``Suggestions.train`` learns from it
 (the full data, default threads), then ``Suggestions.for_customer`` answers ``--lookups``
 random customers (the whole path: role policy, consent, the customer's purchases, ranking,
-audit), reported as p50 / p99.
+audit), reported as p50 / p99; then the same through the HTTP route
+(``GET /v1/customers/{id}/suggestions``, in-process, with a staff token).
 
     python -m benchmarks.bench_suggest [--lookups 500] [--skip-accuracy]
 """
@@ -124,16 +125,24 @@ def fill(url: str) -> int:
 
 
 def speed(lookups: int) -> dict[str, Any]:
+    import warnings
+
     from cornerstore.access.caller import system_caller
+    from cornerstore.api import create_app
     from cornerstore.services import Services
     from cornerstore.settings import Settings
     from cornerstore.storage import open_store
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
 
     with scratch_dir("suggest") as where:
         url = f"sqlite:///{where / 'suggest.db'}"
         store = open_store(url, upgrade=True)
         customers = fill(url)
-        suggestions = Services.build(Settings(database_url=url), store).suggestions
+        services = Services.build(Settings(database_url=url), store)
+        suggestions = services.suggestions
         caller = system_caller()
         report = suggestions.train(caller)
         with store.unit_of_work() as uow:
@@ -141,11 +150,21 @@ def speed(lookups: int) -> dict[str, Any]:
         rng = random.Random(16)
         now = datetime(2011, 12, 10, tzinfo=UTC)
         suggestions.for_customer(caller, people[0], 10, now)  # loads the model once
-        seconds = []
+        service, route = [], []
         for ref in rng.choices(people, k=lookups):
             started = time.perf_counter()
             suggestions.for_customer(caller, ref, 10, now)
-            seconds.append(time.perf_counter() - started)
+            service.append(time.perf_counter() - started)
+        token = services.credentials.create_token(caller, "bench", "owner").secret
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(create_app(services.settings, services)) as client:
+            client.get(f"/v1/customers/{people[0]}/suggestions", headers=headers)
+            for ref in rng.choices(people, k=lookups):
+                started = time.perf_counter()
+                answer = client.get(f"/v1/customers/{ref}/suggestions?n=10", headers=headers)
+                route.append(time.perf_counter() - started)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"the route answered {answer.status_code}")
         store.dispose()
     return {
         "customers": customers,
@@ -153,7 +172,8 @@ def speed(lookups: int) -> dict[str, Any]:
         "products": report.items,
         "train_seconds": report.seconds,
         "lookups": lookups,
-        "latency_ms": latency_ms(seconds),
+        "latency_ms": latency_ms(service),
+        "http_latency_ms": latency_ms(route),
     }
 
 
@@ -192,12 +212,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ],
         )
     timing = speed(args.lookups)
-    lat = timing["latency_ms"]
+    lat, http = timing["latency_ms"], timing["http_latency_ms"]
     print_table(
         f"Online Retail in a SQLite store: {timing['customers']:,} customers, "
-        f"{timing['purchases']:,} purchase lines, {timing['products']:,} products",
-        ["train (s)", "lookups", "p50 (ms)", "p99 (ms)"],
-        [[timing["train_seconds"], timing["lookups"], lat["p50_ms"], lat["p99_ms"]]],
+        f"{timing['purchases']:,} purchase lines, {timing['products']:,} products; "
+        f"training took {timing['train_seconds']} s",
+        ["one customer's suggestions", "lookups", "p50 (ms)", "p90 (ms)", "p99 (ms)"],
+        [
+            [
+                "service (Suggestions.for_customer)",
+                timing["lookups"],
+                lat["p50_ms"],
+                lat["p90_ms"],
+                lat["p99_ms"],
+            ],
+            [
+                "HTTP route (GET /v1/customers/{id}/suggestions)",
+                timing["lookups"],
+                http["p50_ms"],
+                http["p90_ms"],
+                http["p99_ms"],
+            ],
+        ],
     )
     targets = []
     for r in rows:
@@ -226,12 +262,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p99, train = lat["p99_ms"], timing["train_seconds"]
     targets += [
         {
-            "name": "one customer's suggestions p99 ms",
+            "name": f"one customer's suggestions p99 ms ({where})",
             "goal": f"<= {P99_TARGET_MS:g}",
-            "measured": p99,
-            "ratio": round(P99_TARGET_MS / max(p99, 1e-9), 2),
-            "pass": p99 <= P99_TARGET_MS,
-        },
+            "measured": value,
+            "ratio": round(P99_TARGET_MS / max(value, 1e-9), 2),
+            "pass": value <= P99_TARGET_MS,
+        }
+        for where, value in (("service", p99), ("HTTP route", http["p99_ms"]))
+    ]
+    targets += [
         {
             "name": "training on the full data s",
             "goal": f"<= {TRAIN_TARGET_S:g}",

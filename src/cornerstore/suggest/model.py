@@ -348,7 +348,8 @@ class SuggestionModel:
             freshness = np.exp(-np.maximum(np.floor(owned.since), 0) / b.recency_days)
             # Each buy counts the less the longer ago it was (a decayed count), and more for a
             # product that many of its buyers buy again than for a one-off.
-            own[idx] = owned.decayed * np.sqrt(self.repeat[idx])
+            # (A floor: in a shop where nobody bought anything twice yet, own buys still count.)
+            own[idx] = owned.decayed * np.sqrt(np.maximum(self.repeat[idx], 0.01))
             if own.max() > 0:
                 own /= own.max()
             contribution = self.neighbour_weight[idx] * freshness[:, None]
@@ -537,7 +538,7 @@ def _median_gaps(
     gaps = np.diff(days)[same]
     owner = group[1:][same]
     gaps = gaps[np.lexsort((gaps, owner))]  # sorted within each group
-    count = buys - 1  # gaps per group
+    count = np.maximum(buys - 1, 0)  # gaps per group
     start = np.concatenate(([0], np.cumsum(count)[:-1]))
     wanted = np.flatnonzero((buys >= min_buys) & (count > 0))
     low = gaps[start[wanted] + (count[wanted] - 1) // 2]
