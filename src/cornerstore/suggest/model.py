@@ -123,12 +123,18 @@ class History:
         """
         if not len(items):
             return cls(returned=frozenset(returned))
-        names, code = np.unique(np.asarray(items, dtype=np.str_), return_inverse=True)
+        # Items numbered in order of first purchase (a dict: faster than sorting strings).
+        numbers: dict[str, int] = {}
+        code = np.fromiter(
+            (numbers.setdefault(item, len(numbers)) for item in items), np.int64, len(items)
+        )
         # One sort of (item, day) keys: distinct days per item, sorted within each item.
-        pairs = np.unique(code.astype(np.int64) * _DAY_SPAN + np.asarray(days, dtype=np.int64))
+        pairs = np.sort(code * _DAY_SPAN + np.asarray(days, dtype=np.int64))
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
         which = pairs // _DAY_SPAN
+        names = list(numbers)
         return cls(
-            items=tuple(str(n) for n in names),
+            items=tuple(names),
             bought=pairs % _DAY_SPAN,
             buys=np.bincount(which, minlength=len(names)),
             returned=frozenset(returned),

@@ -101,48 +101,9 @@ def purchases_of(tracked: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     return lines.drop("name"), dict(named.select("item_id", "name").iter_rows())
 
 
-_ORDER = pl.Struct(
-    {
-        "product_id": pl.String,
-        "sku": pl.String,
-        "products": pl.List(pl.Struct({"product_id": pl.String, "sku": pl.String})),
-    }
-)
-
-
 def _day(at: datetime) -> int:
     """The UTC day number (``date.toordinal``) of a moment; a naive one is taken as UTC."""
     return (at.astimezone(UTC) if at.tzinfo else at).toordinal()
-
-
-def _order_lines(orders: Sequence[tuple[int, str | None]]) -> tuple[list[str], list[int]]:
-    """The items of (day, properties) orders, with their day: all events decoded at once.
-
-    A ``products`` list names the items; an event without one names its own ``product_id``
-    or ``sku``, as :func:`_items_in` reads them one at a time.
-    """
-    if not orders:
-        return [], []
-    frame = pl.DataFrame(
-        {"day": [d for d, _ in orders], "properties": [p for _, p in orders]},
-        schema={"day": pl.Int64, "properties": pl.String},
-    )
-    item = pl.coalesce(pl.element().struct.field("product_id"), pl.element().struct.field("sku"))
-    lines = (
-        frame.lazy()
-        .select("day", pl.col("properties").str.json_decode(_ORDER).alias("p"))
-        .select(
-            "day",
-            pl.when(pl.col("p").struct.field("products").is_null())
-            .then(pl.concat_list(pl.coalesce(pl.col("p").struct.field("product_id", "sku"))))
-            .otherwise(pl.col("p").struct.field("products").list.eval(item))
-            .alias("item"),
-        )
-        .explode("item")
-        .filter(pl.col("item").is_not_null() & (pl.col("item") != ""))
-        .collect()  # one pass: each step of an eager frame costs its own pass
-    )
-    return lines["item"].to_list(), lines["day"].to_list()
 
 
 def _items_in(properties: str | None) -> list[str]:
@@ -156,13 +117,8 @@ def _items_in(properties: str | None) -> list[str]:
         return []
     products = found.get("products")
     entries = products if isinstance(products, list) else [found]
-    items = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            item = entry.get("product_id") or entry.get("sku")
-            if isinstance(item, str | int) and str(item):
-                items.append(str(item))
-    return items
+    named = (e.get("product_id") or e.get("sku") for e in entries if isinstance(e, dict))
+    return [str(item) for item in named if isinstance(item, (str, int)) and item != ""]
 
 
 class Suggestions:
@@ -277,13 +233,13 @@ class Suggestions:
     def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
         returns = set(self.settings.suggest.return_events)
         returned = [i for name, _, props in events if name in returns for i in _items_in(props)]
-        orders = [(_day(at), props) for name, at, props in events if name not in returns and props]
-        try:
-            items, days = _order_lines(orders)
-        except pl.exceptions.PolarsError:
-            # Properties polars cannot read with the expected shape: read each one leniently.
-            pairs = [(item, day) for day, props in orders for item in _items_in(props)]
-            items, days = [item for item, _ in pairs], [day for _, day in pairs]
+        items: list[str] = []
+        days: list[int] = []
+        for name, at, props in events:
+            if name not in returns:
+                bought = _items_in(props)
+                items += bought
+                days += [_day(at)] * len(bought)
         return History.of_days(items, np.array(days, dtype=np.int64), returned)
 
     def _model(self, uow: UnitOfWork) -> tuple[datetime, SuggestionModel] | None:
