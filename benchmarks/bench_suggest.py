@@ -26,6 +26,7 @@ audit), reported as p50 / p99; then the same through the HTTP route
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import time
@@ -150,19 +151,21 @@ def speed(lookups: int) -> dict[str, Any]:
         rng = random.Random(16)
         now = datetime(2011, 12, 10, tzinfo=UTC)
         suggestions.for_customer(caller, people[0], 10, now)  # loads the model once
-        service, route = [], []
+        service, route, service_cpu, route_cpu = [], [], [], []
         for ref in rng.choices(people, k=lookups):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             suggestions.for_customer(caller, ref, 10, now)
             service.append(time.perf_counter() - started)
+            service_cpu.append(time.process_time() - cpu)
         token = services.credentials.create_token(caller, "bench", "owner").secret
         headers = {"Authorization": f"Bearer {token}"}
         with TestClient(create_app(services.settings, services)) as client:
             client.get(f"/v1/customers/{people[0]}/suggestions", headers=headers)
             for ref in rng.choices(people, k=lookups):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 answer = client.get(f"/v1/customers/{ref}/suggestions?n=10", headers=headers)
                 route.append(time.perf_counter() - started)
+                route_cpu.append(time.process_time() - cpu)
                 if answer.status_code != 200:
                     raise RuntimeError(f"the route answered {answer.status_code}")
         store.dispose()
@@ -174,6 +177,11 @@ def speed(lookups: int) -> dict[str, Any]:
         "lookups": lookups,
         "latency_ms": latency_ms(service),
         "http_latency_ms": latency_ms(route),
+        # CPU time of this process per answer: what the code costs, whatever else the machine
+        # runs (wall-clock time on a shared machine also holds the time spent waiting for a core).
+        "cpu_ms": latency_ms(service_cpu),
+        "http_cpu_ms": latency_ms(route_cpu),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
 
 
@@ -213,27 +221,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     timing = speed(args.lookups)
     lat, http = timing["latency_ms"], timing["http_latency_ms"]
+    rows_out = [
+        [path, clock, timing["lookups"], t["p50_ms"], t["p90_ms"], t["p99_ms"]]
+        for path, clock, t in (
+            ("service (Suggestions.for_customer)", "wall", lat),
+            ("service (Suggestions.for_customer)", "CPU", timing["cpu_ms"]),
+            ("HTTP route (GET /v1/customers/{id}/suggestions)", "wall", http),
+            ("HTTP route (GET /v1/customers/{id}/suggestions)", "CPU", timing["http_cpu_ms"]),
+        )
+    ]
     print_table(
         f"Online Retail in a SQLite store: {timing['customers']:,} customers, "
         f"{timing['purchases']:,} purchase lines, {timing['products']:,} products; "
-        f"training took {timing['train_seconds']} s",
-        ["one customer's suggestions", "lookups", "p50 (ms)", "p90 (ms)", "p99 (ms)"],
-        [
-            [
-                "service (Suggestions.for_customer)",
-                timing["lookups"],
-                lat["p50_ms"],
-                lat["p90_ms"],
-                lat["p99_ms"],
-            ],
-            [
-                "HTTP route (GET /v1/customers/{id}/suggestions)",
-                timing["lookups"],
-                http["p50_ms"],
-                http["p90_ms"],
-                http["p99_ms"],
-            ],
-        ],
+        f"training took {timing['train_seconds']} s; load average {timing['load_average']}",
+        ["one customer's suggestions", "clock", "lookups", "p50 (ms)", "p90 (ms)", "p99 (ms)"],
+        rows_out,
     )
     targets = []
     for r in rows:
@@ -268,7 +270,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "ratio": round(P99_TARGET_MS / max(value, 1e-9), 2),
             "pass": value <= P99_TARGET_MS,
         }
-        for where, value in (("service", p99), ("HTTP route", http["p99_ms"]))
+        for where, value in (
+            ("service", p99),
+            ("HTTP route", http["p99_ms"]),
+            ("service, CPU time", timing["cpu_ms"]["p99_ms"]),
+            ("HTTP route, CPU time", timing["http_cpu_ms"]["p99_ms"]),
+        )
     ]
     targets += [
         {
