@@ -11,7 +11,11 @@ Four signals are learned from the purchase history (``customer_id``, ``item_id``
 - **item-to-item co-occurrence**: cosine similarity of the items' buyer sets, the strongest
   ``neighbours`` per item kept;
 - **popularity**: distinct buyers per item over the last ``popular_days`` of the history, for
-  newcomers and for customers who did not allow personalisation;
+  newcomers and for customers who did not allow personalisation; over the last
+  ``trending_days``, blended in for everyone else (what sells now);
+- **own purchases**: each day the customer bought an item counts exp(-age / ``recency_days``),
+  times the square root of the item's buy-again share (of its buyers, those who bought it on
+  two days or more);
 - **replenishment**: the customer's own repeat purchases. An item bought on ``cycle_min_buys``
   days or more has a cycle (the median gap); it is suggested only when it is due.
 
