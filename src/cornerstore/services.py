@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
+    from cornerstore.outcomes.service import ServiceOutcomes
     from cornerstore.suggest.service import Suggestions
 
 T = TypeVar("T")
@@ -130,6 +131,16 @@ class Services:
             lambda: Suggestions(
                 self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
             ),
+        )
+
+    @property
+    def outcomes(self) -> ServiceOutcomes:
+        """The contact centre's outcome metrics and follow-up surveys, built on first use."""
+        from cornerstore.outcomes.service import ServiceOutcomes
+
+        return self._once(
+            "outcomes",
+            lambda: ServiceOutcomes(self.store, self.settings, self.policy, self.audit),
         )
 
     def place_arrivals(self, customer_ids: list[str]) -> None:

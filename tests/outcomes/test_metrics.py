@@ -69,6 +69,7 @@ def case(
             *(CaseMessage(at, "agent", agent) for at, agent in replies),
         ),
         owners=owners,
+        agent=owners[-1] if owners else None,
         order_ids=orders,
     )
 

@@ -207,7 +207,7 @@ def group_key(group_by: str, segments: Mapping[str, str | None]) -> Callable[[Ca
     keys: dict[str, Callable[[CaseRecord], str]] = {
         "channel": lambda c: c.channel,
         "category": lambda c: c.category or _NONE,
-        "agent": lambda c: c.owners[-1] if c.owners else "(unassigned)",
+        "agent": lambda c: c.agent or "(unassigned)",
         "branch": lambda c: c.branch or _NONE,
         "segment": lambda c: (segments.get(c.customer_id) if c.customer_id else None) or _NONE,
         "week": lambda c: (c.opened_at - timedelta(days=c.opened_at.weekday())).date().isoformat(),

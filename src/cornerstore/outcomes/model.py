@@ -39,7 +39,8 @@ class CaseRecord:
     ``customer_id`` is the customer after identity resolution (the surviving profile of a
     merge), ``None`` while the sender waits in the identity review queue. ``history`` lists the
     status changes in time order, starting with the opening one; ``owners`` the members of staff
-    the case was assigned to, in order (a change of owner is a handover).
+    the case was assigned to, in order (a change of owner is a handover); ``agent`` the one who
+    holds it now (the breakdown by agent).
     """
 
     id: int
@@ -50,6 +51,7 @@ class CaseRecord:
     history: tuple[StatusChange, ...]
     messages: tuple[CaseMessage, ...] = ()
     owners: tuple[str, ...] = ()
+    agent: str | None = None
     branch: str | None = None
     order_ids: frozenset[str] = field(default_factory=frozenset)
 
@@ -174,3 +176,36 @@ class ServiceMetricsReport:
     group_by: str | None
     groups: tuple[MetricsGroup, ...]
     afterwards: Afterwards
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyRecord:
+    """A follow-up survey of a case as stored. ``handed_out_by`` names the member of staff who
+    handed the link out (its answer is solicited); ``None`` for the one the system sends."""
+
+    id: int
+    case_id: int
+    customer_id: str
+    category: str
+    opened_at: datetime
+    created_at: datetime
+    handed_out_by: str | None
+    exported_at: datetime | None
+    answered_at: datetime | None
+    resolved: bool | None
+    score: int | None
+
+    @property
+    def solicited(self) -> bool:
+        return self.handed_out_by is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyLink:
+    """A survey with the link its customer answers through (the token is the only credential)."""
+
+    survey_id: int
+    case_id: int
+    customer_id: str
+    solicited: bool
+    url: str
