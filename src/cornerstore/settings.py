@@ -381,7 +381,7 @@ class OutcomeSettings(BaseModel):
     follow_days: int = Field(default=90, ge=7, le=730)
     max_comparable: int = Field(default=5_000, ge=0, le=1_000_000)
     # Survey links are this address followed by the token; they stop working after these days.
-    survey_url: str = "http://127.0.0.1:8000/survey/"
+    survey_url: str = "http://127.0.0.1:8000/feedback/"
     survey_valid_days: int = Field(default=60, ge=1, le=730)
     # The most surveys one `cornerstore service surveys send` makes.
     survey_batch: int = Field(default=1_000, ge=1, le=100_000)

@@ -20,6 +20,7 @@ from cornerstore.api.routes import (
     identity,
     intake,
     learn,
+    outcomes,
     privacy,
     segments,
     session,
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(audit.router)
     app.include_router(identity.router)
     app.include_router(suggest.router)
+    app.include_router(outcomes.router)
+    app.include_router(outcomes.public)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

@@ -26,6 +26,7 @@ from cornerstore.cli import (
     rights,
     segments,
     serve,
+    service,
     suggest,
     users,
 )
@@ -79,6 +80,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("roles")(users.roles)
 app.add_typer(identity.app, name="identity")
+app.add_typer(service.app, name="service")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)
