@@ -225,6 +225,7 @@ def service_metrics(
     start: datetime | None = None,
     end: datetime | None = None,
     group_by: str | None = None,
+    branch: str | None = None,
     contacts: Iterable[Contact] = (),
     answers: Iterable[SurveyAnswer] = (),
     purchases: Iterable[Purchase] = (),
@@ -237,7 +238,8 @@ def service_metrics(
     ``cases`` may reach past ``end``: every case given is a contact of its customer, so a case
     opened just after the period still counts as a repeat contact for one opened just before.
     ``segments`` maps customers (those of the cases and the comparable ones) to their segment;
-    ``p_alive`` gives the last learned probability that a customer is still active.
+    ``p_alive`` gives the last learned probability that a customer is still active. With
+    ``branch``, only that branch's cases are measured (all still count as contacts).
 
     Examples
     --------
@@ -256,7 +258,9 @@ def service_metrics(
     in_period = [
         c
         for c in cases
-        if (start is None or c.opened_at >= start) and (end is None or c.opened_at < end)
+        if (start is None or c.opened_at >= start)
+        and (end is None or c.opened_at < end)
+        and (branch is None or c.branch == branch)
     ]
     index = ContactIndex(cases, contacts)
     by_case: dict[int, list[SurveyAnswer]] = defaultdict(list)

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,10 @@ from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.outcomes.metrics import REPEAT_WINDOW, service_metrics
 from cornerstore.outcomes.model import (
     GROUPINGS,
+    CaseRecord,
+    Purchase,
     ServiceMetricsReport,
+    SurveyAnswer,
     SurveyLink,
     SurveyRecord,
 )
@@ -79,7 +83,37 @@ class ServiceOutcomes:
     ) -> ServiceMetricsReport:
         """The outcome figures of cases opened in ``[start, end)`` (by default the last
         ``outcomes.default_days`` days), overall and by ``group_by``. A member of staff limited
-        to a branch sees that branch's cases."""
+        to a branch sees that branch's cases (their customers' contacts at other branches still
+        count as repeat contacts)."""
+        if group_by is not None and group_by not in GROUPINGS:
+            raise InvalidInput(f"group_by: must be one of {', '.join(GROUPINGS)}")
+        read = self._read(caller, start, end, now, group_by)
+        return read.report(group_by)
+
+    def dashboard(
+        self,
+        caller: Caller,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        group_by: str = "channel",
+        now: datetime | None = None,
+    ) -> tuple[ServiceMetricsReport, ServiceMetricsReport]:
+        """The console's service dashboard from one read: the figures by ``group_by``, and the
+        same by week (by month over more than half a year) for the trend."""
+        if group_by not in GROUPINGS:
+            raise InvalidInput(f"group_by: must be one of {', '.join(GROUPINGS)}")
+        read = self._read(caller, start, end, now, group_by)
+        weeks = read.end - read.start <= timedelta(days=183)
+        return read.report(group_by), read.report("week" if weeks else "month")
+
+    def _read(
+        self,
+        caller: Caller,
+        start: datetime | None,
+        end: datetime | None,
+        now: datetime | None,
+        group_by: str | None,
+    ) -> _Read:
         self.policy.require(caller, "service_metrics", READ)
         cfg = self.settings.outcomes
         now = now or datetime.now(UTC)
@@ -89,29 +123,21 @@ class ServiceOutcomes:
             raise InvalidInput("from: must be before to")
         if end - start > timedelta(days=cfg.max_days):
             raise InvalidInput(f"from, to: the period may span at most {cfg.max_days} days")
-        if group_by is not None and group_by not in GROUPINGS:
-            raise InvalidInput(f"group_by: must be one of {', '.join(GROUPINGS)}")
         learn = self.settings.learn
         with self.store.unit_of_work() as uow:
-            cases = uow.outcomes.case_records(
-                start, end + REPEAT_WINDOW, caller.branch, cfg.max_cases + 1
-            )
+            cases = uow.outcomes.case_records(start, end + REPEAT_WINDOW, cfg.max_cases + 1)
             if len(cases) > cfg.max_cases:
                 raise InvalidInput(
                     f"from, to: more than {cfg.max_cases} cases in the period; "
                     "ask for a shorter one"
                 )
-            in_period = [c.id for c in cases if c.opened_at < end]
-            answers = uow.outcomes.answers(in_period)
-            customers = sorted({c.customer_id for c in cases if c.customer_id is not None})
+            measured = [c for c in cases if c.opened_at < end and _in_branch(c, caller.branch)]
+            answers = uow.outcomes.answers([c.id for c in measured])
+            customers = sorted({c.customer_id for c in measured if c.customer_id is not None})
             segments = self._segments(uow, customers)
             followed = sorted(segments)
             purchases = uow.outcomes.purchases(
-                followed,
-                learn.order_events,
-                learn.amount_properties,
-                start,
-                now,
+                followed, learn.order_events, learn.amount_properties, start, now
             )
             p_alive = {
                 s.customer_id: float(s.value["probability_alive"])
@@ -120,21 +146,12 @@ class ServiceOutcomes:
                 and isinstance(s.value, dict)
                 and isinstance(s.value.get("probability_alive"), int | float)
             }
-        report = service_metrics(
-            cases,
-            as_of=now,
-            start=start,
-            end=end,
-            group_by=group_by,
-            answers=answers,
-            purchases=purchases,
-            segments=segments,
-            p_alive=p_alive,
-            window_days=cfg.follow_days,
-        )
         detail = f"{start:%Y-%m-%d}..{end:%Y-%m-%d}" + (f" by {group_by}" if group_by else "")
         self.audit.record(caller, "read_service_metrics", None, detail, ["service_metrics"])
-        return report
+        return _Read(
+            cases, caller.branch, answers, purchases, segments, p_alive, start, end, now,
+            cfg.follow_days,
+        )  # fmt: skip
 
     def _segments(self, uow: UnitOfWork, customers: list[str]) -> dict[str, str | None]:
         """Segments (learned clusters) of the case customers and of up to ``max_comparable``
@@ -247,6 +264,41 @@ class ServiceOutcomes:
         if now - survey.created_at > timedelta(days=self.settings.outcomes.survey_valid_days):
             raise NotFound("survey: this link has expired")
         return survey
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What one metrics request read, to be figured out once or several times."""
+
+    cases: list[CaseRecord]
+    branch: str | None
+    answers: list[SurveyAnswer]
+    purchases: list[Purchase]
+    segments: dict[str, str | None]
+    p_alive: dict[str, float]
+    start: datetime
+    end: datetime
+    now: datetime
+    follow_days: int
+
+    def report(self, group_by: str | None) -> ServiceMetricsReport:
+        return service_metrics(
+            self.cases,
+            as_of=self.now,
+            start=self.start,
+            end=self.end,
+            group_by=group_by,
+            branch=self.branch,
+            answers=self.answers,
+            purchases=self.purchases,
+            segments=self.segments,
+            p_alive=self.p_alive,
+            window_days=self.follow_days,
+        )
+
+
+def _in_branch(case: CaseRecord, branch: str | None) -> bool:
+    return branch is None or case.branch == branch
 
 
 def _signature(secret: str, survey_id: int) -> str:

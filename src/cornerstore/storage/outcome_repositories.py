@@ -32,10 +32,10 @@ class OutcomeRepository(Repository):
     # -- what the metrics read -----------------------------------------------------------------
 
     def case_records(
-        self, opened_from: datetime, opened_until: datetime, branch: str | None, limit: int
+        self, opened_from: datetime, opened_until: datetime, limit: int
     ) -> list[CaseRecord]:
-        """Cases opened in ``[opened_from, opened_until)`` (of one branch when given), oldest
-        first, at most ``limit``, each with its status history, replies, owners and orders."""
+        """Cases opened in ``[opened_from, opened_until)``, oldest first, at most ``limit``,
+        each with its status history, replies, owners and orders."""
         c, cu = t.cases, t.customers
         query = (
             select(
@@ -57,8 +57,6 @@ class OutcomeRepository(Repository):
             .order_by(c.c.opened_at, c.c.id)
             .limit(limit)
         )
-        if branch is not None:
-            query = query.where(c.c.branch == branch)
         rows = list(self.conn.execute(query))
         ids = [row.id for row in rows]
         statuses, owners = self._changes(ids)
