@@ -18,6 +18,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
+from cornerstore.cases.service import Cases
 from cornerstore.identity.merge import Merges
 from cornerstore.intake.service import Intake
 from cornerstore.privacy.consent import Consents
@@ -68,6 +69,7 @@ class Services:
     privacy_log: PrivacyLog
     policy: Policy
     staff: Staff
+    cases: Cases
 
     _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _building: threading.Lock = field(
@@ -182,7 +184,10 @@ class Services:
             privacy_log=PrivacyLog(store, policy),
             policy=policy,
             staff=Staff(store, settings, policy, audit),
+            cases=Cases(store, settings, policy, audit, lookup, intake),
         )
         # Customers who arrive with a name, e-mail, phone or address are placed after the commit.
         intake.on_matching_traits = services.place_arrivals
+        # Case events that arrive through intake (Case Opened, ...) become cases.
+        intake.on_case_events = services.cases.file_spec_events
         return services
