@@ -102,7 +102,7 @@ def test_the_dashboard_in_a_browser_has_no_serious_accessibility_problem(
     page.get_by_label("to", exact=True).fill("2026-03-29")
     page.get_by_label("Broken down by").select_option("week")
     page.get_by_role("button", name="Show").click()
-    page.get_by_role("heading", name="By week").wait_for()
+    page.get_by_role("heading", name="By week", exact=True).wait_for()
     screenshot(page, "service")
     dashboard = check_accessibility(page)
     page.goto(re.sub(r"^https?://[^/]+", "", link.url))
