@@ -41,6 +41,7 @@ from cornerstore.outcomes.model import (
     MetricsGroup,
     OutcomeMetrics,
     Purchase,
+    Rate,
     ServiceMetricsReport,
     SurveyAnswer,
 )
@@ -145,60 +146,83 @@ class ContactIndex:
         )
 
 
-def measure(
-    cases: Sequence[CaseRecord],
-    contacts: ContactIndex,
-    answers: Mapping[int, Sequence[SurveyAnswer]],
-    as_of: datetime,
-) -> OutcomeMetrics:
-    """The outcome figures of ``cases`` (already limited to the period) at ``as_of``.
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One case judged at ``as_of`` by every definition; ``None`` where a definition does not
+    judge it yet (its 7 days are not over, or its customer is not known)."""
 
-    ``answers`` holds each case's survey answers; only those given by ``as_of`` count, the
-    latest of each kind (sent by the system, or handed out by staff) deciding.
-    """
-    resolved = first_contact = first_contact_n = ever_resolved = reopened = 0
-    repeat = repeat_n = 0
-    confirmed = [0, 0]
-    answered = [0, 0]
-    to_resolution: list[float] = []
-    to_response: list[float] = []
-    for case in cases:
-        facts = case_facts(case, as_of)
-        if facts.first_reply_at is not None:
-            to_response.append(_hours(facts.first_reply_at - case.opened_at))
-        if facts.ever_resolved:
-            ever_resolved += 1
-            reopened += facts.reopened
-        known = case.customer_id is not None
-        if known and case.opened_at + REPEAT_WINDOW <= as_of:
-            repeat_n += 1
-            repeat += contacts.followed_up(case, case.opened_at + REPEAT_WINDOW)
-        if facts.resolved_at is not None:
-            resolved += 1
-            to_resolution.append(_hours(facts.resolved_at - case.opened_at))
-            if known and facts.resolved_at + REPEAT_WINDOW <= as_of:
-                first_contact_n += 1
-                first_contact += (
-                    facts.agent_replies <= 1
-                    and not facts.handover
-                    and not facts.reopened
-                    and not contacts.followed_up(case, facts.resolved_at + REPEAT_WINDOW)
-                )
-        for solicited in (False, True):
-            latest = _latest_answer(answers.get(case.id, ()), solicited, as_of)
-            if latest is not None:
-                answered[solicited] += 1
-                confirmed[solicited] += latest.resolved
+    resolved_at: datetime | None
+    ever_resolved: bool
+    reopened: bool
+    repeat_contact: bool | None
+    first_contact: bool | None
+    hours_to_resolution: float | None
+    hours_to_response: float | None
+    confirmed: bool | None
+    confirmed_solicited: bool | None
+
+
+def judge(
+    case: CaseRecord,
+    contacts: ContactIndex,
+    answers: Sequence[SurveyAnswer],
+    as_of: datetime,
+) -> Verdict:
+    """Judge one case at ``as_of``. ``answers`` are its survey answers; only those given by
+    ``as_of`` count, the latest of each kind (sent by the system, or handed out by staff)
+    deciding."""
+    facts = case_facts(case, as_of)
+    known = case.customer_id is not None
+    repeat = None
+    if known and case.opened_at + REPEAT_WINDOW <= as_of:
+        repeat = contacts.followed_up(case, case.opened_at + REPEAT_WINDOW)
+    first_contact = None
+    if known and facts.resolved_at is not None and facts.resolved_at + REPEAT_WINDOW <= as_of:
+        first_contact = (
+            facts.agent_replies <= 1
+            and not facts.handover
+            and not facts.reopened
+            and not contacts.followed_up(case, facts.resolved_at + REPEAT_WINDOW)
+        )
+    system, staff = (_latest_answer(answers, solicited, as_of) for solicited in (False, True))
+    return Verdict(
+        resolved_at=facts.resolved_at,
+        ever_resolved=facts.ever_resolved,
+        reopened=facts.reopened,
+        repeat_contact=repeat,
+        first_contact=first_contact,
+        hours_to_resolution=(
+            None if facts.resolved_at is None else _hours(facts.resolved_at - case.opened_at)
+        ),
+        hours_to_response=(
+            None if facts.first_reply_at is None else _hours(facts.first_reply_at - case.opened_at)
+        ),
+        confirmed=None if system is None else system.resolved,
+        confirmed_solicited=None if staff is None else staff.resolved,
+    )
+
+
+def summarise(verdicts: Sequence[Verdict]) -> OutcomeMetrics:
+    """The outcome figures of a set of judged cases (all of a period, or one group)."""
+
+    def rate(values: Iterable[bool | None]) -> Rate:
+        judged = [v for v in values if v is not None]
+        return wilson_rate(sum(judged), len(judged))
+
     return OutcomeMetrics(
-        opened=len(cases),
-        resolution=wilson_rate(resolved, len(cases)),
-        first_contact_resolution=wilson_rate(first_contact, first_contact_n),
-        reopen=wilson_rate(reopened, ever_resolved),
-        repeat_contact=wilson_rate(repeat, repeat_n),
-        time_to_resolution=summarise_hours(to_resolution),
-        confirmed=wilson_rate(confirmed[False], answered[False]),
-        confirmed_solicited=wilson_rate(confirmed[True], answered[True]),
-        response_time=summarise_hours(to_response),
+        opened=len(verdicts),
+        resolution=wilson_rate(sum(v.resolved_at is not None for v in verdicts), len(verdicts)),
+        first_contact_resolution=rate(v.first_contact for v in verdicts),
+        reopen=rate(v.reopened for v in verdicts if v.ever_resolved),
+        repeat_contact=rate(v.repeat_contact for v in verdicts),
+        time_to_resolution=summarise_hours(
+            [v.hours_to_resolution for v in verdicts if v.hours_to_resolution is not None]
+        ),
+        confirmed=rate(v.confirmed for v in verdicts),
+        confirmed_solicited=rate(v.confirmed_solicited for v in verdicts),
+        response_time=summarise_hours(
+            [v.hours_to_response for v in verdicts if v.hours_to_response is not None]
+        ),
     )
 
 
@@ -267,16 +291,14 @@ def service_metrics(
     for answer in answers:
         by_case[answer.case_id].append(answer)
     segments = segments or {}
+    verdicts = [judge(c, index, by_case.get(c.id, ()), as_of) for c in in_period]
     groups: list[MetricsGroup] = []
     if group_by is not None:
         key = group_key(group_by, segments)
-        grouped: dict[str, list[CaseRecord]] = defaultdict(list)
-        for case in in_period:
-            grouped[key(case)].append(case)
-        groups = [
-            MetricsGroup(name, measure(members, index, by_case, as_of))
-            for name, members in grouped.items()
-        ]
+        grouped: dict[str, list[Verdict]] = defaultdict(list)
+        for case, verdict in zip(in_period, verdicts, strict=True):
+            grouped[key(case)].append(verdict)
+        groups = [MetricsGroup(name, summarise(members)) for name, members in grouped.items()]
         if group_by in ("week", "month"):
             groups.sort(key=lambda g: g.key)
         else:
@@ -285,12 +307,12 @@ def service_metrics(
         start=start,
         end=end,
         as_of=as_of,
-        overall=measure(in_period, index, by_case, as_of),
+        overall=summarise(verdicts),
         group_by=group_by,
         groups=tuple(groups),
         afterwards=follow_customers(
             in_period,
-            [case_facts(c, as_of).resolved_at for c in in_period],
+            [v.resolved_at for v in verdicts],
             cases_anywhere={c.customer_id for c in cases if c.customer_id is not None},
             purchases=purchases,
             segments=segments,
