@@ -38,6 +38,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "shipments",
                 "consents",
                 "suggestions",
+                "service_metrics",
                 *TIMELINE,
             }
         ),
@@ -50,7 +51,9 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
         "marketing": frozenset(
             {"traits", "summary", "segments", "scores", "consents", "suggestions"}
         ),
-        "analyst": frozenset({"traits", "summary", "scores", "segments", *TIMELINE}),
+        "analyst": frozenset(
+            {"traits", "summary", "scores", "segments", "service_metrics", *TIMELINE}
+        ),
     }
 
 
