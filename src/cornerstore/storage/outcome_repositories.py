@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from cornerstore.outcomes.model import (
     CaseMessage,
@@ -58,10 +59,15 @@ class OutcomeRepository(Repository):
             .limit(limit)
         )
         rows = list(self.conn.execute(query))
-        ids = [row.id for row in rows]
-        statuses, owners = self._changes(ids)
-        messages = self._messages(ids)
-        orders = self._orders(ids)
+        if len(rows) == limit:
+            # Too many for one request: the caller refuses it, so the rest is not read.
+            return [_bare(row) for row in rows]
+        # The changes, messages and orders of the same cases, each one query joined on the
+        # same period (no list of ids to send).
+        period = and_(c.c.opened_at >= opened_from, c.c.opened_at < opened_until)
+        statuses, owners = self._changes(period)
+        messages = self._messages(period)
+        orders = self._orders(period)
         out = []
         for row in rows:
             history = [StatusChange(row.opened_at, "open"), *statuses.get(row.id, ())]
@@ -87,53 +93,51 @@ class OutcomeRepository(Repository):
         return out
 
     def _changes(
-        self, case_ids: Sequence[int]
+        self, period: ColumnElement[bool]
     ) -> tuple[dict[int, list[StatusChange]], dict[int, list[str]]]:
         h = t.case_changes
         statuses: dict[int, list[StatusChange]] = defaultdict(list)
         owners: dict[int, list[str]] = defaultdict(list)
-        for part in chunks(list(case_ids)):
-            query = (
-                select(h.c.case_id, h.c.at, h.c.field, h.c.new)
-                .where(h.c.case_id.in_(part), h.c.field.in_(["status", "owner"]))
-                .order_by(h.c.at, h.c.id)
-            )
-            for case_id, at, field, new in self.conn.execute(query):
-                if field == "status" and new:
-                    statuses[case_id].append(StatusChange(at, new))
-                elif field == "owner" and new:
-                    owners[case_id].append(new)
+        query = (
+            select(h.c.case_id, h.c.at, h.c.field, h.c.new)
+            .join(t.cases, t.cases.c.id == h.c.case_id)
+            .where(period, h.c.field.in_(["status", "owner"]))
+            .order_by(h.c.at, h.c.id)
+        )
+        for case_id, at, field, new in self.conn.execute(query):
+            if field == "status" and new:
+                statuses[case_id].append(StatusChange(at, new))
+            elif field == "owner" and new:
+                owners[case_id].append(new)
         return statuses, owners
 
-    def _messages(self, case_ids: Sequence[int]) -> dict[int, list[CaseMessage]]:
+    def _messages(self, period: ColumnElement[bool]) -> dict[int, list[CaseMessage]]:
         m = t.case_messages
         found: dict[int, list[CaseMessage]] = defaultdict(list)
-        for part in chunks(list(case_ids)):
-            query = (
-                select(
-                    m.c.case_id,
-                    m.c.sent_at,
-                    m.c.author_kind,
-                    m.c.internal,
-                    t.staff_users.c.username,
-                )
-                .select_from(m)
-                .outerjoin(t.staff_users, t.staff_users.c.id == m.c.author_id)
-                .where(m.c.case_id.in_(part))
-                .order_by(m.c.sent_at, m.c.id)
+        query = (
+            select(
+                m.c.case_id, m.c.sent_at, m.c.author_kind, m.c.internal, t.staff_users.c.username
             )
-            for case_id, at, kind, internal, username in self.conn.execute(query):
-                author = "note" if internal else kind
-                found[case_id].append(CaseMessage(at, author, username))
+            .select_from(m)
+            .join(t.cases, t.cases.c.id == m.c.case_id)
+            .outerjoin(t.staff_users, t.staff_users.c.id == m.c.author_id)
+            .where(period)
+            .order_by(m.c.sent_at, m.c.id)
+        )
+        for case_id, at, kind, internal, username in self.conn.execute(query):
+            found[case_id].append(CaseMessage(at, "note" if internal else kind, username))
         return found
 
-    def _orders(self, case_ids: Sequence[int]) -> dict[int, list[str]]:
+    def _orders(self, period: ColumnElement[bool]) -> dict[int, list[str]]:
         k = t.case_links
         found: dict[int, list[str]] = defaultdict(list)
-        for part in chunks(list(case_ids)):
-            query = select(k.c.case_id, k.c.ref).where(k.c.case_id.in_(part), k.c.kind == "order")
-            for case_id, ref in self.conn.execute(query):
-                found[case_id].append(ref)
+        query = (
+            select(k.c.case_id, k.c.ref)
+            .join(t.cases, t.cases.c.id == k.c.case_id)
+            .where(period, k.c.kind == "order")
+        )
+        for case_id, ref in self.conn.execute(query):
+            found[case_id].append(ref)
         return found
 
     def answers(self, case_ids: Sequence[int]) -> list[SurveyAnswer]:
@@ -263,6 +267,11 @@ class OutcomeRepository(Repository):
         )
         answered, pending = self.conn.execute(query).one()
         return {"answered": int(answered), "pending": int(pending)}
+
+
+def _bare(row: Any) -> CaseRecord:
+    """A case without its history: only counted, never measured."""
+    return CaseRecord(row.id, row.root_id, row.channel, row.category, row.opened_at, ())
 
 
 def _amount(properties: str | None, names: Sequence[str]) -> float:

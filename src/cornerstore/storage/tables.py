@@ -597,3 +597,7 @@ service_surveys = Table(
     Column("score", Integer),
     Index("ix_service_surveys_exported_at", "exported_at"),
 )
+
+# The outcome metrics read the cases opened in a period (and their changes, messages and links
+# joined on the same period).
+Index("ix_cases_opened_at", cases.c.opened_at)

@@ -1,5 +1,5 @@
 """Follow-up surveys of resolved cases: sent by the system or handed out by staff, answered
-through a signed link.
+through a signed link; cases indexed by opening time for the outcome metrics.
 
 Revision ID: 0013
 Revises: 0012
@@ -53,9 +53,13 @@ def upgrade() -> None:
             batch_op.f("ix_service_surveys_customer_id"), ["customer_id"], unique=False
         )
         batch_op.create_index("ix_service_surveys_exported_at", ["exported_at"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_opened_at", ["opened_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_opened_at")
     with op.batch_alter_table("service_surveys", schema=None) as batch_op:
         batch_op.drop_index("ix_service_surveys_exported_at")
         batch_op.drop_index(batch_op.f("ix_service_surveys_customer_id"))
