@@ -32,6 +32,7 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
 
 if TYPE_CHECKING:
+    from cornerstore.cases.remedies import Remedies
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
@@ -133,6 +134,16 @@ class Services:
             lambda: Suggestions(
                 self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
             ),
+        )
+
+    @property
+    def remedies(self) -> Remedies:
+        """Remedies on cases and the suggested remedy, built on first use."""
+        from cornerstore.cases.remedies import Remedies
+
+        return self._once(
+            "remedies",
+            lambda: Remedies(self.store, self.settings, self.policy, self.audit, self.cases),
         )
 
     @property

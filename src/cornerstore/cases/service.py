@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,6 +23,7 @@ import orjson
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller, require_staff, system_caller
 from cornerstore.access.policy import CHANGE, Policy
+from cornerstore.cases.categories import guess_category
 from cornerstore.cases.model import (
     AUTHOR_KINDS,
     CHANNELS,
@@ -147,11 +148,49 @@ class _Written:
     privacy: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _shortened(text: str, limit: int = 80) -> str:
+    """``text`` cut at a word boundary near ``limit`` characters, for a subject.
+
+    >>> _shortened("The kettle I ordered last week arrived broken and leaking", 30)
+    'The kettle I ordered last…'
+    """
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
 def sender_anonymous_id(kind: str, value: str) -> str:
     """The anonymous id a case sender is stitched with: a digest, so the contact detail is not
     repeated as an identifier."""
     digest = hashlib.sha256(f"{kind}\0{value.strip().lower()}".encode()).hexdigest()[:24]
     return f"contact-{digest}"
+
+
+def timeline_event(
+    message_id: str, profile: str, name: str, at: datetime, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """The row of a Spec track event the contact centre writes on a customer's timeline
+    (support department), filed with the case's profile row."""
+    return {
+        "message_id": message_id,
+        "customer_id": profile,
+        "account_id": None,
+        "type": "track",
+        "name": name,
+        "touchpoint": "support",
+        "source": TIMELINE_SOURCE,
+        "user_id": None,
+        "anonymous_id": None,
+        "occurred_at": at,
+        "original_timestamp": None,
+        "sent_at": None,
+        "received_at": datetime.now(UTC),
+        "properties": orjson.dumps(properties).decode(),
+        "context": orjson.dumps({"touchpoint": "support"}).decode(),
+        "integrations": None,
+        "channel": "server",
+        "version": None,
+    }
 
 
 class Cases:
@@ -353,13 +392,17 @@ class Cases:
     def _file(self, uow: UnitOfWork, caller: Caller, event: CaseEvent) -> int:
         case_id = uow.cases.id_by_ref(event.ref)
         if case_id is None:
-            subject = event.subject or fold_category(event.category).capitalize()
+            first_line = " ".join(event.body.split())
+            subject = event.subject or _shortened(first_line) or event.category.capitalize()
+            category = event.category
+            if category == "other" and event.body:
+                category = guess_category(event.body, self.settings.cases.categories)
             opening = CaseOpening(
                 Sender(),
                 event.channel,
                 subject,
                 self._body(event.body),
-                category=self._category(event.category),
+                category=self._category(category),
                 priority=event.priority,
                 branch=event.branch,
                 links=event.links,
@@ -406,7 +449,7 @@ class Cases:
         at = message.at or datetime.now(UTC)
         written = _Written()
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             if direction == "in" and case.status == "closed":
                 raise Conflict("case: it is closed; open a new case for a new contact")
             added = self._add_message(
@@ -480,7 +523,7 @@ class Cases:
         at = datetime.now(UTC)
         written = _Written()
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             if changes.status is not None:
                 status = self._one_of("status", changes.status, STATUSES)
                 if status != case.status:
@@ -536,7 +579,7 @@ class Cases:
         self.require(caller, CHANGE)
         at = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             root = self.lookup.find_root(uow, customer_ref, caller, "customer")
             if root != case.customer_id:
                 uow.cases.move(case.id, root)
@@ -593,28 +636,8 @@ class Cases:
             properties["subject"] = opening.subject[:120]
             for link in opening.links:
                 properties.setdefault(f"{link.kind}_id", link.ref)
-        written.events.append(
-            {
-                "message_id": f"case-{case_id}-{what}-{reopened}",
-                "customer_id": profile,
-                "account_id": None,
-                "type": "track",
-                "name": name,
-                "touchpoint": "support",
-                "source": TIMELINE_SOURCE,
-                "user_id": None,
-                "anonymous_id": None,
-                "occurred_at": at,
-                "original_timestamp": None,
-                "sent_at": None,
-                "received_at": datetime.now(UTC),
-                "properties": orjson.dumps(properties).decode(),
-                "context": orjson.dumps({"touchpoint": "support"}).decode(),
-                "integrations": None,
-                "channel": "server",
-                "version": None,
-            }
-        )
+        message_id = f"case-{case_id}-{what}-{reopened}"
+        written.events.append(timeline_event(message_id, profile, name, at, properties))
 
     @staticmethod
     def _privacy(written: _Written, findings: Sequence[Any], where: str) -> None:
@@ -641,7 +664,8 @@ class Cases:
             uow.privacy_events.add_many(written.privacy)
 
     # -- reading -------------------------------------------------------------------------------
-    def _case(self, uow: UnitOfWork, caller: Caller, case_id: int) -> Case:
+    def case_in(self, uow: UnitOfWork, caller: Caller, case_id: int) -> Case:
+        """A case the caller's branch may see, inside ``uow``; NotFound otherwise."""
         case = uow.cases.get(case_id)
         if case is None or (caller.branch is not None and case.branch not in (None, caller.branch)):
             raise NotFound("case: no such case")
@@ -651,7 +675,7 @@ class Cases:
         """A case with its messages, changes and remedies."""
         self.require(caller)
         with self.store.unit_of_work() as uow:
-            case = self._case(uow, caller, case_id)
+            case = self.case_in(uow, caller, case_id)
             detail = CaseDetail(
                 case,
                 tuple(uow.cases.messages(case_id)),
@@ -661,6 +685,51 @@ class Cases:
         if audit:
             self.audit.record(caller, "read_case", case.customer_id, f"case {case_id}", [SECTION])
         return detail
+
+    def filter(
+        self,
+        caller: Caller,
+        *,
+        status: Sequence[str] = (),
+        channel: Sequence[str] = (),
+        category: Sequence[str] = (),
+        branch: Sequence[str] = (),
+        owner: str | None = None,
+        older_than_days: float | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CaseFilter:
+        """The queue's filter from what staff picked (``owner`` a username, or "none" for
+        cases nobody owns; ``older_than_days`` the age of a case)."""
+        for name, values, allowed in (("status", status, STATUSES), ("channel", channel, CHANNELS)):
+            for value in values:
+                self._one_of(name, value, allowed)
+        owner_id, unassigned = None, False
+        if owner is not None and owner.strip():
+            if owner.strip().lower() == "none":
+                unassigned = True
+            else:
+                with self.store.unit_of_work() as uow:
+                    user = uow.staff.user(username=owner.strip())
+                if user is None:
+                    raise InvalidInput("owner: no such staff user")
+                owner_id = user.id
+        opened_before = None
+        if older_than_days is not None:
+            if not 0 <= older_than_days <= 36_500:
+                raise InvalidInput("age: give a number of days from 0 to 36500")
+            opened_before = datetime.now(UTC) - timedelta(days=older_than_days)
+        return CaseFilter(
+            status=tuple(s.strip().lower() for s in status),
+            channel=tuple(c.strip().lower() for c in channel),
+            category=tuple(fold_category(c) for c in category if c.strip()),
+            branch=tuple(b.strip() for b in branch if b.strip()),
+            owner_id=owner_id,
+            unassigned=unassigned,
+            opened_before=opened_before,
+            limit=limit,
+            offset=offset,
+        )
 
     def find(self, caller: Caller, where: CaseFilter, customer: str | None = None) -> list[Case]:
         """The cases ``where`` selects (of one customer, given by id, e-mail or phone), newest

@@ -1,4 +1,5 @@
-"""``cornerstore service``: the contact centre's outcome metrics and follow-up surveys."""
+"""``cornerstore service``: the contact centre — cases and e-mail in (``cli/cases.py``), outcome
+metrics and follow-up surveys."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from cornerstore.cli import cases
 from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
 
-app = typer.Typer(help="The contact centre: outcome metrics and surveys", no_args_is_help=True)
+app = typer.Typer(
+    help="The contact centre: cases, e-mail in, outcome metrics and surveys", no_args_is_help=True
+)
+cases.register(app)
 surveys_app = typer.Typer(help="Follow-up surveys of resolved cases", no_args_is_help=True)
 app.add_typer(surveys_app, name="surveys")
 

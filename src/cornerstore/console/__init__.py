@@ -20,11 +20,20 @@ STATIC_PATH = "/static"
 def console_routers() -> list[APIRouter]:
     """The console's pages, one router per noun."""
     # Imported here: the pages stand on the API's dependencies, whose package imports this one.
-    from cornerstore.console.routes import admin, customers, reviews, segments, service, session
+    from cornerstore.console.routes import (
+        admin,
+        cases,
+        customers,
+        reviews,
+        segments,
+        service,
+        session,
+    )
 
     return [
         session.router,
         customers.router,
+        cases.router,
         reviews.router,
         segments.router,
         service.router,
