@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
+    from cornerstore.outcomes.service import ServiceOutcomes
     from cornerstore.suggest.service import Suggestions
 
 T = TypeVar("T")
@@ -144,6 +145,16 @@ class Services:
         return self._once(
             "remedies",
             lambda: Remedies(self.store, self.settings, self.policy, self.audit, self.cases),
+        )
+
+    @property
+    def outcomes(self) -> ServiceOutcomes:
+        """The contact centre's outcome metrics and follow-up surveys, built on first use."""
+        from cornerstore.outcomes.service import ServiceOutcomes
+
+        return self._once(
+            "outcomes",
+            lambda: ServiceOutcomes(self.store, self.settings, self.policy, self.audit),
         )
 
     def place_arrivals(self, customer_ids: list[str]) -> None:

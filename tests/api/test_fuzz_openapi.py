@@ -41,6 +41,8 @@ MAY_REFUSE_VALID = {
     ("/v1/segments", "post"): "condition tree",
     # Personal tokens belong to staff users; the fuzzer calls with an installation token.
     ("/v1/me/tokens", "post"): "needs a staff user's credential",
+    # A period's order and length are rules across from and to.
+    ("/v1/service/metrics", "get"): "from before to, at most outcomes.max_days apart",
 }
 
 

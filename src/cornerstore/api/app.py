@@ -21,6 +21,7 @@ from cornerstore.api.routes import (
     identity,
     intake,
     learn,
+    outcomes,
     privacy,
     segments,
     session,
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(identity.router)
     app.include_router(suggest.router)
     app.include_router(cases.router)
+    app.include_router(outcomes.router)
+    app.include_router(outcomes.public)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

@@ -20,7 +20,15 @@ STATIC_PATH = "/static"
 def console_routers() -> list[APIRouter]:
     """The console's pages, one router per noun."""
     # Imported here: the pages stand on the API's dependencies, whose package imports this one.
-    from cornerstore.console.routes import admin, cases, customers, reviews, segments, session
+    from cornerstore.console.routes import (
+        admin,
+        cases,
+        customers,
+        reviews,
+        segments,
+        service,
+        session,
+    )
 
     return [
         session.router,
@@ -28,6 +36,7 @@ def console_routers() -> list[APIRouter]:
         cases.router,
         reviews.router,
         segments.router,
+        service.router,
         admin.router,
     ]
 
