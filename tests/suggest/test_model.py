@@ -145,7 +145,7 @@ def test_a_model_stored_by_an_older_version_is_refused_with_a_reason() -> None:
     import numpy as np
 
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, items=np.array(["tea"]))
+    np.savez_compressed(buffer, items=np.array(["tea"]), trending=np.zeros(1))
 
     with pytest.raises(ValueError, match="train again"):
         SuggestionModel.from_bytes(buffer.getvalue())
