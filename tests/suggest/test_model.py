@@ -145,7 +145,19 @@ def test_a_model_stored_by_an_older_version_is_refused_with_a_reason() -> None:
     import numpy as np
 
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, items=np.array(["tea"]))
+    np.savez_compressed(buffer, items=np.array(["tea"]), trending=np.zeros(1))
 
     with pytest.raises(ValueError, match="train again"):
         SuggestionModel.from_bytes(buffer.getvalue())
+
+
+def test_a_product_selling_more_than_usual_now_comes_before_one_selling_less() -> None:
+    rows = [(f"n{k}", "snowglobe", NOW - timedelta(days=5 + k)) for k in range(10)]
+    rows += [(f"f{k}", "deckchair", NOW - timedelta(days=120 + k)) for k in range(10)]
+    seasonal = SuggestionModel.fit(shop(rows), blend=Blend(own=1, als=0, co=0, popular=0))
+    last_year = NOW - timedelta(days=300)
+    both_last_year = [("deckchair", last_year), ("snowglobe", last_year)]
+
+    found = [s.item_id for s in seasonal.suggest(History.of(both_last_year), 2, NOW)]
+
+    assert found == ["snowglobe", "deckchair"]

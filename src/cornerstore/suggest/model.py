@@ -73,6 +73,10 @@ class Blend:
     just_bought_days: int = 7
     recency_days: float = 240.0
     trending_days: int = 14
+    momentum: float = 0.6
+    """Personal scores are multiplied by (an item's buyers per day over the last 30 days, over
+    the last 180 days) to this power: what is selling more than usual now (a season) counts
+    more."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,8 @@ class SuggestionModel:
     popularity: np.ndarray
     trending: np.ndarray
     """Buyers per item over the last ``trending_days``, the largest 1."""
+    momentum: np.ndarray
+    """Per item its buyers per day over the last 30 days over those of the last 180 (smoothed)."""
     repeat: np.ndarray
     """Per item the share of its buyers who bought it on two days or more (smoothed)."""
     trained_until: datetime
@@ -289,6 +295,7 @@ class SuggestionModel:
         )
         popularity = _buyers_since(frame, item_pos, trained_until, blend.popular_days)
         trending = _buyers_since(frame, item_pos, trained_until, blend.trending_days)
+        momentum = _momentum(frame, item_pos, trained_until)
         known = names or {}
         return cls(
             items=items,
@@ -299,6 +306,7 @@ class SuggestionModel:
             neighbour_weight=weight,
             popularity=popularity,
             trending=trending,
+            momentum=momentum,
             repeat=_repeat_share(frame, item_pos),
             trained_until=trained_until,
             blend=blend,
@@ -383,10 +391,12 @@ class SuggestionModel:
             return self.popular(n, exclude=history.returned)
         b = self.blend
         parts = self._scores(owned)
+        # What sells more than usual now counts more in the personal signals (a season).
+        boost = np.power(self.momentum.astype(np.float64), b.momentum)
         weighted = {
-            "own": b.own * parts["own"],
-            "als": b.als * parts["als"],
-            "co": b.co * parts["co"],
+            "own": b.own * parts["own"] * boost,
+            "als": b.als * parts["als"] * boost,
+            "co": b.co * parts["co"] * boost,
             "popular": b.popular * parts["popular"],
         }
         total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
@@ -498,6 +508,7 @@ class SuggestionModel:
             neighbour_weight=self.neighbour_weight,
             popularity=self.popularity,
             trending=self.trending,
+            momentum=self.momentum,
             repeat=self.repeat,
             trained_until=np.array([self.trained_until.isoformat()], dtype=np.str_),
             blend=blend,
@@ -508,7 +519,7 @@ class SuggestionModel:
     @classmethod
     def from_bytes(cls, data: bytes) -> SuggestionModel:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            if "trending" not in z.files:
+            if "momentum" not in z.files:
                 raise ValueError("a model stored by an older cornerstore: train again")
             fields: dict[str, Any] = {}
             for name, value in zip(Blend.__dataclass_fields__, z["blend"], strict=True):
@@ -523,6 +534,7 @@ class SuggestionModel:
                 neighbour_weight=z["neighbour_weight"],
                 popularity=z["popularity"],
                 trending=z["trending"],
+                momentum=z["momentum"],
                 repeat=z["repeat"],
                 trained_until=datetime.fromisoformat(str(z["trained_until"][0])),
                 blend=Blend(**fields),
@@ -558,9 +570,10 @@ def _median_gaps(
 
 
 def _buyers_since(
-    frame: pl.DataFrame, item_pos: pl.DataFrame, until: datetime, days: int
+    frame: pl.DataFrame, item_pos: pl.DataFrame, until: datetime, days: int, scaled: bool = True
 ) -> np.ndarray:
-    """Distinct buyers per item over the last ``days`` before ``until``, the largest 1."""
+    """Distinct buyers per item over the last ``days`` before ``until`` (the largest 1 when
+    ``scaled``)."""
     recent = (
         frame.filter(pl.col("at") > until - timedelta(days=days))
         .group_by("item_id")
@@ -569,9 +582,22 @@ def _buyers_since(
     )
     buyers = np.zeros(item_pos.height, dtype=np.float32)
     buyers[recent["i"].to_numpy()] = recent["buyers"].to_numpy()
-    if buyers.size and buyers.max() > 0:
+    if scaled and buyers.size and buyers.max() > 0:
         buyers /= buyers.max()
     return buyers
+
+
+def _momentum(
+    frame: pl.DataFrame, item_pos: pl.DataFrame, until: datetime, smooth: float = 0.05
+) -> np.ndarray:
+    """Per item (buyers per day over the last 30 days + smooth) / (the same over 180 days).
+
+    Above 1 for what sells more than usual now; ``smooth`` (buyers per day) keeps an item
+    with a handful of buyers near 1.
+    """
+    recent = _buyers_since(frame, item_pos, until, 30, scaled=False) / 30
+    usual = _buyers_since(frame, item_pos, until, 180, scaled=False) / 180
+    return ((recent + smooth) / (usual + smooth)).astype(np.float32)
 
 
 def _repeat_share(frame: pl.DataFrame, item_pos: pl.DataFrame, prior: float = 5.0) -> np.ndarray:
