@@ -4,7 +4,8 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 :mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log, staff),
 :mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
 :mod:`cornerstore.storage.learn_repositories` (learning, segments) and
-:mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases).
+:mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases),
+:mod:`cornerstore.storage.campaign_repositories` (the contact log, campaigns, recipients, coupons).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cornerstore.storage.access_repositories import (
     KeyRepository,
     StaffRepository,
 )
+from cornerstore.storage.campaign_repositories import ContactRepository
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
@@ -66,3 +68,4 @@ class UnitOfWork:
         self.segments = SegmentRepository(conn)
         self.identity = IdentityRepository(conn)
         self.suggestions = SuggestionRepository(conn)
+        self.contacts = ContactRepository(conn)
