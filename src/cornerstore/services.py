@@ -18,6 +18,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
+from cornerstore.campaigns.contacts import ContactLog
 from cornerstore.identity.merge import Merges
 from cornerstore.intake.service import Intake
 from cornerstore.privacy.consent import Consents
@@ -79,6 +80,11 @@ class Services:
             if name not in self._built:
                 self._built[name] = build()
             return cast(T, self._built[name])
+
+    @property
+    def contacts(self) -> ContactLog:
+        """The contact log and frequency caps (campaigns and the next best action share it)."""
+        return self._once("contacts", lambda: ContactLog(self.store, self.settings))
 
     @property
     def identity(self) -> IdentityResolution:

@@ -289,6 +289,41 @@ class SuggestSettings(BaseModel):
     threads: int = Field(default=0, ge=0, le=64)
 
 
+CONTACT_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "post", "export")
+# A message the customer needs (an order, a delivery, a recall): no marketing consent is asked,
+# open complaints do not hold it back and frequency caps do not count it.
+SERVICE_PURPOSE = "service"
+
+
+class FrequencyCap(BaseModel):
+    """At most ``max_contacts`` marketing contacts of one customer on ``channel`` (or on every
+    channel together, ``"*"``) within ``days`` days."""
+
+    channel: str = "*"
+    max_contacts: int = Field(ge=0, le=10_000)
+    days: int = Field(ge=1, le=3660)
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value != "*" and value not in CONTACT_CHANNELS:
+            raise ValueError(f"channel: {value!r} is not * or one of {', '.join(CONTACT_CHANNELS)}")
+        return value
+
+
+class CampaignSettings(BaseModel):
+    """Contact frequency caps, personal campaigns, their delivery and their results
+    (see docs/campaigns.md)."""
+
+    # Every cap applies; a customer over any of them is capped. Service messages never count.
+    frequency_caps: list[FrequencyCap] = Field(
+        default_factory=lambda: [
+            FrequencyCap(channel="*", max_contacts=3, days=30),
+            FrequencyCap(channel="email", max_contacts=2, days=7),
+        ]
+    )
+
+
 class RoleGrant(BaseModel):
     """What a role may do with the sections of a customer (see docs/access.md).
 
@@ -393,6 +428,7 @@ class Settings(BaseSettings):
     identity: IdentityRules = Field(default_factory=IdentityRules)
     learn: LearnSettings = Field(default_factory=LearnSettings)
     suggest: SuggestSettings = Field(default_factory=SuggestSettings)
+    campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
     cases: CaseSettings = Field(default_factory=CaseSettings)
