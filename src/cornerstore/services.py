@@ -32,6 +32,7 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
 
 if TYPE_CHECKING:
+    from cornerstore.actions.service import NextActions
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
@@ -135,6 +136,27 @@ class Services:
             "suggestions",
             lambda: Suggestions(
                 self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
+            ),
+        )
+
+    @property
+    def actions(self) -> NextActions:
+        """The next best action of each customer (one list for API, CLI, console, campaigns)."""
+        from cornerstore.actions.service import NextActions
+
+        # Its collaborators first: building them takes the same (not re-entrant) lock.
+        contacts, suggestions, segments = self.contacts, self.suggestions, self.segments
+        return self._once(
+            "actions",
+            lambda: NextActions(
+                self.store,
+                self.settings,
+                self.policy,
+                self.audit,
+                self.lookup,
+                contacts,
+                suggestions,
+                segments,
             ),
         )
 

@@ -54,6 +54,7 @@ SECTIONS: dict[str, str] = {
     "segments": "segments the customer belongs to",
     "consents": "consent history per purpose",
     "suggestions": "suggested products and the reasons for them",
+    "next_actions": "the next best actions for the customer and the reasons for them",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -91,6 +92,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "shipments",
             "consents",
             "suggestions",
+            "next_actions",
         ],
         change=["merges", "cases"],
     ),
@@ -104,7 +106,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
     # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents", "suggestions"],
+        read=["traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"],
         change=["segments"],
         consent="personalisation",
     ),
