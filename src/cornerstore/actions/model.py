@@ -29,7 +29,8 @@ class Facts:
     high_value: bool = False
     slipping_away: bool = False
     open_complaints: tuple[str, ...] = ()
-    """The categories of the customer's open complaints (empty without one)."""
+    """The categories of the customer's open complaints (empty without one; ``""`` for one
+    whose category the caller may not read)."""
     replenishment_due: tuple[str, ...] = ()
     """Names of products the customer buys regularly that are due again."""
     orders: int = 0

@@ -33,12 +33,15 @@ def ordinal(n: int) -> str:
 
 
 def complaint_words(category: str) -> str:
-    """``unresolved delivery complaint``; a plain ``complaint`` category is not said twice.
+    """``unresolved delivery complaint``; without a category (a role that may not read cases)
+    or for the plain ``complaint`` category, ``unresolved complaint``.
 
-    >>> complaint_words("delivery"), complaint_words("complaint")
-    ('unresolved delivery complaint', 'unresolved complaint')
+    >>> complaint_words("delivery"), complaint_words("complaint"), complaint_words("")
+    ('unresolved delivery complaint', 'unresolved complaint', 'unresolved complaint')
     """
-    return "unresolved complaint" if category == "complaint" else f"unresolved {category} complaint"
+    if category in ("", "complaint"):
+        return "unresolved complaint"
+    return f"unresolved {category} complaint"
 
 
 def moment_words(kind: str, detail: str | None) -> str:

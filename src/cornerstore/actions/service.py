@@ -193,12 +193,12 @@ class NextActions:
         if not customers_with_open_complaint(uow, [root], self.settings.cases):
             return ()
         if not self.policy.may(caller, "cases"):
-            return ("open",)
+            return ("",)
         complaint = tuple(self.settings.cases.complaint_categories)
         cases = uow.cases.find(
             CaseFilter(customer_ids=tuple(members), status=OPEN_STATUSES, category=complaint)
         )
-        return tuple(dict.fromkeys(case.category for case in cases)) or ("open",)
+        return tuple(dict.fromkeys(case.category for case in cases)) or ("",)
 
     def _high_value_threshold(self, uow: UnitOfWork) -> float | None:
         """The lowest value in the top ``high_value_share`` of customers, computed once per
