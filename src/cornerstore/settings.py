@@ -435,8 +435,8 @@ class ActionSettings(BaseModel):
     milestone_days: int = Field(default=14, ge=1, le=365)
     # Moments older than this no longer prompt an action.
     moment_days: int = Field(default=30, ge=1, le=365)
-    # The most customers one segment listing evaluates.
-    max_list: int = Field(default=500, ge=1, le=10_000)
+    # A segment listing ranks this many of its members (the first, in id order).
+    max_list: int = Field(default=500, ge=1, le=1000)
 
     @field_validator("order_milestones")
     @classmethod

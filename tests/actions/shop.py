@@ -15,7 +15,7 @@ Everyone except ``quiet`` agreed to marketing e-mail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson

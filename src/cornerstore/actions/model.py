@@ -49,11 +49,11 @@ class NextAction:
     purpose: str | None
     priority: int
     reasons: list[str]
+    summary: str = field(init=False)
+    """``"call: high value, slipping away, unresolved delivery complaint"``."""
 
-    @property
-    def summary(self) -> str:
-        """``"call: high value, slipping away, unresolved delivery complaint"``."""
-        return f"{self.action}: {', '.join(self.reasons)}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "summary", f"{self.action}: {', '.join(self.reasons)}")
 
 
 @dataclass(frozen=True)

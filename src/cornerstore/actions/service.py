@@ -129,17 +129,17 @@ class NextActions:
     def for_segment(
         self, caller: Caller, segment_id: str, limit: int = 50, now: datetime | None = None
     ) -> list[CustomerActions]:
-        """The next best actions of the first ``limit`` members of a segment (each read
-        audited), customers with something to do first, then by their best action's
-        priority."""
+        """The ``limit`` members of a segment with the most pressing next actions: customers
+        with something to do first, then by their best action's priority. The first
+        ``settings.actions.max_list`` members (in id order) are ranked, each read audited."""
         self.policy.require(caller, SECTION, READ)
         most = self.settings.actions.max_list
         if not 1 <= limit <= most:
             raise InvalidInput(f"limit: must be between 1 and {most}")
-        page = self.segments.members(caller, segment_id, limit)
+        page = self.segments.members(caller, segment_id, most)
         now = _utc(now or datetime.now(UTC))
         found = [self.for_customer(caller, member, now) for member in page.customers]
-        return sorted(found, key=_rank)
+        return sorted(found, key=_rank)[:limit]
 
     # -- the facts -----------------------------------------------------------------------------
     def _facts(

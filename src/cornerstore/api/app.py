@@ -15,6 +15,7 @@ from cornerstore import __version__
 from cornerstore.api.docs import install_docs
 from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
+    actions,
     audit,
     customers,
     identity,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(audit.router)
     app.include_router(identity.router)
     app.include_router(suggest.router)
+    app.include_router(actions.router)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])
