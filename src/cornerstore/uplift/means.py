@@ -117,12 +117,29 @@ def bootstrap_interval(
 
 
 def _resampled_means(x: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``resamples`` bootstrap resamples of ``x``.
+
+    Revenue per assigned customer is mostly zeros, and zeros add nothing to a sum: of the
+    ``n`` draws of a resample, the number landing on a non-zero value is Binomial(n, k/n) (k
+    non-zero values), and those draws are uniform over the non-zero values. Drawing just those
+    gives the same distribution of resampled means at a cost in k, not n.
+    """
+    values = x[x != 0]
+    n = x.size
+    if values.size == 0:
+        return np.zeros(resamples)
+    hits = rng.binomial(n, values.size / n, resamples)
     out = np.empty(resamples)
-    block = max(1, _BLOCK_VALUES // x.size)
-    for start in range(0, resamples, block):
-        stop = min(resamples, start + block)
-        idx = rng.integers(0, x.size, size=(stop - start, x.size))
-        out[start:stop] = x[idx].mean(axis=1)
+    start = 0
+    while start < resamples:
+        # As many resamples as fit in the block (at least one).
+        stop = start + max(1, int(np.searchsorted(np.cumsum(hits[start:]), _BLOCK_VALUES)))
+        stop = min(stop, resamples)
+        counts = hits[start:stop]
+        drawn = values[rng.integers(0, values.size, size=int(counts.sum()))]
+        owner = np.repeat(np.arange(stop - start), counts)
+        out[start:stop] = np.bincount(owner, weights=drawn, minlength=stop - start) / n
+        start = stop
     return out
 
 
