@@ -82,3 +82,25 @@ def test_unusable_values_are_refused_with_which_group(treatment, control, messag
         mean_difference(treatment, control)
 
     assert raised.value.message == message
+
+
+def test_the_bootstrap_matches_scipys_on_mostly_zero_revenue():
+    # Drawing only the non-zero values must give the same resampled means as drawing all.
+    rng = np.random.default_rng(9)
+    treatment = rng.gamma(2.0, 30.0, 3000) * (rng.random(3000) < 0.06)
+    control = rng.gamma(2.0, 30.0, 3000) * (rng.random(3000) < 0.04)
+
+    ours = mean_difference(treatment, control, bootstrap_resamples=4000, seed=1).bootstrap
+    peer = stats.bootstrap(
+        (treatment, control),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=4000,
+        method="percentile",
+        vectorized=True,
+        random_state=np.random.default_rng(2),
+    ).confidence_interval
+
+    assert ours is not None
+    slack = 0.05 * (peer.high - peer.low)
+    assert ours.low == pytest.approx(peer.low, abs=slack)
+    assert ours.high == pytest.approx(peer.high, abs=slack)
