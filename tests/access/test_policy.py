@@ -38,6 +38,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "shipments",
                 "consents",
                 "suggestions",
+                "next_actions",
                 *TIMELINE,
             }
         ),
@@ -48,7 +49,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
             {"name", "contact", "addresses", "payment", "invoices", "timeline.billing"}
         ),
         "marketing": frozenset(
-            {"traits", "summary", "segments", "scores", "consents", "suggestions"}
+            {"traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"}
         ),
         "analyst": frozenset({"traits", "summary", "scores", "segments", *TIMELINE}),
     }
