@@ -436,7 +436,7 @@ class ActionSettings(BaseModel):
     # Moments older than this no longer prompt an action.
     moment_days: int = Field(default=30, ge=1, le=365)
     # A segment listing ranks this many of its members (the first, in id order).
-    max_list: int = Field(default=500, ge=1, le=1000)
+    max_list: int = Field(default=200, ge=1, le=1000)
 
     @field_validator("order_milestones")
     @classmethod

@@ -114,5 +114,5 @@ def test_a_segment_lists_customers_with_something_to_do_first(
 
 
 def test_a_segment_listing_limit_out_of_range_is_refused(shop: Services, owner: Caller) -> None:
-    with pytest.raises(InvalidInput, match="limit: must be between 1 and 500"):
+    with pytest.raises(InvalidInput, match="limit: must be between 1 and 200"):
         shop.actions.for_segment(owner, "any", limit=0, now=NOW)

@@ -78,4 +78,4 @@ def test_bad_input_is_one_line_and_a_failing_exit(tmp_path: Path) -> None:
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert neither.stderr == "error: give a customer or --segment, not both\n"
     assert "nobody" not in unknown.stderr
-    assert too_many.stderr == "error: limit: must be between 1 and 500\n"
+    assert too_many.stderr == "error: limit: must be between 1 and 200\n"

@@ -22,7 +22,9 @@ def actions(
         None, help="Profile id, e-mail, phone or another identifier (or give --segment)"
     ),
     segment: str | None = typer.Option(None, "--segment", help="List a segment's members instead"),
-    limit: int = typer.Option(50, "--limit", help="With --segment: how many members (1 to 500)"),
+    limit: int = typer.Option(
+        50, "--limit", help="With --segment: how many members (1 to actions.max_list, 200)"
+    ),
 ) -> None:
     """The next best actions, best first, with the reasons in words and what was held back."""
     if (ref is None) == (segment is None):
