@@ -8,8 +8,9 @@ Coverage: the grid of ``tests/uplift/test_coverage.py`` with more replications -
 the time in every cell.
 
 Speed: a 100,000-recipient campaign (90% treatment, 10% control) in which about 5% buy in the
-window, revenue per customer with pre-period spend: ``cuped_difference`` with its 2,000-resample bootstrap check, against
-``scipy.stats.bootstrap`` (percentile, 2,000 resamples) on the same difference of means.
+window, revenue per customer with pre-period spend: ``cuped_difference`` with its
+2,000-resample bootstrap checks, against ``scipy.stats.bootstrap`` (percentile, 2,000
+resamples) on the same difference of means.
 
     python -m benchmarks.bench_uplift [--replications 2000] [--recipients 100000]
 """
