@@ -544,7 +544,9 @@ def decide_what_to_do_next(walk: Walk) -> None:
     assert shown["actions"] and all(a["reasons"] for a in shown["actions"])
     segments = walk.json("cornerstore segments list")
     assert isinstance(segments, list) and segments
-    walk.values["SEGMENT"] = segments[0]["id"]
+    # The smallest: each member listed is a few queries, and the walk has a time budget.
+    smallest = min((s for s in segments if s["size"]), key=lambda s: s["size"])
+    walk.values["SEGMENT"] = smallest["id"]
     listed = walk.json(walk.fill("cornerstore actions --segment SEGMENT --limit 20"))
     assert isinstance(listed, list) and 1 <= len(listed) <= 20
     over_http = walk.http("GET", f"/v1/customers/{walk.values['ID']}/next-actions").json()
