@@ -553,6 +553,35 @@ def decide_what_to_do_next(walk: Walk) -> None:
     assert over_http["actions"][0]["summary"]
 
 
+MAIL = Path(__file__).resolve().parent / "data" / "mail" / "support.mbox"
+
+
+@step(
+    "cornerstore service import-mail support.mbox",
+    "cornerstore service cases --customer ann@example.com",
+    "POST /v1/cases",
+    "GET /v1/cases?status=open",
+)
+def run_the_contact_centre(walk: Walk) -> None:
+    (walk.home / "support.mbox").write_bytes(MAIL.read_bytes())
+    imported = walk.sh("cornerstore service import-mail support.mbox")
+    assert imported.startswith("read 4, imported 4")
+    again = walk.sh("cornerstore service import-mail support.mbox")
+    assert "imported 0" in again
+    cases = walk.json("cornerstore service cases --customer ann@example.com")
+    assert isinstance(cases, list)
+    assert "Parcel never arrived" in [c["subject"] for c in cases]
+    form = {
+        "sender": {"email": ANN},
+        "channel": "web",
+        "subject": "Wrong size",
+        "body": "I ordered a medium.",
+    }
+    opened = walk.http("POST", "/v1/cases", json=form).json()
+    queue = walk.http("GET", "/v1/cases", params={"status": "open"}).json()
+    assert opened["case"]["id"] in [c["id"] for c in queue]
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
 from cornerstore.campaigns.contacts import ContactLog
+from cornerstore.cases.service import Cases
 from cornerstore.identity.merge import Merges
 from cornerstore.intake.service import Intake
 from cornerstore.privacy.consent import Consents
@@ -33,6 +34,7 @@ from cornerstore.storage.database import Store, open_store
 
 if TYPE_CHECKING:
     from cornerstore.actions.service import NextActions
+    from cornerstore.cases.remedies import Remedies
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
@@ -69,6 +71,7 @@ class Services:
     privacy_log: PrivacyLog
     policy: Policy
     staff: Staff
+    cases: Cases
 
     _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _building: threading.Lock = field(
@@ -160,6 +163,16 @@ class Services:
             ),
         )
 
+    @property
+    def remedies(self) -> Remedies:
+        """Remedies on cases and the suggested remedy, built on first use."""
+        from cornerstore.cases.remedies import Remedies
+
+        return self._once(
+            "remedies",
+            lambda: Remedies(self.store, self.settings, self.policy, self.audit, self.cases),
+        )
+
     def place_arrivals(self, customer_ids: list[str]) -> None:
         """Hand the customers intake just stored with matching traits to the placement worker
         (:meth:`IdentityResolution.place_later`); resolution is built on the first such batch."""
@@ -199,7 +212,10 @@ class Services:
             privacy_log=PrivacyLog(store, policy),
             policy=policy,
             staff=Staff(store, settings, policy, audit),
+            cases=Cases(store, settings, policy, audit, lookup, intake),
         )
         # Customers who arrive with a name, e-mail, phone or address are placed after the commit.
         intake.on_matching_traits = services.place_arrivals
+        # Case events that arrive through intake (Case Opened, ...) become cases.
+        intake.on_case_events = services.cases.file_spec_events
         return services

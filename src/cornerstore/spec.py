@@ -51,4 +51,8 @@ ORDER_COMPLETED = "Order Completed"
 DELIVERY_ATTEMPTED = "Delivery Attempted"
 CASE_OPENED = "Case Opened"
 CASE_RESOLVED = "Case Resolved"
+#: A message on a case from a system that speaks the Spec (properties case_id, text, direction).
+CASE_MESSAGE = "Case Message"
+#: The track events the contact centre files as cases (see docs/cases.md).
+CASE_EVENTS = (CASE_OPENED, CASE_MESSAGE, CASE_RESOLVED)
 SURVEY_ANSWERED = "Survey Answered"

@@ -42,6 +42,26 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 *TIMELINE,
             }
         ),
+        "supervisor": frozenset(
+            {
+                "name",
+                "contact",
+                "addresses",
+                "delivery_preferences",
+                "identifiers",
+                "traits",
+                "summary",
+                "accounts",
+                "merges",
+                "cases",
+                "shipments",
+                "consents",
+                "suggestions",
+                "next_actions",
+                "scores",
+                *TIMELINE,
+            }
+        ),
         "shipping": frozenset(
             {"name", "addresses", "delivery_preferences", "shipments", "timeline.shipping"}
         ),
@@ -55,12 +75,12 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
     }
 
 
-def test_only_owner_and_support_may_change_merges() -> None:
+def test_only_owner_support_and_supervisor_may_change_merges() -> None:
     policy = Policy()
 
     allowed = [r for r in policy.role_names() if policy.may(staff_caller(r), "merges", "change")]
 
-    assert allowed == ["owner", "support"]
+    assert allowed == ["owner", "supervisor", "support"]
 
 
 def test_a_section_no_policy_names_is_denied_to_every_role_but_the_owner() -> None:

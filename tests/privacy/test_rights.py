@@ -253,12 +253,17 @@ def _insert_naming(conn: Connection, table: Table, customer_id: str) -> dict[str
             row[column.name] = json.dumps([customer_id])
         elif rule is not None:
             row[column.name] = customer_id
+        elif column.nullable:
+            continue  # optional (a case's owner, its unique reference): left empty
         elif column.foreign_keys:
             parent = next(iter(column.foreign_keys)).column
             row[column.name] = _insert_naming(conn, parent.table, customer_id)[parent.name]
         elif column is not table.autoincrement_column:
             row[column.name] = _placeholder(column)
-    conn.execute(insert(table).values(row))
+    result = conn.execute(insert(table).values(row))
+    key = table.autoincrement_column
+    if key is not None and key.name not in row:  # a parent row's new id, for its children
+        row[key.name] = result.inserted_primary_key[0]  # type: ignore[index]
     return row
 
 

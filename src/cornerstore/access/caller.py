@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from cornerstore.errors import Forbidden
 
 # The built-in staff roles; installations add their own in settings (``access.roles``).
-STAFF_ROLES = frozenset({"owner", "support", "shipping", "billing", "marketing", "analyst"})
+STAFF_ROLES = frozenset(
+    {"owner", "support", "supervisor", "shipping", "billing", "marketing", "analyst"}
+)
 WRITER = "writer"
 
 

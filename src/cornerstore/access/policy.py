@@ -96,6 +96,29 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
         ],
         change=["merges", "cases"],
     ),
+    # Support's sections and the learned scores: a supervisor weighs what a customer is worth
+    # when approving a remedy above support's limit (docs/cases.md).
+    "supervisor": RoleGrant(
+        read=[
+            "name",
+            "contact",
+            "addresses",
+            "delivery_preferences",
+            "identifiers",
+            "traits",
+            "summary",
+            "accounts",
+            "merges",
+            "timeline.*",
+            "cases",
+            "shipments",
+            "consents",
+            "suggestions",
+            "next_actions",
+            "scores",
+        ],
+        change=["merges", "cases"],
+    ),
     "shipping": RoleGrant(
         read=["name", "addresses", "delivery_preferences", "shipments", "timeline.shipping"],
         change=["delivery_preferences", "shipments"],

@@ -17,6 +17,7 @@ from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
     actions,
     audit,
+    cases,
     customers,
     identity,
     intake,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(identity.router)
     app.include_router(suggest.router)
     app.include_router(actions.router)
+    app.include_router(cases.router)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

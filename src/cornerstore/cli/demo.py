@@ -21,6 +21,7 @@ def demo(
 ) -> None:
     """Generate two years of a small business (store, web, support, billing, shipping, surveys)."""
     from cornerstore.demo.load import estimate_messages, load_demo
+    from cornerstore.demo.queue import add_open_cases
     from cornerstore.demo.staff import add_demo_staff
 
     if if_missing:
@@ -57,9 +58,12 @@ def demo(
         with s.store.unit_of_work() as uow:
             profiles = uow.customers.count()
         staff = add_demo_staff(s.staff)
+        # Cases still open on the demo's last days, so the contact centre shows a live queue.
+        opened = add_open_cases(s.cases, s.remedies, count=max(3, min(40, customers // 50)))
     out.print(
         f"demo business: {result.accepted} messages from {customers} people in {took:.1f}s; "
-        f"{profiles} profiles, {result.merges} merges, {result.refused_merges} refused merges"
+        f"{profiles} profiles, {result.merges} merges, {result.refused_merges} refused merges; "
+        f"{opened} open cases"
     )
     if staff:
         out.print(

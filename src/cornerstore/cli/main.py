@@ -27,6 +27,7 @@ from cornerstore.cli import (
     rights,
     segments,
     serve,
+    service,
     suggest,
     users,
 )
@@ -79,6 +80,7 @@ app.add_typer(suggest.app, name="suggest")
 app.command("actions")(actions.actions)
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(service.app, name="service")
 app.command("roles")(users.roles)
 app.add_typer(identity.app, name="identity")
 app.command("serve")(serve.serve)

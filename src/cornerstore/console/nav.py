@@ -25,6 +25,10 @@ def reviewers(policy: Policy, caller: Caller) -> bool:
     return policy.may(caller, "merges")
 
 
+def case_readers(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "cases")
+
+
 def analysts(policy: Policy, caller: Caller) -> bool:
     return policy.may(caller, "segments") and policy.may(caller, "scores")
 
@@ -38,6 +42,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("Customers", "/customers"),
+    NavItem("Cases", "/cases", case_readers),
     NavItem("Review", "/reviews", reviewers),
     NavItem("Segments", "/segments", analysts),
     NavItem("Owner", "/admin", administrators),

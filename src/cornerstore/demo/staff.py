@@ -8,7 +8,7 @@ from __future__ import annotations
 from cornerstore.access.caller import system_caller
 from cornerstore.access.users import Staff
 
-DEMO_ROLES = ("owner", "support", "shipping", "billing", "marketing", "analyst")
+DEMO_ROLES = ("owner", "support", "supervisor", "shipping", "billing", "marketing", "analyst")
 
 
 def demo_password(role: str) -> str:

@@ -24,7 +24,7 @@ from cornerstore.json_input import TooDeep
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.settings import Settings
-from cornerstore.spec import IDENTIFYING_TRAITS, MATCHING_TRAITS
+from cornerstore.spec import CASE_EVENTS, IDENTIFYING_TRAITS, MATCHING_TRAITS
 from cornerstore.storage.database import Store
 from cornerstore.storage.retry import IMPORT, REQUEST, Patience, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -130,6 +130,9 @@ class _Job:
     indexed: bool = True
     # Customers of this batch who gained a matching trait, in order, each once.
     matching: dict[str, None] = field(default_factory=dict)
+    # Track events naming a case (Case Opened, Case Message, Case Resolved) stored by this
+    # batch, with the profile each was stitched to, for ``on_case_events``.
+    case_events: list[tuple[str, Message]] = field(default_factory=list)
     # How long to keep trying when concurrent writers get in the way.
     patience: Patience = REQUEST
 
@@ -140,6 +143,7 @@ class _Job:
         r.rejected = list(self.bad)
         r.refused = []
         self.matching = {}
+        self.case_events = []
 
     def label(self, index: int) -> str:
         return f"{self.where}[{index}]" if self.indexed else self.where
@@ -174,6 +178,10 @@ class Intake:
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
+        # Called after a batch is committed with its case events (profile, message) in order:
+        # the contact centre turns them into cases; its failure never fails intake.
+        self.on_case_events: Callable[[list[tuple[str, Message]]], object] | None = None
+        self.case_event_names: frozenset[str] = frozenset(CASE_EVENTS)
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -348,6 +356,11 @@ class Intake:
         """Give the committed batch's customers who gained a matching trait to
         ``on_matching_traits``, outside the shared transaction, so no caller of the group
         waits for another's matching."""
+        if job.case_events and self.on_case_events is not None:
+            try:
+                self.on_case_events(list(job.case_events))
+            except Exception as exc:  # the events are stored; the cases can be replayed
+                log.warning("intake: filing case events failed (%s)", type(exc).__name__)
         if not job.matching or self.on_matching_traits is None:
             return
         try:
@@ -476,6 +489,8 @@ class Intake:
             categories = self.settings.privacy.consent_categories
             rows.consents += consent_rows(msg, target, source.name, categories)
         rows.events.append(event_row(msg, target, account_id, source.name))
+        if msg.type == "track" and msg.event in self.case_event_names:
+            job.case_events.append((target, msg))
 
     def _add_group(
         self, stitcher: Stitcher, rows: BatchRows, msg: Message, source: Source, target: str

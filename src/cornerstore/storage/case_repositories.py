@@ -296,6 +296,27 @@ class CaseRepository(Repository):
         )
         return bool(result.rowcount)
 
+    def events_mentioning(
+        self, customer_ids: Sequence[str], names: Sequence[str], text: str, limit: int = 20
+    ) -> list[str]:
+        """Properties (JSON text) of these profile rows' track events with these names whose
+        properties contain ``text`` (an order id), newest first: the few to parse instead of
+        a customer's whole purchase history."""
+        e = t.events
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = (
+            select(e.c.properties)
+            .where(
+                e.c.customer_id.in_(list(customer_ids)),
+                e.c.type == "track",
+                e.c.name.in_(list(names)),
+                e.c.properties.like(pattern, escape="\\"),
+            )
+            .order_by(e.c.occurred_at.desc())
+            .limit(limit)
+        )
+        return [row for row in self.conn.execute(query).scalars() if row]
+
     def resolved_remedies(
         self, categories: Collection[str], limit: int
     ) -> list[tuple[str, str, float]]:
