@@ -12,6 +12,7 @@ python -m benchmarks.run --only cli_startup
 python -m benchmarks.run --only search
 python -m benchmarks.run --only console
 python -m benchmarks.run --only suggest
+python -m benchmarks.run --only uplift
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from benchmarks import (
     bench_retail,
     bench_search,
     bench_suggest,
+    bench_uplift,
 )
 from benchmarks.common import console, machine, print_table, write_result
 
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "search",
             "console",
             "suggest",
+            "uplift",
         ],
         help="run one benchmark",
     )
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.only in (None, "suggest"):
         suggest_args = ["--lookups", "100", "--skip-accuracy"] if args.quick else []
         results["suggest"] = bench_suggest.main(suggest_args)
+    if args.only in (None, "uplift"):
+        uplift_args = ["--replications", "200", "--recipients", "20000"] if args.quick else []
+        results["uplift"] = bench_uplift.main(uplift_args)
 
     rows = [
         row | {"benchmark": name} for name, r in results.items() for row in r.get("targets", [])

@@ -533,6 +533,26 @@ def suggest_what_each_customer_may_want_next(walk: Walk) -> None:
     assert set(report["baselines"]) == {"popularity", "als", "repurchase"}
 
 
+@step(
+    "cornerstore actions ID",
+    "cornerstore actions --segment SEGMENT --limit 20",
+    "/v1/customers/{id}/next-actions",
+)
+def decide_what_to_do_next(walk: Walk) -> None:
+    shown = walk.json(walk.fill("cornerstore actions ID"))
+    assert isinstance(shown, dict) and shown["customer_id"] == walk.values["ID"]
+    assert shown["actions"] and all(a["reasons"] for a in shown["actions"])
+    segments = walk.json("cornerstore segments list")
+    assert isinstance(segments, list) and segments
+    # The smallest: each member listed is a few queries, and the walk has a time budget.
+    smallest = min((s for s in segments if s["size"]), key=lambda s: s["size"])
+    walk.values["SEGMENT"] = smallest["id"]
+    listed = walk.json(walk.fill("cornerstore actions --segment SEGMENT --limit 20"))
+    assert isinstance(listed, list) and 1 <= len(listed) <= 20
+    over_http = walk.http("GET", f"/v1/customers/{walk.values['ID']}/next-actions").json()
+    assert over_http["actions"][0]["summary"]
+
+
 MAIL = Path(__file__).resolve().parent / "data" / "mail" / "support.mbox"
 
 

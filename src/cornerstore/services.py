@@ -19,6 +19,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
+from cornerstore.campaigns.contacts import ContactLog
 from cornerstore.cases.service import Cases
 from cornerstore.identity.merge import Merges
 from cornerstore.intake.service import Intake
@@ -33,6 +34,7 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
 
 if TYPE_CHECKING:
+    from cornerstore.actions.service import NextActions
     from cornerstore.cases.remedies import Remedies
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
@@ -86,6 +88,11 @@ class Services:
             return cast(T, self._built[name])
 
     @property
+    def contacts(self) -> ContactLog:
+        """The contact log and frequency caps (campaigns and the next best action share it)."""
+        return self._once("contacts", lambda: ContactLog(self.store, self.settings))
+
+    @property
     def identity(self) -> IdentityResolution:
         """Probabilistic identity resolution (numpy, rapidfuzz), built on first use."""
         from cornerstore.identity.resolution.service import IdentityResolution
@@ -134,6 +141,27 @@ class Services:
             "suggestions",
             lambda: Suggestions(
                 self.store, self.settings, self.policy, self.audit, self.lookup, self.consents
+            ),
+        )
+
+    @property
+    def actions(self) -> NextActions:
+        """The next best action of each customer (one list for API, CLI, console, campaigns)."""
+        from cornerstore.actions.service import NextActions
+
+        # Its collaborators first: building them takes the same (not re-entrant) lock.
+        contacts, suggestions, segments = self.contacts, self.suggestions, self.segments
+        return self._once(
+            "actions",
+            lambda: NextActions(
+                self.store,
+                self.settings,
+                self.policy,
+                self.audit,
+                self.lookup,
+                contacts,
+                suggestions,
+                segments,
             ),
         )
 

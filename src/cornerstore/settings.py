@@ -289,6 +289,163 @@ class SuggestSettings(BaseModel):
     threads: int = Field(default=0, ge=0, le=64)
 
 
+CONTACT_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "post", "export")
+# A message the customer needs (an order, a delivery, a recall): no marketing consent is asked,
+# open complaints do not hold it back and frequency caps do not count it.
+SERVICE_PURPOSE = "service"
+
+
+class FrequencyCap(BaseModel):
+    """At most ``max_contacts`` marketing contacts of one customer on ``channel`` (or on every
+    channel together, ``"*"``) within ``days`` days."""
+
+    channel: str = "*"
+    max_contacts: int = Field(ge=0, le=10_000)
+    days: int = Field(ge=1, le=3660)
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value != "*" and value not in CONTACT_CHANNELS:
+            raise ValueError(f"channel: {value!r} is not * or one of {', '.join(CONTACT_CHANNELS)}")
+        return value
+
+
+class CampaignSettings(BaseModel):
+    """Contact frequency caps, personal campaigns, their delivery and their results
+    (see docs/campaigns.md)."""
+
+    # Every cap applies; a customer over any of them is capped. Service messages never count.
+    frequency_caps: list[FrequencyCap] = Field(
+        default_factory=lambda: [
+            FrequencyCap(channel="*", max_contacts=3, days=30),
+            FrequencyCap(channel="email", max_contacts=2, days=7),
+        ]
+    )
+
+
+# What a next-best-action rule can look for in a customer (see docs/actions.md).
+ACTION_CONDITIONS: tuple[str, ...] = (
+    "open_complaint",
+    "high_value_slipping_away",
+    "slipping_away",
+    "replenishment_due",
+    "order_milestone",
+    "moment",
+)
+# The moments learning finds (cornerstore.learn.moments) a ``moment`` rule may name.
+MOMENT_KINDS: tuple[str, ...] = (
+    "moved_house",
+    "changed_name",
+    "new_household_signal",
+    "first_complaint",
+    "frequency_drop",
+    "big_purchase",
+    "purchase_anniversary",
+)
+NO_ACTION = "nothing"
+
+
+class ActionRule(BaseModel):
+    """When ``when`` holds for a customer, propose ``action`` on ``channel`` for ``purpose``.
+
+    A ``purpose`` other than ``service`` is marketing: it needs that consent, is held back while
+    a complaint is open and counts against the frequency caps. Lower ``priority`` ranks first;
+    rules proposing the same action on the same channel become one action with all reasons."""
+
+    when: Literal[
+        "open_complaint",
+        "high_value_slipping_away",
+        "slipping_away",
+        "replenishment_due",
+        "order_milestone",
+        "moment",
+    ]
+    action: str = Field(pattern=r"^[a-z][a-z_]{0,31}$")
+    channel: str
+    purpose: str = SERVICE_PURPOSE
+    priority: int = Field(default=50, ge=0, le=1000)
+    # For ``when: moment``: which moments (moved_house, new_household_signal, ...).
+    moments: list[str] = Field(default_factory=list)
+
+    @field_validator("action")
+    @classmethod
+    def _not_nothing(cls, value: str) -> str:
+        if value == NO_ACTION:
+            raise ValueError(f"{NO_ACTION!r} is what is left when no rule applies")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value not in CONTACT_CHANNELS:
+            raise ValueError(f"must be one of {', '.join(CONTACT_CHANNELS)}")
+        return value
+
+    @field_validator("purpose")
+    @classmethod
+    def _known_purpose(cls, value: str) -> str:
+        if value != SERVICE_PURPOSE and value not in PURPOSES:
+            raise ValueError(f"must be {SERVICE_PURPOSE} or one of {', '.join(PURPOSES)}")
+        return value
+
+    @field_validator("moments")
+    @classmethod
+    def _known_moments(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in MOMENT_KINDS]
+        if unknown:
+            raise ValueError(f"moments must be among {', '.join(MOMENT_KINDS)}")
+        return value
+
+
+def _default_action_rules() -> list[ActionRule]:
+    def email(
+        when: str, action: str, priority: int, moments: list[str] | None = None
+    ) -> ActionRule:
+        return ActionRule.model_validate(
+            {
+                "when": when,
+                "action": action,
+                "channel": "email",
+                "purpose": "marketing_email",
+                "priority": priority,
+                "moments": moments or [],
+            }
+        )
+
+    return [
+        ActionRule(when="high_value_slipping_away", action="call", channel="phone", priority=10),
+        ActionRule(when="open_complaint", action="call", channel="phone", priority=10),
+        email("replenishment_due", "offer", 20),
+        email("moment", "offer", 25, ["moved_house", "new_household_signal"]),
+        email("slipping_away", "offer", 30),
+        email("order_milestone", "thank", 40),
+        email("moment", "thank", 40, ["purchase_anniversary", "big_purchase"]),
+    ]
+
+
+class ActionSettings(BaseModel):
+    """The next best action: its rules and their thresholds (see docs/actions.md)."""
+
+    rules: list[ActionRule] = Field(default_factory=_default_action_rules)
+    # "High value": a customer whose learned value (CLV) is in this top share of all customers.
+    high_value_share: float = Field(default=0.2, gt=0, le=1)
+    # Order counts worth a thank-you, when the order that reached one is this recent.
+    order_milestones: list[int] = Field(default_factory=lambda: [10, 25, 50, 100])
+    milestone_days: int = Field(default=14, ge=1, le=365)
+    # Moments older than this no longer prompt an action.
+    moment_days: int = Field(default=30, ge=1, le=365)
+    # A segment listing ranks this many of its members (the first, in id order).
+    max_list: int = Field(default=200, ge=1, le=1000)
+
+    @field_validator("order_milestones")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(n < 1 for n in value):
+            raise ValueError("milestones are order counts of 1 or more")
+        return sorted(set(value))
+
+
 class RoleGrant(BaseModel):
     """What a role may do with the sections of a customer (see docs/access.md).
 
@@ -417,10 +574,12 @@ class Settings(BaseSettings):
     identity: IdentityRules = Field(default_factory=IdentityRules)
     learn: LearnSettings = Field(default_factory=LearnSettings)
     suggest: SuggestSettings = Field(default_factory=SuggestSettings)
+    campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     sqlite_busy_timeout_ms: int = 10_000
     # SQLite: FULL fsyncs at every commit (an acknowledged write survives a power cut); NORMAL
     # only at checkpoints (it survives a crash of the process, not of the machine).

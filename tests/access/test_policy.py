@@ -39,6 +39,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "consents",
                 "suggestions",
                 "service_metrics",
+                "next_actions",
                 *TIMELINE,
             }
         ),
@@ -57,6 +58,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "shipments",
                 "consents",
                 "suggestions",
+                "next_actions",
                 "scores",
                 "service_metrics",
                 *TIMELINE,
@@ -69,7 +71,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
             {"name", "contact", "addresses", "payment", "invoices", "timeline.billing"}
         ),
         "marketing": frozenset(
-            {"traits", "summary", "segments", "scores", "consents", "suggestions"}
+            {"traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"}
         ),
         "analyst": frozenset(
             {"traits", "summary", "scores", "segments", "service_metrics", *TIMELINE}

@@ -49,6 +49,7 @@ ROUTES = {
     "/v1/identity/explain": ["get"],
     "/v1/identity/place/{customer_id}": ["post"],
     "/v1/customers/{customer_id}/suggestions": ["get"],
+    "/v1/customers/{customer_id}/next-actions": ["get"],
 }
 
 

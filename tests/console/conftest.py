@@ -71,6 +71,7 @@ CASE_TEXT = "Kettle arrived broken, wants a replacement"
 # The sections of a customer page support sees, in page order (no scores, no segments).
 SUPPORT_SECTIONS = [
     "Who they are",
+    "Next best action",
     "Activity",
     "Recent moments",
     "Consents",

@@ -55,6 +55,7 @@ SECTIONS: dict[str, str] = {
     "consents": "consent history per purpose",
     "suggestions": "suggested products and the reasons for them",
     "service_metrics": "the contact centre's outcome figures (counts and rates, no customer named)",
+    "next_actions": "the next best actions for the customer and the reasons for them",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -93,6 +94,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "consents",
             "suggestions",
             "service_metrics",
+            "next_actions",
         ],
         change=["merges", "cases"],
     ),
@@ -114,6 +116,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "shipments",
             "consents",
             "suggestions",
+            "next_actions",
             "scores",
             "service_metrics",
         ],
@@ -129,7 +132,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
     # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents", "suggestions"],
+        read=["traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"],
         change=["segments"],
         consent="personalisation",
     ),

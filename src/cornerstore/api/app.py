@@ -15,6 +15,7 @@ from cornerstore import __version__
 from cornerstore.api.docs import install_docs
 from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
+    actions,
     audit,
     cases,
     customers,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(audit.router)
     app.include_router(identity.router)
     app.include_router(suggest.router)
+    app.include_router(actions.router)
     app.include_router(cases.router)
     app.include_router(outcomes.router)
     app.include_router(outcomes.public)

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from cornerstore.cli import (
+    actions,
     audit,
     clv,
     credentials,
@@ -76,6 +77,7 @@ app.add_typer(segments.app, name="segments")
 app.add_typer(learn.surveys_app, name="surveys")
 app.command("learn")(learn.learn)
 app.add_typer(suggest.app, name="suggest")
+app.command("actions")(actions.actions)
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(service.app, name="service")

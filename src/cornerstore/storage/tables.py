@@ -607,3 +607,20 @@ service_surveys = Table(
 # The outcome metrics read the cases opened in a period (and their changes, messages and links
 # joined on the same period).
 Index("ix_cases_opened_at", cases.c.opened_at)
+# -- contacts and campaigns (migration 0014) --------------------------------------------------
+
+# Every time the shop reached out to a customer: by which channel, for which purpose, from which
+# campaign or other source. Frequency caps and the next best action count these; the profile
+# row is the customer's root when the contact was made (merges are followed when counting).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("channel", String(16), nullable=False),  # email sms phone post export
+    Column("purpose", String(32), nullable=False),  # a consent purpose, or service
+    Column("campaign_id", Integer),  # the campaign that made it, if one did
+    Column("source", String(128), nullable=False),  # campaign:12, staff:sam, ...
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_contacts_customer_id_at", "customer_id", "at"),
+)

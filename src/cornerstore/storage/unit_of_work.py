@@ -4,9 +4,10 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 :mod:`cornerstore.storage.access_repositories` (write keys, API tokens, the audit log, staff),
 :mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
 :mod:`cornerstore.storage.learn_repositories` (learning, segments) and
-:mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases)
-and :mod:`cornerstore.storage.case_repositories` (the contact centre's cases and remedies)
-and :mod:`cornerstore.storage.outcome_repositories` (what outcome metrics read, surveys).
+:mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases),
+:mod:`cornerstore.storage.case_repositories` (the contact centre's cases and remedies),
+:mod:`cornerstore.storage.outcome_repositories` (what outcome metrics read, surveys) and
+:mod:`cornerstore.storage.campaign_repositories` (the contact log, campaigns, recipients, coupons).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cornerstore.storage.access_repositories import (
     KeyRepository,
     StaffRepository,
 )
+from cornerstore.storage.campaign_repositories import ContactRepository
 from cornerstore.storage.case_repositories import CaseRepository
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
@@ -72,3 +74,4 @@ class UnitOfWork:
         self.suggestions = SuggestionRepository(conn)
         self.cases = CaseRepository(conn)
         self.outcomes = OutcomeRepository(conn)
+        self.contacts = ContactRepository(conn)

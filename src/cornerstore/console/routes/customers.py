@@ -87,6 +87,7 @@ def _read_customer(
                 services.profiles.timeline(caller, ref, touchpoints=["other"], limit=MOMENTS)
             ),
             "scores": lambda: services.learner.scores(caller, ref),
+            "next_actions": lambda: services.actions.for_customer(caller, ref),
             "segments": lambda: services.segments.of_customer(caller, ref),
             "consents": lambda: services.consents.get(caller, ref),
         },
