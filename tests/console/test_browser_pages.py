@@ -147,6 +147,8 @@ def test_the_analyst_reads_segments_with_pseudonyms_and_no_owner_link(
     segments_problems = check_accessibility(page)
     page.get_by_role("link", name=members[0]).click()
     page.wait_for_url(f"**/customers/{members[0]}")
+    if page.locator("#who .unavailable").count():  # a busy machine: do as the page says
+        page.reload()
 
     assert members and all(m.startswith("psn_") for m in members)
     assert page.get_by_role("link", name="Owner").count() == 0

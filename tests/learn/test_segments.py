@@ -150,6 +150,26 @@ def test_a_customer_s_segments_are_listed_by_name_and_the_read_is_audited(
     assert (audited.action, audited.sections) == ("read_segments", ["segments"])
 
 
+def test_the_analyst_pages_members_by_pseudonym_and_never_sees_a_real_id(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    services.learner.run(owner, NOW)
+    services.segments.create(owner, "Buyers", {"score": "loyalty.orders", "op": ">=", "value": 1})
+    analyst = Caller("ana", "analyst", "api")
+    everyone = services.segments.members(owner, "buyers", limit=1000).customers
+
+    first = services.segments.members(analyst, "buyers", limit=100)
+    rest = services.segments.members(analyst, "buyers", limit=100, after=first.next_after)
+
+    shown = first.customers + rest.customers
+    assert first.next_after == first.customers[-1] and rest.next_after is None
+    assert len(shown) == len(set(shown)) == len(everyone) == 123
+    assert all(c.startswith("psn_") for c in shown) and not set(shown) & set(everyone)
+    with pytest.raises(InvalidInput, match="after"):
+        services.segments.members(analyst, "buyers", after="psn_000000000000000000000000")
+
+
 def test_members_are_paged_and_customers_who_withdrew_profiling_are_left_out(
     services: Services, owner: Caller
 ) -> None:

@@ -233,14 +233,19 @@ class Segments:
         self, caller: Caller, segment_id: str, limit: int = 100, after: str | None = None
     ) -> SegmentPage:
         """A page of members in id order (pseudonyms for a role that sees no ids); pass
-        ``next_after`` back as ``after``."""
+        ``next_after`` back as ``after`` (for such a role a pseudonym too)."""
         self.policy.require(caller, "segments", READ)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
+        pseudonymised = self.policy.pseudonymised(caller)
         with self.store.unit_of_work() as uow:
             record = uow.segments.get(segment_id)
             if record is None:
                 raise NotFound("segment: no such segment")
+            if after and pseudonymised:
+                after = self.lookup.unpseudonymise(uow, after)
+                if after is None:
+                    raise InvalidInput("after: give the next_after of the previous page")
             found = uow.segments.members(segment_id, after, limit + 1)
         self.audit.record(
             caller, "read_segment", None, f"{segment_id}: {min(len(found), limit)}", ["segments"]
@@ -248,8 +253,8 @@ class Segments:
         more = len(found) > limit
         found = found[:limit]
         shown = self.lookup.shown_id(caller)
-        # The cursor stays the real id: a pseudonym cannot be turned back into one.
-        return SegmentPage(record, [shown(c) for c in found], found[-1] if more else None)
+        # The cursor is shown as the members are: a pseudonymised role never sees a real id.
+        return SegmentPage(record, [shown(c) for c in found], shown(found[-1]) if more else None)
 
     def of_customer(self, caller: Caller, ref: str) -> builtins.list[SegmentRecord]:
         """The segments a customer (named by id or identifier) belongs to, by name (an

@@ -88,7 +88,7 @@ class CustomerLookup:
         if not ref or len(ref) > 512:
             raise InvalidInput(f"{field}: give a profile id, e-mail, phone or identifier")
         if ref.startswith(PSEUDONYM_PREFIX) and self.policy.pseudonymised(caller):
-            row = uow.customers.get(self._unpseudonymise(uow, ref) or "")
+            row = uow.customers.get(self.unpseudonymise(uow, ref) or "")
             if row is None:
                 raise NotFound(f"{field}: no such customer")
             return row.root_id
@@ -116,9 +116,10 @@ class CustomerLookup:
         key = self._pseudonym_key()
         return lambda customer_id: pseudonym(key, customer_id)
 
-    def _unpseudonymise(self, uow: UnitOfWork, ref: str) -> str | None:
-        """The profile row whose pseudonym is ``ref``. The pseudonyms of every row are kept in
-        memory; one not among them has the rows read again (at most every few seconds)."""
+    def unpseudonymise(self, uow: UnitOfWork, ref: str) -> str | None:
+        """The profile row whose pseudonym is ``ref``, inside ``uow``; None when none has it.
+        The pseudonyms of every row are kept in memory; one not among them has the rows read
+        again (at most every few seconds). Only for the services of a pseudonymised caller."""
         key = self._pseudonym_key()
         with self._pseudonyms_lock:
             found = self._by_pseudonym.get(ref)

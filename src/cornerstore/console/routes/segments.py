@@ -64,8 +64,6 @@ def segments_page(
             "members": members,
             "say_do": say_do,
             "may_learn": services.policy.may(caller, "scores", CHANGE),
-            # The members' cursor is a real id: a pseudonymised role pages no further.
-            "pseudonymised": services.policy.pseudonymised(caller),
         },
     )
 
