@@ -169,7 +169,9 @@ def plain_settings(columns: Sequence[str], link: bool) -> dict[str, Any]:
         blocking += [
             block_on("postcode", "first_name"),
             block_on("substr(postcode, 1, 3)", "first_name"),
-            block_on("substr(first_name, 1, 2)", "substr(last_name, 1, 2)", "substr(postcode, 1, 2)"),
+            block_on(
+                "substr(first_name, 1, 2)", "substr(last_name, 1, 2)", "substr(postcode, 1, 2)"
+            ),
         ]
     if "address" in cols:
         blocking.append(block_on("address"))
@@ -210,9 +212,7 @@ def run_plain(tables: Tables, columns: Sequence[str]) -> dict[str, Any]:
         frame["source_dataset"] = f"input_{k}"
         frames.append(db.register(frame))
     linker = Linker(frames if len(frames) > 1 else frames[0], plan["settings"], log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        plan["deterministic"], recall=0.7
-    )
+    linker.training.estimate_probability_two_random_records_match(plan["deterministic"], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=0)
     for rule in plan["em_rules"]:
         try:
@@ -259,7 +259,10 @@ def blocking_reach(tables: Tables, region: str) -> dict[str, Any]:
     source = [k for k, t in enumerate(tables) for _ in t]
     fields = [f for f in ("first_name", "last_name", "email", "address", "city", "postcode")]
     prepared = prepare_records(
-        rows, [f"{s}:{r['id']}" for s, r in zip(source, rows, strict=True)], fields, default_region=region
+        rows,
+        [f"{s}:{r['id']}" for s, r in zip(source, rows, strict=True)],
+        fields,
+        default_region=region,
     )
     cols = prepared.columns
     rules = IdentityModel(comparisons_for(prepared.compared), 0.5).blocking_rules
