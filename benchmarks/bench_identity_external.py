@@ -248,7 +248,9 @@ def _lower(value: Any) -> str | None:
 
 
 # -- blocking --------------------------------------------------------------------------------
-def blocking_reach(tables: Tables, region: str) -> dict[str, Any]:
+def blocking_reach(
+    tables: Tables, region: str, rules: Sequence[tuple[str, ...]] | None = None
+) -> dict[str, Any]:
     """How many true pairs share a key of one of cornerstore's blocking rules, and how many
     candidate pairs the rules make (summed over the rules)."""
     from cornerstore.identity.resolution.comparisons import comparisons_for
@@ -265,7 +267,8 @@ def blocking_reach(tables: Tables, region: str) -> dict[str, Any]:
         default_region=region,
     )
     cols = prepared.columns
-    rules = IdentityModel(comparisons_for(prepared.compared), 0.5).blocking_rules
+    if rules is None:
+        rules = IdentityModel(comparisons_for(prepared.compared), 0.5).blocking_rules
 
     def key(rule: tuple[str, ...], i: int) -> tuple[Any, ...] | None:
         if rule == ("swap",):

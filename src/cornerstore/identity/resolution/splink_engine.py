@@ -59,7 +59,14 @@ _EM_RULES: tuple[tuple[str, ...], ...] = (
     ("postcode",),
     ("address",),
     ("last_name",),
+    # A names + e-mail + city list: the e-mail comparison reads the surname (a local part made
+    # of it says nothing new), so no session above trains it; one blocked on first name and
+    # city does.
+    ("first_name", "city"),
 )
+#: Last resorts, tried only for a comparison no session of ``_EM_RULES`` trained: a broad key
+#: whose pairs EM samples (``max_pairs_for_em``) rather than scores all.
+_FALLBACK_EM_RULES: tuple[tuple[str, ...], ...] = (("first_name",), ("city",))
 
 
 def _linker(
@@ -295,8 +302,14 @@ def train_model(
     max_pairs_for_em: float = 1e6,
     progress: Callable[[str], None] | None = None,
     engine: Engine = "duckdb",
+    refuse_backwards: bool = True,
 ) -> IdentityModel:
     """Train a model on the records themselves: u by random sampling, m by EM.
+
+    Every comparison is trained by at least one EM session, whatever subset of fields the
+    records have; ``UntrainedModel`` (InvalidInput) when one cannot be, or, unless
+    ``refuse_backwards`` is False, when agreeing on a field comes out counting against a match
+    (the stored-customer path checks that itself, after keeping an earlier model's weights).
 
     The match rate comes from deterministic rules (exact e-mail, phone and surname, full name
     and postcode) assumed to find 70% of the matches. u is sampled from ``max_pairs_for_u``
@@ -349,7 +362,7 @@ def train_model(
     )
     say("estimating m by expectation maximisation")
     untrained = list(comparisons)
-    for rule in _EM_RULES:
+    for rule in _EM_RULES + _FALLBACK_EM_RULES:
         if not untrained or not set(rule) <= usable:
             continue
         if not any(_covers(rule, c) for c in untrained):
@@ -371,6 +384,13 @@ def train_model(
             linker = _linker(records, before, comparisons, engine)
             continue
         untrained = [c for c in untrained if not _covers(rule, c)]
+    if untrained:
+        raise UntrainedModel(
+            f"identity model: no training session could learn "
+            f"{', '.join(c.name for c in untrained)} from these {len(records):,} records (too "
+            "few share a key to learn from), so nothing was scored; map more fields or "
+            "give a file with more records"
+        )
     trained = linker.misc.save_model_to_json()
     sampled = min(u_pairs, n_pairs)
     model.comparisons = [
@@ -380,7 +400,20 @@ def train_model(
     model.matches_per_record = float(rate) * others
     model.records = len(records)
     model.splink_version = splink.__version__
+    backwards = model.backwards_comparisons()
+    if backwards and refuse_backwards:
+        raise UntrainedModel(
+            f"identity model: trained on these {len(records):,} records, agreeing on "
+            f"{', '.join(backwards)} counts against a match, so nothing was scored: too few "
+            "records are one person to learn from; map more fields, or give a file with more "
+            "records"
+        )
     return model
+
+
+class UntrainedModel(InvalidInput):
+    """Training left a comparison untrained, or learned that agreeing on it is evidence of
+    two different people: scoring with such a model would be silently wrong."""
 
 
 def _with_parameters(
