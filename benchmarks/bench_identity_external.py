@@ -341,11 +341,14 @@ MESSY_COLUMNS = ("first_name", "last_name", "email", "phone", "address", "city",
 def run_one(name: str, load: Any, region: str, columns: Sequence[str], peer: bool) -> list[Any]:
     def job(engine: str) -> dict[str, Any]:
         tables = load()
-        if engine == "cornerstore":
-            out = run_cornerstore(tables, region)
-            out.update(blocking_reach(tables, region))
-            return out
-        return run_plain(tables, columns)
+        try:
+            if engine == "cornerstore":
+                out = run_cornerstore(tables, region)
+                out.update(blocking_reach(tables, region))
+                return out
+            return run_plain(tables, columns)
+        except Exception as exc:  # a refusal is a result too: reported, and the run goes on
+            return {"error": f"{type(exc).__name__}: {exc}"}
 
     engines = ("cornerstore", "plain Splink") if peer else ("cornerstore",)
     return [[name, ", ".join(columns), e, in_child(job, e)] for e in engines]
@@ -394,8 +397,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 r["peak_mb"],
             ]
             for d, _, e, r in rows
+            if "error" not in r
         ],
     )
+    for d, _, e, r in rows:
+        if "error" in r:
+            print(f"{d}, {e}: {r['error']}")
     result = {
         "machine": machine(),
         "args": vars(args),
