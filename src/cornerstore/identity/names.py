@@ -127,8 +127,13 @@ def _nickname_table() -> dict[str, frozenset[str]]:
     with Robert) without joining Robert and William through Bill.
     """
     table: dict[str, set[str]] = {}
-    text = files("cornerstore.identity").joinpath("data/nicknames.csv").read_text("utf-8")
-    for row in csv.DictReader(text.splitlines()):
+    data = files("cornerstore.identity").joinpath("data")
+    lines = [
+        line
+        for name in ("nicknames.csv", "nicknames_more.csv")
+        for line in data.joinpath(name).read_text("utf-8").splitlines()[1:]
+    ]
+    for row in csv.DictReader(lines, fieldnames=["name1", "relationship", "name2"]):
         a, b = row["name1"].strip().lower(), row["name2"].strip().lower()
         key = max(a, b, key=lambda name: (len(name), name))
         table.setdefault(a, set()).add(key)
