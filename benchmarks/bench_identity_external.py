@@ -351,7 +351,13 @@ def run_one(name: str, load: Any, region: str, columns: Sequence[str], peer: boo
             return {"error": f"{type(exc).__name__}: {exc}"}
 
     engines = ("cornerstore", "plain Splink") if peer else ("cornerstore",)
-    return [[name, ", ".join(columns), e, in_child(job, e)] for e in engines]
+    rows = []
+    for engine in engines:
+        result = in_child(job, engine)
+        # One line as each finishes: a long run shows what it has measured so far.
+        print(f"{name}, {engine}: {result}", flush=True)
+        rows.append([name, ", ".join(columns), engine, result])
+    return rows
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
