@@ -256,6 +256,7 @@ def blocking_reach(
     from cornerstore.identity.resolution.comparisons import comparisons_for
     from cornerstore.identity.resolution.model import IdentityModel
     from cornerstore.identity.resolution.records import prepare_records
+    from cornerstore.identity.resolution.splink_engine import shared_by_most, wide_blocking_for
 
     rows = [r for t in tables for r in t]
     source = [k for k, t in enumerate(tables) for _ in t]
@@ -267,8 +268,13 @@ def blocking_reach(
         default_region=region,
     )
     cols = prepared.columns
-    if rules is None:
-        rules = IdentityModel(comparisons_for(prepared.compared), 0.5).blocking_rules
+    shared = {c for c in prepared.compared if shared_by_most(cols[c])}
+    if rules is None:  # the exact rules, and the broader ones training would afford here
+        model = IdentityModel(comparisons_for(prepared.compared - shared), 0.5)
+        usable = {c.name for c in model.comparisons} | model.columns
+        areas = {"postcode_area"} if "postcode" in usable else set()
+        wide = wide_blocking_for(prepared, usable | areas)
+        rules = model.blocking_rules + [r for r in wide if r not in model.blocking_rules]
 
     def key(rule: tuple[str, ...], i: int) -> tuple[Any, ...] | None:
         if rule == ("swap",):
