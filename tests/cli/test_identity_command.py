@@ -288,3 +288,42 @@ def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: no such file"
+
+
+def _dedupe(path: Path, output: Path, id_col: str = "Customer No") -> None:
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", id_col, *MAPS,
+              "--output", str(output)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_dedupe_writes_integer_ids_as_integers_so_the_output_joins_the_input(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "customers.csv"
+    frame = customers_file(path, people=150, seed=3)
+    numbered = frame.with_columns(pl.int_range(1, frame.height + 1).alias("Customer No"))
+    numbered.write_csv(path)
+    numbered.write_parquet(tmp_path / "customers.parquet")
+
+    _dedupe(path, tmp_path / "clusters.csv")
+    _dedupe(tmp_path / "customers.parquet", tmp_path / "clusters.parquet")
+
+    for clusters in (pl.read_csv(tmp_path / "clusters.csv"),
+                     pl.read_parquet(tmp_path / "clusters.parquet")):  # fmt: skip
+        assert clusters["Customer No"].dtype == pl.Int64
+        joined = pl.read_csv(path).join(clusters, on="Customer No")
+        assert joined.height == frame.height
+
+
+def test_dedupe_keeps_ids_with_leading_zeros_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    frame = customers_file(path, people=150, seed=3)
+    ids = [f"{i:06d}" for i in range(frame.height)]
+    frame.with_columns(pl.Series("Customer No", ids)).write_csv(path)
+
+    _dedupe(path, tmp_path / "clusters.csv")
+
+    clusters = pl.read_csv(tmp_path / "clusters.csv", infer_schema=False)
+    assert clusters["Customer No"].to_list() == ids

@@ -80,3 +80,11 @@ def test_a_known_name_is_not_read_as_a_mistyped_nickname() -> None:
     # Catherine at one address are two people, not a typo.
     assert not mistyped_variant("elena", "catherine")
     assert not mistyped_variant("catherine", "elena")
+
+
+def test_british_diminutives_the_nickname_list_lacks_are_known() -> None:
+    pairs = [("Aggie", "Agnes"), ("Florrie", "Florence"), ("Artie", "Arthur"), ("Davy", "David")]
+
+    assert [same_person_name(a, b) for a, b in pairs] == [True] * 4
+    # Bertie is short for Albert and for Herbert; that makes Albert no Herbert.
+    assert same_person_name("Bertie", "Herbert") and not same_person_name("Albert", "Herbert")

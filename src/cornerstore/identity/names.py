@@ -64,6 +64,38 @@ def normalise_name(text: str | None) -> str | None:
     return value or None
 
 
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
+
+
+@lru_cache(maxsize=1)
+def _titles() -> frozenset[str]:
+    """nameparser's titles (sir, dr, professor, lord, ...), less those the nickname list knows
+    as given names (king, nanny, ...)."""
+    from nameparser.config import CONSTANTS
+
+    return frozenset(t for t in CONSTANTS.titles if t not in _nickname_table())
+
+
+@lru_cache(maxsize=200_000)
+def normalise_first_name(text: str | None) -> str | None:
+    """A first name in matching form, without the titles and ordinals that stand before or in
+    place of it ("Sir George" is george; "sir" or "1st" alone is no first name, not a
+    conflicting one).
+
+    >>> normalise_first_name("Sir George"), normalise_first_name("1st"), normalise_first_name("Dr.")
+    ('george', None, None)
+    >>> normalise_first_name("King"), normalise_first_name("A.")
+    ('king', 'a')
+    """
+    if text is None or _ORDINAL.match(fold(text, keep_digits=True).replace(" ", "")):
+        return None
+    words = (normalise_name(text) or "").split()
+    titles = _titles()
+    while words and words[0] in titles:
+        words.pop(0)
+    return " ".join(words) or None
+
+
 @lru_cache(maxsize=200_000)
 def parse_name(full_name: str) -> NameParts:
     """Split a full name into parts with nameparser, then normalise each part.
@@ -95,8 +127,13 @@ def _nickname_table() -> dict[str, frozenset[str]]:
     with Robert) without joining Robert and William through Bill.
     """
     table: dict[str, set[str]] = {}
-    text = files("cornerstore.identity").joinpath("data/nicknames.csv").read_text("utf-8")
-    for row in csv.DictReader(text.splitlines()):
+    data = files("cornerstore.identity").joinpath("data")
+    lines = [
+        line
+        for name in ("nicknames.csv", "nicknames_more.csv")
+        for line in data.joinpath(name).read_text("utf-8").splitlines()[1:]
+    ]
+    for row in csv.DictReader(lines, fieldnames=["name1", "relationship", "name2"]):
         a, b = row["name1"].strip().lower(), row["name2"].strip().lower()
         key = max(a, b, key=lambda name: (len(name), name))
         table.setdefault(a, set()).add(key)

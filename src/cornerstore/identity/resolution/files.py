@@ -78,6 +78,25 @@ def write_table(frame: pl.DataFrame, path: Path) -> None:
         raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
 
 
+def typed_ids(path: Path, id_col: str, ids: list[Any]) -> pl.Series:
+    """The id column as the file gives it: Parquet's own type; in a CSV, integers when every
+    id reads as one and writes back the same (``007`` stays text), else text. ``ids`` are the
+    ids as text, in file order (what ``read_table`` read).
+
+    Output joins back to the input on the id only when the two have one type.
+    """
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path, columns=[id_col])[id_col]
+    text = pl.Series(id_col, ids, dtype=pl.String)
+    try:
+        numbers = text.str.strip_chars().cast(pl.Int64, strict=True)
+    except pl.exceptions.PolarsError:
+        return text
+    if numbers.cast(pl.String).to_list() != ids:
+        return text
+    return numbers
+
+
 def load_records(
     path: Path,
     id_col: str,
@@ -163,7 +182,12 @@ def dedupe_files(
     labels = resolution.clusters.labels
     dense: dict[int, int] = {}
     cluster_ids = [dense.setdefault(label, len(dense) + 1) for label in labels]
-    columns: dict[str, Any] = {id_col: records.columns["unique_id"]}
+    ids = [typed_ids(input_path, id_col, frame[id_col].to_list())]
+    if link_path is not None:
+        ids.append(typed_ids(link_path, id_col, other_frame[id_col].to_list()))
+    if len({i.dtype for i in ids}) > 1:  # two files, two types: text joins with neither
+        ids = [i.cast(pl.String) for i in ids]
+    columns: dict[str, Any] = {id_col: pl.concat(ids)}
     if link_path is not None:
         columns["source"] = sources
     columns["cluster_id"] = cluster_ids

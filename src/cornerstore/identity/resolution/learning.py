@@ -93,7 +93,9 @@ class Learning(ResolutionJob):
             raise InvalidInput(
                 f"profiles: {len(records)} stored; learning needs at least {_MIN_PROFILES}"
             )
-        model = train_model(records, seed=seed, engine=engine, progress=progress)
+        model = train_model(
+            records, seed=seed, engine=engine, progress=progress, refuse_backwards=False
+        )
         model.trained_at = now.isoformat(timespec="seconds")
         with self.store.unit_of_work() as uow:
             active = uow.identity.active_model()

@@ -103,6 +103,8 @@ class IdentityModel:
     splink_version: str = ""
     version: int = MODEL_VERSION
     calibration: Calibration | None = None
+    #: Broader blocking rules (``WIDE_BLOCKING_RULES``) training found affordable on its data.
+    wide_blocking: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def columns(self) -> set[str]:
@@ -115,7 +117,8 @@ class IdentityModel:
 
     @property
     def blocking_rules(self) -> list[tuple[str, ...]]:
-        return blocking_rules_for({c.name for c in self.comparisons} | self.columns)
+        rules = blocking_rules_for({c.name for c in self.comparisons} | self.columns)
+        return rules + [r for r in self.wide_blocking if r not in rules]
 
     def prior(self, others: int) -> float:
         """Probability that a record and one of ``others`` random records are the same person."""
@@ -206,6 +209,7 @@ class IdentityModel:
                 "review_probability": self.review_probability,
                 "comparisons": [c.to_dict() for c in self.comparisons],
                 "calibration": self.calibration.to_dict() if self.calibration else None,
+                "wide_blocking": [list(rule) for rule in self.wide_blocking],
             },
             indent=2,
         )
@@ -232,6 +236,7 @@ class IdentityModel:
                 calibration=Calibration.from_dict(data["calibration"])
                 if data.get("calibration")
                 else None,
+                wide_blocking=[tuple(rule) for rule in data.get("wide_blocking", [])],
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidInput("model: not a valid cornerstore identity model") from None

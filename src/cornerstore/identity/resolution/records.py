@@ -15,7 +15,12 @@ from typing import Any
 
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.addresses import normalise_address, normalise_postcode, postcode_area
-from cornerstore.identity.names import nickname_keys, normalise_name, parse_name
+from cornerstore.identity.names import (
+    nickname_keys,
+    normalise_first_name,
+    normalise_name,
+    parse_name,
+)
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.settings import IdentityRules
 
@@ -134,7 +139,7 @@ def prepare_record(raw: Mapping[str, object], default_region: str = "GB") -> dic
     """
     country = _text(raw.get("country"))
     region = _region(country, default_region)
-    first = normalise_name(_text(raw.get("first_name")))
+    first = normalise_first_name(_text(raw.get("first_name")))
     last = normalise_name(_text(raw.get("last_name")))
     full = _text(raw.get("full_name"))
     if full and not (first and last):

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from cornerstore.errors import InvalidInput
 from cornerstore.identity.resolution.comparisons import (
     SQL_FUNCTIONS,
+    WIDE_BLOCKING_RULES,
     Comparison,
     Level,
     blocking_rule_sql,
@@ -59,7 +60,14 @@ _EM_RULES: tuple[tuple[str, ...], ...] = (
     ("postcode",),
     ("address",),
     ("last_name",),
+    # A names + e-mail + city list: the e-mail comparison reads the surname (a local part made
+    # of it says nothing new), so no session above trains it; one blocked on first name and
+    # city does.
+    ("first_name", "city"),
 )
+#: Last resorts, tried only for a comparison no session of ``_EM_RULES`` trained: a broad key
+#: whose pairs EM samples (``max_pairs_for_em``) rather than scores all.
+_FALLBACK_EM_RULES: tuple[tuple[str, ...], ...] = (("first_name",), ("city",))
 
 
 def _linker(
@@ -281,6 +289,64 @@ def _has_pairs(records: PreparedRecords, rule: tuple[str, ...]) -> bool:
     return False
 
 
+#: Candidate pairs a wide blocking rule may add, a record (and at most ``WIDE_MAX_PAIRS``
+#: whatever the size: DuckDB scores about 250,000 pairs a second a core here).
+WIDE_PAIRS_PER_RECORD = 20
+WIDE_MAX_PAIRS = 4_000_000
+
+
+def pairs_sharing(records: PreparedRecords, rule: tuple[str, ...]) -> int:
+    """How many candidate pairs blocking on ``rule`` makes (across the files of a link)."""
+    from collections import Counter
+
+    keys = zip(*(records.columns[c] for c in rule), strict=True)
+    if not records.source:
+        counts = Counter(k for k in keys if None not in k)
+        return sum(n * (n - 1) // 2 for n in counts.values())
+    sides: dict[tuple[Any, ...], list[int]] = {}
+    for key, side in zip(keys, records.source, strict=True):
+        if None not in key:
+            sides.setdefault(key, [0, 0])[side] += 1
+    return sum(a * b for a, b in sides.values())
+
+
+def wide_blocking_for(records: PreparedRecords, usable: set[str]) -> list[tuple[str, ...]]:
+    """The ``WIDE_BLOCKING_RULES`` whose columns the model compares and whose candidate pairs
+    stay within ``WIDE_PAIRS_PER_RECORD`` a record (``WIDE_MAX_PAIRS`` at most), each and all
+    together."""
+    budget = min(WIDE_PAIRS_PER_RECORD * len(records), WIDE_MAX_PAIRS)
+    chosen: list[tuple[str, ...]] = []
+    spent = 0
+    for rule in WIDE_BLOCKING_RULES:
+        if not set(rule) <= usable:
+            continue
+        pairs = pairs_sharing(records, rule)
+        if spent + pairs <= budget:
+            chosen.append(rule)
+            spent += pairs
+    return chosen
+
+
+#: A field whose commonest value this share of the records hold (one town's census, every
+#: customer in "London") tells nobody apart: its agreement is no evidence of one person, and EM
+#: learns it backwards. It is not compared.
+MOST_RECORDS = 0.5
+
+
+def shared_by_most(values: list[Any]) -> bool:
+    """Whether one value is held by ``MOST_RECORDS`` of the records that have the field.
+
+    >>> shared_by_most(["anytown"] * 6 + ["elsewhere"] * 4), shared_by_most(["a", "b", None])
+    (True, False)
+    """
+    from collections import Counter
+
+    present = [v for v in values if v is not None]
+    if len(present) < 10:
+        return False
+    return Counter(present).most_common(1)[0][1] >= MOST_RECORDS * len(present)
+
+
 def _covers(rule: tuple[str, ...], comparison: Comparison) -> bool:
     """A session blocking on ``rule`` cannot train a comparison that reads a blocked column."""
     read = {c for lv in comparison.levels for c in lv.reads()}
@@ -295,8 +361,14 @@ def train_model(
     max_pairs_for_em: float = 1e6,
     progress: Callable[[str], None] | None = None,
     engine: Engine = "duckdb",
+    refuse_backwards: bool = True,
 ) -> IdentityModel:
     """Train a model on the records themselves: u by random sampling, m by EM.
+
+    Every comparison is trained by at least one EM session, whatever subset of fields the
+    records have; ``UntrainedModel`` (InvalidInput) when one cannot be, or, unless
+    ``refuse_backwards`` is False, when agreeing on a field comes out counting against a match
+    (the stored-customer path checks that itself, after keeping an earlier model's weights).
 
     The match rate comes from deterministic rules (exact e-mail, phone and surname, full name
     and postcode) assumed to find 70% of the matches. u is sampled from ``max_pairs_for_u``
@@ -313,7 +385,11 @@ def train_model(
 
     say = progress or (lambda _msg: None)
     compared = records.compared
-    comparisons = comparisons_for(compared)
+    same = sorted(c for c in compared if shared_by_most(records.columns[c]))
+    for column in same:
+        say(f"not comparing {column}: most records have the same one")
+        log.info("identity: %s is the same in most records; not compared", column)
+    comparisons = comparisons_for(compared - set(same))
     if len(comparisons) < 2:
         raise InvalidInput(
             "fields: map at least two of first_name, last_name, email, phone, "
@@ -349,7 +425,7 @@ def train_model(
     )
     say("estimating m by expectation maximisation")
     untrained = list(comparisons)
-    for rule in _EM_RULES:
+    for rule in _EM_RULES + _FALLBACK_EM_RULES:
         if not untrained or not set(rule) <= usable:
             continue
         if not any(_covers(rule, c) for c in untrained):
@@ -371,6 +447,13 @@ def train_model(
             linker = _linker(records, before, comparisons, engine)
             continue
         untrained = [c for c in untrained if not _covers(rule, c)]
+    if untrained:
+        raise UntrainedModel(
+            f"identity model: no training session could learn "
+            f"{', '.join(c.name for c in untrained)} from these {len(records):,} records (too "
+            "few share a key to learn from), so nothing was scored; map more fields or "
+            "give a file with more records"
+        )
     trained = linker.misc.save_model_to_json()
     sampled = min(u_pairs, n_pairs)
     model.comparisons = [
@@ -380,7 +463,22 @@ def train_model(
     model.matches_per_record = float(rate) * others
     model.records = len(records)
     model.splink_version = splink.__version__
+    areas = {"postcode_area"} if "postcode" in {c.name for c in model.comparisons} else set()
+    model.wide_blocking = wide_blocking_for(records, usable | areas)
+    backwards = model.backwards_comparisons()
+    if backwards and refuse_backwards:
+        raise UntrainedModel(
+            f"identity model: trained on these {len(records):,} records, agreeing on "
+            f"{', '.join(backwards)} counts against a match, so nothing was scored: too few "
+            "records are one person to learn from; map more fields, or give a file with more "
+            "records"
+        )
     return model
+
+
+class UntrainedModel(InvalidInput):
+    """Training left a comparison untrained, or learned that agreeing on it is evidence of
+    two different people: scoring with such a model would be silently wrong."""
 
 
 def _with_parameters(
