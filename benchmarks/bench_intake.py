@@ -76,7 +76,7 @@ def _intake(url: str) -> Any:
 
     # _env_file=None: a developer's .env must not change what is measured.
     settings = Settings(_env_file=None, database_url=url)
-    return Services.build(settings, open_store(url)).intake
+    return Services.build(settings, open_store(url, synchronous=settings.sqlite_synchronous)).intake
 
 
 def _source(client_side: bool = False) -> Any:

@@ -17,7 +17,8 @@ Speed: every invoice of a known customer in Online Retail becomes an ``Order Com
 with its products, written straight into a SQLite store; ``Suggestions.train`` learns from it
 (the full data, default threads), then ``Suggestions.for_customer`` answers ``--lookups``
 random customers (the whole path: role policy, consent, the customer's purchases, ranking,
-audit), reported as p50 / p99.
+audit), reported as p50 / p99; then the same through the HTTP route
+(``GET /v1/customers/{id}/suggestions``, in-process, with a staff token).
 
     python -m benchmarks.bench_suggest [--lookups 500] [--skip-accuracy]
 """
@@ -25,6 +26,7 @@ audit), reported as p50 / p99.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import time
@@ -124,16 +126,24 @@ def fill(url: str) -> int:
 
 
 def speed(lookups: int) -> dict[str, Any]:
+    import warnings
+
     from cornerstore.access.caller import system_caller
+    from cornerstore.api import create_app
     from cornerstore.services import Services
     from cornerstore.settings import Settings
     from cornerstore.storage import open_store
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
 
     with scratch_dir("suggest") as where:
         url = f"sqlite:///{where / 'suggest.db'}"
         store = open_store(url, upgrade=True)
         customers = fill(url)
-        suggestions = Services.build(Settings(database_url=url), store).suggestions
+        services = Services.build(Settings(database_url=url), store)
+        suggestions = services.suggestions
         caller = system_caller()
         report = suggestions.train(caller)
         with store.unit_of_work() as uow:
@@ -141,11 +151,23 @@ def speed(lookups: int) -> dict[str, Any]:
         rng = random.Random(16)
         now = datetime(2011, 12, 10, tzinfo=UTC)
         suggestions.for_customer(caller, people[0], 10, now)  # loads the model once
-        seconds = []
+        service, route, service_cpu, route_cpu = [], [], [], []
         for ref in rng.choices(people, k=lookups):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             suggestions.for_customer(caller, ref, 10, now)
-            seconds.append(time.perf_counter() - started)
+            service.append(time.perf_counter() - started)
+            service_cpu.append(time.process_time() - cpu)
+        token = services.credentials.create_token(caller, "bench", "owner").secret
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(create_app(services.settings, services)) as client:
+            client.get(f"/v1/customers/{people[0]}/suggestions", headers=headers)
+            for ref in rng.choices(people, k=lookups):
+                started, cpu = time.perf_counter(), time.process_time()
+                answer = client.get(f"/v1/customers/{ref}/suggestions?n=10", headers=headers)
+                route.append(time.perf_counter() - started)
+                route_cpu.append(time.process_time() - cpu)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"the route answered {answer.status_code}")
         store.dispose()
     return {
         "customers": customers,
@@ -153,7 +175,13 @@ def speed(lookups: int) -> dict[str, Any]:
         "products": report.items,
         "train_seconds": report.seconds,
         "lookups": lookups,
-        "latency_ms": latency_ms(seconds),
+        "latency_ms": latency_ms(service),
+        "http_latency_ms": latency_ms(route),
+        # CPU time of this process per answer: what the code costs, whatever else the machine
+        # runs (wall-clock time on a shared machine also holds the time spent waiting for a core).
+        "cpu_ms": latency_ms(service_cpu),
+        "http_cpu_ms": latency_ms(route_cpu),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
 
 
@@ -192,12 +220,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ],
         )
     timing = speed(args.lookups)
-    lat = timing["latency_ms"]
+    lat, http = timing["latency_ms"], timing["http_latency_ms"]
+    rows_out = [
+        [path, clock, timing["lookups"], t["p50_ms"], t["p90_ms"], t["p99_ms"]]
+        for path, clock, t in (
+            ("service (Suggestions.for_customer)", "wall", lat),
+            ("service (Suggestions.for_customer)", "CPU", timing["cpu_ms"]),
+            ("HTTP route (GET /v1/customers/{id}/suggestions)", "wall", http),
+            ("HTTP route (GET /v1/customers/{id}/suggestions)", "CPU", timing["http_cpu_ms"]),
+        )
+    ]
     print_table(
         f"Online Retail in a SQLite store: {timing['customers']:,} customers, "
-        f"{timing['purchases']:,} purchase lines, {timing['products']:,} products",
-        ["train (s)", "lookups", "p50 (ms)", "p99 (ms)"],
-        [[timing["train_seconds"], timing["lookups"], lat["p50_ms"], lat["p99_ms"]]],
+        f"{timing['purchases']:,} purchase lines, {timing['products']:,} products; "
+        f"training took {timing['train_seconds']} s; load average {timing['load_average']}",
+        ["one customer's suggestions", "clock", "lookups", "p50 (ms)", "p90 (ms)", "p99 (ms)"],
+        rows_out,
     )
     targets = []
     for r in rows:
@@ -226,12 +264,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p99, train = lat["p99_ms"], timing["train_seconds"]
     targets += [
         {
-            "name": "one customer's suggestions p99 ms",
+            "name": f"one customer's suggestions p99 ms ({where})",
             "goal": f"<= {P99_TARGET_MS:g}",
-            "measured": p99,
-            "ratio": round(P99_TARGET_MS / max(p99, 1e-9), 2),
-            "pass": p99 <= P99_TARGET_MS,
-        },
+            "measured": value,
+            "ratio": round(P99_TARGET_MS / max(value, 1e-9), 2),
+            "pass": value <= P99_TARGET_MS,
+        }
+        for where, value in (
+            ("service", p99),
+            ("HTTP route", http["p99_ms"]),
+            ("service, CPU time", timing["cpu_ms"]["p99_ms"]),
+            ("HTTP route, CPU time", timing["http_cpu_ms"]["p99_ms"]),
+        )
+    ]
+    targets += [
         {
             "name": "training on the full data s",
             "goal": f"<= {TRAIN_TARGET_S:g}",

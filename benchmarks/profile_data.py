@@ -70,7 +70,8 @@ def customer_row(cid: str, created: datetime, mid: str) -> tuple[Any, ...]:
 def identifier_rows(
     normaliser: Any, person: workload.Person, cid: str, at: datetime, mid: str
 ) -> list[tuple[Any, ...]]:
-    """The identifiers an identify with userId, anonymousId, e-mail and phone leaves."""
+    """The identifiers an identify with userId, anonymousId, e-mail and phone leaves (a phone
+    the normaliser does not take, as some of the numbers past the first 100,000 people, none)."""
     keys = [
         ("user_id", person.user_id),
         ("anonymous_id", person.anonymous_id),
@@ -78,7 +79,7 @@ def identifier_rows(
         ("phone", normaliser.identifier("phone", person.phone)),
     ]
     when = sqlite_time(at)
-    return [(cid, kind, value, SOURCE, "web", when, mid) for kind, value in keys]
+    return [(cid, kind, value, SOURCE, "web", when, mid) for kind, value in keys if value]
 
 
 def _snake(name: str) -> str:

@@ -562,6 +562,27 @@ def run_the_contact_centre(walk: Walk) -> None:
     assert opened["case"]["id"] in [c["id"] for c in queue]
 
 
+@step(
+    "cornerstore service metrics --by channel",
+    "/v1/service/metrics?group_by=week",
+    "cornerstore service surveys send",
+    "cornerstore service surveys export --out links.csv",
+)
+def measure_the_contact_centre_by_outcomes(walk: Walk) -> None:
+    table = walk.sh("cornerstore service metrics --by channel")
+    assert "first-contact resolution" in table and "95% interval" in table
+    weekly = walk.http(
+        "GET", "/v1/service/metrics", params={"group_by": "week"}, token="OWNER"
+    ).json()
+    assert weekly["group_by"] == "week"
+    assert weekly["overall"]["opened"] == sum(g["metrics"]["opened"] for g in weekly["groups"])
+    assert walk.sh("cornerstore service surveys send").endswith(
+        "surveys made, waiting for export\n"
+    )
+    walk.sh("cornerstore service surveys export --out links.csv")
+    assert (walk.home / "links.csv").read_text().startswith("survey_id,case_id,customer_id,url")
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -95,6 +95,16 @@ class Unavailable(CornerstoreError):
         self.retry_after = retry_after
 
 
+class OverBudget(Unavailable):
+    """A read was stopped by the database because its time limit ran out
+    (:func:`cornerstore.storage.database.time_limit`); nothing was written."""
+
+    code = "over_budget"
+
+    def __init__(self, message: str = "the read ran over its time budget") -> None:
+        super().__init__(message)
+
+
 class WriteConflict(Unavailable):
     """A concurrent writer stored the same key first or held the rows this one needed; nothing
     was written and the whole unit of work can be retried (see

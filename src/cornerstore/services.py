@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cornerstore.access.audit import AuditTrail
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
     from cornerstore.learn.service import Learner
+    from cornerstore.outcomes.service import ServiceOutcomes
     from cornerstore.suggest.service import Suggestions
 
 T = TypeVar("T")
@@ -145,6 +147,16 @@ class Services:
             lambda: Remedies(self.store, self.settings, self.policy, self.audit, self.cases),
         )
 
+    @property
+    def outcomes(self) -> ServiceOutcomes:
+        """The contact centre's outcome metrics and follow-up surveys, built on first use."""
+        from cornerstore.outcomes.service import ServiceOutcomes
+
+        return self._once(
+            "outcomes",
+            lambda: ServiceOutcomes(self.store, self.settings, self.policy, self.audit),
+        )
+
     def place_arrivals(self, customer_ids: list[str]) -> None:
         """Hand the customers intake just stored with matching traits to the placement worker
         (:meth:`IdentityResolution.place_later`); resolution is built on the first such batch."""
@@ -160,9 +172,18 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
-        store = store or open_store(settings.database_url, settings.sqlite_busy_timeout_ms)
+        store = store or open_store(
+            settings.database_url,
+            settings.sqlite_busy_timeout_ms,
+            synchronous=settings.sqlite_synchronous,
+        )
         policy = Policy.from_settings(settings.access)
-        audit = AuditTrail(store, policy)
+        audit = AuditTrail(
+            store,
+            policy,
+            Path(settings.access.audit_journal) if settings.access.audit_journal else None,
+            settings.access.audit_flush_seconds,
+        )
         intake = Intake(store, settings)
         lookup = CustomerLookup(store, settings, policy, intake.normaliser)
 

@@ -321,6 +321,11 @@ class AccessRules(BaseModel):
     lockout_base_seconds: int = Field(default=30, ge=1)
     lockout_max_seconds: int = Field(default=900, ge=1, le=24 * 3600)
     audit_retention_days: int = Field(default=730, ge=1)
+    # Folder of the audit journal: reads are answered once their entry is fsynced there, and a
+    # writer thread stores entries in the database every audit_flush_seconds. None: each read
+    # waits for its entry's database commit. `cornerstore serve` keeps one by default.
+    audit_journal: str | None = None
+    audit_flush_seconds: float = Field(default=0.2, gt=0, le=60)
 
 
 class CaseSettings(BaseModel):
@@ -368,6 +373,25 @@ class CaseSettings(BaseModel):
         return [v.strip().lower() for v in value if v.strip()]
 
 
+class OutcomeSettings(BaseModel):
+    """The contact centre's outcome metrics and follow-up surveys (see docs/service-metrics.md)."""
+
+    # The period the metrics cover when none is given (days back from now), and the longest.
+    default_days: int = Field(default=90, ge=1, le=3660)
+    max_days: int = Field(default=731, ge=1, le=3660)
+    # The most cases one metrics request reads; a longer period is refused with a message.
+    max_cases: int = Field(default=200_000, ge=100, le=10_000_000)
+    # Customers are followed this many days after a resolved case (purchases, P(alive)), and
+    # compared with at most this many customers of the same segments without a case.
+    follow_days: int = Field(default=90, ge=7, le=730)
+    max_comparable: int = Field(default=5_000, ge=0, le=1_000_000)
+    # Survey links are this address followed by the token; they stop working after these days.
+    survey_url: str = "http://127.0.0.1:8000/feedback/"
+    survey_valid_days: int = Field(default=60, ge=1, le=730)
+    # The most surveys one `cornerstore service surveys send` makes.
+    survey_batch: int = Field(default=1_000, ge=1, le=100_000)
+
+
 class Settings(BaseSettings):
     """Everything configurable about a cornerstore installation.
 
@@ -396,7 +420,11 @@ class Settings(BaseSettings):
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
     cases: CaseSettings = Field(default_factory=CaseSettings)
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite: FULL fsyncs at every commit (an acknowledged write survives a power cut); NORMAL
+    # only at checkpoints (it survives a crash of the process, not of the machine).
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50
     # Each section of a console page (profile, timeline, scores...) gets this long; one that

@@ -38,6 +38,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "shipments",
                 "consents",
                 "suggestions",
+                "service_metrics",
                 *TIMELINE,
             }
         ),
@@ -57,6 +58,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
                 "consents",
                 "suggestions",
                 "scores",
+                "service_metrics",
                 *TIMELINE,
             }
         ),
@@ -69,7 +71,9 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
         "marketing": frozenset(
             {"traits", "summary", "segments", "scores", "consents", "suggestions"}
         ),
-        "analyst": frozenset({"traits", "summary", "scores", "segments", *TIMELINE}),
+        "analyst": frozenset(
+            {"traits", "summary", "scores", "segments", "service_metrics", *TIMELINE}
+        ),
     }
 
 

@@ -47,6 +47,8 @@ MAY_REFUSE_VALID = {
     ("/v1/cases", "get"): "owner names a staff user",
     ("/v1/cases/{case_id}", "patch"): "owner names a staff user",
     ("/v1/cases/{case_id}/messages", "post"): "a note is staff's",
+    # A period's order and length are rules across from and to.
+    ("/v1/service/metrics", "get"): "from before to, at most outcomes.max_days apart",
 }
 
 

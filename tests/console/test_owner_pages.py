@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 
 import pytest
@@ -50,6 +51,87 @@ def test_creating_a_user_shows_the_one_time_password_once(
     assert created.status_code == 200
     assert shop.staff.login("pat", password, None).user.must_change_password
     assert once(later.text) == [] and password not in later.text
+
+
+def held(shop: Services) -> int:
+    """How many users, write keys and API tokens there are."""
+    return sum(
+        len(found)
+        for found in (
+            shop.staff.list(OWNER),
+            shop.credentials.list_write_keys(OWNER),
+            shop.credentials.list_tokens(OWNER),
+        )
+    )
+
+
+def secret_works(shop: Services, action: str, secret: str) -> bool:
+    if action == "/admin/users":
+        return shop.staff.login("pat", secret, None).user.username == "pat"
+    if action == "/admin/users/demo-support/reset":
+        return shop.staff.login("demo-support", secret, None).user.username == "demo-support"
+    if action == "/admin/keys":
+        return shop.credentials.check_write_key(secret).name == "till"
+    return shop.credentials.authenticate(secret).role == "analyst"
+
+
+@pytest.mark.parametrize(
+    ("action", "form", "page", "new"),
+    [
+        ("/admin/users", {"username": "pat", "role": "shipping"}, "/admin/users", 1),
+        ("/admin/users/demo-support/reset", {}, "/admin/users", 0),
+        ("/admin/keys", {"name": "till", "touchpoint": "store"}, "/admin/keys", 1),
+        ("/admin/tokens", {"name": "reports", "role": "analyst"}, "/admin/keys", 1),
+    ],
+)
+def test_a_create_redirects_so_a_reload_never_sends_it_again_and_the_secret_shows_once(
+    console: ConsoleClient,
+    shop: Services,
+    caplog: pytest.LogCaptureFixture,
+    action: str,
+    form: dict[str, str],
+    page: str,
+    new: int,
+) -> None:
+    console.login("owner")
+    caplog.set_level(logging.DEBUG)
+    before = held(shop)
+
+    answer = console.http.post(
+        action, data={"csrf_token": console.csrf, **form}, follow_redirects=False
+    )
+    shown = console.http.get(answer.headers["location"])
+    reloaded = console.http.get(answer.headers["location"])
+
+    [secret] = once(shown.text)
+    assert (answer.status_code, answer.headers["location"]) == (303, page)
+    assert secret not in answer.text and secret not in answer.headers["location"]
+    assert once(reloaded.text) == [] and secret not in reloaded.text
+    # The reload changed nothing: made once, and the secret shown is still the one that works.
+    assert held(shop) == before + new
+    assert secret_works(shop, action, secret)
+    assert not any(secret in r.getMessage() for r in caplog.records)
+
+
+def test_a_secret_waits_only_for_the_session_that_made_it(
+    console: ConsoleClient, shop: Services
+) -> None:
+    from fastapi.testclient import TestClient
+
+    console.login("owner")
+    answer = console.http.post(
+        "/admin/tokens",
+        data={"csrf_token": console.csrf, "name": "reports", "role": "analyst"},
+        follow_redirects=False,
+    )
+    app = console.http.app
+    with TestClient(app, base_url="https://testserver") as other_client:
+        other = ConsoleClient(other_client)
+        other.login("owner")
+        elsewhere = other.http.get(answer.headers["location"])
+    mine = console.http.get(answer.headers["location"])
+
+    assert once(elsewhere.text) == [] and len(once(mine.text)) == 1
 
 
 def test_granting_disabling_and_resetting_change_the_user(

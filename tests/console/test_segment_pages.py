@@ -74,10 +74,13 @@ def test_the_analyst_sees_members_as_pseudonyms_only(
 
     page = console.http.get("/segments", params={"segment": segment.id})
 
-    shown = re.findall(r"<li>(psn_[0-9a-z_]+)</li>", page.text)
+    shown = re.findall(r'<li><a href="/customers/(psn_[0-9a-f]+)">\1</a></li>', page.text)
     assert len(shown) == min(segment.size, 50)
     assert not any(customer in page.text for customer in real)
-    assert 'href="/customers/' not in page.text
+    assert page.text.count('href="/customers/') == len(shown)
+    # Each member's link opens their page, under the same pseudonym.
+    opened = console.http.get(f"/customers/{shown[0]}")
+    assert opened.status_code == 200 and f"<code>{shown[0]}</code>" in opened.text
 
 
 def test_learn_now_without_the_csrf_token_is_refused(

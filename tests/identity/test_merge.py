@@ -170,3 +170,29 @@ def test_recent_merges_are_refused_to_a_role_without_the_merges_section(
 ) -> None:
     with pytest.raises(Forbidden):
         services.identity.recent_merges(Caller("sam", "shipping", "api"))
+
+
+def test_a_branch_bound_user_sees_only_the_recent_merges_of_their_branch(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [
+            identify(anonymous_id="leeds-1", email="lee@example.com", branch="Leeds"),
+            identify(anonymous_id="leeds-2", email="lee.b@example.com", branch="Leeds"),
+            identify(anonymous_id="york-1", email="yan@example.com", branch="York"),
+            identify(anonymous_id="york-2", email="yan.b@example.com", branch="York"),
+            identify(anonymous_id="no-branch-1", email="nia@example.com"),
+            identify(anonymous_id="no-branch-2", email="nia.b@example.com"),
+        ],
+        source=WEB,
+    )
+    ids = {r: services.profiles.get(owner, r).id for r in ("leeds-1", "leeds-2", "york-1")}
+    leeds = services.merges.merge(owner, ids["leeds-1"], ids["leeds-2"])
+    york = services.merges.merge(owner, ids["york-1"], "york-2")
+    neither = services.merges.merge(owner, "no-branch-1", "no-branch-2")
+    in_leeds = Caller("sam", "support", "console", branch="Leeds")
+
+    seen = services.identity.recent_merges(in_leeds, limit=5)
+
+    assert [m.id for m in seen] == [neither.id, leeds.id]
+    assert york.id in [m.id for m in services.identity.recent_merges(owner, limit=5)]

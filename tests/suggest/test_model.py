@@ -114,3 +114,50 @@ def test_only_new_leaves_out_everything_bought_before(model: SuggestionModel) ->
     found = [s.item_id for s in model.suggest(history, 4, NOW, only_new=True)]
 
     assert set(found) == {"mug", "beans"}
+
+
+def test_a_product_bought_lately_outranks_one_bought_as_often_long_ago(
+    model: SuggestionModel,
+) -> None:
+    model.blend = Blend(own=1, als=0, co=0, popular=0)
+    lately = [("mug", NOW - timedelta(days=30 + 9 * k)) for k in range(2)]
+    long_ago = [("beans", NOW - timedelta(days=400 + 9 * k)) for k in range(2)]
+
+    found = [s.item_id for s in model.suggest(History.of(lately + long_ago), 2, NOW)]
+
+    assert found == ["mug", "beans"]
+
+
+def test_a_product_its_buyers_buy_again_outranks_a_one_off_bought_as_often() -> None:
+    rows = [(f"r{k}", "beans", NOW - timedelta(days=d)) for k in range(10) for d in (40, 80)]
+    rows += [(f"o{k}", "vase", NOW - timedelta(days=60)) for k in range(10)]
+    shop_model = SuggestionModel.fit(shop(rows), blend=Blend(own=1, als=0, co=0, popular=0))
+    same_days = [("beans", NOW - timedelta(days=50)), ("vase", NOW - timedelta(days=50))]
+
+    found = [s.item_id for s in shop_model.suggest(History.of(same_days), 2, NOW)]
+
+    assert found == ["beans", "vase"]
+
+
+def test_a_model_stored_by_an_older_version_is_refused_with_a_reason() -> None:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, items=np.array(["tea"]), trending=np.zeros(1))
+
+    with pytest.raises(ValueError, match="train again"):
+        SuggestionModel.from_bytes(buffer.getvalue())
+
+
+def test_a_product_selling_more_than_usual_now_comes_before_one_selling_less() -> None:
+    rows = [(f"n{k}", "snowglobe", NOW - timedelta(days=5 + k)) for k in range(10)]
+    rows += [(f"f{k}", "deckchair", NOW - timedelta(days=120 + k)) for k in range(10)]
+    seasonal = SuggestionModel.fit(shop(rows), blend=Blend(own=1, als=0, co=0, popular=0))
+    last_year = NOW - timedelta(days=300)
+    both_last_year = [("deckchair", last_year), ("snowglobe", last_year)]
+
+    found = [s.item_id for s in seasonal.suggest(History.of(both_last_year), 2, NOW)]
+
+    assert found == ["snowglobe", "deckchair"]

@@ -103,3 +103,43 @@ def test_bad_requests_are_refused_with_what_is_wrong(shop: Services, owner: Call
         shop.suggestions.for_customer(shipping, "regular")
     with pytest.raises(Forbidden):
         shop.suggestions.train(Caller("mo", "marketing", "api"))
+
+
+def test_a_model_stored_by_an_older_version_asks_to_train_again(
+    shop: Services, owner: Caller
+) -> None:
+    import io
+
+    import numpy as np
+
+    older = io.BytesIO()
+    np.savez_compressed(older, items=np.array(["POT"]))
+    with shop.store.unit_of_work(write=True) as uow:
+        uow.suggestions.add_model(older.getvalue(), NOW, 1, 1, "an older version")
+
+    found = shop.suggestions.for_customer(owner, "regular")
+
+    assert (found.suggestions, found.note) == (
+        [],
+        "nothing to suggest yet: run `cornerstore suggest train`",
+    )
+
+
+def test_orders_are_read_whether_they_list_products_or_name_one(
+    shop: Services, owner: Caller
+) -> None:
+    at = NOW.replace(tzinfo=None)
+    events = [
+        ("Order Completed", at, '{"products": [{"product_id": "POT"}, {"sku": "COSY"}]}'),
+        ("Order Completed", at, '{"product_id": "MUG"}'),
+        ("Order Completed", at, '{"products": "not a list", "sku": "BEANS"}'),
+        ("Order Completed", at, "not json"),
+        ("Order Refunded", at, '{"products": [{"product_id": "POT"}]}'),
+    ]
+
+    history = shop.suggestions._history(events)
+
+    assert (sorted(history.days), history.returned) == (
+        ["BEANS", "COSY", "MUG", "POT"],
+        frozenset({"POT"}),
+    )

@@ -1,20 +1,28 @@
 """The audit trail: who read or changed which sections of which customer, when, from where, why.
 
-Reads are audited before their answer is returned; entries from concurrent readers are written
-together (group commit), so auditing every read does not serialise readers behind one write each.
-The trail is append-only: nothing updates an entry, and only retention (:meth:`AuditTrail.prune`,
-run by the owner on the server) deletes old ones.
+Reads are audited before their answer is returned. Without a journal, entries from concurrent
+readers are written to the database together (group commit) and the read waits for that commit.
+With a journal (``cornerstore serve`` keeps one, see :mod:`cornerstore.access.audit_journal`),
+the read waits only for its entry to be fsynced to a local file, and a writer thread stores the
+entries in the database in batches; a crash loses none, because the next process to start
+stores what the dead one had not. The trail is append-only: nothing updates an entry, and only
+retention (:meth:`AuditTrail.prune`, run by the owner on the server) deletes old ones.
 """
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
+import logging
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cornerstore.access.audit_journal import Journal, orphaned_entries
 from cornerstore.access.caller import Caller
 from cornerstore.access.model import AuditEntry
 from cornerstore.access.policy import Policy
@@ -24,6 +32,10 @@ from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 MAX_PAGE = 10_000
+# Entries the writer thread stores in one transaction at the most.
+WRITER_BATCH = 2000
+
+log = logging.getLogger(__name__)
 
 AUDIT_FIELDS = tuple(f.name for f in fields(AuditEntry))
 
@@ -84,10 +96,70 @@ def _cell(value: Any) -> str:
 class AuditTrail:
     """Append-only record of customer reads and changes."""
 
-    def __init__(self, store: Store, policy: Policy) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        journal: Path | None = None,
+        flush_seconds: float = 0.2,
+    ) -> None:
         self.store = store
         self.policy = policy
-        self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(self._write, max_size=2000)
+        self.journal_folder = journal
+        self.flush_seconds = flush_seconds
+        self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(
+            self._write if journal is None else self._write_ahead, max_size=WRITER_BATCH
+        )
+        self._journal: Journal | None = None
+        self._queue: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._closing = False
+
+    def start(self) -> int:
+        """Store the entries of journals whose process died (a crash) and start the writer
+        thread; the number of entries recovered. Without a journal, nothing to do."""
+        if self.journal_folder is None:
+            return 0
+        recovered = 0
+        for path, entries in orphaned_entries(self.journal_folder):
+            stored = 0
+            for low in range(0, len(entries), WRITER_BATCH):
+                with self.store.unit_of_work(write=True) as uow:
+                    missing = uow.audit.not_stored(entries[low : low + WRITER_BATCH])
+                    uow.audit.add_many(missing)
+                stored += len(missing)
+            log.info("audit journal %s recovered: %d entries stored", path.name, stored)
+            recovered += stored
+        with self._changed:
+            if self._writer is None:
+                self._journal = Journal(self.journal_folder)
+                self._closing = False
+                self._writer = threading.Thread(
+                    target=self._store_queued, name="audit-writer", daemon=True
+                )
+                self._writer.start()
+                # A command-line process ends without a server's shutdown: store its entries then.
+                atexit.register(self.close)
+        return recovered
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every entry this process recorded is in the database."""
+        with self._changed:
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: not self._queue or self._writer is None, timeout)
+
+    def close(self) -> None:
+        """Store what is queued, stop the writer and remove this process's journal."""
+        with self._changed:
+            writer, self._closing = self._writer, True
+            self._changed.notify_all()
+        if writer is not None:
+            writer.join(timeout=60)
+        with self._changed:
+            if self._journal is not None:
+                self._journal.close(remove=not self._queue)
+            self._journal, self._writer = None, None
 
     def record(
         self,
@@ -118,8 +190,49 @@ class AuditTrail:
         with self.store.unit_of_work(write=True) as uow:
             uow.audit.add_many(list(entries))
 
+    def _write_ahead(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Append ``entries`` to the journal (fsynced) and queue them for the database."""
+        if self._writer is None:
+            self.start()
+        with self._changed:
+            assert self._journal is not None
+            self._journal.append(entries)
+            self._queue.extend(entries)
+            if len(self._queue) >= WRITER_BATCH:
+                self._changed.notify_all()
+
+    def _store_queued(self) -> None:
+        """The writer thread: every ``flush_seconds`` (or when asked), the queued entries go
+        to the database; once the queue is empty, the journal is emptied too."""
+        failures = 0
+        while True:
+            with self._changed:
+                if not self._closing and (failures or len(self._queue) < WRITER_BATCH):
+                    self._changed.wait(self.flush_seconds * min(2**failures, 100))
+                batch = self._queue[:WRITER_BATCH]
+                if not batch and self._closing:
+                    return
+            if not batch:
+                continue
+            try:
+                self._write(batch)
+            except Exception as exc:
+                # Kept in the queue and the journal; the next round tries again, later.
+                failures += 1
+                log.warning("audit entries not stored yet (%s); retrying", type(exc).__name__)
+                if self._closing and failures > 5:
+                    return
+                continue
+            failures = 0
+            with self._changed:
+                del self._queue[: len(batch)]
+                if not self._queue and self._journal is not None:
+                    self._journal.empty()
+                self._changed.notify_all()
+
     def for_customer(self, customer_id: str) -> list[AuditEntry]:
         """Every entry about one customer, oldest first (no check: library use on the server)."""
+        self.flush()
         with self.store.unit_of_work() as uow:
             return uow.audit.find(customer_id=customer_id, limit=10**9)
 
@@ -142,6 +255,7 @@ class AuditTrail:
         since, until = (_utc(t) for t in (since, until))
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
+        self.flush()
         with self.store.unit_of_work() as uow:
             entries = uow.audit.find(
                 customer_id=customer_id,

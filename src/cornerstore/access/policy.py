@@ -54,6 +54,7 @@ SECTIONS: dict[str, str] = {
     "segments": "segments the customer belongs to",
     "consents": "consent history per purpose",
     "suggestions": "suggested products and the reasons for them",
+    "service_metrics": "the contact centre's outcome figures (counts and rates, no customer named)",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -91,6 +92,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "shipments",
             "consents",
             "suggestions",
+            "service_metrics",
         ],
         change=["merges", "cases"],
     ),
@@ -113,6 +115,7 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
             "consents",
             "suggestions",
             "scores",
+            "service_metrics",
         ],
         change=["merges", "cases"],
     ),
@@ -131,7 +134,8 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
         consent="personalisation",
     ),
     "analyst": RoleGrant(
-        read=["traits", "summary", "scores", "segments", "timeline.*"], pseudonymised=True
+        read=["traits", "summary", "scores", "segments", "timeline.*", "service_metrics"],
+        pseudonymised=True,
     ),
 }
 

@@ -21,6 +21,7 @@ from cornerstore.api.routes import (
     identity,
     intake,
     learn,
+    outcomes,
     privacy,
     segments,
     session,
@@ -65,7 +66,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Blocking work (the database) runs in worker threads. A few threads keep both cores
         # busy; forty (AnyIO's default) only fight over the GIL and slow every request down.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        yield
+        # Audit entries a crashed process left in the journal are stored before serving.
+        await anyio.to_thread.run_sync(services.audit.start)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(services.audit.close)
 
     app = FastAPI(
         title="cornerstore",
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(identity.router)
     app.include_router(suggest.router)
     app.include_router(cases.router)
+    app.include_router(outcomes.router)
+    app.include_router(outcomes.public)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

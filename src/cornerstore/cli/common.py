@@ -197,7 +197,7 @@ def open_cli_store(settings: Settings, create: bool = False) -> Store:
             )
         if not sqlite_has_schema(path):
             raise _no_schema(url)
-    return open_store(url, settings.sqlite_busy_timeout_ms)
+    return open_store(url, settings.sqlite_busy_timeout_ms, synchronous=settings.sqlite_synchronous)
 
 
 def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) -> None:

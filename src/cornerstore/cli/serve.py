@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import typer
 
 from cornerstore.cli.common import Invocation, bring_up_to_date, open_cli_store, out, shared_options
 from cornerstore.cli.database import first_owner
+from cornerstore.settings import Settings
 
 
 @shared_options("db")
@@ -23,7 +27,7 @@ def serve(
     from cornerstore.api.app import create_app
     from cornerstore.services import Services
 
-    settings = run.settings()
+    settings = with_audit_journal(run.settings())
     store = open_cli_store(settings, create=True)
     bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
     services = Services.build(settings, store)
@@ -35,6 +39,7 @@ def serve(
 
         # Worker processes build their own settings from the environment.
         os.environ["CORNERSTORE_DATABASE_URL"] = settings.database_url
+        os.environ["CORNERSTORE_ACCESS__AUDIT_JOURNAL"] = str(settings.access.audit_journal)
         store.dispose()
         uvicorn.run(
             "cornerstore.api.asgi:app",
@@ -47,3 +52,21 @@ def serve(
         return
     app = create_app(settings, services)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def with_audit_journal(settings: Settings) -> Settings:
+    """``settings`` with an audit journal folder: the one configured, else one next to a SQLite
+    file, else one per database under ``~/.local/state/cornerstore`` (docs/access.md)."""
+    if settings.access.audit_journal:
+        return settings
+    if settings.database_url.startswith("sqlite"):
+        database = settings.database_url.partition(":///")[2]
+        if database in ("", ":memory:"):
+            return settings  # an in-memory database dies with the process: nothing to keep
+        folder = Path(database).absolute()
+        folder = folder.with_name(folder.name + ".audit-journal")
+    else:
+        name = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+        folder = Path.home() / ".local/state/cornerstore/audit-journal" / name
+    access = settings.access.model_copy(update={"audit_journal": str(folder)})
+    return settings.model_copy(update={"access": access})

@@ -20,7 +20,15 @@ STATIC_PATH = "/static"
 def console_routers() -> list[APIRouter]:
     """The console's pages, one router per noun."""
     # Imported here: the pages stand on the API's dependencies, whose package imports this one.
-    from cornerstore.console.routes import admin, cases, customers, reviews, segments, session
+    from cornerstore.console.routes import (
+        admin,
+        cases,
+        customers,
+        reviews,
+        segments,
+        service,
+        session,
+    )
 
     return [
         session.router,
@@ -28,6 +36,7 @@ def console_routers() -> list[APIRouter]:
         cases.router,
         reviews.router,
         segments.router,
+        service.router,
         admin.router,
     ]
 
@@ -37,8 +46,10 @@ def install_console(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from cornerstore.console.deps import STATIC
+    from cornerstore.console.flash import Flashes
 
     _warm_up(app.state.services)
+    app.state.console_flashes = Flashes()
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     for router in console_routers():
         app.include_router(router)

@@ -32,6 +32,7 @@ from cornerstore.api.deps import (
     remote_of,
 )
 from cornerstore.console.customer_view import address_line, age_in_words
+from cornerstore.console.flash import Flashes, Notice
 from cornerstore.console.nav import nav_for
 from cornerstore.errors import CornerstoreError, Forbidden, Throttled, Unauthorized
 
@@ -85,6 +86,20 @@ def redirect(request: Request, to: str) -> Response:
     if is_fragment(request):
         return Response(status_code=204, headers={"HX-Redirect": to})
     return RedirectResponse(to, status_code=303)
+
+
+def redirect_with(request: Request, to: str, notice: Notice) -> Response:
+    """Redirect after a change, ``notice`` waiting for the next page of this session only
+    (post/redirect/get: a reload never sends the form again, a secret is shown once)."""
+    flashes: Flashes = request.app.state.console_flashes
+    flashes.put(request.cookies.get(SESSION_COOKIE, ""), notice)
+    return redirect(request, to)
+
+
+def notice_for(request: Request) -> Notice | None:
+    """The notice a change left for this session's next page, taken (shown once)."""
+    flashes: Flashes = request.app.state.console_flashes
+    return flashes.take(request.cookies.get(SESSION_COOKIE, ""))
 
 
 def render(

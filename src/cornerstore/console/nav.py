@@ -33,6 +33,10 @@ def analysts(policy: Policy, caller: Caller) -> bool:
     return policy.may(caller, "segments") and policy.may(caller, "scores")
 
 
+def service_leads(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "service_metrics")
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     label: str
@@ -45,6 +49,7 @@ NAV: list[NavItem] = [
     NavItem("Cases", "/cases", case_readers),
     NavItem("Review", "/reviews", reviewers),
     NavItem("Segments", "/segments", analysts),
+    NavItem("Service", "/service", service_leads),
     NavItem("Owner", "/admin", administrators),
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -22,6 +23,10 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
+PSEUDONYM_PREFIX = "psn_"
+# A pseudonym not yet known sends the lookup back to the store for the ids at most this often.
+REINDEX_SECONDS = 5.0
+
 
 def pseudonym(key: bytes, customer_id: str) -> str:
     """A stable keyed pseudonym of a profile id (HMAC-SHA-256): the same id always gives the
@@ -30,7 +35,7 @@ def pseudonym(key: bytes, customer_id: str) -> str:
     >>> pseudonym(b"k", "cus_1") == pseudonym(b"k", "cus_1") != pseudonym(b"other", "cus_1")
     True
     """
-    return "psn_" + hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()[:24]
+    return PSEUDONYM_PREFIX + hmac.new(key, customer_id.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 class CustomerLookup:
@@ -61,6 +66,10 @@ class CustomerLookup:
         self.normaliser = normaliser
         self._key: bytes | None = None
         self._key_lock = threading.Lock()
+        # Pseudonym -> profile row id, for the roles that see pseudonyms only.
+        self._by_pseudonym: dict[str, str] = {}
+        self._indexed_at = float("-inf")
+        self._pseudonyms_lock = threading.Lock()
 
     def findable_kinds(self, visible: frozenset[str]) -> Callable[[str], bool]:
         """Whether a customer may be found by an identifier of a kind, given the sections the
@@ -70,13 +79,19 @@ class CustomerLookup:
     def find_root(self, uow: UnitOfWork, ref: str, caller: Caller, field: str = "customer") -> str:
         """The current root profile for a profile id, or for an e-mail, phone or other
         identifier of a kind the caller's role may read (others are not found, as if they did
-        not exist), inside ``uow``.
+        not exist), inside ``uow``. A role that sees pseudonyms finds a customer by the
+        pseudonym it was shown (``psn_...``); no other role does.
 
         InvalidInput for an empty reference or an identifier several customers share;
         NotFound when nobody has it; errors name the input as ``field``."""
         ref = ref.strip()
         if not ref or len(ref) > 512:
             raise InvalidInput(f"{field}: give a profile id, e-mail, phone or identifier")
+        if ref.startswith(PSEUDONYM_PREFIX) and self.policy.pseudonymised(caller):
+            row = uow.customers.get(self._unpseudonymise(uow, ref) or "")
+            if row is None:
+                raise NotFound(f"{field}: no such customer")
+            return row.root_id
         if ref.startswith(("cus_", "acc_")):
             row = uow.customers.get(ref)
             if row is not None:
@@ -100,6 +115,18 @@ class CustomerLookup:
             return None
         key = self._pseudonym_key()
         return lambda customer_id: pseudonym(key, customer_id)
+
+    def _unpseudonymise(self, uow: UnitOfWork, ref: str) -> str | None:
+        """The profile row whose pseudonym is ``ref``. The pseudonyms of every row are kept in
+        memory; one not among them has the rows read again (at most every few seconds)."""
+        key = self._pseudonym_key()
+        with self._pseudonyms_lock:
+            found = self._by_pseudonym.get(ref)
+            if found is None and time.monotonic() - self._indexed_at >= REINDEX_SECONDS:
+                self._by_pseudonym = {pseudonym(key, cid): cid for cid in uow.customers.ids()}
+                self._indexed_at = time.monotonic()
+                found = self._by_pseudonym.get(ref)
+            return found
 
     def _pseudonym_key(self) -> bytes:
         with self._key_lock:

@@ -184,6 +184,19 @@ class AuditRepository(Repository):
         reason, remote and branch."""
         bulk_insert(self.conn, t.audit_log, rows)
 
+    def not_stored(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries of ``rows`` (as for :meth:`add_many`) not in the log yet: an entry is
+        recognised by all its values, so a journal replayed twice stores nothing twice."""
+        if not rows:
+            return []
+        a = t.audit_log
+        names = sorted(set(rows[0]))
+        query = select(*(a.c[name] for name in names)).where(
+            a.c.at >= min(r["at"] for r in rows), a.c.at <= max(r["at"] for r in rows)
+        )
+        stored = {tuple(row) for row in self.conn.execute(query)}
+        return [r for r in rows if tuple(r[name] for name in names) not in stored]
+
     def add(self, **entry: Any) -> None:
         """Append one entry inside the caller's transaction (a change and its record commit
         together): at, actor, action, customer_id, via and optionally the other columns."""

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from cornerstore.errors import InvalidInput, Unavailable, Unstorable, WriteConflict
+from cornerstore.errors import InvalidInput, OverBudget, Unavailable, Unstorable, WriteConflict
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -124,13 +126,21 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(config).get_current_head())
 
 
-def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
+def create_store_engine(
+    url: str, busy_timeout_ms: int = 10_000, synchronous: str = "FULL"
+) -> Engine:
     """Create the engine for ``url`` with cornerstore's connection settings.
 
     Statement parameters and result rows are customer values: with ``hide_parameters``
     SQLAlchemy leaves parameters out of its errors and its log, and its DEBUG records of rows
     are dropped, even with ``echo`` or DEBUG logging on.
+
+    ``synchronous`` is SQLite's: ``FULL`` fsyncs the write-ahead log at every commit, so an
+    acknowledged write survives a power cut; ``NORMAL`` only at checkpoints, so a power cut
+    (not a process crash) can lose the last commits (docs/configuration.md has the numbers).
     """
+    if synchronous not in ("FULL", "NORMAL"):
+        raise InvalidInput("sqlite synchronous: give FULL or NORMAL")
     url = normalise_database_url(url)
     engine_log = logging.getLogger("sqlalchemy.engine.Engine")
     if _ROWS_FILTER not in engine_log.filters:
@@ -168,7 +178,7 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA cache_size=-16384")
             # Checkpoint (copy the WAL into the database and fsync) every ~40 MB rather than
             # every 4 MB: far fewer fsyncs for the same data.
@@ -191,6 +201,67 @@ def create_store_engine(url: str, busy_timeout_ms: int = 10_000) -> Engine:
     raise InvalidInput(f"database backend {backend!r} is not supported: use sqlite or postgresql")
 
 
+# When the statements of this thread's current read must stop (``time.monotonic()``), if ever.
+_deadline: ContextVar[float | None] = ContextVar("cornerstore_deadline", default=None)
+# SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
+_SQLITE_CHECK_EVERY = 10_000
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop every statement run inside the block (in this thread) once ``seconds`` have passed:
+    the database itself abandons it (``statement_timeout`` on PostgreSQL, an interrupt from
+    SQLite's progress handler) and the unit of work raises
+    :class:`~cornerstore.errors.OverBudget`. A unit of work
+    opened after the time is up raises at once. Limits nest: the earlier deadline holds.
+
+    Examples
+    --------
+    >>> store = open_store("sqlite://", upgrade=True)
+    >>> with time_limit(0.0), store.unit_of_work() as uow:
+    ...     uow.customers.count()
+    Traceback (most recent call last):
+    ...
+    cornerstore.errors.OverBudget: the read ran over its time budget
+    >>> store.dispose()
+    """
+    deadline = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(deadline if outer is None else min(outer, deadline))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _left_ms(deadline: float) -> int:
+    left = int((deadline - time.monotonic()) * 1000)
+    if left <= 0:
+        raise OverBudget
+    return left
+
+
+@contextmanager
+def _bounded(conn: Connection, deadline: float | None) -> Iterator[None]:
+    """Make the database stop the statements of ``conn``'s transaction at ``deadline``."""
+    if deadline is None:
+        yield
+        return
+    left = _left_ms(deadline)
+    if conn.dialect.name == "postgresql":
+        # SET LOCAL ends with the transaction: the pooled connection keeps no limit.
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {left}")
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), _SQLITE_CHECK_EVERY)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
 class Store:
     """A cornerstore database: hands out units of work, runs migrations.
 
@@ -210,13 +281,22 @@ class Store:
     def backend(self) -> str:
         return self.engine.dialect.name
 
+    @staticmethod
+    def time_limit(seconds: float) -> AbstractContextManager[None]:
+        """Stop the statements of the units of work opened in the block (in this thread) once
+        ``seconds`` have passed: :func:`time_limit`."""
+        return time_limit(seconds)
+
     @contextmanager
     def unit_of_work(self, write: bool = False) -> Iterator[UnitOfWork]:
         """Open one transaction; commit when the block ends normally, roll back otherwise."""
+        deadline = _deadline.get()
+        if deadline is not None:
+            _left_ms(deadline)
         try:
             with self.engine.connect() as conn:
                 conn.info["write"] = write
-                with conn.begin():
+                with conn.begin(), _bounded(conn, deadline):
                     yield UnitOfWork(conn)
         except IntegrityError as exc:
             # Only the constraint's kind: the driver's text quotes the conflicting values.
@@ -226,6 +306,8 @@ class Store:
             # text may quote it, so only the kind is said.
             raise Unstorable("the database cannot store a value of this input") from exc
         except OperationalError as exc:
+            if deadline is not None and _stopped(exc):
+                raise OverBudget from exc
             if _lost_to_concurrent_write(exc):
                 # A deadlock, serialisation failure or a row lock not granted at once.
                 raise WriteConflict("a concurrent write held the same rows") from exc
@@ -306,14 +388,23 @@ def _lost_to_concurrent_write(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _LOST_TO_CONCURRENT_WRITE
 
 
+def _stopped(exc: OperationalError) -> bool:
+    """A statement cancelled by ``statement_timeout`` (57014) or interrupted on SQLite."""
+    if getattr(exc.orig, "sqlstate", None) == "57014":
+        return True
+    return exc.orig is not None and "interrupted" in str(exc.orig).lower()
+
+
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else ""
     return "database is locked" in text or "database is busy" in text
 
 
-def open_store(url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False) -> Store:
+def open_store(
+    url: str, busy_timeout_ms: int = 10_000, upgrade: bool = False, synchronous: str = "FULL"
+) -> Store:
     """Open the store at ``url``; with ``upgrade`` bring its schema up to date first."""
-    store = Store(create_store_engine(url, busy_timeout_ms))
+    store = Store(create_store_engine(url, busy_timeout_ms, synchronous))
     if upgrade:
         store.upgrade()
     return store
@@ -328,4 +419,5 @@ __all__ = [
     "open_store",
     "sqlite_file",
     "sqlite_has_schema",
+    "time_limit",
 ]

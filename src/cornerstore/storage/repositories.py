@@ -162,6 +162,10 @@ class CustomerRepository(Repository):
                 found[cid] = root
         return found
 
+    def ids(self) -> list[str]:
+        """The id of every profile row, merged ones included."""
+        return list(self.conn.execute(select(t.customers.c.id)).scalars())
+
     def root_ids(self, kind: str | None = None, limit: int | None = None) -> list[str]:
         query = select(t.customers.c.id).where(t.customers.c.root_id == t.customers.c.id)
         if kind:
@@ -608,17 +612,29 @@ _NAMES = (
 )
 
 
+# PostgreSQL takes the candidates as three arrays: one statement whatever their number, parsed
+# and planned once (a VALUES list of a thousand rows costs more to plan than to run), and a
+# candidate word is looked up in the index of words (a nested loop of index-only scans).
+_PG_CANDIDATES = (
+    "SELECT * FROM unnest(CAST(:words AS text[]), CAST(:qis AS int[]), CAST(:dists AS int[]))"
+)
+
+
 @lru_cache(maxsize=512)
 def _rows_matching_sql(count: int, words: int) -> Any:
     """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates and
     ``words`` query words (built once for each: parsing hundreds of bound names costs more
-    than running the query).
+    than running the query); ``count`` 0 for PostgreSQL's arrays of candidates.
 
     One pass groups the matching index entries by profile row, keeping per query word the
     smallest distance (``d0``, ``d1``, ...); a row missing a query word has a NULL there. Only
     the best ``:limit`` rows are joined to their customers.
     """
-    marks = ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
+    marks = (
+        "VALUES " + ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
+        if count
+        else _PG_CANDIDATES
+    )
     per_word = ", ".join(
         f"min(CASE WHEN cand.qi = {i} THEN cand.dist END) AS d{i}" for i in range(words)
     )
@@ -627,7 +643,7 @@ def _rows_matching_sql(count: int, words: int) -> Any:
     distances = ", ".join(f"b.d{i}" for i in range(words))
     order = "tier, distance, spaces, name_key, customer_id"
     return text(
-        f"WITH cand (word, qi, dist) AS (VALUES {marks}), "
+        f"WITH cand (word, qi, dist) AS ({marks}), "
         f"per_row AS (SELECT n.customer_id, n.name_key, {per_word}"
         " FROM name_words n JOIN cand ON n.word = cand.word"
         " GROUP BY n.customer_id, n.name_key), "
@@ -677,9 +693,14 @@ class SearchRepository(Repository):
         if not candidates:
             return []
         params: dict[str, Any] = {"exact": exact_key, "limit": limit}
-        for i, (word, index, distance) in enumerate(candidates):
-            params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
-        sql = _rows_matching_sql(len(candidates), words)
+        if self.conn.dialect.name == "postgresql":
+            found, qis, dists = zip(*candidates, strict=True)
+            params |= {"words": list(found), "qis": list(qis), "dists": list(dists)}
+            sql = _rows_matching_sql(0, words)
+        else:
+            for i, (word, index, distance) in enumerate(candidates):
+                params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
+            sql = _rows_matching_sql(len(candidates), words)
         return [
             NameMatch(root, cid, key, int(distance), max(int(d) for d in per_word))
             for root, cid, key, distance, *per_word in self.conn.execute(sql, params)

@@ -462,6 +462,12 @@ name_words = Table(
     # are one range read with no look-up per row.
     sqlite_with_rowid=False,
 )
+# PostgreSQL's equivalent (migration 0017): a word's rows read from the index alone.
+Index(
+    "ix_name_words_word_entry",
+    name_words.c.word,
+    postgresql_include=["customer_id", "name_key"],
+).ddl_if(dialect="postgresql")
 
 # -- suggestions (migration 0011) -------------------------------------------------------------
 
@@ -576,3 +582,28 @@ remedies = Table(
     Column("decided_at", UTCDateTime()),
     Index("ix_remedies_status", "status"),
 )
+
+# -- follow-up surveys of resolved cases (migration 0013) ---------------------------------------
+
+# One survey per case the system sends after resolution (``handed_out_by`` null), and one per
+# link a member of staff handed out (``handed_out_by`` names them: its answer is solicited). The
+# link's token is signed with an installation secret, never stored. The answer is kept here
+# (did the case get resolved, a 1-5 score) and as a "Survey Answered" event on the timeline.
+service_surveys = Table(
+    "service_surveys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("handed_out_by", String(160)),
+    Column("exported_at", UTCDateTime()),  # handed to the shop's mailer (pending until then)
+    Column("answered_at", UTCDateTime()),
+    Column("resolved", Boolean()),
+    Column("score", Integer),
+    Index("ix_service_surveys_exported_at", "exported_at"),
+)
+
+# The outcome metrics read the cases opened in a period (and their changes, messages and links
+# joined on the same period).
+Index("ix_cases_opened_at", cases.c.opened_at)

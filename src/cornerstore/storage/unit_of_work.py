@@ -5,7 +5,8 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 :mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
 :mod:`cornerstore.storage.learn_repositories` (learning, segments) and
 :mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases)
-and :mod:`cornerstore.storage.case_repositories` (the contact centre's cases and remedies).
+and :mod:`cornerstore.storage.case_repositories` (the contact centre's cases and remedies)
+and :mod:`cornerstore.storage.outcome_repositories` (what outcome metrics read, surveys).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cornerstore.storage.access_repositories import (
 from cornerstore.storage.case_repositories import CaseRepository
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
+from cornerstore.storage.outcome_repositories import OutcomeRepository
 from cornerstore.storage.privacy_repositories import (
     ConsentRepository,
     ErasureRepository,
@@ -69,3 +71,4 @@ class UnitOfWork:
         self.identity = IdentityRepository(conn)
         self.suggestions = SuggestionRepository(conn)
         self.cases = CaseRepository(conn)
+        self.outcomes = OutcomeRepository(conn)

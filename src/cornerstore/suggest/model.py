@@ -11,7 +11,11 @@ Four signals are learned from the purchase history (``customer_id``, ``item_id``
 - **item-to-item co-occurrence**: cosine similarity of the items' buyer sets, the strongest
   ``neighbours`` per item kept;
 - **popularity**: distinct buyers per item over the last ``popular_days`` of the history, for
-  newcomers and for customers who did not allow personalisation;
+  newcomers and for customers who did not allow personalisation; over the last
+  ``trending_days``, blended in for everyone else (what sells now);
+- **own purchases**: each day the customer bought an item counts exp(-age / ``recency_days``),
+  times the square root of the item's buy-again share (of its buyers, those who bought it on
+  two days or more);
 - **replenishment**: the customer's own repeat purchases. An item bought on ``cycle_min_buys``
   days or more has a cycle (the median gap); it is suggested only when it is due.
 
@@ -25,9 +29,7 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
 import os
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,9 +59,9 @@ class Blend:
     """
 
     own: float = 1.0
-    als: float = 0.6
-    co: float = 0.25
-    popular: float = 0.05
+    als: float = 0.4
+    co: float = 0.1
+    popular: float = 0.15
     factors: int = 64
     iterations: int = 15
     regularization: float = 0.05
@@ -69,7 +71,12 @@ class Blend:
     cycle_min_buys: int = 3
     due_within_days: int = 14
     just_bought_days: int = 7
-    recency_days: float = 120.0
+    recency_days: float = 240.0
+    trending_days: int = 14
+    momentum: float = 0.6
+    """Personal scores are multiplied by (an item's buyers per day over the last 30 days, over
+    the last 180 days) to this power: what is selling more than usual now (a season) counts
+    more."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,18 @@ class Suggestion:
     """replenishment, favourite, bought_with, similar_customers or popular."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class History:
-    """One customer's purchases: per item the days bought (sorted) and the returned items."""
+    """One customer's purchases as arrays: the distinct items, the days each was bought on,
+    and the returned items.
 
-    days: dict[str, list[datetime]] = field(default_factory=dict)
+    ``bought`` holds day numbers (``date.toordinal``), item after item in ``items`` order and
+    sorted within each item; ``buys`` says how many belong to each item.
+    """
+
+    items: tuple[str, ...] = ()
+    bought: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    buys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     returned: frozenset[str] = frozenset()
 
     @classmethod
@@ -103,10 +117,67 @@ class History:
         >>> len(h.days["tea"])
         1
         """
-        days: dict[str, set[datetime]] = {}
-        for item, at in purchases:
-            days.setdefault(item, set()).add(datetime(at.year, at.month, at.day))
-        return cls({i: sorted(d) for i, d in days.items()}, frozenset(returned))
+        days = np.fromiter((at.toordinal() for _, at in purchases), np.int64, len(purchases))
+        return cls.of_days([item for item, _ in purchases], days, returned)
+
+    @classmethod
+    def of_days(
+        cls, items: Sequence[str], days: np.ndarray, returned: Sequence[str] = ()
+    ) -> History:
+        """From parallel item ids and day numbers (``date.toordinal``), in any order.
+
+        >>> History.of_days(["b", "a", "b"], np.array([738000, 738001, 738000])).buys.tolist()
+        [1, 1]
+        """
+        if not len(items):
+            return cls(returned=frozenset(returned))
+        # Items numbered in order of first purchase (a dict: faster than sorting strings).
+        numbers: dict[str, int] = {}
+        code = np.fromiter(
+            (numbers.setdefault(item, len(numbers)) for item in items), np.int64, len(items)
+        )
+        # One sort of (item, day) keys: distinct days per item, sorted within each item.
+        pairs = np.sort(code * _DAY_SPAN + np.asarray(days, dtype=np.int64))
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        which = pairs // _DAY_SPAN
+        names = list(numbers)
+        return cls(
+            items=tuple(names),
+            bought=pairs % _DAY_SPAN,
+            buys=np.bincount(which, minlength=len(names)),
+            returned=frozenset(returned),
+        )
+
+    @functools.cached_property
+    def days(self) -> dict[str, list[datetime]]:
+        """Per item the days it was bought on, oldest first."""
+        ends = np.cumsum(self.buys)
+        out: dict[str, list[datetime]] = {}
+        for item, end, count in zip(self.items, ends, self.buys, strict=True):
+            days = self.bought[end - count : end].tolist()
+            out[item] = [datetime.fromordinal(d) for d in days]
+        return out
+
+
+_DAY_SPAN = 10_000_000
+"""Larger than any day number (9999-12-31 is 3,652,059)."""
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """One customer's items known to the model, as parallel arrays."""
+
+    keys: list[str]
+    idx: np.ndarray
+    """The items' rows in the model."""
+    buys: np.ndarray
+    """Days each item was bought on."""
+    since: np.ndarray
+    """Days since the last buy, with the fraction of today."""
+    decayed: np.ndarray
+    """The buys weighted by exp(-age / recency_days)."""
+    cycle: np.ndarray
+    """The median gap between buys in days; NaN below ``cycle_min_buys`` buys."""
 
 
 def _ago(days: float) -> str:
@@ -159,6 +230,12 @@ class SuggestionModel:
     neighbour_index: np.ndarray
     neighbour_weight: np.ndarray
     popularity: np.ndarray
+    trending: np.ndarray
+    """Buyers per item over the last ``trending_days``, the largest 1."""
+    momentum: np.ndarray
+    """Per item its buyers per day over the last 30 days over those of the last 180 (smoothed)."""
+    repeat: np.ndarray
+    """Per item the share of its buyers who bought it on two days or more (smoothed)."""
     trained_until: datetime
     blend: Blend = field(default_factory=Blend)
     customers: int = 0
@@ -216,17 +293,9 @@ class SuggestionModel:
         index, weight = _neighbours(
             sparse.csr_matrix((np.ones_like(baskets), (u, i)), shape=shape), blend.neighbours
         )
-        since = trained_until - timedelta(days=blend.popular_days)
-        recent = (
-            frame.filter(pl.col("at") > since)
-            .group_by("item_id")
-            .agg(pl.col("customer_id").n_unique().alias("buyers"))
-            .join(item_pos, on="item_id")
-        )
-        popularity = np.zeros(len(items), dtype=np.float32)
-        popularity[recent["i"].to_numpy()] = recent["buyers"].to_numpy()
-        if popularity.size and popularity.max() > 0:
-            popularity /= popularity.max()
+        popularity = _buyers_since(frame, item_pos, trained_until, blend.popular_days)
+        trending = _buyers_since(frame, item_pos, trained_until, blend.trending_days)
+        momentum = _momentum(frame, item_pos, trained_until)
         known = names or {}
         return cls(
             items=items,
@@ -236,6 +305,9 @@ class SuggestionModel:
             neighbour_index=index,
             neighbour_weight=weight,
             popularity=popularity,
+            trending=trending,
+            momentum=momentum,
+            repeat=_repeat_share(frame, item_pos),
             trained_until=trained_until,
             blend=blend,
             customers=len(customers),
@@ -256,25 +328,54 @@ class SuggestionModel:
 
     def scores(self, history: History, now: datetime) -> dict[str, np.ndarray]:
         """Each signal's score for every item (0 where it says nothing), for this customer."""
+        return self._scores(self._owned(history, now))
+
+    def _owned(self, history: History, now: datetime) -> _Owned:
+        """The customer's known items as arrays, computed once per answer (no loop per buy:
+        a wholesaler owns thousands)."""
+        rows = np.fromiter(
+            (self._positions.get(k, -1) for k in history.items), np.int64, len(history.items)
+        )
+        known = rows >= 0
+        keys = [k for k, ok in zip(history.items, known, strict=True) if ok]
+        buys = history.buys[known]
+        bought = history.bought[np.repeat(known, history.buys)].astype(np.float64)
+        midnight = datetime(now.year, now.month, now.day)
+        today = now.toordinal() + (now - midnight).total_seconds() / 86400
+        ages = today - bought
+        group = np.repeat(np.arange(len(keys)), buys)
+        weights = np.exp(-np.maximum(np.floor(ages), 0.0) / self.blend.recency_days)
+        last = np.cumsum(buys) - 1
+        return _Owned(
+            keys=keys,
+            idx=rows[known],
+            buys=buys.astype(np.float64),
+            since=ages[last] if len(keys) else np.zeros(0),
+            decayed=np.bincount(group, weights=weights, minlength=len(keys)),
+            cycle=_median_gaps(bought, group, buys, self.blend.cycle_min_buys),
+        )
+
+    def _scores(self, owned: _Owned) -> dict[str, np.ndarray]:
         b = self.blend
         n = len(self.items)
         own = np.zeros(n)
         co = np.zeros(n)
         als = np.zeros(n)
-        owned = [(self._positions[i], d) for i, d in history.days.items() if i in self._positions]
-        if owned:
-            idx = np.array([p for p, _ in owned])
-            buys = np.array([len(d) for _, d in owned], dtype=np.float64)
-            since = np.array([(now - d[-1]).days for _, d in owned], dtype=np.float64)
-            freshness = np.exp(-np.maximum(since, 0) / b.recency_days)
-            own[idx] = np.log1p(buys) * (0.5 + freshness)
-            own /= own.max()
+        if owned.keys:
+            idx = owned.idx
+            freshness = np.exp(-np.maximum(np.floor(owned.since), 0) / b.recency_days)
+            # Each buy counts the less the longer ago it was (a decayed count), and more for a
+            # product that many of its buyers buy again than for a one-off.
+            # (A floor: in a shop where nobody bought anything twice yet, own buys still count.)
+            own[idx] = owned.decayed * np.sqrt(np.maximum(self.repeat[idx], 0.01))
+            if own.max() > 0:
+                own /= own.max()
             contribution = self.neighbour_weight[idx] * freshness[:, None]
             np.add.at(co, self.neighbour_index[idx].ravel(), contribution.ravel())
             if co.max() > 0:
                 co /= co.max()
-            als = self._als_scores(idx, buys)
-        return {"own": own, "co": co, "als": als, "popular": self.popularity.astype(np.float64)}
+            als = self._als_scores(idx, owned.buys)
+        return {"own": own, "co": co, "als": als, "popular": self.trending.astype(np.float64)}
 
     def suggest(
         self, history: History, n: int, now: datetime, *, only_new: bool = False
@@ -285,32 +386,34 @@ class SuggestionModel:
         repeat items whose cycle says they are not due yet. ``only_new`` leaves out everything
         the customer bought before.
         """
-        if not any(i in self._positions for i in history.days):
+        owned = self._owned(history, now)
+        if not owned.keys:
             return self.popular(n, exclude=history.returned)
         b = self.blend
-        parts = self.scores(history, now)
+        parts = self._scores(owned)
+        # What sells more than usual now counts more in the personal signals (a season).
+        boost = np.power(self.momentum.astype(np.float64), b.momentum)
         weighted = {
-            "own": b.own * parts["own"],
-            "als": b.als * parts["als"],
-            "co": b.co * parts["co"],
+            "own": b.own * parts["own"] * boost,
+            "als": b.als * parts["als"] * boost,
+            "co": b.co * parts["co"] * boost,
             "popular": b.popular * parts["popular"],
         }
         total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
-        cycles: dict[int, tuple[float, float]] = {}
-        for item, days in history.days.items():
-            i = self._positions.get(item)
-            if i is None:
-                continue
-            since = (now - days[-1]).total_seconds() / 86400
-            cycle = _cycle(days, b.cycle_min_buys)
-            if only_new:
-                total[i] = -np.inf
-            elif cycle is not None:
-                cycles[i] = (cycle, since)
-                if days[-1] + timedelta(days=cycle) > now + timedelta(days=b.due_within_days):
-                    total[i] = -np.inf  # a regular buy that is not due yet
-            elif since < b.just_bought_days:
-                total[i] = -np.inf
+        regular = ~np.isnan(owned.cycle)
+        if only_new:
+            total[owned.idx] = -np.inf
+        else:
+            # A regular buy that is not due yet, or a one-off bought just now.
+            not_due = regular & (owned.cycle - owned.since > b.due_within_days)
+            just_bought = ~regular & (owned.since < b.just_bought_days)
+            total[owned.idx[not_due | just_bought]] = -np.inf
+        cycles = {
+            int(i): (float(c), float(s))
+            for i, c, s in zip(
+                owned.idx[regular], owned.cycle[regular], owned.since[regular], strict=True
+            )
+        }
         for item in history.returned:
             if (i := self._positions.get(item)) is not None:
                 total[i] = -np.inf
@@ -320,7 +423,7 @@ class SuggestionModel:
             if not np.isfinite(total[i]) or total[i] <= 0:
                 break
             kind = max(weighted, key=lambda k: weighted[k][i])
-            out.append(self._explained(int(i), float(total[i]), kind, history, cycles, now))
+            out.append(self._explained(int(i), float(total[i]), kind, history, owned, cycles, now))
         if len(out) < n:
             blocked = {self.items[i] for i in np.flatnonzero(np.isneginf(total))}
             seen = {s.item_id for s in out} | blocked | set(history.returned)
@@ -347,6 +450,7 @@ class SuggestionModel:
         score: float,
         kind: str,
         history: History,
+        owned: _Owned,
         cycles: dict[int, tuple[float, float]],
         now: datetime,
     ) -> Suggestion:
@@ -360,7 +464,7 @@ class SuggestionModel:
             reason = f"you bought this {times}, last in {_month(days[-1], now)}"
             return self._suggestion(i, score, "favourite", reason)
         if kind == "co":
-            anchor = self._anchor(i, history)
+            anchor = self._anchor(i, owned)
             if anchor is not None:
                 name = self.names[self._positions[anchor]] or anchor
                 when = _month(history.days[anchor][-1], now)
@@ -371,17 +475,16 @@ class SuggestionModel:
         reason = "customers who buy what you buy also buy this"
         return self._suggestion(i, score, "similar_customers", reason)
 
-    def _anchor(self, i: int, history: History) -> str | None:
+    def _anchor(self, i: int, owned: _Owned) -> str | None:
         """The item of the customer's history most similar to item ``i``."""
-        owned = [item for item in history.days if item in self._positions]
-        if not owned:
+        if not owned.keys:
             return None
-        rows = np.array([self._positions[item] for item in owned])
+        rows = owned.idx
         # One array operation, not one per owned item: a wholesaler owns thousands.
         weights = np.where(self.neighbour_index[rows] == i, self.neighbour_weight[rows], 0.0)
         best = weights.max(axis=1)
         top = int(np.argmax(best))
-        return owned[top] if best[top] > 0 else None
+        return owned.keys[top] if best[top] > 0 else None
 
     def _suggestion(self, i: int, score: float, kind: str, reason: str | None) -> Suggestion:
         days = self.blend.popular_days
@@ -404,6 +507,9 @@ class SuggestionModel:
             neighbour_index=self.neighbour_index,
             neighbour_weight=self.neighbour_weight,
             popularity=self.popularity,
+            trending=self.trending,
+            momentum=self.momentum,
+            repeat=self.repeat,
             trained_until=np.array([self.trained_until.isoformat()], dtype=np.str_),
             blend=blend,
             customers=np.array([self.customers]),
@@ -413,6 +519,8 @@ class SuggestionModel:
     @classmethod
     def from_bytes(cls, data: bytes) -> SuggestionModel:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            if "momentum" not in z.files:
+                raise ValueError("a model stored by an older cornerstore: train again")
             fields: dict[str, Any] = {}
             for name, value in zip(Blend.__dataclass_fields__, z["blend"], strict=True):
                 kind = Blend.__dataclass_fields__[name].type
@@ -425,18 +533,95 @@ class SuggestionModel:
                 neighbour_index=z["neighbour_index"],
                 neighbour_weight=z["neighbour_weight"],
                 popularity=z["popularity"],
+                trending=z["trending"],
+                momentum=z["momentum"],
+                repeat=z["repeat"],
                 trained_until=datetime.fromisoformat(str(z["trained_until"][0])),
                 blend=Blend(**fields),
                 customers=int(z["customers"][0]),
             )
 
 
-def _cycle(days: list[datetime], min_buys: int) -> float | None:
-    """The median gap in days between the buys, when there are enough buys to speak of one."""
-    if len(days) < min_buys:
-        return None
-    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
-    return float(statistics.median(gaps))
+def _median_gaps(
+    days: np.ndarray, group: np.ndarray, buys: np.ndarray, min_buys: int
+) -> np.ndarray:
+    """Per group the median gap between its sorted ``days`` (NaN below ``min_buys`` days).
+
+    ``days`` are sorted within each group and the groups lie one after another, ``buys`` long.
+
+    >>> _median_gaps(np.array([1.0, 8, 15, 22, 5, 6]), np.array([0, 0, 0, 0, 1, 1]),
+    ...     np.array([4, 2]), 3).tolist()
+    [7.0, nan]
+    """
+    out = np.full(buys.size, np.nan)
+    if days.size < 2:
+        return out
+    same = group[1:] == group[:-1]
+    gaps = np.diff(days)[same]
+    owner = group[1:][same]
+    gaps = gaps[np.lexsort((gaps, owner))]  # sorted within each group
+    count = np.maximum(buys - 1, 0)  # gaps per group
+    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    wanted = np.flatnonzero((buys >= min_buys) & (count > 0))
+    low = gaps[start[wanted] + (count[wanted] - 1) // 2]
+    high = gaps[start[wanted] + count[wanted] // 2]
+    out[wanted] = (low + high) / 2
+    return out
+
+
+def _buyers_since(
+    frame: pl.DataFrame, item_pos: pl.DataFrame, until: datetime, days: int, scaled: bool = True
+) -> np.ndarray:
+    """Distinct buyers per item over the last ``days`` before ``until`` (the largest 1 when
+    ``scaled``)."""
+    recent = (
+        frame.filter(pl.col("at") > until - timedelta(days=days))
+        .group_by("item_id")
+        .agg(pl.col("customer_id").n_unique().alias("buyers"))
+        .join(item_pos, on="item_id")
+    )
+    buyers = np.zeros(item_pos.height, dtype=np.float32)
+    buyers[recent["i"].to_numpy()] = recent["buyers"].to_numpy()
+    if scaled and buyers.size and buyers.max() > 0:
+        buyers /= buyers.max()
+    return buyers
+
+
+def _momentum(
+    frame: pl.DataFrame, item_pos: pl.DataFrame, until: datetime, smooth: float = 0.05
+) -> np.ndarray:
+    """Per item (buyers per day over the last 30 days + smooth) / (the same over 180 days).
+
+    Above 1 for what sells more than usual now; ``smooth`` (buyers per day) keeps an item
+    with a handful of buyers near 1.
+    """
+    recent = _buyers_since(frame, item_pos, until, 30, scaled=False) / 30
+    usual = _buyers_since(frame, item_pos, until, 180, scaled=False) / 180
+    return ((recent + smooth) / (usual + smooth)).astype(np.float32)
+
+
+def _repeat_share(frame: pl.DataFrame, item_pos: pl.DataFrame, prior: float = 5.0) -> np.ndarray:
+    """Per item the share of its buyers who bought it on two days or more.
+
+    Shrunk towards the shop's overall share by ``prior`` pseudo-buyers, so an item with two
+    buyers does not claim 0 or 1.
+    """
+    per_buyer = (
+        frame.group_by("customer_id", "item_id")
+        .agg(pl.col("at").dt.date().n_unique().alias("days"))
+        .with_columns((pl.col("days") >= 2).cast(pl.Float64).alias("again"))
+    )
+    overall = float(per_buyer["again"].to_numpy().mean()) if per_buyer.height else 0.0
+    per_item = (
+        per_buyer.group_by("item_id")
+        .agg(pl.col("again").sum(), pl.len().alias("buyers"))
+        .join(item_pos, on="item_id")
+    )
+    share = np.full(item_pos.height, overall, dtype=np.float32)
+    share[per_item["i"].to_numpy()] = (
+        (per_item["again"] + prior * overall) / (per_item["buyers"] + prior)
+    ).to_numpy()
+    return share
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

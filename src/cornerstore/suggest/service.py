@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import numpy as np
 import orjson
 import polars as pl
 
@@ -100,6 +101,11 @@ def purchases_of(tracked: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     return lines.drop("name"), dict(named.select("item_id", "name").iter_rows())
 
 
+def _day(at: datetime) -> int:
+    """The UTC day number (``date.toordinal``) of a moment; a naive one is taken as UTC."""
+    return (at.astimezone(UTC) if at.tzinfo else at).toordinal()
+
+
 def _items_in(properties: str | None) -> list[str]:
     if not properties:
         return []
@@ -111,13 +117,8 @@ def _items_in(properties: str | None) -> list[str]:
         return []
     products = found.get("products")
     entries = products if isinstance(products, list) else [found]
-    items = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            item = entry.get("product_id") or entry.get("sku")
-            if isinstance(item, str | int) and str(item):
-                items.append(str(item))
-    return items
+    named = (e.get("product_id") or e.get("sku") for e in entries if isinstance(e, dict))
+    return [str(item) for item in named if isinstance(item, (str, int)) and item != ""]
 
 
 class Suggestions:
@@ -231,16 +232,15 @@ class Suggestions:
 
     def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
         returns = set(self.settings.suggest.return_events)
-        bought: list[tuple[str, datetime]] = []
-        returned: list[str] = []
-        for name, at, properties in events:
-            items = _items_in(properties)
-            if name in returns:
-                returned += items
-            else:
-                at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
-                bought += [(item, at) for item in items]
-        return History.of(bought, returned)
+        returned = [i for name, _, props in events if name in returns for i in _items_in(props)]
+        items: list[str] = []
+        days: list[int] = []
+        for name, at, props in events:
+            if name not in returns:
+                bought = _items_in(props)
+                items += bought
+                days += [_day(at)] * len(bought)
+        return History.of_days(items, np.array(days, dtype=np.int64), returned)
 
     def _model(self, uow: UnitOfWork) -> tuple[datetime, SuggestionModel] | None:
         """The newest stored model, read once and kept until a newer one is stored."""
@@ -253,7 +253,10 @@ class Suggestions:
                 stored = repo.latest()
                 if stored is None:
                     return None
-                model = SuggestionModel.from_bytes(stored.model)
+                try:
+                    model = SuggestionModel.from_bytes(stored.model)
+                except ValueError:
+                    return None  # stored by an older version: served again once retrained
                 cfg = self.settings.suggest
                 rules = replace(
                     model.blend,

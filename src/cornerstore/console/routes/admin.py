@@ -8,15 +8,25 @@ service runs; the services check again, as they do for the API and the CLI.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cornerstore.access.audit import to_csv
 from cornerstore.access.caller import Caller
+from cornerstore.access.credentials import IssuedSecret
+from cornerstore.access.users import NewPassword
 from cornerstore.api.deps import ServicesDep, SmallRowId
-from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
+from cornerstore.console.deps import (
+    ConsoleCaller,
+    ConsoleRoute,
+    notice_for,
+    redirect,
+    redirect_with,
+    render,
+)
+from cornerstore.console.flash import Notice
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.rights import export_html
 from cornerstore.settings import TOUCHPOINTS
@@ -42,21 +52,31 @@ def admin_home(request: Request, _caller: OwnerCaller) -> Response:
 
 
 # -- staff users ----------------------------------------------------------------------------------
-def _users_page(request: Request, services: ServicesDep, caller: Caller, **shown: Any) -> Response:
+USERS, KEYS = "/admin/users", "/admin/keys"
+
+
+@router.get("/users")
+def users(request: Request, services: ServicesDep, caller: OwnerCaller) -> Response:
+    """Staff and their roles, with what the last change said (a one-time password once)."""
     return render(
         request,
         "admin_users.html",
         {
             "users": services.staff.list(caller),
             "roles": services.policy.role_names(),
-            **shown,
+            "notice": notice_for(request),
         },
     )
 
 
-@router.get("/users")
-def users(request: Request, services: ServicesDep, caller: OwnerCaller) -> Response:
-    return _users_page(request, services, caller)
+def _password_notice(issued: NewPassword, done: str) -> Notice:
+    username = issued.user.username
+    return Notice(
+        message=f"{username} is {done}.",
+        secret=issued.password,
+        secret_label=f"One-time password for {username}",
+        secret_note=f"{username} chooses their own password at the first login.",
+    )
 
 
 @router.post("/users")
@@ -69,11 +89,11 @@ def create_user(
     display_name: Name = "",
     branch: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Create a user with a one-time password, shown on this answer only."""
+    """Create a user with a one-time password, shown once on the page redirected to."""
     created = services.staff.create(
         caller, username, role, display_name=display_name or None, branch=branch or None
     )
-    return _users_page(request, services, caller, issued=created, done="created")
+    return redirect_with(request, USERS, _password_notice(created, "created"))
 
 
 @router.post("/users/{username}/grant")
@@ -88,16 +108,17 @@ def grant_user(
     user = services.staff.grant(
         caller, username, role, branch=branch or None, every_branch=not branch
     )
-    return _users_page(request, services, caller, message=f"{user.username} is now {user.role}.")
+    return redirect_with(request, USERS, Notice(f"{user.username} is now {user.role}."))
 
 
 @router.post("/users/{username}/reset")
 def reset_user(
     request: Request, services: ServicesDep, caller: OwnerCaller, username: str
 ) -> Response:
-    """A new one-time password, shown on this answer only; the user's sessions end."""
+    """A new one-time password, shown once on the page redirected to; the user's sessions
+    end."""
     issued = services.staff.reset_password(caller, username)
-    return _users_page(request, services, caller, issued=issued, done="reset")
+    return redirect_with(request, USERS, _password_notice(issued, "given a new password"))
 
 
 # After grant and reset: a route matching any last part must come after the fixed ones.
@@ -116,11 +137,13 @@ def disable_or_enable_user(
     else:
         user = services.staff.enable(caller, username)
         message = f"{user.username} may log in again."
-    return _users_page(request, services, caller, message=message)
+    return redirect_with(request, USERS, Notice(message))
 
 
 # -- write keys and API tokens --------------------------------------------------------------------
-def _keys_page(request: Request, services: ServicesDep, caller: Caller, **shown: Any) -> Response:
+@router.get("/keys")
+def keys(request: Request, services: ServicesDep, caller: OwnerCaller) -> Response:
+    """Write keys and API tokens, with what the last change said (a new secret once)."""
     return render(
         request,
         "admin_keys.html",
@@ -129,14 +152,17 @@ def _keys_page(request: Request, services: ServicesDep, caller: Caller, **shown:
             "tokens": services.credentials.list_tokens(caller),
             "roles": services.policy.role_names(),
             "touchpoints": TOUCHPOINTS,
-            **shown,
+            "notice": notice_for(request),
         },
     )
 
 
-@router.get("/keys")
-def keys(request: Request, services: ServicesDep, caller: OwnerCaller) -> Response:
-    return _keys_page(request, services, caller)
+def _secret_notice(issued: IssuedSecret, kind: str) -> Notice:
+    return Notice(
+        message=f"{kind.capitalize()} {issued.name} is created.",
+        secret=issued.secret,
+        secret_label=f"New {kind} {issued.name}",
+    )
 
 
 @router.post("/keys")
@@ -147,9 +173,9 @@ def create_key(
     name: Name,
     touchpoint: Annotated[str, Form(max_length=32)] = "web",
 ) -> Response:
-    """A write key for intake; its secret is shown on this answer only."""
+    """A write key for intake; its secret is shown once on the page redirected to."""
     issued = services.credentials.create_write_key(caller, name, touchpoint)
-    return _keys_page(request, services, caller, issued=issued, kind="write key")
+    return redirect_with(request, KEYS, _secret_notice(issued, "write key"))
 
 
 @router.post("/keys/{key_id}/revoke")
@@ -157,7 +183,7 @@ def revoke_key(
     request: Request, services: ServicesDep, caller: OwnerCaller, key_id: SmallRowId
 ) -> Response:
     services.credentials.revoke_write_key(caller, key_id)
-    return _keys_page(request, services, caller, message=f"Write key {key_id} is revoked.")
+    return redirect_with(request, KEYS, Notice(f"Write key {key_id} is revoked."))
 
 
 @router.post("/tokens")
@@ -169,9 +195,10 @@ def create_token(
     role: Annotated[str, Form(max_length=64)],
     expires: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    """A service API token acting with ``role``; its secret is shown on this answer only."""
+    """A service API token acting with ``role``; its secret is shown once on the page
+    redirected to."""
     issued = services.credentials.create_token(caller, name, role=role, expires=expires or None)
-    return _keys_page(request, services, caller, issued=issued, kind="API token")
+    return redirect_with(request, KEYS, _secret_notice(issued, "API token"))
 
 
 @router.post("/tokens/{token_id}/revoke")
@@ -179,7 +206,7 @@ def revoke_token(
     request: Request, services: ServicesDep, caller: OwnerCaller, token_id: SmallRowId
 ) -> Response:
     services.credentials.revoke_token(caller, token_id)
-    return _keys_page(request, services, caller, message=f"API token {token_id} is revoked.")
+    return redirect_with(request, KEYS, Notice(f"API token {token_id} is revoked."))
 
 
 # -- the audit trail ------------------------------------------------------------------------------

@@ -50,10 +50,18 @@ def search(
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     """The search page; for htmx (typing in the box) only its results. The query's shape
-    decides where to look (an e-mail looks up e-mails, digits phones, words names)."""
+    decides where to look (an e-mail looks up e-mails, digits phones, words names). A role
+    that sees pseudonyms only does not search: it opens the customer of a pseudonym."""
     may_search = services.profiles.may_search(caller)
+    pseudonymised = services.policy.pseudonymised(caller)
+    if pseudonymised and q.strip():
+        return redirect(request, f"/customers/{quote(q.strip(), safe='')}")
     hits = services.profiles.search(caller, q, SEARCH_HITS) if may_search and q.strip() else None
-    return render(request, "customers.html", {"q": q, "hits": hits, "may_search": may_search})
+    return render(
+        request,
+        "customers.html",
+        {"q": q, "hits": hits, "may_search": may_search, "pseudonymised": pseudonymised},
+    )
 
 
 def _timeline_reader(services: Services, caller: Caller, ref: str, wanted: TimelineFilter) -> Any:
@@ -83,6 +91,7 @@ def _read_customer(
             "consents": lambda: services.consents.get(caller, ref),
         },
         services.settings.console_section_ms / 1000,
+        services.store.time_limit,
     )
 
 
@@ -131,6 +140,7 @@ def timeline(
     found = read_sections(
         {"timeline": _timeline_reader(services, caller, ref, wanted)},
         services.settings.console_section_ms / 1000,
+        services.store.time_limit,
     )
     if found["timeline"].error is not None:
         raise found["timeline"].error

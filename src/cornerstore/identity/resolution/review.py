@@ -13,10 +13,15 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import Conflict, InvalidInput, NotFound
+from cornerstore.identity.merge import home_branch
 from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.scorer import FieldWeight
 from cornerstore.profiles.model import MergeRecord, Profile
+from cornerstore.storage.unit_of_work import UnitOfWork
+
+# Merges read at most to find a branch's latest ones.
+_BRANCH_SCAN = 5_000
 
 
 @dataclass(frozen=True)
@@ -81,15 +86,37 @@ class ReviewQueue(ResolutionJob):
         )
 
     def recent_merges(self, caller: Caller, limit: int = 20) -> list[MergeRecord]:
-        """The latest merges of any customers, newest first, undone ones included (an audited
-        read of the merges section)."""
+        """The latest merges, newest first, undone ones included (an audited read of the merges
+        section). A staff member limited to a branch sees only the merges they may change (as
+        :meth:`~cornerstore.identity.merge.Merges.unmerge` checks): both customers of their
+        branch, or of none."""
         self.policy.require(caller, "merges", READ)
         if not 1 <= limit <= 200:
             raise InvalidInput("limit: must be between 1 and 200")
         with self.store.unit_of_work() as uow:
-            found = uow.merges.recent(limit)
+            found = self._of_branch(uow, caller, limit)
         self.audit.record(caller, "read_merges", None, f"{len(found)} merges", ["merges"])
         return found
+
+    def _of_branch(self, uow: UnitOfWork, caller: Caller, limit: int) -> list[MergeRecord]:
+        if caller.branch is None:
+            return uow.merges.recent(limit)
+        branch_of: dict[str, str | None] = {}
+
+        def ours(customer_id: str) -> bool:
+            if customer_id not in branch_of:
+                row = uow.customers.get(customer_id)
+                branch_of[customer_id] = home_branch(uow, row.root_id) if row else None
+            return branch_of[customer_id] in (None, caller.branch)
+
+        # Read further back until ``limit`` of the branch's merges are found (or a bound).
+        size = limit
+        while True:
+            recent = uow.merges.recent(size)
+            found = [m for m in recent if ours(m.winner_id) and ours(m.loser_id)]
+            if len(found) >= limit or len(recent) < size or size >= _BRANCH_SCAN:
+                return found[:limit]
+            size *= 4
 
     def decide(self, caller: Caller, review_id: int, accept: bool) -> ReviewRecord:
         """Accept (merge the two through Merges) or reject (remember they are two

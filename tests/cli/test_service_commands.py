@@ -1,0 +1,81 @@
+"""``cornerstore service metrics`` and ``cornerstore service surveys`` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.services import Services
+from cornerstore.settings import Settings
+from cornerstore.storage.database import open_store
+from tests.outcomes.test_service import customer, file_case
+
+runner = CliRunner()
+OPENED = datetime.now(UTC) - timedelta(days=20)
+
+
+def shop(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = open_store(url, upgrade=True)
+    services = Services.build(Settings(database_url=url), store)
+    ann = customer(services, "ann@example.com")
+    file_case(services, ann, OPENED, resolved=OPENED + timedelta(hours=5))
+    file_case(services, ann, OPENED + timedelta(days=2), category="[bold]billing[/]")
+    store.dispose()
+    return url
+
+
+def test_metrics_print_each_outcome_with_its_interval_and_the_breakdown(tmp_path: Path) -> None:
+    url = shop(tmp_path)
+
+    table = runner.invoke(app, ["service", "metrics", "--by", "category", "--db", url])
+    as_json = runner.invoke(app, ["service", "metrics", "--json", "--db", url])
+
+    assert table.exit_code == as_json.exit_code == 0
+    assert "resolution rate" in table.stdout
+    assert "50%" in table.stdout  # one of two resolved
+    assert "[bold]billing[/]" in table.stdout  # a category is shown as written, not as markup
+    body = json.loads(as_json.stdout)
+    assert body["overall"]["resolution"]["count"] == 1
+    assert body["overall"]["time_to_resolution"]["median_hours"] == 5.0
+    assert {"from", "to", "as_of", "afterwards"} <= set(body)
+
+
+def test_bad_options_end_with_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    url = shop(tmp_path)
+
+    colour = runner.invoke(app, ["service", "metrics", "--by", "colour", "--db", url])
+    backwards = runner.invoke(
+        app, ["service", "metrics", "--from", "2026-03-08", "--to", "2026-03-01", "--db", url]
+    )
+
+    assert colour.exit_code == backwards.exit_code == 1
+    assert colour.stderr.strip() == "error: group_by: must be one of " + (
+        "channel, category, agent, branch, segment, week, month"
+    )
+    assert backwards.stderr.strip() == "error: from: must be before to"
+
+
+def test_surveys_are_made_once_and_exported_once_as_csv(tmp_path: Path) -> None:
+    url = shop(tmp_path)
+    target = tmp_path / "links.csv"
+
+    sent = runner.invoke(app, ["service", "surveys", "send", "--db", url])
+    again = runner.invoke(app, ["service", "surveys", "send", "--db", url])
+    exported = runner.invoke(
+        app, ["service", "surveys", "export", "--out", str(target), "--db", url]
+    )
+    nothing = runner.invoke(app, ["service", "surveys", "export", "--json", "--db", url])
+
+    assert sent.stdout.strip() == "1 surveys made, waiting for export"
+    assert again.stdout.strip() == "0 surveys made, waiting for export"
+    assert exported.exit_code == 0
+    rows = list(csv.DictReader(target.open()))
+    assert len(rows) == 1
+    assert rows[0]["url"].startswith("http://127.0.0.1:8000/feedback/")
+    assert json.loads(nothing.stdout) == []
