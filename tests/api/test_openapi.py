@@ -66,6 +66,11 @@ ROUTES = {
     "/v1/cases/{case_id}/remedies/suggestion": ["get"],
     "/v1/remedies/pending": ["get"],
     "/v1/remedies/{remedy_id}/decision": ["post"],
+    "/v1/service/metrics": ["get"],
+    "/v1/service/surveys/send": ["post"],
+    "/v1/service/surveys/export": ["post"],
+    "/v1/cases/{case_id}/survey-link": ["post"],
+    "/v1/feedback/{token}": ["get", "post"],
 }
 
 
@@ -143,6 +148,8 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/identity",
                 "/v1/cases",
                 "/v1/remedies",
+                "/v1/service",
+                "/v1/feedback",
             )
         )
     }
