@@ -41,6 +41,12 @@ MAY_REFUSE_VALID = {
     ("/v1/segments", "post"): "condition tree",
     # Personal tokens belong to staff users; the fuzzer calls with an installation token.
     ("/v1/me/tokens", "post"): "needs a staff user's credential",
+    # A case's sender needs a customer, an e-mail or a phone; an owner names a staff user; a
+    # note is written by staff (direction out).
+    ("/v1/cases", "post"): "sender and owner",
+    ("/v1/cases", "get"): "owner names a staff user",
+    ("/v1/cases/{case_id}", "patch"): "owner names a staff user",
+    ("/v1/cases/{case_id}/messages", "post"): "a note is staff's",
     # A period's order and length are rules across from and to.
     ("/v1/service/metrics", "get"): "from before to, at most outcomes.max_days apart",
 }

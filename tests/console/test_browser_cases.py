@@ -30,7 +30,7 @@ def test_support_answers_a_case_and_a_supervisor_approves_the_refund(
     page.get_by_role("button", name=f"Take case {case.id}").click()
     page.get_by_role("link", name=f"#{case.id}").click()
     page.get_by_role("heading", name="Conversation").wait_for()
-    assert page.get_by_text(CASE_TEXT).is_visible()
+    assert page.locator("#conversation").get_by_text(CASE_TEXT).is_visible()
     assert page.get_by_text(ANN.email).is_visible()
     page.get_by_label("Write").fill("Sorry about the kettle: a refund is on its way.")
     page.get_by_role("button", name="Add").click()

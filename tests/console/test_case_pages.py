@@ -7,6 +7,7 @@ import re
 
 from cornerstore.access.caller import system_caller
 from cornerstore.cases.model import CaseFilter
+from cornerstore.cases.service import CaseUpdate
 from cornerstore.services import Services
 from tests.console.conftest import ANN, CASE_TEXT, MALLORY, ConsoleClient
 
@@ -16,15 +17,19 @@ def _ann_case(shop: Services) -> int:
     return case.id
 
 
-def test_the_queue_lists_the_open_cases_of_every_channel(
+def test_the_queue_lists_the_open_and_waiting_cases_of_every_channel(
     console: ConsoleClient, shop: Services
 ) -> None:
     console.login("support")
+    case_id = _ann_case(shop)
+    shop.cases.update(system_caller(), case_id, CaseUpdate(status="waiting"))
 
     page = console.http.get("/cases")
+    resolved_only = console.http.get("/cases", params={"status": "resolved"})
 
     assert page.status_code == 200
-    assert f'href="/cases/{_ann_case(shop)}"' in page.text
+    assert f'href="/cases/{case_id}"' in page.text
+    assert f'href="/cases/{case_id}"' not in resolved_only.text
     # Customer data is text, never markup.
     assert "<script>alert(1)</script>" not in page.text
     nav = re.findall(r'<li><a href="(/[a-z]+)"', page.text)

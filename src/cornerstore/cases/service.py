@@ -83,15 +83,23 @@ class Sender:
     phone: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    # street, city, postal_code, country: weighed by identity resolution with the name.
+    address: dict[str, str] | None = None
 
-    def traits(self) -> dict[str, str]:
+    def traits(self) -> dict[str, Any]:
         pairs = (
             ("email", self.email),
             ("phone", self.phone),
             ("first_name", self.first_name),
             ("last_name", self.last_name),
         )
-        return {name: value.strip() for name, value in pairs if value and value.strip()}
+        found: dict[str, Any] = {
+            name: value.strip() for name, value in pairs if value and value.strip()
+        }
+        address = {k: v.strip() for k, v in (self.address or {}).items() if v and v.strip()}
+        if address:
+            found["address"] = address
+        return found
 
 
 @dataclass(frozen=True, slots=True)

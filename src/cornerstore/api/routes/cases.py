@@ -12,16 +12,16 @@ from cornerstore.api.schemas.cases import (
     CaseChangeIn,
     CaseDetailOut,
     CaseIn,
+    CaseMessageIn,
     CaseMessageOut,
     CaseOut,
     Channel,
     DecisionIn,
-    MessageIn,
     ReattachIn,
     RemedyIn,
     RemedyOut,
+    RemedySuggestionOut,
     Status,
-    SuggestionOut,
 )
 from cornerstore.api.schemas.errors import error_answers
 from cornerstore.cases.model import CaseLink
@@ -44,8 +44,10 @@ def post_case(services: ServicesDep, caller: StaffCaller, body: CaseIn) -> CaseD
     """Open a case. The sender is a customer staff know, or contact details that identity
     places (an e-mail or phone already known joins that customer). Text passes the privacy
     firewall."""
+    given = body.sender.address
+    address = {k: v for k, v in given.model_dump().items() if v} if given else None
     opening = CaseOpening(
-        Sender(**body.sender.model_dump()),
+        Sender(**body.sender.model_dump(exclude={"address"}), address=address),
         body.channel,
         body.subject,
         body.body,
@@ -99,10 +101,10 @@ def get_case(services: ServicesDep, caller: StaffCaller, case_id: RowId) -> Case
     "/cases/{case_id}/messages",
     response_model=CaseMessageOut,
     status_code=201,
-    responses=error_answers(409, 422),
+    responses=error_answers(409),
 )
 def post_message(
-    services: ServicesDep, caller: StaffCaller, case_id: RowId, body: MessageIn
+    services: ServicesDep, caller: StaffCaller, case_id: RowId, body: CaseMessageIn
 ) -> CaseMessageOut:
     """Add a reply, an internal note or the customer's words (a chat line, a call noted). A
     customer writing on a waiting or resolved case reopens it."""
@@ -132,7 +134,6 @@ def put_customer(
     "/cases/{case_id}/remedies",
     response_model=RemedyOut,
     status_code=201,
-    responses=error_answers(422),
 )
 def post_remedy(
     services: ServicesDep, caller: StaffCaller, case_id: RowId, body: RemedyIn
@@ -143,11 +144,13 @@ def post_remedy(
     return RemedyOut.model_validate(remedy)
 
 
-@router.get("/cases/{case_id}/remedies/suggestion", response_model=SuggestionOut)
-def get_suggestion(services: ServicesDep, caller: StaffCaller, case_id: RowId) -> SuggestionOut:
+@router.get("/cases/{case_id}/remedies/suggestion", response_model=RemedySuggestionOut)
+def get_suggestion(
+    services: ServicesDep, caller: StaffCaller, case_id: RowId
+) -> RemedySuggestionOut:
     """The remedy to offer, sized by what is at stake, with the reason in words; never above
     your limit."""
-    return SuggestionOut.model_validate(services.remedies.suggest(caller, case_id))
+    return RemedySuggestionOut.model_validate(services.remedies.suggest(caller, case_id))
 
 
 @router.get("/remedies/pending", response_model=list[RemedyOut])

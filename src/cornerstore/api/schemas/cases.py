@@ -21,6 +21,13 @@ class CaseLinkIO(Answer):
     ref: str = Field(min_length=1, max_length=128, description="The order, shipment or invoice id")
 
 
+class AddressIn(BaseModel):
+    street: str | None = Field(None, max_length=256)
+    city: str | None = Field(None, max_length=128)
+    postal_code: str | None = Field(None, max_length=32)
+    country: str | None = Field(None, max_length=64)
+
+
 class SenderIn(BaseModel):
     """Who wrote in: a known customer, or contact details placed through identity."""
 
@@ -31,6 +38,7 @@ class SenderIn(BaseModel):
     phone: str | None = Field(None, max_length=64)
     first_name: str | None = Field(None, max_length=128)
     last_name: str | None = Field(None, max_length=128)
+    address: AddressIn | None = None
 
 
 class AttachmentOut(Answer):
@@ -120,7 +128,7 @@ class CaseDetailOut(Answer):
     remedies: list[RemedyOut]
 
 
-class MessageIn(BaseModel):
+class CaseMessageIn(BaseModel):
     body: str = Field(min_length=1, max_length=100_000)
     direction: Literal["in", "out"] = Field(
         "out", description="in: the customer's words (a chat, a call noted); out: to them"
@@ -151,7 +159,7 @@ class DecisionIn(BaseModel):
     approve: bool
 
 
-class SuggestionOut(Answer):
+class RemedySuggestionOut(Answer):
     kind: str
     amount: float
     reason: str

@@ -34,14 +34,15 @@ def queue(
     request: Request,
     services: ServicesDep,
     caller: ConsoleCaller,
-    status: Annotated[str, Query(max_length=16)] = "open",
+    status: Annotated[str, Query(max_length=16)] = "",
     channel: Annotated[str, Query(max_length=16)] = "",
     category: Annotated[str, Query(max_length=64)] = "",
     branch: Annotated[str, Query(max_length=64)] = "",
     owner: Annotated[str, Query(max_length=64)] = "",
     age: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
-    """One queue for every channel: open cases by default, newest first, with filters."""
+    """One queue for every channel: open and waiting cases by default, newest first, with
+    filters (``status=all`` for every case)."""
     statuses = [status] if status in STATUSES else [] if status == "all" else ["open", "waiting"]
     where = services.cases.filter(
         caller,
@@ -75,7 +76,7 @@ def queue(
                 "age": age,
             },
             "choices": {
-                "status": ["open", *STATUSES, "all"],
+                "status": ["", *STATUSES, "all"],
                 "channel": CHANNELS,
                 "category": services.settings.cases.categories,
                 "priority": PRIORITIES,
