@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import bindparam, func, select, update
 
-from cornerstore.campaigns.model import Contact
+from cornerstore.campaigns.model import CampaignRecord, Contact, CouponRecord, Offer, Recipient
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
 from cornerstore.storage.repositories import Repository
@@ -55,3 +56,204 @@ class ContactRepository(Repository):
             found += [Contact(*row) for row in self.conn.execute(query)]
         found.sort(key=lambda contact: contact.at)
         return found
+
+
+class CampaignRepository(Repository):
+    def add(self, row: dict[str, Any]) -> int:
+        result = self.conn.execute(t.campaigns.insert().values(**row))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def get(self, campaign_id: int) -> CampaignRecord | None:
+        row = self.conn.execute(select(t.campaigns).where(t.campaigns.c.id == campaign_id)).first()
+        return _campaign(row) if row is not None else None
+
+    def all(self) -> list[CampaignRecord]:
+        rows = self.conn.execute(select(t.campaigns).order_by(t.campaigns.c.id.desc()))
+        return [_campaign(row) for row in rows]
+
+    def set(self, campaign_id: int, **values: Any) -> None:
+        self.conn.execute(
+            update(t.campaigns).where(t.campaigns.c.id == campaign_id).values(**values)
+        )
+
+    def add_recipients(self, campaign_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        """Store recipients (customer_id, arm, state, reason, updated_at)."""
+        bulk_insert(
+            self.conn,
+            t.campaign_recipients,
+            [{"campaign_id": campaign_id, "attempts": 0, **row} for row in rows],
+        )
+
+    def set_states(
+        self, campaign_id: int, changes: Sequence[tuple[str, str, str | None]], at: datetime
+    ) -> None:
+        """Set (customer_id, state, reason) of recipients; a send attempt counts one more."""
+        r = t.campaign_recipients
+        statement = (
+            update(r)
+            .where(
+                r.c.campaign_id == campaign_id,
+                r.c.customer_id == _bind("who"),
+            )
+            .values(
+                state=_bind("state"),
+                reason=_bind("why"),
+                updated_at=at,
+                attempts=r.c.attempts + _bind("tried"),
+            )
+        )
+        if changes:
+            self.conn.execute(
+                statement,
+                [
+                    {
+                        "who": who,
+                        "state": state,
+                        "why": (why or "")[:300] or None,
+                        "tried": 1 if state in ("sent", "failed") else 0,
+                    }
+                    for who, state, why in changes
+                ],
+            )
+
+    def recipients(
+        self,
+        campaign_id: int,
+        states: Sequence[str] | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Recipient]:
+        """Recipients in customer id order, optionally in these states and after a cursor."""
+        r = t.campaign_recipients
+        query = select(
+            r.c.customer_id, r.c.arm, r.c.state, r.c.reason, r.c.attempts, r.c.updated_at
+        ).where(r.c.campaign_id == campaign_id)
+        if states is not None:
+            query = query.where(r.c.state.in_(list(states)))
+        if after is not None:
+            query = query.where(r.c.customer_id > after)
+        query = query.order_by(r.c.customer_id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [Recipient(*row) for row in self.conn.execute(query)]
+
+    def recipient(self, campaign_id: int, customer_id: str) -> Recipient | None:
+        found = self.recipients_of(campaign_id, [customer_id])
+        return found[0] if found else None
+
+    def recipients_of(self, campaign_id: int, customer_ids: Sequence[str]) -> list[Recipient]:
+        r = t.campaign_recipients
+        out: list[Recipient] = []
+        for part in chunks(list(customer_ids)):
+            query = select(
+                r.c.customer_id, r.c.arm, r.c.state, r.c.reason, r.c.attempts, r.c.updated_at
+            ).where(r.c.campaign_id == campaign_id, r.c.customer_id.in_(part))
+            out += [Recipient(*row) for row in self.conn.execute(query)]
+        return out
+
+    def state_counts(self, campaign_id: int) -> dict[tuple[str, str], int]:
+        """(arm, state) -> how many recipients."""
+        r = t.campaign_recipients
+        query = (
+            select(r.c.arm, r.c.state, func.count())
+            .where(r.c.campaign_id == campaign_id)
+            .group_by(r.c.arm, r.c.state)
+        )
+        return {(arm, state): int(n) for arm, state, n in self.conn.execute(query)}
+
+    def assigned(self, campaign_id: int) -> dict[str, str]:
+        """Customer -> arm of every recipient assigned to treatment or control."""
+        r = t.campaign_recipients
+        query = select(r.c.customer_id, r.c.arm).where(
+            r.c.campaign_id == campaign_id, r.c.arm != "none"
+        )
+        return dict(self.conn.execute(query).tuples())
+
+
+class CouponRepository(Repository):
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        bulk_insert(self.conn, t.coupons, list(rows))
+
+    def of_campaign(self, campaign_id: int, customer_ids: Sequence[str]) -> dict[str, CouponRecord]:
+        c = t.coupons
+        found: dict[str, CouponRecord] = {}
+        for part in chunks(list(customer_ids)):
+            query = select(c).where(c.c.campaign_id == campaign_id, c.c.customer_id.in_(part))
+            for row in self.conn.execute(query):
+                found[row.customer_id] = _coupon(row)
+        return found
+
+    def get(self, code: str) -> CouponRecord | None:
+        row = self.conn.execute(select(t.coupons).where(t.coupons.c.code == code)).first()
+        return _coupon(row) if row is not None else None
+
+    def redeem(self, code: str, at: datetime, message_id: str | None) -> bool:
+        """Mark the coupon redeemed unless it was already (True when this call redeemed it)."""
+        c = t.coupons
+        result = self.conn.execute(
+            update(c)
+            .where(c.c.code == code, c.c.redeemed_at.is_(None))
+            .values(redeemed_at=at, redeemed_message_id=message_id)
+        )
+        return result.rowcount == 1
+
+    def refuse(
+        self, code: str, customer_id: str, reason: str, message_id: str | None, at: datetime
+    ) -> None:
+        self.conn.execute(
+            t.coupon_refusals.insert().values(
+                code=code[:32], customer_id=customer_id, reason=reason, message_id=message_id, at=at
+            )
+        )
+
+    def refusals(self, code: str) -> list[tuple[str, str, datetime]]:
+        """(customer_id, reason, at) of refused redemptions of a code, oldest first."""
+        f = t.coupon_refusals
+        query = select(f.c.customer_id, f.c.reason, f.c.at).where(f.c.code == code).order_by(f.c.id)
+        return [(a, b, c) for a, b, c in self.conn.execute(query)]
+
+    def redeemed_in(self, campaign_id: int) -> dict[str, datetime]:
+        """Customer -> when, for the campaign's redeemed coupons."""
+        c = t.coupons
+        query = select(c.c.customer_id, c.c.redeemed_at).where(
+            c.c.campaign_id == campaign_id, c.c.redeemed_at.is_not(None)
+        )
+        return dict(self.conn.execute(query).tuples())
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name)
+
+
+def _campaign(row: Any) -> CampaignRecord:
+    offer = orjson.loads(row.offer) if row.offer else None
+    return CampaignRecord(
+        id=row.id,
+        name=row.name,
+        purpose=row.purpose,
+        channel=row.channel,
+        audience=orjson.loads(row.audience),
+        subject=row.subject,
+        body=row.body,
+        html=row.html,
+        offer=Offer(offer["description"], int(offer["expires_days"])) if offer else None,
+        control_share=float(row.control_share),
+        window_days=int(row.window_days),
+        role=row.role,
+        status=row.status,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        assigned_at=row.assigned_at,
+        sent_at=row.sent_at,
+    )
+
+
+def _coupon(row: Any) -> CouponRecord:
+    return CouponRecord(
+        row.code,
+        row.campaign_id,
+        row.customer_id,
+        row.expires_at,
+        row.redeemed_at,
+        row.redeemed_message_id,
+    )

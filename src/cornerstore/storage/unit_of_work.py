@@ -18,7 +18,11 @@ from cornerstore.storage.access_repositories import (
     KeyRepository,
     StaffRepository,
 )
-from cornerstore.storage.campaign_repositories import ContactRepository
+from cornerstore.storage.campaign_repositories import (
+    CampaignRepository,
+    ContactRepository,
+    CouponRepository,
+)
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
@@ -69,3 +73,5 @@ class UnitOfWork:
         self.identity = IdentityRepository(conn)
         self.suggestions = SuggestionRepository(conn)
         self.contacts = ContactRepository(conn)
+        self.campaigns = CampaignRepository(conn)
+        self.coupons = CouponRepository(conn)
