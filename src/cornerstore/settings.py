@@ -358,6 +358,51 @@ class AccessRules(BaseModel):
     audit_retention_days: int = Field(default=730, ge=1)
 
 
+class CaseSettings(BaseModel):
+    """The contact centre: case categories, which of them are complaints, and how much each
+    role may give as a remedy without approval (see docs/cases.md)."""
+
+    # Categories staff file cases under (the queue's filter and the suggested remedy's basis).
+    categories: list[str] = Field(
+        default_factory=lambda: [
+            "delivery",
+            "damaged item",
+            "wrong item",
+            "refund",
+            "billing",
+            "product question",
+            "account",
+            "complaint",
+            "other",
+        ]
+    )
+    # A customer "has an open complaint" while a case of one of these categories is open or
+    # waiting (cornerstore.cases.complaints): no marketing reaches them meanwhile.
+    complaint_categories: list[str] = Field(
+        default_factory=lambda: [
+            "complaint",
+            "delivery",
+            "damaged item",
+            "wrong item",
+            "refund",
+            "billing",
+        ]
+    )
+    # The most a role may give as one remedy at once (in the shop's currency); above it the
+    # remedy waits for someone whose limit covers it. A role not listed may give nothing;
+    # owner gives any amount unless listed here.
+    remedy_limits: dict[str, float] = Field(
+        default_factory=lambda: {"support": 20.0, "supervisor": 200.0}
+    )
+    # Attachments of imported mail are listed (name, type, size); their content is never kept.
+    max_message_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+
+    @field_validator("complaint_categories", "categories")
+    @classmethod
+    def _folded(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
+
+
 class Settings(BaseSettings):
     """Everything configurable about a cornerstore installation.
 
@@ -386,6 +431,7 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = Field(default_factory=CampaignSettings)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
     access: AccessRules = Field(default_factory=AccessRules)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
     sqlite_busy_timeout_ms: int = 10_000
     api_threads: int = Field(default=8, ge=1, le=200)
     timeline_page_size: int = 50

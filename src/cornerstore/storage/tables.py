@@ -560,4 +560,101 @@ coupon_refusals = Table(
     Column("reason", String(32), nullable=False),  # used | not_theirs | expired | unknown
     Column("message_id", String(128)),
     Column("at", UTCDateTime(), nullable=False),
+# -- the contact centre (migration 0012) ------------------------------------------------------
+
+# A case is filed with the profile row its sender was placed on; it is read through the
+# customer that row belongs to now, so a merge or unmerge carries the case along without
+# rewriting it. Its messages, changes and remedies name the same row (erasure deletes them all).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # phone email chat store web
+    Column("status", String(16), nullable=False),  # open waiting resolved closed
+    Column("owner_id", Integer, ForeignKey("staff_users.id"), index=True),
+    Column("category", String(64), nullable=False),
+    Column("priority", String(16), nullable=False),  # low normal high urgent
+    Column("branch", String(64)),
+    Column("subject", String(300), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("reopened", Integer, nullable=False, default=0),
+    # Where the case came from (a mail thread's first Message-ID, an intake case id): the same
+    # reference never opens a second case.
+    Column("external_ref", String(512), unique=True),
+    Column("created_by", String(160), nullable=False),
+    Index("ix_cases_status_opened_at", "status", "opened_at"),
+)
+
+# The orders, shipments and invoices a case concerns.
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("case_id", BigId, ForeignKey("cases.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # order shipment invoice
+    Column("ref", String(128), primary_key=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Index("ix_case_links_kind_ref", "kind", "ref"),
+)
+
+# What was said on a case, after the privacy firewall: nothing sensitive is ever stored.
+case_messages = Table(
+    "case_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("direction", String(8), nullable=False),  # in (from the customer) | out (to them)
+    Column("author_kind", String(16), nullable=False),  # customer | agent
+    Column("author_id", Integer, ForeignKey("staff_users.id")),
+    Column("internal", Boolean(), nullable=False),  # a note staff wrote for staff
+    Column("channel", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    # E-mail's Message-ID (or an intake messageId): a message is stored once.
+    Column("message_id", String(512), unique=True),
+    Column("in_reply_to", String(512)),
+    Column("attachments", Text),  # JSON list of {filename, content_type, size}: never the content
+    Index("ix_case_messages_case_id_sent_at", "case_id", "sent_at"),
+)
+
+# Every change of a case's status, owner, category or customer: who, when, from what to what.
+case_changes = Table(
+    "case_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(160), nullable=False),
+    Column("actor_id", Integer, ForeignKey("staff_users.id")),
+    Column("field", String(16), nullable=False),  # status owner category customer
+    Column("old", String(64)),
+    Column("new", String(64)),
+)
+
+# Credits, refunds, replacements and coupons staff give on a case; above the giver's limit a
+# remedy waits for someone else with a higher limit.
+remedies = Table(
+    "remedies",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # credit refund replacement coupon
+    Column("amount", Float(), nullable=False),
+    Column("order_ref", String(128)),
+    Column("status", String(16), nullable=False),  # granted pending refused
+    Column("note", String(500)),
+    Column("requested_by", String(160), nullable=False),
+    Column("requested_by_id", Integer, ForeignKey("staff_users.id")),
+    Column("requested_role", String(32), nullable=False),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(160)),
+    Column("decided_by_id", Integer, ForeignKey("staff_users.id")),
+    Column("decided_at", UTCDateTime()),
+    Index("ix_remedies_status", "status"),
 )

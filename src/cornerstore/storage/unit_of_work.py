@@ -5,7 +5,8 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 :mod:`cornerstore.storage.privacy_repositories` (firewall events, consents, erasure, retention)
 :mod:`cornerstore.storage.learn_repositories` (learning, segments) and
 :mod:`cornerstore.storage.suggest_repositories` (suggestion models, one customer's purchases),
-:mod:`cornerstore.storage.campaign_repositories` (the contact log, campaigns, recipients, coupons).
+:mod:`cornerstore.storage.campaign_repositories` (the contact log, campaigns, recipients, coupons)
+and :mod:`cornerstore.storage.case_repositories` (the contact centre's cases and remedies).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cornerstore.storage.campaign_repositories import (
     ContactRepository,
     CouponRepository,
 )
+from cornerstore.storage.case_repositories import CaseRepository
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
 from cornerstore.storage.privacy_repositories import (
@@ -75,3 +77,4 @@ class UnitOfWork:
         self.contacts = ContactRepository(conn)
         self.campaigns = CampaignRepository(conn)
         self.coupons = CouponRepository(conn)
+        self.cases = CaseRepository(conn)
