@@ -560,6 +560,8 @@ coupon_refusals = Table(
     Column("reason", String(32), nullable=False),  # used | not_theirs | expired | unknown
     Column("message_id", String(128)),
     Column("at", UTCDateTime(), nullable=False),
+)
+
 # -- the contact centre (migration 0012) ------------------------------------------------------
 
 # A case is filed with the profile row its sender was placed on; it is read through the
