@@ -48,7 +48,7 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
             {"name", "contact", "addresses", "payment", "invoices", "timeline.billing"}
         ),
         "marketing": frozenset(
-            {"traits", "summary", "segments", "scores", "consents", "suggestions"}
+            {"traits", "summary", "segments", "scores", "consents", "suggestions", "campaigns"}
         ),
         "analyst": frozenset({"traits", "summary", "scores", "segments", *TIMELINE}),
     }

@@ -54,6 +54,7 @@ SECTIONS: dict[str, str] = {
     "segments": "segments the customer belongs to",
     "consents": "consent history per purpose",
     "suggestions": "suggested products and the reasons for them",
+    "campaigns": "campaigns: their audiences, messages, recipients, coupons and results",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -104,8 +105,8 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
     # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents", "suggestions"],
-        change=["segments"],
+        read=["traits", "summary", "segments", "scores", "consents", "suggestions", "campaigns"],
+        change=["segments", "campaigns"],
         consent="personalisation",
     ),
     "analyst": RoleGrant(

@@ -175,14 +175,18 @@ class _Budgeted(NodeTransformer):
     """Route every loop through :func:`_budgeted` and every ``~`` through :func:`_concat`."""
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
-        node = self.generic_visit(node)
-        node.iter = nodes.Filter(node.iter, "_budgeted", [], [], None, None, lineno=node.lineno)
-        return node
+        visited = self.generic_visit(node)
+        assert isinstance(visited, nodes.For)
+        visited.iter = nodes.Filter(
+            visited.iter, "_budgeted", [], [], None, None, lineno=visited.lineno
+        )
+        return visited
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
-        node = self.generic_visit(node)
-        items = nodes.List(node.nodes, lineno=node.lineno)
-        return nodes.Filter(items, "_concat", [], [], None, None, lineno=node.lineno)
+        visited = self.generic_visit(node)
+        assert isinstance(visited, nodes.Concat)
+        items = nodes.List(visited.nodes, lineno=visited.lineno)
+        return nodes.Filter(items, "_concat", [], [], None, None, lineno=visited.lineno)
 
 
 class CampaignEnvironment(ImmutableSandboxedEnvironment):
@@ -261,7 +265,8 @@ class MessageTemplate:
 
     Examples
     --------
-    >>> t = MessageTemplate.compile("Hi {{ customer.first_name }}", "Hello {{ customer.first_name }}",
+    >>> t = MessageTemplate.compile("Hi {{ customer.first_name }}",
+    ...                             "Hello {{ customer.first_name }}",
     ...                             "<p>Hello {{ customer.first_name }}</p>")
     >>> m = t.render({"customer": {"first_name": "<Ann>"}})
     >>> m.subject, m.text, m.html

@@ -130,6 +130,8 @@ class _Job:
     indexed: bool = True
     # Customers of this batch who gained a matching trait, in order, each once.
     matching: dict[str, None] = field(default_factory=dict)
+    # Stored track events of this batch that carry a ``coupon`` property (their messageIds).
+    coupons: list[str] = field(default_factory=list)
     # How long to keep trying when concurrent writers get in the way.
     patience: Patience = REQUEST
 
@@ -140,6 +142,7 @@ class _Job:
         r.rejected = list(self.bad)
         r.refused = []
         self.matching = {}
+        self.coupons = []
 
     def label(self, index: int) -> str:
         return f"{self.where}[{index}]" if self.indexed else self.where
@@ -174,6 +177,9 @@ class Intake:
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
+        # Called after a batch is committed with the messageIds of its track events that carry
+        # a ``coupon`` property (campaigns redeem them); its failure never fails intake.
+        self.on_coupons: Callable[[list[str]], object] | None = None
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -346,8 +352,13 @@ class Intake:
 
     def _hand_over(self, job: _Job) -> None:
         """Give the committed batch's customers who gained a matching trait to
-        ``on_matching_traits``, outside the shared transaction, so no caller of the group
-        waits for another's matching."""
+        ``on_matching_traits`` and its coupon events to ``on_coupons``, outside the shared
+        transaction, so no caller of the group waits for another's matching."""
+        if job.coupons and self.on_coupons is not None:
+            try:
+                self.on_coupons(list(job.coupons))
+            except Exception as exc:  # the events are stored; redeeming never fails intake
+                log.warning("intake: redeeming coupons failed (%s)", type(exc).__name__)
         if not job.matching or self.on_matching_traits is None:
             return
         try:
@@ -476,6 +487,8 @@ class Intake:
             categories = self.settings.privacy.consent_categories
             rows.consents += consent_rows(msg, target, source.name, categories)
         rows.events.append(event_row(msg, target, account_id, source.name))
+        if msg.type == "track" and "coupon" in msg.properties:
+            job.coupons.append(msg.message_id)
 
     def _add_group(
         self, stitcher: Stitcher, rows: BatchRows, msg: Message, source: Source, target: str

@@ -161,6 +161,16 @@ class CampaignRepository(Repository):
         )
         return {(arm, state): int(n) for arm, state, n in self.conn.execute(query)}
 
+    def funnel_counts(self, campaign_id: int) -> dict[tuple[str, str, str | None], int]:
+        """(arm, state, reason) -> how many recipients, for the assigned funnel."""
+        r = t.campaign_recipients
+        query = (
+            select(r.c.arm, r.c.state, r.c.reason, func.count())
+            .where(r.c.campaign_id == campaign_id)
+            .group_by(r.c.arm, r.c.state, r.c.reason)
+        )
+        return {(a, s, why): int(n) for a, s, why, n in self.conn.execute(query)}
+
     def assigned(self, campaign_id: int) -> dict[str, str]:
         """Customer -> arm of every recipient assigned to treatment or control."""
         r = t.campaign_recipients
@@ -257,3 +267,85 @@ def _coupon(row: Any) -> CouponRecord:
         row.redeemed_at,
         row.redeemed_message_id,
     )
+
+
+class CampaignFactsRepository(Repository):
+    """What campaigns read about customers: names, e-mail addresses, orders, coupon events."""
+
+    def traits_of_roots(
+        self, roots: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The latest value of each named trait per root (over its merged profiles)."""
+        tr, c = t.traits, t.customers
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(list(roots)):
+            query = (
+                select(c.c.root_id, tr.c.name, tr.c.value)
+                .join(c, c.c.id == tr.c.customer_id)
+                .where(c.c.root_id.in_(part), tr.c.name.in_(list(names)))
+                .order_by(tr.c.observed_at, tr.c.id)
+            )
+            for root, name, value in self.conn.execute(query):
+                found.setdefault(root, {})[name] = orjson.loads(value)
+        return found
+
+    def emails_of_roots(self, roots: Sequence[str]) -> dict[str, str]:
+        """One e-mail address per root: the earliest one known among its profiles."""
+        i, c = t.identifiers, t.customers
+        found: dict[str, str] = {}
+        for part in chunks(list(roots)):
+            query = (
+                select(c.c.root_id, i.c.value)
+                .join(c, c.c.id == i.c.customer_id)
+                .where(c.c.root_id.in_(part), i.c.kind == "email")
+                .order_by(i.c.first_seen_at.desc(), i.c.id.desc())
+            )
+            found.update(dict(self.conn.execute(query).tuples()))
+        return found
+
+    def track_events_of_roots(
+        self, roots: Sequence[str], names: Sequence[str], since: datetime, until: datetime
+    ) -> list[tuple[str, datetime, str | None]]:
+        """(root, occurred_at, properties JSON) of these roots' track events with these names
+        in ``[since, until)``."""
+        e, c = t.events, t.customers
+        out: list[tuple[str, datetime, str | None]] = []
+        for part in chunks(list(roots)):
+            query = (
+                select(c.c.root_id, e.c.occurred_at, e.c.properties)
+                .join(c, c.c.id == e.c.customer_id)
+                .where(
+                    c.c.root_id.in_(part),
+                    e.c.type == "track",
+                    e.c.name.in_(list(names)),
+                    e.c.occurred_at >= since,
+                    e.c.occurred_at < until,
+                )
+            )
+            out += [(a, b, p) for a, b, p in self.conn.execute(query)]
+        return out
+
+    def events_by_message(
+        self, message_ids: Sequence[str]
+    ) -> list[tuple[str, str, str | None, datetime, str | None]]:
+        """(message_id, root, event name, occurred_at, properties JSON) of these track events."""
+        e, c = t.events, t.customers
+        out: list[tuple[str, str, str | None, datetime, str | None]] = []
+        for part in chunks(list(message_ids)):
+            query = (
+                select(e.c.message_id, c.c.root_id, e.c.name, e.c.occurred_at, e.c.properties)
+                .join(c, c.c.id == e.c.customer_id)
+                .where(e.c.message_id.in_(part))
+            )
+            out += [(m, r, n, a, p) for m, r, n, a, p in self.conn.execute(query)]
+        return out
+
+    def person_roots(self, customer_ids: Sequence[str]) -> list[str]:
+        """The current roots of these profile ids that are people, each once, in order."""
+        c = t.customers
+        roots: dict[str, None] = {}
+        for part in chunks(list(customer_ids)):
+            query = select(c.c.id, c.c.root_id).where(c.c.id.in_(part), c.c.kind == "person")
+            for _, root in self.conn.execute(query):
+                roots[root] = None
+        return list(roots)

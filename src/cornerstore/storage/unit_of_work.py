@@ -20,6 +20,7 @@ from cornerstore.storage.access_repositories import (
     StaffRepository,
 )
 from cornerstore.storage.campaign_repositories import (
+    CampaignFactsRepository,
     CampaignRepository,
     ContactRepository,
     CouponRepository,
@@ -77,4 +78,5 @@ class UnitOfWork:
         self.contacts = ContactRepository(conn)
         self.campaigns = CampaignRepository(conn)
         self.coupons = CouponRepository(conn)
+        self.campaign_facts = CampaignFactsRepository(conn)
         self.cases = CaseRepository(conn)
