@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import email.policy
 import hashlib
 import hmac
 import logging
@@ -99,9 +100,14 @@ def _unb64(text: str) -> bytes:
 # -- SMTP -------------------------------------------------------------------------------------
 
 
+# Folded at RFC 5322's hard limit: a List-Unsubscribe link is one long token that the default
+# 78-character fold would otherwise turn into encoded words no mail client follows.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def email_message(message: Outgoing, sender: str) -> EmailMessage:
     """The MIME message: text part, HTML alternative, unsubscribe headers (RFC 2369, 8058)."""
-    mail = EmailMessage()
+    mail = EmailMessage(policy=_POLICY)
     mail["From"] = sender
     mail["To"] = message.to
     mail["Subject"] = message.subject
@@ -164,11 +170,13 @@ class SmtpSender:
                 self.sleep(wait)
                 wait *= 2
             try:
-                self._connection().send_message(mail)
+                self._send_once(mail)
                 return Delivered(message.customer_id, True, None)
             except smtplib.SMTPRecipientsRefused as exc:
                 code, said = next(iter(exc.recipients.values()))
                 reason = _answer(code, said)
+                if code == 421:  # the server is closing the connection
+                    self._drop()
                 if not 400 <= code < 500:
                     break
             except smtplib.SMTPResponseException as exc:
@@ -185,6 +193,18 @@ class SmtpSender:
                 reason = f"smtp error ({type(exc).__name__})"
                 break
         return Delivered(message.customer_id, False, reason)
+
+    def _send_once(self, mail: EmailMessage) -> None:
+        """Send on the open connection; one the server closed since the last message (idle
+        timeout, a 421 to someone else) is reopened without counting as a try."""
+        fresh = self._smtp is None
+        try:
+            self._connection().send_message(mail)
+        except smtplib.SMTPServerDisconnected:
+            self._drop()
+            if fresh:
+                raise
+            self._connection().send_message(mail)
 
     def _drop(self) -> None:
         if self._smtp is not None:

@@ -177,7 +177,7 @@ class CampaignRepository(Repository):
         query = select(r.c.customer_id, r.c.arm).where(
             r.c.campaign_id == campaign_id, r.c.arm != "none"
         )
-        return dict(self.conn.execute(query).tuples())
+        return {a: b for a, b in self.conn.execute(query)}
 
 
 class CouponRepository(Repository):
@@ -228,7 +228,7 @@ class CouponRepository(Repository):
         query = select(c.c.customer_id, c.c.redeemed_at).where(
             c.c.campaign_id == campaign_id, c.c.redeemed_at.is_not(None)
         )
-        return dict(self.conn.execute(query).tuples())
+        return {a: b for a, b in self.conn.execute(query)}
 
 
 def _bind(name: str) -> Any:
@@ -300,7 +300,7 @@ class CampaignFactsRepository(Repository):
                 .where(c.c.root_id.in_(part), i.c.kind == "email")
                 .order_by(i.c.first_seen_at.desc(), i.c.id.desc())
             )
-            found.update(dict(self.conn.execute(query).tuples()))
+            found.update({a: b for a, b in self.conn.execute(query)})
         return found
 
     def track_events_of_roots(
