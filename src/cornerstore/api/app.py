@@ -16,6 +16,7 @@ from cornerstore.api.docs import install_docs
 from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
     audit,
+    campaigns,
     customers,
     identity,
     intake,
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(audit.router)
     app.include_router(identity.router)
     app.include_router(suggest.router)
+    app.include_router(campaigns.router)
+    app.include_router(campaigns.public)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from cornerstore.cli import (
     audit,
+    campaigns,
     clv,
     credentials,
     customers,
@@ -75,6 +76,7 @@ app.add_typer(segments.app, name="segments")
 app.add_typer(learn.surveys_app, name="surveys")
 app.command("learn")(learn.learn)
 app.add_typer(suggest.app, name="suggest")
+app.add_typer(campaigns.app, name="campaigns")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.command("roles")(users.roles)
