@@ -463,7 +463,7 @@ class Campaigns:
                 uow.coupons.of_campaign(campaign.id, customers)
             )
             emails = uow.campaign_facts.emails_of_roots(customers)
-        views, sections = self._views(campaign, template, customers, coupons)
+        views, sections = self._views(campaign, template, customers, coupons, emails)
         changes: list[tuple[str, str, str | None]] = []
         outgoing: list[Outgoing] = []
         budget = self._budget()
@@ -490,10 +490,12 @@ class Campaigns:
                     coupon.code if coupon else None,
                 )
             )
-        # Rendered is recorded before delivery: a crash mid-send leaves who was rendered.
+        # Rendered is recorded before an SMTP delivery: a crash mid-send leaves who was
+        # rendered (an export is written at once, with the final states).
         rendered = [(m.customer_id, RENDERED, None) for m in outgoing]
         with self.store.unit_of_work(write=True) as uow:
-            uow.campaigns.set_states(campaign.id, rendered, now)
+            if campaign.channel == "email":
+                uow.campaigns.set_states(campaign.id, rendered, now)
             uow.audit.add_many(
                 [
                     entry_fields(
@@ -555,6 +557,7 @@ class Campaigns:
         template: MessageTemplate,
         customers: Sequence[str],
         coupons: dict[str, CouponRecord | None],
+        known_emails: dict[str, str] | None = None,
     ) -> tuple[dict[str, dict[str, Any]], builtins.list[str]]:
         """Plain values per customer, as far as the campaign's role may see them, and the
         sections read. Never a database row."""
@@ -570,7 +573,11 @@ class Campaigns:
                 names = uow.campaign_facts.traits_of_roots(customers, _NAME_TRAITS)
                 sections.append("name")
             if "contact" in visible and "customer" in template.names:
-                emails = uow.campaign_facts.emails_of_roots(customers)
+                emails = (
+                    known_emails
+                    if known_emails is not None
+                    else uow.campaign_facts.emails_of_roots(customers)
+                )
                 sections.append("contact")
         if needs_consent is not None and (names or emails):
             allowed = self.consents.allowed(customers, needs_consent)
@@ -772,12 +779,14 @@ class Campaigns:
 
 
 def new_coupon_code() -> str:
-    """A random code such as ``CS-7KQ2-M9XH-PT4W`` (about 60 bits; unguessable, easy to read).
+    """A random code such as ``CS-7KQ2-M9XH-PT4W`` (60 random bits; unguessable, easy to read:
+    no 0/O or 1/I).
 
     >>> len(new_coupon_code())
     17
     """
-    raw = "".join(secrets.choice(_COUPON_ALPHABET) for _ in range(12))
+    bits = int.from_bytes(secrets.token_bytes(8), "big")
+    raw = "".join(_COUPON_ALPHABET[(bits >> (5 * i)) & 31] for i in range(12))
     return f"CS-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
