@@ -130,7 +130,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         views = [
             {
                 "customer": {"first_name": f"Name{i}"},
-                "coupon": {"code": "CS-AAAA-BBBB-CCCC", "offer": "10% off", "expires": "2027-01-01"},
+                "coupon": {
+                    "code": "CS-AAAA-BBBB-CCCC",
+                    "offer": "10% off",
+                    "expires": "2027-01-01",
+                },
                 "shop": {"name": "Corner Store"},
                 "unsubscribe_url": "https://shop.example/v1/unsubscribe/x",
             }
@@ -153,7 +157,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print_table(
         "Target",
         ["name", "goal", "measured", "pass"],
-        [[f"{len(roots):,}-recipient campaign sent (s)", f"<= {TARGET_SECONDS:g}", send_seconds, passed]],
+        [
+            [
+                f"{len(roots):,}-recipient campaign sent (s)",
+                f"<= {TARGET_SECONDS:g}",
+                send_seconds,
+                passed,
+            ]
+        ],
     )
     result = {
         "machine": machine(),

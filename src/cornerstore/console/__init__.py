@@ -20,9 +20,23 @@ STATIC_PATH = "/static"
 def console_routers() -> list[APIRouter]:
     """The console's pages, one router per noun."""
     # Imported here: the pages stand on the API's dependencies, whose package imports this one.
-    from cornerstore.console.routes import admin, customers, reviews, segments, session
+    from cornerstore.console.routes import (
+        admin,
+        campaigns,
+        customers,
+        reviews,
+        segments,
+        session,
+    )
 
-    return [session.router, customers.router, reviews.router, segments.router, admin.router]
+    return [
+        session.router,
+        customers.router,
+        reviews.router,
+        segments.router,
+        campaigns.router,
+        admin.router,
+    ]
 
 
 def install_console(app: FastAPI) -> None:

@@ -29,6 +29,10 @@ def analysts(policy: Policy, caller: Caller) -> bool:
     return policy.may(caller, "segments") and policy.may(caller, "scores")
 
 
+def marketers(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "campaigns")
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     label: str
@@ -40,6 +44,7 @@ NAV: list[NavItem] = [
     NavItem("Customers", "/customers"),
     NavItem("Review", "/reviews", reviewers),
     NavItem("Segments", "/segments", analysts),
+    NavItem("Campaigns", "/campaigns", marketers),
     NavItem("Owner", "/admin", administrators),
 ]
 
