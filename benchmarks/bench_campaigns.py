@@ -26,7 +26,8 @@ TARGET_SECONDS = 60.0
 SUBJECT = "{{ customer.first_name or 'Hello' }}, something for you at {{ shop.name }}"
 BODY = """Dear {{ customer.first_name or 'customer' }},
 
-{% if coupon %}Your personal code {{ coupon.code }} gives {{ coupon.offer }} until {{ coupon.expires }}.
+{% if coupon %}Your personal code {{ coupon.code }} gives {{ coupon.offer }}
+until {{ coupon.expires }}.
 {% endif %}{% for word in ['tea', 'cake', 'jam'] %}* {{ word | title }}
 {% endfor %}
 Unsubscribe: {{ unsubscribe_url }}
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"A campaign to {len(roots):,} customers (SQLite, export to CSV)",
         ["step", "seconds", "per second"],
         [
-            ["setup: intake of the customers (not timed)", setup_seconds, len(roots) / setup_seconds],
+            ["setup: intake of the customers (untimed)", setup_seconds,
+             len(roots) / setup_seconds],
             ["send: funnel, control, coupons, render, audit, states, CSV", send_seconds,
              len(roots) / send_seconds],
             ["render only: plain Jinja2 sandbox (peer)", plain, len(views) / plain],
