@@ -272,57 +272,65 @@ def _coupon(row: Any) -> CouponRecord:
 class CampaignFactsRepository(Repository):
     """What campaigns read about customers: names, e-mail addresses, orders, coupon events."""
 
+    def _members(self, roots: Sequence[str]) -> dict[str, str]:
+        """Profile id -> root, for every profile of these roots."""
+        c = t.customers
+        found: dict[str, str] = {}
+        for part in chunks(list(roots)):
+            query = select(c.c.id, c.c.root_id).where(c.c.root_id.in_(part))
+            found.update({a: b for a, b in self.conn.execute(query)})
+        return found
+
     def traits_of_roots(
         self, roots: Sequence[str], names: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """The latest value of each named trait per root (over its merged profiles)."""
-        tr, c = t.traits, t.customers
+        # Profiles first, then their traits by the (customer_id, name) index: a join on
+        # root_id lets SQLite scan every trait once per slice of roots.
+        tr = t.traits
+        root_of = self._members(roots)
+        rows: list[tuple[datetime, int, str, str, str]] = []
+        for part in chunks(list(root_of)):
+            query = select(
+                tr.c.observed_at, tr.c.id, tr.c.customer_id, tr.c.name, tr.c.value
+            ).where(tr.c.customer_id.in_(part), tr.c.name.in_(list(names)))
+            rows += [(a, i, c, n, v) for a, i, c, n, v in self.conn.execute(query)]
+        rows.sort(key=lambda row: (row[0], row[1]))
         found: dict[str, dict[str, Any]] = {}
-        for part in chunks(list(roots)):
-            query = (
-                select(c.c.root_id, tr.c.name, tr.c.value)
-                .join(c, c.c.id == tr.c.customer_id)
-                .where(c.c.root_id.in_(part), tr.c.name.in_(list(names)))
-                .order_by(tr.c.observed_at, tr.c.id)
-            )
-            for root, name, value in self.conn.execute(query):
-                found.setdefault(root, {})[name] = orjson.loads(value)
+        for _, _, customer, name, value in rows:
+            found.setdefault(root_of[customer], {})[name] = orjson.loads(value)
         return found
 
     def emails_of_roots(self, roots: Sequence[str]) -> dict[str, str]:
         """One e-mail address per root: the earliest one known among its profiles."""
-        i, c = t.identifiers, t.customers
-        found: dict[str, str] = {}
-        for part in chunks(list(roots)):
-            query = (
-                select(c.c.root_id, i.c.value)
-                .join(c, c.c.id == i.c.customer_id)
-                .where(c.c.root_id.in_(part), i.c.kind == "email")
-                .order_by(i.c.first_seen_at.desc(), i.c.id.desc())
+        i = t.identifiers
+        root_of = self._members(roots)
+        rows: list[tuple[datetime, int, str, str]] = []
+        for part in chunks(list(root_of)):
+            query = select(i.c.first_seen_at, i.c.id, i.c.customer_id, i.c.value).where(
+                i.c.customer_id.in_(part), i.c.kind == "email"
             )
-            found.update({a: b for a, b in self.conn.execute(query)})
-        return found
+            rows += [(a, n, c, v) for a, n, c, v in self.conn.execute(query)]
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        return {root_of[customer]: value for _, _, customer, value in rows}
 
     def track_events_of_roots(
         self, roots: Sequence[str], names: Sequence[str], since: datetime, until: datetime
     ) -> list[tuple[str, datetime, str | None]]:
         """(root, occurred_at, properties JSON) of these roots' track events with these names
         in ``[since, until)``."""
-        e, c = t.events, t.customers
+        e = t.events
+        root_of = self._members(roots)
         out: list[tuple[str, datetime, str | None]] = []
-        for part in chunks(list(roots)):
-            query = (
-                select(c.c.root_id, e.c.occurred_at, e.c.properties)
-                .join(c, c.c.id == e.c.customer_id)
-                .where(
-                    c.c.root_id.in_(part),
-                    e.c.type == "track",
-                    e.c.name.in_(list(names)),
-                    e.c.occurred_at >= since,
-                    e.c.occurred_at < until,
-                )
+        for part in chunks(list(root_of)):
+            query = select(e.c.customer_id, e.c.occurred_at, e.c.properties).where(
+                e.c.customer_id.in_(part),
+                e.c.occurred_at >= since,
+                e.c.occurred_at < until,
+                e.c.type == "track",
+                e.c.name.in_(list(names)),
             )
-            out += [(a, b, p) for a, b, p in self.conn.execute(query)]
+            out += [(root_of[c], a, p) for c, a, p in self.conn.execute(query)]
         return out
 
     def events_by_message(
