@@ -371,11 +371,7 @@ class Campaigns:
         report = SendReport(campaign_id)
         with self.store.unit_of_work() as uow:
             counts = uow.campaigns.state_counts(campaign_id)
-            todo = [
-                r.customer_id
-                for r in uow.campaigns.recipients(campaign_id, [ELIGIBLE, RENDERED, FAILED])
-                if r.arm == TREATMENT
-            ]
+            todo = uow.campaigns.pending(campaign_id, [ELIGIBLE, RENDERED, FAILED])
         report.treatment = sum(n for (arm, _), n in counts.items() if arm == TREATMENT)
         report.control = sum(n for (arm, _), n in counts.items() if arm == CONTROL)
         report.skipped = counts.get((TREATMENT, SENT), 0)
