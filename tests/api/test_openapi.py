@@ -7,7 +7,16 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from cornerstore.api.routes import customers, identity, intake, learn, privacy, segments, suggest
+from cornerstore.api.routes import (
+    campaigns,
+    customers,
+    identity,
+    intake,
+    learn,
+    privacy,
+    segments,
+    suggest,
+)
 from tests.api.conftest import TestClient
 
 ROUTES = {
@@ -49,6 +58,14 @@ ROUTES = {
     "/v1/identity/explain": ["get"],
     "/v1/identity/place/{customer_id}": ["post"],
     "/v1/customers/{customer_id}/suggestions": ["get"],
+    "/v1/campaigns": ["get", "post"],
+    "/v1/campaigns/{campaign_id}": ["get"],
+    "/v1/campaigns/{campaign_id}/audience": ["get"],
+    "/v1/campaigns/{campaign_id}/preview": ["get"],
+    "/v1/campaigns/{campaign_id}/send": ["post"],
+    "/v1/campaigns/{campaign_id}/recipients": ["get"],
+    "/v1/campaigns/{campaign_id}/results": ["get"],
+    "/v1/unsubscribe/{token}": ["get", "post"],
 }
 
 
@@ -81,6 +98,9 @@ def test_the_openapi_document_lists_every_route_with_its_methods(client: TestCli
         segments.router,
         identity.router,
         suggest.router,
+        campaigns.router,
+        campaigns.public,
+        campaigns.public_page,
     ):
         for route in router.routes:
             if isinstance(route, APIRoute):
@@ -123,6 +143,8 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/tokens",
                 "/v1/audit",
                 "/v1/identity",
+                "/v1/campaigns",
+                "/v1/unsubscribe",
             )
         )
     }

@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(suggest.router)
     app.include_router(campaigns.router)
     app.include_router(campaigns.public)
+    app.include_router(campaigns.public_page)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

@@ -26,6 +26,8 @@ from cornerstore.campaigns.model import STATES, Offer
 
 router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_answers(400, 401, 403, 404))
 public = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_answers(400))
+# The page behind the link answers HTML whatever the token: no JSON error answers.
+public_page = APIRouter(prefix="/v1", tags=["campaigns"])
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Campaign id")]
 Token = Annotated[str, Path(min_length=10, max_length=400, description="The link's token")]
 
@@ -134,7 +136,7 @@ def post_unsubscribe(services: ServicesDep, token: Token) -> UnsubscribedOut:
     return UnsubscribedOut.model_validate(services.campaigns.unsubscribe(token))
 
 
-@public.get("/unsubscribe/{token}", response_class=HTMLResponse)
+@public_page.get("/unsubscribe/{token}", response_class=HTMLResponse)
 def get_unsubscribe(token: Token) -> HTMLResponse:
     """A page with the unsubscribe button: opening a link (as mail scanners do) changes
     nothing, as RFC 8058 asks; the button posts to the same address."""
