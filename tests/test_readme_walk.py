@@ -603,6 +603,47 @@ def measure_the_contact_centre_by_outcomes(walk: Walk) -> None:
     assert (walk.home / "links.csv").read_text().startswith("survey_id,case_id,customer_id,url")
 
 
+CAMPAIGN = (
+    "cornerstore campaigns create --name Spring --segment SEGMENT --channel export --subject "
+    '"Spring at {{ shop.name }}" --body "Hello {{ customer.first_name or \'there\' }}, your '
+    'code {{ coupon.code }}" --offer "10% off"'
+)
+
+
+@step(
+    CAMPAIGN,
+    "cornerstore campaigns audience ID",
+    "cornerstore campaigns preview ID CUSTOMER",
+    "cornerstore campaigns send ID --output spring.csv",
+    "cornerstore campaigns recipients ID",
+    "cornerstore campaigns results ID",
+    "/v1/campaigns",
+)
+def reach_customers_personally(walk: Walk) -> None:
+    segments = walk.json("cornerstore segments list")
+    assert isinstance(segments, list) and segments
+    segment = max(segments, key=lambda s: s["size"])
+    members = walk.json(f"cornerstore segments members {segment['id']}")
+    assert isinstance(members, dict)
+    for customer in members["customers"][:50]:
+        walk.sh(f"cornerstore customers consent {customer} marketing_email --grant")
+    created = walk.json(CAMPAIGN.replace("SEGMENT", segment["id"]))
+    assert isinstance(created, dict)
+    campaign = str(created["id"])
+    funnel = walk.json(f"cornerstore campaigns audience {campaign}")
+    assert isinstance(funnel, dict) and funnel["consent"] >= 1
+    preview = walk.json(f"cornerstore campaigns preview {campaign} {members['customers'][0]}")
+    assert isinstance(preview, dict) and "your code PREVIEW-CODE" in preview["message"]["text"]
+    sent = walk.json(f"cornerstore campaigns send {campaign} --output spring.csv")
+    assert isinstance(sent, dict) and sent["sent"] == funnel["treatment"]
+    page = walk.json(f"cornerstore campaigns recipients {campaign}")
+    assert isinstance(page, dict) and page["recipients"]
+    results = walk.json(f"cornerstore campaigns results {campaign}")
+    assert isinstance(results, dict) and results["treatment"] == funnel["treatment"]
+    listed = walk.http("GET", "/v1/campaigns", token="OWNER").json()
+    assert [c["id"] for c in listed] == [created["id"]]
+
+
 # ---------------------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cornerstore.access.audit import AuditTrail
+from cornerstore.access.caller import Caller
 from cornerstore.access.credentials import Credentials
 from cornerstore.access.policy import Policy
 from cornerstore.access.users import Staff
@@ -35,6 +36,7 @@ from cornerstore.storage.database import Store, open_store
 
 if TYPE_CHECKING:
     from cornerstore.actions.service import NextActions
+    from cornerstore.campaigns.service import Campaigns
     from cornerstore.cases.remedies import Remedies
     from cornerstore.identity.resolution.service import IdentityResolution
     from cornerstore.learn.segment_service import Segments
@@ -76,8 +78,9 @@ class Services:
     cases: Cases
 
     _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _building: threading.Lock = field(
-        default_factory=threading.Lock, init=False, repr=False, compare=False
+    # Re-entrant: one service built on first use may need another (campaigns, contacts).
+    _building: threading.RLock = field(
+        default_factory=threading.RLock, init=False, repr=False, compare=False
     )
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
@@ -91,6 +94,35 @@ class Services:
     def contacts(self) -> ContactLog:
         """The contact log and frequency caps (campaigns and the next best action share it)."""
         return self._once("contacts", lambda: ContactLog(self.store, self.settings))
+
+    @property
+    def campaigns(self) -> Campaigns:
+        """Personal campaigns (Jinja2, numpy, scipy), built on first use."""
+        from cornerstore.campaigns.service import Campaigns
+
+        return self._once(
+            "campaigns",
+            lambda: Campaigns(
+                self.store,
+                self.settings,
+                self.policy,
+                self.audit,
+                self.lookup,
+                self.consents,
+                self.contacts,
+                self._suggestions_for_template,
+            ),
+        )
+
+    def _suggestions_for_template(self, caller: Caller, customer_id: str) -> list[dict[str, Any]]:
+        """A campaign template's suggestions for one customer: name and reason in words."""
+        found = self.suggestions.for_customer(caller, customer_id, n=5)
+        return [{"name": s.name or s.item_id, "reason": s.reason} for s in found.suggestions]
+
+    def redeem_coupons(self, message_ids: list[str]) -> None:
+        """Redeem the coupons of the track events intake just stored (see
+        :meth:`Campaigns.redeem`)."""
+        self.campaigns.redeem(message_ids)
 
     @property
     def identity(self) -> IdentityResolution:
@@ -239,4 +271,6 @@ class Services:
         intake.on_matching_traits = services.place_arrivals
         # Case events that arrive through intake (Case Opened, ...) become cases.
         intake.on_case_events = services.cases.file_spec_events
+        # Order events with a coupon redeem it (or record why not) after their commit.
+        intake.on_coupons = services.redeem_coupons
         return services

@@ -322,6 +322,30 @@ class CampaignSettings(BaseModel):
             FrequencyCap(channel="email", max_contacts=2, days=7),
         ]
     )
+    # E-mail goes to this SMTP server through the standard library's client, one connection
+    # reused for a whole send. A 4xx answer (try later) is tried again up to smtp_retries
+    # times, waiting smtp_retry_seconds and doubling; a 5xx answer fails that recipient at once.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    smtp_retries: int = Field(default=3, ge=0, le=10)
+    smtp_retry_seconds: float = Field(default=1.0, ge=0, le=300)
+    sender: str = "shop@example.com"
+    # The public address of this server: unsubscribe links point at <public_url>/v1/unsubscribe.
+    public_url: str = "http://127.0.0.1:8000"
+    # Key of unsubscribe tokens and of the control-group hash; by default one generated once
+    # and kept in the database.
+    signing_key: str | None = None
+    # Each message renders within this many milliseconds and characters, or fails alone.
+    render_ms: int = Field(default=200, ge=10, le=10_000)
+    max_message_chars: int = Field(default=256_000, ge=1_000, le=10_000_000)
+    # Spend in this many days before a campaign is the covariate CUPED narrows results with.
+    pre_period_days: int = Field(default=90, ge=7, le=3660)
+    # Results are withheld while the sample-ratio check's p-value is below this.
+    srm_threshold: float = Field(default=0.001, gt=0, lt=0.5)
 
 
 # What a next-best-action rule can look for in a customer (see docs/actions.md).

@@ -71,7 +71,16 @@ def test_each_built_in_role_reads_exactly_the_sections_its_job_needs() -> None:
             {"name", "contact", "addresses", "payment", "invoices", "timeline.billing"}
         ),
         "marketing": frozenset(
-            {"traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"}
+            {
+                "traits",
+                "summary",
+                "segments",
+                "scores",
+                "consents",
+                "suggestions",
+                "next_actions",
+                "campaigns",
+            }
         ),
         "analyst": frozenset(
             {"traits", "summary", "scores", "segments", "service_metrics", *TIMELINE}

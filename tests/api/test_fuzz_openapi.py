@@ -39,6 +39,13 @@ MAY_REFUSE_VALID = {
     ("/v1/customers/{customer_id}/timeline", "get"): "opaque cursor",
     # A segment's condition tree is checked against the scores and traits that exist.
     ("/v1/segments", "post"): "condition tree",
+    # A campaign's templates must compile, its audience name a segment or a condition tree,
+    # its purpose a consent purpose; a send or results need a campaign that was created or
+    # sent; an unsubscribe token must carry the server's signature.
+    ("/v1/campaigns", "post"): "templates, audience and purpose",
+    ("/v1/campaigns/{campaign_id}/results", "get"): "a sent campaign",
+    ("/v1/campaigns/{campaign_id}/recipients", "get"): "a known state",
+    ("/v1/unsubscribe/{token}", "post"): "a signed token",
     # Personal tokens belong to staff users; the fuzzer calls with an installation token.
     ("/v1/me/tokens", "post"): "needs a staff user's credential",
     # A case's sender needs a customer, an e-mail or a phone; an owner names a staff user; a

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from cornerstore.api.routes import (
+    campaigns,
     cases,
     customers,
     identity,
@@ -72,6 +73,14 @@ ROUTES = {
     "/v1/service/surveys/export": ["post"],
     "/v1/cases/{case_id}/survey-link": ["post"],
     "/v1/feedback/{token}": ["get", "post"],
+    "/v1/campaigns": ["get", "post"],
+    "/v1/campaigns/{campaign_id}": ["get"],
+    "/v1/campaigns/{campaign_id}/audience": ["get"],
+    "/v1/campaigns/{campaign_id}/preview": ["get"],
+    "/v1/campaigns/{campaign_id}/send": ["post"],
+    "/v1/campaigns/{campaign_id}/recipients": ["get"],
+    "/v1/campaigns/{campaign_id}/results": ["get"],
+    "/v1/unsubscribe/{token}": ["get", "post"],
 }
 
 
@@ -105,6 +114,9 @@ def test_the_openapi_document_lists_every_route_with_its_methods(client: TestCli
         identity.router,
         suggest.router,
         cases.router,
+        campaigns.router,
+        campaigns.public,
+        campaigns.public_page,
     ):
         for route in router.routes:
             if isinstance(route, APIRoute):
@@ -151,6 +163,8 @@ def test_the_intake_routes_document_their_request_body(client: TestClient) -> No
                 "/v1/remedies",
                 "/v1/service",
                 "/v1/feedback",
+                "/v1/campaigns",
+                "/v1/unsubscribe",
             )
         )
     }

@@ -56,6 +56,7 @@ SECTIONS: dict[str, str] = {
     "suggestions": "suggested products and the reasons for them",
     "service_metrics": "the contact centre's outcome figures (counts and rates, no customer named)",
     "next_actions": "the next best actions for the customer and the reasons for them",
+    "campaigns": "campaigns: their audiences, messages, recipients, coupons and results",
 }
 
 # Sections that name or reach a person: a pseudonymised role may never be granted them.
@@ -132,8 +133,17 @@ BUILT_IN_ROLES: dict[str, RoleGrant] = {
     ),
     # Marketing sees a customer's traits only when the customer allows personalisation.
     "marketing": RoleGrant(
-        read=["traits", "summary", "segments", "scores", "consents", "suggestions", "next_actions"],
-        change=["segments"],
+        read=[
+            "traits",
+            "summary",
+            "segments",
+            "scores",
+            "consents",
+            "suggestions",
+            "next_actions",
+            "campaigns",
+        ],
+        change=["segments", "campaigns"],
         consent="personalisation",
     ),
     "analyst": RoleGrant(

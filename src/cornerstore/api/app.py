@@ -17,6 +17,7 @@ from cornerstore.api.errors import install_error_handlers
 from cornerstore.api.routes import (
     actions,
     audit,
+    campaigns,
     cases,
     customers,
     identity,
@@ -100,6 +101,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(cases.router)
     app.include_router(outcomes.router)
     app.include_router(outcomes.public)
+    app.include_router(campaigns.router)
+    app.include_router(campaigns.public)
+    app.include_router(campaigns.public_page)
     install_console(app)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

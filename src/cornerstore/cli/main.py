@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from cornerstore.cli import (
     actions,
     audit,
+    campaigns,
     clv,
     credentials,
     customers,
@@ -78,12 +79,12 @@ app.add_typer(learn.surveys_app, name="surveys")
 app.command("learn")(learn.learn)
 app.add_typer(suggest.app, name="suggest")
 app.command("actions")(actions.actions)
+app.add_typer(campaigns.app, name="campaigns")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(service.app, name="service")
 app.command("roles")(users.roles)
 app.add_typer(identity.app, name="identity")
-app.add_typer(service.app, name="service")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("import")(importer.import_file)

@@ -22,6 +22,7 @@ def console_routers() -> list[APIRouter]:
     # Imported here: the pages stand on the API's dependencies, whose package imports this one.
     from cornerstore.console.routes import (
         admin,
+        campaigns,
         cases,
         customers,
         reviews,
@@ -37,6 +38,7 @@ def console_routers() -> list[APIRouter]:
         reviews.router,
         segments.router,
         service.router,
+        campaigns.router,
         admin.router,
     ]
 

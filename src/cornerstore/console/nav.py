@@ -37,6 +37,10 @@ def service_leads(policy: Policy, caller: Caller) -> bool:
     return policy.may(caller, "service_metrics")
 
 
+def marketers(policy: Policy, caller: Caller) -> bool:
+    return policy.may(caller, "campaigns")
+
+
 @dataclass(frozen=True, slots=True)
 class NavItem:
     label: str
@@ -50,6 +54,7 @@ NAV: list[NavItem] = [
     NavItem("Review", "/reviews", reviewers),
     NavItem("Segments", "/segments", analysts),
     NavItem("Service", "/service", service_leads),
+    NavItem("Campaigns", "/campaigns", marketers),
     NavItem("Owner", "/admin", administrators),
 ]
 

@@ -133,6 +133,8 @@ class _Job:
     # Track events naming a case (Case Opened, Case Message, Case Resolved) stored by this
     # batch, with the profile each was stitched to, for ``on_case_events``.
     case_events: list[tuple[str, Message]] = field(default_factory=list)
+    # Stored track events of this batch that carry a ``coupon`` property (their messageIds).
+    coupons: list[str] = field(default_factory=list)
     # How long to keep trying when concurrent writers get in the way.
     patience: Patience = REQUEST
 
@@ -144,6 +146,7 @@ class _Job:
         r.refused = []
         self.matching = {}
         self.case_events = []
+        self.coupons = []
 
     def label(self, index: int) -> str:
         return f"{self.where}[{index}]" if self.indexed else self.where
@@ -182,6 +185,9 @@ class Intake:
         # the contact centre turns them into cases; its failure never fails intake.
         self.on_case_events: Callable[[list[tuple[str, Message]]], object] | None = None
         self.case_event_names: frozenset[str] = frozenset(CASE_EVENTS)
+        # Called after a batch is committed with the messageIds of its track events that carry
+        # a ``coupon`` property (campaigns redeem them); its failure never fails intake.
+        self.on_coupons: Callable[[list[str]], object] | None = None
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -354,13 +360,19 @@ class Intake:
 
     def _hand_over(self, job: _Job) -> None:
         """Give the committed batch's customers who gained a matching trait to
-        ``on_matching_traits``, outside the shared transaction, so no caller of the group
-        waits for another's matching."""
+        ``on_matching_traits``, its case events to ``on_case_events`` and its coupon events to
+        ``on_coupons``, outside the shared transaction, so no caller of the group waits for
+        another's matching."""
         if job.case_events and self.on_case_events is not None:
             try:
                 self.on_case_events(list(job.case_events))
             except Exception as exc:  # the events are stored; the cases can be replayed
                 log.warning("intake: filing case events failed (%s)", type(exc).__name__)
+        if job.coupons and self.on_coupons is not None:
+            try:
+                self.on_coupons(list(job.coupons))
+            except Exception as exc:  # the events are stored; redeeming never fails intake
+                log.warning("intake: redeeming coupons failed (%s)", type(exc).__name__)
         if not job.matching or self.on_matching_traits is None:
             return
         try:
@@ -491,6 +503,8 @@ class Intake:
         rows.events.append(event_row(msg, target, account_id, source.name))
         if msg.type == "track" and msg.event in self.case_event_names:
             job.case_events.append((target, msg))
+        if msg.type == "track" and "coupon" in msg.properties:
+            job.coupons.append(msg.message_id)
 
     def _add_group(
         self, stitcher: Stitcher, rows: BatchRows, msg: Message, source: Source, target: str

@@ -484,6 +484,90 @@ suggestion_models = Table(
     Column("created_by", String(160), nullable=False),
 )
 
+# -- contacts and campaigns (migration 0014) --------------------------------------------------
+
+# Every time the shop reached out to a customer: by which channel, for which purpose, from which
+# campaign or other source. Frequency caps and the next best action count these; the profile
+# row is the customer's root when the contact was made (merges are followed when counting).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("channel", String(16), nullable=False),  # email sms phone post export
+    Column("purpose", String(32), nullable=False),  # a consent purpose, or service
+    Column("campaign_id", Integer),  # the campaign that made it, if one did
+    Column("source", String(128), nullable=False),  # campaign:12, staff:sam, ...
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_contacts_customer_id_at", "customer_id", "at"),
+)
+
+# A personal campaign: who it is for (a segment or a rule), why (the consent purpose), how
+# (channel), what (template, offer), how many are held out, and how long its outcome is counted.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("purpose", String(32), nullable=False),  # a consent purpose, or service
+    Column("channel", String(16), nullable=False),  # email | export
+    Column("audience", Text, nullable=False),  # JSON: {"segment": id} or {"rule": tree}
+    Column("subject", Text, nullable=False),  # template of the subject line
+    Column("body", Text, nullable=False),  # template of the text part
+    Column("html", Text),  # template of the HTML part (autoescaped), if any
+    Column("offer", Text),  # JSON: {"description", "expires_days"} or null
+    Column("control_share", Float, nullable=False),
+    Column("window_days", Integer, nullable=False),
+    Column("role", String(32), nullable=False),  # whose view of the customer templates see
+    Column("status", String(16), nullable=False),  # draft | assigned | sent
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(160), nullable=False),
+    Column("assigned_at", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),  # the first send: the outcome window starts here
+)
+
+# Each customer the campaign considered and what became of them: the group (treatment or
+# control, drawn by a keyed hash on the eligible audience) and the state with its reason.
+campaign_recipients = Table(
+    "campaign_recipients",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), primary_key=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), primary_key=True),
+    Column("arm", String(16), nullable=False),  # treatment | control | none (not eligible)
+    # eligible held_out capped excluded rendered sent failed
+    Column("state", String(16), nullable=False),
+    Column("reason", String(300)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_campaign_recipients_campaign_id_state", "campaign_id", "state"),
+    Index("ix_campaign_recipients_customer_id", "customer_id"),
+)
+
+# Personal single-use coupons: a code bound to one customer and campaign, with an expiry.
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("redeemed_at", UTCDateTime()),
+    Column("redeemed_message_id", String(128)),
+    UniqueConstraint("campaign_id", "customer_id"),
+)
+
+# Redemptions refused (used already, another customer's, expired, unknown): kept, never raised.
+coupon_refusals = Table(
+    "coupon_refusals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, index=True),
+    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
+    Column("reason", String(32), nullable=False),  # used | not_theirs | expired | unknown
+    Column("message_id", String(128)),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
 # -- the contact centre (migration 0012) ------------------------------------------------------
 
 # A case is filed with the profile row its sender was placed on; it is read through the
@@ -607,20 +691,3 @@ service_surveys = Table(
 # The outcome metrics read the cases opened in a period (and their changes, messages and links
 # joined on the same period).
 Index("ix_cases_opened_at", cases.c.opened_at)
-# -- contacts and campaigns (migration 0014) --------------------------------------------------
-
-# Every time the shop reached out to a customer: by which channel, for which purpose, from which
-# campaign or other source. Frequency caps and the next best action count these; the profile
-# row is the customer's root when the contact was made (merges are followed when counting).
-contacts = Table(
-    "contacts",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("customer_id", String(32), ForeignKey("customers.id"), nullable=False),
-    Column("channel", String(16), nullable=False),  # email sms phone post export
-    Column("purpose", String(32), nullable=False),  # a consent purpose, or service
-    Column("campaign_id", Integer),  # the campaign that made it, if one did
-    Column("source", String(128), nullable=False),  # campaign:12, staff:sam, ...
-    Column("at", UTCDateTime(), nullable=False),
-    Index("ix_contacts_customer_id_at", "customer_id", "at"),
-)

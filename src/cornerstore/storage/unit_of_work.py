@@ -20,7 +20,12 @@ from cornerstore.storage.access_repositories import (
     KeyRepository,
     StaffRepository,
 )
-from cornerstore.storage.campaign_repositories import ContactRepository
+from cornerstore.storage.campaign_repositories import (
+    CampaignFactsRepository,
+    CampaignRepository,
+    ContactRepository,
+    CouponRepository,
+)
 from cornerstore.storage.case_repositories import CaseRepository
 from cornerstore.storage.identity_repositories import IdentityRepository
 from cornerstore.storage.learn_repositories import LearningRepository, SegmentRepository
@@ -75,3 +80,6 @@ class UnitOfWork:
         self.cases = CaseRepository(conn)
         self.outcomes = OutcomeRepository(conn)
         self.contacts = ContactRepository(conn)
+        self.campaigns = CampaignRepository(conn)
+        self.coupons = CouponRepository(conn)
+        self.campaign_facts = CampaignFactsRepository(conn)

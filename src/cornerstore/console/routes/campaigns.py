@@ -1,0 +1,135 @@
+"""Campaigns: the list and a form to create one; a campaign's funnel before anything is sent,
+a preview for any customer, the send button, recipients with their states, and results."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cornerstore.access.policy import CHANGE
+from cornerstore.api.deps import ServicesDep
+from cornerstore.campaigns.model import STATES, Offer
+from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
+from cornerstore.errors import InvalidInput
+from cornerstore.settings import PURPOSES, SERVICE_PURPOSE
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+RECIPIENTS_PAGE = 100
+Text = Annotated[str, Form(max_length=50_000)]
+
+
+@router.get("/campaigns")
+def campaigns_page(request: Request, services: ServicesDep, caller: ConsoleCaller) -> Response:
+    """Every campaign, and the form to create one."""
+    return render(
+        request,
+        "campaigns.html",
+        {
+            "campaigns": services.campaigns.list(caller),
+            "segments": services.segments.list(caller)
+            if services.policy.may(caller, "segments")
+            else [],
+            "purposes": [*PURPOSES, SERVICE_PURPOSE],
+            "may_change": services.policy.may(caller, "campaigns", CHANGE),
+        },
+    )
+
+
+@router.post("/campaigns")
+def create_campaign(
+    request: Request,
+    services: ServicesDep,
+    caller: ConsoleCaller,
+    name: Annotated[str, Form(max_length=128)],
+    segment: Annotated[str, Form(max_length=64)],
+    subject: Annotated[str, Form(max_length=2000)],
+    body: Text,
+    purpose: Annotated[str, Form(max_length=40)] = "marketing_email",
+    channel: Annotated[str, Form(max_length=16)] = "email",
+    html: Text = "",
+    offer: Annotated[str, Form(max_length=300)] = "",
+    offer_days: Annotated[int, Form(ge=1, le=365)] = 30,
+    control_percent: Annotated[float, Form(gt=0, lt=100)] = 10.0,
+    window_days: Annotated[int, Form(ge=1, le=365)] = 30,
+) -> Response:
+    created = services.campaigns.create(
+        caller,
+        name=name,
+        purpose=purpose,
+        channel=channel,
+        audience={"segment": segment},
+        subject=subject,
+        body=body,
+        html=html or None,
+        offer=Offer(offer, offer_days) if offer.strip() else None,
+        control_share=control_percent / 100,
+        window_days=window_days,
+    )
+    return redirect(request, f"/campaigns/{created.id}")
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign_page(
+    request: Request,
+    services: ServicesDep,
+    caller: ConsoleCaller,
+    campaign_id: int,
+    customer: Annotated[str, Query(max_length=512)] = "",
+    state: Annotated[str, Query(max_length=16)] = "",
+    after: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The campaign: funnel, preview for ``customer``, recipients (in ``state``), results."""
+    campaign = services.campaigns.get(caller, _bounded(campaign_id))
+    funnel = services.campaigns.audience(caller, campaign.id)
+    preview = services.campaigns.preview(caller, campaign.id, customer) if customer else None
+    recipients = (
+        services.campaigns.recipients(
+            caller, campaign.id, state or None, RECIPIENTS_PAGE, after or None
+        )
+        if campaign.status != "draft"
+        else None
+    )
+    results = services.campaigns.results(caller, campaign.id) if campaign.sent_at else None
+    return render(
+        request,
+        "campaign.html",
+        {
+            "campaign": campaign,
+            "steps": funnel.steps(),
+            "customer": customer,
+            "preview": preview,
+            "recipients": recipients,
+            "state": state,
+            "states": STATES,
+            "results": results,
+            "may_change": services.policy.may(caller, "campaigns", CHANGE),
+            "pseudonymised": services.policy.pseudonymised(caller),
+        },
+    )
+
+
+@router.post("/campaigns/{campaign_id}/send")
+async def send_campaign(
+    request: Request, services: ServicesDep, caller: ConsoleCaller, campaign_id: int
+) -> Response:
+    """Send (again: only what failed); an export campaign downloads its CSV."""
+    campaign = await run_in_threadpool(services.campaigns.get, caller, _bounded(campaign_id))
+    if campaign.channel != "export":
+        await run_in_threadpool(services.campaigns.send, caller, campaign.id)
+        return redirect(request, f"/campaigns/{campaign.id}")
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "campaign.csv"
+        await run_in_threadpool(lambda: services.campaigns.send(caller, campaign.id, output=output))
+        text = output.read_text(encoding="utf-8")
+    disposition = f'attachment; filename="campaign-{campaign.id}.csv"'
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": disposition})
+
+
+def _bounded(campaign_id: int) -> int:
+    if not 1 <= campaign_id < 2**31:
+        raise InvalidInput("campaign: not a campaign number")
+    return campaign_id
