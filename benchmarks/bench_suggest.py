@@ -1,8 +1,9 @@
 """Suggestions on real data: offline accuracy against three baselines, training time and the
 time to answer one customer.
 
-Accuracy (``cornerstore suggest evaluate``, the same function): the UCI Online Retail file as it
-is (``../shared/data/online_retail.parquet``), both protocols, on
+Accuracy (``cornerstore suggest evaluate``, the same function): the UCI Online Retail file
+(``../shared/data/online_retail.parquet``) with its ``Quantity`` column, so returns and
+cancellations are no purchases and each customer's earlier returns are known, both protocols, on
 
 - the validation window the defaults were chosen on: history cut at 2011-10-09, trained before
   2011-08-09, tested on the two months after;
@@ -59,8 +60,8 @@ DATA = next(
 RETAIL = DATA / "online_retail.parquet"
 RETAIL_II = DATA / "online_retail_ii_2009_2010.parquet"
 COLUMNS = {
-    RETAIL: ("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo"),
-    RETAIL_II: ("Customer ID", "StockCode", "InvoiceDate", "Invoice"),
+    RETAIL: ("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo", "Quantity"),
+    RETAIL_II: ("Customer ID", "StockCode", "InvoiceDate", "Invoice", "Quantity"),
 }
 # (label, file, split, history cut) — the cut makes the validation window two months long.
 RUNS = [

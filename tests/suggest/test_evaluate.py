@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cornerstore.cli.main import app
 from cornerstore.errors import InvalidInput
 from cornerstore.suggest.evaluate import Columns, read_purchases, score_ranking, split_purchases
+from cornerstore.suggest.model import Blend, History, SuggestionModel
 
 SAMPLE = Path(__file__).parents[1] / "data" / "online_retail_sample.csv"
 COLUMNS = Columns("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo")
@@ -104,3 +105,71 @@ def test_an_unreadable_file_is_named_not_shown(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "error: orders.parquet could not be read as parquet: ComputeError"
     )
+
+
+RETURNS = Path(__file__).parents[1] / "data" / "returns_sample.csv"
+WITH_QUANTITY = Columns("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo", "Quantity")
+RETURNS_ARGS = [
+    "suggest", "evaluate", "--transactions", str(RETURNS), "--customer-col", "CustomerID",
+    "--item-col", "StockCode", "--date-col", "InvoiceDate", "--invoice-col", "InvoiceNo",
+    "--split-date", "2011-10-09",
+]  # fmt: skip
+
+
+def test_a_cancelled_line_is_no_purchase_in_the_answer_nor_an_invoice() -> None:
+    cut = split_purchases(read_purchases(RETURNS, WITH_QUANTITY), date(2011, 10, 9), "all")
+
+    # 17001 cancelled the mug after the split: only the tea counts. 17002's second invoice
+    # before the split is a cancellation and 17004 only cancelled after it: neither is evaluated.
+    assert cut.answers == {"17001": {"TEA"}, "17003": {"CUP"}}
+    assert cut.histories["17001"].returned == frozenset({"CUP"})
+    assert "C1003" not in set(cut.train["basket_id"])
+
+
+def test_without_a_quantity_column_cancellations_count_as_purchases() -> None:
+    columns = Columns("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo")
+
+    cut = split_purchases(read_purchases(RETURNS, columns), date(2011, 10, 9), "all")
+
+    assert cut.answers["17001"] == {"TEA", "MUG"}
+    assert set(cut.answers) == {"17001", "17002", "17003", "17004"}
+    assert cut.histories["17001"].returned == frozenset()
+
+
+def test_the_model_never_suggests_what_the_customer_returned_before_the_split() -> None:
+    cut = split_purchases(read_purchases(RETURNS, WITH_QUANTITY), date(2011, 10, 9), "all")
+    model = SuggestionModel.fit(cut.train, blend=Blend(factors=2, iterations=2))
+    history = cut.histories["17001"]
+    now = datetime(2011, 10, 9)
+
+    shown = [s.item_id for s in model.suggest(history, 5, now)]
+    unaware = [
+        s.item_id
+        for s in model.suggest(History(history.items, history.bought, history.buys), 5, now)
+    ]
+
+    assert "CUP" not in shown
+    assert "CUP" in unaware
+
+
+def test_the_command_leaves_returns_out_with_a_quantity_column() -> None:
+    plain = runner.invoke(app, RETURNS_ARGS)
+    aware = runner.invoke(app, [*RETURNS_ARGS, "--quantity-col", "Quantity"])
+
+    assert plain.exit_code == 0 and aware.exit_code == 0, plain.output + aware.output
+    assert json.loads(plain.stdout)["customers"] == 4
+    assert json.loads(aware.stdout)["customers"] == 2
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("Qty", "returns_sample.csv: column not found: Qty"),
+        ("StockCode", "column StockCode: 22 rows have no readable quantity (expected numbers)"),
+    ],
+)
+def test_a_bad_quantity_column_is_named_not_shown(quantity: str, message: str) -> None:
+    result = runner.invoke(app, [*RETURNS_ARGS, "--quantity-col", quantity])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {message}"

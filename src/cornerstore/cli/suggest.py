@@ -98,6 +98,11 @@ def evaluate(
     invoice_col: str | None = typer.Option(
         None, "--invoice-col", help="Invoice column (default: a customer's day is one invoice)"
     ),
+    quantity_col: str | None = typer.Option(
+        None,
+        "--quantity-col",
+        help="Quantity column: lines of 0 or less are returns and cancellations, not purchases",
+    ),
     split_date: str = typer.Option(..., "--split-date", help="Train before it, test from it"),
     protocol: str = typer.Option("all", "--protocol", help="all, or new: never bought before"),
     k: int = typer.Option(10, "--k", help="Suggestions per customer (1 to 100)"),
@@ -110,6 +115,8 @@ def evaluate(
         raise InvalidInput("--protocol must be all or new")
     if not 1 <= k <= 100:
         raise InvalidInput("--k must be between 1 and 100")
-    purchases = read_purchases(transactions, Columns(customer_col, item_col, date_col, invoice_col))
+    purchases = read_purchases(
+        transactions, Columns(customer_col, item_col, date_col, invoice_col, quantity_col)
+    )
     result: dict[str, Any] = evaluate(purchases, split, protocol=protocol, k=k)  # type: ignore[arg-type]
     print_json(result)

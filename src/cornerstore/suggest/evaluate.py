@@ -13,6 +13,11 @@ MAP@k (average precision over min(k, relevant)). The baselines:
 - ``popularity``: the products most customers bought over the model's ``popular_days``;
 - ``als``: implicit-feedback ALS alone (the same item factors the blend uses);
 - ``repurchase``: the customer's own most-bought products, the latest first on ties.
+
+With a quantity column, a line with a quantity of 0 or less is a return or a cancellation
+(UCI Online Retail's ``C`` invoices): it is no purchase, neither in training nor in the answer,
+and it is no invoice either. The products a customer returned before the split are known to the
+model as returns, as the live service knows them from the return events: never suggested.
 """
 
 from __future__ import annotations
@@ -37,25 +42,28 @@ METRICS = ("precision", "recall", "ndcg", "map")
 
 @dataclass(frozen=True)
 class Columns:
-    """The names of the file's columns: customer, item, date and (optional) invoice."""
+    """The names of the file's columns: customer, item, date, and optional invoice and quantity."""
 
     customer: str
     item: str
     date: str
     invoice: str | None = None
+    quantity: str | None = None
+    """Lines with a quantity of 0 or less are returns and cancellations."""
 
 
 def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
     """Read a CSV or Parquet transactions file into the model's purchase columns.
 
-    Rows without a customer or item are left out (guests, adjustments). An unreadable file,
-    a missing column or a date that cannot be read is an :class:`InvalidInput` naming the file
-    or column, never a value.
+    Rows without a customer or item are left out (guests, adjustments). ``returned`` is true
+    on the lines whose quantity is 0 or less (always false without a quantity column). An
+    unreadable file, a missing column, a date or a quantity that cannot be read is an
+    :class:`InvalidInput` naming the file or column, never a value.
 
     Used like this::
 
         read_purchases("orders.csv", Columns("customer", "sku", "day")).columns
-        ['customer_id', 'item_id', 'at', 'basket_id']
+        ['customer_id', 'item_id', 'at', 'basket_id', 'returned']
     """
     path = Path(path)
     if not path.is_file():
@@ -63,8 +71,8 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
     fmt = detect_format(path)
     if fmt == "cdnow":
         raise InvalidInput(f"{path.name}: give a CSV or Parquet file with an item column")
-    wanted = [columns.customer, columns.item, columns.date]
-    wanted = list(dict.fromkeys(wanted + ([columns.invoice] if columns.invoice else [])))
+    optional = [c for c in (columns.invoice, columns.quantity) if c]
+    wanted = list(dict.fromkeys([columns.customer, columns.item, columns.date, *optional]))
     try:
         names = (
             list(pl.read_parquet_schema(path))
@@ -92,6 +100,11 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
             f"{path.name} could not be read as {fmt}: {type(exc).__name__}"
         ) from None
     at = _timestamps(frame.schema[columns.date], columns.date)
+    quantity = (
+        _quantity(frame.schema[columns.quantity], columns.quantity)
+        if columns.quantity
+        else pl.lit(1.0)
+    )
     basket = (
         pl.col(columns.invoice).cast(pl.String)
         if columns.invoice
@@ -102,6 +115,7 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
         pl.col(columns.item).cast(pl.String).str.strip_chars().alias("item_id"),
         at.alias("at"),
         basket.alias("basket_id"),
+        quantity.alias("quantity"),
     ).filter(
         pl.col("customer_id").is_not_null()
         & (pl.col("customer_id") != "")
@@ -114,9 +128,22 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
             f"column {columns.date}: {bad} rows have no readable date "
             "(expected ISO dates like 2024-03-12, with or without a time)"
         )
+    if columns.quantity and (bad := out["quantity"].null_count()):
+        raise InvalidInput(
+            f"column {columns.quantity}: {bad} rows have no readable quantity (expected numbers)"
+        )
     if out.height == 0:
         raise InvalidInput(f"{path.name}: no rows with a customer and an item")
-    return out
+    return out.with_columns((pl.col("quantity") <= 0).alias("returned")).drop("quantity")
+
+
+def _quantity(dtype: pl.DataType, name: str) -> pl.Expr:
+    """The quantity column as numbers (null where a value is no number)."""
+    column = pl.col(name)
+    if dtype.is_numeric():
+        return column.cast(pl.Float64).fill_nan(None)
+    text = column.cast(pl.String).str.strip_chars()
+    return text.cast(pl.Float64, strict=False).fill_nan(None)
 
 
 def _timestamps(dtype: pl.DataType, name: str) -> pl.Expr:
@@ -139,12 +166,19 @@ class Split:
 
 
 def split_purchases(purchases: pl.DataFrame, split: date, protocol: Protocol) -> Split:
-    """Cut the purchases at ``split`` and pick the evaluated customers (see the module)."""
+    """Cut the purchases at ``split`` and pick the evaluated customers (see the module).
+
+    Lines flagged ``returned`` are no purchases; those before the split become the
+    customers' returns.
+    """
     if protocol not in PROTOCOLS:
         raise InvalidInput(f"protocol: must be one of {', '.join(PROTOCOLS)}")
     cut = datetime(split.year, split.month, split.day)
-    train = purchases.filter(pl.col("at") < cut)
-    test = purchases.filter(pl.col("at") >= cut)
+    flagged = "returned" in purchases.columns
+    returns = purchases.filter(pl.col("returned") & (pl.col("at") < cut)) if flagged else None
+    bought = purchases.filter(~pl.col("returned")).drop("returned") if flagged else purchases
+    train = bought.filter(pl.col("at") < cut)
+    test = bought.filter(pl.col("at") >= cut)
     if train.height == 0 or test.height == 0:
         raise InvalidInput("split-date: there must be purchases before and after it")
     regulars = (
@@ -157,14 +191,24 @@ def split_purchases(purchases: pl.DataFrame, split: date, protocol: Protocol) ->
         .group_by("customer_id")
         .agg(pl.col("item_id").unique())
     )
+    evaluated = answers_frame["customer_id"].implode()
+    returned: dict[str, list[str]] = {}
+    if returns is not None:
+        returned = dict(
+            returns.filter(pl.col("customer_id").is_in(evaluated))
+            .group_by("customer_id")
+            .agg(pl.col("item_id").unique())
+            .iter_rows()
+        )
     histories: dict[str, History] = {}
     for customer, items, ats in (
-        train.filter(pl.col("customer_id").is_in(answers_frame["customer_id"].implode()))
+        train.filter(pl.col("customer_id").is_in(evaluated))
         .group_by("customer_id")
         .agg("item_id", "at")
         .iter_rows()
     ):
-        histories[customer] = History.of(list(zip(items, ats, strict=True)))
+        pairs = list(zip(items, ats, strict=True))
+        histories[customer] = History.of(pairs, returned.get(customer, ()))
     answers: dict[str, set[str]] = {}
     for customer, items in answers_frame.iter_rows():
         wanted = set(items)
@@ -232,7 +276,8 @@ def evaluate(
     cut = split_purchases(purchases, split, protocol)
     now = datetime(split.year, split.month, split.day)
     # A repeat buy counts when it falls anywhere in the test window, so "due" reaches as far.
-    window: datetime = purchases["at"].max()  # type: ignore[assignment]
+    bought = purchases.filter(~pl.col("returned")) if "returned" in purchases.columns else purchases
+    window: datetime = bought["at"].max()  # type: ignore[assignment]
     blend = replace(blend or Blend(), due_within_days=max(1, (window - now).days))
     model = SuggestionModel.fit(cut.train, blend=blend, threads=threads)
     only_new = protocol == "new"
