@@ -4,7 +4,8 @@ sending over a real SMTP server, reruns, unsubscribing, coupons and results."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.campaigns.audience import arm_of
 from cornerstore.campaigns.model import Contact, Offer
-from cornerstore.errors import Forbidden, InvalidInput
+from cornerstore.errors import Conflict, Forbidden, InvalidInput
 from cornerstore.intake.service import Source
 from cornerstore.services import Services
 from cornerstore.storage import tables as t
@@ -141,6 +142,63 @@ def test_sending_stores_every_recipients_group_and_state_with_its_reason(
     assert services.campaigns.audience(OWNER, campaign_id).steps()[3] == ("complaints", 29)
     # The sends are in the contact log: these customers count against the caps now.
     assert services.contacts.count(sorted(sent), NOW - timedelta(days=1)) == dict.fromkeys(sent, 1)
+
+
+def test_a_send_of_a_campaign_another_send_holds_is_refused_until_its_lease_ends(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    services = campaign_services(services, port)
+    customers = add_customers(services, 8)
+    add_segment(services, "everyone", customers)
+    campaign_id = _campaign(services, control_share=0.01)
+    clock = datetime.now(UTC)
+    with services.store.unit_of_work(write=True) as uow:  # another process is sending it
+        assert uow.campaigns.take_sending_lease(
+            campaign_id, "other", clock, clock + timedelta(minutes=5)
+        )
+
+    with pytest.raises(Conflict, match="being sent by another send"):
+        services.campaigns.send(OWNER, campaign_id, now=NOW)
+    assert answers.to() == []
+
+    with services.store.unit_of_work(write=True) as uow:  # ... and stopped half-way long ago
+        uow.campaigns.take_sending_lease(campaign_id, "other", clock, clock - timedelta(minutes=1))
+    report = services.campaigns.send(OWNER, campaign_id, now=NOW)
+    assert report.sent == report.treatment > 0
+    # The lease ended with that send: a rerun may start, and sends nothing again.
+    assert services.campaigns.send(OWNER, campaign_id, now=NOW).sent == 0
+    assert len(answers.to()) == report.sent
+
+
+def test_two_sends_at_once_deliver_each_message_once(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    services = campaign_services(services, port)
+    customers = add_customers(services, 40)
+    add_segment(services, "everyone", customers)
+    campaign_id = _campaign(services, control_share=0.01)
+    start = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            outcomes.append(services.campaigns.send(OWNER, campaign_id, now=NOW).sent)
+        except Conflict as refused:
+            outcomes.append(refused)
+
+    senders = [threading.Thread(target=send) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=120)
+
+    delivered = answers.to()
+    assert len(delivered) == len(set(delivered)) > 0  # nobody got the message twice
+    sent = [n for n in outcomes if isinstance(n, int)]
+    assert sum(sent) == len(delivered) and len(outcomes) == 2
 
 
 def test_one_connection_4xx_retried_5xx_failed_at_once_and_a_rerun_sends_only_failures(

@@ -58,7 +58,7 @@ from cornerstore.campaigns.templates import (
     TemplateFailure,
 )
 from cornerstore.cases.complaints import customers_with_open_complaint
-from cornerstore.errors import InvalidInput, NotFound
+from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.learn.segment_service import add_needed_facts, stored_facts
 from cornerstore.learn.segments import MAX_NODES, check_condition, members
 from cornerstore.privacy.consent import Consents, check_purpose
@@ -72,6 +72,9 @@ log = logging.getLogger(__name__)
 SECTION = "campaigns"
 CHANNELS = ("email", "export")
 BATCH = 1000
+# How long a send may go without renewing its lease (it renews at every batch) before another
+# send may take the campaign over, as after a crash.
+SENDING_LEASE = timedelta(minutes=10)
 KEY_NAME = "campaign_key"
 _NAME_TRAITS = ("first_name", "firstName", "last_name", "lastName", "name")
 _COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -366,6 +369,38 @@ class Campaigns:
         if campaign.channel == "export" and output is None:
             raise InvalidInput("output: an export campaign writes a CSV file; name one")
         template = MessageTemplate.compile(campaign.subject, campaign.body, campaign.html)
+        lease = secrets.token_hex(16)
+        self._hold_sending_lease(campaign_id, lease)
+        try:
+            return self._send_holding_lease(caller, campaign, template, lease, output, now)
+        finally:
+            with self.store.unit_of_work(write=True) as uow:
+                uow.campaigns.end_sending_lease(campaign_id, lease)
+
+    def _hold_sending_lease(self, campaign_id: int, lease: str) -> None:
+        """Take or renew the campaign's sending lease; Conflict while another send holds it,
+        so two sends of one campaign (from any process) never deliver a message twice."""
+        clock = datetime.now(UTC)  # the real clock, whatever ``now`` a send was given
+        with self.store.unit_of_work(write=True) as uow:
+            held = uow.campaigns.take_sending_lease(
+                campaign_id, lease, clock, clock + SENDING_LEASE
+            )
+        if not held:
+            raise Conflict(
+                f"campaign {campaign_id} is being sent by another send; try again when it "
+                "has finished (a send that stopped half-way frees it within 10 minutes)"
+            )
+
+    def _send_holding_lease(
+        self,
+        caller: Caller,
+        campaign: CampaignRecord,
+        template: MessageTemplate,
+        lease: str,
+        output: Path | None,
+        now: datetime,
+    ) -> SendReport:
+        campaign_id = campaign.id
         if campaign.status == "draft":
             self._assign(campaign, now)
         report = SendReport(campaign_id)
@@ -382,6 +417,7 @@ class Campaigns:
         )
         try:
             for start in range(0, len(todo), BATCH):
+                self._hold_sending_lease(campaign_id, lease)
                 self._send_batch(
                     caller, campaign, template, todo[start : start + BATCH], report, export
                 )

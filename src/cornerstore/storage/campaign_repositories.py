@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from cornerstore.campaigns.model import CampaignRecord, Contact, CouponRecord, Offer, Recipient
 from cornerstore.storage import tables as t
@@ -74,6 +74,28 @@ class CampaignRepository(Repository):
     def set(self, campaign_id: int, **values: Any) -> None:
         self.conn.execute(
             update(t.campaigns).where(t.campaigns.c.id == campaign_id).values(**values)
+        )
+
+    def take_sending_lease(
+        self, campaign_id: int, token: str, now: datetime, until: datetime
+    ) -> bool:
+        """Take (or renew, with the same ``token``) the campaign's sending lease until
+        ``until``; False while another send holds a lease that has not run out."""
+        c = t.campaigns.c
+        free = or_(c.sending_until.is_(None), c.sending_until < now, c.sending_token == token)
+        result = self.conn.execute(
+            update(t.campaigns)
+            .where(c.id == campaign_id, free)
+            .values(sending_token=token, sending_until=until)
+        )
+        return result.rowcount == 1
+
+    def end_sending_lease(self, campaign_id: int, token: str) -> None:
+        c = t.campaigns.c
+        self.conn.execute(
+            update(t.campaigns)
+            .where(c.id == campaign_id, c.sending_token == token)
+            .values(sending_token=None, sending_until=None)
         )
 
     def add_recipients(self, campaign_id: int, rows: Sequence[dict[str, Any]]) -> None:

@@ -524,6 +524,10 @@ campaigns = Table(
     Column("created_by", String(160), nullable=False),
     Column("assigned_at", UTCDateTime()),
     Column("sent_at", UTCDateTime()),  # the first send: the outcome window starts here
+    # The send under way holds a lease (its token, renewed each batch): a second send of the
+    # same campaign, from any process, is refused until the lease ends or runs out.
+    Column("sending_token", String(32)),
+    Column("sending_until", UTCDateTime()),
 )
 
 # Each customer the campaign considered and what became of them: the group (treatment or

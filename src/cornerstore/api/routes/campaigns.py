@@ -89,7 +89,10 @@ def get_preview(
 @router.post(
     "/campaigns/{campaign_id}/send",
     response_model=SendOut,
-    responses={200: {"content": {"text/csv": {}}, "description": "Export campaigns: the CSV"}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "Export campaigns: the CSV"},
+        **error_answers(409),
+    },
 )
 def post_send(services: ServicesDep, caller: StaffCaller, campaign_id: CampaignId) -> Any:
     """Assign the audience (the first time), render and deliver; again, retry only what is

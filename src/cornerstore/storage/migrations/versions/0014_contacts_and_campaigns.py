@@ -2,7 +2,7 @@
 and personal coupons.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05
 """
 
@@ -57,6 +57,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=160), nullable=False),
         sa.Column("assigned_at", _UTC(timezone=True), nullable=True),
         sa.Column("sent_at", _UTC(timezone=True), nullable=True),
+        sa.Column("sending_token", sa.String(length=32), nullable=True),
+        sa.Column("sending_until", _UTC(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
     op.create_table(
