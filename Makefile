@@ -54,6 +54,7 @@ run: run-install ## Create ./cornerstore.db with the demo business if missing, l
 	@echo "  demo-owner / demo-owner-password      demo-support / demo-support-password"
 	@echo "  demo-shipping / demo-shipping-password  demo-billing / demo-billing-password"
 	@echo "  demo-marketing / demo-marketing-password  demo-analyst / demo-analyst-password"
+	@echo "  demo-supervisor / demo-supervisor-password (approves remedies above support's limit)"
 	@echo "Staff API token for this demo (role owner, valid one day):"
 	@$(CS) tokens create --name make-run --role owner --expires 1d | tail -n 1
 	@echo "Write key of the demo's web shop (kept in $(DEMO_KEY)):"
