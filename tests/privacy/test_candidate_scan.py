@@ -65,6 +65,4 @@ def test_ids_with_nine_digits_inside_are_dismissed_without_the_detectors() -> No
 def test_a_number_behind_its_context_word_is_found_next_to_a_glued_run() -> None:
     text = "ss#221.85.5328 ref-123456789"
 
-    assert [(f.kind, text[f.start : f.end]) for f in find(text)] == [
-        ("national_id", "221.85.5328")
-    ]
+    assert [(f.kind, text[f.start : f.end]) for f in find(text)] == [("national_id", "221.85.5328")]

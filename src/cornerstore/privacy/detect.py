@@ -85,12 +85,19 @@ _DIGIT = re.compile(r"\d")
 # digits, four letters or digits: not "ce76e9f4" inside an id), a NINO start (two capitals, six
 # digits: "NT 10.0" in a user agent is not one), or a birthday / sort-code word. Most strings in
 # a message (names, ids, URLs, user agents, small numbers) have none of these and are passed in
-# one regex search.
-_CANDIDATE = re.compile(
-    r"\d(?<![\w+./-]\d)(?:[ -]?\d){8}|\d\d(?<=[A-Za-z]{2}\d\d)(?<![\w-][A-Za-z]{2}\d\d)[ -]?[A-Za-z0-9]{4}"
-    r"|[A-Z]{2} ?\d\d ?\d ?\d"
-    # The words in lower, capitalised and upper case: a quarter faster than (?i:...).
-    r"|[bB](?:irth|orn)|BIRTH|BORN|[dD](?:[oO][bB]|\.? ?[oO]\.? ?[bB])|[sS](?:ort|ORT)"
+# two regex searches: one whose every branch starts at a digit, and one whose every branch
+# starts with a letter written out, so that the regex engine skips to digits, and to the
+# letters b, d and s, instead of trying every branch at every character (a quarter faster than
+# one alternation of both; benchmarks/bench_firewall_scan.py).
+_CANDIDATE_NUMBER = re.compile(
+    r"\d(?:(?<![\w+./-]\d)(?:[ -]?\d){8}"
+    r"|\d(?<=[A-Za-z]{2}\d\d)(?<![\w-][A-Za-z]{2}\d\d)[ -]?[A-Za-z0-9]{4}"
+    r"|(?:(?<=[A-Z]{2}\d)|(?<=[A-Z]{2} \d))\d ?\d ?\d)"
+)
+# The words in lower, capitalised and upper case: a quarter faster than (?i:...).
+_DOB = r"(?:[oO][bB]|\.? ?[oO]\.? ?[bB])"
+_CANDIDATE_PHRASE = re.compile(
+    r"b(?:irth|orn)|B(?:irth|orn|IRTH|ORN)|d" + _DOB + "|D" + _DOB + r"|s(?:ort|ORT)|S(?:ort|ORT)"
 )
 # Nine digits inside a word or a code ("anon-u-0000539-281c17f8", "x-123456789"): no card or
 # nine-digit number starts there (a run's first digit follows neither a letter, a digit, nor
@@ -267,16 +274,18 @@ _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
 # Every word after which find reports a number (sort codes, birth dates, dotted and lower-case
 # national numbers): what text holding a glued nine-digit run is tested for, lower-cased, where
-# the few capitalisations in _CANDIDATE are not enough.
+# the few capitalisations in _CANDIDATE_PHRASE are not enough.
 _GLUED_RUN_WORDS = tuple(
     dict.fromkeys(
-        ("sort",)
-        + dates.KEYWORDS
-        + _NINO_WORDS
-        + _SSN_WORDS
-        + _SIN_WORDS
-        + _ROUTING_WORDS
-        + _CANDIDATE_WORDS
+        (
+            "sort",
+            *dates.KEYWORDS,
+            *_NINO_WORDS,
+            *_SSN_WORDS,
+            *_SIN_WORDS,
+            *_ROUTING_WORDS,
+            *_CANDIDATE_WORDS,
+        )
     )
 )
 # Up to a few characters of punctuation ("NI no.: ") between the word and the number.
@@ -340,7 +349,7 @@ def _plainly_ordinary(text: str) -> bool:
     """True when ``text``, which has a digit, cannot hold anything :func:`find` reports (the
     common case). Callers test for a digit first, inline: every kind has one, and that C-speed
     scan alone dismisses most text."""
-    if _CANDIDATE.search(text) is not None:
+    if _CANDIDATE_NUMBER.search(text) is not None or _CANDIDATE_PHRASE.search(text) is not None:
         return False
     glued = _NINE_DIGITS.search(text) is not None
     # A context word and its number are apart ("ssn 221.85.5328", "nino: ab123456c"); ids,
