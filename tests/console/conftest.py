@@ -72,6 +72,8 @@ CASE_TEXT = "Kettle arrived broken, wants a replacement"
 SUPPORT_SECTIONS = [
     "Who they are",
     "Next best action",
+    "Suggestions",
+    "Cases",
     "Activity",
     "Recent moments",
     "Consents",

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, LEARNED
 from cornerstore.api.deps import RowId, ServicesDep
+from cornerstore.cases.model import CaseFilter
 from cornerstore.console.customer_view import (
     TimelineFilter,
     activity_chart,
@@ -28,6 +29,8 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 SEARCH_HITS = 20
 TIMELINE_EVENTS = 25
 MOMENTS = 8
+SUGGESTIONS = 5
+CASES = 10
 
 
 def timeline_filter(
@@ -88,6 +91,8 @@ def _read_customer(
             ),
             "scores": lambda: services.learner.scores(caller, ref),
             "next_actions": lambda: services.actions.for_customer(caller, ref),
+            "suggestions": lambda: services.suggestions.for_customer(caller, ref, SUGGESTIONS),
+            "cases": lambda: services.cases.find(caller, CaseFilter(limit=CASES), ref),
             "segments": lambda: services.segments.of_customer(caller, ref),
             "consents": lambda: services.consents.get(caller, ref),
         },
