@@ -69,7 +69,7 @@ def reasons_for(rule: ActionRule, facts: Facts, cfg: ActionSettings, now: dateti
     if rule.when == "slipping_away":
         return ["slipping away"] if facts.slipping_away and not facts.high_value else []
     if rule.when == "replenishment_due":
-        return [f"replenishment due: {name}" for name in facts.replenishment_due]
+        return [due_words(facts.replenishment_due)] if facts.replenishment_due else []
     if rule.when == "order_milestone":
         recent = facts.last_order_at is not None and facts.last_order_at >= now - timedelta(
             days=cfg.milestone_days
@@ -82,6 +82,21 @@ def reasons_for(rule: ActionRule, facts: Facts, cfg: ActionSettings, now: dateti
     since = now - timedelta(days=cfg.moment_days)
     found = [m for m in facts.moments if m.kind in rule.moments and m.at >= since]
     return list(dict.fromkeys(moment_words(m.kind, m.detail) for m in found))
+
+
+def due_words(names: Sequence[str], shown: int = 3) -> str:
+    """The products due again, the first few by name: one reason, however many are due.
+
+    Examples
+    --------
+    >>> due_words(["tea"])
+    'replenishment due: tea'
+    >>> due_words(["tea", "milk", "bread", "jam", "eggs"])
+    'replenishment due: tea, milk, bread and 2 more'
+    """
+    named = ", ".join(names[:shown])
+    more = len(names) - shown
+    return f"replenishment due: {named}" + (f" and {more} more" if more > 0 else "")
 
 
 def _why_held(rule: ActionRule, facts: Facts) -> str | None:
