@@ -375,7 +375,7 @@ def test_results_compare_conversion_and_revenue_per_assigned_customer_with_contr
             track("Order Completed", ref, timestamp="2026-05-01T10:00:00Z", total=10 + 20 * tier)
         )
         if tier >= 3 or arms[c] == "treatment":
-            total = 20 * tier if tier >= 3 else 15
+            total = 20 * tier if tier >= 3 else 40
             orders.append(
                 track("Order Completed", ref, timestamp="2026-06-10T10:00:00Z", total=total)
             )

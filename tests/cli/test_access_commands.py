@@ -184,7 +184,15 @@ def test_roles_lists_every_role_with_what_it_reads(db: str) -> None:
 
     roles = {r["role"]: r for r in json.loads(out)}
     assert code == 0
-    assert sorted(roles) == ["analyst", "billing", "marketing", "owner", "shipping", "support"]
+    assert sorted(roles) == [
+        "analyst",
+        "billing",
+        "marketing",
+        "owner",
+        "shipping",
+        "supervisor",
+        "support",
+    ]
     assert roles["shipping"]["read"] == [
         "name",
         "addresses",
@@ -317,7 +325,7 @@ def test_tokens_create_without_a_role_names_the_roles_to_choose_from(db: str) ->
         1,
         "",
         "error: role: a token needs a role, one of analyst, billing, marketing, owner, "
-        "shipping, support\n",
+        "shipping, supervisor, support\n",
     )
 
 
