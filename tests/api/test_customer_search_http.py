@@ -58,3 +58,14 @@ def test_percent_and_underscore_are_punctuation_not_wildcards(
         (200, []),
         (200, [("Jo Hill", "name"), ("Joanne Hill", "name"), ("Robert Hill", "name")]),
     ]
+
+
+@pytest.mark.parametrize("q", ["\x00", "hill\x00"])
+def test_a_nul_character_is_a_clear_400_on_every_database(
+    client: TestClient, keys: Keys, shop: None, q: str
+) -> None:
+    response = client.get("/v1/customers", params={"q": q}, headers=bearer(keys.token))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["message"].startswith("query.q:")

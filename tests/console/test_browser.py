@@ -66,7 +66,9 @@ def test_support_opens_ann_and_sees_her_story(page: Any, live: LiveConsole) -> N
 
     page.get_by_role("heading", level=1).wait_for()
     assert h2s(page) == SUPPORT_SECTIONS
-    assert page.get_by_text(CASE_TEXT).is_visible()
+    # The support event on the timeline, and the case it opened in the Cases section.
+    assert page.locator("#timeline-events").get_by_text(CASE_TEXT).is_visible()
+    assert page.locator("#cases").get_by_text(CASE_TEXT).is_visible()
     screenshot(page, "customer-support")
     assert check_accessibility(page) == []
 

@@ -180,6 +180,8 @@ class Profiles:
             raise InvalidInput("q: give a name, e-mail, phone or identifier to search for")
         if len(q) > 200:
             raise InvalidInput("q: longer than 200 characters")
+        if "\x00" in q:  # no stored value holds one (PostgreSQL cannot even compare it)
+            raise InvalidInput("q: contains a NUL character")
         limit = max(1, min(limit, 100))
         findable = self.lookup.findable_kinds(visible)
         with self.store.unit_of_work() as uow:

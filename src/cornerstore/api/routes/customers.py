@@ -29,8 +29,14 @@ def search_customers(
     caller: StaffCaller,
     q: Annotated[
         str,
-        # Something to look for: not only spaces (the service refuses those with the same 400).
-        Query(min_length=1, max_length=200, pattern=r"\S", description="Name, e-mail, phone, id"),
+        # Something to look for: not only spaces, no NUL character (the service refuses those
+        # with the same 400).
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=r"^[^\x00]*[^\x00\s][^\x00]*$",
+            description="Name, e-mail, phone, id",
+        ),
     ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
