@@ -69,6 +69,7 @@ class SmtpAnswers:
     gone: set[str] = field(default_factory=set)
     received: list[Message] = field(default_factory=list)
     rcpt_attempts: dict[str, int] = field(default_factory=dict)
+    answered: list[int] = field(default_factory=list)  # each RCPT's answer code, in order
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,10 +96,13 @@ class _Handler:
         with a.lock:
             a.rcpt_attempts[address] = a.rcpt_attempts.get(address, 0) + 1
             if address in a.gone:
+                a.answered.append(550)
                 return "550 5.1.1 no such user here"
             if a.busy.get(address, 0) > 0:
                 a.busy[address] -= 1
+                a.answered.append(421)
                 return "421 4.7.0 try again later"
+            a.answered.append(250)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -221,8 +221,11 @@ def test_one_connection_4xx_retried_5xx_failed_at_once_and_a_rerun_sends_only_fa
     assert answers.rcpt_attempts[busy] == 3  # two 421 answers, then accepted
     assert answers.rcpt_attempts[stubborn] == 3  # the first try and two retries
     assert answers.rcpt_attempts[gone] == 1  # 550 is final
-    # One connection for the whole send, reopened only after each 421 (which closes it).
-    assert answers.connections == 1 + 2 + 3
+    # One connection for the whole send, reopened only after a 421 (which closes it) when
+    # there is more to send: the recipients' order is random, so the last answer may be one.
+    assert answers.answered.count(421) == 2 + 3
+    reopened = answers.answered[:-1].count(421)
+    assert answers.connections == 1 + reopened
     failed = services.campaigns.recipients(OWNER, campaign_id, state="failed").recipients
     reasons = sorted(r.reason or "" for r in failed)
     assert reasons[0].startswith("smtp 421") and reasons[1].startswith("smtp 550")
