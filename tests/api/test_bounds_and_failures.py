@@ -22,7 +22,7 @@ TOO_BIG = 2**63
 
 @pytest.fixture
 def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url) as client:
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
 
 

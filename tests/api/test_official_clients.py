@@ -94,7 +94,7 @@ def analytics(request: pytest.FixtureRequest, server: LiveServer) -> Iterator[An
 
 @pytest.fixture
 def staff(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=bearer(server.token)) as reader:
+    with httpx.Client(base_url=server.base_url, headers=bearer(server.token), timeout=30) as reader:
         yield reader
 
 

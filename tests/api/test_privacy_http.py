@@ -17,13 +17,15 @@ from tests.factories import identify, track
 
 @pytest.fixture
 def staff(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=bearer(server.token)) as client:
+    with httpx.Client(base_url=server.base_url, headers=bearer(server.token), timeout=30) as client:
         yield client
 
 
 @pytest.fixture
 def shop(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=basic(server.write_key)) as client:
+    with httpx.Client(
+        base_url=server.base_url, headers=basic(server.write_key), timeout=30
+    ) as client:
         yield client
 
 
@@ -161,7 +163,9 @@ def test_erasure_over_http_removes_the_customer_and_replays_are_suppressed(
 def test_write_keys_can_neither_read_nor_erase(shop: httpx.Client, server: LiveServer) -> None:
     _send(shop, identify("u-1", email="ann@example.com"))
 
-    with httpx.Client(base_url=server.base_url, headers=bearer(server.write_key)) as sender:
+    with httpx.Client(
+        base_url=server.base_url, headers=bearer(server.write_key), timeout=30
+    ) as sender:
         codes = [
             sender.delete("/v1/customers/u-1").status_code,
             sender.get("/v1/customers/u-1/export").status_code,
