@@ -76,53 +76,32 @@ PERSONAL_SECTIONS = frozenset(
     }
 )
 
+# What support reads: the whole story of a customer, without the learned scores.
+_SUPPORT_READS = [
+    "name",
+    "contact",
+    "addresses",
+    "delivery_preferences",
+    "identifiers",
+    "traits",
+    "summary",
+    "accounts",
+    "merges",
+    "timeline.*",
+    "cases",
+    "shipments",
+    "consents",
+    "suggestions",
+    "service_metrics",
+    "next_actions",
+]
+
 BUILT_IN_ROLES: dict[str, RoleGrant] = {
     "owner": RoleGrant(read=["*"], change=["*"]),
-    "support": RoleGrant(
-        read=[
-            "name",
-            "contact",
-            "addresses",
-            "delivery_preferences",
-            "identifiers",
-            "traits",
-            "summary",
-            "accounts",
-            "merges",
-            "timeline.*",
-            "cases",
-            "shipments",
-            "consents",
-            "suggestions",
-            "service_metrics",
-            "next_actions",
-        ],
-        change=["merges", "cases"],
-    ),
+    "support": RoleGrant(read=list(_SUPPORT_READS), change=["merges", "cases"]),
     # Support's sections and the learned scores: a supervisor weighs what a customer is worth
     # when approving a remedy above support's limit (docs/cases.md).
-    "supervisor": RoleGrant(
-        read=[
-            "name",
-            "contact",
-            "addresses",
-            "delivery_preferences",
-            "identifiers",
-            "traits",
-            "summary",
-            "accounts",
-            "merges",
-            "timeline.*",
-            "cases",
-            "shipments",
-            "consents",
-            "suggestions",
-            "next_actions",
-            "scores",
-            "service_metrics",
-        ],
-        change=["merges", "cases"],
-    ),
+    "supervisor": RoleGrant(read=[*_SUPPORT_READS, "scores"], change=["merges", "cases"]),
     "shipping": RoleGrant(
         read=["name", "addresses", "delivery_preferences", "shipments", "timeline.shipping"],
         change=["delivery_preferences", "shipments"],
