@@ -128,6 +128,28 @@ def test_a_kind_the_policy_rejects_refuses_the_message_naming_only_the_field(
     assert_nothing_sensitive(everything_stored(services))
 
 
+def test_a_birthday_glued_to_its_date_is_refused_when_the_policy_rejects_birth_dates(
+    services: Services,
+) -> None:
+    services.settings.privacy = PrivacyPolicy(reject=["birth_date"])
+    messages = [
+        track("Order Completed", user_id="u-1", note="Geboren1985-03-12"),
+        track("Order Completed", user_id="u-1", note="delivered 1985-03-12"),
+    ]
+
+    result = services.intake.ingest(messages, source=Source("web-shop", "web"))
+
+    assert result.accepted == 1
+    assert [(r.index, r.reason) for r in result.rejected] == [
+        (
+            0,
+            "batch[0].properties.note: holds a birth date; "
+            "the privacy policy refuses such messages",
+        )
+    ]
+    assert "Geboren1985" not in everything_stored(services)
+
+
 def test_a_message_nested_deeper_than_the_limit_is_refused_and_the_others_are_stored(
     services: Services,
 ) -> None:

@@ -219,12 +219,15 @@ class Intake:
         bad: list[Rejection] = []
         reject = set(self.settings.privacy.reject)
         drop = frozenset(self.settings.privacy.drop)
+        # Strings of this batch the firewall found nothing in, each scanned once: most messages
+        # of a batch share their user agent, library, page and product names.
+        ordinary: set[str] = set()
         for index, raw in enumerate(raw_messages):
             label = f"{where}[{index}]" if implied_type is None else where
             if isinstance(raw, dict):
                 # The firewall: nothing sensitive goes further than this line.
                 try:
-                    raw, found = scan_mapping(raw, drop)
+                    raw, found = scan_mapping(raw, drop, ordinary)
                 except TooDeep as exc:
                     bad.append(Rejection(index, f"{label}: {exc.message}"))
                     continue

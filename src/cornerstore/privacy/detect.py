@@ -39,7 +39,7 @@ from cornerstore.privacy.bank import (
     find_ibans,
 )
 from cornerstore.privacy.dates import find_birth_dates, lower_same_length
-from cornerstore.privacy.keywords import word_starts_of
+from cornerstore.privacy.keywords import keyword_pattern, word_starts_of
 from cornerstore.privacy.stated_secrets import find_stated_secrets, may_state_secret
 
 PAYMENT_CARD = "payment_card"
@@ -99,13 +99,9 @@ _DOB = r"(?:[oO][bB]|\.? ?[oO]\.? ?[bB])"
 _CANDIDATE_PHRASE = re.compile(
     r"b(?:irth|orn)|B(?:irth|orn|IRTH|ORN)|d" + _DOB + "|D" + _DOB + r"|s(?:ort|ORT)|S(?:ort|ORT)"
 )
-# Nine digits inside a word or a code ("anon-u-0000539-281c17f8", "x-123456789"): no card or
-# nine-digit number starts there (a run's first digit follows neither a letter, a digit, nor
-# one of "+./-", as in _NUMBER_STARTS), but a number written otherwise may stand next to one
-# ("ss#221.85.5328 ref-123456789"), so such text is looked at for every context word of find.
-_NINE_DIGITS = re.compile(r"\d(?:[ -]?\d){8}")
-# Rarer context words, looked for with str.find in the lower-cased text only when the pattern
-# above found nothing: a regex alternation of them would slow every scan threefold.
+# Rarer context words, looked for in the lower-cased text only when the pattern above found
+# nothing (with the other context words of find, _CONTEXT_WORD): an alternation of them in the
+# patterns above, case-insensitive, would slow every scan threefold.
 _CANDIDATE_WORDS = (
     "nino", "insurance", "ni no", "ni number", "geburt", "geboren", "nacimiento", "naissance",
     "n\u00e9", "nascita", "geboorte",
@@ -273,9 +269,10 @@ _DOTTED = re.compile(r"\d(?<![\w.]\d)\d\d\.\d{2,3}\.\d{3,4}(?![\w.]|\.\d)")
 # Found with str.find (a regex scan of long text for them costs more than all else).
 _NINO_WORDS = ("nino", "ni no", "ni number", "ni#", "national insurance")
 # Every word after which find reports a number (sort codes, birth dates, dotted and lower-case
-# national numbers): what text holding a glued nine-digit run is tested for, lower-cased, where
-# the few capitalisations in _CANDIDATE_PHRASE are not enough.
-_GLUED_RUN_WORDS = tuple(
+# national numbers): what text is tested for, lower-cased, where the few capitalisations in
+# _CANDIDATE_PHRASE are not enough. A word may be glued to its number ("Geboren1985-03-12",
+# "ninoab123456c"), so text of one token is tested too.
+_CONTEXT_WORDS_OF_NUMBERS = tuple(
     dict.fromkeys(
         (
             "sort",
@@ -287,6 +284,14 @@ _GLUED_RUN_WORDS = tuple(
             *_CANDIDATE_WORDS,
         )
     )
+)
+# One pass each, grouped by first letter (keywords.keyword_pattern): faster than a str.find per
+# word on the short strings of a message.
+_CONTEXT_WORD = keyword_pattern(_CONTEXT_WORDS_OF_NUMBERS)
+_ACCOUNT_WORD = keyword_pattern(ACCOUNT_WORDS)
+# Any word a detector or the candidate scan looks for, a secret's included.
+_ANY_WORD = keyword_pattern(
+    tuple(dict.fromkeys((*_CONTEXT_WORDS_OF_NUMBERS, *ACCOUNT_WORDS, *stated_secrets.KEYWORDS)))
 )
 # Up to a few characters of punctuation ("NI no.: ") between the word and the number.
 _NINO_IN_WINDOW = re.compile(r"(?<![\w-])[A-Z]{2} ?" + _NINO_DIGITS + r" ?[A-D](?![\w-])")
@@ -351,25 +356,31 @@ def _plainly_ordinary(text: str) -> bool:
     scan alone dismisses most text."""
     if _CANDIDATE_NUMBER.search(text) is not None or _CANDIDATE_PHRASE.search(text) is not None:
         return False
-    glued = _NINE_DIGITS.search(text) is not None
-    # A context word and its number are apart ("ssn 221.85.5328", "nino: ab123456c"); ids,
-    # amounts and timestamps are not, and are most of what intake scans.
-    if not glued and " " not in text and ":" not in text:
-        return True
     if _SAFE_SHAPE.fullmatch(text):
         return True
     folded = text.lower()
-    # A plain loop: a generator in all() costs more than the tests themselves here.
-    for word in _GLUED_RUN_WORDS if glued else _CANDIDATE_WORDS:
-        if word in folded:
-            return False
+    if _CONTEXT_WORD.search(folded) is not None:
+        return False
     # A bank account number after its name has six digits or more.
-    if SIX_DIGITS.search(text) is None:
-        return True
-    for word in ACCOUNT_WORDS:  # noqa: SIM110
-        if word in folded:
-            return False
-    return True
+    return SIX_DIGITS.search(text) is None or _ACCOUNT_WORD.search(folded) is None
+
+
+def _all_plainly_ordinary(strings: list[str]) -> bool:
+    """True when none of ``strings`` can hold anything :func:`find` reports: the candidate scan
+    run once over them all, a line each, instead of string by string.
+
+    A string stands in the joined text as it is, after a line break where it had no character
+    before it, which every look-behind of the patterns treats alike (a line break is no letter,
+    digit or joining sign); a match across two lines, or a word found in a string without a
+    digit, only sends the strings down the slower path one by one. UUIDs and ISO times, which
+    :func:`find` passes whole, are left out: a UUID may start like an IBAN.
+    """
+    text = "\n".join([s for s in strings if _SAFE_SHAPE.fullmatch(s) is None])
+    return (
+        _CANDIDATE_NUMBER.search(text) is None
+        and _CANDIDATE_PHRASE.search(text) is None
+        and _ANY_WORD.search(text.lower()) is None
+    )
 
 
 def find(text: str) -> list[Finding]:
@@ -542,26 +553,41 @@ def _number_text(value: int | float) -> str | None:
 
 
 def _scan_value(
-    value: Any, path: str, out: list[FieldFinding], drop: frozenset[str], depth: int
+    value: Any,
+    path: str,
+    out: list[FieldFinding],
+    drop: frozenset[str],
+    depth: int,
+    ordinary: set[str],
+    pending: list[str] | None,
 ) -> tuple[bool, Any]:
     """Return ``(keep, new_value)`` for one value, adding what was found to ``out``.
 
     ``depth`` is how many objects and lists ``value`` sits in, itself included when it is one.
+    ``ordinary`` holds strings known to hold nothing. Strings not in it are added to
+    ``pending`` and kept, for the caller to judge them together, or scanned here when
+    ``pending`` is None.
     """
     if isinstance(value, dict | list) and depth > MAX_JSON_DEPTH:
         raise TooDeep()
     if isinstance(value, dict):
-        return True, _scan_dict(value, path, out, drop, depth)
+        return True, _scan_dict(value, path, out, drop, depth, ordinary, pending)
     if isinstance(value, list):
         kept = []
         for i, item in enumerate(value):
-            keep, new = _scan_value(item, f"{path}[{i}]", out, drop, depth + 1)
+            keep, new = _scan_value(item, f"{path}[{i}]", out, drop, depth + 1, ordinary, pending)
             if keep:
                 kept.append(new)
         return True, kept
     if isinstance(value, str):
+        if value in ordinary:
+            return True, value
+        if pending is not None:
+            pending.append(value)
+            return True, value
         findings = find(value)
         if not findings:
+            ordinary.add(value)
             return True, value
         kinds = list(dict.fromkeys(f.kind for f in findings))
         stripped = value.strip()
@@ -582,7 +608,13 @@ def _scan_value(
 
 
 def _scan_dict(
-    obj: dict[Any, Any], prefix: str, out: list[FieldFinding], drop: frozenset[str], depth: int
+    obj: dict[Any, Any],
+    prefix: str,
+    out: list[FieldFinding],
+    drop: frozenset[str],
+    depth: int,
+    ordinary: set[str],
+    pending: list[str] | None,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in obj.items():
@@ -595,13 +627,22 @@ def _scan_dict(
                 continue
         # Fast paths for the common leaves: intake runs this on every message.
         value_type = type(value)
-        if (
-            value_type is str
-            and (_DIGIT.search(value) is None or _plainly_ordinary(value))
-            and not may_state_secret(value)
-        ):
-            result[name] = value
-            continue
+        if value_type is str:
+            # The same user agent, library, page and product names come in most messages of a
+            # batch: each distinct string is scanned once.
+            if value in ordinary:
+                result[name] = value
+                continue
+            if pending is not None:
+                pending.append(value)
+                result[name] = value
+                continue
+            if (_DIGIT.search(value) is None or _plainly_ordinary(value)) and not may_state_secret(
+                value
+            ):
+                ordinary.add(value)
+                result[name] = value
+                continue
         # Numbers of eight digits or fewer hold nothing :func:`find` reports, and a float that
         # is not a whole number is never scanned (:func:`_number_text`).
         if (
@@ -616,16 +657,16 @@ def _scan_dict(
         if value_type is dict:  # straight down, skipping _scan_value's type tests
             if depth + 1 > MAX_JSON_DEPTH:
                 raise TooDeep()
-            result[name] = _scan_dict(value, path, out, drop, depth + 1)
+            result[name] = _scan_dict(value, path, out, drop, depth + 1, ordinary, pending)
             continue
-        keep, new = _scan_value(value, path, out, drop, depth + 1)
+        keep, new = _scan_value(value, path, out, drop, depth + 1, ordinary, pending)
         if keep:
             result[name] = new
     return result
 
 
 def scan_mapping(
-    obj: dict[Any, Any], drop: frozenset[str] = frozenset()
+    obj: dict[Any, Any], drop: frozenset[str] = frozenset(), ordinary: set[str] | None = None
 ) -> tuple[dict[str, Any], list[FieldFinding]]:
     """Return a copy of ``obj`` without sensitive values, and where each one was found.
 
@@ -636,6 +677,10 @@ def scan_mapping(
     :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
     :class:`~cornerstore.json_input.TooDeep`: every walk over customer JSON starts here.
 
+    ``ordinary`` is a set of strings known to hold nothing, shared by the calls for one batch
+    of messages: each string found to hold nothing is added to it and not scanned again. It
+    lives no longer than the batch, so no customer text is kept beyond it.
+
     Examples
     --------
     >>> scan_mapping({"password": "x", "note": "card 4111111111111111 thanks"})
@@ -643,5 +688,15 @@ def scan_mapping(
 path='password', action='dropped'), FieldFinding(kind='payment_card', path='note', \
 action='redacted')])
     """
+    ordinary = set() if ordinary is None else ordinary
+    # First the names and numbers, the strings gathered and judged together: most messages
+    # hold nothing in any string. Should any string hold a candidate, all are scanned one by
+    # one, in a second walk.
+    pending: list[str] = []
     found: list[FieldFinding] = []
-    return _scan_dict(obj, "", found, drop, 1), found
+    result = _scan_dict(obj, "", found, drop, 1, ordinary, pending)
+    if not pending or _all_plainly_ordinary(pending):
+        ordinary.update(pending)
+        return result, found
+    found = []
+    return _scan_dict(obj, "", found, drop, 1, ordinary, None), found
