@@ -252,3 +252,38 @@ def test_the_queue_names_each_customer_only_for_a_role_that_reads_names(
         ("sam", ["cases", "name"]),
         ("ida", ["cases"]),
     ]
+
+
+def test_spec_replies_name_their_agent_who_takes_the_case_and_a_second_is_a_handover(
+    services: Services,
+) -> None:
+    for name in ("sam", "sue"):
+        services.staff.create(OWNER, name, "support", password="a-long-password-1")
+    customer(services, "ann@example.com")
+    who = {"anonymous_id": "web-ann@example.com"}
+    events = [
+        track("Case Opened", **who, timestamp="2026-03-01T10:00:00Z", case_id="ZD-8",
+              topic="delivery", text="Where is my parcel?"),
+        track("Case Message", **who, timestamp="2026-03-01T11:00:00Z", case_id="ZD-8",
+              direction="out", agent="sam", text="It is with the courier."),
+        track("Case Message", **who, timestamp="2026-03-01T12:00:00Z", case_id="ZD-8",
+              direction="out", agent="sue", text="Redelivery booked."),
+        track("Case Message", **who, timestamp="2026-03-01T12:30:00Z", case_id="ZD-8",
+              direction="out", agent="nobody-here", text="Anything else?"),
+    ]  # fmt: skip
+
+    services.intake.ingest(events, source=Source("support-desk", "support"))
+
+    [case] = services.cases.find(OWNER, CaseFilter())
+    detail = services.cases.get(OWNER, case.id)
+    assert [(m.direction, m.author) for m in detail.messages] == [
+        ("in", None),
+        ("out", "sam"),
+        ("out", "sue"),
+        ("out", None),
+    ]
+    assert case.owner == "sue"
+    assert [(c.field, c.old, c.new) for c in detail.changes if c.field == "owner"] == [
+        ("owner", None, "sam"),
+        ("owner", "sam", "sue"),
+    ]

@@ -432,12 +432,28 @@ class Cases:
             message = NewMessage(
                 self._body(event.body), event.direction, at=event.at, message_id=event.message_id
             )
-            self._add_message(uow, caller, case_id, case.profile_id, case.channel, message)
+            author = self._spec_agent(uow, caller, case, event)
+            self._add_message(uow, author, case_id, case.profile_id, case.channel, message)
             if event.direction == "in" and case.status in ("waiting", "resolved"):
                 self._set_status(uow, caller, case, "open", event.at)
         elif event.kind == "resolved" and case.status in OPEN_STATUSES:
             self._set_status(uow, caller, case, "resolved", event.at)
         return 1
+
+    def _spec_agent(self, uow: UnitOfWork, caller: Caller, case: Case, event: CaseEvent) -> Caller:
+        """Who wrote an outgoing Case Message: the active staff user its ``agent`` names, who
+        then owns the case (as a help desk assigns the agent who answers; a second agent
+        answering is a handover). Anyone else: ``caller``, the author left unknown."""
+        if event.direction != "out" or not event.agent:
+            return caller
+        user = uow.staff.user(username=event.agent)
+        if user is None or user.disabled_at is not None:
+            return caller
+        if case.owner_id != user.id:
+            uow.cases.update(case.id, {"owner_id": user.id})
+            self._change(uow, caller, case.id, case.profile_id, "owner", case.owner,
+                         user.username, event.at)  # fmt: skip
+        return replace(caller, user_id=user.id)
 
     def _body(self, body: str) -> str:
         body = body.strip()
