@@ -140,7 +140,7 @@ def _read_case(services: Services, caller: Caller, case_id: int) -> dict[str, Se
                 caller, root, limit=TIMELINE_EVENTS, audit=False
             ),
             "cases": lambda: services.cases.of_customer(caller, root, CUSTOMER_CASES, False),
-            "suggestion": lambda: services.remedies.suggest(caller, case_id),
+            "suggestion": lambda: services.remedies.suggest(caller, case_id, detail.case),
         },
         services.settings.console_section_ms / 1000,
         services.store.time_limit,
