@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from cornerstore.access.caller import system_caller
 from cornerstore.intake.service import Source
+from cornerstore.outcomes.sweep import SurveySweep
 from cornerstore.services import Services
 from tests.campaigns.conftest import SmtpAnswers, campaign_services, smtp
 from tests.factories import identify
@@ -75,3 +76,20 @@ def test_a_customer_without_an_email_address_is_left_for_the_export(
     assert (report.made, report.sent, report.no_address) == (1, 0, 1)
     assert answers.received == []
     assert [link.case_id for link in exported] == [case_id]
+
+
+def test_the_sweep_serve_runs_emails_the_survey_of_a_resolved_case(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    services = campaign_services(services, port)
+    ann = customer(services, "ann@example.com")
+    file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
+    sweep = SurveySweep(services.outcomes, minutes=60)
+
+    sweep.start()
+    sweep.stop()
+
+    assert sweep.runs == 1
+    assert answers.to() == ["ann@example.com"]
+    assert services.outcomes.export_pending(system_caller()) == []
