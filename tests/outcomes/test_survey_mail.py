@@ -3,7 +3,7 @@ SMTP server on loopback (aiosmtpd): service messages, sent once, failures left p
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from cornerstore.access.caller import system_caller
 from cornerstore.intake.service import Source
@@ -84,7 +84,8 @@ def test_the_sweep_serve_runs_emails_the_survey_of_a_resolved_case(
     answers, port = smtp
     services = campaign_services(services, port)
     ann = customer(services, "ann@example.com")
-    file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
+    yesterday = datetime.now(UTC) - timedelta(days=1)  # the sweep runs on the clock
+    file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
     sweep = SurveySweep(services.outcomes, minutes=60)
 
     sweep.start()
@@ -93,3 +94,21 @@ def test_the_sweep_serve_runs_emails_the_survey_of_a_resolved_case(
     assert sweep.runs == 1
     assert answers.to() == ["ann@example.com"]
     assert services.outcomes.export_pending(system_caller()) == []
+
+
+def test_a_case_resolved_long_ago_is_not_emailed_and_stays_for_the_export(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    services = campaign_services(services, port)
+    ann = customer(services, "ann@example.com")
+    bob = customer(services, "bob@example.com")
+    old = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
+    file_case(services, bob, DAY1 + timedelta(days=40), resolved=DAY1 + timedelta(days=41))
+
+    report = services.outcomes.deliver_surveys(system_caller(), now=DAY1 + timedelta(days=42))
+    exported = services.outcomes.export_pending(system_caller())
+
+    assert (report.made, report.sent) == (2, 1)
+    assert answers.to() == ["bob@example.com"]
+    assert [link.case_id for link in exported] == [old]

@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 SURVEY_SECRET = "service-survey-links"
 #: The source of the Survey Answered events written for answers.
 SURVEY_SOURCE = "cornerstore-service-survey"
+#: Surveys are e-mailed only about cases resolved this recently.
+EMAIL_WITHIN = timedelta(days=30)
 _SIGNATURE_CHARS = 22  # 128 bits of HMAC-SHA256, base64url
 
 
@@ -221,12 +223,16 @@ class ServiceOutcomes:
         carries nothing but the question and its link (no offer, no coupon). Each one sent is
         marked exported (never sent twice) and logged as a contact; one the server refused
         or a customer without an e-mail address stays pending, for the next run or for
-        ``export_pending``."""
+        ``export_pending``. Only cases resolved in the last 30 days (``EMAIL_WITHIN``) are
+        e-mailed: nobody is asked about a problem of long ago (the first run on an old shop
+        mails none of its history; those surveys stay for ``export_pending``)."""
         self.policy.require(caller, "cases", CHANGE)
         now = now or datetime.now(UTC)
         made = self.send_surveys(caller, now)
         with self.store.unit_of_work(write=True) as uow:
-            pending = uow.outcomes.pending(self.settings.outcomes.survey_batch)
+            pending = uow.outcomes.pending(
+                self.settings.outcomes.survey_batch, resolved_since=now - EMAIL_WITHIN
+            )
             links = [self._link(uow, s) for s in pending]
             addresses = uow.campaign_facts.emails_of_roots(sorted({s.customer_id for s in pending}))
         mail = [
