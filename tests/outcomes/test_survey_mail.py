@@ -4,6 +4,7 @@ SMTP server on loopback (aiosmtpd): service messages, sent once, failures left p
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cornerstore.access.caller import system_caller
 from cornerstore.intake.service import Source
@@ -16,12 +17,19 @@ from tests.outcomes.test_service import DAY1, SUPPORT, customer, file_case
 __all__ = ["smtp"]  # the fixture, used by name
 
 
+def _mailing(
+    services: Services, smtp: tuple[SmtpAnswers, int], **campaigns: Any
+) -> tuple[Services, SmtpAnswers, str]:
+    """The services mailing through the loopback server, its answers, and Ann's root id."""
+    answers, port = smtp
+    services = campaign_services(services, port, **campaigns)
+    return services, answers, customer(services, "ann@example.com")
+
+
 def test_resolved_cases_get_one_survey_email_each_and_a_refused_one_stays_pending(
     services: Services, smtp: tuple[SmtpAnswers, int]
 ) -> None:
-    answers, port = smtp
-    services = campaign_services(services, port, smtp_retries=0)
-    ann = customer(services, "ann@example.com")
+    services, answers, ann = _mailing(services, smtp, smtp_retries=0)
     bob = customer(services, "bob@example.com")
     open_one = customer(services, "cat@example.com")
     ann_case = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
@@ -81,9 +89,7 @@ def test_a_customer_without_an_email_address_is_left_for_the_export(
 def test_the_sweep_serve_runs_emails_the_survey_of_a_resolved_case(
     services: Services, smtp: tuple[SmtpAnswers, int]
 ) -> None:
-    answers, port = smtp
-    services = campaign_services(services, port)
-    ann = customer(services, "ann@example.com")
+    services, answers, ann = _mailing(services, smtp)
     yesterday = datetime.now(UTC) - timedelta(days=1)  # the sweep runs on the clock
     file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
     sweep = SurveySweep(services.outcomes, minutes=60)
@@ -99,9 +105,7 @@ def test_the_sweep_serve_runs_emails_the_survey_of_a_resolved_case(
 def test_a_case_resolved_long_ago_is_not_emailed_and_stays_for_the_export(
     services: Services, smtp: tuple[SmtpAnswers, int]
 ) -> None:
-    answers, port = smtp
-    services = campaign_services(services, port)
-    ann = customer(services, "ann@example.com")
+    services, answers, ann = _mailing(services, smtp)
     bob = customer(services, "bob@example.com")
     old = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
     file_case(services, bob, DAY1 + timedelta(days=40), resolved=DAY1 + timedelta(days=41))
