@@ -571,6 +571,9 @@ class OutcomeSettings(BaseModel):
     survey_valid_days: int = Field(default=60, ge=1, le=730)
     # The most surveys one `cornerstore service surveys send` makes.
     survey_batch: int = Field(default=1_000, ge=1, le=100_000)
+    # `cornerstore serve` e-mails the surveys of resolved cases every this many minutes
+    # through the campaigns' SMTP settings; 0: never (send or export them yourself).
+    survey_email_minutes: float = Field(default=0.0, ge=0, le=24 * 60)
 
 
 class Settings(BaseSettings):

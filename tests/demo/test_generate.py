@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,30 @@ def test_household_members_stay_separate_profiles_after_loading(
             found = uow.identifiers.lookup([("email", e) for e in emails])
             roots = {owner.root_id for owner in found.values()}
             assert len(roots) == len(found)
+
+
+def test_the_support_desk_replies_hands_over_and_sees_reopens_and_repeat_contacts(
+    messages: list[DemoMessage],
+) -> None:
+    by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in messages:
+        if m.message.get("event", "").startswith("Case "):
+            by_case[str(m.message["properties"]["case_id"])].append(m.message)
+
+    def agents(case: list[dict[str, Any]]) -> set[str]:
+        return {
+            m["properties"]["agent"]
+            for m in case
+            if m["event"] == "Case Message" and m["properties"]["direction"] == "out"
+        }
+
+    replied = [c for c in by_case.values() if agents(c)]
+    handed_over = [c for c in by_case.values() if len(agents(c)) > 1]
+    reopened = [c for c in by_case.values() if [m["event"] for m in c].count("Case Resolved") > 1]
+    repeats = [ref for ref in by_case if ref.endswith("-2")]
+
+    assert len(by_case) >= 40
+    assert len(replied) / len(by_case) > 0.6
+    assert handed_over and reopened and repeats
+    assert set().union(*(agents(c) for c in replied)) == {"demo-support", "demo-supervisor"}
+    assert all(case[0]["event"] == "Case Opened" for case in by_case.values())

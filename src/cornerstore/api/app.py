@@ -70,9 +70,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         # Audit entries a crashed process left in the journal are stored before serving.
         await anyio.to_thread.run_sync(services.audit.start)
+        sweep = None
+        if settings.outcomes.survey_email_minutes > 0:
+            from cornerstore.outcomes.sweep import SurveySweep
+
+            sweep = SurveySweep(services.outcomes, settings.outcomes.survey_email_minutes)
+            sweep.start()
         try:
             yield
         finally:
+            if sweep is not None:
+                await anyio.to_thread.run_sync(sweep.stop)
             await anyio.to_thread.run_sync(services.audit.close)
 
     app = FastAPI(

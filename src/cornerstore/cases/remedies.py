@@ -19,7 +19,7 @@ import orjson
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, Policy
-from cornerstore.cases.model import REMEDY_KINDS, Remedy
+from cornerstore.cases.model import REMEDY_KINDS, Case, Remedy
 from cornerstore.cases.screening import screen
 from cornerstore.cases.service import SECTION, Cases, timeline_event
 from cornerstore.cases.suggestion import RemedyFacts, RemedySuggestion, suggest_remedy
@@ -193,12 +193,14 @@ class Remedies:
         )
 
     # -- suggestion ----------------------------------------------------------------------------
-    def suggest(self, caller: Caller, case_id: int) -> RemedySuggestion:
+    def suggest(self, caller: Caller, case_id: int, case: Case | None = None) -> RemedySuggestion:
         """The remedy to offer on a case, sized by what is at stake, never above the caller's
-        limit (see :mod:`cornerstore.cases.suggestion`)."""
+        limit (see :mod:`cornerstore.cases.suggestion`). ``case``: the case as the caller
+        already read it (the case page), not read again."""
         self.cases.require(caller)
         with self.store.unit_of_work() as uow:
-            case = self.cases.case_in(uow, caller, case_id)
+            if case is None or case.id != case_id:
+                case = self.cases.case_in(uow, caller, case_id)
             members = uow.customers.members(case.customer_id)
             order_ref = next((k.ref for k in case.links if k.kind == "order"), None)
             clv, alive = self._value(uow, members)

@@ -47,6 +47,7 @@ class CaseEvent:
     direction: str
     branch: str | None
     links: tuple[CaseLink, ...]
+    agent: str | None = None  # the staff username who wrote an outgoing message
 
 
 def read_case_event(profile_id: str, msg: Message) -> CaseEvent | None:
@@ -55,7 +56,8 @@ def read_case_event(profile_id: str, msg: Message) -> CaseEvent | None:
     Properties read: ``case_id`` (or ``caseId``; the message id when absent), ``channel``,
     ``category`` (or ``topic``), ``priority``, ``subject`` (or ``title``), ``text`` (or
     ``body``, ``message``, ``description``), ``direction`` (in or out, of Case Message),
-    ``branch``, and ``order_id`` / ``shipment_id`` / ``invoice_id``.
+    ``branch``, ``agent`` (the staff username who wrote an outgoing Case Message) and
+    ``order_id`` / ``shipment_id`` / ``invoice_id``.
     """
     kinds = {CASE_OPENED: "opened", CASE_MESSAGE: "message", CASE_RESOLVED: "resolved"}
     kind = kinds.get(msg.event or "")
@@ -88,4 +90,5 @@ def read_case_event(profile_id: str, msg: Message) -> CaseEvent | None:
         direction=direction if direction in ("in", "out") else "in",
         branch=_text(props, "branch", limit=64) or None,
         links=links,
+        agent=_text(props, "agent", limit=64) or None,
     )

@@ -36,6 +36,8 @@ def demo(
         finally:
             store.dispose()
     with run.services(create=True) as s:
+        # Staff first: the support desk's replies in the business name their agents.
+        staff = add_demo_staff(s.staff)
         started = time.perf_counter()
         with Progress(
             "[progress.description]{task.description}",
@@ -57,7 +59,6 @@ def demo(
         took = time.perf_counter() - started
         with s.store.unit_of_work() as uow:
             profiles = uow.customers.count()
-        staff = add_demo_staff(s.staff)
         # Cases still open on the demo's last days, so the contact centre shows a live queue.
         opened = add_open_cases(s.cases, s.remedies, count=max(3, min(40, customers // 50)))
     out.print(

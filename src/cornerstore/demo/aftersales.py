@@ -26,7 +26,13 @@ from cornerstore.demo.clock import (
     weekday,
 )
 from cornerstore.demo.outbox import Outbox, loyalty_card_ids, some_email, track
-from cornerstore.spec import CASE_OPENED, CASE_RESOLVED, DELIVERY_ATTEMPTED, SURVEY_ANSWERED
+from cornerstore.spec import (
+    CASE_MESSAGE,
+    CASE_OPENED,
+    CASE_RESOLVED,
+    DELIVERY_ATTEMPTED,
+    SURVEY_ANSWERED,
+)
 
 COMMENTS = {
     "low": (
@@ -63,6 +69,38 @@ SUPPORT_TOPICS = {
     "loyalty": ("points_added", "answered"),
 }
 CARRIERS = ("Royal Mail", "DPD", "Evri")
+# The desk's agents: the demo's support and supervisor users (cornerstore demo creates them
+# before the business arrives, so their replies are theirs).
+DESK_AGENTS = ("demo-support", "demo-supervisor")
+# How many agent replies a case gets before it is resolved (0, 1, 2, 3), by channel: a call is
+# often settled while the customer is on the line; mail and chat take a reply or more.
+DESK_REPLIES = {
+    "phone": (0.55, 0.3, 0.1, 0.05),
+    "email": (0.05, 0.5, 0.3, 0.15),
+    "chat": (0.1, 0.55, 0.25, 0.1),
+}
+HANDOVER_SHARE = 0.15  # cases support passes to a supervisor
+REOPEN_SHARE = 0.07  # resolved cases the customer writes on again
+REPEAT_SHARE = 0.08  # resolved cases followed by a new one about the same within a week
+AGENT_REPLIES = (
+    "Sorry about this - we are looking into it and will write again shortly.",
+    "Thank you for letting us know. Could you send a photo of the item?",
+    "We have asked the courier and will come back to you as soon as they answer.",
+    "That is sorted now - you should see it within two working days.",
+    "A replacement is on its way; no need to send the old one back.",
+    "Thanks for your patience. The refund has gone back to your card.",
+)
+FOLLOW_UPS = (
+    "Thanks, here is the photo.",
+    "Any news on this?",
+    "The order number is on the receipt I sent.",
+    "OK, I will wait to hear from you.",
+)
+STILL_WRONG = (
+    "It still has not arrived, I am afraid.",
+    "The refund is not on my statement yet.",
+    "The replacement has the same fault.",
+)
 
 
 def _clamp(value: float, low: int, high: int) -> int:
@@ -71,6 +109,8 @@ def _clamp(value: float, low: int, high: int) -> int:
 
 class AfterSales(Outbox):
     """Billing, shipping, the support desk and surveys: the departments that follow an order."""
+
+    seed_key: int  # the business's seed (set by Business)
 
     # -- billing and shipping ----------------------------------------------------------------------
     def invoice(
@@ -212,12 +252,87 @@ class AfterSales(Outbox):
             "resolution": rng.choice(SUPPORT_TOPICS[topic]),
             "hours_to_resolve": round(hours, 1),
         }
+        # The desk's work on the case draws from a generator of its own, so the rest of the
+        # business is the same with or without it.
+        desk = random.Random(f"desk:{self.seed_key}:{case_id}")
+        self.desk_work(p, desk, ids, case_id, channel, t, t + int(hours * HOUR_MS))
         t += int(hours * HOUR_MS)
         self.send(p, rng, "support-desk", t, track(ids, CASE_RESOLVED, resolved))
+        self.after_resolution(p, desk, ids, opened, t)
         if rng.random() < 0.35:
             self.survey(
                 p, rng, t + int(rng.uniform(1, 30) * HOUR_MS), "csat", about={"case_id": case_id}
             )
+
+    def desk_work(
+        self,
+        p: Person,
+        desk: random.Random,
+        ids: dict[str, str],
+        case_id: str,
+        channel: str,
+        opened: int,
+        resolved: int,
+    ) -> None:
+        """The agents' replies between opening and resolution: none for a call settled on the
+        spot, up to three otherwise, with the customer answering between them; now and then
+        support hands the case to a supervisor, whose reply makes it a handover."""
+        replies = desk.choices((0, 1, 2, 3), weights=DESK_REPLIES[channel])[0]
+        handover = replies >= 1 and desk.random() < HANDOVER_SHARE
+        span = max(resolved - opened, 2 * MINUTE_MS)
+        times = sorted(opened + int(desk.uniform(0.05, 0.95) * span) for _ in range(replies))
+        for n, at in enumerate(times):
+            agent = DESK_AGENTS[1] if handover and n == replies - 1 else DESK_AGENTS[0]
+            text = desk.choice(AGENT_REPLIES)
+            self.desk_message(p, desk, ids, case_id, at, "out", text, agent)
+            if n < replies - 1:
+                answer = min(at + int(desk.uniform(0.1, 0.5) * span / replies), resolved - 1)
+                self.desk_message(p, desk, ids, case_id, answer, "in", desk.choice(FOLLOW_UPS))
+
+    def after_resolution(
+        self, p: Person, desk: random.Random, ids: dict[str, str], opened: dict[str, Any], t: int
+    ) -> None:
+        """What follows a resolution now and then: the customer writes again on the same case
+        (it reopens, is answered and resolved again), or opens a new case about the same order
+        or topic within a week, on another channel."""
+        case_id = str(opened["case_id"])
+        roll = desk.random()
+        if roll < REOPEN_SHARE:
+            again = t + int(desk.uniform(4, 72) * HOUR_MS)
+            self.desk_message(p, desk, ids, case_id, again, "in", desk.choice(STILL_WRONG))
+            reply = again + int(desk.uniform(1, 20) * HOUR_MS)
+            self.desk_message(p, desk, ids, case_id, reply, "out", desk.choice(AGENT_REPLIES),
+                              desk.choice(DESK_AGENTS))  # fmt: skip
+            done = reply + int(desk.uniform(1, 48) * HOUR_MS)
+            resolved = {**opened, "resolution": "answered"}
+            self.send(p, desk, "support-desk", done, track(ids, CASE_RESOLVED, resolved))
+        elif roll < REOPEN_SHARE + REPEAT_SHARE:
+            at = t + int(desk.uniform(1, 6.5) * DAY_MS)
+            channel = desk.choice(("phone", "chat"))
+            repeat = {**opened, "case_id": f"{case_id}-2", "channel": channel}
+            self.send(p, desk, "support-desk", at, track(ids, CASE_OPENED, repeat))
+            answer = at + int(desk.uniform(0.2, 6) * HOUR_MS)
+            self.desk_message(p, desk, ids, repeat["case_id"], answer, "out",
+                              desk.choice(AGENT_REPLIES), DESK_AGENTS[0])  # fmt: skip
+            done = answer + int(desk.uniform(0.5, 30) * HOUR_MS)
+            resolved = {**repeat, "resolution": "answered"}
+            self.send(p, desk, "support-desk", done, track(ids, CASE_RESOLVED, resolved))
+
+    def desk_message(
+        self,
+        p: Person,
+        desk: random.Random,
+        ids: dict[str, str],
+        case_id: str,
+        at: int,
+        direction: str,
+        text: str,
+        agent: str | None = None,
+    ) -> None:
+        props: dict[str, Any] = {"case_id": case_id, "direction": direction, "text": text}
+        if agent:
+            props["agent"] = agent
+        self.send(p, desk, "support-desk", at, track(ids, CASE_MESSAGE, props))
 
     def survey(
         self,

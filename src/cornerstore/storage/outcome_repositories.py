@@ -210,12 +210,15 @@ class OutcomeRepository(Repository):
         found = self._surveys(and_(t.service_surveys.c.id == survey_id), 1)
         return found[0] if found else None
 
-    def pending(self, limit: int) -> list[SurveyRecord]:
-        """Surveys the system made that were neither exported nor answered yet, oldest first."""
+    def pending(self, limit: int, resolved_since: datetime | None = None) -> list[SurveyRecord]:
+        """Surveys the system made that were neither exported nor answered yet, oldest first;
+        only those of cases resolved since ``resolved_since`` when given."""
         s = t.service_surveys
         where = and_(
             s.c.handed_out_by.is_(None), s.c.exported_at.is_(None), s.c.answered_at.is_(None)
         )
+        if resolved_since is not None:
+            where = and_(where, t.cases.c.resolved_at >= resolved_since)
         return self._surveys(where, limit)
 
     def _surveys(self, where: object, limit: int) -> list[SurveyRecord]:
