@@ -16,6 +16,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
+from itertools import accumulate
 from typing import Any
 
 from cornerstore.demo.cast import (
@@ -167,11 +168,17 @@ class MessyCustomers:
         extra = [h + t for h in _SURNAME_HEADS for t in _SURNAME_TAILS]
         self.surnames = tuple(SURNAMES) + tuple(extra)
         # Zipf-like weights: Smith and Jones are common, Ashworth rare (TF adjustments matter).
-        self.surname_weights = [1.0 / (i + 1) ** 0.8 for i in range(len(self.surnames))]
-        self.first_weights = [1.0 / (i + 1) ** 0.7 for i in range(len(self.first_names))]
+        # Cumulative weights, summed once: random.choices sums plain weights on every call,
+        # which over a few thousand names was most of the time drawing a million records took.
+        self.surname_weights = list(
+            accumulate(1.0 / (i + 1) ** 0.8 for i in range(len(self.surnames)))
+        )
+        self.first_weights = list(
+            accumulate(1.0 / (i + 1) ** 0.7 for i in range(len(self.first_names)))
+        )
         self.streets = tuple(STREET_NAMES) + tuple(_STREET_EXTRA)
         self.cities = list(CITIES)
-        self.city_weights = [CITIES[c][0] for c in self.cities]
+        self.city_weights = list(accumulate(CITIES[c][0] for c in self.cities))
         self._mailboxes: set[str] = set()
         self._phones: set[str] = set()
 
@@ -203,7 +210,7 @@ class MessyCustomers:
 
     def _place(self) -> tuple[int, str, str, str]:
         rng = self.rng
-        city = rng.choices(self.cities, self.city_weights)[0]
+        city = rng.choices(self.cities, cum_weights=self.city_weights)[0]
         district = rng.choice(CITIES[city][1])
         postcode = f"{district} {rng.randint(1, 9)}{''.join(rng.choices(INWARD_LETTERS, k=2))}"
         street = f"{rng.choice(self.streets)} {rng.choice(STREET_KINDS)}"
@@ -216,14 +223,14 @@ class MessyCustomers:
         while pid < self.people_count:
             household += 1
             size = 1 if rng.random() < 0.7 else rng.choice((2, 2, 2, 3, 4))
-            last = rng.choices(self.surnames, self.surname_weights)[0]
+            last = rng.choices(self.surnames, cum_weights=self.surname_weights)[0]
             number, street, city, postcode = self._place()
             landline = self._phone("01") if size > 1 or rng.random() < 0.3 else None
             firsts: set[str] = set()
             for _ in range(min(size, self.people_count - pid)):
-                first = rng.choices(self.first_names, self.first_weights)[0]
+                first = rng.choices(self.first_names, cum_weights=self.first_weights)[0]
                 while first in firsts:
-                    first = rng.choices(self.first_names, self.first_weights)[0]
+                    first = rng.choices(self.first_names, cum_weights=self.first_weights)[0]
                 firsts.add(first)
                 pid += 1
                 yield _Person(
@@ -247,8 +254,8 @@ class MessyCustomers:
         if not first_record:
             if rng.random() < 0.15 and self.nicknames.get(first):
                 first = rng.choice(self.nicknames[first])
-            if rng.random() < 0.05:
-                last = rng.choices(self.surnames, self.surname_weights)[0]  # married name
+            if rng.random() < 0.05:  # a married name
+                last = rng.choices(self.surnames, cum_weights=self.surname_weights)[0]
         if rng.random() < 0.06:
             first = typo(first, rng, keep=1)
         if rng.random() < 0.06:

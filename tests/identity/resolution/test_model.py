@@ -116,6 +116,45 @@ def test_a_chain_through_a_nameless_record_does_not_join_two_people() -> None:
     assert clusters.households == []
 
 
+def _two_pairs_of_namesakes() -> PreparedRecords:
+    rows = [
+        {"first_name": "John", "last_name": "Smith", "email": "js@example.com", "city": "Leeds"},
+        {"first_name": "John", "last_name": "Smith", "email": "js@example.com"},
+        {"first_name": "John", "last_name": "Smith", "phone": "07700900123", "city": "Leeds"},
+        {"first_name": "Jon", "last_name": "Smith", "phone": "07700900123"},
+    ]
+    fields = ["first_name", "last_name", "email", "phone", "city"]
+    return prepare_records(rows, ["a1", "a2", "b1", "b2"], fields)
+
+
+def test_one_weak_link_does_not_bridge_two_clusters_of_namesakes() -> None:
+    records = _two_pairs_of_namesakes()
+
+    clusters = cluster_pairs(records, [0, 2, 1], [1, 3, 2], [30.0, 30.0, 7.0], min_weight=6.0)
+
+    assert clusters.labels == [0, 0, 2, 2]
+    assert clusters.weak_bridges == 1
+
+
+def test_two_clusters_linked_by_a_second_scored_pair_are_joined() -> None:
+    records = _two_pairs_of_namesakes()
+
+    clusters = cluster_pairs(
+        records, [0, 2, 1, 0], [1, 3, 2, 3], [30.0, 30.0, 7.0, 2.0], min_weight=6.0
+    )
+
+    assert clusters.labels == [0, 0, 0, 0]
+    assert clusters.weak_bridges == 0
+
+
+def test_a_strong_link_joins_two_clusters_on_its_own() -> None:
+    records = _two_pairs_of_namesakes()
+
+    clusters = cluster_pairs(records, [0, 2, 1], [1, 3, 2], [30.0, 30.0, 20.0], min_weight=6.0)
+
+    assert clusters.labels == [0, 0, 0, 0]
+
+
 def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither() -> None:
     rows = [
         {"first_name": "Ann", "last_name": "Hall", "address": "1 High St", "phone": "07700900123"},

@@ -12,6 +12,10 @@ A record without a first name cannot conflict, so at a household's address it co
 member. When it links almost as strongly to two clusters that cannot be one person, it joins
 neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is.
 
+Two clusters that each hold two records or more are joined by a weak pair (less than
+``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
+namesake link between two otherwise separate people is a bridge, not evidence that they are one.
+
 A refused pair that shares a last name and an address or a phone is a household: two people
 living together. Households are reported as relations between clusters, never merged.
 """
@@ -37,6 +41,10 @@ _COMPATIBLE = frozenset(range(1, len(_FIRST.levels) - 1))
 #: be one person (a household) and the stronger link is not at least this many bits (2: four
 #: times likelier) above the other.
 AMBIGUITY_MARGIN = 2.0
+#: Two clusters of two records or more are joined by a pair less than this many bits above the
+#: match weight only when another scored pair links them too: one weak link between two
+#: otherwise separate people (a namesake, a shared e-mail variant) is a bridge, not evidence.
+BRIDGE_MARGIN = 6.0
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Clusters:
     households: list[tuple[int, int]] = field(default_factory=list)
     refused_merges: int = 0
     ambiguous: int = 0
+    weak_bridges: int = 0
 
     def sizes(self) -> dict[int, int]:
         """Cluster size -> how many clusters have it."""
@@ -160,8 +169,10 @@ def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     return any(left.get(c) and left.get(c) == right.get(c) for c in ("address", "phone"))
 
 
-class _Rows:
-    """Lazy read-only row views: clustering reads only names, address and phone."""
+class _Names:
+    """The name fields clustering reads, one row dict a record (built when first needed), and
+    whether two records' first names conflict, worked out once a pair: a merge checks every
+    pair across two clusters, and the same pairs come back as the clusters grow."""
 
     _cols = (
         "first_name",
@@ -175,9 +186,41 @@ class _Rows:
 
     def __init__(self, records: PreparedRecords) -> None:
         self.columns = {c: records.columns[c] for c in self._cols}
+        self._rows: dict[int, dict[str, Any]] = {}
+        self._conflicts: dict[tuple[int, int], bool] = {}
+        # has_first_name's rule, read off the columns: no row dict for each of a million records.
+        self.named = [
+            name is not None or first_name_in_email(local, last) is not None
+            for name, local, last in zip(
+                records.columns["first_name"],
+                records.columns["email_local"],
+                records.columns["last_name"],
+                strict=True,
+            )
+        ]
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {c: values[i] for c, values in self.columns.items()}
+        row = self._rows.get(i)
+        if row is None:
+            row = self._rows[i] = {c: values[i] for c, values in self.columns.items()}
+        return row
+
+    def conflict(self, x: int, y: int) -> bool:
+        """``names_conflict`` of rows ``x`` and ``y`` (a record without a first name, its own
+        or its e-mail's, conflicts with none)."""
+        if not (self.named[x] and self.named[y]):
+            return False
+        key = (x, y) if x < y else (y, x)
+        known = self._conflicts.get(key)
+        if known is None:
+            known = self._conflicts[key] = names_conflict(self[x], self[y])
+        return known
+
+    def groups_conflict(self, group_a: list[int], group_b: list[int]) -> bool:
+        named_b = [y for y in group_b if self.named[y]]
+        return bool(named_b) and any(
+            self.conflict(x, y) for x in group_a if self.named[x] for y in named_b
+        )
 
 
 def cluster_pairs(
@@ -188,12 +231,13 @@ def cluster_pairs(
     min_weight: float,
     comparisons: Sequence[Comparison] = (),
 ) -> Clusters:
-    """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters.
+    """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters
+    and weak bridges (``BRIDGE_MARGIN``).
 
     Every row gets a label (its smallest row position in the cluster); households
     come from all given pairs, whatever their weight.
     """
-    rows = _Rows(records)
+    names = _Names(records)
     parent = list(range(len(records)))
     members: dict[int, list[int]] = {}
 
@@ -204,24 +248,16 @@ def cluster_pairs(
         return i
 
     order = sorted(range(len(weights)), key=lambda k: -weights[k])
-    refused = ambiguous = 0
+    refused = ambiguous = bridges = 0
     households: set[tuple[int, int]] = set()
-    first_names = records.columns["first_name"]
-    # has_first_name's rule, read off the columns: no row dict for each of a million records.
-    named = [
-        name is not None or first_name_in_email(local, last) is not None
-        for name, local, last in zip(
-            first_names, records.columns["email_local"], records.columns["last_name"], strict=True
-        )
-    ]
+    # Whether a cluster (by its root) has a member with a first name.
+    named = list(names.named)
+    # Every given pair, whatever its weight, strongest first: links for ``torn`` (those at or
+    # above min_weight) and support for a weak bridge (all of them).
     links: dict[int, list[tuple[int, float]]] = {}
     for k in order:
-        if weights[k] >= min_weight:
-            links.setdefault(left[k], []).append((right[k], weights[k]))
-            links.setdefault(right[k], []).append((left[k], weights[k]))
-
-    def conflict(group_a: list[int], group_b: list[int]) -> bool:
-        return any(names_conflict(rows[x], rows[y]) for x in group_a for y in group_b)
+        links.setdefault(left[k], []).append((right[k], weights[k]))
+        links.setdefault(right[k], []).append((left[k], weights[k]))
 
     def torn(nameless: list[int], root: int, weight: float) -> bool:
         """Whether the nameless group links almost as strongly to a cluster that cannot join
@@ -230,21 +266,32 @@ def cluster_pairs(
         seen = {root, find(nameless[0])}
         for x in nameless:
             for y, w in links.get(x, ()):
-                if w < weight - AMBIGUITY_MARGIN:
+                if w < max(weight - AMBIGUITY_MARGIN, min_weight):
                     break  # links are strongest first
                 other = find(y)
                 if other in seen:
                     continue
                 seen.add(other)
-                if conflict(members.get(other, [other]), group):
+                if names.groups_conflict(members.get(other, [other]), group):
                     return True
+        return False
+
+    def supported(group_a: list[int], group_b: list[int], root_b: int) -> bool:
+        """Whether more than one pair scored across the two clusters links them."""
+        found = 0
+        for x in group_a:
+            for y, _w in links.get(x, ()):
+                if find(y) == root_b:
+                    found += 1
+                    if found >= 2:
+                        return True
         return False
 
     for k in order:
         a, b = left[k], right[k]
         if weights[k] < min_weight:
             ra, rb = find(a), find(b)
-            if ra != rb and is_household(rows[a], rows[b]):
+            if ra != rb and is_household(names[a], names[b]):
                 households.add((min(a, b), max(a, b)))
             continue
         ra, rb = find(a), find(b)
@@ -252,9 +299,9 @@ def cluster_pairs(
             continue
         group_a = members.get(ra, [ra])
         group_b = members.get(rb, [rb])
-        if conflict(group_a, group_b):
+        if names.groups_conflict(group_a, group_b):
             refused += 1
-            if is_household(rows[a], rows[b]):
+            if is_household(names[a], names[b]):
                 households.add((min(a, b), max(a, b)))
             continue
         if (not named[ra] and named[rb] and torn(group_a, rb, weights[k])) or (
@@ -264,6 +311,13 @@ def cluster_pairs(
             continue
         if len(group_a) < len(group_b):
             ra, rb, group_a, group_b = rb, ra, group_b, group_a
+        if (
+            len(group_b) >= 2
+            and weights[k] < min_weight + BRIDGE_MARGIN
+            and not supported(group_b, group_a, ra)
+        ):
+            bridges += 1
+            continue
         parent[rb] = ra
         named[ra] = named[ra] or named[rb]
         members[ra] = group_a + group_b
@@ -278,5 +332,9 @@ def cluster_pairs(
         - {(x, x) for x in set(labels)}
     )
     return Clusters(
-        labels=labels, households=relations, refused_merges=refused, ambiguous=ambiguous
+        labels=labels,
+        households=relations,
+        refused_merges=refused,
+        ambiguous=ambiguous,
+        weak_bridges=bridges,
     )
