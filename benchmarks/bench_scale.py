@@ -13,7 +13,10 @@ messages. Then, on the app's own code paths, one at a time in this process:
   of customers picked at random across the store (cold: most are not in any cache), and
   ``Profiles.timeline`` of the former;
 * the console's customer page ``GET /customers/{id}`` (server time, HTML, session and audit
-  included) of the customers with orders, as :mod:`.bench_console` measures it.
+  included) of the customers with orders, as :mod:`.bench_console` measures it;
+* with ``--identity``: ``cornerstore identity learn`` then ``cornerstore identity resolve`` over
+  the whole store, each a process of its own (wall time, CPU time and peak RSS from ``wait4``);
+  one profile in ten is a second profile of the person before it, for resolve to merge.
 
 Peer, in the same run: the same profile lookups in raw SQL (psycopg, no cornerstore), so the
 store's own cost shows apart from cornerstore's.
@@ -29,10 +32,16 @@ import os
 import random
 import resource
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from benchmarks import scale_data
 from benchmarks.bench_console import client_of, log_in, server_times
@@ -60,6 +69,7 @@ class Options:
     pages: int = 100
     keep: bool = False
     reuse: bool = False
+    identity: bool = False
 
 
 def _cpu() -> float:
@@ -251,6 +261,44 @@ def customer_page(services: Any, opts: Options) -> dict[str, Any]:
             **latency_ms(took)}  # fmt: skip
 
 
+# -- identity resolution -----------------------------------------------------------------------
+def cli(url: str, *args: str) -> dict[str, Any]:
+    """Run ``cornerstore <args> --db url --json`` in a process of its own: its answer, wall
+    time, CPU time and peak resident memory (the child's own, from ``wait4``)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [str(Path(sys.executable).with_name("cornerstore")), *args, "--db", url, "--json"],
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        text, problem = out.read().decode(), err.read().decode()
+    if child.returncode:
+        raise RuntimeError(f"cornerstore {' '.join(args)} failed: {problem.strip()[-500:]}")
+    answer = orjson.loads(text[text.index("{") :]) if "{" in text else {}
+    return {"wall_s": round(wall, 1), **_usage(usage), "answer": answer}
+
+
+def _usage(usage: Any) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    return {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
+
+
+def identity(url: str) -> dict[str, Any]:
+    learned = cli(url, "identity", "learn")
+    learned["answer"] = {k: v for k, v in learned["answer"].items() if k != "calibration"}
+    return {"learn": learned, "resolve": cli(url, "identity", "resolve")}
+
+
 # -- the whole benchmark -----------------------------------------------------------------------
 def run(opts: Options) -> dict[str, Any]:
     name = f"cs_scale_{opts.profiles}"
@@ -269,6 +317,10 @@ def run(opts: Options) -> dict[str, Any]:
         result["load_average_at_pages"] = round(os.getloadavg()[0], 1)
         result["customer_page"] = customer_page(services, opts)
         services.store.dispose()
+        if opts.identity:
+            console.print("  identity learn, identity resolve")
+            result["load_average_at_identity"] = round(os.getloadavg()[0], 1)
+            result["identity"] = identity(url)
     finally:
         if not opts.keep:
             drop(opts, name)
@@ -296,6 +348,11 @@ def report(result: dict[str, Any]) -> None:
     page = result["customer_page"]
     rows.append(["console customer page (server time)", page["requests"],
                  f"{page['cpu_ms_each']} CPU-ms each", page["p50_ms"], page["p99_ms"]])  # fmt: skip
+    for step in ("learn", "resolve"):
+        if got := result.get("identity", {}).get(step):
+            rows.append([f"identity {step} (a process)", f"{got['wall_s']:,.1f} s",
+                         f"{got.get('cpu_s')} CPU-s, peak {got.get('peak_rss_mb')} MB",
+                         None, None])  # fmt: skip
     size = f"{store['bytes'] / 1e9:.2f} GB"
     built = f", built in {store['wall_s']:,.0f} s" if "wall_s" in store else ""
     print_table(
@@ -323,6 +380,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--pages", type=int, default=d.pages, help="customer pages")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--reuse", action="store_true", help="measure a kept database again")
+    p.add_argument(
+        "--identity", action="store_true", help="also time identity learn and identity resolve"
+    )
     return Options(**vars(p.parse_args(argv)))
 
 

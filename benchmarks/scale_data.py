@@ -5,12 +5,15 @@ even building the rows in Python (as :mod:`benchmarks.profile_data` does for SQL
 hours; here every row is made by ``INSERT ... SELECT`` over ``generate_series`` in the database
 itself, with the secondary indexes and constraints dropped during the load and rebuilt after it.
 
-Person ``i`` (1-based) signed in once on the web: one identify with a userId, an anonymousId,
-an e-mail, first and last name and a postal address (no phone: which numbers the phone
-normaliser takes cannot be said in SQL). That leaves exactly what intake leaves for such a
+Profile ``i`` (1-based) signed in once on the web: one identify with a userId, an anonymousId,
+an e-mail, first and last name (drawn from the demo's 1,156 first names and 713 surnames) and a
+postal address (about 800k postcodes in ten areas); no phone, as which numbers the phone
+normaliser takes cannot be said in SQL. That leaves exactly what intake leaves for such a
 message: a customer, three identifiers, four trait observations, two name words and the identify
-event. The first ``targets`` people also placed ``per_target`` orders each (track events), so
-that reads of a customer with a history can be timed.
+event. One profile in ten is a second profile of the person before it (same name and address,
+another e-mail, userId and anonymousId): intake cannot join them, ``identity resolve`` should.
+The first ``targets`` profiles also placed ``per_target`` orders each (track events), so that
+reads of a customer with a history can be timed.
 
 The rows must be what intake would have written: :func:`check_rows_match_intake` sends the same
 messages for a few people through ``Intake.ingest`` into a fresh schema, generates the same
@@ -20,42 +23,69 @@ rows aside). It runs before every build.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from benchmarks.common import console, dbapi_connect, fresh_database
 
 SOURCE = "bench"
-FIRST = ("Ada", "Ben", "Chloe", "Dev", "Ema", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kiran")
-LAST = ("Smith", "Jones", "Patel", "Brown", "Khan", "Taylor", "Evans", "Walker", "Wright", "Hall")
 DOMAINS = ("outlook.com", "example.co.uk", "yahoo.com", "icloud.com")
-CITIES = (("Leeds", "LS1 4AP"), ("York", "YO1 7HH"), ("Bristol", "BS1 5TR"), ("Bath", "BA1 1LZ"))
+AREAS = (
+    ("Leeds", "LS"), ("York", "YO"), ("Bristol", "BS"), ("Bath", "BA"), ("Manchester", "M"),
+    ("Birmingham", "B"), ("Liverpool", "L"), ("Newcastle", "NE"), ("Sheffield", "S"),
+    ("Cardiff", "CF"),
+)  # fmt: skip
+LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue")
 START = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
 STEP_S = 3  # person i signed in at START + 3 i seconds
 RECEIVED_AFTER = timedelta(seconds=2)
 TABLES = ("customers", "identifiers", "traits", "name_words", "events")
+TWIN_EVERY = 10  # profile i with i % 10 == 5 is a second profile of person i - 1
+
+
+@cache
+def names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """First names and surnames (the demo's 1,156 and 713 single-word ones), so that blocks of
+    people sharing a name stay as small as a real shop's."""
+    from cornerstore.demo.messy import MessyCustomers
+
+    demo = MessyCustomers(people=1, seed=0)
+    word = re.compile("[A-Z][a-z]+")
+    return (
+        tuple(n for n in demo.first_names if word.fullmatch(n)),
+        tuple(n for n in demo.surnames if word.fullmatch(n)),
+    )
 
 
 # -- person i in Python (for the check and for the benchmark's traffic) ------------------------
 def customer_id(i: int) -> str:
-    """Person ``i``'s customer id: random-looking, as intake's are (md5, as the SQL makes it)."""
-    import hashlib
-
+    """Profile ``i``'s customer id: random-looking, as intake's are (md5, as the SQL makes it)."""
     return "cus_" + hashlib.md5(f"c{i}".encode()).hexdigest()[:16]
 
 
 def person(i: int) -> dict[str, str]:
-    first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
-    city, postcode = CITIES[(i // 3) % len(CITIES)]
+    """Profile ``i``'s identifiers and traits. One profile in ten is a second one of the person
+    before it (same name and address, another e-mail and ids), for identity resolution to find."""
+    b = i - 1 if i % TWIN_EVERY == 5 else i
+    firsts, lasts = names()
+    first, last = firsts[(b * 7919) % len(firsts)], lasts[(b * 104729 // 13) % len(lasts)]
+    city, area = AREAS[b % len(AREAS)]
+    postcode = (
+        f"{area}{1 + (b // 10) % 20} {(b // 200) % 10}"
+        f"{LETTERS[(b // 2000) % 20]}{LETTERS[(b // 40000) % 20]}"
+    )
     return {
         "user_id": f"s{i:08d}",
         "anonymous_id": f"anon-s-{i:08d}",
-        "email": f"{first.lower()}.{last.lower()}.{i}@{DOMAINS[i % len(DOMAINS)]}",
+        "email": f"{first.lower()}.{last.lower()}.{b}@{DOMAINS[i % len(DOMAINS)]}",
         "first_name": first,
         "last_name": last,
-        "street": f"{1 + i % 199} {STREETS[(i // 7) % len(STREETS)]}",
+        "street": f"{1 + b % 199} {STREETS[(b // 7) % len(STREETS)]}",
         "city": city,
         "postal_code": postcode,
     }
@@ -129,7 +159,8 @@ def _array(values: tuple[str, ...]) -> str:
 
 
 def _person_sql(series: str) -> str:
-    """A SELECT of person i's fields for every i of ``series`` (a set-returning expression)."""
+    """A SELECT of profile i's fields for every i of ``series`` (bigints), as :func:`person`."""
+    firsts, lasts = names()
     return f"""
         SELECT i,
             'cus_' || substr(md5('c' || i), 1, 16) AS cid,
@@ -137,19 +168,23 @@ def _person_sql(series: str) -> str:
             's' || lpad(i::text, 8, '0') AS user_id,
             'anon-s-' || lpad(i::text, 8, '0') AS anonymous_id,
             f.first, f.last,
-            lower(f.first) || '.' || lower(f.last) || '.' || i || '@'
+            lower(f.first) || '.' || lower(f.last) || '.' || b || '@'
                 || ({_array(DOMAINS)})[1 + i % {len(DOMAINS)}] AS email,
-            (1 + i % 199) || ' ' || ({_array(STREETS)})[1 + (i / 7) % {len(STREETS)}] AS street,
-            ({_array(tuple(c for c, _ in CITIES))})[1 + (i / 3) % {len(CITIES)}] AS city,
-            ({_array(tuple(p for _, p in CITIES))})[1 + (i / 3) % {len(CITIES)}] AS postcode,
+            (1 + b % 199) || ' ' || ({_array(STREETS)})[1 + (b / 7) % {len(STREETS)}] AS street,
+            ({_array(tuple(c for c, _ in AREAS))})[1 + b % {len(AREAS)}] AS city,
+            ({_array(tuple(a for _, a in AREAS))})[1 + b % {len(AREAS)}]
+                || (1 + (b / 10) % 20) || ' ' || (b / 200) % 10
+                || substr('{LETTERS}', 1 + ((b / 2000) % 20)::int, 1)
+                || substr('{LETTERS}', 1 + ((b / 40000) % 20)::int, 1) AS postcode,
             timestamptz '{START.isoformat()}' + i * interval '{STEP_S} seconds' AS at,
             '{{"library":{{"name":"analytics.js","version":"next-1.70.0"}},"ip":"81.'
                 || i % 256 || '.' || (i / 256) % 256 || '.' || (1 + i % 254)
                 || '","locale":"en-GB","page":{{"path":"PATH","url":"https://cornershop.example'
                 || 'PATH"}}}}' AS context
         FROM {series} AS i,
-        LATERAL (SELECT ({_array(FIRST)})[1 + i % {len(FIRST)}] AS first,
-                        ({_array(LAST)})[1 + (i / {len(FIRST)}) % {len(LAST)}] AS last) AS f
+        LATERAL (SELECT CASE WHEN i % {TWIN_EVERY} = 5 THEN i - 1 ELSE i END AS b) AS base,
+        LATERAL (SELECT ({_array(firsts)})[1 + (b * 7919) % {len(firsts)}] AS first,
+                        ({_array(lasts)})[1 + (b * 104729 / 13) % {len(lasts)}] AS last) AS f
     """
 
 
@@ -228,7 +263,7 @@ def insert_statements(series: str, targets: int, per_target: int) -> list[tuple[
 
 
 # -- the check ---------------------------------------------------------------------------------
-_CHECK_PEOPLE = (1, 2, 37, 123_456, 9_876_543)
+_CHECK_PEOPLE = (1, 2, 4, 5, 37, 123_456, 9_876_543)
 
 
 def _columns(conn: Any, table: str) -> list[str]:
@@ -281,7 +316,7 @@ def check_rows_match_intake(base_url: str, per_target: int = 3) -> None:
         store.dispose()
         by_intake = _contents(url)
     with fresh_database(base_url, "scale_generated") as url:
-        series = f"unnest(ARRAY{list(_CHECK_PEOPLE)})"
+        series = f"unnest(ARRAY{list(_CHECK_PEOPLE)}::bigint[])"
         conn = dbapi_connect(url)
         for _, sql in insert_statements(series, 2, per_target):
             conn.execute(sql)
@@ -350,7 +385,9 @@ def build(url: str, profiles: int, targets: int, per_target: int) -> dict[str, A
     chunk = 1_000_000
     for lo in range(1, profiles + 1, chunk):
         hi = min(profiles, lo + chunk - 1)
-        for table, sql in insert_statements(f"generate_series({lo}, {hi})", targets, per_target):
+        for table, sql in insert_statements(
+            f"generate_series({lo}::bigint, {hi})", targets, per_target
+        ):
             started = time.perf_counter()
             conn.execute(sql)
             took[table] = took.get(table, 0.0) + time.perf_counter() - started
