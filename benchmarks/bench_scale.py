@@ -124,7 +124,7 @@ def prepare(opts: Options, name: str) -> dict[str, Any]:
         raise SystemExit(f"only {free / 1e9:.0f} GB free on /: not building {name}")
     scale_data.check_rows_match_intake(opts.database)
     if exists:
-        admin.execute(f'DROP DATABASE "{name}"')
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     open_store(url, upgrade=True).dispose()

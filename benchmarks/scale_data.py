@@ -11,7 +11,8 @@ postal address (about 800k postcodes in ten areas); no phone, as which numbers t
 normaliser takes cannot be said in SQL. That leaves exactly what intake leaves for such a
 message: a customer, three identifiers, four trait observations, two name words and the identify
 event. One profile in ten is a second profile of the person before it (same name and address,
-another e-mail, userId and anonymousId): intake cannot join them, ``identity resolve`` should.
+another e-mail and anonymousId, no userId): intake cannot join them, ``identity resolve``
+should.
 The first ``targets`` profiles also placed ``per_target`` orders each (track events), so that
 reads of a customer with a history can be timed.
 
@@ -24,7 +25,9 @@ rows aside). It runs before every build.
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -45,6 +48,8 @@ START = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
 STEP_S = 3  # person i signed in at START + 3 i seconds
 RECEIVED_AFTER = timedelta(seconds=2)
 TABLES = ("customers", "identifiers", "traits", "name_words", "events")
+CHUNK = 500_000  # people a transaction
+LOADERS = 2  # connections filling at once (the machine's cores)
 TWIN_EVERY = 10  # profile i with i % 10 == 5 is a second profile of person i - 1
 
 
@@ -80,7 +85,9 @@ def person(i: int) -> dict[str, str]:
         f"{LETTERS[(b // 2000) % 20]}{LETTERS[(b // 40000) % 20]}"
     )
     return {
-        "user_id": f"s{i:08d}",
+        # A second profile comes from a till or a sign-up form: no login, so no userId (two
+        # userIds are two accounts, which resolution never joins).
+        "user_id": "" if i % TWIN_EVERY == 5 else f"s{i:08d}",
         "anonymous_id": f"anon-s-{i:08d}",
         "email": f"{first.lower()}.{last.lower()}.{b}@{DOMAINS[i % len(DOMAINS)]}",
         "first_name": first,
@@ -115,7 +122,7 @@ def identify(i: int) -> dict[str, Any]:
         "type": "identify",
         "messageId": f"sc-id-{i:08d}",
         "timestamp": _stamp(signed_in_at(i)),
-        "userId": p["user_id"],
+        **({"userId": p["user_id"]} if p["user_id"] else {}),
         "anonymousId": p["anonymous_id"],
         "traits": {
             "email": p["email"],
@@ -141,7 +148,7 @@ def order(i: int, k: int) -> dict[str, Any]:
         "event": "Order Completed",
         "messageId": f"sc-or-{i:08d}-{k:04d}",
         "timestamp": _stamp(signed_in_at(i) + timedelta(days=1 + k)),
-        "userId": p["user_id"],
+        **({"userId": p["user_id"]} if p["user_id"] else {}),
         "anonymousId": p["anonymous_id"],
         "properties": {
             "order_id": f"o-{i}-{k}",
@@ -165,7 +172,7 @@ def _person_sql(series: str) -> str:
         SELECT i,
             'cus_' || substr(md5('c' || i), 1, 16) AS cid,
             'sc-id-' || lpad(i::text, 8, '0') AS mid,
-            's' || lpad(i::text, 8, '0') AS user_id,
+            CASE WHEN i % {TWIN_EVERY} <> 5 THEN 's' || lpad(i::text, 8, '0') END AS user_id,
             'anon-s-' || lpad(i::text, 8, '0') AS anonymous_id,
             f.first, f.last,
             lower(f.first) || '.' || lower(f.last) || '.' || b || '@'
@@ -192,9 +199,12 @@ def _stamp_sql(expr: str) -> str:
     return f"""to_char(({expr}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
-def insert_statements(series: str, targets: int, per_target: int) -> list[tuple[str, str]]:
-    """(table, INSERT ... SELECT) for the people of ``series``, in foreign-key order."""
-    people = f"({_person_sql(series)}) AS p"
+def insert_statements(
+    series: str, targets: int, per_target: int, people_table: str | None = None
+) -> list[tuple[str, str]]:
+    """(table, INSERT ... SELECT) for the people of ``series``, in foreign-key order; from
+    ``people_table`` instead when given (made once by ``_person_sql(series)``)."""
+    people = f"{people_table} AS p" if people_table else f"({_person_sql(series)}) AS p"
     received = f"p.at + interval '{int(RECEIVED_AFTER.total_seconds())} seconds'"
     address = (
         """'{"street":"' || p.street || '","city":"' || p.city || '","%s":"' || p.postcode """
@@ -218,7 +228,8 @@ def insert_statements(series: str, targets: int, per_target: int) -> list[tuple[
             "first_seen_at, message_id) "
             f"SELECT {ident % 'k.kind, k.value'} FROM {people}, LATERAL (VALUES "
             "(1, 'user_id', p.user_id), (2, 'email', p.email), "
-            "(3, 'anonymous_id', p.anonymous_id)) AS k(n, kind, value) ORDER BY p.i, k.n",
+            "(3, 'anonymous_id', p.anonymous_id)) AS k(n, kind, value) "
+            "WHERE k.value IS NOT NULL ORDER BY p.i, k.n",
         ),
         (
             "traits",
@@ -231,9 +242,10 @@ def insert_statements(series: str, targets: int, per_target: int) -> list[tuple[
         (
             "name_words",
             "INSERT INTO name_words (word, customer_id, name_key) "
-            "SELECT w.word, p.cid, least(lower(p.first) COLLATE \"C\", lower(p.last)) || ' ' || "
-            'greatest(lower(p.first) COLLATE "C", lower(p.last)) FROM '
-            f"{people}, LATERAL (VALUES (lower(p.first)), (lower(p.last))) AS w(word)",
+            "SELECT w.word, p.cid, CASE WHEN lower(p.first) = lower(p.last) THEN lower(p.first) "
+            "ELSE least(lower(p.first) COLLATE \"C\", lower(p.last)) || ' ' || "
+            'greatest(lower(p.first) COLLATE "C", lower(p.last)) END FROM '
+            f"{people}, LATERAL (SELECT lower(p.first) UNION SELECT lower(p.last)) AS w(word)",
         ),
         (
             "events",
@@ -264,6 +276,12 @@ def insert_statements(series: str, targets: int, per_target: int) -> list[tuple[
 
 # -- the check ---------------------------------------------------------------------------------
 _CHECK_PEOPLE = (1, 2, 4, 5, 37, 123_456, 9_876_543)
+
+
+def _check_people() -> list[int]:
+    """A few profiles, a pair of twins among them, and the first whose two names are one word."""
+    same = next(i for i in range(1, 10**7) if person(i)["first_name"] == person(i)["last_name"])
+    return [*_CHECK_PEOPLE, same]
 
 
 def _columns(conn: Any, table: str) -> list[str]:
@@ -308,17 +326,17 @@ def check_rows_match_intake(base_url: str, per_target: int = 3) -> None:
     with fresh_database(base_url, "scale_intake") as url:
         store = open_store(url)
         intake = Services.build(Settings(_env_file=None, database_url=url), store).intake
-        for i in _CHECK_PEOPLE:
-            msgs = [identify(i)] + [order(i, k) for k in range(per_target if i <= 2 else 0)]
+        for i in _check_people():
+            msgs = [identify(i)] + [order(i, k) for k in range(per_target if i <= 5 else 0)]
             for msg in msgs:
                 at = datetime.fromisoformat(msg["timestamp"].replace("Z", "+00:00"))
                 intake.ingest([msg], source=Source(SOURCE, "web"), received_at=at + RECEIVED_AFTER)
         store.dispose()
         by_intake = _contents(url)
     with fresh_database(base_url, "scale_generated") as url:
-        series = f"unnest(ARRAY{list(_CHECK_PEOPLE)}::bigint[])"
+        series = f"unnest(ARRAY{list(_check_people())}::bigint[])"
         conn = dbapi_connect(url)
-        for _, sql in insert_statements(series, 2, per_target):
+        for _, sql in insert_statements(series, 5, per_target):
             conn.execute(sql)
         conn.commit()
         conn.close()
@@ -382,17 +400,36 @@ def build(url: str, profiles: int, targets: int, per_target: int) -> dict[str, A
         conn.execute(f'DROP INDEX "{name}"')
     conn.commit()
     took: dict[str, float] = {}
-    chunk = 1_000_000
-    for lo in range(1, profiles + 1, chunk):
-        hi = min(profiles, lo + chunk - 1)
-        for table, sql in insert_statements(
-            f"generate_series({lo}::bigint, {hi})", targets, per_target
-        ):
-            started = time.perf_counter()
-            conn.execute(sql)
-            took[table] = took.get(table, 0.0) + time.perf_counter() - started
-        conn.commit()
-        console.print(f"  people {hi:,} / {profiles:,}")
+    chunks = queue.SimpleQueue[tuple[int, int]]()
+    for lo in range(1, profiles + 1, CHUNK):
+        chunks.put((lo, min(profiles, lo + CHUNK - 1)))
+    lock = threading.Lock()
+
+    def fill() -> None:
+        own = dbapi_connect(url)
+        own.execute("SET synchronous_commit = off")
+        while True:
+            try:
+                lo, hi = chunks.get_nowait()
+            except queue.Empty:
+                break
+            series = f"generate_series({lo}::bigint, {hi})"
+            own.execute(f"CREATE TEMP TABLE chunk_people AS {_person_sql(series)}")
+            for table, sql in insert_statements(series, targets, per_target, "chunk_people"):
+                started = time.perf_counter()
+                own.execute(sql)
+                with lock:
+                    took[table] = took.get(table, 0.0) + time.perf_counter() - started
+            own.execute("DROP TABLE chunk_people")
+            own.commit()
+            console.print(f"  people {lo:,}-{hi:,} of {profiles:,}")
+        own.close()
+
+    workers = [threading.Thread(target=fill) for _ in range(LOADERS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     for name, create in [(n, f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}') for t, n, d in
                          constraints] + indexes:  # fmt: skip
         started = time.perf_counter()
@@ -412,7 +449,7 @@ def rows_of(people: int, targets: int, per_target: int) -> dict[str, int]:
     """How many rows the generator writes to each table."""
     return {
         "customers": people,
-        "identifiers": 3 * people,
+        "identifiers": 3 * people - (people + TWIN_EVERY - 5) // TWIN_EVERY,
         "traits": 4 * people,
         "name_words": 2 * people,
         "events": people + min(targets, people) * per_target,
