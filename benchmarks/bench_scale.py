@@ -293,9 +293,11 @@ def _usage(usage: Any) -> dict[str, Any]:
     }
 
 
-def identity(url: str) -> dict[str, Any]:
+def identity(url: str, name: str, so_far: dict[str, Any]) -> dict[str, Any]:
+    """``identity learn`` then ``identity resolve``; the result file is written in between."""
     learned = cli(url, "identity", "learn")
     learned["answer"] = {k: v for k, v in learned["answer"].items() if k != "calibration"}
+    write_result(name, so_far | {"identity": {"learn": learned}})
     return {"learn": learned, "resolve": cli(url, "identity", "resolve")}
 
 
@@ -317,10 +319,11 @@ def run(opts: Options) -> dict[str, Any]:
         result["load_average_at_pages"] = round(os.getloadavg()[0], 1)
         result["customer_page"] = customer_page(services, opts)
         services.store.dispose()
+        write_result(f"scale_{opts.profiles}", result)  # what is measured so far
         if opts.identity:
             console.print("  identity learn, identity resolve")
             result["load_average_at_identity"] = round(os.getloadavg()[0], 1)
-            result["identity"] = identity(url)
+            result["identity"] = identity(url, f"scale_{opts.profiles}", result)
     finally:
         if not opts.keep:
             drop(opts, name)
