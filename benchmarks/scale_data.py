@@ -29,13 +29,15 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.common import console, dbapi_connect, fresh_database
 
 SOURCE = "bench"
+T = TypeVar("T")
 DOMAINS = ("outlook.com", "example.co.uk", "yahoo.com", "icloud.com")
 AREAS = (
     ("Leeds", "LS"), ("York", "YO"), ("Bristol", "BS"), ("Bath", "BA"), ("Manchester", "M"),
@@ -400,49 +402,127 @@ def build(url: str, profiles: int, targets: int, per_target: int) -> dict[str, A
         conn.execute(f'DROP INDEX "{name}"')
     conn.commit()
     took: dict[str, float] = {}
-    chunks = queue.SimpleQueue[tuple[int, int]]()
-    for lo in range(1, profiles + 1, CHUNK):
-        chunks.put((lo, min(profiles, lo + CHUNK - 1)))
     lock = threading.Lock()
 
-    def fill() -> None:
-        own = dbapi_connect(url)
+    def fill(own: Any, chunk: tuple[int, int]) -> None:
+        lo, hi = chunk
         own.execute("SET synchronous_commit = off")
-        while True:
+        series = f"generate_series({lo}::bigint, {hi})"
+        own.execute(f"CREATE TEMP TABLE chunk_people AS {_person_sql(series)}")
+        for table, sql in insert_statements(series, targets, per_target, "chunk_people"):
+            started = time.perf_counter()
+            own.execute(sql)
+            with lock:
+                took[table] = took.get(table, 0.0) + time.perf_counter() - started
+        own.execute("DROP TABLE chunk_people")
+        own.commit()
+        console.print(f"  people {lo:,}-{hi:,} of {profiles:,}")
+
+    chunks = [(lo, min(profiles, lo + CHUNK - 1)) for lo in range(1, profiles + 1, CHUNK)]
+    _on_connections(url, chunks, fill)
+    conn.close()
+    return {"seconds": {k: round(v, 1) for k, v in took.items()}} | finish(
+        url, constraints, indexes, took
+    )
+
+
+def finish(
+    url: str,
+    constraints: list[tuple[str, str, str]],
+    indexes: list[tuple[str, str]],
+    took: dict[str, float] | None = None,
+    *,
+    validate: bool = True,
+    vacuum: bool = True,
+) -> dict[str, Any]:
+    """Build ``indexes`` and the unique constraints on ``LOADERS`` connections at once, then
+    the foreign keys, then ``VACUUM ANALYZE``; the database's size and each step's seconds.
+
+    ``validate=False`` adds the foreign keys ``NOT VALID`` (rows written from then on are
+    checked, the loaded ones are not scanned) and ``vacuum=False`` runs ``ANALYZE`` alone: for a
+    store too large to finish otherwise in the time at hand.
+    """
+    took = {} if took is None else took
+    uniques, foreign = [], []
+    for table, name, definition in constraints:
+        add = f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+        if not definition.startswith("FOREIGN KEY"):
+            uniques.append((name, add))
+        else:
+            foreign.append((name, add if validate else f"{add} NOT VALID"))
+    lock = threading.Lock()
+
+    def build_one(conn: Any, item: tuple[str, str]) -> None:
+        name, create = item
+        started = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute(create)
+        conn.commit()
+        with lock:
+            took[f"index {name}"] = time.perf_counter() - started
+        console.print(f"  built {name}")
+
+    _on_connections(url, uniques + indexes, build_one)
+    conn = dbapi_connect(url)
+    for item in foreign:
+        build_one(conn, item)
+    conn.autocommit = True
+    started = time.perf_counter()
+    conn.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+    took["vacuum analyze" if vacuum else "analyze"] = time.perf_counter() - started
+    size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    conn.close()
+    return {"seconds": {k: round(v, 1) for k, v in took.items()}, "bytes": size}
+
+
+def _on_connections(url: str, items: list[T], do: Callable[[Any, T], None]) -> None:
+    """``do(connection, item)`` for every item, on ``LOADERS`` connections at once; the first
+    failure stops the others and is raised."""
+    todo = queue.SimpleQueue[T]()
+    for item in items:
+        todo.put(item)
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        own = dbapi_connect(url)
+        while not failed:
             try:
-                lo, hi = chunks.get_nowait()
+                item = todo.get_nowait()
             except queue.Empty:
                 break
-            series = f"generate_series({lo}::bigint, {hi})"
-            own.execute(f"CREATE TEMP TABLE chunk_people AS {_person_sql(series)}")
-            for table, sql in insert_statements(series, targets, per_target, "chunk_people"):
-                started = time.perf_counter()
-                own.execute(sql)
-                with lock:
-                    took[table] = took.get(table, 0.0) + time.perf_counter() - started
-            own.execute("DROP TABLE chunk_people")
-            own.commit()
-            console.print(f"  people {lo:,}-{hi:,} of {profiles:,}")
+            try:
+                do(own, item)
+            except Exception as exc:  # raised by the caller's thread below
+                failed.append(exc)
         own.close()
 
-    workers = [threading.Thread(target=fill) for _ in range(LOADERS)]
+    workers = [threading.Thread(target=work) for _ in range(LOADERS)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    for name, create in [(n, f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}') for t, n, d in
-                         constraints] + indexes:  # fmt: skip
-        started = time.perf_counter()
-        conn.execute(create)
-        conn.commit()
-        took[f"index {name}"] = time.perf_counter() - started
-    conn.autocommit = True
-    started = time.perf_counter()
-    conn.execute("VACUUM ANALYZE")
-    took["vacuum analyze"] = time.perf_counter() - started
-    size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    if failed:
+        raise failed[0]
+
+
+def missing_objects(
+    base_url: str, url: str
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The constraints and indexes a freshly migrated store has and the store at ``url`` lacks
+    (after a build stopped before its indexes were made)."""
+    with fresh_database(base_url, "scale_schema") as fresh:
+        conn = dbapi_connect(fresh)
+        constraints, indexes = _schema_objects(conn)
+        conn.close()
+    conn = dbapi_connect(url)
+    have_c, have_i = _schema_objects(conn)
     conn.close()
-    return {"seconds": {k: round(v, 1) for k, v in took.items()}, "bytes": size}
+    names = {c[1] for c in have_c} | {i[0] for i in have_i}
+    # The fresh schema's index definitions name it; the store's tables are on its search path.
+    unqualified = [(n, re.sub(r" ON [^ .]+\.", " ON ", d, count=1)) for n, d in indexes]
+    return [c for c in constraints if c[1] not in names], [
+        i for i in unqualified if i[0] not in names
+    ]
 
 
 def rows_of(people: int, targets: int, per_target: int) -> dict[str, int]:
