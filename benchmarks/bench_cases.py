@@ -21,7 +21,9 @@ rows and HTML included, without a network or a browser.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,13 +169,33 @@ def case_view(database: str | None, customers: int, events: int, cases: int, cou
                 for path in reads.values():
                     get(path)
             took: dict[str, list[float]] = {name: [] for name in reads}
+            cpu: dict[str, float] = dict.fromkeys(reads, 0.0)
+            out["audit_entries"] = {}
+            for name, path in reads.items():
+                since = datetime.now(UTC)
+                get(path)
+                out["audit_entries"][name] = _audit_rows(services, since)
             # Alternate, so a busy moment of the machine falls on each alike.
             for _ in range(count):
                 for name, path in reads.items():
+                    # The process's CPU time (every thread): what the load of the machine
+                    # does not change, beside the wall time it does.
+                    before = time.process_time()
                     took[name] += server_times(client, timer, [lambda p=path: get(p)])
+                    cpu[name] += time.process_time() - before
         services.store.dispose()
     out["ms"] = {name: latency_ms(values) for name, values in took.items()}
+    out["cpu_ms"] = {name: round(1000 * total / count, 2) for name, total in cpu.items()}
+    out["load_average"] = [round(v, 2) for v in os.getloadavg()]
     return out
+
+
+def _audit_rows(services: Any, since: datetime) -> int:
+    """The audit entries of the reads since ``since``."""
+    from cornerstore.access.caller import system_caller
+
+    entries = services.audit.find(system_caller(actor="bench"), since=since, limit=10_000)
+    return sum(1 for e in entries if e.action != "read_audit")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -193,7 +215,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["runs"].append(run)
         for name, ms in run["ms"].items():
             rows.append(
-                [run["backend"], name, ms["p50_ms"], ms["p90_ms"], ms["p99_ms"], ms["max_ms"]]
+                [
+                    run["backend"],
+                    name,
+                    ms["p50_ms"],
+                    ms["p90_ms"],
+                    ms["p99_ms"],
+                    ms["max_ms"],
+                    run["cpu_ms"][name],
+                ]
             )
         page = run["ms"]["case page"]
         targets.append(
@@ -207,12 +237,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         console.print(
             f"{run['backend']}: customer with {run['customer']['events']:,} events and "
             f"{run['customer']['cases']} cases among {run['cases_stored']:,} cases; sections "
-            f"{', '.join(run['sections_shown'])}; {run['unavailable_sections']} unavailable"
+            f"{', '.join(run['sections_shown'])}; {run['unavailable_sections']} unavailable; "
+            f"audit entries per read {run['audit_entries']}; "
+            f"load average {run['load_average']}"
         )
     print_table(
         f"GET /cases/{{id}} for a customer with {args.events:,} events and {args.cases} cases, "
         "server time (supervisor)",
-        ["backend", "read", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+        ["backend", "read", "p50 ms", "p90 ms", "p99 ms", "max ms", "CPU ms"],
         rows,
     )
     result["targets"] = targets

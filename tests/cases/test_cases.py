@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cornerstore.access.caller import system_caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.cases.model import CaseFilter, CaseLink
 from cornerstore.cases.service import CaseOpening, CaseUpdate, NewMessage, Sender
 from cornerstore.errors import Conflict, Forbidden, InvalidInput
 from cornerstore.intake.service import Source
 from cornerstore.services import Services
+from cornerstore.settings import AccessRules, RoleGrant, Settings
 from tests.cases.builders import customer, staff
 from tests.factories import track
 
@@ -198,3 +199,56 @@ def test_spec_case_events_through_intake_become_cases_once(services: Services) -
     assert case.opened_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
     assert case.resolved_at == datetime(2026, 3, 2, 10, tzinfo=UTC)
     assert [m.body for m in detail.messages] == ["The mug arrived broken", "photo attached"]
+
+
+def test_a_branch_with_older_cases_still_fills_the_page(services: Services) -> None:
+    leeds = [
+        services.cases.open(
+            OWNER,
+            _opening(Sender(email=f"lee{n}@example.com"), branch="leeds", at=_day(1 + n)),
+        ).case.id
+        for n in range(3)
+    ]
+    for n in range(5):  # newer cases of another branch, more than a page
+        services.cases.open(
+            OWNER, _opening(Sender(email=f"yan{n}@example.com"), branch="york", at=_day(10 + n))
+        )
+    clerk = Caller("lou", "support", "api", branch="leeds")
+
+    found = services.cases.find(clerk, CaseFilter(limit=3))
+    queued = services.cases.queue(clerk, CaseFilter(limit=3))
+
+    assert [c.id for c in found] == leeds[::-1]
+    assert [e.case.id for e in queued] == leeds[::-1]
+
+
+def _day(n: int) -> datetime:
+    return datetime(2026, 3, n, 9, 0, tzinfo=UTC)
+
+
+def test_the_queue_names_each_customer_only_for_a_role_that_reads_names(
+    settings: Settings, services: Services
+) -> None:
+    ann = customer(services, "ann@example.com", first_name="Ann", last_name="Lee")
+    services.cases.open(OWNER, _opening(Sender(customer=ann)))
+    services.cases.open(OWNER, _opening(Sender(email="nameless@example.com")))
+    no_names = AccessRules(roles={"casework": RoleGrant(read=["cases"])})
+    clerks = Services.build(settings.model_copy(update={"access": no_names}), services.store)
+
+    named = services.cases.queue(staff("support", "sam"), CaseFilter())
+    unnamed = clerks.cases.queue(Caller("ida", "casework", "api"), CaseFilter())
+
+    assert sorted((e.case.customer_id == ann, e.name) for e in named) == [
+        (False, None),
+        (True, "Ann Lee"),
+    ]
+    assert [e.name for e in unnamed] == [None, None]
+    assert [e.case for e in unnamed] == [e.case for e in named]
+    # A pseudonymised role may never hold cases: the analyst has no queue at all.
+    with pytest.raises(Forbidden):
+        services.cases.queue(staff("analyst"), CaseFilter())
+    listed = services.audit.find(OWNER, action="list_cases")
+    assert [(e.actor, e.sections) for e in listed] == [
+        ("sam", ["cases", "name"]),
+        ("ida", ["cases"]),
+    ]

@@ -7,13 +7,17 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.campaigns.conftest import SmtpAnswers, smtp
 from tests.outcomes.test_service import customer, file_case
+
+__all__ = ["smtp"]  # the fixture, used by name
 
 runner = CliRunner()
 OPENED = datetime.now(UTC) - timedelta(days=20)
@@ -79,3 +83,34 @@ def test_surveys_are_made_once_and_exported_once_as_csv(tmp_path: Path) -> None:
     assert len(rows) == 1
     assert rows[0]["url"].startswith("http://127.0.0.1:8000/feedback/")
     assert json.loads(nothing.stdout) == []
+
+
+def test_surveys_are_emailed_with_deliver_smtp_and_a_wrong_delivery_is_one_line(
+    tmp_path: Path, smtp: tuple[SmtpAnswers, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers, port = smtp
+    monkeypatch.setenv("CORNERSTORE_CAMPAIGNS__SMTP_PORT", str(port))
+    url = shop(tmp_path)
+
+    sent = runner.invoke(app, ["service", "surveys", "send", "--deliver", "smtp", "--db", url])
+    again = runner.invoke(
+        app, ["service", "surveys", "send", "--deliver", "smtp", "--json", "--db", url]
+    )
+    wrong = runner.invoke(app, ["service", "surveys", "send", "--deliver", "pigeon", "--db", url])
+
+    assert sent.stdout.strip() == (
+        "1 surveys made; 1 e-mailed, 0 refused by the server, 0 without an e-mail address "
+        "(left pending)"
+    )
+    assert json.loads(again.stdout) == {
+        "made": 0,
+        "sent": 0,
+        "failed": 0,
+        "no_address": 0,
+        "failures": {},
+    }
+    assert answers.to() == ["ann@example.com"]
+    assert (wrong.exit_code, wrong.stderr.strip()) == (
+        1,
+        "error: --deliver: smtp is the one delivery",
+    )

@@ -112,3 +112,23 @@ def test_roles_without_cases_get_no_queue(console: ConsoleClient, shop: Services
 
     assert page.status_code == 403 and case.status_code == 403
     assert MALLORY.email not in page.text
+
+
+def test_the_queue_names_the_customer_and_the_case_page_is_one_audit_entry(
+    console: ConsoleClient, shop: Services
+) -> None:
+    console.login("supervisor")
+    case_id = _ann_case(shop)
+    root = shop.cases.get(system_caller(), case_id, audit=False).case.customer_id
+    before = len(shop.audit.for_customer(root))
+
+    queue = console.http.get("/cases")
+    page = console.http.get(f"/cases/{case_id}")
+
+    assert f">{ANN.first_name} {ANN.last_name}</a>" in queue.text
+    assert page.status_code == 200
+    entries = shop.audit.for_customer(root)[before:]
+    assert [(e.actor, e.action, e.detail) for e in entries] == [
+        ("user:demo-supervisor", "read_case", f"case {case_id}")
+    ]
+    assert {"cases", "name", "contact", "scores", "timeline.web"} <= set(entries[0].sections)

@@ -124,6 +124,16 @@ class Remedy:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A case as the queue lists it, with its customer as the caller's role may see them:
+    ``case.customer_id`` a pseudonym for a pseudonymised role, ``name`` None for a role
+    that may not read names (or a customer without one)."""
+
+    case: Case
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDetail:
     """A case with its messages, changes and remedies, oldest first."""
 
@@ -145,5 +155,7 @@ class CaseFilter:
     owner_id: int | None = None
     unassigned: bool = False
     opened_before: datetime | None = None  # older than an age
+    # A staff member of a branch sees that branch's cases and those of no branch.
+    visible_to_branch: str | None = None
     limit: int = 100
     offset: int = 0

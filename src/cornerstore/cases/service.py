@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from cornerstore.cases.model import (
     CaseFilter,
     CaseLink,
     CaseMessage,
+    QueueEntry,
 )
 from cornerstore.cases.screening import screen
 from cornerstore.cases.spec_events import CaseEvent, read_case_event
@@ -694,6 +695,11 @@ class Cases:
             self.audit.record(caller, "read_case", case.customer_id, f"case {case_id}", [SECTION])
         return detail
 
+    def record_view(self, caller: Caller, case_id: int, root: str, sections: Iterable[str]) -> None:
+        """One audit entry for the case page: the case and every section of the customer it
+        showed (read with ``audit=False``), instead of one entry per section."""
+        self.audit.record(caller, "read_case", root, f"case {case_id}", [SECTION, *sections])
+
     def filter(
         self,
         caller: Caller,
@@ -739,23 +745,50 @@ class Cases:
             offset=offset,
         )
 
-    def find(self, caller: Caller, where: CaseFilter, customer: str | None = None) -> list[Case]:
+    def find(
+        self, caller: Caller, where: CaseFilter, customer: str | None = None, audit: bool = True
+    ) -> list[Case]:
         """The cases ``where`` selects (of one customer, given by id, e-mail or phone), newest
-        first. A staff member of a branch sees that branch's cases and those of no branch."""
+        first. A staff member of a branch sees that branch's cases and those of no branch.
+        ``audit=False`` for a page that records one entry for all it shows."""
         self.require(caller)
         if not 1 <= where.limit <= 1000:
             raise InvalidInput("limit: give a number from 1 to 1000")
         root = None
+        where = replace(where, visible_to_branch=caller.branch)
         with self.store.unit_of_work() as uow:
             if customer is not None:
                 root = self.lookup.find_root(uow, customer, caller)
                 where = replace(where, customer_ids=tuple(uow.customers.members(root)))
             found = uow.cases.find(where)
-        if caller.branch is not None:
-            found = [c for c in found if c.branch in (None, caller.branch)]
-        self.audit.record(caller, "list_cases", root, f"{len(found)} cases", [SECTION])
+        if audit:
+            self.audit.record(caller, "list_cases", root, f"{len(found)} cases", [SECTION])
         return found
 
-    def of_customer(self, caller: Caller, root: str, limit: int = 200) -> list[Case]:
+    def queue(self, caller: Caller, where: CaseFilter) -> list[QueueEntry]:
+        """The queue: the cases ``where`` selects, newest first, each with its customer's
+        name read in one query for all of them (when the caller's role may read names) and
+        its id as the role sees it (a pseudonym for a pseudonymised role)."""
+        self.require(caller)
+        if not 1 <= where.limit <= 1000:
+            raise InvalidInput("limit: give a number from 1 to 1000")
+        with self.store.unit_of_work() as uow:
+            found = uow.cases.find(replace(where, visible_to_branch=caller.branch))
+            roots = sorted({c.customer_id for c in found})
+            names = self.lookup.names_of(uow, caller, roots)
+        shown = self.lookup.shown_id(caller)
+        sections = [SECTION, "name"] if names else [SECTION]
+        self.audit.record(caller, "list_cases", None, f"{len(found)} cases", sections)
+        return [
+            QueueEntry(
+                replace(c, customer_id=shown(c.customer_id), profile_id=shown(c.profile_id)),
+                names.get(c.customer_id),
+            )
+            for c in found
+        ]
+
+    def of_customer(
+        self, caller: Caller, root: str, limit: int = 200, audit: bool = True
+    ) -> list[Case]:
         """Every case of a customer (a root id the caller already read), newest first."""
-        return self.find(caller, CaseFilter(limit=limit), root)
+        return self.find(caller, CaseFilter(limit=limit), root, audit)

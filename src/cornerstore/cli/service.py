@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cornerstore.cli import cases
 from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
+from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
 
 app = typer.Typer(
@@ -141,11 +143,36 @@ def _number(value: float | None) -> str:
 
 @surveys_app.command("send")
 @shared_options("json", "acting", "db")
-def send(run: Invocation) -> None:
+def send(
+    run: Invocation,
+    deliver: str | None = typer.Option(
+        None,
+        "--deliver",
+        help="smtp: e-mail each pending survey now through the campaigns' SMTP settings "
+        "(a service message: no marketing consent needed, logged as a contact)",
+    ),
+) -> None:
     """Make the follow-up survey of every resolved case that has none yet; the links wait as
-    pending until `cornerstore service surveys export` hands them to the mailer."""
+    pending until `cornerstore service surveys export` hands them to the mailer, or are
+    e-mailed at once with `--deliver smtp`."""
+    if deliver not in (None, "smtp"):
+        raise InvalidInput("--deliver: smtp is the one delivery")
     with run.services() as s:
-        links = s.outcomes.send_surveys(run.caller(s))
+        if deliver == "smtp":
+            report = s.outcomes.deliver_surveys(run.caller(s))
+        else:
+            links = s.outcomes.send_surveys(run.caller(s))
+    if deliver == "smtp":
+        if run.json:
+            print_json(report)
+            return
+        out.print(
+            f"{report.made} surveys made; {report.sent} e-mailed, {report.failed} refused by "
+            f"the server, {report.no_address} without an e-mail address (left pending)"
+        )
+        for reason, count in sorted(report.failures.items()):
+            out.print(f"  {count} failed: {escape(reason)}")
+        return
     if run.json:
         print_json(links)
         return

@@ -450,8 +450,9 @@ class Learner:
         return len(new)
 
     # -- reading -------------------------------------------------------------------------------
-    def scores(self, caller: Caller, ref: str) -> CustomerScores:
-        """What was learned about one customer (an audited read)."""
+    def scores(self, caller: Caller, ref: str, audit: bool = True) -> CustomerScores:
+        """What was learned about one customer (an audited read; ``audit=False`` for a page
+        that records one entry for all it shows)."""
         self.policy.require(caller, "scores", READ)
         with self.store.unit_of_work() as uow:
             root = self.lookup.find_root(uow, ref, caller)
@@ -463,7 +464,8 @@ class Learner:
         for score in found:
             if score.name not in latest or score.computed_at > latest[score.name].computed_at:
                 latest[score.name] = Score(score.name, score.value, score.computed_at, score.model)
-        self.audit.record(caller, "read_scores", root, None, ["scores"])
+        if audit:
+            self.audit.record(caller, "read_scores", root, None, ["scores"])
         shown = self.lookup.shown_id(caller)(root)
         return CustomerScores(shown, profiled, dict(sorted(latest.items())) if profiled else {})
 

@@ -209,3 +209,15 @@ class SurveyLink:
     customer_id: str
     solicited: bool
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyDelivery:
+    """What one e-mail run of the follow-up surveys did: surveys made, e-mails sent, those the
+    server refused (by answer, ``smtp 550``) and those waiting for want of an address."""
+
+    made: int
+    sent: int
+    failed: int
+    no_address: int
+    failures: dict[str, int]

@@ -19,15 +19,18 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from cornerstore.access.audit import AuditTrail
+from cornerstore.access.audit import AuditTrail, entry_fields
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
+from cornerstore.campaigns.delivery import Delivered, Outgoing, SmtpSender
+from cornerstore.campaigns.model import Contact
 from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.outcomes.metrics import REPEAT_WINDOW, service_metrics
 from cornerstore.outcomes.model import (
@@ -36,10 +39,11 @@ from cornerstore.outcomes.model import (
     Purchase,
     ServiceMetricsReport,
     SurveyAnswer,
+    SurveyDelivery,
     SurveyLink,
     SurveyRecord,
 )
-from cornerstore.settings import Settings
+from cornerstore.settings import SERVICE_PURPOSE, Settings
 from cornerstore.spec import SURVEY_ANSWERED
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -71,6 +75,14 @@ class ServiceOutcomes:
         self.settings = settings
         self.policy = policy
         self.audit = audit
+        # The campaigns' SMTP delivery (replaceable, as the campaigns' is).
+        self.sender_factory: Callable[[], SmtpSender] = lambda: SmtpSender(settings.campaigns)
+
+    def _send_mail(self, outgoing: list[Outgoing]) -> list[Delivered]:
+        if not outgoing:
+            return []
+        with self.sender_factory() as sender:
+            return [sender.send(m) for m in outgoing]
 
     # -- metrics -------------------------------------------------------------------------------
     def metrics(
@@ -198,6 +210,66 @@ class ServiceOutcomes:
             uow.outcomes.mark_exported([s.id for s in pending], now)
         self.audit.record(caller, "export_service_surveys", None, f"{len(links)} surveys")
         return links
+
+    def deliver_surveys(self, caller: Caller, now: datetime | None = None) -> SurveyDelivery:
+        """Make the follow-up survey of every resolved case that has none yet, then e-mail
+        each one the system made and has not handed over yet, through the campaigns' SMTP
+        delivery (``campaigns.smtp_*`` settings).
+
+        A survey is a service message (purpose ``service``): it needs no marketing consent,
+        an open complaint does not hold it back and it counts against no frequency cap, so it
+        carries nothing but the question and its link (no offer, no coupon). Each one sent is
+        marked exported (never sent twice) and logged as a contact; one the server refused
+        or a customer without an e-mail address stays pending, for the next run or for
+        ``export_pending``."""
+        self.policy.require(caller, "cases", CHANGE)
+        now = now or datetime.now(UTC)
+        made = self.send_surveys(caller, now)
+        with self.store.unit_of_work(write=True) as uow:
+            pending = uow.outcomes.pending(self.settings.outcomes.survey_batch)
+            links = [self._link(uow, s) for s in pending]
+            addresses = uow.campaign_facts.emails_of_roots(sorted({s.customer_id for s in pending}))
+        mail = [
+            (survey, survey_message(survey, link, addresses[survey.customer_id]))
+            for survey, link in zip(pending, links, strict=True)
+            if survey.customer_id in addresses
+        ]
+        sent = list(zip([s for s, _ in mail], self._send_mail([m for _, m in mail]), strict=True))
+        at = datetime.now(UTC)
+        done = [survey for survey, d in sent if d.sent]
+        with self.store.unit_of_work(write=True) as uow:
+            uow.outcomes.mark_exported([s.id for s in done], at)
+            uow.contacts.add_many(
+                [
+                    Contact(s.customer_id, "email", SERVICE_PURPOSE, at, f"survey:{s.id}")
+                    for s in done
+                ]
+            )
+            uow.audit.add_many(
+                [
+                    entry_fields(
+                        caller,
+                        "service_survey_email",
+                        s.customer_id,
+                        f"case {s.case_id}",
+                        ["cases", "contact"],
+                        at,
+                    )
+                    for s in done
+                ]
+            )
+        failures: dict[str, int] = {}
+        for _, d in sent:
+            if not d.sent:
+                key = (d.reason or "failed").split(":")[0][:120]
+                failures[key] = failures.get(key, 0) + 1
+        return SurveyDelivery(
+            made=len(made),
+            sent=len(done),
+            failed=len(sent) - len(done),
+            no_address=len(pending) - len(mail),
+            failures=failures,
+        )
 
     def hand_out(self, caller: Caller, case_id: int, now: datetime | None = None) -> SurveyLink:
         """A survey link for the customer of a case, handed out by the caller: its answer is
@@ -338,3 +410,25 @@ def _answer_event(
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def survey_message(survey: SurveyRecord, link: SurveyLink, to: str) -> Outgoing:
+    """The follow-up survey as an e-mail: the question and its link, nothing else (a service
+    message carries no marketing). The case's subject is not quoted: it is the customer's text.
+
+    >>> at = datetime(2026, 3, 1, tzinfo=UTC)
+    >>> survey = SurveyRecord(7, 12, "cus_1", "delivery", at, at, None, None, None, None, None)
+    >>> link = SurveyLink(7, 12, "cus_1", False, "https://shop.example/s/7.x")
+    >>> mail = survey_message(survey, link, "ann@example.com")
+    >>> mail.subject, mail.unsubscribe_url, mail.coupon
+    ('Was your problem solved? (case 12)', None, None)
+    """
+    text = (
+        f"You contacted us on {survey.opened_at:%d %B %Y} about {survey.category} "
+        f"(case {survey.case_id}), and we marked it resolved.\n\n"
+        "Was your problem solved? Two questions, one click:\n"
+        f"{link.url}\n\n"
+        "The link works once and only for this case."
+    )
+    subject = f"Was your problem solved? (case {survey.case_id})"
+    return Outgoing(survey.customer_id, to, subject, text, None, None)

@@ -220,9 +220,10 @@ class Profiles:
         return hits
 
     # -- the 360 view ---------------------------------------------------------------------------
-    def get(self, caller: Caller, ref: str) -> Profile:
+    def get(self, caller: Caller, ref: str, audit: bool = True) -> Profile:
         """Everything the caller's role may read about a customer: identifiers, traits with
-        provenance, summary, accounts and merges."""
+        provenance, summary, accounts and merges. ``audit=False`` for a page that records one
+        entry for all it shows (the profile's ``sections`` say what to list)."""
         visible = self._visible(
             caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
         )
@@ -231,7 +232,8 @@ class Profiles:
             root = self.lookup.find_root(uow, ref, caller)
             visible = self._consented(uow, caller, root, visible)
             profile = self._profile(uow, root, visible)
-        self.audit.record(caller, "read_profile", root, None, profile.sections)
+        if audit:
+            self.audit.record(caller, "read_profile", root, None, profile.sections)
         if pseudonymise is not None:
             claims = profile.unverified
             profile = replace(
@@ -353,11 +355,13 @@ class Profiles:
         types: Sequence[str] = (),
         cursor: str | None = None,
         limit: int | None = None,
+        audit: bool = True,
     ) -> TimelinePage:
         """The customer's events, newest first, filtered by touchpoint and type, keyset-paged.
 
         A role sees the events of the departments (``timeline.<touchpoint>``) it may read;
-        asking for another department is refused."""
+        asking for another department is refused. ``audit=False`` for a page that records
+        one entry for all it shows (the departments the role may read are what it holds)."""
         allowed = self._visible(
             caller, [self.policy.timeline_section(tp) for tp in TOUCHPOINTS], "the timeline"
         )
@@ -389,7 +393,8 @@ class Profiles:
                 limit=size + 1,
             )
         sections = [self.policy.timeline_section(tp) for tp in wanted] or sorted(allowed)
-        self.audit.record(caller, "read_timeline", root, None, sections)
+        if audit:
+            self.audit.record(caller, "read_timeline", root, None, sections)
         more = len(events) > size
         events = events[:size]
         next_cursor = encode_cursor(events[-1].occurred_at, events[-1].id) if more else None

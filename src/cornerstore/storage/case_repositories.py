@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from cornerstore.cases.model import (
     Attachment,
@@ -103,6 +103,10 @@ class CaseRepository(Repository):
             query = query.where(c.c.owner_id.is_(None))
         if where.opened_before is not None:
             query = query.where(c.c.opened_at < where.opened_before)
+        if where.visible_to_branch is not None:
+            # In the query, before the limit: a page of another branch's newer cases must not
+            # crowd out this branch's older ones.
+            query = query.where(or_(c.c.branch.is_(None), c.c.branch == where.visible_to_branch))
         query = query.order_by(c.c.opened_at.desc(), c.c.id.desc())
         query = query.limit(where.limit).offset(where.offset)
         rows = list(self.conn.execute(query))

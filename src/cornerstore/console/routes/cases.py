@@ -19,6 +19,7 @@ from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, rend
 from cornerstore.console.sections import Section, read_sections
 from cornerstore.errors import InvalidInput
 from cornerstore.services import Services
+from cornerstore.settings import TOUCHPOINTS
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -54,7 +55,7 @@ def queue(
         older_than_days=_days(age),
         limit=QUEUE_LENGTH,
     )
-    cases = services.cases.find(caller, where)
+    cases = services.cases.queue(caller, where)
     may_change = services.policy.may(caller, "cases", CHANGE)
     pending = services.remedies.pending(caller) if may_change else []
     return render(
@@ -127,21 +128,39 @@ async def open_case(
 
 
 def _read_case(services: Services, caller: Caller, case_id: int) -> dict[str, Section]:
-    """The case, then the customer's sections side by side, each within its time budget."""
-    detail = services.cases.get(caller, case_id)
+    """The case, then the customer's sections side by side, each one bounded read within its
+    time budget; one audit entry lists what the page shows."""
+    detail = services.cases.get(caller, case_id, audit=False)
     root = detail.case.customer_id
-    budget = services.settings.console_section_ms / 1000
     found = read_sections(
         {
-            "profile": lambda: services.profiles.get(caller, root),
-            "scores": lambda: services.learner.scores(caller, root),
-            "timeline": lambda: services.profiles.timeline(caller, root, limit=TIMELINE_EVENTS),
-            "cases": lambda: services.cases.of_customer(caller, root, CUSTOMER_CASES),
+            "profile": lambda: services.profiles.get(caller, root, audit=False),
+            "scores": lambda: services.learner.scores(caller, root, audit=False),
+            "timeline": lambda: services.profiles.timeline(
+                caller, root, limit=TIMELINE_EVENTS, audit=False
+            ),
+            "cases": lambda: services.cases.of_customer(caller, root, CUSTOMER_CASES, False),
             "suggestion": lambda: services.remedies.suggest(caller, case_id),
         },
-        budget,
+        services.settings.console_section_ms / 1000,
+        services.store.time_limit,
     )
+    services.cases.record_view(caller, case_id, root, _shown_sections(services, caller, found))
     return {"case": Section(detail), **found}
+
+
+def _shown_sections(services: Services, caller: Caller, found: dict[str, Section]) -> list[str]:
+    """The policy sections of what the page's sections read (those that answered)."""
+    sections: list[str] = []
+    profile = found["profile"].value
+    if profile is not None:
+        sections += profile.sections
+    if found["timeline"].value is not None:
+        every = (services.policy.timeline_section(tp) for tp in TOUCHPOINTS)
+        sections += [s for s in every if services.policy.may(caller, s)]
+    if found["scores"].value is not None:
+        sections.append("scores")
+    return sections
 
 
 @router.get("/cases/{case_id}")
