@@ -182,7 +182,14 @@ def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
         return hits
     wider = []
     for word in query:
-        stored = [w for span in word_ranges(word) for w in uow.search.name_words_between(*span)]
+        # From four letters a stored word matches by beginning with the query word or by a
+        # typo (a length within one): the index leaves out the others.
+        near = word if len(word) >= TYPO_FROM else None
+        stored = [
+            w
+            for low, high in word_ranges(word)
+            for w in uow.search.name_words_between(low, high, near)
+        ]
         wider.append(candidates(word, stored))
     return _best(uow, query, wider, limit)
 

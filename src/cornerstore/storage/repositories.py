@@ -598,6 +598,14 @@ _NAME_WORDS_BETWEEN = (
     .distinct()
     .order_by(_n.c.word)
 )
+# The same, keeping only the words one typo from a word of ``near`` letters (one letter more or
+# less) or that begin with ``near``: the rest could never match, so they are not sent back.
+_NEAR_WORDS_BETWEEN = _NAME_WORDS_BETWEEN.where(
+    or_(
+        func.length(_n.c.word).between(bindparam("shortest"), bindparam("longest")),
+        and_(_n.c.word >= bindparam("near"), _n.c.word < bindparam("after_near")),
+    )
+)
 _KINDS = select(_c.c.id, _c.c.kind).where(_within(_c.c.id, "ids"))
 _MEMBERS = select(_c.c.id, _c.c.root_id).where(_within(_c.c.root_id, "ids"))
 _CONTACTS = (
@@ -697,9 +705,22 @@ class SearchRepository(Repository):
         ]
         bulk_insert(self.conn, n, rows)
 
-    def name_words_between(self, low: str, high: str) -> list[str]:
-        """The distinct stored name words from ``low`` up to (not including) ``high``."""
-        return list(self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars())
+    def name_words_between(self, low: str, high: str, near: str | None = None) -> list[str]:
+        """The distinct stored name words from ``low`` up to (not including) ``high``; with
+        ``near``, only those that begin with it or whose length is within one of its."""
+        if near is None:
+            return list(
+                self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars()
+            )
+        params = {
+            "low": low,
+            "high": high,
+            "shortest": len(near) - 1,
+            "longest": len(near) + 1,
+            "near": near,
+            "after_near": near[:-1] + chr(ord(near[-1]) + 1),
+        }
+        return list(self.conn.execute(_NEAR_WORDS_BETWEEN, params).scalars())
 
     def rows_matching(
         self, candidates: Sequence[tuple[str, int, int]], words: int, exact_key: str, limit: int
