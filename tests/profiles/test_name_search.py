@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import delete, func, select
 
 from cornerstore.access.caller import Caller
 from cornerstore.intake.service import Source
+from cornerstore.profiles import name_search
 from cornerstore.services import Services
 from cornerstore.storage import tables as t
 from cornerstore.storage.database import _alembic_config
@@ -179,3 +181,28 @@ def test_upgrading_an_older_store_indexes_the_names_it_holds(
         stored = uow.conn.execute(select(func.count()).select_from(t.name_words)).scalar_one()
     assert stored == 17
     assert _found(services, owner, "Joanne Hill")[0] == ("Joanne Hill", "name")
+
+
+@pytest.mark.parametrize(
+    "query", ["joanne h", "hill jo", "ann lee", "le an", "joane hil", "smith ann", "bob smith"]
+)
+def test_reading_only_the_rarest_words_rows_ranks_as_matching_every_row_does(
+    services: Services, query: str
+) -> None:
+    _people(services)
+    words = name_search.words_of(query)
+    wider = []
+    with services.store.unit_of_work() as uow:
+        for word in words:
+            spans = name_search.word_ranges(word)
+            stored = [w for span in spans for w in uow.search.name_words_between(*span)]
+            wider.append(name_search.candidates(word, stored))
+        pairs, exact = name_search._pairs(wider), " ".join(sorted(words))
+
+        every_row = uow.search.rows_matching(pairs, len(words), exact, 100)
+        led = name_search._led_rows(uow, words, pairs, exact)
+
+    assert [(rank[4], rank[3], rank[1], worst) for rank, worst in led] == [
+        (row.customer_id, row.name_key, row.distance, row.worst) for row in every_row
+    ]
+    assert led

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from cornerstore.services import Services
 
 STATIC_PATH = "/static"
+NOTICE_SECRET = "console_notice_key"
 
 
 def console_routers() -> list[APIRouter]:
@@ -50,11 +51,21 @@ def install_console(app: FastAPI) -> None:
     from cornerstore.console.deps import STATIC
     from cornerstore.console.flash import Flashes
 
-    _warm_up(app.state.services)
-    app.state.console_flashes = Flashes()
+    services = app.state.services
+    _warm_up(services)
+    app.state.console_flashes = Flashes(lambda: _notice_secret(services))
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     for router in console_routers():
         app.include_router(router)
+
+
+def _notice_secret(services: Services) -> str:
+    """The installation secret the one-shot notices are sealed under: in the database, so
+    every worker process of ``cornerstore serve --workers N`` reads the same one."""
+    from datetime import UTC, datetime
+
+    with services.store.unit_of_work(write=True) as uow:
+        return uow.installation_secrets.get_or_make(NOTICE_SECRET, datetime.now(UTC))
 
 
 def _warm_up(services: Services) -> None:

@@ -32,7 +32,7 @@ from cornerstore.api.deps import (
     remote_of,
 )
 from cornerstore.console.customer_view import address_line, age_in_words
-from cornerstore.console.flash import Flashes, Notice
+from cornerstore.console.flash import NOTICE_COOKIE, Flashes, Notice
 from cornerstore.console.nav import nav_for
 from cornerstore.errors import CornerstoreError, Forbidden, Throttled, Unauthorized
 
@@ -89,17 +89,43 @@ def redirect(request: Request, to: str) -> Response:
 
 
 def redirect_with(request: Request, to: str, notice: Notice) -> Response:
-    """Redirect after a change, ``notice`` waiting for the next page of this session only
-    (post/redirect/get: a reload never sends the form again, a secret is shown once)."""
+    """Redirect after a change, ``notice`` sealed for the next page of this session only, in a
+    cookie scoped to ``to`` (post/redirect/get: a reload never sends the form again, a secret
+    is shown once; :mod:`cornerstore.console.flash`)."""
     flashes: Flashes = request.app.state.console_flashes
-    flashes.put(request.cookies.get(SESSION_COOKIE, ""), notice)
-    return redirect(request, to)
+    response = redirect(request, to)
+    response.set_cookie(
+        NOTICE_COOKIE,
+        flashes.seal(request.cookies.get(SESSION_COOKIE, ""), notice),
+        max_age=flashes.ttl,
+        path=to,
+        secure=request.app.state.services.settings.access.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
 
 
 def notice_for(request: Request) -> Notice | None:
-    """The notice a change left for this session's next page, taken (shown once)."""
+    """The notice a change left for this session's next page, taken: the page's answer
+    clears its cookie, so it is shown once."""
+    sealed = request.cookies.get(NOTICE_COOKIE)
+    if sealed is None:
+        return None
+    request.state.console_notice_taken = True
     flashes: Flashes = request.app.state.console_flashes
-    return flashes.take(request.cookies.get(SESSION_COOKIE, ""))
+    return flashes.open(request.cookies.get(SESSION_COOKIE, ""), sealed)
+
+
+def _clear_taken_notice(request: Request, response: Response) -> None:
+    if getattr(request.state, "console_notice_taken", False):
+        response.delete_cookie(
+            NOTICE_COOKIE,
+            path=request.url.path,
+            secure=request.app.state.services.settings.access.cookie_secure,
+            httponly=True,
+            samesite="strict",
+        )
 
 
 def render(
@@ -165,6 +191,7 @@ class ConsoleRoute(APIRoute):
                 # The type only: an exception's text may quote what a customer sent.
                 log.error("console: unexpected error: %s", type(exc).__name__)
                 response = render_error(request, 500, "the page failed; it can be reloaded")
+            _clear_taken_notice(request, response)
             return secure(response)
 
         return handle_page

@@ -182,7 +182,14 @@ def find_by_name(uow: UnitOfWork, text: str, limit: int) -> list[NameHit]:
         return hits
     wider = []
     for word in query:
-        stored = [w for span in word_ranges(word) for w in uow.search.name_words_between(*span)]
+        # From four letters a stored word matches by beginning with the query word or by a
+        # typo (a length within one): the index leaves out the others.
+        near = word if len(word) >= TYPO_FROM else None
+        stored = [
+            w
+            for low, high in word_ranges(word)
+            for w in uow.search.name_words_between(low, high, near)
+        ]
         wider.append(candidates(word, stored))
     return _best(uow, query, wider, limit)
 
@@ -191,6 +198,23 @@ def _best(
     uow: UnitOfWork, query: Sequence[str], wanted: Sequence[Mapping[str, str]], limit: int
 ) -> list[NameHit]:
     pairs, exact_key = _pairs(wanted), " ".join(sorted(query))
+    if len(query) > 1:
+        ranked = _led_rows(uow, query, pairs, exact_key)
+        # Only the best rows are looked up for their customers, as many as it takes.
+        size = limit * ROWS_PER_CUSTOMER
+        while True:
+            roots = uow.customers.roots_of([row[4] for row, _ in ranked[:size]])
+            hits = best_per_customer(
+                (
+                    NameMatch(roots[row[4]], row[4], row[3], row[1], worst)
+                    for row, worst in ranked[:size]
+                    if row[4] in roots
+                ),
+                limit,
+            )
+            if len(hits) == limit or len(ranked) <= size:
+                return hits
+            size *= 4
     # A customer of several profile rows may hold several of the best rows: read more rows
     # until ``limit`` customers are found or there are no more.
     size = limit * ROWS_PER_CUSTOMER
@@ -200,6 +224,50 @@ def _best(
         if len(hits) == limit or len(found) < size:
             return hits
         size *= 4
+
+
+Rank = tuple[int, int, int, str, str]
+
+
+def _led_rows(
+    uow: UnitOfWork, query: Sequence[str], pairs: Sequence[tuple[str, int, int]], exact_key: str
+) -> list[tuple[Rank, int]]:
+    """Every row matching all the query words, best first, ranked as
+    :meth:`~cornerstore.storage.repositories.SearchRepository.rows_matching` ranks them.
+
+    The query word whose candidates have the fewest index entries leads: only its rows are
+    read ("smith al" reads the rows of the "al..." words, not every Smith as well), and the
+    other words are matched against each row's name key, which holds all its words. Each
+    row comes as its rank (tier, distance, spaces, name key, row id) and its worst distance.
+    """
+    entries = uow.search.entries_per_word(pairs)
+    if len(entries) < len(query):
+        return []  # a query word that matches no stored word: nobody has them all
+    lead = min(entries, key=lambda qi: (entries[qi], qi))
+    distances: list[dict[str, int]] = [{} for _ in query]
+    for word, qi, distance in pairs:
+        distances[qi][word] = distance
+    ranked: list[tuple[Rank, int]] = []
+    for customer_id, name_key, lead_distance in uow.search.rows_with(
+        [(word, distance) for word, qi, distance in pairs if qi == lead]
+    ):
+        words = name_key.split(" ")
+        per_word = []
+        for qi, known in enumerate(distances):
+            if qi == lead:
+                per_word.append(lead_distance)
+                continue
+            found = [known[w] for w in words if w in known]
+            if not found:
+                break
+            per_word.append(min(found))
+        else:
+            total = sum(per_word)
+            tier = (0 if name_key == exact_key else 1) if total == 0 else 2
+            rank = (tier, total, len(words) - 1, name_key, customer_id)
+            ranked.append((rank, max(per_word)))
+    ranked.sort()
+    return ranked
 
 
 def _pairs(wanted: Sequence[Mapping[str, str]]) -> list[tuple[str, int, int]]:

@@ -220,6 +220,13 @@ class Profiles:
         return hits
 
     # -- the 360 view ---------------------------------------------------------------------------
+    def record_view(self, caller: Caller, ref: str, sections: Sequence[str]) -> None:
+        """One audit entry (``read_customer_page``) for a page that showed these sections of
+        the customer ``ref``, read with ``audit=False``, instead of one entry per read."""
+        with self.store.unit_of_work() as uow:
+            root = self.lookup.find_root(uow, ref, caller)
+        self.audit.record(caller, "read_customer_page", root, None, sorted(set(sections)))
+
     def get(self, caller: Caller, ref: str, audit: bool = True) -> Profile:
         """Everything the caller's role may read about a customer: identifiers, traits with
         provenance, summary, accounts and merges. ``audit=False`` for a page that records one

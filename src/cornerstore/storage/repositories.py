@@ -598,6 +598,14 @@ _NAME_WORDS_BETWEEN = (
     .distinct()
     .order_by(_n.c.word)
 )
+# The same, keeping only the words one typo from a word of ``near`` letters (one letter more or
+# less) or that begin with ``near``: the rest could never match, so they are not sent back.
+_NEAR_WORDS_BETWEEN = _NAME_WORDS_BETWEEN.where(
+    or_(
+        func.length(_n.c.word).between(bindparam("shortest"), bindparam("longest")),
+        and_(_n.c.word >= bindparam("near"), _n.c.word < bindparam("after_near")),
+    )
+)
 _KINDS = select(_c.c.id, _c.c.kind).where(_within(_c.c.id, "ids"))
 _MEMBERS = select(_c.c.id, _c.c.root_id).where(_within(_c.c.root_id, "ids"))
 _CONTACTS = (
@@ -612,29 +620,32 @@ _NAMES = (
 )
 
 
-# PostgreSQL takes the candidates as three arrays: one statement whatever their number, parsed
-# and planned once (a VALUES list of a thousand rows costs more to plan than to run), and a
-# candidate word is looked up in the index of words (a nested loop of index-only scans).
-_PG_CANDIDATES = (
-    "SELECT * FROM unnest(CAST(:words AS text[]), CAST(:qis AS int[]), CAST(:dists AS int[]))"
-)
+# The candidates of a name search come as one parameter whatever their number, so each statement
+# is parsed, compiled and planned once (a VALUES list of a thousand rows costs more to prepare
+# than to run, and each length would be another statement): PostgreSQL takes three arrays,
+# SQLite one JSON array of [word, query word, distance]. A candidate word is looked up in the
+# index of words (a nested loop of index look-ups).
+_CANDIDATES = {
+    "postgresql": (
+        "SELECT * FROM unnest(CAST(:words AS text[]), CAST(:qis AS int[]), CAST(:dists AS int[]))"
+    ),
+    "sqlite": (
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+        " json_extract(value, '$[2]') FROM json_each(:candidates)"
+    ),
+}
 
 
 @lru_cache(maxsize=512)
-def _rows_matching_sql(count: int, words: int) -> Any:
-    """The statement of :meth:`SearchRepository.rows_matching` for ``count`` candidates and
-    ``words`` query words (built once for each: parsing hundreds of bound names costs more
-    than running the query); ``count`` 0 for PostgreSQL's arrays of candidates.
+def _rows_matching_sql(dialect: str, words: int) -> Any:
+    """The statement of :meth:`SearchRepository.rows_matching` in ``dialect`` for ``words``
+    query words (built once for each).
 
     One pass groups the matching index entries by profile row, keeping per query word the
     smallest distance (``d0``, ``d1``, ...); a row missing a query word has a NULL there. Only
     the best ``:limit`` rows are joined to their customers.
     """
-    marks = (
-        "VALUES " + ", ".join(f"(:w{i}, :q{i}, :d{i})" for i in range(count))
-        if count
-        else _PG_CANDIDATES
-    )
+    marks = _CANDIDATES[dialect]
     per_word = ", ".join(
         f"min(CASE WHEN cand.qi = {i} THEN cand.dist END) AS d{i}" for i in range(words)
     )
@@ -659,6 +670,24 @@ def _rows_matching_sql(count: int, words: int) -> Any:
     )
 
 
+@lru_cache(maxsize=512)
+def _entries_sql(dialect: str, rows: bool) -> Any:
+    """How many index entries each query word's candidates have (``rows`` False), or the
+    profile rows holding a candidate of one query word with the closest distance (``rows``
+    True), in ``dialect``."""
+    marks = _CANDIDATES[dialect]
+    if not rows:
+        return text(
+            f"WITH cand (word, qi, dist) AS ({marks}) SELECT cand.qi, count(*)"
+            " FROM cand JOIN name_words n ON n.word = cand.word GROUP BY cand.qi"
+        )
+    return text(
+        f"WITH cand (word, qi, dist) AS ({marks}) SELECT n.customer_id, n.name_key,"
+        " min(cand.dist) FROM cand JOIN name_words n ON n.word = cand.word"
+        " GROUP BY n.customer_id, n.name_key"
+    )
+
+
 class SearchRepository(Repository):
     def replace_name_words(
         self, words_by_row: dict[str, tuple[str, ...]], new: Collection[str] = ()
@@ -676,9 +705,22 @@ class SearchRepository(Repository):
         ]
         bulk_insert(self.conn, n, rows)
 
-    def name_words_between(self, low: str, high: str) -> list[str]:
-        """The distinct stored name words from ``low`` up to (not including) ``high``."""
-        return list(self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars())
+    def name_words_between(self, low: str, high: str, near: str | None = None) -> list[str]:
+        """The distinct stored name words from ``low`` up to (not including) ``high``; with
+        ``near``, only those that begin with it or whose length is within one of its."""
+        if near is None:
+            return list(
+                self.conn.execute(_NAME_WORDS_BETWEEN, {"low": low, "high": high}).scalars()
+            )
+        params = {
+            "low": low,
+            "high": high,
+            "shortest": len(near) - 1,
+            "longest": len(near) + 1,
+            "near": near,
+            "after_near": near[:-1] + chr(ord(near[-1]) + 1),
+        }
+        return list(self.conn.execute(_NEAR_WORDS_BETWEEN, params).scalars())
 
     def rows_matching(
         self, candidates: Sequence[tuple[str, int, int]], words: int, exact_key: str, limit: int
@@ -692,19 +734,43 @@ class SearchRepository(Repository):
         """
         if not candidates:
             return []
-        params: dict[str, Any] = {"exact": exact_key, "limit": limit}
-        if self.conn.dialect.name == "postgresql":
-            found, qis, dists = zip(*candidates, strict=True)
-            params |= {"words": list(found), "qis": list(qis), "dists": list(dists)}
-            sql = _rows_matching_sql(0, words)
-        else:
-            for i, (word, index, distance) in enumerate(candidates):
-                params |= {f"w{i}": word, f"q{i}": index, f"d{i}": distance}
-            sql = _rows_matching_sql(len(candidates), words)
+        dialect, params = self._bind(candidates)
+        params |= {"exact": exact_key, "limit": limit}
+        sql = _rows_matching_sql(dialect, words)
         return [
             NameMatch(root, cid, key, int(distance), max(int(d) for d in per_word))
             for root, cid, key, distance, *per_word in self.conn.execute(sql, params)
         ]
+
+    def entries_per_word(self, candidates: Sequence[tuple[str, int, int]]) -> dict[int, int]:
+        """How many index entries (profile rows) hold a candidate of each query word: the
+        candidates are (stored word, query word number, distance). A count reads only the
+        index; no row is grouped or sorted."""
+        if not candidates:
+            return {}
+        dialect, params = self._bind(candidates)
+        return {
+            int(qi): int(n) for qi, n in self.conn.execute(_entries_sql(dialect, False), params)
+        }
+
+    def rows_with(self, candidates: Sequence[tuple[str, int]]) -> list[tuple[str, str, int]]:
+        """(profile row, name key, distance of its closest word) of every row holding one of
+        the ``candidates`` (stored word, distance)."""
+        if not candidates:
+            return []
+        dialect, params = self._bind([(w, 0, d) for w, d in candidates])
+        found = self.conn.execute(_entries_sql(dialect, True), params)
+        return [(cid, key, int(d)) for cid, key, d in found]
+
+    def _bind(self, candidates: Sequence[tuple[str, int, int]]) -> tuple[str, dict[str, Any]]:
+        """The dialect whose statement to use over ``candidates`` (stored word, query word
+        number, distance), and its parameters: three arrays for PostgreSQL, one JSON array
+        for SQLite."""
+        dialect = self.conn.dialect.name
+        if dialect == "postgresql":
+            found, qis, dists = zip(*candidates, strict=True)
+            return dialect, {"words": list(found), "qis": list(qis), "dists": list(dists)}
+        return "sqlite", {"candidates": orjson.dumps(candidates).decode()}
 
     def hits(self, root_ids: Sequence[str], matched: dict[str, str]) -> list[SearchHit]:
         """Describe profiles for a result list: name, first e-mail and phone."""

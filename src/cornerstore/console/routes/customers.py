@@ -23,6 +23,7 @@ from cornerstore.console.sections import Section, read_sections
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.profiles.forms import FORM_QUESTIONS
 from cornerstore.services import Services
+from cornerstore.settings import TOUCHPOINTS
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -75,30 +76,56 @@ def _timeline_reader(services: Services, caller: Caller, ref: str, wanted: Timel
         types=wanted.types,
         cursor=wanted.cursor,
         limit=TIMELINE_EVENTS,
+        audit=False,
     )
 
 
 def _read_customer(
     services: Services, caller: Caller, ref: str, wanted: TimelineFilter
 ) -> dict[str, Section]:
-    """Every section of the customer page, each one bounded read of its own service."""
+    """Every section of the customer page, each one bounded read of its own service. The
+    reads of the profile, timeline, moments, scores and cases write no entry of their own:
+    the page records one listing what they showed (:func:`_record_view`)."""
     return read_sections(
         {
-            "profile": lambda: services.profiles.get(caller, ref),
+            "profile": lambda: services.profiles.get(caller, ref, audit=False),
             "timeline": _timeline_reader(services, caller, ref, wanted),
             "moments": lambda: moments_of(
-                services.profiles.timeline(caller, ref, touchpoints=["other"], limit=MOMENTS)
+                services.profiles.timeline(
+                    caller, ref, touchpoints=["other"], limit=MOMENTS, audit=False
+                )
             ),
-            "scores": lambda: services.learner.scores(caller, ref),
+            "scores": lambda: services.learner.scores(caller, ref, audit=False),
             "next_actions": lambda: services.actions.for_customer(caller, ref),
             "suggestions": lambda: services.suggestions.for_customer(caller, ref, SUGGESTIONS),
-            "cases": lambda: services.cases.find(caller, CaseFilter(limit=CASES), ref),
+            "cases": lambda: services.cases.find(caller, CaseFilter(limit=CASES), ref, False),
             "segments": lambda: services.segments.of_customer(caller, ref),
             "consents": lambda: services.consents.get(caller, ref),
         },
         services.settings.console_section_ms / 1000,
         services.store.time_limit,
     )
+
+
+def _record_view(
+    services: Services, caller: Caller, ref: str, wanted: TimelineFilter, found: dict[str, Section]
+) -> None:
+    """One audit entry for what the page's unaudited reads showed (those that answered)."""
+    policy = services.policy
+    profile = found["profile"].value
+    sections: list[str] = list(profile.sections) if profile is not None else []
+    timeline = found["timeline"].value is not None
+    touchpoints = tuple(wanted.touchpoints or TOUCHPOINTS) if timeline else ()
+    if found["moments"].value is not None:
+        touchpoints = (*touchpoints, "other")
+    sections += [
+        policy.timeline_section(tp)
+        for tp in touchpoints
+        if policy.may(caller, policy.timeline_section(tp))
+    ]
+    sections += [name for name in ("scores", "cases") if found[name].value is not None]
+    if sections:
+        services.profiles.record_view(caller, ref, sections)
 
 
 @router.get("/customers/{ref}")
@@ -114,6 +141,7 @@ def customer(
     profile = found["profile"]
     if isinstance(profile.error, NotFound | InvalidInput):
         raise profile.error
+    _record_view(services, caller, ref, wanted, found)
     scores = found["scores"]
     return render(
         request,
