@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 
-
 # The process-group leader of each server this module started, by base URL.
 _LEADERS: dict[str, int] = {}
 
