@@ -120,7 +120,8 @@ def run(name: str, audit: str, args: argparse.Namespace) -> dict[str, Any]:
                 warmup=args.warmup,
                 tag=f"{name}-{audit}",
             )
-            server_share = (server_cpu_seconds(base) - cpu0) / (time.monotonic() - wall0)
+            server_cpu = server_cpu_seconds(base) - cpu0
+            server_share = server_cpu / (time.monotonic() - wall0)
     result = summarise(report)
     return {
         "config": name,
@@ -128,6 +129,8 @@ def run(name: str, audit: str, args: argparse.Namespace) -> dict[str, Any]:
         **result,
         # Warm-up included: CPU seconds of the server's processes per wall second.
         "server_cpu_share": round(server_share, 3),
+        # The server's CPU a request, warm-up included: steadier than throughput on a busy box.
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, report["answered_total"]), 2),
         "load_average_1m": machine()["load_average_1m"],
     }
 
@@ -161,6 +164,7 @@ def main() -> None:
             "errors",
             "5xx",
             "server CPU",
+            "CPU ms/req",
             "client CPU",
             "load",
         ],
@@ -177,6 +181,7 @@ def main() -> None:
                 r["errors"],
                 r["5xx"],
                 r["server_cpu_share"],
+                r["server_cpu_ms_per_request"],
                 r["client_cpu_share"],
                 r["load_average_1m"],
             ]

@@ -136,6 +136,16 @@ def _receive(out: Any, procs: list[Any]) -> dict[str, Any]:
                 ) from None
 
 
+def _in_a_process(target: Any, *args: Any) -> dict[str, Any]:
+    """Run ``target(*args, out)`` in a spawned process; the report it puts on ``out``."""
+    out = _SPAWN.Queue()
+    proc = _SPAWN.Process(target=target, args=(*args, out), daemon=True)
+    proc.start()
+    report = _receive(out, [proc])
+    proc.join(timeout=30)
+    return report
+
+
 # -- readers -----------------------------------------------------------------------------------
 class Connection:
     """One keep-alive HTTP/1.1 connection sending GETs and reading Content-Length bodies.
@@ -318,7 +328,6 @@ def read_load(
 ) -> dict[str, Any]:
     """GET ``paths`` round-robin from ``clients`` concurrent keep-alive clients in a separate
     process: closed-loop, or open-loop at ``rate`` requests a second in total."""
-    out = _SPAWN.Queue()
     spec = {
         "clients": clients,
         "duration": duration,
@@ -326,10 +335,7 @@ def read_load(
         "rate": rate,
         "client": client,
     }
-    proc = _SPAWN.Process(target=_read_load, args=(base, paths, headers, spec, out), daemon=True)
-    proc.start()
-    report = _receive(out, [proc])
-    proc.join(timeout=30)
+    report = _in_a_process(_read_load, base, paths, headers, spec)
     report["statuses"] = {int(k): v for k, v in report["statuses"].items()}
     return report
 
@@ -375,6 +381,7 @@ def _mixed_load(base: str, spec: dict[str, Any], out: Any) -> None:
         latencies: dict[str, list[float]] = {"intake": [], "read": []}
         statuses: dict[str, Counter[int]] = {"intake": Counter(), "read": Counter()}
         measured_cpu = [0.0]
+        answered = [0]  # warm-up included
 
         async def one_client(i: int) -> None:
             rng = random.Random(i)
@@ -389,6 +396,7 @@ def _mixed_load(base: str, spec: dict[str, Any], out: Any) -> None:
                     started = time.perf_counter()
                     status = await conn.send(b"GET", path, read_head)
                 took = time.perf_counter() - started
+                answered[0] += 1
                 if now >= measure_from:
                     latencies[kind].append(took)
                     statuses[kind][status] += 1
@@ -408,6 +416,7 @@ def _mixed_load(base: str, spec: dict[str, Any], out: Any) -> None:
             # The load generator's CPU while measuring, as a share of one core.
             "cpu_share": (time.process_time() - measured_cpu[0]) / seconds,
             "cpu_seconds_total": time.process_time() - cpu0,
+            "answered_total": answered[0],
             "wall_seconds_total": time.monotonic() - wall0,
         }
 
@@ -432,7 +441,6 @@ def mixed_load(
     user) with probability ``batch_share``, otherwise ``GET /v1/customers/{id}`` (Bearer
     ``token``), its next request when the last one answered. Requests of the first ``warmup``
     seconds (imports, caches and pools filling) are sent but not counted."""
-    out = _SPAWN.Queue()
     spec = {
         "write_key": write_key,
         "token": token,
@@ -444,10 +452,7 @@ def mixed_load(
         "batch_size": batch_size,
         "tag": tag,
     }
-    proc = _SPAWN.Process(target=_mixed_load, args=(base, spec, out), daemon=True)
-    proc.start()
-    report = _receive(out, [proc])
-    proc.join(timeout=30)
+    report = _in_a_process(_mixed_load, base, spec)
     report["statuses"] = {
         kind: {int(k): v for k, v in counts.items()} for kind, counts in report["statuses"].items()
     }
