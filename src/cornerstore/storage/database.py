@@ -320,8 +320,8 @@ class Store:
                 raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc
             if exc.connection_invalidated:
                 # The connection was lost during the unit of work (a restarted or unreachable
-                # server); the pool's other connections are renewed. A retry is safe where repeating is: intake's
-                # messageIds make a resent batch a duplicate, a read has no effect.
+                # server); the pool's other connections are renewed. A retry is safe where
+                # repeating is: intake's messageIds make a resent batch a duplicate.
                 raise Unavailable("the database connection was lost; retry shortly") from exc
             raise
 
