@@ -318,6 +318,10 @@ class Store:
                 raise WriteConflict("a concurrent write held the same rows") from exc
             if _is_busy(exc):
                 raise Unavailable("the database is busy; retry shortly", retry_after=1) from exc
+            if _cannot_connect_now(exc):
+                raise Unavailable(
+                    "the database takes no more connections now; retry shortly"
+                ) from exc
             if exc.connection_invalidated:
                 # The connection was lost during the unit of work (a restarted or unreachable
                 # server); the pool's other connections are renewed. A retry is safe where
@@ -396,6 +400,21 @@ _LOST_TO_CONCURRENT_WRITE = frozenset({"40001", "40P01", "55P03"})
 
 def _lost_to_concurrent_write(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _LOST_TO_CONCURRENT_WRITE
+
+
+# How PostgreSQL refuses a connection for now: too many connections (of the server or the role)
+# or a server starting, shutting down or recovering. A refused connection carries no SQLSTATE
+# in psycopg (53300 and 57P03 on the server side), only the server's message.
+_REFUSED_FOR_NOW = re.compile(
+    r"too many (connections|clients)|database system is (starting up|shutting down|in recovery)"
+)
+
+
+def _cannot_connect_now(exc: OperationalError) -> bool:
+    """PostgreSQL refused a connection for now (see ``_REFUSED_FOR_NOW``)."""
+    if getattr(exc.orig, "sqlstate", None) in ("53300", "57P03"):
+        return True
+    return _REFUSED_FOR_NOW.search(str(exc.orig)) is not None
 
 
 def _stopped(exc: OperationalError) -> bool:
