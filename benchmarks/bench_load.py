@@ -1,27 +1,26 @@
-"""Mixed load on a running server, as a busy Saturday: a bounded pool of asyncio clients
-(httpx) on loopback, each sending its next request when the last one answered; 70% are intake
-batches of 50 messages (``POST /v1/batch``), 30% staff profile reads (``GET
-/v1/customers/{id}``, each one audited). SQLite with one worker, PostgreSQL with one and two;
-with the audit trail journalled (as ``cornerstore serve`` runs) and, for comparison, written to
-the database before each read is answered.
+"""Mixed load on a running server, as a busy Saturday: a bounded pool of keep-alive clients on
+loopback (asyncio over raw sockets, in a process of their own), each sending its next request
+when the last one answered; 70% are intake batches of 50 messages (``POST /v1/batch``), 30%
+staff profile reads (``GET /v1/customers/{id}``, each one audited). The first seconds warm the
+server up (imports, caches, pools) and are not counted. SQLite with one worker, PostgreSQL
+with one and two; with the audit trail journalled (as ``cornerstore serve`` runs) and, for
+comparison, written to the database before each read is answered.
 
     .venv/bin/python -m benchmarks.bench_load                        # 60 s a configuration
     .venv/bin/python -m benchmarks.bench_load --duration 10 --only sqlite-1
 
-Prints throughput, p50 and p99 (reads apart), errors and 5xx; writes ``results/load.json``.
+Prints throughput, p50 and p99 (reads apart), errors and 5xx, and the CPU the server's processes
+and the load generator used (in cores: both share this machine's two); writes
+``results/load.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import random
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from benchmarks.common import (
     fresh_database,
@@ -31,7 +30,8 @@ from benchmarks.common import (
     scratch_dir,
     write_result,
 )
-from benchmarks.server import uvicorn_server
+from benchmarks.load import mixed_load
+from benchmarks.server import server_cpu_seconds, uvicorn_server
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONFIGS = {
@@ -73,78 +73,28 @@ def seed(url: str, customers: int) -> tuple[str, str, list[str]]:
     return key, token, ids
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.latency: dict[str, list[float]] = {"intake": [], "read": []}
-        self.statuses: Counter[int] = Counter()
-        self.errors = 0
-
-
-async def client(
-    base: str,
-    key: str,
-    token: str,
-    ids: list[str],
-    until: float,
-    rng: random.Random,
-    tally: Tally,
-    counter: list[int],
-) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        while time.monotonic() < until:
-            started = time.perf_counter()
-            try:
-                if rng.random() < 0.7:
-                    kind = "intake"
-                    counter[0] += 1
-                    batch = [
-                        {
-                            "type": "track",
-                            "messageId": f"load-{counter[0]}-{j}",
-                            "anonymousId": f"a{rng.randrange(len(ids))}",
-                            "event": "Product Viewed",
-                            "properties": {"sku": f"S{rng.randrange(500)}"},
-                        }
-                        for j in range(50)
-                    ]
-                    answer = await http.post("/v1/batch", json={"batch": batch}, auth=(key, ""))
-                else:
-                    kind = "read"
-                    answer = await http.get(
-                        f"/v1/customers/{rng.choice(ids)}",
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-            except httpx.HTTPError:
-                tally.errors += 1
-                continue
-            tally.latency[kind].append(time.perf_counter() - started)
-            tally.statuses[answer.status_code] += 1
-
-
-async def drive(base: str, key: str, token: str, ids: list[str], args: Any) -> dict[str, Any]:
-    tally = Tally()
-    counter = [0]
-    started = time.monotonic()
-    until = started + args.duration
-    await asyncio.gather(
-        *(
-            client(base, key, token, ids, until, random.Random(i), tally, counter)
-            for i in range(args.clients)
-        )
-    )
-    seconds = time.monotonic() - started
-    everything = tally.latency["intake"] + tally.latency["read"]
+def summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """Throughput, latencies and errors of a :func:`benchmarks.load.mixed_load` report."""
+    latency = report["latencies"]
+    statuses: Counter[int] = Counter()
+    for counts in report["statuses"].values():
+        statuses.update(counts)
+    everything = latency["intake"] + latency["read"]
+    seconds = report["seconds"]
     return {
         "seconds": round(seconds, 1),
         "requests_per_s": round(len(everything) / seconds, 1),
+        "events_per_s": round(50 * report["statuses"]["intake"].get(200, 0) / seconds),
         "all": latency_ms(everything),
-        "read": latency_ms(tally.latency["read"]),
-        "intake": latency_ms(tally.latency["intake"]),
-        "reads": len(tally.latency["read"]),
-        "batches": len(tally.latency["intake"]),
-        "statuses": dict(tally.statuses),
-        "errors": tally.errors + sum(n for s, n in tally.statuses.items() if s != 200),
-        "5xx": sum(n for s, n in tally.statuses.items() if s >= 500),
+        "read": latency_ms(latency["read"]),
+        "intake": latency_ms(latency["intake"]),
+        "reads": len(latency["read"]),
+        "batches": len(latency["intake"]),
+        "statuses": dict(statuses),
+        # 0 is a request whose connection failed before an answer.
+        "errors": sum(n for status, n in statuses.items() if status != 200),
+        "5xx": sum(n for status, n in statuses.items() if status >= 500),
+        "client_cpu_share": round(report["cpu_share"], 3),
     }
 
 
@@ -159,11 +109,28 @@ def run(name: str, audit: str, args: argparse.Namespace) -> dict[str, Any]:
         if audit == "journal":
             env["CORNERSTORE_ACCESS__AUDIT_JOURNAL"] = str(Path(folder) / "journal")
         with uvicorn_server(url, workers=workers, log_dir=folder, env=env) as base:
-            result = asyncio.run(drive(base, key, token, ids, args))
+            cpu0, wall0 = server_cpu_seconds(base), time.monotonic()
+            report = mixed_load(
+                base,
+                write_key=key,
+                token=token,
+                ids=ids,
+                clients=args.clients,
+                duration=args.duration,
+                warmup=args.warmup,
+                tag=f"{name}-{audit}",
+            )
+            server_cpu = server_cpu_seconds(base) - cpu0
+            server_share = server_cpu / (time.monotonic() - wall0)
+    result = summarise(report)
     return {
         "config": name,
         "audit": audit,
         **result,
+        # Warm-up included: CPU seconds of the server's processes per wall second.
+        "server_cpu_share": round(server_share, 3),
+        # The server's CPU a request, warm-up included: steadier than throughput on a busy box.
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, report["answered_total"]), 2),
         "load_average_1m": machine()["load_average_1m"],
     }
 
@@ -171,6 +138,9 @@ def run(name: str, audit: str, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=60.0, help="seconds a run (%(default)s)")
+    p.add_argument(
+        "--warmup", type=float, default=5.0, help="seconds sent before counting (%(default)s)"
+    )
     p.add_argument("--clients", type=int, default=32, help="concurrent clients (%(default)s)")
     p.add_argument("--customers", type=int, default=5000, help="stored customers (%(default)s)")
     p.add_argument("--only", default=",".join(CONFIGS), help="configurations (%(default)s)")
@@ -190,8 +160,12 @@ def main() -> None:
             "p99 ms",
             "read p50",
             "read p99",
+            "events/s",
             "errors",
             "5xx",
+            "server CPU",
+            "CPU ms/req",
+            "client CPU",
             "load",
         ],
         [
@@ -203,8 +177,12 @@ def main() -> None:
                 r["all"]["p99_ms"],
                 r["read"]["p50_ms"],
                 r["read"]["p99_ms"],
+                r["events_per_s"],
                 r["errors"],
                 r["5xx"],
+                r["server_cpu_share"],
+                r["server_cpu_ms_per_request"],
+                r["client_cpu_share"],
                 r["load_average_1m"],
             ]
             for r in runs

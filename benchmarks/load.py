@@ -136,6 +136,16 @@ def _receive(out: Any, procs: list[Any]) -> dict[str, Any]:
                 ) from None
 
 
+def _in_a_process(target: Any, *args: Any) -> dict[str, Any]:
+    """Run ``target(*args, out)`` in a spawned process; the report it puts on ``out``."""
+    out = _SPAWN.Queue()
+    proc = _SPAWN.Process(target=target, args=(*args, out), daemon=True)
+    proc.start()
+    report = _receive(out, [proc])
+    proc.join(timeout=30)
+    return report
+
+
 # -- readers -----------------------------------------------------------------------------------
 class Connection:
     """One keep-alive HTTP/1.1 connection sending GETs and reading Content-Length bodies.
@@ -149,16 +159,24 @@ class Connection:
         where = urlsplit(base)
         self.host, self.port = where.hostname or "127.0.0.1", where.port or 80
         lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.head = f"HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{lines}\r\n".encode()
+        self.head = f"HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{lines}".encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> int:
         """The status of GET ``path``, or 0 when the connection failed (it reconnects next)."""
+        return await self.send(b"GET", path)
+
+    async def send(self, method: bytes, path: str, headers: bytes = b"", body: bytes = b"") -> int:
+        """The status of ``method path`` with extra ``headers`` (``Name: value\\r\\n`` lines)
+        and ``body``, or 0 when the connection failed (it reconnects next)."""
         try:
             if self.reader is None or self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            self.writer.write(b"GET " + path.encode() + b" " + self.head)
+            length = b"Content-Length: %d\r\n" % len(body) if body else b""
+            self.writer.write(
+                b"%s %s %s%s%s\r\n%s" % (method, path.encode(), self.head, headers, length, body)
+            )
             head = await self.reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             lower = head.lower()
@@ -310,7 +328,6 @@ def read_load(
 ) -> dict[str, Any]:
     """GET ``paths`` round-robin from ``clients`` concurrent keep-alive clients in a separate
     process: closed-loop, or open-loop at ``rate`` requests a second in total."""
-    out = _SPAWN.Queue()
     spec = {
         "clients": clients,
         "duration": duration,
@@ -318,9 +335,125 @@ def read_load(
         "rate": rate,
         "client": client,
     }
-    proc = _SPAWN.Process(target=_read_load, args=(base, paths, headers, spec, out), daemon=True)
-    proc.start()
-    report = _receive(out, [proc])
-    proc.join(timeout=30)
+    report = _in_a_process(_read_load, base, paths, headers, spec)
     report["statuses"] = {int(k): v for k, v in report["statuses"].items()}
+    return report
+
+
+# -- mixed traffic -----------------------------------------------------------------------------
+def _mixed_load(base: str, spec: dict[str, Any], out: Any) -> None:
+    import base64
+    import random
+
+    batch_head = (
+        b"Content-Type: application/json\r\nAuthorization: Basic "
+        + base64.b64encode(spec["write_key"].encode() + b":")
+        + b"\r\n"
+    )
+    read_head = b"Authorization: Bearer " + spec["token"].encode() + b"\r\n"
+    ids: list[str] = spec["ids"]
+    sent = [0]
+
+    def batch_body(rng: random.Random) -> bytes:
+        sent[0] += 1
+        return orjson.dumps(
+            {
+                "batch": [
+                    {
+                        "type": "track",
+                        "messageId": f"load-{spec['tag']}-{sent[0]}-{j}",
+                        "anonymousId": f"a{rng.randrange(len(ids))}",
+                        "event": "Product Viewed",
+                        "properties": {"sku": f"S{rng.randrange(500)}"},
+                    }
+                    for j in range(spec["batch_size"])
+                ]
+            }
+        )
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        conns = [Connection(base, {}) for _ in range(spec["clients"])]
+        await asyncio.gather(*(c.get("/health") for c in conns))  # connect before measuring
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        measure_from = loop.time() + spec["warmup"]
+        stop = measure_from + spec["duration"]
+        latencies: dict[str, list[float]] = {"intake": [], "read": []}
+        statuses: dict[str, Counter[int]] = {"intake": Counter(), "read": Counter()}
+        measured_cpu = [0.0]
+        answered = [0]  # warm-up included
+
+        async def one_client(i: int) -> None:
+            rng = random.Random(i)
+            conn = conns[i]
+            while (now := loop.time()) < stop:
+                if rng.random() < spec["batch_share"]:
+                    kind, body = "intake", batch_body(rng)
+                    started = time.perf_counter()
+                    status = await conn.send(b"POST", "/v1/batch", batch_head, body)
+                else:
+                    kind, path = "read", f"/v1/customers/{rng.choice(ids)}"
+                    started = time.perf_counter()
+                    status = await conn.send(b"GET", path, read_head)
+                took = time.perf_counter() - started
+                answered[0] += 1
+                if now >= measure_from:
+                    latencies[kind].append(took)
+                    statuses[kind][status] += 1
+
+        async def mark() -> None:
+            await asyncio.sleep(max(0.0, measure_from - loop.time()))
+            measured_cpu[0] = time.process_time()
+
+        await asyncio.gather(mark(), *(one_client(i) for i in range(len(conns))))
+        for conn in conns:
+            conn.close()
+        seconds = loop.time() - measure_from
+        return {
+            "latencies": latencies,
+            "statuses": {k: dict(v) for k, v in statuses.items()},
+            "seconds": seconds,
+            # The load generator's CPU while measuring, as a share of one core.
+            "cpu_share": (time.process_time() - measured_cpu[0]) / seconds,
+            "cpu_seconds_total": time.process_time() - cpu0,
+            "answered_total": answered[0],
+            "wall_seconds_total": time.monotonic() - wall0,
+        }
+
+    out.put(asyncio.run(main()))
+
+
+def mixed_load(
+    base: str,
+    *,
+    write_key: str,
+    token: str,
+    ids: list[str],
+    clients: int,
+    duration: float,
+    warmup: float = 5.0,
+    batch_share: float = 0.7,
+    batch_size: int = 50,
+    tag: str = "",
+) -> dict[str, Any]:
+    """Closed-loop mixed traffic from ``clients`` keep-alive connections in a separate process:
+    each client sends ``POST /v1/batch`` (``batch_size`` track messages, write key as Basic
+    user) with probability ``batch_share``, otherwise ``GET /v1/customers/{id}`` (Bearer
+    ``token``), its next request when the last one answered. Requests of the first ``warmup``
+    seconds (imports, caches and pools filling) are sent but not counted."""
+    spec = {
+        "write_key": write_key,
+        "token": token,
+        "ids": ids,
+        "clients": clients,
+        "duration": duration,
+        "warmup": warmup,
+        "batch_share": batch_share,
+        "batch_size": batch_size,
+        "tag": tag,
+    }
+    report = _in_a_process(_mixed_load, base, spec)
+    report["statuses"] = {
+        kind: {int(k): v for k, v in counts.items()} for kind, counts in report["statuses"].items()
+    }
     return report

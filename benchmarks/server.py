@@ -16,6 +16,26 @@ from pathlib import Path
 
 import httpx
 
+# The process-group leader of each server this module started, by base URL.
+_LEADERS: dict[str, int] = {}
+
+
+def server_cpu_seconds(base: str) -> float:
+    """User plus system CPU seconds so far of the server at ``base`` and its worker processes
+    (every process of its session), read from ``/proc``."""
+    leader = _LEADERS[base]
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        # After the command: state ppid pgrp session ... utime (12th) stime (13th).
+        if int(fields[3]) == leader:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -65,11 +85,13 @@ def uvicorn_server(
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
+    _LEADERS[base] = proc.pid
     try:
         _wait_ready(base, proc, workers, ready_timeout, log_path)
         yield base
     finally:
         _stop(proc)
+        del _LEADERS[base]
 
 
 def _wait_ready(

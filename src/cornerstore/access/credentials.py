@@ -177,15 +177,22 @@ class Credentials:
                 raise NotFound(f"write key {key_id}: no such active key")
         self._key_cache.clear()
 
+    def check_write_key_cached(self, secret: str) -> WriteSource | None:
+        """The source of a write key checked in the last seconds, without touching the
+        database; None when it has to be looked up (use :meth:`check_write_key`)."""
+        cached = self._key_cache.get(digest(secret)) if secret else None
+        if cached is None or self._clock() - cached[1] >= KEY_CACHE_SECONDS:
+            return None
+        return cached[0]
+
     def check_write_key(self, secret: str) -> WriteSource:
         """The source a write key stands for; Unauthorized when unknown or revoked."""
         if not secret:
             raise Unauthorized("a write key is required (HTTP Basic user, writeKey or Bearer)")
-        hashed = digest(secret)
-        cached = self._key_cache.get(hashed)
-        now = self._clock()
-        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
-            return cached[0]
+        cached = self.check_write_key_cached(secret)
+        if cached is not None:
+            return cached
+        hashed, now = digest(secret), self._clock()
         with self.store.unit_of_work() as uow:
             key = uow.keys.write_key_by_hash(hashed)
         if key is None or key.revoked_at is not None:

@@ -4,8 +4,13 @@ thread; draining waits for what was handed over before it, and a failure stops n
 from __future__ import annotations
 
 import doctest
+import sqlite3
 import threading
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from cornerstore.errors import Unavailable, WriteConflict
 from cornerstore.identity.resolution import arrivals
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
 
@@ -80,6 +85,63 @@ def test_draining_waits_for_customers_handed_over_before_it() -> None:
     release_second.set()
     waiter.join(timeout=30)
     assert done.is_set()
+
+
+def test_a_placement_the_store_could_not_serve_for_now_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(arrivals, "FIRST_WAIT", 0.001)
+    tries: list[list[str]] = []
+
+    def place(ids: list[str]) -> None:
+        tries.append(ids)
+        if len(tries) <= 2:
+            raise WriteConflict("a concurrent write held the same rows")
+
+    queue = ArrivalQueue(place)
+    queue.put(["a", "b"])
+
+    assert queue.drain(timeout=30)
+    assert (tries, caplog.text) == ([["a", "b"]] * 3, "")
+
+
+def test_a_placement_still_failing_is_logged_with_the_database_error_code_and_no_values(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(arrivals, "FIRST_WAIT", 0.001)
+    locked = sqlite3.OperationalError("database is locked")
+    locked.sqlite_errorname = "SQLITE_BUSY"  # as SQLite sets it
+
+    def place(ids: list[str]) -> None:
+        try:
+            raise OperationalError("SELECT ... WHERE email = ?", ["ann@example.com"], locked)
+        except OperationalError as exc:
+            raise Unavailable("the database is busy; retry shortly") from exc
+
+    queue = ArrivalQueue(place)
+    queue.put(["a"])
+
+    assert queue.drain(timeout=30)
+    assert [r.getMessage() for r in caplog.records] == [
+        "identity: placing 1 arrivals failed (Unavailable, OperationalError SQLITE_BUSY)"
+    ]
+
+
+def test_a_placement_failing_otherwise_is_not_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+    tries: list[list[str]] = []
+
+    def place(ids: list[str]) -> None:
+        tries.append(ids)
+        raise RuntimeError("scoring failed")
+
+    queue = ArrivalQueue(place)
+    queue.put(["a"])
+
+    assert queue.drain(timeout=30)
+    assert (len(tries), [r.getMessage() for r in caplog.records]) == (
+        1,
+        ["identity: placing 1 arrivals failed (RuntimeError)"],
+    )
 
 
 def test_the_docstring_example_runs() -> None:

@@ -4,17 +4,27 @@ Intake acknowledges a batch once it is committed; the customers of the batch who
 e-mail, phone or address are handed over here and placed in the order they arrived, so no
 request waits for the scoring of another's customers. The worker starts when customers are
 handed over and ends when none are left: it is not a daemon, so a command that stored customers
-exits only after they are placed. A placement that fails is logged and the batch stays stored;
-the next ``identity resolve`` picks its customers up.
+exits only after they are placed. A placement the store could not serve for now (busy, a race
+lost to another writer, a lost connection) is tried again a few times; one that still fails is
+logged with its cause (the database's error code, no values) and the batch stays stored: the
+next ``identity resolve`` picks its customers up.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 
+from cornerstore.errors import Unavailable
+
 log = logging.getLogger(__name__)
+
+# A placement that fails with Unavailable (busy, lost race, lost connection) is tried this many
+# times in all, waiting 0.2, 0.4, 0.8... s between tries.
+PLACING_ATTEMPTS = 5
+FIRST_WAIT = 0.2
 
 
 class ArrivalQueue:
@@ -66,11 +76,36 @@ class ArrivalQueue:
                 ids, self._waiting = list(self._waiting), {}
                 handed = self._handed
             try:
-                self._place(ids)
+                self._place_patiently(ids)
             except Exception as exc:  # the customers are stored; `identity resolve` places them
-                log.warning(
-                    "identity: placing %s arrivals failed (%s)", len(ids), type(exc).__name__
-                )
+                log.warning("identity: placing %s arrivals failed (%s)", len(ids), _describe(exc))
             with self._changed:
                 self._done = handed
                 self._changed.notify_all()
+
+    def _place_patiently(self, ids: list[str]) -> None:
+        """Place ``ids``, again after a short wait when the store was busy, lost a race to a
+        concurrent writer (a merge by another process) or lost its connection: placing again
+        is safe, customers already placed are not scored a second time."""
+        for attempt in range(1, PLACING_ATTEMPTS + 1):
+            try:
+                self._place(ids)
+                return
+            except Unavailable:
+                if attempt == PLACING_ATTEMPTS:
+                    raise
+                time.sleep(FIRST_WAIT * 2 ** (attempt - 1))
+
+
+def _describe(exc: BaseException) -> str:
+    """What failed, fit for a log without customer values: the exception's type, and the
+    database's error code (PostgreSQL SQLSTATE, SQLite error name) when one caused it."""
+    described = type(exc).__name__
+    cause: BaseException | None = exc
+    while cause is not None:
+        orig = getattr(cause, "orig", None)
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        if code:
+            return f"{described}, {type(orig).__name__} {code}"
+        cause = cause.__cause__ or cause.__context__
+    return described

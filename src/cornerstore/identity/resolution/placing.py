@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE
-from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused
+from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
     has_first_name,
@@ -114,12 +114,17 @@ class Placer(ResolutionJob):
     def _place_all(self, index: PlacementIndex, roots: Sequence[str]) -> list[Placed]:
         caller = system_caller(via="intake", actor=_PLACEMENT_ACTOR)
         placed: list[Placed] = []
-        for root in roots:
+        for i, root in enumerate(roots):
             if root in index:
                 try:
                     placed.append(self._place_indexed(caller, index, root))
                 except NotFound:
                     index.drop(root)  # erased meanwhile
+                except Unavailable:
+                    # Not placed: dropped from the index, the next call reads and places them.
+                    for unplaced in roots[i:]:
+                        index.drop(unplaced)
+                    raise
         return placed
 
     def _current_index(self, uow: UnitOfWork) -> tuple[PlacementIndex | None, bool]:
