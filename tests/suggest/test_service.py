@@ -81,6 +81,32 @@ def test_every_read_is_audited_with_its_section(shop: Services, owner: Caller) -
     assert (entry.customer_id, entry.sections) == (found.customer_id, ["suggestions"])
 
 
+def test_many_customers_at_once_get_what_each_gets_alone_with_one_audit_entry(
+    shop: Services, owner: Caller
+) -> None:
+    refs = ["regular", "fresh", "returner", "private", "pop-3"]
+    with shop.store.unit_of_work() as uow:
+        roots = [shop.lookup.find_root(uow, ref, owner) for ref in refs]
+    alone = {r: shop.suggestions.for_customer(owner, r, 4, now=NOW).suggestions for r in roots}
+    before = len(shop.audit.find(owner, action="read_suggestions"))
+
+    together = shop.suggestions.for_customers(owner, roots, 4, purpose="campaign 7", now=NOW)
+
+    assert together == alone
+    entries = shop.audit.find(owner, action="read_suggestions")
+    assert len(entries) == before + 1
+    assert (entries[-1].customer_id, entries[-1].detail, entries[-1].sections) == (
+        None,
+        "5 customers: campaign 7",
+        ["suggestions"],
+    )
+
+
+def test_many_customers_at_once_need_the_same_role_as_one(shop: Services) -> None:
+    with pytest.raises(Forbidden, match="your role may not read suggestions"):
+        shop.suggestions.for_customers(Caller("sam", "shipping", "api"), ["x"], purpose="test")
+
+
 def test_before_any_training_the_answer_says_what_to_run(services: Services, owner: Caller) -> None:
     open_shop(services)
 
