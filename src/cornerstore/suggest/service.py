@@ -278,15 +278,11 @@ class Suggestions:
         per_root: dict[str, list[tuple[str, datetime, str | None]]] = {}
         for root, name, at, props in events:
             per_root.setdefault(root, []).append((name, at, props))
+        mine = [root for root in roots if root in personal]
+        ranked = model.suggest_many([self._history(per_root.get(r, [])) for r in mine], n, now)
+        found = dict(zip(mine, ranked, strict=True))
         popular = model.popular(n)
-        return {
-            root: (
-                model.suggest(self._history(per_root.get(root, [])), n, now)
-                if root in personal
-                else popular
-            )
-            for root in roots
-        }
+        return {root: found.get(root, popular) for root in roots}
 
     def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
         returns = set(self.settings.suggest.return_events)
