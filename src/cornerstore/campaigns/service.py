@@ -864,7 +864,7 @@ def _check_audience(audience: Any) -> dict[str, Any]:
             raise InvalidInput("audience.segment: give a segment id")
         return {"segment": audience["segment"].strip()}
     if "rule" in audience:
-        if check_condition(audience["rule"]) > MAX_NODES:
+        if check_condition(audience["rule"], "audience.rule") > MAX_NODES:
             raise InvalidInput(f"audience.rule: more than {MAX_NODES} conditions")
         return {"rule": audience["rule"]}
     raise InvalidInput('audience: give {"segment": ID} or {"rule": CONDITION}')
