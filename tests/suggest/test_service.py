@@ -3,6 +3,8 @@ repeat buys, the role policy and the audit trail."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from cornerstore.access.caller import Caller
@@ -57,6 +59,14 @@ def test_a_returned_product_is_never_suggested(shop: Services, owner: Caller) ->
     found = items(shop, owner, "returner")
 
     assert "COSY" not in found and "MUG" in found
+
+
+def test_a_return_is_forgotten_after_returned_days(shop: Services, owner: Caller) -> None:
+    # The tea cosy went back 25 days before NOW; returned_days is 30.
+    later = shop.suggestions.for_customer(owner, "returner", 10, now=NOW + timedelta(days=6))
+
+    assert "COSY" not in items(shop, owner, "returner")
+    assert "COSY" in [s.item_id for s in later.suggestions]
 
 
 def test_without_personalisation_the_suggestions_are_the_same_for_everyone_and_say_so(
@@ -163,7 +173,7 @@ def test_orders_are_read_whether_they_list_products_or_name_one(
         ("Order Refunded", at, '{"products": [{"product_id": "POT"}]}'),
     ]
 
-    history = shop.suggestions._history(events)
+    history = shop.suggestions._history(events, at)
 
     assert (sorted(history.days), history.returned) == (
         ["BEANS", "COSY", "MUG", "POT"],

@@ -227,7 +227,7 @@ class Suggestions:
         if not personal:
             note = "not personal: the customer did not allow personalisation"
             return CustomerSuggestions(shown, False, note, trained_at, model.popular(n))
-        found = model.suggest(self._history(events), n, now)
+        found = model.suggest(self._history(events, now), n, now)
         return CustomerSuggestions(shown, True, None, trained_at, found)
 
     def for_customers(
@@ -279,14 +279,24 @@ class Suggestions:
         for root, name, at, props in events:
             per_root.setdefault(root, []).append((name, at, props))
         mine = [root for root in roots if root in personal]
-        ranked = model.suggest_many([self._history(per_root.get(r, [])) for r in mine], n, now)
+        ranked = model.suggest_many([self._history(per_root.get(r, []), now) for r in mine], n, now)
         found = dict(zip(mine, ranked, strict=True))
         popular = model.popular(n)
         return {root: found.get(root, popular) for root in roots}
 
-    def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
+    def _history(
+        self, events: Sequence[tuple[str, datetime, str | None]], now: datetime
+    ) -> History:
         returns = set(self.settings.suggest.return_events)
-        returned = [i for name, _, props in events if name in returns for i in _items_in(props)]
+        # A return is remembered for returned_days: a wholesaler's order correction is bought
+        # again later (see docs/suggestions.md).
+        since = now.toordinal() - self.settings.suggest.returned_days
+        returned = [
+            i
+            for name, at, props in events
+            if name in returns and _day(at) >= since
+            for i in _items_in(props)
+        ]
         items: list[str] = []
         days: list[int] = []
         for name, at, props in events:
