@@ -10,7 +10,7 @@ to import: they are built on first use, so a command that only looks a customer 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -114,10 +114,16 @@ class Services:
             ),
         )
 
-    def _suggestions_for_template(self, caller: Caller, customer_id: str) -> list[dict[str, Any]]:
-        """A campaign template's suggestions for one customer: name and reason in words."""
-        found = self.suggestions.for_customer(caller, customer_id, n=5)
-        return [{"name": s.name or s.item_id, "reason": s.reason} for s in found.suggestions]
+    def _suggestions_for_template(
+        self, caller: Caller, customer_ids: Sequence[str], purpose: str
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Campaign templates' suggestions for many customers at once: name and reason in
+        words (one read, one audit entry naming ``purpose``)."""
+        found = self.suggestions.for_customers(caller, customer_ids, 5, purpose=purpose)
+        return {
+            customer: [{"name": s.name or s.item_id, "reason": s.reason} for s in shown]
+            for customer, shown in found.items()
+        }
 
     def redeem_coupons(self, message_ids: list[str]) -> None:
         """Redeem the coupons of the track events intake just stored (see

@@ -278,8 +278,9 @@ class SuggestSettings(BaseModel):
     """How suggestions treat returns, recent buys and repeat buys (see docs/suggestions.md)."""
 
     # Track events whose products (a products list, or one product_id / sku) were returned:
-    # a returned product is never suggested to that customer.
+    # a product returned within returned_days is not suggested to that customer.
     return_events: list[str] = Field(default_factory=lambda: ["Order Refunded", "Product Returned"])
+    returned_days: int = Field(default=30, ge=1, le=3650)
     # A product bought this recently is not suggested (unless its cycle says it is due).
     just_bought_days: int = Field(default=7, ge=0, le=365)
     # A product the customer buys regularly is suggested when the next buy is due within this

@@ -479,3 +479,41 @@ def test_a_bad_campaign_is_refused_naming_the_field(
     with pytest.raises((InvalidInput, Exception), match=message):
         _campaign(services, **overrides)
     assert services.campaigns.list(OWNER) == []
+
+
+def test_suggestions_for_the_whole_audience_are_read_at_once_and_audited_once(
+    services: Services, tmp_path: Path
+) -> None:
+    from tests.suggest.shop import order
+
+    services = campaign_services(services)
+    customers = add_customers(services, 20)
+    bought = [order(f"c{i:03d}", NOW - timedelta(days=30 + i), "POT", "COSY") for i in range(12)]
+    bought += [order(f"c{i:03d}", NOW - timedelta(days=40), "POT") for i in range(12, 20)]
+    services.intake.ingest(bought, source=Source("shop", "web"))
+    services.suggestions.train(OWNER)
+    add_segment(services, "everyone", customers)
+    body = "{% for s in suggestions %}{{ s.name }} ({{ s.reason }}); {% endfor %}"
+    campaign_id = _campaign(services, channel="export", body=body, control_share=0.2)
+    output = tmp_path / "spring.csv"
+
+    report = services.campaigns.send(OWNER, campaign_id, output=output)
+
+    rows = {row["customer_id"]: row["text"] for row in csv.DictReader(output.open())}
+    assert len(rows) == report.treatment > 0
+    for customer, text in rows.items():
+        alone = services.suggestions.for_customer(OWNER, customer, 5).suggestions
+        assert text == "".join(f"{s.name} ({s.reason}); " for s in alone)
+    teapot_only = [rows[c] for c in customers[12:] if c in rows]
+    assert teapot_only and all(
+        "tea cosy (often bought with the teapot you bought in " in text for text in teapot_only
+    )
+    reads = [
+        e for e in services.audit.find(OWNER, action="read_suggestions") if e.customer_id is None
+    ]
+    assert [(e.detail, e.sections) for e in reads] == [
+        (f"{report.treatment} customers: campaign {campaign_id}", ["suggestions"])
+    ]
+    messages = services.audit.find(OWNER, action="campaign_message")
+    assert len(messages) == report.treatment
+    assert all("suggestions" in e.sections for e in messages)

@@ -11,7 +11,7 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.suggest.shop import open_shop
+from tests.suggest.shop import open_shop, return_yesterday
 
 runner = CliRunner()
 
@@ -19,7 +19,9 @@ runner = CliRunner()
 def shop_db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     store = open_store(url, upgrade=True)
-    open_shop(Services.build(Settings(database_url=url), store))
+    services = Services.build(Settings(database_url=url), store)
+    open_shop(services)
+    return_yesterday(services, "returner", "COSY")  # the CLI answers as of now
     store.dispose()
     return url
 

@@ -3,6 +3,7 @@ preview, the export download, recipients with states, and who may see them."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from cornerstore.access.caller import system_caller
@@ -76,4 +77,78 @@ def test_creating_without_the_csrf_token_is_refused(console: ConsoleClient, shop
     )
 
     assert refused.status_code == 403
+    assert shop.campaigns.list(OWNER) == []
+
+
+RULE = '{"all": [{"score": "loyalty.orders", "op": ">=", "value": 2}]}'
+
+
+def _form(console: ConsoleClient, **fields: str) -> dict[str, str]:
+    return {
+        "csrf_token": console.csrf,
+        "name": "Regulars",
+        "audience_kind": "rule",
+        "purpose": "marketing_email",
+        "channel": "export",
+        "subject": "For you",
+        "body": "Hello {{ customer.first_name or 'there' }}",
+        **fields,
+    }
+
+
+def test_a_rule_audience_is_created_from_the_form_and_its_funnel_shown_before_sending(
+    console: ConsoleClient, shop: Services
+) -> None:
+    same = shop.campaigns.create(
+        OWNER,
+        name="The same rule through the library",
+        purpose="marketing_email",
+        channel="export",
+        audience={"rule": json.loads(RULE)},
+        subject="s",
+        body="b",
+    )
+    expected = shop.campaigns.audience(OWNER, same.id).steps()
+    console.login("marketing")
+
+    created = console.http.post(
+        "/campaigns", data=_form(console, rule=RULE), follow_redirects=False
+    )
+    location = created.headers["location"]
+    page = console.http.get(location)
+
+    assert created.status_code == 303 and re.fullmatch(r"/campaigns/\d+", location)
+    campaign = shop.campaigns.get(OWNER, int(location.rsplit("/", 1)[1]))
+    assert (campaign.audience, campaign.status) == ({"rule": json.loads(RULE)}, "draft")
+    assert expected[0][1] > 0
+    shown = re.findall(r'<tr><th scope="row">(\w+)</th><td>(\d+)</td></tr>', page.text)
+    assert [(step, int(n)) for step, n in shown][:4] == expected[:4]
+    assert "nothing is sent yet" in page.text
+
+
+def test_a_bad_rule_comes_back_in_the_form_with_what_is_wrong_and_what_was_typed(
+    console: ConsoleClient, shop: Services
+) -> None:
+    console.login("marketing")
+    broken = '{"all": [{"score": "loyalty.orders", "op": ">="'
+    unknown = '{"score": "no such thing <b>", "op": ">", "value": 1}'
+
+    not_json = console.http.post("/campaigns", data=_form(console, rule=broken))
+    not_a_rule = console.http.post("/campaigns", data=_form(console, rule=unknown))
+    no_rule = console.http.post("/campaigns", data=_form(console, rule="  "))
+    no_segment = console.http.post(
+        "/campaigns", data=_form(console, audience_kind="segment", segment="nope")
+    )
+
+    assert not_json.status_code == 400
+    assert "audience rule: not valid JSON (line 1, column 48)" in not_json.text
+    assert 'id="new-campaign"' in not_json.text
+    assert "&#34;op&#34;: &#34;&gt;=&#34;</textarea>" in not_json.text  # kept, escaped
+    assert 'value="rule" checked' in not_json.text
+    assert not_a_rule.status_code == 400
+    assert "audience.rule.score: must name a learned figure" in not_a_rule.text
+    assert "no such thing &lt;b&gt;" in not_a_rule.text and "<b>" not in not_a_rule.text
+    assert "audience rule: give a condition as JSON" in no_rule.text
+    assert no_segment.status_code == 404
+    assert "audience.segment: no such segment" in no_segment.text
     assert shop.campaigns.list(OWNER) == []

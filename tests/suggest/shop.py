@@ -44,3 +44,10 @@ def open_shop(services: Services) -> None:
     messages.append(order("private", NOW - timedelta(days=30), "POT"))
     services.intake.ingest(messages, source=WEB)
     services.consents.set_anonymous(system_caller(), "private", True)
+
+
+def return_yesterday(services: Services, user: str, *items: str) -> None:
+    """A return a day before the real now: for answers as of now (the API, the CLI), where the
+    shop's own returns are older than ``returned_days``."""
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    services.intake.ingest([order(user, yesterday, *items, event="Order Refunded")], source=WEB)

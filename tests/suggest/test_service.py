@@ -3,6 +3,8 @@ repeat buys, the role policy and the audit trail."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from cornerstore.access.caller import Caller
@@ -59,6 +61,14 @@ def test_a_returned_product_is_never_suggested(shop: Services, owner: Caller) ->
     assert "COSY" not in found and "MUG" in found
 
 
+def test_a_return_is_forgotten_after_returned_days(shop: Services, owner: Caller) -> None:
+    # The tea cosy went back 25 days before NOW; returned_days is 30.
+    later = shop.suggestions.for_customer(owner, "returner", 10, now=NOW + timedelta(days=6))
+
+    assert "COSY" not in items(shop, owner, "returner")
+    assert "COSY" in [s.item_id for s in later.suggestions]
+
+
 def test_without_personalisation_the_suggestions_are_the_same_for_everyone_and_say_so(
     shop: Services, owner: Caller
 ) -> None:
@@ -79,6 +89,32 @@ def test_every_read_is_audited_with_its_section(shop: Services, owner: Caller) -
 
     entry = shop.audit.find(owner, action="read_suggestions")[-1]
     assert (entry.customer_id, entry.sections) == (found.customer_id, ["suggestions"])
+
+
+def test_many_customers_at_once_get_what_each_gets_alone_with_one_audit_entry(
+    shop: Services, owner: Caller
+) -> None:
+    refs = ["regular", "fresh", "returner", "private", "pop-3"]
+    with shop.store.unit_of_work() as uow:
+        roots = [shop.lookup.find_root(uow, ref, owner) for ref in refs]
+    alone = {r: shop.suggestions.for_customer(owner, r, 4, now=NOW).suggestions for r in roots}
+    before = len(shop.audit.find(owner, action="read_suggestions"))
+
+    together = shop.suggestions.for_customers(owner, roots, 4, purpose="campaign 7", now=NOW)
+
+    assert together == alone
+    entries = shop.audit.find(owner, action="read_suggestions")
+    assert len(entries) == before + 1
+    assert (entries[-1].customer_id, entries[-1].detail, entries[-1].sections) == (
+        None,
+        "5 customers: campaign 7",
+        ["suggestions"],
+    )
+
+
+def test_many_customers_at_once_need_the_same_role_as_one(shop: Services) -> None:
+    with pytest.raises(Forbidden, match="your role may not read suggestions"):
+        shop.suggestions.for_customers(Caller("sam", "shipping", "api"), ["x"], purpose="test")
 
 
 def test_before_any_training_the_answer_says_what_to_run(services: Services, owner: Caller) -> None:
@@ -137,7 +173,7 @@ def test_orders_are_read_whether_they_list_products_or_name_one(
         ("Order Refunded", at, '{"products": [{"product_id": "POT"}]}'),
     ]
 
-    history = shop.suggestions._history(events)
+    history = shop.suggestions._history(events, at)
 
     assert (sorted(history.days), history.returned) == (
         ["BEANS", "COSY", "MUG", "POT"],

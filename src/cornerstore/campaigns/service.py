@@ -158,7 +158,8 @@ class Campaigns:
         lookup: CustomerLookup,
         consents: Consents,
         contacts: ContactLog,
-        suggest: Callable[[Caller, str], list[dict[str, Any]]] | None = None,
+        suggest: Callable[[Caller, Sequence[str], str], dict[str, list[dict[str, Any]]]]
+        | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -613,8 +614,11 @@ class Campaigns:
                 sections.append("contact")
         if needs_consent is not None and (names or emails):
             allowed = self.consents.allowed(customers, needs_consent)
-        wants_suggestions = "suggestions" in template.names and "suggestions" in visible
-        if wants_suggestions:
+        suggested: dict[str, builtins.list[dict[str, Any]]] = {}
+        if "suggestions" in template.names and "suggestions" in visible and self.suggest:
+            # One read for the whole batch (one audit entry naming the campaign), not one
+            # audited lookup per customer; each message's own audit row names the section.
+            suggested = self.suggest(role, customers, f"campaign {campaign.id}")
             sections.append("suggestions")
         views = {}
         shop = {"name": self.settings.business_name}
@@ -632,9 +636,7 @@ class Campaigns:
                     "name": full,
                     "email": emails.get(customer) if customer in allowed else None,
                 },
-                "suggestions": (
-                    self.suggest(role, customer) if wants_suggestions and self.suggest else []
-                ),
+                "suggestions": suggested.get(customer, []),
                 "coupon": (
                     {
                         "code": coupon.code,
@@ -862,7 +864,7 @@ def _check_audience(audience: Any) -> dict[str, Any]:
             raise InvalidInput("audience.segment: give a segment id")
         return {"segment": audience["segment"].strip()}
     if "rule" in audience:
-        if check_condition(audience["rule"]) > MAX_NODES:
+        if check_condition(audience["rule"], "audience.rule") > MAX_NODES:
             raise InvalidInput(f"audience.rule: more than {MAX_NODES} conditions")
         return {"rule": audience["rule"]}
     raise InvalidInput('audience: give {"segment": ID} or {"rule": CONDITION}')

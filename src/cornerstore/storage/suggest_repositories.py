@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from cornerstore.storage import tables as t
+from cornerstore.storage.batches import chunks
 from cornerstore.storage.repositories import Repository
 
 
@@ -39,6 +40,26 @@ class SuggestionRepository(Repository):
             .order_by(e.c.occurred_at)
         )
         return [(r[0], r[1], r[2]) for r in self.conn.execute(query)]
+
+    def track_events_of_roots(
+        self, roots: Sequence[str], names: Sequence[str]
+    ) -> list[tuple[str, str, datetime, str | None]]:
+        """(root, name, occurred_at, properties as JSON text) of the track events with these
+        names of every profile of these roots, oldest first: many customers' purchases in a few
+        queries (a campaign's batch)."""
+        c, e = t.customers, t.events
+        root_of: dict[str, str] = {}
+        for part in chunks(list(roots)):
+            query = select(c.c.id, c.c.root_id).where(c.c.root_id.in_(part))
+            root_of.update({a: b for a, b in self.conn.execute(query)})
+        out: list[tuple[str, str, datetime, str | None]] = []
+        for part in chunks(list(root_of)):
+            query = select(e.c.customer_id, e.c.name, e.c.occurred_at, e.c.properties).where(
+                e.c.customer_id.in_(part), e.c.type == "track", e.c.name.in_(list(names))
+            )
+            out += [(root_of[r[0]], r[1], r[2], r[3]) for r in self.conn.execute(query)]
+        out.sort(key=lambda row: row[2])
+        return out
 
     def add_model(
         self, model: bytes, trained_at: datetime, buyers: int, items: int, created_by: str

@@ -16,15 +16,16 @@ MAP@k (average precision over min(k, relevant)). The baselines:
 
 With a quantity column, a line with a quantity of 0 or less is a return or a cancellation
 (UCI Online Retail's ``C`` invoices): it is no purchase, neither in training nor in the answer,
-and it is no invoice either. The products a customer returned before the split are known to the
-model as returns, as the live service knows them from the return events: never suggested.
+and it is no invoice either. The products a customer returned in the ``returned_days`` (30)
+before the split are known to the model as returns, as the live service knows them from the
+return events: not suggested.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -165,17 +166,20 @@ class Split:
     answers: dict[str, set[str]]
 
 
-def split_purchases(purchases: pl.DataFrame, split: date, protocol: Protocol) -> Split:
+def split_purchases(
+    purchases: pl.DataFrame, split: date, protocol: Protocol, returned_days: int = 30
+) -> Split:
     """Cut the purchases at ``split`` and pick the evaluated customers (see the module).
 
-    Lines flagged ``returned`` are no purchases; those before the split become the
-    customers' returns.
+    Lines flagged ``returned`` are no purchases; those in the ``returned_days`` before the
+    split become the customers' returns (as the service remembers them).
     """
     if protocol not in PROTOCOLS:
         raise InvalidInput(f"protocol: must be one of {', '.join(PROTOCOLS)}")
     cut = datetime(split.year, split.month, split.day)
     flagged = "returned" in purchases.columns
-    returns = purchases.filter(pl.col("returned") & (pl.col("at") < cut)) if flagged else None
+    remembered = pl.col("at").is_between(cut - timedelta(days=returned_days), cut, closed="left")
+    returns = purchases.filter(pl.col("returned") & remembered) if flagged else None
     bought = purchases.filter(~pl.col("returned")).drop("returned") if flagged else purchases
     train = bought.filter(pl.col("at") < cut)
     test = bought.filter(pl.col("at") >= cut)
@@ -262,6 +266,7 @@ def evaluate(
     k: int = 10,
     blend: Blend | None = None,
     threads: int = 0,
+    returned_days: int = 30,
 ) -> dict[str, object]:
     """Train on the purchases before ``split`` and score the blend and the baselines.
 
@@ -273,7 +278,7 @@ def evaluate(
     """
     if not 1 <= k <= 100:
         raise InvalidInput("k: must be between 1 and 100")
-    cut = split_purchases(purchases, split, protocol)
+    cut = split_purchases(purchases, split, protocol, returned_days)
     now = datetime(split.year, split.month, split.day)
     # A repeat buy counts when it falls anywhere in the test window, so "due" reaches as far.
     bought = purchases.filter(~pl.col("returned")) if "returned" in purchases.columns else purchases

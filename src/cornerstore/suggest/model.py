@@ -148,6 +148,23 @@ class History:
             returned=frozenset(returned),
         )
 
+    def days_of(self, item: str) -> list[datetime]:
+        """The days ``item`` was bought on, oldest first (none when it never was)."""
+        at = self._where.get(item)
+        if at is None:
+            return []
+        end = int(self._ends[at])
+        days = self.bought[end - int(self.buys[at]) : end].tolist()
+        return [datetime.fromordinal(d) for d in days]
+
+    @functools.cached_property
+    def _where(self) -> dict[str, int]:
+        return {item: i for i, item in enumerate(self.items)}
+
+    @functools.cached_property
+    def _ends(self) -> np.ndarray:
+        return np.cumsum(self.buys)
+
     @functools.cached_property
     def days(self) -> dict[str, list[datetime]]:
         """Per item the days it was bought on, oldest first."""
@@ -240,9 +257,11 @@ class SuggestionModel:
     blend: Blend = field(default_factory=Blend)
     customers: int = 0
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
+    _factors64: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     def __post_init__(self) -> None:
         self._positions = {item: i for i, item in enumerate(self.items)}
+        self._factors64 = self.item_factors.astype(np.float64)
 
     def position(self, item: str) -> int | None:
         """The item's row in the model, or None when it was not in the training data."""
@@ -328,7 +347,7 @@ class SuggestionModel:
 
     def scores(self, history: History, now: datetime) -> dict[str, np.ndarray]:
         """Each signal's score for every item (0 where it says nothing), for this customer."""
-        return self._scores(self._owned(history, now))
+        return {k: v[0] for k, v in self._scores([self._owned(history, now)]).items()}
 
     def _owned(self, history: History, now: datetime) -> _Owned:
         """The customer's known items as arrays, computed once per answer (no loop per buy:
@@ -355,27 +374,32 @@ class SuggestionModel:
             cycle=_median_gaps(bought, group, buys, self.blend.cycle_min_buys),
         )
 
-    def _scores(self, owned: _Owned) -> dict[str, np.ndarray]:
+    def _scores(self, owned: Sequence[_Owned]) -> dict[str, np.ndarray]:
+        """The signals for several customers at once: one row per customer, each scaled to
+        its own largest value."""
         b = self.blend
-        n = len(self.items)
-        own = np.zeros(n)
-        co = np.zeros(n)
-        als = np.zeros(n)
-        if owned.keys:
-            idx = owned.idx
-            freshness = np.exp(-np.maximum(np.floor(owned.since), 0) / b.recency_days)
+        n, count = len(self.items), len(owned)
+        own = np.zeros((count, n))
+        co = np.zeros((count, n))
+        als = np.zeros((count, n))
+        row = np.repeat(np.arange(count), [len(o.keys) for o in owned])
+        if row.size:
+            idx = np.concatenate([o.idx for o in owned])
+            since = np.concatenate([o.since for o in owned])
+            decayed = np.concatenate([o.decayed for o in owned])
+            freshness = np.exp(-np.maximum(np.floor(since), 0) / b.recency_days)
             # Each buy counts the less the longer ago it was (a decayed count), and more for a
             # product that many of its buyers buy again than for a one-off.
             # (A floor: in a shop where nobody bought anything twice yet, own buys still count.)
-            own[idx] = owned.decayed * np.sqrt(np.maximum(self.repeat[idx], 0.01))
-            if own.max() > 0:
-                own /= own.max()
+            own[row, idx] = decayed * np.sqrt(np.maximum(self.repeat[idx], 0.01))
+            own /= _row_max(own)
             contribution = self.neighbour_weight[idx] * freshness[:, None]
-            np.add.at(co, self.neighbour_index[idx].ravel(), contribution.ravel())
-            if co.max() > 0:
-                co /= co.max()
-            als = self._als_scores(idx, owned.buys)
-        return {"own": own, "co": co, "als": als, "popular": self.trending.astype(np.float64)}
+            cells = row[:, None] * n + self.neighbour_index[idx]
+            co[:] = np.bincount(cells.ravel(), contribution.ravel(), count * n).reshape(count, n)
+            co /= _row_max(co)
+            als = self._als_scores(owned)
+        popular = np.broadcast_to(self.trending.astype(np.float64), (count, n))
+        return {"own": own, "co": co, "als": als, "popular": popular}
 
     def suggest(
         self, history: History, n: int, now: datetime, *, only_new: bool = False
@@ -386,9 +410,48 @@ class SuggestionModel:
         repeat items whose cycle says they are not due yet. ``only_new`` leaves out everything
         the customer bought before.
         """
-        owned = self._owned(history, now)
-        if not owned.keys:
-            return self.popular(n, exclude=history.returned)
+        return self.suggest_many([history], n, now, only_new=only_new)[0]
+
+    def suggest_many(
+        self, histories: Sequence[History], n: int, now: datetime, *, only_new: bool = False
+    ) -> list[list[Suggestion]]:
+        """:meth:`suggest` for many customers, ranked together (one batched solve and one
+        matrix product per slice of customers, not one each): a campaign's recipients.
+
+        >>> from datetime import datetime
+        >>> frame = pl.DataFrame({"customer_id": ["a", "a", "b"], "item_id": ["tea", "pot", "tea"],
+        ...     "at": [datetime(2024, 1, 1)] * 3, "basket_id": ["1", "1", "2"]})
+        >>> model = SuggestionModel.fit(frame, blend=Blend(factors=2, iterations=2))
+        >>> many = [History.of([("tea", datetime(2024, 2, 1))]), History()]
+        >>> found = model.suggest_many(many, 1, datetime(2024, 2, 2))
+        >>> [[s.item_id for s in one] for one in found]
+        [['pot'], ['tea']]
+        """
+        owned = [self._owned(h, now) for h in histories]
+        out = [
+            [] if o.keys else self.popular(n, h.returned)
+            for h, o in zip(histories, owned, strict=True)
+        ]
+        personal = [j for j, o in enumerate(owned) if o.keys]
+        for start in range(0, len(personal), _SLICE):
+            part = personal[start : start + _SLICE]
+            found = self._ranked(
+                [histories[j] for j in part], [owned[j] for j in part], n, now, only_new
+            )
+            for j, one in zip(part, found, strict=True):
+                out[j] = one
+        return out
+
+    def _ranked(
+        self,
+        histories: Sequence[History],
+        owned: Sequence[_Owned],
+        n: int,
+        now: datetime,
+        only_new: bool,
+    ) -> list[list[Suggestion]]:
+        """Each customer's top ``n`` from their signals, with the rules and the reasons: one
+        row per customer in every matrix."""
         b = self.blend
         parts = self._scores(owned)
         # What sells more than usual now counts more in the personal signals (a season).
@@ -400,49 +463,80 @@ class SuggestionModel:
             "popular": b.popular * parts["popular"],
         }
         total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
+        blocked_rows: list[np.ndarray] = []
+        blocked_items: list[np.ndarray] = []
+        for row, (history, mine) in enumerate(zip(histories, owned, strict=True)):
+            if only_new:
+                block = mine.idx
+            else:
+                # A regular buy that is not due yet, or a one-off bought just now.
+                regular = ~np.isnan(mine.cycle)
+                not_due = regular & (mine.cycle - mine.since > b.due_within_days)
+                just_bought = ~regular & (mine.since < b.just_bought_days)
+                block = mine.idx[not_due | just_bought]
+            returned = [self._positions.get(item) for item in history.returned]
+            block = np.concatenate((block, [i for i in returned if i is not None])).astype(np.int64)
+            blocked_rows.append(np.full(block.size, row))
+            blocked_items.append(block)
+        if blocked_rows:
+            total[np.concatenate(blocked_rows), np.concatenate(blocked_items)] = -np.inf
+        top = _top_rows(total, n)
+        return [
+            self._explained_row(row, top[row], total, weighted, histories[row], owned[row], n, now)
+            for row in range(len(owned))
+        ]
+
+    def _explained_row(
+        self,
+        row: int,
+        top: np.ndarray,
+        total: np.ndarray,
+        weighted: dict[str, np.ndarray],
+        history: History,
+        owned: _Owned,
+        n: int,
+        now: datetime,
+    ) -> list[Suggestion]:
         regular = ~np.isnan(owned.cycle)
-        if only_new:
-            total[owned.idx] = -np.inf
-        else:
-            # A regular buy that is not due yet, or a one-off bought just now.
-            not_due = regular & (owned.cycle - owned.since > b.due_within_days)
-            just_bought = ~regular & (owned.since < b.just_bought_days)
-            total[owned.idx[not_due | just_bought]] = -np.inf
         cycles = {
             int(i): (float(c), float(s))
             for i, c, s in zip(
                 owned.idx[regular], owned.cycle[regular], owned.since[regular], strict=True
             )
         }
-        for item in history.returned:
-            if (i := self._positions.get(item)) is not None:
-                total[i] = -np.inf
-        top = _top(total, n)
+        scores = total[row]
         out = []
         for i in top:
-            if not np.isfinite(total[i]) or total[i] <= 0:
+            if not np.isfinite(scores[i]) or scores[i] <= 0:
                 break
-            kind = max(weighted, key=lambda k: weighted[k][i])
-            out.append(self._explained(int(i), float(total[i]), kind, history, owned, cycles, now))
+            kind = max(weighted, key=lambda k: weighted[k][row, i])
+            out.append(self._explained(int(i), float(scores[i]), kind, history, owned, cycles, now))
         if len(out) < n:
-            blocked = {self.items[i] for i in np.flatnonzero(np.isneginf(total))}
+            blocked = {self.items[i] for i in np.flatnonzero(np.isneginf(scores))}
             seen = {s.item_id for s in out} | blocked | set(history.returned)
             out += self.popular(n - len(out), exclude=frozenset(seen))
         return out
 
-    def _als_scores(self, idx: np.ndarray, buys: np.ndarray) -> np.ndarray:
-        # Hu, Koren & Volinsky (2008), eq. 4: x_u = (YtY + Yt(C_u - I)Y + lambda I)^-1 Yt C_u p(u).
-        y = self.item_factors[idx].astype(np.float64)
-        c = 1.0 + self.blend.alpha * np.log1p(buys)
-        # BLAS threads for one small solve only wait for each other on a busy machine (a
+    def _als_scores(self, owned: Sequence[_Owned]) -> np.ndarray:
+        # Hu, Koren & Volinsky (2008), eq. 4: x_u = (YtY + Yt(C_u - I)Y + lambda I)^-1 Yt C_u p(u),
+        # one system per customer, solved together.
+        f = self.item_factors.shape[1]
+        a = np.empty((len(owned), f, f))
+        rhs = np.empty((len(owned), f, 1))
+        # BLAS threads for small solves only wait for each other on a busy machine (a
         # wholesaler's answer took 200 ms with them, 10 ms without).
         with _blas().limit(limits=1, user_api="blas"):
-            a = self.gram + (y.T * (c - 1.0)) @ y
-            a[np.diag_indices_from(a)] += self.blend.regularization
-            user = np.linalg.solve(a, y.T @ c)
-        raw = self.item_factors @ user.astype(np.float32)
-        top = float(raw.max())
-        return np.clip(raw / top, 0.0, None) if top > 0 else np.zeros(len(self.items))
+            for j, o in enumerate(owned):
+                y = self.item_factors[o.idx].astype(np.float64)
+                c = 1.0 + self.blend.alpha * np.log1p(o.buys)
+                a[j] = self.gram + (y.T * (c - 1.0)) @ y
+                rhs[j, :, 0] = y.T @ c
+            diagonal = np.arange(f)
+            a[:, diagonal, diagonal] += self.blend.regularization
+            users = np.linalg.solve(a, rhs)[:, :, 0]
+            # In float64: a slice of customers and one customer alone get the same scores.
+            raw = users @ self._factors64.T
+        return np.clip(raw / _row_max(raw), 0.0, None)
 
     def _explained(
         self,
@@ -459,7 +553,7 @@ class SuggestionModel:
             reason = f"you buy this {_every(cycle)}; last time {_ago(since)}"
             return self._suggestion(i, score, "replenishment", reason)
         if kind == "own":
-            days = history.days[self.items[i]]
+            days = history.days_of(self.items[i])
             times = f"{len(days)} times" if len(days) > 1 else "once"
             reason = f"you bought this {times}, last in {_month(days[-1], now)}"
             return self._suggestion(i, score, "favourite", reason)
@@ -467,7 +561,7 @@ class SuggestionModel:
             anchor = self._anchor(i, owned)
             if anchor is not None:
                 name = self.names[self._positions[anchor]] or anchor
-                when = _month(history.days[anchor][-1], now)
+                when = _month(history.days_of(anchor)[-1], now)
                 reason = f"often bought with the {name} you bought in {when}"
                 return self._suggestion(i, score, "bought_with", reason)
         if kind == "popular":
@@ -624,12 +718,24 @@ def _repeat_share(frame: pl.DataFrame, item_pos: pl.DataFrame, prior: float = 5.
     return share
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    n = min(n, scores.size)
+_SLICE = 256
+"""Customers ranked together: a few (customers x items) matrices of this many rows."""
+
+
+def _row_max(matrix: np.ndarray) -> np.ndarray:
+    """Each row's largest value as a column, 1 where it is not above 0 (a row to divide by)."""
+    top = matrix.max(axis=1, keepdims=True) if matrix.shape[1] else np.ones((len(matrix), 1))
+    return np.where(top > 0, top, 1.0)
+
+
+def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Per row the columns of its ``n`` largest values, largest first (ties by column)."""
+    n = min(n, scores.shape[1])
     if n <= 0:
-        return np.array([], dtype=np.int64)
-    part = np.argpartition(-scores, n - 1)[:n]
-    return part[np.argsort(-scores[part], kind="stable")]
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
 
 
 @functools.cache

@@ -227,12 +227,76 @@ class Suggestions:
         if not personal:
             note = "not personal: the customer did not allow personalisation"
             return CustomerSuggestions(shown, False, note, trained_at, model.popular(n))
-        found = model.suggest(self._history(events), n, now)
+        found = model.suggest(self._history(events, now), n, now)
         return CustomerSuggestions(shown, True, None, trained_at, found)
 
-    def _history(self, events: Sequence[tuple[str, datetime, str | None]]) -> History:
+    def for_customers(
+        self,
+        caller: Caller,
+        roots: Sequence[str],
+        n: int = 10,
+        *,
+        purpose: str,
+        now: datetime | None = None,
+    ) -> dict[str, list[Suggestion]]:
+        """Suggestions for many root profile ids at once (a campaign's batch of recipients):
+        the model, the consents and the purchases read once for all, and one audit entry for
+        the whole read, naming its ``purpose``.
+
+        A customer without ``personalisation`` gets the popular products, as
+        :meth:`for_customer` answers them; with no trained model everyone gets none.
+
+        Used like this::
+
+            suggestions.for_customers(caller, ["cus_1", "cus_2"], 5, purpose="campaign 3")
+            {'cus_1': [Suggestion(...), ...], 'cus_2': [...]}
+        """
+        self.policy.require(caller, SECTION, READ)
+        if not 1 <= n <= MAX_SUGGESTIONS:
+            raise InvalidInput(f"n: must be between 1 and {MAX_SUGGESTIONS}")
+        now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+        roots = list(dict.fromkeys(roots))
+        cfg = self.settings.suggest
+        personal = self.consents.allowed(roots, "personalisation") if roots else set()
+        with self.store.unit_of_work() as uow:
+            loaded = self._model(uow)
+            events = (
+                uow.suggestions.track_events_of_roots(
+                    [r for r in roots if r in personal],
+                    [*self.settings.learn.order_events, *cfg.return_events],
+                )
+                if loaded and personal
+                else []
+            )
+        if roots:
+            self.audit.record(
+                caller, "read_suggestions", None, f"{len(roots)} customers: {purpose}", [SECTION]
+            )
+        if loaded is None:
+            return {root: [] for root in roots}
+        model = loaded[1]
+        per_root: dict[str, list[tuple[str, datetime, str | None]]] = {}
+        for root, name, at, props in events:
+            per_root.setdefault(root, []).append((name, at, props))
+        mine = [root for root in roots if root in personal]
+        ranked = model.suggest_many([self._history(per_root.get(r, []), now) for r in mine], n, now)
+        found = dict(zip(mine, ranked, strict=True))
+        popular = model.popular(n)
+        return {root: found.get(root, popular) for root in roots}
+
+    def _history(
+        self, events: Sequence[tuple[str, datetime, str | None]], now: datetime
+    ) -> History:
         returns = set(self.settings.suggest.return_events)
-        returned = [i for name, _, props in events if name in returns for i in _items_in(props)]
+        # A return is remembered for returned_days: a wholesaler's order correction is bought
+        # again later (see docs/suggestions.md).
+        since = now.toordinal() - self.settings.suggest.returned_days
+        returned = [
+            i
+            for name, at, props in events
+            if name in returns and _day(at) >= since
+            for i in _items_in(props)
+        ]
         items: list[str] = []
         days: list[int] = []
         for name, at, props in events:

@@ -3,18 +3,21 @@ a preview for any customer, the send button, recipients with their states, and r
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.api.deps import ServicesDep
 from cornerstore.campaigns.model import STATES, Offer
 from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
-from cornerstore.errors import InvalidInput
+from cornerstore.errors import InvalidInput, NotFound
+from cornerstore.services import Services
 from cornerstore.settings import PURPOSES, SERVICE_PURPOSE
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -25,18 +28,7 @@ Text = Annotated[str, Form(max_length=50_000)]
 @router.get("/campaigns")
 def campaigns_page(request: Request, services: ServicesDep, caller: ConsoleCaller) -> Response:
     """Every campaign, and the form to create one."""
-    return render(
-        request,
-        "campaigns.html",
-        {
-            "campaigns": services.campaigns.list(caller),
-            "segments": services.segments.list(caller)
-            if services.policy.may(caller, "segments")
-            else [],
-            "purposes": [*PURPOSES, SERVICE_PURPOSE],
-            "may_change": services.policy.may(caller, "campaigns", CHANGE),
-        },
-    )
+    return render(request, "campaigns.html", _listing(services, caller))
 
 
 @router.post("/campaigns")
@@ -45,9 +37,11 @@ def create_campaign(
     services: ServicesDep,
     caller: ConsoleCaller,
     name: Annotated[str, Form(max_length=128)],
-    segment: Annotated[str, Form(max_length=64)],
     subject: Annotated[str, Form(max_length=2000)],
     body: Text,
+    audience_kind: Annotated[str, Form(max_length=16)] = "segment",
+    segment: Annotated[str, Form(max_length=64)] = "",
+    rule: Text = "",
     purpose: Annotated[str, Form(max_length=40)] = "marketing_email",
     channel: Annotated[str, Form(max_length=16)] = "email",
     html: Text = "",
@@ -56,20 +50,73 @@ def create_campaign(
     control_percent: Annotated[float, Form(gt=0, lt=100)] = 10.0,
     window_days: Annotated[int, Form(ge=1, le=365)] = 30,
 ) -> Response:
-    created = services.campaigns.create(
-        caller,
-        name=name,
-        purpose=purpose,
-        channel=channel,
-        audience={"segment": segment},
-        subject=subject,
-        body=body,
-        html=html or None,
-        offer=Offer(offer, offer_days) if offer.strip() else None,
-        control_share=control_percent / 100,
-        window_days=window_days,
-    )
+    """Create a draft for a segment or a rule (the condition trees the CLI and API take); its
+    page shows the funnel before anything is sent. A mistake comes back in the form, with what
+    was typed kept."""
+    try:
+        created = services.campaigns.create(
+            caller,
+            name=name,
+            purpose=purpose,
+            channel=channel,
+            audience=_audience(audience_kind, segment, rule),
+            subject=subject,
+            body=body,
+            html=html or None,
+            offer=Offer(offer, offer_days) if offer.strip() else None,
+            control_share=control_percent / 100,
+            window_days=window_days,
+        )
+    except (InvalidInput, NotFound) as exc:
+        typed = {
+            "name": name,
+            "audience_kind": audience_kind,
+            "segment": segment,
+            "rule": rule,
+            "purpose": purpose,
+            "channel": channel,
+            "subject": subject,
+            "body": body,
+            "html": html,
+            "offer": offer,
+            "offer_days": offer_days,
+            "control_percent": control_percent,
+            "window_days": window_days,
+        }
+        context = {**_listing(services, caller), "error": exc.message, "typed": typed}
+        return render(request, "campaigns.html", context, status=exc.status)
     return redirect(request, f"/campaigns/{created.id}")
+
+
+def _listing(services: Services, caller: Caller) -> dict[str, Any]:
+    return {
+        "campaigns": services.campaigns.list(caller),
+        "segments": services.segments.list(caller)
+        if services.policy.may(caller, "segments")
+        else [],
+        "purposes": [*PURPOSES, SERVICE_PURPOSE],
+        "may_change": services.policy.may(caller, "campaigns", CHANGE),
+        "typed": {},
+        "error": None,
+    }
+
+
+def _audience(kind: str, segment: str, rule: str) -> dict[str, Any]:
+    """The form's audience as the service takes it: ``{"segment": ID}`` or ``{"rule": TREE}``."""
+    if kind == "segment":
+        if not segment.strip():
+            raise InvalidInput("audience: choose a segment, or give a rule")
+        return {"segment": segment}
+    if kind != "rule":
+        raise InvalidInput("audience: a segment or a rule")
+    if not rule.strip():
+        raise InvalidInput("audience rule: give a condition as JSON")
+    try:
+        return {"rule": json.loads(rule)}
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"audience rule: not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
 
 
 @router.get("/campaigns/{campaign_id}")
