@@ -348,6 +348,13 @@ class CampaignSettings(BaseModel):
     # Results are withheld while the sample-ratio check's p-value is below this.
     srm_threshold: float = Field(default=0.001, gt=0, lt=0.5)
 
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether an SMTP server was set (``smtp_host`` or ``smtp_port``, in the environment,
+        .env or code) rather than left at its default: the system e-mails follow-up surveys by
+        itself only then."""
+        return bool(self.model_fields_set & {"smtp_host", "smtp_port"})
+
 
 # What a next-best-action rule can look for in a customer (see docs/actions.md).
 ACTION_CONDITIONS: tuple[str, ...] = (
@@ -555,6 +562,11 @@ class CaseSettings(BaseModel):
         return [v.strip().lower() for v in value if v.strip()]
 
 
+# How often `cornerstore serve` e-mails follow-up surveys when an SMTP server is configured
+# and outcomes.survey_email_minutes is not set.
+SURVEY_EMAIL_MINUTES = 15.0
+
+
 class OutcomeSettings(BaseModel):
     """The contact centre's outcome metrics and follow-up surveys (see docs/service-metrics.md)."""
 
@@ -573,8 +585,9 @@ class OutcomeSettings(BaseModel):
     # The most surveys one `cornerstore service surveys send` makes.
     survey_batch: int = Field(default=1_000, ge=1, le=100_000)
     # `cornerstore serve` e-mails the surveys of resolved cases every this many minutes
-    # through the campaigns' SMTP settings; 0: never (send or export them yourself).
-    survey_email_minutes: float = Field(default=0.0, ge=0, le=24 * 60)
+    # through the campaigns' SMTP settings; 0: never (send or export them yourself). Unset:
+    # every SURVEY_EMAIL_MINUTES when an SMTP server is configured, else never.
+    survey_email_minutes: float | None = Field(default=None, ge=0, le=24 * 60)
 
 
 class Settings(BaseSettings):
@@ -618,3 +631,20 @@ class Settings(BaseSettings):
     # runs over shows "unavailable" instead of slowing the page.
     console_section_ms: int = Field(default=1500, ge=50, le=60_000)
     log_level: str = "INFO"
+
+    @property
+    def survey_email_every(self) -> float:
+        """How often (minutes) `cornerstore serve` e-mails follow-up surveys; 0: never.
+
+        Never without a configured SMTP server (``surveys export`` is then the way); with
+        one, ``outcomes.survey_email_minutes`` when set, else every ``SURVEY_EMAIL_MINUTES``.
+
+        >>> Settings().survey_email_every
+        0.0
+        >>> Settings(campaigns={"smtp_host": "mail.example"}).survey_email_every
+        15.0
+        """
+        if not self.campaigns.smtp_configured:
+            return 0.0
+        minutes = self.outcomes.survey_email_minutes
+        return SURVEY_EMAIL_MINUTES if minutes is None else minutes

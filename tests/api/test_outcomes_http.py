@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from cornerstore.access.caller import system_caller
 from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
+from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
 from tests.outcomes.test_service import DAY1, customer, file_case
+
+__all__ = ["smtp"]  # the fixture, used by name
 
 
 def test_staff_read_the_metrics_of_a_period_broken_down(
@@ -96,3 +100,58 @@ def test_staff_hand_out_a_link_whose_answer_is_solicited(
     assert handed.status_code == 201
     assert handed.json()["solicited"] is True
     assert missing.status_code == 404
+
+
+def _mailing_client(
+    services: Services, client_with: Callable[..., TestClient], port: int
+) -> tuple[TestClient, str]:
+    """A client whose app mails through ``port`` (its serve sweep off, so only the request
+    sends), and the root id of Ann, whose case was resolved yesterday."""
+    services = campaign_services(services, port, smtp_retries=0)
+    ann = customer(services, "ann@example.com")
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
+    outcomes = services.settings.outcomes.model_copy(update={"survey_email_minutes": 0.0})
+    return client_with(campaigns=services.settings.campaigns, outcomes=outcomes), ann
+
+
+def test_surveys_are_emailed_over_http_with_deliver_smtp_and_a_wrong_delivery_is_named(
+    services: Services,
+    client_with: Callable[..., TestClient],
+    keys: Keys,
+    smtp: tuple[SmtpAnswers, int],
+) -> None:
+    answers, port = smtp
+    client, _ = _mailing_client(services, client_with, port)
+    path = "/v1/service/surveys/send"
+
+    sent = client.post(path, params={"deliver": "smtp"}, headers=bearer(keys.token))
+    again = client.post(path, params={"deliver": "smtp"}, headers=bearer(keys.token))
+    pigeon = client.post(path, params={"deliver": "pigeon"}, headers=bearer(keys.token))
+    exported = client.post(path, params={"deliver": "export"}, headers=bearer(keys.token))
+
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"made": 1, "sent": 1, "failed": 0, "no_address": 0, "failures": {}}
+    assert again.json() == {"made": 0, "sent": 0, "failed": 0, "no_address": 0, "failures": {}}
+    assert answers.to() == ["ann@example.com"]
+    assert pigeon.status_code == 400
+    assert pigeon.json()["message"].startswith("query.deliver:")
+    assert "pigeon" not in pigeon.text
+    assert (exported.status_code, exported.json()) == (200, [])
+
+
+def test_deliver_smtp_is_409_without_an_smtp_server_and_503_when_it_cannot_be_reached(
+    services: Services, client: TestClient, client_with: Callable[..., TestClient], keys: Keys
+) -> None:
+    unreachable, ann = _mailing_client(services, client_with, _free_port())
+    path = "/v1/service/surveys/send"
+
+    unset = client.post(path, params={"deliver": "smtp"}, headers=bearer(keys.token))
+    down = unreachable.post(path, params={"deliver": "smtp"}, headers=bearer(keys.token))
+    pending = client.post("/v1/service/surveys/export", headers=bearer(keys.token))
+
+    assert (unset.status_code, unset.json()["code"]) == (409, "conflict")
+    assert "SMTP server" in unset.json()["message"]
+    assert (down.status_code, down.json()["code"]) == (503, "unavailable")
+    assert down.headers["Retry-After"] == "60"
+    assert [link["customer_id"] for link in pending.json()] == [ann]  # made, left pending

@@ -112,5 +112,5 @@ def test_surveys_are_emailed_with_deliver_smtp_and_a_wrong_delivery_is_one_line(
     assert answers.to() == ["ann@example.com"]
     assert (wrong.exit_code, wrong.stderr.strip()) == (
         1,
-        "error: --deliver: smtp is the one delivery",
+        "error: --deliver: export or smtp",
     )

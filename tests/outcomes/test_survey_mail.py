@@ -6,11 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
 from cornerstore.access.caller import system_caller
+from cornerstore.api.app import create_app
+from cornerstore.errors import Conflict, Unavailable
 from cornerstore.intake.service import Source
 from cornerstore.outcomes.sweep import SurveySweep
 from cornerstore.services import Services
-from tests.campaigns.conftest import SmtpAnswers, campaign_services, smtp
+from cornerstore.settings import Settings
+from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
 from tests.factories import identify
 from tests.outcomes.test_service import DAY1, SUPPORT, customer, file_case
 
@@ -116,3 +122,72 @@ def test_a_case_resolved_long_ago_is_not_emailed_and_stays_for_the_export(
     assert (report.made, report.sent) == (2, 1)
     assert answers.to() == ["bob@example.com"]
     assert [link.case_id for link in exported] == [old]
+
+
+def _served(services: Services, **outcomes: Any) -> None:
+    """Start and stop the app as `cornerstore serve` does (its lifespan), with ``outcomes``
+    settings changed; a sweep started at start-up has finished its first run on stop."""
+    settings = services.settings
+    if outcomes:
+        changed = settings.outcomes.model_copy(update=outcomes)
+        settings = settings.model_copy(update={"outcomes": changed})
+    with TestClient(create_app(settings, Services.build(settings, services.store))):
+        pass
+
+
+def test_serve_emails_the_surveys_by_default_once_an_smtp_server_is_configured(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    services, answers, ann = _mailing(services, smtp)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
+
+    _served(services)
+
+    assert services.settings.survey_email_every == 15.0
+    assert answers.to() == ["ann@example.com"]
+
+
+def test_an_explicit_zero_keeps_the_serve_sweep_off_even_with_smtp(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    services, answers, ann = _mailing(services, smtp)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    case_id = file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
+
+    _served(services, survey_email_minutes=0.0)
+
+    assert answers.received == []
+    assert [link.case_id for link in services.outcomes.send_surveys(system_caller())] == [case_id]
+
+
+def test_without_an_smtp_server_serve_mails_nothing_and_the_export_is_the_way(
+    services: Services,
+) -> None:
+    ann = customer(services, "ann@example.com")
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    case_id = file_case(services, ann, yesterday, resolved=yesterday + timedelta(hours=2))
+
+    _served(services)
+    _served(services, survey_email_minutes=5.0)  # no server to mail through: still nothing
+    with pytest.raises(Conflict, match="SMTP server"):
+        services.outcomes.deliver_surveys(system_caller())
+    made = services.outcomes.send_surveys(system_caller())
+
+    assert services.settings.survey_email_every == 0.0
+    assert Settings(outcomes={"survey_email_minutes": 5}).survey_email_every == 0.0
+    assert [link.case_id for link in made] == [case_id]  # serve made none before
+    assert [link.case_id for link in services.outcomes.export_pending(system_caller())] == [case_id]
+
+
+def test_an_unreachable_smtp_server_is_unavailable_and_the_surveys_stay_pending(
+    services: Services,
+) -> None:
+    services = campaign_services(services, _free_port(), smtp_retries=0)
+    ann = customer(services, "ann@example.com")
+    case_id = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
+
+    with pytest.raises(Unavailable, match="could not be reached; 1 surveys stay pending"):
+        services.outcomes.deliver_surveys(system_caller(), now=DAY1 + timedelta(days=1))
+
+    assert [link.case_id for link in services.outcomes.export_pending(system_caller())] == [case_id]

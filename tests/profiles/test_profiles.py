@@ -203,3 +203,37 @@ def test_unknown_customers_are_not_found(services: Services, owner: Caller) -> N
         services.profiles.get(owner, "cus_ffffffffffffffff")
     with pytest.raises(NotFound):
         services.profiles.get(owner, "someone@example.com")
+
+
+def test_one_statement_reads_what_the_separate_reads_of_identifiers_traits_and_claims_give(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [
+            identify("u1", email="ann@example.com", firstName="Ann", city="Leeds"),
+            identify("u1", phone="07700 900123", city="York"),
+            identify(anonymous_id="a1", email="ann.b@example.com", firstName="Annie"),
+        ],
+        source=WEB,
+    )
+    claim = identify(anonymous_id="someone", email="ann@example.com", phone="07700 900999")
+    services.intake.ingest([claim], source=Source("shop-pages", "web", client_side=True))
+    root = services.profiles.get(owner, "u1").id
+
+    with services.store.unit_of_work() as uow:
+        row, members = uow.customers.with_members(root)
+        together = uow.customers.facts(members, identifiers=True, traits=True)
+        apart = (
+            uow.identifiers.of_customers(members),
+            uow.traits.of_customers(members),
+            uow.unverified_traits.of_customers(members),
+        )
+        neither = uow.customers.facts(members, identifiers=False, traits=False)
+        only_traits = uow.customers.facts(members, identifiers=False, traits=True)
+        expected_row, expected_members = uow.customers.get(root), uow.customers.members(root)
+
+    assert (row, members) == (expected_row, expected_members)
+    assert together == apart
+    assert len(apart[0]) >= 2 and len(apart[1]) >= 4 and len(apart[2]) >= 1
+    assert neither == ([], [], [])
+    assert only_traits == ([], apart[1], apart[2])

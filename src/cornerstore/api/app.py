@@ -71,10 +71,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         # Audit entries a crashed process left in the journal are stored before serving.
         await anyio.to_thread.run_sync(services.audit.start)
         sweep = None
-        if settings.outcomes.survey_email_minutes > 0:
+        if settings.outcomes.survey_email_minutes and not settings.campaigns.smtp_configured:
+            log.warning("outcomes.survey_email_minutes is set but no SMTP server: surveys wait")
+        if settings.survey_email_every > 0:
             from cornerstore.outcomes.sweep import SurveySweep
 
-            sweep = SurveySweep(services.outcomes, settings.outcomes.survey_email_minutes)
+            sweep = SurveySweep(services.outcomes, settings.survey_email_every)
             sweep.start()
         try:
             yield

@@ -145,18 +145,19 @@ def _number(value: float | None) -> str:
 @shared_options("json", "acting", "db")
 def send(
     run: Invocation,
-    deliver: str | None = typer.Option(
-        None,
+    deliver: str = typer.Option(
+        "export",
         "--deliver",
-        help="smtp: e-mail each pending survey now through the campaigns' SMTP settings "
-        "(a service message: no marketing consent needed, logged as a contact)",
+        help="export: the links wait for `surveys export`; smtp: e-mail each pending survey "
+        "now through the campaigns' SMTP settings (a service message: no marketing consent "
+        "needed, logged as a contact)",
     ),
 ) -> None:
     """Make the follow-up survey of every resolved case that has none yet; the links wait as
     pending until `cornerstore service surveys export` hands them to the mailer, or are
     e-mailed at once with `--deliver smtp`."""
-    if deliver not in (None, "smtp"):
-        raise InvalidInput("--deliver: smtp is the one delivery")
+    if deliver not in ("export", "smtp"):
+        raise InvalidInput("--deliver: export or smtp")
     with run.services() as s:
         if deliver == "smtp":
             report = s.outcomes.deliver_surveys(run.caller(s))

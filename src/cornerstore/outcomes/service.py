@@ -31,7 +31,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.campaigns.delivery import Delivered, Outgoing, SmtpSender
 from cornerstore.campaigns.model import Contact
-from cornerstore.errors import Conflict, InvalidInput, NotFound
+from cornerstore.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cornerstore.outcomes.metrics import REPEAT_WINDOW, service_metrics
 from cornerstore.outcomes.model import (
     GROUPINGS,
@@ -225,8 +225,17 @@ class ServiceOutcomes:
         or a customer without an e-mail address stays pending, for the next run or for
         ``export_pending``. Only cases resolved in the last 30 days (``EMAIL_WITHIN``) are
         e-mailed: nobody is asked about a problem of long ago (the first run on an old shop
-        mails none of its history; those surveys stay for ``export_pending``)."""
+        mails none of its history; those surveys stay for ``export_pending``).
+
+        Raises :class:`Conflict` when no SMTP server is configured (nothing is made), and
+        :class:`Unavailable` when the server could not be reached for any of them (the
+        surveys made stay pending for the next run)."""
         self.policy.require(caller, "cases", CHANGE)
+        if not self.settings.campaigns.smtp_configured:
+            raise Conflict(
+                "deliver: smtp needs an SMTP server (campaigns.smtp_host); without one, "
+                "export the surveys for the shop's mailer"
+            )
         now = now or datetime.now(UTC)
         made = self.send_surveys(caller, now)
         with self.store.unit_of_work(write=True) as uow:
@@ -269,6 +278,12 @@ class ServiceOutcomes:
             if not d.sent:
                 key = (d.reason or "failed").split(":")[0][:120]
                 failures[key] = failures.get(key, 0) + 1
+        if sent and not done and all(k.startswith("connection lost") for k in failures):
+            raise Unavailable(
+                f"deliver: the SMTP server could not be reached; {len(pending)} surveys "
+                "stay pending for the next run",
+                retry_after=60,
+            )
         return SurveyDelivery(
             made=len(made),
             sent=len(done),

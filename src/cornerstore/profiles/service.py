@@ -24,6 +24,7 @@ from cornerstore.profiles.model import (
     Prefill,
     PrefillField,
     Profile,
+    ProfileRow,
     SearchHit,
     Summary,
     TimelinePage,
@@ -237,8 +238,10 @@ class Profiles:
         pseudonymise = self.lookup.pseudonymise(caller)
         with self.store.unit_of_work() as uow:
             root = self.lookup.find_root(uow, ref, caller)
-            visible = self._consented(uow, caller, root, visible)
-            profile = self._profile(uow, root, visible)
+            row, members = uow.customers.with_members(root)
+            assert row is not None
+            visible = self._consented(uow, caller, members, visible)
+            profile = self._profile(uow, row, members, visible)
         if audit:
             self.audit.record(caller, "read_profile", root, None, profile.sections)
         if pseudonymise is not None:
@@ -253,41 +256,40 @@ class Profiles:
         return profile
 
     def _consented(
-        self, uow: UnitOfWork, caller: Caller, root: str, visible: frozenset[str]
+        self, uow: UnitOfWork, caller: Caller, members: list[str], visible: frozenset[str]
     ) -> frozenset[str]:
         """``visible`` without the trait sections when the caller's role sees traits only with
-        a consent the customer has not given."""
+        a consent the customer (their profile rows ``members``) has not given."""
         purpose = self.policy.consent_for(caller)
         if purpose is None:
             return visible
-        history = uow.consents.of_customers(uow.customers.members(root))
+        history = uow.consents.of_customers(members)
         if granted(history, purpose, self.settings.privacy.consent_defaults):
             return visible
         return visible - set(self._trait_sections())
 
-    def _profile(self, uow: UnitOfWork, root: str, visible: frozenset[str]) -> Profile:
-        row = uow.customers.get(root)
-        assert row is not None
-        kind, created_at = row.kind, row.created_at
-        members = uow.customers.members(root)
+    def _profile(
+        self, uow: UnitOfWork, row: ProfileRow, members: list[str], visible: frozenset[str]
+    ) -> Profile:
+        """The profile of the root ``row`` and its profile rows ``members``: identifiers,
+        traits and claims are read in one statement (``uow.customers.facts``)."""
+        root, kind, created_at = row.id, row.kind, row.created_at
         shown: set[str] = set()
         summary = None
         if "summary" in visible:
             summary = self._summary(uow, members)
             shown.add("summary")
-        identifiers = None
         ident_sections = visible & {"contact", "identifiers"}
+        trait_sections = visible & set(self._trait_sections())
+        found, observed, claims = uow.customers.facts(
+            members, bool(ident_sections), bool(trait_sections)
+        )
+        identifiers = None
         if ident_sections:
-            identifiers = [
-                i
-                for i in uow.identifiers.of_customers(members)
-                if self.policy.identifier_section(i.kind) in visible
-            ]
+            identifiers = [i for i in found if self.policy.identifier_section(i.kind) in visible]
             shown |= ident_sections
         traits = unverified = None
-        trait_sections = visible & set(self._trait_sections())
         if trait_sections:
-            observed = uow.traits.of_customers(members)
             traits = {
                 name: t
                 for name, t in current_traits(observed).items()
@@ -295,7 +297,7 @@ class Profiles:
             }
             unverified = [
                 c
-                for c in pending_claims(observed, uow.unverified_traits.of_customers(members))
+                for c in pending_claims(observed, claims)
                 if self.policy.section_of(c.name) in visible
             ]
             shown |= trait_sections

@@ -20,13 +20,18 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     func,
+    literal_column,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 
@@ -109,6 +114,69 @@ class CustomerRepository(Repository):
             select(t.customers.c.id).where(t.customers.c.root_id == root_id)
         ).scalars()
         return sorted(ids, key=lambda i: (i != root_id, i))
+
+    def with_members(self, root_id: str) -> tuple[ProfileRow | None, list[str]]:
+        """The root's profile row and the ids of every profile row that belongs to it now
+        (itself first, as :meth:`members`), in one statement."""
+        c = t.customers
+        rows = self.conn.execute(
+            select(c.c.id, c.c.kind, c.c.root_id, c.c.created_at).where(c.c.root_id == root_id)
+        ).all()
+        root = next((ProfileRow(*row) for row in rows if row[0] == root_id), None)
+        return root, sorted((row[0] for row in rows), key=lambda i: (i != root_id, i))
+
+    def facts(
+        self, customer_ids: Sequence[str], identifiers: bool, traits: bool
+    ) -> tuple[list[Identifier], list[TraitObservation], list[TraitObservation]]:
+        """In one statement, what a profile shows of these profile rows: their identifiers
+        (with ``identifiers``), and their trait observations and unverified claims (with
+        ``traits``); each list oldest first, as the identifier and trait repositories'
+        ``of_customers`` give them."""
+        ids = list(customer_ids)
+        parts = []
+        if identifiers:
+            i = t.identifiers
+            parts.append(
+                select(
+                    literal_column("'i'").label("part"),
+                    i.c.kind.label("name"),
+                    i.c.value,
+                    i.c.source,
+                    i.c.touchpoint,
+                    i.c.first_seen_at.label("at"),
+                    cast(null(), String).label("message_id"),
+                    i.c.customer_id,
+                    i.c.id,
+                ).where(i.c.customer_id.in_(ids))
+            )
+        if traits:
+            for part, tr in (("t", t.traits), ("u", t.unverified_traits)):
+                parts.append(
+                    select(
+                        literal_column(f"'{part}'").label("part"),
+                        tr.c.name,
+                        tr.c.value,
+                        tr.c.source,
+                        tr.c.touchpoint,
+                        tr.c.observed_at.label("at"),
+                        tr.c.message_id,
+                        tr.c.customer_id,
+                        tr.c.id,
+                    ).where(tr.c.customer_id.in_(ids))
+                )
+        found: list[Identifier] = []
+        observed: dict[str, list[TraitObservation]] = {"t": [], "u": []}
+        if not parts:
+            return found, observed["t"], observed["u"]
+        both = union_all(*parts).subquery()
+        query = select(both).order_by(both.c.at, both.c.id)
+        for part, name, value, source, tp, at, mid, cid, _ in self.conn.execute(query):
+            if part == "i":
+                found.append(Identifier(name, value, source, tp, at, cid))
+            else:
+                observation = TraitObservation(name, orjson.loads(value), tp, source, at, mid, cid)
+                observed[part].append(observation)
+        return found, observed["t"], observed["u"]
 
     def members_of_roots(self, roots: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

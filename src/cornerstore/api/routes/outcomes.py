@@ -12,6 +12,7 @@ from cornerstore.api.schemas.errors import error_answers
 from cornerstore.api.schemas.outcomes import (
     ServiceMetricsOut,
     SurveyAnswerIn,
+    SurveyDeliveryOut,
     SurveyLinkOut,
     SurveyOut,
 )
@@ -20,6 +21,7 @@ from cornerstore.outcomes.model import SurveyRecord
 router = APIRouter(prefix="/v1", tags=["service"], responses=error_answers(400, 401, 403, 404))
 public = APIRouter(prefix="/v1", tags=["service"], responses=error_answers(400, 404, 409))
 
+Delivery = Literal["export", "smtp"]
 Grouping = Literal["channel", "category", "agent", "branch", "segment", "week", "month"]
 Token = Annotated[str, Path(min_length=3, max_length=64, description="The survey link's token")]
 
@@ -41,10 +43,27 @@ def get_service_metrics(
     return ServiceMetricsOut.model_validate(services.outcomes.metrics(caller, start, end, group_by))
 
 
-@router.post("/service/surveys/send", response_model=list[SurveyLinkOut])
-def send_surveys(services: ServicesDep, caller: StaffCaller) -> list[SurveyLinkOut]:
+@router.post(
+    "/service/surveys/send",
+    response_model=list[SurveyLinkOut] | SurveyDeliveryOut,
+    responses=error_answers(409, 503),
+)
+def send_surveys(
+    services: ServicesDep,
+    caller: StaffCaller,
+    deliver: Annotated[
+        Delivery,
+        Query(
+            description="export: the new links wait as pending until exported (answers the "
+            "links); smtp: e-mail each pending survey now through the campaigns' SMTP settings "
+            "(answers what was sent; 409 without an SMTP server, 503 when it cannot be reached)"
+        ),
+    ] = "export",
+) -> list[SurveyLinkOut] | SurveyDeliveryOut:
     """Make the follow-up survey of every resolved case without one; the new links wait as
-    pending until exported."""
+    pending until exported, or are e-mailed at once with ``deliver=smtp``."""
+    if deliver == "smtp":
+        return SurveyDeliveryOut.model_validate(services.outcomes.deliver_surveys(caller))
     return [SurveyLinkOut.model_validate(s) for s in services.outcomes.send_surveys(caller)]
 
 

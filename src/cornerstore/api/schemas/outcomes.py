@@ -82,6 +82,14 @@ class SurveyLinkOut(Answer):
     url: str = Field(description="The link the customer answers through")
 
 
+class SurveyDeliveryOut(Answer):
+    made: int = Field(description="Surveys made for resolved cases that had none")
+    sent: int = Field(description="Surveys e-mailed (each once; marked exported)")
+    failed: int = Field(description="Refused by the SMTP server; they stay pending")
+    no_address: int = Field(description="Customers without an e-mail address; left for export")
+    failures: dict[str, int] = Field(description="The server's answers, for example smtp 550")
+
+
 class SurveyOut(Answer):
     category: str = Field(description="What the case was about")
     opened_at: datetime
