@@ -87,7 +87,7 @@ def dedupe(
     link: Path | None = typer.Option(None, "--link", help="Link INPUT with this second file"),
     model: Path | None = ModelOption,
     threshold: float | None = typer.Option(
-        None, "--threshold", min=0.5, max=0.999999, help="Match probability to merge (0.99)"
+        None, "--threshold", min=0.5, max=0.999999, help="Match probability to merge (0.9)"
     ),
     households: Path | None = typer.Option(
         None, "--households", help="Also write household relations: cluster_id, other_cluster_id"

@@ -29,10 +29,13 @@ def active_model(services: Services) -> IdentityModel:
 def decide_the_grey_zone(services: Services, owner: Caller, accept: bool) -> list[Review]:
     """Learn and resolve a shop, then decide every pair queued for its weight (below the match
     probability) the same way."""
-    ingest_shop(services)
+    ingest_shop(services, people=500, seed=7)
     services.identity.train(owner)
     services.identity.resolve(owner)
-    queue = [r for r in services.identity.pending(owner, limit=100) if r.match_probability < 0.99]
+    merge_at = active_model(services).match_probability
+    queue = [
+        r for r in services.identity.pending(owner, limit=100) if r.match_probability < merge_at
+    ]
     assert len(queue) >= 2
     for review in queue:
         services.identity.decide(owner, review.id, accept=accept)

@@ -256,3 +256,49 @@ def test_disagreeing_on_a_field_is_never_weighed_as_impossible() -> None:
     phone = _with_parameters(phone_comparison(), trained, sampled=1e5)
 
     assert [level.m for level in phone.levels[1:]] == [0.9, 0.1, 1e-3]
+
+
+# -- the match rate, estimated again from the model's own pairs ------------------------------------
+def test_the_match_rate_comes_from_the_pairs_the_model_is_sure_of() -> None:
+    # 200 records; 300 of their pairs plainly one person, 1,000 plainly two: three matches a
+    # record, whatever training's rules guessed.
+    guessed_low = IdentityModel([], matches_per_record=0.5)
+    guessed_high = IdentityModel([], matches_per_record=8.0)
+    evidence = [25.0] * 300 + [-25.0] * 1000
+
+    shift_up = guessed_low.estimate_match_rate(evidence, others=199, pairs=19_900)
+    shift_down = guessed_high.estimate_match_rate(evidence, others=199, pairs=19_900)
+
+    assert guessed_low.matches_per_record == pytest.approx(3.0, rel=1e-3)
+    assert guessed_high.matches_per_record == pytest.approx(3.0, rel=1e-3)
+    assert (shift_up, shift_down) == (
+        pytest.approx(2.585, abs=1e-3),  # log2(3 / 0.5)
+        pytest.approx(-1.415, abs=1e-3),  # log2(3 / 8)
+    )
+
+
+def test_pairs_whose_first_names_conflict_do_not_count_as_matches_in_the_match_rate() -> None:
+    from cornerstore.identity.resolution.batch import with_estimated_match_rate
+
+    rows = [
+        {"first_name": "John", "last_name": "Lee", "address": "1 Mill Lane"},
+        {"first_name": "Mary", "last_name": "Lee", "address": "1 Mill Lane"},
+        {"first_name": "John", "last_name": "Lee", "address": "1 Mill Ln"},
+        {"first_name": "Ann", "last_name": "Ray", "address": "9 Hill Road"},
+    ]
+    records = prepare_records(rows, ids=range(4), fields=["first_name", "last_name", "address"])
+    model = IdentityModel([], matches_per_record=0.5)
+    before = model.prior_weight(4)
+    # John and Mary (a household) score as high as John and John; only the latter is one person.
+    pairs = {
+        "left": [0, 0, 1],
+        "right": [1, 2, 2],
+        "match_weight": [before + 40.0] * 3,
+        "match_probability": [1.0] * 3,
+    }
+
+    rescored = with_estimated_match_rate(records, model, pairs)
+
+    # One match among 6 pairs: a record has 0.5 matches, as guessed, so nothing moves.
+    assert model.matches_per_record == pytest.approx(0.5, rel=1e-3)
+    assert rescored["match_weight"] == pytest.approx(pairs["match_weight"], abs=1e-3)

@@ -6,11 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs
-from cornerstore.identity.resolution.model import IdentityModel, weight_of
+from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs, names_conflict
+from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import PreparedRecords
-from cornerstore.identity.resolution.splink_engine import Engine, predict_pairs, train_model
+from cornerstore.identity.resolution.splink_engine import (
+    Engine,
+    pairs_per_record,
+    predict_pairs,
+    train_model,
+)
+
+#: Pairs are scored down to this probability (at the prior training started from) to estimate
+#: the match rate: below it a pair adds almost nothing, even after the prior moves up.
+RATE_FLOOR_PROBABILITY = 0.001
+#: The columns ``names_conflict`` reads.
+_NAMES = ("first_name", "first_name_keys", "last_name", "email", "email_local")
 
 
 @dataclass
@@ -34,7 +46,9 @@ def resolve(
 ) -> Resolution:
     """Cluster ``records`` into people (or link two files, when ``records.source`` is set).
 
-    A model is trained on the records themselves unless one is given. Pairs are kept from the
+    A model is trained on the records themselves unless one is given, and then its match rate
+    (the prior) is estimated again from its own scored pairs (``with_estimated_match_rate``);
+    a given model is applied as it is. Pairs are kept from the
     model's review probability up (for households); pairs at or above ``match_probability``
     (default: the model's) are merged. Splink trains and scores on ``engine`` (DuckDB or Spark);
     clustering runs in-process either way.
@@ -46,14 +60,59 @@ def resolve(
         [0, 0, 2, 3, 2]
     """
     say = progress or (lambda _msg: None)
+    trained = model is None
     if model is None:
         model = train_model(records, seed=seed, progress=progress, engine=engine)
     threshold = model.match_probability if match_probability is None else match_probability
+    floor = min(model.review_probability, threshold)
     say("scoring candidate pairs")
-    pairs = predict_pairs(records, model, min(model.review_probability, threshold), engine=engine)
+    if trained:
+        pairs = predict_pairs(records, model, RATE_FLOOR_PROBABILITY, engine=engine)
+        say("estimating the match rate from the scored pairs")
+        pairs = with_estimated_match_rate(records, model, pairs)
+        keep = [k for k, w in enumerate(pairs["match_weight"]) if w >= weight_of(floor)]
+        pairs = {name: [values[k] for k in keep] for name, values in pairs.items()}
+    else:
+        pairs = predict_pairs(records, model, floor, engine=engine)
     say("clustering")
     clusters = cluster_pairs(
         records, pairs["left"], pairs["right"], pairs["match_weight"], weight_of(threshold)
     )
     matched = sum(w >= weight_of(threshold) for w in pairs["match_weight"])
     return Resolution(model, clusters, len(pairs["left"]), matched)
+
+
+def with_estimated_match_rate(
+    records: PreparedRecords, model: IdentityModel, pairs: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """Estimate the model's match rate from its own scored ``pairs`` (``predict_pairs``
+    columns) and return them scored again with the new prior.
+
+    A pair whose first names conflict outright counts as two people, as clustering keeps it
+    (households share a surname, an address and a phone and score high): left in, they made
+    the messy customers' estimate 1.7 times the truth, taken out it is within 3%.
+    """
+    others = pairs_per_record(records)
+    if records.source:
+        total = float(records.source.count(0)) * records.source.count(1)
+    else:
+        total = len(records) * (len(records) - 1) / 2.0
+    before = weight_of(model.prior(others))
+    named = {c: records.columns[c] for c in _NAMES}
+
+    def row(i: int) -> dict[str, Any]:
+        return {c: values[i] for c, values in named.items()}
+
+    evidence = [
+        w - before
+        for a, b, w in zip(pairs["left"], pairs["right"], pairs["match_weight"], strict=True)
+        if not names_conflict(row(a), row(b))
+    ]
+    model.estimate_match_rate(evidence, others, total)
+    shift = weight_of(model.prior(others)) - before
+    weights = [w + shift for w in pairs["match_weight"]]
+    return {
+        **pairs,
+        "match_weight": weights,
+        "match_probability": [probability_of(w) for w in weights],
+    }

@@ -452,6 +452,9 @@ WIDE_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("first_name", "postcode_area"),
     ("last_name", "postcode_area"),
     ("email_local",),
+    # A person's records that share a postcode and nothing else exact: a name typed two ways
+    # (Gerald Burn, Gerard Burn) without a town to pair it with.
+    ("postcode",),
     ("last_name",),
 )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -96,7 +97,7 @@ class IdentityModel:
     comparisons: list[Comparison]
     matches_per_record: float
     link_type: LinkType = "dedupe_only"
-    match_probability: float = 0.99
+    match_probability: float = 0.9
     review_probability: float = 0.5
     trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     records: int = 0
@@ -185,6 +186,47 @@ class IdentityModel:
             "retain_matching_columns": False,
             "retain_intermediate_calculation_columns": False,
         }
+
+    def estimate_match_rate(
+        self, evidence: Sequence[float], others: int, pairs: float, *, rounds: int = 50
+    ) -> float:
+        """Estimate the matches a record has from this model's own match probabilities, and
+        keep it (``matches_per_record``); returns the shift of the prior in bits.
+
+        ``evidence`` is the summed match weight without the prior (the Bayes factor, in bits)
+        of every candidate pair that could be one person, ``others`` the records each record
+        could match and ``pairs`` how many pairs there are in all (``N (N - 1) / 2`` in a
+        dedupe). The prior is the share of all pairs that match, and given a prior each pair
+        matches with its probability: the two are solved together, as the EM update of the
+        match rate (Fellegi and Sunter's lambda; Winkler, "Using the EM algorithm for weight
+        computation in the Fellegi-Sunter model of record linkage", 1988, eq. 3), over the
+        candidate pairs only, the others taken for two people. The deterministic rules training
+        starts from assume they find 70% of the matches: on sparse files they find fewer (six
+        times fewer on Splink's historical_50k, whose people have twelve records each), on
+        files with many namesakes more, and the same probability then meant a different
+        precision on each.
+
+        200 records, 200 of their candidate pairs plainly one person, 100 plainly two: each
+        record has two matches, not the one training assumed, so the prior moves up a bit.
+
+        >>> model = IdentityModel([], matches_per_record=1.0)
+        >>> round(model.estimate_match_rate([30.0] * 200 + [-30.0] * 100, 199, 19900), 3)
+        1.0
+        >>> round(model.matches_per_record, 3)
+        2.0
+        """
+        before = self.matches_per_record
+        rate = max(before, 1e-6) / max(1, others)
+        for _ in range(rounds):
+            prior = weight_of(min(0.5, rate))
+            expected = math.fsum(probability_of(prior + bits) for bits in evidence)
+            new = min(0.5, max(expected, 1e-9) / max(pairs, 1.0))
+            if abs(new - rate) <= 1e-4 * rate:
+                rate = new
+                break
+            rate = new
+        self.matches_per_record = rate * max(1, others)
+        return math.log2(self.matches_per_record / max(before, 1e-6))
 
     def calibrate(self, calibration: Calibration) -> None:
         """Apply a calibration on staff decisions: every pair's match weight moves by its

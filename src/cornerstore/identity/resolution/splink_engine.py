@@ -266,7 +266,7 @@ def _link_type(records: PreparedRecords) -> LinkType:
     return "link_only" if records.source else "dedupe_only"
 
 
-def _pairs_per_record(records: PreparedRecords) -> int:
+def pairs_per_record(records: PreparedRecords) -> int:
     """How many records each record could match: N - 1 in a dedupe, the other file in a link."""
     if records.source:
         return max(1, min(records.source.count(0), records.source.count(1)))
@@ -291,7 +291,7 @@ def _has_pairs(records: PreparedRecords, rule: tuple[str, ...]) -> bool:
 
 #: Candidate pairs a wide blocking rule may add, a record (and at most ``WIDE_MAX_PAIRS``
 #: whatever the size: DuckDB scores about 250,000 pairs a second a core here).
-WIDE_PAIRS_PER_RECORD = 20
+WIDE_PAIRS_PER_RECORD = 25
 WIDE_MAX_PAIRS = 4_000_000
 
 
@@ -396,7 +396,7 @@ def train_model(
             "address, city, postcode"
         )
     link_type = _link_type(records)
-    others = _pairs_per_record(records)
+    others = pairs_per_record(records)
     model = IdentityModel(comparisons, matches_per_record=0.5, link_type=link_type)
     settings = model.splink_settings(others)
     # EM stops when no parameter moves by more than 0.001: finer steps change no decision.
@@ -544,7 +544,7 @@ def predict_pairs(
     Returns columns ``left`` and ``right`` (row positions in ``records``), ``match_weight`` and
     ``match_probability``, ordered by ``left`` then ``right``.
     """
-    settings = model.splink_settings(_pairs_per_record(records))
+    settings = model.splink_settings(pairs_per_record(records))
     settings["link_type"] = _link_type(records)
     linker = _linker(records, settings, model.comparisons, engine)
     predictions = linker.inference.predict(
