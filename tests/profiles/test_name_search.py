@@ -138,6 +138,26 @@ def test_a_customer_is_found_by_the_current_name_not_an_earlier_one(
     )
 
 
+def test_a_batch_repeating_a_name_and_then_renaming_leaves_only_the_new_name_found(
+    services: Services, owner: Caller
+) -> None:
+    first = identify("u-ann", firstName="Ann", lastName="Lee")
+    services.intake.ingest([_at("2026-01-01T00:00:00Z", first)], source=WEB)
+    again = identify("u-ann", firstName="Ann", lastName="Lee")
+    renamed = identify("u-ann", lastName="Smith")
+    services.intake.ingest(
+        [_at("2026-02-01T00:00:00Z", again), _at("2026-03-01T00:00:00Z", renamed)], source=WEB
+    )
+    # The same name once more, later: nothing to re-index, she stays found as she is.
+    same = identify("u-ann", firstName="Ann", lastName="Smith")
+    services.intake.ingest([_at("2026-04-01T00:00:00Z", same)], source=WEB)
+
+    assert (_found(services, owner, "Ann Lee"), _found(services, owner, "Ann Smith")) == (
+        [],
+        [("Ann Smith", "name")],
+    )
+
+
 def test_merged_profiles_are_one_hit(services: Services, owner: Caller) -> None:
     services.intake.ingest(
         [

@@ -12,7 +12,8 @@ import orjson
 
 from cornerstore.intake.messages import Message
 from cornerstore.privacy.consent import consent_from_context, consent_rows_for_batch
-from cornerstore.profiles.name_search import index_names
+from cornerstore.profiles.model import TraitObservation
+from cornerstore.profiles.name_search import index_added_names
 from cornerstore.spec import NAME_TRAITS
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -50,13 +51,26 @@ class BatchRows:
     consents: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, uow: UnitOfWork, new_profiles: Collection[str]) -> None:
-        """Add every row gathered, and index the names of the profiles that gained one."""
+        """Add every row gathered, and index the names of the profiles whose name changed."""
+        named = [
+            TraitObservation(
+                row["name"],
+                orjson.loads(row["value"]),
+                row["touchpoint"],
+                row["source"],
+                row["observed_at"],
+                row["message_id"],
+                row["customer_id"],
+            )
+            for row in self.traits
+            if row["name"] in NAME_TRAITS
+        ]
+        if named:
+            # Before the traits are stored: the index compares with the names stored so far.
+            index_added_names(uow, named, new=new_profiles)
         uow.events.add_many(self.events)
         uow.traits.add_many(self.traits)
         uow.unverified_traits.add_many(self.unverified)
-        named = [row["customer_id"] for row in self.traits if row["name"] in NAME_TRAITS]
-        if named:
-            index_names(uow, named, new=new_profiles)
         uow.accounts.add_members(self.members)
         uow.consents.add_many(consent_rows_for_batch(uow, self.consents))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cornerstore.identity.names import name_variants, normalise_name
-from cornerstore.profiles.model import NameMatch
+from cornerstore.profiles.model import NameMatch, TraitObservation
 from cornerstore.spec import NAME_TRAITS
 
 if TYPE_CHECKING:
@@ -280,23 +280,37 @@ def _pairs(wanted: Sequence[Mapping[str, str]]) -> list[tuple[str, int, int]]:
     return out
 
 
-def index_names(uow: UnitOfWork, customer_ids: Iterable[str], new: Collection[str] = ()) -> None:
-    """Index these profile rows by the words of their current names (after new name traits).
+def index_added_names(
+    uow: UnitOfWork, added: Sequence[TraitObservation], new: Collection[str] = ()
+) -> None:
+    """Index the profile rows whose words change with ``added``, name observations about to
+    be stored (call it before they are); the rest keep the words they have.
 
-    The current value of a trait is its latest observation, so a name sent late with an old
-    timestamp does not replace a newer one. Rows in ``new`` were created in this transaction
-    and have no words to replace yet.
+    Most identify messages repeat the name a customer is known by: their rows' words are
+    worked out from what is stored plus what is added, in memory, and only a row whose words
+    differ is re-indexed (one read of the stored names for the whole batch). Rows in ``new``
+    were created in this transaction and are indexed whatever they hold.
     """
     from cornerstore.profiles.service import current_traits  # the service imports this module
 
-    ids = list(dict.fromkeys(customer_ids))
-    observed: dict[str, list[Any]] = {cid: [] for cid in ids}
-    for obs in uow.traits.of_customers(ids, names=NAME_TRAITS):
-        observed[obs.customer_id].append(obs)
-    uow.search.replace_name_words(
-        {
-            cid: name_words({name: t.value for name, t in current_traits(obs).items()})
-            for cid, obs in observed.items()
-        },
-        new,
-    )
+    by_row: dict[str, list[TraitObservation]] = {}
+    for obs in added:
+        if obs.name in NAME_TRAITS:
+            by_row.setdefault(obs.customer_id, []).append(obs)
+    stored: dict[str, list[TraitObservation]] = {cid: [] for cid in by_row if cid not in new}
+    if stored:
+        # Oldest first, as stored; the added ones come after, as they will once inserted.
+        for obs in uow.traits.of_customers(list(stored), names=NAME_TRAITS):
+            stored[obs.customer_id].append(obs)
+
+    def words(observations: list[TraitObservation]) -> tuple[str, ...]:
+        return name_words({name: t.value for name, t in current_traits(observations).items()})
+
+    changed: dict[str, tuple[str, ...]] = {}
+    for cid, observations in by_row.items():
+        before = stored.get(cid, [])
+        after = words(before + observations)
+        if cid in new or after != words(before):
+            changed[cid] = after
+    if changed:
+        uow.search.replace_name_words(changed, new)

@@ -259,13 +259,19 @@ class IdentifierRepository(Repository):
         for chunk in chunks(values):
             rows: Iterable[Any]
             if sqlite:
-                # Intake's hot path: the driver directly is three times faster than Core here.
-                rows = self.conn.exec_driver_sql(
-                    "SELECT i.kind, i.value, i.customer_id, c.root_id FROM identifiers i "
-                    "JOIN customers c ON c.id = i.customer_id WHERE i.value IN "
-                    f"({','.join('?' * len(chunk))})",
-                    tuple(chunk),
-                )
+                # Intake's hot path: the driver's own cursor, rows fetched at once, is several
+                # times faster than Core and its result rows here.
+                cursor = self.conn.connection.cursor()
+                try:
+                    cursor.execute(
+                        "SELECT i.kind, i.value, i.customer_id, c.root_id FROM identifiers i "
+                        "JOIN customers c ON c.id = i.customer_id WHERE i.value IN "
+                        f"({','.join('?' * len(chunk))})",
+                        tuple(chunk),
+                    )
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
             else:
                 rows = self.conn.execute(
                     select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
