@@ -62,3 +62,17 @@ def test_resolving_links_a_customer_through_an_address_it_held_before(
     assert root_of(services, "bob") == root_of(services, "robert")
     assert root_of(services, "john") != root_of(services, "mary")
     assert result.profiles == customers  # customers counted once, however many records
+
+
+def test_placing_links_a_customer_through_an_address_it_held_before(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    move_robert(services)
+    services.identity.train(owner)
+
+    placed = services.identity.place(owner, "bob")
+
+    assert placed.decision == "merged"
+    assert placed.other_id == root_of(services, "robert")
+    assert root_of(services, "bob") == root_of(services, "robert")

@@ -122,9 +122,19 @@ class ProfileVariants:
     variants: PreparedRecords
     owner: list[int]
 
+    def grouped(self) -> list[list[dict[str, Any]]]:
+        """Each customer's prepared variants (in the order of ``customers``), current first."""
+        out: list[list[dict[str, Any]]] = [[] for _ in range(len(self.customers))]
+        for i, o in enumerate(self.owner):
+            out[o].append(self.variants.row(i))
+        return out
 
-def read_profile_variants(uow: UnitOfWork, default_region: str) -> ProfileVariants:
-    """Every person customer as its current record and as every variant of it.
+
+def read_profile_variants(
+    uow: UnitOfWork, default_region: str, only: Sequence[str] | None = None
+) -> ProfileVariants:
+    """Every person customer (of ``only`` when given) as its current record and as every
+    variant of it.
 
     A customer stitched from several records holds older addresses, phones, e-mails and name
     spellings besides its current ones; matching on the current record alone loses the links
@@ -132,7 +142,7 @@ def read_profile_variants(uow: UnitOfWork, default_region: str) -> ProfileVarian
     moment they were observed at laid over it (the moment's values win); variants with the
     same values are kept once, the current record always first.
     """
-    seen = _observe(uow, None)
+    seen = _observe(uow, only)
     rows: list[dict[str, Any]] = []
     ids: list[str] = []
     owner: list[int] = []
