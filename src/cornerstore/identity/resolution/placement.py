@@ -10,38 +10,51 @@ customer's record, :meth:`PlacementIndex.drop` takes one out.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cornerstore.identity.resolution.model import IdentityModel
-from cornerstore.identity.resolution.records import COLUMNS, PreparedRecords
+from cornerstore.identity.resolution.records import COLUMNS
 from cornerstore.identity.resolution.scorer import Candidate, Scorer
+from cornerstore.identity.resolution.stored_profiles import ProfileVariants
 
 
 @dataclass
 class PlacementIndex:
     """A :class:`Scorer` over the stored person customers, addressed by customer id.
 
+    A customer is indexed with every variant of its values (see
+    :func:`.stored_profiles.read_profile_variants`), its current record first, as resolve
+    scores it; a candidate is a customer, at the score of its best-matching variant.
+
     Used like this::
 
-        index = PlacementIndex.build(7, model, read_profiles(uow, "GB"))
-        index.put("c_new", record)
+        index = PlacementIndex.build(7, model, read_profile_variants(uow, "GB"))
+        index.put("c_new", [record])
         index.score("c_new")[0].unique_id
         'c_41'
     """
 
     model_id: int
     scorer: Scorer
-    position: dict[str, int]
+    position: dict[str, list[int]]
+    owner: dict[int, str]
     built_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def build(cls, model_id: int, model: IdentityModel, records: PreparedRecords) -> PlacementIndex:
-        """Index ``records`` (``unique_id`` the customer id) for ``model``."""
-        scorer = Scorer(model, records)
-        ids = records.columns["unique_id"]
-        return cls(model_id, scorer, {uid: i for i, uid in enumerate(ids)})
+    def build(
+        cls, model_id: int, model: IdentityModel, profiles: ProfileVariants
+    ) -> PlacementIndex:
+        """Index the customers' variants for ``model``."""
+        scorer = Scorer(model, profiles.variants)
+        ids = profiles.customers.columns["unique_id"]
+        position: dict[str, list[int]] = {}
+        owner: dict[int, str] = {}
+        for i, o in enumerate(profiles.owner):
+            position.setdefault(ids[o], []).append(i)
+            owner[i] = ids[o]
+        return cls(model_id, scorer, position, owner)
 
     @property
     def model(self) -> IdentityModel:
@@ -58,29 +71,44 @@ class PlacementIndex:
         return customer_id in self.position
 
     def record(self, customer_id: str) -> dict[str, Any]:
-        """The indexed record of a customer (KeyError when not indexed)."""
-        return self.scorer.row(self.position[customer_id])
+        """The indexed current record of a customer (KeyError when not indexed)."""
+        return self.scorer.row(self.position[customer_id][0])
 
-    def same_record(self, customer_id: str, record: Mapping[str, Any]) -> bool:
-        """Whether the customer is indexed with exactly these matching values."""
-        if customer_id not in self.position:
+    def same_records(self, customer_id: str, records: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether the customer is indexed with exactly these variants, in this order."""
+        at = self.position.get(customer_id)
+        if at is None or len(at) != len(records):
             return False
-        row = self.record(customer_id)
-        return all(row[c] == record.get(c) for c in COLUMNS if c != "unique_id")
+        return all(
+            self.scorer.row(i)[c] == record.get(c)
+            for i, record in zip(at, records, strict=True)
+            for c in COLUMNS
+            if c != "unique_id"
+        )
 
-    def put(self, customer_id: str, record: Mapping[str, Any]) -> None:
-        """Index (or re-index) a customer with its current prepared record."""
+    def put(self, customer_id: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Index (or re-index) a customer with its prepared variants, current record first."""
         self.drop(customer_id)
-        self.position[customer_id] = self.scorer.add(customer_id, record)
+        at = [self.scorer.add(customer_id, record) for record in records]
+        self.position[customer_id] = at
+        self.owner.update(dict.fromkeys(at, customer_id))
 
     def drop(self, customer_id: str) -> None:
         """Forget a customer (merged into another, erased)."""
-        at = self.position.pop(customer_id, None)
-        if at is not None:
+        for at in self.position.pop(customer_id, []):
             self.scorer.remove(at)
+            del self.owner[at]
 
     def score(self, customer_id: str) -> list[Candidate]:
-        """Every other indexed customer sharing a blocking key, strongest first, with the
-        prior for all the others."""
-        at = self.position[customer_id]
-        return self.scorer.score(self.scorer.row(at), exclude=at)
+        """Every other indexed customer one of whose variants shares a blocking key with one
+        of this customer's, strongest first, each at its best pair of variants (the candidate's
+        ``position`` that variant)."""
+        best: dict[str, Candidate] = {}
+        for at in self.position[customer_id]:
+            for c in self.scorer.score(self.scorer.row(at), exclude=at):
+                other = self.owner.get(c.position)
+                if other is None or other == customer_id:
+                    continue
+                if other not in best or c.match_weight > best[other].match_weight:
+                    best[other] = replace(c, unique_id=other)
+        return sorted(best.values(), key=lambda c: -c.match_weight)

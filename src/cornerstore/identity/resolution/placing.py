@@ -29,7 +29,11 @@ from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placement import PlacementIndex
 from cornerstore.identity.resolution.scorer import Candidate
-from cornerstore.identity.resolution.stored_profiles import decided_with, read_profiles, review_row
+from cornerstore.identity.resolution.stored_profiles import (
+    decided_with,
+    read_profile_variants,
+    review_row,
+)
 from cornerstore.profiles.model import MergeRecord
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -149,11 +153,11 @@ class Placer(ResolutionJob):
         placements (called once the active model is known to exist)."""
         stored = uow.identity.active_model()
         assert stored is not None
-        records = read_profiles(uow, self.settings.default_phone_region)
+        profiles = read_profile_variants(uow, self.settings.default_phone_region)
         self._index = PlacementIndex.build(
-            stored.id, IdentityModel.from_json(stored.model), records
+            stored.id, IdentityModel.from_json(stored.model), profiles
         )
-        log.info("identity: placement index built on %s customers", len(records))
+        log.info("identity: placement index built on %s customers", len(profiles.customers))
         return self._index
 
     def _refresh(
@@ -172,16 +176,14 @@ class Placer(ResolutionJob):
             if root_of.get(ref) != ref:
                 index.drop(ref)
         roots = sorted(set(root_of.values()))
-        records = read_profiles(uow, self.settings.default_phone_region, roots)
-        found = set(records.columns["unique_id"])
-        for root in roots:
-            if root not in found:
-                index.drop(root)  # an account, or erased
+        profiles = read_profile_variants(uow, self.settings.default_phone_region, roots)
+        found = profiles.customers.columns["unique_id"]
+        for root in set(roots) - set(found):
+            index.drop(root)  # an account, or erased
         changed = []
-        for i, root in enumerate(records.columns["unique_id"]):
-            record = records.row(i)
-            if everything or not index.same_record(root, record):
-                index.put(root, record)
+        for root, variants in zip(found, profiles.grouped(), strict=True):
+            if everything or not index.same_records(root, variants):
+                index.put(root, variants)
                 changed.append(root)
         return changed
 

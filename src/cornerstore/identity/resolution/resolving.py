@@ -23,7 +23,8 @@ from cornerstore.identity.resolution.stored_profiles import (
     active_model,
     decided_pairs,
     pair,
-    read_profiles,
+    per_customer,
+    read_profile_variants,
     review_row,
 )
 
@@ -70,14 +71,18 @@ class BatchResolution(ResolutionJob):
         model = active_model(self.store)
         say("reading profiles")
         with self.store.unit_of_work() as uow:
-            records = read_profiles(uow, self.settings.default_phone_region)
+            profiles = read_profile_variants(uow, self.settings.default_phone_region)
+        records, variants = profiles.customers, profiles.variants
         ids: list[str] = records.columns["unique_id"]
         with self.store.unit_of_work() as uow:
             decided = decided_pairs(uow, set(ids))
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
         say("scoring candidate pairs")
-        pairs = predict_pairs(records, model, model.review_probability, engine=engine)
+        pairs = per_customer(
+            predict_pairs(variants, model, model.review_probability, engine=engine),
+            profiles.owner,
+        )
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
         rejected = {p for p, status in decided.items() if status == "rejected"}
         keep = [k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected]
@@ -111,10 +116,14 @@ class BatchResolution(ResolutionJob):
             # Left are the grey zone and pairs above the match probability that clustering
             # kept apart: a record without a first name that could be either of two people,
             # or a pair whose clusters hold first names that disagree.
-            row_a, row_b = records.row(a), records.row(b)
-            if names_conflict(row_a, row_b):
+            if names_conflict(records.row(a), records.row(b)):
                 continue  # two people, a household among them
-            scorer = scorer or Scorer(model, records, indexed=False)
+            # Shown as scored: the two variants of the customers that agree best.
+            row_a, row_b = (
+                variants.row(pairs["left_variant"][k]),
+                variants.row(pairs["right_variant"][k]),
+            )
+            scorer = scorer or Scorer(model, variants, indexed=False)
             queue.append(
                 review_row(
                     scorer,

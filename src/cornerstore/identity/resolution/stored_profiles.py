@@ -8,6 +8,7 @@ are read as "two people" by :func:`decided_pairs` and :func:`decided_with` alike
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,31 +65,139 @@ def profile_record(
     return record
 
 
+@dataclass(frozen=True)
+class _Observed:
+    """What matching reads of the stored customers: per customer (root id) its traits as
+    observed moment by moment, and its e-mail and phone identifiers, oldest first."""
+
+    roots: list[str]
+    moments: dict[str, dict[datetime, dict[str, Any]]]
+    emails: dict[str, list[str]]
+    phones: dict[str, list[str]]
+
+    def latest(self, root: str) -> dict[str, Any]:
+        """The customer's current traits: each the last value observed."""
+        out: dict[str, Any] = {}
+        for _at, traits in sorted(self.moments.get(root, {}).items()):
+            out.update(traits)
+        return out
+
+    def record(self, root: str, traits: Mapping[str, Any]) -> dict[str, Any]:
+        return profile_record(traits, self.emails.get(root, []), self.phones.get(root, []))
+
+
+def _observe(uow: UnitOfWork, only: Sequence[str] | None) -> _Observed:
+    moments: dict[str, dict[datetime, dict[str, Any]]] = {}
+    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
+        moments.setdefault(root, {}).setdefault(at, {})[name] = value
+    emails: dict[str, list[str]] = {}
+    phones: dict[str, list[str]] = {}
+    for root, kind, value in uow.identity.person_identifiers(["email", "phone"], only):
+        (emails if kind == "email" else phones).setdefault(root, []).append(value)
+    return _Observed(uow.identity.person_roots(only), moments, emails, phones)
+
+
+def _prepare(rows: list[dict[str, Any]], ids: list[str], region: str) -> PreparedRecords:
+    fields = [f for f in FIELDS if any(f in row for row in rows)]
+    return prepare_records(rows, ids, fields or ["first_name"], region)
+
+
 def read_profiles(
     uow: UnitOfWork, default_region: str, only: Sequence[str] | None = None
 ) -> PreparedRecords:
     """Every person customer (root profile) as a prepared record, ``unique_id`` its id; only
     the customers ``only`` (root ids) when given."""
-    latest: dict[str, dict[str, tuple[datetime, Any]]] = {}
-    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
-        seen = latest.setdefault(root, {})
-        if name not in seen or at >= seen[name][0]:
-            seen[name] = (at, value)
-    emails: dict[str, list[str]] = {}
-    phones: dict[str, list[str]] = {}
-    for root, kind, value in uow.identity.person_identifiers(["email", "phone"], only):
-        (emails if kind == "email" else phones).setdefault(root, []).append(value)
-    roots = uow.identity.person_roots(only)
-    rows = [
-        profile_record(
-            {name: v for name, (_, v) in latest.get(root, {}).items()},
-            emails.get(root, []),
-            phones.get(root, []),
-        )
-        for root in roots
-    ]
-    fields = [f for f in FIELDS if any(f in row for row in rows)]
-    return prepare_records(rows, roots, fields or ["first_name"], default_region)
+    seen = _observe(uow, only)
+    rows = [seen.record(root, seen.latest(root)) for root in seen.roots]
+    return _prepare(rows, seen.roots, default_region)
+
+
+@dataclass(frozen=True)
+class ProfileVariants:
+    """The stored customers twice over: ``customers`` one record each (as :func:`read_profiles`
+    reads them), ``variants`` one record per distinct set of values a customer was seen with,
+    ``owner[i]`` the position in ``customers`` of the customer variant ``i`` belongs to."""
+
+    customers: PreparedRecords
+    variants: PreparedRecords
+    owner: list[int]
+
+    def grouped(self) -> list[list[dict[str, Any]]]:
+        """Each customer's prepared variants (in the order of ``customers``), current first."""
+        out: list[list[dict[str, Any]]] = [[] for _ in range(len(self.customers))]
+        for i, o in enumerate(self.owner):
+            out[o].append(self.variants.row(i))
+        return out
+
+
+def read_profile_variants(
+    uow: UnitOfWork, default_region: str, only: Sequence[str] | None = None
+) -> ProfileVariants:
+    """Every person customer (of ``only`` when given) as its current record and as every
+    variant of it.
+
+    A customer stitched from several records holds older addresses, phones, e-mails and name
+    spellings besides its current ones; matching on the current record alone loses the links
+    those older values carry. A variant is the customer's current record with the traits of one
+    moment they were observed at laid over it (the moment's values win); variants with the
+    same values are kept once, the current record always first.
+    """
+    seen = _observe(uow, only)
+    rows: list[dict[str, Any]] = []
+    ids: list[str] = []
+    owner: list[int] = []
+    customers: list[dict[str, Any]] = []
+    for position, root in enumerate(seen.roots):
+        latest = seen.latest(root)
+        kept: set[tuple[tuple[str, str], ...]] = set()
+        current = seen.record(root, latest)
+        customers.append(current)
+        for traits in [latest] + [t for _at, t in sorted(seen.moments.get(root, {}).items())]:
+            row = current if traits is latest else seen.record(root, {**latest, **traits})
+            key = tuple(sorted((k, str(v)) for k, v in row.items()))
+            if key in kept:
+                continue
+            kept.add(key)
+            rows.append(row)
+            ids.append(f"{root}/{len(kept)}")
+            owner.append(position)
+    return ProfileVariants(
+        _prepare(customers, seen.roots, default_region),
+        _prepare(rows, ids, default_region),
+        owner,
+    )
+
+
+def per_customer(pairs: Mapping[str, list[Any]], owner: list[int]) -> dict[str, list[Any]]:
+    """Scored pairs of variants (``left``, ``right`` positions in the variants) as pairs of
+    customers: each pair of two customers once, with the score of its best-scoring variants
+    (kept as ``left_variant`` and ``right_variant``); pairs within one customer are dropped.
+
+    >>> per_customer({"left": [0, 0, 1], "right": [1, 2, 2], "match_weight": [9.0, 1.0, 4.0],
+    ...               "match_probability": [0.99, 0.6, 0.9]}, [0, 0, 1])
+    {'left': [0], 'right': [1], 'match_weight': [4.0], 'match_probability': [0.9], \
+'left_variant': [1], 'right_variant': [2]}
+    """
+    left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
+    best: dict[tuple[int, int], int] = {}
+    for k in range(len(left)):
+        a, b = owner[left[k]], owner[right[k]]
+        if a == b:
+            continue
+        key = (a, b) if a < b else (b, a)
+        if key not in best or weights[k] > weights[best[key]]:
+            best[key] = k
+    columns = ("left", "right", "match_weight", "match_probability")
+    out: dict[str, list[Any]] = {c: [] for c in (*columns, "left_variant", "right_variant")}
+    for (a, b), k in sorted(best.items()):
+        first, second = (left[k], right[k]) if owner[left[k]] == a else (right[k], left[k])
+        out["left"].append(a)
+        out["right"].append(b)
+        out["match_weight"].append(weights[k])
+        out["match_probability"].append(pairs["match_probability"][k])
+        out["left_variant"].append(first)
+        out["right_variant"].append(second)
+    return out
 
 
 def pair(a: str, b: str) -> tuple[str, str]:

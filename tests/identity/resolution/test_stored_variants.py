@@ -1,0 +1,78 @@
+"""A stitched customer is matched on every value it holds, not only on its latest traits."""
+
+from __future__ import annotations
+
+from cornerstore.access.caller import Caller
+from cornerstore.identity.resolution.stored_profiles import read_profile_variants
+from cornerstore.services import Services
+from tests.identity.resolution.stored import WEB, ingest_shop, message, root_of
+
+MOVED = {
+    "first_name": "Robert",
+    "last_name": "Smith",
+    "email": "robert.smith@example.com",
+    "address": "7 Elm Road",
+    "city": "Manchester",
+    "postcode": "M1 1AA",
+}
+
+
+def move_robert(services: Services) -> None:
+    """Robert tells the web shop (same e-mail, so the same customer) that he moved."""
+    moved = message("robert-moved", **MOVED)
+    moved["timestamp"] = "2099-01-01T00:00:00Z"
+    services.intake.ingest([moved], source=WEB)
+
+
+def test_a_moved_customer_has_a_record_for_the_old_address_and_one_for_the_new(
+    services: Services,
+) -> None:
+    ingest_shop(services, people=20)
+    move_robert(services)
+    robert = root_of(services, "robert")
+    assert root_of(services, "robert-moved") == robert
+
+    with services.store.unit_of_work() as uow:
+        profiles = read_profile_variants(uow, "GB")
+
+    customers = profiles.customers.columns["unique_id"]
+    position = customers.index(robert)
+    assert profiles.customers.row(position)["postcode"] == "M1 1AA"  # the latest
+    mine = [i for i, owner in enumerate(profiles.owner) if owner == position]
+    postcodes = sorted(profiles.variants.row(i)["postcode"] for i in mine)
+    assert postcodes == ["M1 1AA", "SW1A 1AA"]
+    assert len(profiles.owner) == len(profiles.variants)
+    assert sorted(set(profiles.owner)) == list(range(len(customers)))
+
+
+def test_resolving_links_a_customer_through_an_address_it_held_before(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    move_robert(services)
+    services.identity.train(owner)
+    assert root_of(services, "bob") != root_of(services, "robert")
+
+    with services.store.unit_of_work() as uow:
+        customers = len(uow.identity.person_roots())
+
+    result = services.identity.resolve(owner)
+
+    # Bob at the till shares no identifier with Robert and only the address Robert left.
+    assert root_of(services, "bob") == root_of(services, "robert")
+    assert root_of(services, "john") != root_of(services, "mary")
+    assert result.profiles == customers  # customers counted once, however many records
+
+
+def test_placing_links_a_customer_through_an_address_it_held_before(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    move_robert(services)
+    services.identity.train(owner)
+
+    placed = services.identity.place(owner, "bob")
+
+    assert placed.decision == "merged"
+    assert placed.other_id == root_of(services, "robert")
+    assert root_of(services, "bob") == root_of(services, "robert")
