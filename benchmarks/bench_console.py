@@ -5,7 +5,8 @@
    SQLite and cached: :mod:`benchmarks.profile_data`), after a learning run (scores, segments,
    moments). Side by side, in the same run, the JSON API reads that carry the same sections:
    ``GET /v1/customers/{id}``, its ``/timeline`` (the page's 25 events), the moments (``/timeline``
-   of the ``other`` touchpoint, 8 events), ``/scores`` and ``/consents``, one after another as a
+   of the ``other`` touchpoint, 8 events), ``/scores``, ``/consents``, ``/next-actions``,
+   ``/suggestions?n=5`` and ``/v1/cases?customer=`` (the page's 10 cases), one after another as a
    client would fetch them (the segments section has no API read of its own). The figure is the
    ratio page / API.
 2. Search as you type ``GET /customers?q=`` (the htmx fragment) against ``--customers`` messy
@@ -199,6 +200,9 @@ def customer_page(profiles: int, events: int, count: int, learn: bool) -> dict[s
                 f"/v1/customers/{target}/timeline?touchpoint=other&limit=8",
                 f"/v1/customers/{target}/scores",
                 f"/v1/customers/{target}/consents",
+                f"/v1/customers/{target}/next-actions",
+                f"/v1/customers/{target}/suggestions?n=5",
+                f"/v1/cases?customer={target}&limit=10",
             ]
             html = client.get(page)
             out["page_bytes"] = len(html.content)
@@ -348,7 +352,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     page["page_cpu_ms"],
                 ],
                 [
-                    "JSON API, same sections (5 reads)",
+                    "JSON API, same sections (8 reads)",
                     *(page["api_ms"][k] for k in _COLUMNS),
                     page["api_cpu_ms"],
                 ],
