@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cornerstore.console.deps import CONTENT_SECURITY_POLICY
@@ -123,3 +125,13 @@ def test_an_unknown_customer_is_a_readable_404_page(console: ConsoleClient) -> N
     assert "<h1>Not found</h1>" in response.text
     assert "Customer: no such customer." in response.text
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_every_asset_a_page_links_is_served_by_cornerstore(console: ConsoleClient) -> None:
+    page = console.http.get("/login").text
+
+    linked = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert "/static/favicon.svg" in linked
+    assert [(path, console.http.get(path).status_code) for path in linked] == [
+        (path, 200) for path in linked
+    ]
