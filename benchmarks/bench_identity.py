@@ -4,7 +4,8 @@
   Plain Splink gets the standard FEBRL configuration with date of birth and social security
   number; cornerstore compares names, address, suburb and postcode only (it keeps no date of
   birth). Both at their default thresholds: plain Splink clusters at match probability 0.9 with
-  connected components, cornerstore at its model's 0.99 with its chain-refusing clustering.
+  connected components, cornerstore at its model's 0.9 (its prior estimated on the file) with
+  its chain-refusing clustering.
 * Messy customers (``cornerstore.demo.messy``, ``--records``, default 100,000) with ground truth:
   nicknames, typos, swapped names, married names, new phones, moves, e-mail variants, missing
   fields, households. Plain Splink gets the same columns, lower-cased, with Splink's standard

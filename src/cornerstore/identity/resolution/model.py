@@ -6,8 +6,8 @@ and applied later by Splink (``splink_settings``) or in-process (:mod:`.scorer`)
 
 Thresholds are match probabilities against a size-aware prior: the prior odds that two records are
 the same person are ``matches_per_record / (N - 1)`` for N records, so the same probability asks
-for more evidence in a larger data set, where more random pairs could reach it by chance. A 0.99
-threshold therefore means the same at 5,000 and at 1,000,000 records.
+for more evidence in a larger data set, where more random pairs could reach it by chance. A 0.9
+threshold (the default) therefore means the same at 5,000 and at 1,000,000 records.
 """
 
 from __future__ import annotations
