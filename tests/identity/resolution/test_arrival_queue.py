@@ -17,15 +17,18 @@ from cornerstore.identity.resolution.arrivals import ArrivalQueue
 
 def test_customers_handed_over_are_placed_in_order_each_once() -> None:
     placed: list[list[str]] = []
+    placing = threading.Event()
     release = threading.Event()
 
     def place(ids: list[str]) -> None:
+        placing.set()
         release.wait(timeout=30)
         placed.append(ids)
 
     queue = ArrivalQueue(place)
     queue.put(["a"])
-    queue.put(["b", "c"])  # waits while "a" is placed
+    assert placing.wait(timeout=30)  # the worker holds "a": what follows waits behind it
+    queue.put(["b", "c"])
     queue.put(["c", "d"])
     release.set()
 
