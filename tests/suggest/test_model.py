@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import polars as pl
 import pytest
 
 from cornerstore.suggest.model import Blend, History, SuggestionModel
+from tests.suggest.frames import purchases
 
 NOW = datetime(2024, 7, 1)
 NAMES = {"pot": "teapot", "cosy": "tea cosy", "mug": "mug", "beans": "coffee beans"}
 SMALL = Blend(factors=4, iterations=3)
 
 
-def shop(rows: list[tuple[str, str, datetime]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "customer_id": [c for c, _, _ in rows],
-            "item_id": [i for _, i, _ in rows],
-            "at": [at for _, _, at in rows],
-            "basket_id": [f"{c}-{at:%Y%m%d}" for c, _, at in rows],
-        }
-    )
+shop = purchases
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,10 @@ Four signals are learned from the purchase history (``customer_id``, ``item_id``
   days or more has a cycle (the median gap); it is suggested only when it is due.
 
 The ranking blends them with weights (:class:`Blend`) chosen on an earlier validation window,
-never on the split that is reported (see docs/suggestions.md). Items just bought (within
+never on the split that is reported (see docs/suggestions.md). A learned re-ranker of the
+blend's best candidates (:mod:`cornerstore.suggest.rerank`, fitted inside training on the last
+``rerank_days`` of the history) is there to turn on with ``Blend.rerank_days``; it is off by
+default, because on the validation window it did not beat the blend. Items just bought (within
 ``just_bought_days``, unless due again) and items returned are never suggested. Each suggestion
 carries the reason of the signal that contributed most, in words.
 """
@@ -31,13 +34,15 @@ import functools
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import sparse
+
+from cornerstore.suggest.rerank import FEATURES, NO_TREES, Trees
 
 PURCHASE_COLUMNS = {
     "customer_id": pl.String,
@@ -77,6 +82,18 @@ class Blend:
     """Personal scores are multiplied by (an item's buyers per day over the last 30 days, over
     the last 180 days) to this power: what is selling more than usual now (a season) counts
     more."""
+    rerank_days: int = 0
+    """The horizon of the learned re-ranker: fitted on the history before the last this many
+    days, labelled with what was bought in them. 0, the default: no re-ranker, the blend alone
+    ranks (on the validation window the re-ranker did not beat it; see docs/suggestions.md)."""
+    rerank_windows: int = 2
+    """How many windows of ``rerank_days``, one before the other, the re-ranker learns from."""
+    candidates: int = 30
+    """Per customer the blend's best this many products are re-ranked."""
+    trees: int = 60
+    leaves: int = 7
+    rerank_min_customers: int = 200
+    """Below this many labelled customers the blend alone ranks (too little to learn from)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,10 @@ class _Owned:
     """The buys weighted by exp(-age / recency_days)."""
     cycle: np.ndarray
     """The median gap between buys in days; NaN below ``cycle_min_buys`` buys."""
+    visits: int = 0
+    """Distinct days the customer bought anything on."""
+    tenure: float = 0.0
+    """Days since the customer's first buy."""
 
 
 def _ago(days: float) -> str:
@@ -256,6 +277,8 @@ class SuggestionModel:
     trained_until: datetime
     blend: Blend = field(default_factory=Blend)
     customers: int = 0
+    ranker: Trees | None = None
+    """The learned re-ranker of the blend's candidates (None: the blend alone ranks)."""
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
     _factors64: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
@@ -316,6 +339,11 @@ class SuggestionModel:
         trending = _buyers_since(frame, item_pos, trained_until, blend.trending_days)
         momentum = _momentum(frame, item_pos, trained_until)
         known = names or {}
+        ranker = (
+            _fit_ranker(frame, trained_until, blend, threads, seed)
+            if blend.rerank_days > 0
+            else None
+        )
         return cls(
             items=items,
             names=[known.get(item) for item in items],
@@ -330,6 +358,7 @@ class SuggestionModel:
             trained_until=trained_until,
             blend=blend,
             customers=len(customers),
+            ranker=ranker,
         )
 
     # -- ranking -------------------------------------------------------------------------------
@@ -372,6 +401,8 @@ class SuggestionModel:
             since=ages[last] if len(keys) else np.zeros(0),
             decayed=np.bincount(group, weights=weights, minlength=len(keys)),
             cycle=_median_gaps(bought, group, buys, self.blend.cycle_min_buys),
+            visits=int(np.unique(history.bought).size),
+            tenure=float(today - history.bought.min()) if history.bought.size else 0.0,
         )
 
     def _scores(self, owned: Sequence[_Owned]) -> dict[str, np.ndarray]:
@@ -452,8 +483,20 @@ class SuggestionModel:
     ) -> list[list[Suggestion]]:
         """Each customer's top ``n`` from their signals, with the rules and the reasons: one
         row per customer in every matrix."""
-        b = self.blend
         parts = self._scores(owned)
+        weighted, total = self._blended(parts)
+        self._block(total, histories, owned, only_new)
+        if self.ranker is not None:
+            total = self._reranked(parts, total, owned, n)
+        top = _top_rows(total, n)
+        return [
+            self._explained_row(row, top[row], total, weighted, histories[row], owned[row], n, now)
+            for row in range(len(owned))
+        ]
+
+    def _blended(self, parts: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The weighted signals and their sum: the blend's score of every product."""
+        b = self.blend
         # What sells more than usual now counts more in the personal signals (a season).
         boost = np.power(self.momentum.astype(np.float64), b.momentum)
         weighted = {
@@ -463,6 +506,17 @@ class SuggestionModel:
             "popular": b.popular * parts["popular"],
         }
         total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
+        return weighted, total
+
+    def _block(
+        self,
+        total: np.ndarray,
+        histories: Sequence[History],
+        owned: Sequence[_Owned],
+        only_new: bool,
+    ) -> None:
+        """Set to -inf, in place, what the rules leave out of each customer's row."""
+        b = self.blend
         blocked_rows: list[np.ndarray] = []
         blocked_items: list[np.ndarray] = []
         for row, (history, mine) in enumerate(zip(histories, owned, strict=True)):
@@ -480,11 +534,102 @@ class SuggestionModel:
             blocked_items.append(block)
         if blocked_rows:
             total[np.concatenate(blocked_rows), np.concatenate(blocked_items)] = -np.inf
-        top = _top_rows(total, n)
-        return [
-            self._explained_row(row, top[row], total, weighted, histories[row], owned[row], n, now)
-            for row in range(len(owned))
-        ]
+
+    def _candidates(
+        self, total: np.ndarray, count: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per customer the blend's best ``count`` products that have a score: their rows,
+        columns and places in the blend's order (0 the best)."""
+        top = _top_rows(total, count)
+        place = np.broadcast_to(np.arange(top.shape[1]), top.shape)
+        rows = np.broadcast_to(np.arange(top.shape[0])[:, None], top.shape)
+        keep = np.take_along_axis(total, top, axis=1) > 0
+        return rows[keep], top[keep], place[keep]
+
+    def _reranked(
+        self, parts: dict[str, np.ndarray], total: np.ndarray, owned: Sequence[_Owned], n: int
+    ) -> np.ndarray:
+        """The re-ranker's scores of each customer's candidates (a probability), -inf elsewhere."""
+        assert self.ranker is not None
+        rows, cols, place = self._candidates(total, max(n, self.blend.candidates))
+        features = self._features(parts, total, owned, rows, cols, place)
+        out = np.full_like(total, -np.inf)
+        out[rows, cols] = 1.0 / (1.0 + np.exp(-self.ranker.score(features)))
+        return out
+
+    def _features(
+        self,
+        parts: dict[str, np.ndarray],
+        total: np.ndarray,
+        owned: Sequence[_Owned],
+        rows: np.ndarray,
+        cols: np.ndarray,
+        place: np.ndarray,
+    ) -> np.ndarray:
+        """One row of :data:`FEATURES` per (customer row, product column) pair."""
+        sizes = [len(o.keys) for o in owned]
+        where = np.full(total.shape, -1, dtype=np.int64)
+        if sum(sizes):
+            owner = np.repeat(np.arange(len(owned)), sizes)
+            where[owner, np.concatenate([o.idx for o in owned])] = np.arange(sum(sizes))
+        at = where[rows, cols]
+        mine = at >= 0
+
+        def own(values: list[np.ndarray], missing: float) -> np.ndarray:
+            out = np.full(rows.size, missing)
+            if sum(sizes):
+                out[mine] = np.concatenate(values)[at[mine]]
+            return out
+
+        buys = own([o.buys for o in owned], 0.0)
+        since = own([o.since for o in owned], np.nan)
+        cycle = own([o.cycle for o in owned], np.nan)
+        visits = np.array([max(o.visits, 1) for o in owned], dtype=np.float64)[rows]
+        last = np.array([o.since.min() if o.keys else np.nan for o in owned])[rows]
+        columns = {
+            "own": parts["own"][rows, cols],
+            "als": parts["als"][rows, cols],
+            "co": parts["co"][rows, cols],
+            "trending": self.trending[cols],
+            "popular": self.popularity[cols],
+            "momentum": self.momentum[cols],
+            "repeat": self.repeat[cols],
+            "blend": total[rows, cols],
+            "rank": place,
+            "buys": buys,
+            "since": since,
+            "decayed": own([o.decayed for o in owned], 0.0),
+            "cycle": cycle,
+            "due": since / cycle,
+            "share": buys / visits,
+            "items": np.array(sizes, dtype=np.float64)[rows],
+            "visits": visits,
+            "tenure": np.array([o.tenure for o in owned])[rows],
+            "last": last,
+        }
+        return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
+
+    def training_rows(
+        self, histories: Sequence[History], answers: Sequence[set[str]], now: datetime
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The re-ranker's features of these customers' candidates as of ``now``, whether
+        each candidate is among the products they went on to buy, and the customer of each
+        (their place in ``histories``)."""
+        features, labels, whose = [], [], []
+        for start in range(0, len(histories), _SLICE):
+            part = histories[start : start + _SLICE]
+            owned = [self._owned(h, now) for h in part]
+            parts = self._scores(owned)
+            _, total = self._blended(parts)
+            self._block(total, part, owned, only_new=False)
+            rows, cols, place = self._candidates(total, self.blend.candidates)
+            features.append(self._features(parts, total, owned, rows, cols, place))
+            wanted = answers[start : start + _SLICE]
+            labels.append(
+                np.array([self.items[c] in wanted[r] for r, c in zip(rows, cols, strict=True)])
+            )
+            whose.append(rows + start)
+        return np.concatenate(features), np.concatenate(labels), np.concatenate(whose)
 
     def _explained_row(
         self,
@@ -607,6 +752,7 @@ class SuggestionModel:
             trained_until=np.array([self.trained_until.isoformat()], dtype=np.str_),
             blend=blend,
             customers=np.array([self.customers]),
+            **(self.ranker.arrays() if self.ranker is not None else NO_TREES),
         )
         return buffer.getvalue()
 
@@ -616,7 +762,8 @@ class SuggestionModel:
             if "momentum" not in z.files:
                 raise ValueError("a model stored by an older cornerstore: train again")
             fields: dict[str, Any] = {}
-            for name, value in zip(Blend.__dataclass_fields__, z["blend"], strict=True):
+            # A model stored before the re-ranker's settings existed has fewer: their defaults.
+            for name, value in zip(Blend.__dataclass_fields__, z["blend"], strict=False):
                 kind = Blend.__dataclass_fields__[name].type
                 fields[name] = int(value) if kind == "int" else float(value)
             return cls(
@@ -633,7 +780,80 @@ class SuggestionModel:
                 trained_until=datetime.fromisoformat(str(z["trained_until"][0])),
                 blend=Blend(**fields),
                 customers=int(z["customers"][0]),
+                ranker=Trees.from_arrays({k: z[k] for k in z.files if k.startswith("ranker_")})
+                if "ranker_value" in z.files
+                else None,
             )
+
+
+def _fit_ranker(
+    frame: pl.DataFrame, until: datetime, blend: Blend, threads: int, seed: int
+) -> Trees | None:
+    """Fit the re-ranker inside the training data, on ``rerank_windows`` windows of
+    ``rerank_days`` before ``until``: for each, the blend learns from the history before it, and
+    the trees learn which of its candidates the customers (two baskets or more before, a
+    purchase in it) then bought. None when too few customers are labelled.
+    """
+    end = datetime(until.year, until.month, until.day) + timedelta(days=1)
+    found = [
+        _ranker_rows(frame, end - timedelta(days=w * blend.rerank_days), blend, threads, seed)
+        for w in range(1, blend.rerank_windows + 1)
+    ]
+    rows = [f for f in found if f is not None]
+    if not rows:
+        return None
+    labels = np.concatenate([r[1] for r in rows])
+    if labels.all() or not labels.any():
+        return None
+    return Trees.fit(
+        np.concatenate([r[0] for r in rows]),
+        labels,
+        weights=np.concatenate([r[2] for r in rows]),
+        trees=blend.trees,
+        leaves=blend.leaves,
+        threads=threads or _threads(frame.height),
+        seed=seed,
+    )
+
+
+def _ranker_rows(
+    frame: pl.DataFrame, cut: datetime, blend: Blend, threads: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The re-ranker's features, labels and weights of one window from ``cut``."""
+    before = frame.filter(pl.col("at") < cut)
+    after = frame.filter(
+        pl.col("at").is_between(cut, cut + timedelta(days=blend.rerank_days), closed="left")
+    )
+    regulars = (
+        before.group_by("customer_id")
+        .agg(pl.col("basket_id").n_unique().alias("baskets"))
+        .filter(pl.col("baskets") >= 2)["customer_id"]
+    )
+    bought = dict(
+        after.filter(pl.col("customer_id").is_in(regulars.implode()))
+        .group_by("customer_id")
+        .agg(pl.col("item_id").unique())
+        .iter_rows()
+    )
+    if len(bought) < blend.rerank_min_customers:
+        return None
+    inner = replace(blend, rerank_days=0, due_within_days=blend.rerank_days)
+    model = SuggestionModel.fit(before, blend=inner, threads=threads, seed=seed)
+    histories, answers = [], []
+    for customer, items, ats in (
+        before.filter(pl.col("customer_id").is_in(list(bought)))
+        .group_by("customer_id")
+        .agg("item_id", "at")
+        .sort("customer_id")
+        .iter_rows()
+    ):
+        histories.append(History.of(list(zip(items, ats, strict=True))))
+        answers.append(set(bought[customer]))
+    features, labels, whose = model.training_rows(histories, answers, cut)
+    # A customer who bought many products would otherwise outweigh one who bought a few; the
+    # ranking of each counts alike (NDCG is a mean over customers). The square root: halfway.
+    hits = np.bincount(whose, weights=labels.astype(np.float64))
+    return features, labels, 1.0 / np.sqrt(np.maximum(hits[whose], 1.0))
 
 
 def _median_gaps(
