@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.tree import DecisionTreeRegressor
 
 from cornerstore.suggest.model import Blend, History, SuggestionModel
 from cornerstore.suggest.rerank import Trees
@@ -20,22 +20,37 @@ NOW = datetime(2024, 7, 1)
 RERANKED = Blend(factors=4, iterations=3, rerank_days=30, rerank_min_customers=20)
 
 
-def test_the_trees_score_as_scikit_learns_model_does() -> None:
+def test_the_trees_score_as_scikit_learns_trees_do() -> None:
     rng = np.random.default_rng(3)
     features = rng.normal(size=(400, 5))
     features[rng.random(features.shape) < 0.1] = np.nan
-    labels = (np.nan_to_num(features[:, 0]) + rng.normal(size=400) > 0.5).astype(int)
-    weights = rng.uniform(0.5, 1.5, size=400)
+    regressors = [
+        DecisionTreeRegressor(max_leaf_nodes=leaves, random_state=7).fit(
+            features, rng.normal(size=400)
+        )
+        for leaves in (2, 7, 15)
+    ]
 
-    trees = Trees.fit(features, labels, weights=weights, trees=20, leaves=7, threads=1, seed=7)
-    reference = HistGradientBoostingClassifier(
-        max_iter=20, max_leaf_nodes=7, learning_rate=0.1, early_stopping=False, random_state=7
-    ).fit(features, labels, sample_weight=weights)
+    trees = Trees.of_sklearn(regressors, 0.1)
 
-    baseline = float(np.ravel(reference._baseline_prediction)[0])
-    assert trees.score(features) + baseline == pytest.approx(
-        reference.decision_function(features), abs=1e-9
-    )
+    expected = sum(0.1 * r.predict(features) for r in regressors)
+    assert trees.score(features) == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_trees_learn_to_put_first_what_each_customer_bought() -> None:
+    rng = np.random.default_rng(5)
+    customers, candidates = 200, 20
+    features = rng.uniform(size=(customers * candidates, 3))
+    # Bought: a middling value of the first feature, which no single threshold orders.
+    labels = np.abs(features[:, 0] - 0.5) < 0.1
+    groups = np.repeat(np.arange(customers), candidates)
+    relevant = np.bincount(groups, weights=labels).astype(int)
+
+    trees = Trees.fit(features, labels, groups, relevant, trees=30, leaves=7)
+
+    best = trees.score(features).reshape(customers, candidates).argmax(axis=1)
+    first = labels.reshape(customers, candidates)[np.arange(customers), best]
+    assert first[relevant > 0].mean() > 0.9
 
 
 def shop() -> pl.DataFrame:

@@ -805,21 +805,24 @@ def _fit_ranker(
     labels = np.concatenate([r[1] for r in rows])
     if labels.all() or not labels.any():
         return None
+    # Each window's customers numbered after the last window's.
+    offsets = np.cumsum([0] + [r[3].size for r in rows[:-1]])
     return Trees.fit(
         np.concatenate([r[0] for r in rows]),
         labels,
-        weights=np.concatenate([r[2] for r in rows]),
+        np.concatenate([r[2] + o for r, o in zip(rows, offsets, strict=True)]),
+        np.concatenate([r[3] for r in rows]),
         trees=blend.trees,
         leaves=blend.leaves,
-        threads=threads or _threads(frame.height),
         seed=seed,
     )
 
 
 def _ranker_rows(
     frame: pl.DataFrame, cut: datetime, blend: Blend, threads: int, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The re-ranker's features, labels and weights of one window from ``cut``."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """One window from ``cut``: the re-ranker's features and labels, the customer of each row,
+    and per customer how many products they bought."""
     before = frame.filter(pl.col("at") < cut)
     after = frame.filter(
         pl.col("at").is_between(cut, cut + timedelta(days=blend.rerank_days), closed="left")
@@ -850,10 +853,7 @@ def _ranker_rows(
         histories.append(History.of(list(zip(items, ats, strict=True))))
         answers.append(set(bought[customer]))
     features, labels, whose = model.training_rows(histories, answers, cut)
-    # A customer who bought many products would otherwise outweigh one who bought a few; the
-    # ranking of each counts alike (NDCG is a mean over customers). The square root: halfway.
-    hits = np.bincount(whose, weights=labels.astype(np.float64))
-    return features, labels, 1.0 / np.sqrt(np.maximum(hits[whose], 1.0))
+    return features, labels, whose, np.array([len(a) for a in answers])
 
 
 def _median_gaps(

@@ -1,13 +1,15 @@
 """The learned re-ranker: gradient-boosted trees over the blend's candidates, held as arrays.
 
-scikit-learn's ``HistGradientBoostingClassifier`` fits the trees; they are then copied into a
-few NumPy arrays (one row of nodes per tree), so the model is stored without pickle and one
-customer's candidates are scored by walking every tree at once, one array step per level.
+LambdaMART: scikit-learn's regression trees, each fitted to the NDCG gradients of the pairs of
+one customer's candidates. They are then copied into a few NumPy arrays (one row of nodes per
+tree), so the model is stored without pickle and one customer's candidates are scored by walking
+every tree at once, one array step per level.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,39 @@ FEATURES = (
 )
 """The features of one (customer, product) pair, in column order (see SuggestionModel)."""
 
+
+def _dcg(hits: int) -> float:
+    return float((1.0 / np.log2(np.arange(2, hits + 2))).sum())
+
+
+def _lambdas(
+    score: np.ndarray,
+    groups: np.ndarray,
+    place: np.ndarray,
+    pairs: np.ndarray,
+    ideal: np.ndarray,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row the LambdaRank gradient and its second derivative: over each pair of one
+    customer's rows (bought i, not bought j), the change of NDCG if the two swapped places
+    times the chance the scores order them wrongly."""
+    scores = np.full(shape, -1e9)
+    scores[groups, place] = score
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(shape[1]), shape), axis=1)
+    discount = 1.0 / np.log2(rank + 2.0)
+    swap = np.abs(discount[:, :, None] - discount[:, None, :]) / ideal[:, None, None]
+    gap = np.clip(scores[:, :, None] - scores[:, None, :], -30, 30)
+    wrong = 1.0 / (1.0 + np.exp(gap))
+    weight = np.where(pairs, swap, 0.0)
+    push = weight * wrong
+    curve = push * (1.0 - wrong)
+    gradient = push.sum(axis=2) - push.sum(axis=1)
+    hessian = curve.sum(axis=2) + curve.sum(axis=1)
+    return gradient[groups, place], hessian[groups, place]
+
+
 _FIELDS = ("feature", "threshold", "left", "right", "missing_left", "leaf", "value")
 
 
@@ -56,46 +91,72 @@ class Trees:
         cls,
         features: np.ndarray,
         labels: np.ndarray,
+        groups: np.ndarray,
+        relevant: np.ndarray,
         *,
-        weights: np.ndarray | None = None,
         trees: int,
         leaves: int,
-        threads: int,
-        seed: int,
+        rate: float = 0.1,
+        seed: int = 7,
     ) -> Trees:
-        """Fit a classifier of ``labels`` (bought or not) from ``features`` and keep its trees."""
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        from threadpoolctl import threadpool_limits
+        """LambdaMART (Burges 2010): boosted regression trees, each fitted to the gradients of
+        NDCG over the pairs of one customer's candidates (a bought one and one not bought).
 
-        model = HistGradientBoostingClassifier(
-            max_iter=trees,
-            max_leaf_nodes=leaves,
-            learning_rate=0.1,
-            early_stopping=False,
-            random_state=seed,
-        )
-        with threadpool_limits(threads, "openmp"):
-            model.fit(features, labels, sample_weight=weights)
-        nodes = [predictor[0].nodes for predictor in model._predictors]
-        width = max(len(n) for n in nodes)
+        ``groups`` numbers the customer of each row (rows of one customer together, in the
+        blend's order), ``relevant`` per customer how many products they bought (the ideal DCG
+        counts them all, as the evaluation does).
+        """
+        from sklearn.tree import DecisionTreeRegressor
+
+        # The trees split float32 values; scored in float64 from the same rounding.
+        features = features.astype(np.float32).astype(np.float64)
+        start = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
+        place = np.arange(groups.size) - np.repeat(start, np.diff(np.append(start, groups.size)))
+        count, width = relevant.size, int(place.max()) + 1
+        bought = np.zeros((count, width))
+        bought[groups, place] = labels
+        present = np.zeros((count, width), dtype=bool)
+        present[groups, place] = True
+        pairs = (bought[:, :, None] > bought[:, None, :]) & present[:, None, :]
+        ideal = np.array([_dcg(min(10, max(int(n), 1))) for n in relevant])
+        score = np.zeros(groups.size)
+        fitted = []
+        for _ in range(trees):
+            gradient, hessian = _lambdas(score, groups, place, pairs, ideal, (count, width))
+            used = hessian > 0
+            tree = DecisionTreeRegressor(
+                max_leaf_nodes=leaves, min_samples_leaf=50, random_state=seed
+            )
+            tree.fit(features[used], gradient[used] / hessian[used], sample_weight=hessian[used])
+            fitted.append(tree)
+            score += rate * tree.predict(features)
+        return cls.of_sklearn(fitted, rate)
+
+    @classmethod
+    def of_sklearn(cls, regressors: list[Any], rate: float) -> Trees:
+        """The sum of ``rate`` times each fitted ``DecisionTreeRegressor``'s prediction."""
+        width = max(r.tree_.node_count for r in regressors)
 
         def padded(name: str, dtype: type) -> np.ndarray:
-            out: np.ndarray = np.zeros((len(nodes), width), dtype=dtype)
-            for t, n in enumerate(nodes):
-                out[t, : len(n)] = n[name]
+            out: np.ndarray = np.zeros((len(regressors), width), dtype=dtype)
+            for t, r in enumerate(regressors):
+                values = getattr(r.tree_, name)
+                out[t, : r.tree_.node_count] = values.reshape(r.tree_.node_count, -1)[:, 0]
             return out
 
-        leaf = padded("is_leaf", np.bool_)
-        leaf[:, 0] |= np.array([len(n) == 1 for n in nodes])
+        left = padded("children_left", np.int32)
+        leaf = left < 0
+        # A leaf points at itself, its feature at column 0: the walk stays where it is.
+        here = np.broadcast_to(np.arange(width, dtype=np.int32), left.shape)
         return cls(
-            feature=padded("feature_idx", np.int32),
-            threshold=padded("num_threshold", np.float64),
-            left=padded("left", np.int32),
-            right=padded("right", np.int32),
+            feature=np.where(leaf, 0, padded("feature", np.int32)),
+            threshold=padded("threshold", np.float64),
+            left=np.where(leaf, here, left),
+            right=np.where(leaf, here, padded("children_right", np.int32)),
             missing_left=padded("missing_go_to_left", np.bool_),
             leaf=leaf,
-            value=padded("value", np.float64),
-            depth=int(max(n["depth"].max() for n in nodes)),
+            value=rate * padded("value", np.float64),
+            depth=max(int(r.tree_.max_depth) for r in regressors),
         )
 
     def score(self, features: np.ndarray) -> np.ndarray:
