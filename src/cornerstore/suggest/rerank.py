@@ -104,12 +104,11 @@ class Trees:
 
         ``groups`` numbers the customer of each row (rows of one customer together, in the
         blend's order), ``relevant`` per customer how many products they bought (the ideal DCG
-        counts them all, as the evaluation does).
+        counts them all, as the evaluation does). The pairs are held as a customers x
+        candidates x candidates array: memory grows with the square of the candidates.
         """
         from sklearn.tree import DecisionTreeRegressor
 
-        # The trees split float32 values; scored in float64 from the same rounding.
-        features = features.astype(np.float32).astype(np.float64)
         start = np.flatnonzero(np.concatenate(([True], groups[1:] != groups[:-1])))
         place = np.arange(groups.size) - np.repeat(start, np.diff(np.append(start, groups.size)))
         count, width = relevant.size, int(place.max()) + 1
@@ -168,6 +167,8 @@ class Trees:
         >>> t.score(np.array([[0.2], [0.9], [np.nan]])).tolist()
         [-1.0, 1.0, -1.0]
         """
+        # scikit-learn's trees compare float32 values with their thresholds: so do these.
+        features = np.asarray(features, dtype=np.float32)
         rows = features.shape[0]
         count, width = self.feature.shape
         base = np.arange(count) * width
