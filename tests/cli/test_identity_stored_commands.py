@@ -13,8 +13,7 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.identity.resolution.stored import ingest_shop, root_of
-from tests.identity.resolution.test_labels import active_model
+from tests.identity.resolution.stored import active_model, ingest_shop, root_of
 
 runner = CliRunner()
 
