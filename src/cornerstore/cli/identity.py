@@ -14,10 +14,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
+from cornerstore.cli.common import Invocation, err, out, print_json, shared_options, when
 from cornerstore.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from cornerstore.identity.resolution.explain import ScoredVariant
     from cornerstore.identity.resolution.labels import Calibration
     from cornerstore.identity.resolution.model import IdentityModel
     from cornerstore.identity.resolution.scorer import Explanation
@@ -349,13 +350,27 @@ def explain_profiles(
     a: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
     b: str = typer.Argument(..., help="The other customer"),
 ) -> None:
-    """Show each field's match weight for two stored customers under the active model."""
+    """Show each field's match weight for two stored customers as `identity resolve` scores
+    them: on the pair of their records (current, or as observed earlier) that agrees best."""
     with run.services() as s:
         result = s.identity.explain(run.caller(s), a, b)
     if run.json:
         print_json(result)
         return
     out.print(_weights_table(result, result.left_id, result.right_id))
+    out.print(
+        f"scored on {result.left_id}'s {_variant(result.left_variant)} and "
+        f"{result.right_id}'s {_variant(result.right_variant)}",
+        markup=False,
+    )
+    if not result.compared:
+        out.print("identity resolve does not compare these two: no records share a blocking key")
+
+
+def _variant(variant: ScoredVariant) -> str:
+    if variant.current:
+        return "current record"
+    return f"record as observed {when(variant.observed_at)}"
 
 
 @app.command("place")
