@@ -317,6 +317,42 @@ def test_dedupe_writes_integer_ids_as_integers_so_the_output_joins_the_input(
         assert joined.height == frame.height
 
 
+def test_dedupe_keeps_a_parquet_files_own_integer_type(tmp_path: Path) -> None:
+    frame = customers_file(tmp_path / "customers.csv", people=150, seed=3)
+    numbered = frame.with_columns(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int32).alias("Customer No")
+    )
+    numbered.write_parquet(tmp_path / "customers.parquet")
+
+    _dedupe(tmp_path / "customers.parquet", tmp_path / "clusters.parquet")
+
+    clusters = pl.read_parquet(tmp_path / "clusters.parquet")
+    assert clusters["Customer No"].dtype == pl.Int32
+    assert numbered.join(clusters, on="Customer No").height == frame.height
+
+
+def test_linking_integer_ids_of_two_widths_writes_integers(tmp_path: Path) -> None:
+    frame = customers_file(tmp_path / "shop.csv", people=150, seed=3)
+    numbered = frame.with_columns(pl.int_range(1, frame.height + 1).alias("Customer No"))
+    numbered.write_csv(tmp_path / "shop.csv")
+    numbered.with_columns(pl.col("Customer No").cast(pl.Int32)).write_parquet(
+        tmp_path / "crm.parquet"
+    )
+    output = tmp_path / "clusters.parquet"
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(tmp_path / "shop.csv"), "--link",
+              str(tmp_path / "crm.parquet"), "--id-col", "Customer No", *MAPS,
+              "--output", str(output)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    clusters = pl.read_parquet(output)
+    assert clusters.schema["Customer No"] == pl.Int64
+    shop = clusters.filter(pl.col("source") == "shop.csv")
+    assert numbered.join(shop, on="Customer No").height == frame.height
+
+
 def test_dedupe_keeps_ids_with_leading_zeros_as_written(tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     frame = customers_file(path, people=150, seed=3)

@@ -97,6 +97,19 @@ def typed_ids(path: Path, id_col: str, ids: list[Any]) -> pl.Series:
     return numbers
 
 
+def _one_type(ids: list[pl.Series]) -> list[pl.Series]:
+    """Two files' id columns as one type: integers of two widths (a CSV's Int64, a Parquet
+    file's Int32) as Int64, other pairs of types as text (which joins with neither)."""
+    if len({i.dtype for i in ids}) == 1:
+        return ids
+    if all(i.dtype.is_integer() for i in ids):
+        try:
+            return [i.cast(pl.Int64) for i in ids]
+        except pl.exceptions.InvalidOperationError:
+            pass  # an unsigned id past Int64's range
+    return [i.cast(pl.String) for i in ids]
+
+
 def load_records(
     path: Path,
     id_col: str,
@@ -185,9 +198,7 @@ def dedupe_files(
     ids = [typed_ids(input_path, id_col, frame[id_col].to_list())]
     if link_path is not None:
         ids.append(typed_ids(link_path, id_col, other_frame[id_col].to_list()))
-    if len({i.dtype for i in ids}) > 1:  # two files, two types: text joins with neither
-        ids = [i.cast(pl.String) for i in ids]
-    columns: dict[str, Any] = {id_col: pl.concat(ids)}
+    columns: dict[str, Any] = {id_col: pl.concat(_one_type(ids))}
     if link_path is not None:
         columns["source"] = sources
     columns["cluster_id"] = cluster_ids
