@@ -290,6 +290,50 @@ def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: no such file"
 
 
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["dedupe", "{input}", "--output", "{missing}/clusters.csv"], "{missing}/clusters.csv"),
+        (
+            ["dedupe", "{input}", "--output", "{out}/c.csv", "--households", "{missing}/h.csv"],
+            "{missing}/h.csv",
+        ),
+        (["train", "--input", "{input}", "--output", "{missing}/model.json"],
+         "{missing}/model.json"),
+    ],
+)  # fmt: skip
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path, command: list[str], where: str
+) -> None:
+    path, _ = customers
+    names = {"input": str(path), "out": str(tmp_path), "missing": str(tmp_path / "nowhere")}
+    args = [a.format(**names) for a in command]
+
+    result = runner.invoke(app, ["identity", *args, "--id-col", "Customer No", *MAPS])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {where.format(**names)}: no folder {tmp_path / 'nowhere'}"
+    ]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_an_output_that_is_a_folder_is_refused(customers: tuple[Path, pl.DataFrame]) -> None:
+    path, _ = customers
+    folder = path.parent / "out.csv"
+    folder.mkdir()
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", "Customer No", *MAPS,
+              "--output", str(folder)],
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        f"error: {folder}: is a folder, give a file name",
+    )
+
+
 def _dedupe(path: Path, output: Path, id_col: str = "Customer No") -> None:
     result = runner.invoke(
         app, ["identity", "dedupe", str(path), "--id-col", id_col, *MAPS,

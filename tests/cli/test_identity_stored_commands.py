@@ -159,6 +159,39 @@ def test_explain_profiles_scores_the_old_email_that_resolve_matches_on(
     )
 
 
+def test_explain_profiles_says_which_customer_it_cannot_find(db: str, shop: Services) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    robert = root_of(shop, "robert")
+    asked = {
+        ("cus_nobody", "robert"): "error: first customer: no such customer",
+        ("robert", "nobody@example.com"): "error: second customer: no such customer",
+        ("robert", " "): "error: second customer: give a profile id, e-mail, phone or identifier",
+        (robert, "robert.smith@example.com"): "error: these profiles are already one customer",
+    }
+
+    answers = {pair: run("identity", "explain-profiles", *pair, "--db", db)[::2] for pair in asked}
+
+    assert answers == {pair: (1, message + "\n") for pair, message in asked.items()}
+
+
+def test_the_review_list_names_both_customers_in_full_and_how_to_decide(
+    db: str, shop: Services
+) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    assert run("identity", "resolve", "--db", db)[0] == 0
+    first = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "1")[1])[0]
+
+    code, shown, _ = run("identity", "review", "--db", db, "--limit", "1")
+
+    assert code == 0
+    lines = shown.splitlines()
+    assert lines[0] == (
+        f"review {first['id']}: {first['left']['id']} and {first['right']['id']}, "
+        f"probability {first['match_probability']:.4f}"
+    )
+    assert lines[-1] == "decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`"
+
+
 def test_resolving_before_learning_is_one_readable_error(db: str, shop: Services) -> None:
     code, _, error = run("identity", "resolve", "--db", db)
 

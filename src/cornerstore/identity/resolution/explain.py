@@ -63,14 +63,17 @@ class Explainer(ResolutionJob):
         self.policy.require(caller, "merges", READ)
         model = active_model(self.store)
         with self.store.unit_of_work() as uow:
-            roots = [self.lookup.find_root(uow, ref, caller) for ref in (a, b)]
+            roots = [
+                self.lookup.find_root(uow, ref, caller, field)
+                for ref, field in ((a, "first customer"), (b, "second customer"))
+            ]
             profiles = read_profile_variants(uow, self.settings.default_phone_region)
         if roots[0] == roots[1]:
             raise InvalidInput("these profiles are already one customer")
         position = {uid: i for i, uid in enumerate(profiles.customers.columns["unique_id"])}
-        for ref, root in zip((a, b), roots, strict=True):
+        for which, root in zip(("first", "second"), roots, strict=True):
             if root not in position:
-                raise InvalidInput(f"{ref}: not a person customer")
+                raise InvalidInput(f"{which} customer: not a person customer")
         left, right = (_variants_of(profiles, position[root]) for root in roots)
         # The blocking indexes tell which variant pairs resolve scores at all.
         scorer = Scorer(model, profiles.variants)

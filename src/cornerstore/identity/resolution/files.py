@@ -67,15 +67,31 @@ def read_table(path: Path) -> pl.DataFrame:
     raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet file")
 
 
+TABLE_SUFFIXES = (".parquet", ".csv", ".tsv", ".txt")
+
+
+def check_output(path: Path, suffixes: Sequence[str] = TABLE_SUFFIXES) -> None:
+    """Refuse an output path that cannot be written before any work is done: a file type
+    other than ``suffixes`` (any when empty), or a folder that does not exist."""
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"{path}: no folder {path.parent}")
+    if path.is_dir():
+        raise InvalidInput(f"{path}: is a folder, give a file name")
+
+
 def write_table(frame: pl.DataFrame, path: Path) -> None:
     """Write CSV or Parquet, by extension."""
+    check_output(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame.write_parquet(path)
-    elif suffix in (".csv", ".tsv", ".txt"):
-        frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
-    else:
-        raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
+    try:
+        if suffix == ".parquet":
+            frame.write_parquet(path)
+        else:
+            frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: could not be written ({exc.strerror or 'error'})") from None
 
 
 def typed_ids(path: Path, id_col: str, ids: list[Any]) -> pl.Series:
@@ -176,6 +192,9 @@ def dedupe_files(
                      ).clusters
         1873
     """
+    for path in (output_path, households_path):
+        if path is not None:
+            check_output(path)
     say = progress or (lambda _msg: None)
     say(f"reading {input_path.name}")
     records, frame = load_records(
@@ -238,6 +257,7 @@ def train_file(
 ) -> IdentityModel:
     """Train a model on a file, with Splink on ``engine``, calibrate it on clerically labelled
     pairs when ``labels_path`` is given (see :func:`read_labels`), and write it as JSON."""
+    check_output(output_path, suffixes=())
     records, _ = load_records(input_path, id_col, mapping, default_region)
     labelled = read_labels(labels_path, records) if labels_path is not None else []
     model = train_model(records, seed=seed, progress=progress, engine=engine)
@@ -249,7 +269,12 @@ def train_file(
             scorer, len(records), ((scorer.row(a), scorer.row(b), y) for a, b, y in labelled)
         )
         model.calibrate(calibrate(weights, matches, set_aside=set_aside))
-    output_path.write_text(model.to_json())
+    try:
+        output_path.write_text(model.to_json())
+    except OSError as exc:
+        raise InvalidInput(
+            f"{output_path}: could not be written ({exc.strerror or 'error'})"
+        ) from None
     return model
 
 
