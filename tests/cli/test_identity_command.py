@@ -195,7 +195,7 @@ def test_labels_naming_a_record_the_file_lacks_are_refused_with_the_row(
     )  # fmt: skip
 
     assert result.exit_code != 0
-    assert "labels.csv row 2: no record with id 'r999999'" in result.output
+    assert result.stderr.strip() == "error: labels.csv row 2: unique_id_r names no record"
     assert not model.exists()
 
 
@@ -316,6 +316,23 @@ def test_an_output_in_a_missing_folder_is_refused_before_any_work(
         f"error: {where.format(**names)}: no folder {tmp_path / 'nowhere'}"
     ]
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_explaining_an_id_the_file_lacks_names_which_id_not_its_value(
+    customers: tuple[Path, pl.DataFrame],
+) -> None:
+    path, frame = customers
+    known = frame["Customer No"][0]
+
+    result = runner.invoke(
+        app, ["identity", "explain", str(path), known, "ann@example.com", "--id-col",
+              "Customer No", *MAPS],
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        "error: customers.csv: no record has the second id",
+    )
 
 
 def test_an_output_that_is_a_folder_is_refused(customers: tuple[Path, pl.DataFrame]) -> None:

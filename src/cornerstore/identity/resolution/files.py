@@ -295,9 +295,10 @@ def read_labels(path: Path, records: PreparedRecords) -> list[tuple[int, int, bo
     for row_number, (left, right, score) in enumerate(
         frame.select(LABEL_COLUMNS).iter_rows(), start=2
     ):
-        for uid in (left, right):
+        for column, uid in zip(LABEL_COLUMNS, (left, right), strict=False):
             if uid not in positions:
-                raise InvalidInput(f"{path.name} row {row_number}: no record with id {uid!r}")
+                # The column, not the id: an id may be an e-mail address or a name.
+                raise InvalidInput(f"{path.name} row {row_number}: {column} names no record")
         try:
             value = float(score)
         except (TypeError, ValueError):
@@ -327,9 +328,10 @@ def explain_records(
     records, _ = load_records(input_path, id_col, mapping, default_region)
     ids = records.columns["unique_id"]
     positions = {uid: i for i, uid in enumerate(ids)}
-    for wanted in (left_id, right_id):
+    for which, wanted in (("first", left_id), ("second", right_id)):
         if wanted not in positions:
-            raise InvalidInput(f"{input_path.name}: no record with id {wanted!r}")
+            # Which id, not its value: an id may be an e-mail address or a name.
+            raise InvalidInput(f"{input_path.name}: no record has the {which} id")
     if model is None:
         model = train_model(records, progress=progress)
     scorer = Scorer(model, records, indexed=False)
