@@ -195,7 +195,7 @@ def test_labels_naming_a_record_the_file_lacks_are_refused_with_the_row(
     )  # fmt: skip
 
     assert result.exit_code != 0
-    assert "labels.csv row 2: no record with id 'r999999'" in result.output
+    assert result.stderr.strip() == "error: labels.csv row 2: unique_id_r names no record"
     assert not model.exists()
 
 
@@ -290,6 +290,67 @@ def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: no such file"
 
 
+@pytest.mark.parametrize(
+    ("command", "where"),
+    [
+        (["dedupe", "{input}", "--output", "{missing}/clusters.csv"], "{missing}/clusters.csv"),
+        (
+            ["dedupe", "{input}", "--output", "{out}/c.csv", "--households", "{missing}/h.csv"],
+            "{missing}/h.csv",
+        ),
+        (["train", "--input", "{input}", "--output", "{missing}/model.json"],
+         "{missing}/model.json"),
+    ],
+)  # fmt: skip
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(
+    customers: tuple[Path, pl.DataFrame], tmp_path: Path, command: list[str], where: str
+) -> None:
+    path, _ = customers
+    names = {"input": str(path), "out": str(tmp_path), "missing": str(tmp_path / "nowhere")}
+    args = [a.format(**names) for a in command]
+
+    result = runner.invoke(app, ["identity", *args, "--id-col", "Customer No", *MAPS])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {where.format(**names)}: no folder {tmp_path / 'nowhere'}"
+    ]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_explaining_an_id_the_file_lacks_names_which_id_not_its_value(
+    customers: tuple[Path, pl.DataFrame],
+) -> None:
+    path, frame = customers
+    known = frame["Customer No"][0]
+
+    result = runner.invoke(
+        app, ["identity", "explain", str(path), known, "ann@example.com", "--id-col",
+              "Customer No", *MAPS],
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        "error: customers.csv: no record has the second id",
+    )
+
+
+def test_an_output_that_is_a_folder_is_refused(customers: tuple[Path, pl.DataFrame]) -> None:
+    path, _ = customers
+    folder = path.parent / "out.csv"
+    folder.mkdir()
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(path), "--id-col", "Customer No", *MAPS,
+              "--output", str(folder)],
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        f"error: {folder}: is a folder, give a file name",
+    )
+
+
 def _dedupe(path: Path, output: Path, id_col: str = "Customer No") -> None:
     result = runner.invoke(
         app, ["identity", "dedupe", str(path), "--id-col", id_col, *MAPS,
@@ -315,6 +376,42 @@ def test_dedupe_writes_integer_ids_as_integers_so_the_output_joins_the_input(
         assert clusters["Customer No"].dtype == pl.Int64
         joined = pl.read_csv(path).join(clusters, on="Customer No")
         assert joined.height == frame.height
+
+
+def test_dedupe_keeps_a_parquet_files_own_integer_type(tmp_path: Path) -> None:
+    frame = customers_file(tmp_path / "customers.csv", people=150, seed=3)
+    numbered = frame.with_columns(
+        pl.int_range(1, frame.height + 1, dtype=pl.Int32).alias("Customer No")
+    )
+    numbered.write_parquet(tmp_path / "customers.parquet")
+
+    _dedupe(tmp_path / "customers.parquet", tmp_path / "clusters.parquet")
+
+    clusters = pl.read_parquet(tmp_path / "clusters.parquet")
+    assert clusters["Customer No"].dtype == pl.Int32
+    assert numbered.join(clusters, on="Customer No").height == frame.height
+
+
+def test_linking_integer_ids_of_two_widths_writes_integers(tmp_path: Path) -> None:
+    frame = customers_file(tmp_path / "shop.csv", people=150, seed=3)
+    numbered = frame.with_columns(pl.int_range(1, frame.height + 1).alias("Customer No"))
+    numbered.write_csv(tmp_path / "shop.csv")
+    numbered.with_columns(pl.col("Customer No").cast(pl.Int32)).write_parquet(
+        tmp_path / "crm.parquet"
+    )
+    output = tmp_path / "clusters.parquet"
+
+    result = runner.invoke(
+        app, ["identity", "dedupe", str(tmp_path / "shop.csv"), "--link",
+              str(tmp_path / "crm.parquet"), "--id-col", "Customer No", *MAPS,
+              "--output", str(output)],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    clusters = pl.read_parquet(output)
+    assert clusters.schema["Customer No"] == pl.Int64
+    shop = clusters.filter(pl.col("source") == "shop.csv")
+    assert numbered.join(shop, on="Customer No").height == frame.height
 
 
 def test_dedupe_keeps_ids_with_leading_zeros_as_written(tmp_path: Path) -> None:

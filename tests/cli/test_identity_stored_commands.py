@@ -13,8 +13,8 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.identity.resolution.stored import ingest_shop, root_of
-from tests.identity.resolution.test_labels import active_model
+from tests.factories import identify
+from tests.identity.resolution.stored import TILL, WEB, active_model, ingest_shop, root_of
 
 runner = CliRunner()
 
@@ -96,8 +96,100 @@ def test_explain_profiles_shows_each_fields_weight(db: str, shop: Services) -> N
     by_field = {f["field"]: f for f in explanation["fields"]}
     assert by_field["postcode"]["level"] == "exact"
     assert explanation["match_probability"] > 0.99
+    current = {"current": True, "observed_at": None}
+    assert (explanation["left_variant"], explanation["right_variant"]) == (current, current)
+    assert explanation["compared"] is True
     code, table, _ = run("identity", "explain-profiles", "bob", "robert", "--db", db)
     assert code == 0 and "postcode" in table and "total" in table
+
+
+def carol_changes_her_email(shop: Services) -> tuple[str, str]:
+    """Carol signs up on the web shop with an old e-mail and later changes it; the till knows
+    her (another account) by the old one. Returns (web customer, till customer)."""
+    carol = {"first_name": "Carol", "last_name": "Danvers", "address": "4 Quay Street",
+             "city": "Bristol", "postcode": "BS1 4DJ"}  # fmt: skip
+    signed_up = identify(user_id="web-carol", email="cd1981@oldmail.example", **carol)
+    signed_up["timestamp"] = "2030-01-01T00:00:00Z"
+    changed = identify(user_id="web-carol", email="carol@newmail.example")
+    changed["timestamp"] = "2031-01-01T00:00:00Z"
+    at_the_till = identify(
+        user_id="till-carol",
+        email="cd1981@oldmail.example",
+        first_name="Carol",
+        last_name="Danvers",
+    )
+    shop.intake.ingest([signed_up, changed], source=WEB)
+    shop.intake.ingest([at_the_till], source=TILL)
+    with shop.store.unit_of_work() as uow:
+        web, till = (
+            uow.identifiers.find_by_value(u, ["user_id"]) for u in ("web-carol", "till-carol")
+        )
+    assert web[0].root_id != till[0].root_id  # two accounts are never stitched
+    return web[0].root_id, till[0].root_id
+
+
+def test_explain_profiles_scores_the_old_email_that_resolve_matches_on(
+    db: str, shop: Services
+) -> None:
+    web, till = carol_changes_her_email(shop)
+    assert run("identity", "learn", "--db", db)[0] == 0
+
+    code, shown, _ = run("identity", "explain-profiles", web, till, "--db", db, "--json")
+
+    assert code == 0
+    explanation = json.loads(shown)
+    assert explanation["left_variant"] == {
+        "current": False,
+        "observed_at": "2030-01-01T00:00:00+00:00",
+    }
+    assert explanation["right_variant"] == {"current": True, "observed_at": None}
+    email = next(f for f in explanation["fields"] if f["field"] == "email")
+    assert (email["level"], email["left"], email["right"]) == (
+        "exact",
+        "cd1981@oldmail.example",
+        "cd1981@oldmail.example",
+    )
+    assert email["weight"] > 0
+    assert explanation["compared"] is True
+    code, table, _ = run("identity", "explain-profiles", web, till, "--db", db)
+    assert code == 0
+    assert (
+        f"scored on {web}'s record as observed 2030-01-01 00:00 and {till}'s current record"
+        in table
+    )
+
+
+def test_explain_profiles_says_which_customer_it_cannot_find(db: str, shop: Services) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    robert = root_of(shop, "robert")
+    asked = {
+        ("cus_nobody", "robert"): "error: first customer: no such customer",
+        ("robert", "nobody@example.com"): "error: second customer: no such customer",
+        ("robert", " "): "error: second customer: give a profile id, e-mail, phone or identifier",
+        (robert, "robert.smith@example.com"): "error: these profiles are already one customer",
+    }
+
+    answers = {pair: run("identity", "explain-profiles", *pair, "--db", db)[::2] for pair in asked}
+
+    assert answers == {pair: (1, message + "\n") for pair, message in asked.items()}
+
+
+def test_the_review_list_names_both_customers_in_full_and_how_to_decide(
+    db: str, shop: Services
+) -> None:
+    assert run("identity", "learn", "--db", db)[0] == 0
+    assert run("identity", "resolve", "--db", db)[0] == 0
+    first = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "1")[1])[0]
+
+    code, shown, _ = run("identity", "review", "--db", db, "--limit", "1")
+
+    assert code == 0
+    lines = shown.splitlines()
+    assert lines[0] == (
+        f"review {first['id']}: {first['left']['id']} and {first['right']['id']}, "
+        f"probability {first['match_probability']:.4f}"
+    )
+    assert lines[-1] == "decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`"
 
 
 def test_resolving_before_learning_is_one_readable_error(db: str, shop: Services) -> None:

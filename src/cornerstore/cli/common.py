@@ -243,6 +243,16 @@ def print_document(text: str) -> None:
     sys.stdout.write(visible_lines(text))
 
 
+#: The largest id a database row can have (a signed 64-bit integer); a larger one names no row.
+LARGEST_ROW_ID = 2**63 - 1
+
+
+def row_id_argument(help: str) -> Any:
+    """A required row-id argument bounded to what a row id can be, 1 to 2**63 - 1: past that
+    the databases cannot even look it up, and the user gets a usage error, not a crash."""
+    return typer.Argument(..., min=1, max=LARGEST_ROW_ID, help=help)
+
+
 def id_column(header: str, ids: Iterable[str]) -> Column:
     """A table column of ids, never cut short: staff copy them into the next command."""
     return Column(header, no_wrap=True, min_width=max((len(i) for i in ids), default=0))

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from cornerstore.access.credentials import key_source
-from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
+from cornerstore.cli.common import (
+    Invocation,
+    out,
+    print_json,
+    row_id_argument,
+    shared_options,
+    when,
+)
 
 keys_app = typer.Typer(help="Intake write keys (send events only)", no_args_is_help=True)
 tokens_app = typer.Typer(help="Staff API tokens (read customers)", no_args_is_help=True)
@@ -68,7 +75,7 @@ def list_keys(
 @shared_options("db")
 def revoke_key(
     run: Invocation,
-    key_id: int = typer.Argument(..., help="The key's id"),
+    key_id: int = row_id_argument("The key's id"),
 ) -> None:
     """Revoke a write key: its messages are refused from now on."""
     with run.services() as s:
@@ -135,7 +142,7 @@ def list_tokens(
 @shared_options("db")
 def revoke_token(
     run: Invocation,
-    token_id: int = typer.Argument(..., help="The token's id"),
+    token_id: int = row_id_argument("The token's id"),
 ) -> None:
     """Revoke an API token at once."""
     with run.services() as s:

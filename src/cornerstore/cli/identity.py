@@ -14,10 +14,19 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
+from cornerstore.cli.common import (
+    Invocation,
+    err,
+    out,
+    print_json,
+    row_id_argument,
+    shared_options,
+    when,
+)
 from cornerstore.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from cornerstore.identity.resolution.explain import ScoredVariant
     from cornerstore.identity.resolution.labels import Calibration
     from cornerstore.identity.resolution.model import IdentityModel
     from cornerstore.identity.resolution.scorer import Explanation
@@ -316,18 +325,23 @@ def review(
         out.print("no pairs waiting for review")
         return
     for r in reviews:
-        out.print(f"review {r.id}: probability {r.match_probability:.4f}")
+        # The ids in full on their own line: a narrow table cuts its headers short, and staff
+        # copy the ids into `customers show` or `identity explain-profiles`.
+        out.print(
+            f"review {r.id}: {r.left.id} and {r.right.id}, probability {r.match_probability:.4f}"
+        )
         table = Table("field", "level", r.left.id, r.right.id, "match weight")
         for f in r.fields:
             table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
         out.print(table)
+    out.print("decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`")
 
 
 @app.command("decide")
 @shared_options("json", "acting", "db")
 def decide(
     run: Invocation,
-    review_id: int = typer.Argument(..., help="A review id from `identity review`"),
+    review_id: int = row_id_argument("A review id from `identity review`"),
     accept: bool = typer.Option(
         ..., "--accept/--reject", help="Merge the two customers, or keep them apart for good"
     ),
@@ -349,13 +363,29 @@ def explain_profiles(
     a: str = typer.Argument(..., help="A customer: profile id, e-mail, phone or identifier"),
     b: str = typer.Argument(..., help="The other customer"),
 ) -> None:
-    """Show each field's match weight for two stored customers under the active model."""
+    """Show each field's match weight for two stored customers as `identity resolve` scores them.
+
+    They are scored on the pair of their records (each current, or as observed earlier) that
+    agrees best."""
     with run.services() as s:
         result = s.identity.explain(run.caller(s), a, b)
     if run.json:
         print_json(result)
         return
     out.print(_weights_table(result, result.left_id, result.right_id))
+    out.print(
+        f"scored on {result.left_id}'s {_variant(result.left_variant)} and "
+        f"{result.right_id}'s {_variant(result.right_variant)}",
+        markup=False,
+    )
+    if not result.compared:
+        out.print("identity resolve does not compare these two: no records share a blocking key")
+
+
+def _variant(variant: ScoredVariant) -> str:
+    if variant.current:
+        return "current record"
+    return f"record as observed {when(variant.observed_at)}"
 
 
 @app.command("place")

@@ -1,11 +1,12 @@
 """Stored customers for the resolution tests: a messy shop from the demo generator, plus a few
-hand-made people whose fate the tests check by name."""
+hand-made people whose fate the tests check by name, and the model learned from them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cornerstore.demo.messy import MessyCustomers
+from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.intake.service import Source
 from cornerstore.services import Services
 from tests.factories import identify
@@ -99,3 +100,11 @@ def root_of(services: Services, anonymous_id: str) -> str:
         found = uow.identifiers.find_by_value(anonymous_id, ["anonymous_id"])
     assert len(found) == 1, found
     return found[0].root_id
+
+
+def active_model(services: Services) -> IdentityModel:
+    """The model `identity resolve` would use now (the test fails when none was learned)."""
+    with services.store.unit_of_work() as uow:
+        stored = uow.identity.active_model()
+    assert stored is not None
+    return IdentityModel.from_json(stored.model)

@@ -16,14 +16,7 @@ from cornerstore.identity.resolution.review import Review
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.stored_profiles import field_dict
 from cornerstore.services import Services
-from tests.identity.resolution.stored import ingest_shop
-
-
-def active_model(services: Services) -> IdentityModel:
-    with services.store.unit_of_work() as uow:
-        stored = uow.identity.active_model()
-    assert stored is not None
-    return IdentityModel.from_json(stored.model)
+from tests.identity.resolution.stored import active_model, ingest_shop
 
 
 def decide_the_grey_zone(services: Services, owner: Caller, accept: bool) -> list[Review]:

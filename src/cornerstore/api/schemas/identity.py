@@ -41,13 +41,28 @@ class DecisionOut(Answer):
     decided_at: datetime | None
 
 
+class ScoredVariantOut(Answer):
+    """Which record of a customer was scored: its current one, or its values as observed at
+    an earlier moment."""
+
+    current: bool
+    observed_at: datetime | None = Field(description="When these values were seen (not current)")
+
+
 class ExplanationOut(Answer):
+    """Two stored customers as ``identity resolve`` scores them: their best-scoring variants."""
+
     left_id: str
     right_id: str
-    prior_weight: float = Field(description="The prior for the number of stored customers")
+    prior_weight: float = Field(description="The prior for the number of stored variants")
     fields: list[FieldWeightOut]
     match_weight: float
     match_probability: float
+    left_variant: ScoredVariantOut
+    right_variant: ScoredVariantOut
+    compared: bool = Field(
+        description="Whether resolve compares the two at all (a variant pair shares a blocking key)"
+    )
 
 
 class PlacedOut(Answer):

@@ -67,15 +67,31 @@ def read_table(path: Path) -> pl.DataFrame:
     raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet file")
 
 
+TABLE_SUFFIXES = (".parquet", ".csv", ".tsv", ".txt")
+
+
+def check_output(path: Path, suffixes: Sequence[str] = TABLE_SUFFIXES) -> None:
+    """Refuse an output path that cannot be written before any work is done: a file type
+    other than ``suffixes`` (any when empty), or a folder that does not exist."""
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"{path}: no folder {path.parent}")
+    if path.is_dir():
+        raise InvalidInput(f"{path}: is a folder, give a file name")
+
+
 def write_table(frame: pl.DataFrame, path: Path) -> None:
     """Write CSV or Parquet, by extension."""
+    check_output(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame.write_parquet(path)
-    elif suffix in (".csv", ".tsv", ".txt"):
-        frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
-    else:
-        raise InvalidInput(f"{path}: give a .csv, .tsv or .parquet output file")
+    try:
+        if suffix == ".parquet":
+            frame.write_parquet(path)
+        else:
+            frame.write_csv(path, separator="\t" if suffix == ".tsv" else ",")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: could not be written ({exc.strerror or 'error'})") from None
 
 
 def typed_ids(path: Path, id_col: str, ids: list[Any]) -> pl.Series:
@@ -95,6 +111,19 @@ def typed_ids(path: Path, id_col: str, ids: list[Any]) -> pl.Series:
     if numbers.cast(pl.String).to_list() != ids:
         return text
     return numbers
+
+
+def _one_type(ids: list[pl.Series]) -> list[pl.Series]:
+    """Two files' id columns as one type: integers of two widths (a CSV's Int64, a Parquet
+    file's Int32) as Int64, other pairs of types as text (which joins with neither)."""
+    if len({i.dtype for i in ids}) == 1:
+        return ids
+    if all(i.dtype.is_integer() for i in ids):
+        try:
+            return [i.cast(pl.Int64) for i in ids]
+        except pl.exceptions.InvalidOperationError:
+            pass  # an unsigned id past Int64's range
+    return [i.cast(pl.String) for i in ids]
 
 
 def load_records(
@@ -163,6 +192,9 @@ def dedupe_files(
                      ).clusters
         1873
     """
+    for path in (output_path, households_path):
+        if path is not None:
+            check_output(path)
     say = progress or (lambda _msg: None)
     say(f"reading {input_path.name}")
     records, frame = load_records(
@@ -185,9 +217,7 @@ def dedupe_files(
     ids = [typed_ids(input_path, id_col, frame[id_col].to_list())]
     if link_path is not None:
         ids.append(typed_ids(link_path, id_col, other_frame[id_col].to_list()))
-    if len({i.dtype for i in ids}) > 1:  # two files, two types: text joins with neither
-        ids = [i.cast(pl.String) for i in ids]
-    columns: dict[str, Any] = {id_col: pl.concat(ids)}
+    columns: dict[str, Any] = {id_col: pl.concat(_one_type(ids))}
     if link_path is not None:
         columns["source"] = sources
     columns["cluster_id"] = cluster_ids
@@ -227,6 +257,7 @@ def train_file(
 ) -> IdentityModel:
     """Train a model on a file, with Splink on ``engine``, calibrate it on clerically labelled
     pairs when ``labels_path`` is given (see :func:`read_labels`), and write it as JSON."""
+    check_output(output_path, suffixes=())
     records, _ = load_records(input_path, id_col, mapping, default_region)
     labelled = read_labels(labels_path, records) if labels_path is not None else []
     model = train_model(records, seed=seed, progress=progress, engine=engine)
@@ -238,7 +269,12 @@ def train_file(
             scorer, len(records), ((scorer.row(a), scorer.row(b), y) for a, b, y in labelled)
         )
         model.calibrate(calibrate(weights, matches, set_aside=set_aside))
-    output_path.write_text(model.to_json())
+    try:
+        output_path.write_text(model.to_json())
+    except OSError as exc:
+        raise InvalidInput(
+            f"{output_path}: could not be written ({exc.strerror or 'error'})"
+        ) from None
     return model
 
 
@@ -259,9 +295,10 @@ def read_labels(path: Path, records: PreparedRecords) -> list[tuple[int, int, bo
     for row_number, (left, right, score) in enumerate(
         frame.select(LABEL_COLUMNS).iter_rows(), start=2
     ):
-        for uid in (left, right):
+        for column, uid in zip(LABEL_COLUMNS, (left, right), strict=False):
             if uid not in positions:
-                raise InvalidInput(f"{path.name} row {row_number}: no record with id {uid!r}")
+                # The column, not the id: an id may be an e-mail address or a name.
+                raise InvalidInput(f"{path.name} row {row_number}: {column} names no record")
         try:
             value = float(score)
         except (TypeError, ValueError):
@@ -291,9 +328,10 @@ def explain_records(
     records, _ = load_records(input_path, id_col, mapping, default_region)
     ids = records.columns["unique_id"]
     positions = {uid: i for i, uid in enumerate(ids)}
-    for wanted in (left_id, right_id):
+    for which, wanted in (("first", left_id), ("second", right_id)):
         if wanted not in positions:
-            raise InvalidInput(f"{input_path.name}: no record with id {wanted!r}")
+            # Which id, not its value: an id may be an e-mail address or a name.
+            raise InvalidInput(f"{input_path.name}: no record has the {which} id")
     if model is None:
         model = train_model(records, progress=progress)
     scorer = Scorer(model, records, indexed=False)

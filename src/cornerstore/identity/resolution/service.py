@@ -24,13 +24,12 @@ from cornerstore.access.policy import Policy
 from cornerstore.identity.merge import Merges
 from cornerstore.identity.model import ReviewRecord, StoredModel
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
-from cornerstore.identity.resolution.explain import Explainer
+from cornerstore.identity.resolution.explain import Explainer, ProfileExplanation
 from cornerstore.identity.resolution.learning import Learning, Progress
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placing import Placed, Placer
 from cornerstore.identity.resolution.resolving import BatchResolution, Resolved
 from cornerstore.identity.resolution.review import Review, ReviewQueue
-from cornerstore.identity.resolution.scorer import Explanation
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import active_model
 from cornerstore.profiles.lookup import CustomerLookup
@@ -150,7 +149,7 @@ class IdentityResolution:
         """Accept or reject a queued pair (see :meth:`.review.ReviewQueue.decide`)."""
         return self._reviews.decide(caller, review_id, accept)
 
-    def explain(self, caller: Caller, a: str, b: str) -> Explanation:
-        """Each field's match weight for two stored customers (see
-        :meth:`.explain.Explainer.explain`)."""
+    def explain(self, caller: Caller, a: str, b: str) -> ProfileExplanation:
+        """Each field's match weight for two stored customers, on the pair of their variants
+        resolve scores best (see :meth:`.explain.Explainer.explain`)."""
         return self._explainer.explain(caller, a, b)

@@ -116,11 +116,13 @@ def read_profiles(
 class ProfileVariants:
     """The stored customers twice over: ``customers`` one record each (as :func:`read_profiles`
     reads them), ``variants`` one record per distinct set of values a customer was seen with,
-    ``owner[i]`` the position in ``customers`` of the customer variant ``i`` belongs to."""
+    ``owner[i]`` the position in ``customers`` of the customer variant ``i`` belongs to, and
+    ``observed[i]`` the moment whose values variant ``i`` shows (None for the current record)."""
 
     customers: PreparedRecords
     variants: PreparedRecords
     owner: list[int]
+    observed: list[datetime | None]
 
     def grouped(self) -> list[list[dict[str, Any]]]:
         """Each customer's prepared variants (in the order of ``customers``), current first."""
@@ -146,14 +148,17 @@ def read_profile_variants(
     rows: list[dict[str, Any]] = []
     ids: list[str] = []
     owner: list[int] = []
+    observed: list[datetime | None] = []
     customers: list[dict[str, Any]] = []
     for position, root in enumerate(seen.roots):
         latest = seen.latest(root)
         kept: set[tuple[tuple[str, str], ...]] = set()
         current = seen.record(root, latest)
         customers.append(current)
-        for traits in [latest] + [t for _at, t in sorted(seen.moments.get(root, {}).items())]:
-            row = current if traits is latest else seen.record(root, {**latest, **traits})
+        moments: list[tuple[datetime | None, dict[str, Any]]] = [(None, latest)]
+        moments += sorted(seen.moments.get(root, {}).items())
+        for at, traits in moments:
+            row = current if at is None else seen.record(root, {**latest, **traits})
             key = tuple(sorted((k, str(v)) for k, v in row.items()))
             if key in kept:
                 continue
@@ -161,10 +166,12 @@ def read_profile_variants(
             rows.append(row)
             ids.append(f"{root}/{len(kept)}")
             owner.append(position)
+            observed.append(at)
     return ProfileVariants(
         _prepare(customers, seen.roots, default_region),
         _prepare(rows, ids, default_region),
         owner,
+        observed,
     )
 
 
