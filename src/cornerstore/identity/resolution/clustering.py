@@ -18,6 +18,10 @@ namesake link between two otherwise separate people is a bridge, not evidence th
 
 A refused pair that shares a last name and an address or a phone is a household: two people
 living together. Households are reported as relations between clusters, never merged.
+
+The first-name rule is lifted (``refuse_name_conflicts=False``) for a file that shows no
+households (:mod:`.households`): there a person's records may carry unrelated first names, and
+only the match weight decides.
 """
 
 from __future__ import annotations
@@ -184,7 +188,8 @@ class _Names:
         "phone",
     )
 
-    def __init__(self, records: PreparedRecords) -> None:
+    def __init__(self, records: PreparedRecords, refuse: bool = True) -> None:
+        self.refuse = refuse
         self.columns = {c: records.columns[c] for c in self._cols}
         self._rows: dict[int, dict[str, Any]] = {}
         self._conflicts: dict[tuple[int, int], bool] = {}
@@ -207,8 +212,8 @@ class _Names:
 
     def conflict(self, x: int, y: int) -> bool:
         """``names_conflict`` of rows ``x`` and ``y`` (a record without a first name, its own
-        or its e-mail's, conflicts with none)."""
-        if not (self.named[x] and self.named[y]):
+        or its e-mail's, conflicts with none; none conflict when the rule is lifted)."""
+        if not (self.refuse and self.named[x] and self.named[y]):
             return False
         key = (x, y) if x < y else (y, x)
         known = self._conflicts.get(key)
@@ -230,14 +235,17 @@ def cluster_pairs(
     weights: Sequence[float],
     min_weight: float,
     comparisons: Sequence[Comparison] = (),
+    *,
+    refuse_name_conflicts: bool = True,
 ) -> Clusters:
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters
     and weak bridges (``BRIDGE_MARGIN``).
 
     Every row gets a label (its smallest row position in the cluster); households
-    come from all given pairs, whatever their weight.
+    come from all given pairs, whatever their weight. ``refuse_name_conflicts=False`` lifts the
+    first-name rule, for a file that shows no households (``households.household_evidence``).
     """
-    names = _Names(records)
+    names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
     members: dict[int, list[int]] = {}
 

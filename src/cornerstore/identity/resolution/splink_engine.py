@@ -26,6 +26,7 @@ from cornerstore.identity.resolution.comparisons import (
     blocking_rule_sql,
     comparisons_for,
 )
+from cornerstore.identity.resolution.households import household_evidence
 from cornerstore.identity.resolution.model import IdentityModel, LinkType
 from cornerstore.identity.resolution.records import PreparedRecords
 
@@ -465,6 +466,16 @@ def train_model(
     model.splink_version = splink.__version__
     areas = {"postcode_area"} if "postcode" in {c.name for c in model.comparisons} else set()
     model.wide_blocking = wide_blocking_for(records, usable | areas)
+    evidence = household_evidence(records)
+    model.households = evidence.shows_households
+    if not model.households:
+        say("no households in these records: first names decide by their weight alone")
+        log.info(
+            "identity: %d pairs of first names at one surname and address, %d both recurring: "
+            "no households",
+            evidence.pairs,
+            evidence.recurring,
+        )
     backwards = model.backwards_comparisons()
     if backwards and refuse_backwards:
         raise UntrainedModel(
