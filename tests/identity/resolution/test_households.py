@@ -1,11 +1,13 @@
-"""A file shows households, or it does not: the first-name rule of clustering follows."""
+"""A file shows households, or it does not: the first-name rule of clustering follows; what
+the rule does not read as another first name."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from cornerstore.identity.resolution.clustering import cluster_pairs
+from cornerstore.identity.names import nickname_keys
+from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.comparisons import comparisons_for
 from cornerstore.identity.resolution.households import household_evidence
 from cornerstore.identity.resolution.model import IdentityModel
@@ -85,3 +87,17 @@ def test_a_model_keeps_whether_its_file_showed_households() -> None:
     assert IdentityModel.from_json(model.to_json()).households is False
     # A model saved before the field existed keeps the rule.
     assert IdentityModel.from_json(json.dumps(older)).households is True
+
+
+def _person(first: str | None, last: str | None) -> dict[str, Any]:
+    return {"first_name": first, "first_name_keys": list(nickname_keys(first)), "last_name": last}
+
+
+def test_a_surname_written_as_the_first_name_is_no_conflicting_first_name() -> None:
+    assert not names_conflict(_person("cooper", None), _person("fred", "cooper"))
+    assert names_conflict(_person("mary", None), _person("fred", "cooper"))
+
+
+def test_a_first_name_opening_with_an_initial_agrees_with_the_name_it_begins() -> None:
+    assert not names_conflict(_person("g w t", "gould"), _person("george", "gould"))
+    assert names_conflict(_person("v c", "gould"), _person("william", "gould"))

@@ -94,6 +94,10 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
         return False
+    if _surname_only(left, right) or _surname_only(right, left):
+        return False
+    if _begins_with_initial(left["first_name"], right["first_name"]):
+        return False
     return not any(
         _FIRST.level_of(a, b) in _COMPATIBLE or mistyped_variant(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
@@ -151,6 +155,22 @@ def _readings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[tuple[A
         if first and last and other_last and _same_or_one_typo(first, other_last):
             out.append(({"first_name": last, "first_name_keys": nickname_keys(last)}, b))
     return out
+
+
+def _surname_only(record: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``record`` has no last name and its first name is ``other``'s last name (or one
+    typo from it): a surname written in the first field ("Cooper" against Fred Cooper) is no
+    first name to disagree with."""
+    first, other_last = record.get("first_name"), other.get("last_name")
+    if record.get("last_name") or not first or not other_last:
+        return False
+    return _same_or_one_typo(first, other_last)
+
+
+def _begins_with_initial(a: str, b: str) -> bool:
+    """Whether one first name opens with a lone initial that begins the other: "g w t" and
+    "h nicholson" are George and Henry written short, as "g" alone is (the initial level)."""
+    return any(len(x) > 1 and len(x.split()[0]) == 1 and x[0] == y[0] for x, y in ((a, b), (b, a)))
 
 
 def _same_or_one_typo(a: str, b: str) -> bool:
