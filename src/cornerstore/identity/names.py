@@ -70,10 +70,11 @@ _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$")
 @lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
     """nameparser's titles (sir, dr, professor, lord, ...), less those the nickname list knows
-    as given names (king, nanny, ...)."""
+    as given names (king, nanny, ...), and the article that opens a style ("The Earl of ...",
+    "The Rev."): no first name either."""
     from nameparser.config import CONSTANTS
 
-    return frozenset(t for t in CONSTANTS.titles if t not in _nickname_table())
+    return frozenset(t for t in CONSTANTS.titles if t not in _nickname_table()) | {"the"}
 
 
 @lru_cache(maxsize=200_000)
@@ -82,7 +83,7 @@ def normalise_first_name(text: str | None) -> str | None:
     place of it ("Sir George" is george; "sir" or "1st" alone is no first name, not a
     conflicting one).
 
-    >>> normalise_first_name("Sir George"), normalise_first_name("1st"), normalise_first_name("Dr.")
+    >>> normalise_first_name("Sir George"), normalise_first_name("1st"), normalise_first_name("The")
     ('george', None, None)
     >>> normalise_first_name("King"), normalise_first_name("A.")
     ('king', 'a')
