@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from cornerstore.privacy.model import ConsentRecord
+
 
 class ProfileRow(NamedTuple):
     """One stored profile row, merged or not: ``root_id`` is the profile it belongs to now."""
@@ -140,6 +142,27 @@ class Summary:
     by_type: dict[str, int]
     first_seen_at: datetime | None
     last_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFacts:
+    """What the store holds about one customer, read at once: the root's profile row, the ids
+    of its profile rows (root first), and of those rows their identifiers, trait observations
+    and unverified claims (each oldest first), event counts by touchpoint and type, consent
+    answers (oldest first), the customers of the accounts they belong to and of the members
+    of an account, the customers of household relations, and merges (by id)."""
+
+    row: ProfileRow
+    members: list[str]
+    identifiers: list[Identifier]
+    observed: list[TraitObservation]
+    claims: list[TraitObservation]
+    events: list[EventGroup]
+    consents: list[ConsentRecord]
+    accounts: list[str]
+    account_members: list[str]
+    household: list[str]
+    merges: list[MergeRecord]
 
 
 @dataclass(frozen=True, slots=True)
