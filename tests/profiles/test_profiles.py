@@ -262,7 +262,10 @@ def test_the_one_statement_profile_read_gives_what_the_separate_reads_give(
             household=household_of(uow, root, members),
             merges=uow.merges.involving(members),
         )
-        not_a_root = uow.customers.profile(bob if root != bob else ann)
+        merged = bob if root != bob else ann
+        not_a_root = uow.customers.profile(merged)
+        by_merged_profile = uow.customers.profile_of(merged)
+        unknown = uow.customers.profile_of("cus_ffffffffffffffff")
 
     assert facts is not None and account_facts is not None
     assert replace(facts, events=sorted(facts.events)) == replace(
@@ -276,4 +279,4 @@ def test_the_one_statement_profile_read_gives_what_the_separate_reads_give(
     )
     assert len(facts.claims) >= 1 and len(facts.consents) == 1
     assert account_facts.account_members == [root]
-    assert not_a_root is None
+    assert (not_a_root, by_merged_profile, unknown) == (None, facts, None)

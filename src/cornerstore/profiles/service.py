@@ -252,12 +252,17 @@ class Profiles:
             caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
         )
         pseudonymise = self.lookup.pseudonymise(caller)
+        profile_id = self.lookup.profile_id(ref)
         with self.store.unit_of_work() as uow:
-            root = self.lookup.find_root(uow, ref, caller)
-            facts = uow.customers.profile(root)
+            # A profile id (staff's usual reference) is resolved in the read itself: one
+            # statement for the whole profile.
+            facts = uow.customers.profile_of(profile_id) if profile_id is not None else None
+            if facts is None:
+                facts = uow.customers.profile(self.lookup.find_root(uow, ref, caller))
         # find_root gave a root; a merge committed since can have made it a member.
         if facts is None:
             raise NotFound("customer: no such customer")
+        root = facts.row.id
         visible = self._consented(caller, facts.consents, visible)
         profile = self._profile(facts, visible)
         if audit:

@@ -37,13 +37,13 @@ from cornerstore.storage.tables import UTCDateTime
 # read twice, and an account reached through two rows too; the decoding below keeps one of
 # each (DISTINCT in a branch would make PostgreSQL type its NULLs as text before the UNION).
 _STATEMENT = """
-WITH m AS (SELECT id, kind, created_at FROM customers WHERE root_id = :root)
+WITH m AS (SELECT id, kind, created_at, root_id FROM customers WHERE root_id = {root})
 SELECT 'g' AS part, g.winner_id AS s1, g.loser_id AS s2, g.members AS s3, g.reason AS s4,
        g.evidence AS s5, g.message_id AS s6, g.created_by AS s7, g.undone_by AS s8,
        g.id AS n1, g.created_at AS d1, g.undone_at AS d2
   FROM m JOIN merges g ON g.winner_id = m.id OR g.loser_id = m.id
 UNION ALL
-SELECT 'c', id, kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, created_at, NULL FROM m
+SELECT 'c', id, kind, root_id, NULL, NULL, NULL, NULL, NULL, NULL, created_at, NULL FROM m
 UNION ALL
 SELECT 'i', kind, value, source, touchpoint, customer_id, NULL, NULL, NULL, id, first_seen_at,
        NULL
@@ -80,24 +80,37 @@ SELECT 'h', c.root_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NUL
  WHERE r.kind = 'household'
 """
 
-PROFILE_STATEMENT = text(_STATEMENT).columns(
-    part=String(),
+
+_COLUMNS: dict[str, Any] = {
+    "part": String(),
     **{f"s{i}": String() for i in range(1, 9)},
-    n1=BigInteger(),
-    d1=UTCDateTime(),
-    d2=UTCDateTime(),
-)
+    "n1": BigInteger(),
+    "d1": UTCDateTime(),
+    "d2": UTCDateTime(),
+}
+# The customer of a root profile; and the customer any of its profile rows (merged ones too)
+# belongs to now, which finds the root in the same statement.
+BY_ROOT = text(_STATEMENT.format(root=":root")).columns(**_COLUMNS)
+BY_PROFILE = text(
+    _STATEMENT.format(root="(SELECT root_id FROM customers WHERE id = :profile)")
+).columns(**_COLUMNS)
 
 
 def read_profile(conn: Connection, root_id: str) -> ProfileFacts | None:
     """Everything stored about the customer whose root profile is ``root_id``, in one
     statement; None when ``root_id`` is not a root profile (unknown, or merged away)."""
-    rows = conn.execute(PROFILE_STATEMENT, {"root": root_id}).all()
-    return facts_of(rows, root_id)
+    return facts_of(conn.execute(BY_ROOT, {"root": root_id}).all())
 
 
-def facts_of(rows: Sequence[Sequence[Any]], root_id: str) -> ProfileFacts | None:
-    """The :class:`ProfileFacts` of the rows of :data:`PROFILE_STATEMENT`."""
+def read_profile_of(conn: Connection, profile_id: str) -> ProfileFacts | None:
+    """Everything stored about the customer the profile row ``profile_id`` belongs to now
+    (itself its root, or merged into one), in one statement; None for an unknown id."""
+    return facts_of(conn.execute(BY_PROFILE, {"profile": profile_id}).all())
+
+
+def facts_of(rows: Sequence[Sequence[Any]]) -> ProfileFacts | None:
+    """The :class:`ProfileFacts` of the rows of :data:`BY_ROOT` or :data:`BY_PROFILE`."""
+    root_id = next((row[3] for row in rows if row[0] == "c"), None)
     root: ProfileRow | None = None
     members: list[str] = []
     identifiers: list[tuple[Any, int, Identifier]] = []

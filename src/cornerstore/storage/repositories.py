@@ -46,7 +46,7 @@ from cornerstore.profiles.model import (
 )
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
-from cornerstore.storage.profile_read import read_profile
+from cornerstore.storage.profile_read import read_profile, read_profile_of
 
 
 def _loads(text: str | None) -> Any:
@@ -126,6 +126,11 @@ class CustomerRepository(Repository):
         """Everything a profile shows of the customer whose root profile is ``root_id``, in
         one statement (:mod:`cornerstore.storage.profile_read`); None when it is no root."""
         return read_profile(self.conn, root_id)
+
+    def profile_of(self, profile_id: str) -> ProfileFacts | None:
+        """As :meth:`profile`, for the customer the profile row ``profile_id`` (a root or a
+        merged profile) belongs to now; None for an unknown id."""
+        return read_profile_of(self.conn, profile_id)
 
     def members_of_roots(self, roots: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
