@@ -143,7 +143,11 @@ async def _measure(
         restore = _run_threads_inline() if profiler is not None else None
         queue = list(range(n))
 
-        async def client(queue: list[int] = queue, statuses: dict[int, int] = statuses) -> None:
+        async def client(
+            queue: list[int] = queue,
+            statuses: dict[int, int] = statuses,
+            make: Callable[[], Send] = make,
+        ) -> None:
             while queue:
                 queue.pop()
                 status = await make()()
@@ -238,7 +242,9 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
         async def main() -> dict[str, dict[str, Any]]:
             async with app.router.lifespan_context(app):
-                return await _measure(kinds, args.requests, args.concurrency, backends, args.profile)
+                return await _measure(
+                    kinds, args.requests, args.concurrency, backends, args.profile
+                )
 
         results = asyncio.run(main())
     return {"backend": backend, "kinds": results}
