@@ -22,18 +22,17 @@ import asyncio
 import base64
 import cProfile
 import io
-import os
 import pstats
 import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from benchmarks.common import fresh_database, machine, print_table, scratch_dir, write_result
+from benchmarks.server import database_cpu_seconds
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -81,33 +80,6 @@ def _asgi_request(
     return send_once
 
 
-def _pg_backends(url: str, application: str) -> list[int]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url.split("?")[0])
-    with engine.connect() as conn:
-        pids = list(
-            conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
-                {"a": application},
-            ).scalars()
-        )
-    engine.dispose()
-    return pids
-
-
-def _cpu_of(pids: list[int]) -> float:
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
 def _run_threads_inline() -> Callable[[], None]:
     """Run what the app hands to worker threads in the event loop's thread instead, so that
     cProfile (which sees one thread) sees it; undone by the function returned."""
@@ -130,14 +102,13 @@ async def _measure(
     kinds: dict[str, Callable[[], Send]],
     n: int,
     concurrency: int,
-    backends: Callable[[], list[int]],
+    database_cpu: Callable[[], dict[int, float]],
     profile: str | None,
 ) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for kind, make in kinds.items():
         # Warm up: imports, caches, the connection pool, prepared statements.
         await asyncio.gather(*(make()() for _ in range(max(50, n // 5))))
-        pids = backends()
         statuses: dict[int, int] = {}
         profiler = cProfile.Profile(time.thread_time) if kind == profile else None
         restore = _run_threads_inline() if profiler is not None else None
@@ -153,7 +124,7 @@ async def _measure(
                 status = await make()()
                 statuses[status] = statuses.get(status, 0) + 1
 
-        db0, cpu0, wall0 = _cpu_of(pids), time.process_time(), time.perf_counter()
+        db0, cpu0, wall0 = database_cpu(), time.process_time(), time.perf_counter()
         if profiler is not None:
             profiler.enable()
         await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -162,12 +133,14 @@ async def _measure(
         if restore is not None:
             restore()
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        db = _cpu_of(pids) - db0
+        db1 = database_cpu()
+        # Backends opened during the run started from nothing.
+        db = sum(cpu - db0.get(pid, 0.0) for pid, cpu in db1.items())
         results[kind] = {
             "requests": n,
             "statuses": statuses,
             "server_cpu_ms": round(1000 * cpu / n, 3),
-            "database_cpu_ms": round(1000 * db / n, 3) if pids else None,
+            "database_cpu_ms": round(1000 * db / n, 3) if db1 else None,
             "wall_ms": round(1000 * wall / n, 3),
         }
         if profiler is not None:
@@ -237,13 +210,15 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         }
         kinds = {k: v for k, v in kinds.items() if k in args.kinds.split(",")}
 
-        def backends() -> list[int]:
-            return _pg_backends(url, application) if backend == "postgresql" else []
+        def database_cpu() -> dict[int, float]:
+            if backend != "postgresql":
+                return {}
+            return database_cpu_seconds(url, application)
 
         async def main() -> dict[str, dict[str, Any]]:
             async with app.router.lifespan_context(app):
                 return await _measure(
-                    kinds, args.requests, args.concurrency, backends, args.profile
+                    kinds, args.requests, args.concurrency, database_cpu, args.profile
                 )
 
         results = asyncio.run(main())

@@ -6,8 +6,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from cornerstore.privacy.model import ConsentRecord
-
 
 class ProfileRow(NamedTuple):
     """One stored profile row, merged or not: ``root_id`` is the profile it belongs to now."""
@@ -148,9 +146,10 @@ class Summary:
 class ProfileFacts:
     """What the store holds about one customer, read at once: the root's profile row, the ids
     of its profile rows (root first), and of those rows their identifiers, trait observations
-    and unverified claims (each oldest first), event counts by touchpoint and type, consent
-    answers (oldest first), the customers of the accounts they belong to and of the members
-    of an account, the customers of household relations, and merges (by id)."""
+    and unverified claims (each oldest first), event counts by touchpoint and type, the
+    customers of the accounts they belong to and of the members of an account, the customers
+    of household relations, and merges (by id). The consent answers read with them come
+    apart (privacy records are not the profile package's)."""
 
     row: ProfileRow
     members: list[str]
@@ -158,7 +157,6 @@ class ProfileFacts:
     observed: list[TraitObservation]
     claims: list[TraitObservation]
     events: list[EventGroup]
-    consents: list[ConsentRecord]
     accounts: list[str]
     account_members: list[str]
     household: list[str]

@@ -256,14 +256,15 @@ class Profiles:
         with self.store.unit_of_work() as uow:
             # A profile id (staff's usual reference) is resolved in the read itself: one
             # statement for the whole profile.
-            facts = uow.customers.profile_of(profile_id) if profile_id is not None else None
-            if facts is None:
-                facts = uow.customers.profile(self.lookup.find_root(uow, ref, caller))
+            read = uow.customers.profile_of(profile_id) if profile_id is not None else None
+            if read is None:
+                read = uow.customers.profile(self.lookup.find_root(uow, ref, caller))
         # find_root gave a root; a merge committed since can have made it a member.
-        if facts is None:
+        if read is None:
             raise NotFound("customer: no such customer")
+        facts, consents = read
         root = facts.row.id
-        visible = self._consented(caller, facts.consents, visible)
+        visible = self._consented(caller, consents, visible)
         profile = self._profile(facts, visible)
         if audit:
             self.audit.record(caller, "read_profile", root, None, profile.sections)

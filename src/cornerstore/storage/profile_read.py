@@ -96,20 +96,25 @@ BY_PROFILE = text(
 ).columns(**_COLUMNS)
 
 
-def read_profile(conn: Connection, root_id: str) -> ProfileFacts | None:
+# A customer's profile facts and the consent answers of its profile rows (oldest first).
+ProfileRead = tuple[ProfileFacts, list[ConsentRecord]]
+
+
+def read_profile(conn: Connection, root_id: str) -> ProfileRead | None:
     """Everything stored about the customer whose root profile is ``root_id``, in one
     statement; None when ``root_id`` is not a root profile (unknown, or merged away)."""
     return facts_of(conn.execute(BY_ROOT, {"root": root_id}).all())
 
 
-def read_profile_of(conn: Connection, profile_id: str) -> ProfileFacts | None:
+def read_profile_of(conn: Connection, profile_id: str) -> ProfileRead | None:
     """Everything stored about the customer the profile row ``profile_id`` belongs to now
     (itself its root, or merged into one), in one statement; None for an unknown id."""
     return facts_of(conn.execute(BY_PROFILE, {"profile": profile_id}).all())
 
 
-def facts_of(rows: Sequence[Sequence[Any]]) -> ProfileFacts | None:
-    """The :class:`ProfileFacts` of the rows of :data:`BY_ROOT` or :data:`BY_PROFILE`."""
+def facts_of(rows: Sequence[Sequence[Any]]) -> ProfileRead | None:
+    """The profile facts and consent answers of the rows of :data:`BY_ROOT` or
+    :data:`BY_PROFILE`."""
     root_id = next((row[3] for row in rows if row[0] == "c"), None)
     root: ProfileRow | None = None
     members: list[str] = []
@@ -162,16 +167,16 @@ def facts_of(rows: Sequence[Sequence[Any]]) -> ProfileFacts | None:
     for found in (identifiers, observed, claims):
         found.sort(key=lambda item: (item[0], item[1]))
     consents.sort(key=lambda c: c.at)
-    return ProfileFacts(
+    facts = ProfileFacts(
         row=root,
         members=sorted(members, key=lambda i: (i != root_id, i)),
         identifiers=[i for _, _, i in identifiers],
         observed=[o for _, _, o in observed],
         claims=[c for _, _, c in claims],
         events=events,
-        consents=consents,
         accounts=sorted(accounts),
         account_members=sorted(account_members),
         household=sorted(household - {root_id}),
         merges=[merges[k] for k in sorted(merges)],
     )
+    return facts, consents

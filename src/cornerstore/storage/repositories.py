@@ -38,7 +38,6 @@ from cornerstore.profiles.model import (
     IdentifierOwner,
     MergeRecord,
     NameMatch,
-    ProfileFacts,
     ProfileRow,
     RefusalRecord,
     SearchHit,
@@ -46,7 +45,7 @@ from cornerstore.profiles.model import (
 )
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
-from cornerstore.storage.profile_read import read_profile, read_profile_of
+from cornerstore.storage.profile_read import ProfileRead, read_profile, read_profile_of
 
 
 def _loads(text: str | None) -> Any:
@@ -122,12 +121,13 @@ class CustomerRepository(Repository):
         root = next((ProfileRow(*row) for row in rows if row[0] == root_id), None)
         return root, sorted((row[0] for row in rows), key=lambda i: (i != root_id, i))
 
-    def profile(self, root_id: str) -> ProfileFacts | None:
-        """Everything a profile shows of the customer whose root profile is ``root_id``, in
-        one statement (:mod:`cornerstore.storage.profile_read`); None when it is no root."""
+    def profile(self, root_id: str) -> ProfileRead | None:
+        """Everything a profile shows of the customer whose root profile is ``root_id``, and
+        its consent answers, in one statement (:mod:`cornerstore.storage.profile_read`);
+        None when it is no root."""
         return read_profile(self.conn, root_id)
 
-    def profile_of(self, profile_id: str) -> ProfileFacts | None:
+    def profile_of(self, profile_id: str) -> ProfileRead | None:
         """As :meth:`profile`, for the customer the profile row ``profile_id`` (a root or a
         merged profile) belongs to now; None for an unknown id."""
         return read_profile_of(self.conn, profile_id)
