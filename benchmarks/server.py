@@ -37,6 +37,34 @@ def server_cpu_seconds(base: str) -> float:
     return total / tick
 
 
+def database_cpu_seconds(database_url: str, application: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend whose connection was opened with
+    ``application_name`` ``application``, by process id, read from ``/proc`` (the server
+    runs on this machine). The servers the benchmarks start name their connections so."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url.split("?")[0])
+    try:
+        with engine.connect() as conn:
+            pids = list(
+                conn.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+                    {"a": application},
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+    return {pid: cpu for pid in pids if (cpu := _process_cpu(pid)) is not None}
+
+
+def _process_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # ended meanwhile
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

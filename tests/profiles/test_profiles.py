@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from cornerstore.access.caller import Caller
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.intake.service import Source
+from cornerstore.profiles.model import ProfileFacts
+from cornerstore.profiles.service import household_of
 from cornerstore.services import Services
 from tests.factories import group, identify, track
 
@@ -205,35 +208,75 @@ def test_unknown_customers_are_not_found(services: Services, owner: Caller) -> N
         services.profiles.get(owner, "someone@example.com")
 
 
-def test_one_statement_reads_what_the_separate_reads_of_identifiers_traits_and_claims_give(
+def test_the_one_statement_profile_read_gives_what_the_separate_reads_give(
     services: Services, owner: Caller
 ) -> None:
     services.intake.ingest(
         [
             identify("u1", email="ann@example.com", firstName="Ann", city="Leeds"),
             identify("u1", phone="07700 900123", city="York"),
-            identify(anonymous_id="a1", email="ann.b@example.com", firstName="Annie"),
+            identify(anonymous_id="a2", email="bob@example.com", firstName="Bob"),
+            identify("u3", email="cat@example.com", firstName="Cat"),
+            track("Viewed", user_id="u1"),
+            track("Bought", anonymous_id="a2"),
+            group("u1", "shop-1", name="Corner Ltd"),
         ],
         source=WEB,
     )
     claim = identify(anonymous_id="someone", email="ann@example.com", phone="07700 900999")
     services.intake.ingest([claim], source=Source("shop-pages", "web", client_side=True))
+    ann, bob, cat = (services.profiles.get(owner, u).id for u in ("u1", "a2", "u3"))
+    services.merges.merge(owner, ann, bob)
+    at = datetime(2025, 5, 1, tzinfo=UTC)
+    with services.store.unit_of_work(write=True) as uow:
+        uow.identity.add_relations([(bob, cat)], "household", "resolve", at)
+        uow.consents.add_many(
+            [
+                {
+                    "customer_id": bob,
+                    "purpose": "marketing",
+                    "granted": True,
+                    "at": at,
+                    "touchpoint": "web",
+                    "source": "web-shop",
+                }
+            ]
+        )
     root = services.profiles.get(owner, "u1").id
+    account = services.profiles.get(owner, "shop-1").id
 
     with services.store.unit_of_work() as uow:
-        row, members = uow.customers.with_members(root)
-        together = uow.customers.facts(members, identifiers=True, traits=True)
-        apart = (
-            uow.identifiers.of_customers(members),
-            uow.traits.of_customers(members),
-            uow.unverified_traits.of_customers(members),
+        read, account_read = uow.customers.profile(root), uow.customers.profile(account)
+        members = uow.customers.members(root)
+        apart = ProfileFacts(
+            row=uow.customers.get(root),
+            members=members,
+            identifiers=uow.identifiers.of_customers(members),
+            observed=uow.traits.of_customers(members),
+            claims=uow.unverified_traits.of_customers(members),
+            events=uow.events.summary(members),
+            accounts=uow.accounts.accounts_of(members),
+            account_members=uow.accounts.members_of(members),
+            household=household_of(uow, root, members),
+            merges=uow.merges.involving(members),
         )
-        neither = uow.customers.facts(members, identifiers=False, traits=False)
-        only_traits = uow.customers.facts(members, identifiers=False, traits=True)
-        expected_row, expected_members = uow.customers.get(root), uow.customers.members(root)
+        consents = uow.consents.of_customers(members)
+        merged = bob if root != bob else ann
+        not_a_root = uow.customers.profile(merged)
+        by_merged_profile = uow.customers.profile_of(merged)
+        unknown = uow.customers.profile_of("cus_ffffffffffffffff")
 
-    assert (row, members) == (expected_row, expected_members)
-    assert together == apart
-    assert len(apart[0]) >= 2 and len(apart[1]) >= 4 and len(apart[2]) >= 1
-    assert neither == ([], [], [])
-    assert only_traits == ([], apart[1], apart[2])
+    assert read is not None and account_read is not None
+    facts, account_facts = read[0], account_read[0]
+    assert replace(facts, events=sorted(facts.events)) == replace(
+        apart, events=sorted(apart.events)
+    )
+    assert (len(facts.members), len(facts.merges), facts.household, facts.accounts) == (
+        2,
+        1,
+        [services.profiles.get(owner, "u3").id],
+        [account],
+    )
+    assert read[1] == consents and len(consents) == 1 and len(facts.claims) >= 1
+    assert account_facts.account_members == [root]
+    assert (not_a_root, by_merged_profile, unknown) == (None, read, None)

@@ -47,6 +47,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            access_log=False,
             env_file=None,
         )
         return

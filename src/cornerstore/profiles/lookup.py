@@ -92,8 +92,9 @@ class CustomerLookup:
             if row is None:
                 raise NotFound(f"{field}: no such customer")
             return row.root_id
-        if ref.startswith(("cus_", "acc_")):
-            row = uow.customers.get(ref)
+        profile_id = self.profile_id(ref)
+        if profile_id is not None:
+            row = uow.customers.get(profile_id)
             if row is not None:
                 return row[2]
         findable = self.findable_kinds(self.policy.visible_sections(caller))
@@ -107,6 +108,18 @@ class CustomerLookup:
                     f"{field}: that identifier belongs to several profiles; give a profile id"
                 )
         raise NotFound(f"{field}: no such customer")
+
+    @staticmethod
+    def profile_id(ref: str) -> str | None:
+        """The profile row id ``ref`` names directly (``cus_...``, ``acc_...``), if it has the
+        form of one; whether such a row exists is for the store to say, and a reference of
+        that form that names none may still be an identifier (see :meth:`find_root`).
+
+        >>> CustomerLookup.profile_id(" cus_1 "), CustomerLookup.profile_id("ann@example.com")
+        ('cus_1', None)
+        """
+        ref = ref.strip()
+        return ref if ref.startswith(("cus_", "acc_")) and len(ref) <= 512 else None
 
     def pseudonymise(self, caller: Caller) -> Callable[[str], str] | None:
         """How the caller's role sees profile ids when it sees pseudonyms; None when it sees

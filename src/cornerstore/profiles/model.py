@@ -143,6 +143,27 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileFacts:
+    """What the store holds about one customer, read at once: the root's profile row, the ids
+    of its profile rows (root first), and of those rows their identifiers, trait observations
+    and unverified claims (each oldest first), event counts by touchpoint and type, the
+    customers of the accounts they belong to and of the members of an account, the customers
+    of household relations, and merges (by id). The consent answers read with them come
+    apart (privacy records are not the profile package's)."""
+
+    row: ProfileRow
+    members: list[str]
+    identifiers: list[Identifier]
+    observed: list[TraitObservation]
+    claims: list[TraitObservation]
+    events: list[EventGroup]
+    accounts: list[str]
+    account_members: list[str]
+    household: list[str]
+    merges: list[MergeRecord]
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """Everything known about one customer or account, merged across departments.
 

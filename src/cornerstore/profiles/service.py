@@ -17,14 +17,16 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.privacy.answers import granted
+from cornerstore.privacy.model import ConsentRecord
 from cornerstore.profiles.forms import FormEntry, anchor_of, form_messages, staff_source
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import (
     Event,
+    EventGroup,
     Prefill,
     PrefillField,
     Profile,
-    ProfileRow,
+    ProfileFacts,
     SearchHit,
     Summary,
     TimelinePage,
@@ -83,6 +85,20 @@ def pending_claims(
     for obs in trusted:
         seen.setdefault(obs.name, []).append(obs.value)
     return [c for c in claims if c.value not in seen.get(c.name, [])]
+
+
+def summarise(groups: Sequence[EventGroup]) -> Summary:
+    """A profile's event summary from its event counts by touchpoint and type."""
+    by_tp: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    first: datetime | None = None
+    last: datetime | None = None
+    for group in groups:
+        by_tp[group.touchpoint] = by_tp.get(group.touchpoint, 0) + group.events
+        by_type[group.type] = by_type.get(group.type, 0) + group.events
+        first = group.first_at if first is None or group.first_at < first else first
+        last = group.last_at if last is None or group.last_at > last else last
+    return Summary(sum(by_tp.values()), by_tp, by_type, first, last)
 
 
 def encode_cursor(at: datetime, event_id: int) -> str:
@@ -236,12 +252,20 @@ class Profiles:
             caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
         )
         pseudonymise = self.lookup.pseudonymise(caller)
+        profile_id = self.lookup.profile_id(ref)
         with self.store.unit_of_work() as uow:
-            root = self.lookup.find_root(uow, ref, caller)
-            row, members = uow.customers.with_members(root)
-            assert row is not None
-            visible = self._consented(uow, caller, members, visible)
-            profile = self._profile(uow, row, members, visible)
+            # A profile id (staff's usual reference) is resolved in the read itself: one
+            # statement for the whole profile.
+            read = uow.customers.profile_of(profile_id) if profile_id is not None else None
+            if read is None:
+                read = uow.customers.profile(self.lookup.find_root(uow, ref, caller))
+        # find_root gave a root; a merge committed since can have made it a member.
+        if read is None:
+            raise NotFound("customer: no such customer")
+        facts, consents = read
+        root = facts.row.id
+        visible = self._consented(caller, consents, visible)
+        profile = self._profile(facts, visible)
         if audit:
             self.audit.record(caller, "read_profile", root, None, profile.sections)
         if pseudonymise is not None:
@@ -256,61 +280,58 @@ class Profiles:
         return profile
 
     def _consented(
-        self, uow: UnitOfWork, caller: Caller, members: list[str], visible: frozenset[str]
+        self, caller: Caller, consents: list[ConsentRecord], visible: frozenset[str]
     ) -> frozenset[str]:
         """``visible`` without the trait sections when the caller's role sees traits only with
-        a consent the customer (their profile rows ``members``) has not given."""
+        a consent the customer (the answers ``consents`` of their profile rows) has not given."""
         purpose = self.policy.consent_for(caller)
         if purpose is None:
             return visible
-        history = uow.consents.of_customers(members)
-        if granted(history, purpose, self.settings.privacy.consent_defaults):
+        if granted(consents, purpose, self.settings.privacy.consent_defaults):
             return visible
         return visible - set(self._trait_sections())
 
-    def _profile(
-        self, uow: UnitOfWork, row: ProfileRow, members: list[str], visible: frozenset[str]
-    ) -> Profile:
-        """The profile of the root ``row`` and its profile rows ``members``: identifiers,
-        traits and claims are read in one statement (``uow.customers.facts``)."""
-        root, kind, created_at = row.id, row.kind, row.created_at
+    def _profile(self, facts: ProfileFacts, visible: frozenset[str]) -> Profile:
+        """The profile the caller sees of ``facts``: only the ``visible`` sections."""
+        root, kind, created_at = facts.row.id, facts.row.kind, facts.row.created_at
+        members = facts.members
         shown: set[str] = set()
         summary = None
         if "summary" in visible:
-            summary = self._summary(uow, members)
+            summary = summarise(facts.events)
             shown.add("summary")
         ident_sections = visible & {"contact", "identifiers"}
         trait_sections = visible & set(self._trait_sections())
-        found, observed, claims = uow.customers.facts(
-            members, bool(ident_sections), bool(trait_sections)
-        )
         identifiers = None
         if ident_sections:
-            identifiers = [i for i in found if self.policy.identifier_section(i.kind) in visible]
+            identifiers = [
+                i for i in facts.identifiers if self.policy.identifier_section(i.kind) in visible
+            ]
             shown |= ident_sections
         traits = unverified = None
         if trait_sections:
             traits = {
                 name: t
-                for name, t in current_traits(observed).items()
+                for name, t in current_traits(facts.observed).items()
                 if self.policy.section_of(name) in visible
             }
             unverified = [
                 c
-                for c in pending_claims(observed, claims)
+                for c in pending_claims(facts.observed, facts.claims)
                 if self.policy.section_of(c.name) in visible
             ]
             shown |= trait_sections
         accounts = members_of = household = None
         if "accounts" in visible:
-            accounts = uow.accounts.accounts_of(members) if kind == "person" else []
-            members_of = uow.accounts.members_of(members) if kind == "account" else []
-            household = household_of(uow, root, members) if kind == "person" else []
+            person = kind == "person"
+            accounts = facts.accounts if person else []
+            members_of = facts.account_members if kind == "account" else []
+            household = facts.household if person else []
             shown.add("accounts")
         merged = merges = None
         if "merges" in visible:
             merged = [m for m in members if m != root]
-            merges = uow.merges.involving(members)
+            merges = facts.merges
             shown.add("merges")
         return Profile(
             id=root,
@@ -327,19 +348,6 @@ class Profiles:
             merges=merges,
             sections=sorted(shown),
         )
-
-    @staticmethod
-    def _summary(uow: UnitOfWork, members: list[str]) -> Summary:
-        by_tp: dict[str, int] = {}
-        by_type: dict[str, int] = {}
-        first: datetime | None = None
-        last: datetime | None = None
-        for group in uow.events.summary(members):
-            by_tp[group.touchpoint] = by_tp.get(group.touchpoint, 0) + group.events
-            by_type[group.type] = by_type.get(group.type, 0) + group.events
-            first = group.first_at if first is None or group.first_at < first else first
-            last = group.last_at if last is None or group.last_at > last else last
-        return Summary(sum(by_tp.values()), by_tp, by_type, first, last)
 
     def trait_history(self, caller: Caller, ref: str, name: str) -> list[TraitObservation]:
         """Every observation of one trait, oldest first, each with where it came from."""

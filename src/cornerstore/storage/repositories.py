@@ -20,18 +20,13 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    String,
     and_,
     bindparam,
-    cast,
     delete,
     func,
-    literal_column,
-    null,
     or_,
     select,
     text,
-    union_all,
     update,
 )
 
@@ -50,6 +45,7 @@ from cornerstore.profiles.model import (
 )
 from cornerstore.storage import tables as t
 from cornerstore.storage.batches import bulk_insert, chunks
+from cornerstore.storage.profile_read import ProfileRead, read_profile, read_profile_of
 
 
 def _loads(text: str | None) -> Any:
@@ -125,58 +121,16 @@ class CustomerRepository(Repository):
         root = next((ProfileRow(*row) for row in rows if row[0] == root_id), None)
         return root, sorted((row[0] for row in rows), key=lambda i: (i != root_id, i))
 
-    def facts(
-        self, customer_ids: Sequence[str], identifiers: bool, traits: bool
-    ) -> tuple[list[Identifier], list[TraitObservation], list[TraitObservation]]:
-        """In one statement, what a profile shows of these profile rows: their identifiers
-        (with ``identifiers``), and their trait observations and unverified claims (with
-        ``traits``); each list oldest first, as the identifier and trait repositories'
-        ``of_customers`` give them."""
-        ids = list(customer_ids)
-        parts = []
-        if identifiers:
-            i = t.identifiers
-            parts.append(
-                select(
-                    literal_column("'i'").label("part"),
-                    i.c.kind.label("name"),
-                    i.c.value,
-                    i.c.source,
-                    i.c.touchpoint,
-                    i.c.first_seen_at.label("at"),
-                    cast(null(), String).label("message_id"),
-                    i.c.customer_id,
-                    i.c.id,
-                ).where(i.c.customer_id.in_(ids))
-            )
-        if traits:
-            for part, tr in (("t", t.traits), ("u", t.unverified_traits)):
-                parts.append(
-                    select(
-                        literal_column(f"'{part}'").label("part"),
-                        tr.c.name,
-                        tr.c.value,
-                        tr.c.source,
-                        tr.c.touchpoint,
-                        tr.c.observed_at.label("at"),
-                        tr.c.message_id,
-                        tr.c.customer_id,
-                        tr.c.id,
-                    ).where(tr.c.customer_id.in_(ids))
-                )
-        found: list[Identifier] = []
-        observed: dict[str, list[TraitObservation]] = {"t": [], "u": []}
-        if not parts:
-            return found, observed["t"], observed["u"]
-        both = union_all(*parts).subquery()
-        query = select(both).order_by(both.c.at, both.c.id)
-        for part, name, value, source, tp, at, mid, cid, _ in self.conn.execute(query):
-            if part == "i":
-                found.append(Identifier(name, value, source, tp, at, cid))
-            else:
-                observation = TraitObservation(name, orjson.loads(value), tp, source, at, mid, cid)
-                observed[part].append(observation)
-        return found, observed["t"], observed["u"]
+    def profile(self, root_id: str) -> ProfileRead | None:
+        """Everything a profile shows of the customer whose root profile is ``root_id``, and
+        its consent answers, in one statement (:mod:`cornerstore.storage.profile_read`);
+        None when it is no root."""
+        return read_profile(self.conn, root_id)
+
+    def profile_of(self, profile_id: str) -> ProfileRead | None:
+        """As :meth:`profile`, for the customer the profile row ``profile_id`` (a root or a
+        merged profile) belongs to now; None for an unknown id."""
+        return read_profile_of(self.conn, profile_id)
 
     def members_of_roots(self, roots: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

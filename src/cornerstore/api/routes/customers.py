@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.api.deps import RowId, ServicesDep, StaffCaller
@@ -50,7 +50,7 @@ def search_customers(
     response_model=CustomerPublic,
     response_model_exclude_unset=True,
 )
-def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -> CustomerPublic:
+def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -> Response:
     """The customer's 360 profile: identifiers, current traits with provenance, summary counts.
 
     Only the sections the caller's role may read are in the answer (``sections`` lists them).
@@ -58,7 +58,11 @@ def get_customer(services: ServicesDep, caller: StaffCaller, customer_id: str) -
     ``customer_id`` may also be an e-mail, phone or other identifier; a merged profile's id
     leads to the surviving profile.
     """
-    return CustomerPublic.model_validate(services.profiles.get(caller, customer_id))
+    answer = CustomerPublic.model_validate(services.profiles.get(caller, customer_id))
+    # The answer is serialised here, once: returned as a model, FastAPI would dump it,
+    # validate the dump against the response model and dump it again, on the API's most
+    # frequent staff read.
+    return Response(answer.model_dump_json(exclude_unset=True), media_type="application/json")
 
 
 @router.get(
