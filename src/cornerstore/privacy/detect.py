@@ -242,10 +242,15 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
     # A last group glued to what follows is part of another token; the groups before it may
     # still be a number (a card, a space, then "0A").
     usable = len(groups) - 1 if _GLUED.match(text, end) else len(groups)
+    # Digits before each group: only nine digits or a card's 13 to 19 can be a number.
+    before = [0, *itertools.accumulate(b - a for a, b in groups)]
     found: list[Finding] = []
     i = 0
     while i < usable:
         for j in range(min(usable, i + _MAX_GROUPS), i, -1):
+            count = before[j] - before[i]
+            if count != 9 and not 13 <= count <= 19:
+                continue
             part = groups[i:j]
             seps = {text[a[1]] for a in part[:-1]}
             if len(seps) > 1 or not _stands_apart(text, groups, i, j, seps):

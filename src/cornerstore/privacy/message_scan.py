@@ -23,8 +23,7 @@ the strings seen live no longer than the call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep
 from cornerstore.privacy.detect import (
@@ -41,8 +40,7 @@ from cornerstore.privacy.detect import (
 _SMALL = 100_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedMessage:
+class ScannedMessage(NamedTuple):
     """One message after the firewall.
 
     ``message`` is what :func:`~cornerstore.privacy.detect.scan_mapping` returns for it, except
