@@ -466,8 +466,9 @@ def _candidates(indexes: list[int], strings: Sequence[str], text: str, is_ascii:
     lines = _Lines(text, strings)
     if is_ascii:
         data = text.encode("ascii")
+        shapes = {table: data.translate(table) for table in (_SHAPE, _IBAN_SHAPE)}
         for pattern, table, shift in _SHAPE_SCANS:
-            lines.matching(pattern, data.translate(table), shift)
+            lines.matching(pattern, shapes[table], shift)
     else:
         lines.matching(_CANDIDATE_NUMBER, text, 0)
     # _CANDIDATE_PHRASE is left out: its words serve to report something only as context

@@ -85,13 +85,15 @@ def scan_messages(
             ends.append(-1)
     distinct = set(strings)
     holding = _strings_holding_findings(distinct)
-    ordinary = distinct - holding
+    ordinary: set[str] | None = None  # the strings that hold nothing, for scan_mapping
     results: list[ScannedMessage] = []
     start = 0
     for message, end in zip(messages, ends, strict=True):
         if end >= 0 and (not holding or holding.isdisjoint(strings[start:end])):
             results.append(ScannedMessage(message, []))
         elif isinstance(message, dict):
+            if ordinary is None:
+                ordinary = distinct - holding
             try:
                 cleaned, found = scan_mapping(message, drop, ordinary)
             except TooDeep:
@@ -133,10 +135,15 @@ def _gather(
         elif value_type is list:
             if not _gather_list(value, strings, clean_names, _path(prefix, name), depth + 1):
                 return False
+        elif value_type is float:
+            if -_SMALL < value < _SMALL or not value.is_integer():
+                continue
+            if abs(value) < 1e20:  # scan_mapping leaves larger ones alone
+                strings.append(str(int(value)))
         elif value_type is int:
             if not -_SMALL < value < _SMALL:
                 strings.append(str(value))
-        elif value is not None and value_type is not bool and not _plain_scalar(value, strings):
+        elif value is not None and value_type is not bool:
             return False
     return True
 
