@@ -22,7 +22,7 @@ the strings seen live no longer than the call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from cornerstore.json_input import MAX_JSON_DEPTH, TooDeep
@@ -74,17 +74,20 @@ def scan_messages(
     """
     clean_names: set[str] = set()
     strings: list[str] = []
+    add = strings.append
     # For each message: where its strings end in ``strings``, or -1 when it is walked in full.
     ends: list[int] = []
     for message in messages:
         mark = len(strings)
-        if type(message) is dict and _gather(message, strings, clean_names, "", 1):
+        if type(message) is dict and _gather(message, add, clean_names, None, 1):
             ends.append(len(strings))
         else:
             del strings[mark:]
             ends.append(-1)
     distinct = set(strings)
     holding = _strings_holding_findings(distinct)
+    if not holding and -1 not in ends:  # the common case: nothing anywhere
+        return [ScannedMessage(message, []) for message in messages]
     ordinary: set[str] | None = None  # the strings that hold nothing, for scan_mapping
     results: list[ScannedMessage] = []
     start = 0
@@ -106,11 +109,20 @@ def scan_messages(
     return results
 
 
+# Where a value sits, built only when a field name needs it: the parent's place and the name
+# under which the value sits there ("[]" for a list item), or None at the top.
+_Place = tuple[Any, str] | None
+
+
 def _gather(
-    obj: dict[Any, Any], strings: list[str], clean_names: set[str], prefix: str, depth: int
+    obj: dict[Any, Any],
+    add: Callable[[str], object],
+    clean_names: set[str],
+    place: _Place,
+    depth: int,
 ) -> bool:
-    """Add the strings of ``obj`` and the text of its large numbers to ``strings``; False when
-    it needs :func:`scan_mapping`'s walk: a sensitive field name, nesting too deep, a key that is
+    """Give the strings of ``obj`` and the text of its large numbers to ``add``; False when it
+    needs :func:`scan_mapping`'s walk: a sensitive field name, nesting too deep, a key that is
     not a string or a value of a type JSON has not (scan_mapping's rules for them stand)."""
     if depth > MAX_JSON_DEPTH:
         return False
@@ -123,74 +135,86 @@ def _gather(
             kind = sensitive_field(name)
             if kind is None:
                 clean_names.add(name)
-            elif not (kind == SECRET and _path(prefix, name) in SPEC_FIELDS_NOT_SECRET):
+            elif not (kind == SECRET and _path(place, name) in SPEC_FIELDS_NOT_SECRET):
                 return False
     for name, value in obj.items():
         value_type = type(value)
         if value_type is str:
-            strings.append(value)
+            add(value)
         elif value_type is dict:
-            if not _gather(value, strings, clean_names, _path(prefix, name), depth + 1):
+            if not _gather(value, add, clean_names, (place, name), depth + 1):
                 return False
         elif value_type is list:
-            if not _gather_list(value, strings, clean_names, _path(prefix, name), depth + 1):
+            if not _gather_list(value, add, clean_names, (place, name), depth + 1):
                 return False
         elif value_type is float:
             if -_SMALL < value < _SMALL or not value.is_integer():
                 continue
             if abs(value) < 1e20:  # scan_mapping leaves larger ones alone
-                strings.append(str(int(value)))
+                add(str(int(value)))
         elif value_type is int:
             if not -_SMALL < value < _SMALL:
-                strings.append(str(value))
+                add(str(value))
         elif value is not None and value_type is not bool:
             return False
     return True
 
 
 def _gather_list(
-    items: list[Any], strings: list[str], clean_names: set[str], prefix: str, depth: int
+    items: list[Any],
+    add: Callable[[str], object],
+    clean_names: set[str],
+    place: _Place,
+    depth: int,
 ) -> bool:
     """:func:`_gather` for a list."""
     if depth > MAX_JSON_DEPTH:
         return False
-    # The path of an item only matters for a spec field excused by path, none of which is
+    # An item's index only matters for a spec field excused by its path, none of which is
     # inside a list: "[]" stands for every index.
-    inside = prefix + "[]"
+    inside = (place, "[]")
     for value in items:
         value_type = type(value)
         if value_type is str:
-            strings.append(value)
+            add(value)
         elif value_type is dict:
-            if not _gather(value, strings, clean_names, inside, depth + 1):
+            if not _gather(value, add, clean_names, inside, depth + 1):
                 return False
         elif value_type is list:
-            if not _gather_list(value, strings, clean_names, inside, depth + 1):
+            if not _gather_list(value, add, clean_names, inside, depth + 1):
                 return False
-        elif value is not None and value_type is not bool and not _plain_scalar(value, strings):
+        elif value is not None and value_type is not bool and not _plain_scalar(value, add):
             return False
     return True
 
 
-def _plain_scalar(value: Any, strings: list[str]) -> bool:
+def _plain_scalar(value: Any, add: Callable[[str], object]) -> bool:
     """Whether ``value`` is a JSON number; a number of nine digits or more is judged by its
-    decimal text, as scan_mapping does, so that text joins ``strings``."""
+    decimal text, as scan_mapping does, so that text is given to ``add``."""
     value_type = type(value)
     if value_type is int:
         if not -_SMALL < value < _SMALL:
-            strings.append(str(value))
+            add(str(value))
         return True
     if value_type is float:
         if value.is_integer() and not -_SMALL < value < _SMALL:
             if abs(value) >= 1e20:  # scan_mapping leaves these alone
                 return True
-            strings.append(str(int(value)))
+            add(str(int(value)))
         return True
     return False
 
 
-def _path(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+def _path(place: _Place, name: str) -> str:
+    """The path of field ``name`` at ``place``, as scan_mapping writes it."""
+    names = [name]
+    while place is not None:
+        place, parent = place
+        names.append(parent)
+    path = ""
+    for part in reversed(names):
+        path = part if not path else path + part if part == "[]" else f"{path}.{part}"
+    return path
 
 
 def _strings_holding_findings(strings: set[str]) -> set[str]:
