@@ -7,10 +7,10 @@ is judged as a whole first:
 
 1. one walk over each message gathers its strings (and the decimal text of its large numbers)
    without copying anything, and checks its field names, each distinct name once;
-2. the distinct strings of the whole batch, joined by line breaks, are searched once by each
-   candidate pattern of :data:`~cornerstore.privacy.detect.CANDIDATE_SCANS` (in C, by the
-   regex engine); each hit is mapped back to its string, and only those strings are given to
-   :func:`~cornerstore.privacy.detect.find`;
+2. the distinct strings of the whole batch, joined by line breaks, pass the candidate scan
+   once (:func:`~cornerstore.privacy.detect.strings_with_candidates`: a few searches by the
+   regex engine, in C, ASCII text by its shape); each hit is mapped back to its string, and only
+   those strings are given to :func:`~cornerstore.privacy.detect.find`;
 3. a message with no sensitive field name and no string in which ``find`` found something is
    returned as it came; the others, few, go through ``scan_mapping``, which names the paths
    and removes the values.
