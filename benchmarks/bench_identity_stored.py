@@ -48,8 +48,11 @@ def _step(timings: dict[str, Any], name: str, fn: Callable[[], Any]) -> Any:
     return result
 
 
-def run_stored(records: int, seed: int, database: str | None) -> dict[str, Any]:
-    """Intake, learn, resolve; the records' customers scored against the truth."""
+def run_stored(
+    records: int, seed: int, database: str | None, sample: int | None = None
+) -> dict[str, Any]:
+    """Intake, learn (on a random ``sample`` of the customers when given), resolve; the
+    records' customers scored against the truth."""
     from benchmarks.common import services_taking_in
     from cornerstore.access.caller import system_caller
     from cornerstore.intake.service import Source
@@ -67,7 +70,8 @@ def run_stored(records: int, seed: int, database: str | None) -> dict[str, Any]:
         )
         with services.store.unit_of_work() as uow:
             stitched = uow.customers.count()
-        _step(timings, "learn", lambda: services.identity.train(owner))
+        train: dict[str, Any] = {} if sample is None else {"sample": sample}
+        _step(timings, "learn", lambda: services.identity.train(owner, **train))
         resolved = _step(timings, "resolve", lambda: services.identity.resolve(owner))
         with services.store.unit_of_work() as uow:
             owners = uow.identifiers.lookup([("anonymous_id", r["id"]) for r in rows])
@@ -107,11 +111,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--database", default=None, help="PostgreSQL URL (default: SQLite)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="learn from a random sample of this many stored customers (default: identity "
+        "learn's own, 250,000)",
+    )
+    p.add_argument(
         "--skip-file", action="store_true", help="do not run the file path on the same records"
     )
     args = p.parse_args(argv)
 
-    stored = in_child(run_stored, args.records, args.seed, args.database)
+    stored = in_child(run_stored, args.records, args.seed, args.database, args.sample)
     file = None if args.skip_file else in_child(run_file, args.records, args.seed)
     paths = [("learn + resolve (stored)", stored)] + ([("resolve (file)", file)] if file else [])
     print_table(
@@ -141,7 +152,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"customers: {stored['customers_after_intake']:,} after intake, "
         f"{stored['customers_after_resolve']:,} after resolve ({stored['merged']:,} merged, "
-        f"{stored['queued']:,} queued, {stored['households']:,} households); "
+        f"{stored['queued']:,} queued, {stored['households']:,} households; learned from "
+        f"{'all' if args.sample is None else f'a sample of {args.sample:,}'}); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     targets = [

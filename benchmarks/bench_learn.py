@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,6 +125,20 @@ def fill(url: str, customers: int, transactions: int, seed: int) -> dict[str, in
     return {"customers": customers, "purchases": len(owner), "events": events}
 
 
+def stored_sizes(path: Path) -> dict[str, int]:
+    """The sizes of a store ``fill`` wrote before."""
+    conn = sqlite3.connect(path)
+    try:
+        customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        purchases = conn.execute(
+            "SELECT count(*) FROM events WHERE name = 'Order Completed'"
+        ).fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+    return {"customers": customers, "purchases": purchases, "events": events}
+
+
 _CHILD = """
 import json, resource, sys, time
 from datetime import datetime
@@ -131,20 +147,24 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
 from cornerstore.services import Services
 url, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+per_read = int(sys.argv[3])
 learner = Services.build(Settings(database_url=url), open_store(url)).learner
 started = time.perf_counter()
-report = learner.run(system_caller(), now)
+report = learner.run(system_caller(), now, customers_per_read=per_read)
 seconds = time.perf_counter() - started
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "steps": report.steps,
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak_mb = usage.ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": peak_mb, "steps": report.steps,
                   "profiled": report.profiled, "at_risk": report.at_risk,
                   "value_model": report.value_model, "moments": report.moments_added}))
 """
 
 
-def run_learn(url: str) -> dict[str, Any]:
+def run_learn(url: str, customers_per_read: int) -> dict[str, Any]:
+    """``Learner.run`` in a fresh process: its wall and CPU seconds (all threads) and peak RSS."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, url, NOW.isoformat()],
+        [sys.executable, "-c", _CHILD, url, NOW.isoformat(), str(customers_per_read)],
         capture_output=True,
         text=True,
         check=False,
@@ -160,17 +180,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--customers", type=int, default=1_000_000)
     p.add_argument("--transactions", type=int, default=10_000_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--customers-per-read",
+        type=int,
+        default=200_000,
+        help="customers whose history learn reads at a time (its default: 200,000)",
+    )
+    p.add_argument(
+        "--store",
+        type=Path,
+        help="an SQLite file to fill and keep (a later run with the same file measures it "
+        "again without filling it; delete it when done)",
+    )
     args = p.parse_args(argv)
     info = machine()
     with scratch_dir("learn") as where:
-        url = f"sqlite:///{where / 'learn.db'}"
+        path = args.store or where / "learn.db"
+        url = f"sqlite:///{path}"
         from cornerstore.storage import open_store
 
-        open_store(url, upgrade=True).dispose()
         started = time.perf_counter()
-        sizes = fill(url, args.customers, args.transactions, args.seed)
+        if args.store is not None and args.store.exists():
+            sizes = stored_sizes(path)
+        else:
+            open_store(url, upgrade=True).dispose()
+            sizes = fill(url, args.customers, args.transactions, args.seed)
         fill_s = time.perf_counter() - started
-        learned = run_learn(url)
+        load_before = os.getloadavg()[0]
+        learned = run_learn(url, args.customers_per_read)
+        learned["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     steps = [[name, seconds] for name, seconds in learned["steps"]]
     print_table(
         f"cornerstore learn: {sizes['customers']:,} customers, {sizes['purchases']:,} purchases, "
@@ -179,7 +217,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [
             *steps,
             ["whole run", round(learned["seconds"], 1)],
+            ["whole run, CPU seconds (all threads)", round(learned["cpu_seconds"], 1)],
             ["peak memory (MB)", round(learned["peak_mb"])],
+            ["load average at start / end", " / ".join(map(str, learned["load_average"]))],
         ],
     )
     full = args.customers >= 1_000_000 and args.transactions >= 10_000_000
@@ -203,6 +243,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {
         "machine": info,
         "sizes": sizes,
+        "customers_per_read": args.customers_per_read,
         "fill_seconds": round(fill_s, 1),
         "learn": learned,
         "targets": targets,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cornerstore.access.caller import Caller
+from cornerstore.access.caller import Caller, system_caller
 from cornerstore.intake.service import Source
 from cornerstore.learn.service import MOMENT_SOURCE
 from cornerstore.services import Services
@@ -336,3 +336,44 @@ def test_the_at_risk_list_names_customers_to_roles_that_read_names_and_not_to_th
     )
     assert [r.name for r in pseudonymous] == [None] * len(named)
     assert all(r.customer_id.startswith("psn_") for r in pseudonymous)
+
+
+def _learned_state(services: Services) -> tuple[Any, ...]:
+    """Everything a run stores: each score by customer, the moments and the segments."""
+    with services.store.unit_of_work() as uow:
+        scores = {
+            name: sorted(uow.learning.scores_named(name))
+            for name in ("value", "loyalty", "churn_risk", "delivery_window")
+        }
+        people = uow.learning.people()
+        segments = [(s.name, s.kind, s.size, s.clv_sum) for s in uow.segments.all()]
+    moments = sorted(
+        (e.name, e.occurred_at, e.properties)
+        for customer in people
+        for e in services.profiles.timeline(system_caller(actor="test"), customer, limit=500).events
+        if e.source == MOMENT_SOURCE
+    )
+    return scores, moments, segments
+
+
+def test_reading_the_history_a_few_customers_at_a_time_learns_exactly_what_one_read_does(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    services.consents.change(owner, "pop-3", {"profiling": False}, at=NOW - timedelta(days=2))
+    one_read = services.learner.run(owner, NOW)
+    at_once = _learned_state(services)
+    with services.store.unit_of_work(write=True) as uow:
+        uow.learning.remove_events_from(MOMENT_SOURCE, uow.learning.people())
+
+    sliced = services.learner.run(owner, NOW, customers_per_read=7)
+
+    assert _learned_state(services) == at_once
+    assert at_once[0]["value"] and at_once[1]
+    assert (sliced.profiled, sliced.opted_out, sliced.at_risk, sliced.moments_added) == (
+        one_read.profiled,
+        one_read.opted_out,
+        one_read.at_risk,
+        one_read.moments_added,
+    )
+    assert sliced.value_parameters == one_read.value_parameters

@@ -81,6 +81,22 @@ STEPS = (
 _CATEGORY = r'"category"\s*:\s*"([^"]*)"'
 
 
+#: Customers whose history one read takes in (and lets go of, but for what the models use).
+CUSTOMERS_PER_READ = 200_000
+
+
+@dataclass(frozen=True)
+class _History:
+    """What a run reads of the history, reduced to what the models use (frames by root)."""
+
+    orders: pl.DataFrame
+    complaints: pl.DataFrame
+    deliveries: pl.DataFrame
+    web: pl.DataFrame
+    touch: pl.DataFrame
+    traits: pl.DataFrame
+
+
 @dataclass(frozen=True)
 class LearnReport:
     """What one run did, step by step."""
@@ -133,6 +149,33 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
+_MOMENTS_PER_WRITE = 50_000
+
+
+def _moment_row(
+    message_id: str, customer: str, kind: str, at: datetime, detail: Any, now: datetime
+) -> dict[str, Any]:
+    """A learned moment as the timeline event that stores it."""
+    return {
+        "message_id": message_id,
+        "customer_id": customer,
+        "account_id": None,
+        "type": "track",
+        "name": MOMENT_NAMES[kind],
+        "touchpoint": "other",
+        "source": MOMENT_SOURCE,
+        "user_id": None,
+        "anonymous_id": None,
+        "occurred_at": at,
+        "original_timestamp": None,
+        "sent_at": None,
+        "received_at": now,
+        "properties": _json({"moment": kind, "detail": detail}),
+        "context": None,
+        "integrations": None,
+    }
+
+
 class Learner:
     """Run the learning, and read its results for staff.
 
@@ -169,8 +212,12 @@ class Learner:
         caller: Caller,
         now: datetime | None = None,
         progress: Callable[[str], None] | None = None,
+        customers_per_read: int = CUSTOMERS_PER_READ,
     ) -> LearnReport:
         """Recompute every customer's scores and moments as of ``now``.
+
+        The history is read ``customers_per_read`` customers at a time (see
+        :meth:`_read_history`); the results do not depend on it.
 
         Recency, value and churn risk are measured to the latest purchase recorded when
         nobody at all has bought for longer than :data:`STALE_HISTORY`: then a history was
@@ -194,22 +241,10 @@ class Learner:
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
         opted_out = self.consents.refused(people, "profiling")
-        with self.store.unit_of_work() as uow:
-            names = [*cfg.order_events, cfg.delivery_event]
-            names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
-            tracked = uow.learning.track_events(names)
-            web = uow.learning.page_views()
-            touch = uow.learning.activity()
-            traits = uow.learning.trait_changes(["address", "last_name"])
-        if opted_out:
-            keep = ~pl.col("customer_id").is_in(list(opted_out))
-            tracked, web, touch, traits = (f.filter(keep) for f in (tracked, web, touch, traits))
-        # The raw events (JSON text and all) are the largest thing held: keep only what is
-        # drawn from them.
-        orders = self._orders(tracked)
-        complaints = self._complaints(tracked)
-        deliveries = self._deliveries(tracked)
-        del tracked
+        history = self._read_history(people, opted_out, customers_per_read)
+        orders, complaints, deliveries = history.orders, history.complaints, history.deliveries
+        web, touch, traits = history.web, history.touch, history.traits
+        del history
         step("read the history")
 
         latest = orders["at"].max() if orders.height else None
@@ -292,6 +327,57 @@ class Learner:
             f"as of {report.as_of:%Y-%m-%d %H:%M} UTC",
         )
         return report
+
+    def _read_history(
+        self, people: list[str], opted_out: set[str], customers_per_read: int
+    ) -> _History:
+        """What learning reads of the history of ``people`` (in the store's order of ids),
+        ``customers_per_read`` customers at a time, leaving out those in ``opted_out``.
+
+        The raw events (their JSON text above all) are by far the largest thing a run would
+        hold: each slice's are read, reduced to the few columns the models use, and let go
+        before the next slice is read, so what is held grows with the reduced history, not with
+        the raw one.
+        """
+        if customers_per_read < 1:
+            raise InvalidInput("customers_per_read: must be at least 1")
+        cfg = self.settings.learn
+        names = [*cfg.order_events, cfg.delivery_event]
+        names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
+        parts: list[_History] = []
+        for start in range(0, max(len(people), 1), customers_per_read):
+            chunk = people[start : start + customers_per_read]
+            roots = (chunk[0], chunk[-1]) if chunk else None
+            with self.store.unit_of_work() as uow:
+                tracked = uow.learning.track_events(names, roots)
+                web = uow.learning.page_views(roots)
+                touch = uow.learning.activity(roots)
+                traits = uow.learning.trait_changes(["address", "last_name"], roots)
+            gone = opted_out.intersection(chunk) if chunk else opted_out
+            if gone:
+                keep = ~pl.col("customer_id").is_in(list(gone))
+                tracked, web, touch, traits = (
+                    f.filter(keep) for f in (tracked, web, touch, traits)
+                )
+            parts.append(
+                _History(
+                    orders=self._orders(tracked),
+                    complaints=self._complaints(tracked),
+                    deliveries=self._deliveries(tracked),
+                    web=web,
+                    touch=touch,
+                    traits=traits,
+                )
+            )
+            del tracked
+        if len(parts) == 1:
+            return parts[0]
+        return _History(
+            *(
+                pl.concat([getattr(p, name) for p in parts], how="vertical", rechunk=True)
+                for name in _History.__dataclass_fields__
+            )
+        )
 
     def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:
         cfg = self.settings.learn
@@ -418,36 +504,29 @@ class Learner:
         return frames
 
     def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
-        rows = []
-        for customer, kind, at, detail in moments.select(list(MOMENT_COLUMNS)).iter_rows():
-            key = f"{customer}|{kind}|{at.date().isoformat()}"
-            message_id = "moment-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-            rows.append(
-                {
-                    "message_id": message_id,
-                    "customer_id": customer,
-                    "account_id": None,
-                    "type": "track",
-                    "name": MOMENT_NAMES[kind],
-                    "touchpoint": "other",
-                    "source": MOMENT_SOURCE,
-                    "user_id": None,
-                    "anonymous_id": None,
-                    "occurred_at": at,
-                    "original_timestamp": None,
-                    "sent_at": None,
-                    "received_at": now,
-                    "properties": _json({"moment": kind, "detail": detail}),
-                    "context": None,
-                    "integrations": None,
-                }
-            )
+        """Store the moments not stored before, as timeline events; returns how many.
+
+        Built and written ``_MOMENTS_PER_WRITE`` at a time, so the rows of a million moments
+        are never all held as dicts at once.
+        """
+        added = 0
         # One moment of a kind a day: two big purchases on one day are one moment.
-        unique = list({r["message_id"]: r for r in rows}.values())
-        seen = uow.events.existing_message_ids([r["message_id"] for r in unique])
-        new = [r for r in unique if r["message_id"] not in seen]
-        uow.events.add_many(new)
-        return len(new)
+        seen_ids: set[str] = set()
+        columns = moments.select(list(MOMENT_COLUMNS))
+        for start in range(0, columns.height, _MOMENTS_PER_WRITE):
+            rows: dict[str, dict[str, Any]] = {}
+            for customer, kind, at, detail in columns.slice(start, _MOMENTS_PER_WRITE).iter_rows():
+                key = f"{customer}|{kind}|{at.date().isoformat()}"
+                message_id = "moment-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+                if message_id in seen_ids:
+                    continue
+                seen_ids.add(message_id)
+                rows[message_id] = _moment_row(message_id, customer, kind, at, detail, now)
+            stored = uow.events.existing_message_ids(list(rows))
+            new = [row for message_id, row in rows.items() if message_id not in stored]
+            uow.events.add_many(new)
+            added += len(new)
+        return added
 
     # -- reading -------------------------------------------------------------------------------
     def scores(self, caller: Caller, ref: str, audit: bool = True) -> CustomerScores:

@@ -25,6 +25,19 @@ if TYPE_CHECKING:
 _FETCH = 50_000
 
 
+#: The first and last root id of a slice of customers, both included, as :meth:`people` lists
+#: them (in the database's own order, so a range in its collation holds exactly that slice).
+RootRange = tuple[str, str]
+
+
+def _within(query: Any, roots: RootRange | None) -> Any:
+    """``query`` (which reads ``customers`` as the root) limited to the customers in ``roots``."""
+    if roots is None:
+        return query
+    c = t.customers
+    return query.where(c.c.root_id >= roots[0], c.c.root_id <= roots[1])
+
+
 class LearningRepository(Repository):
     def _frame(self, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
         import polars as pl
@@ -38,8 +51,9 @@ class LearningRepository(Repository):
         frame = pl.concat(parts, how="vertical_relaxed")
         return frame.cast(schema)  # type: ignore[arg-type]
 
-    def track_events(self, names: Sequence[str]) -> pl.DataFrame:
-        """Track events with these names: customer_id (root), at, touchpoint, name, properties."""
+    def track_events(self, names: Sequence[str], roots: RootRange | None = None) -> pl.DataFrame:
+        """Track events with these names: customer_id (root), at, touchpoint, name, properties;
+        of the customers in ``roots`` only, when given."""
         import polars as pl
 
         e, c = t.events, t.customers
@@ -49,7 +63,7 @@ class LearningRepository(Repository):
             .where(e.c.type == "track", e.c.name.in_(list(names)), c.c.kind == "person")
         )
         return self._frame(
-            query,
+            _within(query, roots),
             {
                 "customer_id": pl.String,
                 "at": pl.Datetime("us", "UTC"),
@@ -59,22 +73,23 @@ class LearningRepository(Repository):
             },
         )
 
-    def activity(self) -> pl.DataFrame:
-        """Per customer: events and distinct touchpoints over the whole history."""
+    def activity(self, roots: RootRange | None = None) -> pl.DataFrame:
+        """Per customer (of ``roots`` when given): distinct touchpoints over the whole history."""
         import polars as pl
 
         e, c = t.events, t.customers
-        query = (
+        query = _within(
             select(c.c.root_id, e.c.touchpoint)
             .join(c, c.c.id == e.c.customer_id)
-            .where(c.c.kind == "person")
-            .group_by(c.c.root_id, e.c.touchpoint)
-        )
+            .where(c.c.kind == "person"),
+            roots,
+        ).group_by(c.c.root_id, e.c.touchpoint)
         pairs = self._frame(query, {"customer_id": pl.String, "touchpoint": pl.String})
         return pairs.group_by("customer_id").agg(pl.len().alias("touchpoints"))
 
-    def page_views(self) -> pl.DataFrame:
-        """Page and screen views on the web shop or app: customer_id (root), at."""
+    def page_views(self, roots: RootRange | None = None) -> pl.DataFrame:
+        """Page and screen views on the web shop or app: customer_id (root), at; of the
+        customers in ``roots`` only, when given."""
         import polars as pl
 
         e, c = t.events, t.customers
@@ -87,7 +102,9 @@ class LearningRepository(Repository):
                 c.c.kind == "person",
             )
         )
-        return self._frame(query, {"customer_id": pl.String, "at": pl.Datetime("us", "UTC")})
+        return self._frame(
+            _within(query, roots), {"customer_id": pl.String, "at": pl.Datetime("us", "UTC")}
+        )
 
     def remove_events_from(self, source: str, roots: Sequence[str]) -> int:
         """Delete the events of ``source`` (learned moments) of these customers' profiles."""
@@ -101,8 +118,9 @@ class LearningRepository(Repository):
             removed += int(result.rowcount or 0)
         return removed
 
-    def trait_changes(self, names: Sequence[str]) -> pl.DataFrame:
-        """Observations of these traits: customer_id (root), name, value (JSON), observed_at."""
+    def trait_changes(self, names: Sequence[str], roots: RootRange | None = None) -> pl.DataFrame:
+        """Observations of these traits: customer_id (root), name, value (JSON), observed_at;
+        of the customers in ``roots`` only, when given."""
         import polars as pl
 
         r, c = t.traits, t.customers
@@ -112,7 +130,7 @@ class LearningRepository(Repository):
             .where(r.c.name.in_(list(names)), c.c.kind == "person")
         )
         return self._frame(
-            query,
+            _within(query, roots),
             {
                 "customer_id": pl.String,
                 "name": pl.String,
@@ -168,8 +186,10 @@ class LearningRepository(Repository):
         return self._frame(query, {"customer_id": pl.String, "segment": pl.String})
 
     def people(self) -> list[str]:
+        """Every person customer (root profile), in the database's order of ids: consecutive
+        ones make the ranges (:data:`RootRange`) learning reads a slice at a time."""
         c = t.customers
-        query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id)
+        query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id).order_by(c.c.id)
         return list(self.conn.execute(query).scalars())
 
     # -- scores ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ staff judged (see :mod:`.labels`), and the checks that refuse a model that would
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from cornerstore.identity.resolution.model import Calibration, IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
-from cornerstore.identity.resolution.stored_profiles import pair, read_profiles
+from cornerstore.identity.resolution.stored_profiles import joined, pair, read_profiles
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,68 @@ _MIN_PROFILES = 10
 MIN_CUSTOMERS_FOR_PAIRS = 1000
 
 
-def refuse_degenerate(model: IdentityModel, records: PreparedRecords, engine: Engine) -> None:
+#: Customers ``identity learn`` learns from at most: a random sample of a larger store.
+TRAINING_SAMPLE = 250_000
+
+
+def sample_of(roots: list[str], size: int, seed: int) -> list[str]:
+    """``size`` of ``roots`` picked at random with ``seed`` (all of them when there are no
+    more), in their own order.
+
+    >>> sample_of(list("abcdefghijklmnop"), 10, seed=0)
+    ['a', 'd', 'e', 'g', 'h', 'i', 'l', 'm', 'n', 'p']
+    """
+    if size < _MIN_PROFILES:  # too few for EM to learn from
+        raise InvalidInput(f"sample: must be at least {_MIN_PROFILES} profiles")
+    if len(roots) <= size:
+        return roots
+    picked = sorted(random.Random(seed).sample(range(len(roots)), size))
+    return [roots[i] for i in picked]
+
+
+def estimate_store_match_rate(
+    model: IdentityModel, records: PreparedRecords, stored: int, engine: Engine
+) -> dict[str, list[Any]]:
+    """Estimate ``model``'s match rate (the prior) from its own scored pairs among
+    ``records``, a random sample of ``stored`` customers, and keep it for the whole store;
+    returns the pairs scored with it.
+
+    This is what resolving a file does after training on it (``with_estimated_match_rate``):
+    the deterministic rules training starts from assume they find 70% of the matches, which
+    holds on one store and not on another. In a random sample each customer keeps each of its
+    matches with the chance that the other one was sampled, ``(n - 1) / (N - 1)``, so the
+    matches a customer has in the store are those found in the sample times
+    ``(N - 1) / (n - 1)``: the same prior, a pair for a pair, at either size.
+    """
+    from cornerstore.identity.resolution.batch import (
+        RATE_FLOOR_PROBABILITY,
+        with_estimated_match_rate,
+    )
+    from cornerstore.identity.resolution.splink_engine import predict_pairs
+
+    pairs = predict_pairs(records, model, RATE_FLOOR_PROBABILITY, engine=engine)
+    pairs = with_estimated_match_rate(records, model, pairs)
+    if stored > len(records) > 1:
+        model.matches_per_record *= (stored - 1) / (len(records) - 1)
+    model.records = stored
+    return pairs
+
+
+def refuse_degenerate(
+    model: IdentityModel,
+    records: PreparedRecords,
+    engine: Engine,
+    pairs: dict[str, list[Any]] | None = None,
+) -> None:
     """Refuse (``Refused``) a model learned from the stored customers that would do harm or
     nothing if it were made active: one in which agreeing on a field counts against a match,
     or one that finds no pair worth merging or reviewing among ``MIN_CUSTOMERS_FOR_PAIRS``
-    customers or more (scored on ``engine``, as resolving would).
+    customers or more (scored on ``engine``, as resolving would, unless their scored
+    ``pairs`` are given).
 
     The message says what is wrong and what to do; the active model stays as it was.
     """
+    from cornerstore.identity.resolution.model import weight_of
     from cornerstore.identity.resolution.splink_engine import predict_pairs
 
     learned = f"the model learned from {len(records):,} customers"
@@ -55,8 +110,10 @@ def refuse_degenerate(model: IdentityModel, records: PreparedRecords, engine: En
         )
     if len(records) < MIN_CUSTOMERS_FOR_PAIRS:
         return
-    pairs = predict_pairs(records, model, model.review_probability, engine=engine)
-    if not pairs["left"]:
+    if pairs is None:
+        pairs = predict_pairs(records, model, model.review_probability, engine=engine)
+    floor = weight_of(model.review_probability)
+    if not any(w >= floor for w in pairs["match_weight"]):
         raise Refused(
             f"identity model: {learned} finds no pair among them to merge or to review, so "
             f"{keep}. Its weights cannot tell one person from two in these customers; learn "
@@ -77,10 +134,19 @@ class Learning(ResolutionJob):
         engine: Engine = "duckdb",
         progress: Progress | None = None,
         calibrate_on_decisions: bool = True,
+        sample: int = TRAINING_SAMPLE,
     ) -> StoredModel:
         """Train a model on the stored person profiles and store it as the active model (on
         Splink's DuckDB or Spark ``engine``), calibrated on staff decisions unless
-        ``calibrate_on_decisions`` is False (see :mod:`.labels`)."""
+        ``calibrate_on_decisions`` is False (see :mod:`.labels`).
+
+        A store of more than ``sample`` customers is learned from a random sample of that
+        many (chosen with ``seed``), so memory and time stay bounded however large the store
+        grows: Splink's own advice (u by random sampling, m by EM on blocked pairs) needs a
+        few hundred thousand records at most. The match rate (the prior) is then estimated
+        from the model's own scored pairs, as a file's is, and carried to the whole store
+        (:func:`estimate_store_match_rate`).
+        """
         from cornerstore.identity.resolution.splink_engine import train_model
 
         self.policy.require(caller, "merges", CHANGE)
@@ -88,11 +154,17 @@ class Learning(ResolutionJob):
         say = progress or (lambda _msg: None)
         say("reading profiles")
         with self.store.unit_of_work() as uow:
-            records = read_profiles(uow, self.settings.default_phone_region)
-        if len(records) < _MIN_PROFILES:
-            raise InvalidInput(
-                f"profiles: {len(records)} stored; learning needs at least {_MIN_PROFILES}"
-            )
+            roots = uow.identity.person_roots()
+            if len(roots) < _MIN_PROFILES:
+                raise InvalidInput(
+                    f"profiles: {len(roots)} stored; learning needs at least {_MIN_PROFILES}"
+                )
+            chosen = sample_of(roots, sample, seed)
+            records = read_profiles(uow, self.settings.default_phone_region, chosen)
+        store_size = len(roots)
+        del roots, chosen
+        if len(records) < store_size:
+            say(f"training on a random sample of {len(records):,} of {store_size:,} profiles")
         model = train_model(
             records, seed=seed, engine=engine, progress=progress, refuse_backwards=False
         )
@@ -102,14 +174,18 @@ class Learning(ResolutionJob):
         kept = model.keep_from(IdentityModel.from_json(active.model)) if active else []
         if kept and active:
             log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
+        say("estimating the match rate from the scored pairs")
+        pairs = estimate_store_match_rate(model, records, store_size, engine)
         if calibrate_on_decisions:
             say("calibrating on staff decisions")
             with self.store.unit_of_work() as uow:
-                calibration = self._calibration(uow, records, model)
+                calibration = self._calibration(uow, records, store_size, model)
             if calibration is not None:
                 model.calibrate(calibration)
+                shift = calibration.shift_bits
+                pairs = {**pairs, "match_weight": [w + shift for w in pairs["match_weight"]]}
         say("checking the model")
-        refuse_degenerate(model, records, engine)
+        refuse_degenerate(model, records, engine, pairs)
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
                 model.version, now, model.records, model.to_json(), caller.actor
@@ -120,6 +196,7 @@ class Learning(ResolutionJob):
             "identity_learn",
             None,
             f"model {stored.id} on {len(records)} profiles"
+            + (f" (a random sample of {store_size})" if len(records) < store_size else "")
             + (f", {', '.join(kept)} kept from model {active.id}" if kept and active else "")
             + (
                 f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
@@ -133,9 +210,13 @@ class Learning(ResolutionJob):
         return stored
 
     def _calibration(
-        self, uow: UnitOfWork, records: PreparedRecords, model: IdentityModel
+        self, uow: UnitOfWork, records: PreparedRecords, stored: int, model: IdentityModel
     ) -> Calibration | None:
-        """How ``model`` fits every pair staff judged (None when no one judged a pair).
+        """How ``model`` fits every pair staff judged (None when no one judged a pair), in a
+        store of ``stored`` customers of which ``records`` were learned from.
+
+        The judged customers the sample left out are read too; term frequencies are those of
+        the sample with them (a random sample's shares of each name are the store's).
 
         Accepted and rejected reviews are labels, and so is an undone merge (two people). A pair
         whose customers are still apart is weighed on their records as they are now; an
@@ -149,6 +230,13 @@ class Learning(ResolutionJob):
         undone = uow.identity.undone_merges()
         members = {x for r in reviews for x in (r.left_id, r.right_id)}
         root_of = uow.customers.roots_of(sorted(members | {x for merge in undone for x in merge}))
+        if not reviews and not undone:
+            return None
+        learned_from = set(records.columns["unique_id"])
+        judged = sorted({r for r in root_of.values() if r not in learned_from})
+        if judged:
+            region = self.settings.default_phone_region
+            records = joined(records, read_profiles(uow, region, judged))
         position = {cid: i for i, cid in enumerate(records.columns["unique_id"])}
         apart: dict[tuple[str, str], bool] = {}  # customer pair -> one person?
         kept: list[list[dict[str, Any]]] = []  # levels of accepted pairs merged since
@@ -175,10 +263,10 @@ class Learning(ResolutionJob):
         scorer = Scorer(model, records, indexed=False)
         weights, matches, set_aside = weigh_labelled(
             scorer,
-            len(records),
+            stored,
             ((scorer.row(position[a]), scorer.row(position[b]), y) for (a, b), y in apart.items()),
         )
-        prior = model.prior_weight(len(records))
+        prior = model.prior_weight(stored)
         unreadable = 0
         for levels in kept:
             weight = scorer.weigh(levels)

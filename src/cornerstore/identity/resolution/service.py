@@ -25,7 +25,7 @@ from cornerstore.identity.merge import Merges
 from cornerstore.identity.model import ReviewRecord, StoredModel
 from cornerstore.identity.resolution.arrivals import ArrivalQueue
 from cornerstore.identity.resolution.explain import Explainer, ProfileExplanation
-from cornerstore.identity.resolution.learning import Learning, Progress
+from cornerstore.identity.resolution.learning import TRAINING_SAMPLE, Learning, Progress
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placing import Placed, Placer
 from cornerstore.identity.resolution.resolving import BatchResolution, Resolved
@@ -90,9 +90,11 @@ class IdentityResolution:
         engine: Engine = "duckdb",
         progress: Progress | None = None,
         calibrate_on_decisions: bool = True,
+        sample: int = TRAINING_SAMPLE,
     ) -> StoredModel:
-        """Train a model on the stored person profiles and make it the active one (see
-        :meth:`.learning.Learning.train`), once the customers already stored are placed."""
+        """Train a model on the stored person profiles (a random sample of ``sample`` of a
+        larger store) and make it the active one (see :meth:`.learning.Learning.train`), once
+        the customers already stored are placed."""
         self._arrivals.drain()
         return self._learning.train(
             caller,
@@ -101,6 +103,7 @@ class IdentityResolution:
             engine=engine,
             progress=progress,
             calibrate_on_decisions=calibrate_on_decisions,
+            sample=sample,
         )
 
     def resolve(
