@@ -178,6 +178,9 @@ class Intake:
         )
         self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
         self._suppression_key: str | None = None
+        # Erasures only ever add to the suppression list: once it holds a digest, no batch
+        # needs to ask again whether it is empty.
+        self._suppressions_exist = False
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
@@ -555,8 +558,12 @@ class Intake:
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]
     ) -> list[tuple[_Job, Message, list[Key]]]:
         """Drop the messages that carry an identifier of an erased person."""
-        if not batch or not uow.suppressions.any():
+        if not batch:
             return batch
+        if not self._suppressions_exist:
+            if not uow.suppressions.any():
+                return batch
+            self._suppressions_exist = True
         if self._suppression_key is None:
             self._suppression_key = uow.installation_secrets.get_or_make(
                 SUPPRESSION_KEY, datetime.now(UTC)

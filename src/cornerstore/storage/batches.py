@@ -33,6 +33,9 @@ _INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
 
 def _sqlite_time(value: datetime) -> str:
     # The exact text SQLAlchemy's SQLite DateTime stores, so comparisons and parsing agree.
+    if value.tzinfo is UTC:
+        # Intake's times are UTC already: the same text without converting (no "+00:00").
+        return value.isoformat(sep=" ", timespec="microseconds")[:-6]
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
