@@ -8,5 +8,15 @@ from cornerstore.privacy.detect import (
     scan_mapping,
     sensitive_field,
 )
+from cornerstore.privacy.message_scan import ScannedMessage, scan_messages
 
-__all__ = ["FieldFinding", "Finding", "find", "redact", "scan_mapping", "sensitive_field"]
+__all__ = [
+    "FieldFinding",
+    "Finding",
+    "ScannedMessage",
+    "find",
+    "redact",
+    "scan_mapping",
+    "scan_messages",
+    "sensitive_field",
+]

@@ -20,8 +20,12 @@ are found by :mod:`cornerstore.privacy.bank`.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
+import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,10 +242,15 @@ def _scan_run(text: str, lower: str, start: int, end: int) -> list[Finding]:
     # A last group glued to what follows is part of another token; the groups before it may
     # still be a number (a card, a space, then "0A").
     usable = len(groups) - 1 if _GLUED.match(text, end) else len(groups)
+    # Digits before each group: only nine digits or a card's 13 to 19 can be a number.
+    before = [0, *itertools.accumulate(b - a for a, b in groups)]
     found: list[Finding] = []
     i = 0
     while i < usable:
         for j in range(min(usable, i + _MAX_GROUPS), i, -1):
+            count = before[j] - before[i]
+            if count != 9 and not 13 <= count <= 19:
+                continue
             part = groups[i:j]
             seps = {text[a[1]] for a in part[:-1]}
             if len(seps) > 1 or not _stands_apart(text, groups, i, j, seps):
@@ -381,6 +390,122 @@ def _all_plainly_ordinary(strings: list[str]) -> bool:
         and _CANDIDATE_PHRASE.search(text) is None
         and _ANY_WORD.search(text.lower()) is None
     )
+
+
+# The candidate scan of ASCII text at a fraction of its cost: the text's shape, each character
+# replaced by its class with bytes.translate, is searched for patterns that start with a fixed
+# string, which the regex engine finds as fast as str.find, where the patterns of
+# _CANDIDATE_NUMBER are tried at every digit. Each matches wherever _CANDIDATE_NUMBER's branch
+# does (a character the branch's look-behind refuses before a number becomes a space, as does
+# every character that is no letter, digit or joining sign; tests/privacy/test_message_scan.py
+# checks it), and a little more.
+def _shape_table(classes: dict[str, str]) -> bytes:
+    table = bytearray(b" " * 256)
+    for members, shape in classes.items():
+        for c in members:
+            table[ord(c)] = ord(shape)
+    return bytes(table)
+
+
+# Digits 0, capitals A, other word characters a, "+./" a dot, "-" and " " themselves.
+_SHAPE = _shape_table(
+    {
+        string.digits: "0",
+        string.ascii_uppercase: "A",
+        string.ascii_lowercase + "_": "a",
+        "+./": ".",
+        "-": "-",
+        " ": " ",
+    }
+)
+# For IBAN starts: letters a, digits 0, "_" and "-" themselves (they glue a word), " " a space.
+_IBAN_SHAPE = _shape_table(
+    {string.digits: "0", string.ascii_letters: "a", "_": "_", "-": "-", " ": " "}
+)
+# (pattern, shape table, where the candidate's string is: the match's start plus this).
+_SHAPE_SCANS = (
+    (re.compile(rb" 0(?:[ -]?0){8}"), _SHAPE, 1),  # a run of nine digits
+    (re.compile(rb"AA ?00 ?0 ?0"), _SHAPE, 0),  # a NINO's start
+    (re.compile(rb" aa00[ -]?[a0]{4}"), _IBAN_SHAPE, 1),  # an IBAN's start
+)
+
+
+def strings_with_candidates(strings: Sequence[str]) -> set[int]:
+    """Return the indexes of ``strings`` that pass the candidate scan: :func:`find` finds
+    nothing in the others.
+
+    The strings are searched joined by line breaks, one search per pattern and string holding
+    a candidate: no pattern matches across a line break, and at a line's start each sees what it
+    sees at the start of the string alone. ASCII text, the common case, is searched by its shape
+    (``_SHAPE_SCANS``) for numbers.
+
+    Examples
+    --------
+    >>> sorted(strings_with_candidates(["Mozilla/5.0", "card 4111 1111 1111 1111", "PIN: 12"]))
+    [1, 2]
+    """
+    # A line break before each string, so that every number's start has a character before it.
+    text = "\n" + "\n".join(strings)
+    if text.isascii():
+        return _candidates(list(range(len(strings))), strings, text, True)
+    found: set[int] = set()
+    for is_ascii in (True, False):
+        group = [i for i, s in enumerate(strings) if s.isascii() is is_ascii]
+        if group:
+            group_text = "\n" + "\n".join([strings[i] for i in group])
+            found |= _candidates(group, [strings[i] for i in group], group_text, is_ascii)
+    return found
+
+
+def _candidates(indexes: list[int], strings: Sequence[str], text: str, is_ascii: bool) -> set[int]:
+    """:func:`strings_with_candidates` of ``strings`` (at ``indexes`` of the caller's), given
+    their ``text``, a line break before each."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a letter whose lower case is longer (İ) shifts the offsets
+        return set(indexes)
+    lines = _Lines(text, strings)
+    if is_ascii:
+        data = text.encode("ascii")
+        for pattern, table, shift in _SHAPE_SCANS:
+            lines.matching(pattern, data.translate(table), shift)
+    else:
+        lines.matching(_CANDIDATE_NUMBER, text, 0)
+    # _CANDIDATE_PHRASE is left out: its words serve to report something only as context
+    # words, all of which _ANY_WORD holds; it is there to dismiss single strings early.
+    lines.matching(_ANY_WORD, lower, 0)
+    return {indexes[line] for line in lines.hits}
+
+
+class _Lines:
+    """The lines of a text of strings, each after a line break, where patterns match."""
+
+    def __init__(self, text: str, strings: Sequence[str]) -> None:
+        self.hits: set[int] = set()
+        self._text = text
+        # Where each line starts, worked out only when a string holds a line break itself;
+        # otherwise the line breaks before a position are counted.
+        self._starts: list[int] | None = None
+        if text.count("\n") != len(strings):
+            lengths = (len(s) + 1 for s in strings)
+            self._starts = [*itertools.accumulate(lengths, initial=1)]
+
+    def matching(self, pattern: re.Pattern[Any], subject: Any, shift: int) -> None:
+        """Add the lines where ``pattern`` matches ``subject`` (the text or its shape, of the
+        same length); a match's line is where its start plus ``shift`` is."""
+        at = counted = breaks = 0
+        while (m := pattern.search(subject, at)) is not None:
+            position = m.start() + shift
+            if self._starts is None:
+                breaks += self._text.count("\n", counted, position)
+                counted = position
+                line = breaks - 1
+                end = self._text.find("\n", position)
+                next_start = len(self._text) + 1 if end == -1 else end + 1
+            else:
+                line = bisect.bisect_right(self._starts, position) - 1
+                next_start = self._starts[line + 1]
+            self.hits.add(line)
+            at = next_start - shift  # on to the next line: one candidate is enough
 
 
 def find(text: str) -> list[Finding]:
