@@ -36,6 +36,9 @@ def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is UTC:
         # Intake's times are UTC already: the same text without converting (no "+00:00").
         return value.isoformat(sep=" ", timespec="microseconds")[:-6]
+    if value.tzinfo is None:
+        # As UTCDateTime refuses it: astimezone would take it as the server's local time.
+        raise ValueError("naive datetimes are not stored; give a timezone")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
