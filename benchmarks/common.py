@@ -181,17 +181,19 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
-def dbapi_connect(url: str) -> Any:
+def dbapi_connect(url: str, synchronous: str = "NORMAL") -> Any:
     """A plain DB-API connection (no SQLAlchemy) to ``url``, in explicit-transaction mode.
 
-    SQLite gets the pragmas cornerstore sets on its own connections (WAL, synchronous=NORMAL,
-    foreign keys, 64 MB cache), so a raw figure measures the same durability the app pays for.
+    SQLite gets the pragmas cornerstore sets on its own connections (WAL, foreign keys, 64 MB
+    cache) and ``synchronous``: a raw peer of writes passes the mode the app it is compared
+    with runs (``Settings.sqlite_synchronous``, FULL by default), so both pay the same
+    durability.
     """
     if backend_of(url) == "sqlite":
         conn = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=30)
         for pragma in (
             "journal_mode=WAL",
-            "synchronous=NORMAL",
+            f"synchronous={synchronous}",
             "foreign_keys=ON",
             "busy_timeout=10000",
             "cache_size=-65536",

@@ -130,6 +130,12 @@ class Normaliser:
 
     def plain(self, raw: object) -> str | None:
         """userId, anonymousId, external ids: as given (numbers as text), blocked values dropped."""
+        if type(raw) is str:
+            # userId and anonymousId arrive as text on nearly every message: no conversions.
+            text = raw.strip()
+            if not text or len(text) > 256 or self.is_blocked(text):
+                return None
+            return text
         if raw is None or isinstance(raw, bool):
             return None
         if isinstance(raw, float) and raw.is_integer():

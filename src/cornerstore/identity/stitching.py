@@ -95,6 +95,9 @@ class Stitcher:
 
     def __post_init__(self) -> None:
         self._priority = {kind: i for i, kind in enumerate(self.rules.priority)}
+        # Each kind's place in the priority order, worked out once (a batch sorts every
+        # message's identifiers).
+        self._rank: dict[str, int] = {}
 
     # -- looking up -------------------------------------------------------------------------
     def prefetch(self, keys: Sequence[Key]) -> None:
@@ -198,9 +201,11 @@ class Stitcher:
         return not self.rules.stitch_on_landlines and is_landline(phone)
 
     def sort_keys(self, keys: list[Key]) -> list[Key]:
-        return sorted(
-            keys, key=lambda k: self._priority.get(kind_family(k[0]), len(self._priority))
-        )
+        rank = self._rank
+        for kind, _ in keys:
+            if kind not in rank:
+                rank[kind] = self._priority.get(kind_family(kind), len(self._priority))
+        return sorted(keys, key=lambda k: rank[k[0]])
 
     # -- cluster facts, loaded lazily (most messages never need them) ------------------------
     def _cluster_counts(self, root: str) -> dict[str, int]:
@@ -389,9 +394,12 @@ class Stitcher:
         unplaced: list[Key] = []
         for key in keys:
             r = self.root_of(key)
-            if r is not None and key[0] == "phone" and self._shared_line(key[1]):
+            if r is not None and r != target and key[0] == "phone" and self._shared_line(key[1]):
                 # A landline is shared by a household: it never decides whose message this is.
-                # Identity resolution weighs it together with the names.
+                # Identity resolution weighs it together with the names. A phone already on the
+                # message's profile decides nothing either way, so its line type is not asked
+                # (phonenumbers' number_type is the dearest step of a returning customer's
+                # identify).
                 continue
             if r is None:
                 if target is None:

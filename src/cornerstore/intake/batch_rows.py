@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -20,8 +21,11 @@ from cornerstore.storage.unit_of_work import UnitOfWork
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@lru_cache(maxsize=4096)
 def trait_name(name: str) -> str:
     """Spec traits arrive in camelCase (firstName); cornerstore stores snake_case (first_name).
+
+    Cached: a shop sends the same few trait names on every identify.
 
     >>> trait_name("firstName"), trait_name("postalCode"), trait_name("first_name")
     ('first_name', 'postal_code', 'first_name')

@@ -133,6 +133,8 @@ def check_storable(value: Any, where: str) -> None:
 
 
 def _text_id(value: Any, where: str) -> str | None:
+    if type(value) is str and len(value) <= 256:
+        return value or None  # nearly every id: checked without the calls below
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -147,6 +149,8 @@ def _text_id(value: Any, where: str) -> str | None:
 
 def _object(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     value = raw.get(key)
+    if type(value) is dict:
+        return value
     if value is None:
         return {}
     if not isinstance(value, dict):

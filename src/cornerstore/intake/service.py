@@ -20,8 +20,8 @@ from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
 from cornerstore.intake.batch_rows import BatchRows, consent_rows, event_row, trait_name, trait_rows
 from cornerstore.intake.messages import Message, parse_message
-from cornerstore.json_input import TooDeep
-from cornerstore.privacy.detect import scan_mapping
+from cornerstore.json_input import TOO_DEEP
+from cornerstore.privacy.message_scan import scan_messages
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.settings import Settings
 from cornerstore.spec import CASE_EVENTS, IDENTIFYING_TRAITS, MATCHING_TRAITS
@@ -178,6 +178,9 @@ class Intake:
         )
         self._committer: GroupCommitter[_Job] = GroupCommitter(self._write)
         self._suppression_key: str | None = None
+        # Erasures only ever add to the suppression list: once it holds a digest, no batch
+        # needs to ask again whether it is empty.
+        self._suppressions_exist = False
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
@@ -219,18 +222,17 @@ class Intake:
         bad: list[Rejection] = []
         reject = set(self.settings.privacy.reject)
         drop = frozenset(self.settings.privacy.drop)
-        # Strings of this batch the firewall found nothing in, each scanned once: most messages
-        # of a batch share their user agent, library, page and product names.
-        ordinary: set[str] = set()
-        for index, raw in enumerate(raw_messages):
+        # The firewall, over the whole batch at once (most messages of a batch share their user
+        # agent, library, page and product names): nothing sensitive goes further than this.
+        # A clean message comes back as the very object given; nothing below changes it.
+        scanned = scan_messages(raw_messages, drop)
+        for index, (raw, scan) in enumerate(zip(raw_messages, scanned, strict=True)):
             label = f"{where}[{index}]" if implied_type is None else where
             if isinstance(raw, dict):
-                # The firewall: nothing sensitive goes further than this line.
-                try:
-                    raw, found = scan_mapping(raw, drop, ordinary)
-                except TooDeep as exc:
-                    bad.append(Rejection(index, f"{label}: {exc.message}"))
+                if scan.too_deep:
+                    bad.append(Rejection(index, f"{label}: {TOO_DEEP}"))
                     continue
+                raw, found = scan.message, scan.found
                 refused = [f for f in found if f.kind in reject]
                 if refused:
                     refusals.extend(Change(index, f.path, f.kind, "rejected") for f in refused)
@@ -555,8 +557,12 @@ class Intake:
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]
     ) -> list[tuple[_Job, Message, list[Key]]]:
         """Drop the messages that carry an identifier of an erased person."""
-        if not batch or not uow.suppressions.any():
+        if not batch:
             return batch
+        if not self._suppressions_exist:
+            if not uow.suppressions.any():
+                return batch
+            self._suppressions_exist = True
         if self._suppression_key is None:
             self._suppression_key = uow.installation_secrets.get_or_make(
                 SUPPRESSION_KEY, datetime.now(UTC)

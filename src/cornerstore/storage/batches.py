@@ -33,17 +33,25 @@ _INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
 
 def _sqlite_time(value: datetime) -> str:
     # The exact text SQLAlchemy's SQLite DateTime stores, so comparisons and parsing agree.
+    if value.tzinfo is UTC:
+        # Intake's times are UTC already: the same text without converting (no "+00:00").
+        return value.isoformat(sep=" ", timespec="microseconds")[:-6]
+    if value.tzinfo is None:
+        # As UTCDateTime refuses it: astimezone would take it as the server's local time.
+        raise ValueError("naive datetimes are not stored; give a timezone")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) with one ``executemany``.
 
-    On SQLite the statement goes straight to the driver with values converted here: SQLAlchemy's
+    The statement goes straight to the driver with values converted here: SQLAlchemy's
     per-parameter processing costs more than the insert itself on the intake's hot path.
-    PostgreSQL takes the regular Core path (psycopg batches it).
     """
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _bulk_insert_postgresql(conn, table, rows)
         return
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), rows)
@@ -69,4 +77,25 @@ def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) ->
                     text = texts[value] = _sqlite_time(value)
                 values[i] = text
         params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+
+
+def _bulk_insert_postgresql(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+    """``executemany`` through psycopg, which pipelines the rows' statements. psycopg binds
+    timezone-aware datetimes to ``timestamptz`` itself; a naive one is refused, as
+    :class:`~cornerstore.storage.tables.UTCDateTime` refuses it."""
+    columns = tuple(rows[0])
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, t.UTCDateTime)]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    params = []
+    for row in rows:
+        values = tuple(row[c] for c in columns)
+        for i in times:
+            value = values[i]
+            if value is not None and value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored; give a timezone")
+        params.append(values)
     conn.exec_driver_sql(sql, params)

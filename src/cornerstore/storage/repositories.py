@@ -226,6 +226,13 @@ class IdentifierRepository(Repository):
                     rows = cursor.fetchall()
                 finally:
                     cursor.close()
+            elif self.conn.dialect.name == "postgresql":
+                # One array parameter: no statement compiled or parameters processed a batch.
+                rows = self.conn.exec_driver_sql(
+                    "SELECT i.kind, i.value, i.customer_id, c.root_id FROM identifiers i "
+                    "JOIN customers c ON c.id = i.customer_id WHERE i.value = ANY(%s)",
+                    (list(chunk),),
+                ).all()
             else:
                 rows = self.conn.execute(
                     select(i.c.kind, i.c.value, i.c.customer_id, c.c.root_id)
@@ -250,12 +257,11 @@ class IdentifierRepository(Repository):
         if self.conn.dialect.name != "postgresql" or not keys:
             return
         hashes = sorted({_lock_hash(kind, value) for kind, value in keys})
-        self.conn.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(h) FROM unnest(CAST(:hashes AS bigint[])) AS h "
-                "ORDER BY h"
-            ),
-            {"hashes": hashes},
+        # Through the driver: intake locks every batch's identifiers, and a compiled text()
+        # statement costs more than the lock.
+        self.conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(h) FROM unnest(CAST(%s AS bigint[])) AS h ORDER BY h",
+            (hashes,),
         ).all()
 
     def find_by_value(
@@ -358,6 +364,13 @@ class EventRepository(Repository):
                         "SELECT message_id FROM events WHERE message_id IN "
                         f"({','.join('?' * len(chunk))})",
                         tuple(chunk),
+                    )
+                )
+            elif self.conn.dialect.name == "postgresql":
+                found.update(
+                    row[0]
+                    for row in self.conn.exec_driver_sql(
+                        "SELECT message_id FROM events WHERE message_id = ANY(%s)", (list(chunk),)
                     )
                 )
             else:
