@@ -825,8 +825,8 @@ def scan_mapping(
     found in it is in ``drop`` (then the whole field goes). Numbers are scanned as their decimal
     text and dropped when they match. A key is judged as a string value is: one that holds a
     sensitive value (``{"4111 1111 1111 1111": true}``) is dropped with its value, the finding
-    naming the parent (:data:`TOP_LEVEL` at the top), never the key. ``obj`` is not changed. A value nested deeper than
-    :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
+    naming the parent (:data:`TOP_LEVEL` at the top), never the key. ``obj`` is not changed. A
+    value nested deeper than :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
     :class:`~cornerstore.json_input.TooDeep`: every walk over customer JSON starts here.
 
     ``ordinary`` is a set of strings known to hold nothing, shared by the calls for one batch
