@@ -107,7 +107,9 @@ STRINGS = st.sampled_from(
 )  # fmt: skip
 values = st.one_of(texts, STRINGS, st.integers(), st.floats(allow_nan=False))
 messages = st.dictionaries(
-    st.sampled_from(["note", "userAgent", "url", "ip", "comment", "id", "n"]),
+    st.sampled_from(
+        ["note", "userAgent", "url", "ip", "comment", "id", "n", "4111 1111 1111 1111", "AB123456C"]
+    ),
     st.one_of(values, st.lists(values, max_size=3), st.dictionaries(st.just("x"), values)),
     max_size=6,
 )

@@ -733,6 +733,22 @@ def _scan_value(
     return True, value
 
 
+# The path of a finding in a key of the message itself, which has no parent to name.
+TOP_LEVEL = "(top level)"
+
+
+def _kinds_in_key(name: str, ordinary: set[str]) -> list[str]:
+    """The kinds :func:`find` finds in the key ``name``, as for a string value; a key holding
+    nothing is added to ``ordinary``, so each distinct key is judged once a batch."""
+    if (_DIGIT.search(name) is None or _plainly_ordinary(name)) and not may_state_secret(name):
+        ordinary.add(name)
+        return []
+    findings = find(name)
+    if not findings:
+        ordinary.add(name)
+    return list(dict.fromkeys(f.kind for f in findings))
+
+
 def _scan_dict(
     obj: dict[Any, Any],
     prefix: str,
@@ -745,6 +761,14 @@ def _scan_dict(
     result: dict[str, Any] = {}
     for key, value in obj.items():
         name = key if type(key) is str else str(key)
+        # A key is judged like a value first ({"4111 1111 1111 1111": true}): the entry goes
+        # and the finding names the parent, so the key's text is nowhere in it.
+        if name not in ordinary:
+            if pending is not None:
+                pending.append(name)
+            elif key_kinds := _kinds_in_key(name, ordinary):
+                out.extend(FieldFinding(kind, prefix or TOP_LEVEL) for kind in key_kinds)
+                continue
         kind = sensitive_field(name)
         if kind is not None:
             path = f"{prefix}.{name}" if prefix else name
@@ -799,8 +823,10 @@ def scan_mapping(
     A field whose name is sensitive is dropped, whatever its value. Strings are scanned: one that
     is entirely a sensitive value is dropped, one that contains some is redacted, unless a kind
     found in it is in ``drop`` (then the whole field goes). Numbers are scanned as their decimal
-    text and dropped when they match. ``obj`` is not changed. A value nested deeper than
-    :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
+    text and dropped when they match. A key is judged as a string value is: one that holds a
+    sensitive value (``{"4111 1111 1111 1111": true}``) is dropped with its value, the finding
+    naming the parent (:data:`TOP_LEVEL` at the top), never the key. ``obj`` is not changed. A
+    value nested deeper than :data:`~cornerstore.json_input.MAX_JSON_DEPTH` raises
     :class:`~cornerstore.json_input.TooDeep`: every walk over customer JSON starts here.
 
     ``ordinary`` is a set of strings known to hold nothing, shared by the calls for one batch

@@ -6,12 +6,14 @@ agents, page URLs, product names, ids, times) come again and again within a batc
 is judged as a whole first:
 
 1. one walk over each message gathers its strings (and the decimal text of its large numbers)
-   without copying anything, and checks its field names, each distinct name once;
+   without copying anything, and checks its keys, each distinct key once: as a field name
+   (``password``) and as text that may itself be a sensitive value (a card number used as a
+   key);
 2. the distinct strings of the whole batch, joined by line breaks, pass the candidate scan
    once (:func:`~cornerstore.privacy.detect.strings_with_candidates`: a few searches by the
    regex engine, in C, ASCII text by its shape); each hit is mapped back to its string, and only
    those strings are given to :func:`~cornerstore.privacy.detect.find`;
-3. a message with no sensitive field name and no string in which ``find`` found something is
+3. a message with no sensitive key and no string in which ``find`` found something is
    returned as it came; the others, few, go through ``scan_mapping``, which names the paths
    and removes the values.
 
@@ -122,15 +124,17 @@ def _gather(
     depth: int,
 ) -> bool:
     """Give the strings of ``obj`` and the text of its large numbers to ``add``; False when it
-    needs :func:`scan_mapping`'s walk: a sensitive field name, nesting too deep, a key that is
-    not a string or a value of a type JSON has not (scan_mapping's rules for them stand)."""
+    needs :func:`scan_mapping`'s walk: a sensitive field name, a key in which
+    :func:`~cornerstore.privacy.detect.find` finds something, nesting too deep, a key that is
+    not a string or a value of a type JSON has not (scan_mapping's rules for them stand).
+    Each distinct key is judged once a batch: ``clean_names`` holds those that passed."""
     if depth > MAX_JSON_DEPTH:
         return False
     if not clean_names.issuperset(obj):
         for name in obj:
             if name in clean_names:
                 continue
-            if type(name) is not str:
+            if type(name) is not str or find(name):
                 return False
             kind = sensitive_field(name)
             if kind is None:
