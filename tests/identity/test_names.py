@@ -88,3 +88,11 @@ def test_british_diminutives_the_nickname_list_lacks_are_known() -> None:
     assert [same_person_name(a, b) for a, b in pairs] == [True] * 4
     # Bertie is short for Albert and for Herbert; that makes Albert no Herbert.
     assert same_person_name("Bertie", "Herbert") and not same_person_name("Albert", "Herbert")
+
+
+def test_british_welsh_and_irish_forms_seen_among_historical_records_are_known() -> None:
+    pairs = [("Kate", "Catherine"), ("Gwilym", "William"), ("Sean", "John"), ("Lulu", "Louisa")]
+
+    assert [same_person_name(a, b) for a, b in pairs] == [True] * 4
+    # May is short for Margaret and for Mary; that makes Margaret no Mary.
+    assert same_person_name("May", "Mary") and not same_person_name("Margaret", "Mary")

@@ -10,7 +10,7 @@ import duckdb
 from cornerstore.identity.resolution.comparisons import first_name_comparison
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import prepare_record, prepare_records
-from cornerstore.identity.resolution.splink_engine import train_model
+from cornerstore.identity.resolution.splink_engine import train_model, wide_blocking_for
 
 
 def _level(a: dict[str, Any], b: dict[str, Any]) -> str:
@@ -73,3 +73,16 @@ def test_a_field_most_records_share_is_not_compared_and_wide_rules_are_kept() ->
     assert all("city" not in rule for rule in model.blocking_rules)
     again = IdentityModel.from_json(model.to_json())
     assert again.blocking_rules == model.blocking_rules
+
+
+def test_a_broad_rule_costs_only_the_pairs_its_narrower_rules_have_not_made() -> None:
+    # 45 Lees in 3 towns: surname and town make 3 x 105 pairs, surname alone 990, of which 675
+    # are new. The budget (25 a record: 1,125) affords surname alone only so counted.
+    firsts = [a + b for a in "abcdefghij" for b in "klmnop"]
+    rows = [{"first_name": firsts[i], "last_name": "lee", "city": "abc"[i % 3]} for i in range(45)]
+    records = prepare_records(rows, [str(i) for i in range(45)],
+                              ["first_name", "last_name", "city"])  # fmt: skip
+
+    rules = wide_blocking_for(records, {"first_name", "last_name", "city"})
+
+    assert rules == [("first_name", "city"), ("last_name", "city"), ("last_name",)]

@@ -76,7 +76,12 @@ def resolve(
         pairs = predict_pairs(records, model, floor, engine=engine)
     say("clustering")
     clusters = cluster_pairs(
-        records, pairs["left"], pairs["right"], pairs["match_weight"], weight_of(threshold)
+        records,
+        pairs["left"],
+        pairs["right"],
+        pairs["match_weight"],
+        weight_of(threshold),
+        refuse_name_conflicts=model.households,
     )
     matched = sum(w >= weight_of(threshold) for w in pairs["match_weight"])
     return Resolution(model, clusters, len(pairs["left"]), matched)

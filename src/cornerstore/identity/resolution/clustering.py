@@ -23,6 +23,10 @@ Jaro-Winkler (Anne and Annette) conflict: a typo or a nickname still agrees.
 
 A refused pair that shares a last name and an address or a phone is a household: two people
 living together. Households are reported as relations between clusters, never merged.
+
+The first-name rule is lifted (``refuse_name_conflicts=False``) for a file that shows no
+households (:mod:`.households`): there a person's records may carry unrelated first names, and
+only the match weight decides.
 """
 
 from __future__ import annotations
@@ -110,6 +114,10 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
         return False
+    if _surname_only(left, right) or _surname_only(right, left):
+        return False
+    if _begins_with_initial(left["first_name"], right["first_name"]):
+        return False
     compatible = _COMPATIBLE - _ALIKE if _shares_home(left, right) else _COMPATIBLE
     return not any(
         _FIRST.level_of(a, b) in compatible or mistyped_variant(a["first_name"], b["first_name"])
@@ -178,6 +186,22 @@ def _readings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[tuple[A
     return out
 
 
+def _surname_only(record: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``record`` has no last name and its first name is ``other``'s last name (or one
+    typo from it): a surname written in the first field ("Cooper" against Fred Cooper) is no
+    first name to disagree with."""
+    first, other_last = record.get("first_name"), other.get("last_name")
+    if record.get("last_name") or not first or not other_last:
+        return False
+    return _same_or_one_typo(first, other_last)
+
+
+def _begins_with_initial(a: str, b: str) -> bool:
+    """Whether one first name opens with a lone initial that begins the other: "g w t" and
+    "h nicholson" are George and Henry written short, as "g" alone is (the initial level)."""
+    return any(len(x) > 1 and len(x.split()[0]) == 1 and x[0] == y[0] for x, y in ((a, b), (b, a)))
+
+
 def _same_or_one_typo(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and DamerauLevenshtein.distance(a, b) <= 1)
 
@@ -213,7 +237,8 @@ class _Names:
         "phone",
     )
 
-    def __init__(self, records: PreparedRecords) -> None:
+    def __init__(self, records: PreparedRecords, refuse: bool = True) -> None:
+        self.refuse = refuse
         self.columns = {c: records.columns[c] for c in self._cols}
         self._rows: dict[int, dict[str, Any]] = {}
         self._conflicts: dict[tuple[int, int], bool] = {}
@@ -236,8 +261,8 @@ class _Names:
 
     def conflict(self, x: int, y: int) -> bool:
         """``names_conflict`` of rows ``x`` and ``y`` (a record without a first name, its own
-        or its e-mail's, conflicts with none)."""
-        if not (self.named[x] and self.named[y]):
+        or its e-mail's, conflicts with none; none conflict when the rule is lifted)."""
+        if not (self.refuse and self.named[x] and self.named[y]):
             return False
         key = (x, y) if x < y else (y, x)
         known = self._conflicts.get(key)
@@ -259,14 +284,17 @@ def cluster_pairs(
     weights: Sequence[float],
     min_weight: float,
     comparisons: Sequence[Comparison] = (),
+    *,
+    refuse_name_conflicts: bool = True,
 ) -> Clusters:
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters,
     weak bridges (``BRIDGE_MARGIN``) and sparse joins of large clusters (``DENSE_SIZE``).
 
     Every row gets a label (its smallest row position in the cluster); households
-    come from all given pairs, whatever their weight.
+    come from all given pairs, whatever their weight. ``refuse_name_conflicts=False`` lifts the
+    first-name rule, for a file that shows no households (``households.household_evidence``).
     """
-    names = _Names(records)
+    names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
     members: dict[int, list[int]] = {}
 

@@ -106,6 +106,9 @@ class IdentityModel:
     calibration: Calibration | None = None
     #: Broader blocking rules (``WIDE_BLOCKING_RULES``) training found affordable on its data.
     wide_blocking: list[tuple[str, ...]] = field(default_factory=list)
+    #: Whether the training file shows households (``households.household_evidence``): where it
+    #: does not, clustering lifts its first-name rule and the match weight alone decides.
+    households: bool = True
 
     @property
     def columns(self) -> set[str]:
@@ -252,6 +255,7 @@ class IdentityModel:
                 "comparisons": [c.to_dict() for c in self.comparisons],
                 "calibration": self.calibration.to_dict() if self.calibration else None,
                 "wide_blocking": [list(rule) for rule in self.wide_blocking],
+                "households": self.households,
             },
             indent=2,
         )
@@ -279,6 +283,7 @@ class IdentityModel:
                 if data.get("calibration")
                 else None,
                 wide_blocking=[tuple(rule) for rule in data.get("wide_blocking", [])],
+                households=bool(data.get("households", True)),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidInput("model: not a valid cornerstore identity model") from None
