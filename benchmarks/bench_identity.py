@@ -37,6 +37,13 @@ from benchmarks.common import latency_ms, machine, print_table, write_result
 SHOP_TARGET_S = 3.0
 PLACE_TARGET_MS = 50.0
 CLUSTER_F1_TARGET = 0.95
+#: Issue 19, on the messy sets at every size: pairwise precision and recall, largest cluster.
+PAIR_PRECISION_TARGET = 0.97
+PAIR_RECALL_TARGET = 0.95
+LARGEST_CLUSTER_TARGET = 15
+#: And at 1,000,000 records: wall time and peak memory of the cornerstore child.
+MILLION_TARGET_S = 300.0
+MILLION_TARGET_MB = 8192.0
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -165,16 +172,27 @@ CORNERSTORE_FIELDS = ("first_name", "last_name", "email", "phone", "address", "c
 def scored_messy(
     records: int, seed: int, min_probability: float | None = None
 ) -> tuple[list[dict[str, Any]], Any, Any, dict[str, list[Any]]]:
-    """Messy rows, prepared; a model trained on them; their candidate pairs scored down to
+    """Messy rows, prepared; a model trained on them, its match rate estimated again from its
+    own scored pairs as ``resolve`` does; their candidate pairs scored down to
     ``min_probability`` (the model's review probability when None)."""
+    from cornerstore.identity.resolution.batch import (
+        RATE_FLOOR_PROBABILITY,
+        with_estimated_match_rate,
+    )
+    from cornerstore.identity.resolution.model import weight_of
     from cornerstore.identity.resolution.records import prepare_records
     from cornerstore.identity.resolution.splink_engine import predict_pairs, train_model
 
     rows = messy_rows(records, seed)
-    prepared = prepare_records(rows, [r["id"] for r in rows], CORNERSTORE_FIELDS)
+    prepared = prepare_records(
+        rows, [r["id"] for r in rows], CORNERSTORE_FIELDS, default_region="GB"
+    )
     model = train_model(prepared)
     floor = model.review_probability if min_probability is None else min_probability
-    return rows, prepared, model, predict_pairs(prepared, model, floor)
+    pairs = predict_pairs(prepared, model, min(floor, RATE_FLOOR_PROBABILITY))
+    pairs = with_estimated_match_rate(prepared, model, pairs)
+    keep = [k for k, w in enumerate(pairs["match_weight"]) if w >= weight_of(floor)]
+    return rows, prepared, model, {name: [v[k] for k in keep] for name, v in pairs.items()}
 
 
 # -- engines ---------------------------------------------------------------------------------
@@ -378,6 +396,28 @@ def run_placement(records: int, probes: int, seed: int) -> dict[str, Any]:
     return in_child(job)
 
 
+def _at_least(name: str, measured: float, target: float) -> dict[str, Any]:
+    ratio = round(measured / target, 3)
+    return {
+        "name": name,
+        "target": target,
+        "measured": measured,
+        "ratio": ratio,
+        "pass": measured >= target,
+    }
+
+
+def _at_most(name: str, measured: float, target: float) -> dict[str, Any]:
+    ratio = round(target / max(measured, 1e-9), 3)
+    return {
+        "name": name,
+        "target": target,
+        "measured": measured,
+        "ratio": ratio,
+        "pass": measured <= target,
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_identity", description=__doc__)
     p.add_argument(
@@ -459,6 +499,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for d, e, r in accuracy
         if d.startswith("messy") and e == "cornerstore"
     ]
+    for d, e, r in accuracy:
+        if not d.startswith("messy") or e != "cornerstore":
+            continue
+        targets += [
+            _at_least(f"identity pair precision, {d}", r["pair_precision"], PAIR_PRECISION_TARGET),
+            _at_least(f"identity pair recall, {d}", r["pair_recall"], PAIR_RECALL_TARGET),
+            _at_most(
+                f"identity largest cluster, {d}", r["largest_cluster"], LARGEST_CLUSTER_TARGET
+            ),
+        ]
+        if d == "messy 1000k":
+            targets += [
+                _at_most(f"identity seconds, {d}", r["seconds"], MILLION_TARGET_S),
+                _at_most(f"identity peak MB, {d}", r["peak_mb"], MILLION_TARGET_MB),
+            ]
+    print_table(
+        "Issue 19 targets",
+        ["target", "measured", "limit", "pass"],
+        [[t["name"], t["measured"], t["target"], t["pass"]] for t in targets],
+    )
     targets += [
         {
             "name": f"identity shop of {args.shop:,}: train + resolve s",

@@ -155,6 +155,45 @@ def test_a_strong_link_joins_two_clusters_on_its_own() -> None:
     assert clusters.labels == [0, 0, 0, 0]
 
 
+def _five_namesakes() -> PreparedRecords:
+    rows = [{"first_name": "John", "last_name": "Smith"} for _ in range(5)]
+    return prepare_records(rows, ["a1", "a2", "a3", "b1", "b2"], ["first_name", "last_name"])
+
+
+def test_a_cluster_past_four_records_grows_only_by_a_cluster_linked_record_by_record() -> None:
+    records = _five_namesakes()
+    inside = ([0, 1, 3], [1, 2, 4], [30.0, 30.0, 30.0])
+
+    clusters = cluster_pairs(records, inside[0] + [0], inside[1] + [3], inside[2] + [25.0], 6.0)
+
+    assert clusters.labels == [0, 0, 0, 3, 3]
+    assert clusters.sparse_joins == 1
+
+
+def test_a_cluster_past_four_records_takes_a_cluster_whose_every_record_links_to_it() -> None:
+    records = _five_namesakes()
+    left, right, weights = [0, 1, 3, 0, 2], [1, 2, 4, 3, 4], [30.0, 30.0, 30.0, 25.0, 1.0]
+
+    clusters = cluster_pairs(records, left, right, weights, min_weight=6.0)
+
+    assert clusters.labels == [0, 0, 0, 0, 0]
+    assert clusters.sparse_joins == 0
+
+
+def test_first_names_merely_alike_at_one_address_are_two_people_of_a_household() -> None:
+    rows = [
+        {"first_name": "Anne", "last_name": "Bridgeham", "address": "132 Regent Lane"},
+        {"first_name": "Annette", "last_name": "Bridgeham", "address": "132 Regent Lane"},
+        {"first_name": "Annette", "last_name": "Bridgeham", "address": "9 Mill Road"},
+    ]
+    records = prepare_records(rows, ["a", "b", "c"], ["first_name", "last_name", "address"])
+
+    clusters = cluster_pairs(records, [0, 0], [1, 2], [20.0, 10.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 0]
+    assert clusters.households == [(0, 1)]
+
+
 def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither() -> None:
     rows = [
         {"first_name": "Ann", "last_name": "Hall", "address": "1 High St", "phone": "07700900123"},

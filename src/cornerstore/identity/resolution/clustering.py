@@ -15,6 +15,11 @@ neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of
 Two clusters that each hold two records or more are joined by a weak pair (less than
 ``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
 namesake link between two otherwise separate people is a bridge, not evidence that they are one.
+A merge that would make a cluster of more than ``DENSE_SIZE`` records needs every record of the
+smaller cluster linked to the larger one by a scored pair: a chain grows by single links.
+
+At one home (same surname and address or phone), first names that are merely alike by
+Jaro-Winkler (Anne and Annette) conflict: a typo or a nickname still agrees.
 
 A refused pair that shares a last name and an address or a phone is a household: two people
 living together. Households are reported as relations between clusters, never merged.
@@ -49,6 +54,13 @@ AMBIGUITY_MARGIN = 2.0
 #: match weight only when another scored pair links them too: one weak link between two
 #: otherwise separate people (a namesake, a shared e-mail variant) is a bridge, not evidence.
 BRIDGE_MARGIN = 6.0
+#: A merge whose cluster would hold more than this many records needs every record of the
+#: smaller cluster linked by a scored pair to the larger one: one person's records are alike in
+#: pairs, while a chain of namesakes and households links each new part by one record only.
+DENSE_SIZE = 4
+#: Levels at which two first names are only alike (Jaro-Winkler): at one home (same surname and
+#: address or phone) they are two people, Anne and Annette, Michael and Mia, not one person.
+_ALIKE = frozenset(i for i, level in enumerate(_FIRST.levels) if "Jaro-Winkler" in level.label)
 
 
 @dataclass
@@ -60,6 +72,7 @@ class Clusters:
     refused_merges: int = 0
     ambiguous: int = 0
     weak_bridges: int = 0
+    sparse_joins: int = 0
 
     def sizes(self) -> dict[int, int]:
         """Cluster size -> how many clusters have it."""
@@ -76,7 +89,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """True when both records have first names that disagree outright, and not the same e-mail.
 
     Names agree when they are equal, nicknames of each other, similar (Jaro-Winkler >= 0.8),
-    swapped with the last name, or one typo away from one of the other's nicknames.
+    swapped with the last name, or one typo away from one of the other's nicknames. Between
+    records of one home (same surname and address or phone) similar is not enough: Anne and
+    Annette at one address are two people.
 
     The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
     a household, by definition, has different first names *and* different e-mails.
@@ -87,6 +102,11 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     >>> names_conflict({"first_name": "bob", "first_name_keys": ["robert"]},
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
     False
+    >>> anne = {"first_name": "anne", "first_name_keys": ["anne"], "last_name": "lee"}
+    >>> annette = {**anne, "first_name": "annette", "first_name_keys": ["annette"]}
+    >>> at_home = {"phone": "+441134960000"}
+    >>> names_conflict(anne, annette), names_conflict({**anne, **at_home}, {**annette, **at_home})
+    (False, True)
     """
     email = left.get("email")
     if email and email == right.get("email"):
@@ -98,10 +118,19 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
         return False
     if _begins_with_initial(left["first_name"], right["first_name"]):
         return False
+    compatible = _COMPATIBLE - _ALIKE if _shares_home(left, right) else _COMPATIBLE
     return not any(
-        _FIRST.level_of(a, b) in _COMPATIBLE or mistyped_variant(a["first_name"], b["first_name"])
+        _FIRST.level_of(a, b) in compatible or mistyped_variant(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
     )
+
+
+def _shares_home(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether two records have the same surname and the same address or phone."""
+    last = left.get("last_name")
+    if not last or last != right.get("last_name"):
+        return False
+    return any(left.get(c) and left.get(c) == right.get(c) for c in ("address", "phone"))
 
 
 def has_first_name(record: Mapping[str, Any]) -> bool:
@@ -258,8 +287,8 @@ def cluster_pairs(
     *,
     refuse_name_conflicts: bool = True,
 ) -> Clusters:
-    """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters
-    and weak bridges (``BRIDGE_MARGIN``).
+    """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters,
+    weak bridges (``BRIDGE_MARGIN``) and sparse joins of large clusters (``DENSE_SIZE``).
 
     Every row gets a label (its smallest row position in the cluster); households
     come from all given pairs, whatever their weight. ``refuse_name_conflicts=False`` lifts the
@@ -276,7 +305,7 @@ def cluster_pairs(
         return i
 
     order = sorted(range(len(weights)), key=lambda k: -weights[k])
-    refused = ambiguous = bridges = 0
+    refused = ambiguous = bridges = sparse = 0
     households: set[tuple[int, int]] = set()
     # Whether a cluster (by its root) has a member with a first name.
     named = list(names.named)
@@ -315,6 +344,10 @@ def cluster_pairs(
                         return True
         return False
 
+    def linked_throughout(group_b: list[int], root_a: int) -> bool:
+        """Whether every record of ``group_b`` has a scored pair with ``root_a``'s cluster."""
+        return all(any(find(y) == root_a for y, _w in links.get(x, ())) for x in group_b)
+
     for k in order:
         a, b = left[k], right[k]
         if weights[k] < min_weight:
@@ -346,6 +379,9 @@ def cluster_pairs(
         ):
             bridges += 1
             continue
+        if len(group_a) + len(group_b) > DENSE_SIZE and not linked_throughout(group_b, ra):
+            sparse += 1
+            continue
         parent[rb] = ra
         named[ra] = named[ra] or named[rb]
         members[ra] = group_a + group_b
@@ -365,4 +401,5 @@ def cluster_pairs(
         refused_merges=refused,
         ambiguous=ambiguous,
         weak_bridges=bridges,
+        sparse_joins=sparse,
     )
