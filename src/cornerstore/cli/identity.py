@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cornerstore.cli.common import (
     Invocation,
+    count_option,
     err,
     out,
     print_json,
@@ -154,7 +155,7 @@ def train(
         "unique_id_r, clerical_match_score)",
     ),
     region: str = RegionOption,
-    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    seed: int = count_option(0, least=0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
 ) -> None:
     """Train a model on a file (u by random sampling, m by EM; calibrated on --labels) and save
@@ -243,7 +244,7 @@ def _weights_table(result: Explanation, left: str, right: str) -> Table:
 @shared_options("json", "acting", "db")
 def learn(
     run: Invocation,
-    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    seed: int = count_option(0, least=0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
     calibrate: bool = typer.Option(
         True,
