@@ -51,6 +51,7 @@ def test_an_id_no_row_can_have_is_refused_before_the_database_is_asked(
         ["identity", "train", "f.csv", "--seed", PAST_THE_LARGEST],
         ["serve", "--port", "70000"],
         ["serve", "--workers", "0"],
+        ["clv", "predict", "--transactions", "f.csv", "--output", "o.csv", "--horizon", "inf"],
     ],
 )
 def test_a_number_out_of_range_is_a_usage_error_naming_the_option(command: list[str]) -> None:
