@@ -15,6 +15,7 @@ from cornerstore.cli.common import (
     count_option,
     out,
     print_json,
+    read_text_file,
     row_id_argument,
     shared_options,
 )
@@ -29,10 +30,7 @@ def _read(value: str, option: str) -> str:
     """The option's text, or the content of @FILE."""
     if not value.startswith("@"):
         return value
-    try:
-        return Path(value[1:]).read_text(encoding="utf-8")
-    except OSError:
-        raise InvalidInput(f"{option}: cannot read {value[1:]}") from None
+    return read_text_file(Path(value[1:]), option)
 
 
 @app.command("create")

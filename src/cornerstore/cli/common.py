@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import typer
@@ -293,6 +294,28 @@ def count_option(default: int, *flags: str, help: str, least: int = 1) -> Any:
     2**63 - 1 at the edge: a larger one overflows the databases and numpy, and the user gets a
     usage error naming the option rather than a crash."""
     return typer.Option(default, *flags, min=least, max=LARGEST_ROW_ID, help=help)
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """The text of the file a user named for ``what`` (``--rule``, ``--model``), or one line
+    saying why it cannot be read: missing, a folder, unreadable or not UTF-8 text."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: no such file {path}") from None
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInput(f"{what}: cannot read {path} as UTF-8 text") from None
+
+
+def writable_file(path: Path, what: str) -> None:
+    """Refuse, before any work is done, a file to write that cannot be: a folder, or a file in a
+    folder that does not exist (an export marks its rows as handed over only once written)."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"{what}: no folder {path.parent}")
 
 
 def id_column(header: str, ids: Iterable[str]) -> Column:

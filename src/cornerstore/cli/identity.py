@@ -20,11 +20,11 @@ from cornerstore.cli.common import (
     err,
     out,
     print_json,
+    read_text_file,
     row_id_argument,
     shared_options,
     when,
 )
-from cornerstore.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cornerstore.identity.resolution.explain import ScoredVariant
@@ -79,11 +79,10 @@ def _steps(label: str) -> Iterator[Progress]:
 def _load_model(path: Path | None) -> IdentityModel | None:
     if path is None:
         return None
-    if not path.exists():
-        raise InvalidInput(f"{path}: no such model file")
+    text = read_text_file(path, "--model")
     from cornerstore.identity.resolution.model import IdentityModel
 
-    return IdentityModel.from_json(path.read_text())
+    return IdentityModel.from_json(text)
 
 
 @app.command("dedupe")
