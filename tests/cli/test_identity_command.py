@@ -424,3 +424,48 @@ def test_dedupe_keeps_ids_with_leading_zeros_as_written(tmp_path: Path) -> None:
 
     clusters = pl.read_csv(tmp_path / "clusters.csv", infer_schema=False)
     assert clusters["Customer No"].to_list() == ids
+
+
+def test_dedupe_names_the_file_whose_ids_repeat(tmp_path: Path) -> None:
+    (tmp_path / "shop.csv").write_text("id,first,last\n1,Ann,Lee\n2,Bo,Ray\n")
+    (tmp_path / "web.csv").write_text("id,first,last\n7,Ann,Lee\n7,Bob,Ray\n")
+
+    result = runner.invoke(
+        app,
+        ["identity", "dedupe", str(tmp_path / "shop.csv"), "--link", str(tmp_path / "web.csv"),
+         "--id-col", "id", "--map", "first_name=first", "--map", "last_name=last",
+         "--output", str(tmp_path / "clusters.csv")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: web.csv: column 'id' has the same id twice (ids must be unique)\n"
+    )
+    assert not (tmp_path / "clusters.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("folder", "--model: {path} is a folder, not a file"),
+        ("missing.json", "--model: no such file {path}"),
+        ("binary.json", "--model: cannot read {path} as UTF-8 text"),
+    ],
+)
+def test_a_model_file_that_cannot_be_read_is_one_line(
+    tmp_path: Path, given: str, said: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "binary.json").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    (tmp_path / "people.csv").write_text("id,first,last\n1,Ann,Lee\n2,Bo,Ray\n")
+    path = tmp_path / given
+
+    result = runner.invoke(
+        app,
+        ["identity", "dedupe", str(tmp_path / "people.csv"), "--id-col", "id",
+         "--map", "first_name=first", "--map", "last_name=last", "--model", str(path),
+         "--output", str(tmp_path / "clusters.csv")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr == "error: " + said.format(path=path) + "\n"

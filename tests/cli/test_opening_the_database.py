@@ -128,3 +128,51 @@ def test_a_sqlite_file_with_an_older_schema_is_brought_up_to_date(tmp_path: Path
     assert (code, out) == (0, "[]\n")
     assert store.current_revision() == head_revision()
     store.dispose()
+
+
+def test_an_unreachable_server_is_named_by_host_and_port_and_its_password_never_shown() -> None:
+    url = "postgresql+psycopg://shop:s3cret-pw@127.0.0.1:1/shop"
+
+    for command in (["customers", "search", "ann"], ["db", "upgrade"]):
+        code, out, err = run(*command, "--db", url)
+
+        assert code == 1
+        assert err == "error: cannot reach the database at 127.0.0.1:1\n"
+        assert "s3cret-pw" not in out + err
+
+
+def test_a_database_the_server_does_not_have_is_named(pg_url: str) -> None:
+    missing = pg_url.split("?")[0].rsplit("/", 1)[0] + "/cs_no_such_database"
+
+    code, _, err = run("customers", "search", "ann", "--db", missing)
+
+    assert code == 1
+    assert err.startswith("error: no database cs_no_such_database on the server at ")
+
+
+def test_setting_up_a_file_that_is_not_a_database_is_refused_and_left_unchanged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("email,name\nann@example.com,Ann\n")
+
+    code, _, err = run("db", "upgrade", "--db", f"sqlite:///{path}")
+
+    assert code == 1
+    assert err == f"error: {path} is not a SQLite database\n"
+    assert path.read_text() == "email,name\nann@example.com,Ann\n"
+
+
+def test_setting_up_a_folder_as_the_database_is_refused(tmp_path: Path) -> None:
+    code, _, err = run("db", "upgrade", "--db", f"sqlite:///{tmp_path}")
+
+    assert code == 1
+    assert err == f"error: cannot open the SQLite database at {tmp_path}\n"
+
+
+def test_an_unknown_url_scheme_is_refused_in_one_line() -> None:
+    code, _, err = run("customers", "search", "ann", "--db", "mysql://shop:pw@db/shop")
+
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "pw" not in err

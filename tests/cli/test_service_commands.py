@@ -85,6 +85,25 @@ def test_surveys_are_made_once_and_exported_once_as_csv(tmp_path: Path) -> None:
     assert json.loads(nothing.stdout) == []
 
 
+def test_an_export_to_a_place_it_cannot_write_loses_no_survey_link(tmp_path: Path) -> None:
+    url = shop(tmp_path)
+    runner.invoke(app, ["service", "surveys", "send", "--db", url])
+
+    folder = runner.invoke(
+        app, ["service", "surveys", "export", "--out", str(tmp_path), "--db", url]
+    )
+    nowhere = tmp_path / "missing" / "links.csv"
+    no_folder = runner.invoke(
+        app, ["service", "surveys", "export", "--out", str(nowhere), "--db", url]
+    )
+    still = runner.invoke(app, ["service", "surveys", "export", "--json", "--db", url])
+
+    assert folder.exit_code == no_folder.exit_code == 1
+    assert folder.stderr == f"error: --out: {tmp_path} is a folder, not a file\n"
+    assert no_folder.stderr == f"error: --out: no folder {nowhere.parent}\n"
+    assert len(json.loads(still.stdout)) == 1
+
+
 def test_surveys_are_emailed_with_deliver_smtp_and_a_wrong_delivery_is_one_line(
     tmp_path: Path, smtp: tuple[SmtpAnswers, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,14 @@ import typer
 from rich.table import Table
 
 from cornerstore.actions.model import CustomerActions
-from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options
+from cornerstore.cli.common import (
+    Invocation,
+    count_option,
+    id_column,
+    out,
+    print_json,
+    shared_options,
+)
 from cornerstore.errors import InvalidInput
 
 
@@ -22,7 +29,7 @@ def actions(
         None, help="Profile id, e-mail, phone or another identifier (or give --segment)"
     ),
     segment: str | None = typer.Option(None, "--segment", help="List a segment's members instead"),
-    limit: int = typer.Option(
+    limit: int = count_option(
         50, "--limit", help="With --segment: how many members (1 to actions.max_list, 200)"
     ),
 ) -> None:

@@ -10,22 +10,27 @@ import typer
 from rich.table import Table
 
 from cornerstore.campaigns.model import Offer
-from cornerstore.cli.common import Invocation, out, print_json, shared_options
+from cornerstore.cli.common import (
+    Invocation,
+    count_option,
+    out,
+    print_json,
+    read_text_file,
+    row_id_argument,
+    shared_options,
+)
 from cornerstore.cli.terminal import visible, visible_lines
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Personal campaigns measured against a control group", no_args_is_help=True)
-IdArgument = typer.Argument(..., help="Campaign id (see `cornerstore campaigns list`)")
+IdArgument = row_id_argument("Campaign id (see `cornerstore campaigns list`)")
 
 
 def _read(value: str, option: str) -> str:
     """The option's text, or the content of @FILE."""
     if not value.startswith("@"):
         return value
-    try:
-        return Path(value[1:]).read_text(encoding="utf-8")
-    except OSError:
-        raise InvalidInput(f"{option}: cannot read {value[1:]}") from None
+    return read_text_file(Path(value[1:]), option)
 
 
 @app.command("create")
@@ -43,9 +48,9 @@ def create(
     body: str = typer.Option(..., help="Text template, or @FILE"),
     html: str | None = typer.Option(None, help="HTML template (autoescaped), or @FILE"),
     offer: str | None = typer.Option(None, help="What a personal single-use coupon gives"),
-    offer_days: int = typer.Option(30, help="Days a coupon stays valid"),
+    offer_days: int = count_option(30, help="Days a coupon stays valid"),
     control_share: float = typer.Option(0.1, help="Share of the eligible audience held out"),
-    window_days: int = typer.Option(30, help="Days after sending that results count"),
+    window_days: int = count_option(30, help="Days after sending that results count"),
 ) -> None:
     """Define a campaign (a draft: nothing is sent until `campaigns send`)."""
     if (segment is None) == (rule is None):

@@ -124,7 +124,10 @@ def predict(
     calibration_end: str | None = CalibrationOption,
     period: str = PeriodOption,
     model: str = ModelOption,
-    horizon: float = typer.Option(52, "--horizon", help="Periods to predict (52 weeks by default)"),
+    # Bounded so an infinite or astronomic horizon is a usage error, not an overflow.
+    horizon: float = typer.Option(
+        52, "--horizon", max=10_000, help="Periods to predict (52 weeks by default; at most 10000)"
+    ),
     discount_rate: float = typer.Option(
         0.10, "--discount-rate", help="Yearly discount rate for CLV (0.10 = 10 % a year)"
     ),

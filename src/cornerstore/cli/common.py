@@ -15,21 +15,25 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.table import Column
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.users import user_caller
 from cornerstore.cli.terminal import TerminalConsole, terminal_json, visible_lines
-from cornerstore.errors import CornerstoreError, Forbidden, NotFound
+from cornerstore.errors import CornerstoreError, Forbidden, InvalidInput, NotFound
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import (
     Store,
     describe_database,
     head_revision,
+    normalise_database_url,
     open_store,
     sqlite_file,
     sqlite_has_schema,
@@ -197,7 +201,39 @@ def open_cli_store(settings: Settings, create: bool = False) -> Store:
             )
         if not sqlite_has_schema(path):
             raise _no_schema(url)
-    return open_store(url, settings.sqlite_busy_timeout_ms, synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        url, settings.sqlite_busy_timeout_ms, synchronous=settings.sqlite_synchronous
+    )
+    try:
+        with store.engine.connect():
+            pass
+    except DBAPIError as exc:
+        store.dispose()
+        raise _unreachable(url, exc) from None
+    return store
+
+
+def _unreachable(url: str, exc: DBAPIError) -> CornerstoreError:
+    """One line on why the database at ``url`` cannot be opened, naming where it is, never its
+    password; the driver's own text (which may quote the URL) is only matched, never shown."""
+    path = sqlite_file(url)
+    said = str(exc.orig).lower()
+    if path is not None:
+        if "not a database" in said:
+            return InvalidInput(f"{path} is not a SQLite database")
+        return CornerstoreError(f"cannot open the SQLite database at {path}")
+    try:
+        parsed = make_url(normalise_database_url(url))
+    except ArgumentError:
+        return InvalidInput("database URL is not a valid SQLAlchemy URL")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    if "role" in said and "does not exist" in said:
+        return Forbidden(f"the database server at {where} does not know the user name")
+    if "does not exist" in said:
+        return NotFound(f"no database {parsed.database or ''!s} on the server at {where}")
+    if "authentication failed" in said or "password" in said:
+        return Forbidden(f"the database server at {where} refused the user name or password")
+    return CornerstoreError(f"cannot reach the database at {where}")
 
 
 def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) -> None:
@@ -251,6 +287,35 @@ def row_id_argument(help: str) -> Any:
     """A required row-id argument bounded to what a row id can be, 1 to 2**63 - 1: past that
     the databases cannot even look it up, and the user gets a usage error, not a crash."""
     return typer.Argument(..., min=1, max=LARGEST_ROW_ID, help=help)
+
+
+def count_option(default: int, *flags: str, help: str, least: int = 1) -> Any:
+    """An integer option (a count, a number of days, a seed) bounded to ``least`` ..
+    2**63 - 1 at the edge: a larger one overflows the databases and numpy, and the user gets a
+    usage error naming the option rather than a crash."""
+    return typer.Option(default, *flags, min=least, max=LARGEST_ROW_ID, help=help)
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """The text of the file a user named for ``what`` (``--rule``, ``--model``), or one line
+    saying why it cannot be read: missing, a folder, unreadable or not UTF-8 text."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: no such file {path}") from None
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInput(f"{what}: cannot read {path} as UTF-8 text") from None
+
+
+def writable_file(path: Path, what: str) -> None:
+    """Refuse, before any work is done, a file to write that cannot be: a folder, or a file in a
+    folder that does not exist (an export marks its rows as handed over only once written)."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"{what}: no folder {path.parent}")
 
 
 def id_column(header: str, ids: Iterable[str]) -> Column:

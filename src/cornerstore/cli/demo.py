@@ -7,14 +7,16 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from cornerstore.cli.common import Invocation, open_cli_store, out, shared_options
+from cornerstore.cli.common import Invocation, count_option, open_cli_store, out, shared_options
 
 
 @shared_options("db")
 def demo(
     run: Invocation,
     customers: int = typer.Option(2000, min=1, max=2_000_000, help="People in the business"),
-    seed: int = typer.Option(0, help="Random seed (the same seed gives the same business)"),
+    seed: int = count_option(
+        0, least=0, help="Random seed (the same seed gives the same business)"
+    ),
     if_missing: bool = typer.Option(
         False, "--if-missing", help="Do nothing when the database already holds customers"
     ),

@@ -16,14 +16,15 @@ from rich.table import Table
 
 from cornerstore.cli.common import (
     Invocation,
+    count_option,
     err,
     out,
     print_json,
+    read_text_file,
     row_id_argument,
     shared_options,
     when,
 )
-from cornerstore.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cornerstore.identity.resolution.explain import ScoredVariant
@@ -78,11 +79,10 @@ def _steps(label: str) -> Iterator[Progress]:
 def _load_model(path: Path | None) -> IdentityModel | None:
     if path is None:
         return None
-    if not path.exists():
-        raise InvalidInput(f"{path}: no such model file")
+    text = read_text_file(path, "--model")
     from cornerstore.identity.resolution.model import IdentityModel
 
-    return IdentityModel.from_json(path.read_text())
+    return IdentityModel.from_json(text)
 
 
 @app.command("dedupe")
@@ -154,7 +154,7 @@ def train(
         "unique_id_r, clerical_match_score)",
     ),
     region: str = RegionOption,
-    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    seed: int = count_option(0, least=0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
 ) -> None:
     """Train a model on a file (u by random sampling, m by EM; calibrated on --labels) and save
@@ -243,7 +243,7 @@ def _weights_table(result: Explanation, left: str, right: str) -> Table:
 @shared_options("json", "acting", "db")
 def learn(
     run: Invocation,
-    seed: int = typer.Option(0, help="Seed of the random sampling of u"),
+    seed: int = count_option(0, least=0, help="Seed of the random sampling of u"),
     engine: EngineChoice = EngineOption,
     calibrate: bool = typer.Option(
         True,

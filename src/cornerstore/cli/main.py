@@ -6,6 +6,7 @@ keep Typer's exit code 2. No traceback reaches the user and no input value is ec
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -47,6 +48,11 @@ class _Commands(TyperGroup):
         except CornerstoreError as exc:
             err.print(f"error: {exc.message}")
             raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader went away (`cornerstore ... | head`): stop quietly, as Unix tools do.
+            # Click's own handling of a closed pipe (the one `cornerstore --help | head` meets)
+            # wants the errno: then it silences stdout, so nothing fails again at exit.
+            raise OSError(errno.EPIPE, "the reader closed the pipe") from None
         except (typer.TyperException, typer.Exit, typer.Abort):
             # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
             raise

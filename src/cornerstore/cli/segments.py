@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from cornerstore.cli.common import Invocation, out, print_json, shared_options, when
+from cornerstore.cli.common import Invocation, out, print_json, read_text_file, shared_options, when
 from cornerstore.cli.terminal import styled
 from cornerstore.errors import InvalidInput
 
@@ -74,10 +74,7 @@ def create(
     """Define a rule segment (see docs/learn.md for conditions); members are computed at once."""
     text = definition
     if definition.startswith("@"):
-        try:
-            text = Path(definition[1:]).read_text(encoding="utf-8")
-        except OSError:
-            raise InvalidInput(f"--definition: cannot read {definition[1:]}") from None
+        text = read_text_file(Path(definition[1:]), "--definition")
     try:
         tree = json.loads(text)
     except ValueError:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from cornerstore.cli.common import Invocation, bring_up_to_date, open_cli_store, out, shared_options
+from cornerstore.cli.common import (
+    Invocation,
+    bring_up_to_date,
+    count_option,
+    open_cli_store,
+    out,
+    shared_options,
+)
 from cornerstore.cli.database import first_owner
 from cornerstore.settings import Settings
 
@@ -16,8 +23,8 @@ from cornerstore.settings import Settings
 def serve(
     run: Invocation,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
-    port: int = typer.Option(8000, help="Port to listen on"),
-    workers: int = typer.Option(1, help="Worker processes"),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on"),
+    workers: int = count_option(1, help="Worker processes"),
 ) -> None:
     """Serve the API. A SQLite database is created or upgraded first; PostgreSQL must be
     upgraded with `cornerstore db upgrade`. With no staff user yet, `owner` is created and its

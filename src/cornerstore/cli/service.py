@@ -15,7 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from cornerstore.cli import cases
-from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
+from cornerstore.cli.common import (
+    Invocation,
+    id_column,
+    out,
+    print_json,
+    shared_options,
+    when,
+    writable_file,
+)
 from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
 
@@ -190,6 +198,8 @@ def export(
 ) -> None:
     """Hand the pending survey links to the shop's mailer as CSV, marking them exported: each
     link is exported once."""
+    if to is not None:
+        writable_file(to, "--out")
     with run.services() as s:
         links = s.outcomes.export_pending(run.caller(s))
     if run.json:

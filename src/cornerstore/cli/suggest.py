@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from cornerstore.cli.common import (
     Invocation,
+    count_option,
     out,
     print_json,
     shared_options,
@@ -47,7 +48,7 @@ app = typer.Typer(
 def show(
     run: Invocation,
     ref: str = typer.Argument(..., help="Profile id, e-mail, phone or another identifier"),
-    n: int = typer.Option(10, "-n", "--n", help="How many suggestions (1 to 100)"),
+    n: int = count_option(10, "-n", "--n", help="How many suggestions (1 to 100)"),
 ) -> None:
     """The products to suggest to the customer, each with its reason."""
     with run.services() as s:
@@ -105,7 +106,7 @@ def evaluate(
     ),
     split_date: str = typer.Option(..., "--split-date", help="Train before it, test from it"),
     protocol: str = typer.Option("all", "--protocol", help="all, or new: never bought before"),
-    k: int = typer.Option(10, "--k", help="Suggestions per customer (1 to 100)"),
+    k: int = count_option(10, "--k", help="Suggestions per customer (1 to 100)"),
 ) -> None:
     """Score suggestions against popularity, ALS and repurchase on one split of a file."""
     from cornerstore.suggest.evaluate import Columns, evaluate, read_purchases

@@ -120,8 +120,10 @@ class Merges:
         self.policy.require(caller, "merges", CHANGE)
         now = datetime.now(UTC)
         with self.store.unit_of_work(write=True) as uow:
-            if isinstance(ref, int) or str(ref).isdigit():
-                record = uow.merges.get(int(ref))
+            if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
+                merge_id = int(ref)
+                # Past a signed 64-bit integer no row has the id: the database cannot look it up.
+                record = uow.merges.get(merge_id) if 0 < merge_id < 2**63 else None
                 if record is None:
                     raise NotFound("merge: no such merge")
             else:

@@ -140,6 +140,10 @@ def load_records(
         raise InvalidInput(f"{path.name}: no column {missing[0]!r}")
     if frame[id_col].null_count():
         raise InvalidInput(f"{path.name}: column {id_col!r} has empty ids")
+    if frame[id_col].is_duplicated().any():
+        raise InvalidInput(
+            f"{path.name}: column {id_col!r} has the same id twice (ids must be unique)"
+        )
     raw = frame.select([pl.col(col).alias(field) for field, col in mapping.items()])
     records = prepare_records(
         raw.iter_rows(named=True),
