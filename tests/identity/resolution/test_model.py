@@ -341,3 +341,19 @@ def test_pairs_whose_first_names_conflict_do_not_count_as_matches_in_the_match_r
     # One match among 6 pairs: a record has 0.5 matches, as guessed, so nothing moves.
     assert model.matches_per_record == pytest.approx(0.5, rel=1e-3)
     assert rescored["match_weight"] == pytest.approx(pairs["match_weight"], abs=1e-3)
+
+
+def test_where_each_persons_records_all_link_a_cluster_grows_past_four_by_one_strong_link() -> None:
+    # A parish register: every record of a person matches most of the person's others, so the
+    # median linked record has four matching pairs and clusters of up to eight join freely.
+    rows = [{"first_name": "John", "last_name": "Smith"} for _ in range(8)]
+    records = prepare_records(rows, [f"r{i}" for i in range(8)], ["first_name", "last_name"])
+    group_a, group_b = range(5), range(5, 8)
+    inside = [(a, b) for g in (group_a, group_b) for a in g for b in g if a < b]
+    left = [a for a, _ in inside] + [0]
+    right = [b for _, b in inside] + [5]
+
+    clusters = cluster_pairs(records, left, right, [30.0] * len(inside) + [25.0], 6.0)
+
+    assert clusters.labels == [0] * 8
+    assert clusters.sparse_joins == 0

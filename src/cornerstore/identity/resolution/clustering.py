@@ -15,8 +15,10 @@ neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of
 Two clusters that each hold two records or more are joined by a weak pair (less than
 ``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
 namesake link between two otherwise separate people is a bridge, not evidence that they are one.
-A merge that would make a cluster of more than ``DENSE_SIZE`` records needs every record of the
-smaller cluster linked to the larger one by a scored pair: a chain grows by single links.
+A merge that would make a cluster of more than ``DENSE_SIZE`` records (or ``DENSE_DEGREES`` times
+the median number of matching pairs a linked record has, where a file's people hold many records)
+needs every record of the smaller cluster linked to the larger one by a scored pair: a chain grows
+by single links.
 
 At one home (same surname and address or phone), first names that are merely alike by
 Jaro-Winkler (Anne and Annette) conflict: a typo or a nickname still agrees.
@@ -58,6 +60,8 @@ BRIDGE_MARGIN = 6.0
 #: smaller cluster linked by a scored pair to the larger one: one person's records are alike in
 #: pairs, while a chain of namesakes and households links each new part by one record only.
 DENSE_SIZE = 4
+#: Past this many times a linked record's median number of matching pairs, joins must be dense.
+DENSE_DEGREES = 2
 #: Levels at which two first names are only alike (Jaro-Winkler): at one home (same surname and
 #: address or phone) they are two people, Anne and Annette, Michael and Mia, not one person.
 _ALIKE = frozenset(i for i, level in enumerate(_FIRST.levels) if "Jaro-Winkler" in level.label)
@@ -277,6 +281,27 @@ class _Names:
         )
 
 
+def _dense_size(
+    left: Sequence[int], right: Sequence[int], weights: Sequence[float], min_weight: float
+) -> int:
+    """The cluster size past which joins must be dense: ``DENSE_SIZE``, or twice the median
+    number of matching pairs a linked record has, where the file's people hold many records.
+
+    A file whose people hold ten records each (a parish register) links each record to most of
+    its person's others; a chain of namesakes links each record to one or two. The median degree
+    tells the two apart from the pairs themselves.
+    """
+    degree: dict[int, int] = {}
+    for a, b, w in zip(left, right, weights, strict=True):
+        if w >= min_weight:
+            degree[a] = degree.get(a, 0) + 1
+            degree[b] = degree.get(b, 0) + 1
+    if not degree:
+        return DENSE_SIZE
+    median = sorted(degree.values())[len(degree) // 2]
+    return max(DENSE_SIZE, DENSE_DEGREES * median)
+
+
 def cluster_pairs(
     records: PreparedRecords,
     left: Sequence[int],
@@ -296,6 +321,7 @@ def cluster_pairs(
     """
     names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
+    dense_size = _dense_size(left, right, weights, min_weight)
     members: dict[int, list[int]] = {}
 
     def find(i: int) -> int:
@@ -379,7 +405,7 @@ def cluster_pairs(
         ):
             bridges += 1
             continue
-        if len(group_a) + len(group_b) > DENSE_SIZE and not linked_throughout(group_b, ra):
+        if len(group_a) + len(group_b) > dense_size and not linked_throughout(group_b, ra):
             sparse += 1
             continue
         parent[rb] = ra
