@@ -74,7 +74,7 @@ def test_a_file_without_an_item_column_is_refused_by_name() -> None:
         (["--split-date", "next week"], "--split-date must be a date like 2011-10-09"),
         (["--split-date", "2030-01-01"], "split-date: there must be purchases before and after"),
         (["--protocol", "old"], "--protocol must be all or new"),
-        (["--k", "0"], "--k must be between 1 and 100"),
+        (["--k", "101"], "--k must be between 1 and 100"),
         (["--date-col", "StockCode"], "column StockCode: "),
     ],
 )
