@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from cornerstore.suggest.neighbours import Pool, day_weights
 from cornerstore.suggest.rerank import FEATURES, NO_TREES, Trees
 
 PURCHASE_COLUMNS = {
@@ -94,6 +95,16 @@ class Blend:
     leaves: int = 7
     rerank_min_customers: int = 200
     """Below this many labelled customers the blend alone ranks (too little to learn from)."""
+    knn: float = 0.0
+    """The weight of what the customer's nearest customers buy (TIFU-KNN; see
+    :mod:`cornerstore.suggest.neighbours`). 0, the default: not used and no customer's vector
+    is stored; 0.2 was best on the validation window, but not on the reported split (see
+    docs/suggestions.md)."""
+    similar_customers: int = 30
+    """How many nearest customers."""
+    basket_decay: float = 0.95
+    """In a customer's frequency vector the i-th latest day they bought on counts this to the
+    power i."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,9 @@ class _Owned:
     """The buys weighted by exp(-age / recency_days)."""
     cycle: np.ndarray
     """The median gap between buys in days; NaN below ``cycle_min_buys`` buys."""
+    frequency: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """The items' entries in the customer's basket-decayed frequency vector (see
+    :class:`~cornerstore.suggest.neighbours.Pool`)."""
     visits: int = 0
     """Distinct days the customer bought anything on."""
     tenure: float = 0.0
@@ -279,12 +293,16 @@ class SuggestionModel:
     customers: int = 0
     ranker: Trees | None = None
     """The learned re-ranker of the blend's candidates (None: the blend alone ranks)."""
+    pool: Pool | None = None
+    """The training customers' frequency vectors, to find a customer's nearest (None: none)."""
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
     _factors64: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
 
     def __post_init__(self) -> None:
         self._positions = {item: i for i, item in enumerate(self.items)}
         self._factors64 = self.item_factors.astype(np.float64)
+        if self.pool is None:
+            self.pool = Pool.empty(len(self.items))
 
     def position(self, item: str) -> int | None:
         """The item's row in the model, or None when it was not in the training data."""
@@ -338,6 +356,7 @@ class SuggestionModel:
         popularity = _buyers_since(frame, item_pos, trained_until, blend.popular_days)
         trending = _buyers_since(frame, item_pos, trained_until, blend.trending_days)
         momentum = _momentum(frame, item_pos, trained_until)
+        pool = Pool.of(frame, item_pos, blend.basket_decay) if blend.knn > 0 else None
         known = names or {}
         ranker = (
             _fit_ranker(frame, trained_until, blend, threads, seed)
@@ -359,6 +378,7 @@ class SuggestionModel:
             blend=blend,
             customers=len(customers),
             ranker=ranker,
+            pool=pool,
         )
 
     # -- ranking -------------------------------------------------------------------------------
@@ -394,6 +414,8 @@ class SuggestionModel:
         group = np.repeat(np.arange(len(keys)), buys)
         weights = np.exp(-np.maximum(np.floor(ages), 0.0) / self.blend.recency_days)
         last = np.cumsum(buys) - 1
+        all_days = np.unique(history.bought)
+        recent, baskets = day_weights(bought.astype(np.int64), all_days, self.blend.basket_decay)
         return _Owned(
             keys=keys,
             idx=rows[known],
@@ -401,7 +423,8 @@ class SuggestionModel:
             since=ages[last] if len(keys) else np.zeros(0),
             decayed=np.bincount(group, weights=weights, minlength=len(keys)),
             cycle=_median_gaps(bought, group, buys, self.blend.cycle_min_buys),
-            visits=int(np.unique(history.bought).size),
+            frequency=np.bincount(group, weights=recent, minlength=len(keys)) / max(baskets, 1e-12),
+            visits=int(all_days.size),
             tenure=float(today - history.bought.min()) if history.bought.size else 0.0,
         )
 
@@ -413,6 +436,7 @@ class SuggestionModel:
         own = np.zeros((count, n))
         co = np.zeros((count, n))
         als = np.zeros((count, n))
+        knn = np.zeros((count, n))
         row = np.repeat(np.arange(count), [len(o.keys) for o in owned])
         if row.size:
             idx = np.concatenate([o.idx for o in owned])
@@ -429,8 +453,13 @@ class SuggestionModel:
             co[:] = np.bincount(cells.ravel(), contribution.ravel(), count * n).reshape(count, n)
             co /= _row_max(co)
             als = self._als_scores(owned)
+            if b.knn > 0 and self.pool is not None and self.pool.norms.size:
+                frequency = np.zeros((count, n))
+                frequency[row, idx] = np.concatenate([o.frequency for o in owned])
+                knn = self.pool.scores(frequency, b.similar_customers)
+                knn /= _row_max(knn)
         popular = np.broadcast_to(self.trending.astype(np.float64), (count, n))
-        return {"own": own, "co": co, "als": als, "popular": popular}
+        return {"own": own, "co": co, "als": als, "knn": knn, "popular": popular}
 
     def suggest(
         self, history: History, n: int, now: datetime, *, only_new: bool = False
@@ -503,9 +532,10 @@ class SuggestionModel:
             "own": b.own * parts["own"] * boost,
             "als": b.als * parts["als"] * boost,
             "co": b.co * parts["co"] * boost,
+            "knn": b.knn * parts["knn"] * boost,
             "popular": b.popular * parts["popular"],
         }
-        total = weighted["own"] + weighted["als"] + weighted["co"] + weighted["popular"]
+        total = sum(weighted.values(), start=np.zeros_like(parts["own"]))
         return weighted, total
 
     def _block(
@@ -752,7 +782,10 @@ class SuggestionModel:
             trained_until=np.array([self.trained_until.isoformat()], dtype=np.str_),
             blend=blend,
             customers=np.array([self.customers]),
-            **(self.ranker.arrays() if self.ranker is not None else NO_TREES),
+            **(
+                (self.pool or Pool.empty(len(self.items))).arrays()
+                | (self.ranker.arrays() if self.ranker is not None else NO_TREES)
+            ),
         )
         return buffer.getvalue()
 
@@ -780,6 +813,9 @@ class SuggestionModel:
                 trained_until=datetime.fromisoformat(str(z["trained_until"][0])),
                 blend=Blend(**fields),
                 customers=int(z["customers"][0]),
+                pool=Pool.from_arrays(
+                    {k: z[k] for k in z.files if k.startswith("pool_")}, len(z["items"])
+                ),
                 ranker=Trees.from_arrays({k: z[k] for k in z.files if k.startswith("ranker_")})
                 if "ranker_value" in z.files
                 else None,
