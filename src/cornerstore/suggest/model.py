@@ -18,6 +18,10 @@ Four signals are learned from the purchase history (``customer_id``, ``item_id``
   two days or more);
 - **replenishment**: the customer's own repeat purchases. An item bought on ``cycle_min_buys``
   days or more has a cycle (the median gap); it is suggested only when it is due.
+- **customers who buy alike** (TIFU-KNN, :mod:`cornerstore.suggest.neighbours`), only when
+  ``Blend.knn`` is above 0: what the ``similar_customers`` nearest customers' basket-decayed
+  frequency vectors hold. Off by default: it gained on the validation window but not on the
+  reported split.
 
 The ranking blends them with weights (:class:`Blend`) chosen on an earlier validation window,
 never on the split that is reported (see docs/suggestions.md). A learned re-ranker of the
