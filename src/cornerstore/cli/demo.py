@@ -7,7 +7,7 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from cornerstore.cli.common import Invocation, count_option, open_cli_store, out, shared_options
+from cornerstore.cli.common import Invocation, count_option, out, shared_options
 
 
 @shared_options("db")
@@ -27,8 +27,7 @@ def demo(
     from cornerstore.demo.staff import add_demo_staff
 
     if if_missing:
-        settings = run.settings()
-        store = open_cli_store(settings, create=True)
+        store = run.store(create=True)
         try:
             if not store.is_empty():
                 with store.unit_of_work() as uow:

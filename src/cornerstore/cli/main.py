@@ -33,7 +33,7 @@ from cornerstore.cli import (
     suggest,
     users,
 )
-from cornerstore.cli.common import err
+from cornerstore.cli.common import connection_lost, err
 from cornerstore.errors import CornerstoreError
 
 log = logging.getLogger("cornerstore.cli")
@@ -57,6 +57,10 @@ class _Commands(TyperGroup):
             # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
             raise
         except Exception as exc:
+            if connection_lost(exc):
+                # Work done in finished transactions stays; the one under way was rolled back.
+                err.print("error: the connection to the database was lost; the command stopped")
+                raise typer.Exit(1) from None
             # Only the type: the text of an unexpected error may quote customer data.
             log.debug("unexpected error", exc_info=True)
             err.print(f"error: unexpected {type(exc).__name__}; the command stopped")

@@ -11,7 +11,6 @@ from cornerstore.cli.common import (
     Invocation,
     bring_up_to_date,
     count_option,
-    open_cli_store,
     out,
     shared_options,
 )
@@ -35,8 +34,8 @@ def serve(
     from cornerstore.services import Services
 
     settings = with_audit_journal(run.settings())
-    store = open_cli_store(settings, create=True)
-    bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
+    store = run.store(create=True)
+    bring_up_to_date(store, settings, upgrade=store.backend == "sqlite", named_by=run.named_by)
     services = Services.build(settings, store)
     first_owner(services.staff)
     url = f"http://{host}:{port}"
