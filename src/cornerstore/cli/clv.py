@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from cornerstore.cli.common import print_json
+from cornerstore.cli.common import print_json, reading_file, writable_file
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Customer lifetime value from a transaction file", no_args_is_help=True)
@@ -72,18 +72,25 @@ def _fit(
 ) -> tuple[Any, Any]:
     from cornerstore.learn.clv import MODEL_CHOICES, fit_transactions_file
 
-    return fit_transactions_file(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        file_format=None
+    fmt = (
+        None
         if file_format is None
-        else _choice(file_format, ("cdnow", "csv", "parquet"), "--format"),
-        calibration_end=_parse_date(calibration_end),
-        period=_choice(period, ("week", "day"), "--period"),
-        model=_choice(model, MODEL_CHOICES, "--model"),
+        else _choice(file_format, ("cdnow", "csv", "parquet"), "--format")
     )
+    end = _parse_date(calibration_end)
+    unit = _choice(period, ("week", "day"), "--period")
+    chosen = _choice(model, MODEL_CHOICES, "--model")
+    with reading_file(transactions, "--transactions"):
+        return fit_transactions_file(
+            transactions,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            file_format=fmt,
+            calibration_end=end,
+            period=unit,
+            model=chosen,
+        )
 
 
 @app.command("fit")
@@ -138,6 +145,8 @@ def predict(
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InvalidInput("--output must end in .csv or .parquet")
+    # Before the fit, which may take minutes: its answer would have nowhere to go.
+    writable_file(output, "--output")
     summary, fitted = _fit(
         transactions,
         customer_col,

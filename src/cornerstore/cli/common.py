@@ -7,6 +7,7 @@ by the ``cornerstore`` command itself (:mod:`cornerstore.cli.main`).
 
 from __future__ import annotations
 
+import codecs
 import getpass
 import inspect
 import sys
@@ -366,6 +367,53 @@ def count_option(default: int, *flags: str, help: str, least: int = 1) -> Any:
     2**63 - 1 at the edge: a larger one overflows the databases and numpy, and the user gets a
     usage error naming the option rather than a crash."""
     return typer.Option(default, *flags, min=least, max=LARGEST_ROW_ID, help=help)
+
+
+def input_file(path: Path, what: str) -> Path:
+    """``path`` when it names a file to read for ``what`` (``--transactions``); otherwise one
+    line saying it is a folder or does not exist."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    if not path.is_file():
+        raise InvalidInput(f"{what}: no such file {path}")
+    return path
+
+
+def _not_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+@contextmanager
+def reading_file(path: Path, what: str) -> Iterator[Path]:
+    """Read a data file (CSV, text) named for ``what`` inside the block: a folder or a missing
+    file is refused before, and when the reader refuses the file, an empty file or one that is
+    not UTF-8 text (Latin-1, a database) is said as such rather than as the parser's error.
+
+    Used like this::
+
+        with reading_file(path, "--transactions"):
+            frame = read_transactions(path, ...)
+    """
+    input_file(path, what)
+    try:
+        yield path
+    except InvalidInput as exc:
+        # Looked at only when the reader failed: a large file is not read twice when it is fine.
+        if path.stat().st_size == 0:
+            raise InvalidInput(f"{what}: {path} is empty") from None
+        if _not_utf8(path):
+            raise InvalidInput(f"{what}: {path} is not UTF-8 text (save it as UTF-8)") from None
+        raise exc
 
 
 def read_text_file(path: Path, what: str) -> str:
