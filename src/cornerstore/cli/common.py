@@ -416,6 +416,23 @@ def reading_file(path: Path, what: str) -> Iterator[Path]:
         raise exc
 
 
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """An ISO date or time given for ``option`` (``--from``), or one line naming the option
+    and what it takes, never the value.
+
+    >>> parse_moment("2026-03-01", "--from")
+    datetime.datetime(2026, 3, 1, 0, 0)
+    """
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{option}: give a date like 2026-03-01 or a time like 2026-03-01T09:30"
+        ) from None
+
+
 def read_text_file(path: Path, what: str) -> str:
     """The text of the file a user named for ``what`` (``--rule``, ``--model``), or one line
     saying why it cannot be read: missing, a folder, unreadable or not UTF-8 text."""

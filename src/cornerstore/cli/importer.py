@@ -13,7 +13,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
+from cornerstore.cli.common import Invocation, err, out, print_json, shared_options, writable_file
 from cornerstore.cli.terminal import visible
 from cornerstore.errors import InvalidInput
 
@@ -45,6 +45,8 @@ def import_file(
 
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder, not a file")
     spec = ImportSpec(
         path=path,
         touchpoint=touchpoint,
@@ -57,6 +59,9 @@ def import_file(
     )
     spec.validate()
     rejects_path = rejects or path.with_name(path.name + ".rejects.jsonl")
+    # Before any batch is stored: a rejects file with nowhere to go would stop the import at
+    # its first reject, halfway through the file.
+    writable_file(rejects_path, "--rejects")
     # Counting is a pass over the file, worth it only for a progress bar someone watches.
     show_progress = err.is_terminal
     total = count_rows(spec) if show_progress else None

@@ -1,0 +1,96 @@
+"""Wrong input as a new user gives it: one line naming the option, exit code 1, the value never
+echoed, and nothing stored or written halfway."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cornerstore.cli.main import app
+from cornerstore.storage.database import open_store
+
+runner = CliRunner()
+CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A set-up store; commands run in tmp_path, so paths in messages stay short."""
+    monkeypatch.chdir(tmp_path)
+    open_store("sqlite:///shop.db", upgrade=True).dispose()
+    return "sqlite:///shop.db"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_metrics_period_that_is_not_a_date_names_the_option_not_the_value(db: str) -> None:
+    code, out, err = run("service", "metrics", "--from", "last-tuesday", "--db", db)
+
+    assert (code, out) == (1, "")
+    assert err == "error: --from: give a date like 2026-03-01 or a time like 2026-03-01T09:30\n"
+
+
+def test_a_metrics_period_of_iso_dates_and_times_is_read(db: str) -> None:
+    code, out, err = run(
+        "service", "metrics", "--from", "2026-01-01", "--to", "2026-02-01T12:00", "--db", db
+    )
+
+    assert (code, err) == (0, "")
+    assert out.startswith("cases opened 2026-01-01 00:00 to 2026-02-01 12:00, judged ")
+
+
+def test_an_audit_retention_that_is_not_a_duration_names_the_option(db: str) -> None:
+    code, out, err = run("audit", "prune", "--older-than", "two years", "--db", db)
+
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: --older-than: give a duration such as 12h, 30d or 2w\n",
+    )
+
+
+def test_importing_a_folder_says_it_is_a_folder(db: str, tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+
+    code, out, err = run(
+        "import", "exports", "--touchpoint", "store", "--map", "email=email", "--db", db
+    )
+
+    assert (code, out, err) == (1, "", "error: exports is a folder, not a file\n")
+
+
+def test_an_import_whose_rejects_cannot_be_written_stores_nothing(db: str, tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("email\nann@example.com\nnot-an-address\n")
+    args = ["import", "people.csv", "--touchpoint", "store", "--map", "email=email", "--db", db]
+
+    refused = run(*args, "--rejects", "missing/rejects.jsonl")
+    code, out, _ = run(*args, "--json")
+
+    assert refused == (1, "", "error: --rejects: no folder missing\n")
+    assert (code, '"duplicates": 0' in out, '"accepted": 1' in out) == (0, True, True)
+
+
+def test_scanning_into_a_pipe_whose_reader_went_away_stops_without_a_word() -> None:
+    read, write = os.pipe()
+    os.close(read)
+    lines = b"".join(b"order %d paid by ann@example.com\n" % n for n in range(50_000))
+    try:
+        finished = subprocess.run(
+            [*CORNERSTORE, "privacy", "scan"],
+            input=lines,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+
+    assert (finished.returncode, finished.stderr) == (1, b"")
