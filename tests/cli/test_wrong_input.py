@@ -94,3 +94,17 @@ def test_scanning_into_a_pipe_whose_reader_went_away_stops_without_a_word() -> N
         os.close(write)
 
     assert (finished.returncode, finished.stderr) == (1, b"")
+
+
+def test_a_search_typed_in_a_latin1_terminal_is_one_line_without_its_bytes(db: str) -> None:
+    finished = subprocess.run(
+        [*CORNERSTORE, "customers", "search", b"J\xe9r\xf4me", "--db", db],
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert (finished.returncode, finished.stdout) == (1, b"")
+    assert finished.stderr == (
+        b"error: the command line holds text that is not UTF-8 (a terminal set to Latin-1?): "
+        b"type it again in a UTF-8 terminal\n"
+    )

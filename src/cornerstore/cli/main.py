@@ -39,8 +39,20 @@ from cornerstore.errors import CornerstoreError
 log = logging.getLogger("cornerstore.cli")
 
 
+_GIVEN = "cornerstore.arguments"
+
+
+def _undecodable(arg: str) -> bool:
+    """Whether a command-line argument held bytes that are not UTF-8 (kept as surrogates)."""
+    return any("\udc80" <= char <= "\udcff" for char in arg)
+
+
 class _Commands(TyperGroup):
     """The root group: every command runs inside its ``invoke``, so its errors are mapped here."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_GIVEN] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -56,6 +68,16 @@ class _Commands(TyperGroup):
         except (typer.TyperException, typer.Exit, typer.Abort):
             # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
             raise
+        except UnicodeEncodeError:
+            if not any(_undecodable(arg) for arg in ctx.meta.get(_GIVEN, ())):
+                raise
+            # Bytes a Latin-1 terminal sent: Python keeps them as lone surrogates, which no
+            # database or file can store. Which argument it was is said, never its value.
+            err.print(
+                "error: the command line holds text that is not UTF-8 (a terminal set to "
+                "Latin-1?): type it again in a UTF-8 terminal"
+            )
+            raise typer.Exit(1) from None
         except Exception as exc:
             if connection_lost(exc):
                 # Work done in finished transactions stays; the one under way was rolled back.
