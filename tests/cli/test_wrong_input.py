@@ -4,6 +4,7 @@ echoed, and nothing stored or written halfway."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,29 @@ def test_a_search_typed_in_a_latin1_terminal_is_one_line_without_its_bytes(db: s
         b"error: the command line holds text that is not UTF-8 (a terminal set to Latin-1?): "
         b"type it again in a UTF-8 terminal\n"
     )
+
+
+def test_serving_on_a_port_in_use_is_one_line_before_the_database_is_touched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        code, out, err = run("serve", "--port", str(port), "--db", f"sqlite:///{path}")
+
+    assert (code, out) == (1, "")
+    assert err == f"error: --port: {port} is already in use on 127.0.0.1\n"
+    assert not path.exists()
+
+
+def test_serving_on_a_host_name_that_does_not_resolve_names_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+
+    code, out, err = run("serve", "--host", "shop.invalid", "--db", f"sqlite:///{path}")
+
+    assert (code, out) == (1, "")
+    assert err == "error: --host: not a host name or address this machine can listen on\n"
+    assert not path.exists()
