@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,7 @@ from typer.testing import CliRunner
 
 from cornerstore.cli import database
 from cornerstore.cli.main import app
-
-CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+from tests.cli.helpers import CORNERSTORE
 
 
 @pytest.mark.parametrize("command", [["--help"], ["customers", "--help"]])

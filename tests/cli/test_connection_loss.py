@@ -4,15 +4,13 @@ terminated) is one line and exit code 1, never a traceback or "unexpected Operat
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
-
-CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+from tests.cli.helpers import CORNERSTORE
 
 
 def _backend_waiting_on_a_lock(conn: object, timeout: float = 60.0) -> int:

@@ -10,17 +10,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cornerstore.cli.main import app
 from cornerstore.storage.database import describe_database, head_revision, open_store
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from tests.cli.helpers import run
 
 
 def test_a_mistyped_db_folder_is_refused_by_name_and_no_folder_is_created(

@@ -6,17 +6,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cornerstore.cli.main import app
 from cornerstore.storage.database import open_store
-
-runner = CliRunner()
-CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+from tests.cli.helpers import CORNERSTORE, run
 
 
 @pytest.fixture
@@ -25,11 +20,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.chdir(tmp_path)
     open_store("sqlite:///shop.db", upgrade=True).dispose()
     return "sqlite:///shop.db"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_a_metrics_period_that_is_not_a_date_names_the_option_not_the_value(db: str) -> None:
