@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
 from cornerstore.learn.transactions import read_transactions
-from tests.learn.conftest import CDNOW
+from tests.cli.helpers import CDNOW
 
 runner = CliRunner()
 
@@ -193,3 +193,22 @@ def test_predict_refuses_an_output_in_a_missing_folder_and_writes_nothing(tmp_pa
 
     assert (code, out, err) == (1, "", f"error: --output: no folder {output.parent}\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_predict_stopped_while_writing_leaves_the_earlier_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "value.csv"
+    output.write_text("customer_id,clv\nlast-week,1.0\n")
+
+    def stopped_halfway(frame: pl.DataFrame, file: Path) -> None:
+        Path(file).write_text("customer_id,cl")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", stopped_halfway)
+
+    code, out, _ = run("predict", "--transactions", str(CDNOW), "--output", str(output))
+
+    assert (code, out) == (130, "")  # as a Ctrl-C ends a command
+    assert output.read_text() == "customer_id,clv\nlast-week,1.0\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["value.csv"]

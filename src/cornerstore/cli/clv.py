@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from cornerstore.cli.common import print_json, reading_file, writable_file
+from cornerstore.cli.common import print_json, reading_file, writable_file, written_whole
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Customer lifetime value from a transaction file", no_args_is_help=True)
@@ -158,13 +158,11 @@ def predict(
         model,
     )
     table = predict_clv(fitted, summary, horizon=horizon, discount_rate=discount_rate)
-    try:
+    with written_whole(output, "--output") as partial:
         if suffix == ".csv":
-            table.write_csv(output)
+            table.write_csv(partial)
         else:
-            table.write_parquet(output)
-    except OSError:
-        raise InvalidInput(f"could not write {output}") from None
+            table.write_parquet(partial)
     report = describe_fit(fitted)
     report |= {"output": str(output), "rows": table.height, "horizon": horizon}
     report["discount_rate"] = discount_rate

@@ -455,6 +455,21 @@ def writable_file(path: Path, what: str) -> None:
         raise InvalidInput(f"{what}: no folder {path.parent}")
 
 
+@contextmanager
+def written_whole(path: Path, what: str) -> Iterator[Path]:
+    """A path beside ``path`` to write the file for ``what`` (``--output``) to, moved onto
+    ``path`` only when the block ends normally and removed otherwise (Ctrl-C, a full disk): a
+    reader never finds half a file, and a file already there stays as it was until then."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        partial.replace(path)
+    except OSError:
+        raise InvalidInput(f"{what}: cannot write {path}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def id_column(header: str, ids: Iterable[str]) -> Column:
     """A table column of ids, never cut short: staff copy them into the next command."""
     return Column(header, no_wrap=True, min_width=max((len(i) for i in ids), default=0))

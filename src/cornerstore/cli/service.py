@@ -23,6 +23,7 @@ from cornerstore.cli.common import (
     shared_options,
     when,
     writable_file,
+    written_whole,
 )
 from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
@@ -207,7 +208,10 @@ def export(
     if to is None:
         _write_csv(links, sys.stdout)
         return
-    with to.open("w", newline="", encoding="utf-8") as file:
+    with (
+        written_whole(to, "--out") as partial,
+        partial.open("w", newline="", encoding="utf-8") as file,
+    ):
         _write_csv(links, file)
     out.print(f"{len(links)} survey links written to {to}")
 
