@@ -4,8 +4,11 @@ echoed, and nothing stored or written halfway."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +128,32 @@ def test_serving_on_a_host_name_that_does_not_resolve_names_the_option(tmp_path:
     assert (code, out) == (1, "")
     assert err == "error: --host: not a host name or address this machine can listen on\n"
     assert not path.exists()
+
+
+def _customers_stored(path: Path) -> int:
+    try:
+        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5) as conn:
+            return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_a_demo_stopped_with_ctrl_c_says_what_it_left_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    demo = subprocess.Popen(
+        [*CORNERSTORE, "demo", "--customers", "2000", "--db", f"sqlite:///{path}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A Ctrl-C reaches the command even when these tests run where SIGINT is ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while _customers_stored(path) == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    demo.send_signal(signal.SIGINT)
+    out, err = demo.communicate(timeout=120)
+
+    assert (demo.returncode, out) == (130, b"")
+    assert err == (
+        b"demo stopped: the database holds part of the demo business; start again with a new --db\n"
+    )
