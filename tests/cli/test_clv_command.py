@@ -149,7 +149,12 @@ def test_columns_missing_from_a_csv_are_named(cdnow_csv: Path) -> None:
         "fit", "--transactions", str(cdnow_csv), "--customer-col", "Kunde", "--date-col", "Tag"
     )
 
-    assert (code, out, err) == (1, "", "error: column not found: Tag\n")
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: --date-col: no column 'Tag' in orders.csv "
+        "(its columns: 'Kunde', 'Datum', 'Betrag')\n",
+    )
 
 
 def test_a_folder_given_as_the_transactions_is_named_as_a_folder(tmp_path: Path) -> None:

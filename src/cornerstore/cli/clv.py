@@ -71,6 +71,7 @@ def _fit(
     model: str,
 ) -> tuple[Any, Any]:
     from cornerstore.learn.clv import MODEL_CHOICES, fit_transactions_file
+    from cornerstore.learn.transactions import detect_format
 
     fmt = (
         None
@@ -81,6 +82,8 @@ def _fit(
     unit = _choice(period, ("week", "day"), "--period")
     chosen = _choice(model, MODEL_CHOICES, "--model")
     with reading_file(transactions, "--transactions"):
+        named = {"--customer-col": customer_col, "--date-col": date_col, "--amount-col": amount_col}
+        _check_columns(transactions, fmt or detect_format(transactions), named)
         return fit_transactions_file(
             transactions,
             customer_col=customer_col,
@@ -91,6 +94,34 @@ def _fit(
             period=unit,
             model=chosen,
         )
+
+
+def _check_columns(path: Path, fmt: str, named: dict[str, str | None]) -> None:
+    """Refuse a column option that names no column of the file's header, naming the option
+    and the columns the file has (header names, never values)."""
+    import polars as pl
+
+    wanted = {option: column for option, column in named.items() if column}
+    if fmt == "cdnow" or not wanted:
+        return
+    try:
+        columns = (
+            list(pl.read_parquet_schema(path))
+            if fmt == "parquet"
+            else pl.read_csv(path, n_rows=0).columns
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InvalidInput(
+            f"{path.name} could not be read as {fmt}: {type(exc).__name__}"
+        ) from None
+    for option, column in wanted.items():
+        if column not in columns:
+            shown = ", ".join(repr(c) for c in columns[:20]) + (
+                ", ..." if len(columns) > 20 else ""
+            )
+            raise InvalidInput(
+                f"{option}: no column {column!r} in {path.name} (its columns: {shown})"
+            )
 
 
 @app.command("fit")
