@@ -240,3 +240,19 @@ def test_db_upgrade_sets_up_an_empty_file(tmp_path: Path) -> None:
     assert code == 0
     assert out.startswith(f"database at revision {head_revision()}\n")
     assert run("keys", "list", "--json", "--db", url) == (0, "[]\n", "")
+
+
+def test_a_store_cut_short_is_called_damaged_and_never_offered_a_set_up(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    url = f"sqlite:///{path}"
+    assert run("db", "upgrade", "--db", url)[0] == 0
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 3])  # a copy that stopped a third of the way
+    cut = path.read_bytes()
+
+    for command in (["customers", "search", "ann"], ["db", "upgrade"]):
+        code, out, err = run(*command, "--db", url)
+
+        assert (code, out) == (1, "")
+        assert err == f"error: --db: {path} is a damaged SQLite database: SQLite cannot read it\n"
+    assert path.read_bytes() == cut

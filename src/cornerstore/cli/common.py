@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import getpass
 import inspect
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -220,6 +221,17 @@ def _not_a_store(url: str, path: Path, named_by: str | None) -> CornerstoreError
         )
     if header != SQLITE_HEADER:
         return InvalidInput(f"{said}{path} is not a SQLite database")
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None  # another process writes it; the command waits for it as usual
+        # Never offer to set it up: it may be a store cut short by a copy or a full disk.
+        return InvalidInput(f"{said}{path} is a damaged SQLite database: SQLite cannot read it")
     return None
 
 
