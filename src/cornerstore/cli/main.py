@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 from typing import Any
 
 import typer
@@ -55,6 +56,11 @@ class _Commands(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
+        if sys.stdout is None:
+            # Started with stdout closed (`cornerstore ... >&-`): the answer would be lost, and
+            # an exit code 0 would say it was given.
+            err.print("error: standard output is closed: the command's answer has nowhere to go")
+            raise typer.Exit(1)
         try:
             return super().invoke(ctx)
         except CornerstoreError as exc:
