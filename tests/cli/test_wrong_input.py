@@ -3,7 +3,9 @@ echoed, and nothing stored or written halfway."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -157,3 +159,37 @@ def test_a_demo_stopped_with_ctrl_c_says_what_it_left_without_a_traceback(tmp_pa
     assert err == (
         b"demo stopped: the database holds part of the demo business; start again with a new --db\n"
     )
+
+
+def test_an_import_stopped_with_ctrl_c_says_how_far_it_got_and_a_rerun_adds_the_rest(
+    db: str, tmp_path: Path
+) -> None:
+    rows = 20_000
+    people = tmp_path / "people.csv"
+    people.write_text("email\n" + "".join(f"p{n}@example.com\n" for n in range(rows)))
+    args = ["import", "people.csv", "--touchpoint", "store", "--map", "email=email"]
+    importing = subprocess.Popen(
+        [*CORNERSTORE, *args, "--batch-size", "100", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while _customers_stored(tmp_path / "shop.db") < 500 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    importing.send_signal(signal.SIGINT)
+    out, err = importing.communicate(timeout=120)
+    stopped = re.fullmatch(
+        rb"import stopped after (\d+) rows; those stay stored, and importing the file again "
+        rb"adds only the rest\n",
+        err,
+    )
+
+    code, again, _ = run(*args, "--json", "--db", db)
+    summary = json.loads(again)
+
+    assert (importing.returncode, out, stopped is not None) == (130, b"", True)
+    assert stopped is not None and 0 < int(stopped[1]) < rows
+    assert code == 0
+    assert summary["accepted"] + summary["duplicates"] == rows
+    assert summary["duplicates"] >= int(stopped[1])
