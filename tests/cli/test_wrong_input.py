@@ -193,3 +193,20 @@ def test_an_import_stopped_with_ctrl_c_says_how_far_it_got_and_a_rerun_adds_the_
     assert code == 0
     assert summary["accepted"] + summary["duplicates"] == rows
     assert summary["duplicates"] >= int(stopped[1])
+
+
+def test_a_password_piped_in_latin1_is_one_line_and_creates_no_user(db: str) -> None:
+    create = ["users", "create", "ann", "--role", "support", "--password-stdin", "--db", db]
+    finished = subprocess.run(
+        [*CORNERSTORE, *create],
+        input="Pässwort-lang-genug\n".encode("latin-1"),
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert (finished.returncode, finished.stdout) == (1, b"")
+    assert finished.stderr == (
+        b"error: the input holds text that is not UTF-8 (a terminal or file set to Latin-1?): "
+        b"give it as UTF-8\n"
+    )
+    assert "ann" not in run("users", "list", "--db", db)[1]

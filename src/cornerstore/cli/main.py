@@ -48,6 +48,23 @@ def _undecodable(arg: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in arg)
 
 
+def _not_utf8(exc: Exception, given: list[str]) -> str | None:
+    """The error line for text that came in as bytes that are not UTF-8 (a Latin-1 terminal or
+    file): Python keeps them as lone surrogates, which no database, hash or file can take.
+    Where they came from is said, never the value."""
+    if not (isinstance(exc, UnicodeEncodeError) and _undecodable(str(exc.object))):
+        return None
+    if any(_undecodable(arg) for arg in given):
+        return (
+            "error: the command line holds text that is not UTF-8 (a terminal set to Latin-1?): "
+            "type it again in a UTF-8 terminal"
+        )
+    return (
+        "error: the input holds text that is not UTF-8 (a terminal or file set to Latin-1?): "
+        "give it as UTF-8"
+    )
+
+
 class _Commands(TyperGroup):
     """The root group: every command runs inside its ``invoke``, so its errors are mapped here."""
 
@@ -74,17 +91,10 @@ class _Commands(TyperGroup):
         except (typer.TyperException, typer.Exit, typer.Abort):
             # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
             raise
-        except UnicodeEncodeError:
-            if not any(_undecodable(arg) for arg in ctx.meta.get(_GIVEN, ())):
-                raise
-            # Bytes a Latin-1 terminal sent: Python keeps them as lone surrogates, which no
-            # database or file can store. Which argument it was is said, never its value.
-            err.print(
-                "error: the command line holds text that is not UTF-8 (a terminal set to "
-                "Latin-1?): type it again in a UTF-8 terminal"
-            )
-            raise typer.Exit(1) from None
         except Exception as exc:
+            if (line := _not_utf8(exc, ctx.meta.get(_GIVEN, ()))) is not None:
+                err.print(line)
+                raise typer.Exit(1) from None
             if connection_lost(exc):
                 # Work done in finished transactions stays; the one under way was rolled back.
                 err.print("error: the connection to the database was lost; the command stopped")
