@@ -311,11 +311,10 @@ _CONNECTION_GONE = ("08", "57P01", "57P02", "57P03")
 def connection_lost(exc: BaseException) -> bool:
     """Whether ``exc`` says the connection to the database went away while a command ran (the
     server restarted, or its backend was terminated), rather than the command being at fault."""
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        exc = exc.orig  # type: ignore[assignment]
-    state = getattr(exc, "sqlstate", None)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(driver, "sqlstate", None)
     return isinstance(state, str) and state.startswith(_CONNECTION_GONE)
 
 
