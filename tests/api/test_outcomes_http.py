@@ -10,7 +10,7 @@ from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
 from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
-from tests.outcomes.test_service import DAY1, customer, file_case
+from tests.outcomes.cases import DAY1, customer, file_case
 
 __all__ = ["smtp"]  # the fixture, used by name
 

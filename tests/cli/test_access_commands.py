@@ -8,17 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cornerstore.access.caller import Caller, system_caller
-from cornerstore.cli.main import app
 from cornerstore.demo.staff import DEMO_ROLES, add_demo_staff, demo_password
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import describe_database, open_store
 from tests.access import add_dee
+from tests.cli.helpers import run
 
-runner = CliRunner()
 PASSWORD = "correct horse battery"
 
 
@@ -38,11 +36,6 @@ def db(tmp_path: Path) -> str:
 def services(db: str) -> Services:
     settings = Settings(database_url=db)
     return Services.build(settings, open_store(db, upgrade=True))
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_the_first_db_upgrade_prints_a_one_time_owner_password_that_logs_in(

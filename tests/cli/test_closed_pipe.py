@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,7 @@ from typer.testing import CliRunner
 
 from cornerstore.cli import database
 from cornerstore.cli.main import app
-
-CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+from tests.cli.helpers import CORNERSTORE
 
 
 @pytest.mark.parametrize("command", [["--help"], ["customers", "--help"]])
@@ -52,3 +50,20 @@ def test_a_command_whose_reader_went_away_stops_without_a_word(
 
     assert result.stderr == ""
     assert result.exit_code == 1
+
+
+def test_a_command_started_with_stdout_closed_refuses_to_run(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    assert CliRunner().invoke(app, ["db", "upgrade", "--db", db]).exit_code == 0
+
+    finished = subprocess.run(
+        [*CORNERSTORE, "roles", "--db", db],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),  # as `cornerstore roles >&-` starts it
+        timeout=120,
+    )
+
+    assert finished.returncode == 1
+    assert finished.stderr == (
+        b"error: standard output is closed: the command's answer has nowhere to go\n"
+    )

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cornerstore.cli.main import app
 from cornerstore.learn.transactions import read_transactions
-from tests.learn.conftest import CDNOW
+from tests.cli.helpers import CDNOW
 
 runner = CliRunner()
 
@@ -118,7 +118,7 @@ def test_predict_writes_csv_by_extension(tmp_path: Path) -> None:
     [
         (
             ["fit", "--transactions", "missing.csv"],
-            "error: transactions file not found: missing.csv\n",
+            "error: --transactions: no such file missing.csv\n",
         ),
         (
             ["fit", "--transactions", str(CDNOW), "--calibration-end", "30.09.1997"],
@@ -149,4 +149,71 @@ def test_columns_missing_from_a_csv_are_named(cdnow_csv: Path) -> None:
         "fit", "--transactions", str(cdnow_csv), "--customer-col", "Kunde", "--date-col", "Tag"
     )
 
-    assert (code, out, err) == (1, "", "error: column not found: Tag\n")
+    assert (code, out, err) == (
+        1,
+        "",
+        "error: --date-col: no column 'Tag' in orders.csv "
+        "(its columns: 'Kunde', 'Datum', 'Betrag')\n",
+    )
+
+
+def test_a_folder_given_as_the_transactions_is_named_as_a_folder(tmp_path: Path) -> None:
+    code, out, err = run("fit", "--transactions", str(tmp_path), "--customer-col", "c")
+
+    assert (code, out, err) == (
+        1,
+        "",
+        f"error: --transactions: {tmp_path} is a folder, not a file\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "is empty"),
+        (
+            "Kunde,Datum\nJ\u00e9r\u00f4me,1997-01-01\n".encode("latin-1"),
+            "is not UTF-8 text (save it as UTF-8)",
+        ),
+        (b"SQLite format 3\x00\xff\xfe\x00\x01", "is not UTF-8 text (save it as UTF-8)"),
+    ],
+)
+def test_an_empty_or_latin1_transactions_file_is_said_as_such(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(content)
+
+    code, out, err = run(
+        "fit", "--transactions", str(path), "--customer-col", "Kunde", "--date-col", "Datum"
+    )
+
+    assert (code, out, err) == (1, "", f"error: --transactions: {path} {said}\n")
+
+
+def test_predict_refuses_an_output_in_a_missing_folder_and_writes_nothing(tmp_path: Path) -> None:
+    output = tmp_path / "reports" / "value.csv"
+
+    code, out, err = run("predict", "--transactions", str(CDNOW), "--output", str(output))
+
+    assert (code, out, err) == (1, "", f"error: --output: no folder {output.parent}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_predict_stopped_while_writing_leaves_the_earlier_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "value.csv"
+    output.write_text("customer_id,clv\nlast-week,1.0\n")
+
+    def stopped_halfway(frame: pl.DataFrame, file: Path) -> None:
+        Path(file).write_text("customer_id,cl")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", stopped_halfway)
+
+    code, out, _ = run("predict", "--transactions", str(CDNOW), "--output", str(output))
+
+    assert (code, out) == (130, "")  # as a Ctrl-C ends a command
+    assert output.read_text() == "customer_id,clv\nlast-week,1.0\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["value.csv"]

@@ -6,15 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cornerstore.cli.main import app
 from cornerstore.intake.service import Intake, Source
 from cornerstore.settings import Settings
 from cornerstore.storage.database import MIGRATIONS, open_store
+from tests.cli.helpers import run
 from tests.factories import identify, track
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -41,11 +38,6 @@ def db(tmp_path: Path) -> str:
     )
     store.dispose()
     return url
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_keys_create_prints_the_new_key_on_the_last_line(db: str) -> None:

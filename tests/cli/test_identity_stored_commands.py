@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cornerstore.access.caller import system_caller
-from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.cli.helpers import run
 from tests.factories import identify
 from tests.identity.resolution.stored import TILL, WEB, active_model, ingest_shop, root_of
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -29,11 +26,6 @@ def shop(db: str) -> Services:
     services = Services.build(Settings(database_url=db), open_store(db, upgrade=True))
     ingest_shop(services)
     return services
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_learn_resolve_review_and_decide_from_the_command_line(db: str, shop: Services) -> None:

@@ -8,15 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cornerstore.cli.main import app
 from cornerstore.intake.service import Intake, Source
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.cli.helpers import run
 from tests.factories import identify, track
 
-runner = CliRunner()
 OLD = (datetime.now(UTC) - timedelta(days=400)).isoformat()
 
 
@@ -34,11 +32,6 @@ def db(tmp_path: Path) -> str:
     )
     store.dispose()
     return url
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_export_prints_json_and_writes_a_readable_page(db: str, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
 from tests.campaigns.conftest import SmtpAnswers, smtp
-from tests.outcomes.test_service import customer, file_case
+from tests.outcomes.cases import customer, file_case
 
 __all__ = ["smtp"]  # the fixture, used by name
 

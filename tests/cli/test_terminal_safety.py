@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cornerstore.cli import common
-from cornerstore.cli.main import app
 from cornerstore.cli.terminal import terminal_json, visible
 from cornerstore.intake.service import Intake, Source
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.cli.helpers import run
 from tests.factories import identify, track
-
-runner = CliRunner()
 
 LINK = "[link=https://evil.example]Click[/link]"
 CLEAR_SCREEN = "\u001b[2J"
@@ -57,11 +54,6 @@ def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     # Wide enough that no table cell wraps, so each value can be found whole.
     monkeypatch.setattr(common.out, "width", 400)
     monkeypatch.setattr(common.err, "width", 400)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def assert_nothing_acts_on_the_terminal(text: str) -> None:

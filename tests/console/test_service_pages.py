@@ -15,7 +15,7 @@ from tests.console.conftest import (
     login,
     screenshot,
 )
-from tests.outcomes.test_service import customer, file_case
+from tests.outcomes.cases import customer, file_case
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 PERIOD = "from=2026-03-01&to=2026-03-29"

@@ -3,67 +3,14 @@ profiles, merges and unmerges, survey links, answers and who may read what."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cornerstore.intake.service import Source
 from cornerstore.services import Services
-from tests.factories import identify
-
-DAY1 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-NOW = datetime(2026, 3, 30, tzinfo=UTC)
-SUPPORT = Caller(actor="sam", role="support", via="api")
-
-
-def customer(services: Services, email: str) -> str:
-    services.intake.ingest(
-        [identify(anonymous_id="a-" + email, email=email)], source=Source("test", "support")
-    )
-    with services.store.unit_of_work() as uow:
-        return services.lookup.find_root(uow, email, system_caller())
-
-
-def file_case(
-    services: Services,
-    customer_id: str,
-    opened: datetime,
-    resolved: datetime | None = None,
-    category: str = "delivery",
-    branch: str | None = None,
-) -> int:
-    row: dict[str, Any] = {
-        "customer_id": customer_id,
-        "channel": "email",
-        "status": "resolved" if resolved else "open",
-        "category": category,
-        "priority": "normal",
-        "branch": branch,
-        "subject": "where is my parcel",
-        "opened_at": opened,
-        "updated_at": resolved or opened,
-        "resolved_at": resolved,
-        "reopened": 0,
-        "created_by": "test",
-    }
-    with services.store.unit_of_work(write=True) as uow:
-        case_id = uow.cases.add(row)
-        if resolved:
-            uow.cases.add_change(
-                {
-                    "case_id": case_id,
-                    "customer_id": customer_id,
-                    "at": resolved,
-                    "actor": "sam",
-                    "field": "status",
-                    "old": "open",
-                    "new": "resolved",
-                }
-            )
-    return case_id
+from tests.outcomes.cases import DAY1, NOW, SUPPORT, customer, file_case
 
 
 def repeat_contact(services: Services) -> tuple[int, int]:

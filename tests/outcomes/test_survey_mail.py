@@ -18,7 +18,7 @@ from cornerstore.services import Services
 from cornerstore.settings import Settings
 from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
 from tests.factories import identify
-from tests.outcomes.test_service import DAY1, SUPPORT, customer, file_case
+from tests.outcomes.cases import DAY1, SUPPORT, customer, file_case
 
 __all__ = ["smtp"]  # the fixture, used by name
 

@@ -92,11 +92,11 @@ def prune(
     ),
 ) -> None:
     """Retention: delete entries older than a duration (the pruning itself is recorded)."""
+    try:
+        given = parse_duration(older_than) if older_than else None
+    except InvalidInput:
+        raise InvalidInput("--older-than: give a duration such as 12h, 30d or 2w") from None
     with run.services() as s:
-        keep = (
-            parse_duration(older_than)
-            if older_than
-            else timedelta(days=s.settings.access.audit_retention_days)
-        )
+        keep = given or timedelta(days=s.settings.access.audit_retention_days)
         removed = s.audit.prune(run.caller(s), keep)
     out.print(f"{removed} audit entries removed")

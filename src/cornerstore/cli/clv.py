@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from cornerstore.cli.common import print_json
+from cornerstore.cli.common import print_json, reading_file, writable_file, written_whole
 from cornerstore.errors import InvalidInput
 
 app = typer.Typer(help="Customer lifetime value from a transaction file", no_args_is_help=True)
@@ -71,19 +71,57 @@ def _fit(
     model: str,
 ) -> tuple[Any, Any]:
     from cornerstore.learn.clv import MODEL_CHOICES, fit_transactions_file
+    from cornerstore.learn.transactions import detect_format
 
-    return fit_transactions_file(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        file_format=None
+    fmt = (
+        None
         if file_format is None
-        else _choice(file_format, ("cdnow", "csv", "parquet"), "--format"),
-        calibration_end=_parse_date(calibration_end),
-        period=_choice(period, ("week", "day"), "--period"),
-        model=_choice(model, MODEL_CHOICES, "--model"),
+        else _choice(file_format, ("cdnow", "csv", "parquet"), "--format")
     )
+    end = _parse_date(calibration_end)
+    unit = _choice(period, ("week", "day"), "--period")
+    chosen = _choice(model, MODEL_CHOICES, "--model")
+    with reading_file(transactions, "--transactions"):
+        named = {"--customer-col": customer_col, "--date-col": date_col, "--amount-col": amount_col}
+        _check_columns(transactions, fmt or detect_format(transactions), named)
+        return fit_transactions_file(
+            transactions,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            file_format=fmt,
+            calibration_end=end,
+            period=unit,
+            model=chosen,
+        )
+
+
+def _check_columns(path: Path, fmt: str, named: dict[str, str | None]) -> None:
+    """Refuse a column option that names no column of the file's header, naming the option
+    and the columns the file has (header names, never values)."""
+    import polars as pl
+
+    wanted = {option: column for option, column in named.items() if column}
+    if fmt == "cdnow" or not wanted:
+        return
+    try:
+        columns = (
+            list(pl.read_parquet_schema(path))
+            if fmt == "parquet"
+            else pl.read_csv(path, n_rows=0).columns
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InvalidInput(
+            f"{path.name} could not be read as {fmt}: {type(exc).__name__}"
+        ) from None
+    for option, column in wanted.items():
+        if column not in columns:
+            shown = ", ".join(repr(c) for c in columns[:20]) + (
+                ", ..." if len(columns) > 20 else ""
+            )
+            raise InvalidInput(
+                f"{option}: no column {column!r} in {path.name} (its columns: {shown})"
+            )
 
 
 @app.command("fit")
@@ -138,6 +176,8 @@ def predict(
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InvalidInput("--output must end in .csv or .parquet")
+    # Before the fit, which may take minutes: its answer would have nowhere to go.
+    writable_file(output, "--output")
     summary, fitted = _fit(
         transactions,
         customer_col,
@@ -149,13 +189,11 @@ def predict(
         model,
     )
     table = predict_clv(fitted, summary, horizon=horizon, discount_rate=discount_rate)
-    try:
+    with written_whole(output, "--output") as partial:
         if suffix == ".csv":
-            table.write_csv(output)
+            table.write_csv(partial)
         else:
-            table.write_parquet(output)
-    except OSError:
-        raise InvalidInput(f"could not write {output}") from None
+            table.write_parquet(partial)
     report = describe_fit(fitted)
     report |= {"output": str(output), "rows": table.height, "horizon": horizon}
     report["discount_rate"] = discount_rate

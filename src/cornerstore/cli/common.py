@@ -7,8 +7,10 @@ by the ``cornerstore`` command itself (:mod:`cornerstore.cli.main`).
 
 from __future__ import annotations
 
+import codecs
 import getpass
 import inspect
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -81,12 +83,22 @@ class Invocation:
         """Services over an up-to-date database; only ``create`` (``demo``) may create or
         migrate it (see :func:`open_cli_store`)."""
         settings = self.settings()
-        store = open_cli_store(settings, create=create)
+        store = self.store(create=create)
         try:
-            bring_up_to_date(store, settings, upgrade=create)
+            bring_up_to_date(store, settings, upgrade=create, named_by=self.named_by)
             yield Services.build(settings, store)
         finally:
             store.dispose()
+
+    @property
+    def named_by(self) -> str | None:
+        """The option that named the database, for error lines: ``--db`` when it was given."""
+        return "--db" if self.db else None
+
+    def store(self, create: bool = False) -> Store:
+        """The store the command works on (see :func:`open_cli_store`); the caller disposes
+        of it."""
+        return open_cli_store(self.settings(), create=create, named_by=self.named_by)
 
     def caller(self, s: Services) -> Caller:
         """Who acts: the local operator (owner rights), or with ``--as`` a staff user, so the
@@ -176,31 +188,89 @@ def _how_to_create(url: str) -> str:
     return f"`cornerstore db upgrade --db {shown}` or `cornerstore demo --db {shown}`"
 
 
-def _no_schema(url: str) -> NotFound:
+def _prefix(named_by: str | None) -> str:
+    return f"{named_by}: " if named_by else ""
+
+
+def _no_schema(url: str, named_by: str | None = None) -> NotFound:
     return NotFound(
-        f"the database at {describe_database(url)} has no cornerstore tables: set it up with "
-        f"{_how_to_create(url)}"
+        f"{_prefix(named_by)}the database at {describe_database(url)} has no cornerstore tables: "
+        f"set it up with {_how_to_create(url)}"
     )
 
 
-def open_cli_store(settings: Settings, create: bool = False) -> Store:
+#: The first bytes of every SQLite database file (https://www.sqlite.org/fileformat.html, 1.3).
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_a_store(url: str, path: Path, named_by: str | None) -> CornerstoreError | None:
+    """Why the existing path of a SQLite URL cannot be a cornerstore store, or None when it is
+    a SQLite database: a folder, a file of something else (a CSV, a text file), an empty file."""
+    said = _prefix(named_by)
+    if path.is_dir():
+        return InvalidInput(f"{said}{path} is a folder, not a SQLite database file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError:
+        return CornerstoreError(f"{said}cannot read the SQLite database at {path}")
+    if not header:
+        return NotFound(
+            f"{said}{path} is an empty file, not a cornerstore database: set it up with "
+            f"{_how_to_create(url)}"
+        )
+    if header != SQLITE_HEADER:
+        return InvalidInput(f"{said}{path} is not a SQLite database")
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None  # another process writes it; the command waits for it as usual
+        # Never offer to set it up: it may be a store cut short by a copy or a full disk.
+        return InvalidInput(f"{said}{path} is a damaged SQLite database: SQLite cannot read it")
+    return None
+
+
+def open_cli_store(settings: Settings, create: bool = False, named_by: str | None = None) -> Store:
     """Open the database a command works on; only ``create`` may make a new SQLite file.
 
     The commands that set a database up (``db upgrade``, ``serve``, ``demo``) pass ``create``;
     every other command refuses a SQLite file or folder that does not exist, naming the path it
     looked for, and creates nothing: a mistyped ``--db``, or a command run from another folder,
-    must not answer "no such customer" from a new empty database.
+    must not answer "no such customer" from a new empty database. A path that holds something
+    else (a folder, a CSV, an empty file) is refused by every command and left as it was; error
+    lines start with ``named_by`` (``--db``) when that option named the database.
     """
     url = settings.database_url
+    said = _prefix(named_by)
+    try:
+        make_url(normalise_database_url(url))
+    except ArgumentError:
+        # Never the value: a URL may hold a password.
+        raise InvalidInput(
+            f"{said}not a database URL; a SQLite file is given as sqlite:///shop.db (relative) "
+            "or sqlite:////srv/shop.db (absolute)"
+        ) from None
     path = sqlite_file(url)
+    if path is not None and path.exists():
+        refused = _not_a_store(url, path, named_by)
+        # An empty file (NotFound) is a database yet to be set up: a command that sets one up
+        # may; any other command refuses it.
+        if refused is not None and not (create and isinstance(refused, NotFound)):
+            raise refused
     if not create and path is not None:
         if not path.is_file():
             folder = "" if path.parent.is_dir() else f" (no folder {path.parent})"
             raise NotFound(
-                f"no cornerstore database at {path}{folder}: create it with {_how_to_create(url)}"
+                f"{said}no cornerstore database at {path}{folder}: create it with "
+                f"{_how_to_create(url)}"
             )
         if not sqlite_has_schema(path):
-            raise _no_schema(url)
+            raise _no_schema(url, named_by)
     store = open_store(
         url, settings.sqlite_busy_timeout_ms, synchronous=settings.sqlite_synchronous
     )
@@ -209,23 +279,20 @@ def open_cli_store(settings: Settings, create: bool = False) -> Store:
             pass
     except DBAPIError as exc:
         store.dispose()
-        raise _unreachable(url, exc) from None
+        raise _unreachable(url, exc, named_by) from None
     return store
 
 
-def _unreachable(url: str, exc: DBAPIError) -> CornerstoreError:
+def _unreachable(url: str, exc: DBAPIError, named_by: str | None = None) -> CornerstoreError:
     """One line on why the database at ``url`` cannot be opened, naming where it is, never its
     password; the driver's own text (which may quote the URL) is only matched, never shown."""
     path = sqlite_file(url)
     said = str(exc.orig).lower()
     if path is not None:
         if "not a database" in said:
-            return InvalidInput(f"{path} is not a SQLite database")
-        return CornerstoreError(f"cannot open the SQLite database at {path}")
-    try:
-        parsed = make_url(normalise_database_url(url))
-    except ArgumentError:
-        return InvalidInput("database URL is not a valid SQLAlchemy URL")
+            return InvalidInput(f"{_prefix(named_by)}{path} is not a SQLite database")
+        return CornerstoreError(f"{_prefix(named_by)}cannot open the SQLite database at {path}")
+    parsed = make_url(normalise_database_url(url))
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     if "role" in said and "does not exist" in said:
         return Forbidden(f"the database server at {where} does not know the user name")
@@ -236,7 +303,24 @@ def _unreachable(url: str, exc: DBAPIError) -> CornerstoreError:
     return CornerstoreError(f"cannot reach the database at {where}")
 
 
-def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) -> None:
+# SQLSTATEs of a connection that is gone: class 08 (connection exception) and the server ending
+# it (57P01 terminated by an administrator, 57P02 crash shutdown, 57P03 cannot connect now).
+_CONNECTION_GONE = ("08", "57P01", "57P02", "57P03")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to the database went away while a command ran (the
+    server restarted, or its backend was terminated), rather than the command being at fault."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    driver = exc.orig if isinstance(exc, DBAPIError) else exc
+    state = getattr(driver, "sqlstate", None)
+    return isinstance(state, str) and state.startswith(_CONNECTION_GONE)
+
+
+def bring_up_to_date(
+    store: Store, settings: Settings, upgrade: bool = False, named_by: str | None = None
+) -> None:
     """Make sure the schema is the newest, or refuse with one line that says what to run.
 
     With ``upgrade`` the schema is created or migrated. Without it a SQLite file that holds an
@@ -250,7 +334,7 @@ def bring_up_to_date(store: Store, settings: Settings, upgrade: bool = False) ->
         store.upgrade()
         return
     if revision is None:
-        raise _no_schema(settings.database_url)
+        raise _no_schema(settings.database_url, named_by)
     raise CornerstoreError(
         f"the database schema at {describe_database(settings.database_url)} is at revision "
         f"{revision}, older than this cornerstore: run `cornerstore db upgrade`"
@@ -296,6 +380,70 @@ def count_option(default: int, *flags: str, help: str, least: int = 1) -> Any:
     return typer.Option(default, *flags, min=least, max=LARGEST_ROW_ID, help=help)
 
 
+def input_file(path: Path, what: str) -> Path:
+    """``path`` when it names a file to read for ``what`` (``--transactions``); otherwise one
+    line saying it is a folder or does not exist."""
+    if path.is_dir():
+        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    if not path.is_file():
+        raise InvalidInput(f"{what}: no such file {path}")
+    return path
+
+
+def _not_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+@contextmanager
+def reading_file(path: Path, what: str) -> Iterator[Path]:
+    """Read a data file (CSV, text) named for ``what`` inside the block: a folder or a missing
+    file is refused before, and when the reader refuses the file, an empty file or one that is
+    not UTF-8 text (Latin-1, a database) is said as such rather than as the parser's error.
+
+    Used like this::
+
+        with reading_file(path, "--transactions"):
+            frame = read_transactions(path, ...)
+    """
+    input_file(path, what)
+    try:
+        yield path
+    except InvalidInput as exc:
+        # Looked at only when the reader failed: a large file is not read twice when it is fine.
+        if path.stat().st_size == 0:
+            raise InvalidInput(f"{what}: {path} is empty") from None
+        if _not_utf8(path):
+            raise InvalidInput(f"{what}: {path} is not UTF-8 text (save it as UTF-8)") from None
+        raise exc
+
+
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """An ISO date or time given for ``option`` (``--from``), or one line naming the option
+    and what it takes, never the value.
+
+    >>> parse_moment("2026-03-01", "--from")
+    datetime.datetime(2026, 3, 1, 0, 0)
+    """
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{option}: give a date like 2026-03-01 or a time like 2026-03-01T09:30"
+        ) from None
+
+
 def read_text_file(path: Path, what: str) -> str:
     """The text of the file a user named for ``what`` (``--rule``, ``--model``), or one line
     saying why it cannot be read: missing, a folder, unreadable or not UTF-8 text."""
@@ -316,6 +464,21 @@ def writable_file(path: Path, what: str) -> None:
         raise InvalidInput(f"{what}: {path} is a folder, not a file")
     if not path.parent.is_dir():
         raise InvalidInput(f"{what}: no folder {path.parent}")
+
+
+@contextmanager
+def written_whole(path: Path, what: str) -> Iterator[Path]:
+    """A path beside ``path`` to write the file for ``what`` (``--output``) to, moved onto
+    ``path`` only when the block ends normally and removed otherwise (Ctrl-C, a full disk): a
+    reader never finds half a file, and a file already there stays as it was until then."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        partial.replace(path)
+    except OSError:
+        raise InvalidInput(f"{what}: cannot write {path}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def id_column(header: str, ids: Iterable[str]) -> Column:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from cornerstore.access.users import NewPassword, Staff
-from cornerstore.cli.common import Invocation, open_cli_store, out, shared_options
+from cornerstore.cli.common import Invocation, out, shared_options
 from cornerstore.services import Services
 
 app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -32,7 +32,7 @@ def upgrade(
     """Bring the database schema up to the newest migration; on the first run also create the
     staff user ``owner`` and print its one-time password (last line)."""
     settings = run.settings()
-    store = open_cli_store(settings, create=True)
+    store = run.store(create=True)
     try:
         store.upgrade()
         out.print(f"database at revision {store.current_revision()}")
@@ -47,8 +47,7 @@ def current(
     run: Invocation,
 ) -> None:
     """Print the schema revision the database is at."""
-    settings = run.settings()
-    store = open_cli_store(settings)
+    store = run.store()
     try:
         out.print(store.current_revision() or "empty (run `cornerstore db upgrade`)")
     finally:

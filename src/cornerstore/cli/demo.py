@@ -7,7 +7,7 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from cornerstore.cli.common import Invocation, count_option, open_cli_store, out, shared_options
+from cornerstore.cli.common import Invocation, count_option, err, out, shared_options
 
 
 @shared_options("db")
@@ -27,8 +27,7 @@ def demo(
     from cornerstore.demo.staff import add_demo_staff
 
     if if_missing:
-        settings = run.settings()
-        store = open_cli_store(settings, create=True)
+        store = run.store(create=True)
         try:
             if not store.is_empty():
                 with store.unit_of_work() as uow:
@@ -48,16 +47,26 @@ def demo(
             TimeRemainingColumn(),
             console=out,
             transient=True,
+            # Off when stdout is not a terminal: a log or a pipe gets only the summary lines.
+            disable=not out.is_terminal,
         ) as progress:
             task = progress.add_task(
                 "generating the demo business", total=estimate_messages(customers)
             )
-            result = load_demo(
-                s.intake,
-                customers=customers,
-                seed=seed,
-                progress=lambda n: progress.update(task, completed=n),
-            )
+            try:
+                result = load_demo(
+                    s.intake,
+                    customers=customers,
+                    seed=seed,
+                    progress=lambda n: progress.update(task, completed=n),
+                )
+            except KeyboardInterrupt:
+                # Batches already stored stay: say so, since --if-missing would now skip it.
+                err.print(
+                    "demo stopped: the database holds part of the demo business; start again "
+                    "with a new --db"
+                )
+                raise
         took = time.perf_counter() - started
         with s.store.unit_of_work() as uow:
             profiles = uow.customers.count()

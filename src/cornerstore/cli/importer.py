@@ -13,7 +13,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from cornerstore.cli.common import Invocation, err, out, print_json, shared_options
+from cornerstore.cli.common import Invocation, err, out, print_json, shared_options, writable_file
 from cornerstore.cli.terminal import visible
 from cornerstore.errors import InvalidInput
 
@@ -45,6 +45,8 @@ def import_file(
 
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder, not a file")
     spec = ImportSpec(
         path=path,
         touchpoint=touchpoint,
@@ -57,31 +59,50 @@ def import_file(
     )
     spec.validate()
     rejects_path = rejects or path.with_name(path.name + ".rejects.jsonl")
+    # Before any batch is stored: a rejects file with nowhere to go would stop the import at
+    # its first reject, halfway through the file.
+    writable_file(rejects_path, "--rejects")
     # Counting is a pass over the file, worth it only for a progress bar someone watches.
     show_progress = err.is_terminal
     total = count_rows(spec) if show_progress else None
-    with (
-        run.services() as s,
-        Progress(
-            # The file name is shown as written, never read as markup.
-            TextColumn("{task.description}", style="progress.description", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-            # Off when stderr is not a terminal: a log or a pipe gets only the summary.
-            disable=not show_progress,
-        ) as progress,
-    ):
-        task = progress.add_task(f"importing {visible(path.name)}", total=total)
-        summary = import_rows(
-            s.intake,
-            spec,
-            rejects_path=rejects_path,
-            batch_size=batch_size,
-            progress=lambda n: progress.update(task, completed=n),
+    stored = 0  # rows read whose batches are stored, as the import reports them
+    try:
+        with (
+            run.services() as s,
+            Progress(
+                # The file name is shown as written, never read as markup.
+                TextColumn("{task.description}", style="progress.description", markup=False),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+                # Off when stderr is not a terminal: a log or a pipe gets only the summary.
+                disable=not show_progress,
+            ) as progress,
+        ):
+            task = progress.add_task(f"importing {visible(path.name)}", total=total)
+
+            def advance(rows: int) -> None:
+                nonlocal stored
+                stored = rows
+                progress.update(task, completed=rows)
+
+            summary = import_rows(
+                s.intake,
+                spec,
+                rejects_path=rejects_path,
+                batch_size=batch_size,
+                progress=advance,
+            )
+    except KeyboardInterrupt:
+        # Each batch is stored as it goes, under ids made from its rows: a second run of the
+        # same file stores only what the first did not.
+        err.print(
+            f"import stopped after {stored} rows; those stay stored, and importing the file "
+            "again adds only the rest"
         )
+        raise
     if run.json:
         print_json(summary)
         return

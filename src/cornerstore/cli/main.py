@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sys
 from typing import Any
 
 import typer
@@ -33,16 +34,50 @@ from cornerstore.cli import (
     suggest,
     users,
 )
-from cornerstore.cli.common import err
+from cornerstore.cli.common import connection_lost, err
 from cornerstore.errors import CornerstoreError
 
 log = logging.getLogger("cornerstore.cli")
 
 
+_GIVEN = "cornerstore.arguments"
+
+
+def _undecodable(arg: str) -> bool:
+    """Whether a command-line argument held bytes that are not UTF-8 (kept as surrogates)."""
+    return any("\udc80" <= char <= "\udcff" for char in arg)
+
+
+def _not_utf8(exc: Exception, given: list[str]) -> str | None:
+    """The error line for text that came in as bytes that are not UTF-8 (a Latin-1 terminal or
+    file): Python keeps them as lone surrogates, which no database, hash or file can take.
+    Where they came from is said, never the value."""
+    if not (isinstance(exc, UnicodeEncodeError) and _undecodable(str(exc.object))):
+        return None
+    if any(_undecodable(arg) for arg in given):
+        return (
+            "error: the command line holds text that is not UTF-8 (a terminal set to Latin-1?): "
+            "type it again in a UTF-8 terminal"
+        )
+    return (
+        "error: the input holds text that is not UTF-8 (a terminal or file set to Latin-1?): "
+        "give it as UTF-8"
+    )
+
+
 class _Commands(TyperGroup):
     """The root group: every command runs inside its ``invoke``, so its errors are mapped here."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_GIVEN] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
+        if sys.stdout is None:
+            # Started with stdout closed (`cornerstore ... >&-`): the answer would be lost, and
+            # an exit code 0 would say it was given.
+            err.print("error: standard output is closed: the command's answer has nowhere to go")
+            raise typer.Exit(1)
         try:
             return super().invoke(ctx)
         except CornerstoreError as exc:
@@ -57,6 +92,13 @@ class _Commands(TyperGroup):
             # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
             raise
         except Exception as exc:
+            if (line := _not_utf8(exc, ctx.meta.get(_GIVEN, ()))) is not None:
+                err.print(line)
+                raise typer.Exit(1) from None
+            if connection_lost(exc):
+                # Work done in finished transactions stays; the one under way was rolled back.
+                err.print("error: the connection to the database was lost; the command stopped")
+                raise typer.Exit(1) from None
             # Only the type: the text of an unexpected error may quote customer data.
             log.debug("unexpected error", exc_info=True)
             err.print(f"error: unexpected {type(exc).__name__}; the command stopped")

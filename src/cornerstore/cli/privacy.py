@@ -59,6 +59,9 @@ def scan(
             if json_input and not line.strip():
                 continue
             print_json(scan_line(number, line))
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`): the command's own ending, not bad input.
+        raise
     except (OSError, UnicodeDecodeError):
         raise InvalidInput("standard input could not be read as UTF-8 text") from None
 

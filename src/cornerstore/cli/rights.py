@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cornerstore.cli.common import Invocation, out, print_document, print_json, shared_options, when
+from cornerstore.cli.common import (
+    Invocation,
+    out,
+    print_document,
+    print_json,
+    shared_options,
+    when,
+    writable_file,
+    written_whole,
+)
 from cornerstore.errors import InvalidInput
 from cornerstore.privacy.consent import CustomerConsents
 from cornerstore.privacy.rights import export_html
@@ -45,16 +54,16 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file"),
 ) -> None:
     """Everything held about the customer (profile, identifiers, traits, events, consents)."""
+    if output is not None:
+        writable_file(output, "--output")
     with run.services() as s:
         data = s.rights.export(run.caller(s), ref)
     text = export_html(data) if html else jsonlib.dumps(data, ensure_ascii=False, indent=2)
     if output is None:
         print_document(text + "\n")
         return
-    try:
-        output.write_text(text + "\n", encoding="utf-8")
-    except OSError:
-        raise InvalidInput(f"--output: cannot write {output}") from None
+    with written_whole(output, "--output") as partial:
+        partial.write_text(text + "\n", encoding="utf-8")
     out.print(f"export of {data['customer']['id']} written to {output}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import socket
 from pathlib import Path
 
 import typer
@@ -11,11 +13,11 @@ from cornerstore.cli.common import (
     Invocation,
     bring_up_to_date,
     count_option,
-    open_cli_store,
     out,
     shared_options,
 )
 from cornerstore.cli.database import first_owner
+from cornerstore.errors import Conflict, Forbidden, InvalidInput
 from cornerstore.settings import Settings
 
 
@@ -34,9 +36,10 @@ def serve(
     from cornerstore.api.app import create_app
     from cornerstore.services import Services
 
+    check_can_listen(host, port)
     settings = with_audit_journal(run.settings())
-    store = open_cli_store(settings, create=True)
-    bring_up_to_date(store, settings, upgrade=store.backend == "sqlite")
+    store = run.store(create=True)
+    bring_up_to_date(store, settings, upgrade=store.backend == "sqlite", named_by=run.named_by)
     services = Services.build(settings, store)
     first_owner(services.staff)
     url = f"http://{host}:{port}"
@@ -60,6 +63,30 @@ def serve(
         return
     app = create_app(settings, services)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Refuse, before the database is opened or anything printed, an address the server could
+    not listen on: a port in use or reserved, a host that is not this machine's."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError):
+        raise InvalidInput(
+            "--host: not a host name or address this machine can listen on"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port whose last connections are closing is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Conflict(f"--port: {port} is already in use on {host}") from None
+            if exc.errno == errno.EACCES:
+                raise Forbidden(
+                    f"--port: {port} needs privileges to listen on (use 1024 or above)"
+                ) from None
+            raise InvalidInput(f"--host: cannot listen on {host}") from None
 
 
 def with_audit_journal(settings: Settings) -> Settings:

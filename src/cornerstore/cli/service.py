@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import sys
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,12 @@ from cornerstore.cli.common import (
     Invocation,
     id_column,
     out,
+    parse_moment,
     print_json,
     shared_options,
     when,
     writable_file,
+    written_whole,
 )
 from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
@@ -34,23 +35,22 @@ cases.register(app)
 surveys_app = typer.Typer(help="Follow-up surveys of resolved cases", no_args_is_help=True)
 app.add_typer(surveys_app, name="surveys")
 
-DATES = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
-
 
 @app.command("metrics")
 @shared_options("json", "acting", "db")
 def metrics(
     run: Invocation,
-    start: datetime | None = typer.Option(
-        None, "--from", formats=DATES, help="Cases opened from (default: 90 days ago)"
+    start: str | None = typer.Option(
+        None, "--from", help="Cases opened from, ISO date or time (default: 90 days ago)"
     ),
-    end: datetime | None = typer.Option(None, "--to", formats=DATES, help="until (default: now)"),
+    end: str | None = typer.Option(None, "--to", help="until (default: now)"),
     by: str | None = typer.Option(None, "--by", help=f"Break down by: {', '.join(GROUPINGS)}"),
 ) -> None:
     """Outcome metrics of the cases opened in a period, each rate with n and its 95 % Wilson
     interval; response time reported last, never the headline."""
+    since, until = parse_moment(start, "--from"), parse_moment(end, "--to")
     with run.services() as s:
-        report = s.outcomes.metrics(run.caller(s), start, end, by)
+        report = s.outcomes.metrics(run.caller(s), since, until, by)
     if run.json:
         body: dict[str, Any] = asdict(report)
         body = {"from": body.pop("start"), "to": body.pop("end"), **body}
@@ -208,7 +208,10 @@ def export(
     if to is None:
         _write_csv(links, sys.stdout)
         return
-    with to.open("w", newline="", encoding="utf-8") as file:
+    with (
+        written_whole(to, "--out") as partial,
+        partial.open("w", newline="", encoding="utf-8") as file,
+    ):
         _write_csv(links, file)
     out.print(f"{len(links)} survey links written to {to}")
 
