@@ -69,7 +69,8 @@ def test_a_file_without_an_item_column_is_refused_by_name() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (["--transactions", "missing.csv"], "transactions file not found"),
+        (["--transactions", "missing.csv"], "--transactions: no such file missing.csv"),
+        (["--transactions", "."], "--transactions: . is a folder, not a file"),
         (["--item-col", "Sku"], "column not found: Sku"),
         (["--split-date", "next week"], "--split-date must be a date like 2011-10-09"),
         (["--split-date", "2030-01-01"], "split-date: there must be purchases before and after"),

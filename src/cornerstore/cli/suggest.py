@@ -20,6 +20,7 @@ from cornerstore.cli.common import (
     count_option,
     out,
     print_json,
+    reading_file,
     shared_options,
     when,
 )
@@ -116,8 +117,9 @@ def evaluate(
         raise InvalidInput("--protocol must be all or new")
     if not 1 <= k <= 100:
         raise InvalidInput("--k must be between 1 and 100")
-    purchases = read_purchases(
-        transactions, Columns(customer_col, item_col, date_col, invoice_col, quantity_col)
-    )
+    with reading_file(transactions, "--transactions"):
+        purchases = read_purchases(
+            transactions, Columns(customer_col, item_col, date_col, invoice_col, quantity_col)
+        )
     result: dict[str, Any] = evaluate(purchases, split, protocol=protocol, k=k)  # type: ignore[arg-type]
     print_json(result)
