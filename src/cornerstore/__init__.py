@@ -7,6 +7,8 @@ wires the services on it, and the service modules (``cornerstore.intake.service`
 and console expose.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from cornerstore.errors import (
     Conflict,
     CornerstoreError,
@@ -17,7 +19,9 @@ from cornerstore.errors import (
     TooLarge,
     Unauthorized,
 )
-from cornerstore.settings import Settings
+
+if TYPE_CHECKING:
+    from cornerstore.settings import Settings
 
 __version__ = "0.1.0"
 
@@ -33,3 +37,13 @@ __all__ = [
     "Unauthorized",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Settings (pydantic) is loaded when first asked for, so that `import cornerstore` stays
+    # light: the command line's entry point must be running before anything slow is imported.
+    if name == "Settings":
+        from cornerstore.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'cornerstore' has no attribute {name!r}")

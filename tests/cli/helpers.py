@@ -11,7 +11,7 @@ from cornerstore.cli.main import app
 
 #: ``cornerstore`` as a separate process, for what only a real process shows: signals, a closed
 #: pipe, bytes on the command line, a database connection ended from outside.
-CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.main import main; main()"]
+CORNERSTORE = [sys.executable, "-c", "from cornerstore.cli.entry import main; main()"]
 
 #: The CDNOW sample (Fader, Hardie and Lee 2005) the value models are checked against.
 CDNOW = Path(__file__).parents[1] / "data" / "cdnow_sample.txt"
