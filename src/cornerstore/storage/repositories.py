@@ -325,11 +325,8 @@ class TraitRepository(Repository):
         if rows:
             bulk_insert(self.conn, self.table, rows)
 
-    def of_customers(
-        self, customer_ids: Sequence[str], names: Sequence[str] | None = None
-    ) -> list[TraitObservation]:
-        """Every observation of these profile rows (of the traits ``names`` only, when given),
-        oldest first."""
+    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+        """Every observation of these profile rows, oldest first."""
         tr = self.table
         query = (
             select(
@@ -344,8 +341,6 @@ class TraitRepository(Repository):
             .where(tr.c.customer_id.in_(list(customer_ids)))
             .order_by(tr.c.observed_at, tr.c.id)
         )
-        if names is not None:
-            query = query.where(tr.c.name.in_(list(names)))
         return [
             TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
             for name, value, tp, src, at, mid, cid in self.conn.execute(query)
