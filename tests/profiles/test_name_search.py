@@ -138,6 +138,24 @@ def test_a_customer_is_found_by_the_current_name_not_an_earlier_one(
     )
 
 
+def test_of_two_names_observed_at_the_same_time_the_one_stored_last_is_current(
+    services: Services, owner: Caller
+) -> None:
+    same_time = "2026-01-01T00:00:00Z"
+    for last_name in ("Lee", "Smith"):
+        message = identify("u-ann", lastName=last_name)
+        services.intake.ingest([_at(same_time, message)], source=WEB)
+    # A later batch adds only the first name: the row's words come from the current last name.
+    services.intake.ingest(
+        [_at("2026-02-01T00:00:00Z", identify("u-ann", firstName="Ann"))], source=WEB
+    )
+
+    assert (_found(services, owner, "Ann Lee"), _found(services, owner, "Ann Smith")) == (
+        [],
+        [("Ann Smith", "name")],
+    )
+
+
 def test_a_batch_repeating_a_name_and_then_renaming_leaves_only_the_new_name_found(
     services: Services, owner: Caller
 ) -> None:

@@ -1,5 +1,7 @@
 """Intake's bulk inserts go straight to the driver on both backends: the rows read back are
-the rows given, times as the same instants, and a time without a zone is refused."""
+the rows given, times as the same instants, and a time without a zone is refused. The driver's
+failures reach the unit of work as any statement's do: a conflict, a value the database cannot
+hold, a lost connection."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from cornerstore.errors import Unavailable, Unstorable, WriteConflict
+from cornerstore.storage import open_store
 from cornerstore.storage.database import Store
+from tests.conftest import PG_ADMIN_URL
 
 AT = datetime(2025, 3, 1, 8, 30, 15, 250_000, tzinfo=UTC)
 
@@ -77,3 +83,59 @@ def test_a_time_without_a_zone_is_refused_and_nothing_of_the_batch_stored(store:
 
     with store.unit_of_work() as uow:
         assert uow.events.count() == 0
+
+
+def test_a_message_id_stored_before_fails_the_unit_of_work_as_a_conflict_and_stores_nothing(
+    store: Store,
+) -> None:
+    _ann(store)
+    with store.unit_of_work(write=True) as uow:
+        uow.events.add_many([_event("m-1", AT, None)])
+
+    with pytest.raises(WriteConflict), store.unit_of_work(write=True) as uow:
+        uow.events.add_many([_event("m-2", AT, None), _event("m-1", AT, None)])
+
+    with store.unit_of_work() as uow:
+        assert [e.message_id for e in uow.events.page(["cus_ann"])] == ["m-1"]
+
+
+def test_a_value_postgresql_cannot_hold_is_unstorable_and_its_text_is_not_repeated(
+    pg_url: str,
+) -> None:
+    store = open_store(pg_url, upgrade=True)
+    try:
+        _ann(store)
+        with pytest.raises(Unstorable) as refused, store.unit_of_work(write=True) as uow:
+            uow.events.add_many([_event("m-1", AT, None) | {"name": "Secret\u0000Plan"}])
+        with store.unit_of_work() as uow:
+            stored = uow.events.count()
+    finally:
+        store.dispose()
+
+    assert (stored, "Secret" in str(refused.value)) == (0, False)
+
+
+def test_a_connection_lost_during_a_bulk_insert_is_unavailable_and_the_store_carries_on(
+    pg_url: str,
+) -> None:
+    store = open_store(pg_url, upgrade=True)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        _ann(store)
+        with (
+            pytest.raises(Unavailable, match="connection was lost"),
+            store.unit_of_work(write=True) as uow,
+        ):
+            backend = uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            uow.events.add_many([_event("m-1", AT, None)])
+        with store.unit_of_work(write=True) as uow:
+            uow.events.add_many([_event("m-2", AT, None)])
+        with store.unit_of_work() as uow:
+            stored = [e.message_id for e in uow.events.page(["cus_ann"])]
+    finally:
+        store.dispose()
+        admin.dispose()
+
+    assert stored == ["m-2"]

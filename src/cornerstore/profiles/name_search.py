@@ -287,9 +287,10 @@ def index_added_names(
     be stored (call it before they are); the rest keep the words they have.
 
     Most identify messages repeat the name a customer is known by: their rows' words are
-    worked out from what is stored plus what is added, in memory, and only a row whose words
-    differ is re-indexed (one read of the stored names for the whole batch). Rows in ``new``
-    were created in this transaction and are indexed whatever they hold.
+    worked out from the current names stored (the latest observation of each name trait, read
+    for the whole batch at once) plus what is added, in memory, and only a row whose words
+    differ is re-indexed. Rows in ``new`` were created in this transaction and are indexed
+    whatever they hold.
     """
     from cornerstore.profiles.service import current_traits  # the service imports this module
 
@@ -299,8 +300,9 @@ def index_added_names(
             by_row.setdefault(obs.customer_id, []).append(obs)
     stored: dict[str, list[TraitObservation]] = {cid: [] for cid in by_row if cid not in new}
     if stored:
-        # Oldest first, as stored; the added ones come after, as they will once inserted.
-        for obs in uow.traits.of_customers(list(stored), names=NAME_TRAITS):
+        # The latest stored observation of a trait is all current_traits keeps of the ones
+        # stored; the added ones come after it, as they will once inserted.
+        for obs in uow.traits.latest_of_customers(list(stored), names=NAME_TRAITS):
             stored[obs.customer_id].append(obs)
 
     def words(observations: list[TraitObservation]) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
-"""Statements in batches: IN lists cut to what a backend accepts, inserts in one ``executemany``.
+"""Statements in batches: IN lists cut to what a backend accepts, inserts in one statement.
 
-The intake path inserts with ``executemany`` through SQLAlchemy Core, because per-row ORM objects
-would cost more than all of intake's own work.
+The intake path inserts a table's rows of a batch at once, straight through the driver (an
+``executemany`` on SQLite, a ``COPY`` on PostgreSQL): per-row ORM objects, or SQLAlchemy's
+per-parameter processing, would cost more than all of intake's own work.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def _sqlite_time(value: datetime) -> str:
 
 
 def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) with one ``executemany``.
+    """Insert rows (dicts with the same keys) in one statement: ``executemany`` on SQLite,
+    ``COPY`` on PostgreSQL.
 
     The statement goes straight to the driver with values converted here: SQLAlchemy's
     per-parameter processing costs more than the insert itself on the intake's hot path.
@@ -81,21 +83,49 @@ def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) ->
 
 
 def _bulk_insert_postgresql(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
-    """``executemany`` through psycopg, which pipelines the rows' statements. psycopg binds
-    timezone-aware datetimes to ``timestamptz`` itself; a naive one is refused, as
-    :class:`~cornerstore.storage.tables.UTCDateTime` refuses it."""
+    """``COPY ... FROM STDIN`` through psycopg: one statement and one stream of rows, which costs
+    the client about half of what ``executemany`` does and the server far less than a
+    statement per row. psycopg binds timezone-aware datetimes to ``timestamptz`` itself; a
+    naive one is refused, as :class:`~cornerstore.storage.tables.UTCDateTime` refuses it.
+
+    The driver's errors are raised as SQLAlchemy raises them for a statement (a conflict as
+    ``IntegrityError``, a value the database cannot hold as ``DataError``, a lost connection
+    invalidated), so the unit of work maps them as for any other statement.
+    """
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
     columns = tuple(rows[0])
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, t.UTCDateTime)]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    params = []
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    values = []
     for row in rows:
-        values = tuple(row[c] for c in columns)
+        value = tuple([row[c] for c in columns])
         for i in times:
-            value = values[i]
-            if value is not None and value.tzinfo is None:
+            at = value[i]
+            if at is not None and at.tzinfo is None:
                 raise ValueError("naive datetimes are not stored; give a timezone")
-        params.append(values)
-    conn.exec_driver_sql(sql, params)
+        values.append(value)
+    raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for value in values:
+                write(value)
+    except psycopg.Error as exc:
+        lost = conn.dialect.is_disconnect(
+            exc,  # type: ignore[arg-type]  # psycopg's errors are the DB-API module's
+            conn.connection.dbapi_connection,
+            None,
+        )
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            exc,
+            psycopg.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from exc

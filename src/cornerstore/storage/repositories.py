@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -325,11 +325,8 @@ class TraitRepository(Repository):
         if rows:
             bulk_insert(self.conn, self.table, rows)
 
-    def of_customers(
-        self, customer_ids: Sequence[str], names: Sequence[str] | None = None
-    ) -> list[TraitObservation]:
-        """Every observation of these profile rows (of the traits ``names`` only, when given),
-        oldest first."""
+    def of_customers(self, customer_ids: Sequence[str]) -> list[TraitObservation]:
+        """Every observation of these profile rows, oldest first."""
         tr = self.table
         query = (
             select(
@@ -344,12 +341,63 @@ class TraitRepository(Repository):
             .where(tr.c.customer_id.in_(list(customer_ids)))
             .order_by(tr.c.observed_at, tr.c.id)
         )
-        if names is not None:
-            query = query.where(tr.c.name.in_(list(names)))
         return [
             TraitObservation(name, orjson.loads(value), tp, src, at, mid, cid)
             for name, value, tp, src, at, mid, cid in self.conn.execute(query)
         ]
+
+    def latest_of_customers(
+        self, customer_ids: Sequence[str], names: Sequence[str]
+    ) -> list[TraitObservation]:
+        """The latest observation of each of the traits ``names`` of these profile rows: the
+        one :func:`~cornerstore.profiles.service.current_traits` keeps (the last observed, and
+        of those observed at the same time the last stored).
+
+        Intake reads the current names of a batch's customers this way: the database picks
+        the latest rows, so a customer's long history never reaches Python. The statement
+        goes straight to the driver, as the identifier lookup does.
+        """
+        if not customer_ids or not names:
+            return []
+        table = self.table.name
+        columns = "name, value, touchpoint, source, observed_at, message_id, customer_id"
+        latest = (
+            "row_number() OVER (PARTITION BY customer_id, name ORDER BY observed_at DESC, id DESC)"
+        )
+        sqlite = self.conn.dialect.name == "sqlite"
+        rows: list[Any] = []
+        for chunk in chunks(list(customer_ids)):
+            if sqlite:
+                where = (
+                    f"customer_id IN ({','.join('?' * len(chunk))}) "
+                    f"AND name IN ({','.join('?' * len(names))})"
+                )
+                params: tuple[Any, ...] = (*chunk, *names)
+            else:
+                where = "customer_id = ANY(%s) AND name = ANY(%s)"
+                params = (list(chunk), list(names))
+            rows += self.conn.exec_driver_sql(
+                f"SELECT {columns} FROM (SELECT {columns}, {latest} AS newest FROM {table} "
+                f"WHERE {where}) AS observed WHERE newest = 1",
+                params,
+            ).all()
+        return [
+            TraitObservation(
+                name,
+                orjson.loads(value),
+                tp,
+                src,
+                _read_sqlite_time(at) if sqlite else at,
+                mid,
+                cid,
+            )
+            for name, value, tp, src, at, mid, cid in rows
+        ]
+
+
+def _read_sqlite_time(text: str) -> datetime:
+    """A time as SQLAlchemy's SQLite DateTime stores it (UTC, no zone), zone-aware again."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class EventRepository(Repository):
