@@ -31,7 +31,7 @@ def serve(
     one-time password printed."""
     import uvicorn
 
-    from cornerstore.api.app import create_app
+    from cornerstore.api.app import create_app, freeze_startup_heap
     from cornerstore.services import Services
 
     settings = with_audit_journal(run.settings())
@@ -59,6 +59,7 @@ def serve(
         )
         return
     app = create_app(settings, services)
+    freeze_startup_heap()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
