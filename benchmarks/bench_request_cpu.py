@@ -164,7 +164,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         key, token, ids = seed(url, args.customers)
         if backend == "postgresql":
             url = f"{url}&application_name={application}"
-        from cornerstore.api.app import create_app
+        from cornerstore.api.app import create_app, freeze_startup_heap
         from cornerstore.settings import Settings
 
         settings = Settings.model_validate(
@@ -175,6 +175,7 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         app = create_app(settings)
+        freeze_startup_heap()  # as cornerstore serve does
         rng = random.Random(1)
         read_headers = [(b"authorization", b"Bearer " + token.encode())]
         batch_headers = [

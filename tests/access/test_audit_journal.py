@@ -58,6 +58,21 @@ def test_a_journalled_read_is_on_disk_at_once_and_in_the_database_after_a_flush(
     assert list((tmp_path / "journal").iterdir()) == []
 
 
+def test_a_flush_asked_before_the_writer_thread_waits_is_not_lost(
+    store: Store, services: Services, owner: Caller, tmp_path: Path
+) -> None:
+    trail = AuditTrail(store, services.policy, tmp_path / "journal", flush_seconds=60)
+    # Holding the trail's condition keeps the new writer thread from reaching its wait until
+    # flush() waits: the order in which a busy machine can schedule them.
+    with trail._changed:
+        trail.start()
+        trail.record(owner, "read_profile", "cus_1", sections=["name"])
+        trail.flush(timeout=10)
+
+    assert stored_actions(store, "cus_1") == ["read_profile"]
+    trail.close()
+
+
 def test_a_dead_processs_journal_is_stored_once_even_when_part_of_it_was_stored(
     store: Store, services: Services, tmp_path: Path
 ) -> None:

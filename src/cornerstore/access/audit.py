@@ -115,6 +115,9 @@ class AuditTrail:
         self._changed = threading.Condition()
         self._writer: threading.Thread | None = None
         self._closing = False
+        # Set by flush(), cleared by the writer when it takes the queue: a flush asked for
+        # before the writer reached its wait is not lost (a notify alone would be).
+        self._flush_asked = False
 
     def start(self) -> int:
         """Store the entries of journals whose process died (a crash) and start the writer
@@ -146,6 +149,7 @@ class AuditTrail:
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every entry this process recorded is in the database."""
         with self._changed:
+            self._flush_asked = True
             self._changed.notify_all()
             self._changed.wait_for(lambda: not self._queue or self._writer is None, timeout)
 
@@ -207,8 +211,11 @@ class AuditTrail:
         failures = 0
         while True:
             with self._changed:
-                if not self._closing and (failures or len(self._queue) < WRITER_BATCH):
+                if not self._closing and (
+                    failures or (len(self._queue) < WRITER_BATCH and not self._flush_asked)
+                ):
                     self._changed.wait(self.flush_seconds * min(2**failures, 100))
+                self._flush_asked = False
                 batch = self._queue[:WRITER_BATCH]
                 if not batch and self._closing:
                     return

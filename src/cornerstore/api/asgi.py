@@ -3,6 +3,7 @@
 Settings come from the ``CORNERSTORE_`` environment; the schema must be migrated already.
 """
 
-from cornerstore.api.app import create_app
+from cornerstore.api.app import create_app, freeze_startup_heap
 
 app = create_app()
+freeze_startup_heap()

@@ -33,7 +33,7 @@ def serve(
     one-time password printed."""
     import uvicorn
 
-    from cornerstore.api.app import create_app
+    from cornerstore.api.app import create_app, freeze_startup_heap
     from cornerstore.services import Services
 
     check_can_listen(host, port)
@@ -62,6 +62,7 @@ def serve(
         )
         return
     app = create_app(settings, services)
+    freeze_startup_heap()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
