@@ -80,6 +80,7 @@ def resolve(
         pairs = {name: [values[k] for k in keep] for name, values in pairs.items()}
     else:
         pairs = predict_pairs(records, model, floor, engine=engine, registered=registered)
+    del registered  # the database and its copy of the records: clustering needs neither
     say("clustering")
     clusters = cluster_pairs(
         records,
