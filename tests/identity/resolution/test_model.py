@@ -194,6 +194,47 @@ def test_first_names_merely_alike_at_one_address_are_two_people_of_a_household()
     assert clusters.households == [(0, 1)]
 
 
+def _name_typed_wrong_two_ways(middle: str) -> PreparedRecords:
+    rows = [
+        {"first_name": "Menlony", "last_name": "Greendale", "address": "174 Garth Way"},
+        {"first_name": middle, "last_name": "Greendale", "address": "174 Garth Way"},
+        {"first_name": "Melrony", "last_name": "Greendale", "address": "174 Garth Way"},
+    ]
+    return prepare_records(rows, ["a", "b", "c"], ["first_name", "last_name", "address"])
+
+
+def test_a_name_typed_wrong_two_ways_is_one_person_beside_the_name_both_slipped_from() -> None:
+    records = _name_typed_wrong_two_ways("Mellony")
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 18.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 0]
+    assert clusters.refused_merges == 0
+
+
+def test_two_typos_of_a_name_stay_apart_without_the_name_itself() -> None:
+    records = _name_typed_wrong_two_ways("")
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 10.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 2]
+    assert clusters.refused_merges == 1
+
+
+def test_short_names_two_letters_apart_conflict_even_beside_one_a_letter_from_each() -> None:
+    rows = [
+        {"first_name": "Tim", "last_name": "Lee", "address": "1 Mill Road"},
+        {"first_name": "Jim", "last_name": "Lee", "address": "1 Mill Road"},
+        {"first_name": "Jem", "last_name": "Lee", "address": "1 Mill Road"},
+    ]
+    records = prepare_records(rows, ["a", "b", "c"], ["first_name", "last_name", "address"])
+
+    clusters = cluster_pairs(records, [0, 1], [1, 2], [20.0, 18.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 2]
+    assert clusters.refused_merges == 1
+
+
 def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither() -> None:
     rows = [
         {"first_name": "Ann", "last_name": "Hall", "address": "1 High St", "phone": "07700900123"},

@@ -15,6 +15,7 @@ from cornerstore.identity.resolution.splink_engine import (
     Engine,
     pairs_per_record,
     predict_pairs,
+    register_records,
     train_model,
 )
 
@@ -61,19 +62,25 @@ def resolve(
     """
     say = progress or (lambda _msg: None)
     trained = model is None
+    registered = register_records(records, engine)
     if model is None:
-        model = train_model(records, seed=seed, progress=progress, engine=engine)
+        model = train_model(
+            records, seed=seed, progress=progress, engine=engine, registered=registered
+        )
     threshold = model.match_probability if match_probability is None else match_probability
     floor = min(model.review_probability, threshold)
     say("scoring candidate pairs")
     if trained:
-        pairs = predict_pairs(records, model, RATE_FLOOR_PROBABILITY, engine=engine)
+        pairs = predict_pairs(
+            records, model, RATE_FLOOR_PROBABILITY, engine=engine, registered=registered
+        )
         say("estimating the match rate from the scored pairs")
         pairs = with_estimated_match_rate(records, model, pairs)
         keep = [k for k, w in enumerate(pairs["match_weight"]) if w >= weight_of(floor)]
         pairs = {name: [values[k] for k in keep] for name, values in pairs.items()}
     else:
-        pairs = predict_pairs(records, model, floor, engine=engine)
+        pairs = predict_pairs(records, model, floor, engine=engine, registered=registered)
+    del registered  # the database and its copy of the records: clustering needs neither
     say("clustering")
     clusters = cluster_pairs(
         records,

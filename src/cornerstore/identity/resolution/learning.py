@@ -19,7 +19,7 @@ from cornerstore.identity.resolution.labels import calibrate, weigh_labelled
 from cornerstore.identity.resolution.model import Calibration, IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
-from cornerstore.identity.resolution.splink_engine import Engine
+from cornerstore.identity.resolution.splink_engine import Engine, RegisteredRecords
 from cornerstore.identity.resolution.stored_profiles import joined, pair, read_profiles
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -54,7 +54,11 @@ def sample_of(roots: list[str], size: int, seed: int) -> list[str]:
 
 
 def estimate_store_match_rate(
-    model: IdentityModel, records: PreparedRecords, stored: int, engine: Engine
+    model: IdentityModel,
+    records: PreparedRecords,
+    stored: int,
+    engine: Engine,
+    registered: RegisteredRecords | None = None,
 ) -> dict[str, list[Any]]:
     """Estimate ``model``'s match rate (the prior) from its own scored pairs among
     ``records``, a random sample of ``stored`` customers, and keep it for the whole store;
@@ -65,7 +69,8 @@ def estimate_store_match_rate(
     holds on one store and not on another. In a random sample each customer keeps each of its
     matches with the chance that the other one was sampled, ``(n - 1) / (N - 1)``, so the
     matches a customer has in the store are those found in the sample times
-    ``(N - 1) / (n - 1)``: the same prior, a pair for a pair, at either size.
+    ``(N - 1) / (n - 1)``: the same prior, a pair for a pair, at either size. ``registered``
+    reads the records training registered (``splink_engine.register_records``).
     """
     from cornerstore.identity.resolution.batch import (
         RATE_FLOOR_PROBABILITY,
@@ -73,7 +78,9 @@ def estimate_store_match_rate(
     )
     from cornerstore.identity.resolution.splink_engine import predict_pairs
 
-    pairs = predict_pairs(records, model, RATE_FLOOR_PROBABILITY, engine=engine)
+    pairs = predict_pairs(
+        records, model, RATE_FLOOR_PROBABILITY, engine=engine, registered=registered
+    )
     pairs = with_estimated_match_rate(records, model, pairs)
     if stored > len(records) > 1:
         model.matches_per_record *= (stored - 1) / (len(records) - 1)
@@ -147,7 +154,7 @@ class Learning(ResolutionJob):
         from the model's own scored pairs, as a file's is, and carried to the whole store
         (:func:`estimate_store_match_rate`).
         """
-        from cornerstore.identity.resolution.splink_engine import train_model
+        from cornerstore.identity.resolution.splink_engine import register_records, train_model
 
         self.policy.require(caller, "merges", CHANGE)
         now = now or datetime.now(UTC)
@@ -165,8 +172,14 @@ class Learning(ResolutionJob):
         del roots, chosen
         if len(records) < store_size:
             say(f"training on a random sample of {len(records):,} of {store_size:,} profiles")
+        registered = register_records(records, engine)
         model = train_model(
-            records, seed=seed, engine=engine, progress=progress, refuse_backwards=False
+            records,
+            seed=seed,
+            engine=engine,
+            progress=progress,
+            refuse_backwards=False,
+            registered=registered,
         )
         model.trained_at = now.isoformat(timespec="seconds")
         with self.store.unit_of_work() as uow:
@@ -175,7 +188,8 @@ class Learning(ResolutionJob):
         if kept and active:
             log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
         say("estimating the match rate from the scored pairs")
-        pairs = estimate_store_match_rate(model, records, store_size, engine)
+        pairs = estimate_store_match_rate(model, records, store_size, engine, registered)
+        del registered  # the database and its copy of the records
         if calibrate_on_decisions:
             say("calibrating on staff decisions")
             with self.store.unit_of_work() as uow:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from cornerstore.errors import InvalidInput
@@ -71,24 +72,28 @@ _EM_RULES: tuple[tuple[str, ...], ...] = (
 _FALLBACK_EM_RULES: tuple[tuple[str, ...], ...] = (("first_name",), ("city",))
 
 
-def _linker(
-    records: PreparedRecords,
-    settings: dict[str, Any],
-    comparisons: list[Comparison],
-    engine: Engine = "duckdb",
-) -> Any:
-    """A Splink Linker over the records, one table (dedupe) or two (link), on ``engine``;
-    ``settings`` are ``comparisons`` as Splink settings (in DuckDB SQL)."""
-    import pyarrow.compute as pc
-    from splink import Linker
+@dataclass
+class RegisteredRecords:
+    """Records registered once with a database (an in-memory DuckDB, or Spark), for every
+    Splink Linker that reads them: training's, then scoring's (``register_records``).
 
-    # Splink warns about every level EM could not observe; train_model fills those with
-    # cautious values, so its warnings would only alarm the reader of a command's output.
-    logging.getLogger("splink").setLevel(logging.ERROR)
+    Registering copies the records into the database; a small shop paid for it, and for a new
+    DuckDB, twice in each run.
+    """
+
+    records: PreparedRecords
+    engine: Engine
+    db: Any
+    frames: list[Any]
+
+
+def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
+    """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
+    file (link)."""
+    import pyarrow.compute as pc
 
     if engine == "spark":
         db, register = _spark_database()
-        settings = _in_spark_sql(settings, comparisons)
     elif engine == "duckdb":
         from splink import DuckDBAPI
 
@@ -97,12 +102,48 @@ def _linker(
     else:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     table = records.to_arrow()
-    if settings["link_type"] == "link_only":
+    if records.source:
         frames = [
             register(table.filter(pc.equal(table["source_dataset"], f"input_{s}"))) for s in (0, 1)
         ]
-        return Linker(frames, settings, log_level=None)
-    return Linker(register(table), settings, log_level=None)
+    else:
+        frames = [register(table)]
+    return RegisteredRecords(records, engine, db, frames)
+
+
+def _registered(
+    records: PreparedRecords, engine: Engine, registered: RegisteredRecords | None
+) -> RegisteredRecords:
+    if registered is None:
+        return register_records(records, engine)
+    if registered.records is not records or registered.engine != engine:
+        raise ValueError("registered records: registered for other records or another engine")
+    return registered
+
+
+def _linker(
+    registered: RegisteredRecords, settings: dict[str, Any], comparisons: list[Comparison]
+) -> Any:
+    """A Splink Linker over the registered records, one table (dedupe) or two (link);
+    ``settings`` are ``comparisons`` as Splink settings (in DuckDB SQL).
+
+    The tables an earlier Linker made on the same database are dropped first: Splink caches
+    them by purpose, not by settings, and at a million records they hold gigabytes.
+    """
+    from splink import Linker
+
+    # Splink warns about every level EM could not observe; train_model fills those with
+    # cautious values, so its warnings would only alarm the reader of a command's output.
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    db = registered.db
+    db._intermediate_table_cache.invalidate_cache()
+    db.delete_tables_created_by_splink_from_db()
+    if registered.engine == "spark":
+        settings = _in_spark_sql(settings, comparisons)
+    frames = registered.frames if len(registered.frames) > 1 else registered.frames[0]
+    # The settings are made here, from the model: Splink's validation (which parses every
+    # level's SQL to name columns the input lacks) would only repeat what the model knows.
+    return Linker(frames, settings, log_level=None, validate_settings=False)
 
 
 # -- Spark -----------------------------------------------------------------------------------------
@@ -372,6 +413,7 @@ def train_model(
     progress: Callable[[str], None] | None = None,
     engine: Engine = "duckdb",
     refuse_backwards: bool = True,
+    registered: RegisteredRecords | None = None,
 ) -> IdentityModel:
     """Train a model on the records themselves: u by random sampling, m by EM.
 
@@ -384,7 +426,8 @@ def train_model(
     and postcode) assumed to find 70% of the matches. u is sampled from ``max_pairs_for_u``
     random pairs, by default 20 a record between 50,000 and 1,000,000 (DuckDB compares about
     250,000 pairs a second a core here, so a small shop trains in about a second). ``engine``
-    ``"spark"`` trains on a local Spark session instead of an in-memory DuckDB.
+    ``"spark"`` trains on a local Spark session instead of an in-memory DuckDB; ``registered``
+    (``register_records``) lets training and later scoring read one copy of the records.
 
     Used like this::
 
@@ -412,7 +455,8 @@ def train_model(
     # EM stops when no parameter moves by more than 0.001: finer steps change no decision.
     settings["em_convergence"] = 0.001
     settings["max_iterations"] = 15
-    linker = _linker(records, settings, comparisons, engine)
+    registered = _registered(records, engine, registered)
+    linker = _linker(registered, settings, comparisons)
 
     say("estimating the match rate")
     usable = {c.name for c in comparisons} | model.columns
@@ -454,7 +498,7 @@ def train_model(
             # are two people) and leaves the model half-updated: go back to the model before
             # this session; later sessions, or the cautious defaults, train its comparisons.
             log.info("identity: EM blocked on %s gave no usable estimate (%s)", rule, exc)
-            linker = _linker(records, before, comparisons, engine)
+            linker = _linker(registered, before, comparisons)
             continue
         untrained = [c for c in untrained if not _covers(rule, c)]
     if untrained:
@@ -557,16 +601,18 @@ def predict_pairs(
     min_probability: float,
     *,
     engine: Engine = "duckdb",
+    registered: RegisteredRecords | None = None,
 ) -> dict[str, list[Any]]:
     """Score every candidate pair with Splink on ``engine`` and keep those at or above
     ``min_probability``.
 
     Returns columns ``left`` and ``right`` (row positions in ``records``), ``match_weight`` and
-    ``match_probability``, ordered by ``left`` then ``right``.
+    ``match_probability``, ordered by ``left`` then ``right``. ``registered``
+    (``register_records``) reads records training registered already.
     """
     settings = model.splink_settings(pairs_per_record(records))
     settings["link_type"] = _link_type(records)
-    linker = _linker(records, settings, model.comparisons, engine)
+    linker = _linker(_registered(records, engine, registered), settings, model.comparisons)
     predictions = linker.inference.predict(
         threshold_match_probability=min_probability, warning_mode="never"
     )
