@@ -7,7 +7,7 @@ Python loops, so a million customers' history loads in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -193,7 +193,7 @@ class LearningRepository(Repository):
         return list(self.conn.execute(query).scalars())
 
     # -- scores ------------------------------------------------------------------------------
-    def replace_scores(self, frames: Sequence[pl.DataFrame], computed_at: datetime) -> None:
+    def replace_scores(self, frames: Iterable[pl.DataFrame], computed_at: datetime) -> None:
         """Replace every stored score with those in ``frames`` (customer_id, name, value as
         JSON text, model): one run's answer is the whole answer. Written in slices, so memory
         stays flat however many customers there are."""
