@@ -17,6 +17,7 @@ timeline as events from the source ``cornerstore-learn``, each once.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "learn/1"
 MOMENT_SOURCE = "cornerstore-learn"
@@ -241,6 +244,8 @@ class Learner:
         if as_of != now or cut is not None:
             # What is measured to a date other than now is read again to that date.
             history = self._read_history(people, opted_out, customers_per_read, as_of, cut)
+        customers = len(people)
+        del people  # millions of ids, no longer needed
         step("read the history")
 
         table = loyalty(history.purchases, as_of)
@@ -293,7 +298,7 @@ class Learner:
             refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
-            customers=len(people),
+            customers=customers,
             profiled=table.height,
             opted_out=len(opted_out),
             value_model=value.model,
@@ -372,6 +377,7 @@ class Learner:
                 )
             )
             del tracked, web, touch, traits
+            logger.info("learn: read %d of %d customers", start + len(chunk), len(people))
         return combine(parts)
 
     def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:

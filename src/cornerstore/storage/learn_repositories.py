@@ -287,13 +287,22 @@ class SegmentRepository(Repository):
     ) -> None:
         m = t.segment_members
         self.conn.execute(delete(m).where(m.c.segment_id == segment_id))
-        rows = [{"segment_id": segment_id, "customer_id": c} for c in customer_ids]
-        for start in range(0, len(rows), _FETCH):
-            bulk_insert(self.conn, m, rows[start : start + _FETCH])
+        # Rows built a slice at a time: a segment of millions never becomes millions of dicts.
+        for start in range(0, len(customer_ids), _FETCH):
+            rows = [
+                {"segment_id": segment_id, "customer_id": c}
+                for c in customer_ids[start : start + _FETCH]
+            ]
+            bulk_insert(self.conn, m, rows)
         self.conn.execute(
             update(t.segments)
             .where(t.segments.c.id == segment_id)
-            .values(computed_at=computed_at, size=len(rows), clv_sum=clv_sum, clv_mean=clv_mean)
+            .values(
+                computed_at=computed_at,
+                size=len(customer_ids),
+                clv_sum=clv_sum,
+                clv_mean=clv_mean,
+            )
         )
 
     def members(self, segment_id: str, after: str | None, limit: int) -> list[str]:
