@@ -13,6 +13,8 @@ from cornerstore.access.caller import Caller, system_caller
 from cornerstore.intake.service import Source
 from cornerstore.learn.service import MOMENT_SOURCE
 from cornerstore.services import Services
+from cornerstore.settings import Settings
+from cornerstore.storage.database import Store
 from tests.factories import identify, track
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -377,3 +379,31 @@ def test_reading_the_history_a_few_customers_at_a_time_learns_exactly_what_one_r
         one_read.moments_added,
     )
     assert sliced.value_parameters == one_read.value_parameters
+
+
+@pytest.mark.parametrize(
+    ("model", "later"),
+    [("auto", timedelta(0)), ("bgnbd", timedelta(days=45))],
+    ids=["value-model-chosen-on-a-holdout", "history-that-stopped"],
+)
+def test_a_run_measured_to_another_date_learns_the_same_a_few_customers_at_a_time(
+    settings: Settings, store: Store, owner: Caller, model: str, later: timedelta
+) -> None:
+    learn = settings.learn.model_copy(update={"clv_model": model})
+    services = Services.build(settings.model_copy(update={"learn": learn}), store)
+    shop_history(services)
+    one_read = services.learner.run(owner, NOW + later)
+    at_once = _learned_state(services)
+    with services.store.unit_of_work(write=True) as uow:
+        uow.learning.remove_events_from(MOMENT_SOURCE, uow.learning.people())
+
+    sliced = services.learner.run(owner, NOW + later, customers_per_read=5)
+
+    assert _learned_state(services) == at_once
+    assert at_once[0]["value"] and at_once[1]
+    assert (sliced.as_of, sliced.value_model, sliced.value_parameters) == (
+        one_read.as_of,
+        one_read.value_model,
+        one_read.value_parameters,
+    )
+    assert (sliced.as_of < NOW) == (later > timedelta(0))

@@ -53,6 +53,10 @@ def behaviour(orders: pl.DataFrame, touchpoints: pl.DataFrame, now: datetime) ->
     last_at, recency_days, tenure_days, mean_gap_days, gap_cv, overdue_ratio, categories,
     touchpoints, recent_share, loyalty (0-100) and loyalty_tier.
 
+    This is :func:`loyalty` of :func:`purchase_summary`: the first is over all customers at
+    once (percentiles), the second over each customer alone, so a history read a slice of
+    customers at a time can be summarised slice by slice and scored once.
+
     Examples
     --------
     >>> from datetime import UTC
@@ -65,6 +69,19 @@ def behaviour(orders: pl.DataFrame, touchpoints: pl.DataFrame, now: datetime) ->
     >>> b = behaviour(orders, touch, day(25)).sort("customer_id")
     >>> b.select("customer_id", "orders", "mean_gap_days", "categories").rows()
     [('a', 3, 10.0, 2), ('b', 1, None, 1)]
+    """
+    return loyalty(purchase_summary(orders, touchpoints, now), now)
+
+
+def purchase_summary(
+    orders: pl.DataFrame, touchpoints: pl.DataFrame, now: datetime
+) -> pl.DataFrame:
+    """What :func:`loyalty` needs of each customer's purchases, one row per customer with a
+    purchase: orders, spend, mean_spend, first_at, last_at, mean_gap_days, gap_sd,
+    categories, s90 and s365 (spend in the 90 and 365 days to ``now``) and touchpoints.
+
+    Each row depends on that customer's purchases alone, so the summaries of separate groups
+    of customers concatenate into the summary of all of them.
     """
     now_lit = pl.lit(now).dt.convert_time_zone("UTC")
     ordered = orders.sort("customer_id", "at").with_columns(
@@ -87,10 +104,18 @@ def behaviour(orders: pl.DataFrame, touchpoints: pl.DataFrame, now: datetime) ->
         pl.col("amount").filter(pl.col("at") > now_lit - pl.duration(days=90)).sum().alias("s90"),
         pl.col("amount").filter(pl.col("at") > now_lit - pl.duration(days=365)).sum().alias("s365"),
     )
+    return per_customer.join(touchpoints, on="customer_id", how="left").with_columns(
+        pl.col("touchpoints").fill_null(1).cast(pl.Int64)
+    )
+
+
+def loyalty(summary: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """The loyalty table of the customers in ``summary`` (:func:`purchase_summary` of all of
+    them, ``now`` the same), in customer order: see :func:`behaviour`."""
+    now_lit = pl.lit(now).dt.convert_time_zone("UTC")
     table = (
-        per_customer.join(touchpoints, on="customer_id", how="left")
+        summary.sort("customer_id")
         .with_columns(
-            pl.col("touchpoints").fill_null(1).cast(pl.Int64),
             _days(now_lit - pl.col("last_at")).alias("recency_days"),
             _days(now_lit - pl.col("first_at")).alias("tenure_days"),
             (pl.col("gap_sd") / pl.col("mean_gap_days")).alias("gap_cv"),

@@ -50,6 +50,25 @@ def delivery_windows(
     [{'weekday': 'tue', 'from_hour': 16, 'to_hour': 20, 'p_home': 0.64, 'observations': 3.0, \
 'confidence': 'medium'}]
     """
+    return windows_of(delivery_cells(deliveries, activity, timezone))
+
+
+CELL_COLUMNS = pl.Schema(
+    {
+        "customer_id": pl.String(),
+        "weekday": pl.Int8(),
+        "block": pl.Int8(),
+        "p_home": pl.Float64(),
+        "n": pl.Float64(),
+    }
+)
+
+
+def delivery_cells(deliveries: pl.DataFrame, activity: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Each customer's best block per weekday with evidence: customer_id, weekday (0 is
+    Monday), block (an index into :data:`BLOCKS`), p_home, n (observations), in customer and
+    weekday order. Each customer's rows depend on their own evidence alone, so the cells of
+    separate groups of customers concatenate into the cells of all of them."""
     evidence = pl.concat(
         [
             deliveries.select(
@@ -77,7 +96,7 @@ def delivery_windows(
         .with_columns((pl.col("home") * pl.col("weight")).alias("home_w"))
     )
     if evidence.height == 0:
-        return {}
+        return pl.DataFrame(schema=CELL_COLUMNS)
     by_block = evidence.group_by("customer_id", "block").agg(
         ((pl.col("home_w").sum() + TO_HALF * 0.5) / (pl.col("weight").sum() + TO_HALF)).alias(
             "block_rate"
@@ -92,12 +111,27 @@ def delivery_windows(
             .round(2)
             .alias("p_home")
         )
-        .sort("customer_id", "weekday", "p_home", "n", descending=[False, False, True, True])
+        # A tie between blocks goes to the earlier one, whatever order the rows came in.
+        .sort(
+            "customer_id",
+            "weekday",
+            "p_home",
+            "n",
+            "block",
+            descending=[False, False, True, True, False],
+        )
         .group_by("customer_id", "weekday", maintain_order=True)
         .first()
+        .select(list(CELL_COLUMNS))
+        .cast(CELL_COLUMNS)
     )
+    return cells
+
+
+def windows_of(cells: pl.DataFrame) -> dict[str, list[dict[str, object]]]:
+    """:func:`delivery_windows`' answer from :func:`delivery_cells`."""
     windows: dict[str, list[dict[str, object]]] = {}
-    for customer, weekday, block, _home, n, _rate, p_home in cells.iter_rows():
+    for customer, weekday, block, p_home, n in cells.iter_rows():
         start, end = BLOCKS[block]
         windows.setdefault(customer, []).append(
             {

@@ -19,6 +19,7 @@ add it twice; the learn service writes it to the timeline as an event staff and 
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -87,11 +88,33 @@ def order_moments(
     big_purchase_ratio: float = 3.0,
     household_categories: tuple[str, ...] = HOUSEHOLD_CATEGORIES,
 ) -> pl.DataFrame:
-    """new_household_signal, big_purchase, frequency_drop and purchase_anniversary."""
+    """new_household_signal, big_purchase, frequency_drop and purchase_anniversary.
+
+    The parts that read single purchases (:func:`household_moments`,
+    :func:`big_purchase_candidates`) look at one customer at a time and can run on a slice of
+    customers; the shop's 95th percentile (:func:`big_purchases`) and
+    :func:`behaviour_moments` are over the behaviour table.
+    """
     if orders.height == 0:
         return _empty()
-    parts = []
-    # A household category appearing after earlier purchases without it.
+    candidates = big_purchase_candidates(orders, behaviour, big_purchase_ratio)
+    return pl.concat(
+        [
+            household_moments(orders, household_categories),
+            big_purchases(candidates, orders["amount"].quantile(0.95)),
+            behaviour_moments(behaviour, now),
+        ],
+        how="vertical",
+    )
+
+
+def household_moments(
+    orders: pl.DataFrame, household_categories: tuple[str, ...] = HOUSEHOLD_CATEGORIES
+) -> pl.DataFrame:
+    """new_household_signal: a household category appearing after earlier purchases without
+    it. ``orders`` as for :func:`order_moments`."""
+    if orders.height == 0:
+        return _empty()
     exploded = (
         orders.sort("customer_id", "at")
         .with_columns(pl.int_range(pl.len()).over("customer_id").alias("nth"))
@@ -104,35 +127,78 @@ def order_moments(
         .agg(pl.col("at").min(), pl.col("nth").min())
         .filter(pl.col("nth") > 0)
     )
-    parts.append(
-        first_seen.select(
-            "customer_id",
-            pl.lit("new_household_signal").alias("moment"),
-            "at",
-            pl.format("first purchase in {}", pl.col("category")).alias("detail"),
-        )
+    return first_seen.select(
+        "customer_id",
+        pl.lit("new_household_signal").alias("moment"),
+        "at",
+        pl.format("first purchase in {}", pl.col("category")).alias("detail"),
+    ).cast(MOMENT_COLUMNS)
+
+
+def big_purchase_candidates(
+    orders: pl.DataFrame, totals: pl.DataFrame, big_purchase_ratio: float = 3.0
+) -> pl.DataFrame:
+    """Purchases ``big_purchase_ratio`` times the mean of the customer's other purchases or
+    more (customer_id, at, amount): big purchases if also above the shop's 95th percentile
+    (:func:`big_purchases`). ``totals``: customer_id, spend, orders of each customer."""
+    # Against the mean of the customer's other purchases, so the big one does not raise its
+    # own bar.
+    others = (pl.col("spend") - pl.col("amount")) / (pl.col("orders") - 1)
+    return (
+        orders.select("customer_id", "at", "amount")
+        .join(totals.select("customer_id", "spend", "orders"), on="customer_id")
+        .filter((pl.col("orders") > 1) & (pl.col("amount") >= big_purchase_ratio * others))
+        .select("customer_id", "at", "amount")
     )
-    # Big purchases: against the customer's own mean and the shop's 95th percentile.
-    p95 = orders["amount"].quantile(0.95)
-    if p95 is not None:
-        totals = behaviour.select("customer_id", "spend", "orders")
-        # Against the mean of the customer's other purchases, so the big one does not raise
-        # its own bar.
-        others = (pl.col("spend") - pl.col("amount")) / (pl.col("orders") - 1)
-        big = orders.join(totals, on="customer_id").filter(
-            (pl.col("orders") > 1)
-            & (pl.col("amount") >= big_purchase_ratio * others)
-            & (pl.col("amount") >= p95)
+
+
+def big_purchases(candidates: pl.DataFrame, p95: float | None) -> pl.DataFrame:
+    """big_purchase: the candidates at or above the shop's 95th percentile of purchase
+    amounts ``p95`` (none when no purchase has an amount)."""
+    if p95 is None:
+        return _empty()
+    return (
+        candidates.filter(pl.col("amount") >= p95)
+        .select(
+            "customer_id",
+            pl.lit("big_purchase").alias("moment"),
+            "at",
+            pl.format("a purchase of {}", pl.col("amount").round(2)).alias("detail"),
         )
-        parts.append(
-            big.select(
-                "customer_id",
-                pl.lit("big_purchase").alias("moment"),
-                "at",
-                pl.format("a purchase of {}", pl.col("amount").round(2)).alias("detail"),
-            )
-        )
+        .cast(MOMENT_COLUMNS)
+    )
+
+
+def quantile_of_counts(counts: pl.DataFrame, quantile: float) -> float | None:
+    """The ``quantile`` of the values counted in ``counts`` (value, count; nulls not counted),
+    as ``Series.quantile`` (nearest) gives it of the values themselves: a shop's purchase
+    amounts take far fewer distinct values than there are purchases.
+
+    >>> amounts = pl.Series("value", [5.0, 1.0, 5.0, 2.0, None, 9.0])
+    >>> counted = amounts.value_counts(name="count")
+    >>> quantile_of_counts(counted, 0.95) == amounts.quantile(0.95)
+    True
+    """
+    known = (
+        counts.drop_nulls("value")
+        .group_by("value")
+        .agg(pl.col("count").sum())
+        .sort("value")
+        .with_columns(pl.col("count").cum_sum().alias("through"))
+    )
+    n = int(known["count"].sum()) if known.height else 0
+    if n == 0:
+        return None
+    # Polars' nearest rank: (n - 1) * q rounded half away from zero.
+    rank = math.floor((n - 1) * quantile + 0.5)
+    value = known.filter(pl.col("through") > rank)["value"][0]
+    return float(value)
+
+
+def behaviour_moments(behaviour: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """frequency_drop and purchase_anniversary, from the behaviour table."""
     now_lit = pl.lit(now).dt.convert_time_zone("UTC")
+    parts = []
     # Frequency drop: dated the day the gap passed three usual gaps.
     drop = behaviour.filter((pl.col("orders") >= 3) & (pl.col("overdue_ratio") >= 3))
     parts.append(

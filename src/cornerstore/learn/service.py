@@ -17,10 +17,11 @@ timeline as events from the source ``cornerstore-learn``, each once.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -31,27 +32,30 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
-from cornerstore.learn.behaviour import ORDER_COLUMNS, behaviour
+from cornerstore.learn.behaviour import ORDER_COLUMNS, loyalty
 from cornerstore.learn.churn import churn_warnings, open_complaints
-from cornerstore.learn.delivery import delivery_windows
+from cornerstore.learn.delivery import windows_of
+from cornerstore.learn.history import HistorySummary, combine, summarise_history
 from cornerstore.learn.moments import (
     MOMENT_COLUMNS,
-    complaint_moments,
-    order_moments,
+    behaviour_moments,
+    big_purchases,
+    quantile_of_counts,
     recent,
-    trait_moments,
 )
 from cornerstore.learn.overview import Overview, overview
 from cornerstore.learn.say_do import SURVEY_COLUMNS, SayDoReport, say_vs_do
 from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
-from cornerstore.learn.value import customer_value
+from cornerstore.learn.value import EMPTY, ValueResult, holdout_cut, value_from_tables
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import Consents
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "learn/1"
 MOMENT_SOURCE = "cornerstore-learn"
@@ -83,18 +87,6 @@ _CATEGORY = r'"category"\s*:\s*"([^"]*)"'
 
 #: Customers whose history one read takes in (and lets go of, but for what the models use).
 CUSTOMERS_PER_READ = 200_000
-
-
-@dataclass(frozen=True)
-class _History:
-    """What a run reads of the history, reduced to what the models use (frames by root)."""
-
-    orders: pl.DataFrame
-    complaints: pl.DataFrame
-    deliveries: pl.DataFrame
-    web: pl.DataFrame
-    touch: pl.DataFrame
-    traits: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -150,6 +142,7 @@ def _json(value: Any) -> str:
 
 
 _MOMENTS_PER_WRITE = 50_000
+_SCORES_PER_FRAME = 50_000
 
 
 def _moment_row(
@@ -241,58 +234,63 @@ class Learner:
         with self.store.unit_of_work() as uow:
             people = uow.learning.people()
         opted_out = self.consents.refused(people, "profiling")
-        history = self._read_history(people, opted_out, customers_per_read)
-        orders, complaints, deliveries = history.orders, history.complaints, history.deliveries
-        web, touch, traits = history.web, history.touch, history.traits
-        del history
+        history = self._read_history(people, opted_out, customers_per_read, now, None)
+        as_of: datetime = now
+        if history.last is not None and history.last < now - STALE_HISTORY:
+            as_of = history.last
+        cut = None
+        if cfg.clv_model == "auto" and history.first is not None:
+            cut = holdout_cut(history.first.date(), as_of.date())
+        if as_of != now or cut is not None:
+            # What is measured to a date other than now is read again to that date.
+            history = self._read_history(people, opted_out, customers_per_read, as_of, cut)
+        customers = len(people)
+        del people  # millions of ids, no longer needed
         step("read the history")
 
-        latest = orders["at"].max() if orders.height else None
-        stale = isinstance(latest, datetime) and latest < now - STALE_HISTORY
-        as_of: datetime = latest if stale else now  # type: ignore[assignment]
-        table = behaviour(orders, touch, as_of)
+        table = loyalty(history.purchases, as_of)
         step("loyalty")
-        value = customer_value(
-            orders,
-            as_of,
-            model=cfg.clv_model,
-            horizon_weeks=cfg.clv_horizon_weeks,
-            discount_rate=cfg.clv_discount_rate,
-        )
+        if history.last_date is None:
+            value = ValueResult(pl.DataFrame(schema=EMPTY), None, {}, "no purchases yet")
+        else:
+            value = value_from_tables(
+                history.rfm,
+                history.rfm_cut,
+                today=as_of.date(),
+                cut=cut,
+                last=history.last_date,
+                model=cfg.clv_model,
+                horizon_weeks=cfg.clv_horizon_weeks,
+                discount_rate=cfg.clv_discount_rate,
+            )
         step("customer value")
         warnings = churn_warnings(
             table,
             value.table,
-            open_complaints(complaints, as_of, cfg.churn_open_complaint_days),
+            open_complaints(history.complaints, as_of, cfg.churn_open_complaint_days),
             cfg,
         )
         step("churn early warning")
-        windows = delivery_windows(deliveries, web, cfg.timezone)
-        del deliveries, web
+        cells = history.cells
         step("delivery windows")
         moments = recent(
             pl.concat(
                 [
-                    trait_moments(traits),
-                    order_moments(
-                        orders,
-                        table,
-                        now,
-                        big_purchase_ratio=cfg.big_purchase_ratio,
-                        household_categories=tuple(cfg.household_categories),
-                    ),
-                    complaint_moments(complaints),
+                    history.moments,
+                    big_purchases(history.big, quantile_of_counts(history.amounts, 0.95)),
+                    behaviour_moments(table, now),
                 ],
                 how="vertical",
             ),
             now,
         )
+        del history
         step("moments")
         clusters = find_clusters(table)
         facts = self._facts(table, value.table, warnings)
         step("segments")
 
-        frames = self._score_frames(table, value.table, warnings, windows, value.model)
+        frames = self._score_frames(table, value.table, warnings, cells, value.model)
         with self.store.unit_of_work(write=True) as uow:
             uow.learning.replace_scores(frames, now)
             uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
@@ -300,7 +298,7 @@ class Learner:
             refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
-            customers=len(people),
+            customers=customers,
             profiled=table.height,
             opted_out=len(opted_out),
             value_model=value.model,
@@ -329,22 +327,26 @@ class Learner:
         return report
 
     def _read_history(
-        self, people: list[str], opted_out: set[str], customers_per_read: int
-    ) -> _History:
-        """What learning reads of the history of ``people`` (in the store's order of ids),
-        ``customers_per_read`` customers at a time, leaving out those in ``opted_out``.
+        self,
+        people: list[str],
+        opted_out: set[str],
+        customers_per_read: int,
+        as_of: datetime,
+        cut: date | None,
+    ) -> HistorySummary:
+        """What learning keeps of the history of ``people`` (in the store's order of ids),
+        read ``customers_per_read`` customers at a time, leaving out those in ``opted_out``:
+        per-customer summaries measured to ``as_of`` (:mod:`cornerstore.learn.history`).
 
-        The raw events (their JSON text above all) are by far the largest thing a run would
-        hold: each slice's are read, reduced to the few columns the models use, and let go
-        before the next slice is read, so what is held grows with the reduced history, not with
-        the raw one.
+        Each slice's events are reduced to its customers' summaries and let go before the
+        next slice is read, so what is held grows with customers, not with purchases.
         """
         if customers_per_read < 1:
             raise InvalidInput("customers_per_read: must be at least 1")
         cfg = self.settings.learn
         names = [*cfg.order_events, cfg.delivery_event]
         names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
-        parts: list[_History] = []
+        parts: list[HistorySummary] = []
         for start in range(0, max(len(people), 1), customers_per_read):
             chunk = people[start : start + customers_per_read]
             roots = (chunk[0], chunk[-1]) if chunk else None
@@ -360,24 +362,23 @@ class Learner:
                     f.filter(keep) for f in (tracked, web, touch, traits)
                 )
             parts.append(
-                _History(
+                summarise_history(
                     orders=self._orders(tracked),
                     complaints=self._complaints(tracked),
                     deliveries=self._deliveries(tracked),
                     web=web,
                     touch=touch,
                     traits=traits,
+                    as_of=as_of,
+                    cut=cut,
+                    timezone=cfg.timezone,
+                    big_purchase_ratio=cfg.big_purchase_ratio,
+                    household_categories=tuple(cfg.household_categories),
                 )
             )
-            del tracked
-        if len(parts) == 1:
-            return parts[0]
-        return _History(
-            *(
-                pl.concat([getattr(p, name) for p in parts], how="vertical", rechunk=True)
-                for name in _History.__dataclass_fields__
-            )
-        )
+            del tracked, web, touch, traits
+            logger.info("learn: read %d of %d customers", start + len(chunk), len(people))
+        return combine(parts)
 
     def _orders(self, tracked: pl.DataFrame) -> pl.DataFrame:
         cfg = self.settings.learn
@@ -457,23 +458,25 @@ class Learner:
         table: pl.DataFrame,
         value: pl.DataFrame,
         warnings: pl.DataFrame,
-        windows: dict[str, list[dict[str, object]]],
+        cells: pl.DataFrame,
         value_model: str | None,
-    ) -> list[pl.DataFrame]:
+    ) -> Iterator[pl.DataFrame]:
         """The scores to store, as frames of customer_id, name, value (JSON text), model.
 
-        Encoded to JSON by Polars, column-wise: a million customers' scores never become a
-        million Python dicts.
+        Encoded to JSON by Polars, column-wise, and ``_SCORES_PER_FRAME`` customers at a
+        time as they are written: a million customers' scores never become a million Python
+        dicts, nor all their JSON text at once.
         """
 
-        def encoded(frame: pl.DataFrame, name: str, model: str) -> pl.DataFrame:
-            rounded = frame.with_columns(cs.float().round(4))
-            return rounded.select(
-                "customer_id",
-                pl.lit(name).alias("name"),
-                pl.struct(pl.all().exclude("customer_id")).struct.json_encode().alias("value"),
-                pl.lit(model).alias("model"),
-            )
+        def encoded(frame: pl.DataFrame, name: str, model: str) -> Iterator[pl.DataFrame]:
+            for start in range(0, frame.height, _SCORES_PER_FRAME):
+                rounded = frame.slice(start, _SCORES_PER_FRAME).with_columns(cs.float().round(4))
+                yield rounded.select(
+                    "customer_id",
+                    pl.lit(name).alias("name"),
+                    pl.struct(pl.all().exclude("customer_id")).struct.json_encode().alias("value"),
+                    pl.lit(model).alias("model"),
+                )
 
         risk = (
             table.select("customer_id")
@@ -485,23 +488,28 @@ class Learner:
                 pl.col("reasons").fill_null(pl.lit([], pl.List(pl.String))),
             )
         )
-        frames = [
-            encoded(table, "loyalty", MODEL_VERSION),
-            encoded(value, "value", f"{MODEL_VERSION}:{value_model}"),
-            encoded(risk, "churn_risk", MODEL_VERSION),
-        ]
-        if windows:
-            frames.append(
-                pl.DataFrame(
-                    {
-                        "customer_id": list(windows),
-                        "name": "delivery_window",
-                        "value": [_json(w) for w in windows.values()],
-                        "model": MODEL_VERSION,
-                    }
-                )
+        yield from encoded(table, "loyalty", MODEL_VERSION)
+        yield from encoded(value, "value", f"{MODEL_VERSION}:{value_model}")
+        yield from encoded(risk, "churn_risk", MODEL_VERSION)
+        # Cells are in customer order: a slice boundary moved to the next customer's first
+        # cell keeps each customer's weekdays in one frame.
+        customer = cells["customer_id"]
+        start = 0
+        while start < cells.height:
+            end = min(start + _SCORES_PER_FRAME, cells.height)
+            while end < cells.height and customer[end] == customer[end - 1]:
+                end += 1
+            windows = windows_of(cells.slice(start, end - start))
+            yield pl.DataFrame(
+                {
+                    "customer_id": list(windows),
+                    "name": "delivery_window",
+                    "value": [_json(w) for w in windows.values()],
+                    "model": MODEL_VERSION,
+                },
+                schema=dict.fromkeys(("customer_id", "name", "value", "model"), pl.String),
             )
-        return frames
+            start = end
 
     def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
         """Store the moments not stored before, as timeline events; returns how many.

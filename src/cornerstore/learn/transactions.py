@@ -219,22 +219,48 @@ def summarise_rfm(
         raise InvalidInput(f"period must be one of {', '.join(DAYS_PER_PERIOD)}")
     if transactions.height == 0:
         raise InvalidInput("the transactions file has no rows")
-    days_per_period = DAYS_PER_PERIOD[period]
-    has_amount = "amount" in transactions.columns
     last_date: date = transactions["date"].max()  # type: ignore[assignment]
     end = calibration_end or last_date
-    # One transaction per customer and day, as in the papers.
-    daily = transactions.group_by("customer_id", "date").agg(
-        (pl.col("amount").sum() if has_amount else pl.lit(None, pl.Float64)).alias("amount")
-    )
-    first = daily.group_by("customer_id").agg(pl.col("date").min().alias("first"))
-    daily = daily.join(first, on="customer_id").filter(pl.col("first") <= end)
-    if daily.height == 0:
+    table = rfm_table(transactions, end, period)
+    if table.height == 0:
         raise InvalidInput("no customer made a first purchase on or before the calibration end")
+    holdout_days = max((last_date - end).days, 0)
+    return RfmSummary(
+        table=table,
+        calibration_end=end,
+        period=period,
+        holdout_length=holdout_days / DAYS_PER_PERIOD[period],
+    )
+
+
+def rfm_table(transactions: pl.DataFrame, end: date, period: Period = "week") -> pl.DataFrame:
+    """:attr:`RfmSummary.table` at the calibration end ``end``: one row per customer who first
+    bought on or before it (none when nobody did), in customer order.
+
+    A row depends on that customer's transactions alone, so the tables of separate groups of
+    customers concatenate (and sort) into the table of all of them; ``transactions`` as for
+    :func:`summarise_rfm`.
+    """
+    days_per_period = DAYS_PER_PERIOD[period]
+    has_amount = "amount" in transactions.columns
+    # One transaction per customer and day, as in the papers. Sorted so that sums and means add
+    # in the same order on every run: in another order the last bit of a mean can differ.
+    keys = ["customer_id", "date", *(["amount"] if has_amount else [])]
+    daily = (
+        transactions.sort(keys)
+        .group_by("customer_id", "date", maintain_order=True)
+        .agg((pl.col("amount").sum() if has_amount else pl.lit(None, pl.Float64)).alias("amount"))
+    )
+    first = daily.group_by("customer_id", maintain_order=True).agg(
+        pl.col("date").min().alias("first")
+    )
+    daily = daily.join(first, on="customer_id", maintain_order="left").filter(
+        pl.col("first") <= end
+    )
     calibration = daily.filter(pl.col("date") <= end)
     is_repeat = pl.col("date") > pl.col("first")
-    table = (
-        calibration.group_by("customer_id")
+    return (
+        calibration.group_by("customer_id", maintain_order=True)
         .agg(
             (pl.len() - 1).cast(pl.Int64).alias("frequency"),
             (
@@ -252,11 +278,4 @@ def summarise_rfm(
         )
         .with_columns(pl.col("holdout_frequency").fill_null(0))
         .sort("customer_id")
-    )
-    holdout_days = max((last_date - end).days, 0)
-    return RfmSummary(
-        table=table,
-        calibration_end=end,
-        period=period,
-        holdout_length=holdout_days / days_per_period,
     )

@@ -7,7 +7,7 @@ Python loops, so a million customers' history loads in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -193,7 +193,7 @@ class LearningRepository(Repository):
         return list(self.conn.execute(query).scalars())
 
     # -- scores ------------------------------------------------------------------------------
-    def replace_scores(self, frames: Sequence[pl.DataFrame], computed_at: datetime) -> None:
+    def replace_scores(self, frames: Iterable[pl.DataFrame], computed_at: datetime) -> None:
         """Replace every stored score with those in ``frames`` (customer_id, name, value as
         JSON text, model): one run's answer is the whole answer. Written in slices, so memory
         stays flat however many customers there are."""
@@ -287,13 +287,22 @@ class SegmentRepository(Repository):
     ) -> None:
         m = t.segment_members
         self.conn.execute(delete(m).where(m.c.segment_id == segment_id))
-        rows = [{"segment_id": segment_id, "customer_id": c} for c in customer_ids]
-        for start in range(0, len(rows), _FETCH):
-            bulk_insert(self.conn, m, rows[start : start + _FETCH])
+        # Rows built a slice at a time: a segment of millions never becomes millions of dicts.
+        for start in range(0, len(customer_ids), _FETCH):
+            rows = [
+                {"segment_id": segment_id, "customer_id": c}
+                for c in customer_ids[start : start + _FETCH]
+            ]
+            bulk_insert(self.conn, m, rows)
         self.conn.execute(
             update(t.segments)
             .where(t.segments.c.id == segment_id)
-            .values(computed_at=computed_at, size=len(rows), clv_sum=clv_sum, clv_mean=clv_mean)
+            .values(
+                computed_at=computed_at,
+                size=len(customer_ids),
+                clv_sum=clv_sum,
+                clv_mean=clv_mean,
+            )
         )
 
     def members(self, segment_id: str, after: str | None, limit: int) -> list[str]:
