@@ -9,8 +9,8 @@ from cornerstore.access.caller import system_caller
 from cornerstore.errors import Forbidden
 from cornerstore.services import Services
 from tests.access import ROLES, add_dee, staff_caller
+from tests.learn.shop import NOW, shop_history
 from tests.learn.test_segments import REGULARS
-from tests.learn.test_service import NOW, shop_history
 
 CONSENT_READERS = {"owner", "support", "marketing"}
 SCORE_READERS = {"owner", "marketing", "analyst"}

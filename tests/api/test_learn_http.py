@@ -9,8 +9,8 @@ from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
 from tests.factories import identify
+from tests.learn.shop import NOW, WEB, shop_history, survey
 from tests.learn.test_segments import REGULARS
-from tests.learn.test_service import NOW, WEB, shop_history, survey
 
 
 def test_scores_and_at_risk_are_served_to_staff(

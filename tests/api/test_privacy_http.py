@@ -193,3 +193,12 @@ def test_the_firewall_record_names_kind_and_field_never_the_value(
     ]
     assert [e["kind"] for e in only_cards] == ["payment_card"]
     assert "4111" not in str(events) and "1234" not in str(events)
+
+
+def test_an_unknown_kind_of_removal_is_refused_not_listed_as_none(staff: httpx.Client) -> None:
+    answer = staff.get("/v1/privacy/events", params={"kind": "credit_card"})
+
+    assert answer.status_code == 400
+    assert answer.json()["message"] == (
+        "kind: must be one of bank_account, birth_date, iban, national_id, payment_card, secret"
+    )

@@ -287,7 +287,7 @@ def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
     )  # fmt: skip
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: {tmp_path / 'none.csv'}: no such file"
+    assert result.stderr.strip() == f"error: INPUT: no such file {tmp_path / 'none.csv'}"
 
 
 @pytest.mark.parametrize(
@@ -349,6 +349,32 @@ def test_an_output_that_is_a_folder_is_refused(customers: tuple[Path, pl.DataFra
         1,
         f"error: {folder}: is a folder, give a file name",
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "is empty"),
+        ("Customer No,First\n1,J\u00e9r\u00f4me\n".encode("latin-1"), "is not UTF-8 text"),
+    ],
+)
+@pytest.mark.parametrize("command", ["dedupe", "train"])
+def test_an_empty_or_latin_1_file_is_said_as_such(
+    tmp_path: Path, content: bytes, said: str, command: str
+) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_bytes(content)
+    where = ["dedupe", str(path)] if command == "dedupe" else ["train", "--input", str(path)]
+    named = "INPUT" if command == "dedupe" else "--input"
+
+    result = runner.invoke(
+        app, ["identity", *where, "--id-col", "Customer No", "--map", "first_name=First",
+              "--output", str(tmp_path / "out.csv")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"error: {named}: {path} {said}")
+    assert not (tmp_path / "out.csv").exists()
 
 
 def _dedupe(path: Path, output: Path, id_col: str = "Customer No") -> None:

@@ -220,7 +220,7 @@ def test_learning_a_model_that_counts_agreement_against_a_match_is_one_readable_
     db: str, shop: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cornerstore.identity.resolution import splink_engine
-    from tests.identity.resolution.test_refusing_models import with_agreement_weight
+    from tests.identity.resolution.stored import with_agreement_weight
 
     train = splink_engine.train_model
     monkeypatch.setattr(

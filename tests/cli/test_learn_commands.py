@@ -13,7 +13,7 @@ from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
 from tests.factories import identify
-from tests.learn.test_service import NOW, WEB, shop_history, survey
+from tests.learn.shop import NOW, WEB, shop_history, survey
 
 runner = CliRunner()
 

@@ -101,6 +101,16 @@ def test_privacy_events_list_what_the_firewall_removed(db: str) -> None:
     assert "hunter2" not in out
 
 
+def test_privacy_events_of_an_unknown_kind_is_one_line_not_an_empty_list(db: str) -> None:
+    code, out, err = run("privacy", "events", "--kind", "passwords", "--db", db)
+
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: kind: must be one of bank_account, birth_date, iban, national_id, "
+        "payment_card, secret\n"
+    )
+
+
 def test_retention_shows_first_and_removes_with_apply(db: str) -> None:
     env = {"CORNERSTORE_PRIVACY": json.dumps({"retention": {"track": "365d"}})}
 

@@ -18,7 +18,7 @@ from cornerstore.learn.segments import check_condition, find_clusters, members
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.learn.test_service import NOW, shop_history
+from tests.learn.shop import NOW, shop_history
 
 REGULARS = {"score": "loyalty.orders", "op": ">=", "value": 30}
 

@@ -108,6 +108,18 @@ def test_an_unreadable_file_is_named_not_shown(tmp_path: Path) -> None:
     )
 
 
+def test_a_parquet_file_lacking_a_column_is_told_the_column_not_its_encoding(
+    tmp_path: Path,
+) -> None:
+    orders = tmp_path / "orders.parquet"
+    pl.read_csv(SAMPLE, infer_schema_length=0).write_parquet(orders)
+
+    result = runner.invoke(app, [*ARGS[:3], str(orders), *ARGS[4:7], "Sku", *ARGS[8:]])
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: orders.parquet: column not found: Sku"
+
+
 RETURNS = Path(__file__).parents[1] / "data" / "returns_sample.csv"
 WITH_QUANTITY = Columns("CustomerID", "StockCode", "InvoiceDate", "InvoiceNo", "Quantity")
 RETURNS_ARGS = [

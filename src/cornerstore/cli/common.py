@@ -390,6 +390,16 @@ def input_file(path: Path, what: str) -> Path:
     return path
 
 
+def _is_parquet(path: Path) -> bool:
+    """Whether the file opens as Parquet does (its magic bytes): binary, so never judged as
+    text, and the reader's own error (a column it lacks) is the one to show."""
+    try:
+        with path.open("rb") as file:
+            return file.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
 def _not_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
@@ -422,7 +432,7 @@ def reading_file(path: Path, what: str) -> Iterator[Path]:
         # Looked at only when the reader failed: a large file is not read twice when it is fine.
         if path.stat().st_size == 0:
             raise InvalidInput(f"{what}: {path} is empty") from None
-        if _not_utf8(path):
+        if not _is_parquet(path) and _not_utf8(path):
             raise InvalidInput(f"{what}: {path} is not UTF-8 text (save it as UTF-8)") from None
         raise exc
 

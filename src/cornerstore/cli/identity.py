@@ -4,7 +4,7 @@ stored customers learn a model, resolve, review the grey zone and explain two cu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +21,7 @@ from cornerstore.cli.common import (
     out,
     print_json,
     read_text_file,
+    reading_file,
     row_id_argument,
     shared_options,
     when,
@@ -76,6 +77,17 @@ def _steps(label: str) -> Iterator[Progress]:
         yield progress
 
 
+@contextmanager
+def _reading(*files: tuple[Path | None, str]) -> Iterator[None]:
+    """Read the given data files inside the block: a folder or a missing file is refused
+    before, an empty or non-UTF-8 one is said as such when the reader fails on it."""
+    with ExitStack() as stack:
+        for path, what in files:
+            if path is not None:
+                stack.enter_context(reading_file(path, what))
+        yield
+
+
 def _load_model(path: Path | None) -> IdentityModel | None:
     if path is None:
         return None
@@ -108,7 +120,7 @@ def dedupe(
     from cornerstore.identity.resolution.files import dedupe_files, parse_field_map
 
     mapping = parse_field_map(map)
-    with _steps("identity") as progress:
+    with _reading((input, "INPUT"), (link, "--link")), _steps("identity") as progress:
         task = progress.add_task("starting", total=None)
         result = dedupe_files(
             input,
@@ -161,7 +173,7 @@ def train(
     it as JSON."""
     from cornerstore.identity.resolution.files import parse_field_map, train_file
 
-    with _steps("train") as progress:
+    with _reading((input, "--input"), (labels, "--labels")), _steps("train") as progress:
         task = progress.add_task("starting", total=None)
         model = train_file(
             input,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
+from cornerstore.privacy.detect import LABELS
 from cornerstore.privacy.model import PrivacyEventRecord
 from cornerstore.storage.database import Store
 
@@ -32,6 +33,9 @@ class PrivacyLog:
         self.policy.require_staff_admin(caller)
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit: must be between 1 and 1000")
+        if kind is not None and kind not in LABELS:
+            # An unknown kind would list nothing, as if nothing of it had ever been removed.
+            raise InvalidInput(f"kind: must be one of {', '.join(sorted(LABELS))}")
         with self.store.unit_of_work() as uow:
             return uow.privacy_events.recent(limit=limit, kind=kind)
 

@@ -3,9 +3,11 @@ hand-made people whose fate the tests check by name, and the model learned from 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cornerstore.demo.messy import MessyCustomers
+from cornerstore.identity.resolution.comparisons import Comparison
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.intake.service import Source
 from cornerstore.services import Services
@@ -108,3 +110,16 @@ def active_model(services: Services) -> IdentityModel:
         stored = uow.identity.active_model()
     assert stored is not None
     return IdentityModel.from_json(stored.model)
+
+
+def with_agreement_weight(model: IdentityModel, name: str, bits: float) -> IdentityModel:
+    """The model with comparison ``name``'s first level after "missing" weighing ``bits``."""
+    comparisons = []
+    for comparison in model.comparisons:
+        if comparison.name == name:
+            agree = comparison.levels[1]
+            assert agree.u is not None
+            levels = (comparison.levels[0], replace(agree, m=agree.u * 2.0**bits))
+            comparison = Comparison(name, levels + comparison.levels[2:], comparison.description)
+        comparisons.append(comparison)
+    return replace(model, comparisons=comparisons)

@@ -13,20 +13,7 @@ from cornerstore.identity.resolution import learning, splink_engine
 from cornerstore.identity.resolution.comparisons import Comparison
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.services import Services
-from tests.identity.resolution.stored import ingest_shop
-
-
-def with_agreement_weight(model: IdentityModel, name: str, bits: float) -> IdentityModel:
-    """The model with comparison ``name``'s first level after "missing" weighing ``bits``."""
-    comparisons = []
-    for comparison in model.comparisons:
-        if comparison.name == name:
-            agree = comparison.levels[1]
-            assert agree.u is not None
-            levels = (comparison.levels[0], replace(agree, m=agree.u * 2.0**bits))
-            comparison = Comparison(name, levels + comparison.levels[2:], comparison.description)
-        comparisons.append(comparison)
-    return replace(model, comparisons=comparisons)
+from tests.identity.resolution.stored import ingest_shop, with_agreement_weight
 
 
 def learning_nothing(model: IdentityModel) -> IdentityModel:
