@@ -457,12 +457,9 @@ def parse_moment(text: str | None, option: str) -> datetime | None:
 def read_text_file(path: Path, what: str) -> str:
     """The text of the file a user named for ``what`` (``--rule``, ``--model``), or one line
     saying why it cannot be read: missing, a folder, unreadable or not UTF-8 text."""
-    if path.is_dir():
-        raise InvalidInput(f"{what}: {path} is a folder, not a file")
+    input_file(path, what)
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"{what}: no such file {path}") from None
     except (OSError, UnicodeDecodeError):
         raise InvalidInput(f"{what}: cannot read {path} as UTF-8 text") from None
 

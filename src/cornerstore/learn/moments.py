@@ -80,39 +80,11 @@ def trait_moments(traits: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def order_moments(
-    orders: pl.DataFrame,
-    behaviour: pl.DataFrame,
-    now: datetime,
-    *,
-    big_purchase_ratio: float = 3.0,
-    household_categories: tuple[str, ...] = HOUSEHOLD_CATEGORIES,
-) -> pl.DataFrame:
-    """new_household_signal, big_purchase, frequency_drop and purchase_anniversary.
-
-    The parts that read single purchases (:func:`household_moments`,
-    :func:`big_purchase_candidates`) look at one customer at a time and can run on a slice of
-    customers; the shop's 95th percentile (:func:`big_purchases`) and
-    :func:`behaviour_moments` are over the behaviour table.
-    """
-    if orders.height == 0:
-        return _empty()
-    candidates = big_purchase_candidates(orders, behaviour, big_purchase_ratio)
-    return pl.concat(
-        [
-            household_moments(orders, household_categories),
-            big_purchases(candidates, orders["amount"].quantile(0.95)),
-            behaviour_moments(behaviour, now),
-        ],
-        how="vertical",
-    )
-
-
 def household_moments(
     orders: pl.DataFrame, household_categories: tuple[str, ...] = HOUSEHOLD_CATEGORIES
 ) -> pl.DataFrame:
     """new_household_signal: a household category appearing after earlier purchases without
-    it. ``orders`` as for :func:`order_moments`."""
+    it. ``orders``: customer_id, at, categories (list of strings)."""
     if orders.height == 0:
         return _empty()
     exploded = (

@@ -451,14 +451,11 @@ class EventRepository(Repository):
             .where(e.c.customer_id.in_(list(customer_ids)))
             .group_by(e.c.touchpoint, e.c.type)
         )
-        col = t.UTCDateTime()
-        dialect = self.conn.dialect
         out = []
         for tp, typ, n, first, last in self.conn.execute(query):
             # Aggregates lose the column type on SQLite; convert through it again.
             if isinstance(first, str):
-                first = col.process_result_value(datetime.fromisoformat(first), dialect)
-                last = col.process_result_value(datetime.fromisoformat(last), dialect)
+                first, last = _read_sqlite_time(first), _read_sqlite_time(last)
             out.append(EventGroup(tp, typ, int(n), first, last))
         return out
 

@@ -229,7 +229,7 @@ class _Owned:
     """The median gap between buys in days; NaN below ``cycle_min_buys`` buys."""
     frequency: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """The items' entries in the customer's basket-decayed frequency vector (see
-    :class:`~cornerstore.suggest.neighbours.Pool`)."""
+    :class:`~cornerstore.suggest.neighbours.Pool`); empty when ``Blend.knn`` is 0."""
     visits: int = 0
     """Distinct days the customer bought anything on."""
     tenure: float = 0.0
@@ -419,7 +419,12 @@ class SuggestionModel:
         weights = np.exp(-np.maximum(np.floor(ages), 0.0) / self.blend.recency_days)
         last = np.cumsum(buys) - 1
         all_days = np.unique(history.bought)
-        recent, baskets = day_weights(bought.astype(np.int64), all_days, self.blend.basket_decay)
+        frequency = np.zeros(0)
+        if self.blend.knn > 0:  # only the similar-customers signal reads it
+            decay = self.blend.basket_decay
+            recent, baskets = day_weights(bought.astype(np.int64), all_days, decay)
+            counts = np.bincount(group, weights=recent, minlength=len(keys))
+            frequency = counts / max(baskets, 1e-12)
         return _Owned(
             keys=keys,
             idx=rows[known],
@@ -427,7 +432,7 @@ class SuggestionModel:
             since=ages[last] if len(keys) else np.zeros(0),
             decayed=np.bincount(group, weights=weights, minlength=len(keys)),
             cycle=_median_gaps(bought, group, buys, self.blend.cycle_min_buys),
-            frequency=np.bincount(group, weights=recent, minlength=len(keys)) / max(baskets, 1e-12),
+            frequency=frequency,
             visits=int(all_days.size),
             tenure=float(today - history.bought.min()) if history.bought.size else 0.0,
         )
