@@ -65,6 +65,46 @@ def test_a_repeat_buy_that_is_not_due_is_left_out(model: SuggestionModel) -> Non
     assert found  # the rest of the shop is still suggested
 
 
+def test_an_irregular_repeat_buy_is_suggested_once_its_shortest_gap_has_passed(
+    model: SuggestionModel,
+) -> None:
+    model.blend = SMALL
+    # Gaps of 20, 90 and 100 days: the median (90) is not due, the shortest (20) is.
+    days = (30, 50, 140, 240)
+    irregular = [("beans", NOW - timedelta(days=d)) for d in days]
+
+    found = model.suggest(History.of(irregular), 4, NOW)
+
+    beans = next(s for s in found if s.item_id == "beans")
+    assert (beans.kind, beans.reason) == ("favourite", "you bought this 4 times, last in June")
+
+
+def test_an_irregular_repeat_buy_is_left_out_until_its_shortest_gap_may_end_in_the_horizon(
+    model: SuggestionModel,
+) -> None:
+    model.blend = SMALL
+    # Gaps of 40, 90 and 100 days, the last buy 10 days ago: even the shortest gap ends in
+    # 30 days, beyond the 14-day horizon.
+    irregular = [("beans", NOW - timedelta(days=d)) for d in (10, 50, 140, 240)]
+
+    found = model.suggest(History.of(irregular), 4, NOW)
+
+    assert "beans" not in [s.item_id for s in found]
+
+
+def test_a_regular_buy_bought_just_now_waits_for_its_cycle_whatever_its_shortest_gap(
+    model: SuggestionModel,
+) -> None:
+    model.blend = SMALL
+    # Bought again after 2 days once, but usually every 60 days; the last buy 3 days ago.
+    days = (3, 5, 65, 125)
+    just_bought = [("beans", NOW - timedelta(days=d)) for d in days]
+
+    found = model.suggest(History.of(just_bought), 4, NOW)
+
+    assert "beans" not in [s.item_id for s in found]
+
+
 def test_what_was_just_bought_or_returned_is_never_suggested(model: SuggestionModel) -> None:
     model.blend = SMALL
     history = History.of(
