@@ -283,8 +283,8 @@ class SuggestSettings(BaseModel):
     returned_days: int = Field(default=30, ge=1, le=3650)
     # A product bought this recently is not suggested (unless its cycle says it is due).
     just_bought_days: int = Field(default=7, ge=0, le=365)
-    # A product the customer buys regularly is suggested when the next buy is due within this
-    # many days, and not before.
+    # A product the customer buys regularly is left out while even its shortest gap so far ends
+    # beyond this many days (bought within just_bought_days: until its median gap does).
     due_within_days: int = Field(default=14, ge=0, le=365)
     # Training threads: 0 is one thread below a million purchases, every core above.
     threads: int = Field(default=0, ge=0, le=64)
