@@ -65,6 +65,19 @@ def test_a_repeat_buy_that_is_not_due_is_left_out(model: SuggestionModel) -> Non
     assert found  # the rest of the shop is still suggested
 
 
+def test_their_own_product_ranked_by_alike_customers_says_they_bought_it(
+    model: SuggestionModel,
+) -> None:
+    model.blend = Blend(own=0, als=1, co=0, popular=0, factors=4, iterations=3)
+    history = History.of([("pot", datetime(2024, 5, 12))])
+
+    found = model.suggest(history, 3, NOW)
+
+    pot = next(s for s in found if s.item_id == "pot")
+    assert (pot.kind, pot.reason) == ("favourite", "you bought this once, last in May")
+    assert {s.kind for s in found if s.item_id != "pot"} <= {"similar_customers", "popular"}
+
+
 def test_an_irregular_repeat_buy_is_suggested_once_its_shortest_gap_has_passed(
     model: SuggestionModel,
 ) -> None:

@@ -701,11 +701,15 @@ class SuggestionModel:
             for i, c, s in zip(owned.idx[due], owned.cycle[due], owned.since[due], strict=True)
         }
         scores = total[row]
+        mine = set(owned.idx.tolist())
         out = []
         for i in top:
             if not np.isfinite(scores[i]) or scores[i] <= 0:
                 break
             kind = max(weighted, key=lambda k: weighted[k][row, i])
+            if kind in ("als", "knn") and i in mine:
+                # Their own product: say so, not that other customers buy it.
+                kind = "own"
             out.append(self._explained(int(i), float(scores[i]), kind, history, owned, cycles, now))
         if len(out) < n:
             blocked = {self.items[i] for i in np.flatnonzero(np.isneginf(scores))}
