@@ -234,9 +234,15 @@ class Learner:
             if progress:
                 progress(name)
 
+        if customers_per_read < 1:
+            raise InvalidInput("customers_per_read: must be at least 1")
         with self.store.unit_of_work() as uow:
-            people = uow.learning.people()
-        opted_out = self.consents.refused(people, "profiling")
+            # One Arrow column rather than millions of Python strings.
+            people = pl.Series("customer_id", uow.learning.people(), dtype=pl.String)
+        opted_out: set[str] = set()
+        for start in range(0, len(people), customers_per_read):
+            chunk = people.slice(start, customers_per_read).to_list()
+            opted_out |= self.consents.refused(chunk, "profiling")
         history = self._read_history(people, opted_out, customers_per_read, now, None)
         as_of: datetime = now
         if history.last is not None and history.last < now - STALE_HISTORY:
@@ -331,7 +337,7 @@ class Learner:
 
     def _read_history(
         self,
-        people: list[str],
+        people: pl.Series,
         opted_out: set[str],
         customers_per_read: int,
         as_of: datetime,
@@ -344,14 +350,12 @@ class Learner:
         Each slice's events are reduced to its customers' summaries and let go before the
         next slice is read, so what is held grows with customers, not with purchases.
         """
-        if customers_per_read < 1:
-            raise InvalidInput("customers_per_read: must be at least 1")
         cfg = self.settings.learn
         names = [*cfg.order_events, cfg.delivery_event]
         names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
         parts: list[HistorySummary] = []
         for start in range(0, max(len(people), 1), customers_per_read):
-            chunk = people[start : start + customers_per_read]
+            chunk = people.slice(start, customers_per_read).to_list()
             roots = (chunk[0], chunk[-1]) if chunk else None
             with self.store.unit_of_work() as uow:
                 tracked = uow.learning.track_events(names, roots)
