@@ -105,15 +105,15 @@ def insert_tuples(
     params: list[Sequence[Any]] = []
     for row in rows:
         if times:
-            values = list(row)
+            fields = list(row)
             for i in times:
-                value = values[i]
-                if value is not None:
-                    text = texts.get(value)
+                at: datetime | None = fields[i]
+                if at is not None:
+                    text = texts.get(at)
                     if text is None:
-                        text = texts[value] = _sqlite_time(value)
-                    values[i] = text
-            row = values
+                        text = texts[at] = _sqlite_time(at)
+                    fields[i] = text
+            row = fields
         params.append(tuple(row))
     if params:
         names = ", ".join(columns)
@@ -145,7 +145,7 @@ def _bulk_insert_postgresql(conn: Connection, table: t.Table, rows: list[dict[st
 
 
 def _copy_postgresql(
-    conn: Connection, table: t.Table, columns: tuple[str, ...], values: list[Sequence[Any]]
+    conn: Connection, table: t.Table, columns: tuple[str, ...], values: Sequence[Sequence[Any]]
 ) -> None:
     """``COPY`` ``values`` (tuples in the order of ``columns``) into ``table``."""
     import psycopg

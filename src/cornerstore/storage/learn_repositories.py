@@ -320,7 +320,7 @@ class SegmentRepository(Repository):
     def set_members(
         self,
         segment_id: str,
-        customer_ids: Sequence[str],
+        customer_ids: Sequence[str] | pl.Series,
         computed_at: datetime,
         clv_sum: float | None,
         clv_mean: float | None,
@@ -329,7 +329,7 @@ class SegmentRepository(Repository):
         self.conn.execute(delete(m).where(m.c.segment_id == segment_id))
         # Rows built a slice at a time: a segment of millions never becomes millions of dicts.
         for start in range(0, len(customer_ids), _FETCH):
-            rows = [(segment_id, c) for c in customer_ids[start : start + _FETCH]]
+            rows = [(segment_id, c) for c in list(customer_ids[start : start + _FETCH])]
             insert_tuples(self.conn, m, ("segment_id", "customer_id"), rows)
         self.conn.execute(
             update(t.segments)
