@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, select, update
 
 from cornerstore.learn.model import CustomerScore, SegmentRecord, StoredScore
 from cornerstore.storage import tables as t
-from cornerstore.storage.batches import insert_tuples
+from cornerstore.storage.batches import insert_values
 from cornerstore.storage.repositories import Repository
 
 if TYPE_CHECKING:
@@ -230,11 +230,11 @@ class LearningRepository(Repository):
             "received_at",
             "properties",
         )
-        rows = (
+        rows = [
             (message_id, customer, "track", name, "other", source, at, now, properties)
             for message_id, customer, name, at, properties in moments
-        )
-        insert_tuples(self.conn, t.events, columns, rows)
+        ]
+        insert_values(self.conn, t.events, columns, rows)
 
     # -- scores ------------------------------------------------------------------------------
     def replace_scores(self, frames: Iterable[pl.DataFrame], computed_at: datetime) -> None:
@@ -250,8 +250,8 @@ class LearningRepository(Repository):
                     .select("customer_id", "name", "value", "model")
                     .iter_rows()
                 )
-                insert_tuples(
-                    self.conn, t.scores, columns, ((c, n, v, computed_at, m) for c, n, v, m in rows)
+                insert_values(
+                    self.conn, t.scores, columns, [(c, n, v, computed_at, m) for c, n, v, m in rows]
                 )
 
     def scores_of(self, customer_ids: Sequence[str]) -> list[StoredScore]:
@@ -330,7 +330,7 @@ class SegmentRepository(Repository):
         # Rows built a slice at a time: a segment of millions never becomes millions of dicts.
         for start in range(0, len(customer_ids), _FETCH):
             rows = [(segment_id, c) for c in list(customer_ids[start : start + _FETCH])]
-            insert_tuples(self.conn, m, ("segment_id", "customer_id"), rows)
+            insert_values(self.conn, m, ("segment_id", "customer_id"), rows)
         self.conn.execute(
             update(t.segments)
             .where(t.segments.c.id == segment_id)
