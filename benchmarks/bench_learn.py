@@ -143,7 +143,7 @@ def stored_sizes(path: Path) -> dict[str, int]:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, logging, resource, sys, time
 from datetime import datetime
 from cornerstore.access.caller import system_caller
 from cornerstore.settings import Settings
@@ -151,6 +151,20 @@ from cornerstore.storage.database import open_store
 from cornerstore.services import Services
 url, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
 per_read = int(sys.argv[3])
+step_usage = []  # per step: wall, CPU seconds and peak MB, as the run logs them
+
+
+class Steps(logging.Handler):
+    def emit(self, record):
+        if record.msg.startswith("learn: %s took"):
+            step_usage.append(list(record.args))
+        elif record.msg.startswith("learn: read"):
+            print(record.getMessage(), file=sys.stderr, flush=True)
+
+
+log = logging.getLogger("cornerstore.learn.service")
+log.setLevel(logging.INFO)
+log.addHandler(Steps())
 learner = Services.build(Settings(database_url=url), open_store(url)).learner
 started = time.perf_counter()
 report = learner.run(system_caller(), now, customers_per_read=per_read)
@@ -158,22 +172,23 @@ seconds = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
 peak_mb = usage.ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                  "peak_mb": peak_mb, "steps": report.steps,
+                  "peak_mb": peak_mb, "steps": report.steps, "usage": step_usage,
                   "profiled": report.profiled, "at_risk": report.at_risk,
                   "value_model": report.value_model, "moments": report.moments_added}))
 """
 
 
 def run_learn(url: str, customers_per_read: int) -> dict[str, Any]:
-    """``Learner.run`` in a fresh process: its wall and CPU seconds (all threads) and peak RSS."""
+    """``Learner.run`` in a fresh process: its wall and CPU seconds (all threads) and peak RSS,
+    and each step's. Its progress and errors go to this process's standard error."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, url, NOW.isoformat(), str(customers_per_read)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"learn failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise RuntimeError(f"learn failed (exit {done.returncode}; its error is above)")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -212,17 +227,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         load_before = os.getloadavg()[0]
         learned = run_learn(url, args.customers_per_read)
         learned["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-    steps = [[name, seconds] for name, seconds in learned["steps"]]
+    steps = [
+        [name, round(seconds, 1), round(cpu, 1), round(peak)]
+        for name, seconds, cpu, peak in learned["usage"]
+    ]
     print_table(
         f"cornerstore learn: {sizes['customers']:,} customers, {sizes['purchases']:,} purchases, "
         f"{sizes['events']:,} events (SQLite; filled in {fill_s:.0f}s)",
-        ["step", "seconds"],
+        ["step", "seconds", "CPU seconds", "peak MB so far"],
         [
             *steps,
-            ["whole run", round(learned["seconds"], 1)],
-            ["whole run, CPU seconds (all threads)", round(learned["cpu_seconds"], 1)],
-            ["peak memory (MB)", round(learned["peak_mb"])],
-            ["load average at start / end", " / ".join(map(str, learned["load_average"]))],
+            [
+                "whole run",
+                round(learned["seconds"], 1),
+                round(learned["cpu_seconds"], 1),
+                round(learned["peak_mb"]),
+            ],
+            ["load average at start / end", " / ".join(map(str, learned["load_average"])), "", ""],
         ],
     )
     full = args.customers >= 1_000_000 and args.transactions >= 10_000_000

@@ -121,9 +121,12 @@ def churn_warnings(
         "value_at_risk"
     ).filter(pl.col("orders").is_not_null()).median().fill_null(0.0)
     at_risk = ((falling.fill_null(False) | overdue.fill_null(False)) & worth_keeping) | complaint
+    # Reasons are put in words for those at risk only: as text for every customer of a
+    # large base they were the largest frame of the whole run.
     return (
-        valued.with_columns(reasons.alias("reasons"), pl.col("value_at_risk").round(2))
+        valued.with_columns(pl.col("value_at_risk").round(2))
         .filter(at_risk)
+        .with_columns(reasons.alias("reasons"))
         .select("customer_id", "value_at_risk", "reasons")
         .sort("value_at_risk", "customer_id", descending=[True, False])
     )

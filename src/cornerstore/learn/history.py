@@ -122,7 +122,8 @@ def combine(parts: list[HistorySummary]) -> HistorySummary:
         return parts[0]
 
     def joined(name: str) -> pl.DataFrame:
-        return pl.concat([getattr(p, name) for p in parts], how="vertical", rechunk=True)
+        # Not rechunked: copying every slice's summaries into one buffer would hold them twice.
+        return pl.concat([getattr(p, name) for p in parts], how="vertical", rechunk=False)
 
     cuts = [p.rfm_cut for p in parts if p.rfm_cut is not None]
     firsts = [p.first for p in parts if p.first is not None]
@@ -130,7 +131,7 @@ def combine(parts: list[HistorySummary]) -> HistorySummary:
     return HistorySummary(
         purchases=joined("purchases"),
         rfm=joined("rfm"),
-        rfm_cut=pl.concat(cuts, how="vertical", rechunk=True) if cuts else None,
+        rfm_cut=pl.concat(cuts, how="vertical", rechunk=False) if cuts else None,
         amounts=joined("amounts").group_by("value").agg(pl.col("count").sum()),
         big=joined("big"),
         moments=joined("moments"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -95,11 +96,14 @@ def _scalar_or_text(value: str) -> str:
     return parsed if isinstance(parsed, str) else orjson.dumps(parsed).decode()
 
 
-def segment_value(facts: pl.DataFrame, customers: list[str]) -> tuple[float | None, float | None]:
+def segment_value(
+    facts: pl.DataFrame, customers: Sequence[str] | pl.Series
+) -> tuple[float | None, float | None]:
     """Sum and mean CLV of the members (None when no CLV is known)."""
-    if "score:value.clv" not in facts.columns or not customers:
+    if "score:value.clv" not in facts.columns or len(customers) == 0:
         return None, None
-    clv = facts.filter(pl.col("customer_id").is_in(customers))["score:value.clv"].drop_nulls()
+    members = pl.DataFrame({"customer_id": customers}, schema={"customer_id": pl.String})
+    clv = facts.join(members, on="customer_id", how="semi")["score:value.clv"].drop_nulls()
     if clv.len() == 0:
         return None, None
     return round(float(clv.sum()), 2), round(float(clv.mean()), 2)  # type: ignore[arg-type]

@@ -271,11 +271,12 @@ def members(facts: pl.DataFrame, tree: dict[str, Any]) -> list[str]:
 # -- clusters -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Cluster:
-    """One cluster: its members, a short name, and what sets it apart in words."""
+    """One cluster: its members (a column of ids: millions of them as Python strings would
+    take several times the memory), a short name, and what sets it apart in words."""
 
     name: str
     description: str
-    customers: list[str]
+    customers: pl.Series
     profile: dict[str, float]
 
 
@@ -323,7 +324,7 @@ def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> l
     # The whole base starts from the sample's centres: one run instead of four restarts.
     start = best_centres if best_centres is not None else "k-means++"
     model = KMeans(n_clusters=best_k, init=start, n_init=1, random_state=seed).fit(scaled)
-    ids = data["customer_id"].to_list()
+    ids = data["customer_id"]
     medians = {f: float(np.median(raw[:, i])) for i, f in enumerate(features)}
     clusters = []
     for label in range(best_k):
@@ -347,7 +348,7 @@ def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> l
                 name=", ".join(words),
                 description=f"{int(mask.sum())} customers who {', '.join(words)}"
                 + (f" (median {detail} for all customers)" if detail else ""),
-                customers=[ids[j] for j in np.flatnonzero(mask)],
+                customers=ids.filter(pl.Series(mask)),
                 profile=profile,
             )
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,6 +138,17 @@ class AtRisk:
     reasons: list[str]
 
 
+def peak_memory_mb() -> float:
+    """The process's peak resident memory so far, in MB (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
@@ -145,28 +157,11 @@ _MOMENTS_PER_WRITE = 50_000
 _SCORES_PER_FRAME = 50_000
 
 
-def _moment_row(
-    message_id: str, customer: str, kind: str, at: datetime, detail: Any, now: datetime
-) -> dict[str, Any]:
-    """A learned moment as the timeline event that stores it."""
-    return {
-        "message_id": message_id,
-        "customer_id": customer,
-        "account_id": None,
-        "type": "track",
-        "name": MOMENT_NAMES[kind],
-        "touchpoint": "other",
-        "source": MOMENT_SOURCE,
-        "user_id": None,
-        "anonymous_id": None,
-        "occurred_at": at,
-        "original_timestamp": None,
-        "sent_at": None,
-        "received_at": now,
-        "properties": _json({"moment": kind, "detail": detail}),
-        "context": None,
-        "integrations": None,
-    }
+def _by_customer(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` in customer order (a stable sort: a customer's rows keep their order)."""
+    if frame["customer_id"].is_sorted():
+        return frame
+    return frame.sort("customer_id", maintain_order=True)
 
 
 class Learner:
@@ -222,18 +217,32 @@ class Learner:
         cfg = self.settings.learn
         steps: list[tuple[str, float]] = []
         started = last = time.perf_counter()
+        last_cpu = time.process_time()
 
         def step(name: str) -> None:
-            nonlocal last
-            took = time.perf_counter()
+            nonlocal last, last_cpu
+            took, cpu = time.perf_counter(), time.process_time()
             steps.append((name, round(took - last, 3)))
-            last = took
+            logger.info(
+                "learn: %s took %.1f s, %.1f CPU-s; peak memory so far %.0f MB",
+                name,
+                took - last,
+                cpu - last_cpu,
+                peak_memory_mb(),
+            )
+            last, last_cpu = took, cpu
             if progress:
                 progress(name)
 
+        if customers_per_read < 1:
+            raise InvalidInput("customers_per_read: must be at least 1")
         with self.store.unit_of_work() as uow:
-            people = uow.learning.people()
-        opted_out = self.consents.refused(people, "profiling")
+            # One Arrow column rather than millions of Python strings.
+            people = pl.Series("customer_id", uow.learning.people(), dtype=pl.String)
+        opted_out: set[str] = set()
+        for start in range(0, len(people), customers_per_read):
+            chunk = people.slice(start, customers_per_read).to_list()
+            opted_out |= self.consents.refused(chunk, "profiling")
         history = self._read_history(people, opted_out, customers_per_read, now, None)
         as_of: datetime = now
         if history.last is not None and history.last < now - STALE_HISTORY:
@@ -328,7 +337,7 @@ class Learner:
 
     def _read_history(
         self,
-        people: list[str],
+        people: pl.Series,
         opted_out: set[str],
         customers_per_read: int,
         as_of: datetime,
@@ -341,14 +350,12 @@ class Learner:
         Each slice's events are reduced to its customers' summaries and let go before the
         next slice is read, so what is held grows with customers, not with purchases.
         """
-        if customers_per_read < 1:
-            raise InvalidInput("customers_per_read: must be at least 1")
         cfg = self.settings.learn
         names = [*cfg.order_events, cfg.delivery_event]
         names += [cfg.complaint_opened_event, cfg.complaint_resolved_event]
         parts: list[HistorySummary] = []
         for start in range(0, max(len(people), 1), customers_per_read):
-            chunk = people[start : start + customers_per_read]
+            chunk = people.slice(start, customers_per_read).to_list()
             roots = (chunk[0], chunk[-1]) if chunk else None
             with self.store.unit_of_work() as uow:
                 tracked = uow.learning.track_events(names, roots)
@@ -463,20 +470,34 @@ class Learner:
     ) -> Iterator[pl.DataFrame]:
         """The scores to store, as frames of customer_id, name, value (JSON text), model.
 
-        Encoded to JSON by Polars, column-wise, and ``_SCORES_PER_FRAME`` customers at a
-        time as they are written: a million customers' scores never become a million Python
-        dicts, nor all their JSON text at once.
+        Each frame holds every score of about ``_SCORES_PER_FRAME`` customers, sorted by
+        customer and name, the order of the scores' primary key: written so, each frame is
+        appended to the table and its index, where one score name after another for every
+        customer would rewrite the whole index once per name. Encoded to JSON by Polars,
+        column-wise, a frame at a time: a million customers' scores never become a million
+        Python dicts, nor all their JSON text at once.
         """
 
-        def encoded(frame: pl.DataFrame, name: str, model: str) -> Iterator[pl.DataFrame]:
-            for start in range(0, frame.height, _SCORES_PER_FRAME):
-                rounded = frame.slice(start, _SCORES_PER_FRAME).with_columns(cs.float().round(4))
-                yield rounded.select(
-                    "customer_id",
-                    pl.lit(name).alias("name"),
-                    pl.struct(pl.all().exclude("customer_id")).struct.json_encode().alias("value"),
-                    pl.lit(model).alias("model"),
-                )
+        def encoded(frame: pl.DataFrame, name: str, model: str) -> pl.DataFrame:
+            rounded = frame.with_columns(cs.float().round(4))
+            return rounded.select(
+                "customer_id",
+                pl.lit(name).alias("name"),
+                pl.struct(pl.all().exclude("customer_id")).struct.json_encode().alias("value"),
+                pl.lit(model).alias("model"),
+            )
+
+        def windows(cells: pl.DataFrame) -> pl.DataFrame:
+            found = windows_of(cells)
+            return pl.DataFrame(
+                {
+                    "customer_id": list(found),
+                    "name": "delivery_window",
+                    "value": [_json(w) for w in found.values()],
+                    "model": MODEL_VERSION,
+                },
+                schema=dict.fromkeys(("customer_id", "name", "value", "model"), pl.String),
+            )
 
         risk = (
             table.select("customer_id")
@@ -488,51 +509,58 @@ class Learner:
                 pl.col("reasons").fill_null(pl.lit([], pl.List(pl.String))),
             )
         )
-        yield from encoded(table, "loyalty", MODEL_VERSION)
-        yield from encoded(value, "value", f"{MODEL_VERSION}:{value_model}")
-        yield from encoded(risk, "churn_risk", MODEL_VERSION)
-        # Cells are in customer order: a slice boundary moved to the next customer's first
-        # cell keeps each customer's weekdays in one frame.
-        customer = cells["customer_id"]
-        start = 0
-        while start < cells.height:
-            end = min(start + _SCORES_PER_FRAME, cells.height)
-            while end < cells.height and customer[end] == customer[end - 1]:
-                end += 1
-            windows = windows_of(cells.slice(start, end - start))
-            yield pl.DataFrame(
-                {
-                    "customer_id": list(windows),
-                    "name": "delivery_window",
-                    "value": [_json(w) for w in windows.values()],
-                    "model": MODEL_VERSION,
-                },
-                schema=dict.fromkeys(("customer_id", "name", "value", "model"), pl.String),
-            )
-            start = end
+        # Each frame in customer order (read so, they mostly are already); a range of
+        # customers is then a slice of each.
+        parts: list[tuple[pl.DataFrame, Callable[[pl.DataFrame], pl.DataFrame]]] = [
+            (_by_customer(table), lambda f: encoded(f, "loyalty", MODEL_VERSION)),
+            (
+                _by_customer(value),
+                lambda f: encoded(f, "value", f"{MODEL_VERSION}:{value_model}"),
+            ),
+            (_by_customer(risk), lambda f: encoded(f, "churn_risk", MODEL_VERSION)),
+            (_by_customer(cells), windows),
+        ]
+        ids = parts[0][0]["customer_id"]
+        bounds = [ids[i] for i in range(_SCORES_PER_FRAME, ids.len(), _SCORES_PER_FRAME)]
+        for lower, upper in zip([None, *bounds], [*bounds, None], strict=True):
+            frames = []
+            for frame, encode in parts:
+                key = frame["customer_id"]
+                first = 0 if lower is None else int(key.search_sorted(lower, "left"))
+                last = frame.height if upper is None else int(key.search_sorted(upper, "left"))
+                if last > first:
+                    frames.append(encode(frame.slice(first, last - first)))
+            if frames:
+                yield pl.concat(frames, how="vertical").sort("customer_id", "name")
 
     def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
         """Store the moments not stored before, as timeline events; returns how many.
 
-        Built and written ``_MOMENTS_PER_WRITE`` at a time, so the rows of a million moments
-        are never all held as dicts at once.
+        Written in customer order (the order of the events' index by customer, so that index
+        is appended to, not rewritten all over), ``_MOMENTS_PER_WRITE`` at a time, as tuples:
+        the rows of a million moments are never all held at once.
         """
         added = 0
-        # One moment of a kind a day: two big purchases on one day are one moment.
+        # One moment of a kind a day: two big purchases on one day are one moment, the first
+        # found. The sort is stable, so a customer's moments keep the order they were found in.
         seen_ids: set[str] = set()
-        columns = moments.select(list(MOMENT_COLUMNS))
+        seen_of = None
+        columns = moments.select(list(MOMENT_COLUMNS)).sort("customer_id", maintain_order=True)
         for start in range(0, columns.height, _MOMENTS_PER_WRITE):
-            rows: dict[str, dict[str, Any]] = {}
+            rows: dict[str, tuple[Any, ...]] = {}
             for customer, kind, at, detail in columns.slice(start, _MOMENTS_PER_WRITE).iter_rows():
+                if customer != seen_of:  # a message id names its customer: no need to keep more
+                    seen_ids, seen_of = set(), customer
                 key = f"{customer}|{kind}|{at.date().isoformat()}"
                 message_id = "moment-" + hashlib.sha256(key.encode()).hexdigest()[:32]
                 if message_id in seen_ids:
                     continue
                 seen_ids.add(message_id)
-                rows[message_id] = _moment_row(message_id, customer, kind, at, detail, now)
+                properties = _json({"moment": kind, "detail": detail})
+                rows[message_id] = (message_id, customer, MOMENT_NAMES[kind], at, properties)
             stored = uow.events.existing_message_ids(list(rows))
             new = [row for message_id, row in rows.items() if message_id not in stored]
-            uow.events.add_many(new)
+            uow.learning.add_moments(new, MOMENT_SOURCE, now)
             added += len(new)
         return added
 

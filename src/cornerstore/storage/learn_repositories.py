@@ -16,13 +16,16 @@ from sqlalchemy import and_, delete, func, select, update
 
 from cornerstore.learn.model import CustomerScore, SegmentRecord, StoredScore
 from cornerstore.storage import tables as t
-from cornerstore.storage.batches import bulk_insert
+from cornerstore.storage.batches import insert_values
 from cornerstore.storage.repositories import Repository
 
 if TYPE_CHECKING:
     import polars as pl
 
 _FETCH = 50_000
+# SQLite's text form of a timestamp, as SQLAlchemy and intake write it: "2026-06-01 09:30:00.000123"
+# (UTC, no offset; the fraction may be missing).
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
 
 
 #: The first and last root id of a slice of customers, both included, as :meth:`people` lists
@@ -40,16 +43,34 @@ def _within(query: Any, roots: RootRange | None) -> Any:
 
 class LearningRepository(Repository):
     def _frame(self, query: Any, schema: dict[str, Any]) -> pl.DataFrame:
+        """The rows of ``query`` as a frame of ``schema``, read from the driver's cursor.
+
+        Rows are taken as the driver gives them, not through SQLAlchemy's result rows: its
+        conversion of each timestamp to a ``datetime`` cost more than the rest of reading the
+        history. SQLite's timestamps (text, as SQLAlchemy writes them, in UTC) are parsed by
+        Polars a batch at a time; PostgreSQL's arrive as ``datetime`` already.
+        """
         import polars as pl
 
+        times = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
         result = self.conn.execute(query)
-        parts = []
-        while rows := result.fetchmany(_FETCH):
-            parts.append(pl.DataFrame(rows, schema=list(schema), orient="row"))
+        try:
+            cursor = result.cursor
+            parts = []
+            while rows := cursor.fetchmany(_FETCH):
+                part = pl.DataFrame(rows, schema=list(schema), orient="row")
+                text = [name for name in times if part.schema[name] == pl.String]
+                if text:
+                    part = part.with_columns(
+                        pl.col(name).str.to_datetime(_SQLITE_TIME, time_unit="us", time_zone="UTC")
+                        for name in text
+                    )
+                parts.append(part.cast(schema))  # type: ignore[arg-type]
+        finally:
+            result.close()
         if not parts:
             return pl.DataFrame(schema=schema)
-        frame = pl.concat(parts, how="vertical_relaxed")
-        return frame.cast(schema)  # type: ignore[arg-type]
+        return pl.concat(parts, how="vertical")
 
     def track_events(self, names: Sequence[str], roots: RootRange | None = None) -> pl.DataFrame:
         """Track events with these names: customer_id (root), at, touchpoint, name, properties;
@@ -192,27 +213,46 @@ class LearningRepository(Repository):
         query = select(c.c.id).where(c.c.kind == "person", c.c.id == c.c.root_id).order_by(c.c.id)
         return list(self.conn.execute(query).scalars())
 
+    def add_moments(
+        self, moments: Sequence[tuple[str, str, str, datetime, str]], source: str, now: datetime
+    ) -> None:
+        """Add learned moments to the timeline: track events from ``source``, received
+        ``now``, each given as (message_id, customer_id, name, occurred_at, properties as
+        JSON text), touchpoint ``other``."""
+        columns = (
+            "message_id",
+            "customer_id",
+            "type",
+            "name",
+            "touchpoint",
+            "source",
+            "occurred_at",
+            "received_at",
+            "properties",
+        )
+        rows = [
+            (message_id, customer, "track", name, "other", source, at, now, properties)
+            for message_id, customer, name, at, properties in moments
+        ]
+        insert_values(self.conn, t.events, columns, rows)
+
     # -- scores ------------------------------------------------------------------------------
     def replace_scores(self, frames: Iterable[pl.DataFrame], computed_at: datetime) -> None:
         """Replace every stored score with those in ``frames`` (customer_id, name, value as
         JSON text, model): one run's answer is the whole answer. Written in slices, so memory
         stays flat however many customers there are."""
         self.conn.execute(delete(t.scores))
+        columns = ("customer_id", "name", "value", "computed_at", "model")
         for frame in frames:
             for start in range(0, frame.height, _FETCH):
-                rows = [
-                    {
-                        "customer_id": c,
-                        "name": n,
-                        "value": v,
-                        "computed_at": computed_at,
-                        "model": m,
-                    }
-                    for c, n, v, m in frame.slice(start, _FETCH)
+                rows = (
+                    frame.slice(start, _FETCH)
                     .select("customer_id", "name", "value", "model")
                     .iter_rows()
-                ]
-                bulk_insert(self.conn, t.scores, rows)
+                )
+                insert_values(
+                    self.conn, t.scores, columns, [(c, n, v, computed_at, m) for c, n, v, m in rows]
+                )
 
     def scores_of(self, customer_ids: Sequence[str]) -> list[StoredScore]:
         """Every stored score of these profiles."""
@@ -280,7 +320,7 @@ class SegmentRepository(Repository):
     def set_members(
         self,
         segment_id: str,
-        customer_ids: Sequence[str],
+        customer_ids: Sequence[str] | pl.Series,
         computed_at: datetime,
         clv_sum: float | None,
         clv_mean: float | None,
@@ -289,11 +329,8 @@ class SegmentRepository(Repository):
         self.conn.execute(delete(m).where(m.c.segment_id == segment_id))
         # Rows built a slice at a time: a segment of millions never becomes millions of dicts.
         for start in range(0, len(customer_ids), _FETCH):
-            rows = [
-                {"segment_id": segment_id, "customer_id": c}
-                for c in customer_ids[start : start + _FETCH]
-            ]
-            bulk_insert(self.conn, m, rows)
+            rows = [(segment_id, c) for c in list(customer_ids[start : start + _FETCH])]
+            insert_values(self.conn, m, ("segment_id", "customer_id"), rows)
         self.conn.execute(
             update(t.segments)
             .where(t.segments.c.id == segment_id)
