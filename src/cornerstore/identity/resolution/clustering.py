@@ -46,6 +46,7 @@ from typing import Any
 from rapidfuzz.distance import DamerauLevenshtein
 
 from cornerstore.identity.names import mistyped_variant, nickname_keys
+from cornerstore.identity.normalise import is_personal_phone
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
@@ -105,11 +106,16 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     Annette at one address are two people.
 
     The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
-    a household, by definition, has different first names *and* different e-mails.
+    a household, by definition, has different first names *and* different e-mails. So does
+    the same mobile (or pager, or personal) number ("Som" and Samuel, one typo from a
+    nickname): a home shares its landline, while a mobile is one person's.
 
     >>> names_conflict({"first_name": "john", "first_name_keys": ["john"]},
     ...                {"first_name": "mary", "first_name_keys": ["mary"]})
     True
+    >>> names_conflict({"first_name": "som", "first_name_keys": ["som"], "phone": "+447911123456"},
+    ...                {"first_name": "samuel", "first_name_keys": ["samuel"], "phone": "+447911123456"})
+    False
     >>> names_conflict({"first_name": "bob", "first_name_keys": ["robert"]},
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
     False
@@ -121,6 +127,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """
     email = left.get("email")
     if email and email == right.get("email"):
+        return False
+    phone = left.get("phone")
+    if phone and phone == right.get("phone") and is_personal_phone(phone):
         return False
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
