@@ -11,6 +11,9 @@ with background knowledge", ICML 2001) applied to agglomerative merging.
 A record without a first name cannot conflict, so at a household's address it could join any
 member. When it links almost as strongly to two clusters that cannot be one person, it joins
 neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is.
+Nor does it join a member of a home known to hold two people (a scored pair at one surname and
+address or phone with first names that conflict) on what the home shares (surname, address,
+landline): only the same e-mail or mobile number says which of them it is.
 
 Two clusters that each hold two records or more are joined by a weak pair (less than
 ``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
@@ -113,8 +116,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     >>> names_conflict({"first_name": "john", "first_name_keys": ["john"]},
     ...                {"first_name": "mary", "first_name_keys": ["mary"]})
     True
-    >>> names_conflict({"first_name": "som", "first_name_keys": ["som"], "phone": "+447911123456"},
-    ...                {"first_name": "samuel", "first_name_keys": ["samuel"], "phone": "+447911123456"})
+    >>> mobile = {"phone": "+447911123456"}
+    >>> names_conflict({"first_name": "som", "first_name_keys": ["som"], **mobile},
+    ...                {"first_name": "samuel", "first_name_keys": ["samuel"], **mobile})
     False
     >>> names_conflict({"first_name": "bob", "first_name_keys": ["robert"]},
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
@@ -301,6 +305,30 @@ class _Names:
             known = self._conflicts[key] = names_conflict(self[x], self[y])
         return known
 
+    def personal(self, x: int, y: int) -> bool:
+        """Whether rows ``x`` and ``y`` share what one person has and a home does not: the
+        same e-mail, or the same mobile (``is_personal_phone``)."""
+        email, phone = self.columns["email"], self.columns["phone"]
+        if email[x] and email[x] == email[y]:
+            return True
+        return bool(phone[x] and phone[x] == phone[y] and is_personal_phone(phone[x]))
+
+    def housemates(self, left: Sequence[int], right: Sequence[int]) -> list[bool]:
+        """Per row, whether a given pair puts it at one home with someone else: the same
+        surname and address or phone, first names that conflict."""
+        last, address, phone = (self.columns[c] for c in ("last_name", "address", "phone"))
+        out = [False] * len(self.named)
+        for x, y in zip(left, right, strict=True):
+            if not (last[x] and last[x] == last[y]):
+                continue
+            if not (
+                (address[x] and address[x] == address[y]) or (phone[x] and phone[x] == phone[y])
+            ):
+                continue
+            if self.conflict(x, y):
+                out[x] = out[y] = True
+        return out
+
     def groups_conflict(self, group_a: list[int], group_b: list[int]) -> bool:
         """Whether a record of each group has first names that conflict, unless both are one
         typo from the first name of a third record of the two (``typos_of_one``)."""
@@ -397,6 +425,8 @@ def cluster_pairs(
     households: set[tuple[int, int]] = set()
     # Whether a cluster (by its root) has a member with a first name.
     named = list(names.named)
+    # Rows a given pair shows living with someone else (empty when the first-name rule is lifted).
+    housemates = names.housemates(left, right)
     # Every given pair, whatever its weight, strongest first: links for ``torn`` (those at or
     # above min_weight) and support for a weak bridge (all of them).
     links: dict[int, list[tuple[int, float]]] = {}
@@ -432,6 +462,15 @@ def cluster_pairs(
                         return True
         return False
 
+    def unsure_of_housemate(nameless: list[int], group: list[int], root: int) -> bool:
+        """Whether the nameless group would join a member of a home of two people or more on
+        what the home shares: no pair across the two has the same e-mail or mobile."""
+        if not any(housemates[y] for y in group):
+            return False
+        return not any(
+            names.personal(x, y) for x in nameless for y, _w in links.get(x, ()) if find(y) == root
+        )
+
     def linked_throughout(group_b: list[int], root_a: int) -> bool:
         """Whether every record of ``group_b`` has a scored pair with ``root_a``'s cluster."""
         return all(any(find(y) == root_a for y, _w in links.get(x, ())) for x in group_b)
@@ -453,8 +492,13 @@ def cluster_pairs(
             if is_household(names[a], names[b]):
                 households.add((min(a, b), max(a, b)))
             continue
-        if (not named[ra] and named[rb] and torn(group_a, rb, weights[k])) or (
-            not named[rb] and named[ra] and torn(group_b, ra, weights[k])
+        nameless = None
+        if not named[ra] and named[rb]:
+            nameless = (group_a, group_b, rb)
+        elif not named[rb] and named[ra]:
+            nameless = (group_b, group_a, ra)
+        if nameless and (
+            torn(nameless[0], nameless[2], weights[k]) or unsure_of_housemate(*nameless)
         ):
             ambiguous += 1
             continue
