@@ -129,11 +129,7 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     >>> names_conflict(anne, annette), names_conflict({**anne, **at_home}, {**annette, **at_home})
     (False, True)
     """
-    email = left.get("email")
-    if email and email == right.get("email"):
-        return False
-    phone = left.get("phone")
-    if phone and phone == right.get("phone") and is_personal_phone(phone):
+    if shares_personal_contact(left, right):
         return False
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
@@ -149,6 +145,22 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
         _FIRST.level_of(a, b) in compatible or mistyped_variant(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
     )
+
+
+def shares_personal_contact(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether two records share what one person has and a home does not: the same e-mail, or
+    the same mobile (or pager, or personal number; ``is_personal_phone``).
+
+    >>> shares_personal_contact({"phone": "+447911123456"}, {"phone": "+447911123456"})
+    True
+    >>> shares_personal_contact({"phone": "+441134960000"}, {"phone": "+441134960000"})
+    False
+    """
+    email = left.get("email")
+    if email and email == right.get("email"):
+        return True
+    phone = left.get("phone")
+    return bool(phone and phone == right.get("phone") and is_personal_phone(phone))
 
 
 def _same_or_nickname(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -306,12 +318,8 @@ class _Names:
         return known
 
     def personal(self, x: int, y: int) -> bool:
-        """Whether rows ``x`` and ``y`` share what one person has and a home does not: the
-        same e-mail, or the same mobile (``is_personal_phone``)."""
-        email, phone = self.columns["email"], self.columns["phone"]
-        if email[x] and email[x] == email[y]:
-            return True
-        return bool(phone[x] and phone[x] == phone[y] and is_personal_phone(phone[x]))
+        """``shares_personal_contact`` of rows ``x`` and ``y``."""
+        return shares_personal_contact(self[x], self[y])
 
     def housemates(self, left: Sequence[int], right: Sequence[int]) -> list[bool]:
         """Per row, whether a given pair puts it at one home with someone else: the same
