@@ -6,6 +6,7 @@ from typing import Any
 
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.comparisons import city_comparison, postcode_comparison
+from cornerstore.identity.resolution.moves import move_evidence
 from cornerstore.identity.resolution.records import prepare_record, prepare_records
 
 HOME = {"address": "12 High Street", "postcode": "YO31 4YT", "city": "York"}
@@ -18,10 +19,10 @@ def _label(comparison: Any, a: dict[str, Any], b: dict[str, Any]) -> str:
 
 
 def test_after_a_move_the_postcode_and_town_are_not_counted_again() -> None:
-    assert _label(postcode_comparison(), HOME, MOVED) == (
+    assert _label(postcode_comparison(True), HOME, MOVED) == (
         "postcode missing, or another one at another address"
     )
-    assert _label(city_comparison(), HOME, MOVED) == (
+    assert _label(city_comparison(True), HOME, MOVED) == (
         "city missing, or another one at another address or postcode"
     )
 
@@ -29,8 +30,8 @@ def test_after_a_move_the_postcode_and_town_are_not_counted_again() -> None:
 def test_another_postcode_at_the_same_address_still_counts() -> None:
     same_street = {**HOME, "postcode": "LS6 2AB", "city": "Leeds"}
 
-    assert _label(postcode_comparison(), HOME, same_street) == "all other"
-    assert _label(city_comparison(), HOME, same_street) == (
+    assert _label(postcode_comparison(True), HOME, same_street) == "all other"
+    assert _label(city_comparison(True), HOME, same_street) == (
         "city missing, or another one at another address or postcode"
     )
 
@@ -39,14 +40,14 @@ def test_without_addresses_another_postcode_counts_the_move() -> None:
     home = {"postcode": "YO31 4YT", "city": "York"}
     moved = {"postcode": "LS6 2AB", "city": "Leeds"}
 
-    assert _label(postcode_comparison(), home, moved) == "all other"
-    assert _label(city_comparison(), home, moved) == (
+    assert _label(postcode_comparison(True), home, moved) == "all other"
+    assert _label(city_comparison(True), home, moved) == (
         "city missing, or another one at another address or postcode"
     )
 
 
 def test_the_same_town_after_a_move_still_agrees() -> None:
-    assert _label(city_comparison(), HOME, {**MOVED, "city": "York"}) == "exact"
+    assert _label(city_comparison(True), HOME, {**MOVED, "city": "York"}) == "exact"
 
 
 def test_a_shared_mobile_outweighs_first_names_a_shared_landline_does_not() -> None:
@@ -86,3 +87,33 @@ def test_a_nameless_record_does_not_join_a_housemate_on_what_the_home_shares() -
 def test_a_nameless_record_joins_the_housemate_whose_mobile_or_e_mail_it_shares() -> None:
     assert _home_of_two({"phone": "07911 000003"}) == [0, 0, 2, 0]
     assert _home_of_two({"email": "john@example.com"}) == [0, 0, 2, 0]
+
+
+def _pairs_sharing_an_email(second: dict[str, str], count: int = 25) -> Any:
+    rows = []
+    for k in range(count):
+        email = f"person{k}@example.com"
+        rows += [{"email": email, **HOME}, {"email": email, **second}]
+    fields = ["email", "address", "postcode", "city"]
+    return prepare_records(rows, [str(i) for i in range(len(rows))], fields)
+
+
+def test_a_file_whose_people_change_address_and_postcode_together_shows_moves() -> None:
+    evidence = move_evidence(_pairs_sharing_an_email(MOVED))
+
+    assert (evidence.other_address, evidence.other_postcode, evidence.shows_moves) == (
+        25,
+        25,
+        True,
+    )
+
+
+def test_a_file_whose_addresses_differ_alone_shows_no_moves() -> None:
+    # A duplicate with its address corrupted on its own, as FEBRL makes them.
+    evidence = move_evidence(_pairs_sharing_an_email({**HOME, "address": "7 Orchard Grove"}))
+
+    assert (evidence.other_address, evidence.other_postcode, evidence.shows_moves) == (
+        25,
+        0,
+        False,
+    )

@@ -10,7 +10,7 @@ DuckDB itself uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -418,64 +418,59 @@ ANOTHER_POSTCODE = _another(
 )
 
 
-def postcode_comparison() -> Comparison:
+def postcode_comparison(count_moves_once: bool = False) -> Comparison:
+    """The postcode comparison; with ``count_moves_once`` (a file that shows moves, see
+    :mod:`.moves`) another postcode at another address too weighs nothing."""
     # A move changes the address, the postcode and the town at once: one event, not three.
     # Counted three times (as independent fields are), a customer who moved weighed -9.5 bits
     # against a match, as much as a stranger with another e-mail; so where the address is
     # another one too, another postcode weighs nothing and the address counts the move.
+    missing = _null("postcode")
+    if count_moves_once:
+        moved = Level("all", "moved", "postcode", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE))
+        missing = Level(
+            "any",
+            "postcode missing, or another one at another address",
+            "postcode",
+            parts=(missing, moved),
+        )
     return Comparison(
         "postcode",
         (
-            Level(
-                "any",
-                "postcode missing, or another one at another address",
-                "postcode",
-                parts=(
-                    _null("postcode"),
-                    Level("all", "moved", "postcode", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE)),
-                ),
-            ),
+            missing,
             Level("exact", "exact", "postcode", tf=True),
             # Damerau: a transposition (YO13 / YO31) is the commonest postcode typo.
             Level("damerau_levenshtein", "one typo", "postcode", threshold=1),
             _else(),
         ),
-        "postcode (not counted again after a move the address shows)",
+        "postcode, a move counted once" if count_moves_once else "postcode",
     )
 
 
-def city_comparison() -> Comparison:
-    # Another town after another address or postcode is the same move again (see postcode).
-    another_city = _another(
-        Level("jaro_winkler", "alike", "city", threshold=0.9), "city", "another city"
-    )
+def city_comparison(count_moves_once: bool = False) -> Comparison:
+    """The city comparison; with ``count_moves_once`` another town at another address or
+    postcode too weighs nothing (the same move again, see ``postcode_comparison``)."""
+    missing = _null("city")
+    if count_moves_once:
+        another_city = _another(
+            Level("jaro_winkler", "alike", "city", threshold=0.9), "city", "another city"
+        )
+        elsewhere = Level("any", "moved", "address", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE))
+        missing = Level(
+            "any",
+            "city missing, or another one at another address or postcode",
+            "city",
+            parts=(missing, Level("all", "moved", "city", parts=(another_city, elsewhere))),
+        )
     return Comparison(
         "city",
         (
-            Level(
-                "any",
-                "city missing, or another one at another address or postcode",
-                "city",
-                parts=(
-                    _null("city"),
-                    Level(
-                        "all",
-                        "moved",
-                        "city",
-                        parts=(
-                            another_city,
-                            Level(
-                                "any", "moved", "address", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE)
-                            ),
-                        ),
-                    ),
-                ),
-            ),
+            missing,
             Level("exact", "exact", "city", tf=True),
             Level("jaro_winkler", "Jaro-Winkler >= 0.9", "city", threshold=0.9),
             _else(),
         ),
-        "city (not counted again after a move the address or postcode shows)",
+        "city, a move counted once" if count_moves_once else "city",
     )
 
 
@@ -490,8 +485,10 @@ _BUILDERS = {
 }
 
 
-def comparisons_for(columns: set[str]) -> list[Comparison]:
-    """The comparisons for the prepared columns that carry data, in a fixed order.
+def comparisons_for(columns: set[str], count_moves_once: bool = False) -> list[Comparison]:
+    """The comparisons for the prepared columns that carry data, in a fixed order; with
+    ``count_moves_once`` the postcode and city count a move the address shows once (a file
+    that shows moves, :mod:`.moves`).
 
     State and country are not compared: postcode and city carry the same evidence more finely,
     and country already shaped the phone and postcode normalisation.
@@ -499,7 +496,11 @@ def comparisons_for(columns: set[str]) -> list[Comparison]:
     >>> [c.name for c in comparisons_for({"email", "last_name", "first_name"})]
     ['first_name', 'last_name', 'email']
     """
-    return [build() for name, build in _BUILDERS.items() if name in columns]
+    moved: dict[str, Callable[[], Comparison]] = {
+        "postcode": lambda: postcode_comparison(count_moves_once),
+        "city": lambda: city_comparison(count_moves_once),
+    }
+    return [moved.get(name, build)() for name, build in _BUILDERS.items() if name in columns]
 
 
 #: Candidate pairs are generated by these rules (any one is enough); each is a set of prepared
