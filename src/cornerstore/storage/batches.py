@@ -35,8 +35,17 @@ _INSERT_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, list[int]]] = {}
 def _sqlite_time(value: datetime) -> str:
     # The exact text SQLAlchemy's SQLite DateTime stores, so comparisons and parsing agree.
     if value.tzinfo is UTC:
-        # Intake's times are UTC already: the same text without converting (no "+00:00").
-        return value.isoformat(sep=" ", timespec="microseconds")[:-6]
+        # Intake's times are UTC already: the same text without converting. Formatted with %,
+        # which costs less than isoformat with a timespec (C sprintf with positional fields).
+        return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+        )
     if value.tzinfo is None:
         # As UTCDateTime refuses it: astimezone would take it as the server's local time.
         raise ValueError("naive datetimes are not stored; give a timezone")
@@ -45,20 +54,31 @@ def _sqlite_time(value: datetime) -> str:
 
 def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) in one statement: ``executemany`` on SQLite,
-    ``COPY`` on PostgreSQL.
-
-    The statement goes straight to the driver with values converted here: SQLAlchemy's
-    per-parameter processing costs more than the insert itself on the intake's hot path.
-    """
+    ``COPY`` on PostgreSQL (see :func:`insert_values`)."""
     if not rows:
         return
+    columns = tuple(rows[0])
+    insert_values(conn, table, columns, [tuple([row[c] for c in columns]) for row in rows])
+
+
+def insert_values(
+    conn: Connection, table: t.Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples of ``columns``' values in one statement: ``executemany`` on
+    SQLite, ``COPY`` on PostgreSQL.
+
+    The statement goes straight to the driver with values converted here: SQLAlchemy's
+    per-parameter processing costs more than the insert itself on the intake's hot path, and
+    tuples built by the caller spare a dict a row.
+    """
+    if not values:
+        return
     if conn.dialect.name == "postgresql":
-        _bulk_insert_postgresql(conn, table, rows)
+        _bulk_insert_postgresql(conn, table, columns, values)
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in values])
         return
-    columns = tuple(rows[0])
     cached = _INSERT_SQL.get((table.name, columns))
     if cached is None:
         names = ", ".join(columns)
@@ -67,22 +87,27 @@ def bulk_insert(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) ->
         cached = (f"INSERT INTO {table.name} ({names}) VALUES ({marks})", times)
         _INSERT_SQL[(table.name, columns)] = cached
     sql, times = cached
-    params = []
-    texts: dict[datetime, str] = {}  # rows of one message share its time
-    for row in rows:
-        values = [row[c] for c in columns]
-        for i in times:
-            value = values[i]
-            if value is not None:
-                text = texts.get(value)
-                if text is None:
-                    text = texts[value] = _sqlite_time(value)
-                values[i] = text
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    if times:
+        texts: dict[datetime, str] = {}  # rows of one message share its time
+        params = []
+        for row in values:
+            converted = list(row)
+            for i in times:
+                value = converted[i]
+                if value is not None:
+                    text = texts.get(value)
+                    if text is None:
+                        text = texts[value] = _sqlite_time(value)
+                    converted[i] = text
+            params.append(tuple(converted))
+        conn.exec_driver_sql(sql, params)
+    else:
+        conn.exec_driver_sql(sql, values)
 
 
-def _bulk_insert_postgresql(conn: Connection, table: t.Table, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert_postgresql(
+    conn: Connection, table: t.Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
     """``COPY ... FROM STDIN`` through psycopg: one statement and one stream of rows, which costs
     the client about half of what ``executemany`` does and the server far less than a
     statement per row. psycopg binds timezone-aware datetimes to ``timestamptz`` itself; a
@@ -95,17 +120,13 @@ def _bulk_insert_postgresql(conn: Connection, table: t.Table, rows: list[dict[st
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
-    columns = tuple(rows[0])
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, t.UTCDateTime)]
     sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    values = []
-    for row in rows:
-        value = tuple([row[c] for c in columns])
+    for value in values:
         for i in times:
             at = value[i]
             if at is not None and at.tzinfo is None:
                 raise ValueError("naive datetimes are not stored; give a timezone")
-        values.append(value)
     raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
