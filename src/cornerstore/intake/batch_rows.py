@@ -97,9 +97,7 @@ EVENT_COLUMNS = (
 )
 
 
-def event_row(
-    msg: Message, target: str, account_id: str | None, source: str
-) -> tuple[Any, ...]:
+def event_row(msg: Message, target: str, account_id: str | None, source: str) -> tuple[Any, ...]:
     """The event row of a stored message, on the profile it was stitched to: the values of
     :data:`EVENT_COLUMNS`, in order."""
     kind = msg.type
