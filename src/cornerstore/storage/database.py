@@ -40,6 +40,7 @@ def _null(value: None) -> None:
 # is called at once instead. It maps None to None, so nothing bound changes (process-wide, as
 # sqlite3's registry is).
 sqlite3.register_adapter(type(None), _null)
+
 _REVISION = re.compile(r'^(down_)?revision(?:\s*:[^=]*)?\s*=\s*(?:"([^"]+)"|None)\s*$', re.M)
 
 
