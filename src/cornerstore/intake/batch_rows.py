@@ -39,16 +39,11 @@ def _snake_object(value: Any) -> Any:
     return value
 
 
-def dumps(value: dict[str, Any]) -> str | None:
-    """A non-empty object as JSON text, else None."""
-    return orjson.dumps(value).decode() if value else None
-
-
 @dataclass(slots=True)
 class BatchRows:
     """The rows one transaction adds, gathered message by message and written together."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # EVENT_COLUMNS' values
     traits: list[dict[str, Any]] = field(default_factory=list)
     unverified: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
@@ -72,41 +67,66 @@ class BatchRows:
         if named:
             # Before the traits are stored: the index compares with the names stored so far.
             index_added_names(uow, named, new=new_profiles)
-        uow.events.add_many(self.events)
+        uow.events.add_values(EVENT_COLUMNS, self.events)
         uow.traits.add_many(self.traits)
         uow.unverified_traits.add_many(self.unverified)
         uow.accounts.add_members(self.members)
         uow.consents.add_many(consent_rows_for_batch(uow, self.consents))
 
 
-def event_row(msg: Message, target: str, account_id: str | None, source: str) -> dict[str, Any]:
-    """The event row of a stored message, on the profile it was stitched to."""
-    if msg.type in ("identify", "group"):
+# The columns of an event row, in the order of :func:`event_row`'s tuple.
+EVENT_COLUMNS = (
+    "message_id",
+    "customer_id",
+    "account_id",
+    "type",
+    "name",
+    "touchpoint",
+    "source",
+    "user_id",
+    "anonymous_id",
+    "occurred_at",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "properties",
+    "context",
+    "integrations",
+    "channel",
+    "version",
+)
+
+
+def event_row(msg: Message, target: str, account_id: str | None, source: str) -> tuple[Any, ...]:
+    """The event row of a stored message, on the profile it was stitched to: the values of
+    :data:`EVENT_COLUMNS`, in order."""
+    kind = msg.type
+    if kind == "identify" or kind == "group":
         payload = msg.traits
-    elif msg.type == "alias":
+    elif kind == "alias":
         payload = {"previousId": msg.previous_id}
     else:
         payload = msg.properties
-    return {
-        "message_id": msg.message_id,
-        "customer_id": target,
-        "account_id": account_id,
-        "type": msg.type,
-        "name": msg.event or msg.name,
-        "touchpoint": msg.touchpoint,
-        "source": source,
-        "user_id": msg.user_id,
-        "anonymous_id": msg.anonymous_id,
-        "occurred_at": msg.timestamp,
-        "original_timestamp": msg.original_timestamp,
-        "sent_at": msg.sent_at,
-        "received_at": msg.received_at,
-        "properties": dumps(payload),
-        "context": dumps(msg.context),
-        "integrations": dumps(msg.integrations),
-        "channel": msg.channel,
-        "version": msg.version,
-    }
+    return (
+        msg.message_id,
+        target,
+        account_id,
+        kind,
+        msg.event or msg.name,
+        msg.touchpoint,
+        source,
+        msg.user_id,
+        msg.anonymous_id,
+        msg.timestamp,
+        msg.original_timestamp,
+        msg.sent_at,
+        msg.received_at,
+        orjson.dumps(payload).decode() if payload else None,
+        orjson.dumps(msg.context).decode() if msg.context else None,
+        orjson.dumps(msg.integrations).decode() if msg.integrations else None,
+        msg.channel,
+        msg.version,
+    )
 
 
 def consent_rows(
