@@ -137,6 +137,11 @@ class Stitcher:
                 merging |= known
         self._lock(merging)
 
+    def lock_roots(self, roots: Iterable[str]) -> None:
+        """Lock the stored rows of the customers ``roots`` before merging many of them (see
+        :meth:`_lock`): one ordered call for all, rather than one per merge."""
+        self._lock(roots)
+
     def _lock(self, roots: Iterable[str]) -> None:
         """Lock the stored rows of ``roots`` and bring the batch's view of them up to date.
 

@@ -653,6 +653,19 @@ class MergeRepository(Repository):
         ).first()
         return self._record(row) if row else None
 
+    def active_with_losers(self, loser_ids: Sequence[str]) -> dict[str, MergeRecord]:
+        """:meth:`active_with_loser` of many profiles in a few statements: loser id -> its
+        latest merge not undone (profiles absorbed by none are left out)."""
+        m = t.merges
+        found: dict[str, MergeRecord] = {}
+        for chunk in chunks(sorted(set(loser_ids))):
+            query = (
+                select(m).where(m.c.loser_id.in_(chunk), m.c.undone_at.is_(None)).order_by(m.c.id)
+            )
+            for row in self.conn.execute(query):
+                found[row.loser_id] = self._record(row)  # the latest wins
+        return found
+
     def active_after(self, merge_id: int) -> list[MergeRecord]:
         m = t.merges
         query = select(m).where(m.c.id > merge_id, m.c.undone_at.is_(None)).order_by(m.c.id)
