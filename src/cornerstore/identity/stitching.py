@@ -90,6 +90,7 @@ class Stitcher:
     _counts: dict[str, dict[str, int]] = field(default_factory=dict)
     _sizes: dict[str, int] = field(default_factory=dict)
     _created_at: dict[str, datetime] = field(default_factory=dict)
+    _kinds: dict[str, str] = field(default_factory=dict)  # stored profile -> its kind
     # Stored profile rows locked by this transaction: their roots cannot change under it.
     _locked: set[str] = field(default_factory=set)
 
@@ -139,8 +140,13 @@ class Stitcher:
 
     def lock_roots(self, roots: Iterable[str]) -> None:
         """Lock the stored rows of the customers ``roots`` before merging many of them (see
-        :meth:`_lock`): one ordered call for all, rather than one per merge."""
+        :meth:`_lock`), and read their kinds and ages: one ordered call for all, rather than
+        a few statements per merge."""
         self._lock(roots)
+        current = {self.root.get(r, r) for r in self._locked}
+        for cid, row in self.uow.customers.get_many(current - set(self._kinds)).items():
+            self._kinds[cid] = row.kind
+            self._created_at.setdefault(cid, row.created_at)
 
     def _lock(self, roots: Iterable[str]) -> None:
         """Lock the stored rows of ``roots`` and bring the batch's view of them up to date.
@@ -250,6 +256,8 @@ class Stitcher:
     def kind_of(self, root: str) -> str:
         if root in self.new_profiles:
             return str(self.new_profiles[root]["kind"])
+        if root in self._kinds:
+            return self._kinds[root]
         row = self.uow.customers.get(root)
         assert row is not None
         return row[1]
