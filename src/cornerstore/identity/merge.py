@@ -16,7 +16,14 @@ from typing import Any, Literal
 from cornerstore.access.audit import AuditTrail, entry_fields
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, Policy
-from cornerstore.errors import Conflict, Forbidden, InvalidInput, NotFound, Refused
+from cornerstore.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    WriteConflict,
+)
 from cornerstore.identity.stitching import Stitcher
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import MergeRecord, TraitObservation
@@ -151,9 +158,14 @@ class Merges:
         with self.store.unit_of_work(write=True) as uow:
             profiles = sorted({p for two in pairs for p in two})
             stitcher = Stitcher(uow, self.settings.identity, caller.actor)
-            stitcher.lock_roots(set(uow.customers.roots_of(profiles).values()))
-            # Read again under the locks: a profile erased before them is gone.
+            roots = set(uow.customers.roots_of(profiles).values())
+            if not stitcher.lock_roots(roots):
+                raise WriteConflict("merge batch: another writer merged these customers first")
+            # Read again under the locks: every profile's root must be one locked (a profile
+            # erased meanwhile is gone, and its pairs refused).
             current = uow.customers.roots_of(profiles)
+            if not set(current.values()) <= roots:
+                raise WriteConflict("merge batch: another writer moved these customers first")
             outcomes: list[MergeOutcome] = []
             audit: list[dict[str, Any]] = []
             for a, b in pairs:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -138,15 +138,31 @@ class Stitcher:
                 merging |= known
         self._lock(merging)
 
-    def lock_roots(self, roots: Iterable[str]) -> None:
-        """Lock the stored rows of the customers ``roots`` before merging many of them (see
-        :meth:`_lock`), and read their kinds and ages: one ordered call for all, rather than
-        a few statements per merge."""
-        self._lock(roots)
-        current = {self.root.get(r, r) for r in self._locked}
-        for cid, row in self.uow.customers.get_many(current - set(self._kinds)).items():
+    def lock_roots(self, roots: Collection[str]) -> bool:
+        """Lock the customers ``roots`` and all their members before merging many of them (a
+        batch of identity resolution's merges); False, holding the ones locked, when one of
+        them is a root no longer (the caller starts again from a fresh read).
+
+        Rows are taken only while they are roots, and never waited for: a row another
+        writer holds fails the unit of work at once (a
+        :class:`~cornerstore.errors.WriteConflict`, tried again whole). A batch holds many
+        customers while it merges; one that waited would close a cycle with a writer moving
+        members of a customer it had locked a moment before (seen on PostgreSQL with a
+        server's intake), so it never waits and is never part of a deadlock. Their kinds,
+        ages, identifier counts and sizes are read once for all."""
+        customers = self.uow.customers
+        wanted = set(roots) - self._locked
+        if customers.lock_for_merging(wanted, roots=True, wait=False) != wanted:
+            return False
+        members = customers.members_of_roots(sorted(wanted))
+        others = {m for ms in members.values() for m in ms} - wanted
+        customers.lock_for_merging(others, roots=False, wait=False)
+        self._locked |= wanted | others
+        self._reload_facts(sorted(wanted))
+        for cid, row in customers.get_many(wanted - set(self._kinds)).items():
             self._kinds[cid] = row.kind
             self._created_at.setdefault(cid, row.created_at)
+        return True
 
     def _lock(self, roots: Iterable[str]) -> None:
         """Lock the stored rows of ``roots`` and bring the batch's view of them up to date.

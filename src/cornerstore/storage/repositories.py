@@ -178,6 +178,31 @@ class CustomerRepository(Repository):
             found.update((cid, root) for cid, root in self.conn.execute(query))
         return found
 
+    def lock_for_merging(
+        self, customer_ids: Collection[str], *, roots: bool, wait: bool = True
+    ) -> set[str]:
+        """Lock these profile rows for a batch of merges until the transaction ends; the ids
+        locked. With ``roots`` only rows that are still roots are locked (a row merged away
+        meanwhile is left out, not held), waiting for each in id order as :meth:`lock` does;
+        without, every row is taken, failing at once (``wait=False``) when another writer
+        holds one (a :class:`~cornerstore.errors.WriteConflict`).
+
+        The lock (``FOR NO KEY UPDATE``) excludes every writer that would move the rows'
+        members or lock them for a merge, but not rows added beside them (an event or an
+        identifier of the customer): a batch never waits on those, nor they on it.
+        SQLite writers hold the whole database already (BEGIN IMMEDIATE).
+        """
+        c = t.customers
+        order = c.c.id.collate("C") if self.conn.dialect.name == "postgresql" else c.c.id
+        locked: set[str] = set()
+        for chunk in chunks(sorted(set(customer_ids))):
+            query = select(c.c.id).where(c.c.id.in_(chunk))
+            if roots:
+                query = query.where(c.c.root_id == c.c.id)
+            query = query.order_by(order).with_for_update(nowait=not wait, key_share=True)
+            locked.update(self.conn.execute(query).scalars())
+        return locked
+
     def set_root(self, member_ids: Sequence[str], root_id: str) -> None:
         for chunk in chunks(list(member_ids)):
             self.conn.execute(
