@@ -309,7 +309,23 @@ def identity(url: str, name: str, so_far: dict[str, Any]) -> dict[str, Any]:
     learned = cli(url, "identity", "learn")
     learned["answer"] = {k: v for k, v in learned["answer"].items() if k != "calibration"}
     write_result(name, so_far | {"identity": {"learn": learned}})
-    return {"learn": learned, "resolve": cli(url, "identity", "resolve")}
+    resolved = cli(url, "identity", "resolve")
+    return {"learn": learned, "resolve": resolved | merge_rate(url)}
+
+
+def merge_rate(url: str) -> dict[str, Any]:
+    """How fast ``identity resolve`` stored its merges: their count over the time from the
+    first to the last (read from the merges it recorded)."""
+    conn = dbapi_connect(url)
+    merges, first, last = conn.execute(
+        "SELECT count(*), min(created_at), max(created_at) FROM merges WHERE reason = 'resolve'"
+    ).fetchone()
+    conn.close()
+    if not merges or first is None:
+        return {"merges": 0}
+    minutes = (last - first).total_seconds() / 60
+    rate = round(merges / minutes) if minutes > 0 else None
+    return {"merges": merges, "merging_s": round(minutes * 60, 1), "merges_per_minute": rate}
 
 
 # -- the whole benchmark -----------------------------------------------------------------------
@@ -367,6 +383,9 @@ def report(result: dict[str, Any]) -> None:
             rows.append([f"identity {step} (a process)", f"{got['wall_s']:,.1f} s",
                          f"{got.get('cpu_s')} CPU-s, peak {got.get('peak_rss_mb')} MB",
                          None, None])  # fmt: skip
+            if got.get("merges_per_minute"):
+                rows.append(["  its merges", f"{got['merges']:,} in {got['merging_s']:,.0f} s",
+                             f"{got['merges_per_minute']:,} a minute", None, None])  # fmt: skip
     size = f"{store['bytes'] / 1e9:.2f} GB"
     built = f", built in {store['wall_s']:,.0f} s" if "wall_s" in store else ""
     print_table(

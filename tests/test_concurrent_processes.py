@@ -4,7 +4,8 @@ installed executable as an operator would.
 
 Two servers receive, at the same moment, the identifies that make W absorb X and X absorb Y
 (:mod:`tests.identity.overlapping_merges`): every person must end as one customer, no profile may
-point at a root that was merged away, and every request must succeed (no deadlock, no 5xx). An
+point at a root that was merged away, and every request must succeed (no deadlock, no 5xx); so
+too when identity resolution's batched merges join the same people beside a server. An
 import of people that live intake is writing at the same time must store every row.
 """
 
@@ -34,6 +35,7 @@ from cornerstore.storage.database import Store
 from tests.factories import identify
 from tests.identity.overlapping_merges import (
     Message,
+    keys_of,
     outcome,
     three_profiles_each,
     w_absorbs_x,
@@ -143,6 +145,62 @@ def test_two_servers_merging_overlapping_profiles_at_once_lose_no_merge(
     assert outcome(store, PEOPLE) == {"split": 0, "chained": 0}
     said = server_log(tmp_path).lower()
     assert "deadlock" not in said and "unexpected error" not in said
+
+
+def test_batched_merges_beside_a_server_merging_the_same_people_lose_no_merge(
+    settings: Settings, store: Store, owner: Caller, tmp_path: Path
+) -> None:
+    """``identity resolve`` merges in batches (:meth:`Merges.merge_batch`): while a server
+    makes W absorb X for every person, two batch writers in this process make X absorb Y and
+    Y join W, each in batches of another order, so every batch overlaps the server's merges
+    and the other writer's batches."""
+    key = write_key(settings, store, owner)
+    web = Source("shop", "web")
+    services = Services.build(settings, store)
+    three_profiles_each(store, PEOPLE, lambda batch: services.intake.ingest(batch, source=web))
+    with store.unit_of_work() as uow:
+        found = uow.identifiers.lookup([k for p in range(PEOPLE) for k in keys_of(p)])
+    w, x, y = ([found[keys_of(p)[i]].customer_id for p in range(PEOPLE)] for i in range(3))
+    x_with_y = [(x[p], y[p]) for p in random.Random(1).sample(range(PEOPLE), PEOPLE)]
+    y_with_w = [(y[p], w[p]) for p in random.Random(2).sample(range(PEOPLE), PEOPLE)]
+
+    def merge_in_batches(pairs: list[tuple[str, str]]) -> list[str]:
+        outcomes: list[str] = []
+        for low in range(0, len(pairs), 25):
+            outcomes += services.merges.merge_batch(owner, pairs[low : low + 25])
+        return outcomes
+
+    deadlocks_before = deadlocks(store)
+    with serving(settings.database_url, tmp_path) as server, ThreadPoolExecutor(2) as pool:
+        batches = [pool.submit(merge_in_batches, pairs) for pairs in (x_with_y, y_with_w)]
+        statuses = post_all(
+            [
+                (server, [w_absorbs_x(p) for p in range(low, low + BATCH)])
+                for low in range(0, PEOPLE, BATCH)
+            ],
+            key,
+        )
+        outcomes = [o for batch in batches for o in batch.result()]
+
+    assert {status: statuses.count(status) for status in statuses} == {200: len(statuses)}
+    assert "refused" not in outcomes and len(outcomes) == 2 * PEOPLE
+    assert outcome(store, PEOPLE) == {"split": 0, "chained": 0}
+    with store.unit_of_work() as uow:
+        assert uow.customers.count(roots_only=True) == PEOPLE
+    said = server_log(tmp_path).lower()
+    assert "deadlock" not in said and "unexpected error" not in said
+    # A deadlock would have been retried unseen: PostgreSQL's own count says there was none.
+    assert deadlocks(store) == deadlocks_before
+
+
+def deadlocks(store: Store) -> int:
+    """Deadlocks PostgreSQL detected in this database so far (sessions report their counts
+    within a second of going idle)."""
+    time.sleep(1.5)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+        query = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        return int(conn.exec_driver_sql(query).scalar_one())
 
 
 def test_an_import_stores_every_row_while_live_intake_writes_the_same_people(

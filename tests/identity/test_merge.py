@@ -196,3 +196,32 @@ def test_a_branch_bound_user_sees_only_the_recent_merges_of_their_branch(
 
     assert [m.id for m in seen] == [neither.id, leeds.id]
     assert york.id in [m.id for m in services.identity.recent_merges(owner, limit=5)]
+
+
+def test_a_merge_batch_merges_in_order_and_stops_at_the_first_refusal(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [identify("u1"), identify("u2"), *(identify(anonymous_id=f"a{i}") for i in range(4))],
+        source=WEB,
+    )
+    u1, u2 = (services.profiles.get(owner, r).id for r in ("u1", "u2"))
+    a = [services.profiles.get(owner, f"a{i}").id for i in range(4)]
+
+    outcomes = services.merges.merge_batch(
+        owner, [(u1, a[0]), (a[0], u1), (a[1], u1), (u1, u2), (a[2], a[3])]
+    )
+
+    # Two user ids are refused, as merge refuses them; the pair after it is not tried.
+    assert outcomes == ["merged", "one", "merged", "refused"]
+    assert services.profiles.get(owner, "a1").id == services.profiles.get(owner, "u1").id
+    assert services.profiles.get(owner, "a2").id != services.profiles.get(owner, "a3").id
+    customer = services.profiles.get(owner, "u1").id
+    with services.store.unit_of_work() as uow:
+        assert [(r.winner_id, r.reason) for r in uow.merges.recent(10)] == [
+            (customer, "resolve"),
+            (customer, "resolve"),
+        ]
+        assert uow.merges.refusals() == []  # as a refused merge, nothing half-written
+    audited = services.audit.find(owner, action="merge")
+    assert [e.customer_id for e in audited] == [customer, customer]

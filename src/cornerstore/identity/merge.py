@@ -8,26 +8,44 @@ merge only points the absorbed profiles back at their own root.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any, Literal
 
-from cornerstore.access.audit import AuditTrail
+from cornerstore.access.audit import AuditTrail, entry_fields
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, Policy
-from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
+from cornerstore.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    WriteConflict,
+)
 from cornerstore.identity.stitching import Stitcher
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.profiles.model import MergeRecord, TraitObservation
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store
-from cornerstore.storage.retry import REQUEST, retry_conflicts
+from cornerstore.storage.retry import IMPORT, REQUEST, retry_conflicts
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 # The trait naming the branch (store) a customer belongs to.
 BRANCH_TRAIT = "branch"
 
 log = logging.getLogger(__name__)
+
+#: Merges :meth:`Merges.merge_batch` writes in one transaction. One commit a merge held
+#: ``identity resolve`` to about 2,500 merges a minute on PostgreSQL; a batch holds its
+#: customers' rows locked for about a second, which a concurrent writer about them waits out.
+MERGES_PER_TRANSACTION = 500
+
+#: What became of one pair of :meth:`Merges.merge_batch`: merged now, one customer already
+#: (through an earlier pair or another writer), or refused (a safeguard of stitching, the
+#: caller's branch, or a profile that is gone).
+MergeOutcome = Literal["merged", "one", "refused"]
 
 
 class Merges:
@@ -110,6 +128,94 @@ class Merges:
             record = uow.merges.active_with_loser(stitcher.merges[0].loser_id)
             assert record is not None
             return record
+
+    def merge_batch(
+        self, caller: Caller, pairs: Sequence[tuple[str, str]], reason: str = "resolve"
+    ) -> list[MergeOutcome]:
+        """Merge pairs of customers (profile ids) in order, in one transaction, under the same
+        safeguards, locks and audit as :meth:`merge`; stop after the first pair that is
+        refused. The outcome of each pair tried, in order: a caller deciding the next pairs
+        from what was merged (identity resolution) sees every refusal before going on.
+
+        The batch's customers are locked in one call, in id order, before anything moves (as
+        an intake batch locks the customers it merges), so batches and other writers merging
+        overlapping customers wait for each other in one order and never deadlock; a customer
+        another writer merged away meanwhile is followed to its current root. The batch is one
+        unit of work: tried again whole when a concurrent writer got in the way."""
+        self.policy.require(caller, "merges", CHANGE)
+        if not pairs:
+            return []
+        outcomes, records = retry_conflicts(
+            partial(self._merge_batch_once, caller, pairs, reason), IMPORT, "merge batch"
+        )
+        for record in records:
+            self.on_change(record)
+        return outcomes
+
+    def _merge_batch_once(
+        self, caller: Caller, pairs: Sequence[tuple[str, str]], reason: str
+    ) -> tuple[list[MergeOutcome], list[MergeRecord]]:
+        with self.store.unit_of_work(write=True) as uow:
+            profiles = sorted({p for two in pairs for p in two})
+            stitcher = Stitcher(uow, self.settings.identity, caller.actor)
+            roots = set(uow.customers.roots_of(profiles).values())
+            if not stitcher.lock_roots(roots):
+                raise WriteConflict("merge batch: another writer merged these customers first")
+            # Read again under the locks: every profile's root must be one locked (a profile
+            # erased meanwhile is gone, and its pairs refused).
+            current = uow.customers.roots_of(profiles)
+            if not set(current.values()) <= roots:
+                raise WriteConflict("merge batch: another writer moved these customers first")
+            outcomes: list[MergeOutcome] = []
+            audit: list[dict[str, Any]] = []
+            for a, b in pairs:
+                outcome = self._merge_in_batch(stitcher, caller, current, (a, b), reason, audit)
+                outcomes.append(outcome)
+                if outcome == "refused":
+                    break
+            # As with one merge refused (an error that rolls its unit of work back), a refused
+            # pair leaves no refusal row.
+            stitcher.refusals.clear()
+            stitcher.flush()
+            uow.audit.add_many(audit)
+            by_loser = uow.merges.active_with_losers([m.loser_id for m in stitcher.merges])
+            return outcomes, [by_loser[m.loser_id] for m in stitcher.merges]
+
+    def _merge_in_batch(
+        self,
+        stitcher: Stitcher,
+        caller: Caller,
+        current: dict[str, str],
+        profiles: tuple[str, str],
+        reason: str,
+        audit: list[dict[str, Any]],
+    ) -> MergeOutcome:
+        """Merge one pair of a batch inside the batch's unit of work (``stitcher.uow``), its
+        audit row added to ``audit``."""
+        a, b = profiles
+        if a not in current or b not in current:
+            log.info("identity: did not merge %s and %s: a profile is gone", a, b)
+            return "refused"
+        # The roots as they are now: earlier pairs of the batch may have merged them.
+        ra, rb = (stitcher.root.get(current[x], current[x]) for x in (a, b))
+        if ra == rb:
+            return "one"
+        try:
+            self._require_branches(stitcher.uow, caller, [ra, rb])
+        except Forbidden as exc:
+            log.info("identity: did not merge %s and %s: %s", a, b, exc)
+            return "refused"
+        merges, refusals = len(stitcher.merges), len(stitcher.refusals)
+        now = datetime.now(UTC)
+        survivor = stitcher.try_merge(ra, rb, reason=reason, evidence=[], at=now, mid=None)
+        if len(stitcher.merges) > merges:
+            detail = f"{ra} + {rb}"
+            audit.append(entry_fields(caller, "merge", survivor, detail, ["merges"], now))
+            return "merged"
+        if len(stitcher.refusals) > refusals:
+            log.info("identity: did not merge %s and %s: %s", a, b, stitcher.refusals[-1]["reason"])
+            return "refused"
+        return "one"
 
     def unmerge(self, caller: Caller, ref: str | int) -> MergeRecord:
         """Undo a merge, given its id or the id of the profile it absorbed.

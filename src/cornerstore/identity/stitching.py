@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -90,6 +90,7 @@ class Stitcher:
     _counts: dict[str, dict[str, int]] = field(default_factory=dict)
     _sizes: dict[str, int] = field(default_factory=dict)
     _created_at: dict[str, datetime] = field(default_factory=dict)
+    _kinds: dict[str, str] = field(default_factory=dict)  # stored profile -> its kind
     # Stored profile rows locked by this transaction: their roots cannot change under it.
     _locked: set[str] = field(default_factory=set)
 
@@ -136,6 +137,32 @@ class Stitcher:
             if len(known) > 1:
                 merging |= known
         self._lock(merging)
+
+    def lock_roots(self, roots: Collection[str]) -> bool:
+        """Lock the customers ``roots`` and all their members before merging many of them (a
+        batch of identity resolution's merges); False, holding the ones locked, when one of
+        them is a root no longer (the caller starts again from a fresh read).
+
+        Rows are taken only while they are roots, and never waited for: a row another
+        writer holds fails the unit of work at once (a
+        :class:`~cornerstore.errors.WriteConflict`, tried again whole). A batch holds many
+        customers while it merges; one that waited would close a cycle with a writer moving
+        members of a customer it had locked a moment before (seen on PostgreSQL with a
+        server's intake), so it never waits and is never part of a deadlock. Their kinds,
+        ages, identifier counts and sizes are read once for all."""
+        customers = self.uow.customers
+        wanted = set(roots) - self._locked
+        if customers.lock_for_merging(wanted, roots=True, wait=False) != wanted:
+            return False
+        members = customers.members_of_roots(sorted(wanted))
+        others = {m for ms in members.values() for m in ms} - wanted
+        customers.lock_for_merging(others, roots=False, wait=False)
+        self._locked |= wanted | others
+        self._reload_facts(sorted(wanted))
+        for cid, row in customers.get_many(wanted - set(self._kinds)).items():
+            self._kinds[cid] = row.kind
+            self._created_at.setdefault(cid, row.created_at)
+        return True
 
     def _lock(self, roots: Iterable[str]) -> None:
         """Lock the stored rows of ``roots`` and bring the batch's view of them up to date.
@@ -245,6 +272,8 @@ class Stitcher:
     def kind_of(self, root: str) -> str:
         if root in self.new_profiles:
             return str(self.new_profiles[root]["kind"])
+        if root in self._kinds:
+            return self._kinds[root]
         row = self.uow.customers.get(root)
         assert row is not None
         return row[1]

@@ -104,6 +104,15 @@ class CustomerRepository(Repository):
         ).first()
         return ProfileRow(*row) if row else None
 
+    def get_many(self, customer_ids: Collection[str]) -> dict[str, ProfileRow]:
+        """:meth:`get` of many profile rows in a few statements (missing ids left out)."""
+        c = t.customers
+        found: dict[str, ProfileRow] = {}
+        for chunk in chunks(sorted(set(customer_ids))):
+            query = select(c.c.id, c.c.kind, c.c.root_id, c.c.created_at).where(c.c.id.in_(chunk))
+            found.update((row[0], ProfileRow(*row)) for row in self.conn.execute(query))
+        return found
+
     def members(self, root_id: str) -> list[str]:
         """Ids of every profile row that currently belongs to ``root_id`` (itself first)."""
         ids = self.conn.execute(
@@ -168,6 +177,31 @@ class CustomerRepository(Repository):
             )
             found.update((cid, root) for cid, root in self.conn.execute(query))
         return found
+
+    def lock_for_merging(
+        self, customer_ids: Collection[str], *, roots: bool, wait: bool = True
+    ) -> set[str]:
+        """Lock these profile rows for a batch of merges until the transaction ends; the ids
+        locked. With ``roots`` only rows that are still roots are locked (a row merged away
+        meanwhile is left out, not held), waiting for each in id order as :meth:`lock` does;
+        without, every row is taken, failing at once (``wait=False``) when another writer
+        holds one (a :class:`~cornerstore.errors.WriteConflict`).
+
+        The lock (``FOR NO KEY UPDATE``) excludes every writer that would move the rows'
+        members or lock them for a merge, but not rows added beside them (an event or an
+        identifier of the customer): a batch never waits on those, nor they on it.
+        SQLite writers hold the whole database already (BEGIN IMMEDIATE).
+        """
+        c = t.customers
+        order = c.c.id.collate("C") if self.conn.dialect.name == "postgresql" else c.c.id
+        locked: set[str] = set()
+        for chunk in chunks(sorted(set(customer_ids))):
+            query = select(c.c.id).where(c.c.id.in_(chunk))
+            if roots:
+                query = query.where(c.c.root_id == c.c.id)
+            query = query.order_by(order).with_for_update(nowait=not wait, key_share=True)
+            locked.update(self.conn.execute(query).scalars())
+        return locked
 
     def set_root(self, member_ids: Sequence[str], root_id: str) -> None:
         for chunk in chunks(list(member_ids)):
@@ -676,6 +710,19 @@ class MergeRepository(Repository):
             .limit(1)
         ).first()
         return self._record(row) if row else None
+
+    def active_with_losers(self, loser_ids: Sequence[str]) -> dict[str, MergeRecord]:
+        """:meth:`active_with_loser` of many profiles in a few statements: loser id -> its
+        latest merge not undone (profiles absorbed by none are left out)."""
+        m = t.merges
+        found: dict[str, MergeRecord] = {}
+        for chunk in chunks(sorted(set(loser_ids))):
+            query = (
+                select(m).where(m.c.loser_id.in_(chunk), m.c.undone_at.is_(None)).order_by(m.c.id)
+            )
+            for row in self.conn.execute(query):
+                found[row.loser_id] = self._record(row)  # the latest wins
+        return found
 
     def active_after(self, merge_id: int) -> list[MergeRecord]:
         m = t.merges

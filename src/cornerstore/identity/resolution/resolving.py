@@ -12,7 +12,7 @@ from typing import Any
 
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
-from cornerstore.errors import Conflict, Forbidden, Refused
+from cornerstore.identity.merge import MERGES_PER_TRANSACTION
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
@@ -29,6 +29,11 @@ from cornerstore.identity.resolution.stored_profiles import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Records Splink blocks and scores at a time against all of them (on DuckDB): memory follows
+#: the chunk's join, while each chunk reads all records once more (at 100k customers four
+#: chunks scored in 21.1 CPU-s against one's 17.6, with a peak 240 MB lower, same pairs).
+RECORDS_PER_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,11 @@ class BatchResolution(ResolutionJob):
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
         say("scoring candidate pairs")
+        # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
+        # million customers' join held several GB at once.
+        chunks = -(-len(variants) // RECORDS_PER_CHUNK) if engine == "duckdb" else 1
         pairs = per_customer(
-            predict_pairs(variants, model, model.review_probability, engine=engine),
+            predict_pairs(variants, model, model.review_probability, engine=engine, chunks=chunks),
             profiles.owner,
         )
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
@@ -170,29 +178,65 @@ class BatchResolution(ResolutionJob):
         match_weight: float,
         rejected: set[tuple[str, str]],
     ) -> tuple[int, int, int]:
-        """Merge the pairs clustering joined, strongest first, each through Merges;
-        returns (merged, refused, kept apart because of a rejected pair)."""
+        """Merge the pairs clustering joined, strongest first, through Merges in batches of
+        ``MERGES_PER_TRANSACTION``; returns (merged, refused, kept apart because of a
+        rejected pair).
+
+        Each pair is decided on the groups the pairs before it made, as if merged one at a
+        time: a batch is planned as though every merge in it succeeds, and when one is refused
+        (the batch stops there) the plan after it is undone and made again from what was
+        merged.
+        """
+        candidates = [
+            k
+            for k in sorted(range(len(left)), key=lambda k: -weights[k])
+            if weights[k] >= match_weight and labels[left[k]] == labels[right[k]]
+        ]
         group = {i: {i} for i in range(len(ids))}
         merged = refused = kept_apart = 0
-        order = sorted(range(len(left)), key=lambda k: -weights[k])
-        for k in order:
-            a, b = left[k], right[k]
-            if weights[k] < match_weight or labels[a] != labels[b] or group[a] is group[b]:
+        start = 0
+        while start < len(candidates):
+            # The plan: (position in candidates, the groups joined), and pairs kept apart.
+            planned: list[tuple[int, set[int], set[int]]] = []
+            apart: list[int] = []
+            position = start
+            while position < len(candidates) and len(planned) < MERGES_PER_TRANSACTION:
+                k = candidates[position]
+                a, b = left[k], right[k]
+                position += 1
+                if group[a] is group[b]:
+                    continue
+                if any(pair(ids[x], ids[y]) in rejected for x in group[a] for y in group[b]):
+                    apart.append(position - 1)
+                    continue
+                planned.append((position - 1, group[a], group[b]))
+                joined = group[a] | group[b]
+                for member in joined:
+                    group[member] = joined
+            if not planned:
+                kept_apart += len(apart)
+                break
+            outcomes = self.merges.merge_batch(
+                caller,
+                [(ids[left[candidates[p]]], ids[right[candidates[p]]]) for p, _, _ in planned],
+                reason="resolve",
+            )
+            merged += outcomes.count("merged")
+            if outcomes[-1] != "refused":
+                kept_apart += len(apart)
+                start = position
                 continue
-            if any(pair(ids[x], ids[y]) in rejected for x in group[a] for y in group[b]):
-                kept_apart += 1
-                continue
-            try:
-                self.merges.merge(caller, ids[a], ids[b], reason="resolve")
-            except (Refused, Forbidden) as exc:
-                log.info("identity: resolve did not merge %s and %s: %s", ids[a], ids[b], exc)
-                refused += 1
-                continue
-            except Conflict:
-                pass  # already one customer (stitched meanwhile)
-            else:
-                merged += 1
-            joined = group[a] | group[b]
-            for member in joined:
-                group[member] = joined
+            # Refused: that pair's groups stay apart, and what was planned after it is
+            # planned again from there.
+            stop = planned[len(outcomes) - 1][0]
+            a, b = left[candidates[stop]], right[candidates[stop]]
+            log.info("identity: resolve did not merge %s and %s", ids[a], ids[b])
+            refused += 1
+            for _, group_a, group_b in reversed(planned[len(outcomes) - 1 :]):
+                for member in group_a:
+                    group[member] = group_a
+                for member in group_b:
+                    group[member] = group_b
+            kept_apart += sum(1 for p in apart if p < stop)
+            start = stop + 1
         return merged, refused, kept_apart

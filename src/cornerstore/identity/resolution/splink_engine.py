@@ -613,19 +613,23 @@ def predict_pairs(
     *,
     engine: Engine = "duckdb",
     registered: RegisteredRecords | None = None,
+    chunks: int = 1,
 ) -> dict[str, list[Any]]:
     """Score every candidate pair with Splink on ``engine`` and keep those at or above
     ``min_probability``.
 
     Returns columns ``left`` and ``right`` (row positions in ``records``), ``match_weight`` and
     ``match_probability``, ordered by ``left`` then ``right``. ``registered``
-    (``register_records``) reads records training registered already.
+    (``register_records``) reads records training registered already. ``chunks`` > 1 blocks
+    and scores the left records that many at a time against all (Splink's
+    ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
     """
     settings = model.splink_settings(pairs_per_record(records))
     settings["link_type"] = _link_type(records)
     linker = _linker(_registered(records, engine, registered), settings, model.comparisons)
+    chunked = {"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}
     predictions = linker.inference.predict(
-        threshold_match_probability=min_probability, warning_mode="never"
+        threshold_match_probability=min_probability, warning_mode="never", **chunked
     )
     has_source = bool(records.source)
     source_cols = ", source_dataset_l, source_dataset_r" if has_source else ""
