@@ -188,30 +188,3 @@ def is_landline(e164: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
-
-
-@lru_cache(maxsize=100_000)
-def is_personal_phone(e164: str) -> bool:
-    """Whether an E.164 number is certainly one person's (phonenumbers' metadata): a mobile,
-    a pager or a personal number, unlike a home's landline. Numbers that may be either (as in
-    the US) are not.
-
-    >>> is_personal_phone("+447911123456"), is_personal_phone("+441134960000")
-    (True, False)
-    >>> is_personal_phone("+12015550123")
-    False
-    """
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(number) in _PERSONAL
-
-
-_PERSONAL = frozenset(
-    (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.PAGER,
-        phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
-    )
-)

@@ -11,9 +11,6 @@ with background knowledge", ICML 2001) applied to agglomerative merging.
 A record without a first name cannot conflict, so at a household's address it could join any
 member. When it links almost as strongly to two clusters that cannot be one person, it joins
 neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is.
-Nor does it join a member of a home known to hold two people (a scored pair at one surname and
-address or phone with first names that conflict) on what the home shares (surname, address,
-landline): only the same e-mail or mobile number says which of them it is.
 
 Two clusters that each hold two records or more are joined by a weak pair (less than
 ``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
@@ -49,7 +46,6 @@ from typing import Any
 from rapidfuzz.distance import DamerauLevenshtein
 
 from cornerstore.identity.names import mistyped_variant, nickname_keys
-from cornerstore.identity.normalise import is_personal_phone
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
@@ -109,17 +105,11 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     Annette at one address are two people.
 
     The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
-    a household, by definition, has different first names *and* different e-mails. So does
-    the same mobile (or pager, or personal) number ("Som" and Samuel, one typo from a
-    nickname): a home shares its landline, while a mobile is one person's.
+    a household, by definition, has different first names *and* different e-mails.
 
     >>> names_conflict({"first_name": "john", "first_name_keys": ["john"]},
     ...                {"first_name": "mary", "first_name_keys": ["mary"]})
     True
-    >>> mobile = {"phone": "+447911123456"}
-    >>> names_conflict({"first_name": "som", "first_name_keys": ["som"], **mobile},
-    ...                {"first_name": "samuel", "first_name_keys": ["samuel"], **mobile})
-    False
     >>> names_conflict({"first_name": "bob", "first_name_keys": ["robert"]},
     ...                {"first_name": "robert", "first_name_keys": ["robert"]})
     False
@@ -129,7 +119,8 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     >>> names_conflict(anne, annette), names_conflict({**anne, **at_home}, {**annette, **at_home})
     (False, True)
     """
-    if shares_personal_contact(left, right):
+    email = left.get("email")
+    if email and email == right.get("email"):
         return False
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
@@ -145,22 +136,6 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
         _FIRST.level_of(a, b) in compatible or mistyped_variant(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
     )
-
-
-def shares_personal_contact(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
-    """Whether two records share what one person has and a home does not: the same e-mail, or
-    the same mobile (or pager, or personal number; ``is_personal_phone``).
-
-    >>> shares_personal_contact({"phone": "+447911123456"}, {"phone": "+447911123456"})
-    True
-    >>> shares_personal_contact({"phone": "+441134960000"}, {"phone": "+441134960000"})
-    False
-    """
-    email = left.get("email")
-    if email and email == right.get("email"):
-        return True
-    phone = left.get("phone")
-    return bool(phone and phone == right.get("phone") and is_personal_phone(phone))
 
 
 def _same_or_nickname(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -317,26 +292,6 @@ class _Names:
             known = self._conflicts[key] = names_conflict(self[x], self[y])
         return known
 
-    def personal(self, x: int, y: int) -> bool:
-        """``shares_personal_contact`` of rows ``x`` and ``y``."""
-        return shares_personal_contact(self[x], self[y])
-
-    def housemates(self, left: Sequence[int], right: Sequence[int]) -> list[bool]:
-        """Per row, whether a given pair puts it at one home with someone else: the same
-        surname and address or phone, first names that conflict."""
-        last, address, phone = (self.columns[c] for c in ("last_name", "address", "phone"))
-        out = [False] * len(self.named)
-        for x, y in zip(left, right, strict=True):
-            if not (last[x] and last[x] == last[y]):
-                continue
-            if not (
-                (address[x] and address[x] == address[y]) or (phone[x] and phone[x] == phone[y])
-            ):
-                continue
-            if self.conflict(x, y):
-                out[x] = out[y] = True
-        return out
-
     def groups_conflict(self, group_a: list[int], group_b: list[int]) -> bool:
         """Whether a record of each group has first names that conflict, unless both are one
         typo from the first name of a third record of the two (``typos_of_one``)."""
@@ -433,8 +388,6 @@ def cluster_pairs(
     households: set[tuple[int, int]] = set()
     # Whether a cluster (by its root) has a member with a first name.
     named = list(names.named)
-    # Rows a given pair shows living with someone else (empty when the first-name rule is lifted).
-    housemates = names.housemates(left, right)
     # Every given pair, whatever its weight, strongest first: links for ``torn`` (those at or
     # above min_weight) and support for a weak bridge (all of them).
     links: dict[int, list[tuple[int, float]]] = {}
@@ -470,15 +423,6 @@ def cluster_pairs(
                         return True
         return False
 
-    def unsure_of_housemate(nameless: list[int], group: list[int], root: int) -> bool:
-        """Whether the nameless group would join a member of a home of two people or more on
-        what the home shares: no pair across the two has the same e-mail or mobile."""
-        if not any(housemates[y] for y in group):
-            return False
-        return not any(
-            names.personal(x, y) for x in nameless for y, _w in links.get(x, ()) if find(y) == root
-        )
-
     def linked_throughout(group_b: list[int], root_a: int) -> bool:
         """Whether every record of ``group_b`` has a scored pair with ``root_a``'s cluster."""
         return all(any(find(y) == root_a for y, _w in links.get(x, ())) for x in group_b)
@@ -500,13 +444,8 @@ def cluster_pairs(
             if is_household(names[a], names[b]):
                 households.add((min(a, b), max(a, b)))
             continue
-        nameless = None
-        if not named[ra] and named[rb]:
-            nameless = (group_a, group_b, rb)
-        elif not named[rb] and named[ra]:
-            nameless = (group_b, group_a, ra)
-        if nameless and (
-            torn(nameless[0], nameless[2], weights[k]) or unsure_of_housemate(*nameless)
+        if (not named[ra] and named[rb] and torn(group_a, rb, weights[k])) or (
+            not named[rb] and named[ra] and torn(group_b, ra, weights[k])
         ):
             ambiguous += 1
             continue

@@ -10,7 +10,7 @@ DuckDB itself uses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +30,6 @@ LevelKind = Literal[
     "contains",
     "all",
     "any",
-    "not",
     "else",
 ]
 
@@ -68,8 +67,7 @@ class Level:
     ``other`` on the other, both ways: first and last name swapped), ``number_and_street``
     (same house number, street similarity >= threshold), ``all`` / ``any`` (every one / at
     least one of ``parts`` holds; ``column`` then only names the column of the term-frequency
-    adjustment and of the values shown), ``not`` (its one part does not hold, a missing value
-    counting as not holding, as in Python), ``else``.
+    adjustment and of the values shown), ``else``.
     """
 
     kind: LevelKind
@@ -84,7 +82,7 @@ class Level:
 
     def reads(self) -> set[str]:
         """The prepared columns the level's condition reads."""
-        if self.kind in ("all", "any", "not"):
+        if self.kind in ("all", "any"):
             return {c for p in self.parts or () for c in p.reads()}
         return {c for c in (self.column, self.other) if c}
 
@@ -140,12 +138,6 @@ class Level:
         if self.kind in ("all", "any"):
             joiner = " AND " if self.kind == "all" else " OR "
             return joiner.join(f"({p.sql(dialect)})" for p in self.parts or ())
-        if self.kind == "not":
-            # SQL's NOT of a comparison with a missing value is NULL (false); the level holds
-            # there, as ``holds`` says: the part is not true.
-            return " AND ".join(
-                f"NOT COALESCE(({p.sql(dialect)}), FALSE)" for p in self.parts or ()
-            )
         return "ELSE"
 
     def holds(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -160,8 +152,6 @@ class Level:
             return all(p.holds(left, right) for p in self.parts or ())
         if self.kind == "any":
             return any(p.holds(left, right) for p in self.parts or ())
-        if self.kind == "not":
-            return not any(p.holds(left, right) for p in self.parts or ())
         if self.kind == "nickname":
             return bool(a and b and not set(a).isdisjoint(b))
         if self.kind == "swap":
@@ -380,97 +370,30 @@ def address_comparison() -> Comparison:
     )
 
 
-def _another(level: Level, column: str, label: str) -> Level:
-    """Both records have ``column`` and ``level`` (the nearest agreement) does not hold."""
-    return Level(
-        "all",
-        label,
-        column,
-        parts=(Level("differs", f"another {column}", column), Level("not", label, parts=(level,))),
-    )
-
-
-#: The two addresses are neither the same line nor alike (the address comparison's "all
-#: other" level): the record was written at another home.
-ANOTHER_ADDRESS = Level(
-    "all",
-    "another address",
-    "address",
-    parts=(
-        Level("differs", "another address line", "address"),
-        Level(
-            "not",
-            "not the same street and number, nor alike",
-            parts=(
-                Level(
-                    "number_and_street", "same number and street", "street", "house_number", 0.88
-                ),
-                Level("jaro_winkler", "alike", "address", threshold=0.88),
-            ),
-        ),
-    ),
-)
-#: The two postcodes differ by more than a typo.
-ANOTHER_POSTCODE = _another(
-    Level("damerau_levenshtein", "one typo", "postcode", threshold=1),
-    "postcode",
-    "another postcode",
-)
-
-
-def postcode_comparison(count_moves_once: bool = False) -> Comparison:
-    """The postcode comparison; with ``count_moves_once`` (a file that shows moves, see
-    :mod:`.moves`) another postcode at another address too weighs nothing."""
-    # A move changes the address, the postcode and the town at once: one event, not three.
-    # Counted three times (as independent fields are), a customer who moved weighed -9.5 bits
-    # against a match, as much as a stranger with another e-mail; so where the address is
-    # another one too, another postcode weighs nothing and the address counts the move.
-    missing = _null("postcode")
-    if count_moves_once:
-        moved = Level("all", "moved", "postcode", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE))
-        missing = Level(
-            "any",
-            "postcode missing, or another one at another address",
-            "postcode",
-            parts=(missing, moved),
-        )
+def postcode_comparison() -> Comparison:
     return Comparison(
         "postcode",
         (
-            missing,
+            _null("postcode"),
             Level("exact", "exact", "postcode", tf=True),
             # Damerau: a transposition (YO13 / YO31) is the commonest postcode typo.
             Level("damerau_levenshtein", "one typo", "postcode", threshold=1),
             _else(),
         ),
-        "postcode, a move counted once" if count_moves_once else "postcode",
+        "postcode",
     )
 
 
-def city_comparison(count_moves_once: bool = False) -> Comparison:
-    """The city comparison; with ``count_moves_once`` another town at another address or
-    postcode too weighs nothing (the same move again, see ``postcode_comparison``)."""
-    missing = _null("city")
-    if count_moves_once:
-        another_city = _another(
-            Level("jaro_winkler", "alike", "city", threshold=0.9), "city", "another city"
-        )
-        elsewhere = Level("any", "moved", "address", parts=(ANOTHER_ADDRESS, ANOTHER_POSTCODE))
-        missing = Level(
-            "any",
-            "city missing, or another one at another address or postcode",
-            "city",
-            parts=(missing, Level("all", "moved", "city", parts=(another_city, elsewhere))),
-        )
+def city_comparison() -> Comparison:
     return Comparison(
         "city",
         (
-            missing,
+            _null("city"),
             Level("exact", "exact", "city", tf=True),
             Level("jaro_winkler", "Jaro-Winkler >= 0.9", "city", threshold=0.9),
             _else(),
         ),
-        "city, a move counted once" if count_moves_once else "city",
+        "city",
     )
 
 
@@ -485,10 +408,8 @@ _BUILDERS = {
 }
 
 
-def comparisons_for(columns: set[str], count_moves_once: bool = False) -> list[Comparison]:
-    """The comparisons for the prepared columns that carry data, in a fixed order; with
-    ``count_moves_once`` the postcode and city count a move the address shows once (a file
-    that shows moves, :mod:`.moves`).
+def comparisons_for(columns: set[str]) -> list[Comparison]:
+    """The comparisons for the prepared columns that carry data, in a fixed order.
 
     State and country are not compared: postcode and city carry the same evidence more finely,
     and country already shaped the phone and postcode normalisation.
@@ -496,11 +417,7 @@ def comparisons_for(columns: set[str], count_moves_once: bool = False) -> list[C
     >>> [c.name for c in comparisons_for({"email", "last_name", "first_name"})]
     ['first_name', 'last_name', 'email']
     """
-    moved: dict[str, Callable[[], Comparison]] = {
-        "postcode": lambda: postcode_comparison(count_moves_once),
-        "city": lambda: city_comparison(count_moves_once),
-    }
-    return [moved.get(name, build)() for name, build in _BUILDERS.items() if name in columns]
+    return [build() for name, build in _BUILDERS.items() if name in columns]
 
 
 #: Candidate pairs are generated by these rules (any one is enough); each is a set of prepared

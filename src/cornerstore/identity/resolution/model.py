@@ -27,7 +27,7 @@ from cornerstore.identity.resolution.comparisons import (
 )
 
 MODEL_FORMAT = "cornerstore-identity-model"
-MODEL_VERSION = 3  # 2: levels of kind differs, contains, all and any (e-mail); 3: not (a move)
+MODEL_VERSION = 2  # 2: levels of kind differs, contains, all and any (e-mail)
 LinkType = Literal["dedupe_only", "link_only"]
 
 

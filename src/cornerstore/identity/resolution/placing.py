@@ -24,7 +24,6 @@ from cornerstore.identity.resolution.clustering import (
     has_first_name,
     is_household,
     names_conflict,
-    shares_personal_contact,
 )
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.model import IdentityModel
@@ -267,26 +266,18 @@ class Placer(ResolutionJob):
     ) -> list[Candidate]:
         """Other candidates a record without a first name fits almost as well as ``best``
         (within ``AMBIGUITY_MARGIN`` bits) who cannot be ``best``'s person: a household's
-        members, one of whom the record is. So are ``best``'s housemates (same surname and
-        address or phone, another first name) at any weight when the record shares no e-mail
-        or mobile with ``best``: what the home shares does not say which member it is. Empty
-        when the record has a first name."""
+        members, one of whom the record is. Empty when the record has a first name."""
         if has_first_name(record):
             return []
         best_row = index.scorer.row(best.position)
-        personal = shares_personal_contact(record, best_row)
-        torn = []
-        for c in considered:
-            if c is best or decided.get(c.unique_id) == "rejected":
-                continue
-            row = index.scorer.row(c.position)
-            if not names_conflict(best_row, row):
-                continue
-            if c.match_weight >= best.match_weight - AMBIGUITY_MARGIN or (
-                not personal and is_household(best_row, row)
-            ):
-                torn.append(c)
-        return torn
+        return [
+            c
+            for c in considered
+            if c is not best
+            and c.match_weight >= best.match_weight - AMBIGUITY_MARGIN
+            and decided.get(c.unique_id) != "rejected"
+            and names_conflict(best_row, index.scorer.row(c.position))
+        ]
 
     def _queue(
         self,

@@ -29,7 +29,6 @@ from cornerstore.identity.resolution.comparisons import (
 )
 from cornerstore.identity.resolution.households import household_evidence
 from cornerstore.identity.resolution.model import IdentityModel, LinkType
-from cornerstore.identity.resolution.moves import move_evidence
 from cornerstore.identity.resolution.records import PreparedRecords
 
 log = logging.getLogger(__name__)
@@ -443,17 +442,7 @@ def train_model(
     for column in same:
         say(f"not comparing {column}: most records have the same one")
         log.info("identity: %s is the same in most records; not compared", column)
-    # A file whose records that share an e-mail or phone change address, postcode and town
-    # together shows moves: the three count once (``moves``).
-    moves = move_evidence(records)
-    comparisons = comparisons_for(compared - set(same), count_moves_once=moves.shows_moves)
-    if moves.shows_moves:
-        log.info(
-            "identity: %d of %d pairs sharing an e-mail or phone at another address have "
-            "another postcode too: a move counts once",
-            moves.other_postcode,
-            moves.other_address,
-        )
+    comparisons = comparisons_for(compared - set(same))
     if len(comparisons) < 2:
         raise InvalidInput(
             "fields: map at least two of first_name, last_name, email, phone, "
