@@ -137,11 +137,11 @@ class Merges:
         refused. The outcome of each pair tried, in order: a caller deciding the next pairs
         from what was merged (identity resolution) sees every refusal before going on.
 
-        The batch's customers are locked in one call, in id order, before anything moves (as
-        an intake batch locks the customers it merges), so batches and other writers merging
-        overlapping customers wait for each other in one order and never deadlock; a customer
-        another writer merged away meanwhile is followed to its current root. The batch is one
-        unit of work: tried again whole when a concurrent writer got in the way."""
+        The batch's customers and their members are locked in one call before anything moves,
+        without waiting (:meth:`Stitcher.lock_roots`): a batch holds many customers, and one
+        that waited could close a cycle with another writer, so it is never part of a
+        deadlock. The batch is one unit of work, tried again whole when a concurrent writer
+        held or moved one of its customers."""
         self.policy.require(caller, "merges", CHANGE)
         if not pairs:
             return []
