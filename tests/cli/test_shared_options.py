@@ -72,3 +72,25 @@ def test_a_usage_error_keeps_typers_exit_code_and_names_the_option(db: str) -> N
 
     assert result.exit_code == 2
     assert "--limit" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["customers", "search", "ann", "--limit", "ann.smith@example.com"],
+        ["customers", "search", "ann", "--limit=ann.smith@example.com"],
+        ["identity", "dedupe", "f.csv", "--engine", "ann.smith@example.com"],
+        ["customers", "search", "--no-such-option", "ann"],
+    ],
+)
+def test_a_usage_error_is_one_line_that_names_the_command_and_never_the_value(
+    command: list[str],
+) -> None:
+    result = runner.invoke(app, command)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: cornerstore {command[0]} {command[1]}: ")
+    assert result.stderr.count("\n") == 1
+    assert "ann.smith@example.com" not in result.stderr
+    assert result.stderr.rstrip().endswith("(see --help)")

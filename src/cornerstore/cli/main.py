@@ -1,7 +1,8 @@
 """The ``cornerstore`` command: every command calls one service function; errors are mapped here.
 
-An error from the core becomes one line on stderr (``error: ...``) and exit code 1; usage errors
-keep Typer's exit code 2. No traceback reaches the user and no input value is echoed.
+An error from the core becomes one line on stderr (``error: ...``) and exit code 1; a usage error
+(an unknown option, a value of the wrong kind) becomes one line too and keeps Typer's exit code 2.
+No traceback reaches the user and no input value is echoed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import sys
 from typing import Any
 
 import typer
+
+# Typer 0.29 vendors Click; its usage errors are these classes, not the ``click`` package's.
+from typer._click.exceptions import BadParameter, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from cornerstore.cli import (
@@ -65,12 +69,37 @@ def _not_utf8(exc: Exception, given: list[str]) -> str | None:
     )
 
 
+def _usage_line(exc: UsageError) -> str:
+    """One line for a usage error, naming the command and the option but never the value given:
+    Click's own message quotes it ("'x' is not one of ...", "'x' is not a valid integer")."""
+    message = exc.format_message()
+    if isinstance(exc, BadParameter) and exc.param is not None:
+        given = exc.ctx.meta.get(_GIVEN, ()) if exc.ctx is not None else ()
+        # Option names stay ("--limit"); every other word of the command line may be the value.
+        for value in {arg.partition("=")[2] if arg.startswith("-") else arg for arg in given}:
+            if value:
+                message = message.replace(repr(value), "the value given")
+                message = message.replace(f'"{value}"', "the value given")
+        message = message.replace("Value error, ", "")
+    command = exc.ctx.command_path if exc.ctx is not None else "cornerstore"
+    return f"error: {command}: {' '.join(message.split())} (see --help)"
+
+
 class _Commands(TyperGroup):
     """The root group: every command runs inside its ``invoke``, so its errors are mapped here."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta[_GIVEN] = list(args)
         return super().parse_args(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            err.print(_usage_line(exc))
+            raise typer.Exit(exc.exit_code) from None
 
     def invoke(self, ctx: Any) -> Any:
         if sys.stdout is None:
@@ -88,8 +117,13 @@ class _Commands(TyperGroup):
             # Click's own handling of a closed pipe (the one `cornerstore --help | head` meets)
             # wants the errno: then it silences stdout, so nothing fails again at exit.
             raise OSError(errno.EPIPE, "the reader closed the pipe") from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            err.print(_usage_line(exc))
+            raise typer.Exit(exc.exit_code) from None
         except (typer.TyperException, typer.Exit, typer.Abort):
-            # Typer's own answers: usage errors (exit code 2), --help, a declined confirmation.
+            # Typer's own answers: --help, a declined confirmation.
             raise
         except Exception as exc:
             if (line := _not_utf8(exc, ctx.meta.get(_GIVEN, ()))) is not None:

@@ -142,9 +142,10 @@ def test_an_unknown_engine_is_refused_with_the_choices(messy_file: Path, tmp_pat
     )  # fmt: skip
 
     assert result.exit_code == 2
-    said = " ".join(result.output.replace("│", " ").split())  # unwrapped from Typer's box
-    assert "Invalid value for '--engine'" in said
-    assert "'postgres' is not one of 'duckdb', 'spark'" in said
+    assert result.stderr.count("\n") == 1
+    assert "Invalid value for '--engine'" in result.stderr
+    assert "is not one of 'duckdb', 'spark'" in result.stderr
+    assert "postgres" not in result.stderr
 
 
 def test_spark_without_pyspark_says_to_install_the_spark_extra(
