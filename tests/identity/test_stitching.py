@@ -244,6 +244,29 @@ def test_a_shared_landline_keeps_a_household_apart_while_a_mobile_joins(
     assert mary.traits is not None and mary.traits["phone"].value == "(0113) 4960000"
 
 
+def test_a_known_landline_alone_decides_nothing_even_when_it_is_all_a_message_carries(
+    services: Services, owner: Caller
+) -> None:
+    services.intake.ingest(
+        [identify("web-john", email="john@example.com", phone="0113 496 0000")], source=WEB
+    )
+    # The anonymousId is a placeholder, so the landline is the message's only identifier.
+    services.intake.ingest([identify(anonymous_id="undefined", phone="01134960000")], source=TILL)
+    # A returning customer whose identifiers are all known stays where they are.
+    again = services.intake.ingest(
+        [identify("web-john", email="john@example.com", phone="01134960000")], source=WEB
+    )
+
+    assert roots(services) == 2
+    assert (again.accepted, again.profiles_created, again.merges) == (1, 0, 0)
+    john = services.profiles.get(owner, "web-john")
+    assert sorted(i.value for i in john.identifiers or []) == [
+        "+441134960000",
+        "john@example.com",
+        "web-john",
+    ]
+
+
 def test_landlines_stitch_when_the_installation_says_so(settings: Settings) -> None:
     from cornerstore.settings import IdentityRules
     from cornerstore.storage import open_store

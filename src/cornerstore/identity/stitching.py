@@ -418,6 +418,9 @@ class Stitcher:
         reason: str = "stitch",
     ) -> str:
         """The root profile this message belongs to, stitching its identifiers together."""
+        known = self._one_known_root(keys)
+        if known is not None:
+            return known
         keys = self.sort_keys(list(dict.fromkeys(keys)))
         target: str | None = None
         unplaced: list[Key] = []
@@ -461,6 +464,30 @@ class Stitcher:
             target = self.create(kind, at, mid)
             self.attach(target, unplaced, source, touchpoint, at, mid)
         return target
+
+    def _one_known_root(self, keys: Sequence[Key]) -> str | None:
+        """The root every one of ``keys`` already belongs to, when they all belong to one and
+        one of them is not a phone; else None.
+
+        Most messages are of a returning customer whose identifiers are all known: for them
+        :meth:`resolve` would decide on that root and change nothing (no identifier to attach,
+        no profile to merge), so it is returned without sorting the keys. A phone alone is
+        left to :meth:`resolve`, since a landline decides nothing."""
+        owner, root = self.owner, self.root
+        found: str | None = None
+        decisive = False
+        for key in keys:
+            cid = owner.get(key)
+            if cid is None:
+                return None
+            r = root[cid]
+            if found is None:
+                found = r
+            elif r != found:
+                return None
+            if key[0] != "phone":
+                decisive = True
+        return found if decisive else None
 
     def place(
         self,

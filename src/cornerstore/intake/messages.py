@@ -133,8 +133,6 @@ def check_storable(value: Any, where: str) -> None:
 
 
 def _text_id(value: Any, where: str) -> str | None:
-    if type(value) is str and len(value) <= 256:
-        return value or None  # nearly every id: checked without the calls below
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -145,6 +143,10 @@ def _text_id(value: Any, where: str) -> str | None:
     if len(text) > 256:
         raise InvalidInput(f"{where}: longer than 256 characters")
     return text or None
+
+
+# The objects of a message, in the order their faults are reported.
+_OBJECTS = ("context", "traits", "properties", "integrations")
 
 
 def _object(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -174,9 +176,7 @@ def _name(
 
 
 def _version(value: Any, where: str) -> str | None:
-    """The Spec ``version`` (``2``, ``1.1`` or ``"1.1"``) as text."""
-    if value is None or value == "":
-        return None
+    """The Spec ``version`` (``2``, ``1.1`` or ``"1.1"``) as text (not None nor empty)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidInput(f"{where}: must be a string or a number")
     text = str(value)
@@ -260,29 +260,40 @@ def parse_message(
     if kind not in MESSAGE_TYPES:
         raise InvalidInput(f"{where}.type: must be one of {', '.join(MESSAGE_TYPES)}")
 
-    user_id = _text_id(raw.get("userId"), f"{where}.userId")
-    anonymous_id = _text_id(raw.get("anonymousId"), f"{where}.anonymousId")
+    # Nearly every id is a short string and every object a dict: those are taken here, and
+    # the helpers (whose error labels are built only for what they refuse) judge the rest.
+    get = raw.get
+    user_id = get("userId")
+    if type(user_id) is not str or len(user_id) > 256:
+        user_id = _text_id(user_id, f"{where}.userId")
+    anonymous_id = get("anonymousId")
+    if type(anonymous_id) is not str or len(anonymous_id) > 256:
+        anonymous_id = _text_id(anonymous_id, f"{where}.anonymousId")
+    user_id, anonymous_id = user_id or None, anonymous_id or None
     previous_id = None
     if kind == "alias":
-        previous_id = _text_id(raw.get("previousId"), f"{where}.previousId")
+        previous_id = _text_id(get("previousId"), f"{where}.previousId")
         if previous_id is None or user_id is None:
             raise InvalidInput(f"{where}: alias needs both previousId and userId")
     elif user_id is None and anonymous_id is None:
         raise InvalidInput(f"{where}: needs a userId or an anonymousId")
 
-    message_id = _text_id(raw.get("messageId"), f"{where}.messageId") or str(uuid.uuid4())
-    context = _object(raw, "context", where)
-    traits = _object(raw, "traits", where)
+    message_id = get("messageId")
+    if type(message_id) is not str or len(message_id) > 256:
+        message_id = _text_id(message_id, f"{where}.messageId")
+    message_id = message_id or str(uuid.uuid4())
+    context, traits, properties, integrations = [
+        value if type(value := get(key)) is dict else _object(raw, key, where) for key in _OBJECTS
+    ]
     if kind == "identify" and not traits and isinstance(context.get("traits"), dict):
         # RudderStack's clients send identify traits only in context.traits.
         traits = context["traits"]
-    properties = _object(raw, "properties", where)
-    integrations = _object(raw, "integrations", where)
 
     sent_raw = raw.get("sentAt")
     sent_at = parse_time(sent_raw, f"{where}.sentAt") if sent_raw else batch_sent_at
     timestamp, original_text = _event_time(raw, where, sent_at, received_at)
 
+    version = get("version")
     touchpoint = context.get("touchpoint")
     if touchpoint is not None and touchpoint not in _TOUCHPOINTS:
         raise InvalidInput(f"{where}.context.touchpoint: must be one of {', '.join(TOUCHPOINTS)}")
@@ -297,8 +308,8 @@ def parse_message(
         sent_at=sent_at,
         received_at=received_at,
         touchpoint=touchpoint or default_touchpoint,
-        channel=_name(raw, "channel", where, required=False, longest=64),
-        version=_version(raw.get("version"), f"{where}.version"),
+        channel=None if get("channel") is None else _name(raw, "channel", where, False, 64),
+        version=None if version is None or version == "" else _version(version, f"{where}.version"),
         previous_id=previous_id,
         traits=traits,
         properties=properties,

@@ -233,19 +233,20 @@ class Intake:
                     bad.append(Rejection(index, f"{label}: {TOO_DEEP}"))
                     continue
                 raw, found = scan.message, scan.found
-                refused = [f for f in found if f.kind in reject]
-                if refused:
-                    refusals.extend(Change(index, f.path, f.kind, "rejected") for f in refused)
-                    first = refused[0]
-                    bad.append(
-                        Rejection(
-                            index,
-                            f"{label}.{first.path}: holds a {first.kind.replace('_', ' ')}; "
-                            "the privacy policy refuses such messages",
+                if found:  # rarely: most messages hold nothing sensitive
+                    refused = [f for f in found if f.kind in reject]
+                    if refused:
+                        refusals.extend(Change(index, f.path, f.kind, "rejected") for f in refused)
+                        first = refused[0]
+                        bad.append(
+                            Rejection(
+                                index,
+                                f"{label}.{first.path}: holds a {first.kind.replace('_', ' ')}; "
+                                "the privacy policy refuses such messages",
+                            )
                         )
-                    )
-                    continue
-                changes.extend(Change(index, f.path, f.kind, f.action) for f in found)
+                        continue
+                    changes.extend(Change(index, f.path, f.kind, f.action) for f in found)
             try:
                 msg = parse_message(
                     raw,
@@ -472,8 +473,10 @@ class Intake:
         for job, _, keys in batch:
             known = [stitcher.root_of(k) for k in keys]
             # A client-side message not signed in asks what its profile holds already.
-            signed_in = any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
-            if None in known or (job.source.client_side and not signed_in):
+            if None in known or (
+                job.source.client_side
+                and not any(k[0] == "user_id" and r for k, r in zip(keys, known, strict=True))
+            ):
                 growing += [r for r in known if r is not None]
         stitcher.prefetch_counts(growing)
         return stitcher

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cornerstore.identity.names import name_variants, normalise_name
@@ -53,8 +54,15 @@ def words_of(text: str) -> list[str]:
     >>> words_of("Hill, Joanne"), words_of("O'Brien  o'brien"), words_of("__%")
     (['hill', 'joanne'], ['obrien'], [])
     """
+    return list(_words(text))
+
+
+@lru_cache(maxsize=50_000)
+def _words(text: str) -> tuple[str, ...]:
+    """:func:`words_of`, cached: intake indexes the names of every identify, and a shop's
+    customers share a few thousand first and last names."""
     folded = normalise_name(text) or ""
-    return list(dict.fromkeys(w for w in folded.split() if len(w) <= MAX_WORD))
+    return tuple(dict.fromkeys(w for w in folded.split() if len(w) <= MAX_WORD))
 
 
 def name_words(names: Mapping[str, Any]) -> tuple[str, ...]:
@@ -69,7 +77,7 @@ def name_words(names: Mapping[str, Any]) -> tuple[str, ...]:
     for trait in NAME_TRAITS:
         value = names.get(trait)
         if isinstance(value, str):
-            words.update(words_of(value))
+            words.update(_words(value))
     return tuple(sorted(words)[:MAX_WORDS])
 
 

@@ -30,6 +30,16 @@ def _parts(ids: Sequence[str] | None) -> list[Sequence[str] | None]:
     return [None] if ids is None else list(chunks(list(ids)))
 
 
+# Asked after every intake batch that brings customers with matching traits (placement): built
+# once, since building the statement cost more than running it.
+_ACTIVE_MODEL_ID = (
+    select(t.identity_models.c.id)
+    .where(t.identity_models.c.active.is_(True))
+    .order_by(t.identity_models.c.id.desc())
+    .limit(1)
+)
+
+
 class IdentityRepository(Repository):
     # -- what matching reads -----------------------------------------------------------------
     def person_traits(
@@ -113,9 +123,7 @@ class IdentityRepository(Repository):
 
     def active_model_id(self) -> int | None:
         """The id of the active model (without reading the model itself), None before one."""
-        m = t.identity_models
-        query = select(m.c.id).where(m.c.active.is_(True)).order_by(m.c.id.desc()).limit(1)
-        found = self.conn.execute(query).scalar()
+        found = self.conn.execute(_ACTIVE_MODEL_ID).scalar()
         return int(found) if found is not None else None
 
     def active_model(self) -> StoredModel | None:
