@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from cornerstore.identity.names import (
     NameParts,
+    mistyped_both,
     mistyped_variant,
     nickname_keys,
     normalise_name,
@@ -73,6 +74,24 @@ def test_a_mistyped_nickname_is_still_the_name(typed: str, name: str) -> None:
 
 def test_a_short_name_one_letter_away_is_another_name() -> None:
     assert not mistyped_variant("tim", "james")
+
+
+@pytest.mark.parametrize(
+    ("one", "other"), [("thomts", "thonas"), ("willaim", "boll"), ("elizaueth", "elieabeth")]
+)
+def test_two_typos_of_one_known_name_or_of_two_forms_of_it_are_the_name(
+    one: str, other: str
+) -> None:
+    assert mistyped_both(one, other)
+    assert mistyped_both(other, one)
+
+
+def test_a_typo_is_not_read_as_a_typo_of_an_unrelated_name_or_beside_the_name_itself() -> None:
+    # Thomts is Thomas, Jamse is James: two names. Thomas typed right is read by
+    # mistyped_variant, not here; a name the list does not know has nothing to slip from.
+    assert not mistyped_both("thomts", "jamse")
+    assert not mistyped_both("thomas", "thonas")
+    assert not mistyped_both("xnathe", "xantne")
 
 
 def test_a_known_name_is_not_read_as_a_mistyped_nickname() -> None:

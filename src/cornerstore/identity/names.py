@@ -218,3 +218,55 @@ def mistyped_variant(a: str, b: str) -> bool:
             if len(variant) >= 4 and DamerauLevenshtein.distance(typed, variant) <= 1:
                 return True
     return False
+
+
+@cache
+def _known_by_deletion() -> dict[str, frozenset[str]]:
+    """Every known name of four letters or more, and each string one deletion from it -> those
+    names: two strings one edit or transposition apart share an entry (a symmetric-delete index)."""
+    out: dict[str, set[str]] = {}
+    for name in _nickname_table():
+        if len(name) < 4:
+            continue
+        out.setdefault(name, set()).add(name)
+        for k in range(len(name)):
+            out.setdefault(name[:k] + name[k + 1 :], set()).add(name)
+    return {key: frozenset(names) for key, names in out.items()}
+
+
+@lru_cache(maxsize=200_000)
+def _known_within_one_typo(typed: str) -> frozenset[str]:
+    """The known names (four letters or more) one typo from a first name the list does not know."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    index = _known_by_deletion()
+    found: set[str] = set()
+    for key in (typed, *(typed[:k] + typed[k + 1 :] for k in range(len(typed)))):
+        found.update(index.get(key, ()))
+    return frozenset(n for n in found if DamerauLevenshtein.distance(typed, n) <= 1)
+
+
+@lru_cache(maxsize=500_000)
+def mistyped_both(a: str, b: str) -> bool:
+    """True when two normalised first names the nickname list does not know are each one typo
+    from one name, or from two names nickname-equivalent to each other: "Thomts" and "Thonas"
+    for Thomas, "Willaim" and "Boll" for William and Bill. ``mistyped_variant`` reads one
+    name typed wrong; this reads both.
+
+    Names of fewer than four letters must be exact, and a name the list knows is itself.
+
+    >>> mistyped_both("thomts", "thonas"), mistyped_both("willaim", "boll")
+    (True, True)
+    >>> mistyped_both("thomts", "jamse"), mistyped_both("thomas", "thonas")
+    (False, False)
+    """
+    known = _nickname_table()
+    if min(len(a), len(b)) < 4 or a in known or b in known:
+        return False
+    near_a, near_b = _known_within_one_typo(a), _known_within_one_typo(b)
+    if not near_a or not near_b:
+        return False
+    if not near_a.isdisjoint(near_b):
+        return True
+    keys_a = {k for n in near_a for k in known[n]}
+    return any(not keys_a.isdisjoint(known[n]) for n in near_b)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cornerstore.identity.resolution.model import IdentityModel
-from cornerstore.identity.resolution.records import PreparedRecords, prepare_record
+from cornerstore.identity.resolution.records import PreparedRecords, prepare_record, prepare_records
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import predict_pairs
 
@@ -89,3 +89,28 @@ def test_explaining_a_pair_names_every_compared_field(
         "postcode",
         "city",
     ]
+
+
+def test_a_name_and_an_address_line_alone_reach_the_same_persons_full_record(
+    messy_model: IdentityModel,
+) -> None:
+    # Typed at the till: no postcode, no town, and a nickname or a slip in one of the names, so
+    # no key of first and last name, postcode or town is shared; surname or first name with the
+    # address line is.
+    rows = [
+        {"first_name": "Gregory", "last_name": "Evans", "address": "172 Rise Gardens",
+         "postcode": "YO23 1ST", "city": "York", "phone": "07775 606359"},
+        {"first_name": "Greg", "last_name": "Evans", "address": "172 Rise Gdns"},
+        {"first_name": "Arthur", "last_name": "Cromworth", "address": "143 Willow Court",
+         "postcode": "E17 3WA", "city": "London"},
+        {"first_name": "Arthur", "last_name": "Cormworth", "address": "143 Willow Ct"},
+    ]  # fmt: skip
+    fields = ["first_name", "last_name", "phone", "address", "city", "postcode"]
+    records = prepare_records(rows, ["web-1", "till-1", "web-2", "till-2"], fields)
+    scorer = Scorer(messy_model, records)
+
+    pairs = predict_pairs(records, messy_model, min_probability=0.0)
+
+    assert sorted(zip(pairs["left"], pairs["right"], strict=True)) == [(1, 0), (3, 2)]
+    assert scorer.candidates(records.row(1)) == {0, 1}
+    assert scorer.candidates(records.row(3)) == {2, 3}

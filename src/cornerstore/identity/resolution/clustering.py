@@ -20,9 +20,10 @@ the median number of matching pairs a linked record has, where a file's people h
 needs every record of the smaller cluster linked to the larger one by a scored pair: a chain grows
 by single links.
 
-Two records whose first names are each one typo from a third record's ("Menlony" and "Melrony"
-beside Mellony) do not conflict within a merge that holds all three: the name was typed wrong
-twice, two ways.
+Two records whose first names are each one typo from a name the nickname list knows ("Menlony"
+and "Melrony" for Mellony) do not conflict (``names.mistyped_both``); nor, within a merge that
+holds all three, do two that are each one typo from a third record's ("Xnathe" and "Xantne"
+beside Xanthe): the name was typed wrong twice, two ways.
 
 At one home (same surname and address or phone), first names that are merely alike by
 Jaro-Winkler (Anne and Annette) conflict: a typo or a nickname still agrees.
@@ -45,7 +46,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from cornerstore.identity.names import mistyped_variant, nickname_keys
+from cornerstore.identity.names import mistyped_both, mistyped_variant, nickname_keys
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
@@ -133,7 +134,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
         return False
     compatible = _COMPATIBLE - _ALIKE if _shares_home(left, right) else _COMPATIBLE
     return not any(
-        _FIRST.level_of(a, b) in compatible or mistyped_variant(a["first_name"], b["first_name"])
+        _FIRST.level_of(a, b) in compatible
+        or mistyped_variant(a["first_name"], b["first_name"])
+        or mistyped_both(a["first_name"], b["first_name"])
         for a, b in _readings(left, right)
     )
 
@@ -311,10 +314,10 @@ class _Names:
         transposition) from the first name of another record of the two groups, all of at least
         ``TYPO_WITNESS_LETTERS`` letters.
 
-        A name typed wrong twice, two ways ("Menlony" and "Melrony" for Mellony), is two typos
-        from itself: alone the two conflict, but a record spelling the name that both slipped
-        from says they are one. On the messy set at 100k this refused 101 joins of one
-        person's records, and 3 of two people's."""
+        A name typed wrong twice, two ways ("Xnathe" and "Xantne" for Xanthe, a name the
+        nickname list does not know), is two typos from itself: alone the two conflict, but a
+        record spelling the name that both slipped from says they are one. On the messy set at
+        100k this refused 101 joins of one person's records, and 3 of two people's."""
         first = self.columns["first_name"]
         a, b = first[x], first[y]
         if not a or not b or min(len(a), len(b)) < TYPO_WITNESS_LETTERS:
