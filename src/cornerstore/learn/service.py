@@ -300,19 +300,26 @@ class Learner:
         del history
         step("moments")
         clusters = [replace(c, customers=keys.ids_of(c.customers)) for c in find_clusters(table)]
-        facts = keys.named(self._facts(table, value.table, warnings))
         step("segments")
 
+        profiled, at_risk = table.height, warnings.height
         frames = self._score_frames(table, value.table, warnings, cells, value.model, keys)
         with self.store.unit_of_work(write=True) as uow:
             uow.learning.replace_scores(frames, now)
+            del frames, cells
             uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
             added = self._add_moments(uow, moments, now, keys)
+            del moments
+            # The segments' facts (loyalty, value and risk joined, a row a customer) are the
+            # largest frame of a run: joined last, once the scores and moments are written.
+            facts = keys.named(self._facts(table, value.table, warnings))
+            del table, warnings
+            value = replace(value, table=value.table.clear())
             refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
             customers=customers,
-            profiled=table.height,
+            profiled=profiled,
             opted_out=len(opted_out),
             value_model=value.model,
             value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
@@ -320,7 +327,7 @@ class Learner:
             value_converged=value.converged,
             value_at_bound=list(value.at_bound),
             as_of=as_of,
-            at_risk=warnings.height,
+            at_risk=at_risk,
             moments_added=added,
             seconds=round(time.perf_counter() - started, 3),
             steps=steps,
