@@ -373,7 +373,9 @@ class Learner:
             with self.store.unit_of_work() as uow:
                 tracked = uow.learning.track_events(names, roots)
                 web = uow.learning.page_views(roots)
-                touch = uow.learning.activity(roots)
+                # Not the moments a run before put on the timeline: a second run over the
+                # same history learns the same.
+                touch = uow.learning.activity(roots, leave_out_source=MOMENT_SOURCE)
                 traits = uow.learning.trait_changes(["address", "last_name"], roots)
             gone = opted_out.intersection(chunk) if chunk else opted_out
             if gone:
