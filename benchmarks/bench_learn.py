@@ -5,7 +5,10 @@ The store (SQLite) is filled directly, not through intake, with ``--customers`` 
 varies between customers (gamma), a share of customers stop buying at a random time, amounts are
 log-normal, every purchase names one of 12 categories. Each customer also gets two delivery
 attempts (home or not) and one web page view. Then ``Learner.run`` runs in a fresh subprocess, so
-that its peak memory (``ru_maxrss``) is its own; the run's own step timings are reported.
+that its peak memory (``ru_maxrss``) is its own; the run's own step timings are reported, and
+printed to standard error as each step ends, with the child's resident memory and CPU time every
+``--sample`` seconds, so that a run stopped before its end still shows how far it went.
+``--max-rss-mb`` stops the run when its resident memory passes that (the machine is shared).
 
 Target (the learning issue): 1M customers / 10M transactions in <= 10 minutes and <= 8 GB.
 
@@ -128,8 +131,16 @@ def fill(url: str, customers: int, transactions: int, seed: int) -> dict[str, in
     return {"customers": customers, "purchases": len(owner), "events": events}
 
 
+def _sizes_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sizes.json")
+
+
 def stored_sizes(path: Path) -> dict[str, int]:
-    """The sizes of a store ``fill`` wrote before."""
+    """The sizes of a store ``fill`` wrote before: as written beside it when filled (counting
+    the purchases of a 10M store reads all of its 17 GB), else counted."""
+    if _sizes_file(path).exists():
+        sizes: dict[str, int] = json.loads(_sizes_file(path).read_text())
+        return sizes
     conn = sqlite3.connect(path)
     try:
         customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
@@ -158,7 +169,7 @@ class Steps(logging.Handler):
     def emit(self, record):
         if record.msg.startswith("learn: %s took"):
             step_usage.append(list(record.args))
-        elif record.msg.startswith("learn: read"):
+        if record.msg.startswith(("learn: read", "learn: %s took")):
             print(record.getMessage(), file=sys.stderr, flush=True)
 
 
@@ -178,18 +189,57 @@ print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_s
 """
 
 
-def run_learn(url: str, customers_per_read: int) -> dict[str, Any]:
+def _rss_and_cpu(pid: int) -> tuple[float, float] | None:
+    """A running process's resident memory (MB) and CPU seconds so far (Linux's /proc only)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(stat[11]) + int(stat[12])) / ticks  # utime, stime
+    return int(stat[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20, cpu  # rss (pages)
+
+
+def run_learn(
+    url: str, customers_per_read: int, max_rss_mb: float | None = None, sample_s: float = 60.0
+) -> dict[str, Any]:
     """``Learner.run`` in a fresh process: its wall and CPU seconds (all threads) and peak RSS,
-    and each step's. Its progress and errors go to this process's standard error."""
-    done = subprocess.run(
+    and each step's. Its progress and errors go to this process's standard error, with its
+    memory and CPU time every ``sample_s`` seconds; past ``max_rss_mb`` it is stopped."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, url, NOW.isoformat(), str(customers_per_read)],
         stdout=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"learn failed (exit {done.returncode}; its error is above)")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    last_sample, stopped = started, None
+    while child.poll() is None:
+        time.sleep(1.0)
+        now = time.perf_counter()
+        usage = _rss_and_cpu(child.pid)
+        if usage is None:
+            continue
+        if max_rss_mb is not None and usage[0] > max_rss_mb:
+            child.kill()
+            stopped = usage
+            break
+        if now - last_sample >= sample_s:
+            last_sample = now
+            print(
+                f"learn: {now - started:.0f} s: {usage[0]:.0f} MB resident, {usage[1]:.0f} CPU-s "
+                f"(load {os.getloadavg()[0]:.1f})",
+                file=sys.stderr,
+                flush=True,
+            )
+    out = child.communicate()[0]
+    if stopped is not None:
+        raise RuntimeError(
+            f"learn stopped at {stopped[0]:.0f} MB resident (over {max_rss_mb:g} MB) after "
+            f"{time.perf_counter() - started:.0f} s, {stopped[1]:.0f} CPU-s"
+        )
+    if child.returncode != 0:
+        raise RuntimeError(f"learn failed (exit {child.returncode}; its error is above)")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
@@ -205,10 +255,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="customers whose history learn reads at a time (its default: 200,000)",
     )
     p.add_argument(
+        "--max-rss-mb",
+        type=float,
+        help="stop learn when its resident memory passes this (MB); none by default",
+    )
+    p.add_argument(
+        "--sample",
+        type=float,
+        default=60.0,
+        help="seconds between reports of learn's memory and CPU time on standard error",
+    )
+    p.add_argument(
         "--store",
         type=Path,
-        help="an SQLite file to fill and keep (a later run with the same file measures it "
-        "again without filling it; delete it when done)",
+        help="an SQLite file to fill and keep, its sizes beside it in FILE.sizes.json (a later "
+        "run with the same file measures it again without filling it; delete both when done)",
     )
     args = p.parse_args(argv)
     info = machine()
@@ -223,9 +284,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else:
             open_store(url, upgrade=True).dispose()
             sizes = fill(url, args.customers, args.transactions, args.seed)
+            if args.store is not None:
+                _sizes_file(path).write_text(json.dumps(sizes))
         fill_s = time.perf_counter() - started
         load_before = os.getloadavg()[0]
-        learned = run_learn(url, args.customers_per_read)
+        learned = run_learn(url, args.customers_per_read, args.max_rss_mb, args.sample)
         learned["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     steps = [
         [name, round(seconds, 1), round(cpu, 1), round(peak)]

@@ -314,3 +314,21 @@ def test_a_run_measured_to_another_date_learns_the_same_a_few_customers_at_a_tim
         one_read.value_parameters,
     )
     assert (sliced.as_of < NOW) == (later > timedelta(0))
+
+
+def test_a_second_run_over_the_same_history_learns_the_same(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    first = services.learner.run(owner, NOW)
+    learned = _learned_state(services)
+
+    again = services.learner.run(owner, NOW)
+
+    # The moments the first run put on the timeline are not a touchpoint of the customer's.
+    assert _learned_state(services) == learned
+    assert (again.profiled, again.at_risk, again.moments_added) == (
+        first.profiled,
+        first.at_risk,
+        0,
+    )

@@ -41,7 +41,9 @@ def open_complaints(complaints: pl.DataFrame, now: datetime, min_days: int) -> p
     (``opened`` / ``resolved``).
     """
     if complaints.height == 0:
-        return pl.DataFrame(schema={"customer_id": pl.String, "open_days": pl.Float64})
+        return pl.DataFrame(
+            schema={"customer_id": complaints.schema["customer_id"], "open_days": pl.Float64}
+        )
     resolved = complaints.filter(pl.col("kind") == "resolved").select("case_id").unique()
     now_lit = pl.lit(now).dt.convert_time_zone("UTC")
     return (

@@ -22,13 +22,14 @@ memory grows with customers, not with purchases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import polars as pl
 
 from cornerstore.learn.behaviour import purchase_summary
 from cornerstore.learn.delivery import delivery_cells
+from cornerstore.learn.keys import CustomerKeys
 from cornerstore.learn.moments import (
     big_purchase_candidates,
     complaint_moments,
@@ -67,6 +68,20 @@ class HistorySummary:
     @property
     def last_date(self) -> date | None:
         return self.last.date() if self.last else None
+
+    def keyed(self, keys: CustomerKeys) -> HistorySummary:
+        """This summary with each frame's customers as their keys
+        (:mod:`~cornerstore.learn.keys`)."""
+        return replace(
+            self,
+            purchases=keys.keyed(self.purchases),
+            rfm=keys.keyed(self.rfm),
+            rfm_cut=None if self.rfm_cut is None else keys.keyed(self.rfm_cut),
+            big=keys.keyed(self.big),
+            moments=keys.keyed(self.moments),
+            cells=keys.keyed(self.cells),
+            complaints=keys.keyed(self.complaints),
+        )
 
 
 def summarise_history(

@@ -36,8 +36,20 @@ HOUSEHOLD_CATEGORIES = ("baby", "babies", "nursery", "pet", "pets", "toddler", "
 _RECENT_DAYS = 30
 
 
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=MOMENT_COLUMNS)
+def _empty(customer_id: pl.DataType | None = None) -> pl.DataFrame:
+    """No moments, with customers as ``customer_id`` (text ids unless told)."""
+    return pl.DataFrame(schema=MOMENT_COLUMNS).cast(_but_customer(customer_id))
+
+
+def _but_customer(customer_id: pl.DataType | None) -> pl.Schema:
+    """:data:`MOMENT_COLUMNS`, with customers as ``customer_id`` when given, else as they are
+    (text ids, or a learning run's keys: :mod:`~cornerstore.learn.keys`)."""
+    columns = dict(MOMENT_COLUMNS)
+    if customer_id is None:
+        del columns["customer_id"]
+    else:
+        columns["customer_id"] = customer_id
+    return pl.Schema(columns)
 
 
 def _address_key(value: str) -> str:
@@ -128,7 +140,7 @@ def big_purchases(candidates: pl.DataFrame, p95: float | None) -> pl.DataFrame:
     """big_purchase: the candidates at or above the shop's 95th percentile of purchase
     amounts ``p95`` (none when no purchase has an amount)."""
     if p95 is None:
-        return _empty()
+        return _empty(candidates.schema["customer_id"])
     return (
         candidates.filter(pl.col("amount") >= p95)
         .select(
@@ -137,7 +149,7 @@ def big_purchases(candidates: pl.DataFrame, p95: float | None) -> pl.DataFrame:
             "at",
             pl.format("a purchase of {}", pl.col("amount").round(2)).alias("detail"),
         )
-        .cast(MOMENT_COLUMNS)
+        .cast(_but_customer(None))
     )
 
 
@@ -202,7 +214,7 @@ def behaviour_moments(behaviour: pl.DataFrame, now: datetime) -> pl.DataFrame:
             pl.format("{} year(s) since the first purchase", pl.col("years")).alias("detail"),
         )
     )
-    return pl.concat([p.cast(MOMENT_COLUMNS) for p in parts], how="vertical")
+    return pl.concat([p.cast(_but_customer(None)) for p in parts], how="vertical")
 
 
 def complaint_moments(complaints: pl.DataFrame) -> pl.DataFrame:

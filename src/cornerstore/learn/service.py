@@ -21,7 +21,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from cornerstore.learn.behaviour import ORDER_COLUMNS, loyalty
 from cornerstore.learn.churn import churn_warnings, open_complaints
 from cornerstore.learn.delivery import windows_of
 from cornerstore.learn.history import HistorySummary, combine, summarise_history
+from cornerstore.learn.keys import CustomerKeys
 from cornerstore.learn.moments import (
     MOMENT_COLUMNS,
     behaviour_moments,
@@ -243,7 +244,9 @@ class Learner:
         for start in range(0, len(people), customers_per_read):
             chunk = people.slice(start, customers_per_read).to_list()
             opted_out |= self.consents.refused(chunk, "profiling")
-        history = self._read_history(people, opted_out, customers_per_read, now, None)
+        # From here on a customer is an integer key (the id's rank): see learn/keys.py.
+        keys = CustomerKeys(people)
+        history = self._read_history(people, keys, opted_out, customers_per_read, now, None)
         as_of: datetime = now
         if history.last is not None and history.last < now - STALE_HISTORY:
             as_of = history.last
@@ -252,9 +255,9 @@ class Learner:
             cut = holdout_cut(history.first.date(), as_of.date())
         if as_of != now or cut is not None:
             # What is measured to a date other than now is read again to that date.
-            history = self._read_history(people, opted_out, customers_per_read, as_of, cut)
+            history = self._read_history(people, keys, opted_out, customers_per_read, as_of, cut)
         customers = len(people)
-        del people  # millions of ids, no longer needed
+        del people  # millions of ids, kept (sorted) by the keys only
         step("read the history")
 
         table = loyalty(history.purchases, as_of)
@@ -272,6 +275,7 @@ class Learner:
                 horizon_weeks=cfg.clv_horizon_weeks,
                 discount_rate=cfg.clv_discount_rate,
             )
+        value = replace(value, table=keys.keyed(value.table))  # no model: no rows, text ids
         step("customer value")
         warnings = churn_warnings(
             table,
@@ -295,20 +299,27 @@ class Learner:
         )
         del history
         step("moments")
-        clusters = find_clusters(table)
-        facts = self._facts(table, value.table, warnings)
+        clusters = [replace(c, customers=keys.ids_of(c.customers)) for c in find_clusters(table)]
         step("segments")
 
-        frames = self._score_frames(table, value.table, warnings, cells, value.model)
+        profiled, at_risk = table.height, warnings.height
+        frames = self._score_frames(table, value.table, warnings, cells, value.model, keys)
         with self.store.unit_of_work(write=True) as uow:
             uow.learning.replace_scores(frames, now)
+            del frames, cells
             uow.learning.remove_events_from(MOMENT_SOURCE, sorted(opted_out))
-            added = self._add_moments(uow, moments, now)
+            added = self._add_moments(uow, moments, now, keys)
+            del moments
+            # The segments' facts (loyalty, value and risk joined, a row a customer) are the
+            # largest frame of a run: joined last, once the scores and moments are written.
+            facts = keys.named(self._facts(table, value.table, warnings))
+            del table, warnings
+            value = replace(value, table=value.table.clear())
             refresh_segments(uow, facts, clusters, now)
         step("store")
         report = LearnReport(
             customers=customers,
-            profiled=table.height,
+            profiled=profiled,
             opted_out=len(opted_out),
             value_model=value.model,
             value_parameters={k: round(v, 6) for k, v in value.parameters.items()},
@@ -316,7 +327,7 @@ class Learner:
             value_converged=value.converged,
             value_at_bound=list(value.at_bound),
             as_of=as_of,
-            at_risk=warnings.height,
+            at_risk=at_risk,
             moments_added=added,
             seconds=round(time.perf_counter() - started, 3),
             steps=steps,
@@ -338,6 +349,7 @@ class Learner:
     def _read_history(
         self,
         people: pl.Series,
+        keys: CustomerKeys,
         opted_out: set[str],
         customers_per_read: int,
         as_of: datetime,
@@ -345,7 +357,8 @@ class Learner:
     ) -> HistorySummary:
         """What learning keeps of the history of ``people`` (in the store's order of ids),
         read ``customers_per_read`` customers at a time, leaving out those in ``opted_out``:
-        per-customer summaries measured to ``as_of`` (:mod:`cornerstore.learn.history`).
+        per-customer summaries measured to ``as_of`` (:mod:`cornerstore.learn.history`), each
+        customer as their key in ``keys``.
 
         Each slice's events are reduced to its customers' summaries and let go before the
         next slice is read, so what is held grows with customers, not with purchases.
@@ -360,7 +373,9 @@ class Learner:
             with self.store.unit_of_work() as uow:
                 tracked = uow.learning.track_events(names, roots)
                 web = uow.learning.page_views(roots)
-                touch = uow.learning.activity(roots)
+                # Not the moments a run before put on the timeline: a second run over the
+                # same history learns the same.
+                touch = uow.learning.activity(roots, leave_out_source=MOMENT_SOURCE)
                 traits = uow.learning.trait_changes(["address", "last_name"], roots)
             gone = opted_out.intersection(chunk) if chunk else opted_out
             if gone:
@@ -381,7 +396,7 @@ class Learner:
                     timezone=cfg.timezone,
                     big_purchase_ratio=cfg.big_purchase_ratio,
                     household_categories=tuple(cfg.household_categories),
-                )
+                ).keyed(keys)
             )
             del tracked, web, touch, traits
             logger.info("learn: read %d of %d customers", start + len(chunk), len(people))
@@ -467,8 +482,10 @@ class Learner:
         warnings: pl.DataFrame,
         cells: pl.DataFrame,
         value_model: str | None,
+        keys: CustomerKeys,
     ) -> Iterator[pl.DataFrame]:
         """The scores to store, as frames of customer_id, name, value (JSON text), model.
+        The frames in (customers' ``keys``) are keyed; the frames out name the customers.
 
         Each frame holds every score of about ``_SCORES_PER_FRAME`` customers, sorted by
         customer and name, the order of the scores' primary key: written so, each frame is
@@ -496,7 +513,10 @@ class Learner:
                     "value": [_json(w) for w in found.values()],
                     "model": MODEL_VERSION,
                 },
-                schema=dict.fromkeys(("customer_id", "name", "value", "model"), pl.String),
+                schema={
+                    "customer_id": keys.dtype,
+                    **dict.fromkeys(("name", "value", "model"), pl.String),
+                },
             )
 
         risk = (
@@ -531,10 +551,13 @@ class Learner:
                 if last > first:
                     frames.append(encode(frame.slice(first, last - first)))
             if frames:
-                yield pl.concat(frames, how="vertical").sort("customer_id", "name")
+                yield keys.named(pl.concat(frames, how="vertical").sort("customer_id", "name"))
 
-    def _add_moments(self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime) -> int:
-        """Store the moments not stored before, as timeline events; returns how many.
+    def _add_moments(
+        self, uow: UnitOfWork, moments: pl.DataFrame, now: datetime, keys: CustomerKeys
+    ) -> int:
+        """Store the moments not stored before, as timeline events; returns how many
+        (``moments`` keyed by the customers' ``keys``).
 
         Written in customer order (the order of the events' index by customer, so that index
         is appended to, not rewritten all over), ``_MOMENTS_PER_WRITE`` at a time, as tuples:
@@ -548,7 +571,8 @@ class Learner:
         columns = moments.select(list(MOMENT_COLUMNS)).sort("customer_id", maintain_order=True)
         for start in range(0, columns.height, _MOMENTS_PER_WRITE):
             rows: dict[str, tuple[Any, ...]] = {}
-            for customer, kind, at, detail in columns.slice(start, _MOMENTS_PER_WRITE).iter_rows():
+            part = keys.named(columns.slice(start, _MOMENTS_PER_WRITE))
+            for customer, kind, at, detail in part.iter_rows():
                 if customer != seen_of:  # a message id names its customer: no need to keep more
                     seen_ids, seen_of = set(), customer
                 key = f"{customer}|{kind}|{at.date().isoformat()}"

@@ -94,17 +94,19 @@ class LearningRepository(Repository):
             },
         )
 
-    def activity(self, roots: RootRange | None = None) -> pl.DataFrame:
-        """Per customer (of ``roots`` when given): distinct touchpoints over the whole history."""
+    def activity(
+        self, roots: RootRange | None = None, leave_out_source: str | None = None
+    ) -> pl.DataFrame:
+        """Per customer (of ``roots`` when given): distinct touchpoints over the whole history,
+        the events from ``leave_out_source`` (learning's own moments) left out."""
         import polars as pl
 
         e, c = t.events, t.customers
-        query = _within(
-            select(c.c.root_id, e.c.touchpoint)
-            .join(c, c.c.id == e.c.customer_id)
-            .where(c.c.kind == "person"),
-            roots,
-        ).group_by(c.c.root_id, e.c.touchpoint)
+        query = select(c.c.root_id, e.c.touchpoint).join(c, c.c.id == e.c.customer_id)
+        query = query.where(c.c.kind == "person")
+        if leave_out_source is not None:
+            query = query.where(e.c.source != leave_out_source)
+        query = _within(query, roots).group_by(c.c.root_id, e.c.touchpoint)
         pairs = self._frame(query, {"customer_id": pl.String, "touchpoint": pl.String})
         return pairs.group_by("customer_id").agg(pl.len().alias("touchpoints"))
 
