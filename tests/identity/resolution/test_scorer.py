@@ -89,14 +89,3 @@ def test_explaining_a_pair_names_every_compared_field(
         "postcode",
         "city",
     ]
-
-
-def test_scoring_in_parts_gives_the_same_pairs_and_weights_as_in_one_go(
-    messy_records: PreparedRecords, messy_model: IdentityModel
-) -> None:
-    whole = predict_pairs(messy_records, messy_model, min_probability=0.0)
-
-    parts = predict_pairs(messy_records, messy_model, min_probability=0.0, partitions=7)
-
-    assert len(whole["left"]) > 500
-    assert parts == whole

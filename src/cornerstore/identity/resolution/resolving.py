@@ -30,10 +30,10 @@ from cornerstore.identity.resolution.stored_profiles import (
 
 log = logging.getLogger(__name__)
 
-#: Records Splink blocks and scores at a time (on DuckDB), in parts that split the candidate
-#: pairs by a hash of each blocking rule's key (``predict_pairs``): memory follows one part's
-#: pairs, and each part joins only its own records.
-RECORDS_PER_PART = 250_000
+#: Records Splink blocks and scores at a time against all of them (on DuckDB): memory follows
+#: the chunk's join, while each chunk reads all records once more (at 100k customers four
+#: chunks scored in 21.1 CPU-s against one's 17.6, with a peak 240 MB lower, same pairs).
+RECORDS_PER_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,11 @@ class BatchResolution(ResolutionJob):
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
         say("scoring candidate pairs")
-        # DuckDB blocks and scores a part of the candidate pairs at a time: in one go, a
+        # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
         # million customers' join held several GB at once.
-        parts = -(-len(variants) // RECORDS_PER_PART)
+        chunks = -(-len(variants) // RECORDS_PER_CHUNK) if engine == "duckdb" else 1
         pairs = per_customer(
-            predict_pairs(
-                variants, model, model.review_probability, engine=engine, partitions=parts
-            ),
+            predict_pairs(variants, model, model.review_probability, engine=engine, chunks=chunks),
             profiles.owner,
         )
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]

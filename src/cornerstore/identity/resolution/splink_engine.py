@@ -14,7 +14,7 @@ import math
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -602,48 +602,42 @@ def predict_pairs(
     *,
     engine: Engine = "duckdb",
     registered: RegisteredRecords | None = None,
-    partitions: int = 1,
+    chunks: int = 1,
 ) -> dict[str, list[Any]]:
     """Score every candidate pair with Splink on ``engine`` and keep those at or above
     ``min_probability``.
 
     Returns columns ``left`` and ``right`` (row positions in ``records``), ``match_weight`` and
     ``match_probability``, ordered by ``left`` then ``right``. ``registered``
-    (``register_records``) reads records training registered already. ``partitions`` > 1
-    blocks and scores the candidate pairs that many parts at a time (DuckDB, records of one
-    file; see :func:`_partitioned_predictions`): the same pairs and scores, with the memory of
-    one part.
+    (``register_records``) reads records training registered already. ``chunks`` > 1 blocks
+    and scores the left records that many at a time against all (Splink's
+    ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
     """
     settings = model.splink_settings(pairs_per_record(records))
     settings["link_type"] = _link_type(records)
     linker = _linker(_registered(records, engine, registered), settings, model.comparisons)
+    chunked = {"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}
+    predictions = linker.inference.predict(
+        threshold_match_probability=min_probability, warning_mode="never", **chunked
+    )
     has_source = bool(records.source)
     source_cols = ", source_dataset_l, source_dataset_r" if has_source else ""
-    columns = "unique_id_l, unique_id_r, match_weight, match_probability" + source_cols
-    tables: Iterable[Any]
-    if partitions > 1 and engine == "duckdb" and not has_source:
-        tables = _partitioned_predictions(linker, model, min_probability, columns, partitions)
-    else:
-        predictions = linker.inference.predict(
-            threshold_match_probability=min_probability, warning_mode="never"
-        )
-        sql = f"select {columns} from {predictions.physical_name}"
-        tables = [linker.misc.query_sql(sql, output_type="pandas")]
+    sql = (
+        "select unique_id_l, unique_id_r, match_weight, match_probability"
+        + source_cols
+        + f" from {predictions.physical_name}"
+    )
+    table = linker.misc.query_sql(sql, output_type="pandas")
     position: dict[tuple[str, str], int] = {}
     sources = records.source or [0] * len(records)
     for i, (s, uid) in enumerate(zip(sources, records.columns["unique_id"], strict=True)):
         position[(f"input_{s}", uid)] = i
-    left: list[int] = []
-    right: list[int] = []
-    weights: list[float] = []
-    probabilities: list[float] = []
-    for table in tables:
-        left_source = table["source_dataset_l"] if has_source else ["input_0"] * len(table)
-        right_source = table["source_dataset_r"] if has_source else ["input_0"] * len(table)
-        left += [position[(s, u)] for s, u in zip(left_source, table["unique_id_l"], strict=True)]
-        right += [position[(s, u)] for s, u in zip(right_source, table["unique_id_r"], strict=True)]
-        weights += table["match_weight"].astype(float).tolist()
-        probabilities += table["match_probability"].astype(float).tolist()
+    left_source = table["source_dataset_l"] if has_source else ["input_0"] * len(table)
+    right_source = table["source_dataset_r"] if has_source else ["input_0"] * len(table)
+    left = [position[(s, u)] for s, u in zip(left_source, table["unique_id_l"], strict=True)]
+    right = [position[(s, u)] for s, u in zip(right_source, table["unique_id_r"], strict=True)]
+    weights = table["match_weight"].astype(float).tolist()
+    probabilities = table["match_probability"].astype(float).tolist()
     # Engines return pairs in no particular order; clustering breaks ties between equal weights
     # by order, so the pairs come in one order (by row positions) whatever the engine.
     order = sorted(range(len(left)), key=lambda k: (left[k], right[k]))
@@ -653,83 +647,3 @@ def predict_pairs(
         "match_weight": [weights[k] for k in order],
         "match_probability": [probabilities[k] for k in order],
     }
-
-
-def _partition_key_sql(rule: tuple[str, ...]) -> str:
-    """What two records a blocking rule pairs have in common, as DuckDB SQL over the record:
-    the rule's columns, and for the swap rule the two names in either order."""
-    if rule == ("swap",):
-        return "least(first_name, last_name), greatest(first_name, last_name)"
-    return ", ".join(rule)
-
-
-def _partitioned_predictions(
-    linker: Any, model: IdentityModel, min_probability: float, columns: str, partitions: int
-) -> Iterator[Any]:
-    """Splink's predictions (``columns`` of them, as pandas frames), one part at a time.
-
-    Each blocking rule pairs only records that share its key, so part ``p`` blocks, for every
-    rule, only the records whose key hashes to ``p`` (of ``partitions``) on both sides, with
-    Splink's own SQL for the rule, the same pairs of earlier rules excluded; Splink then scores
-    those pairs (``register_blocked_pairs_for_predict``) against term frequencies of all the
-    records. Every candidate pair is found in exactly one part, under the first rule that
-    finds it, as unpartitioned; and each part joins only its own records. Splink's
-    ``num_chunks_left`` instead joins each chunk against all records again: at a million
-    records, in 21 chunks, scoring cost about 700 CPU-s and grew with the square of the records.
-    """
-    from splink.internals.blocking import (
-        _sql_gen_where_condition,
-        combine_unique_id_input_columns,
-    )
-    from splink.internals.pipeline import CTEPipeline
-
-    settings = linker._settings_obj
-    rules = settings._blocking_rules_to_generate_predictions
-    if len(rules) != len(model.blocking_rules):
-        raise ValueError("blocking rules: Splink's settings do not follow the model's")
-    info = settings.column_info_settings
-    source, uid = info.source_dataset_input_column, info.unique_id_input_column
-    where = _sql_gen_where_condition(
-        settings._link_type, combine_unique_id_input_columns(source, uid)
-    )
-    db = linker._db_api
-    frame = next(iter(linker._input_tables_dict.values()))
-    # Each record's part under each rule, worked out once: a part then reads an integer column.
-    parts = ", ".join(
-        f"hash({_partition_key_sql(rule)}) % {partitions} as __part_{i}"
-        for i, rule in enumerate(model.blocking_rules)
-    )
-    pipeline = CTEPipeline()
-    pipeline.enqueue_sql(
-        f"select *, {parts} from {frame.physical_name}", "__cornerstore_blocking_input"
-    )
-    keyed = db.sql_pipeline_to_splink_dataframe(pipeline)
-    try:
-        for part in range(partitions):
-            blocked = [
-                rule.create_blocked_pairs_sql(
-                    source_dataset_input_column=source,
-                    unique_id_input_column=uid,
-                    input_tablename_l=f"(select * from {keyed.physical_name} "
-                    f"where __part_{i} = {part})",
-                    input_tablename_r=f"(select * from {keyed.physical_name} "
-                    f"where __part_{i} = {part})",
-                    where_condition=where,
-                )
-                for i, rule in enumerate(rules)
-            ]
-            pipeline = CTEPipeline()
-            pipeline.enqueue_sql(" union all ".join(blocked), "__cornerstore_blocked_pairs")
-            pairs = db.sql_pipeline_to_splink_dataframe(pipeline)
-            try:
-                linker.table_management.register_blocked_pairs_for_predict(pairs)
-                predictions = linker.inference.predict(
-                    threshold_match_probability=min_probability, warning_mode="never"
-                )
-                sql = f"select {columns} from {predictions.physical_name}"
-                yield linker.misc.query_sql(sql, output_type="pandas")
-                predictions.drop_table_from_database_and_remove_from_cache()
-            finally:
-                pairs.drop_table_from_database_and_remove_from_cache()
-    finally:
-        keyed.drop_table_from_database_and_remove_from_cache()
