@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cornerstore.access.caller import Caller
-from cornerstore.identity.resolution.stored_profiles import read_profile_variants
+from cornerstore.identity.resolution import stored_profiles
+from cornerstore.identity.resolution.stored_profiles import read_profile_variants, read_profiles
 from cornerstore.services import Services
 from tests.identity.resolution.stored import WEB, ingest_shop, message, root_of
 
@@ -76,3 +79,32 @@ def test_placing_links_a_customer_through_an_address_it_held_before(
     assert placed.decision == "merged"
     assert placed.other_id == root_of(services, "robert")
     assert root_of(services, "bob") == root_of(services, "robert")
+
+
+def test_reading_every_customer_streamed_gives_what_reading_them_by_id_gives(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_shop(services, people=20)
+    move_robert(services)
+    with services.store.unit_of_work() as uow:
+        roots = uow.identity.person_roots()
+    monkeypatch.setattr(stored_profiles, "PROFILES_PER_READ", 3)  # several slices
+
+    with services.store.unit_of_work() as uow:
+        streamed = read_profile_variants(uow, "GB")
+        by_id = read_profile_variants(uow, "GB", roots[:3])
+        every = read_profiles(uow, "GB")
+    monkeypatch.setattr(stored_profiles, "PROFILES_PER_READ", len(roots))
+    with services.store.unit_of_work() as uow:
+        all_by_id = read_profile_variants(uow, "GB", roots)
+        every_by_id = read_profiles(uow, "GB", roots)
+
+    assert len(roots) > 6
+    assert streamed.customers.columns == all_by_id.customers.columns
+    assert streamed.variants.columns == all_by_id.variants.columns
+    assert (streamed.owner, streamed.observed) == (all_by_id.owner, all_by_id.observed)
+    assert len(streamed.variants) > len(streamed.customers)  # Robert moved
+    assert every.columns == every_by_id.columns
+    assert by_id.customers.columns == {
+        name: values[:3] for name, values in all_by_id.customers.columns.items()
+    }
