@@ -7,7 +7,7 @@ are read as "two people" by :func:`decided_pairs` and :func:`decided_with` alike
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,14 +94,26 @@ class _Observed:
 def _observe(uow: UnitOfWork, only: Sequence[str] | None, *, read_roots: bool = True) -> _Observed:
     """What matching reads of the customers ``only`` (all when None); ``read_roots=False``
     when ``only`` are person customers already, in the order wanted."""
+    traits = uow.identity.person_traits(list(MATCHING_TRAITS), only)
+    identifiers = uow.identity.person_identifiers(["email", "phone"], only)
+    roots = uow.identity.person_roots(only) if read_roots or only is None else list(only)
+    return _gathered(roots, traits, identifiers)
+
+
+def _gathered(
+    roots: list[str],
+    traits: Iterable[tuple[str, str, Any, datetime]],
+    identifiers: Iterable[tuple[str, str, str]],
+) -> _Observed:
+    """The customers ``roots`` as observed: their trait rows (root, name, value, at) moment by
+    moment, and their identifier rows (root, kind, value) as e-mails and phones."""
     moments: dict[str, dict[datetime, dict[str, Any]]] = {}
-    for root, name, value, at in uow.identity.person_traits(list(MATCHING_TRAITS), only):
+    for root, name, value, at in traits:
         moments.setdefault(root, {}).setdefault(at, {})[name] = value
     emails: dict[str, list[str]] = {}
     phones: dict[str, list[str]] = {}
-    for root, kind, value in uow.identity.person_identifiers(["email", "phone"], only):
+    for root, kind, value in identifiers:
         (emails if kind == "email" else phones).setdefault(root, []).append(value)
-    roots = uow.identity.person_roots(only) if read_roots or only is None else list(only)
     return _Observed(roots, moments, emails, phones)
 
 
@@ -147,15 +159,8 @@ def _observed_slices(
     identifiers = _InOrder(uow.identity.person_identifiers_in_order(["email", "phone"]), position)
     for start in range(0, len(roots), PROFILES_PER_READ):
         end = min(start + PROFILES_PER_READ, len(roots))
-        moments: dict[str, dict[datetime, dict[str, Any]]] = {}
-        for root, name, value, at in traits.before(start, end):
-            moments.setdefault(root, {}).setdefault(at, {})[name] = value
-        emails: dict[str, list[str]] = {}
-        phones: dict[str, list[str]] = {}
-        for root, kind, value in identifiers.before(start, end):
-            (emails if kind == "email" else phones).setdefault(root, []).append(value)
         part = roots[start:end]
-        yield part, _Observed(part, moments, emails, phones)
+        yield part, _gathered(part, traits.before(start, end), identifiers.before(start, end))
 
 
 #: Customers whose traits and identifiers :func:`read_profiles` reads at a time: besides the
