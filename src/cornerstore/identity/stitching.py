@@ -31,6 +31,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from cornerstore.identity.known import KnownIdentifiers
 from cornerstore.identity.normalise import is_landline, kind_family
 from cornerstore.settings import IdentityRules
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -101,10 +102,23 @@ class Stitcher:
         self._rank: dict[str, int] = {}
 
     # -- looking up -------------------------------------------------------------------------
-    def prefetch(self, keys: Sequence[Key]) -> None:
+    def prefetch(self, keys: Sequence[Key], known: KnownIdentifiers | None = None) -> None:
         """Lock every identifier the batch mentions, then load their owners and roots in one
-        query."""
+        query; those ``known`` holds (checked in this transaction) are taken from it."""
         self.uow.identifiers.lock_keys(keys)
+        if known is not None and known.owners:
+            owners, roots = known.owners, known.roots
+            missing = []
+            for key in keys:
+                customer_id = owners.get(key)
+                if customer_id is None:
+                    missing.append(key)
+                    continue
+                root_id = roots[customer_id]
+                self.owner[key] = customer_id
+                self.root[customer_id] = root_id
+                self.root.setdefault(root_id, root_id)
+            keys = missing
         for key, (customer_id, root_id) in self.uow.identifiers.lookup(keys).items():
             self.owner[key] = customer_id
             self.root[customer_id] = root_id

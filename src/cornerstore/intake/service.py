@@ -16,6 +16,7 @@ from typing import Any
 
 from cornerstore.errors import CornerstoreError, InvalidInput, TooLarge, Unstorable
 from cornerstore.group_commit import GroupCommitter
+from cornerstore.identity.known import KnownIdentifiers
 from cornerstore.identity.normalise import Normaliser
 from cornerstore.identity.stitching import Key, Placement, Stitcher
 from cornerstore.intake.batch_rows import BatchRows, consent_rows, event_row, trait_name, trait_rows
@@ -181,6 +182,8 @@ class Intake:
         # Erasures only ever add to the suppression list: once it holds a digest, no batch
         # needs to ask again whether it is empty.
         self._suppressions_exist = False
+        # The identifiers the last batches stitched, while nothing else writes (SQLite).
+        self._known = KnownIdentifiers()
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
@@ -436,12 +439,13 @@ class Intake:
         """Store the batches in one transaction; each job notes its customers that gained a
         matching trait (for ``on_matching_traits``)."""
         with self.store.unit_of_work(write=True) as uow:
+            unchanged = self._known.check(uow)
             uow.privacy_events.add_many([row for job in jobs for row in job.privacy_events])
             seen = uow.events.existing_message_ids(
                 [m.message_id for job in jobs for _, m in job.good]
             )
             batch, all_keys = self._new_messages(jobs, seen)
-            batch = self._without_suppressed(uow, batch)
+            batch = self._without_suppressed(uow, batch, unchanged)
             if not batch:
                 return
             stitcher = self._stitcher(uow, batch, all_keys)
@@ -460,6 +464,11 @@ class Intake:
                 ]
             stitcher.flush()
             rows.write(uow, stitcher.new_profiles)
+            mark = uow.write_mark()
+        # Committed: the next batch may take these owners and roots instead of reading them.
+        if stitcher.merges:
+            self._known.forget()  # the roots of customers this batch never read changed too
+        self._known.learn(stitcher.owner, stitcher.root, mark)
 
     def _stitcher(
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]], all_keys: list[Key]
@@ -467,7 +476,7 @@ class Intake:
         """A stitcher for the batch, with every identifier it mentions looked up at once and
         the counts of the profiles about to gain identifiers."""
         stitcher = Stitcher(uow, self.settings.identity, batch[0][0].actor)
-        stitcher.prefetch(all_keys)
+        stitcher.prefetch(all_keys, self._known)
         stitcher.lock_merging(keys for _, _, keys in batch)
         growing = []
         for job, _, keys in batch:
@@ -557,13 +566,14 @@ class Intake:
             job.matching[target] = None
 
     def _without_suppressed(
-        self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]]
+        self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]], unchanged: bool
     ) -> list[tuple[_Job, Message, list[Key]]]:
-        """Drop the messages that carry an identifier of an erased person."""
+        """Drop the messages that carry an identifier of an erased person; ``unchanged``: nothing
+        was written since the last batch (which found none, unless noted)."""
         if not batch:
             return batch
         if not self._suppressions_exist:
-            if not uow.suppressions.any():
+            if unchanged or not uow.suppressions.any():
                 return batch
             self._suppressions_exist = True
         if self._suppression_key is None:

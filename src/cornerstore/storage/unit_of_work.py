@@ -12,6 +12,8 @@ The repositories live in :mod:`cornerstore.storage.repositories` (profile data) 
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from sqlalchemy import Connection
 
 from cornerstore.storage import tables as t
@@ -50,6 +52,16 @@ from cornerstore.storage.repositories import (
 from cornerstore.storage.suggest_repositories import SuggestionRepository
 
 
+class WriteMark(NamedTuple):
+    """Where a SQLite write transaction left the database: its connection, that connection's
+    ``PRAGMA data_version`` (which changes when any other connection commits) and its
+    ``total_changes`` (which changes when it changes a row itself)."""
+
+    connection: Any
+    data_version: int
+    total_changes: int
+
+
 class UnitOfWork:
     """One transaction's repositories. Obtain it from :meth:`Store.unit_of_work`."""
 
@@ -83,3 +95,39 @@ class UnitOfWork:
         self.campaigns = CampaignRepository(conn)
         self.coupons = CouponRepository(conn)
         self.campaign_facts = CampaignFactsRepository(conn)
+
+    def write_mark(self) -> WriteMark | None:
+        """Where this (writing) transaction leaves the database, for :meth:`unchanged_since`;
+        None on PostgreSQL, whose other writers' commits cannot be told this cheaply.
+
+        Taken after the transaction's last write: its own commit changes neither figure."""
+        if self.backend != "sqlite":
+            return None
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        return WriteMark(raw, _data_version(raw), raw.total_changes)
+
+    def unchanged_since(self, mark: WriteMark | None) -> bool:
+        """Whether nothing was written to the database since ``mark`` was taken, committed, by
+        this or any other connection, process or thread (a writing transaction asks, holding
+        SQLite's write lock, so nothing changes while it runs either).
+
+        Same connection, same ``data_version`` (no other connection committed) and same
+        ``total_changes`` (it changed no row itself since, not even in a transaction rolled
+        back). Always False on PostgreSQL, or without a mark."""
+        if mark is None or self.backend != "sqlite":
+            return False
+        raw = self.conn.connection.driver_connection
+        if raw is not mark.connection or raw.total_changes != mark.total_changes:
+            return False
+        return _data_version(raw) == mark.data_version
+
+
+def _data_version(raw: Any) -> int:
+    """SQLite's ``PRAGMA data_version`` of a driver connection, asked through the driver: a
+    statement through SQLAlchemy costs more than the lookups a mark spares."""
+    cursor = raw.execute("PRAGMA data_version")
+    try:
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
