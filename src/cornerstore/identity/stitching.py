@@ -432,7 +432,7 @@ class Stitcher:
         reason: str = "stitch",
     ) -> str:
         """The root profile this message belongs to, stitching its identifiers together."""
-        known = self._one_known_root(keys)
+        known = self.one_known_root(keys)
         if known is not None:
             return known
         keys = self.sort_keys(list(dict.fromkeys(keys)))
@@ -479,7 +479,7 @@ class Stitcher:
             self.attach(target, unplaced, source, touchpoint, at, mid)
         return target
 
-    def _one_known_root(self, keys: Sequence[Key]) -> str | None:
+    def one_known_root(self, keys: Sequence[Key]) -> str | None:
         """The root every one of ``keys`` already belongs to, when they all belong to one and
         one of them is not a phone; else None.
 

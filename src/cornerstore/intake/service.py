@@ -450,18 +450,14 @@ class Intake:
                 return
             stitcher = self._stitcher(uow, batch, all_keys)
             rows = BatchRows()
-            positions = {id(msg): index for job in jobs for index, msg in job.good}
+            profiles, merges, refusals = stitcher.new_profiles, stitcher.merges, stitcher.refusals
             for job, msg, keys in batch:
-                before = (len(stitcher.new_profiles), len(stitcher.merges), len(stitcher.refusals))
+                before = (len(profiles), len(merges), len(refusals))
                 self._add_message(stitcher, rows, job, msg, keys)
                 job.result.accepted += 1
-                job.result.profiles_created += len(stitcher.new_profiles) - before[0]
-                job.result.merges += len(stitcher.merges) - before[1]
-                job.result.refused_merges += len(stitcher.refusals) - before[2]
-                job.result.refused += [
-                    Rejection(positions[id(msg)], refusal["reason"])
-                    for refusal in stitcher.refusals[before[2] :]
-                ]
+                # Most messages are of returning customers and change none of these.
+                if before != (len(profiles), len(merges), len(refusals)):
+                    self._note_stitching(job, msg, stitcher, before)
             stitcher.flush()
             rows.write(uow, stitcher.new_profiles)
             mark = uow.write_mark()
@@ -469,6 +465,19 @@ class Intake:
         if stitcher.merges:
             self._known.forget()  # the roots of customers this batch never read changed too
         self._known.learn(stitcher.owner, stitcher.root, mark)
+
+    @staticmethod
+    def _note_stitching(
+        job: _Job, msg: Message, stitcher: Stitcher, before: tuple[int, int, int]
+    ) -> None:
+        """Count the profiles, merges and refusals placing ``msg`` added (their counts were
+        ``before``), and list its refusals by the message's index."""
+        result = job.result
+        result.profiles_created += len(stitcher.new_profiles) - before[0]
+        result.merges += len(stitcher.merges) - before[1]
+        result.refused_merges += len(stitcher.refusals) - before[2]
+        index = next(i for i, m in job.good if m is msg)
+        result.refused += [Rejection(index, r["reason"]) for r in stitcher.refusals[before[2] :]]
 
     def _stitcher(
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]], all_keys: list[Key]
@@ -496,15 +505,22 @@ class Intake:
         """Stitch one message to its profile and gather the rows it adds."""
         source = job.source
         stitcher.actor = job.actor
-        placement = stitcher.place(
-            keys,
-            client_side=source.client_side,
-            kind="person",
-            source=source.name,
-            touchpoint=msg.touchpoint,
-            at=msg.timestamp,
-            mid=msg.message_id,
-            reason="alias" if msg.type == "alias" else "stitch",
+        # A returning customer of a trusted source, all of whose identifiers are known: placed
+        # as resolve would place it (its first step), without assembling the full call.
+        root = None if source.client_side else stitcher.one_known_root(keys)
+        placement = (
+            Placement(root)
+            if root is not None
+            else stitcher.place(
+                keys,
+                client_side=source.client_side,
+                kind="person",
+                source=source.name,
+                touchpoint=msg.touchpoint,
+                at=msg.timestamp,
+                mid=msg.message_id,
+                reason="alias" if msg.type == "alias" else "stitch",
+            )
         )
         if msg.type == "alias":
             placement = self._alias(stitcher, msg, keys, source, placement)
