@@ -486,9 +486,15 @@ class Intake:
         the counts of the profiles about to gain identifiers."""
         stitcher = Stitcher(uow, self.settings.identity, batch[0][0].actor)
         stitcher.prefetch(all_keys, self._known)
-        stitcher.lock_merging(keys for _, _, keys in batch)
+        # A trusted message whose identifiers all belong to one customer (most: returning
+        # customers) merges nothing and adds no identifier: only the others are looked at.
+        settled = stitcher.one_known_root
+        others = [
+            (job, keys) for job, _, keys in batch if job.source.client_side or not settled(keys)
+        ]
+        stitcher.lock_merging(keys for _, keys in others)
         growing = []
-        for job, _, keys in batch:
+        for job, keys in others:
             known = [stitcher.root_of(k) for k in keys]
             # A client-side message not signed in asks what its profile holds already.
             if None in known or (

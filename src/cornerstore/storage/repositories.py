@@ -429,11 +429,20 @@ class TraitRepository(Repository):
             else:
                 where = "customer_id = ANY(%s) AND name = ANY(%s)"
                 params = (list(chunk), list(names))
-            rows += self.conn.exec_driver_sql(
+            sql = (
                 f"SELECT {columns} FROM (SELECT {columns}, {latest} AS newest FROM {table} "
-                f"WHERE {where}) AS observed WHERE newest = 1",
-                params,
-            ).all()
+                f"WHERE {where}) AS observed WHERE newest = 1"
+            )
+            if sqlite:
+                # Straight to the driver, as the identifier lookup: SQLAlchemy's result rows
+                # cost more than the statement here.
+                cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    rows += cursor.execute(sql, params).fetchall()
+                finally:
+                    cursor.close()
+            else:
+                rows += self.conn.exec_driver_sql(sql, params).all()
         return [
             TraitObservation(
                 name,
