@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import text
 
+from cornerstore.identity.known import KnownIdentifiers
 from cornerstore.intake.service import Intake, Source
 from cornerstore.settings import Settings
 from cornerstore.storage.database import Store, open_store
+from cornerstore.storage.unit_of_work import WriteMark
 from tests.factories import alias, identify, track
 
 WEB = Source("web", "web")
@@ -145,3 +147,16 @@ def test_keeping_identifiers_between_batches_stores_the_same_rows_as_looking_the
 
     assert stored[0] == stored[1]
     assert len(stored[0]["events"]) == 4 * 27
+
+
+def test_past_its_limit_intake_keeps_only_what_the_last_batch_saw() -> None:
+    known = KnownIdentifiers(limit=3)
+    mark = WriteMark(object(), 1, 1)
+
+    known.learn({("user_id", "u1"): "c1", ("user_id", "u2"): "c2"}, {"c1": "c1", "c2": "c1"}, mark)
+    known.learn({("user_id", "u3"): "c3", ("user_id", "u4"): "c4"}, {"c3": "c3", "c4": "c4"}, mark)
+
+    assert (known.owners, known.roots) == (
+        {("user_id", "u3"): "c3", ("user_id", "u4"): "c4"},
+        {"c3": "c3", "c4": "c4"},
+    )
