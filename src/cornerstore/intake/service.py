@@ -590,8 +590,8 @@ class Intake:
     def _without_suppressed(
         self, uow: UnitOfWork, batch: list[tuple[_Job, Message, list[Key]]], unchanged: bool
     ) -> list[tuple[_Job, Message, list[Key]]]:
-        """Drop the messages that carry an identifier of an erased person; ``unchanged``: nothing
-        was written since the last batch (which found none, unless noted)."""
+        """Drop the messages that carry an identifier of an erased person. ``unchanged``: nothing
+        was written since the last batch stored, so a list that batch found empty still is."""
         if not batch:
             return batch
         if not self._suppressions_exist:
