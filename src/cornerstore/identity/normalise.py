@@ -188,3 +188,18 @@ def is_landline(e164: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
+@lru_cache(maxsize=100_000)
+def is_mobile(e164: str) -> bool:
+    """Whether an E.164 number is certainly a mobile (phonenumbers' metadata): one person's
+    phone, unlike a household's landline. Numbers that may be either (as in the US) are not.
+
+    >>> is_mobile("+447700900123"), is_mobile("+441134960000"), is_mobile("+12015550123")
+    (True, False, False)
+    """
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE)
