@@ -268,6 +268,43 @@ def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither()
     assert clusters.households == [(0, 2)]
 
 
+@pytest.mark.parametrize(
+    ("own", "value"), [("email", "jkirkcroft@example.com"), ("phone", "07911 123456")]
+)
+def test_a_nameless_record_sharing_an_email_or_mobile_with_one_household_member_joins_them(
+    own: str, value: str
+) -> None:
+    # Jessica and Cameron share a surname and an address; the record without a first name
+    # links to both almost equally. Jessica's e-mail (or mobile) on it says which of the two it
+    # is: a household shares its address and landline, not those.
+    home = {"last_name": "Kirkcroft", "address": "102 Beech Dr"}
+    rows = [
+        {**home, "first_name": "Jessica", own: value},
+        {**home, own: value},
+        {**home, "first_name": "Cameron", "phone": "0113 496 0000"},
+    ]
+    fields = ["first_name", "last_name", "email", "phone", "address"]
+    records = prepare_records(rows, ["j", "x", "c"], fields)
+
+    clusters = cluster_pairs(records, [0, 1, 0], [1, 2, 2], [45.9, 45.1, 15.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 2]
+    assert clusters.ambiguous == 0
+    assert clusters.households == [(0, 2)]
+
+
+def test_a_nameless_record_with_the_household_landline_stays_torn_between_its_members() -> None:
+    home = {"last_name": "Kirkcroft", "address": "102 Beech Dr", "phone": "0113 496 0000"}
+    rows = [{**home, "first_name": "Jessica"}, home, {**home, "first_name": "Cameron"}]
+    fields = ["first_name", "last_name", "phone", "address"]
+    records = prepare_records(rows, ["j", "x", "c"], fields)
+
+    clusters = cluster_pairs(records, [0, 1, 0], [1, 2, 2], [45.9, 45.1, 15.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 2]
+    assert clusters.ambiguous == 2
+
+
 def test_a_nameless_record_whose_email_names_another_person_stays_out_of_a_household() -> None:
     rows = [
         {"first_name": "Arminda", "last_name": "Hughes", "address": "2 Royd Tce"},
