@@ -235,6 +235,24 @@ def _same_or_one_typo(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and DamerauLevenshtein.distance(a, b) <= 1)
 
 
+def personal_identifiers(record: Mapping[str, Any]) -> set[str]:
+    """A prepared record's e-mail address and mobile number: what one person has and a
+    household does not share (its surname, address and landline it does).
+
+    >>> sorted(personal_identifiers({"email": "ann@example.com", "phone": "+447911123456"}))
+    ['+447911123456', 'ann@example.com']
+    >>> personal_identifiers({"phone": "+441134960000"})
+    set()
+    """
+    out = set()
+    if record.get("email"):
+        out.add(record["email"])
+    phone = record.get("phone")
+    if phone and is_mobile(phone):
+        out.add(phone)
+    return out
+
+
 def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """Two different people (first names conflict) with the same last name and the same address
     or phone.
@@ -300,12 +318,8 @@ class _Names:
         return known
 
     def personal(self, group: list[int]) -> set[str]:
-        """The e-mail addresses and mobile numbers the records of ``group`` give: what one
-        person has and a household does not share (a landline it does)."""
-        email, phone = self.columns["email"], self.columns["phone"]
-        out = {email[x] for x in group if email[x]}
-        out.update(phone[x] for x in group if phone[x] and is_mobile(phone[x]))
-        return out
+        """``personal_identifiers`` of the records of ``group``."""
+        return set().union(*(personal_identifiers(self[x]) for x in group))
 
     def groups_conflict(self, group_a: list[int], group_b: list[int]) -> bool:
         """Whether a record of each group has first names that conflict, unless both are one
