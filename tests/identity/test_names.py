@@ -76,6 +76,21 @@ def test_a_short_name_one_letter_away_is_another_name() -> None:
     assert not mistyped_variant("tim", "james")
 
 
+@pytest.mark.parametrize(("typed", "name"), [("rdo", "roger"), ("mxa", "max"), ("bbo", "robert")])
+def test_a_three_letter_nickname_with_two_letters_exchanged_is_still_the_name(
+    typed: str, name: str
+) -> None:
+    assert mistyped_variant(typed, name)
+    assert mistyped_variant(name, typed)
+
+
+def test_a_three_letter_name_with_another_letter_or_known_on_its_own_is_another_name() -> None:
+    # Sum is Sam with one letter changed, as Tim is Jim; Ina is Ian's letters exchanged, but
+    # Ina is a name of its own.
+    assert not mistyped_variant("sum", "samuel")
+    assert not mistyped_variant("ina", "ian")
+
+
 @pytest.mark.parametrize(
     ("one", "other"), [("thomts", "thonas"), ("willaim", "boll"), ("elizaueth", "elieabeth")]
 )
@@ -115,3 +130,17 @@ def test_british_welsh_and_irish_forms_seen_among_historical_records_are_known()
     assert [same_person_name(a, b) for a, b in pairs] == [True] * 4
     # May is short for Margaret and for Mary; that makes Margaret no Mary.
     assert same_person_name("May", "Mary") and not same_person_name("Margaret", "Mary")
+
+
+def test_english_short_forms_the_nickname_list_lacks_are_known() -> None:
+    pairs = [
+        ("Abi", "Abigail"),
+        ("Cat", "Catherine"),
+        ("Charlie", "Charlotte"),
+        ("Nell", "Eleanor"),
+    ]
+
+    assert [same_person_name(a, b) for a, b in pairs] == [True] * 4
+    # Charlie is short for Charles and for Charlotte; that makes Charles no Charlotte.
+    assert same_person_name("Charlie", "Charles")
+    assert not same_person_name("Charles", "Charlotte")

@@ -199,25 +199,45 @@ def mistyped_variant(a: str, b: str) -> bool:
     """True when one normalised first name is one typo (an edit or a transposition) away from
     the other or from one of its nicknames: "Mragie" for Margie, a nickname of Margaret.
 
-    A name of fewer than four letters must be exact: one letter turns Jim into Tim. A name the
-    nickname list knows is read as itself, not as a typo of another name's nickname: Elena is
-    one letter from Lena, a nickname of Catherine, but Elena is a name of its own.
+    A name of fewer than four letters is read only as two neighbouring letters typed the wrong
+    way round ("Rdo" for Rod, a nickname of Roger): one other letter turns Jim into Tim, while a
+    transposition keeps every letter. A name the nickname list knows is read as itself, not as
+    a typo of another name's nickname: Elena is one letter from Lena, a nickname of Catherine,
+    but Elena is a name of its own, as Ina is beside Ian.
 
     >>> mistyped_variant("mragie", "margaret"), mistyped_variant("tim", "james")
     (True, False)
-    >>> mistyped_variant("elena", "catherine")
-    False
+    >>> mistyped_variant("rdo", "roger"), mistyped_variant("elena", "catherine")
+    (True, False)
     """
     from rapidfuzz.distance import DamerauLevenshtein
 
     known = _nickname_table()
     for typed, other in ((a, b), (b, a)):
-        if len(typed) < 4 or typed in known:
+        if len(typed) < 3 or typed in known:
             continue
         for variant in name_variants(other):
-            if len(variant) >= 4 and DamerauLevenshtein.distance(typed, variant) <= 1:
+            if len(typed) < 4:
+                if _transposed(typed, variant):
+                    return True
+            elif len(variant) >= 4 and DamerauLevenshtein.distance(typed, variant) <= 1:
                 return True
     return False
+
+
+def _transposed(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with two neighbouring letters exchanged.
+
+    >>> _transposed("rdo", "rod"), _transposed("tim", "jim")
+    (True, False)
+    """
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    i, j = diff
+    return a[i] == b[j] and a[j] == b[i]
 
 
 @cache

@@ -175,7 +175,6 @@ class Normaliser:
         return out
 
 
-@lru_cache(maxsize=100_000)
 def is_landline(e164: str) -> bool:
     """Whether an E.164 number is certainly a fixed line (phonenumbers' metadata): a number a
     household shares, unlike a mobile. Numbers that may be either (as in the US) are not.
@@ -183,8 +182,24 @@ def is_landline(e164: str) -> bool:
     >>> is_landline("+441134960000"), is_landline("+447700900123"), is_landline("+12015550123")
     (True, False, False)
     """
+    return _number_type(e164) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether an E.164 number is certainly a mobile (phonenumbers' metadata): one person's
+    phone, unlike a household's landline. Numbers that may be either (as in the US) are not.
+
+    >>> is_mobile("+447911123456"), is_mobile("+441134960000"), is_mobile("+12015550123")
+    (True, False, False)
+    """
+    return _number_type(e164) == phonenumbers.PhoneNumberType.MOBILE
+
+
+@lru_cache(maxsize=100_000)
+def _number_type(e164: str) -> int | None:
+    """phonenumbers' type of an E.164 number (``PhoneNumberType``), None when it does not parse."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
+        return None
+    return int(phonenumbers.number_type(number))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,11 +14,13 @@ from cornerstore.identity.resolution.batch import resolve
 from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
 from cornerstore.identity.resolution.comparisons import phone_comparison
 from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.placing import Placer
 from cornerstore.identity.resolution.records import (
     PreparedRecords,
     prepare_record,
     prepare_records,
 )
+from cornerstore.identity.resolution.scorer import Candidate
 from cornerstore.identity.resolution.splink_engine import (
     MIN_MATCHES_PER_RECORD,
     _with_parameters,
@@ -268,6 +271,43 @@ def test_a_nameless_record_as_close_to_two_people_of_a_household_joins_neither()
     assert clusters.households == [(0, 2)]
 
 
+@pytest.mark.parametrize(
+    ("own", "value"), [("email", "jkirkcroft@example.com"), ("phone", "07911 123456")]
+)
+def test_a_nameless_record_sharing_an_email_or_mobile_with_one_household_member_joins_them(
+    own: str, value: str
+) -> None:
+    # Jessica and Cameron share a surname and an address; the record without a first name
+    # links to both almost equally. Jessica's e-mail (or mobile) on it says which of the two it
+    # is: a household shares its address and landline, not those.
+    home = {"last_name": "Kirkcroft", "address": "102 Beech Dr"}
+    rows = [
+        {**home, "first_name": "Jessica", own: value},
+        {**home, own: value},
+        {**home, "first_name": "Cameron", "phone": "0113 496 0000"},
+    ]
+    fields = ["first_name", "last_name", "email", "phone", "address"]
+    records = prepare_records(rows, ["j", "x", "c"], fields)
+
+    clusters = cluster_pairs(records, [0, 1, 0], [1, 2, 2], [45.9, 45.1, 15.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 0, 2]
+    assert clusters.ambiguous == 0
+    assert clusters.households == [(0, 2)]
+
+
+def test_a_nameless_record_with_the_household_landline_stays_torn_between_its_members() -> None:
+    home = {"last_name": "Kirkcroft", "address": "102 Beech Dr", "phone": "0113 496 0000"}
+    rows = [{**home, "first_name": "Jessica"}, home, {**home, "first_name": "Cameron"}]
+    fields = ["first_name", "last_name", "phone", "address"]
+    records = prepare_records(rows, ["j", "x", "c"], fields)
+
+    clusters = cluster_pairs(records, [0, 1, 0], [1, 2, 2], [45.9, 45.1, 15.0], min_weight=5.0)
+
+    assert clusters.labels == [0, 1, 2]
+    assert clusters.ambiguous == 2
+
+
 def test_a_nameless_record_whose_email_names_another_person_stays_out_of_a_household() -> None:
     rows = [
         {"first_name": "Arminda", "last_name": "Hughes", "address": "2 Royd Tce"},
@@ -415,3 +455,25 @@ def test_where_each_persons_records_all_link_a_cluster_grows_past_four_by_one_st
 
     assert clusters.labels == [0] * 8
     assert clusters.sparse_joins == 0
+
+
+def test_placing_a_nameless_record_passes_over_a_housemate_without_its_mobile() -> None:
+    # Placement asks the same question as clustering: which household member is a record
+    # without a first name? Jessica's mobile on it answers; the landline alone would not.
+    home = {"last_name": "Kirkcroft", "address": "102 Beech Dr"}
+    rows = [
+        {**home, "first_name": "Jessica", "phone": "07911 123456"},
+        {**home, "first_name": "Cameron", "phone": "0113 496 0000"},
+        {**home, "phone": "07911 123456"},
+        {**home, "phone": "0113 496 0000"},
+    ]
+    fields = ["first_name", "last_name", "phone", "address"]
+    records = prepare_records(rows, ["j", "c", "x", "y"], fields)
+    index = SimpleNamespace(scorer=SimpleNamespace(row=records.row))
+    jessica, cameron = (Candidate(i, uid, 45.0 - i, 1.0) for i, uid in enumerate("jc"))
+
+    def torn(record: int) -> list[Candidate]:
+        return Placer._torn(index, records.row(record), jessica, [jessica, cameron], {})  # type: ignore[arg-type]
+
+    assert torn(2) == []
+    assert torn(3) == [cameron]

@@ -10,7 +10,9 @@ with background knowledge", ICML 2001) applied to agglomerative merging.
 
 A record without a first name cannot conflict, so at a household's address it could join any
 member. When it links almost as strongly to two clusters that cannot be one person, it joins
-neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is.
+neither (``AMBIGUITY_MARGIN``): the first name it lacks would have said which of the two it is,
+unless it shares an e-mail or a mobile number with one of them and not the other (a household
+shares its surname, address and landline, not those).
 
 Two clusters that each hold two records or more are joined by a weak pair (less than
 ``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
@@ -47,6 +49,7 @@ from typing import Any
 from rapidfuzz.distance import DamerauLevenshtein
 
 from cornerstore.identity.names import mistyped_both, mistyped_variant, nickname_keys
+from cornerstore.identity.normalise import is_mobile
 from cornerstore.identity.resolution.comparisons import Comparison, first_name_comparison
 from cornerstore.identity.resolution.records import PreparedRecords
 
@@ -101,7 +104,8 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """True when both records have first names that disagree outright, and not the same e-mail.
 
     Names agree when they are equal, nicknames of each other, similar (Jaro-Winkler >= 0.8),
-    swapped with the last name, or one typo away from one of the other's nicknames. Between
+    swapped with the last name, or one typo away from one of the other's nicknames (a name of
+    three letters only by two neighbouring letters exchanged: "Rdo" for Rod). Between
     records of one home (same surname and address or phone) similar is not enough: Anne and
     Annette at one address are two people.
 
@@ -231,6 +235,24 @@ def _same_or_one_typo(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and DamerauLevenshtein.distance(a, b) <= 1)
 
 
+def personal_identifiers(record: Mapping[str, Any]) -> set[str]:
+    """A prepared record's e-mail address and mobile number: what one person has and a
+    household does not share (its surname, address and landline it does).
+
+    >>> sorted(personal_identifiers({"email": "ann@example.com", "phone": "+447911123456"}))
+    ['+447911123456', 'ann@example.com']
+    >>> personal_identifiers({"phone": "+441134960000"})
+    set()
+    """
+    out = set()
+    if record.get("email"):
+        out.add(record["email"])
+    phone = record.get("phone")
+    if phone and is_mobile(phone):
+        out.add(phone)
+    return out
+
+
 def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """Two different people (first names conflict) with the same last name and the same address
     or phone.
@@ -294,6 +316,10 @@ class _Names:
         if known is None:
             known = self._conflicts[key] = names_conflict(self[x], self[y])
         return known
+
+    def personal(self, group: list[int]) -> set[str]:
+        """``personal_identifiers`` of the records of ``group``."""
+        return set().union(*(personal_identifiers(self[x]) for x in group))
 
     def groups_conflict(self, group_a: list[int], group_b: list[int]) -> bool:
         """Whether a record of each group has first names that conflict, unless both are one
@@ -400,9 +426,13 @@ def cluster_pairs(
 
     def torn(nameless: list[int], root: int, weight: float) -> bool:
         """Whether the nameless group links almost as strongly to a cluster that cannot join
-        ``root``'s: the first name it lacks would have said which of two people it is."""
+        ``root``'s: the first name it lacks would have said which of two people it is. An
+        e-mail or mobile it shares with ``root``'s cluster and not with the other says it
+        too: a household shares a surname, an address and a landline, not those."""
         group = members.get(root, [root])
         seen = {root, find(nameless[0])}
+        own = names.personal(nameless)
+        shared = own & names.personal(group)
         for x in nameless:
             for y, w in links.get(x, ()):
                 if w < max(weight - AMBIGUITY_MARGIN, min_weight):
@@ -411,7 +441,10 @@ def cluster_pairs(
                 if other in seen:
                     continue
                 seen.add(other)
-                if names.groups_conflict(members.get(other, [other]), group):
+                rival = members.get(other, [other])
+                if shared and own.isdisjoint(names.personal(rival)):
+                    continue
+                if names.groups_conflict(rival, group):
                     return True
         return False
 

@@ -24,6 +24,7 @@ from cornerstore.identity.resolution.clustering import (
     has_first_name,
     is_household,
     names_conflict,
+    personal_identifiers,
 )
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.model import IdentityModel
@@ -266,18 +267,28 @@ class Placer(ResolutionJob):
     ) -> list[Candidate]:
         """Other candidates a record without a first name fits almost as well as ``best``
         (within ``AMBIGUITY_MARGIN`` bits) who cannot be ``best``'s person: a household's
-        members, one of whom the record is. Empty when the record has a first name."""
+        members, one of whom the record is. Empty when the record has a first name; a
+        candidate is passed over when the record shares an e-mail or mobile with ``best`` and
+        none with it, as clustering does."""
         if has_first_name(record):
             return []
         best_row = index.scorer.row(best.position)
-        return [
-            c
-            for c in considered
-            if c is not best
-            and c.match_weight >= best.match_weight - AMBIGUITY_MARGIN
-            and decided.get(c.unique_id) != "rejected"
-            and names_conflict(best_row, index.scorer.row(c.position))
-        ]
+        own = personal_identifiers(record)
+        shared = own & personal_identifiers(best_row)
+        torn = []
+        for c in considered:
+            if (
+                c is best
+                or c.match_weight < best.match_weight - AMBIGUITY_MARGIN
+                or decided.get(c.unique_id) == "rejected"
+            ):
+                continue
+            row = index.scorer.row(c.position)
+            if shared and own.isdisjoint(personal_identifiers(row)):
+                continue
+            if names_conflict(best_row, row):
+                torn.append(c)
+        return torn
 
     def _queue(
         self,
