@@ -13,7 +13,10 @@ against the stored customers, end to end through a real store.
    record against the stored records, the same trained model and blocking rules), timed on
    ``--peer-probes`` of the same records.
 
-Merge precision counts merges into a customer whose records belong to the same true person.
+Placement precision counts the merges that joined an arriving record to a customer already
+holding its person, each judged as it is made; merge precision, the customers merged into
+that hold one true person at the end (a customer intake's stitching had mixed before counts
+against it too).
 
     python -m benchmarks.bench_placement
     python -m benchmarks.bench_placement --stored 20000 --probes 300 --database postgresql://...
@@ -25,6 +28,7 @@ import argparse
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.common import (
@@ -101,10 +105,17 @@ def run(
 
         services.intake.on_matching_traits = timed
         calls: list[float] = []
+        joined: Counter[str] = Counter()  # each merge judged as it is made (see _judged)
         for row in arriving:
+            placed_before = len(placements)
             began = time.perf_counter()
             services.intake.ingest([_message(row)], source=source)
             calls.append(time.perf_counter() - began)
+            merges = [
+                p for _, ps in placements[placed_before:] for p in ps if p.decision == "merged"
+            ]
+            with store.unit_of_work() as uow:
+                joined.update(_judged(uow, row["id"], merges, truth))
         out["placement_ms"] = latency_ms([s for s, _ in placements])
         out["intake_call_ms"] = latency_ms(calls)
         decisions: Counter[str] = Counter()
@@ -114,6 +125,13 @@ def run(
                 decisions[p.decision] += 1
                 if p.decision == "merged":
                     merged.add(p.customer_id)
+        out["merges_judged"] = dict(joined)
+        made = sum(joined.values())
+        out["placement_precision"] = (
+            round((joined["right"] + joined["right, customer already mixed"]) / made, 4)
+            if made
+            else None
+        )
         right = 0
         with store.unit_of_work() as uow:
             roots = uow.customers.roots_of(sorted(merged))
@@ -126,7 +144,8 @@ def run(
                 right += len(people) == 1
             pure_of = len(set(roots.values()))
         out["decisions"] = dict(decisions)
-        # Share of customers placements merged into that hold one true person only.
+        # Share of customers placements merged into that hold one true person only at the end:
+        # a customer intake's stitching had already mixed counts against it too.
         out["merge_precision"] = round(right / pure_of, 4) if pure_of else None
 
         # The peer: Splink's predict_between, one arriving record against the stored ones.
@@ -136,6 +155,27 @@ def run(
         out["peer_ms"] = _peer(model, records, arriving[:peer_probes], settings)
         store.dispose()
     return out
+
+
+def _judged(uow: Any, arrived: str, merges: list[Any], truth: dict[str, str]) -> Iterator[str]:
+    """Each merge of the record ``arrived`` (its anonymous id), judged against the truth right
+    after it was made: ``right`` when the customer it joined already held that record's person
+    and nobody else, ``right, customer already mixed`` when it held that person and someone else
+    too (intake's stitching had joined two people before the record arrived), ``wrong`` when it
+    did not hold that person."""
+    for merge in merges:
+        root = uow.customers.roots_of([merge.other_id])[merge.other_id]
+        people = {
+            truth[i.value]
+            for i in uow.identifiers.of_customers(uow.customers.members(root))
+            if i.kind == "anonymous_id" and i.value in truth and i.value != arrived
+        }
+        if truth[arrived] not in people:
+            yield "wrong"
+        elif len(people) == 1:
+            yield "right"
+        else:
+            yield "right, customer already mixed"
 
 
 def _peer(model: Any, records: Any, arriving: list[dict[str, Any]], settings: Any) -> Any:
@@ -206,7 +246,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     print(
         f"index built in {result['index_build_s']} s; decisions {result['decisions']}; "
-        f"merge precision {result['merge_precision']}; intake {result['intake_s']} s, "
+        f"placement precision {result['placement_precision']} ({result['merges_judged']}); "
+        f"customers merged into holding one person at the end {result['merge_precision']}; "
+        f"intake {result['intake_s']} s, "
         f"learn {result['learn_s']} s"
     )
     targets = [
