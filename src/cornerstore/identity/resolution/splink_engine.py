@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.blocking import CrowdedKeys, with_crowded_column
 from cornerstore.identity.resolution.comparisons import (
     SQL_FUNCTIONS,
     WIDE_BLOCKING_RULES,
@@ -85,11 +86,13 @@ class RegisteredRecords:
     engine: Engine
     db: Any
     frames: list[Any]
+    #: The blocking keys too crowded to block on (``blocking.crowded_keys``).
+    crowded: CrowdedKeys
 
 
 def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
     """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
-    file (link)."""
+    file (link), with the ``crowded`` column the capped blocking rules read (``blocking``)."""
     import pyarrow.compute as pc
 
     if engine == "spark":
@@ -101,14 +104,14 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
         register = db.register
     else:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
-    table = records.to_arrow()
+    table, crowded = with_crowded_column(records.to_arrow())
     if records.source:
         frames = [
             register(table.filter(pc.equal(table["source_dataset"], f"input_{s}"))) for s in (0, 1)
         ]
     else:
         frames = [register(table)]
-    return RegisteredRecords(records, engine, db, frames)
+    return RegisteredRecords(records, engine, db, frames, crowded)
 
 
 def _registered(
@@ -613,9 +616,11 @@ def predict_pairs(
     and scores the left records that many at a time against all (Splink's
     ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
     """
-    settings = model.splink_settings(pairs_per_record(records))
+    registered = _registered(records, engine, registered)
+    # Rules with a key too crowded to block on leave it out (``blocking``).
+    settings = model.splink_settings(pairs_per_record(records), capped=registered.crowded.keys)
     settings["link_type"] = _link_type(records)
-    linker = _linker(_registered(records, engine, registered), settings, model.comparisons)
+    linker = _linker(registered, settings, model.comparisons)
     chunked = {"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}
     predictions = linker.inference.predict(
         threshold_match_probability=min_probability, warning_mode="never", **chunked
