@@ -4,6 +4,7 @@ the records holding it still meet through their other keys."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cornerstore.identity.resolution.batch import resolve
@@ -11,7 +12,11 @@ from cornerstore.identity.resolution.blocking import MAX_CONTACT_BLOCK
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_record, prepare_records
 from cornerstore.identity.resolution.scorer import Scorer
-from cornerstore.identity.resolution.splink_engine import predict_pairs, register_records
+from cornerstore.identity.resolution.splink_engine import (
+    affordable,
+    predict_pairs,
+    register_records,
+)
 
 from .conftest import FIELDS
 
@@ -117,3 +122,21 @@ def test_resolving_a_file_counts_the_crowded_keys_of_the_rules_it_blocks_on(
     assert set(crowded.keys) <= set(messy_model.blocking_rules)
     assert crowded.keys[("email",)] == 1 and crowded.keys[("address", "city")] == 1
     assert crowded.records_left_out == 1_000
+
+
+def test_a_wide_rule_chosen_on_few_records_is_dropped_where_it_would_make_too_many_pairs(
+    messy_model: IdentityModel,
+) -> None:
+    model = replace(messy_model, wide_blocking=[("first_name", "city")])
+    rows = [
+        {"id": f"r{k}", "first_name": name, "last_name": f"Walker{k}", "city": "Thirsk"}
+        for k in range(3_000)
+        for name in ["Ann", "Bob", "Cat"][k % 3 : k % 3 + 1]
+    ]
+    # 3 first names in one town: 3 x 1,000 x 999 / 2 pairs, against 25 a record.
+    many = prepare_records(rows, [r["id"] for r in rows], ["first_name", "last_name", "city"])
+    few = prepare_records(rows[:30], [r["id"] for r in rows[:30]], ["first_name", "city"])
+
+    assert affordable(model, many).wide_blocking == []
+    assert affordable(model, few).wide_blocking == [("first_name", "city")]
+    assert ("first_name", "city") not in Scorer(model, many).rules

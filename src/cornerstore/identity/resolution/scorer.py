@@ -78,6 +78,11 @@ class Scorer:
     def __init__(
         self, model: IdentityModel, reference: PreparedRecords, *, indexed: bool = True
     ) -> None:
+        if indexed:
+            # The wide rules the reference records afford, as Splink scores them.
+            from cornerstore.identity.resolution.splink_engine import affordable
+
+            model = affordable(model, reference)
         self.model = model
         self.columns: dict[str, list[Any]] = {c: list(reference.columns[c]) for c in COLUMNS}
         self.rules = model.blocking_rules
