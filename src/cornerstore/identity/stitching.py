@@ -391,9 +391,15 @@ class Stitcher:
             self._members[winner] += stored
             self._moves.update(dict.fromkeys(stored, winner))
         else:
+            # Moves still unwritten would hide members from the read below.
+            self.uow.customers.set_roots(self._moves)
+            self._moves = {}
             stored = self.uow.customers.members_of_roots([loser]).get(loser, [])
             if stored:
                 self.uow.customers.set_root(stored, winner)
+            self._members.pop(loser, None)
+            if winner in self._members:
+                self._members[winner] += stored
         pending = [cid for cid, row in self.new_profiles.items() if row["root_id"] == loser]
         members = sorted(set(stored) | set(pending), key=lambda m: (m != loser, m))
         for cid in pending:
