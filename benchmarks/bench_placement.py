@@ -180,23 +180,29 @@ def _judged(uow: Any, arrived: str, merges: list[Any], truth: dict[str, str]) ->
 
 def _peer(model: Any, records: Any, arriving: list[dict[str, Any]], settings: Any) -> Any:
     """Time Splink 5's ``predict_between`` for each arriving record against ``records``."""
+    import pyarrow as pa
     from splink import DuckDBAPI, Linker
 
+    from cornerstore.identity.resolution.blocking import with_crowded_column
     from cornerstore.identity.resolution.records import prepare_records
 
     db = DuckDBAPI()
-    settings_dict = model.splink_settings(len(records))
-    linker = Linker(db.register(records.to_arrow()), settings_dict, log_level=None)
+    table, crowded = with_crowded_column(records.to_arrow())
+    settings_dict = model.splink_settings(len(records), capped=crowded.keys)
+    linker = Linker(db.register(table), settings_dict, log_level=None)
     tf_columns = sorted({lv.column for c in model.comparisons for lv in c.levels if lv.tf})
     for column in tf_columns:
         linker.table_management.compute_tf_table(column)
-    stored = db.register(records.to_arrow())
+    stored = db.register(table)
     latencies = []
     fields = list(FIELDS)
     for row in arriving:
         new = prepare_records([row], [f"new_{row['id']}"], fields, settings.default_phone_region)
         began = time.perf_counter()
-        frame = db.register(new.to_arrow())
+        arriving_table = new.to_arrow()
+        if crowded.keys:  # the capped rules read the column on both sides: nothing crowded here
+            arriving_table = arriving_table.append_column("crowded", pa.array([0], pa.int64()))
+        frame = db.register(arriving_table)
         result = linker.inference.predict_between(
             stored,
             frame,

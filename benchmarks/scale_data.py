@@ -7,7 +7,8 @@ itself, with the secondary indexes and constraints dropped during the load and r
 
 Profile ``i`` (1-based) signed in once on the web: one identify with a userId, an anonymousId,
 an e-mail, first and last name (drawn from the demo's 1,156 first names and 713 surnames) and a
-postal address (about 800k postcodes in ten areas); no phone, as which numbers the phone
+postal address shared with the household (two or three people in a row; addresses grow with
+the store, see ``household``, and a postcode holds 15 of them); no phone, as which numbers the phone
 normaliser takes cannot be said in SQL. That leaves exactly what intake leaves for such a
 message: a customer, three identifiers, four trait observations, two name words and the identify
 event. One profile in ten is a second profile of the person before it (same name and address,
@@ -45,7 +46,23 @@ AREAS = (
     ("Cardiff", "CF"),
 )  # fmt: skip
 LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue")
+# A town's streets: a prefix, a word and a suffix, 3,600 of them, of 150 houses each, so that
+# addresses grow with the store (540,000 households a town before one repeats) and an address is
+# one household's, as in a shop's real customers.
+STREET_WORDS = (
+    "Acorn", "Beech", "Birch", "Bridge", "Brook", "Castle", "Cedar", "Chapel", "Cherry",
+    "Church", "Clover", "Elm", "Fern", "Forge", "Glebe", "Hazel", "Heath", "Holly", "Ivy",
+    "Kings", "Larch", "Lime", "Maple", "Meadow", "Mill", "Oak", "Orchard", "Park", "Poplar",
+    "Priory", "Queens", "Rowan", "School", "Spring", "Station", "Victoria", "Willow",
+    "Windmill", "Yarrow", "Yew",
+)  # fmt: skip
+STREET_SUFFIXES = (
+    "Street", "Road", "Lane", "Avenue", "Close", "Drive", "Grove", "Way", "Crescent",
+    "Gardens", "Terrace", "Place", "Walk", "Row", "Court",
+)  # fmt: skip
+STREET_PREFIXES = ("", "North ", "South ", "Upper ", "Lower ", "Old ")
+HOUSES_A_STREET = 150
+HOUSES_A_POSTCODE = 15  # a UK postcode unit holds about 15 addresses
 START = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
 STEP_S = 3  # person i signed in at START + 3 i seconds
 RECEIVED_AFTER = timedelta(seconds=2)
@@ -75,16 +92,34 @@ def customer_id(i: int) -> str:
     return "cus_" + hashlib.md5(f"c{i}".encode()).hexdigest()[:16]
 
 
+def household(b: int) -> tuple[int, int, int]:
+    """Person ``b``'s household: its town, its street in the town and its house (0-based).
+
+    Two or three people in a row share a household (``2 b // 5``): an address is theirs alone
+    until a town's 540,000 households are used up (12 million profiles)."""
+    h = 2 * b // 5
+    j = h // len(AREAS)
+    return h % len(AREAS), j // HOUSES_A_STREET, j % HOUSES_A_STREET
+
+
 def person(i: int) -> dict[str, str]:
     """Profile ``i``'s identifiers and traits. One profile in ten is a second one of the person
     before it (same name and address, another e-mail and ids), for identity resolution to find."""
     b = i - 1 if i % TWIN_EVERY == 5 else i
     firsts, lasts = names()
-    first, last = firsts[(b * 7919) % len(firsts)], lasts[(b * 104729 // 13) % len(lasts)]
-    city, area = AREAS[b % len(AREAS)]
+    # A household is a family: one surname (drawn as a person's was before households).
+    h = 2 * b // 5
+    first, last = firsts[(b * 7919) % len(firsts)], lasts[(h * 104729 // 13) % len(lasts)]
+    town, s, house = household(b)
+    city, area = AREAS[town]
+    words, suffixes = len(STREET_WORDS), len(STREET_SUFFIXES)
+    street = (
+        f"{STREET_PREFIXES[(s // (words * suffixes)) % len(STREET_PREFIXES)]}"
+        f"{STREET_WORDS[s % words]} {STREET_SUFFIXES[(s // words) % suffixes]}"
+    )
+    u = s * (HOUSES_A_STREET // HOUSES_A_POSTCODE) + house // HOUSES_A_POSTCODE
     postcode = (
-        f"{area}{1 + (b // 10) % 20} {(b // 200) % 10}"
-        f"{LETTERS[(b // 2000) % 20]}{LETTERS[(b // 40000) % 20]}"
+        f"{area}{1 + u % 30} {(u // 30) % 10}{LETTERS[(u // 300) % 20]}{LETTERS[(u // 6000) % 20]}"
     )
     return {
         # A second profile comes from a till or a sign-up form: no login, so no userId (two
@@ -94,7 +129,7 @@ def person(i: int) -> dict[str, str]:
         "email": f"{first.lower()}.{last.lower()}.{b}@{DOMAINS[i % len(DOMAINS)]}",
         "first_name": first,
         "last_name": last,
-        "street": f"{1 + b % 199} {STREETS[(b // 7) % len(STREETS)]}",
+        "street": f"{1 + house} {street}",
         "city": city,
         "postal_code": postcode,
     }
@@ -170,6 +205,7 @@ def _array(values: tuple[str, ...]) -> str:
 def _person_sql(series: str) -> str:
     """A SELECT of profile i's fields for every i of ``series`` (bigints), as :func:`person`."""
     firsts, lasts = names()
+    words, suffixes, prefixes = len(STREET_WORDS), len(STREET_SUFFIXES), len(STREET_PREFIXES)
     return f"""
         SELECT i,
             'cus_' || substr(md5('c' || i), 1, 16) AS cid,
@@ -179,12 +215,15 @@ def _person_sql(series: str) -> str:
             f.first, f.last,
             lower(f.first) || '.' || lower(f.last) || '.' || b || '@'
                 || ({_array(DOMAINS)})[1 + i % {len(DOMAINS)}] AS email,
-            (1 + b % 199) || ' ' || ({_array(STREETS)})[1 + (b / 7) % {len(STREETS)}] AS street,
-            ({_array(tuple(c for c, _ in AREAS))})[1 + b % {len(AREAS)}] AS city,
-            ({_array(tuple(a for _, a in AREAS))})[1 + b % {len(AREAS)}]
-                || (1 + (b / 10) % 20) || ' ' || (b / 200) % 10
-                || substr('{LETTERS}', 1 + ((b / 2000) % 20)::int, 1)
-                || substr('{LETTERS}', 1 + ((b / 40000) % 20)::int, 1) AS postcode,
+            (1 + house) || ' '
+                || ({_array(STREET_PREFIXES)})[1 + (s / {words * suffixes}) % {prefixes}]
+                || ({_array(STREET_WORDS)})[1 + s % {words}] || ' '
+                || ({_array(STREET_SUFFIXES)})[1 + (s / {words}) % {suffixes}] AS street,
+            ({_array(tuple(c for c, _ in AREAS))})[1 + town] AS city,
+            ({_array(tuple(a for _, a in AREAS))})[1 + town]
+                || (1 + u % 30) || ' ' || (u / 30) % 10
+                || substr('{LETTERS}', 1 + ((u / 300) % 20)::int, 1)
+                || substr('{LETTERS}', 1 + ((u / 6000) % 20)::int, 1) AS postcode,
             timestamptz '{START.isoformat()}' + i * interval '{STEP_S} seconds' AS at,
             '{{"library":{{"name":"analytics.js","version":"next-1.70.0"}},"ip":"81.'
                 || i % 256 || '.' || (i / 256) % 256 || '.' || (1 + i % 254)
@@ -192,8 +231,13 @@ def _person_sql(series: str) -> str:
                 || 'PATH"}}}}' AS context
         FROM {series} AS i,
         LATERAL (SELECT CASE WHEN i % {TWIN_EVERY} = 5 THEN i - 1 ELSE i END AS b) AS base,
+        LATERAL (SELECT 2 * b / 5 AS h) AS hh,
         LATERAL (SELECT ({_array(firsts)})[1 + (b * 7919) % {len(firsts)}] AS first,
-                        ({_array(lasts)})[1 + (b * 104729 / 13) % {len(lasts)}] AS last) AS f
+                        ({_array(lasts)})[1 + (h * 104729 / 13) % {len(lasts)}] AS last) AS f,
+        LATERAL (SELECT h % {len(AREAS)} AS town, h / {len(AREAS)} / {HOUSES_A_STREET} AS s,
+                        h / {len(AREAS)} % {HOUSES_A_STREET} AS house) AS home,
+        LATERAL (SELECT s * {HOUSES_A_STREET // HOUSES_A_POSTCODE}
+                        + house / {HOUSES_A_POSTCODE} AS u) AS unit
     """
 
 

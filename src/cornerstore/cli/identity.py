@@ -142,6 +142,8 @@ def dedupe(
         "largest_cluster": result.largest_cluster,
         "households": result.households,
         "pairs_scored": result.pairs_scored,
+        "crowded_keys": result.crowded_keys,
+        "crowded_records": result.crowded_records,
     }
     if run.json:
         print_json(summary)
@@ -150,6 +152,12 @@ def dedupe(
         f"{result.records:,} records -> {result.clusters:,} clusters "
         f"(largest {result.largest_cluster}, {result.households:,} households); "
         f"wrote {result.output}"
+        + (
+            f"; {result.crowded_keys:,} blocking keys shared by too many to compare on "
+            f"({result.crowded_records:,} records, reached through their other keys)"
+            if result.crowded_keys
+            else ""
+        )
     )
 
 
@@ -318,6 +326,12 @@ def resolve_stored(
         f"{result.merged:,} merged, {result.queued:,} queued for review, "
         f"{result.refused:,} refused by the safeguards, {result.households:,} households "
         f"kept apart, {result.kept_apart_by_decision:,} kept apart by earlier decisions"
+        + (
+            f"; {result.crowded_keys:,} blocking keys shared by too many to compare on "
+            f"({result.crowded_customers:,} customers, reached through their other keys)"
+            if result.crowded_keys
+            else ""
+        )
     )
 
 

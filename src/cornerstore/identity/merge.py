@@ -157,7 +157,9 @@ class Merges:
     ) -> tuple[list[MergeOutcome], list[MergeRecord]]:
         with self.store.unit_of_work(write=True) as uow:
             profiles = sorted({p for two in pairs for p in two})
-            stitcher = Stitcher(uow, self.settings.identity, caller.actor)
+            # Every customer the batch merges is locked below before anything moves, so the
+            # moves are written together at the end (``Stitcher.defer_moves``).
+            stitcher = Stitcher(uow, self.settings.identity, caller.actor, defer_moves=True)
             roots = set(uow.customers.roots_of(profiles).values())
             if not stitcher.lock_roots(roots):
                 raise WriteConflict("merge batch: another writer merged these customers first")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -94,6 +94,14 @@ class Stitcher:
     _kinds: dict[str, str] = field(default_factory=dict)  # stored profile -> its kind
     # Stored profile rows locked by this transaction: their roots cannot change under it.
     _locked: set[str] = field(default_factory=set)
+    #: Write the merges' moved rows in one statement at ``flush`` instead of one a merge, and
+    #: take each loser's members from what ``lock_roots`` read: for a batch of merges of
+    #: customers all locked by ``lock_roots`` and nothing else read from the store meanwhile
+    #: (``Merges.merge_batch``). A batch of messages reads roots between its merges, so it
+    #: writes each move at once.
+    defer_moves: bool = False
+    _members: dict[str, list[str]] = field(default_factory=dict)  # locked root -> stored members
+    _moves: dict[str, str] = field(default_factory=dict)  # profile row -> its new root, unwritten
 
     def __post_init__(self) -> None:
         self._priority = {kind: i for i, kind in enumerate(self.rules.priority)}
@@ -172,7 +180,8 @@ class Stitcher:
         others = {m for ms in members.values() for m in ms} - wanted
         customers.lock_for_merging(others, roots=False, wait=False)
         self._locked |= wanted | others
-        self._reload_facts(sorted(wanted))
+        self._members.update(members)
+        self._reload_facts(sorted(wanted), members)
         for cid, row in customers.get_many(wanted - set(self._kinds)).items():
             self._kinds[cid] = row.kind
             self._created_at.setdefault(cid, row.created_at)
@@ -217,9 +226,10 @@ class Stitcher:
         for facts in (self._counts, self._sizes):
             facts.pop(stale, None)
 
-    def _reload_facts(self, roots: list[str]) -> None:
-        """Identifier counts and sizes of these clusters: what is stored, read under lock,
-        plus what this batch added and has not written yet."""
+    def _reload_facts(self, roots: list[str], stored: dict[str, list[str]] | None = None) -> None:
+        """Identifier counts and sizes of these clusters: what is stored, read under lock
+        (``stored``: their members, when just read), plus what this batch added and has not
+        written yet."""
         wanted = set(roots)
         self._counts.update(self._stored_counts(roots))
         for row in self.new_identifiers:
@@ -227,7 +237,8 @@ class Stitcher:
             if root in wanted:
                 fam = kind_family(row["kind"])
                 self._counts[root][fam] = self._counts[root].get(fam, 0) + 1
-        stored = self.uow.customers.members_of_roots(roots)
+        if stored is None:
+            stored = self.uow.customers.members_of_roots(roots)
         for root in roots:
             self._sizes[root] = len(stored.get(root, []))
         for row in self.new_profiles.values():
@@ -389,11 +400,22 @@ class Stitcher:
         at: datetime,
         mid: str | None,
     ) -> None:
-        stored = self.uow.customers.members_of_roots([loser]).get(loser, [])
+        if self.defer_moves and loser in self._members and winner in self._members:
+            stored = self._members.pop(loser)
+            self._members[winner] += stored
+            self._moves.update(dict.fromkeys(stored, winner))
+        else:
+            # Moves still unwritten would hide members from the read below.
+            self.uow.customers.set_roots(self._moves)
+            self._moves = {}
+            stored = self.uow.customers.members_of_roots([loser]).get(loser, [])
+            if stored:
+                self.uow.customers.set_root(stored, winner)
+            self._members.pop(loser, None)
+            if winner in self._members:
+                self._members[winner] += stored
         pending = [cid for cid, row in self.new_profiles.items() if row["root_id"] == loser]
         members = sorted(set(stored) | set(pending), key=lambda m: (m != loser, m))
-        if stored:
-            self.uow.customers.set_root(stored, winner)
         for cid in pending:
             self.new_profiles[cid]["root_id"] = winner
         for cid, r in self.root.items():
@@ -585,16 +607,8 @@ class Stitcher:
     def flush(self) -> None:
         """Write new profiles, identifiers, merges and refusals (events are the caller's)."""
         self.uow.customers.add_many(list(self.new_profiles.values()))
+        self.uow.customers.set_roots(self._moves)
+        self._moves = {}
         self.uow.identifiers.add_many(self.new_identifiers)
-        for m in self.merges:
-            self.uow.merges.add(
-                winner_id=m.winner_id,
-                loser_id=m.loser_id,
-                members=m.members,
-                reason=m.reason,
-                evidence=m.evidence,
-                message_id=m.message_id,
-                created_at=m.created_at,
-                created_by=m.created_by,
-            )
+        self.uow.merges.add_many([asdict(m) for m in self.merges])
         self.uow.merges.add_refusals(self.refusals)

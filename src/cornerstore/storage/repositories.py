@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -208,6 +208,15 @@ class CustomerRepository(Repository):
             self.conn.execute(
                 update(t.customers).where(t.customers.c.id.in_(chunk)).values(root_id=root_id)
             )
+
+    def set_roots(self, roots: Mapping[str, str]) -> None:
+        """Point each profile row of ``roots`` at its new root (profile id -> root id), all in
+        one ``executemany`` (a batch of merges' moves, written together)."""
+        if not roots:
+            return
+        c = t.customers
+        statement = update(c).where(c.c.id == bindparam("moved")).values(root_id=bindparam("to"))
+        self.conn.execute(statement, [{"moved": m, "to": r} for m, r in roots.items()])
 
     def roots_of(self, customer_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -633,6 +642,18 @@ class MergeRepository(Repository):
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+    def add_many(self, merges: list[dict[str, Any]]) -> None:
+        """Record merges (dicts of :meth:`add`'s arguments) in one statement, in order."""
+        rows = [
+            {
+                **m,
+                "members": orjson.dumps(m["members"]).decode(),
+                "evidence": orjson.dumps(m["evidence"]).decode(),
+            }
+            for m in merges
+        ]
+        bulk_insert(self.conn, t.merges, rows)
 
     def add_refusals(self, rows: list[dict[str, Any]]) -> None:
         """Record refusals (dicts with created_at, message_id, reason, profiles); a refusal of

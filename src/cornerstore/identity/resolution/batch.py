@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cornerstore.identity.resolution.blocking import CrowdedKeys
 from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import PreparedRecords
@@ -34,6 +35,8 @@ class Resolution:
     clusters: Clusters
     pairs_scored: int
     pairs_matched: int
+    #: Blocking keys shared by too many records to block on (``blocking``): counts only.
+    crowded: CrowdedKeys | None = None
 
 
 def resolve(
@@ -67,6 +70,9 @@ def resolve(
         model = train_model(
             records, seed=seed, progress=progress, engine=engine, registered=registered
         )
+    crowded = registered.crowded.of_rules(model.blocking_rules)
+    if crowded.keys:
+        say(crowded.describe())
     threshold = model.match_probability if match_probability is None else match_probability
     floor = min(model.review_probability, threshold)
     say("scoring candidate pairs")
@@ -91,7 +97,7 @@ def resolve(
         refuse_name_conflicts=model.households,
     )
     matched = sum(w >= weight_of(threshold) for w in pairs["match_weight"])
-    return Resolution(model, clusters, len(pairs["left"]), matched)
+    return Resolution(model, clusters, len(pairs["left"]), matched, crowded)
 
 
 def with_estimated_match_rate(

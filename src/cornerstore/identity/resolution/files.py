@@ -166,6 +166,9 @@ class DedupeResult:
     households: int
     pairs_scored: int
     resolution: Resolution
+    #: Blocking keys shared by too many records to block on, and the records holding one.
+    crowded_keys: int = 0
+    crowded_records: int = 0
 
 
 def dedupe_files(
@@ -244,6 +247,8 @@ def dedupe_files(
         households=len(resolution.clusters.households),
         pairs_scored=resolution.pairs_scored,
         resolution=resolution,
+        crowded_keys=resolution.crowded.keys_left_out if resolution.crowded else 0,
+        crowded_records=resolution.crowded.records_left_out if resolution.crowded else 0,
     )
 
 

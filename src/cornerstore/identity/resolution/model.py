@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.blocking import capped_rule_sql
 from cornerstore.identity.resolution.comparisons import (
     Comparison,
     blocking_rule_sql,
@@ -176,15 +177,21 @@ class IdentityModel:
                 kept.append(comparison.name)
         return kept
 
-    def splink_settings(self, others: int) -> dict[str, Any]:
-        """Splink settings with this model's parameters and the prior for ``others`` candidates."""
+    def splink_settings(
+        self, others: int, capped: Collection[tuple[str, ...]] = ()
+    ) -> dict[str, Any]:
+        """Splink settings with this model's parameters and the prior for ``others`` candidates;
+        the blocking rules of ``capped`` leave out their crowded keys
+        (``blocking.capped_rule_sql``: the records need the ``crowded`` column
+        ``register_records`` adds)."""
         return {
             "link_type": self.link_type,
             "unique_id_column_name": "unique_id",
             "probability_two_random_records_match": self.prior(others),
             "comparisons": [c.splink_dict() for c in self.comparisons],
             "blocking_rules_to_generate_predictions": [
-                {"blocking_rule": blocking_rule_sql(rule)} for rule in self.blocking_rules
+                {"blocking_rule": (capped_rule_sql if rule in capped else blocking_rule_sql)(rule)}
+                for rule in self.blocking_rules
             ],
             "retain_matching_columns": False,
             "retain_intermediate_calculation_columns": False,

@@ -47,6 +47,10 @@ class Resolved:
     queued: int
     households: int
     kept_apart_by_decision: int
+    #: Blocking keys shared by too many customers' records to block on (``blocking``), and the
+    #: customers holding one: counts only, never the values.
+    crowded_keys: int = 0
+    crowded_customers: int = 0
 
 
 @dataclass(eq=False)
@@ -69,7 +73,7 @@ class BatchResolution(ResolutionJob):
         Clustering refuses chains (see :mod:`.clustering`), and a pair staff rejected is a
         cannot-link: no merge joins the two groups it would bring together.
         """
-        from cornerstore.identity.resolution.splink_engine import predict_pairs
+        from cornerstore.identity.resolution.splink_engine import predict_pairs, register_records
 
         self.policy.require(caller, "merges", CHANGE)
         say = progress or (lambda _msg: None)
@@ -87,10 +91,20 @@ class BatchResolution(ResolutionJob):
         # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
         # million customers' join held several GB at once.
         chunks = -(-len(variants) // RECORDS_PER_CHUNK) if engine == "duckdb" else 1
-        pairs = per_customer(
-            predict_pairs(variants, model, model.review_probability, engine=engine, chunks=chunks),
-            profiles.owner,
+        registered = register_records(variants, engine)
+        crowded = registered.crowded.of_rules(model.blocking_rules)
+        if crowded.keys:
+            say(crowded.describe())
+        scored = predict_pairs(
+            variants,
+            model,
+            model.review_probability,
+            engine=engine,
+            registered=registered,
+            chunks=chunks,
         )
+        del registered  # the database and its copy of the records
+        pairs = per_customer(scored, profiles.owner)
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
         rejected = {p for p, status in decided.items() if status == "rejected"}
         keep = [k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected]
@@ -157,6 +171,8 @@ class BatchResolution(ResolutionJob):
             queued=len(queue),
             households=len(clusters.households),
             kept_apart_by_decision=kept_apart,
+            crowded_keys=crowded.keys_left_out,
+            crowded_customers=len({profiles.owner[i] for i, f in enumerate(crowded.flags) if f}),
         )
         self.audit.record(
             caller,

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cornerstore.identity.resolution.blocking import block_cap
 from cornerstore.identity.resolution.clustering import names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import COLUMNS, PreparedRecords
@@ -77,6 +78,11 @@ class Scorer:
     def __init__(
         self, model: IdentityModel, reference: PreparedRecords, *, indexed: bool = True
     ) -> None:
+        if indexed:
+            # The wide rules the reference records afford, as Splink scores them.
+            from cornerstore.identity.resolution.splink_engine import affordable
+
+            model = affordable(model, reference)
         self.model = model
         self.columns: dict[str, list[Any]] = {c: list(reference.columns[c]) for c in COLUMNS}
         self.rules = model.blocking_rules
@@ -144,16 +150,24 @@ class Scorer:
         self.removed.add(position)
 
     def candidates(self, record: Mapping[str, Any]) -> set[int]:
-        """Positions of reference records that share a blocking key with ``record``."""
+        """Positions of reference records that share a blocking key with ``record``; a key held
+        by more reference records than its rule's cap (``blocking.block_cap``) is left out, as
+        Splink leaves it out."""
         found: set[int] = set()
         for rule, table in self.index.items():
             key = tuple(record.get(c) for c in rule)
             if all(v is not None for v in key):
-                found.update(table.get(key, ()))
+                block = table.get(key, ())
+                if len(block) <= block_cap(rule):
+                    found.update(block)
         if self._swap:
             first, last = record.get("first_name"), record.get("last_name")
+            names = self.index[("first_name", "last_name")]
             if first is not None and last is not None:
-                found.update(self.index[("first_name", "last_name")].get((last, first), ()))
+                crossed = names.get((last, first), ())
+                cap = block_cap(("first_name", "last_name"))
+                if len(crossed) <= cap and len(names.get((first, last), ())) <= cap:
+                    found.update(crossed)
         return found
 
     def _tf(self, column: str, value: Any) -> float | None:

@@ -14,11 +14,12 @@ import math
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from cornerstore.errors import InvalidInput
+from cornerstore.identity.resolution.blocking import CrowdedKeys, with_crowded_column
 from cornerstore.identity.resolution.comparisons import (
     SQL_FUNCTIONS,
     WIDE_BLOCKING_RULES,
@@ -85,11 +86,13 @@ class RegisteredRecords:
     engine: Engine
     db: Any
     frames: list[Any]
+    #: The blocking keys too crowded to block on (``blocking.crowded_keys``).
+    crowded: CrowdedKeys
 
 
 def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
     """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
-    file (link)."""
+    file (link), with the ``crowded`` column the capped blocking rules read (``blocking``)."""
     import pyarrow.compute as pc
 
     if engine == "spark":
@@ -101,14 +104,14 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
         register = db.register
     else:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
-    table = records.to_arrow()
+    table, crowded = with_crowded_column(records.to_arrow())
     if records.source:
         frames = [
             register(table.filter(pc.equal(table["source_dataset"], f"input_{s}"))) for s in (0, 1)
         ]
     else:
         frames = [register(table)]
-    return RegisteredRecords(records, engine, db, frames)
+    return RegisteredRecords(records, engine, db, frames, crowded)
 
 
 def _registered(
@@ -352,7 +355,11 @@ def pairs_sharing(records: PreparedRecords, rule: tuple[str, ...]) -> int:
     return sum(a * b for a, b in sides.values())
 
 
-def wide_blocking_for(records: PreparedRecords, usable: set[str]) -> list[tuple[str, ...]]:
+def wide_blocking_for(
+    records: PreparedRecords,
+    usable: set[str],
+    rules: Sequence[tuple[str, ...]] = WIDE_BLOCKING_RULES,
+) -> list[tuple[str, ...]]:
     """The ``WIDE_BLOCKING_RULES`` whose columns the model compares and whose candidate pairs
     stay within ``WIDE_PAIRS_PER_RECORD`` a record (``WIDE_MAX_PAIRS`` at most), each and all
     together.
@@ -366,7 +373,7 @@ def wide_blocking_for(records: PreparedRecords, usable: set[str]) -> list[tuple[
     budget = min(WIDE_PAIRS_PER_RECORD * len(records), WIDE_MAX_PAIRS)
     chosen: dict[tuple[str, ...], int] = {}
     spent = 0
-    for rule in WIDE_BLOCKING_RULES:
+    for rule in rules:
         if not set(rule) <= usable:
             continue
         pairs = pairs_sharing(records, rule)
@@ -376,6 +383,27 @@ def wide_blocking_for(records: PreparedRecords, usable: set[str]) -> list[tuple[
             chosen[rule] = pairs
             spent += added
     return list(chosen)
+
+
+def affordable(model: IdentityModel, records: PreparedRecords) -> IdentityModel:
+    """The model with only those of its wide rules (``wide_blocking``) that ``records`` still
+    afford (``wide_blocking_for``): training chose them on its own records, often a sample, and
+    a broad key's pairs grow as the square of the records scored. On the scale store, first
+    name and town chosen on 250,000 customers would make about 43 million pairs at 1M and 4.3
+    billion at 10M, against a budget of 4 million.
+    """
+    if not model.wide_blocking:
+        return model
+    kept = wide_blocking_for(records, set(records.columns), model.wide_blocking)
+    if kept == model.wide_blocking:
+        return model
+    dropped = [r for r in model.wide_blocking if r not in kept]
+    log.info(
+        "identity: not blocking on %s: too many pairs among %d records",
+        "; ".join(" + ".join(r) for r in dropped),
+        len(records),
+    )
+    return replace(model, wide_blocking=kept)
 
 
 #: A field whose commonest value this share of the records hold (one town's census, every
@@ -613,9 +641,12 @@ def predict_pairs(
     and scores the left records that many at a time against all (Splink's
     ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
     """
-    settings = model.splink_settings(pairs_per_record(records))
+    registered = _registered(records, engine, registered)
+    model = affordable(model, records)
+    # Rules with a key too crowded to block on leave it out (``blocking``).
+    settings = model.splink_settings(pairs_per_record(records), capped=registered.crowded.keys)
     settings["link_type"] = _link_type(records)
-    linker = _linker(_registered(records, engine, registered), settings, model.comparisons)
+    linker = _linker(registered, settings, model.comparisons)
     chunked = {"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}
     predictions = linker.inference.predict(
         threshold_match_probability=min_probability, warning_mode="never", **chunked
