@@ -41,7 +41,8 @@ MapOption = typer.Option(
     [],
     "--map",
     help="FIELD=COLUMN (repeatable); fields: first_name, last_name, full_name, email, phone, "
-    "address, city, state, postcode, country",
+    "address, city, state, postcode, country. Columns named like a field (email, Surname, "
+    "Post Code, ...) are read as it without one",
 )
 IdOption = typer.Option(..., "--id-col", help="The column that identifies a row")
 RegionOption = typer.Option("GB", "--region", help="Country of phone numbers without a +prefix")
@@ -144,10 +145,18 @@ def dedupe(
         "pairs_scored": result.pairs_scored,
         "crowded_keys": result.crowded_keys,
         "crowded_records": result.crowded_records,
+        "fields": result.mapping,
     }
     if run.json:
         print_json(summary)
         return
+    named_alike = {f: c for f, c in result.mapping.items() if f not in mapping}
+    if named_alike:
+        out.print(
+            "fields read from columns named like them: "
+            + ", ".join(f"{f}={c}" for f, c in named_alike.items()),
+            markup=False,
+        )
     out.print(
         f"{result.records:,} records -> {result.clusters:,} clusters "
         f"(largest {result.largest_cluster}, {result.households:,} households); "

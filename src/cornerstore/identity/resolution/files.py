@@ -5,8 +5,9 @@ explain why two records match. The CLI's ``cornerstore identity`` commands call 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ Progress = Callable[[str], None]
 
 
 def parse_field_map(pairs: Sequence[str]) -> dict[str, str]:
-    """``["first_name=given", ...]`` -> ``{"first_name": "given"}``, known fields only.
+    """``["first_name=given", ...]`` -> ``{"first_name": "given"}``, known fields only; may be
+    empty, for :func:`fields_by_column` completes it from the file's column names.
 
     >>> parse_field_map(["email=E-Mail", "last_name=surname"])
     {'email': 'E-Mail', 'last_name': 'surname'}
@@ -42,10 +44,53 @@ def parse_field_map(pairs: Sequence[str]) -> dict[str, str]:
             raise InvalidInput(f"--map {pair!r}: expected FIELD=COLUMN")
         if field not in FIELDS:
             raise InvalidInput(f"--map: unknown field {field!r}; known: {', '.join(FIELDS)}")
+        if field in mapping:
+            raise InvalidInput(f"--map: the field {field!r} is mapped twice")
         mapping[field] = column
-    if not mapping:
-        raise InvalidInput("--map: map at least two fields, e.g. --map email=Email")
     return mapping
+
+
+# Column names read as a field when ``--map`` leaves the field out, compared in lower case with
+# spaces, dashes and dots read as underscores; the field's own name first. A file whose columns
+# are already called ``email`` or ``Surname`` needs no mapping.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "full_name": ("full_name", "fullname", "name", "customer_name"),
+    "first_name": ("first_name", "firstname", "given_name", "forename", "first"),
+    "last_name": ("last_name", "lastname", "surname", "family_name", "last"),
+    "email": ("email", "e_mail", "email_address", "mail"),
+    "phone": ("phone", "phone_number", "telephone", "tel", "mobile", "mobile_phone"),
+    "address": ("address", "street_address", "address_1", "address_line_1", "street"),
+    "city": ("city", "town", "suburb"),
+    "state": ("state", "county", "province"),
+    "postcode": ("postcode", "post_code", "postal_code", "zip", "zipcode", "zip_code"),
+    "country": ("country",),
+}
+_NOT_WORD = re.compile(r"[\s.\-]+")
+
+
+def fields_by_column(
+    columns: Sequence[str], mapping: dict[str, str], id_col: str
+) -> dict[str, str]:
+    """``mapping`` with every field it leaves out that a column is named like (see
+    :data:`FIELD_ALIASES`), in :data:`FIELDS` order. The id column and mapped columns are
+    never read twice.
+
+    >>> fields_by_column(["id", "E-Mail", "Surname", "given"], {"first_name": "given"}, "id")
+    {'first_name': 'given', 'last_name': 'Surname', 'email': 'E-Mail'}
+    """
+    named = {_NOT_WORD.sub("_", c.strip()).lower(): c for c in reversed(columns)}
+    taken = {id_col, *mapping.values()}
+    found = dict(mapping)
+    for name in FIELDS:
+        if name in found:
+            continue
+        for alias in FIELD_ALIASES.get(name, (name,)):
+            column = named.get(alias)
+            if column is not None and column not in taken:
+                found[name] = column
+                taken.add(column)
+                break
+    return {name: found[name] for name in FIELDS if name in found}
 
 
 def read_table(path: Path) -> pl.DataFrame:
@@ -132,12 +177,22 @@ def load_records(
     mapping: dict[str, str],
     default_region: str = "GB",
     source: int | None = None,
-) -> tuple[PreparedRecords, pl.DataFrame]:
-    """Read a file and prepare its mapped columns; returns the records and the raw frame."""
+    *,
+    complete: bool = True,
+) -> tuple[PreparedRecords, pl.DataFrame, dict[str, str]]:
+    """Read a file and prepare its mapped columns, and (``complete``) those named like a field
+    (see :func:`fields_by_column`); returns the records, the raw frame and the mapping used."""
     frame = read_table(path)
     missing = [c for c in (id_col, *mapping.values()) if c not in frame.columns]
     if missing:
         raise InvalidInput(f"{path.name}: no column {missing[0]!r}")
+    if complete:
+        mapping = fields_by_column(frame.columns, mapping, id_col)
+    if not mapping:
+        raise InvalidInput(
+            f"{path.name}: no column is named like a field ({', '.join(FIELDS)}); "
+            "map them with --map FIELD=COLUMN, e.g. --map email=Email"
+        )
     if frame[id_col].null_count():
         raise InvalidInput(f"{path.name}: column {id_col!r} has empty ids")
     if frame[id_col].is_duplicated().any():
@@ -152,7 +207,7 @@ def load_records(
         default_region=default_region,
         source=[source] * frame.height if source is not None else (),
     )
-    return records, frame
+    return records, frame, mapping
 
 
 @dataclass
@@ -169,6 +224,8 @@ class DedupeResult:
     #: Blocking keys shared by too many records to block on, and the records holding one.
     crowded_keys: int = 0
     crowded_records: int = 0
+    #: The fields compared and the columns they were read from (``--map`` and named alike).
+    mapping: dict[str, str] = field(default_factory=dict)
 
 
 def dedupe_files(
@@ -204,13 +261,16 @@ def dedupe_files(
             check_output(path)
     say = progress or (lambda _msg: None)
     say(f"reading {input_path.name}")
-    records, frame = load_records(
+    records, frame, mapping = load_records(
         input_path, id_col, mapping, default_region, 0 if link_path else None
     )
     sources = [input_path.name] * frame.height
     if link_path is not None:
         say(f"reading {link_path.name}")
-        other, other_frame = load_records(link_path, id_col, mapping, default_region, 1)
+        # The fields of the first file, so both files are compared on the same ones.
+        other, other_frame, _ = load_records(
+            link_path, id_col, mapping, default_region, 1, complete=False
+        )
         records = concat(records, other)
         sources += [link_path.name] * other_frame.height
     if model is not None and not {c.name for c in model.comparisons} <= records.compared:
@@ -249,6 +309,7 @@ def dedupe_files(
         resolution=resolution,
         crowded_keys=resolution.crowded.keys_left_out if resolution.crowded else 0,
         crowded_records=resolution.crowded.records_left_out if resolution.crowded else 0,
+        mapping=mapping,
     )
 
 
@@ -267,7 +328,7 @@ def train_file(
     """Train a model on a file, with Splink on ``engine``, calibrate it on clerically labelled
     pairs when ``labels_path`` is given (see :func:`read_labels`), and write it as JSON."""
     check_output(output_path, suffixes=())
-    records, _ = load_records(input_path, id_col, mapping, default_region)
+    records, _, _ = load_records(input_path, id_col, mapping, default_region)
     labelled = read_labels(labels_path, records) if labels_path is not None else []
     model = train_model(records, seed=seed, progress=progress, engine=engine)
     if labelled:
@@ -334,7 +395,7 @@ def explain_records(
 ) -> Explanation:
     """Each field's match weight for two records of a file (training a model when none is given;
     term frequencies come from the file)."""
-    records, _ = load_records(input_path, id_col, mapping, default_region)
+    records, _, _ = load_records(input_path, id_col, mapping, default_region)
     ids = records.columns["unique_id"]
     positions = {uid: i for i, uid in enumerate(ids)}
     for which, wanted in (("first", left_id), ("second", right_id)):
