@@ -91,6 +91,14 @@ class CrowdedKeys:
     flags: list[int]
     keys: dict[Rule, int] = field(default_factory=dict)
     records: dict[Rule, int] = field(default_factory=dict)
+    #: Candidate pairs each rule makes among all the records (as in a dedupe), without its
+    #: crowded keys; a pair two rules find is counted under each.
+    pairs: dict[Rule, int] = field(default_factory=dict)
+
+    def pairs_of(self, rules: Iterable[Rule]) -> int:
+        """Candidate pairs the ``rules`` make, as counted (an upper bound of those scored:
+        Splink scores a pair two rules find once)."""
+        return sum(self.pairs.get(r, 0) for r in rules)
 
     @property
     def keys_left_out(self) -> int:
@@ -108,12 +116,14 @@ class CrowdedKeys:
         >>> crowded.of_rules([("email",)]).flags
         [1, 0, 0]
         """
+        rules = list(rules)
         wanted = [r for r in rules if r in self.keys]
         mask = sum(rule_bit(r) for r in wanted)
         return CrowdedKeys(
             [f & mask for f in self.flags],
             {r: self.keys[r] for r in wanted},
             {r: self.records[r] for r in wanted if r in self.records},
+            {r: n for r, n in self.pairs.items() if r in rules},
         )
 
     def describe(self) -> str:
@@ -150,10 +160,13 @@ def crowded_keys(table: Any) -> CrowdedKeys:
     found = CrowdedKeys(flags)
     for rule in PREDICTION_RULES:
         cap = block_cap(rule)
+        cols = list(rule)
+        if any(c not in table.column_names for c in cols):
+            continue
+        counts = table.group_by(cols, use_threads=False).aggregate([([], "count_all")])
+        found.pairs[rule] = pairs_within(counts, cols, cap)
         if n <= cap:
             continue
-        cols = list(rule)
-        counts = table.group_by(cols, use_threads=False).aggregate([([], "count_all")])
         big = counts.filter(pc.greater(counts["count_all"], cap))
         crowded = {
             key for key in zip(*(big[c].to_pylist() for c in cols), strict=True) if None not in key
@@ -174,6 +187,22 @@ def crowded_keys(table: Any) -> CrowdedKeys:
     if found.keys:
         log.info("identity: %s", found.describe())
     return found
+
+
+def pairs_within(counts: Any, cols: list[str], cap: int | None = None) -> int:
+    """Candidate pairs within the keys of ``counts`` (a pyarrow group-by of prepared records
+    by ``cols``, with ``count_all``) that block: no part missing, and at most ``cap``
+    records when given.
+    """
+    import pyarrow.compute as pc
+
+    usable = pc.is_valid(counts[cols[0]])
+    for c in cols[1:]:
+        usable = pc.and_(usable, pc.is_valid(counts[c]))
+    if cap is not None:
+        usable = pc.and_(usable, pc.less_equal(counts["count_all"], cap))
+    n = pc.filter(counts["count_all"], usable).cast("int64")
+    return int(pc.sum(pc.divide(pc.multiply(n, pc.subtract(n, 1)), 2)).as_py() or 0)
 
 
 def with_crowded_column(table: Any) -> tuple[Any, CrowdedKeys]:

@@ -4,6 +4,7 @@ merge what clustering joined, queue the grey zone for review and record househol
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +31,11 @@ from cornerstore.identity.resolution.stored_profiles import (
 
 log = logging.getLogger(__name__)
 
-#: Records Splink blocks and scores at a time against all of them (on DuckDB): memory follows
-#: the chunk's join, while each chunk reads all records once more (at 100k customers four
-#: chunks scored in 21.1 CPU-s against one's 17.6, with a peak 240 MB lower, same pairs).
-RECORDS_PER_CHUNK = 50_000
+#: Candidate pairs Splink blocks and scores at a time (on DuckDB), a chunk of the records
+#: against all of them: memory follows the chunk's pairs, while each chunk reads all records
+#: once more. Chunked by records (50,000 a chunk), a million customers took 21 chunks for
+#: about 28 million pairs, and ten million would take 200, each joining all 10 million again.
+PAIRS_PER_CHUNK = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Resolved:
     #: customers holding one: counts only, never the values.
     crowded_keys: int = 0
     crowded_customers: int = 0
+    #: Candidate pairs of variants the blocking rules made, counted rule by rule (a pair two
+    #: rules find counted under each, so at most this many were scored): the cost of a run.
+    candidate_pairs: int = 0
 
 
 @dataclass(eq=False)
@@ -73,49 +78,63 @@ class BatchResolution(ResolutionJob):
         Clustering refuses chains (see :mod:`.clustering`), and a pair staff rejected is a
         cannot-link: no merge joins the two groups it would bring together.
         """
-        from cornerstore.identity.resolution.splink_engine import predict_pairs, register_records
+        from cornerstore.identity.resolution.splink_engine import (
+            affordable,
+            predict_pairs,
+            register_records,
+        )
 
         self.policy.require(caller, "merges", CHANGE)
         say = progress or (lambda _msg: None)
         model = active_model(self.store)
         say("reading profiles")
         with self.store.unit_of_work() as uow:
-            profiles = read_profile_variants(uow, self.settings.default_phone_region)
+            profiles = read_profile_variants(uow, self.settings.default_phone_region, compact=True)
         records, variants = profiles.customers, profiles.variants
         ids: list[str] = records.columns["unique_id"]
         with self.store.unit_of_work() as uow:
             decided = decided_pairs(uow, set(ids))
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
-        say("scoring candidate pairs")
-        # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
-        # million customers' join held several GB at once.
-        chunks = -(-len(variants) // RECORDS_PER_CHUNK) if engine == "duckdb" else 1
         registered = register_records(variants, engine)
         crowded = registered.crowded.of_rules(model.blocking_rules)
         if crowded.keys:
             say(crowded.describe())
+        scoring = affordable(model, variants, registered.table)
+        candidates = registered.crowded.pairs_of(scoring.blocking_rules)
+        # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
+        # million customers' join held several GB at once.
+        chunks = max(1, -(-candidates // PAIRS_PER_CHUNK)) if engine == "duckdb" else 1
+        say(f"scoring candidate pairs (about {candidates:,}, in {chunks} chunks)")
         scored = predict_pairs(
             variants,
-            model,
+            scoring,
             model.review_probability,
             engine=engine,
             registered=registered,
             chunks=chunks,
+            afforded=True,
         )
         del registered  # the database and its copy of the records
+        gc.collect()  # Splink's objects hold one another: DuckDB's memory goes back now
         pairs = per_customer(scored, profiles.owner)
+        del scored
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
         rejected = {p for p, status in decided.items() if status == "rejected"}
-        keep = [k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected]
         match_weight = weight_of(model.match_probability)
-        clusters = cluster_pairs(
-            records,
-            [left[k] for k in keep],
-            [right[k] for k in keep],
-            [weights[k] for k in keep],
-            match_weight,
-        )
+        if rejected:
+            keep = [
+                k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected
+            ]
+            clusters = cluster_pairs(
+                records,
+                [left[k] for k in keep],
+                [right[k] for k in keep],
+                [weights[k] for k in keep],
+                match_weight,
+            )
+        else:  # every pair: not copied (millions of them at ten million customers)
+            clusters = cluster_pairs(records, left, right, weights, match_weight)
         self.forget_customers()  # placement reads them afresh, not once per merge below
         say("merging")
         merged, refused, kept_apart = self._merge_clusters(
@@ -173,6 +192,7 @@ class BatchResolution(ResolutionJob):
             kept_apart_by_decision=kept_apart,
             crowded_keys=crowded.keys_left_out,
             crowded_customers=len({profiles.owner[i] for i, f in enumerate(crowded.flags) if f}),
+            candidate_pairs=candidates,
         )
         self.audit.record(
             caller,
@@ -208,7 +228,16 @@ class BatchResolution(ResolutionJob):
             for k in sorted(range(len(left)), key=lambda k: -weights[k])
             if weights[k] >= match_weight and labels[left[k]] == labels[right[k]]
         ]
-        group = {i: {i} for i in range(len(ids))}
+        # Each customer's group, held only for customers a pair touched: a set for each of ten
+        # million customers took about 3 GB.
+        groups: dict[int, set[int]] = {}
+
+        def group_of(i: int) -> set[int]:
+            found = groups.get(i)
+            if found is None:
+                found = groups[i] = {i}
+            return found
+
         merged = refused = kept_apart = 0
         start = 0
         while start < len(candidates):
@@ -220,15 +249,17 @@ class BatchResolution(ResolutionJob):
                 k = candidates[position]
                 a, b = left[k], right[k]
                 position += 1
-                if group[a] is group[b]:
+                if group_of(a) is group_of(b):
                     continue
-                if any(pair(ids[x], ids[y]) in rejected for x in group[a] for y in group[b]):
+                if rejected and any(
+                    pair(ids[x], ids[y]) in rejected for x in groups[a] for y in groups[b]
+                ):
                     apart.append(position - 1)
                     continue
-                planned.append((position - 1, group[a], group[b]))
-                joined = group[a] | group[b]
+                planned.append((position - 1, groups[a], groups[b]))
+                joined = groups[a] | groups[b]
                 for member in joined:
-                    group[member] = joined
+                    groups[member] = joined
             if not planned:
                 kept_apart += len(apart)
                 break
@@ -250,9 +281,9 @@ class BatchResolution(ResolutionJob):
             refused += 1
             for _, group_a, group_b in reversed(planned[len(outcomes) - 1 :]):
                 for member in group_a:
-                    group[member] = group_a
+                    groups[member] = group_a
                 for member in group_b:
-                    group[member] = group_b
+                    groups[member] = group_b
             kept_apart += sum(1 for p in apart if p < stop)
             start = stop + 1
         return merged, refused, kept_apart

@@ -84,7 +84,11 @@ class Scorer:
 
             model = affordable(model, reference)
         self.model = model
-        self.columns: dict[str, list[Any]] = {c: list(reference.columns[c]) for c in COLUMNS}
+        # Records are added only to an indexed scorer: one that only weighs given pairs reads
+        # the reference's columns in place (ten million records' columns copied took GBs).
+        self.columns: dict[str, list[Any]] = {
+            c: list(reference.columns[c]) if indexed else reference.columns[c] for c in COLUMNS
+        }
         self.rules = model.blocking_rules
         # Without the blocking indexes (indexed=False) the scorer only weighs given pairs.
         self._keyed = [r for r in self.rules if r != ("swap",)] if indexed else []

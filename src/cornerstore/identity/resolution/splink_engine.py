@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import tempfile
 import uuid
@@ -18,8 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import numpy as np
+
 from cornerstore.errors import InvalidInput
-from cornerstore.identity.resolution.blocking import CrowdedKeys, with_crowded_column
+from cornerstore.identity.resolution.blocking import (
+    CrowdedKeys,
+    pairs_within,
+    with_crowded_column,
+)
 from cornerstore.identity.resolution.comparisons import (
     SQL_FUNCTIONS,
     WIDE_BLOCKING_RULES,
@@ -88,6 +95,40 @@ class RegisteredRecords:
     frames: list[Any]
     #: The blocking keys too crowded to block on (``blocking.crowded_keys``).
     crowded: CrowdedKeys
+    #: The Arrow table registered (DuckDB reads it in place), and where DuckDB spills.
+    table: Any = None
+    spill: tempfile.TemporaryDirectory[str] | None = None
+
+
+#: The most memory DuckDB may hold, as a share of the machine's (and at most
+#: ``DUCKDB_MAX_MEMORY_BYTES``); past it, joins and sorts spill to a temporary directory.
+#: DuckDB's own default, 80% of the machine, left the Python process holding the records
+#: nothing: ten million customers' blocking joins would have taken the machine.
+DUCKDB_MEMORY_SHARE = 0.25
+DUCKDB_MAX_MEMORY_BYTES = 6 * 1024**3
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit here, as its ``memory_limit`` setting reads it (``"6144MB"``)."""
+    try:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not every system says
+        machine = 4 * DUCKDB_MAX_MEMORY_BYTES
+    limit = min(int(machine * DUCKDB_MEMORY_SHARE), DUCKDB_MAX_MEMORY_BYTES)
+    return f"{max(limit // 1024**2, 256)}MB"
+
+
+def _duckdb_database() -> tuple[Any, tempfile.TemporaryDirectory[str]]:
+    """Splink's DuckDBAPI on an in-memory DuckDB held to ``duckdb_memory_limit``, spilling to a
+    temporary directory removed when the records are let go."""
+    import duckdb
+    from splink import DuckDBAPI
+
+    spill = tempfile.TemporaryDirectory(prefix="cornerstore-duckdb-")
+    con = duckdb.connect(
+        ":memory:", config={"memory_limit": duckdb_memory_limit(), "temp_directory": spill.name}
+    )
+    return DuckDBAPI(con), spill
 
 
 def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
@@ -95,12 +136,11 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
     file (link), with the ``crowded`` column the capped blocking rules read (``blocking``)."""
     import pyarrow.compute as pc
 
+    spill = None
     if engine == "spark":
         db, register = _spark_database()
     elif engine == "duckdb":
-        from splink import DuckDBAPI
-
-        db = DuckDBAPI()
+        db, spill = _duckdb_database()
         register = db.register
     else:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
@@ -111,7 +151,7 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
         ]
     else:
         frames = [register(table)]
-    return RegisteredRecords(records, engine, db, frames, crowded)
+    return RegisteredRecords(records, engine, db, frames, crowded, table, spill)
 
 
 def _registered(
@@ -340,10 +380,16 @@ WIDE_PAIRS_PER_RECORD = 25
 WIDE_MAX_PAIRS = 4_000_000
 
 
-def pairs_sharing(records: PreparedRecords, rule: tuple[str, ...]) -> int:
-    """How many candidate pairs blocking on ``rule`` makes (across the files of a link)."""
+def pairs_sharing(records: PreparedRecords, rule: tuple[str, ...], table: Any | None = None) -> int:
+    """How many candidate pairs blocking on ``rule`` makes (across the files of a link);
+    counted in ``table`` (the records as Arrow, ``PreparedRecords.to_arrow``) when given, as a
+    Python Counter of ten million keys took gigabytes."""
     from collections import Counter
 
+    if table is not None and not records.source:
+        cols = list(rule)
+        counts = table.group_by(cols, use_threads=False).aggregate([([], "count_all")])
+        return pairs_within(counts, cols)
     keys = zip(*(records.columns[c] for c in rule), strict=True)
     if not records.source:
         counts = Counter(k for k in keys if None not in k)
@@ -359,6 +405,7 @@ def wide_blocking_for(
     records: PreparedRecords,
     usable: set[str],
     rules: Sequence[tuple[str, ...]] = WIDE_BLOCKING_RULES,
+    table: Any | None = None,
 ) -> list[tuple[str, ...]]:
     """The ``WIDE_BLOCKING_RULES`` whose columns the model compares and whose candidate pairs
     stay within ``WIDE_PAIRS_PER_RECORD`` a record (``WIDE_MAX_PAIRS`` at most), each and all
@@ -376,7 +423,7 @@ def wide_blocking_for(
     for rule in rules:
         if not set(rule) <= usable:
             continue
-        pairs = pairs_sharing(records, rule)
+        pairs = pairs_sharing(records, rule, table)
         within = [n for narrower, n in chosen.items() if set(rule) < set(narrower)]
         added = pairs - max(within, default=0)
         if spent + added <= budget:
@@ -385,7 +432,9 @@ def wide_blocking_for(
     return list(chosen)
 
 
-def affordable(model: IdentityModel, records: PreparedRecords) -> IdentityModel:
+def affordable(
+    model: IdentityModel, records: PreparedRecords, table: Any | None = None
+) -> IdentityModel:
     """The model with only those of its wide rules (``wide_blocking``) that ``records`` still
     afford (``wide_blocking_for``): training chose them on its own records, often a sample, and
     a broad key's pairs grow as the square of the records scored. On the scale store, first
@@ -394,7 +443,7 @@ def affordable(model: IdentityModel, records: PreparedRecords) -> IdentityModel:
     """
     if not model.wide_blocking:
         return model
-    kept = wide_blocking_for(records, set(records.columns), model.wide_blocking)
+    kept = wide_blocking_for(records, set(records.columns), model.wide_blocking, table)
     if kept == model.wide_blocking:
         return model
     dropped = [r for r in model.wide_blocking if r not in kept]
@@ -631,6 +680,7 @@ def predict_pairs(
     engine: Engine = "duckdb",
     registered: RegisteredRecords | None = None,
     chunks: int = 1,
+    afforded: bool = False,
 ) -> dict[str, list[Any]]:
     """Score every candidate pair with Splink on ``engine`` and keep those at or above
     ``min_probability``.
@@ -640,9 +690,12 @@ def predict_pairs(
     (``register_records``) reads records training registered already. ``chunks`` > 1 blocks
     and scores the left records that many at a time against all (Splink's
     ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
+    ``afforded`` says the model's wide rules are those ``affordable`` keeps for ``records``
+    already (counting them again takes seconds a rule at millions of records).
     """
     registered = _registered(records, engine, registered)
-    model = affordable(model, records)
+    if not afforded:
+        model = affordable(model, records)
     # Rules with a key too crowded to block on leave it out (``blocking``).
     settings = model.splink_settings(pairs_per_record(records), capped=registered.crowded.keys)
     settings["link_type"] = _link_type(records)
@@ -652,11 +705,68 @@ def predict_pairs(
         threshold_match_probability=min_probability, warning_mode="never", **chunked
     )
     has_source = bool(records.source)
+    if registered.engine == "duckdb":
+        left, right, weights, probabilities = _scored_positions(
+            registered, predictions.physical_name, has_source
+        )
+    else:
+        left, right, weights, probabilities = _scored_positions_by_id(
+            linker, records, predictions.physical_name, has_source
+        )
+    # Engines return pairs in no particular order; clustering breaks ties between equal weights
+    # by order, so the pairs come in one order (by row positions) whatever the engine.
+    order = np.lexsort((right, left))
+    return {
+        "left": left[order].tolist(),
+        "right": right[order].tolist(),
+        "match_weight": weights[order].tolist(),
+        "match_probability": probabilities[order].tolist(),
+    }
+
+
+def _scored_positions(
+    registered: RegisteredRecords, predictions: str, has_source: bool
+) -> tuple[Any, Any, Any, Any]:
+    """The scored pairs of table ``predictions`` as row positions in the records, match weights
+    and probabilities (numpy arrays), joined in DuckDB to the registered records' ids: a Python
+    dict of every record's id took about 150 bytes a record, 1.6 GB at ten million."""
+    import pyarrow as pa
+
+    ids = registered.table.select(["unique_id", *(["source_dataset"] if has_source else [])])
+    ids = ids.append_column("position", pa.array(np.arange(ids.num_rows, dtype=np.int64)))
+    name = f"__cornerstore_positions_{uuid.uuid4().hex}"
+    con = registered.db.duckdb_con
+    con.register(name, ids)
+
+    def joined(side: str) -> str:
+        source = f" AND p.source_dataset_{side} = {side}.source_dataset" if has_source else ""
+        return f"JOIN {name} {side} ON p.unique_id_{side} = {side}.unique_id{source}"
+
+    try:
+        got = con.execute(
+            f"SELECT l.position AS l, r.position AS r, p.match_weight AS w, "
+            f"p.match_probability AS p FROM {predictions} p {joined('l')} {joined('r')}"
+        ).fetchnumpy()
+    finally:
+        con.unregister(name)
+    return (
+        np.asarray(got["l"], dtype=np.int64),
+        np.asarray(got["r"], dtype=np.int64),
+        np.asarray(got["w"], dtype=np.float64),
+        np.asarray(got["p"], dtype=np.float64),
+    )
+
+
+def _scored_positions_by_id(
+    linker: Any, records: PreparedRecords, predictions: str, has_source: bool
+) -> tuple[Any, Any, Any, Any]:
+    """``_scored_positions`` for an engine Python reads the pairs from (Spark), by a dict of
+    the records' ids."""
     source_cols = ", source_dataset_l, source_dataset_r" if has_source else ""
     sql = (
         "select unique_id_l, unique_id_r, match_weight, match_probability"
         + source_cols
-        + f" from {predictions.physical_name}"
+        + f" from {predictions}"
     )
     table = linker.misc.query_sql(sql, output_type="pandas")
     position: dict[tuple[str, str], int] = {}
@@ -667,14 +777,9 @@ def predict_pairs(
     right_source = table["source_dataset_r"] if has_source else ["input_0"] * len(table)
     left = [position[(s, u)] for s, u in zip(left_source, table["unique_id_l"], strict=True)]
     right = [position[(s, u)] for s, u in zip(right_source, table["unique_id_r"], strict=True)]
-    weights = table["match_weight"].astype(float).tolist()
-    probabilities = table["match_probability"].astype(float).tolist()
-    # Engines return pairs in no particular order; clustering breaks ties between equal weights
-    # by order, so the pairs come in one order (by row positions) whatever the engine.
-    order = sorted(range(len(left)), key=lambda k: (left[k], right[k]))
-    return {
-        "left": [left[k] for k in order],
-        "right": [right[k] for k in order],
-        "match_weight": [weights[k] for k in order],
-        "match_probability": [probabilities[k] for k in order],
-    }
+    return (
+        np.asarray(left, dtype=np.int64),
+        np.asarray(right, dtype=np.int64),
+        table["match_weight"].to_numpy(dtype=np.float64),
+        table["match_probability"].to_numpy(dtype=np.float64),
+    )
