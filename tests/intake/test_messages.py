@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from cornerstore.errors import InvalidInput, TooLarge
+from cornerstore.intake.batch_rows import EVENT_COLUMNS, event_row
 from cornerstore.intake.messages import Message, parse_message
 
 RECEIVED = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -179,3 +181,36 @@ def test_what_no_database_can_store_is_refused_naming_the_field(
         parse(raw)
 
     assert refused.value.message == reason
+
+
+def test_a_message_exactly_at_the_size_limit_is_taken_and_one_byte_more_is_not() -> None:
+    raw = {"type": "track", "event": "A", "userId": "u", "properties": {"x": ""}}
+    raw["properties"]["x"] = "y" * (32 * 1024 - len(orjson.dumps(raw)))
+
+    assert parse(raw).properties == raw["properties"]
+    raw["properties"]["x"] += "y"
+    with pytest.raises(TooLarge, match="message is 32769 bytes"):
+        parse(raw)
+
+
+def test_the_event_row_stores_the_objects_as_they_arrived_and_a_category_with_the_properties() -> (
+    None
+):
+    page = parse(
+        {
+            "type": "page",
+            "userId": "u",
+            "category": "Shop",
+            "properties": {"path": "/é"},
+            "context": {"ip": "8.8.8.8"},
+            "integrations": {"All": False},
+        }
+    )
+
+    row = dict(zip(EVENT_COLUMNS, event_row(page, "cus_1", None, "shop"), strict=True))
+
+    assert (row["properties"], row["context"], row["integrations"]) == (
+        '{"path":"/é","category":"Shop"}',
+        '{"ip":"8.8.8.8"}',
+        '{"All":false}',
+    )

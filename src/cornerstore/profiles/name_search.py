@@ -319,8 +319,25 @@ def index_added_names(
     changed: dict[str, tuple[str, ...]] = {}
     for cid, observations in by_row.items():
         before = stored.get(cid, [])
+        if cid not in new and _repeats(before, observations):
+            continue
         after = words(before + observations)
         if cid in new or after != words(before):
             changed[cid] = after
     if changed:
         uow.search.replace_name_words(changed, new)
+
+
+def _repeats(latest: Sequence[TraitObservation], added: Sequence[TraitObservation]) -> bool:
+    """Whether each added name observation holds the value of the latest stored one of its
+    trait: then every name trait's current value stays what it was, whichever observation is
+    the latest, and so do the row's words (most identify messages resend the name they hold).
+
+    >>> from dataclasses import replace
+    >>> from datetime import datetime, UTC
+    >>> ann = TraitObservation("first_name", "Ann", "web", "shop", datetime.now(UTC), None)
+    >>> _repeats([ann], [ann]), _repeats([ann], [replace(ann, value="Anne")]), _repeats([], [ann])
+    (True, False, False)
+    """
+    values = {obs.name: obs.value for obs in latest}
+    return all(obs.name in values and values[obs.name] == obs.value for obs in added)
