@@ -29,6 +29,7 @@ from cornerstore.demo.cast import (
     SURNAMES,
     ascii_name,
     email_variants,
+    mailbox,
     phone_format,
     typo,
 )
@@ -188,9 +189,10 @@ class MessyCustomers:
             number = prefix + "".join(self.rng.choices("0123456789", k=11 - len(prefix)))
             if prefix == "01":
                 # A real geographic code and exchange, so the number is a fixed line by the
-                # numbering plan (phonenumbers knows), as a household's landline is.
+                # numbering plan (phonenumbers knows), as a household's landline is. Exchanges
+                # 2 to 7 are fixed lines in all six codes (0121 8 is not a number at all).
                 number = (
-                    _AREA_CODES[int(number[2]) % 6] + str(2 + int(number[3]) % 7) + number[4:10]
+                    _AREA_CODES[int(number[2]) % 6] + str(2 + int(number[3]) % 6) + number[4:10]
                 )
             if number not in self._phones:
                 self._phones.add(number)
@@ -202,10 +204,11 @@ class MessyCustomers:
         f, surname = ascii_name(first), ascii_name(last)
         base = rng.choice((f"{f}.{surname}", f"{f}{surname}", f"{f[0]}{surname}", f"{f}_{surname}"))
         local, n = base, 1
-        while f"{local}@{domain}".replace(".", "") in self._mailboxes:
+        # One mailbox, one person: googlemail.com is gmail.com, and a dot is no difference.
+        while mailbox(f"{local}@{domain}").replace(".", "") in self._mailboxes:
             n += 1
             local = f"{base}{rng.randint(1, 99) if n < 5 else n}"
-        self._mailboxes.add(f"{local}@{domain}".replace(".", ""))
+        self._mailboxes.add(mailbox(f"{local}@{domain}").replace(".", ""))
         return f"{local}@{domain}"
 
     def _place(self) -> tuple[int, str, str, str]:
