@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +15,15 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.identity.merge import MERGES_PER_TRANSACTION
-from cornerstore.identity.resolution.clustering import cluster_pairs, names_conflict
+from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs, names_conflict
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
 from cornerstore.identity.resolution.model import weight_of
+from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import (
+    ProfileVariants,
     active_model,
     decided_pairs,
     pair,
@@ -36,6 +39,26 @@ log = logging.getLogger(__name__)
 #: once more. Chunked by records (50,000 a chunk), a million customers took 21 chunks for
 #: about 28 million pairs, and ten million would take 200, each joining all 10 million again.
 PAIRS_PER_CHUNK = 20_000_000
+
+
+@contextmanager
+def _without_collections() -> Iterator[None]:
+    """Python's cyclic collector paused for the block, and what the block made frozen out of
+    its later collections (until ``gc.unfreeze``, at the end of the run).
+
+    A full collection walks every tracked container, and a store's records and pairs are lists
+    and dicts of millions of values: at ten million customers two thirds of the reading's CPU
+    went to the collector (py-spy), each collection walking all that was read so far. Reading
+    and clustering make no reference cycles to collect.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+        gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -78,18 +101,27 @@ class BatchResolution(ResolutionJob):
         Clustering refuses chains (see :mod:`.clustering`), and a pair staff rejected is a
         cannot-link: no merge joins the two groups it would bring together.
         """
+        self.policy.require(caller, "merges", CHANGE)
+        try:
+            return self._resolve(caller, engine, progress or (lambda _msg: None))
+        finally:
+            gc.unfreeze()  # what the run froze goes back to the collector
+
+    def _read(self) -> ProfileVariants:
+        """Every customer's variants (``_without_collections``)."""
+        with _without_collections(), self.store.unit_of_work() as uow:
+            return read_profile_variants(uow, self.settings.default_phone_region, compact=True)
+
+    def _resolve(self, caller: Caller, engine: Engine, say: Progress) -> Resolved:
         from cornerstore.identity.resolution.splink_engine import (
             affordable,
             predict_pairs,
             register_records,
         )
 
-        self.policy.require(caller, "merges", CHANGE)
-        say = progress or (lambda _msg: None)
         model = active_model(self.store)
         say("reading profiles")
-        with self.store.unit_of_work() as uow:
-            profiles = read_profile_variants(uow, self.settings.default_phone_region, compact=True)
+        profiles = self._read()
         records, variants = profiles.customers, profiles.variants
         ids: list[str] = records.columns["unique_id"]
         with self.store.unit_of_work() as uow:
@@ -122,19 +154,8 @@ class BatchResolution(ResolutionJob):
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]
         rejected = {p for p, status in decided.items() if status == "rejected"}
         match_weight = weight_of(model.match_probability)
-        if rejected:
-            keep = [
-                k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected
-            ]
-            clusters = cluster_pairs(
-                records,
-                [left[k] for k in keep],
-                [right[k] for k in keep],
-                [weights[k] for k in keep],
-                match_weight,
-            )
-        else:  # every pair: not copied (millions of them at ten million customers)
-            clusters = cluster_pairs(records, left, right, weights, match_weight)
+        with _without_collections():
+            clusters = self._clusters(records, left, right, weights, match_weight, rejected, ids)
         self.forget_customers()  # placement reads them afresh, not once per merge below
         say("merging")
         merged, refused, kept_apart = self._merge_clusters(
@@ -202,6 +223,31 @@ class BatchResolution(ResolutionJob):
             ["merges"],
         )
         return result
+
+    @staticmethod
+    def _clusters(
+        records: PreparedRecords,
+        left: list[int],
+        right: list[int],
+        weights: list[float],
+        match_weight: float,
+        rejected: set[tuple[str, str]],
+        ids: list[str],
+    ) -> Clusters:
+        """The scored pairs clustered, those of rejected pairs left out."""
+        if rejected:
+            keep = [
+                k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected
+            ]
+            return cluster_pairs(
+                records,
+                [left[k] for k in keep],
+                [right[k] for k in keep],
+                [weights[k] for k in keep],
+                match_weight,
+            )
+        # Every pair: not copied (millions of them at ten million customers).
+        return cluster_pairs(records, left, right, weights, match_weight)
 
     def _merge_clusters(
         self,
