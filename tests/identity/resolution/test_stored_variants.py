@@ -6,6 +6,7 @@ import pytest
 
 from cornerstore.access.caller import Caller
 from cornerstore.identity.resolution import stored_profiles
+from cornerstore.identity.resolution.learning import sample_of
 from cornerstore.identity.resolution.stored_profiles import read_profile_variants, read_profiles
 from cornerstore.services import Services
 from tests.identity.resolution.stored import WEB, ingest_shop, message, root_of
@@ -108,3 +109,36 @@ def test_reading_every_customer_streamed_gives_what_reading_them_by_id_gives(
     assert by_id.customers.columns == {
         name: values[:3] for name, values in all_by_id.customers.columns.items()
     }
+
+
+def test_a_sample_read_by_id_in_slices_gives_the_records_streaming_every_customer_gives(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_shop(services, people=40)
+    move_robert(services)
+    with services.store.unit_of_work() as uow:
+        roots = uow.identity.person_roots()
+    picked = {*sample_of(roots, len(roots) // 2, seed=1), root_of(services, "robert")}
+    sample = [r for r in roots if r in picked]  # in the store's order, Robert (moved) in it
+    monkeypatch.setattr(stored_profiles, "PROFILES_PER_READ", 4)  # the sample takes slices
+
+    with services.store.unit_of_work() as uow:
+        streamed = read_profile_variants(uow, "GB")
+        every = read_profiles(uow, "GB")
+        sampled = read_profile_variants(uow, "GB", sample)
+        sampled_records = read_profiles(uow, "GB", sample)
+
+    assert len(sample) > 3 * 4
+    at = [roots.index(r) for r in sample]
+    assert sampled_records.columns == {
+        name: [values[i] for i in at] for name, values in every.columns.items()
+    }
+    assert sampled.customers.columns == {
+        name: [values[i] for i in at] for name, values in streamed.customers.columns.items()
+    }
+    wanted = [v for v, owner in enumerate(streamed.owner) if owner in set(at)]
+    assert len(sampled.variants) == len(wanted) > len(sample)  # Robert moved
+    assert sampled.variants.columns == {
+        name: [values[v] for v in wanted] for name, values in streamed.variants.columns.items()
+    }
+    assert sampled.observed == [streamed.observed[v] for v in wanted]

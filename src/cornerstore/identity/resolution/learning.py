@@ -167,9 +167,11 @@ class Learning(ResolutionJob):
                     f"profiles: {len(roots)} stored; learning needs at least {_MIN_PROFILES}"
                 )
             chosen = sample_of(roots, sample, seed)
-            records = read_profiles(uow, self.settings.default_phone_region, chosen)
+            # A sample is read by its ids; the whole store (no larger than a sample) streamed.
+            only = chosen if len(chosen) < len(roots) else None
+            records = read_profiles(uow, self.settings.default_phone_region, only)
         store_size = len(roots)
-        del roots, chosen
+        del roots, chosen, only
         if len(records) < store_size:
             say(f"training on a random sample of {len(records):,} of {store_size:,} profiles")
         registered = register_records(records, engine)
