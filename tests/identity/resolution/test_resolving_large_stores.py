@@ -3,6 +3,7 @@ same values, pairs and counts as the plain lists it replaces."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pyarrow as pa
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cornerstore.access.caller import Caller
 from cornerstore.identity.resolution.blocking import BLOCKING_RULES, crowded_keys
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords, TextColumn
@@ -158,3 +160,25 @@ def test_rows_that_come_out_of_customer_order_are_refused_not_dropped() -> None:
     assert (first, second) == ([("ann", 1)], [("cat", 2)])
     with pytest.raises(RuntimeError, match="out of order"):
         reading.finish()
+
+
+def test_a_host_process_keeps_what_it_froze_after_a_resolve(
+    services: Services, owner: Caller
+) -> None:
+    # A server freezes its app once built; a resolve run inside it must not hand those objects
+    # back to the collector. Run alone (nothing frozen), it leaves nothing frozen behind.
+    ingest_shop(services, people=30)
+    services.identity.train(owner)
+    gc.unfreeze()
+    services.identity.resolve(owner)
+    assert gc.get_freeze_count() == 0
+
+    held = [{"app": "built once"} for _ in range(100)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        services.identity.resolve(owner)
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+    del held

@@ -102,10 +102,15 @@ class BatchResolution(ResolutionJob):
         cannot-link: no merge joins the two groups it would bring together.
         """
         self.policy.require(caller, "merges", CHANGE)
+        # A host that froze its own objects (a server, after building its app) keeps them
+        # frozen: unfreezing is all or nothing, so the run's objects then stay frozen too and
+        # are freed by reference counting alone, as frozen objects are.
+        host_froze = gc.get_freeze_count() > 0
         try:
             return self._resolve(caller, engine, progress or (lambda _msg: None))
         finally:
-            gc.unfreeze()  # what the run froze goes back to the collector
+            if not host_froze:
+                gc.unfreeze()  # what the run froze goes back to the collector
 
     def _read(self) -> ProfileVariants:
         """Every customer's variants (``_without_collections``)."""
