@@ -20,7 +20,13 @@ from cornerstore.identity.resolution.model import Calibration, IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine, RegisteredRecords
-from cornerstore.identity.resolution.stored_profiles import joined, pair, read_profiles
+from cornerstore.identity.resolution.stored_profiles import (
+    joined,
+    pair,
+    per_customer,
+    read_profile_variants,
+    read_profiles,
+)
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -147,6 +153,14 @@ class Learning(ResolutionJob):
         Splink's DuckDB or Spark ``engine``), calibrated on staff decisions unless
         ``calibrate_on_decisions`` is False (see :mod:`.labels`).
 
+        It learns from every variant of the customers (:func:`.read_profile_variants`), as
+        resolve scores them: a customer stitched from several records holds the older
+        addresses, phones and name spellings of one person, which teach the model how one
+        person's records differ. Learned from the current records alone, the pairs left to
+        learn from are those stitching did not join, nearly all at one address: a moved
+        person's other town then weighed -9.7 bits instead of -3.4, and recall fell below
+        the file path's on the same records.
+
         A store of more than ``sample`` customers is learned from a random sample of that
         many (chosen with ``seed``), so memory and time stay bounded however large the store
         grows: Splink's own advice (u by random sampling, m by EM on blocked pairs) needs a
@@ -169,11 +183,15 @@ class Learning(ResolutionJob):
             chosen = sample_of(roots, sample, seed)
             # A sample is read by its ids; the whole store (no larger than a sample) streamed.
             only = chosen if len(chosen) < len(roots) else None
-            records = read_profiles(uow, self.settings.default_phone_region, only)
+            profiles = read_profile_variants(uow, self.settings.default_phone_region, only)
         store_size = len(roots)
         del roots, chosen, only
-        if len(records) < store_size:
-            say(f"training on a random sample of {len(records):,} of {store_size:,} profiles")
+        customers, records = profiles.customers, profiles.variants
+        # Resolve scores every variant of every customer, its prior counting the variants: so
+        # the model learns from the variants too, and its match rate is one of variants.
+        variants_in_store = round(len(records) * store_size / len(customers))
+        if len(customers) < store_size:
+            say(f"training on a random sample of {len(customers):,} of {store_size:,} profiles")
         registered = register_records(records, engine)
         model = train_model(
             records,
@@ -190,18 +208,23 @@ class Learning(ResolutionJob):
         if kept and active:
             log.info("identity: %s learned backwards, kept from model %s", kept, active.id)
         say("estimating the match rate from the scored pairs")
-        pairs = estimate_store_match_rate(model, records, store_size, engine, registered)
+        scored = estimate_store_match_rate(model, records, variants_in_store, engine, registered)
+        model.records = store_size
         del registered  # the database and its copy of the records
+        # Pairs of two customers, each at its best-scoring variants: a customer's own variants
+        # are one person already, and say nothing of whether the model finds pairs to merge.
+        pairs = per_customer(scored, profiles.owner)
+        del scored
         if calibrate_on_decisions:
             say("calibrating on staff decisions")
             with self.store.unit_of_work() as uow:
-                calibration = self._calibration(uow, records, store_size, model)
+                calibration = self._calibration(uow, customers, variants_in_store, model)
             if calibration is not None:
                 model.calibrate(calibration)
                 shift = calibration.shift_bits
                 pairs = {**pairs, "match_weight": [w + shift for w in pairs["match_weight"]]}
         say("checking the model")
-        refuse_degenerate(model, records, engine, pairs)
+        refuse_degenerate(model, customers, engine, pairs)
         with self.store.unit_of_work(write=True) as uow:
             stored = uow.identity.add_model(
                 model.version, now, model.records, model.to_json(), caller.actor
@@ -211,8 +234,8 @@ class Learning(ResolutionJob):
             caller,
             "identity_learn",
             None,
-            f"model {stored.id} on {len(records)} profiles"
-            + (f" (a random sample of {store_size})" if len(records) < store_size else "")
+            f"model {stored.id} on {len(customers)} profiles"
+            + (f" (a random sample of {store_size})" if len(customers) < store_size else "")
             + (f", {', '.join(kept)} kept from model {active.id}" if kept and active else "")
             + (
                 f", calibrated on {calibrated.accepted + calibrated.rejected} decisions "
@@ -222,14 +245,15 @@ class Learning(ResolutionJob):
             ),
             ["merges"],
         )
-        log.info("identity: learned model %s on %s profiles", stored.id, len(records))
+        log.info("identity: learned model %s on %s profiles", stored.id, len(customers))
         return stored
 
     def _calibration(
         self, uow: UnitOfWork, records: PreparedRecords, stored: int, model: IdentityModel
     ) -> Calibration | None:
         """How ``model`` fits every pair staff judged (None when no one judged a pair), in a
-        store of ``stored`` customers of which ``records`` were learned from.
+        store of ``stored`` records as resolve counts them (every customer's variants), whose
+        customers ``records`` (their current records) were learned from.
 
         The judged customers the sample left out are read too; term frequencies are those of
         the sample with them (a random sample's shares of each name are the store's).
