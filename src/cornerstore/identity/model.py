@@ -15,6 +15,9 @@ class PersonTrait(NamedTuple):
     name: str
     value: Any
     observed_at: datetime
+    #: The message that brought it (None for a trait set otherwise): two messages stored at
+    #: one time (an import's rows without a timestamp) are two observations, not one.
+    message_id: str | None = None
 
 
 class PersonIdentifier(NamedTuple):

@@ -76,13 +76,13 @@ class IdentityRepository(Repository):
         r = t.traits
         rows = self._of_roots(
             r,
-            [r.c.name, r.c.value, r.c.observed_at],
+            [r.c.name, r.c.value, r.c.observed_at, r.c.message_id],
             r.c.name.in_(list(names)),
             [r.c.observed_at, r.c.id],
             roots,
         )
-        for root_id, name, value, at in rows:
-            yield PersonTrait(root_id, name, orjson.loads(value), at)
+        for root_id, name, value, at, message_id in rows:
+            yield PersonTrait(root_id, name, orjson.loads(value), at, message_id)
 
     def person_identifiers_of(
         self, kinds: Sequence[str], roots: Sequence[str]
@@ -142,12 +142,12 @@ class IdentityRepository(Repository):
         r = t.traits
         rows = self._in_root_order(
             r,
-            [r.c.name, r.c.value, r.c.observed_at],
+            [r.c.name, r.c.value, r.c.observed_at, r.c.message_id],
             r.c.name.in_(list(names)),
             [r.c.observed_at, r.c.id],
         )
-        for root_id, name, value, at in rows:
-            yield PersonTrait(root_id, name, orjson.loads(value), at)
+        for root_id, name, value, at, message_id in rows:
+            yield PersonTrait(root_id, name, orjson.loads(value), at, message_id)
 
     def person_identifiers_in_order(self, kinds: Sequence[str]) -> Iterator[PersonIdentifier]:
         """Identifiers of these kinds on every person profile, customer by customer in the

@@ -63,6 +63,24 @@ def test_a_moved_customer_has_a_record_for_the_old_address_and_one_for_the_new(
     assert sorted(set(profiles.owner)) == list(range(len(customers)))
 
 
+def test_two_rows_of_one_customer_stored_at_one_time_are_two_variants(
+    services: Services,
+) -> None:
+    # An import's rows without a timestamp are all stamped with the time of the batch.
+    old = message("robert-old", **{**MOVED, "address": "12 High Street", "postcode": "SW1A 1AA"})
+    services.intake.ingest([old, message("robert-new", **MOVED)], source=WEB)
+    robert = root_of(services, "robert-old")
+    assert root_of(services, "robert-new") == robert
+
+    with services.store.unit_of_work() as uow:
+        profiles = read_profile_variants(uow, "GB")
+
+    position = profiles.customers.columns["unique_id"].index(robert)
+    mine = [i for i, owner in enumerate(profiles.owner) if owner == position]
+    assert [profiles.variants.row(i)["postcode"] for i in mine] == ["M1 1AA", "SW1A 1AA"]
+    assert profiles.customers.row(position)["postcode"] == "M1 1AA"  # the row stored last
+
+
 def test_resolving_links_a_customer_through_an_address_it_held_before(
     services: Services, owner: Caller
 ) -> None:

@@ -72,20 +72,33 @@ def profile_record(
     return record
 
 
+#: One observation of a customer: when, and the message that brought it (None for traits set
+#: otherwise). Messages stored at one time (an import's rows without a timestamp, one intake
+#: batch) are each a moment of their own: keyed by time alone, a customer stitched from such
+#: rows held one mixed moment and lost the older values of all but its last row.
+Moment = tuple[datetime, str | None]
+
+
+def _chronological(moments: Mapping[Moment, dict[str, Any]]) -> list[tuple[Moment, Any]]:
+    """The moments oldest first; those of one time in the order their rows were stored."""
+    return sorted(moments.items(), key=lambda item: item[0][0])
+
+
 @dataclass(frozen=True)
 class _Observed:
     """What matching reads of the stored customers: per customer (root id) its traits as
-    observed moment by moment, and its e-mail and phone identifiers, oldest first."""
+    observed moment by moment (in the order stored), and its e-mail and phone identifiers,
+    oldest first."""
 
     roots: list[str]
-    moments: dict[str, dict[datetime, dict[str, Any]]]
+    moments: dict[str, dict[Moment, dict[str, Any]]]
     emails: dict[str, list[str]]
     phones: dict[str, list[str]]
 
     def latest(self, root: str) -> dict[str, Any]:
         """The customer's current traits: each the last value observed."""
         out: dict[str, Any] = {}
-        for _at, traits in sorted(self.moments.get(root, {}).items()):
+        for _moment, traits in _chronological(self.moments.get(root, {})):
             out.update(traits)
         return out
 
@@ -95,14 +108,15 @@ class _Observed:
 
 def _gathered(
     roots: list[str],
-    traits: Iterable[tuple[str, str, Any, datetime]],
+    traits: Iterable[tuple[str, str, Any, datetime, str | None]],
     identifiers: Iterable[tuple[str, str, str]],
 ) -> _Observed:
-    """The customers ``roots`` as observed: their trait rows (root, name, value, at) moment by
-    moment, and their identifier rows (root, kind, value) as e-mails and phones."""
-    moments: dict[str, dict[datetime, dict[str, Any]]] = {}
-    for root, name, value, at in traits:
-        moments.setdefault(root, {}).setdefault(at, {})[name] = value
+    """The customers ``roots`` as observed: their trait rows (root, name, value, at, message
+    id; each customer's oldest first) moment by moment, and their identifier rows (root, kind,
+    value) as e-mails and phones."""
+    moments: dict[str, dict[Moment, dict[str, Any]]] = {}
+    for root, name, value, at, message_id in traits:
+        moments.setdefault(root, {}).setdefault((at, message_id), {})[name] = value
     emails: dict[str, list[str]] = {}
     phones: dict[str, list[str]] = {}
     for root, kind, value in identifiers:
@@ -284,7 +298,7 @@ def read_profile_variants(
             present.update(current)
             firsts.append(len(owner))
             moments: list[tuple[datetime | None, dict[str, Any]]] = [(None, latest)]
-            moments += sorted(seen.moments.get(root, {}).items())
+            moments += [(at, t) for (at, _), t in _chronological(seen.moments.get(root, {}))]
             for at, traits in moments:
                 row = current if at is None else seen.record(root, {**latest, **traits})
                 key = tuple(sorted((k, str(v)) for k, v in row.items()))
