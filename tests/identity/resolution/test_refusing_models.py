@@ -87,14 +87,39 @@ def test_learning_refuses_a_model_that_finds_no_pair_among_thousands_of_customer
     assert active is not None and active.id == first.id
 
 
-def test_learning_again_after_resolving_keeps_what_the_customers_left_cannot_teach(
+def test_learning_again_after_resolving_learns_from_the_customers_it_merged(
     services: Services, owner: Caller
 ) -> None:
-    # Resolving merges the shop's duplicates: the pairs left that share an address are mostly
-    # households, and EM on them learns first names backwards.
+    # The pairs left that share an address after a resolve are mostly households; the
+    # customers it merged hold one person's records each, and learning reads all of them.
     ingest_shop(services)
     first = services.identity.train(owner)
     services.identity.resolve(owner)
+
+    again = services.identity.train(owner)
+
+    model = IdentityModel.from_json(again.model)
+    assert model.backwards_comparisons() == []
+    assert model.level_weight(0, 1) > 0  # agreeing on a first name counts for a match
+    with services.store.unit_of_work() as uow:
+        learned = uow.audit.find(action="identity_learn")
+    assert [entry.detail for entry in learned] == [
+        f"model {first.id} on {first.records} profiles",
+        f"model {again.id} on {again.records} profiles",
+    ]
+
+
+def test_learning_again_keeps_a_comparison_it_learned_backwards_from_the_active_model(
+    services: Services, owner: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_shop(services)
+    first = services.identity.train(owner)
+    train = splink_engine.train_model
+    monkeypatch.setattr(  # what EM made of a resolved shop's households before
+        splink_engine,
+        "train_model",
+        lambda *a, **k: with_agreement_weight(train(*a, **k), "first_name", -2.0),
+    )
 
     again = services.identity.train(owner)
 
@@ -104,7 +129,6 @@ def test_learning_again_after_resolving_keeps_what_the_customers_left_cannot_tea
     assert model.comparisons[0].name == "first_name"
     with services.store.unit_of_work() as uow:
         learned = uow.audit.find(action="identity_learn")
-    assert [entry.detail for entry in learned] == [
-        f"model {first.id} on {earlier.records} profiles",
-        f"model {again.id} on {model.records} profiles, first_name kept from model {first.id}",
-    ]
+    assert learned[-1].detail == (
+        f"model {again.id} on {model.records} profiles, first_name kept from model {first.id}"
+    )
