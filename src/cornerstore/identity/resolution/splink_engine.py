@@ -715,8 +715,9 @@ def _with_counted_identifier_u(
     then about the prior's at that size (-17.6), and a customer who moved and kept the e-mail
     fell below the match probability. Counting the pairs that share each address
     (``shared_value_pairs``) needs no sample: u = shared share - match rate x m, never below
-    ``IDENTIFIER_STRANGER_SHARE`` of the shared share. A file whose e-mails many people share
-    (a family mailbox, a made-up address typed at the till) keeps the u its count gives.
+    ``IDENTIFIER_STRANGER_SHARE`` of the shared share, nor above the sampled u. A file whose
+    e-mails many people share (a family mailbox, a made-up address typed at the till) keeps a
+    high u: sampling and the count both see the strangers.
     """
     column = IDENTIFIER_COLUMNS.get(comparison.name)
     if column is None or column not in records.columns:
@@ -729,7 +730,10 @@ def _with_counted_identifier_u(
         if level.kind == "exact" and level.column == column and level.m is not None:
             observed = shared / both
             u = max(observed - match_rate * level.m, IDENTIFIER_STRANGER_SHARE * observed)
-            levels[i] = _replace(level, u=float(u))
+            # Never above the sampled u: the count's remainder is only as good as the match
+            # rate, and where training's rules find too few matches (fake_1000: four a record)
+            # it counts the missed ones as strangers; sampling sees the same strangers anyway.
+            levels[i] = _replace(level, u=float(min(u, level.u if level.u else u)))
             break
     return Comparison(comparison.name, tuple(levels), comparison.description)
 
