@@ -114,13 +114,19 @@ def test_placing_links_a_customer_through_an_address_it_held_before(
     assert root_of(services, "bob") == root_of(services, "robert")
 
 
+def shop_with_robert_moved(services: Services, people: int) -> list[str]:
+    """A shop of ``people`` with Robert moved (a customer of two variants): its customers'
+    root ids in the store's order."""
+    ingest_shop(services, people=people)
+    move_robert(services)
+    with services.store.unit_of_work() as uow:
+        return uow.identity.person_roots()
+
+
 def test_reading_every_customer_streamed_gives_what_reading_them_by_id_gives(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ingest_shop(services, people=20)
-    move_robert(services)
-    with services.store.unit_of_work() as uow:
-        roots = uow.identity.person_roots()
+    roots = shop_with_robert_moved(services, people=20)
     monkeypatch.setattr(stored_profiles, "PROFILES_PER_READ", 3)  # several slices
 
     with services.store.unit_of_work() as uow:
@@ -146,10 +152,7 @@ def test_reading_every_customer_streamed_gives_what_reading_them_by_id_gives(
 def test_a_sample_read_by_id_in_slices_gives_the_records_streaming_every_customer_gives(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ingest_shop(services, people=40)
-    move_robert(services)
-    with services.store.unit_of_work() as uow:
-        roots = uow.identity.person_roots()
+    roots = shop_with_robert_moved(services, people=40)
     picked = {*sample_of(roots, len(roots) // 2, seed=1), root_of(services, "robert")}
     sample = [r for r in roots if r in picked]  # in the store's order, Robert (moved) in it
     monkeypatch.setattr(stored_profiles, "PROFILES_PER_READ", 4)  # the sample takes slices
