@@ -193,12 +193,14 @@ class IdentityRepository(Repository):
             .where(c.c.kind == "person", c.c.id == c.c.root_id)
             .order_by(c.c.created_at, c.c.id)
         )
-        found: list[str] = []
-        for part in _parts(roots):
-            found += self.conn.execute(
-                query if part is None else query.where(c.c.id.in_(part))
-            ).scalars()
-        return found
+        if roots is None:
+            return list(self.conn.execute(query).scalars())
+        # The ids are one parameter (see _among): IN lists of 900 were a statement each,
+        # about 280 for a sample of 250,000, and gave the oldest-first order slice by slice.
+        found = self.conn.execute(
+            query.where(_among(self.conn, c.c.id)), {"roots": _bound(self.conn, roots)}
+        )
+        return list(found.scalars())
 
     # -- models ------------------------------------------------------------------------------
     def add_model(

@@ -214,3 +214,21 @@ def test_learning_from_stitched_customers_weighs_disagreements_as_their_records_
     assert learned.keys() == as_a_file.keys()
     for name in ("first_name", "email", "address", "city", "postcode"):
         assert learned[name] == pytest.approx(as_a_file[name], abs=1.0), name
+
+
+def test_customers_asked_by_id_come_in_the_stores_order_without_those_merged_away(
+    services: Services, owner: Caller
+) -> None:
+    roots = shop_with_robert_moved(services, people=30)
+    bob = root_of(services, "bob")
+    services.identity.train(owner)
+    services.identity.resolve(owner)  # Bob at the till becomes part of Robert
+    assert root_of(services, "bob") != bob
+
+    asked = [*reversed(roots), "no-such-customer"]
+    with services.store.unit_of_work() as uow:
+        found = uow.identity.person_roots(asked)
+        every = uow.identity.person_roots()
+
+    assert bob not in every
+    assert found == every == [r for r in roots if r in set(every)]
