@@ -123,6 +123,18 @@ def run(
         out["placement_ms"] = latency_ms([s for s, _, _ in placements])
         out["placement_cpu_ms"] = latency_ms([cpu for _, cpu, _ in placements])
         out["placement_cpu_s"] = round(sum(cpu for _, cpu, _ in placements), 2)
+        # Wall and CPU by what the placement did: a merge writes, a customer left only reads.
+        by_decision: dict[str, list[tuple[float, float]]] = {}
+        for wall, cpu, placed in placements:
+            for p in placed:
+                by_decision.setdefault(p.decision, []).append((wall, cpu))
+        out["placement_by_decision"] = {
+            decision: {
+                "wall": latency_ms([w for w, _ in times]),
+                "cpu": latency_ms([c for _, c in times]),
+            }
+            for decision, times in sorted(by_decision.items())
+        }
         out["intake_call_ms"] = latency_ms(calls)
         decisions: Counter[str] = Counter()
         merged = set()
@@ -271,6 +283,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"learn {result['learn_s']} s; placing took {result['placement_cpu_s']} CPU-s; "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
+    for decision, times in result["placement_by_decision"].items():
+        print(
+            f"  {decision}: wall p50 {times['wall']['p50_ms']} / p99 {times['wall']['p99_ms']} ms,"
+            f" CPU p50 {times['cpu']['p50_ms']} / p99 {times['cpu']['p99_ms']} ms"
+        )
     targets = [
         {
             "name": f"placement after intake vs {result['stored']:,} stored, p99 ms",
