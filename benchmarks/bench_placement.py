@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -95,13 +96,16 @@ def run(
         services.identity.arrived([])
         out["index_build_s"] = round(time.perf_counter() - started, 2)
 
-        placements: list[tuple[float, list[Placed]]] = []
+        # (wall seconds, CPU seconds of the placing thread, what was placed) per placement:
+        # on a loaded machine a slow placement is the machine's when its CPU is small.
+        placements: list[tuple[float, float, list[Placed]]] = []
         place = services.identity.arrived
 
         def timed(customer_ids: list[str]) -> None:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.thread_time()
             placed = place(customer_ids)
-            placements.append((time.perf_counter() - began, placed))
+            took_cpu = time.thread_time() - began_cpu
+            placements.append((time.perf_counter() - began, took_cpu, placed))
 
         services.intake.on_matching_traits = timed
         calls: list[float] = []
@@ -112,15 +116,29 @@ def run(
             services.intake.ingest([_message(row)], source=source)
             calls.append(time.perf_counter() - began)
             merges = [
-                p for _, ps in placements[placed_before:] for p in ps if p.decision == "merged"
+                p for *_, ps in placements[placed_before:] for p in ps if p.decision == "merged"
             ]
             with store.unit_of_work() as uow:
                 joined.update(_judged(uow, row["id"], merges, truth))
-        out["placement_ms"] = latency_ms([s for s, _ in placements])
+        out["placement_ms"] = latency_ms([s for s, _, _ in placements])
+        out["placement_cpu_ms"] = latency_ms([cpu for _, cpu, _ in placements])
+        out["placement_cpu_s"] = round(sum(cpu for _, cpu, _ in placements), 2)
+        # Wall and CPU by what the placement did: a merge writes, a customer left only reads.
+        by_decision: dict[str, list[tuple[float, float]]] = {}
+        for wall, cpu, placed in placements:
+            for p in placed:
+                by_decision.setdefault(p.decision, []).append((wall, cpu))
+        out["placement_by_decision"] = {
+            decision: {
+                "wall": latency_ms([w for w, _ in times]),
+                "cpu": latency_ms([c for _, c in times]),
+            }
+            for decision, times in sorted(by_decision.items())
+        }
         out["intake_call_ms"] = latency_ms(calls)
         decisions: Counter[str] = Counter()
         merged = set()
-        for _, placed in placements:
+        for *_, placed in placements:
             for p in placed:
                 decisions[p.decision] += 1
                 if p.decision == "merged":
@@ -224,6 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
     result = run(args.stored, args.probes, args.peer_probes, args.seed, args.database)
     place, peer = result["placement_ms"], result["peer_ms"]
+    load = os.getloadavg()
     print_table(
         f"Placing arriving customers against {result['stored']:,} stored "
         f"({backend_of(args.database)})",
@@ -234,6 +253,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 place["p50_ms"],
                 place["p99_ms"],
                 f"p99 <= {PLACE_TARGET_MS:g} ms",
+            ],
+            [
+                "  its CPU (placing thread)",
+                result["placement_cpu_ms"]["p50_ms"],
+                result["placement_cpu_ms"]["p99_ms"],
+                "",
             ],
             [
                 "intake call, then placement",
@@ -255,8 +280,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"placement precision {result['placement_precision']} ({result['merges_judged']}); "
         f"customers merged into holding one person at the end {result['merge_precision']}; "
         f"intake {result['intake_s']} s, "
-        f"learn {result['learn_s']} s"
+        f"learn {result['learn_s']} s; placing took {result['placement_cpu_s']} CPU-s; "
+        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
+    for decision, times in result["placement_by_decision"].items():
+        print(
+            f"  {decision}: wall p50 {times['wall']['p50_ms']} / p99 {times['wall']['p99_ms']} ms,"
+            f" CPU p50 {times['cpu']['p50_ms']} / p99 {times['cpu']['p99_ms']} ms"
+        )
     targets = [
         {
             "name": f"placement after intake vs {result['stored']:,} stored, p99 ms",
@@ -270,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": machine(),
         "backend": backend_of(args.database),
         **result,
+        "load_average": [round(x, 2) for x in load],
         "targets": targets,
     }
     write_result("placement", data)

@@ -53,9 +53,10 @@ def resolve(
     A model is trained on the records themselves unless one is given, and then its match rate
     (the prior) is estimated again from its own scored pairs (``with_estimated_match_rate``);
     a given model is applied as it is. Pairs are kept from the
-    model's review probability up (for households); pairs at or above ``match_probability``
-    (default: the model's) are merged. Splink trains and scores on ``engine`` (DuckDB or Spark);
-    clustering runs in-process either way.
+    model's review probability up (a weak bridge needs a second pair); pairs at or above
+    ``match_probability`` (default: the model's) are merged. Households come from the records,
+    whatever their pairs score (``clustering.household_pairs``). Splink trains and scores on
+    ``engine`` (DuckDB or Spark); clustering runs in-process either way.
 
     Used like this::
 

@@ -30,8 +30,12 @@ beside Xanthe): the name was typed wrong twice, two ways.
 At one home (same surname and address or phone), first names that are merely alike by
 Jaro-Winkler (Anne and Annette) conflict: a typo or a nickname still agrees.
 
-A refused pair that shares a last name and an address or a phone is a household: two people
-living together. Households are reported as relations between clusters, never merged.
+Two records with the same last name and the same address or phone whose first names conflict
+are a household: two people living together (``is_household``). Households are found among the
+records themselves (``household_pairs``), not among the scored pairs: housemates share their
+surname and home but rarely score above the review probability, the less so the lower a
+model's prior (a shop whose intake stitched most of its customers learns a low one). They are
+reported as relations between clusters, never merged.
 
 The first-name rule is lifted (``refuse_name_conflicts=False``) for a file that shows no
 households (:mod:`.households`): there a person's records may carry unrelated first names, and
@@ -41,7 +45,7 @@ only the match weight decides.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -73,6 +77,9 @@ DENSE_DEGREES = 2
 #: The fewest letters of the first names ``_Names.typos_of_one`` reads: one letter turns Jim
 #: into Tim, so shorter names must be exact (as in ``names.mistyped_variant``).
 TYPO_WITNESS_LETTERS = 4
+#: More different first names than this at one surname and address (or phone) is no household
+#: but a care home, a company's address or a placeholder surname (``household_pairs``).
+MAX_NAMES_AT_HOME = 12
 #: Levels at which two first names are only alike (Jaro-Winkler): at one home (same surname and
 #: address or phone) they are two people, Anne and Annette, Michael and Mia, not one person.
 _ALIKE = frozenset(i for i, level in enumerate(_FIRST.levels) if "Jaro-Winkler" in level.label)
@@ -261,12 +268,74 @@ def is_household(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     >>> is_household(a, {**a, "first_name": "mary"}), is_household(a, a)
     (True, False)
     """
-    if not names_conflict(left, right):
+    # The home first: it is compared in a moment, the first names are weighed level by level.
+    return _shares_home(left, right) and names_conflict(left, right)
+
+
+def household_or_nothing(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether two records can say "this household" and never which of its people: one has no
+    first name (its own or its e-mail's) and they share no e-mail or mobile.
+
+    All such a pair can agree on is a surname and a home (address, postcode, town, landline),
+    which housemates share, and a housemate need not be a customer to have placed the order.
+    On the demo a nameless order from a family mailbox ("thesmiths@") was the queued
+    customer's in three pairs of six and a housemate's in the other three, whether or not the
+    housemate was a customer too: a reviewer has nothing to decide by, so such pairs are
+    never queued.
+
+    >>> fred = {"first_name": "fred", "last_name": "smith", "address": "1 a st",
+    ...         "email": "fred@example.com"}
+    >>> family = {"last_name": "smith", "address": "1 a st", "email": "thesmiths@example.com"}
+    >>> household_or_nothing(fred, family), household_or_nothing(family, {**family, "email": None})
+    (True, True)
+    >>> household_or_nothing(fred, {**family, "email": "fred@example.com"})
+    False
+    """
+    if has_first_name(left) and has_first_name(right):
         return False
-    last_l, last_r = left.get("last_name"), right.get("last_name")
-    if not last_l or last_l != last_r:
-        return False
-    return any(left.get(c) and left.get(c) == right.get(c) for c in ("address", "phone"))
+    return personal_identifiers(left).isdisjoint(personal_identifiers(right))
+
+
+def household_pairs(
+    records: PreparedRecords, row: Callable[[int], Mapping[str, Any]] | None = None
+) -> list[tuple[int, int]]:
+    """The pairs of rows of ``records`` that are a household (``is_household``), whatever they
+    would score: the records are grouped by last name and address, and by last name and phone,
+    and the pairs within a group whose first names conflict are kept.
+
+    A group with more than ``MAX_NAMES_AT_HOME`` first names is no household (a care home, a
+    company's address, a placeholder surname) and is passed over, as a crowded blocking key is.
+    ``row`` reads one record's fields (default ``records.row``).
+
+    >>> from cornerstore.identity.resolution.records import prepare_records
+    >>> rows = [{"first_name": f, "last_name": "lee", "address": "1 high st"}
+    ...         for f in ("john", "mary", "jon")]
+    >>> household_pairs(prepare_records(rows, ["a", "b", "c"], ["first_name", "last_name",
+    ...                                                          "address"]))
+    [(0, 1), (1, 2)]
+    """
+    read = row or records.row
+    columns = records.columns
+    homes: dict[tuple[str, Any, Any], list[int]] = {}
+    for place in ("address", "phone"):
+        values = columns.get(place)
+        if values is None:
+            continue
+        for i, (last, where) in enumerate(zip(columns["last_name"], values, strict=True)):
+            if last is not None and where is not None:
+                homes.setdefault((place, last, where), []).append(i)
+    found: set[tuple[int, int]] = set()
+    for members in homes.values():
+        if len(members) < 2:
+            continue
+        if len({columns["first_name"][i] for i in members}) > MAX_NAMES_AT_HOME:
+            continue
+        rows = [(i, read(i)) for i in members]
+        for x, (i, left) in enumerate(rows):
+            for j, right in rows[x + 1 :]:
+                if (i, j) not in found and is_household(left, right):
+                    found.add((i, j))
+    return sorted(found)
 
 
 class _Names:
@@ -397,9 +466,10 @@ def cluster_pairs(
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters,
     weak bridges (``BRIDGE_MARGIN``) and sparse joins of large clusters (``DENSE_SIZE``).
 
-    Every row gets a label (its smallest row position in the cluster); households
-    come from all given pairs, whatever their weight. ``refuse_name_conflicts=False`` lifts the
-    first-name rule, for a file that shows no households (``households.household_evidence``).
+    Every row gets a label (its smallest row position in the cluster); households come from
+    the records (``household_pairs``), whatever their pairs scored, and relate two clusters.
+    ``refuse_name_conflicts=False`` lifts the first-name rule, for a file that shows no
+    households (``households.household_evidence``).
     """
     names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
@@ -414,7 +484,6 @@ def cluster_pairs(
 
     order = sorted(range(len(weights)), key=lambda k: -weights[k])
     refused = ambiguous = bridges = sparse = 0
-    households: set[tuple[int, int]] = set()
     # Whether a cluster (by its root) has a member with a first name.
     named = list(names.named)
     # Every given pair, whatever its weight, strongest first: links for ``torn`` (those at or
@@ -466,9 +535,6 @@ def cluster_pairs(
     for k in order:
         a, b = left[k], right[k]
         if weights[k] < min_weight:
-            ra, rb = find(a), find(b)
-            if ra != rb and is_household(names[a], names[b]):
-                households.add((min(a, b), max(a, b)))
             continue
         ra, rb = find(a), find(b)
         if ra == rb:
@@ -477,8 +543,6 @@ def cluster_pairs(
         group_b = members.get(rb, [rb])
         if names.groups_conflict(group_a, group_b):
             refused += 1
-            if is_household(names[a], names[b]):
-                households.add((min(a, b), max(a, b)))
             continue
         if (not named[ra] and named[rb] and torn(group_a, rb, weights[k])) or (
             not named[rb] and named[ra] and torn(group_b, ra, weights[k])
@@ -507,8 +571,11 @@ def cluster_pairs(
         smallest.setdefault(root, i)
     labels = [smallest[root] for root in roots]
     relations = sorted(
-        {(min(labels[a], labels[b]), max(labels[a], labels[b])) for a, b in households}
-        - {(x, x) for x in set(labels)}
+        {
+            (min(labels[a], labels[b]), max(labels[a], labels[b]))
+            for a, b in household_pairs(records, names.__getitem__)
+            if labels[a] != labels[b]
+        }
     )
     return Clusters(
         labels=labels,

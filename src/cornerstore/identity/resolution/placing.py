@@ -22,6 +22,7 @@ from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused, Unava
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
     has_first_name,
+    household_or_nothing,
     is_household,
     names_conflict,
     personal_identifiers,
@@ -47,8 +48,9 @@ _PLACEMENT_ACTOR = "identity:placement"
 class Placed:
     """Where one customer went: ``merged`` into ``other_id``, ``queued`` for review with it,
     ``refused`` by the merge safeguards, or ``left`` on its own (``other_id`` then the best
-    candidate below the review probability, if any; households, conflicting first names and
-    rejected pairs are never named)."""
+    candidate below the review probability, if any, or the best above it when the two have
+    nothing personal in common to review; households, conflicting first names and rejected
+    pairs are never named)."""
 
     customer_id: str
     decision: Literal["merged", "queued", "refused", "left"]
@@ -198,8 +200,21 @@ class Placer(ResolutionJob):
 
         scored = index.score(root)
         considered = above_review(scored)
+        # Housemates share a surname and a home but rarely score above the review probability:
+        # every candidate is looked at for them, whatever it scored.
+        households = [
+            c.unique_id for c in scored if is_household(record, index.scorer.row(c.position))
+        ]
         with self.store.unit_of_work() as uow:
             decided = decided_with(uow, root)
+            if households:
+                known = {
+                    other
+                    for r in uow.identity.relations_involving([root])
+                    if r.kind == "household"
+                    for other in (r.customer_id, r.other_id)
+                }
+                households = [h for h in households if h not in known]
             if considered:
                 # The index may be behind merges, unmerges and erasures made elsewhere: decide
                 # on the candidates' records as they are now.
@@ -209,12 +224,9 @@ class Placer(ResolutionJob):
                     scored = index.score(root)
                     considered = above_review(scored)
         best: Candidate | None = None
-        households: list[str] = []
         for candidate in considered:
             row = index.scorer.row(candidate.position)
-            if is_household(record, row):
-                households.append(candidate.unique_id)
-                continue
+            # A household's members conflict too.
             if decided.get(candidate.unique_id) == "rejected" or names_conflict(record, row):
                 continue
             if best is None:
@@ -244,9 +256,11 @@ class Placer(ResolutionJob):
         placed = Placed(root, "merged", best.unique_id, best.match_probability, len(scored))
         torn = self._torn(index, record, best, considered, decided)
         if torn:
-            # Without a first name it could be either of two people: a reviewer says which.
-            self._queue(index, root, record, [best, *torn], decided)
-            return replace(placed, decision="queued")
+            # Without a first name it could be either of two people: a reviewer says which,
+            # when an e-mail or mobile gives them something to go by.
+            if self._queue(index, root, record, [best, *torn], decided):
+                return replace(placed, decision="queued")
+            return replace(placed, decision="left")
         if best.match_probability >= model.match_probability:
             try:
                 self.merges.merge(caller, root, best.unique_id, reason="resolve")
@@ -254,8 +268,9 @@ class Placer(ResolutionJob):
                 log.info("identity: placing %s was refused: %s", root, exc)
                 return replace(placed, decision="refused")
             return placed
-        self._queue(index, root, record, [best], decided)
-        return replace(placed, decision="queued")
+        if self._queue(index, root, record, [best], decided):
+            return replace(placed, decision="queued")
+        return replace(placed, decision="left")
 
     @staticmethod
     def _torn(
@@ -297,9 +312,14 @@ class Placer(ResolutionJob):
         record: Mapping[str, Any],
         candidates: list[Candidate],
         decided: Mapping[str, str],
-    ) -> None:
-        """Queue the customer's pairs with ``candidates`` not decided or queued before."""
+    ) -> bool:
+        """Queue the customer's pairs with ``candidates`` not decided or queued before, and
+        say whether one is queued now or was before. A pair that can only say "this
+        household" (``household_or_nothing``) is not: nobody can decide it."""
         now = datetime.now(UTC)
+        reviewable = [
+            c for c in candidates if not household_or_nothing(record, index.scorer.row(c.position))
+        ]
         rows = [
             review_row(
                 index.scorer,
@@ -309,12 +329,13 @@ class Placer(ResolutionJob):
                 c.match_weight,
                 now,
             )
-            for c in candidates
+            for c in reviewable
             if decided.get(c.unique_id) is None
         ]
         if rows:
             with self.store.unit_of_work(write=True) as uow:
                 uow.identity.add_reviews(rows)
+        return any(decided.get(c.unique_id) in (None, "pending") for c in reviewable)
 
     def merge_changed(self, merge: MergeRecord) -> None:
         """Keep the placement index true to a merge made or undone in this process: the

@@ -15,7 +15,12 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.identity.merge import MERGES_PER_TRANSACTION
-from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs, names_conflict
+from cornerstore.identity.resolution.clustering import (
+    Clusters,
+    cluster_pairs,
+    household_or_nothing,
+    names_conflict,
+)
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
 from cornerstore.identity.resolution.model import weight_of
@@ -183,8 +188,11 @@ class BatchResolution(ResolutionJob):
             # Left are the grey zone and pairs above the match probability that clustering
             # kept apart: a record without a first name that could be either of two people,
             # or a pair whose clusters hold first names that disagree.
-            if names_conflict(records.row(a), records.row(b)):
+            record_a, record_b = records.row(a), records.row(b)
+            if names_conflict(record_a, record_b):
                 continue  # two people, a household among them
+            if household_or_nothing(record_a, record_b):
+                continue  # nobody can say which of a household's people it is
             # Shown as scored: the two variants of the customers that agree best.
             row_a, row_b = (
                 variants.row(pairs["left_variant"][k]),
