@@ -672,7 +672,10 @@ def _with_parameters(
 
 #: Comparisons whose exact level is a personal identifier, with the column it reads: two
 #: records that share one are nearly always one person, so its u is counted on every pair.
-IDENTIFIER_COLUMNS = {"email": "email"}
+#: A phone is one too: the housemates who share a landline stay in the count as strangers, so
+#: a file of households keeps an exact phone weaker than one of mobiles (sampled at 300,000
+#: messy records, u was 8.5e-6; counted, 2.0e-6: the housemates' shared landlines).
+IDENTIFIER_COLUMNS = {"email": "email", "phone": "phone"}
 #: Counted u needs at least this many pairs sharing the identifier: fewer say too little (a
 #: store's customers, stitched on their e-mails, share none), and random sampling decides.
 MIN_SHARED_PAIRS = 100
