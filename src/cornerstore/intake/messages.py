@@ -252,7 +252,10 @@ def parse_message(
         )
     # find rather than ``in``: for bytes, ``in`` first tries the text as an integer (a byte
     # value) and formats the TypeError it then drops, which costs more than the search itself.
-    if encoded.find(b"\\u0000") >= 0 or encoded.find(b"null") >= 0:
+    # A backslash, rare in JSON text, is looked for first: one byte is searched as by memchr,
+    # about a tenth of the cost of searching for the six bytes of \u0000.
+    nul = encoded.find(b"\\") >= 0 and encoded.find(b"\\u0000") >= 0
+    if nul or encoded.find(b"null") >= 0:
         # A NUL is escaped as \u0000 and orjson writes NaN and Infinity as null: only then is
         # the message walked to name the field (integers beyond 64 bits fail to encode).
         check_storable(raw, where)

@@ -37,6 +37,9 @@ _NO_IDENTIFIER = (
 )
 _UNSTORABLE = "the database cannot store a value of this message"
 _CORE_EXTERNAL = {"user_id": "user_id", "userid": "user_id", "email": "email", "phone": "phone"}
+# The (userId, anonymousId) pairs whose identifiers intake keeps (about 300 bytes each); past
+# it, it starts again empty.
+_KEYS_OF_IDS_KEPT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,9 @@ class Intake:
         self._suppressions_exist = False
         # The identifiers the last batches stitched, while nothing else writes (SQLite).
         self._known = KnownIdentifiers()
+        # The normalised identifiers of each (userId, anonymousId) pair of messages that carry
+        # no others: the same customer's messages normalise the same ids again otherwise.
+        self._keys_of_ids: dict[tuple[str | None, str | None], tuple[Key, ...]] = {}
         # Called after a batch is committed with its customers that gained matching traits
         # (identity resolution places them); its failure never fails intake.
         self.on_matching_traits: Callable[[list[str]], object] | None = None
@@ -269,6 +275,20 @@ class Intake:
     # -- identifiers of a message ------------------------------------------------------------
     def identifiers(self, msg: Message) -> list[Key]:
         """Every normalised person identifier the message carries."""
+        context = msg.context
+        if msg.type == "identify" or "traits" in context or "externalIds" in context:
+            return self._identifiers(msg)
+        # The rest (most traffic: a returning customer's track and page messages) carry only
+        # their userId and anonymousId, whose identifiers are those the same pair had before.
+        ids = (msg.user_id, msg.anonymous_id)
+        keys = self._keys_of_ids.get(ids)
+        if keys is None:
+            if len(self._keys_of_ids) >= _KEYS_OF_IDS_KEPT:
+                self._keys_of_ids.clear()
+            keys = self._keys_of_ids[ids] = tuple(self._identifiers(msg))
+        return list(keys)
+
+    def _identifiers(self, msg: Message) -> list[Key]:
         n = self.normaliser
         keys: list[Key] = []
         if msg.user_id is not None:
