@@ -342,6 +342,26 @@ def test_the_same_email_outweighs_first_names_that_disagree() -> None:
     assert names_conflict(ann, sister)
 
 
+def test_the_same_mobile_outweighs_first_names_that_disagree_and_a_shared_landline_does_not() -> (
+    None
+):
+    def row(first: str, phone: str) -> dict[str, Any]:
+        return prepare_record(
+            {
+                "first_name": first,
+                "last_name": "Blackford",
+                "address": "166 Moor Pl",
+                "phone": phone,
+            }
+        )
+
+    mobile, landline = "07911 123456", "0121 496 0000"
+
+    assert not names_conflict(row("Lizzie", mobile), row("Lez", mobile))
+    assert names_conflict(row("Lizzie", landline), row("Lez", landline))
+    assert names_conflict(row("Lizzie", mobile), row("Lez", "07911 123457"))
+
+
 def test_a_mistyped_nickname_does_not_conflict_with_the_name() -> None:
     def row(first: str) -> dict[str, Any]:
         return prepare_record({"first_name": first, "last_name": "Lee"})

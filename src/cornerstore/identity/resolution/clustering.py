@@ -109,8 +109,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     records of one home (same surname and address or phone) similar is not enough: Anne and
     Annette at one address are two people.
 
-    The same e-mail address outweighs a first name typed wrong twice ("Bige" for "Abijah"):
-    a household, by definition, has different first names *and* different e-mails.
+    The same e-mail address or mobile number outweighs a first name typed wrong twice ("Bige"
+    for "Abijah", "Lez" for Lizzie): a household, by definition, has different first names *and*
+    different e-mails and mobiles (``personal_identifiers``); its landline it shares.
 
     >>> names_conflict({"first_name": "john", "first_name_keys": ["john"]},
     ...                {"first_name": "mary", "first_name_keys": ["mary"]})
@@ -126,6 +127,9 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     """
     email = left.get("email")
     if email and email == right.get("email"):
+        return False
+    phone = left.get("phone")
+    if phone and phone == right.get("phone") and is_mobile(phone):
         return False
     left, right = _named(left), _named(right)
     if not left.get("first_name") or not right.get("first_name"):
