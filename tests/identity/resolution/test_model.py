@@ -130,13 +130,24 @@ def _two_pairs_of_namesakes() -> PreparedRecords:
     return prepare_records(rows, ["a1", "a2", "b1", "b2"], fields)
 
 
-def test_one_weak_link_does_not_bridge_two_clusters_of_namesakes() -> None:
+@pytest.mark.parametrize(
+    ("left", "right", "weak"),
+    [
+        pytest.param([0, 2, 1], [1, 3, 2], 1, id="one weak link"),
+        # Both weak pairs pass through record 2: one record's word, linked to both of a1, a2.
+        pytest.param([0, 2, 1, 0], [1, 3, 2, 2], 2, id="one record linked to a whole cluster"),
+    ],
+)
+def test_one_weak_link_does_not_bridge_two_clusters_of_namesakes(
+    left: list[int], right: list[int], weak: int
+) -> None:
     records = _two_pairs_of_namesakes()
+    weights = [30.0, 30.0] + [7.0] * (len(left) - 2)
 
-    clusters = cluster_pairs(records, [0, 2, 1], [1, 3, 2], [30.0, 30.0, 7.0], min_weight=6.0)
+    clusters = cluster_pairs(records, left, right, weights, min_weight=6.0)
 
     assert clusters.labels == [0, 0, 2, 2]
-    assert clusters.weak_bridges == 1
+    assert clusters.weak_bridges == weak
 
 
 def test_two_clusters_linked_by_a_second_scored_pair_are_joined() -> None:

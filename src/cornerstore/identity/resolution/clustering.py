@@ -15,8 +15,10 @@ unless it shares an e-mail or a mobile number with one of them and not the other
 shares its surname, address and landline, not those).
 
 Two clusters that each hold two records or more are joined by a weak pair (less than
-``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them: one
-namesake link between two otherwise separate people is a bridge, not evidence that they are one.
+``BRIDGE_MARGIN`` bits above the match weight) only when a second scored pair links them, and
+the pairs between them pass through two records on each side: one namesake link between two
+otherwise separate people is a bridge, not evidence that they are one, and so is one record
+linked to every record of another cluster.
 A merge that would make a cluster of more than ``DENSE_SIZE`` records (or ``DENSE_DEGREES`` times
 the median number of matching pairs a linked record has, where a file's people hold many records)
 needs every record of the smaller cluster linked to the larger one by a scored pair: a chain grows
@@ -453,13 +455,19 @@ def cluster_pairs(
         return False
 
     def supported(group_a: list[int], group_b: list[int], root_b: int) -> bool:
-        """Whether more than one pair scored across the two clusters links them."""
-        found = 0
+        """Whether scored pairs across the two clusters link them through two records on each
+        side: pairs that all pass through one record are that record's word alone. A record
+        with its names swapped ("Smith Daniel") links weakly to every Daniel Smith of a town,
+        two records of each; counted as pairs, it joined seven people into one cluster of 16
+        at a million messy records."""
+        ours: set[int] = set()
+        theirs: set[int] = set()
         for x in group_a:
             for y, _w in links.get(x, ()):
                 if find(y) == root_b:
-                    found += 1
-                    if found >= 2:
+                    ours.add(x)
+                    theirs.add(y)
+                    if len(ours) >= 2 and len(theirs) >= 2:
                         return True
         return False
 
