@@ -130,13 +130,24 @@ def _two_pairs_of_namesakes() -> PreparedRecords:
     return prepare_records(rows, ["a1", "a2", "b1", "b2"], fields)
 
 
-def test_one_weak_link_does_not_bridge_two_clusters_of_namesakes() -> None:
+@pytest.mark.parametrize(
+    ("left", "right", "weak"),
+    [
+        pytest.param([0, 2, 1], [1, 3, 2], 1, id="one weak link"),
+        # Both weak pairs pass through record 2: one record's word, linked to both of a1, a2.
+        pytest.param([0, 2, 1, 0], [1, 3, 2, 2], 2, id="one record linked to a whole cluster"),
+    ],
+)
+def test_one_weak_link_does_not_bridge_two_clusters_of_namesakes(
+    left: list[int], right: list[int], weak: int
+) -> None:
     records = _two_pairs_of_namesakes()
+    weights = [30.0, 30.0] + [7.0] * (len(left) - 2)
 
-    clusters = cluster_pairs(records, [0, 2, 1], [1, 3, 2], [30.0, 30.0, 7.0], min_weight=6.0)
+    clusters = cluster_pairs(records, left, right, weights, min_weight=6.0)
 
     assert clusters.labels == [0, 0, 2, 2]
-    assert clusters.weak_bridges == 1
+    assert clusters.weak_bridges == weak
 
 
 def test_two_clusters_linked_by_a_second_scored_pair_are_joined() -> None:
@@ -340,6 +351,26 @@ def test_the_same_email_outweighs_first_names_that_disagree() -> None:
 
     assert not names_conflict(ann, typed_wrong)
     assert names_conflict(ann, sister)
+
+
+def test_the_same_mobile_outweighs_first_names_that_disagree_and_a_shared_landline_does_not() -> (
+    None
+):
+    def row(first: str, phone: str) -> dict[str, Any]:
+        return prepare_record(
+            {
+                "first_name": first,
+                "last_name": "Blackford",
+                "address": "166 Moor Pl",
+                "phone": phone,
+            }
+        )
+
+    mobile, landline = "07911 123456", "0121 496 0000"
+
+    assert not names_conflict(row("Lizzie", mobile), row("Lez", mobile))
+    assert names_conflict(row("Lizzie", landline), row("Lez", landline))
+    assert names_conflict(row("Lizzie", mobile), row("Lez", "07911 123457"))
 
 
 def test_a_mistyped_nickname_does_not_conflict_with_the_name() -> None:
