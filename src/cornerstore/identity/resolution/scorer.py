@@ -272,19 +272,19 @@ class Scorer:
             for tests in comparisons:
                 for holds, weight, tf, tf_left in tests:
                     if holds is None or holds(i):
-                        weights.append(self._adjusted(weight, tf, tf_left, i))
+                        if tf is not None:
+                            weight = self._adjusted(weight, tf, tf_left, i)
+                        weights.append(weight)
                         break
             return sum(weights)
 
         return weigh
 
     def _adjusted(
-        self, weight: float, tf: tuple[str, float] | None, tf_left: float | None, i: int
+        self, weight: float, tf: tuple[str, float], tf_left: float | None, i: int
     ) -> float:
         """A level's weight with ``_weight``'s term-frequency adjustment, the arrival's term
         frequency already found."""
-        if tf is None:
-            return weight
         tf_right = self._tf(tf[0], self.columns[tf[0]][i])
         if tf_left is None and tf_right is None:
             return weight
