@@ -8,10 +8,11 @@ levels (``Level.holds``) and weights in Python to the few candidates the indexes
 same records it gives the same match weights as Splink's ``predict`` (tests compare them).
 
 A wide blocking rule (a common surname alone) brings hundreds of candidates to one arrival, and
-building each one's row and ``FieldWeight`` s was most of placement's CPU tail. ``score`` therefore
-only adds weights: each level's test is made once per arrival with the arrival's values bound and
-reads the candidates' columns in place (``_level_test``), and each level's weight is looked up,
-not recomputed. ``explain`` keeps the levels and values to show; both give the same floats.
+building each one's row and ``FieldWeight`` objects was most of placement's CPU tail. ``score``
+therefore only adds weights: each level's test is made once per arrival with the arrival's
+values bound and reads the candidates' columns in place (``_level_test``), and each level's
+weight is looked up, not recomputed. ``explain`` keeps the levels and values to show; both give
+the same floats.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ class Scorer:
 
     def _weigher(self, record: Mapping[str, Any]) -> Callable[[int], float]:
         """The summed match weight (prior not included) of ``record`` against the reference
-        record at a position: ``explain``'s sum, without its rows and ``FieldWeight`` s."""
+        record at a position: ``explain``'s sum, without its rows and ``FieldWeight`` objects."""
         comparisons = []
         for ci, comparison in enumerate(self.model.comparisons):
             tests = []
@@ -344,8 +345,8 @@ def _level_test(
     level: Level, left: Mapping[str, Any], columns: Mapping[str, Sequence[Any]]
 ) -> Callable[[int], bool] | None:
     """``level.holds(left, row(i))`` as a test of a position ``i``, with ``left``'s values read
-    once; None for a level that always holds. Each branch is ``Level.holds``'s, the values in
-    the same order (the equality tests of mixed types give the same answer)."""
+    once; None for a level that always holds. Each branch is ``Level.holds``'s, with the left
+    value on the left of each comparison as there."""
     kind = level.kind
     if kind == "else":
         return None
