@@ -6,18 +6,28 @@ module keeps the reference records as columns, an index per blocking rule (the s
 blocks on), and term frequencies counted the way Splink counts them, then applies the model's
 levels (``Level.holds``) and weights in Python to the few candidates the indexes return. On the
 same records it gives the same match weights as Splink's ``predict`` (tests compare them).
+
+A wide blocking rule (a common surname alone) brings hundreds of candidates to one arrival, and
+building each one's row and ``FieldWeight`` objects was most of placement's CPU tail. ``score``
+therefore only adds weights: each level's test is made once per arrival with the arrival's
+values bound and reads the candidates' columns in place (``_level_test``), and each level's
+weight is looked up, not recomputed. ``explain`` keeps the levels and values to show; both give
+the same floats.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
+
 from cornerstore.identity.resolution.blocking import block_cap
 from cornerstore.identity.resolution.clustering import names_conflict
+from cornerstore.identity.resolution.comparisons import Level
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import COLUMNS, PreparedRecords
 
@@ -112,6 +122,18 @@ class Scorer:
             for li, level in enumerate(comparison.levels):
                 if level.tf and level.u:
                     self._u_exact[(ci, li)] = level.u
+        # Each level's weight before term frequencies, and the column and log2(u) of the levels
+        # term frequencies adjust, looked up by ``score`` instead of recomputed per candidate.
+        self._level_weights = [
+            [model.level_weight(ci, li) for li in range(len(c.levels))]
+            for ci, c in enumerate(model.comparisons)
+        ]
+        self._tf_levels: dict[tuple[int, int], tuple[str, float]] = {
+            (ci, li): (level.column, math.log2(self._u_exact[(ci, li)]))
+            for ci, c in enumerate(model.comparisons)
+            for li, level in enumerate(c.levels)
+            if level.tf and level.column and (ci, li) in self._u_exact
+        }
 
     def __len__(self) -> int:
         """How many reference records there are (removed ones not counted)."""
@@ -230,6 +252,46 @@ class Scorer:
                 total += self.model.level_weight(ci, li)
         return total
 
+    def _weigher(self, record: Mapping[str, Any]) -> Callable[[int], float]:
+        """The summed match weight (prior not included) of ``record`` against the reference
+        record at a position: ``explain``'s sum, without its rows and ``FieldWeight`` objects."""
+        comparisons = []
+        for ci, comparison in enumerate(self.model.comparisons):
+            tests = []
+            last = len(comparison.levels) - 1
+            for li, level in enumerate(comparison.levels):
+                tf = self._tf_levels.get((ci, li))
+                # The arrival's term frequency is the same for every candidate: found once.
+                tf_left = self._tf(tf[0], record.get(tf[0])) if tf else None
+                # The last level decides when no other holds (``Comparison.level_of``).
+                holds = _level_test(level, record, self.columns) if li < last else None
+                tests.append((holds, self._level_weights[ci][li], tf, tf_left))
+            comparisons.append(tests)
+
+        def weigh(i: int) -> float:
+            weights = []
+            for tests in comparisons:
+                for holds, weight, tf, tf_left in tests:
+                    if holds is None or holds(i):
+                        if tf is not None:
+                            weight = self._adjusted(weight, tf, tf_left, i)
+                        weights.append(weight)
+                        break
+            return sum(weights)
+
+        return weigh
+
+    def _adjusted(
+        self, weight: float, tf: tuple[str, float], tf_left: float | None, i: int
+    ) -> float:
+        """A level's weight with ``_weight``'s term-frequency adjustment, the arrival's term
+        frequency already found."""
+        tf_right = self._tf(tf[0], self.columns[tf[0]][i])
+        if tf_left is None and tf_right is None:
+            return weight
+        most = max(x for x in (tf_left, tf_right) if x is not None)
+        return weight + (tf[1] - math.log2(most))
+
     def pair_weight(self, left: Mapping[str, Any], right: Mapping[str, Any], others: int) -> float:
         """The match weight of two records, with the prior for ``others`` candidates."""
         prior = weight_of(self.model.prior(others))
@@ -241,11 +303,12 @@ class Scorer:
         others = max(1, len(self) - (exclude is not None))
         prior = weight_of(self.model.prior(others))
         ids = self.columns["unique_id"]
+        weigh = self._weigher(record)
         scored = []
         for i in self.candidates(record):
             if i == exclude:
                 continue
-            w = prior + sum(f.weight for f in self.explain(record, self.row(i)))
+            w = prior + weigh(i)
             scored.append(Candidate(i, ids[i], w, probability_of(w)))
         scored.sort(key=lambda c: -c.match_weight)
         return scored
@@ -268,3 +331,82 @@ class Scorer:
 def _hashable(value: Any) -> Any:
     """A value kept as JSON (lists for tuples) in the form the term-frequency counts use."""
     return tuple(value) if isinstance(value, list) else value
+
+
+class _Missing:
+    """A column the reference records do not keep: every position reads None (as a row's
+    ``get`` of it does)."""
+
+    def __getitem__(self, i: int) -> None:
+        return None
+
+
+def _level_test(
+    level: Level, left: Mapping[str, Any], columns: Mapping[str, Sequence[Any]]
+) -> Callable[[int], bool] | None:
+    """``level.holds(left, row(i))`` as a test of a position ``i``, with ``left``'s values read
+    once; None for a level that always holds. Each branch is ``Level.holds``'s, with the left
+    value on the left of each comparison as there."""
+    kind = level.kind
+    if kind == "else":
+        return None
+    c = level.column or ""
+    o = level.other or ""
+    a = left.get(c)
+    col: Any = columns[c] if c in columns else _Missing()
+    other: Any = columns[o] if o in columns else _Missing()
+    threshold = level.threshold or 0.0
+    if kind == "null":
+        if a is None:
+            return lambda i: True
+        return lambda i: col[i] is None
+    if kind in ("all", "any"):
+        parts = [_level_test(p, left, columns) for p in level.parts or ()]
+        tests = [t for t in parts if t is not None]
+        if kind == "all":
+            return lambda i: all(t(i) for t in tests)
+        if len(tests) < len(parts):
+            return None
+        return lambda i: any(t(i) for t in tests)
+    if kind == "nickname":
+        if not a:
+            return lambda i: False
+        keys = set(a)
+        return lambda i: bool(col[i] and not keys.isdisjoint(col[i]))
+    if kind == "swap":
+        left_other = left.get(o)
+        if a is None or left_other is None:
+            return lambda i: False
+        return lambda i: bool(
+            other[i] is not None and a == other[i] and col[i] is not None and left_other == col[i]
+        )
+    if kind == "contains":
+        part = left.get(o)
+        if part is None or a is None or part not in a:
+            return lambda i: False
+        return lambda i: other[i] is not None and col[i] is not None and other[i] in col[i]
+    if a is None:
+        return lambda i: False
+    if kind == "exact":
+        return lambda i: col[i] is not None and bool(a == col[i])
+    if kind == "differs":
+        return lambda i: col[i] is not None and bool(a != col[i])
+    if kind == "initial":
+        return lambda i: (
+            col[i] is not None and (len(a) == 1 or len(col[i]) == 1) and a[0] == col[i][0]
+        )
+    if kind == "jaro_winkler":
+        return lambda i: col[i] is not None and JaroWinkler.similarity(a, col[i]) >= threshold
+    if kind == "levenshtein":
+        return lambda i: col[i] is not None and Levenshtein.distance(a, col[i]) <= threshold
+    if kind == "damerau_levenshtein":
+        return lambda i: col[i] is not None and DamerauLevenshtein.distance(a, col[i]) <= threshold
+    left_other = left.get(o)
+    if left_other is None:
+        return lambda i: False
+    return lambda i: (
+        other[i] is not None
+        and left_other == other[i]
+        and col[i] is not None
+        and JaroWinkler.similarity(a, col[i]) >= threshold
+    )
