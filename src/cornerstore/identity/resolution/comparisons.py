@@ -3,14 +3,15 @@
 Each comparison is a list of levels tried in order (the first that holds decides, as in Splink);
 each level is one of a few kinds with a column, an optional second column and a threshold. The
 same ``Level`` gives DuckDB SQL for Splink (``Level.sql``) and a Python test for the in-process
-scorer (``Level.holds``), so the two agree by construction: Python follows SQL's NULL rule (a
+scorer (``Level.holds``, and ``Level.bound``, the same test with one record's values read once
+for scoring it against many), so the two agree by construction: Python follows SQL's NULL rule (a
 comparison with a missing value is never true) and rapidfuzz's Jaro-Winkler, the implementation
 DuckDB itself uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -180,6 +181,91 @@ class Level:
         return _eq(left.get(o), right.get(o)) and JaroWinkler.similarity(a, b) >= (
             self.threshold or 0.0
         )
+
+    def bound(
+        self, left: Mapping[str, Any], columns: Mapping[str, Sequence[Any]]
+    ) -> Callable[[int], bool] | None:
+        """``holds(left, row i of columns)`` as a test of a position ``i``, with ``left``'s values
+        read once; None for a level that always holds. For scoring one record against hundreds of
+        reference records kept as columns (the in-process scorer): each branch is ``holds``'s, with
+        the left value on the left of each comparison as there, and a test keeps them equal."""
+        level = self
+        kind = level.kind
+        if kind == "else":
+            return None
+        c = level.column or ""
+        o = level.other or ""
+        a = left.get(c)
+        col: Any = columns[c] if c in columns else _Missing()
+        other: Any = columns[o] if o in columns else _Missing()
+        threshold = level.threshold or 0.0
+        if kind == "null":
+            if a is None:
+                return lambda i: True
+            return lambda i: col[i] is None
+        if kind in ("all", "any"):
+            parts = [p.bound(left, columns) for p in level.parts or ()]
+            tests = [t for t in parts if t is not None]
+            if kind == "all":
+                return lambda i: all(t(i) for t in tests)
+            if len(tests) < len(parts):
+                return None
+            return lambda i: any(t(i) for t in tests)
+        if kind == "nickname":
+            if not a:
+                return lambda i: False
+            keys = set(a)
+            return lambda i: bool(col[i] and not keys.isdisjoint(col[i]))
+        if kind == "swap":
+            left_other = left.get(o)
+            if a is None or left_other is None:
+                return lambda i: False
+            return lambda i: bool(
+                other[i] is not None
+                and a == other[i]
+                and col[i] is not None
+                and left_other == col[i]
+            )
+        if kind == "contains":
+            part = left.get(o)
+            if part is None or a is None or part not in a:
+                return lambda i: False
+            return lambda i: other[i] is not None and col[i] is not None and other[i] in col[i]
+        if a is None:
+            return lambda i: False
+        if kind == "exact":
+            return lambda i: col[i] is not None and bool(a == col[i])
+        if kind == "differs":
+            return lambda i: col[i] is not None and bool(a != col[i])
+        if kind == "initial":
+            return lambda i: (
+                col[i] is not None and (len(a) == 1 or len(col[i]) == 1) and a[0] == col[i][0]
+            )
+        if kind == "jaro_winkler":
+            return lambda i: col[i] is not None and JaroWinkler.similarity(a, col[i]) >= threshold
+        if kind == "levenshtein":
+            return lambda i: col[i] is not None and Levenshtein.distance(a, col[i]) <= threshold
+        if kind == "damerau_levenshtein":
+            return lambda i: (
+                col[i] is not None and DamerauLevenshtein.distance(a, col[i]) <= threshold
+            )
+        left_other = left.get(o)
+        if left_other is None:
+            return lambda i: False
+        return lambda i: (
+            other[i] is not None
+            and left_other == other[i]
+            and col[i] is not None
+            and JaroWinkler.similarity(a, col[i]) >= threshold
+        )
+
+
+class _Missing:
+    """A column the reference records do not keep: every position reads None (as a row's
+    ``get`` of it does)."""
+
+    def __getitem__(self, i: int) -> None:
+        return None
 
 
 def _eq(a: object, b: object) -> bool:

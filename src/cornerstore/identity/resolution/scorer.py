@@ -10,7 +10,7 @@ same records it gives the same match weights as Splink's ``predict`` (tests comp
 A wide blocking rule (a common surname alone) brings hundreds of candidates to one arrival, and
 building each one's row and ``FieldWeight`` objects was most of placement's CPU tail. ``score``
 therefore only adds weights: each level's test is made once per arrival with the arrival's
-values bound and reads the candidates' columns in place (``_level_test``), and each level's
+values bound and reads the candidates' columns in place (``Level.bound``), and each level's
 weight is looked up, not recomputed. ``explain`` keeps the levels and values to show; both give
 the same floats.
 """
@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
-
 from cornerstore.identity.resolution.blocking import block_cap
 from cornerstore.identity.resolution.clustering import names_conflict
-from cornerstore.identity.resolution.comparisons import Level
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
 from cornerstore.identity.resolution.records import COLUMNS, PreparedRecords
 
@@ -264,7 +261,7 @@ class Scorer:
                 # The arrival's term frequency is the same for every candidate: found once.
                 tf_left = self._tf(tf[0], record.get(tf[0])) if tf else None
                 # The last level decides when no other holds (``Comparison.level_of``).
-                holds = _level_test(level, record, self.columns) if li < last else None
+                holds = level.bound(record, self.columns) if li < last else None
                 tests.append((holds, self._level_weights[ci][li], tf, tf_left))
             comparisons.append(tests)
 
@@ -331,82 +328,3 @@ class Scorer:
 def _hashable(value: Any) -> Any:
     """A value kept as JSON (lists for tuples) in the form the term-frequency counts use."""
     return tuple(value) if isinstance(value, list) else value
-
-
-class _Missing:
-    """A column the reference records do not keep: every position reads None (as a row's
-    ``get`` of it does)."""
-
-    def __getitem__(self, i: int) -> None:
-        return None
-
-
-def _level_test(
-    level: Level, left: Mapping[str, Any], columns: Mapping[str, Sequence[Any]]
-) -> Callable[[int], bool] | None:
-    """``level.holds(left, row(i))`` as a test of a position ``i``, with ``left``'s values read
-    once; None for a level that always holds. Each branch is ``Level.holds``'s, with the left
-    value on the left of each comparison as there."""
-    kind = level.kind
-    if kind == "else":
-        return None
-    c = level.column or ""
-    o = level.other or ""
-    a = left.get(c)
-    col: Any = columns[c] if c in columns else _Missing()
-    other: Any = columns[o] if o in columns else _Missing()
-    threshold = level.threshold or 0.0
-    if kind == "null":
-        if a is None:
-            return lambda i: True
-        return lambda i: col[i] is None
-    if kind in ("all", "any"):
-        parts = [_level_test(p, left, columns) for p in level.parts or ()]
-        tests = [t for t in parts if t is not None]
-        if kind == "all":
-            return lambda i: all(t(i) for t in tests)
-        if len(tests) < len(parts):
-            return None
-        return lambda i: any(t(i) for t in tests)
-    if kind == "nickname":
-        if not a:
-            return lambda i: False
-        keys = set(a)
-        return lambda i: bool(col[i] and not keys.isdisjoint(col[i]))
-    if kind == "swap":
-        left_other = left.get(o)
-        if a is None or left_other is None:
-            return lambda i: False
-        return lambda i: bool(
-            other[i] is not None and a == other[i] and col[i] is not None and left_other == col[i]
-        )
-    if kind == "contains":
-        part = left.get(o)
-        if part is None or a is None or part not in a:
-            return lambda i: False
-        return lambda i: other[i] is not None and col[i] is not None and other[i] in col[i]
-    if a is None:
-        return lambda i: False
-    if kind == "exact":
-        return lambda i: col[i] is not None and bool(a == col[i])
-    if kind == "differs":
-        return lambda i: col[i] is not None and bool(a != col[i])
-    if kind == "initial":
-        return lambda i: (
-            col[i] is not None and (len(a) == 1 or len(col[i]) == 1) and a[0] == col[i][0]
-        )
-    if kind == "jaro_winkler":
-        return lambda i: col[i] is not None and JaroWinkler.similarity(a, col[i]) >= threshold
-    if kind == "levenshtein":
-        return lambda i: col[i] is not None and Levenshtein.distance(a, col[i]) <= threshold
-    if kind == "damerau_levenshtein":
-        return lambda i: col[i] is not None and DamerauLevenshtein.distance(a, col[i]) <= threshold
-    left_other = left.get(o)
-    if left_other is None:
-        return lambda i: False
-    return lambda i: (
-        other[i] is not None
-        and left_other == other[i]
-        and col[i] is not None
-        and JaroWinkler.similarity(a, col[i]) >= threshold
-    )
