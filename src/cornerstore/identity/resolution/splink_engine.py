@@ -799,6 +799,10 @@ def predict_pairs(
     }
 
 
+#: Rows of the scored pairs taken from DuckDB at a time (``_scored_positions``).
+_POSITIONS_PER_BATCH = 1_000_000
+
+
 def _scored_positions(
     registered: RegisteredRecords, predictions: str, has_source: bool
 ) -> tuple[Any, Any, Any, Any]:
@@ -817,19 +821,26 @@ def _scored_positions(
         source = f" AND p.source_dataset_{side} = {side}.source_dataset" if has_source else ""
         return f"JOIN {name} {side} ON p.unique_id_{side} = {side}.unique_id{source}"
 
+    # Streamed in Arrow batches: ``fetchnumpy`` first materialised the whole joined result in
+    # DuckDB and then copied it (4.3 GB for 40 million pairs at 12 million ids, against 3.3 GB
+    # streamed, the process's growth during the query).
+    parts: dict[str, list[Any]] = {"l": [], "r": [], "w": [], "p": []}
     try:
-        got = con.execute(
+        reader = con.sql(
             f"SELECT l.position AS l, r.position AS r, p.match_weight AS w, "
             f"p.match_probability AS p FROM {predictions} p {joined('l')} {joined('r')}"
-        ).fetchnumpy()
+        ).to_arrow_reader(_POSITIONS_PER_BATCH)
+        for batch in reader:
+            for column, got in parts.items():
+                got.append(batch.column(column).to_numpy())
     finally:
         con.unregister(name)
-    return (
-        np.asarray(got["l"], dtype=np.int64),
-        np.asarray(got["r"], dtype=np.int64),
-        np.asarray(got["w"], dtype=np.float64),
-        np.asarray(got["p"], dtype=np.float64),
+    types = {"l": np.int64, "r": np.int64, "w": np.float64, "p": np.float64}
+    left, right, weights, probabilities = (
+        np.concatenate(got).astype(types[c], copy=False) if got else np.empty(0, types[c])
+        for c, got in parts.items()
     )
+    return left, right, weights, probabilities
 
 
 def _scored_positions_by_id(
