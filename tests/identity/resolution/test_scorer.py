@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from cornerstore.identity.resolution import splink_engine
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_record, prepare_records
 from cornerstore.identity.resolution.scorer import Scorer
@@ -117,26 +114,3 @@ def test_a_name_and_an_address_line_alone_reach_the_same_persons_full_record(
     assert sorted(zip(pairs["left"], pairs["right"], strict=True)) == [(1, 0), (3, 2)]
     assert scorer.candidates(records.row(1)) == {0, 1}
     assert scorer.candidates(records.row(3)) == {2, 3}
-
-
-def test_scored_pairs_taken_from_duckdb_in_small_batches_are_the_same_pairs(
-    messy_records: PreparedRecords, messy_model: IdentityModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    whole = predict_pairs(messy_records, messy_model, min_probability=0.0)
-    monkeypatch.setattr(splink_engine, "_POSITIONS_PER_BATCH", 7)
-
-    in_batches = predict_pairs(messy_records, messy_model, min_probability=0.0)
-    strangers = prepare_records(
-        [
-            {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"},
-            {"first_name": "Alan", "last_name": "Turing", "email": "alan@example.org"},
-        ],
-        ["a", "b"],
-        ["first_name", "last_name", "email"],
-    )
-    none = predict_pairs(strangers, messy_model, min_probability=0.0)
-
-    assert len(whole["left"]) > 500
-    assert in_batches == whole
-    assert all(isinstance(i, int) for i in in_batches["left"][:10])
-    assert none == {"left": [], "right": [], "match_weight": [], "match_probability": []}

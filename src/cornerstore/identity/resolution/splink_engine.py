@@ -799,10 +799,6 @@ def predict_pairs(
     }
 
 
-#: Rows of the scored pairs taken from DuckDB at a time (``_scored_positions``).
-_POSITIONS_PER_BATCH = 1_000_000
-
-
 def _scored_positions(
     registered: RegisteredRecords, predictions: str, has_source: bool
 ) -> tuple[Any, Any, Any, Any]:
@@ -821,26 +817,19 @@ def _scored_positions(
         source = f" AND p.source_dataset_{side} = {side}.source_dataset" if has_source else ""
         return f"JOIN {name} {side} ON p.unique_id_{side} = {side}.unique_id{source}"
 
-    # Streamed in Arrow batches: ``fetchnumpy`` first materialised the whole joined result in
-    # DuckDB and then copied it. The process grew 4.3 GB for 40 million pairs at 12 million
-    # ids, against 3.3 GB streamed; at 8 million pairs the joins' tables dominate (1.9, 2.1).
-    parts: dict[str, list[Any]] = {"l": [], "r": [], "w": [], "p": []}
     try:
-        reader = con.sql(
+        got = con.execute(
             f"SELECT l.position AS l, r.position AS r, p.match_weight AS w, "
             f"p.match_probability AS p FROM {predictions} p {joined('l')} {joined('r')}"
-        ).to_arrow_reader(_POSITIONS_PER_BATCH)
-        for batch in reader:
-            for column, got in parts.items():
-                got.append(batch.column(column).to_numpy())
+        ).fetchnumpy()
     finally:
         con.unregister(name)
-    types = {"l": np.int64, "r": np.int64, "w": np.float64, "p": np.float64}
-    left, right, weights, probabilities = (
-        np.concatenate(got).astype(types[c], copy=False) if got else np.empty(0, types[c])
-        for c, got in parts.items()
+    return (
+        np.asarray(got["l"], dtype=np.int64),
+        np.asarray(got["r"], dtype=np.int64),
+        np.asarray(got["w"], dtype=np.float64),
+        np.asarray(got["p"], dtype=np.float64),
     )
-    return left, right, weights, probabilities
 
 
 def _scored_positions_by_id(
