@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from cornerstore.identity.resolution.model import IdentityModel
-from cornerstore.identity.resolution.records import PreparedRecords, prepare_record, prepare_records
+from cornerstore.identity.resolution.records import (
+    PreparedRecords,
+    concat,
+    prepare_record,
+    prepare_records,
+)
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import predict_pairs
 
@@ -111,6 +116,33 @@ def test_a_name_and_an_address_line_alone_reach_the_same_persons_full_record(
 
     pairs = predict_pairs(records, messy_model, min_probability=0.0)
 
-    assert sorted(zip(pairs["left"], pairs["right"], strict=True)) == [(1, 0), (3, 2)]
+    scored = sorted(
+        (min(a, b), max(a, b)) for a, b in zip(pairs["left"], pairs["right"], strict=True)
+    )
+    assert scored == [(0, 1), (2, 3)]
     assert scorer.candidates(records.row(1)) == {0, 1}
     assert scorer.candidates(records.row(3)) == {2, 3}
+
+
+def test_linking_two_files_that_use_the_same_ids_pairs_the_right_rows(
+    messy_model: IdentityModel,
+) -> None:
+    # Both files number their rows 1, 2: pairs come back as row positions of the two files
+    # together, each pair across the files, whatever ids the files use.
+    gregory = {
+        "first_name": "Gregory",
+        "last_name": "Evans",
+        "address": "172 Rise Gardens",
+        "postcode": "YO23 1ST",
+        "city": "York",
+        "phone": "07775 606359",
+    }
+    arthur = {"first_name": "Arthur", "last_name": "Cromworth", "address": "143 Willow Court",
+              "postcode": "E17 3WA", "city": "London", "email": "arthur.c@example.com"}  # fmt: skip
+    fields = ["first_name", "last_name", "phone", "email", "address", "city", "postcode"]
+    shop = prepare_records([gregory, arthur], [1, 2], fields)
+    web = prepare_records([arthur, gregory], [1, 2], fields)
+
+    pairs = predict_pairs(concat(shop, web), messy_model, min_probability=0.5)
+
+    assert sorted(zip(pairs["left"], pairs["right"], strict=True)) == [(0, 3), (1, 2)]

@@ -135,6 +135,7 @@ def _duckdb_database() -> tuple[Any, tempfile.TemporaryDirectory[str]]:
 def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
     """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
     file (link), with the ``crowded`` column the capped blocking rules read (``blocking``)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     spill = None
@@ -146,6 +147,13 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
     else:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     table, crowded = with_crowded_column(records.to_arrow())
+    # Splink knows each record by its row position, so scored pairs come back as positions
+    # with no join on the records' own ids (at ten million records that join took gigabytes).
+    table = table.set_column(
+        table.schema.get_field_index("unique_id"),
+        "unique_id",
+        pa.array(np.arange(table.num_rows, dtype=np.int64)),
+    )
     if records.source:
         frames = [
             register(table.filter(pc.equal(table["source_dataset"], f"input_{s}"))) for s in (0, 1)
@@ -779,15 +787,9 @@ def predict_pairs(
     predictions = linker.inference.predict(
         threshold_match_probability=min_probability, warning_mode="never", **chunked
     )
-    has_source = bool(records.source)
-    if registered.engine == "duckdb":
-        left, right, weights, probabilities = _scored_positions(
-            registered, predictions.physical_name, has_source
-        )
-    else:
-        left, right, weights, probabilities = _scored_positions_by_id(
-            linker, records, predictions.physical_name, has_source
-        )
+    left, right, weights, probabilities = _scored_positions(
+        registered, linker, predictions.physical_name
+    )
     # Engines return pairs in no particular order; clustering breaks ties between equal weights
     # by order, so the pairs come in one order (by row positions) whatever the engine.
     order = np.lexsort((right, left))
@@ -800,61 +802,18 @@ def predict_pairs(
 
 
 def _scored_positions(
-    registered: RegisteredRecords, predictions: str, has_source: bool
+    registered: RegisteredRecords, linker: Any, predictions: str
 ) -> tuple[Any, Any, Any, Any]:
-    """The scored pairs of table ``predictions`` as row positions in the records, match weights
-    and probabilities (numpy arrays), joined in DuckDB to the registered records' ids: a Python
-    dict of every record's id took about 150 bytes a record, 1.6 GB at ten million."""
-    import pyarrow as pa
-
-    ids = registered.table.select(["unique_id", *(["source_dataset"] if has_source else [])])
-    ids = ids.append_column("position", pa.array(np.arange(ids.num_rows, dtype=np.int64)))
-    name = f"__cornerstore_positions_{uuid.uuid4().hex}"
-    con = registered.db.duckdb_con
-    con.register(name, ids)
-
-    def joined(side: str) -> str:
-        source = f" AND p.source_dataset_{side} = {side}.source_dataset" if has_source else ""
-        return f"JOIN {name} {side} ON p.unique_id_{side} = {side}.unique_id{source}"
-
-    try:
-        got = con.execute(
-            f"SELECT l.position AS l, r.position AS r, p.match_weight AS w, "
-            f"p.match_probability AS p FROM {predictions} p {joined('l')} {joined('r')}"
-        ).fetchnumpy()
-    finally:
-        con.unregister(name)
+    """The scored pairs of table ``predictions``: row positions in the records (Splink's
+    ``unique_id``, ``register_records``), match weights and probabilities, as numpy arrays."""
+    sql = f"SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM {predictions}"
+    if registered.engine == "duckdb":
+        got = registered.db.duckdb_con.execute(sql).fetchnumpy()
+    else:
+        got = linker.misc.query_sql(sql, output_type="pandas")
     return (
-        np.asarray(got["l"], dtype=np.int64),
-        np.asarray(got["r"], dtype=np.int64),
-        np.asarray(got["w"], dtype=np.float64),
-        np.asarray(got["p"], dtype=np.float64),
-    )
-
-
-def _scored_positions_by_id(
-    linker: Any, records: PreparedRecords, predictions: str, has_source: bool
-) -> tuple[Any, Any, Any, Any]:
-    """``_scored_positions`` for an engine Python reads the pairs from (Spark), by a dict of
-    the records' ids."""
-    source_cols = ", source_dataset_l, source_dataset_r" if has_source else ""
-    sql = (
-        "select unique_id_l, unique_id_r, match_weight, match_probability"
-        + source_cols
-        + f" from {predictions}"
-    )
-    table = linker.misc.query_sql(sql, output_type="pandas")
-    position: dict[tuple[str, str], int] = {}
-    sources = records.source or [0] * len(records)
-    for i, (s, uid) in enumerate(zip(sources, records.columns["unique_id"], strict=True)):
-        position[(f"input_{s}", uid)] = i
-    left_source = table["source_dataset_l"] if has_source else ["input_0"] * len(table)
-    right_source = table["source_dataset_r"] if has_source else ["input_0"] * len(table)
-    left = [position[(s, u)] for s, u in zip(left_source, table["unique_id_l"], strict=True)]
-    right = [position[(s, u)] for s, u in zip(right_source, table["unique_id_r"], strict=True)]
-    return (
-        np.asarray(left, dtype=np.int64),
-        np.asarray(right, dtype=np.int64),
-        table["match_weight"].to_numpy(dtype=np.float64),
-        table["match_probability"].to_numpy(dtype=np.float64),
+        np.asarray(got["unique_id_l"], dtype=np.int64),
+        np.asarray(got["unique_id_r"], dtype=np.int64),
+        np.asarray(got["match_weight"], dtype=np.float64),
+        np.asarray(got["match_probability"], dtype=np.float64),
     )
