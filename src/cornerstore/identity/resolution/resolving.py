@@ -125,7 +125,7 @@ class BatchResolution(ResolutionJob):
     def _resolve(self, caller: Caller, engine: Engine, say: Progress) -> Resolved:
         from cornerstore.identity.resolution.splink_engine import (
             affordable,
-            predict_pairs,
+            predict_pair_arrays,
             register_records,
         )
 
@@ -148,7 +148,7 @@ class BatchResolution(ResolutionJob):
         # million customers' join held several GB at once.
         chunks = max(1, -(-candidates // PAIRS_PER_CHUNK)) if engine == "duckdb" else 1
         say(f"scoring candidate pairs (about {candidates:,}, in {chunks} chunks)")
-        scored = predict_pairs(
+        scored = predict_pair_arrays(
             variants,
             scoring,
             model.review_probability,
