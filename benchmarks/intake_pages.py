@@ -47,12 +47,15 @@ def wal_frames(path: Path) -> tuple[list[tuple[int, bool]], int]:
     return frames, page_size
 
 
-def _checkpoint(path: str) -> None:
-    db = sqlite3.connect(path)
+def _empty_the_log(path: str) -> None:
+    """Checkpoint and truncate the write-ahead log, waiting for readers to finish."""
+    db = sqlite3.connect(path, timeout=30)
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         db.close()
+    if busy:
+        raise RuntimeError("the write-ahead log could not be emptied: a reader stayed")
 
 
 def run(events: int, warm: int, known: int, batch: int) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def run(events: int, warm: int, known: int, batch: int) -> dict[str, Any]:
         for chunk in workload.batches(messages[:warm], batch):
             intake.ingest(chunk, source=_source())
         path = sqlite_path(url)
-        _checkpoint(path)
+        _empty_the_log(path)
         cpu = time.process_time()
         for chunk in workload.batches(messages[warm:], batch):
             intake.ingest(chunk, source=_source())

@@ -48,12 +48,14 @@ def _pages_written(path: Path) -> Counter[str]:
     return Counter(owner.get(page, "") for page in pages)
 
 
-def _checkpoint(path: Path) -> None:
-    db = sqlite3.connect(path)
+def _empty_the_log(path: Path) -> None:
+    # TRUNCATE waits (up to the timeout) for readers such as the placement thread to finish.
+    db = sqlite3.connect(path, timeout=30)
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     finally:
         db.close()
+    assert busy == 0
 
 
 def test_a_batch_of_new_customers_writes_a_few_pages_of_the_customers_indexes(
@@ -67,12 +69,12 @@ def test_a_batch_of_new_customers_writes_a_few_pages_of_the_customers_indexes(
     try:
         # 3,000 visitors who came an hour ago, then 100 new ones now.
         an_hour_ago = time.time() - 3600
-        monkeypatch.setattr(time, "time", lambda: an_hour_ago)
-        for start in range(0, 3000, 500):
-            earlier = [track("Viewed", anonymous_id=f"a{n}") for n in range(start, start + 500)]
-            assert intake.ingest(earlier, source=WEB).profiles_created == 500
-        monkeypatch.undo()
-        _checkpoint(path)
+        with monkeypatch.context() as clock:
+            clock.setattr(time, "time", lambda: an_hour_ago)
+            for start in range(0, 3000, 500):
+                earlier = [track("Viewed", anonymous_id=f"a{n}") for n in range(start, start + 500)]
+                assert intake.ingest(earlier, source=WEB).profiles_created == 500
+        _empty_the_log(path)
 
         now = [track("Viewed", anonymous_id=f"b{n}") for n in range(100)]
         result = intake.ingest(now, source=WEB)
