@@ -53,7 +53,8 @@ def new_profile_id(kind: str = "person", now: float | None = None) -> str:
     The time first puts a batch's new profiles at the end of the customers' and identifiers'
     indexes, on the same few pages, where fully random ids put each on a page of its own: a
     SQLite commit writes every page it touched, and PostgreSQL logs each touched page whole
-    after a checkpoint. The time it gives away is the profile's ``created_at``, to the second.
+    after a checkpoint. What it gives away is when the store made the profile, to the second
+    (its ``created_at`` is the time of the message that made it, seldom much earlier).
 
     >>> new_profile_id("person", now=0.0)[:12]
     'cus_00000000'
