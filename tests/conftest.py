@@ -197,7 +197,9 @@ _LEARNED: dict[str, tuple[str, list[str]]] = {}
 
 def _training_key(records: PreparedRecords, options: dict[str, Any]) -> str:
     """What a training depends on: the records' values whatever their ids and order, which
-    fields were given, and the options (seed, engine, pair limits)."""
+    fields were given, and the options (seed, engine, pair limits). Not ``registered``: the
+    same records in a database, whose text names a connection's address, so it would make
+    every key new."""
     rows = sorted(
         json.dumps(
             {name: value for name, value in records.row(i).items() if name != "unique_id"},
@@ -206,7 +208,11 @@ def _training_key(records: PreparedRecords, options: dict[str, Any]) -> str:
         )
         for i in range(len(records))
     )
-    given = sorted(records.fields), records.source, sorted(options.items())
+    given = (
+        sorted(records.fields),
+        records.source,
+        sorted((k, v) for k, v in options.items() if k != "registered"),
+    )
     return hashlib.sha256(json.dumps([rows, given], default=str).encode()).hexdigest()
 
 

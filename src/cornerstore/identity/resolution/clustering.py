@@ -83,6 +83,8 @@ TYPO_WITNESS_LETTERS = 4
 #: More different first names than this at one surname and address (or phone) is no household
 #: but a care home, a company's address or a placeholder surname (``household_pairs``).
 MAX_NAMES_AT_HOME = 12
+#: Besides the surname, what a home shares: one of these the same (``_shares_home``).
+HOME_COLUMNS = ("address", "phone")
 #: Levels at which two first names are only alike (Jaro-Winkler): at one home (same surname and
 #: address or phone) they are two people, Anne and Annette, Michael and Mia, not one person.
 _ALIKE = frozenset(i for i, level in enumerate(_FIRST.levels) if "Jaro-Winkler" in level.label)
@@ -173,7 +175,7 @@ def _shares_home(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
     last = left.get("last_name")
     if not last or last != right.get("last_name"):
         return False
-    return any(left.get(c) and left.get(c) == right.get(c) for c in ("address", "phone"))
+    return any(left.get(c) and left.get(c) == right.get(c) for c in HOME_COLUMNS)
 
 
 def has_first_name(record: Mapping[str, Any]) -> bool:

@@ -10,10 +10,11 @@ customer's record, :meth:`PlacementIndex.drop` takes one out.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cornerstore.identity.resolution.clustering import HOME_COLUMNS, is_household
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.records import COLUMNS
 from cornerstore.identity.resolution.scorer import Candidate, Scorer
@@ -112,3 +113,30 @@ class PlacementIndex:
                 if other not in best or c.match_weight > best[other].match_weight:
                     best[other] = replace(c, unique_id=other)
         return sorted(best.values(), key=lambda c: -c.match_weight)
+
+    def households(self, record: Mapping[str, Any], candidates: Iterable[Candidate]) -> list[str]:
+        """The candidates that are a household with ``record``
+        (:func:`.clustering.is_household`), whatever they scored, in the given order.
+
+        A household shares the surname and the address or phone: these are read off their
+        columns first, and only the few candidates at the record's home are made rows to weigh
+        the first names. A common surname brings hundreds of candidates, and a row for each
+        cost about 1.5 ms of CPU at 600 of them.
+        """
+        last_name = record.get("last_name")
+        columns = self.scorer.columns
+        home = [(columns[c], record[c]) for c in HOME_COLUMNS if record.get(c)]
+        if not last_name or not home:
+            return []
+        surnames = columns["last_name"]
+        found = []
+        for candidate in candidates:
+            at = candidate.position
+            if surnames[at] != last_name:
+                continue
+            for values, value in home:
+                if values[at] == value:
+                    if is_household(record, self.scorer.row(at)):
+                        found.append(candidate.unique_id)
+                    break
+        return found

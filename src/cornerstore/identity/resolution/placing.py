@@ -23,7 +23,6 @@ from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
     has_first_name,
     household_or_nothing,
-    is_household,
     names_conflict,
     personal_identifiers,
 )
@@ -201,17 +200,8 @@ class Placer(ResolutionJob):
         scored = index.score(root)
         considered = above_review(scored)
         # Housemates share a surname and a home but rarely score above the review probability:
-        # every candidate is looked at for them, whatever it scored (the surname first, read
-        # off its column: a common one brings hundreds of candidates).
-        surnames = index.scorer.columns["last_name"]
-        last_name = record.get("last_name")
-        households = [
-            c.unique_id
-            for c in scored
-            if last_name is not None
-            and surnames[c.position] == last_name
-            and is_household(record, index.scorer.row(c.position))
-        ]
+        # every candidate is looked at for them, whatever it scored.
+        households = index.households(record, scored)
         with self.store.unit_of_work() as uow:
             decided = decided_with(uow, root)
             if households:
