@@ -1,7 +1,7 @@
 """At one home a first name names one person: records holding the same first name at one home
 (its address in town and its phones, joined through any record holding two of them) are
-joined however their pairs scored, by clustering (the file path) and by resolving the stored
-customers. On SQLite and PostgreSQL alike."""
+joined however their pairs scored, by clustering (the file path), by resolving the stored
+customers and by placing one. On SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cornerstore.identity.resolution.clustering import cluster_pairs, one_at_hom
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_records
 from cornerstore.services import Services
 from tests.identity.resolution.stored import TILL, ingest_shop, message, root_of
+from tests.identity.resolution.test_arrivals import store_shop
 
 FIELDS = ["first_name", "last_name", "email", "phone", "address", "city", "postcode"]
 LANDLINE = "0131 496 0111"
@@ -87,28 +88,40 @@ def test_records_joined_at_home_stay_apart_from_a_cluster_whose_first_names_disa
     assert clusters.labels == [0, 1, 0]
 
 
+# Mary's order holds the family's landline and the address of John Leeming's own record
+# (``stored.NAMED``'s "john"); John, moved to York, gave that landline.
+MARY = message("mary2", first_name="Mary", last_name="Leeming", phone="0113 496 0111",
+               address="3 Mill Lane", city="Leeds", postcode="LS1 4AB")  # fmt: skip
+MOVED_JOHN = message("john2", first_name="John", last_name="Leeming", phone="0113 496 0111",
+                     address="9 Park Road", city="York", postcode="YO1 7AB")  # fmt: skip
+
+
 def test_resolving_merges_a_moved_customer_known_at_home_by_his_housemates_landline(
     services: Services, owner: Caller
 ) -> None:
     ingest_shop(services)
-    leeming = {"last_name": "Leeming", "address": "3 Mill Lane", "city": "Leeds"}
-    services.intake.ingest(
-        [
-            # Mary's order holds the family's landline and the address of John's own record
-            # (``ingest_shop``'s "john"); John, moved to York, gave that landline.
-            message("mary2", first_name="Mary", phone="0113 496 0111", **leeming,
-                    postcode="LS1 4AB"),
-            message("john2", first_name="John", last_name="Leeming", phone="0113 496 0111",
-                    address="9 Park Road", city="York", postcode="YO1 7AB"),
-        ],
-        source=TILL,
-    )  # fmt: skip
+    services.intake.ingest([MARY, MOVED_JOHN], source=TILL)
     services.identity.train(owner)
     john, john2 = root_of(services, "john"), root_of(services, "john2")
     explained = services.identity.explain(owner, john, john2)
     assert explained.match_probability < services.identity.active_model().match_probability
 
     services.identity.resolve(owner)
+
+    assert root_of(services, "john2") == root_of(services, "john")
+    assert root_of(services, "mary2") != root_of(services, "john")
+
+
+def test_placing_merges_a_moved_customer_known_at_home_by_his_housemates_landline(
+    services: Services, owner: Caller
+) -> None:
+    store_shop(services, "robert", "john")
+    services.intake.ingest([MARY], source=TILL)
+    services.identity.train(owner)
+    assert services.identity.drain(timeout=120)
+
+    services.intake.ingest([MOVED_JOHN], source=TILL)
+    assert services.identity.drain(timeout=120)
 
     assert root_of(services, "john2") == root_of(services, "john")
     assert root_of(services, "mary2") != root_of(services, "john")

@@ -370,6 +370,24 @@ def _homes(last_names: Sequence[Any], places: Sequence[Any]) -> Iterator[list[in
     return (group for group in groups.values() if len(group) > 1)
 
 
+#: The fields that say where a record's home is, each group one key with the last name: an
+#: address only in its town or postcode (the same street runs through many towns), or a phone.
+HOME_KEYS = (("address", "city"), ("address", "postcode"), ("phone",))
+
+
+def home_keys(record: Mapping[str, Any]) -> set[tuple[Any, ...]]:
+    """The keys of ``HOME_KEYS`` a prepared record holds (its last name not among them).
+
+    >>> sorted(home_keys({"address": "1 high st", "city": "leeds", "phone": "+441134960000"}))
+    [(0, '1 high st', 'leeds'), (2, '+441134960000')]
+    """
+    return {
+        (kind, *(record[f] for f in fields))
+        for kind, fields in enumerate(HOME_KEYS)
+        if all(record.get(f) is not None for f in fields)
+    }
+
+
 def one_at_home(records: PreparedRecords) -> list[tuple[int, int]]:
     """The pairs of rows that hold the same first name at one home: one person's records,
     however their pairs scored.
@@ -429,7 +447,7 @@ def _homes_joined(records: PreparedRecords) -> list[list[int]]:
     columns = records.columns
     last = columns["last_name"]
     rows_of, hashes_of = [], []
-    for kind, fields in enumerate((("address", "city"), ("address", "postcode"), ("phone",))):
+    for kind, fields in enumerate(HOME_KEYS):
         if any(f not in columns for f in fields):
             continue
         values = [columns[f] for f in fields]
