@@ -21,6 +21,7 @@ from cornerstore.access.policy import CHANGE
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
+    HOME_KEYS,
     MAX_NAMES_AT_HOME,
     has_first_name,
     home_keys,
@@ -312,18 +313,20 @@ class Placer(ResolutionJob):
         namesakes = [c for c in scored if surnames[c.position] == last]
         if not any(firsts[c.position] == first for c in namesakes):
             return None  # the commonest answer, read off the columns without a row built
-        rows = [(c, index.scorer.row(c.position)) for c in namesakes]
-        keys = [home_keys(row) for _, row in rows]
+        # Only the fields of a home, read off the columns: a whole row for each of hundreds
+        # of candidates of a common surname is most of a placement's CPU.
+        fields = {f: index.scorer.columns[f] for f in {f for key in HOME_KEYS for f in key}}
+        keys = [home_keys({f: v[c.position] for f, v in fields.items()}) for c in namesakes]
         home = set(own).union(*(k for k in keys if not k.isdisjoint(own)))
-        at_home = [(c, row) for (c, row), k in zip(rows, keys, strict=True) if k & home]
-        if len({row.get("first_name") for _, row in at_home}) > MAX_NAMES_AT_HOME:
+        at_home = [c for c, k in zip(namesakes, keys, strict=True) if k & home]
+        if len({firsts[c.position] for c in at_home}) > MAX_NAMES_AT_HOME:
             return None
         same = {
             c.unique_id: c
-            for c, row in at_home
-            if row.get("first_name") == first
+            for c in at_home
+            if firsts[c.position] == first
             and decided.get(c.unique_id) != "rejected"
-            and not names_conflict(record, row)
+            and not names_conflict(record, index.scorer.row(c.position))
         }
         return next(iter(same.values())) if len(same) == 1 else None
 
