@@ -100,6 +100,9 @@ class Clusters:
     ambiguous: int = 0
     weak_bridges: int = 0
     sparse_joins: int = 0
+    #: Pairs of rows joined because they hold one first name at one home (``one_at_home``),
+    #: each joining two clusters the scored pairs had left apart.
+    joined_at_home: list[tuple[int, int]] = field(default_factory=list)
 
     def sizes(self) -> dict[int, int]:
         """Cluster size -> how many clusters have it."""
@@ -369,6 +372,120 @@ def _homes(last_names: Sequence[Any], places: Sequence[Any]) -> Iterator[list[in
     return (group for group in groups.values() if len(group) > 1)
 
 
+#: The fields that say where a record's home is, each group one key with the last name: an
+#: address only in its town or postcode (the same street runs through many towns), or a phone.
+HOME_KEYS = (("address", "city"), ("address", "postcode"), ("phone",))
+
+
+def home_keys(record: Mapping[str, Any]) -> set[tuple[Any, ...]]:
+    """The keys of ``HOME_KEYS`` a prepared record holds (its last name not among them).
+
+    >>> sorted(home_keys({"address": "1 high st", "city": "leeds", "phone": "+441134960000"}))
+    [(0, '1 high st', 'leeds'), (2, '+441134960000')]
+    """
+    return {
+        (kind, *(record[f] for f in fields))
+        for kind, fields in enumerate(HOME_KEYS)
+        if all(record.get(f) is not None for f in fields)
+    }
+
+
+def one_at_home(records: PreparedRecords) -> list[tuple[int, int]]:
+    """The pairs of rows that hold the same first name at one home: one person's records,
+    however their pairs scored.
+
+    A home is the last name with every address (in its town or postcode) and phone its records
+    hold together, joined through any record that holds two of them: a housemate's order
+    carrying the family's landline and their street says that landline rings at that street.
+    At one home a first name names one person, as first names that disagree name two
+    (``is_household``). So "Aaron Nowak, 0131 557 9688" with a Leeds address, and "Aaron
+    Nowak, 137 Mill Lane, Edinburgh", are one man when a housemate's record holds both that
+    landline and that street, though the two share nothing but the name and score as
+    namesakes do (he moved and gave his old landline). Only the first name exactly as typed
+    says so: a nickname may be a housemate's (Abbe for Abigail beside Abbigale), and a home
+    with more than ``MAX_NAMES_AT_HOME`` first names is no home (``household_pairs``). Each
+    row is paired with the first of its name at its home.
+
+    >>> from cornerstore.identity.resolution.records import prepare_records
+    >>> rows = [
+    ...     {"first_name": "aaron", "last_name": "nowak", "phone": "+441315579688",
+    ...      "address": "1 low st", "city": "leeds"},
+    ...     {"first_name": "mary", "last_name": "nowak", "phone": "+441315579688",
+    ...      "address": "137 mill lane", "city": "edinburgh"},
+    ...     {"first_name": "aaron", "last_name": "nowak", "address": "137 mill lane",
+    ...      "city": "edinburgh"},
+    ... ]
+    >>> fields = ["first_name", "last_name", "phone", "address", "city"]
+    >>> one_at_home(prepare_records(rows, ["a", "m", "b"], fields, default_region="GB"))
+    [(0, 2)]
+    """
+    columns = records.columns
+    first = columns["first_name"]
+    out: list[tuple[int, int]] = []
+    for home in _homes_joined(records):
+        named = [i for i in home if first[i]]
+        if len({first[i] for i in named}) > MAX_NAMES_AT_HOME:
+            continue
+        seen: dict[Any, int] = {}
+        for i in named:
+            earlier = seen.setdefault(first[i], i)
+            if earlier != i:
+                out.append((earlier, i))
+    return out
+
+
+def _homes_joined(records: PreparedRecords) -> list[list[int]]:
+    """The homes of ``one_at_home`` of two rows or more, each in row order: rows linked when
+    they share a last name with an address and town, an address and postcode, or a phone, and
+    through any row holding two of those.
+
+    Keys are hashed and sorted in numpy, rows whose key recurs are linked, and the homes are the
+    connected components of those links (scipy): a dict of every record's keys, or a Python
+    union-find over every record, took hundreds of bytes a record, where most homes hold one.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    columns = records.columns
+    last = columns["last_name"]
+    rows_of, hashes_of = [], []
+    for kind, fields in enumerate(HOME_KEYS):
+        if any(f not in columns for f in fields):
+            continue
+        values = [columns[f] for f in fields]
+        rows = np.fromiter(
+            (i for i, name in enumerate(last)
+             if name is not None and all(v[i] is not None for v in values)),
+            dtype=np.int64,
+        )  # fmt: skip
+        rows_of.append(rows)
+        hashes_of.append(
+            np.fromiter(
+                (hash((kind, last[i], *(v[i] for v in values))) for i in rows.tolist()),
+                dtype=np.int64,
+                count=len(rows),
+            )
+        )
+    if not rows_of:
+        return []
+    rows, hashes = np.concatenate(rows_of), np.concatenate(hashes_of)
+    order = np.argsort(hashes, kind="stable")
+    rows, hashes = rows[order], hashes[order]
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])
+    if not len(same):
+        return []
+    size = len(records)
+    links = coo_array(
+        (np.ones(len(same), dtype=np.int8), (rows[same], rows[same + 1])), shape=(size, size)
+    )
+    _count, home = connected_components(links, directed=False)
+    linked = np.unique(np.concatenate((rows[same], rows[same + 1])))
+    homes: dict[int, list[int]] = {}
+    for i, h in zip(linked.tolist(), home[linked].tolist(), strict=True):
+        homes.setdefault(h, []).append(i)
+    return list(homes.values())
+
+
 class _Names:
     """The name fields clustering reads, one row dict a record (built when first needed), and
     whether two records' first names conflict, worked out once a pair: a merge checks every
@@ -602,6 +719,21 @@ def cluster_pairs(
         named[ra] = named[ra] or named[rb]
         members[ra] = group_a + group_b
         members.pop(rb, None)
+    joined: list[tuple[int, int]] = []
+    for a, b in one_at_home(records):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        group_a, group_b = members.get(ra, [ra]), members.get(rb, [rb])
+        if names.groups_conflict(group_a, group_b):
+            refused += 1
+            continue
+        if len(group_a) < len(group_b):
+            ra, rb, group_a, group_b = rb, ra, group_b, group_a
+        parent[rb] = ra
+        members[ra] = group_a + group_b
+        members.pop(rb, None)
+        joined.append((a, b))
     roots = [find(i) for i in range(len(records))]
     smallest: dict[int, int] = {}
     for i, root in enumerate(roots):
@@ -621,4 +753,5 @@ def cluster_pairs(
         ambiguous=ambiguous,
         weak_bridges=bridges,
         sparse_joins=sparse,
+        joined_at_home=joined,
     )

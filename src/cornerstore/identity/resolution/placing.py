@@ -21,7 +21,10 @@ from cornerstore.access.policy import CHANGE
 from cornerstore.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from cornerstore.identity.resolution.clustering import (
     AMBIGUITY_MARGIN,
+    HOME_KEYS,
+    MAX_NAMES_AT_HOME,
     has_first_name,
+    home_keys,
     household_or_nothing,
     names_conflict,
     personal_identifiers,
@@ -233,6 +236,17 @@ class Placer(ResolutionJob):
                 uow.identity.add_relations(
                     [(root, h) for h in households], "household", "placement", datetime.now(UTC)
                 )
+        if best is None or best.match_probability < model.match_probability:
+            home = self._at_home(index, record, scored, decided)
+            if home is not None:
+                try:
+                    self.merges.merge(caller, root, home.unique_id, reason="resolve")
+                except (Refused, Forbidden) as exc:
+                    log.info("identity: placing %s at home was refused: %s", root, exc)
+                    return Placed(
+                        root, "refused", home.unique_id, home.match_probability, len(scored)
+                    )
+                return Placed(root, "merged", home.unique_id, home.match_probability, len(scored))
         if best is None:
             below = next(
                 (
@@ -268,6 +282,43 @@ class Placer(ResolutionJob):
         if self._queue(index, root, record, [best], decided):
             return replace(placed, decision="queued")
         return replace(placed, decision="left")
+
+    @staticmethod
+    def _at_home(
+        index: PlacementIndex,
+        record: Mapping[str, Any],
+        scored: list[Candidate],
+        decided: Mapping[str, str],
+    ) -> Candidate | None:
+        """The candidate holding the record's first name, exactly, at its home, whatever it
+        scored (``clustering.one_at_home``): the home is the record's address and phones with
+        those of every candidate of its last name holding one of them (a housemate's order
+        with the family's landline and street). None when no candidate, or more than one, holds
+        it, or the home has more than ``MAX_NAMES_AT_HOME`` first names."""
+        first, last = record.get("first_name"), record.get("last_name")
+        own = home_keys(record)
+        if not first or not last or not own:
+            return None
+        surnames, firsts = index.scorer.columns["last_name"], index.scorer.columns["first_name"]
+        namesakes = [c for c in scored if surnames[c.position] == last]
+        if not any(firsts[c.position] == first for c in namesakes):
+            return None  # the commonest answer, read off the columns without a row built
+        # Only the fields of a home, read off the columns: a whole row for each of hundreds
+        # of candidates of a common surname is most of a placement's CPU.
+        fields = {f: index.scorer.columns[f] for f in {f for key in HOME_KEYS for f in key}}
+        keys = [home_keys({f: v[c.position] for f, v in fields.items()}) for c in namesakes]
+        home = set(own).union(*(k for k in keys if not k.isdisjoint(own)))
+        at_home = [c for c, k in zip(namesakes, keys, strict=True) if k & home]
+        if len({firsts[c.position] for c in at_home}) > MAX_NAMES_AT_HOME:
+            return None
+        same = {
+            c.unique_id: c
+            for c in at_home
+            if firsts[c.position] == first
+            and decided.get(c.unique_id) != "rejected"
+            and not names_conflict(record, index.scorer.row(c.position))
+        }
+        return next(iter(same.values())) if len(same) == 1 else None
 
     @staticmethod
     def _torn(

@@ -169,7 +169,7 @@ class BatchResolution(ResolutionJob):
         self.forget_customers()  # placement reads them afresh, not once per merge below
         say("merging")
         merged, refused, kept_apart = self._merge_clusters(
-            caller, ids, clusters.labels, left, right, weights, match_weight, rejected
+            caller, ids, clusters, left, right, weights, match_weight, rejected
         )
         say("queueing the grey zone")
         scorer: Scorer | None = None
@@ -266,27 +266,39 @@ class BatchResolution(ResolutionJob):
         self,
         caller: Caller,
         ids: list[str],
-        labels: list[int],
+        clusters: Clusters,
         left: list[int],
         right: list[int],
         weights: list[float],
         match_weight: float,
         rejected: set[tuple[str, str]],
     ) -> tuple[int, int, int]:
-        """Merge the pairs clustering joined, strongest first, through Merges in batches of
-        ``MERGES_PER_TRANSACTION``; returns (merged, refused, kept apart because of a
-        rejected pair).
+        """Merge the pairs clustering joined, strongest first and then those it joined for
+        holding one first name at one home (``Clusters.joined_at_home``), through Merges in
+        batches of ``MERGES_PER_TRANSACTION``; returns (merged, refused, kept apart because
+        of a rejected pair).
 
         Each pair is decided on the groups the pairs before it made, as if merged one at a
         time: a batch is planned as though every merge in it succeeds, and when one is refused
         (the batch stops there) the plan after it is undone and made again from what was
         merged.
         """
+        labels, at_home = clusters.labels, clusters.joined_at_home
+        # Positions in the scored pairs, then past their end, in the pairs joined at home.
         candidates = [
             k
             for k in sorted(range(len(left)), key=lambda k: -weights[k])
             if weights[k] >= match_weight and labels[left[k]] == labels[right[k]]
         ]
+        candidates.extend(range(len(left), len(left) + len(at_home)))
+
+        def ends(k: int) -> tuple[int, int]:
+            return (left[k], right[k]) if k < len(left) else at_home[k - len(left)]
+
+        def pair_ids(k: int) -> tuple[str, str]:
+            a, b = ends(k)
+            return ids[a], ids[b]
+
         # Each customer's group, held only for customers a pair touched: a set for each of ten
         # million customers took about 3 GB.
         groups: dict[int, set[int]] = {}
@@ -305,8 +317,7 @@ class BatchResolution(ResolutionJob):
             apart: list[int] = []
             position = start
             while position < len(candidates) and len(planned) < MERGES_PER_TRANSACTION:
-                k = candidates[position]
-                a, b = left[k], right[k]
+                a, b = ends(candidates[position])
                 position += 1
                 if group_of(a) is group_of(b):
                     continue
@@ -324,7 +335,7 @@ class BatchResolution(ResolutionJob):
                 break
             outcomes = self.merges.merge_batch(
                 caller,
-                [(ids[left[candidates[p]]], ids[right[candidates[p]]]) for p, _, _ in planned],
+                [pair_ids(candidates[p]) for p, _, _ in planned],
                 reason="resolve",
             )
             merged += outcomes.count("merged")
@@ -335,7 +346,7 @@ class BatchResolution(ResolutionJob):
             # Refused: that pair's groups stay apart, and what was planned after it is
             # planned again from there.
             stop = planned[len(outcomes) - 1][0]
-            a, b = left[candidates[stop]], right[candidates[stop]]
+            a, b = ends(candidates[stop])
             log.info("identity: resolve did not merge %s and %s", ids[a], ids[b])
             refused += 1
             for _, group_a, group_b in reversed(planned[len(outcomes) - 1 :]):
