@@ -11,7 +11,7 @@ from cornerstore.access.caller import Caller
 from cornerstore.identity.resolution.clustering import cluster_pairs, one_at_home
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_records
 from cornerstore.services import Services
-from tests.identity.resolution.stored import TILL, ingest_shop, message, root_of
+from tests.identity.resolution.stored import TILL, WEB, ingest_shop, message, root_of
 from tests.identity.resolution.test_arrivals import store_shop
 
 FIELDS = ["first_name", "last_name", "email", "phone", "address", "city", "postcode"]
@@ -125,3 +125,37 @@ def test_placing_merges_a_moved_customer_known_at_home_by_his_housemates_landlin
 
     assert root_of(services, "john2") == root_of(services, "john")
     assert root_of(services, "mary2") != root_of(services, "john")
+
+
+# David Hussain told the web shop his address at 37 Chapel Place, then that he moved to 10
+# Cavendish Avenue. Aisha Hussain's order holds 37 Chapel Place and the family's landline; a
+# David Hussain who gives that landline and a Leeds address arrives at the till.
+DAVID_BEFORE = message("david1", first_name="David", last_name="Hussain",
+                       email="davidh39@example.com", address="37 Chapel Place", city="London",
+                       postcode="NW5 6HZ")  # fmt: skip
+DAVID_MOVED = message("david1", first_name="David", last_name="Hussain",
+                      email="davidh39@example.com", address="10 Cavendish Avenue",
+                      city="London", postcode="NW3 2QE")  # fmt: skip
+AISHA = message("aisha", first_name="Aisha", last_name="Hussain", phone="020 7946 0111",
+                address="37 Chapel Place", city="London", postcode="NW5 6HZ")  # fmt: skip
+DAVID_AT_THE_TILL = message("david2", first_name="David", last_name="Hussain",
+                            phone="020 7946 0111", address="5 Kirkgate", city="Leeds",
+                            postcode="LS2 7DJ")  # fmt: skip
+
+
+def test_resolving_finds_a_home_in_an_address_a_customer_held_before(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    services.intake.ingest([DAVID_BEFORE], source=WEB)
+    services.intake.ingest([DAVID_MOVED], source=WEB)
+    services.intake.ingest([AISHA, DAVID_AT_THE_TILL], source=TILL)
+    services.identity.train(owner)
+    david, david2 = root_of(services, "david1"), root_of(services, "david2")
+    explained = services.identity.explain(owner, david, david2)
+    assert explained.match_probability < services.identity.active_model().match_probability
+
+    services.identity.resolve(owner)
+
+    assert root_of(services, "david2") == root_of(services, "david1")
+    assert root_of(services, "aisha") != root_of(services, "david1")

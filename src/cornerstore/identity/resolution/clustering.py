@@ -434,6 +434,34 @@ def one_at_home(records: PreparedRecords) -> list[tuple[int, int]]:
     return out
 
 
+def one_at_home_per_owner(variants: PreparedRecords, owner: Sequence[int]) -> list[tuple[int, int]]:
+    """``one_at_home`` of every record of stored customers (``variants``, each row that of
+    customer ``owner[row]``) as pairs of customers, each once, lower first: a customer's old
+    address and phones are homes of theirs too.
+
+    >>> from cornerstore.identity.resolution.records import prepare_records
+    >>> rows = [
+    ...     {"first_name": "david", "last_name": "hussain", "address": "10 cavendish ave",
+    ...      "city": "london"},
+    ...     {"first_name": "david", "last_name": "hussain", "address": "37 chapel pl",
+    ...      "city": "london"},
+    ...     {"first_name": "david", "last_name": "hussain", "address": "37 chapel pl",
+    ...      "city": "london"},
+    ... ]
+    >>> fields = ["first_name", "last_name", "address", "city"]
+    >>> one_at_home_per_owner(prepare_records(rows, ["a", "b", "c"], fields), [0, 0, 1])
+    [(0, 1)]
+    """
+    seen: set[tuple[int, int]] = set()
+    out: list[tuple[int, int]] = []
+    for a, b in one_at_home(variants):
+        low, high = sorted((owner[a], owner[b]))
+        if low != high and (low, high) not in seen:
+            seen.add((low, high))
+            out.append((low, high))
+    return out
+
+
 def _homes_joined(records: PreparedRecords) -> list[list[int]]:
     """The homes of ``one_at_home`` of two rows or more, each in row order: rows linked when
     they share a last name with an address and town, an address and postcode, or a phone, and
@@ -610,14 +638,16 @@ def cluster_pairs(
     comparisons: Sequence[Comparison] = (),
     *,
     refuse_name_conflicts: bool = True,
+    at_home: Sequence[tuple[int, int]] | None = None,
 ) -> Clusters:
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters,
     weak bridges (``BRIDGE_MARGIN``) and sparse joins of large clusters (``DENSE_SIZE``).
 
     Every row gets a label (its smallest row position in the cluster); households come from
     the records (``household_pairs``), whatever their pairs scored, and relate two clusters.
-    ``refuse_name_conflicts=False`` lifts the first-name rule, for a file that shows no
-    households (``households.household_evidence``).
+    Then rows holding one first name at one home are joined (``at_home``; by default
+    ``one_at_home`` of the records). ``refuse_name_conflicts=False`` lifts the first-name rule,
+    for a file that shows no households (``households.household_evidence``).
     """
     names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
@@ -720,7 +750,7 @@ def cluster_pairs(
         members[ra] = group_a + group_b
         members.pop(rb, None)
     joined: list[tuple[int, int]] = []
-    for a, b in one_at_home(records):
+    for a, b in one_at_home(records) if at_home is None else at_home:
         ra, rb = find(a), find(b)
         if ra == rb:
             continue

@@ -20,6 +20,7 @@ from cornerstore.identity.resolution.clustering import (
     cluster_pairs,
     household_or_nothing,
     names_conflict,
+    one_at_home_per_owner,
 )
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
@@ -165,7 +166,10 @@ class BatchResolution(ResolutionJob):
         rejected = {p for p, status in decided.items() if status == "rejected"}
         match_weight = weight_of(model.match_probability)
         with _without_collections():
-            clusters = self._clusters(records, left, right, weights, match_weight, rejected, ids)
+            at_home = one_at_home_per_owner(variants, profiles.owner)
+            clusters = self._clusters(
+                records, left, right, weights, match_weight, rejected, ids, at_home
+            )
         self.forget_customers()  # placement reads them afresh, not once per merge below
         say("merging")
         merged, refused, kept_apart = self._merge_clusters(
@@ -246,8 +250,10 @@ class BatchResolution(ResolutionJob):
         match_weight: float,
         rejected: set[tuple[str, str]],
         ids: list[str],
+        at_home: list[tuple[int, int]],
     ) -> Clusters:
-        """The scored pairs clustered, those of rejected pairs left out."""
+        """The scored pairs clustered, those of rejected pairs left out; ``at_home``, pairs of
+        customers holding one first name at one home, joined after them."""
         if rejected:
             keep = [
                 k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected
@@ -258,9 +264,10 @@ class BatchResolution(ResolutionJob):
                 [right[k] for k in keep],
                 [weights[k] for k in keep],
                 match_weight,
+                at_home=at_home,
             )
         # Every pair: not copied (millions of them at ten million customers).
-        return cluster_pairs(records, left, right, weights, match_weight)
+        return cluster_pairs(records, left, right, weights, match_weight, at_home=at_home)
 
     def _merge_clusters(
         self,
