@@ -101,15 +101,8 @@ def test_resolving_merges_a_moved_customer_known_at_home_by_his_housemates_landl
 ) -> None:
     ingest_shop(services)
     services.intake.ingest([MARY, MOVED_JOHN], source=TILL)
-    services.identity.train(owner)
-    john, john2 = root_of(services, "john"), root_of(services, "john2")
-    explained = services.identity.explain(owner, john, john2)
-    assert explained.match_probability < services.identity.active_model().match_probability
 
-    services.identity.resolve(owner)
-
-    assert root_of(services, "john2") == root_of(services, "john")
-    assert root_of(services, "mary2") != root_of(services, "john")
+    assert_resolved_as_one(services, owner, "john", "john2", housemate="mary2")
 
 
 def test_placing_merges_a_moved_customer_known_at_home_by_his_housemates_landline(
@@ -150,12 +143,20 @@ def test_resolving_finds_a_home_in_an_address_a_customer_held_before(
     services.intake.ingest([DAVID_BEFORE], source=WEB)
     services.intake.ingest([DAVID_MOVED], source=WEB)
     services.intake.ingest([AISHA, DAVID_AT_THE_TILL], source=TILL)
+
+    assert_resolved_as_one(services, owner, "david1", "david2", housemate="aisha")
+
+
+def assert_resolved_as_one(
+    services: Services, owner: Caller, one: str, other: str, *, housemate: str
+) -> None:
+    """Customers ``one`` and ``other`` (anonymous ids) score below the match probability, and
+    resolving makes them one customer, apart from their ``housemate``."""
     services.identity.train(owner)
-    david, david2 = root_of(services, "david1"), root_of(services, "david2")
-    explained = services.identity.explain(owner, david, david2)
+    explained = services.identity.explain(owner, root_of(services, one), root_of(services, other))
     assert explained.match_probability < services.identity.active_model().match_probability
 
     services.identity.resolve(owner)
 
-    assert root_of(services, "david2") == root_of(services, "david1")
-    assert root_of(services, "aisha") != root_of(services, "david1")
+    assert root_of(services, other) == root_of(services, one)
+    assert root_of(services, housemate) != root_of(services, one)
