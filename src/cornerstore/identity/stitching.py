@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -45,25 +44,9 @@ Key = tuple[str, str]  # (kind, normalised value)
 DEVICE_KINDS = frozenset({"user_id", "anonymous_id"})
 
 
-def new_profile_id(kind: str = "person", now: float | None = None) -> str:
-    """An unguessable profile id that sorts after those made in earlier seconds: ``cus_`` for
-    people, ``acc_`` for accounts, then the second it was made (``now``, the clock's by
-    default) in eight hex digits and 64 random bits.
-
-    The time first puts a batch's new profiles at the end of the customers' and identifiers'
-    indexes, on the same few pages, where fully random ids put each on a page of its own: a
-    SQLite commit writes every page it touched, and PostgreSQL logs each touched page whole
-    after a checkpoint. What it gives away is when the store made the profile, to the second
-    (its ``created_at`` is the time of the message that made it, seldom much earlier).
-
-    >>> new_profile_id("person", now=0.0)[:12]
-    'cus_00000000'
-    >>> new_profile_id("person", now=1.0) > new_profile_id("person", now=0.0)
-    True
-    """
-    second = int(time.time() if now is None else now)
-    prefix = "acc_" if kind == "account" else "cus_"
-    return f"{prefix}{second:08x}{secrets.token_hex(8)}"
+def new_profile_id(kind: str = "person") -> str:
+    """A random, unguessable profile id: ``cus_`` for people, ``acc_`` for accounts."""
+    return ("acc_" if kind == "account" else "cus_") + secrets.token_hex(8)
 
 
 @dataclass(frozen=True, slots=True)
