@@ -239,14 +239,7 @@ class Placer(ResolutionJob):
         if best is None or best.match_probability < model.match_probability:
             home = self._at_home(index, record, scored, decided)
             if home is not None:
-                try:
-                    self.merges.merge(caller, root, home.unique_id, reason="resolve")
-                except (Refused, Forbidden) as exc:
-                    log.info("identity: placing %s at home was refused: %s", root, exc)
-                    return Placed(
-                        root, "refused", home.unique_id, home.match_probability, len(scored)
-                    )
-                return Placed(root, "merged", home.unique_id, home.match_probability, len(scored))
+                return self._merge_into(caller, root, home, len(scored))
         if best is None:
             below = next(
                 (
@@ -273,15 +266,21 @@ class Placer(ResolutionJob):
                 return replace(placed, decision="queued")
             return replace(placed, decision="left")
         if best.match_probability >= model.match_probability:
-            try:
-                self.merges.merge(caller, root, best.unique_id, reason="resolve")
-            except (Refused, Forbidden) as exc:
-                log.info("identity: placing %s was refused: %s", root, exc)
-                return replace(placed, decision="refused")
-            return placed
+            return self._merge_into(caller, root, best, len(scored))
         if self._queue(index, root, record, [best], decided):
             return replace(placed, decision="queued")
         return replace(placed, decision="left")
+
+    def _merge_into(self, caller: Caller, root: str, into: Candidate, scored: int) -> Placed:
+        """Merge customer ``root`` into ``into``'s: merged, or refused (and logged) when the
+        merge is refused or not allowed."""
+        placed = Placed(root, "merged", into.unique_id, into.match_probability, scored)
+        try:
+            self.merges.merge(caller, root, into.unique_id, reason="resolve")
+        except (Refused, Forbidden) as exc:
+            log.info("identity: placing %s was refused: %s", root, exc)
+            return replace(placed, decision="refused")
+        return placed
 
     @staticmethod
     def _at_home(
