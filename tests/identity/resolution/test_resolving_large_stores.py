@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from cornerstore.identity.resolution.records import PreparedRecords, TextColumn
 from cornerstore.identity.resolution.splink_engine import (
     duckdb_memory_limit,
     pairs_sharing,
+    predict_pair_arrays,
     predict_pairs,
     register_records,
 )
@@ -148,6 +150,31 @@ def test_duckdb_scores_within_its_memory_limit_and_spills_to_a_directory_of_its_
     assert duckdb_memory_limit().endswith("MB") and limit not in ("", None)
     chunked = predict_pairs(messy_records, messy_model, 0.5, registered=registered, chunks=3)
     assert chunked == predict_pairs(messy_records, messy_model, 0.5)
+
+
+def test_scoring_in_chunks_reads_each_chunk_and_keeps_no_chunk_table(
+    messy_records: PreparedRecords, messy_model: IdentityModel
+) -> None:
+    registered = register_records(messy_records)
+    told: list[tuple[int, int]] = []
+
+    chunked = predict_pair_arrays(
+        messy_records,
+        messy_model,
+        0.5,
+        registered=registered,
+        chunks=3,
+        on_chunk=lambda done, chunks: told.append((done, chunks)),
+    )
+    left_behind = registered.db.duckdb_con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%predict%'"
+    ).fetchall()
+    whole = predict_pair_arrays(messy_records, messy_model, 0.5)
+
+    assert told == [(1, 3), (2, 3), (3, 3)]
+    assert len(chunked["left"]) > 0
+    assert all(np.array_equal(chunked[name], whole[name]) for name in whole)
+    assert left_behind == []
 
 
 def test_rows_that_come_out_of_customer_order_are_refused_not_dropped() -> None:

@@ -157,6 +157,7 @@ class BatchResolution(ResolutionJob):
             registered=registered,
             chunks=chunks,
             afforded=True,
+            on_chunk=(lambda done, n: say(f"scored chunk {done} of {n}")) if chunks > 1 else None,
         )
         del registered  # the database and its copy of the records
         gc.collect()  # Splink's objects hold one another: DuckDB's memory goes back now

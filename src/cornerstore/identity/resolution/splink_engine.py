@@ -788,6 +788,7 @@ def predict_pair_arrays(
     registered: RegisteredRecords | None = None,
     chunks: int = 1,
     afforded: bool = False,
+    on_chunk: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Score every candidate pair with Splink on ``engine`` and keep those at or above
     ``min_probability``.
@@ -797,7 +798,8 @@ def predict_pair_arrays(
     Python lists take about 136 (tens of millions of pairs at ten million customers).
     ``registered`` (``register_records``) reads records training registered already.
     ``chunks`` > 1 blocks and scores the left records that many at a time against all (Splink's
-    ``num_chunks_left``): the same pairs, with the join's memory that of one chunk.
+    ``num_chunks_left``): the same pairs, with the join's memory that of one chunk; each chunk's
+    pairs are read before the next is scored, and ``on_chunk(done, chunks)`` is told after each.
     ``afforded`` says the model's wide rules are those ``affordable`` keeps for ``records``
     already (counting them again takes seconds a rule at millions of records).
     """
@@ -808,14 +810,25 @@ def predict_pair_arrays(
     settings = model.splink_settings(pairs_per_record(records), capped=registered.crowded.keys)
     settings["link_type"] = _link_type(records)
     linker = _linker(registered, settings, model.comparisons)
-    chunked = {"num_chunks_left": chunks, "num_chunks_right": 1} if chunks > 1 else {}
-    predictions = linker.inference.predict(
-        threshold_match_probability=min_probability, warning_mode="never", **chunked
+    # Each chunk's pairs are read and its table dropped before the next is scored: Splink's own
+    # chunked ``predict`` keeps every chunk's table and copies them all into one at the end, the
+    # moment the 10M resolve ran out of memory.
+    parts = []
+    for chunk in range(1, chunks + 1):
+        predictions = linker.inference.predict_chunk(
+            left_chunk=(chunk, chunks),
+            right_chunk=(1, 1),
+            threshold_match_probability=min_probability,
+            warning_mode="never",
+        )
+        parts.append(_scored_positions(registered, linker, predictions.physical_name))
+        predictions.drop_table_from_database_and_remove_from_cache()
+        if on_chunk is not None:
+            on_chunk(chunk, chunks)
+    left, right, weights, probabilities = (
+        np.concatenate(column) for column in zip(*parts, strict=True)
     )
-    left, right, weights, probabilities = _scored_positions(
-        registered, linker, predictions.physical_name
-    )
-    predictions.drop_table_from_database_and_remove_from_cache()
+    del parts
     # Engines return pairs in no particular order; clustering breaks ties between equal weights
     # by order, so the pairs come in one order (by row positions) whatever the engine.
     order = np.lexsort((right, left))
