@@ -6,10 +6,10 @@ request waits for the scoring of another's customers. The worker starts when cus
 handed over and ends once none were handed over for :data:`LINGER` seconds (a busy intake hands
 over a batch every few milliseconds, and starting a thread for each cost more CPU than placing
 its customers); it is not a daemon, so a command that stored customers exits only after they
-are placed. A placement the store could not serve for now (busy, a race
-lost to another writer, a lost connection) is tried again a few times; one that still fails is
-logged with its cause (the database's error code, no values) and the batch stays stored: the
-next ``identity resolve`` picks its customers up.
+are placed. A placement the store could not serve for now (busy, a race lost to another writer,
+a lost connection) is tried again a few times; one that still fails is logged with its cause
+(the database's error code, no values) and the batch stays stored: the next
+``identity resolve`` picks its customers up.
 """
 
 from __future__ import annotations
