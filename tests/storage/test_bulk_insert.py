@@ -5,7 +5,9 @@ hold, a lost connection."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,6 +99,28 @@ def test_a_message_id_stored_before_fails_the_unit_of_work_as_a_conflict_and_sto
 
     with store.unit_of_work() as uow:
         assert [e.message_id for e in uow.events.page(["cus_ann"])] == ["m-1"]
+
+
+def test_a_write_lock_another_process_holds_answers_busy_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "shop.db"
+    store = open_store(f"sqlite:///{path}", busy_timeout_ms=100, upgrade=True)
+    _ann(store)
+    other = sqlite3.connect(path, isolation_level=None)  # as another process would hold it
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        # BEGIN IMMEDIATE and the inserts run on the driver itself: its error is still mapped.
+        with pytest.raises(Unavailable, match="busy"), store.unit_of_work(write=True) as uow:
+            uow.events.add_many([_event("m-1", AT, None)])
+    finally:
+        other.rollback()
+        other.close()
+    with store.unit_of_work() as uow:
+        stored = uow.events.count()
+    store.dispose()
+
+    assert stored == 0
 
 
 def test_a_value_postgresql_cannot_hold_is_unstorable_and_its_text_is_not_repeated(

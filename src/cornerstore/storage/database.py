@@ -22,6 +22,7 @@ from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, Operat
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cornerstore.errors import InvalidInput, OverBudget, Unavailable, Unstorable, WriteConflict
+from cornerstore.storage.batches import sqlite_rows
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,8 @@ def create_store_engine(
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Take the write lock at the start so two writers never deadlock on lock upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+            # Through the driver, as intake's statements: every unit of work begins here.
+            sqlite_rows(conn, "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
     if backend == "postgresql":

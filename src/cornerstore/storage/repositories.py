@@ -44,7 +44,7 @@ from cornerstore.profiles.model import (
     TraitObservation,
 )
 from cornerstore.storage import tables as t
-from cornerstore.storage.batches import bulk_insert, chunks, insert_values
+from cornerstore.storage.batches import bulk_insert, chunks, insert_values, sqlite_rows
 from cornerstore.storage.profile_read import ProfileRead, read_profile, read_profile_of
 
 
@@ -283,26 +283,24 @@ class IdentifierRepository(Repository):
         are read in two statements, each profile once (a batch's identifiers share profiles):
         cheaper on SQLite than the join, which reads a profile row for every identifier.
         """
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.execute(
-                "SELECT kind, value, customer_id FROM identifiers WHERE value IN "
-                f"({','.join('?' * len(values))})",
-                tuple(values),
-            )
-            owned = cursor.fetchall()
-            if not owned:
-                return []
-            owners = list({customer_id for _, _, customer_id in owned})
-            roots: dict[str, str] = {}
-            for chunk in chunks(owners):
-                cursor.execute(
+        owned = sqlite_rows(
+            self.conn,
+            "SELECT kind, value, customer_id FROM identifiers WHERE value IN "
+            f"({','.join('?' * len(values))})",
+            tuple(values),
+        )
+        if not owned:
+            return []
+        owners = list({customer_id for _, _, customer_id in owned})
+        roots: dict[str, str] = {}
+        for chunk in chunks(owners):
+            roots.update(
+                sqlite_rows(
+                    self.conn,
                     f"SELECT id, root_id FROM customers WHERE id IN ({','.join('?' * len(chunk))})",
                     tuple(chunk),
                 )
-                roots.update(cursor.fetchall())
-        finally:
-            cursor.close()
+            )
         # An identifier always has its profile row (a foreign key), in the same transaction.
         return [(kind, value, cid, roots[cid]) for kind, value, cid in owned]
 
@@ -445,11 +443,7 @@ class TraitRepository(Repository):
             if sqlite:
                 # Straight to the driver, as the identifier lookup: SQLAlchemy's result rows
                 # cost more than the statement here.
-                cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    rows += cursor.execute(sql, params).fetchall()
-                finally:
-                    cursor.close()
+                rows += sqlite_rows(self.conn, sql, params)
             else:
                 rows += self.conn.exec_driver_sql(sql, params).all()
         return [
@@ -479,7 +473,8 @@ class EventRepository(Repository):
             if sqlite:
                 found.update(
                     row[0]
-                    for row in self.conn.exec_driver_sql(
+                    for row in sqlite_rows(
+                        self.conn,
                         "SELECT message_id FROM events WHERE message_id IN "
                         f"({','.join('?' * len(chunk))})",
                         tuple(chunk),

@@ -147,5 +147,20 @@ def test_a_placement_failing_otherwise_is_not_tried_again(caplog: pytest.LogCapt
     )
 
 
+def test_hand_overs_in_quick_succession_are_placed_on_one_worker_that_ends_when_idle() -> None:
+    workers: list[threading.Thread] = []
+    queue = ArrivalQueue(lambda ids: workers.append(threading.current_thread()))
+
+    for batch in range(5):
+        queue.put([f"cus_{batch}"])
+        assert queue.drain(timeout=30)
+    worker = workers[0]
+    worker.join(timeout=arrivals.LINGER + 30)
+
+    # One thread for the whole stream, not one a batch; and none left once the stream stops,
+    # so a command that stored customers exits.
+    assert (len(set(workers)), len(workers), worker.is_alive()) == (1, 5, False)
+
+
 def test_the_docstring_example_runs() -> None:
     assert doctest.testmod(arrivals).failed == 0

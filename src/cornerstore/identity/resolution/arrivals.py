@@ -3,11 +3,13 @@
 Intake acknowledges a batch once it is committed; the customers of the batch who gained a name,
 e-mail, phone or address are handed over here and placed in the order they arrived, so no
 request waits for the scoring of another's customers. The worker starts when customers are
-handed over and ends when none are left: it is not a daemon, so a command that stored customers
-exits only after they are placed. A placement the store could not serve for now (busy, a race
-lost to another writer, a lost connection) is tried again a few times; one that still fails is
-logged with its cause (the database's error code, no values) and the batch stays stored: the
-next ``identity resolve`` picks its customers up.
+handed over and ends once none were handed over for :data:`LINGER` seconds (a busy intake hands
+over a batch every few milliseconds, and starting a thread for each cost more CPU than placing
+its customers); it is not a daemon, so a command that stored customers exits only after they
+are placed. A placement the store could not serve for now (busy, a race lost to another writer,
+a lost connection) is tried again a few times; one that still fails is logged with its cause
+(the database's error code, no values) and the batch stays stored: the next
+``identity resolve`` picks its customers up.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 # times in all, waiting 0.2, 0.4, 0.8... s between tries.
 PLACING_ATTEMPTS = 5
 FIRST_WAIT = 0.2
+# How long the worker waits for the next hand-over before it ends (seconds).
+LINGER = 0.25
 
 
 class ArrivalQueue:
@@ -58,6 +62,8 @@ class ArrivalQueue:
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="placement")
                 self._worker.start()
+            else:
+                self._changed.notify_all()
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every customer handed over before this call is placed; False when
@@ -70,6 +76,8 @@ class ArrivalQueue:
     def _work(self) -> None:
         while True:
             with self._changed:
+                if not self._waiting:
+                    self._changed.wait_for(lambda: self._waiting, LINGER)
                 if not self._waiting:
                     self._worker = None
                     return
