@@ -59,7 +59,8 @@ class ArrivalQueue:
         with self._changed:
             self._waiting.update(dict.fromkeys(customer_ids))
             self._handed += 1
-            if self._worker is None:
+            # A worker that is not alive belongs to the process this one was forked from.
+            if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="placement")
                 self._worker.start()
             else:
