@@ -490,8 +490,8 @@ def one_behind_identifier(records: PreparedRecords) -> list[tuple[int, int]]:
     99 to 1 (a file's e-mails may be shared), scores the move and the new surname against it.
     An identifier whose records hold first names that conflict is shared (a family's mailbox,
     a made-up address) and joins nobody; nor does one held by more than ``MAX_HOLDERS``
-    records. A record without a first name (its own or its e-mail's) joins the others when at
-    least one holds a first name. Each row is paired with the first holder of its identifier.
+    records, or by a record without a first name (its own or its e-mail's). Each row is
+    paired with the first holder of its identifier.
 
     >>> from cornerstore.identity.resolution.records import prepare_records
     >>> rows = [
@@ -523,23 +523,21 @@ def one_behind_identifier(records: PreparedRecords) -> list[tuple[int, int]]:
 
 
 def one_holder(rows: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether records sharing one identifier read as one person's: at least one holds a first
+    """Whether records sharing one identifier read as one person's: every one holds a first
     name (its own or its e-mail's) and no two hold first names that conflict, the shared
-    identifier aside (it would excuse every conflict).
+    identifier aside (it would excuse every conflict). A record without one may be a
+    housemate's order from the family's mailbox ("theleemings@"), which only a reviewer can
+    place.
 
     >>> ann = {"first_name": "ann", "first_name_keys": ["ann"], "email": "lees@example.com"}
     >>> tom = {**ann, "first_name": "tom", "first_name_keys": ["tom"]}
-    >>> one_holder([ann, ann]), one_holder([ann, tom])
-    (True, False)
+    >>> one_holder([ann, ann]), one_holder([ann, tom]), one_holder([ann, {"last_name": "lee"}])
+    (True, False, False)
     """
-    named = [
-        {k: v for k, v in row.items() if k not in ("email", "phone")}
-        for row in rows
-        if has_first_name(row)
-    ]
-    return bool(named) and not any(
-        names_conflict(a, b) for k, a in enumerate(named) for b in named[k + 1 :]
-    )
+    if not all(has_first_name(row) for row in rows):
+        return False
+    named = [{k: v for k, v in row.items() if k not in ("email", "phone")} for row in rows]
+    return not any(names_conflict(a, b) for k, a in enumerate(named) for b in named[k + 1 :])
 
 
 def one_person(records: PreparedRecords) -> list[tuple[int, int]]:
