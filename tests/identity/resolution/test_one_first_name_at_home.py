@@ -41,7 +41,7 @@ def test_a_moved_customer_giving_the_familys_landline_is_one_person_with_himself
     clusters = cluster_pairs(records, [], [], [], min_weight=3.0)
 
     assert clusters.labels == [0, 0, 2]
-    assert clusters.joined_at_home == [(0, 1)]
+    assert clusters.joined_by_rule == [(0, 1)]
 
 
 def test_a_landline_nobody_held_at_the_address_makes_no_home_of_it() -> None:

@@ -100,9 +100,10 @@ class Clusters:
     ambiguous: int = 0
     weak_bridges: int = 0
     sparse_joins: int = 0
-    #: Pairs of rows joined because they hold one first name at one home (``one_at_home``),
-    #: each joining two clusters the scored pairs had left apart.
-    joined_at_home: list[tuple[int, int]] = field(default_factory=list)
+    #: Pairs of rows joined because they are one person whatever they scored (``one_person``:
+    #: one first name at one home, one e-mail or mobile), each joining two clusters the scored
+    #: pairs had left apart.
+    joined_by_rule: list[tuple[int, int]] = field(default_factory=list)
 
     def sizes(self) -> dict[int, int]:
         """Cluster size -> how many clusters have it."""
@@ -155,6 +156,8 @@ def names_conflict(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
         return False
     if _begins_with_initial(left["first_name"], right["first_name"]):
         return False
+    if _initial_of_nickname(left, right) or _initial_of_nickname(right, left):
+        return False
     compatible = _COMPATIBLE - _ALIKE if _shares_home(left, right) else _COMPATIBLE
     return not any(
         _FIRST.level_of(a, b) in compatible
@@ -203,11 +206,12 @@ def _named(record: Mapping[str, Any]) -> Mapping[str, Any]:
 @lru_cache(maxsize=200_000)
 def first_name_in_email(local: str | None, last_name: str | None) -> str | None:
     """The first name an e-mail's local part spells next to the surname, when it is at least
-    three letters: ``donald.hughes``, ``hughes_donald`` and ``donaldhughes42`` give Donald
-    Hughes's first name; ``dhughes`` and ``info`` give none.
+    three letters, or its initial when it is one: ``donald.hughes``, ``hughes_donald`` and
+    ``donaldhughes42`` give Donald Hughes's first name, ``dhughes`` its initial (which agrees
+    with Donald and conflicts with his wife Arminda), ``info`` and ``mrhughes`` nothing.
 
     >>> first_name_in_email("donald.hughes42", "hughes"), first_name_in_email("dhughes", "hughes")
-    ('donald', None)
+    ('donald', 'd')
     """
     if not local or not last_name:
         return None
@@ -219,7 +223,7 @@ def first_name_in_email(local: str | None, last_name: str | None) -> str | None:
         first = letters[len(surname) :]
     else:
         return None
-    return first if len(first) >= 3 else None
+    return first if len(first) >= 3 or len(first) == 1 else None
 
 
 def _readings(left: Mapping[str, Any], right: Mapping[str, Any]) -> list[tuple[Any, Any]]:
@@ -248,6 +252,15 @@ def _begins_with_initial(a: str, b: str) -> bool:
     """Whether one first name opens with a lone initial that begins the other: "g w t" and
     "h nicholson" are George and Henry written short, as "g" alone is (the initial level)."""
     return any(len(x) > 1 and len(x.split()[0]) == 1 and x[0] == y[0] for x, y in ((a, b), (b, a)))
+
+
+def _initial_of_nickname(record: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``record``'s first name is one letter that begins a name ``other``'s first name
+    is a nickname of: "r" (``rsmith@...``) and Bob, whose key is Robert."""
+    first = record["first_name"]
+    if len(first) != 1:
+        return False
+    return any(k.startswith(first) for k in (other.get("first_name_keys") or ()))
 
 
 def _same_or_one_typo(a: str, b: str) -> bool:
@@ -434,8 +447,8 @@ def one_at_home(records: PreparedRecords) -> list[tuple[int, int]]:
     return out
 
 
-def one_at_home_per_owner(variants: PreparedRecords, owner: Sequence[int]) -> list[tuple[int, int]]:
-    """``one_at_home`` of every record of stored customers (``variants``, each row that of
+def one_person_per_owner(variants: PreparedRecords, owner: Sequence[int]) -> list[tuple[int, int]]:
+    """``one_person`` of every record of stored customers (``variants``, each row that of
     customer ``owner[row]``) as pairs of customers, each once, lower first: a customer's old
     address and phones are homes of theirs too.
 
@@ -449,17 +462,88 @@ def one_at_home_per_owner(variants: PreparedRecords, owner: Sequence[int]) -> li
     ...      "city": "london"},
     ... ]
     >>> fields = ["first_name", "last_name", "address", "city"]
-    >>> one_at_home_per_owner(prepare_records(rows, ["a", "b", "c"], fields), [0, 0, 1])
+    >>> one_person_per_owner(prepare_records(rows, ["a", "b", "c"], fields), [0, 0, 1])
     [(0, 1)]
     """
     seen: set[tuple[int, int]] = set()
     out: list[tuple[int, int]] = []
-    for a, b in one_at_home(variants):
+    for a, b in one_person(variants):
         low, high = sorted((owner[a], owner[b]))
         if low != high and (low, high) not in seen:
             seen.add((low, high))
             out.append((low, high))
     return out
+
+
+#: An e-mail address or mobile number held by more records than this is nobody's own (a
+#: placeholder typed at the till), as a blocking key so crowded is none (``blocking``).
+MAX_HOLDERS = 500
+
+
+def one_behind_identifier(records: PreparedRecords) -> list[tuple[int, int]]:
+    """The pairs of rows that share an e-mail address or a mobile number and whose first names
+    agree: one person's records, however their pairs scored.
+
+    A mailbox or a mobile is one person's, as a first name at one home is: a customer who moved
+    and married keeps the address (``eleazer.dunwood@...`` as Eleazer Dunwood in Bristol and
+    as Eleazer Walker in Manchester), and the model, which counts a shared e-mail as at most
+    99 to 1 (a file's e-mails may be shared), scores the move and the new surname against it.
+    An identifier whose records hold first names that conflict is shared (a family's mailbox,
+    a made-up address) and joins nobody; nor does one held by more than ``MAX_HOLDERS``
+    records, or by a record without a first name (its own or its e-mail's). Each row is
+    paired with the first holder of its identifier.
+
+    >>> from cornerstore.identity.resolution.records import prepare_records
+    >>> rows = [
+    ...     {"first_name": "eleazer", "last_name": "dunwood", "email": "ed@example.com",
+    ...      "city": "bristol"},
+    ...     {"first_name": "eleazer", "last_name": "walker", "email": "ed@example.com",
+    ...      "city": "manchester"},
+    ...     {"first_name": "ann", "last_name": "lee", "email": "lees@example.com"},
+    ...     {"first_name": "tom", "last_name": "lee", "email": "lees@example.com"},
+    ... ]
+    >>> fields = ["first_name", "last_name", "email", "city"]
+    >>> one_behind_identifier(prepare_records(rows, ["a", "b", "c", "d"], fields))
+    [(0, 1)]
+    """
+    columns = records.columns
+    out: list[tuple[int, int]] = []
+    for column, personal in (("email", None), ("phone", is_mobile)):
+        values = columns.get(column)
+        if values is None:
+            continue
+        holders: dict[str, list[int]] = {}
+        for i, value in enumerate(values):
+            if value is not None and (personal is None or personal(value)):
+                holders.setdefault(value, []).append(i)
+        for group in holders.values():
+            if 1 < len(group) <= MAX_HOLDERS and one_holder([records.row(i) for i in group]):
+                out.extend((group[0], i) for i in group[1:])
+    return out
+
+
+def one_holder(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether records sharing one identifier read as one person's: every one holds a first
+    name (its own or its e-mail's) and no two hold first names that conflict, the shared
+    identifier aside (it would excuse every conflict). A record without one may be a
+    housemate's order from the family's mailbox ("theleemings@"), which only a reviewer can
+    place.
+
+    >>> ann = {"first_name": "ann", "first_name_keys": ["ann"], "email": "lees@example.com"}
+    >>> tom = {**ann, "first_name": "tom", "first_name_keys": ["tom"]}
+    >>> one_holder([ann, ann]), one_holder([ann, tom]), one_holder([ann, {"last_name": "lee"}])
+    (True, False, False)
+    """
+    if not all(has_first_name(row) for row in rows):
+        return False
+    named = [{k: v for k, v in row.items() if k not in ("email", "phone")} for row in rows]
+    return not any(names_conflict(a, b) for k, a in enumerate(named) for b in named[k + 1 :])
+
+
+def one_person(records: PreparedRecords) -> list[tuple[int, int]]:
+    """The pairs of rows that are one person whatever they scored: one first name at one home
+    (``one_at_home``), one e-mail address or mobile number (``one_behind_identifier``)."""
+    return one_at_home(records) + one_behind_identifier(records)
 
 
 def _homes_joined(records: PreparedRecords) -> list[list[int]]:
@@ -638,16 +722,17 @@ def cluster_pairs(
     comparisons: Sequence[Comparison] = (),
     *,
     refuse_name_conflicts: bool = True,
-    at_home: Sequence[tuple[int, int]] | None = None,
+    one_person_pairs: Sequence[tuple[int, int]] | None = None,
 ) -> Clusters:
     """Merge pairs at or above ``min_weight``, strongest first, refusing incompatible clusters,
     weak bridges (``BRIDGE_MARGIN``) and sparse joins of large clusters (``DENSE_SIZE``).
 
     Every row gets a label (its smallest row position in the cluster); households come from
     the records (``household_pairs``), whatever their pairs scored, and relate two clusters.
-    Then rows holding one first name at one home are joined (``at_home``; by default
-    ``one_at_home`` of the records). ``refuse_name_conflicts=False`` lifts the first-name rule,
-    for a file that shows no households (``households.household_evidence``).
+    Then rows that are one person whatever they scored are joined (``one_person_pairs``; by
+    default ``one_person`` of the records: one first name at one home, one e-mail or mobile).
+    ``refuse_name_conflicts=False`` lifts the first-name rule, for a file that shows no
+    households (``households.household_evidence``).
     """
     names = _Names(records, refuse_name_conflicts)
     parent = list(range(len(records)))
@@ -750,7 +835,7 @@ def cluster_pairs(
         members[ra] = group_a + group_b
         members.pop(rb, None)
     joined: list[tuple[int, int]] = []
-    for a, b in one_at_home(records) if at_home is None else at_home:
+    for a, b in one_person(records) if one_person_pairs is None else one_person_pairs:
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
@@ -783,5 +868,5 @@ def cluster_pairs(
         ambiguous=ambiguous,
         weak_bridges=bridges,
         sparse_joins=sparse,
-        joined_at_home=joined,
+        joined_by_rule=joined,
     )

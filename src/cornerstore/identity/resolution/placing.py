@@ -27,6 +27,7 @@ from cornerstore.identity.resolution.clustering import (
     home_keys,
     household_or_nothing,
     names_conflict,
+    one_holder,
     personal_identifiers,
 )
 from cornerstore.identity.resolution.jobs import ResolutionJob
@@ -237,7 +238,9 @@ class Placer(ResolutionJob):
                     [(root, h) for h in households], "household", "placement", datetime.now(UTC)
                 )
         if best is None or best.match_probability < model.match_probability:
-            home = self._at_home(index, record, scored, decided)
+            home = self._at_home(index, record, scored, decided) or self._behind_identifier(
+                index, record, scored, decided
+            )
             if home is not None:
                 return self._merge_into(caller, root, home, len(scored))
         if best is None:
@@ -318,6 +321,34 @@ class Placer(ResolutionJob):
             and not names_conflict(record, index.scorer.row(c.position))
         }
         return next(iter(same.values())) if len(same) == 1 else None
+
+    @staticmethod
+    def _behind_identifier(
+        index: PlacementIndex,
+        record: Mapping[str, Any],
+        scored: list[Candidate],
+        decided: Mapping[str, str],
+    ) -> Candidate | None:
+        """The one candidate sharing the record's e-mail address or mobile number when their
+        first names agree, whatever it scored (``clustering.one_behind_identifier``): None when
+        no candidate, or more than one, holds them, or the holders' first names conflict (a
+        shared mailbox)."""
+        own = personal_identifiers(record)
+        if not own:
+            return None
+        emails, phones = index.scorer.columns["email"], index.scorer.columns["phone"]
+        found: dict[str, Candidate] = {}
+        for identifier in own:
+            holders = [
+                c
+                for c in scored
+                if identifier in (emails[c.position], phones[c.position])
+                and decided.get(c.unique_id) != "rejected"
+            ]
+            rows = [index.scorer.row(c.position) for c in holders]
+            if holders and one_holder([record, *rows]):
+                found.update((c.unique_id, c) for c in holders)
+        return next(iter(found.values())) if len(found) == 1 else None
 
     @staticmethod
     def _torn(

@@ -20,7 +20,7 @@ from cornerstore.identity.resolution.clustering import (
     cluster_pairs,
     household_or_nothing,
     names_conflict,
-    one_at_home_per_owner,
+    one_person_per_owner,
 )
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
@@ -167,9 +167,9 @@ class BatchResolution(ResolutionJob):
         rejected = {p for p, status in decided.items() if status == "rejected"}
         match_weight = weight_of(model.match_probability)
         with _without_collections():
-            at_home = one_at_home_per_owner(variants, profiles.owner)
+            one_person = one_person_per_owner(variants, profiles.owner)
             clusters = self._clusters(
-                records, left, right, weights, match_weight, rejected, ids, at_home
+                records, left, right, weights, match_weight, rejected, ids, one_person
             )
         self.forget_customers()  # placement reads them afresh, not once per merge below
         say("merging")
@@ -251,10 +251,11 @@ class BatchResolution(ResolutionJob):
         match_weight: float,
         rejected: set[tuple[str, str]],
         ids: list[str],
-        at_home: list[tuple[int, int]],
+        one_person: list[tuple[int, int]],
     ) -> Clusters:
-        """The scored pairs clustered, those of rejected pairs left out; ``at_home``, pairs of
-        customers holding one first name at one home, joined after them."""
+        """The scored pairs clustered, those of rejected pairs left out; ``one_person``, pairs
+        of customers that are one person whatever they scored (one first name at one home,
+        one e-mail or mobile), joined after them."""
         if rejected:
             keep = [
                 k for k in range(len(left)) if pair(ids[left[k]], ids[right[k]]) not in rejected
@@ -265,10 +266,12 @@ class BatchResolution(ResolutionJob):
                 [right[k] for k in keep],
                 [weights[k] for k in keep],
                 match_weight,
-                at_home=at_home,
+                one_person_pairs=one_person,
             )
         # Every pair: not copied (millions of them at ten million customers).
-        return cluster_pairs(records, left, right, weights, match_weight, at_home=at_home)
+        return cluster_pairs(
+            records, left, right, weights, match_weight, one_person_pairs=one_person
+        )
 
     def _merge_clusters(
         self,
@@ -281,8 +284,8 @@ class BatchResolution(ResolutionJob):
         match_weight: float,
         rejected: set[tuple[str, str]],
     ) -> tuple[int, int, int]:
-        """Merge the pairs clustering joined, strongest first and then those it joined for
-        holding one first name at one home (``Clusters.joined_at_home``), through Merges in
+        """Merge the pairs clustering joined, strongest first and then those it joined as one
+        person whatever they scored (``Clusters.joined_by_rule``), through Merges in
         batches of ``MERGES_PER_TRANSACTION``; returns (merged, refused, kept apart because
         of a rejected pair).
 
@@ -291,17 +294,17 @@ class BatchResolution(ResolutionJob):
         (the batch stops there) the plan after it is undone and made again from what was
         merged.
         """
-        labels, at_home = clusters.labels, clusters.joined_at_home
-        # Positions in the scored pairs, then past their end, in the pairs joined at home.
+        labels, by_rule = clusters.labels, clusters.joined_by_rule
+        # Positions in the scored pairs, then past their end, in the pairs joined by rule.
         candidates = [
             k
             for k in sorted(range(len(left)), key=lambda k: -weights[k])
             if weights[k] >= match_weight and labels[left[k]] == labels[right[k]]
         ]
-        candidates.extend(range(len(left), len(left) + len(at_home)))
+        candidates.extend(range(len(left), len(left) + len(by_rule)))
 
         def ends(k: int) -> tuple[int, int]:
-            return (left[k], right[k]) if k < len(left) else at_home[k - len(left)]
+            return (left[k], right[k]) if k < len(left) else by_rule[k - len(left)]
 
         def pair_ids(k: int) -> tuple[str, str]:
             a, b = ends(k)
