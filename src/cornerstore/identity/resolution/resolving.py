@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.identity.merge import MERGES_PER_TRANSACTION
@@ -182,7 +184,9 @@ class BatchResolution(ResolutionJob):
         now = datetime.now(UTC)
         labels = clusters.labels
         queued_between: set[tuple[int, int]] = set()
-        for k in sorted(range(len(left)), key=lambda k: -weights[k]):
+        # Strongest first, ties in pair order (a stable sort, as Python's): without a list of
+        # tens of millions of Python ints beside the pairs at ten million customers.
+        for k in np.argsort(-np.asarray(weights), kind="stable"):
             a, b = left[k], right[k]
             key = pair(ids[a], ids[b])
             if key in decided or labels[a] == labels[b]:
@@ -200,8 +204,8 @@ class BatchResolution(ResolutionJob):
                 continue  # nobody can say which of a household's people it is
             # Shown as scored: the two variants of the customers that agree best.
             row_a, row_b = (
-                variants.row(pairs["left_variant"][k]),
-                variants.row(pairs["right_variant"][k]),
+                variants.row(int(pairs["left_variant"][k])),
+                variants.row(int(pairs["right_variant"][k])),
             )
             scorer = scorer or Scorer(model, variants, indexed=False)
             queue.append(

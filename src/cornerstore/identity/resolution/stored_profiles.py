@@ -375,15 +375,22 @@ class _SharedColumns:
         return PreparedRecords(columns=self.columns, fields=fields)
 
 
-def per_customer(pairs: Mapping[str, list[Any]], owner: Sequence[int]) -> dict[str, list[Any]]:
+def per_customer(pairs: Mapping[str, Any], owner: Sequence[int]) -> dict[str, Any]:
     """Scored pairs of variants (``left``, ``right`` positions in the variants) as pairs of
     customers: each pair of two customers once, with the score of its best-scoring variants
     (kept as ``left_variant`` and ``right_variant``); pairs within one customer are dropped.
 
-    >>> per_customer({"left": [0, 0, 1], "right": [1, 2, 2], "match_weight": [9.0, 1.0, 4.0],
-    ...               "match_probability": [0.99, 0.6, 0.9]}, [0, 0, 1])
-    {'left': [0], 'right': [1], 'match_weight': [4.0], 'match_probability': [0.9], \
-'left_variant': [1], 'right_variant': [2]}
+    ``left``, ``right`` and ``match_weight``, which clustering walks pair by pair, come as
+    lists; the rest, read for the few pairs queued for review, as numpy arrays (a list costs
+    about 36 bytes a pair, an array 8: tens of millions of pairs at ten million customers).
+
+    >>> got = per_customer({"left": [0, 0, 1], "right": [1, 2, 2],
+    ...                     "match_weight": [9.0, 1.0, 4.0],
+    ...                     "match_probability": [0.99, 0.6, 0.9]}, [0, 0, 1])
+    >>> got["left"], got["right"], got["match_weight"]
+    ([0], [1], [4.0])
+    >>> [got[name].tolist() for name in ("match_probability", "left_variant", "right_variant")]
+    [[0.9], [1], [2]]
     """
     import numpy as np
 
@@ -408,9 +415,9 @@ def per_customer(pairs: Mapping[str, list[Any]], owner: Sequence[int]) -> dict[s
         "left": low.tolist(),
         "right": high.tolist(),
         "match_weight": weights[k].tolist(),
-        "match_probability": probabilities[k].tolist(),
-        "left_variant": np.where(mine, left[k], right[k]).tolist(),
-        "right_variant": np.where(mine, right[k], left[k]).tolist(),
+        "match_probability": probabilities[k],
+        "left_variant": np.where(mine, left[k], right[k]),
+        "right_variant": np.where(mine, right[k], left[k]),
     }
 
 
