@@ -160,3 +160,19 @@ def assert_resolved_as_one(
 
     assert root_of(services, other) == root_of(services, one)
     assert root_of(services, housemate) != root_of(services, one)
+
+
+def test_two_homes_whose_keys_hash_alike_stay_two_homes(monkeypatch: Any) -> None:
+    from cornerstore.identity.resolution import clustering
+
+    # Every key hashing alike stands in for a 64-bit collision between two homes.
+    monkeypatch.setattr(clustering, "_hashes", lambda rows, key: [0] * len(rows))
+    records = _prepared(
+        [
+            {**HOME, "first_name": "Aaron"},
+            {**HOME, "first_name": "Aaron", "email": "aaron@example.com"},
+            {**HOME, "first_name": "Aaron", "address": "4 Low Road", "city": "Leeds"},
+        ]
+    )
+
+    assert one_at_home(records) == [(0, 1)]

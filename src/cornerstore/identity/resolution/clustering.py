@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -365,14 +365,8 @@ def _homes(last_names: Sequence[Any], places: Sequence[Any]) -> Iterator[list[in
     grouped by the values themselves: a dict keyed by every record's (surname, address) took
     about 200 bytes a record, gigabytes at ten million customers, where most homes hold one.
     """
-    rows = np.fromiter(
-        (i for i, (last, where) in enumerate(zip(last_names, places, strict=True))
-         if last is not None and where is not None),
-        dtype=np.int64,
-    )  # fmt: skip
-    hashes = np.fromiter(
-        (hash((last_names[i], places[i])) for i in rows.tolist()), dtype=np.int64, count=len(rows)
-    )
+    rows = _rows_holding([last_names, places])
+    hashes = _hashes(rows, lambda i: (last_names[i], places[i]))
     order = np.argsort(hashes, kind="stable")
     hashes, rows = hashes[order], rows[order]
     recurs = np.zeros(len(rows), dtype=bool)
@@ -383,6 +377,21 @@ def _homes(last_names: Sequence[Any], places: Sequence[Any]) -> Iterator[list[in
     for i in np.sort(rows[recurs]).tolist():
         groups.setdefault((last_names[i], places[i]), []).append(i)
     return (group for group in groups.values() if len(group) > 1)
+
+
+def _rows_holding(columns: Sequence[Sequence[Any]]) -> Any:
+    """The rows (a numpy array, in order) where every one of ``columns`` holds a value."""
+    first, *rest = columns
+    return np.fromiter(
+        (i for i, value in enumerate(first)
+         if value is not None and all(c[i] is not None for c in rest)),
+        dtype=np.int64,
+    )  # fmt: skip
+
+
+def _hashes(rows: Any, key: Callable[[int], tuple[Any, ...]]) -> Any:
+    """Python's hash of ``key(row)`` for each of ``rows``, as a numpy array in their order."""
+    return np.fromiter((hash(key(i)) for i in rows.tolist()), dtype=np.int64, count=len(rows))
 
 
 #: The fields that say where a record's home is, each group one key with the last name: an
@@ -551,39 +560,43 @@ def _homes_joined(records: PreparedRecords) -> list[list[int]]:
     they share a last name with an address and town, an address and postcode, or a phone, and
     through any row holding two of those.
 
-    Keys are hashed and sorted in numpy, rows whose key recurs are linked, and the homes are the
-    connected components of those links (scipy): a dict of every record's keys, or a Python
-    union-find over every record, took hundreds of bytes a record, where most homes hold one.
+    Keys are hashed and sorted in numpy, neighbours in that order whose keys are equal are
+    linked, and the homes are the connected components of those links (scipy): a dict of every
+    record's keys, or a Python union-find over every record, took hundreds of bytes a record,
+    where most homes hold one. Two homes whose keys' hashes collide are never linked, since the
+    keys themselves are compared; at worst such a collision leaves a home split.
     """
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
     columns = records.columns
     last = columns["last_name"]
-    rows_of, hashes_of = [], []
+
+    def home_of(kind: int, i: int) -> tuple[Any, ...]:
+        return (kind, last[i], *(columns[f][i] for f in HOME_KEYS[kind]))
+
+    rows_of, kinds_of, hashes_of = [], [], []
     for kind, fields in enumerate(HOME_KEYS):
         if any(f not in columns for f in fields):
             continue
-        values = [columns[f] for f in fields]
-        rows = np.fromiter(
-            (i for i, name in enumerate(last)
-             if name is not None and all(v[i] is not None for v in values)),
-            dtype=np.int64,
-        )  # fmt: skip
+        rows = _rows_holding([last, *(columns[f] for f in fields)])
         rows_of.append(rows)
-        hashes_of.append(
-            np.fromiter(
-                (hash((kind, last[i], *(v[i] for v in values))) for i in rows.tolist()),
-                dtype=np.int64,
-                count=len(rows),
-            )
-        )
+        kinds_of.append(np.full(len(rows), kind, dtype=np.int64))
+        hashes_of.append(_hashes(rows, partial(home_of, kind)))
     if not rows_of:
         return []
-    rows, hashes = np.concatenate(rows_of), np.concatenate(hashes_of)
+    rows, kinds = np.concatenate(rows_of), np.concatenate(kinds_of)
+    hashes = np.concatenate(hashes_of)
     order = np.argsort(hashes, kind="stable")
-    rows, hashes = rows[order], hashes[order]
-    same = np.flatnonzero(hashes[1:] == hashes[:-1])
+    rows, kinds, hashes = rows[order], kinds[order], hashes[order]
+
+    def key(j: int) -> tuple[Any, ...]:
+        return home_of(int(kinds[j]), int(rows[j]))
+
+    same = np.array(
+        [j for j in np.flatnonzero(hashes[1:] == hashes[:-1]).tolist() if key(j) == key(j + 1)],
+        dtype=np.int64,
+    )
     if not len(same):
         return []
     size = len(records)
