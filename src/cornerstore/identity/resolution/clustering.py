@@ -485,7 +485,8 @@ def one_person_per_owner(variants: PreparedRecords, owner: Sequence[int]) -> lis
 
 
 #: An e-mail address or mobile number held by more records than this is nobody's own (a
-#: placeholder typed at the till), as a blocking key so crowded is none (``blocking``).
+#: made-up address a till types for customers who gave none), as a blocking key that crowded
+#: blocks on nothing (``blocking``).
 MAX_HOLDERS = 500
 
 
