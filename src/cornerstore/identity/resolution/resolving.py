@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,9 +25,10 @@ from cornerstore.identity.resolution.clustering import (
     names_conflict,
     one_person_per_owner,
 )
+from cornerstore.identity.resolution.forked import run_forked
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.learning import Progress
-from cornerstore.identity.resolution.model import weight_of
+from cornerstore.identity.resolution.model import IdentityModel, weight_of
 from cornerstore.identity.resolution.records import PreparedRecords
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import Engine
@@ -89,6 +91,36 @@ class Resolved:
     candidate_pairs: int = 0
 
 
+def _scored_pairs(
+    variants: PreparedRecords,
+    prepared: tuple[Any, Any],
+    model: IdentityModel,
+    min_probability: float,
+    engine: Engine,
+    chunks: int,
+    say: Progress,
+) -> dict[str, np.ndarray]:
+    """Every candidate pair of ``variants`` scored with ``model`` (its wide rules afforded
+    already) on a new database, kept at or above ``min_probability``: ``predict_pair_arrays``.
+    ``prepared`` is their Arrow table and crowded keys (``records_table``)."""
+    from cornerstore.identity.resolution.splink_engine import (
+        predict_pair_arrays,
+        register_records,
+    )
+
+    registered = register_records(variants, engine, prepared)
+    return predict_pair_arrays(
+        variants,
+        model,
+        min_probability,
+        engine=engine,
+        registered=registered,
+        chunks=chunks,
+        afforded=True,
+        on_chunk=(lambda done, n: say(f"scored chunk {done} of {n}")) if chunks > 1 else None,
+    )
+
+
 @dataclass(eq=False)
 class BatchResolution(ResolutionJob):
     """Resolve all stored person customers with the active model.
@@ -126,11 +158,7 @@ class BatchResolution(ResolutionJob):
             return read_profile_variants(uow, self.settings.default_phone_region, compact=True)
 
     def _resolve(self, caller: Caller, engine: Engine, say: Progress) -> Resolved:
-        from cornerstore.identity.resolution.splink_engine import (
-            affordable,
-            predict_pair_arrays,
-            register_records,
-        )
+        from cornerstore.identity.resolution.splink_engine import affordable, records_table
 
         model = active_model(self.store)
         say("reading profiles")
@@ -141,28 +169,33 @@ class BatchResolution(ResolutionJob):
             decided = decided_pairs(uow, set(ids))
         if len(records) < 2:
             return Resolved(len(records), 0, 0, 0, 0, 0, 0)
-        registered = register_records(variants, engine)
-        crowded = registered.crowded.of_rules(model.blocking_rules)
+        table, all_crowded = records_table(variants)
+        crowded = all_crowded.of_rules(model.blocking_rules)
         if crowded.keys:
             say(crowded.describe())
-        scoring = affordable(model, variants, registered.table)
-        candidates = registered.crowded.pairs_of(scoring.blocking_rules)
+        scoring = affordable(model, variants, table)
+        candidates = all_crowded.pairs_of(scoring.blocking_rules)
         # DuckDB blocks and scores a chunk of records at a time against all: unchunked, a
         # million customers' join held several GB at once.
         chunks = max(1, -(-candidates // PAIRS_PER_CHUNK)) if engine == "duckdb" else 1
         say(f"scoring candidate pairs (about {candidates:,}, in {chunks} chunks)")
-        scored = predict_pair_arrays(
+
+        score = partial(
+            _scored_pairs,
             variants,
+            (table, all_crowded),
             scoring,
             model.review_probability,
-            engine=engine,
-            registered=registered,
-            chunks=chunks,
-            afforded=True,
-            on_chunk=(lambda done, n: say(f"scored chunk {done} of {n}")) if chunks > 1 else None,
+            engine,
+            chunks,
         )
-        del registered  # the database and its copy of the records
-        gc.collect()  # Splink's objects hold one another: DuckDB's memory goes back now
+        # On DuckDB the scoring runs in a child process (``forked``): at ten million customers
+        # the process kept 15 GB after the database was closed, memory freed but held by the
+        # allocators, and clustering then ran out of memory; a child gives it all back. Spark
+        # holds its memory in its own JVM, and its session is this process's.
+        scored = run_forked(score, say, what="scoring") if engine == "duckdb" else score(say)
+        del score, table  # the records as Arrow
+        gc.collect()  # Splink's objects hold one another: an in-process database goes now
         pairs = per_customer(scored, profiles.owner)
         del scored
         left, right, weights = pairs["left"], pairs["right"], pairs["match_weight"]

@@ -132,20 +132,11 @@ def _duckdb_database() -> tuple[Any, tempfile.TemporaryDirectory[str]]:
     return DuckDBAPI(con), spill
 
 
-def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> RegisteredRecords:
-    """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
-    file (link), with the ``crowded`` column the capped blocking rules read (``blocking``)."""
+def records_table(records: PreparedRecords) -> tuple[Any, CrowdedKeys]:
+    """``records`` as the Arrow table Splink reads, with the ``crowded`` column the capped
+    blocking rules read (``blocking``), and what the crowded keys leave out."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    spill = None
-    if engine == "spark":
-        db, register = _spark_database()
-    elif engine == "duckdb":
-        db, spill = _duckdb_database()
-        register = db.register
-    else:
-        raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     table, crowded = with_crowded_column(records.to_arrow())
     # Splink knows each record by its row position, so scored pairs come back as positions
     # with no join on the records' own ids (at ten million records that join took gigabytes).
@@ -154,6 +145,28 @@ def register_records(records: PreparedRecords, engine: Engine = "duckdb") -> Reg
         "unique_id",
         pa.array(np.arange(table.num_rows, dtype=np.int64)),
     )
+    return table, crowded
+
+
+def register_records(
+    records: PreparedRecords,
+    engine: Engine = "duckdb",
+    prepared: tuple[Any, CrowdedKeys] | None = None,
+) -> RegisteredRecords:
+    """Register ``records`` with a new database on ``engine``: one table (dedupe) or two, one a
+    file (link), with the ``crowded`` column the capped blocking rules read (``blocking``).
+    ``prepared`` is ``records_table(records)`` when the caller made it already."""
+    import pyarrow.compute as pc
+
+    if engine not in ENGINES:
+        raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    table, crowded = prepared if prepared is not None else records_table(records)
+    spill = None
+    if engine == "spark":
+        db, register = _spark_database()
+    else:
+        db, spill = _duckdb_database()
+        register = db.register
     if records.source:
         frames = [
             register(table.filter(pc.equal(table["source_dataset"], f"input_{s}"))) for s in (0, 1)
