@@ -22,14 +22,17 @@ Rows, each the time per string, all on the same strings in the same run:
   automaton of the same words (measured when ``pyahocorasick`` is installed; the ``bench``
   extra);
 - *candidates of a batch, joined*: :func:`~cornerstore.privacy.detect.strings_with_candidates`
-  over the distinct strings of each batch of ``--batch`` messages, per string: ASCII text searched
-  by its shape, every string at once.
+  over the distinct strings of each batch of ``--batch`` messages, per string, every string at
+  once: by *regular expressions* (ASCII text searched by its shape) and, when Hyperscan is
+  installed, by *Hyperscan* (one pass of all the candidate patterns,
+  :mod:`cornerstore.privacy.compiled_scan`).
 
 A second table is the firewall per message, as intake runs it on batches of ``--batch``
 messages, in CPU time: ``scan_mapping`` message by message with a set of clean strings shared by
 the batch (how intake called it before), against ``scan_messages`` over the whole batch (the
 batch entry point, which judges each distinct string of the batch once and hands clean messages
-back untouched). Both find the same (tests/privacy/test_message_scan.py).
+back untouched), with the regular expressions and, when it is installed, with Hyperscan. All find
+the same (tests/privacy/test_message_scan.py, tests/privacy/test_compiled_scan.py).
 
     python -m benchmarks.bench_firewall_scan
     python -m benchmarks.bench_firewall_scan --messages 20000 --repeat 5
@@ -41,11 +44,12 @@ machine may be shared.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks import workload
@@ -156,6 +160,20 @@ def _keyword_automaton() -> Callable[[str], bool] | None:
     return has_keyword
 
 
+@contextlib.contextmanager
+def _regular_expressions_only(on: bool) -> Iterator[None]:
+    """While ``on``, the candidate scan runs without Hyperscan (its regular expressions)."""
+    if not on:
+        yield
+        return
+    saved = detect._compiled_scan
+    detect._compiled_scan = lambda: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        detect._compiled_scan = saved  # type: ignore[assignment]
+
+
 def ns_per_string(check: Callable[[str], object], strings: list[str], repeat: int) -> float:
     """CPU time, best of ``repeat`` passes: the machine is shared, and the fastest pass is the
     least disturbed one."""
@@ -219,19 +237,30 @@ def run(messages: int, repeat: int, batch: int = 100) -> dict[str, Any]:
     rows = [(name, over, ns_per_string(scan, data, repeat)) for name, over, scan, data in scans]
     batches = workload.batches(traffic, batch)
     per_batch = distinct_strings(batches)
-    joined = cpu_seconds(lambda: [strings_with_candidates(b) for b in per_batch], repeat)
+    compiled = detect._compiled_scan() is not None
     distinct = sum(map(len, per_batch))
-    rows.append(
-        ("candidates of a batch, joined", "distinct strings a batch", joined / distinct * 1e9)
-    )
+    joined_ways = [("regular expressions", True)] + ([("Hyperscan", False)] if compiled else [])
+    for way, regex_only in joined_ways:
+        with _regular_expressions_only(regex_only):
+            joined = cpu_seconds(lambda: [strings_with_candidates(b) for b in per_batch], repeat)
+        rows.append(
+            (
+                f"candidates of a batch, joined: {way}",
+                "distinct strings a batch",
+                joined / distinct * 1e9,
+            )
+        )
     ways = [
-        ("scan_mapping, message by message", message_by_message),
-        ("scan_messages, a batch at once", batch_at_once),
+        ("scan_mapping, message by message", message_by_message, True),
+        ("scan_messages, a batch at once", batch_at_once, True),
     ]
-    per_message = [
-        (name, cpu_seconds(functools.partial(way, batches), repeat) / messages)
-        for name, way in ways
-    ]
+    if compiled:
+        ways.append(("scan_messages, a batch at once, Hyperscan", batch_at_once, False))
+    per_message = []
+    for name, way, regex_only in ways:
+        with _regular_expressions_only(regex_only):
+            seconds = cpu_seconds(functools.partial(way, batches), repeat)
+        per_message.append((name, seconds / messages))
     broad = sum(1 for s in with_digit if BROAD_CANDIDATE.search(s))
     narrow = sum(1 for s in with_digit if candidate(s))
     return {
@@ -242,6 +271,7 @@ def run(messages: int, repeat: int, batch: int = 100) -> dict[str, Any]:
         "candidates_broad": broad,
         "candidates": narrow,
         "pyahocorasick": automaton is not None,
+        "hyperscan": compiled,
         "rows": [{"scan": n, "over": o, "ns_per_string": round(t)} for n, o, t in rows],
         "batch": batch,
         "message_rows": [

@@ -25,7 +25,7 @@ import functools
 import itertools
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,9 +299,10 @@ _CONTEXT_WORDS_OF_NUMBERS = tuple(
 _CONTEXT_WORD = keyword_pattern(_CONTEXT_WORDS_OF_NUMBERS)
 _ACCOUNT_WORD = keyword_pattern(ACCOUNT_WORDS)
 # Any word a detector or the candidate scan looks for, a secret's included.
-_ANY_WORD = keyword_pattern(
-    tuple(dict.fromkeys((*_CONTEXT_WORDS_OF_NUMBERS, *ACCOUNT_WORDS, *stated_secrets.KEYWORDS)))
+_ANY_WORD_LIST = tuple(
+    dict.fromkeys((*_CONTEXT_WORDS_OF_NUMBERS, *ACCOUNT_WORDS, *stated_secrets.KEYWORDS))
 )
+_ANY_WORD = keyword_pattern(_ANY_WORD_LIST)
 # Up to a few characters of punctuation ("NI no.: ") between the word and the number.
 _NINO_IN_WINDOW = re.compile(r"(?<![\w-])[A-Z]{2} ?" + _NINO_DIGITS + r" ?[A-D](?![\w-])")
 _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -447,14 +448,37 @@ def strings_with_candidates(strings: Sequence[str]) -> set[int]:
     # A line break before each string, so that every number's start has a character before it.
     text = "\n" + "\n".join(strings)
     if text.isascii():
-        return _candidates(list(range(len(strings))), strings, text, True)
+        return _ascii_candidates(list(range(len(strings))), strings, text)
     found: set[int] = set()
     for is_ascii in (True, False):
         group = [i for i, s in enumerate(strings) if s.isascii() is is_ascii]
         if group:
-            group_text = "\n" + "\n".join([strings[i] for i in group])
-            found |= _candidates(group, [strings[i] for i in group], group_text, is_ascii)
+            texts = [strings[i] for i in group]
+            group_text = "\n" + "\n".join(texts)
+            if is_ascii:
+                found |= _ascii_candidates(group, texts, group_text)
+            else:
+                found |= _candidates(group, texts, group_text, False)
     return found
+
+
+def _ascii_candidates(indexes: list[int], strings: Sequence[str], text: str) -> set[int]:
+    """:func:`_candidates` of ASCII ``strings``: by Hyperscan when it is installed and the
+    text does not match too often for it, otherwise by the regular expressions."""
+    compiled = _compiled_scan()
+    lines = None if compiled is None else compiled(strings, text)
+    if lines is None:
+        return _candidates(indexes, strings, text, True)
+    return {indexes[line] for line in lines}
+
+
+@functools.cache
+def _compiled_scan() -> Callable[[Sequence[str], str], set[int] | None] | None:
+    """Hyperscan's candidate scan of ASCII text (:mod:`cornerstore.privacy.compiled_scan`),
+    built at first use; ``None`` without Hyperscan."""
+    from cornerstore.privacy.compiled_scan import compiled_scan
+
+    return compiled_scan(_ANY_WORD_LIST)
 
 
 def _candidates(indexes: list[int], strings: Sequence[str], text: str, is_ascii: bool) -> set[int]:
