@@ -27,7 +27,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from cornerstore.access.caller import system_caller
 from cornerstore.demo.messy import MessyCustomers
@@ -96,16 +96,20 @@ def spec_messages(draw: st.DrawFn) -> list[dict[str, Any]]:
     return messages
 
 
+def identifiers_by_root(conn: Connection) -> list[Any]:
+    """Every identifier as (its customer's root id, kind, value)."""
+    query = (
+        "SELECT c.root_id, i.kind, i.value FROM identifiers i "
+        "JOIN customers c ON c.id = i.customer_id"
+    )
+    return list(conn.execute(text(query)).all())
+
+
 def snapshot(services: Services) -> dict[str, Any]:
     """What the store knows, without its generated ids: each person as the set of their
     identifiers, and how many events and trait values were kept."""
     with services.store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.root_id, i.kind, i.value FROM identifiers i "
-                "JOIN customers c ON c.id = i.customer_id"
-            )
-        ).all()
+        rows = identifiers_by_root(conn)
         events = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
         traits = conn.execute(text("SELECT count(*) FROM traits")).scalar_one()
     people: dict[str, set[tuple[str, str]]] = {}
@@ -352,16 +356,12 @@ def learned_and_resolved(services: Services, messages: list[dict[str, Any]]) -> 
         reviews = uow.identity.pending(1000)
     assert stored is not None
     with services.store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.root_id, i.value FROM identifiers i "
-                "JOIN customers c ON c.id = i.customer_id WHERE i.kind = 'anonymous_id'"
-            )
-        ).all()
+        rows = identifiers_by_root(conn)
         root_of = dict(conn.execute(text("SELECT id, root_id FROM customers")).all())
     records: dict[str, set[str]] = {}
-    for root, record_id in rows:
-        records.setdefault(root, set()).add(record_id)
+    for root, kind, record_id in rows:
+        if kind == "anonymous_id":
+            records.setdefault(root, set()).add(record_id)
     named = {profile: sorted(records[root]) for profile, root in root_of.items() if root in records}
     return {
         "model": learned(IdentityModel.from_json(stored.model)),
