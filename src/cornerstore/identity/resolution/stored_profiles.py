@@ -22,7 +22,7 @@ from cornerstore.identity.resolution.records import (
     TextColumn,
     content_digest,
     prepare_records,
-    taken,
+    taken_column,
 )
 from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
 from cornerstore.spec import MATCHING_TRAITS
@@ -357,14 +357,16 @@ def _in_content_order(
     new_firsts = (np.cumsum(counts) - counts).astype(np.int64)
     # Each customer's variants stay together, in their own order.
     rows = np.repeat(starts[order] - new_firsts, counts) + np.arange(len(owner))
-    variants = taken(variants, rows.tolist())
+    # A column at a time, each let go once taken: the columns are held twice one at a time.
+    for name in list(variants.columns):
+        variants.columns[name] = taken_column(variants.columns.pop(name), rows)
     new_owner = array("q", np.repeat(np.arange(len(order), dtype=np.int64), counts).tobytes())
     return (
         variants,
         new_owner,
-        [observed[i] for i in rows.tolist()],
+        taken_column(observed, rows),
         array("q", new_firsts.tobytes()),
-        [roots[i] for i in order.tolist()],
+        taken_column(roots, order),
     )
 
 
