@@ -5,6 +5,9 @@
 - Who is one person does not depend on the order the messages arrive in.
 - No card number survives intake, wherever in a message it is typed.
 - Purchase-model parameters do not depend on the order of the customers.
+- The identity model learned from the stored customers, and who ``identity resolve`` makes one
+  person, do not depend on the order the customers were stored in; nor do a file's model and
+  clusters (``identity dedupe``) on the order of its rows.
 
 Each example gets a database of its own: a copy of the migrated SQLite template.
 """
@@ -20,17 +23,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from cornerstore.access.caller import system_caller
+from cornerstore.demo.messy import MessyCustomers
 from cornerstore.errors import Refused
+from cornerstore.identity.resolution import splink_engine
+from cornerstore.identity.resolution.files import dedupe_files
+from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.intake.service import Source
 from cornerstore.learn.bgnbd import fit_bgnbd
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
+from tests.identity.resolution.stored import TILL, message
 
 WEB = Source("web-shop", "web")
 EXAMPLES = settings(
@@ -86,16 +96,20 @@ def spec_messages(draw: st.DrawFn) -> list[dict[str, Any]]:
     return messages
 
 
+def identifiers_by_root(conn: Connection) -> list[Any]:
+    """Every identifier as (its customer's root id, kind, value)."""
+    query = (
+        "SELECT c.root_id, i.kind, i.value FROM identifiers i "
+        "JOIN customers c ON c.id = i.customer_id"
+    )
+    return list(conn.execute(text(query)).all())
+
+
 def snapshot(services: Services) -> dict[str, Any]:
     """What the store knows, without its generated ids: each person as the set of their
     identifiers, and how many events and trait values were kept."""
     with services.store.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.root_id, i.kind, i.value FROM identifiers i "
-                "JOIN customers c ON c.id = i.customer_id"
-            )
-        ).all()
+        rows = identifiers_by_root(conn)
         events = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
         traits = conn.execute(text("SELECT count(*) FROM traits")).scalar_one()
     people: dict[str, set[tuple[str, str]]] = {}
@@ -270,3 +284,134 @@ def test_purchase_model_parameters_do_not_depend_on_the_order_of_customers(seed:
         return [getattr(model, name) for name in model.PARAMETERS]
 
     assert np.allclose(parameters(as_given), parameters(permuted), rtol=1e-9, atol=1e-12)
+
+
+# -- identity results and the order of the input ----------------------------------------------
+
+#: Splink's training itself: the suite's ``learn_each_shop_once`` hands the same records the
+#: model it learned on them first, whatever their order, which is what is tested here.
+TRAIN_MODEL = splink_engine.train_model
+#: Fields of a messy shop's records (``cornerstore.demo.messy``).
+SHOP_FIELDS = ("first_name", "last_name", "email", "phone", "address", "city", "postcode")
+#: A few examples: each learns and resolves twice, a few seconds each.
+IDENTITY_EXAMPLES = settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],  # a seed shrinks to nothing simpler
+)
+
+
+def shop_messages(people: int, seed: int) -> list[dict[str, Any]]:
+    """A messy shop's records as identify messages. A household's records (those intake may
+    stitch into one customer) each have a second of their own, so a customer's current values
+    are those of its latest record whatever order they are stored in; every household's first
+    record has the same time, so customers come from the store in the order of their random
+    ids, not of the records.
+    """
+    seen: dict[int, int] = {}
+    messages = []
+    for r in MessyCustomers(people=people, seed=seed).records():
+        rank = seen[r["household_id"]] = seen.get(r["household_id"], -1) + 1
+        at = {"timestamp": f"2026-03-01T10:00:{rank:02d}Z"}
+        messages.append({**message(r["id"], **{k: r[k] for k in SHOP_FIELDS}), **at})
+    return messages
+
+
+def learned(model: IdentityModel) -> dict[str, Any]:
+    """What a model learned: each level's m and u (but the first's, "missing", which has
+    none), the match rate, the wide blocking rules."""
+    return {
+        "parameters": {
+            (c.name, level.label, name): value
+            for c in model.comparisons
+            for level in c.levels[1:]
+            for name, value in (("m", level.m), ("u", level.u))
+        },
+        "matches_per_record": model.matches_per_record,
+        "wide_blocking": model.wide_blocking,
+    }
+
+
+def assert_same_model(got: dict[str, Any], wanted: dict[str, Any]) -> None:
+    """Two ``learned`` models alike, their parameters to float tolerance (DuckDB may add up
+    in another order)."""
+    assert got["parameters"] == pytest.approx(wanted["parameters"], rel=1e-9)
+    assert got["matches_per_record"] == pytest.approx(wanted["matches_per_record"], rel=1e-9)
+    assert got["wide_blocking"] == wanted["wide_blocking"]
+
+
+def learned_and_resolved(services: Services, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store ``messages`` in their order, learn a model and resolve every customer; returns
+    what the model learned, the people (each the set of its records' ids) and the pairs queued
+    for review (each customer named by its records' ids)."""
+    owner = system_caller(via="library", actor="test-owner")
+    for start in range(0, len(messages), 50):
+        services.intake.ingest(messages[start : start + 50], source=TILL)
+    services.identity.train(owner)
+    services.identity.resolve(owner)
+    with services.store.unit_of_work() as uow:
+        stored = uow.identity.active_model()
+        reviews = uow.identity.pending(1000)
+    assert stored is not None
+    with services.store.engine.connect() as conn:
+        rows = identifiers_by_root(conn)
+        root_of = dict(conn.execute(text("SELECT id, root_id FROM customers")).all())
+    records: dict[str, set[str]] = {}
+    for root, kind, record_id in rows:
+        if kind == "anonymous_id":
+            records.setdefault(root, set()).add(record_id)
+    named = {profile: sorted(records[root]) for profile, root in root_of.items() if root in records}
+    return {
+        "model": learned(IdentityModel.from_json(stored.model)),
+        "people": sorted(sorted(p) for p in records.values()),
+        "queued": sorted(sorted((named[r.left_id], named[r.right_id])) for r in reviews),
+    }
+
+
+@IDENTITY_EXAMPLES
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_the_learned_model_and_who_is_one_person_do_not_depend_on_the_order_of_storing(
+    sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    monkeypatch.setattr(splink_engine, "train_model", TRAIN_MODEL)
+    # About 400 customers with 600 variants: enough that Splink samples the pairs it
+    # estimates u from, by each record's position, rather than taking them all.
+    messages = shop_messages(people=300, seed=5)
+    shuffled = list(messages)
+    random.Random(seed).shuffle(shuffled)
+
+    with fresh_services(sqlite_template) as services:
+        in_order = learned_and_resolved(services, messages)
+    with fresh_services(sqlite_template) as services:
+        out_of_order = learned_and_resolved(services, shuffled)
+
+    assert_same_model(out_of_order.pop("model"), in_order.pop("model"))
+    assert out_of_order == in_order
+
+
+@IDENTITY_EXAMPLES
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_a_files_model_and_clusters_do_not_depend_on_the_order_of_its_rows(seed: int) -> None:
+    rows = list(MessyCustomers(people=300, seed=11).records())
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    mapping = {field: field for field in SHOP_FIELDS}
+
+    def deduped(file_rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[list[str]]]:
+        with tempfile.TemporaryDirectory(prefix="cs-property-") as folder:
+            source, output = Path(folder) / "in.csv", Path(folder) / "out.csv"
+            pl.DataFrame(file_rows).select(["id", *SHOP_FIELDS]).write_csv(source)
+            result = dedupe_files(source, output, "id", mapping)
+            clusters = pl.read_csv(output, infer_schema=False)
+        members: dict[str, list[str]] = {}
+        for record_id, cluster in clusters.iter_rows():
+            members.setdefault(cluster, []).append(record_id)
+        return learned(result.resolution.model), sorted(sorted(m) for m in members.values())
+
+    model, in_order = deduped(rows)
+    shuffled_model, out_of_order = deduped(shuffled)
+
+    assert_same_model(shuffled_model, model)
+    assert out_of_order == in_order

@@ -13,7 +13,15 @@ from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
 from tests.cli.helpers import run
 from tests.factories import identify
-from tests.identity.resolution.stored import TILL, WEB, active_model, ingest_shop, root_of
+from tests.identity.resolution.stored import (
+    TILL,
+    WEB,
+    active_model,
+    ingest_shop,
+    move_robert,
+    queue_robert_and_bob,
+    root_of,
+)
 
 
 @pytest.fixture
@@ -235,3 +243,21 @@ def test_learning_a_model_that_counts_agreement_against_a_match_is_one_readable_
     assert error.count("\n") == 1
     assert error.startswith("error: identity model: in the model learned from ")
     assert "agreeing on last_name counts against a match" in error
+
+
+def test_review_shows_the_evidence_against_beside_the_best_agreeing_records(
+    db: str, shop: Services
+) -> None:
+    move_robert(shop)
+    assert run("identity", "learn", "--db", db, "--json")[0] == 0
+    robert, bob = queue_robert_and_bob(shop)
+
+    code, shown, _ = run("identity", "review", "--db", db, "--limit", "100")
+    code_json, listed, _ = run("identity", "review", "--db", db, "--json", "--limit", "100")
+
+    assert (code, code_json) == (0, 0)
+    (review,) = [r for r in json.loads(listed) if r["left"]["id"] in (robert, bob)]
+    against = {f["field"]: f for f in review["against"]}
+    assert {against["address"]["left"], against["address"]["right"]} == {"7 elm rd", "12 high st"}
+    assert "evidence against: other records of the two disagree" in shown
+    assert "7 elm rd" in shown

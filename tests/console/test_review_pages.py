@@ -10,6 +10,7 @@ from cornerstore.access.caller import system_caller
 from cornerstore.services import Services
 from tests.console.conftest import ConsoleClient
 from tests.console.pairs import queue_pair
+from tests.identity.resolution.stored import NAMED, message, move_robert, queue_robert_and_bob
 
 HTMX = {"HX-Request": "true"}
 OWNER = system_caller()
@@ -28,6 +29,33 @@ def test_the_queue_shows_both_profiles_and_every_fields_weight(
     assert f'href="/customers/{left}"' in page.text and f'href="/customers/{right}"' in page.text
     weights = re.findall(r'<td class="(?:for|against)">([^<]+)</td>', page.text)
     assert weights == ["+3.2", "+4.1", "+6.5", "-2.0"]
+
+
+def test_the_queue_shows_the_evidence_against_from_the_customers_other_records(
+    console: ConsoleClient, shop: Services
+) -> None:
+    for source, record_id, fields in NAMED:
+        if record_id in ("robert", "bob"):
+            shop.intake.ingest([message(record_id, **fields)], source=source)
+    move_robert(shop)
+    shop.identity.train(OWNER)
+    robert, _ = queue_robert_and_bob(shop)
+    console.login("support")
+
+    page = console.http.get("/reviews")
+
+    assert page.status_code == 200
+    review = page.text.split(f'href="/customers/{robert}"')[1].split("</article>")[0]
+    against = review.split("<caption>Evidence against: other records of the two disagree</caption>")
+    assert len(against) == 2
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>', against[1]
+    )
+    assert ("address", "12 high st", "7 elm rd") in rows or (
+        "address",
+        "7 elm rd",
+        "12 high st",
+    ) in rows
 
 
 def test_accepting_merges_the_pair_and_the_recent_merges_offer_its_undo(

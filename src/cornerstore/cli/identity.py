@@ -369,6 +369,12 @@ def review(
         for f in r.fields:
             table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
         out.print(table)
+        if r.against:
+            table = Table("field", "level", r.left.id, r.right.id, "match weight")
+            table.title = "evidence against: other records of the two disagree"
+            for f in r.against:
+                table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
+            out.print(table)
     out.print("decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`")
 
 

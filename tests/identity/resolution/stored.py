@@ -123,3 +123,42 @@ def with_agreement_weight(model: IdentityModel, name: str, bits: float) -> Ident
             comparison = Comparison(name, levels + comparison.levels[2:], comparison.description)
         comparisons.append(comparison)
     return replace(model, comparisons=comparisons)
+
+
+#: Where Robert Smith moved to: his new address is not Bob Smith's, his old one is.
+MOVED = {"address": "7 Elm Road", "city": "Leeds", "postcode": "LS2 9JT"}
+
+
+def move_robert(services: Services) -> None:
+    """Robert Smith moves: a later message with a new address (before a model is learned, so
+    placement leaves him where he is)."""
+    robert_fields = next(fields for _, record_id, fields in NAMED if record_id == "robert")
+    services.intake.ingest([message("robert", **{**robert_fields, **MOVED})], source=WEB)
+
+
+def queue_robert_and_bob(services: Services) -> tuple[str, str]:
+    """Queue Robert and Bob Smith for review as resolve queues a pair: at the variants that
+    agree best (once Robert moved, his old address is Bob's), each field's values in the order
+    of the sorted ids. Needs an active model; returns Robert's and Bob's customer ids."""
+    from datetime import UTC, datetime
+
+    from cornerstore.access.caller import system_caller
+    from cornerstore.identity.resolution.stored_profiles import field_dict
+
+    robert, bob = root_of(services, "robert"), root_of(services, "bob")
+    left, right = sorted([robert, bob])
+    explained = services.identity.explain(system_caller(), left, right)
+    with services.store.unit_of_work(write=True) as uow:
+        uow.identity.add_reviews(
+            [
+                {
+                    "left_id": left,
+                    "right_id": right,
+                    "match_probability": explained.match_probability,
+                    "match_weight": explained.match_weight,
+                    "fields": [field_dict(f) for f in explained.fields],
+                    "created_at": datetime.now(UTC),
+                }
+            ]
+        )
+    return robert, bob

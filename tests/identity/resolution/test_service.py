@@ -10,10 +10,19 @@ import pytest
 from cornerstore.access.caller import Caller
 from cornerstore.errors import Conflict, Forbidden, NotFound
 from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.records import prepare_record
 from cornerstore.identity.resolution.scorer import FieldWeight
 from cornerstore.services import Services
 from cornerstore.settings import AccessRules, RoleGrant, Settings
-from tests.identity.resolution.stored import TILL, ingest_shop, message, root_of
+from tests.identity.resolution.stored import (
+    MOVED,
+    TILL,
+    ingest_shop,
+    message,
+    move_robert,
+    queue_robert_and_bob,
+    root_of,
+)
 
 
 def learn_with_a_nameless_leeming(services: Services, owner: Caller) -> None:
@@ -156,6 +165,28 @@ def test_a_review_shows_both_profiles_and_each_fields_weight(
         c.name for c in services.identity.active_model().comparisons
     ]
     assert review.match_probability >= 0.5
+
+
+def test_a_review_shows_the_evidence_against_from_the_customers_other_records(
+    services: Services, owner: Caller
+) -> None:
+    ingest_shop(services)
+    move_robert(services)
+    services.identity.train(owner)
+    robert, bob = queue_robert_and_bob(services)
+
+    (review,) = [
+        r for r in services.identity.pending(owner, limit=100) if r.left.id in (robert, bob)
+    ]
+
+    shown = {f.field: (f.left, f.right) for f in review.fields}
+    against = {f.field: f for f in review.against}
+    new_home = prepare_record({"address": MOVED["address"]})["address"]
+    old_home = prepare_record({"address": "12 High St"})["address"]
+    assert shown["address"] == (old_home, old_home)  # the variants that agree best
+    assert {against["address"].left, against["address"].right} == {new_home, old_home}
+    assert against["address"].weight < 0
+    assert all(f.weight < 0 and shown[f.field] != (f.left, f.right) for f in review.against)
 
 
 def test_a_record_without_a_first_name_at_a_household_joins_neither_member_nor_is_queued(

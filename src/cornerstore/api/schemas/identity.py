@@ -30,6 +30,12 @@ class ReviewOut(Answer):
     fields: list[FieldWeightOut]
     status: str
     created_at: datetime
+    against: list[FieldWeightOut] = Field(
+        default_factory=list,
+        description="Evidence against: fields on which another pair of the two customers' "
+        "records (an older address, a second e-mail) disagrees, at its most negative weight; "
+        "``fields`` shows the pair of records that agree best",
+    )
 
 
 class DecisionOut(Answer):

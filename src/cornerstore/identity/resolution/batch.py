@@ -5,13 +5,13 @@ cluster without chaining, report households.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cornerstore.identity.resolution.blocking import CrowdedKeys
 from cornerstore.identity.resolution.clustering import Clusters, cluster_pairs, names_conflict
 from cornerstore.identity.resolution.model import IdentityModel, probability_of, weight_of
-from cornerstore.identity.resolution.records import PreparedRecords
+from cornerstore.identity.resolution.records import PreparedRecords, content_order, taken
 from cornerstore.identity.resolution.splink_engine import (
     Engine,
     pairs_per_record,
@@ -58,6 +58,10 @@ def resolve(
     whatever their pairs score (``clustering.household_pairs``). Splink trains and scores on
     ``engine`` (DuckDB or Spark); clustering runs in-process either way.
 
+    The records are trained on, scored and clustered in the order of their content
+    (``content_order``) and the clusters given back in theirs: a file with its rows shuffled
+    gives the same model and the same clusters.
+
     Used like this::
 
         records = prepare_records(rows, ids, ["first_name", "last_name", "email"])
@@ -65,6 +69,8 @@ def resolve(
         [0, 0, 2, 3, 2]
     """
     say = progress or (lambda _msg: None)
+    order = content_order(records)
+    records = taken(records, order)
     trained = model is None
     registered = register_records(records, engine)
     if model is None:
@@ -98,7 +104,34 @@ def resolve(
         refuse_name_conflicts=model.households,
     )
     matched = sum(w >= weight_of(threshold) for w in pairs["match_weight"])
-    return Resolution(model, clusters, len(pairs["left"]), matched, crowded)
+    return Resolution(model, in_given_order(clusters, order), len(pairs["left"]), matched, crowded)
+
+
+def in_given_order(clusters: Clusters, order: list[int]) -> Clusters:
+    """``clusters`` of records taken in ``order`` (``records.taken``), told of the records as
+    they were given: row ``order[i]`` is row ``i`` of the clusters, each cluster labelled by
+    its first row as given.
+
+    >>> got = in_given_order(Clusters([0, 1, 0, 3], households=[(0, 3)]), [2, 0, 1, 3])
+    >>> got.labels, got.households
+    ([0, 1, 1, 3], [(1, 3)])
+    """
+    position = [0] * len(order)
+    for i, given in enumerate(order):
+        position[given] = i
+    first: dict[int, int] = {}  # a cluster's label as clustered -> its first row as given
+    for given, i in enumerate(position):
+        first.setdefault(clusters.labels[i], given)
+    labels = [first[clusters.labels[i]] for i in position]
+    households = sorted(
+        {(min(first[a], first[b]), max(first[a], first[b])) for a, b in clusters.households}
+    )
+    return replace(
+        clusters,
+        labels=labels,
+        households=households,
+        joined_by_rule=[(order[a], order[b]) for a, b in clusters.joined_by_rule],
+    )
 
 
 def with_estimated_match_rate(

@@ -21,7 +21,9 @@ from cornerstore.identity.resolution.records import (
     FIELDS,
     PreparedRecords,
     concat,
+    content_order,
     prepare_records,
+    taken,
 )
 from cornerstore.identity.resolution.scorer import Explanation, Scorer
 from cornerstore.identity.resolution.splink_engine import Engine, train_model
@@ -329,6 +331,8 @@ def train_file(
     pairs when ``labels_path`` is given (see :func:`read_labels`), and write it as JSON."""
     check_output(output_path, suffixes=())
     records, _, _ = load_records(input_path, id_col, mapping, default_region)
+    # Trained in the order of their content: the same model whatever the order of the rows.
+    records = taken(records, content_order(records))
     labelled = read_labels(labels_path, records) if labels_path is not None else []
     model = train_model(records, seed=seed, progress=progress, engine=engine)
     if labelled:
@@ -403,7 +407,7 @@ def explain_records(
             # Which id, not its value: an id may be an e-mail address or a name.
             raise InvalidInput(f"{input_path.name}: no record has the {which} id")
     if model is None:
-        model = train_model(records, progress=progress)
+        model = train_model(taken(records, content_order(records)), progress=progress)
     scorer = Scorer(model, records, indexed=False)
     left, right = records.row(positions[left_id]), records.row(positions[right_id])
     fields = scorer.explain(left, right)

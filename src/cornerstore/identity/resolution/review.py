@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,9 @@ from cornerstore.errors import Conflict, InvalidInput, NotFound
 from cornerstore.identity.merge import home_branch
 from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.jobs import ResolutionJob
-from cornerstore.identity.resolution.scorer import FieldWeight
+from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
+from cornerstore.identity.resolution.stored_profiles import field_dict, read_profile_variants
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -37,6 +39,10 @@ class Review:
     fields: list[FieldWeight]
     status: str
     created_at: datetime
+    #: Evidence against: fields on which another pair of the two customers' variants (an older
+    #: address, a second e-mail) disagrees, at its most negative weight; ``fields`` shows only
+    #: the pair of variants that agree best.
+    against: list[FieldWeight] = field(default_factory=list)
 
 
 def masked_fields(
@@ -71,7 +77,45 @@ class ReviewQueue(ResolutionJob):
         limit = max(1, min(limit, 100))
         with self.store.unit_of_work() as uow:
             records = uow.identity.pending(limit)
-        return [self._review(caller, r) for r in records]
+            stored = uow.identity.active_model() if records else None
+            model = IdentityModel.from_json(stored.model) if stored else None
+            against = [self._against(uow, model, r) if model else [] for r in records]
+        return [
+            replace(self._review(caller, r), against=masked_fields(self.policy, caller, a))
+            for r, a in zip(records, against, strict=True)
+        ]
+
+    def _against(
+        self, uow: UnitOfWork, model: IdentityModel, record: ReviewRecord
+    ) -> list[dict[str, Any]]:
+        """The evidence against one person in a queued pair: for each field, the most negative
+        weight any pair of the two customers' variants gives it, unless the pair shown
+        (``record.fields``) has those very values. Term frequencies adjust only levels that
+        agree, so a disagreeing level weighs here what it weighed when the pair was scored.
+        """
+        root_of = uow.customers.roots_of([record.left_id, record.right_id])
+        left, right = root_of.get(record.left_id), root_of.get(record.right_id)
+        if left is None or right is None or left == right:
+            return []
+        profiles = read_profile_variants(uow, self.settings.default_phone_region, [left, right])
+        ids = profiles.customers.columns["unique_id"]
+        if len(ids) < 2:
+            return []
+        side = {ids.index(left): 0, ids.index(right): 1}
+        rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+        for variant, owner in enumerate(profiles.owner):
+            rows[side[owner]].append(profiles.variants.row(variant))
+        scorer = Scorer(model, profiles.variants, indexed=False)
+        shown = {(f["field"], str(f["left"]), str(f["right"])) for f in record.fields}
+        worst: dict[str, FieldWeight] = {}
+        for a in rows[0]:
+            for b in rows[1]:
+                for f in scorer.explain(a, b):
+                    if f.weight >= 0 or (f.field, str(f.left), str(f.right)) in shown:
+                        continue
+                    if f.field not in worst or f.weight < worst[f.field].weight:
+                        worst[f.field] = f
+        return [field_dict(f) for f in sorted(worst.values(), key=lambda f: f.weight)]
 
     def _review(self, caller: Caller, record: ReviewRecord) -> Review:
         return Review(

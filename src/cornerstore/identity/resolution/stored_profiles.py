@@ -20,7 +20,9 @@ from cornerstore.identity.resolution.records import (
     FIELDS,
     PreparedRecords,
     TextColumn,
+    content_digest,
     prepare_records,
+    taken_column,
 )
 from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
 from cornerstore.spec import MATCHING_TRAITS
@@ -287,13 +289,14 @@ def read_profile_variants(
     owner = array("q")
     observed: list[datetime | None] = []
     firsts = array("q")  # each customer's current record: its first variant
+    digests = array("Q")  # each customer's content (``content_digest`` of its variants)
     present: set[str] = set()  # the fields the current records hold
     for part, seen in _observed_slices(uow, roots, only):
         rows: list[dict[str, Any]] = []
         ids: list[str] = []
         for position, root in enumerate(part, len(firsts)):
             latest = seen.latest(root)
-            kept: set[tuple[tuple[str, str], ...]] = set()
+            kept: dict[tuple[tuple[str, str], ...], tuple[dict[str, Any], datetime | None]] = {}
             current = seen.record(root, latest)
             present.update(current)
             firsts.append(len(owner))
@@ -301,17 +304,23 @@ def read_profile_variants(
             moments += [(at, t) for (at, _), t in _chronological(seen.moments.get(root, {}))]
             for at, traits in moments:
                 row = current if at is None else seen.record(root, {**latest, **traits})
-                key = tuple(sorted((k, str(v)) for k, v in row.items()))
-                if key in kept:
-                    continue
-                kept.add(key)
+                kept.setdefault(tuple(sorted((k, str(v)) for k, v in row.items())), (row, at))
+            # The current record first, the others in the order of their values, not of the
+            # moments they were stored at: the same people stored again are read the same.
+            keys = list(kept)
+            keys[1:] = sorted(keys[1:])
+            digests.append(content_digest(keys))
+            for n, key in enumerate(keys, 1):
+                row, at = kept[key]
                 rows.append(row)
-                ids.append(f"{root}/{len(kept)}")
+                ids.append(f"{root}/{n}")
                 owner.append(position)
                 observed.append(at)
         variants.add(rows, ids, default_region)
         del seen, rows, ids
-    prepared = variants.prepared()
+    prepared, owner, observed, firsts, roots = _in_content_order(
+        variants.prepared(), owner, observed, firsts, roots, digests
+    )
     # The customers' records are their current variants' values (the same objects), by id;
     # the very columns when every customer has one variant.
     if len(firsts) == len(owner):
@@ -322,6 +331,43 @@ def read_profile_variants(
     fields = tuple(f for f in FIELDS if f in present) or ("first_name",)
     customers = PreparedRecords(columns=columns, fields=fields)
     return ProfileVariants(customers, prepared, owner, observed)
+
+
+def _in_content_order(
+    variants: PreparedRecords,
+    owner: array[int],
+    observed: list[datetime | None],
+    firsts: array[int],
+    roots: list[str],
+    digests: array[int],
+) -> tuple[PreparedRecords, array[int], list[datetime | None], array[int], list[str]]:
+    """The customers (``roots``, each with its ``variants`` from ``firsts``) in the order of
+    their content (``digests``, then as read for customers of the very same values).
+
+    Customers are read in the order they were stored (their random ids break ties), and
+    Splink samples the pairs it learns u and m from by each record's position (a hash of
+    it), while clustering breaks ties between equal weights by position: the same people
+    stored in another order learned other u values, and could be resolved otherwise.
+    """
+    import numpy as np
+
+    order = np.argsort(np.frombuffer(digests, dtype=np.uint64), kind="stable")
+    starts = np.frombuffer(firsts, dtype=np.int64)
+    counts = np.diff(np.append(starts, len(owner)))[order]
+    new_firsts = (np.cumsum(counts) - counts).astype(np.int64)
+    # Each customer's variants stay together, in their own order.
+    rows = np.repeat(starts[order] - new_firsts, counts) + np.arange(len(owner))
+    # A column at a time, each let go once taken: the columns are held twice one at a time.
+    for name in list(variants.columns):
+        variants.columns[name] = taken_column(variants.columns.pop(name), rows)
+    new_owner = array("q", np.repeat(np.arange(len(order), dtype=np.int64), counts).tobytes())
+    return (
+        variants,
+        new_owner,
+        taken_column(observed, rows),
+        array("q", new_firsts.tobytes()),
+        taken_column(roots, order),
+    )
 
 
 def _picked(values: list[Any], rows: array[int]) -> list[Any]:
