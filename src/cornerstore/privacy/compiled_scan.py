@@ -1,4 +1,5 @@
-"""The candidate scan of ASCII text by Hyperscan, when it is installed (the ``fast`` extra).
+"""The candidate scan of ASCII text by Hyperscan, when it is installed (a dependency on x86-64
+and macOS, where its wheels exist).
 
 :func:`~cornerstore.privacy.detect.strings_with_candidates` searches a batch's strings, joined
 by line breaks, for what may start a sensitive value: a number where one can start, a national
@@ -13,8 +14,8 @@ fewer (tests/privacy/test_compiled_scan.py compares them).
 
 Hyperscan reports every end of every match, where the regex scan jumps to the next line after
 a hit: on text made of long digit runs that is a call a character, so past a bound the scan
-stops and the caller falls back to the regular expressions. Hyperscan is built for x86-64
-only; without it (or on another machine) the regular expressions do all the work.
+stops and the caller falls back to the regular expressions. Without Hyperscan (Linux on ARM,
+say), or on a processor it does not run on, the regular expressions do all the work.
 """
 
 from __future__ import annotations

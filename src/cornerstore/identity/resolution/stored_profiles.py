@@ -326,7 +326,7 @@ def read_profile_variants(
     if len(firsts) == len(owner):
         columns = dict(prepared.columns)
     else:
-        columns = {name: _picked(values, firsts) for name, values in prepared.columns.items()}
+        columns = {name: taken_column(values, firsts) for name, values in prepared.columns.items()}
     columns["unique_id"] = list(roots)
     fields = tuple(f for f in FIELDS if f in present) or ("first_name",)
     customers = PreparedRecords(columns=columns, fields=fields)
@@ -368,15 +368,6 @@ def _in_content_order(
         array("q", new_firsts.tobytes()),
         taken_column(roots, order),
     )
-
-
-def _picked(values: list[Any], rows: array[int]) -> list[Any]:
-    """The ``rows`` of a prepared column, a ``TextColumn`` staying one."""
-    import numpy as np
-
-    if isinstance(values, TextColumn):
-        return cast(list[Any], TextColumn(values.array.take(np.asarray(rows))))
-    return [values[i] for i in rows]
 
 
 class _SharedColumns:
