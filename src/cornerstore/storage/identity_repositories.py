@@ -202,6 +202,27 @@ class IdentityRepository(Repository):
         )
         return list(found.scalars())
 
+    def name_word_counts(self) -> list[tuple[str, int]]:
+        """Every stored name word, with how many profile rows it names."""
+        n = t.name_words
+        query = select(n.c.word, func.count()).group_by(n.c.word)
+        return [(word, count) for word, count in self.conn.execute(query)]
+
+    def person_roots_named(self, words: Sequence[str]) -> list[str]:
+        """The person customers (root ids, oldest first) one of whose profile rows any of
+        ``words`` names."""
+        n, c = t.name_words, t.customers
+        roots: set[str] = set()
+        for part in chunks(list(words)):
+            query = (
+                select(c.c.root_id)
+                .join(n, n.c.customer_id == c.c.id)
+                .where(n.c.word.in_(part))
+                .distinct()
+            )
+            roots.update(self.conn.execute(query).scalars())
+        return self.person_roots(sorted(roots))
+
     # -- models ------------------------------------------------------------------------------
     def add_model(
         self, version: int, trained_at: datetime, records: int, model: str, created_by: str

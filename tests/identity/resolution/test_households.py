@@ -101,3 +101,35 @@ def test_a_surname_written_as_the_first_name_is_no_conflicting_first_name() -> N
 def test_a_first_name_opening_with_an_initial_agrees_with_the_name_it_begins() -> None:
     assert not names_conflict(_person("g w t", "gould"), _person("george", "gould"))
     assert names_conflict(_person("v c", "gould"), _person("william", "gould"))
+
+
+def _families(count: int, seconds: int) -> list[dict[str, Any]]:
+    """A shop's families: two people at each address with one profile each, and ``seconds``
+    of the addresses with a second profile of one of them (the same name)."""
+    rows = []
+    for k in range(count):
+        address = f"{k + 1} high street"
+        rows += [
+            {"first_name": first, "last_name": _SURNAMES[k % len(_SURNAMES)], "address": address}
+            for first in ("john", "mary")
+        ]
+        if k < seconds:
+            rows.append(rows[-2])
+    return rows
+
+
+def test_families_with_one_profile_each_show_households() -> None:
+    # No first name recurs beside another, so the recurring pairs cannot tell: there are more
+    # pairs of different first names than people with two records, which no file of
+    # duplicates gives.
+    evidence = household_evidence(_prepared(_families(30, seconds=5)))
+
+    assert (evidence.pairs, evidence.recurring, evidence.repeats) == (30, 0, 5)
+    assert evidence.shows_households
+
+
+def test_replaced_first_names_fewer_than_kept_ones_show_no_households() -> None:
+    evidence = household_evidence(_prepared(_replaced_first_names(25)))
+
+    assert evidence.repeats == 25
+    assert not evidence.shows_households

@@ -513,8 +513,14 @@ def train_model(
     engine: Engine = "duckdb",
     refuse_backwards: bool = True,
     registered: RegisteredRecords | None = None,
+    em_records: PreparedRecords | None = None,
 ) -> IdentityModel:
     """Train a model on the records themselves: u by random sampling, m by EM.
+
+    ``em_records``, when given, are the records EM learns m from (and households are seen in)
+    instead: a sample of a large store in which the records that may be one person were kept
+    together (``Learning.train`` takes whole name blocks), where ``records`` is the store's
+    random sample that u, the match rate and the blocking are learned from.
 
     Every comparison is trained by at least one EM session, whatever subset of fields the
     records have; ``UntrainedModel`` (InvalidInput) when one cannot be, or, unless
@@ -576,6 +582,14 @@ def train_model(
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(u_pairs, n_pairs), seed=seed, num_chunks=1 if u_pairs <= 2e5 else 10
     )
+    learning = records
+    if em_records is not None:
+        # EM keeps the u just sampled (Splink fixes u in EM sessions) and learns m from the
+        # records kept together.
+        learning, trained_u = em_records, linker.misc.save_model_to_json()
+        del linker
+        registered = register_records(em_records, engine)
+        linker = _linker(registered, trained_u, comparisons)
     say("estimating m by expectation maximisation")
     untrained = list(comparisons)
     for rule in _EM_RULES + _FALLBACK_EM_RULES:
@@ -583,7 +597,7 @@ def train_model(
             continue
         if not any(_covers(rule, c) for c in untrained):
             continue
-        if not _has_pairs(records, rule):
+        if not _has_pairs(learning, rule):
             continue  # no two records share this key (say, every e-mail is unique)
         before = linker.misc.save_model_to_json()
         try:
