@@ -13,6 +13,7 @@ import pytest
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.campaigns.audience import arm_of
+from cornerstore.campaigns.delivery import SmtpSender
 from cornerstore.campaigns.model import Contact, Offer
 from cornerstore.errors import Conflict, Forbidden, InvalidInput
 from cornerstore.intake.service import Source
@@ -24,6 +25,7 @@ from tests.campaigns.conftest import (
     add_customers,
     add_segment,
     campaign_services,
+    free_port,
     roots,
 )
 from tests.factories import track
@@ -524,3 +526,30 @@ def test_suggestions_for_the_whole_audience_are_read_at_once_and_audited_once(
     messages = services.audit.find(OWNER, action="campaign_message")
     assert len(messages) == report.treatment
     assert all("suggestions" in e.sections for e in messages)
+
+
+def test_a_send_with_the_smtp_server_down_stops_after_one_back_off_and_a_rerun_sends_all(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    customers = add_customers(services, 12)
+    add_segment(services, "everyone", customers)
+    down = campaign_services(services, free_port(), smtp_retries=3, smtp_retry_seconds=1.0)
+    waits: list[float] = []
+    down.campaigns.sender_factory = lambda: SmtpSender(down.campaigns.cfg, sleep=waits.append)
+    campaign_id = _campaign(down, control_share=0.01)
+
+    report = down.campaigns.send(OWNER, campaign_id, now=NOW)
+
+    # One back-off for the whole send, not one per recipient (7 s each by default).
+    assert waits == [1.0, 2.0, 4.0]
+    reason = f"cannot reach the SMTP server 127.0.0.1:{down.settings.campaigns.smtp_port} "
+    assert report.stopped is not None and report.stopped.startswith(reason)
+    assert (report.sent, report.failed) == (0, report.treatment)
+    assert list(report.failures) == [report.stopped]
+
+    up = campaign_services(services, port)
+    again = up.campaigns.send(OWNER, campaign_id, now=NOW)
+
+    assert (again.sent, again.failed, again.stopped) == (report.treatment, 0, None)
+    assert len(answers.received) == report.treatment

@@ -106,6 +106,9 @@ class SendReport:
     failures: dict[str, int] = field(default_factory=dict)
     """Reason -> how many recipients failed for it."""
     output: str | None = None
+    stopped: str | None = None
+    """Why the send stopped before trying everyone (the SMTP server could not be reached);
+    those not tried keep their state, and a rerun sends them."""
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,8 @@ class Campaigns:
                 self._send_batch(
                     caller, campaign, template, todo[start : start + BATCH], report, export
                 )
+                if report.stopped:
+                    break
         finally:
             if export is not None:
                 export.close()
@@ -542,7 +547,7 @@ class Campaigns:
                     for m in outgoing
                 ]
             )
-        delivered = self._deliver(campaign, outgoing, export)
+        delivered = self._deliver(campaign, outgoing, export, report)
         for d in delivered:
             changes.append((d.customer_id, SENT if d.sent else FAILED, d.reason))
         at = datetime.now(UTC)
@@ -574,14 +579,22 @@ class Campaigns:
                 report.failures[key[:120]] = report.failures.get(key[:120], 0) + 1
 
     def _deliver(
-        self, campaign: CampaignRecord, outgoing: Sequence[Outgoing], export: Any
+        self,
+        campaign: CampaignRecord,
+        outgoing: Sequence[Outgoing],
+        export: Any,
+        report: SendReport,
     ) -> builtins.list[Delivered]:
+        """Deliver one batch; with the SMTP server unreachable the rest of the batch fails at
+        once with that reason and ``report.stopped`` ends the send after it."""
         if not outgoing:
             return []
         if campaign.channel == "export":
             return export_rows(export, outgoing)
         with self.sender_factory() as sender:
-            return [sender.send(m) for m in outgoing]
+            delivered = [sender.send(m) for m in outgoing]
+        report.stopped = sender.unreachable
+        return delivered
 
     # -- the view templates see ------------------------------------------------------------------
     def _views(

@@ -92,6 +92,11 @@ class SendOut(Answer):
     failed: int
     skipped: int = Field(description="Sent by an earlier run")
     failures: dict[str, int] = Field(description="Reason -> how many failed for it")
+    stopped: str | None = Field(
+        None,
+        description="Why the send stopped before trying everyone (the SMTP server could not "
+        "be reached); send again to deliver the rest",
+    )
 
 
 class RecipientOut(Answer):
