@@ -553,3 +553,34 @@ def test_a_send_with_the_smtp_server_down_stops_after_one_back_off_and_a_rerun_s
 
     assert (again.sent, again.failed, again.stopped) == (report.treatment, 0, None)
     assert len(answers.received) == report.treatment
+
+
+def test_preview_of_a_draft_says_what_the_funnel_decides_for_that_customer_now(
+    services: Services,
+) -> None:
+    services = campaign_services(services)
+    member, outsider, no_consent = add_customers(services, 3)
+    services.consents.change(OWNER, no_consent, {"marketing_email": False}, touchpoint="web")
+    add_segment(services, "everyone", [member, no_consent])
+    campaign_id = _campaign(services, control_share=0.5)
+    arm = arm_of(b"test-key", campaign_id, member, 0.5)
+
+    shown = {
+        ref: services.campaigns.preview(OWNER, campaign_id, ref)
+        for ref in (member, no_consent, outsider)
+    }
+
+    decided = {ref: (p.arm, p.state, p.reason, p.assigned) for ref, p in shown.items()}
+    assert decided == {
+        member: (arm, "eligible" if arm == "treatment" else "held_out", None
+                 if arm == "treatment" else "control group", False),
+        no_consent: ("none", "excluded", "no consent for marketing_email", False),
+        outsider: ("none", "excluded", "not in the audience", False),
+    }  # fmt: skip
+    services.campaigns.send(OWNER, campaign_id, now=NOW)
+    after = services.campaigns.preview(OWNER, campaign_id, outsider)
+    assert (after.state, after.reason, after.assigned) == (
+        "excluded",
+        "not in the audience when it was assigned",
+        True,
+    )

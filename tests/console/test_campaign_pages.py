@@ -162,3 +162,26 @@ def test_a_bad_rule_comes_back_in_the_form_with_what_is_wrong_and_what_was_typed
     assert no_segment.status_code == 404
     assert "audience.segment: no such segment" in no_segment.text
     assert shop.campaigns.list(OWNER) == []
+
+
+def test_previewing_a_customer_typed_wrong_keeps_the_campaign_page_and_says_why(
+    console: ConsoleClient, shop: Services
+) -> None:
+    segment = max(shop.segments.list(OWNER), key=lambda s: s.size)
+    campaign = shop.campaigns.create(
+        OWNER,
+        name="Autumn",
+        purpose="marketing_email",
+        channel="email",
+        audience={"segment": segment.id},
+        subject="Autumn",
+        body="Hello",
+    )
+    console.login("marketing")
+
+    page = console.http.get(f"/campaigns/{campaign.id}", params={"customer": "nobody@nowhere"})
+
+    assert page.status_code == 200
+    assert "Autumn" in page.text and '<th scope="row">consent</th>' in page.text
+    assert re.search(r'id="preview-error">[^<]*no such customer', page.text)
+    assert 'value="nobody@nowhere"' in page.text

@@ -23,7 +23,7 @@ import orjson
 from cornerstore.access.audit import AuditTrail, entry_fields
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
-from cornerstore.campaigns.audience import Funnel, arm_of, run_funnel
+from cornerstore.campaigns.audience import Decision, Funnel, arm_of, run_funnel
 from cornerstore.campaigns.contacts import ContactLog
 from cornerstore.campaigns.delivery import (
     Delivered,
@@ -40,6 +40,7 @@ from cornerstore.campaigns.model import (
     ELIGIBLE,
     EXCLUDED,
     FAILED,
+    NOT_ASSIGNED,
     RENDERED,
     SENT,
     STATES,
@@ -82,13 +83,18 @@ _COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misrea
 
 @dataclass(frozen=True)
 class Preview:
-    """One customer's message as the campaign would send it, or why it would not be."""
+    """One customer's message as the campaign would send it, or why it would not be.
+
+    ``assigned`` False: the campaign is a draft, and ``arm``, ``state`` and ``reason`` are what
+    the funnel decides for the customer as it stands now (it may change until the first send).
+    """
 
     customer_id: str
     arm: str | None
     state: str | None
     reason: str | None
     message: RenderedMessage | None
+    assigned: bool = True
 
 
 @dataclass
@@ -270,9 +276,13 @@ class Campaigns:
                 return _stored_funnel(uow.campaigns.funnel_counts(campaign_id))
         return self._funnel(campaign, now or datetime.now(UTC))
 
-    def _funnel(self, campaign: CampaignRecord, now: datetime) -> Funnel:
+    def _funnel(self, campaign: CampaignRecord, now: datetime, only: str | None = None) -> Funnel:
+        """The funnel of the campaign's audience now; with ``only``, of that one root profile
+        (no decision when it is not in the audience)."""
         with self.store.unit_of_work() as uow:
             roots = self._audience_roots(uow, campaign, now)
+            if only is not None:
+                roots = [r for r in roots if r == only]
             complaining = (
                 None
                 if campaign.purpose == SERVICE_PURPOSE
@@ -345,14 +355,30 @@ class Campaigns:
             caller, "preview_campaign", root, f"campaign {campaign_id}", [SECTION, *sections]
         )
         shown = self.lookup.shown_id(caller)(root)
-        arm = recipient.arm if recipient else None
-        state = recipient.state if recipient else None
-        reason = recipient.reason if recipient else None
+        assigned = campaign.status != "draft"
+        decision = (
+            Decision(root, recipient.arm, recipient.state, recipient.reason)
+            if recipient is not None
+            else self._decision(campaign, root, assigned)
+        )
+        arm, state, reason = decision.arm, decision.state, decision.reason
         try:
             message = template.render(views[root], self._budget())
         except TemplateFailure as exc:
-            return Preview(shown, arm, FAILED, exc.reason, None)
-        return Preview(shown, arm, state, reason, message)
+            return Preview(shown, arm, FAILED, exc.reason, None, assigned)
+        return Preview(shown, arm, state, reason, message, assigned)
+
+    def _decision(self, campaign: CampaignRecord, root: str, assigned: bool) -> Decision:
+        """What the funnel decides for one customer with no stored state: as it stands now for
+        a draft; for an assigned campaign, the customer was not in its audience then."""
+        if assigned:
+            return Decision(
+                root, NOT_ASSIGNED, EXCLUDED, "not in the audience when it was assigned"
+            )
+        found = self._funnel(campaign, datetime.now(UTC), only=root).decisions
+        if not found:
+            return Decision(root, NOT_ASSIGNED, EXCLUDED, "not in the audience")
+        return found[0]
 
     # -- sending ---------------------------------------------------------------------------------
     def send(

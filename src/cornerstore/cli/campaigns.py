@@ -130,8 +130,11 @@ def preview(
     if run.json:
         print_json(shown)
         return
-    state = shown.state or "not assigned yet"
-    out.print(f"customer {shown.customer_id}: {shown.arm or '-'} / {state}", highlight=False)
+    now = "" if shown.assigned else " (if it were sent now)"
+    out.print(
+        f"customer {shown.customer_id}: {shown.arm or '-'} / {shown.state or '-'}{now}",
+        highlight=False,
+    )
     if shown.reason:
         out.print(f"reason: {visible(shown.reason)}", highlight=False)
     if shown.message is not None:

@@ -77,10 +77,14 @@ class MessageOut(Answer):
 
 class PreviewOut(Answer):
     customer_id: str
-    arm: str | None = Field(description="treatment, control or none; null before assignment")
+    arm: str | None = Field(description="treatment, control or none")
     state: str | None
     reason: str | None
     message: MessageOut | None = Field(description="Null when the template fails for them")
+    assigned: bool = Field(
+        description="False for a draft: arm, state and reason are what the funnel decides for "
+        "the customer as it stands now"
+    )
 
 
 class SendOut(Answer):

@@ -132,7 +132,13 @@ def campaign_page(
     """The campaign: funnel, preview for ``customer``, recipients (in ``state``), results."""
     campaign = services.campaigns.get(caller, _bounded(campaign_id))
     funnel = services.campaigns.audience(caller, campaign.id)
-    preview = services.campaigns.preview(caller, campaign.id, customer) if customer else None
+    preview, preview_error = None, None
+    if customer.strip():
+        # A customer typed wrong is the preview's answer, not the page's: the campaign stays.
+        try:
+            preview = services.campaigns.preview(caller, campaign.id, customer)
+        except (InvalidInput, NotFound) as exc:
+            preview_error = exc.message
     recipients = (
         services.campaigns.recipients(
             caller, campaign.id, state or None, RECIPIENTS_PAGE, after or None
@@ -149,6 +155,7 @@ def campaign_page(
             "steps": funnel.steps(),
             "customer": customer,
             "preview": preview,
+            "preview_error": preview_error,
             "recipients": recipients,
             "state": state,
             "states": STATES,
