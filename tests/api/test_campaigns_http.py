@@ -91,6 +91,37 @@ def test_the_unsubscribe_link_needs_no_login_and_withdraws_consent(
     assert forged.json()["message"] == "token: not a valid unsubscribe link"
 
 
+def test_the_unsubscribe_button_answers_a_browser_with_a_page_not_json(
+    services: Services, client_with: object
+) -> None:
+    services = campaign_services(services)
+    customers = add_customers(services, 1)
+    add_segment(services, "everyone", customers)
+    client = client_with(campaigns=services.settings.campaigns)  # type: ignore[operator]
+    campaign = services.campaigns.create(
+        Caller("owner", "owner", "api"),
+        name="x",
+        purpose="marketing_email",
+        channel="email",
+        audience={"segment": "everyone"},
+        subject="s",
+        body="b",
+    )
+    token = services.campaigns.unsubscribe_url(campaign, customers[0]).rsplit("/", 1)[1]
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    clicked = client.post(f"/v1/unsubscribe/{token}", headers=browser)
+    forged = client.post(f"/v1/unsubscribe/{token[:-3]}xyz", headers=browser)
+
+    assert clicked.status_code == 200
+    assert clicked.headers["content-type"].startswith("text/html")
+    assert "Done: you will get no more of these messages." in clicked.text
+    assert not services.consents.may(customers[0], "marketing_email")
+    assert forged.status_code == 400
+    assert forged.headers["content-type"].startswith("text/html")
+    assert "This unsubscribe link is not valid." in forged.text
+
+
 def test_bad_campaign_requests_get_a_clear_4xx(
     services: Services, client: TestClient, keys: Keys
 ) -> None:
