@@ -116,6 +116,13 @@ class SendReport:
     """Why the send stopped before trying everyone (the SMTP server could not be reached);
     those not tried keep their state, and a rerun sends them."""
 
+    def summary(self) -> str:
+        """What the send did in one line, as the CLI and the console say it."""
+        return (
+            f"{self.sent} sent, {self.failed} failed, {self.skipped} sent before; "
+            f"{self.treatment} treatment, {self.control} control"
+        )
+
 
 @dataclass(frozen=True)
 class RecipientPage:

@@ -156,11 +156,7 @@ def send(
     if run.json:
         print_json(report)
     else:
-        out.print(
-            f"campaign {campaign_id}: {report.sent} sent, {report.failed} failed, "
-            f"{report.skipped} sent before; {report.treatment} treatment, "
-            f"{report.control} control"
-        )
+        out.print(f"campaign {campaign_id}: {report.summary()}")
         for reason, n in sorted(report.failures.items(), key=lambda kv: -kv[1]):
             out.print(f"  {n} failed: {visible(reason)}", highlight=False)
     if report.stopped:

@@ -15,7 +15,15 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.api.deps import ServicesDep
 from cornerstore.campaigns.model import STATES, Offer
-from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
+from cornerstore.console.deps import (
+    ConsoleCaller,
+    ConsoleRoute,
+    notice_for,
+    redirect,
+    redirect_with,
+    render,
+)
+from cornerstore.console.flash import Notice
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.services import Services
 from cornerstore.settings import PURPOSES, SERVICE_PURPOSE
@@ -156,6 +164,7 @@ def campaign_page(
             "customer": customer,
             "preview": preview,
             "preview_error": preview_error,
+            "notice": notice_for(request),
             "recipients": recipients,
             "state": state,
             "states": STATES,
@@ -173,8 +182,11 @@ async def send_campaign(
     """Send (again: only what failed); an export campaign downloads its CSV."""
     campaign = await run_in_threadpool(services.campaigns.get, caller, _bounded(campaign_id))
     if campaign.channel != "export":
-        await run_in_threadpool(services.campaigns.send, caller, campaign.id)
-        return redirect(request, f"/campaigns/{campaign.id}")
+        report = await run_in_threadpool(services.campaigns.send, caller, campaign.id)
+        said = f"Sent: {report.summary()}."
+        if report.stopped:
+            said += f" Stopped: {report.stopped}; send again once it answers."
+        return redirect_with(request, f"/campaigns/{campaign.id}", Notice(message=said))
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "campaign.csv"
         await run_in_threadpool(lambda: services.campaigns.send(caller, campaign.id, output=output))
