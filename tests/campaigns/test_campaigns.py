@@ -477,6 +477,9 @@ def test_a_role_without_campaigns_may_not_create_or_read_them(services: Services
         ({"audience": {"list": []}}, 'audience: give {"segment": ID} or {"rule": CONDITION}'),
         ({"control_share": 1.0}, "control_share: must be between 0 and 1"),
         ({"body": "Hi {{ customer.first_name "}, "body: template error on line 1"),
+        ({"name": "Spring\x00"}, "name: contains a NUL character"),
+        ({"subject": "Hi\x00"}, "subject: contains a NUL character"),
+        ({"audience": {"segment": "every\x00one"}}, "audience.segment: contains a NUL character"),
     ],
 )
 def test_a_bad_campaign_is_refused_naming_the_field(

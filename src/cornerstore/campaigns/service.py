@@ -208,6 +208,13 @@ class Campaigns:
     ) -> CampaignRecord:
         """Define a campaign (a draft: nothing is assigned or sent until :meth:`send`)."""
         self.policy.require(caller, SECTION, CHANGE)
+        texts = {"name": name, "subject": subject, "body": body, "html": html or ""}
+        if offer is not None:
+            texts["offer.description"] = offer.description
+        for field_name, text in texts.items():
+            # Refused alike on every database (PostgreSQL cannot hold one, SQLite would).
+            if "\x00" in text:
+                raise InvalidInput(f"{field_name}: contains a NUL character")
         name = " ".join(name.split())
         if not 1 <= len(name) <= 128:
             raise InvalidInput("name: 1-128 characters")
@@ -908,6 +915,8 @@ def _check_audience(audience: Any) -> dict[str, Any]:
     if "segment" in audience:
         if not isinstance(audience["segment"], str) or not audience["segment"].strip():
             raise InvalidInput("audience.segment: give a segment id")
+        if "\x00" in audience["segment"]:
+            raise InvalidInput("audience.segment: contains a NUL character")
         return {"segment": audience["segment"].strip()}
     if "rule" in audience:
         if check_condition(audience["rule"], "audience.rule") > MAX_NODES:
