@@ -183,10 +183,11 @@ async def send_campaign(
     campaign = await run_in_threadpool(services.campaigns.get, caller, _bounded(campaign_id))
     if campaign.channel != "export":
         report = await run_in_threadpool(services.campaigns.send, caller, campaign.id)
-        said = f"Sent: {report.summary()}."
-        if report.stopped:
-            said += f" Stopped: {report.stopped}; send again once it answers."
-        return redirect_with(request, f"/campaigns/{campaign.id}", Notice(message=said))
+        stopped = (
+            f"Stopped: {report.stopped}; send again once it answers." if report.stopped else ""
+        )
+        said = Notice(message=f"Sent: {report.summary()}.", warning=stopped)
+        return redirect_with(request, f"/campaigns/{campaign.id}", said)
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "campaign.csv"
         await run_in_threadpool(lambda: services.campaigns.send(caller, campaign.id, output=output))
