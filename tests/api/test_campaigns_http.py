@@ -51,9 +51,10 @@ def test_a_campaign_goes_from_draft_to_export_with_every_recipient_accounted_for
     assert results["complete"] is False
 
 
-def test_the_unsubscribe_link_needs_no_login_and_withdraws_consent(
+def _unsubscribe_link(
     services: Services, client_with: object
-) -> None:
+) -> tuple[Services, TestClient, list[str], str]:
+    """One customer's unsubscribe token of a draft e-mail campaign, and a client serving it."""
     services = campaign_services(services)
     customers = add_customers(services, 1)
     add_segment(services, "everyone", customers)
@@ -68,6 +69,13 @@ def test_the_unsubscribe_link_needs_no_login_and_withdraws_consent(
         body="b",
     )
     token = services.campaigns.unsubscribe_url(campaign, customers[0]).rsplit("/", 1)[1]
+    return services, client, customers, token
+
+
+def test_the_unsubscribe_link_needs_no_login_and_withdraws_consent(
+    services: Services, client_with: object
+) -> None:
+    services, client, customers, token = _unsubscribe_link(services, client_with)
     assert read_unsubscribe(b"test-key", token)[1] == customers[0]
 
     page = client.get(f"/v1/unsubscribe/{token}")
@@ -89,6 +97,24 @@ def test_the_unsubscribe_link_needs_no_login_and_withdraws_consent(
     assert not services.consents.may(customers[0], "marketing_email")
     assert forged.status_code == 400
     assert forged.json()["message"] == "token: not a valid unsubscribe link"
+
+
+def test_the_unsubscribe_button_answers_a_browser_with_a_page_not_json(
+    services: Services, client_with: object
+) -> None:
+    services, client, customers, token = _unsubscribe_link(services, client_with)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    clicked = client.post(f"/v1/unsubscribe/{token}", headers=browser)
+    forged = client.post(f"/v1/unsubscribe/{token[:-3]}xyz", headers=browser)
+
+    assert clicked.status_code == 200
+    assert clicked.headers["content-type"].startswith("text/html")
+    assert "Done: you will get no more of these messages." in clicked.text
+    assert not services.consents.may(customers[0], "marketing_email")
+    assert forged.status_code == 400
+    assert forged.headers["content-type"].startswith("text/html")
+    assert "This unsubscribe link is not valid." in forged.text
 
 
 def test_bad_campaign_requests_get_a_clear_4xx(

@@ -9,7 +9,7 @@ from cornerstore.access.caller import system_caller
 from cornerstore.services import Services
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
-from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
+from tests.campaigns.conftest import SmtpAnswers, campaign_services, free_port, smtp
 from tests.outcomes.cases import DAY1, customer, file_case
 
 __all__ = ["smtp"]  # the fixture, used by name
@@ -143,7 +143,7 @@ def test_surveys_are_emailed_over_http_with_deliver_smtp_and_a_wrong_delivery_is
 def test_deliver_smtp_is_409_without_an_smtp_server_and_503_when_it_cannot_be_reached(
     services: Services, client: TestClient, client_with: Callable[..., TestClient], keys: Keys
 ) -> None:
-    unreachable, ann = _mailing_client(services, client_with, _free_port())
+    unreachable, ann = _mailing_client(services, client_with, free_port())
     path = "/v1/service/surveys/send"
 
     unset = client.post(path, params={"deliver": "smtp"}, headers=bearer(keys.token))

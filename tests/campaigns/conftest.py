@@ -112,7 +112,8 @@ class _Handler:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (until something binds it)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -122,7 +123,7 @@ def _free_port() -> int:
 def smtp() -> Iterator[tuple[SmtpAnswers, int]]:
     """A running SMTP server on 127.0.0.1 and its port."""
     answers = SmtpAnswers()
-    port = _free_port()
+    port = free_port()
     controller = Controller(_Handler(answers), hostname="127.0.0.1", port=port)
     controller.start()
     try:

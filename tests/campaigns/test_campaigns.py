@@ -13,6 +13,7 @@ import pytest
 
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.campaigns.audience import arm_of
+from cornerstore.campaigns.delivery import SmtpSender
 from cornerstore.campaigns.model import Contact, Offer
 from cornerstore.errors import Conflict, Forbidden, InvalidInput
 from cornerstore.intake.service import Source
@@ -24,6 +25,7 @@ from tests.campaigns.conftest import (
     add_customers,
     add_segment,
     campaign_services,
+    free_port,
     roots,
 )
 from tests.factories import track
@@ -475,6 +477,9 @@ def test_a_role_without_campaigns_may_not_create_or_read_them(services: Services
         ({"audience": {"list": []}}, 'audience: give {"segment": ID} or {"rule": CONDITION}'),
         ({"control_share": 1.0}, "control_share: must be between 0 and 1"),
         ({"body": "Hi {{ customer.first_name "}, "body: template error on line 1"),
+        ({"name": "Spring\x00"}, "name: contains a NUL character"),
+        ({"subject": "Hi\x00"}, "subject: contains a NUL character"),
+        ({"audience": {"segment": "every\x00one"}}, "audience.segment: contains a NUL character"),
     ],
 )
 def test_a_bad_campaign_is_refused_naming_the_field(
@@ -524,3 +529,61 @@ def test_suggestions_for_the_whole_audience_are_read_at_once_and_audited_once(
     messages = services.audit.find(OWNER, action="campaign_message")
     assert len(messages) == report.treatment
     assert all("suggestions" in e.sections for e in messages)
+
+
+def test_a_send_with_the_smtp_server_down_stops_after_one_back_off_and_a_rerun_sends_all(
+    services: Services, smtp: tuple[SmtpAnswers, int]
+) -> None:
+    answers, port = smtp
+    customers = add_customers(services, 12)
+    add_segment(services, "everyone", customers)
+    down = campaign_services(services, free_port(), smtp_retries=3, smtp_retry_seconds=1.0)
+    waits: list[float] = []
+    down.campaigns.sender_factory = lambda: SmtpSender(down.campaigns.cfg, sleep=waits.append)
+    campaign_id = _campaign(down, control_share=0.01)
+
+    report = down.campaigns.send(OWNER, campaign_id, now=NOW)
+
+    # One back-off for the whole send, not one per recipient (7 s each by default).
+    assert waits == [1.0, 2.0, 4.0]
+    reason = f"cannot reach the SMTP server 127.0.0.1:{down.settings.campaigns.smtp_port} "
+    assert report.stopped is not None and report.stopped.startswith(reason)
+    assert (report.sent, report.failed) == (0, report.treatment)
+    assert list(report.failures) == [report.stopped]
+
+    up = campaign_services(services, port)
+    again = up.campaigns.send(OWNER, campaign_id, now=NOW)
+
+    assert (again.sent, again.failed, again.stopped) == (report.treatment, 0, None)
+    assert len(answers.received) == report.treatment
+
+
+def test_preview_of_a_draft_says_what_the_funnel_decides_for_that_customer_now(
+    services: Services,
+) -> None:
+    services = campaign_services(services)
+    member, outsider, no_consent = add_customers(services, 3)
+    services.consents.change(OWNER, no_consent, {"marketing_email": False}, touchpoint="web")
+    add_segment(services, "everyone", [member, no_consent])
+    campaign_id = _campaign(services, control_share=0.5)
+    arm = arm_of(b"test-key", campaign_id, member, 0.5)
+
+    shown = {
+        ref: services.campaigns.preview(OWNER, campaign_id, ref)
+        for ref in (member, no_consent, outsider)
+    }
+
+    decided = {ref: (p.arm, p.state, p.reason, p.assigned) for ref, p in shown.items()}
+    assert decided == {
+        member: (arm, "eligible" if arm == "treatment" else "held_out", None
+                 if arm == "treatment" else "control group", False),
+        no_consent: ("none", "excluded", "no consent for marketing_email", False),
+        outsider: ("none", "excluded", "not in the audience", False),
+    }  # fmt: skip
+    services.campaigns.send(OWNER, campaign_id, now=NOW)
+    after = services.campaigns.preview(OWNER, campaign_id, outsider)
+    assert (after.state, after.reason, after.assigned) == (
+        "excluded",
+        "not in the audience when it was assigned",
+        True,
+    )

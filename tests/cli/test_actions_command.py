@@ -76,6 +76,7 @@ def test_bad_input_is_one_line_and_a_failing_exit(tmp_path: Path) -> None:
     for result in (neither, both, unknown, too_many, shipping):
         assert result.exit_code == 1
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
-    assert neither.stderr == "error: give a customer or --segment, not both\n"
+    assert neither.stderr == "error: give a customer or --segment\n"
+    assert both.stderr == "error: give a customer or --segment, not both\n"
     assert "nobody" not in unknown.stderr
     assert too_many.stderr == "error: limit: must be between 1 and 200\n"

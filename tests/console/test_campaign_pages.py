@@ -7,8 +7,10 @@ import json
 import re
 
 from cornerstore.access.caller import system_caller
+from cornerstore.api import create_app
 from cornerstore.services import Services
-from tests.console.conftest import ConsoleClient
+from tests.campaigns.conftest import campaign_services, free_port
+from tests.console.conftest import ConsoleClient, TestClient
 
 OWNER = system_caller()
 
@@ -162,3 +164,69 @@ def test_a_bad_rule_comes_back_in_the_form_with_what_is_wrong_and_what_was_typed
     assert no_segment.status_code == 404
     assert "audience.segment: no such segment" in no_segment.text
     assert shop.campaigns.list(OWNER) == []
+
+
+def test_previewing_a_customer_typed_wrong_keeps_the_campaign_page_and_says_why(
+    console: ConsoleClient, shop: Services
+) -> None:
+    segment = max(shop.segments.list(OWNER), key=lambda s: s.size)
+    campaign = shop.campaigns.create(
+        OWNER,
+        name="Autumn",
+        purpose="marketing_email",
+        channel="email",
+        audience={"segment": segment.id},
+        subject="Autumn",
+        body="Hello",
+    )
+    console.login("marketing")
+
+    page = console.http.get(f"/campaigns/{campaign.id}", params={"customer": "nobody@nowhere"})
+
+    assert page.status_code == 200
+    assert "Autumn" in page.text and '<th scope="row">consent</th>' in page.text
+    assert re.search(r'id="preview-error">[^<]*no such customer', page.text)
+    assert 'value="nobody@nowhere"' in page.text
+
+
+def test_sending_from_the_console_says_what_the_send_did_and_why_it_stopped(
+    shop: Services,
+) -> None:
+    services = campaign_services(shop, free_port())  # no SMTP server there
+    segment = max(services.segments.list(OWNER), key=lambda s: s.size)
+    for member in services.segments.members(OWNER, segment.id, 1000).customers:
+        services.consents.change(OWNER, member, {"marketing_email": True})
+    campaign = services.campaigns.create(
+        OWNER,
+        name="Winter",
+        purpose="marketing_email",
+        channel="email",
+        audience={"segment": segment.id},
+        subject="Winter",
+        body="Hello",
+        control_share=0.5,
+    )
+    app = create_app(services.settings, services)
+    with TestClient(app, base_url="https://testserver") as client:
+        console = ConsoleClient(client)
+        console.login("marketing")
+
+        page = console.http.post(
+            f"/campaigns/{campaign.id}/send", data={"csrf_token": console.csrf}
+        )
+        again = console.http.get(f"/campaigns/{campaign.id}")
+
+    funnel = services.campaigns.audience(OWNER, campaign.id)
+    said = re.search(r'<p class="done" role="status">([^<]*)</p>', page.text)
+    warned = re.search(r'<p class="warning" role="alert">([^<]*)</p>', page.text)
+    assert said is not None and warned is not None
+    assert said.group(1) == (
+        f"Sent: 0 sent, {funnel.treatment} failed, 0 sent before; {funnel.treatment} treatment, "
+        f"{funnel.control} control."
+    )
+    assert warned.group(1) == (
+        "Stopped: cannot reach the SMTP server 127.0.0.1:"
+        f"{services.settings.campaigns.smtp_port} (connection refused); send again once it "
+        "answers."
+    )
+    assert 'role="status"' not in again.text and 'role="alert"' not in again.text  # said once

@@ -16,7 +16,7 @@ from cornerstore.intake.service import Source
 from cornerstore.outcomes.sweep import SurveySweep
 from cornerstore.services import Services
 from cornerstore.settings import Settings
-from tests.campaigns.conftest import SmtpAnswers, _free_port, campaign_services, smtp
+from tests.campaigns.conftest import SmtpAnswers, campaign_services, free_port, smtp
 from tests.factories import identify
 from tests.outcomes.cases import DAY1, SUPPORT, customer, file_case
 
@@ -183,7 +183,7 @@ def test_without_an_smtp_server_serve_mails_nothing_and_the_export_is_the_way(
 def test_an_unreachable_smtp_server_is_unavailable_and_the_surveys_stay_pending(
     services: Services,
 ) -> None:
-    services = campaign_services(services, _free_port(), smtp_retries=0)
+    services = campaign_services(services, free_port(), smtp_retries=0)
     ann = customer(services, "ann@example.com")
     case_id = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
 

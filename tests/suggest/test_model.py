@@ -55,6 +55,23 @@ def test_a_repeat_buy_that_is_due_is_suggested_with_its_cycle(model: SuggestionM
     )
 
 
+def test_a_repeat_buy_missed_for_many_cycles_is_told_as_a_past_habit(
+    model: SuggestionModel,
+) -> None:
+    model.blend = SMALL
+    every_four_weeks_until_a_year_ago = [
+        ("beans", NOW - timedelta(days=330 + 28 * k)) for k in range(4)
+    ]
+
+    found = model.suggest(History.of(every_four_weeks_until_a_year_ago), 3, NOW)
+
+    reasons = {s.item_id: (s.kind, s.reason) for s in found}
+    assert reasons["beans"] == (
+        "replenishment",
+        "you used to buy this about every 4 weeks; last time 11 months ago",
+    )
+
+
 def test_a_repeat_buy_that_is_not_due_is_left_out(model: SuggestionModel) -> None:
     model.blend = SMALL
     bought_ten_days_ago = [("beans", NOW - timedelta(days=10 + 35 * k)) for k in range(4)]

@@ -3,8 +3,13 @@
 SMTP reuses one connection for the whole send (reconnecting if the server drops it). A 4xx
 answer means "try later": the message is tried again after a back-off that doubles, up to the
 configured number of retries. A 5xx answer is final: the recipient fails at once, with the
-server's code in the reason. Each message carries ``List-Unsubscribe`` with an HTTPS link and a
-``mailto:``-free one-click ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+server's code in the reason. A server that cannot be reached at all (refused, no answer, a
+failed STARTTLS or login) is tried with the same back-off once; after that the sender is
+``unreachable`` and every further message fails at once with that reason, untried, so a send
+with the server down stops within one back-off instead of waiting it out for each recipient.
+
+Each message carries ``List-Unsubscribe`` with an HTTPS link and a ``mailto:``-free one-click
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
 """
 
 from __future__ import annotations
@@ -122,10 +127,21 @@ def email_message(message: Outgoing, sender: str) -> EmailMessage:
     return mail
 
 
+class _CannotConnect(Exception):
+    """Opening the SMTP session failed: the server, not the recipient, is the problem."""
+
+    def __init__(self, reason: str, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
 class SmtpSender:
     """Send messages over one reused SMTP connection, retrying 4xx answers with back-off.
 
-    Use as a context manager; ``sleep`` is replaceable so tests need not wait.
+    Use as a context manager; ``sleep`` is replaceable so tests need not wait. Once the
+    server could not be reached after the retries, ``unreachable`` says why and every later
+    message fails at once with that reason.
     """
 
     def __init__(
@@ -134,6 +150,7 @@ class SmtpSender:
         self.settings = settings
         self.sleep = sleep
         self._smtp: smtplib.SMTP | None = None
+        self.unreachable: str | None = None
 
     def __enter__(self) -> SmtpSender:
         return self
@@ -151,17 +168,38 @@ class SmtpSender:
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
-            cfg = self.settings
-            smtp = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout_seconds)
+            self._smtp = self._connect()
+        return self._smtp
+
+    def _connect(self) -> smtplib.SMTP:
+        """A new session, or _CannotConnect naming the server and what went wrong (never the
+        password)."""
+        cfg = self.settings
+        where = f"the SMTP server {cfg.smtp_host}:{cfg.smtp_port}"
+        smtp = smtplib.SMTP(timeout=cfg.smtp_timeout_seconds)
+        try:
+            code, greeting = smtp.connect(cfg.smtp_host, cfg.smtp_port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             if cfg.smtp_starttls:
                 smtp.starttls()
             if cfg.smtp_username:
                 smtp.login(cfg.smtp_username, cfg.smtp_password or "")
-            self._smtp = smtp
-        return self._smtp
+        except smtplib.SMTPResponseException as exc:
+            smtp.close()
+            said = _answer(exc.smtp_code, exc.smtp_error)
+            raise _CannotConnect(
+                f"{where} refused the session ({said})", 400 <= exc.smtp_code < 500
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise _CannotConnect(f"cannot reach {where} ({_why(exc)})", True) from None
+        return smtp
 
     def send(self, message: Outgoing) -> Delivered:
         """Send one message: sent, or failed with the server's answer (never raises)."""
+        if self.unreachable is not None:
+            return Delivered(message.customer_id, False, self.unreachable)
         mail = email_message(message, self.settings.sender)
         wait = self.settings.smtp_retry_seconds
         reason = "not tried"
@@ -172,6 +210,13 @@ class SmtpSender:
             try:
                 self._send_once(mail)
                 return Delivered(message.customer_id, True, None)
+            except _CannotConnect as exc:
+                reason = exc.reason
+                if not exc.transient:
+                    self.unreachable = reason
+                    break
+                if attempt == self.settings.smtp_retries:
+                    self.unreachable = reason
             except smtplib.SMTPRecipientsRefused as exc:
                 code, said = next(iter(exc.recipients.values()))
                 reason = _answer(code, said)
@@ -210,6 +255,14 @@ class SmtpSender:
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong opening a connection, in words: "connection refused", "timed out"."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = " ".join(str(exc).split())[:200]
+    return text.lower() if text else type(exc).__name__
 
 
 def _answer(code: int, said: bytes | str) -> str:

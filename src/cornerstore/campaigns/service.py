@@ -23,7 +23,7 @@ import orjson
 from cornerstore.access.audit import AuditTrail, entry_fields
 from cornerstore.access.caller import Caller, system_caller
 from cornerstore.access.policy import CHANGE, READ, Policy
-from cornerstore.campaigns.audience import Funnel, arm_of, run_funnel
+from cornerstore.campaigns.audience import Decision, Funnel, arm_of, run_funnel
 from cornerstore.campaigns.contacts import ContactLog
 from cornerstore.campaigns.delivery import (
     Delivered,
@@ -40,6 +40,7 @@ from cornerstore.campaigns.model import (
     ELIGIBLE,
     EXCLUDED,
     FAILED,
+    NOT_ASSIGNED,
     RENDERED,
     SENT,
     STATES,
@@ -82,13 +83,18 @@ _COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misrea
 
 @dataclass(frozen=True)
 class Preview:
-    """One customer's message as the campaign would send it, or why it would not be."""
+    """One customer's message as the campaign would send it, or why it would not be.
+
+    ``assigned`` False: the campaign is a draft, and ``arm``, ``state`` and ``reason`` are what
+    the funnel decides for the customer as it stands now (it may change until the first send).
+    """
 
     customer_id: str
     arm: str | None
     state: str | None
     reason: str | None
     message: RenderedMessage | None
+    assigned: bool = True
 
 
 @dataclass
@@ -106,6 +112,16 @@ class SendReport:
     failures: dict[str, int] = field(default_factory=dict)
     """Reason -> how many recipients failed for it."""
     output: str | None = None
+    stopped: str | None = None
+    """Why the send stopped before trying everyone (the SMTP server could not be reached);
+    those not tried keep their state, and a rerun sends them."""
+
+    def summary(self) -> str:
+        """What the send did in one line, as the CLI and the console say it."""
+        return (
+            f"{self.sent} sent, {self.failed} failed, {self.skipped} sent before; "
+            f"{self.treatment} treatment, {self.control} control"
+        )
 
 
 @dataclass(frozen=True)
@@ -192,6 +208,13 @@ class Campaigns:
     ) -> CampaignRecord:
         """Define a campaign (a draft: nothing is assigned or sent until :meth:`send`)."""
         self.policy.require(caller, SECTION, CHANGE)
+        texts = {"name": name, "subject": subject, "body": body, "html": html or ""}
+        if offer is not None:
+            texts["offer.description"] = offer.description
+        for field_name, text in texts.items():
+            # Refused alike on every database (PostgreSQL cannot hold one, SQLite would).
+            if "\x00" in text:
+                raise InvalidInput(f"{field_name}: contains a NUL character")
         name = " ".join(name.split())
         if not 1 <= len(name) <= 128:
             raise InvalidInput("name: 1-128 characters")
@@ -267,9 +290,13 @@ class Campaigns:
                 return _stored_funnel(uow.campaigns.funnel_counts(campaign_id))
         return self._funnel(campaign, now or datetime.now(UTC))
 
-    def _funnel(self, campaign: CampaignRecord, now: datetime) -> Funnel:
+    def _funnel(self, campaign: CampaignRecord, now: datetime, only: str | None = None) -> Funnel:
+        """The funnel of the campaign's audience now; with ``only``, of that one root profile
+        (no decision when it is not in the audience)."""
         with self.store.unit_of_work() as uow:
             roots = self._audience_roots(uow, campaign, now)
+            if only is not None:
+                roots = [r for r in roots if r == only]
             complaining = (
                 None
                 if campaign.purpose == SERVICE_PURPOSE
@@ -342,14 +369,30 @@ class Campaigns:
             caller, "preview_campaign", root, f"campaign {campaign_id}", [SECTION, *sections]
         )
         shown = self.lookup.shown_id(caller)(root)
-        arm = recipient.arm if recipient else None
-        state = recipient.state if recipient else None
-        reason = recipient.reason if recipient else None
+        assigned = campaign.status != "draft"
+        decision = (
+            Decision(root, recipient.arm, recipient.state, recipient.reason)
+            if recipient is not None
+            else self._decision(campaign, root, assigned)
+        )
+        arm, state, reason = decision.arm, decision.state, decision.reason
         try:
             message = template.render(views[root], self._budget())
         except TemplateFailure as exc:
-            return Preview(shown, arm, FAILED, exc.reason, None)
-        return Preview(shown, arm, state, reason, message)
+            return Preview(shown, arm, FAILED, exc.reason, None, assigned)
+        return Preview(shown, arm, state, reason, message, assigned)
+
+    def _decision(self, campaign: CampaignRecord, root: str, assigned: bool) -> Decision:
+        """What the funnel decides for one customer with no stored state: as it stands now for
+        a draft; for an assigned campaign, the customer was not in its audience then."""
+        if assigned:
+            return Decision(
+                root, NOT_ASSIGNED, EXCLUDED, "not in the audience when it was assigned"
+            )
+        found = self._funnel(campaign, datetime.now(UTC), only=root).decisions
+        if not found:
+            return Decision(root, NOT_ASSIGNED, EXCLUDED, "not in the audience")
+        return found[0]
 
     # -- sending ---------------------------------------------------------------------------------
     def send(
@@ -422,6 +465,8 @@ class Campaigns:
                 self._send_batch(
                     caller, campaign, template, todo[start : start + BATCH], report, export
                 )
+                if report.stopped:
+                    break
         finally:
             if export is not None:
                 export.close()
@@ -542,7 +587,7 @@ class Campaigns:
                     for m in outgoing
                 ]
             )
-        delivered = self._deliver(campaign, outgoing, export)
+        delivered = self._deliver(campaign, outgoing, export, report)
         for d in delivered:
             changes.append((d.customer_id, SENT if d.sent else FAILED, d.reason))
         at = datetime.now(UTC)
@@ -574,14 +619,22 @@ class Campaigns:
                 report.failures[key[:120]] = report.failures.get(key[:120], 0) + 1
 
     def _deliver(
-        self, campaign: CampaignRecord, outgoing: Sequence[Outgoing], export: Any
+        self,
+        campaign: CampaignRecord,
+        outgoing: Sequence[Outgoing],
+        export: Any,
+        report: SendReport,
     ) -> builtins.list[Delivered]:
+        """Deliver one batch; with the SMTP server unreachable the rest of the batch fails at
+        once with that reason and ``report.stopped`` ends the send after it."""
         if not outgoing:
             return []
         if campaign.channel == "export":
             return export_rows(export, outgoing)
         with self.sender_factory() as sender:
-            return [sender.send(m) for m in outgoing]
+            delivered = [sender.send(m) for m in outgoing]
+        report.stopped = sender.unreachable
+        return delivered
 
     # -- the view templates see ------------------------------------------------------------------
     def _views(
@@ -862,6 +915,8 @@ def _check_audience(audience: Any) -> dict[str, Any]:
     if "segment" in audience:
         if not isinstance(audience["segment"], str) or not audience["segment"].strip():
             raise InvalidInput("audience.segment: give a segment id")
+        if "\x00" in audience["segment"]:
+            raise InvalidInput("audience.segment: contains a NUL character")
         return {"segment": audience["segment"].strip()}
     if "rule" in audience:
         if check_condition(audience["rule"], "audience.rule") > MAX_NODES:

@@ -34,7 +34,9 @@ def actions(
     ),
 ) -> None:
     """The next best actions, best first, with the reasons in words and what was held back."""
-    if (ref is None) == (segment is None):
+    if ref is None and segment is None:
+        raise InvalidInput("give a customer or --segment")
+    if ref is not None and segment is not None:
         raise InvalidInput("give a customer or --segment, not both")
     with run.services() as s:
         caller = run.caller(s)

@@ -13,6 +13,7 @@ from cornerstore.campaigns.model import Offer
 from cornerstore.cli.common import (
     Invocation,
     count_option,
+    err,
     out,
     print_json,
     read_text_file,
@@ -129,8 +130,11 @@ def preview(
     if run.json:
         print_json(shown)
         return
-    state = shown.state or "not assigned yet"
-    out.print(f"customer {shown.customer_id}: {shown.arm or '-'} / {state}", highlight=False)
+    now = "" if shown.assigned else " (if it were sent now)"
+    out.print(
+        f"customer {shown.customer_id}: {shown.arm or '-'} / {shown.state or '-'}{now}",
+        highlight=False,
+    )
     if shown.reason:
         out.print(f"reason: {visible(shown.reason)}", highlight=False)
     if shown.message is not None:
@@ -145,18 +149,23 @@ def send(
     campaign_id: int = IdArgument,
     output: Path | None = typer.Option(None, help="Export campaigns: the new CSV file to write"),
 ) -> None:
-    """Assign the audience (first time), then send; run again to retry only what failed."""
+    """Assign the audience (first time), then send; run again to retry only what failed.
+    Exits 1 when the SMTP server could not be reached (the send stopped)."""
     with run.services() as s:
         report = s.campaigns.send(run.caller(s), campaign_id, output=output)
     if run.json:
         print_json(report)
-        return
-    out.print(
-        f"campaign {campaign_id}: {report.sent} sent, {report.failed} failed, "
-        f"{report.skipped} sent before; {report.treatment} treatment, {report.control} control"
-    )
-    for reason, n in sorted(report.failures.items(), key=lambda kv: -kv[1]):
-        out.print(f"  {n} failed: {visible(reason)}", highlight=False)
+    else:
+        out.print(f"campaign {campaign_id}: {report.summary()}")
+        for reason, n in sorted(report.failures.items(), key=lambda kv: -kv[1]):
+            out.print(f"  {n} failed: {visible(reason)}", highlight=False)
+    if report.stopped:
+        err.print(
+            f"error: send stopped: {visible(report.stopped)}; run it again once the server "
+            "answers (only what was not sent is sent)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 @app.command("recipients")

@@ -49,12 +49,14 @@ _NONCE_BYTES = 12
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """What a change tells the next page: a line of news, and a secret shown once."""
+    """What a change tells the next page: a line of news, a line of warning (what went
+    wrong), and a secret shown once."""
 
     message: str = ""
     secret: str = ""
     secret_label: str = ""
     secret_note: str = ""
+    warning: str = ""
 
 
 class Flashes:
@@ -92,6 +94,7 @@ class Flashes:
                 "secret": notice.secret,
                 "secret_label": notice.secret_label,
                 "secret_note": notice.secret_note,
+                "warning": notice.warning,
             }
         )
         nonce = os.urandom(_NONCE_BYTES)
@@ -118,6 +121,7 @@ class Flashes:
             secret=found["secret"],
             secret_label=found["secret_label"],
             secret_note=found["secret_note"],
+            warning=found.get("warning", ""),
         )
 
     def _aead(self) -> AESGCM:

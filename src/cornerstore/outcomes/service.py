@@ -80,11 +80,14 @@ class ServiceOutcomes:
         # The campaigns' SMTP delivery (replaceable, as the campaigns' is).
         self.sender_factory: Callable[[], SmtpSender] = lambda: SmtpSender(settings.campaigns)
 
-    def _send_mail(self, outgoing: list[Outgoing]) -> list[Delivered]:
+    def _send_mail(self, outgoing: list[Outgoing]) -> tuple[list[Delivered], str | None]:
+        """What became of each message, and why the SMTP server could not be reached (None
+        when it could)."""
         if not outgoing:
-            return []
+            return [], None
         with self.sender_factory() as sender:
-            return [sender.send(m) for m in outgoing]
+            delivered = [sender.send(m) for m in outgoing]
+        return delivered, sender.unreachable
 
     # -- metrics -------------------------------------------------------------------------------
     def metrics(
@@ -249,7 +252,8 @@ class ServiceOutcomes:
             for survey, link in zip(pending, links, strict=True)
             if survey.customer_id in addresses
         ]
-        sent = list(zip([s for s, _ in mail], self._send_mail([m for _, m in mail]), strict=True))
+        delivered, unreachable = self._send_mail([m for _, m in mail])
+        sent = list(zip([s for s, _ in mail], delivered, strict=True))
         at = datetime.now(UTC)
         done = [survey for survey, d in sent if d.sent]
         with self.store.unit_of_work(write=True) as uow:
@@ -278,7 +282,7 @@ class ServiceOutcomes:
             if not d.sent:
                 key = (d.reason or "failed").split(":")[0][:120]
                 failures[key] = failures.get(key, 0) + 1
-        if sent and not done and all(k.startswith("connection lost") for k in failures):
+        if sent and not done and unreachable:
             raise Unavailable(
                 f"deliver: the SMTP server could not be reached; {len(pending)} surveys "
                 "stay pending for the next run",

@@ -252,6 +252,10 @@ def _ago(days: float) -> str:
     return f"{n} month{'s' if n != 1 else ''} ago"
 
 
+# A regular buy not bought for more than this many of its cycles is told as a past habit.
+LAPSED_CYCLES = 3
+
+
 def _every(days: float) -> str:
     if days < 13:
         n = max(1, round(days))
@@ -750,7 +754,10 @@ class SuggestionModel:
     ) -> Suggestion:
         if i in cycles:
             cycle, since = cycles[i]
-            reason = f"you buy this {_every(cycle)}; last time {_ago(since)}"
+            # Three cycles missed: a habit they had, not one they have ("you buy this about
+            # every 4 weeks; last time 11 months ago" is not true of them).
+            habit = "you used to buy this" if since > LAPSED_CYCLES * cycle else "you buy this"
+            reason = f"{habit} {_every(cycle)}; last time {_ago(since)}"
             return self._suggestion(i, score, "replenishment", reason)
         if kind == "own":
             days = history.days_of(self.items[i])

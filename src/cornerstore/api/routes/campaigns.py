@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
@@ -23,6 +23,7 @@ from cornerstore.api.schemas.campaigns import (
 )
 from cornerstore.api.schemas.errors import error_answers
 from cornerstore.campaigns.model import STATES, Offer
+from cornerstore.errors import InvalidInput
 
 router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_answers(400, 401, 403, 404))
 public = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_answers(400))
@@ -132,21 +133,44 @@ def get_results(
     return services.campaigns.results(caller, campaign_id).as_dict()
 
 
-@public.post("/unsubscribe/{token}", response_model=UnsubscribedOut)
-def post_unsubscribe(services: ServicesDep, token: Token) -> UnsubscribedOut:
+@public.post(
+    "/unsubscribe/{token}",
+    response_model=UnsubscribedOut,
+    responses={200: {"content": {"text/html": {}}, "description": "A browser: the page"}},
+)
+def post_unsubscribe(services: ServicesDep, token: Token, request: Request) -> Any:
     """One-click unsubscribe (RFC 8058): withdraws the consent the campaign was sent under.
-    Needs no login; the signed token says who and what. Again is harmless."""
-    return UnsubscribedOut.model_validate(services.campaigns.unsubscribe(token))
+    Needs no login; the signed token says who and what. Again is harmless. A browser (the
+    button of the link's page; it accepts ``text/html``) gets a page saying it is done, or that
+    the link is not valid; a mail client's one-click POST gets JSON."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return UnsubscribedOut.model_validate(services.campaigns.unsubscribe(token))
+    try:
+        services.campaigns.unsubscribe(token)
+    except InvalidInput:
+        return _page("This unsubscribe link is not valid.", status=400)
+    return _page("Done: you will get no more of these messages.")
 
 
 @public_page.get("/unsubscribe/{token}", response_class=HTMLResponse)
 def get_unsubscribe(token: Token) -> HTMLResponse:
     """A page with the unsubscribe button: opening a link (as mail scanners do) changes
     nothing, as RFC 8058 asks; the button posts to the same address."""
+    return _page(
+        "Stop these messages?",
+        f"<button type='submit' formaction='/v1/unsubscribe/{escape(token)}'>Unsubscribe</button>",
+    )
+
+
+def _page(said: str, button: str = "", status: int = 200) -> HTMLResponse:
+    """The customer's page behind the link: one sentence, and the button when there is one."""
+    body = (
+        f"<form method='post'><p>{escape(said)}</p>{button}</form>"
+        if button
+        else f"<p>{escape(said)}</p>"
+    )
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Unsubscribe</title>"
-        "</head><body><form method='post'><p>Stop these messages?</p>"
-        f"<button type='submit' formaction='/v1/unsubscribe/{escape(token)}'>Unsubscribe</button>"
-        "</form></body></html>"
+        f"</head><body>{body}</body></html>"
     )
-    return HTMLResponse(page)
+    return HTMLResponse(page, status_code=status)

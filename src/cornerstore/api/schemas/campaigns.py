@@ -77,10 +77,14 @@ class MessageOut(Answer):
 
 class PreviewOut(Answer):
     customer_id: str
-    arm: str | None = Field(description="treatment, control or none; null before assignment")
+    arm: str | None = Field(description="treatment, control or none")
     state: str | None
     reason: str | None
     message: MessageOut | None = Field(description="Null when the template fails for them")
+    assigned: bool = Field(
+        description="False for a draft: arm, state and reason are what the funnel decides for "
+        "the customer as it stands now"
+    )
 
 
 class SendOut(Answer):
@@ -92,6 +96,11 @@ class SendOut(Answer):
     failed: int
     skipped: int = Field(description="Sent by an earlier run")
     failures: dict[str, int] = Field(description="Reason -> how many failed for it")
+    stopped: str | None = Field(
+        None,
+        description="Why the send stopped before trying everyone (the SMTP server could not "
+        "be reached); send again to deliver the rest",
+    )
 
 
 class RecipientOut(Answer):

@@ -15,7 +15,15 @@ from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE
 from cornerstore.api.deps import ServicesDep
 from cornerstore.campaigns.model import STATES, Offer
-from cornerstore.console.deps import ConsoleCaller, ConsoleRoute, redirect, render
+from cornerstore.console.deps import (
+    ConsoleCaller,
+    ConsoleRoute,
+    notice_for,
+    redirect,
+    redirect_with,
+    render,
+)
+from cornerstore.console.flash import Notice
 from cornerstore.errors import InvalidInput, NotFound
 from cornerstore.services import Services
 from cornerstore.settings import PURPOSES, SERVICE_PURPOSE
@@ -132,7 +140,13 @@ def campaign_page(
     """The campaign: funnel, preview for ``customer``, recipients (in ``state``), results."""
     campaign = services.campaigns.get(caller, _bounded(campaign_id))
     funnel = services.campaigns.audience(caller, campaign.id)
-    preview = services.campaigns.preview(caller, campaign.id, customer) if customer else None
+    preview, preview_error = None, None
+    if customer.strip():
+        # A customer typed wrong is the preview's answer, not the page's: the campaign stays.
+        try:
+            preview = services.campaigns.preview(caller, campaign.id, customer)
+        except (InvalidInput, NotFound) as exc:
+            preview_error = exc.message
     recipients = (
         services.campaigns.recipients(
             caller, campaign.id, state or None, RECIPIENTS_PAGE, after or None
@@ -149,6 +163,8 @@ def campaign_page(
             "steps": funnel.steps(),
             "customer": customer,
             "preview": preview,
+            "preview_error": preview_error,
+            "notice": notice_for(request),
             "recipients": recipients,
             "state": state,
             "states": STATES,
@@ -166,8 +182,12 @@ async def send_campaign(
     """Send (again: only what failed); an export campaign downloads its CSV."""
     campaign = await run_in_threadpool(services.campaigns.get, caller, _bounded(campaign_id))
     if campaign.channel != "export":
-        await run_in_threadpool(services.campaigns.send, caller, campaign.id)
-        return redirect(request, f"/campaigns/{campaign.id}")
+        report = await run_in_threadpool(services.campaigns.send, caller, campaign.id)
+        stopped = (
+            f"Stopped: {report.stopped}; send again once it answers." if report.stopped else ""
+        )
+        said = Notice(message=f"Sent: {report.summary()}.", warning=stopped)
+        return redirect_with(request, f"/campaigns/{campaign.id}", said)
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "campaign.csv"
         await run_in_threadpool(lambda: services.campaigns.send(caller, campaign.id, output=output))
