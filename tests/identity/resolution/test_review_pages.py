@@ -5,7 +5,6 @@ evidence against read once a page and every profile shown audited."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,10 +15,15 @@ from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution import review as review_module
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.review import Place, ReviewPage
-from cornerstore.identity.resolution.stored_profiles import field_dict
 from cornerstore.services import Services
 from tests.identity.resolution.queued import WEIGHTS, queue_pairs
-from tests.identity.resolution.stored import WEB, ingest_shop, message, root_of
+from tests.identity.resolution.stored import (
+    WEB,
+    ingest_shop,
+    message,
+    queue_as_resolve_does,
+    root_of,
+)
 
 
 def every_page(services: Services, caller: Caller, limit: int) -> list[ReviewPage]:
@@ -168,24 +172,13 @@ def queue_movers(services: Services, owner: Caller, pairs: int) -> None:
         moved = message(f"r{2 * i + 1}", address=f"{i + 1} Moved Lane", postcode="LS2 9JT")
         services.intake.ingest([moved], source=WEB)
     services.identity.train(owner)
-    rows = []
-    for i in range(pairs):
-        left, right = sorted(
-            {root_of(services, f"r{2 * i + 1}"), root_of(services, f"r{2 * i + 2}")}
-        )
-        explained = services.identity.explain(owner, left, right)
-        rows.append(
-            {
-                "left_id": left,
-                "right_id": right,
-                "match_probability": explained.match_probability,
-                "match_weight": explained.match_weight,
-                "fields": [field_dict(f) for f in explained.fields],
-                "created_at": datetime.now(UTC),
-            }
-        )
-    with services.store.unit_of_work(write=True) as uow:
-        uow.identity.add_reviews(rows)
+    queue_as_resolve_does(
+        services,
+        [
+            (root_of(services, f"r{2 * i + 1}"), root_of(services, f"r{2 * i + 2}"))
+            for i in range(pairs)
+        ],
+    )
 
 
 def test_the_evidence_against_of_a_page_is_read_once_and_is_each_pairs_own(

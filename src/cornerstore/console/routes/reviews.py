@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cornerstore.access.caller import Caller
@@ -21,8 +21,32 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 20
 
 # A cursor as the queue gives it (URL-safe base64), so it can go back into a link as it is.
-Cursor = Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")]
-FormCursor = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")]
+_CURSOR = r"^[A-Za-z0-9_-]*$"
+
+
+def _place(after: str, before: str) -> dict[str, str]:
+    """Which page of the queue: the query (or form) parameter that names it, if any."""
+    return {"after": after} if after else {"before": before} if before else {}
+
+
+def page_asked(
+    after: Annotated[str, Query(max_length=64, pattern=_CURSOR)] = "",
+    before: Annotated[str, Query(max_length=64, pattern=_CURSOR)] = "",
+) -> dict[str, str]:
+    """The page a link asked for (``?after=`` or ``?before=`` a cursor; the first without)."""
+    return _place(after, before)
+
+
+def page_decided_on(
+    after: Annotated[str, Form(max_length=64, pattern=_CURSOR)] = "",
+    before: Annotated[str, Form(max_length=64, pattern=_CURSOR)] = "",
+) -> dict[str, str]:
+    """The page a decision was made on (the form carries the page's cursor), to go back to."""
+    return _place(after, before)
+
+
+PageAsked = Annotated[dict[str, str], Depends(page_asked)]
+PageDecidedOn = Annotated[dict[str, str], Depends(page_decided_on)]
 
 
 @router.get("/reviews")
@@ -30,15 +54,13 @@ def review_queue(
     request: Request,
     services: ServicesDep,
     caller: ConsoleCaller,
+    here: PageAsked,
     customer: Annotated[str, Query(max_length=200)] = "",
-    after: Cursor = "",
-    before: Cursor = "",
 ) -> Response:
     """A page of the pending pairs (``after`` or ``before`` a cursor), how many wait, the
     latest merges and, given ``customer``, that customer's merges. htmx gets the page of pairs
     alone (paging swaps it in)."""
-    page = services.identity.review_page(caller, PAGE_SIZE, after or None, before or None)
-    here = {"after": after} if after else {"before": before} if before else {}
+    page = services.identity.review_page(caller, PAGE_SIZE, here.get("after"), here.get("before"))
     if is_fragment(request) and not _restoring_history(request):
         return render(request, "reviews.html", {"page": page, "here": here})
     recent = services.identity.recent_merges(caller)
@@ -69,13 +91,11 @@ def _decided(
     caller: Caller,
     review_id: int,
     accept: bool,
-    after: str,
-    before: str,
+    here: dict[str, str],
 ) -> Response:
     decision = services.identity.decide(caller, review_id, accept=accept)
     if not is_fragment(request):
         # Back to the page the pair was on (its pairs after or before the same place).
-        here = {"after": after} if after else {"before": before} if before else {}
         return redirect(request, f"/reviews?{urlencode(here)}" if here else "/reviews")
     # The decided pair's card, the count waiting and the recent merges swapped in beside it
     # (out of band).
@@ -94,11 +114,10 @@ def accept_review(
     services: ServicesDep,
     caller: ConsoleCaller,
     review_id: RowId,
-    after: FormCursor = "",
-    before: FormCursor = "",
+    here: PageDecidedOn,
 ) -> Response:
     """Merge the pair (the same safeguards and record as the API's accept)."""
-    return _decided(request, services, caller, review_id, True, after, before)
+    return _decided(request, services, caller, review_id, True, here)
 
 
 @router.post("/reviews/{review_id}/reject")
@@ -107,11 +126,10 @@ def reject_review(
     services: ServicesDep,
     caller: ConsoleCaller,
     review_id: RowId,
-    after: FormCursor = "",
-    before: FormCursor = "",
+    here: PageDecidedOn,
 ) -> Response:
     """Keep the pair apart for good."""
-    return _decided(request, services, caller, review_id, False, after, before)
+    return _decided(request, services, caller, review_id, False, here)
 
 
 @router.post("/reviews/merges/{merge_id}/undo")
