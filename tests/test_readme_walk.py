@@ -404,8 +404,10 @@ def find_the_same_person_among_stored_customers(walk: Walk) -> None:
     walk.sh("cornerstore identity learn")
     resolved = walk.json("cornerstore identity resolve")
     assert isinstance(resolved, dict)
-    queue = walk.json("cornerstore identity review")
-    assert isinstance(queue, list)
+    page = walk.json("cornerstore identity review")
+    assert isinstance(page, dict)
+    queue = page["reviews"]
+    assert isinstance(queue, list) and page["waiting"] >= len(queue)
     if queue:
         first = queue[0]
         assert isinstance(first, dict)

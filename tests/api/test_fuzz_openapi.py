@@ -37,6 +37,8 @@ MAY_REFUSE_VALID = {
     **{(path, "post"): "Spec rules across fields" for path in _INTAKE},
     # A cursor is opaque: only one the timeline handed out is valid.
     ("/v1/customers/{customer_id}/timeline", "get"): "opaque cursor",
+    # So is the review queue's (``after``, ``before``): it names a place in the queue.
+    ("/v1/identity/reviews", "get"): "opaque cursor",
     # A segment's condition tree is checked against the scores and traits that exist.
     ("/v1/segments", "post"): "condition tree",
     # A campaign's templates must compile, its audience name a segment or a condition tree,

@@ -50,9 +50,9 @@ def test_learn_resolve_review_and_decide_from_the_command_line(db: str, shop: Se
 
     code, listed, _ = run("identity", "review", "--db", db, "--json", "--limit", "2")
     assert code == 0
-    reviews = json.loads(listed)
-    assert len(reviews) == 2
-    first = reviews[0]
+    page = json.loads(listed)
+    assert (len(page["reviews"]), page["waiting"]) == (2, result["queued"])
+    first = page["reviews"][0]
     assert {f["field"] for f in first["fields"]} >= {"first_name", "last_name", "postcode"}
     assert first["left"]["id"] != first["right"]["id"]
 
@@ -72,7 +72,8 @@ def test_learning_again_calibrates_on_a_decision_unless_told_not_to(
 ) -> None:
     assert run("identity", "learn", "--db", db)[0] == 0
     assert run("identity", "resolve", "--db", db)[0] == 0
-    reviews = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "100")[1])
+    listed = run("identity", "review", "--db", db, "--json", "--limit", "100")[1]
+    reviews = json.loads(listed)["reviews"]
     merge_at = active_model(shop).match_probability
     # A pair queued for its weight (below the match probability) is a label calibration reads.
     grey = next(r for r in reviews if r["match_probability"] < merge_at)
@@ -179,17 +180,22 @@ def test_the_review_list_names_both_customers_in_full_and_how_to_decide(
 ) -> None:
     assert run("identity", "learn", "--db", db)[0] == 0
     assert run("identity", "resolve", "--db", db)[0] == 0
-    first = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "1")[1])[0]
+    listed = json.loads(run("identity", "review", "--db", db, "--json", "--limit", "1")[1])
+    first = listed["reviews"][0]
 
     code, shown, _ = run("identity", "review", "--db", db, "--limit", "1")
 
     assert code == 0
     lines = shown.splitlines()
-    assert lines[0] == (
+    assert lines[:2] == [
+        f"{listed['waiting']} pairs waiting, strongest first; these are 1-1",
         f"review {first['id']}: {first['left']['id']} and {first['right']['id']}, "
-        f"probability {first['match_probability']:.4f}"
-    )
-    assert lines[-1] == "decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`"
+        f"probability {first['match_probability']:.4f}",
+    ]
+    assert lines[-2:] == [
+        "decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`",
+        f"next page: cornerstore identity review --after {listed['next_after']} --limit 1",
+    ]
 
 
 def test_resolving_before_learning_is_one_readable_error(db: str, shop: Services) -> None:
@@ -256,7 +262,7 @@ def test_review_shows_the_evidence_against_beside_the_best_agreeing_records(
     code_json, listed, _ = run("identity", "review", "--db", db, "--json", "--limit", "100")
 
     assert (code, code_json) == (0, 0)
-    (review,) = [r for r in json.loads(listed) if r["left"]["id"] in (robert, bob)]
+    (review,) = [r for r in json.loads(listed)["reviews"] if r["left"]["id"] in (robert, bob)]
     against = {f["field"]: f for f in review["against"]}
     assert {against["address"]["left"], against["address"]["right"]} == {"7 elm rd", "12 high st"}
     assert "evidence against: other records of the two disagree" in shown

@@ -3,7 +3,7 @@ stored customers learn a model, resolve, review the grey zone and explain two cu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from enum import StrEnum
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cornerstore.identity.resolution.explain import ScoredVariant
     from cornerstore.identity.resolution.labels import Calibration
     from cornerstore.identity.resolution.model import IdentityModel
-    from cornerstore.identity.resolution.scorer import Explanation
+    from cornerstore.identity.resolution.scorer import Explanation, FieldWeight
 
 app = typer.Typer(
     help="Identity resolution on files and on the stored customers", no_args_is_help=True
@@ -248,13 +248,25 @@ def _show(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def _weights_table(result: Explanation, left: str, right: str) -> Table:
-    table = Table(title=f"{left} vs {right}", title_justify="left")
+def _fields_table(left: str, right: str, title: str | None = None) -> Table:
+    """A table of field weights, its value columns headed by the two ids."""
+    table = Table(title=title, title_justify="left")
     for col in ("field", "level", left, right, "match weight"):
         table.add_column(col, justify="right" if col == "match weight" else "left")
-    table.add_row("prior", "", "", "", f"{result.prior_weight:+.2f}")
-    for f in result.fields:
+    return table
+
+
+def _add_fields(table: Table, fields: Iterable[FieldWeight]) -> Table:
+    """Each field's level, both values and match weight as rows of ``table``."""
+    for f in fields:
         table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
+    return table
+
+
+def _weights_table(result: Explanation, left: str, right: str) -> Table:
+    table = _fields_table(left, right, title=f"{left} vs {right}")
+    table.add_row("prior", "", "", "", f"{result.prior_weight:+.2f}")
+    _add_fields(table, result.fields)
     table.add_row(
         "total",
         f"probability {result.match_probability:.4f}",
@@ -348,34 +360,49 @@ def resolve_stored(
 @shared_options("json", "acting", "db")
 def review(
     run: Invocation,
-    limit: int = typer.Option(20, min=1, max=100, help="How many pairs to show"),
+    limit: int = typer.Option(20, min=1, max=100, help="How many pairs to show (at most 100)"),
+    after: str | None = typer.Option(
+        None, "--after", help="Show the pairs after this cursor (the next page, as printed)"
+    ),
+    before: str | None = typer.Option(
+        None, "--before", help="Show the pairs before this cursor (the previous page)"
+    ),
 ) -> None:
-    """Pairs waiting for a decision, strongest first, with each field's match weight."""
+    """Pairs waiting for a decision, strongest first, a page at a time, with each field's match
+    weight."""
     with run.services() as s:
-        reviews = s.identity.pending(run.caller(s), limit)
+        page = s.identity.review_page(run.caller(s), limit, after, before)
     if run.json:
-        print_json(reviews)
+        print_json(page)
         return
-    if not reviews:
-        out.print("no pairs waiting for review")
-        return
-    for r in reviews:
+    if not page.reviews:
+        out.print(
+            "no pairs waiting for review"
+            if not page.waiting
+            else f"no pairs here; {page.waiting:,} waiting from the start"
+        )
+    else:
+        shown = f"{page.ahead + 1:,}-{page.ahead + len(page.reviews):,}"
+        out.print(f"{page.waiting:,} pairs waiting, strongest first; these are {shown}")
+    for r in page.reviews:
         # The ids in full on their own line: a narrow table cuts its headers short, and staff
         # copy the ids into `customers show` or `identity explain-profiles`.
         out.print(
             f"review {r.id}: {r.left.id} and {r.right.id}, probability {r.match_probability:.4f}"
         )
-        table = Table("field", "level", r.left.id, r.right.id, "match weight")
-        for f in r.fields:
-            table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
-        out.print(table)
+        out.print(_add_fields(_fields_table(r.left.id, r.right.id), r.fields))
         if r.against:
-            table = Table("field", "level", r.left.id, r.right.id, "match weight")
-            table.title = "evidence against: other records of the two disagree"
-            for f in r.against:
-                table.add_row(f.field, f.level, _show(f.left), _show(f.right), f"{f.weight:+.2f}")
-            out.print(table)
-    out.print("decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`")
+            title = "evidence against: other records of the two disagree"
+            out.print(_add_fields(_fields_table(r.left.id, r.right.id, title), r.against))
+    if page.reviews:
+        out.print("decide each with `cornerstore identity decide REVIEW_ID --accept|--reject`")
+    sized = "" if limit == 20 else f" --limit {limit}"
+    if page.previous_before:
+        out.print(
+            f"previous page: cornerstore identity review --before {page.previous_before}{sized}"
+        )
+    if page.next_after:
+        out.print(f"next page: cornerstore identity review --after {page.next_after}{sized}")
 
 
 @app.command("decide")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ARRAY,
     Connection,
     String,
+    and_,
     any_,
     bindparam,
     func,
@@ -375,16 +376,41 @@ class IdentityRepository(Repository):
                 ],
             )
 
-    def pending(self, limit: int) -> list[ReviewRecord]:
-        """Pending pairs, strongest first."""
+    def pending(
+        self,
+        limit: int,
+        *,
+        after: tuple[float, int] | None = None,
+        before: tuple[float, int] | None = None,
+    ) -> list[ReviewRecord]:
+        """Pending pairs in queue order, strongest first (match weight descending, then id):
+        the first ``limit``, the first ``limit`` after the place ``after`` or the last
+        ``limit`` before the place ``before`` (a place is a (match weight, id); it need not be
+        a pending pair's, so a page stays put while pairs ahead of it are decided)."""
         r = t.identity_reviews
-        query = (
-            select(r)
-            .where(r.c.status == "pending")
-            .order_by(r.c.match_weight.desc(), r.c.id)
-            .limit(limit)
-        )
+        weight, ids = r.c.match_weight, r.c.id
+        query = select(r).where(r.c.status == "pending")
+        if after is not None:
+            w, i = after
+            query = query.where(or_(weight < w, and_(weight == w, ids > i)))
+        if before is not None:
+            w, i = before
+            query = query.where(or_(weight > w, and_(weight == w, ids < i)))
+            # Read backwards from ``before``, then turned round into queue order.
+            backwards = query.order_by(weight, ids.desc()).limit(limit)
+            return [self._review(row) for row in self.conn.execute(backwards)][::-1]
+        query = query.order_by(weight.desc(), ids).limit(limit)
         return [self._review(row) for row in self.conn.execute(query)]
+
+    def count_pending(self, before: tuple[float, int] | None = None) -> int:
+        """How many pairs are pending (of them, how many come before the place ``before``)."""
+        r = t.identity_reviews
+        query = select(func.count()).select_from(r).where(r.c.status == "pending")
+        if before is not None:
+            w, i = before
+            weight = r.c.match_weight
+            query = query.where(or_(weight > w, and_(weight == w, r.c.id < i)))
+        return int(self.conn.execute(query).scalar_one())
 
     def get_review(self, review_id: int) -> ReviewRecord | None:
         r = t.identity_reviews

@@ -140,25 +140,32 @@ def queue_robert_and_bob(services: Services) -> tuple[str, str]:
     """Queue Robert and Bob Smith for review as resolve queues a pair: at the variants that
     agree best (once Robert moved, his old address is Bob's), each field's values in the order
     of the sorted ids. Needs an active model; returns Robert's and Bob's customer ids."""
+    robert, bob = root_of(services, "robert"), root_of(services, "bob")
+    queue_as_resolve_does(services, [(robert, bob)])
+    return robert, bob
+
+
+def queue_as_resolve_does(services: Services, pairs: list[tuple[str, str]]) -> None:
+    """Queue pairs of customers for review as resolve queues them: at the variants that agree
+    best, ids in sorted order and each field's values in that order. Needs an active model."""
     from datetime import UTC, datetime
 
     from cornerstore.access.caller import system_caller
     from cornerstore.identity.resolution.stored_profiles import field_dict
 
-    robert, bob = root_of(services, "robert"), root_of(services, "bob")
-    left, right = sorted([robert, bob])
-    explained = services.identity.explain(system_caller(), left, right)
-    with services.store.unit_of_work(write=True) as uow:
-        uow.identity.add_reviews(
-            [
-                {
-                    "left_id": left,
-                    "right_id": right,
-                    "match_probability": explained.match_probability,
-                    "match_weight": explained.match_weight,
-                    "fields": [field_dict(f) for f in explained.fields],
-                    "created_at": datetime.now(UTC),
-                }
-            ]
+    rows = []
+    for a, b in pairs:
+        left, right = sorted([a, b])
+        explained = services.identity.explain(system_caller(), left, right)
+        rows.append(
+            {
+                "left_id": left,
+                "right_id": right,
+                "match_probability": explained.match_probability,
+                "match_weight": explained.match_weight,
+                "fields": [field_dict(f) for f in explained.fields],
+                "created_at": datetime.now(UTC),
+            }
         )
-    return robert, bob
+    with services.store.unit_of_work(write=True) as uow:
+        uow.identity.add_reviews(rows)

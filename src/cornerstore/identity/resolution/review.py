@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +19,22 @@ from cornerstore.identity.merge import home_branch
 from cornerstore.identity.model import ReviewRecord
 from cornerstore.identity.resolution.jobs import ResolutionJob
 from cornerstore.identity.resolution.model import IdentityModel
+from cornerstore.identity.resolution.records import PreparedRecords, taken_column
 from cornerstore.identity.resolution.scorer import FieldWeight, Scorer
-from cornerstore.identity.resolution.stored_profiles import field_dict, read_profile_variants
+from cornerstore.identity.resolution.stored_profiles import (
+    ProfileVariants,
+    field_dict,
+    read_profile_variants,
+)
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.storage.unit_of_work import UnitOfWork
 
 # Merges read at most to find a branch's latest ones.
 _BRANCH_SCAN = 5_000
+#: The most pairs one page of the queue holds.
+MOST_PER_PAGE = 100
+# The largest id a row can have (a signed 64-bit integer).
+_LARGEST_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -65,57 +76,160 @@ def masked_fields(
     return out
 
 
+@dataclass(frozen=True)
+class Place:
+    """A place in the queue's order (match weight descending, then id): a cursor names one.
+
+    >>> Place.of_cursor(Place(2.5, 41).cursor(), "after")
+    Place(match_weight=2.5, id=41)
+    """
+
+    match_weight: float
+    id: int
+
+    def cursor(self) -> str:
+        """The place as an opaque cursor (URL-safe text)."""
+        raw = f"{self.match_weight!r}/{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def of_cursor(cls, cursor: str, what: str) -> Place:
+        """The place a cursor names; InvalidInput naming ``what`` (the parameter) for any text
+        that is not a cursor of this queue (never the text itself)."""
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            weight_text, id_text = base64.urlsafe_b64decode(padded).decode("ascii").split("/")
+            weight, row_id = float(weight_text), int(id_text)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput(f"{what}: not a cursor of the review queue") from None
+        if math.isnan(weight) or not 1 <= row_id <= _LARGEST_ID:
+            raise InvalidInput(f"{what}: not a cursor of the review queue")
+        return cls(weight, row_id)
+
+    @classmethod
+    def of(cls, record: ReviewRecord) -> Place:
+        return cls(record.match_weight, record.id)
+
+    @property
+    def key(self) -> tuple[float, int]:
+        return (self.match_weight, self.id)
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the pending pairs, strongest first, with how many wait in all.
+
+    ``ahead`` pairs come before the page; ``next_after`` is the cursor of the next page (pass
+    it as ``after``), ``previous_before`` that of the page before (pass it as ``before``);
+    each is None where there is no such page."""
+
+    reviews: list[Review]
+    waiting: int
+    ahead: int
+    next_after: str | None
+    previous_before: str | None
+
+
 @dataclass(eq=False)
 class ReviewQueue(ResolutionJob):
     """List the pending pairs and decide them, for staff with the merges section (an accepted
     pair is merged through :class:`~cornerstore.identity.merge.Merges`, which tells placement)."""
 
-    def pending(self, caller: Caller, limit: int = 20) -> list[Review]:
-        """Pending pairs, strongest first, with both profiles as the caller's role may see them
-        (every profile shown is audited as read)."""
+    def page(
+        self, caller: Caller, limit: int = 20, after: str | None = None, before: str | None = None
+    ) -> ReviewPage:
+        """A page of the pending pairs, strongest first: the first ``limit``, those after the
+        cursor ``after`` or those before the cursor ``before`` (a page's ``next_after`` and
+        ``previous_before``). Cursors name places in the order (match weight, id), so a page
+        does not shift while staff decide pairs ahead of it. Both profiles of a pair are shown
+        as the caller's role may see them, each audited as read; the evidence against of the
+        whole page is read at once.
+
+        >>> page = queue.page(support, limit=20)
+        >>> later = queue.page(support, limit=20, after=page.next_after)
+        """
         self.policy.require(caller, "merges", READ)
-        limit = max(1, min(limit, 100))
+        if not 1 <= limit <= MOST_PER_PAGE:
+            raise InvalidInput(f"limit: must be between 1 and {MOST_PER_PAGE}")
+        if after is not None and before is not None:
+            raise InvalidInput("before: give after or before, not both")
+        start = Place.of_cursor(after, "after") if after is not None else None
+        end = Place.of_cursor(before, "before") if before is not None else None
         with self.store.unit_of_work() as uow:
-            records = uow.identity.pending(limit)
+            records, more = self._records(uow, limit, start, end)
+            first = Place.of(records[0]) if records else self._just_after(start)
+            waiting = uow.identity.count_pending()
+            ahead = uow.identity.count_pending(first.key) if first else 0
+            if not more and records:
+                more = bool(uow.identity.pending(1, after=Place.of(records[-1]).key))
             stored = uow.identity.active_model() if records else None
             model = IdentityModel.from_json(stored.model) if stored else None
-            against = [self._against(uow, model, r) if model else [] for r in records]
-        return [
+            against = self._against(uow, model, records) if model else [[] for _ in records]
+        reviews = [
             replace(self._review(caller, r), against=masked_fields(self.policy, caller, a))
             for r, a in zip(records, against, strict=True)
         ]
+        return ReviewPage(
+            reviews,
+            waiting,
+            ahead,
+            Place.of(records[-1]).cursor() if more and records else None,
+            first.cursor() if first and ahead else None,
+        )
+
+    def _records(
+        self, uow: UnitOfWork, limit: int, start: Place | None, end: Place | None
+    ) -> tuple[list[ReviewRecord], bool]:
+        """The page's pairs, and whether pairs follow them (known when read forwards)."""
+        if end is not None:
+            found = uow.identity.pending(limit + 1, before=end.key)
+            if len(found) > limit:
+                return found[1:], False
+            # Fewer than a page before it: the first page, full.
+            start = None
+        found = uow.identity.pending(limit + 1, after=start.key if start else None)
+        return found[:limit], len(found) > limit
+
+    @staticmethod
+    def _just_after(place: Place | None) -> Place | None:
+        """The place right after ``place`` (a page after it found nothing: the page before
+        this empty one ends with ``place``'s pair itself)."""
+        if place is None or place.id >= _LARGEST_ID:
+            return None
+        return Place(place.match_weight, place.id + 1)
+
+    def waiting(self, caller: Caller) -> int:
+        """How many pairs wait for a decision."""
+        self.policy.require(caller, "merges", READ)
+        with self.store.unit_of_work() as uow:
+            return uow.identity.count_pending()
+
+    def pending(self, caller: Caller, limit: int = 20) -> list[Review]:
+        """The first ``limit`` pending pairs (at most 100), strongest first (see :meth:`page`)."""
+        return self.page(caller, max(1, min(limit, MOST_PER_PAGE))).reviews
 
     def _against(
-        self, uow: UnitOfWork, model: IdentityModel, record: ReviewRecord
-    ) -> list[dict[str, Any]]:
-        """The evidence against one person in a queued pair: for each field, the most negative
-        weight any pair of the two customers' variants gives it, unless the pair shown
-        (``record.fields``) has those very values. Term frequencies adjust only levels that
-        agree, so a disagreeing level weighs here what it weighed when the pair was scored.
-        """
-        root_of = uow.customers.roots_of([record.left_id, record.right_id])
-        left, right = root_of.get(record.left_id), root_of.get(record.right_id)
-        if left is None or right is None or left == right:
-            return []
-        profiles = read_profile_variants(uow, self.settings.default_phone_region, [left, right])
-        ids = profiles.customers.columns["unique_id"]
-        if len(ids) < 2:
-            return []
-        side = {ids.index(left): 0, ids.index(right): 1}
-        rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
-        for variant, owner in enumerate(profiles.owner):
-            rows[side[owner]].append(profiles.variants.row(variant))
-        scorer = Scorer(model, profiles.variants, indexed=False)
-        shown = {(f["field"], str(f["left"]), str(f["right"])) for f in record.fields}
-        worst: dict[str, FieldWeight] = {}
-        for a in rows[0]:
-            for b in rows[1]:
-                for f in scorer.explain(a, b):
-                    if f.weight >= 0 or (f.field, str(f.left), str(f.right)) in shown:
-                        continue
-                    if f.field not in worst or f.weight < worst[f.field].weight:
-                        worst[f.field] = f
-        return [field_dict(f) for f in sorted(worst.values(), key=lambda f: f.weight)]
+        self, uow: UnitOfWork, model: IdentityModel, records: Sequence[ReviewRecord]
+    ) -> list[list[dict[str, Any]]]:
+        """The evidence against one person in each queued pair, with one read of the variants
+        of every customer on the page (see :func:`evidence_against`)."""
+        ids = sorted({x for r in records for x in (r.left_id, r.right_id)})
+        root_of = uow.customers.roots_of(ids)
+        roots = sorted(set(root_of.values()))
+        profiles = read_profile_variants(uow, self.settings.default_phone_region, roots)
+        variants_of = _variants_by_customer(profiles)
+        out: list[list[dict[str, Any]]] = []
+        for record in records:
+            left, right = root_of.get(record.left_id), root_of.get(record.right_id)
+            if left is None or right is None or left == right:
+                out.append([])  # merged meanwhile, or gone
+            elif left not in variants_of or right not in variants_of:
+                out.append([])  # no longer a person customer
+            else:
+                both = variants_of[left] + variants_of[right]
+                pair = _taken(profiles.variants, both)
+                out.append(evidence_against(model, pair, len(variants_of[left]), record.fields))
+        return out
 
     def _review(self, caller: Caller, record: ReviewRecord) -> Review:
         return Review(
@@ -185,3 +299,46 @@ class ReviewQueue(ResolutionJob):
                 caller, "identity_reject", record.left_id, f"{record.right_id}", ["merges"]
             )
         return replace(record, status=status, decided_by=caller.actor, decided_at=now)
+
+
+def _variants_by_customer(profiles: ProfileVariants) -> dict[str, list[int]]:
+    """Each customer's variants: positions in ``profiles.variants``, in their order."""
+    ids = profiles.customers.columns["unique_id"]
+    out: dict[str, list[int]] = {}
+    for variant, owner in enumerate(profiles.owner):
+        out.setdefault(ids[owner], []).append(variant)
+    return out
+
+
+def _taken(records: PreparedRecords, positions: list[int]) -> PreparedRecords:
+    """The records at ``positions``, in that order."""
+    columns = {name: taken_column(values, positions) for name, values in records.columns.items()}
+    return PreparedRecords(columns=columns, fields=records.fields)
+
+
+def evidence_against(
+    model: IdentityModel,
+    variants: PreparedRecords,
+    lefts: int,
+    shown: Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The evidence against one person in a queued pair: for each field, the most negative
+    weight any pair of the two customers' variants gives it, unless the pair shown (``shown``,
+    the review's fields) has those very values. ``variants`` holds the left customer's
+    variants (the first ``lefts``) then the right one's, and nobody else's: term frequencies
+    are counted among them, as they were when the pair was scored alone. They adjust only
+    levels that agree, so a disagreeing level weighs here what it weighed when the pair was
+    scored.
+    """
+    scorer = Scorer(model, variants, indexed=False)
+    rows = [variants.row(i) for i in range(len(variants))]
+    seen = {(f["field"], str(f["left"]), str(f["right"])) for f in shown}
+    worst: dict[str, FieldWeight] = {}
+    for a in rows[:lefts]:
+        for b in rows[lefts:]:
+            for f in scorer.explain(a, b):
+                if f.weight >= 0 or (f.field, str(f.left), str(f.right)) in seen:
+                    continue
+                if f.field not in worst or f.weight < worst[f.field].weight:
+                    worst[f.field] = f
+    return [field_dict(f) for f in sorted(worst.values(), key=lambda f: f.weight)]

@@ -29,7 +29,7 @@ from cornerstore.identity.resolution.learning import TRAINING_SAMPLE, Learning, 
 from cornerstore.identity.resolution.model import IdentityModel
 from cornerstore.identity.resolution.placing import Placed, Placer
 from cornerstore.identity.resolution.resolving import BatchResolution, Resolved
-from cornerstore.identity.resolution.review import Review, ReviewQueue
+from cornerstore.identity.resolution.review import Review, ReviewPage, ReviewQueue
 from cornerstore.identity.resolution.splink_engine import Engine
 from cornerstore.identity.resolution.stored_profiles import active_model
 from cornerstore.profiles.lookup import CustomerLookup
@@ -140,8 +140,19 @@ class IdentityResolution:
         when ``timeout`` (seconds) ran out first."""
         return self._arrivals.drain(timeout)
 
+    def review_page(
+        self, caller: Caller, limit: int = 20, after: str | None = None, before: str | None = None
+    ) -> ReviewPage:
+        """A page of the pending pairs, strongest first, with how many wait and the cursors of
+        the pages beside it (see :meth:`.review.ReviewQueue.page`)."""
+        return self._reviews.page(caller, limit, after, before)
+
+    def waiting(self, caller: Caller) -> int:
+        """How many pairs wait for a decision."""
+        return self._reviews.waiting(caller)
+
     def pending(self, caller: Caller, limit: int = 20) -> list[Review]:
-        """Pending pairs, strongest first (see :meth:`.review.ReviewQueue.pending`)."""
+        """The first pending pairs, strongest first (see :meth:`.review.ReviewQueue.pending`)."""
         return self._reviews.pending(caller, limit)
 
     def recent_merges(self, caller: Caller, limit: int = 20) -> list[MergeRecord]:
