@@ -145,6 +145,20 @@ def test_search_looks_where_the_query_s_shape_points(
     assert f"found by {found_by}" in response.text
 
 
+def test_back_to_a_search_htmx_swapped_in_gets_the_whole_page(
+    console: ConsoleClient, shop: Services
+) -> None:
+    # The search box pushes its URL; Back to it, when htmx's history cache misses, asks for
+    # the page again with HX-History-Restore-Request and swaps the answer in as the body.
+    console.login("support")
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+
+    response = console.http.get("/customers", params={"q": ANN.email}, headers=restore)
+
+    assert response.status_code == 200 and "<html" in response.text
+    assert f'href="/customers/{ann_id(shop)}"' in response.text
+
+
 def test_a_customer_name_made_of_markup_shows_as_text(
     console: ConsoleClient, shop: Services
 ) -> None:

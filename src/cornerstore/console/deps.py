@@ -68,8 +68,13 @@ class PasswordChangeRequired(Exception):
 
 
 def is_fragment(request: Request) -> bool:
-    """True for an htmx request, which wants the part of the page it swaps in."""
-    return request.headers.get("HX-Request") == "true"
+    """True for an htmx request, which wants the part of the page it swaps in; not when htmx
+    asks for a page again to restore it (Back to a page it had swapped in, its history cache
+    missed): that one wants the whole page."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def secure(response: Response) -> Response:

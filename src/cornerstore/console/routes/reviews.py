@@ -61,7 +61,7 @@ def review_queue(
     latest merges and, given ``customer``, that customer's merges. htmx gets the page of pairs
     alone (paging swaps it in)."""
     page = services.identity.review_page(caller, PAGE_SIZE, here.get("after"), here.get("before"))
-    if is_fragment(request) and not _restoring_history(request):
+    if is_fragment(request):
         return render(request, "reviews.html", {"page": page, "here": here})
     recent = services.identity.recent_merges(caller)
     history = services.profiles.get(caller, customer.strip()) if customer.strip() else None
@@ -77,12 +77,6 @@ def review_queue(
             "fragment": False,
         },
     )
-
-
-def _restoring_history(request: Request) -> bool:
-    """htmx asks for a page again (Back to a page it had swapped in): it wants the whole
-    page."""
-    return request.headers.get("HX-History-Restore-Request") == "true"
 
 
 def _decided(
