@@ -143,10 +143,10 @@ class ReviewQueue(ResolutionJob):
         ``previous_before``). Cursors name places in the order (match weight, id), so a page
         does not shift while staff decide pairs ahead of it. Both profiles of a pair are shown
         as the caller's role may see them, each audited as read; the evidence against of the
-        whole page is read at once.
+        whole page is read at once. Used like this::
 
-        >>> page = queue.page(support, limit=20)
-        >>> later = queue.page(support, limit=20, after=page.next_after)
+            page = queue.page(support, limit=20)
+            later = queue.page(support, limit=20, after=page.next_after)
         """
         self.policy.require(caller, "merges", READ)
         if not 1 <= limit <= MOST_PER_PAGE:
