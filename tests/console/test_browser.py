@@ -169,6 +169,9 @@ def test_keyboard_only_from_login_to_search_to_customer_to_form(
     while page.evaluate("document.activeElement.id") != "q":
         page.keyboard.press("Tab")
     page.keyboard.type(ANN.email)
+    # The last search's answer swaps the results in: wait for it, not an earlier prefix's.
+    page.wait_for_url(lambda url: parse_qs(urlsplit(url).query) == {"q": [ANN.email]})
+    page.wait_for_load_state("networkidle")
     page.locator("#results a").first.wait_for()
     page.keyboard.press("Tab")  # the Search button
     page.keyboard.press("Tab")  # the first hit
