@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from cornerstore.access.caller import Caller
@@ -267,17 +270,38 @@ def test_a_known_landline_alone_decides_nothing_even_when_it_is_all_a_message_ca
     ]
 
 
-def test_landlines_stitch_when_the_installation_says_so(settings: Settings) -> None:
+@contextmanager
+def stitching_landlines(settings: Settings) -> Iterator[Services]:
+    """Services of an installation whose landlines stitch (``stitch_on_landlines``)."""
     from cornerstore.settings import IdentityRules
     from cornerstore.storage import open_store
 
     joined = settings.model_copy(update={"identity": IdentityRules(stitch_on_landlines=True)})
     store = open_store(joined.database_url, upgrade=True)
     try:
-        services = Services.build(joined, store)
+        yield Services.build(joined, store)
+    finally:
+        store.dispose()
+
+
+def test_the_shops_own_freephone_number_joins_no_one_even_where_landlines_stitch(
+    settings: Settings,
+) -> None:
+    with stitching_landlines(settings) as services:
+        # Two customers type the shop's 0800 number into the phone field of the form.
+        services.intake.ingest([identify("web-ann", phone="0800 111 1111")], source=WEB)
+        services.intake.ingest([identify(anonymous_id="till-7", phone="08001111111")], source=TILL)
+        # A mobile still joins.
+        services.intake.ingest([identify("web-bob", phone="07911 123456")], source=WEB)
+        till_8 = identify(anonymous_id="till-8", phone="+447911123456")
+        services.intake.ingest([till_8], source=TILL)
+
+        assert roots(services) == 3
+
+
+def test_landlines_stitch_when_the_installation_says_so(settings: Settings) -> None:
+    with stitching_landlines(settings) as services:
         services.intake.ingest([identify("web-john", phone="0113 496 0000")], source=WEB)
         services.intake.ingest([identify(anonymous_id="till-9", phone="01134960000")], source=TILL)
 
         assert roots(services) == 1
-    finally:
-        store.dispose()

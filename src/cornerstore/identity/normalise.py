@@ -195,6 +195,32 @@ def is_mobile(e164: str) -> bool:
     return _number_type(e164) == phonenumbers.PhoneNumberType.MOBILE
 
 
+#: Line types no one person owns: a business's freephone, premium-rate, shared-cost or universal
+#: access number (a customer who types the shop's own 0800 number into the form, say). Numbers
+#: outside the numbering plan (phonenumbers' UNKNOWN) are not among them: Ofcom's drama range
+#: 07700 900xxx is one, and shops' test and demo data use it for mobiles.
+_NOBODYS_OWN = frozenset(
+    {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+    }
+)
+
+
+def is_nobodys_own(e164: str) -> bool:
+    """Whether an E.164 number is a business's, owned by no one customer whatever the
+    installation says of landlines: freephone, premium-rate, shared-cost, universal access.
+
+    >>> is_nobodys_own("+448001111111"), is_nobodys_own("+18005550123")
+    (True, True)
+    >>> is_nobodys_own("+447911123456"), is_nobodys_own("+441134960000")
+    (False, False)
+    """
+    return _number_type(e164) in _NOBODYS_OWN
+
+
 @lru_cache(maxsize=100_000)
 def _number_type(e164: str) -> int | None:
     """phonenumbers' type of an E.164 number (``PhoneNumberType``), None when it does not parse."""

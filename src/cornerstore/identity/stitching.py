@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from cornerstore.identity.known import KnownIdentifiers
-from cornerstore.identity.normalise import is_landline, kind_family
+from cornerstore.identity.normalise import is_landline, is_nobodys_own, kind_family
 from cornerstore.settings import IdentityRules
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -250,7 +250,9 @@ class Stitcher:
         return None if owner is None else self.root[owner]
 
     def _shared_line(self, phone: str) -> bool:
-        return not self.rules.stitch_on_landlines and is_landline(phone)
+        if not self.rules.stitch_on_landlines and is_landline(phone):
+            return True
+        return is_nobodys_own(phone)
 
     def sort_keys(self, keys: list[Key]) -> list[Key]:
         rank = self._rank
