@@ -69,12 +69,14 @@ def parse_time(value: Any, where: str) -> datetime:
             raise InvalidInput(f"{where}: not an ISO-8601 time") from None
     else:
         raise InvalidInput(f"{where}: not an ISO-8601 time")
-    if parsed.tzinfo is None:
+    tz = parsed.tzinfo
+    if tz is None:
         parsed = parsed.replace(tzinfo=UTC)
-    try:
-        parsed = parsed.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(f"{where}: {_OUT_OF_RANGE}") from None
+    elif tz is not UTC:  # most senders write Z (or +00:00): already UTC, nothing to convert
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{where}: {_OUT_OF_RANGE}") from None
     if not EARLIEST <= parsed <= LATEST:
         raise InvalidInput(f"{where}: {_OUT_OF_RANGE}")
     return parsed
@@ -149,12 +151,9 @@ def _text_id(value: Any, where: str) -> str | None:
 _OBJECTS = ("context", "traits", "properties", "integrations")
 
 
-def _object(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = raw.get(key)
-    if type(value) is dict:
-        return value
-    if value is None:
-        return {}
+def _object(value: Any, key: str, where: str) -> dict[str, Any]:
+    """``value`` of object field ``key``, when it is neither a plain dict nor absent: a dict's
+    subclass as it is, anything else refused by name."""
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}.{key}: must be a JSON object")
     return value
@@ -287,9 +286,15 @@ def parse_message(
     if type(message_id) is not str or len(message_id) > 256:
         message_id = _text_id(message_id, f"{where}.messageId")
     message_id = message_id or str(uuid.uuid4())
-    context, traits, properties, integrations = [
-        value if type(value := get(key)) is dict else _object(raw, key, where) for key in _OBJECTS
-    ]
+    # The objects, in the order their faults are reported; nearly all are objects or absent,
+    # taken here without a call (a comprehension would be one, and _object another).
+    objects = []
+    for key in _OBJECTS:
+        value = get(key)
+        if type(value) is not dict:
+            value = {} if value is None else _object(value, key, where)
+        objects.append(value)
+    context, traits, properties, integrations = objects
     if kind == "identify" and not traits and isinstance(context.get("traits"), dict):
         # RudderStack's clients send identify traits only in context.traits.
         traits = context["traits"]
