@@ -129,6 +129,38 @@ def test_event_times_are_stored_in_utc_whatever_zone_they_are_written_in(
     assert msg.original_timestamp == stamp
 
 
+def test_of_several_unstorable_values_the_first_in_the_message_is_named() -> None:
+    properties = {
+        "note": None,
+        "items": [{"price": 1.5, "sku": "a"}, {"price": float("nan")}],
+        "code": "x\u0000",
+        "big": 2**70,
+    }
+
+    with pytest.raises(InvalidInput) as caught:
+        parse({"type": "track", "event": "A", "anonymousId": "a1", "properties": properties})
+
+    assert caught.value.message == (
+        "batch[0].properties.items[1].price: not a finite number (NaN and Infinity are not JSON)"
+    )
+
+
+def test_a_message_with_nulls_and_large_numbers_that_fit_is_accepted_as_sent() -> None:
+    properties = {"note": None, "total": 12.5, "id": 2**64 - 1, "low": -(2**63), "ok": True}
+
+    msg = parse(
+        {
+            "type": "track",
+            "event": "A",
+            "userId": None,
+            "anonymousId": "a1",
+            "properties": properties,
+        }
+    )
+
+    assert (msg.user_id, msg.anonymous_id, msg.properties) == (None, "a1", properties)
+
+
 def test_the_reason_never_contains_the_value_sent() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse({"type": "identify", "userId": "u", "timestamp": "ann@example.com"})
