@@ -87,6 +87,80 @@ def test_malformed_messages_are_refused_naming_the_field(raw: object, reason: st
     assert caught.value.message.startswith(reason)
 
 
+def test_a_message_whose_objects_are_all_wrong_is_refused_for_its_context_first() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse({"type": "track", "event": "A", "userId": "u", "traits": 1, "context": "x"})
+
+    assert caught.value.message == "batch[0].context: must be a JSON object"
+
+
+@pytest.mark.parametrize("value", [0, "", [], False, "{}"])
+def test_an_object_sent_as_any_other_falsy_or_textual_value_is_refused(value: object) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse({"type": "track", "event": "A", "userId": "u", "integrations": value})
+
+    assert caught.value.message == "batch[0].integrations: must be a JSON object"
+
+
+def test_absent_and_null_objects_are_empty_and_given_ones_are_kept() -> None:
+    msg = parse(
+        {"type": "track", "event": "A", "userId": "u", "properties": {"a": 1}, "context": None}
+    )
+
+    assert (msg.context, msg.traits, msg.properties, msg.integrations) == ({}, {}, {"a": 1}, {})
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2024-05-01T08:00:00.250Z", datetime(2024, 5, 1, 8, 0, 0, 250000, tzinfo=UTC)),
+        ("2024-05-01T08:00:00+00:00", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        ("2024-05-01T10:30:00+02:30", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+        ("2024-05-01T08:00:00", datetime(2024, 5, 1, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_event_times_are_stored_in_utc_whatever_zone_they_are_written_in(
+    stamp: str, expected: datetime
+) -> None:
+    msg = parse({"type": "track", "event": "A", "userId": "u", "timestamp": stamp})
+
+    assert msg.timestamp == expected
+    assert msg.timestamp.utcoffset() == timedelta(0)
+    assert msg.original_timestamp == stamp
+
+
+def test_of_several_unstorable_values_the_first_in_the_message_is_named() -> None:
+    properties = {
+        "note": None,
+        "items": [{"price": 1.5, "sku": "a"}, {"price": float("nan")}],
+        "code": "x\u0000",
+        "big": 2**70,
+    }
+
+    with pytest.raises(InvalidInput) as caught:
+        parse({"type": "track", "event": "A", "anonymousId": "a1", "properties": properties})
+
+    assert caught.value.message == (
+        "batch[0].properties.items[1].price: not a finite number (NaN and Infinity are not JSON)"
+    )
+
+
+def test_a_message_with_nulls_and_large_numbers_that_fit_is_accepted_as_sent() -> None:
+    properties = {"note": None, "total": 12.5, "id": 2**64 - 1, "low": -(2**63), "ok": True}
+
+    msg = parse(
+        {
+            "type": "track",
+            "event": "A",
+            "userId": None,
+            "anonymousId": "a1",
+            "properties": properties,
+        }
+    )
+
+    assert (msg.user_id, msg.anonymous_id, msg.properties) == (None, "a1", properties)
+
+
 def test_the_reason_never_contains_the_value_sent() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse({"type": "identify", "userId": "u", "timestamp": "ann@example.com"})

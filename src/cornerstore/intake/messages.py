@@ -69,12 +69,14 @@ def parse_time(value: Any, where: str) -> datetime:
             raise InvalidInput(f"{where}: not an ISO-8601 time") from None
     else:
         raise InvalidInput(f"{where}: not an ISO-8601 time")
-    if parsed.tzinfo is None:
+    tz = parsed.tzinfo
+    if tz is None:
         parsed = parsed.replace(tzinfo=UTC)
-    try:
-        parsed = parsed.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(f"{where}: {_OUT_OF_RANGE}") from None
+    elif tz is not UTC:  # most senders write Z (or +00:00): already UTC, nothing to convert
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{where}: {_OUT_OF_RANGE}") from None
     if not EARLIEST <= parsed <= LATEST:
         raise InvalidInput(f"{where}: {_OUT_OF_RANGE}")
     return parsed
@@ -108,28 +110,56 @@ def check_storable(value: Any, where: str) -> None:
     Traceback (most recent call last):
     cornerstore.errors.InvalidInput: batch[2].traits.name: contains a NUL character (\\u0000)
     """
+    fault = _first_unstorable(value)
+    if fault is not None:
+        path, reason = fault
+        raise InvalidInput(f"{where}{''.join(reversed(path))}: {reason}")
+
+
+_NUL = "contains a NUL character (\\u0000)"
+_NUL_IN_NAME = "a field name contains a NUL character (\\u0000)"
+_NOT_FINITE = "not a finite number (NaN and Infinity are not JSON)"
+_BEYOND_64_BITS = "integer out of range (beyond 64 bits)"
+
+
+def _first_unstorable(value: Any) -> tuple[list[str], str] | None:
+    """The first value of ``value``, in document order, that no backend can store: the path to
+    it (its parts innermost first, built only for it) and what is wrong; None when all can be.
+
+    Only a message whose encoding holds ``null`` or ``\\u0000`` is walked, but a ``null`` is
+    common (an anonymous visitor's ``"userId": null``, an empty field): its ordinary leaves are
+    judged here without a call, and no field's label is written unless it is at fault.
+    """
     kind = type(value)
-    if kind is str:
-        if "\x00" in value:
-            raise InvalidInput(f"{where}: contains a NUL character (\\u0000)")
-    elif kind is dict:
-        for key, item in value.items():
-            name = key if type(key) is str else str(key)
-            if "\x00" in name:
-                raise InvalidInput(f"{where}: a field name contains a NUL character (\\u0000)")
-            # Most leaves are short ordinary strings and small numbers: checked without a call.
+    if kind is dict or kind is list:
+        in_list = kind is list
+        name = ""
+        for key, item in enumerate(value) if in_list else value.items():
+            if not in_list:
+                name = key if type(key) is str else str(key)
+                if "\x00" in name:
+                    return [], _NUL_IN_NAME
             leaf = type(item)
-            if (leaf is str and "\x00" not in item) or item is None or leaf is bool:
+            if (
+                (leaf is str and "\x00" not in item)
+                or item is None
+                or leaf is bool
+                or (leaf is float and item - item == 0.0)  # NaN and the infinities give NaN
+                or (leaf is int and _SMALLEST_INT <= item <= _LARGEST_INT)
+            ):
                 continue
-            check_storable(item, f"{where}.{name}")
-    elif kind is list:
-        for i, item in enumerate(value):
-            check_storable(item, f"{where}[{i}]")
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidInput(f"{where}: not a finite number (NaN and Infinity are not JSON)")
-    elif isinstance(value, int) and not _SMALLEST_INT <= value <= _LARGEST_INT:
-        raise InvalidInput(f"{where}: integer out of range (beyond 64 bits)")
+            fault = _first_unstorable(item)
+            if fault is not None:
+                fault[0].append(f"[{key}]" if in_list else f".{name}")
+                return fault
+        return None
+    if kind is str:
+        return ([], _NUL) if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ([], _NOT_FINITE)
+    if isinstance(value, int) and not _SMALLEST_INT <= value <= _LARGEST_INT:
+        return [], _BEYOND_64_BITS
+    return None
 
 
 def _text_id(value: Any, where: str) -> str | None:
@@ -149,12 +179,9 @@ def _text_id(value: Any, where: str) -> str | None:
 _OBJECTS = ("context", "traits", "properties", "integrations")
 
 
-def _object(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = raw.get(key)
-    if type(value) is dict:
-        return value
-    if value is None:
-        return {}
+def _object(value: Any, key: str, where: str) -> dict[str, Any]:
+    """``value`` of object field ``key``, when it is neither a plain dict nor absent: a dict's
+    subclass as it is, anything else refused by name."""
     if not isinstance(value, dict):
         raise InvalidInput(f"{where}.{key}: must be a JSON object")
     return value
@@ -287,9 +314,15 @@ def parse_message(
     if type(message_id) is not str or len(message_id) > 256:
         message_id = _text_id(message_id, f"{where}.messageId")
     message_id = message_id or str(uuid.uuid4())
-    context, traits, properties, integrations = [
-        value if type(value := get(key)) is dict else _object(raw, key, where) for key in _OBJECTS
-    ]
+    # The objects, in the order their faults are reported; nearly all are objects or absent,
+    # taken here without a call (a comprehension would be one, and _object another).
+    objects = []
+    for key in _OBJECTS:
+        value = get(key)
+        if type(value) is not dict:
+            value = {} if value is None else _object(value, key, where)
+        objects.append(value)
+    context, traits, properties, integrations = objects
     if kind == "identify" and not traits and isinstance(context.get("traits"), dict):
         # RudderStack's clients send identify traits only in context.traits.
         traits = context["traits"]
