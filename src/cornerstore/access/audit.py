@@ -12,7 +12,6 @@ retention (:meth:`AuditTrail.prune`, run by the owner on the server) deletes old
 from __future__ import annotations
 
 import atexit
-import csv
 import io
 import logging
 import threading
@@ -28,6 +27,7 @@ from cornerstore.access.model import AuditEntry
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.group_commit import GroupCommitter
+from cornerstore.spreadsheet_csv import spreadsheet_writer
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -74,23 +74,17 @@ def to_csv(entries: Sequence[AuditEntry]) -> str:
     2024-01-01T00:00:00+00:00,ann,read_profile,cus_1,api,,name,,,,
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = spreadsheet_writer(buffer)
     writer.writerow(AUDIT_FIELDS)
     for entry in entries:
         row = asdict(entry)
-        writer.writerow([_cell(row[name]) for name in AUDIT_FIELDS])
+        writer.writerow([_joined(row[name]) for name in AUDIT_FIELDS])
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return " ".join(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _joined(value: Any) -> Any:
+    # Sections are a list; one cell holds them space-separated.
+    return " ".join(value) if isinstance(value, list) else value
 
 
 class AuditTrail:

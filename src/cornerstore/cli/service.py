@@ -3,7 +3,6 @@ metrics and follow-up surveys."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +26,7 @@ from cornerstore.cli.common import (
 )
 from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
+from cornerstore.spreadsheet_csv import spreadsheet_writer
 
 app = typer.Typer(
     help="The contact centre: cases, e-mail in, outcome metrics and surveys", no_args_is_help=True
@@ -217,7 +217,7 @@ def export(
 
 
 def _write_csv(links: list[SurveyLink], file: Any) -> None:
-    writer = csv.writer(file)
+    writer = spreadsheet_writer(file)
     writer.writerow(["survey_id", "case_id", "customer_id", "url"])
     for link in links:
         writer.writerow([link.survey_id, link.case_id, link.customer_id, link.url])
