@@ -101,8 +101,9 @@ class AuditTrail:
         self.policy = policy
         self.journal_folder = journal
         self.flush_seconds = flush_seconds
-        self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(
-            self._write if journal is None else self._write_ahead, max_size=WRITER_BATCH
+        # A job is the entries of one call, written in one transaction (a page's reads).
+        self._committer: GroupCommitter[list[dict[str, Any]]] = GroupCommitter(
+            self._write_jobs, max_size=WRITER_BATCH
         )
         self._journal: Journal | None = None
         self._queue: list[dict[str, Any]] = []
@@ -168,7 +169,21 @@ class AuditTrail:
         sections: Iterable[str] = (),
     ) -> None:
         """Write one entry; returns once it is committed (raises if it could not be)."""
-        self._committer.submit(entry_fields(caller, action, customer_id, detail, sections), 1)
+        self._committer.submit([entry_fields(caller, action, customer_id, detail, sections)], 1)
+
+    def record_many(
+        self,
+        caller: Caller,
+        action: str,
+        reads: Iterable[tuple[str | None, Iterable[str]]],
+        detail: str | None = None,
+    ) -> None:
+        """Write one ``action`` entry per ``(customer_id, sections)`` of ``reads``, all in one
+        transaction (a page that shows many customers); returns once they are committed."""
+        at = datetime.now(UTC)
+        entries = [entry_fields(caller, action, c, detail, sections, at) for c, sections in reads]
+        if entries:
+            self._committer.submit(entries, len(entries))
 
     def record_in(
         self,
@@ -183,6 +198,13 @@ class AuditTrail:
         """Write one entry inside ``uow``, the transaction of the change it records: both are
         committed, or neither (merges, unmerges, pruning the trail)."""
         uow.audit.add(**entry_fields(caller, action, customer_id, detail, sections, at))
+
+    def _write_jobs(self, jobs: Sequence[list[dict[str, Any]]]) -> None:
+        entries = [entry for job in jobs for entry in job]
+        if self.journal_folder is None:
+            self._write(entries)
+        else:
+            self._write_ahead(entries)
 
     def _write(self, entries: Sequence[dict[str, Any]]) -> None:
         with self.store.unit_of_work(write=True) as uow:
