@@ -27,6 +27,7 @@ from cornerstore.access.model import AuditEntry
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.group_commit import GroupCommitter
+from cornerstore.plural import counted
 from cornerstore.spreadsheet_csv import spreadsheet_writer
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -290,7 +291,9 @@ class AuditTrail:
                 after_id=after_id,
                 limit=limit,
             )
-        self.record(caller, "read_audit", customer_id, f"{len(entries)} entries", ["audit"])
+        self.record(
+            caller, "read_audit", customer_id, counted(len(entries), "entry", "entries"), ["audit"]
+        )
         return entries
 
     def prune(self, caller: Caller, older_than: timedelta, now: datetime | None = None) -> int:
@@ -303,7 +306,11 @@ class AuditTrail:
         with self.store.unit_of_work(write=True) as uow:
             removed = uow.audit.prune(before)
             self.record_in(
-                uow, caller, "prune_audit", None, f"{removed} entries before {before.isoformat()}"
+                uow,
+                caller,
+                "prune_audit",
+                None,
+                f"{counted(removed, 'entry', 'entries')} before {before.isoformat()}",
             )
         return removed
 

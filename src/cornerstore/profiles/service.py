@@ -16,6 +16,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
+from cornerstore.plural import counted
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.model import ConsentRecord
 from cornerstore.profiles.forms import FormEntry, anchor_of, form_messages, staff_source
@@ -233,7 +234,7 @@ class Profiles:
             )
             for h in hits
         ]
-        self.audit.record(caller, "search", None, f"{len(hits)} results", shown)
+        self.audit.record(caller, "search", None, counted(len(hits), "result"), shown)
         return hits
 
     # -- the 360 view ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from cornerstore.plural import counted
 from cornerstore.suggest.neighbours import Pool, day_weights
 from cornerstore.suggest.rerank import FEATURES, NO_TREES, Trees
 
@@ -245,11 +246,11 @@ def _ago(days: float) -> str:
         return "today"
     if days < 14:
         n = round(days)
-        return f"{n} day{'s' if n != 1 else ''} ago"
+        return f"{counted(n, 'day')} ago"
     if days < 63:
         return f"{round(days / 7)} weeks ago"
     n = round(days / 30.4)
-    return f"{n} month{'s' if n != 1 else ''} ago"
+    return f"{counted(n, 'month')} ago"
 
 
 # A regular buy not bought for more than this many of its cycles is told as a past habit.

@@ -26,6 +26,7 @@ from cornerstore.identity.resolution.stored_profiles import (
     field_dict,
     read_profile_variants,
 )
+from cornerstore.plural import counted
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -262,7 +263,7 @@ class ReviewQueue(ResolutionJob):
             raise InvalidInput("limit: must be between 1 and 200")
         with self.store.unit_of_work() as uow:
             found = self._of_branch(uow, caller, limit)
-        self.audit.record(caller, "read_merges", None, f"{len(found)} merges", ["merges"])
+        self.audit.record(caller, "read_merges", None, counted(len(found), "merge"), ["merges"])
         return found
 
     def _of_branch(self, uow: UnitOfWork, caller: Caller, limit: int) -> list[MergeRecord]:
