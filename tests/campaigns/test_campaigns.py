@@ -361,11 +361,18 @@ def test_treatment_gets_single_use_coupons_redeemed_only_by_their_owner(
             "Order Completed", user, timestamp="2026-06-03T10:00:00Z", total=20, coupon=code.lower()
         )
 
-    services.intake.ingest([order(other_ref)], source=Source("shop", "web"))
-    services.intake.ingest([order(owner_ref)], source=Source("shop", "web"))
-    result = services.intake.ingest([order(owner_ref)], source=Source("shop", "web"))
+    answers = [
+        services.intake.ingest([order(ref)], source=Source("shop", "web"))
+        for ref in (other_ref, owner_ref, owner_ref)
+    ]
 
-    assert result.accepted == 1  # intake stores the order whatever the coupon's fate
+    # Intake stores the order whatever the coupon's fate, and tells the sender that fate.
+    assert [a.accepted for a in answers] == [1, 1, 1]
+    assert [(c.index, c.code, c.redeemed, c.reason) for a in answers for c in a.coupons] == [
+        (0, code, False, "not_theirs"),
+        (0, code, True, None),
+        (0, code, False, "used"),
+    ]
     coupon, refusals = services.campaigns.coupon(OWNER, code)
     assert coupon.customer_id == owner and coupon.redeemed_at is not None
     assert [(who, why) for who, why, _ in refusals] == [(other, "not_theirs"), (owner, "used")]
