@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -45,7 +44,7 @@ from benchmarks.common import (
     machine,
     percentile,
     print_table,
-    scratch_dir,
+    scratch_services,
     services_taking_in,
     write_result,
 )
@@ -162,22 +161,12 @@ def _merged_customer(services: Any, target: str) -> None:
 
 def customer_page(profiles: int, events: int, count: int, learn: bool) -> dict[str, Any]:
     from cornerstore.access.caller import system_caller
-    from cornerstore.demo.staff import add_demo_staff
-    from cornerstore.services import Services
-    from cornerstore.settings import Settings
-    from cornerstore.storage import open_store
 
     cached, meta = profile_data.ensure(profiles, events, 10, PAGE_EVENTS)
     out: dict[str, Any] = {"profiles": profiles, "events": events}
-    with scratch_dir("console-page") as where:
-        path = where / "cornerstore.db"
-        shutil.copyfile(cached, path)
-        url = f"sqlite:///{path}"
-        settings = Settings(_env_file=None, database_url=url, secret_key="bench")
-        services = Services.build(settings, open_store(url))
+    with scratch_services(cached, "console-page") as services:
         owner = system_caller(actor="bench")
         target = meta["targets"][0]
-        add_demo_staff(services.staff)
         _merged_customer(services, target)
         if learn:
             started = time.perf_counter()
@@ -229,7 +218,6 @@ def customer_page(profiles: int, events: int, count: int, learn: bool) -> dict[s
                 page_took += server_times(client, timer, [lambda: client.get(page)], page_cpu)
                 api_took += server_times(client, timer, [read_api], api_cpu)
             out["load_after"] = _load()
-        services.store.dispose()
     out["page_ms"] = latency_ms(page_took)
     out["api_ms"] = latency_ms(api_took)
     out["page_cpu_ms"] = _mean_ms(page_cpu)

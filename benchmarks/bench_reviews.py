@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -50,7 +49,7 @@ from benchmarks.common import (
     latency_ms,
     machine,
     print_table,
-    scratch_dir,
+    scratch_services,
     services_taking_in,
     write_result,
 )
@@ -114,11 +113,7 @@ def build(records: int, pairs: int, seed: int) -> Path:
 def measure(cached: Path, requests: int) -> dict[str, Any]:
     """Copy the store, then time the console page and the in-process queue read."""
     from cornerstore.access.caller import system_caller
-    from cornerstore.demo.staff import add_demo_staff
     from cornerstore.identity.resolution import review
-    from cornerstore.services import Services
-    from cornerstore.settings import Settings
-    from cornerstore.storage import open_store
 
     calls = [0]
     reader = review.read_profile_variants
@@ -129,14 +124,8 @@ def measure(cached: Path, requests: int) -> dict[str, Any]:
 
     review.read_profile_variants = counted  # type: ignore[assignment]
     out: dict[str, Any] = {}
-    with scratch_dir("reviews") as where:
-        path = where / "cornerstore.db"
-        shutil.copyfile(cached, path)
-        url = f"sqlite:///{path}"
-        settings = Settings(_env_file=None, database_url=url, secret_key="bench")
-        services = Services.build(settings, open_store(url))
+    with scratch_services(cached, "reviews") as services:
         owner = system_caller(actor="bench")
-        add_demo_staff(services.staff)
         with services.store.unit_of_work() as uow:
             out["pending"] = len(uow.identity.pending(10_000))
         with client_of(services) as (client, timer):
@@ -161,7 +150,6 @@ def measure(cached: Path, requests: int) -> dict[str, Any]:
         out["pending_20_cpu_ms"] = round(1000 * sum(cpus) / len(cpus), 1)
         out["pending_20_variant_reads"] = calls[0] / requests
         out["pending_20_with_evidence_against"] = sum(bool(r.against) for r in shown)
-        services.store.dispose()
     out["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     return out
 

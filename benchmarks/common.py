@@ -131,6 +131,29 @@ def scratch_dir(tag: str) -> Iterator[Path]:
 
 
 @contextmanager
+def scratch_services(cached: Path, tag: str) -> Iterator[Any]:
+    """Services over a copy of the cached SQLite store ``cached``, with the demo staff, in a
+    scratch directory (:func:`scratch_dir`); the store is closed and the copy removed
+    afterwards, so a measurement never changes the cache."""
+    from cornerstore.demo.staff import add_demo_staff
+    from cornerstore.services import Services
+    from cornerstore.settings import Settings
+    from cornerstore.storage import open_store
+
+    with scratch_dir(tag) as where:
+        path = where / "cornerstore.db"
+        shutil.copyfile(cached, path)
+        url = f"sqlite:///{path}"
+        settings = Settings(_env_file=None, database_url=url, secret_key="bench")
+        services = Services.build(settings, open_store(url))
+        add_demo_staff(services.staff)
+        try:
+            yield services
+        finally:
+            services.store.dispose()
+
+
+@contextmanager
 def fresh_database(base_url: str | None, tag: str) -> Iterator[str]:
     """A migrated, empty cornerstore database; SQLite by default, else a new PostgreSQL schema
     inside ``base_url``'s database, dropped afterwards."""

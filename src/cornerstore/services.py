@@ -125,10 +125,12 @@ class Services:
             for customer, shown in found.items()
         }
 
-    def redeem_coupons(self, message_ids: list[str]) -> None:
+    def redeem_coupons(self, message_ids: list[str]) -> list[tuple[str, str, bool, str | None]]:
         """Redeem the coupons of the track events intake just stored (see
-        :meth:`Campaigns.redeem`)."""
-        self.campaigns.redeem(message_ids)
+        :meth:`Campaigns.redeem`): (messageId, code, redeemed, reason) of each."""
+        return [
+            (r.message_id, r.code, r.redeemed, r.reason) for r in self.campaigns.redeem(message_ids)
+        ]
 
     @property
     def identity(self) -> IdentityResolution:

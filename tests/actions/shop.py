@@ -15,7 +15,7 @@ Everyone except ``quiet`` agreed to marketing e-mail.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,7 +27,7 @@ from cornerstore.services import Services
 from tests.factories import track
 from tests.suggest.shop import NOW, WEB, open_shop, order
 
-__all__ = ["NOW", "open_action_shop", "root_of"]
+__all__ = ["NOW", "open_action_shop", "root_of", "vip_due_for_a_teapot_today"]
 
 
 def root_of(services: Services, ref: str) -> str:
@@ -79,7 +79,10 @@ def _file_open_case(services: Services, customer_id: str, category: str) -> None
 def open_action_shop(services: Services) -> None:
     open_shop(services)
     messages = _beans_every_five_weeks("busy") + _beans_every_five_weeks("quiet")
+    # A teapot every month until 200 days ago, and again 35 days ago: due again (without the
+    # last one, three cycles missed make it a past habit, not due).
     messages += [order("vip", NOW - timedelta(days=200 + 30 * k), "POT") for k in range(3)]
+    messages.append(order("vip", NOW - timedelta(days=35), "POT"))
     # Three different things, so no regular buy is due.
     messages += [
         order("withdrawn", NOW - timedelta(days=200 + 30 * k), item)
@@ -107,3 +110,12 @@ def open_action_shop(services: Services) -> None:
         ]
     )
     services.suggestions.train(owner)
+
+
+def vip_due_for_a_teapot_today(services: Services) -> None:
+    """Two more monthly teapots for ``vip``, the last 35 days before the clock's today: due
+    today, for tests whose answer is computed at the clock's time rather than at ``NOW``
+    (without them the monthly teapot is months overdue by then: a past habit, not due)."""
+    today = datetime.now(UTC)
+    bought = [order("vip", today - timedelta(days=days), "POT") for days in (65, 35)]
+    services.intake.ingest(bought, source=WEB)

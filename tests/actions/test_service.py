@@ -3,6 +3,8 @@ customer, caps, complaint suppression, consent, the role policy and the audit tr
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from cornerstore.access.caller import Caller
@@ -10,6 +12,7 @@ from cornerstore.errors import Forbidden, InvalidInput, NotFound
 from cornerstore.services import Services
 from tests.access import staff_caller
 from tests.actions.shop import NOW, open_action_shop, root_of
+from tests.suggest.shop import WEB, order
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ def test_no_marketing_reaches_a_customer_with_an_open_complaint(
 ) -> None:
     found = shop.actions.for_customer(owner, "vip", now=NOW)
 
-    # vip bought a teapot every month until 200 days ago: due, but not while the complaint is open.
+    # vip's monthly teapot is due again, but not while the complaint is open.
     assert [(h.action, h.reasons, h.why) for h in found.held_back] == [
         (
             "offer",
@@ -54,6 +57,20 @@ def test_no_marketing_reaches_a_customer_with_an_open_complaint(
         )
     ]
     assert all(a.purpose == "service" for a in found.actions)
+
+
+def test_a_regular_buy_missed_for_many_cycles_is_no_replenishment_due(
+    shop: Services, owner: Caller
+) -> None:
+    # A teapot every month until 200 days ago: a habit they had, not one that is due.
+    bought = [order("lapsed", NOW - timedelta(days=200 + 30 * k), "POT") for k in range(3)]
+    shop.intake.ingest(bought, source=WEB)
+    shop.consents.change(owner, "lapsed", {"marketing_email": True})
+
+    found = shop.actions.for_customer(owner, "lapsed", now=NOW)
+
+    reasons = [r for h in (*found.actions, *found.held_back) for r in h.reasons]
+    assert not any(r.startswith("replenishment due") for r in reasons)
 
 
 def test_without_profiling_consent_nothing_learned_is_used_and_the_answer_says_so(

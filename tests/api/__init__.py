@@ -76,8 +76,8 @@ class At:
 
 
 def intake_answer(received: int, accepted: int, duplicates: int = 0, **rest: Any) -> dict[str, Any]:
-    """The whole 200 answer of an intake route; ``rest`` sets rejected, changed, suppressed or
-    refused."""
+    """The whole 200 answer of an intake route; ``rest`` sets rejected, changed, suppressed,
+    refused or coupons."""
     return {
         "success": True,
         "received": received,
@@ -87,6 +87,7 @@ def intake_answer(received: int, accepted: int, duplicates: int = 0, **rest: Any
         "changed": rest.get("changed", []),
         "suppressed": rest.get("suppressed", 0),
         "refused": rest.get("refused", []),
+        "coupons": rest.get("coupons", []),
     }
 
 

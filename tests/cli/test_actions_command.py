@@ -12,7 +12,7 @@ from cornerstore.cli.main import app
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.actions.shop import open_action_shop
+from tests.actions.shop import open_action_shop, vip_due_for_a_teapot_today
 
 runner = CliRunner()
 
@@ -22,6 +22,7 @@ def shop_db(tmp_path: Path) -> str:
     store = open_store(url, upgrade=True)
     services = Services.build(Settings(database_url=url), store)
     open_action_shop(services)
+    vip_due_for_a_teapot_today(services)
     services.segments.create(
         system_caller(), "Valued", {"score": "value.clv", "op": ">=", "value": 0}
     )

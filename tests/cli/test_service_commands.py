@@ -76,7 +76,7 @@ def test_surveys_are_made_once_and_exported_once_as_csv(tmp_path: Path) -> None:
     )
     nothing = runner.invoke(app, ["service", "surveys", "export", "--json", "--db", url])
 
-    assert sent.stdout.strip() == "1 surveys made, waiting for export"
+    assert sent.stdout.strip() == "1 survey made, waiting for export"
     assert again.stdout.strip() == "0 surveys made, waiting for export"
     assert exported.exit_code == 0
     rows = list(csv.DictReader(target.open()))
@@ -118,7 +118,7 @@ def test_surveys_are_emailed_with_deliver_smtp_and_a_wrong_delivery_is_one_line(
     wrong = runner.invoke(app, ["service", "surveys", "send", "--deliver", "pigeon", "--db", url])
 
     assert sent.stdout.strip() == (
-        "1 surveys made; 1 e-mailed, 0 refused by the server, 0 without an e-mail address "
+        "1 survey made; 1 e-mailed, 0 refused by the server, 0 without an e-mail address "
         "(left pending)"
     )
     assert json.loads(again.stdout) == {

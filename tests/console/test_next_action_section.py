@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from cornerstore.api import create_app
 from cornerstore.demo.staff import add_demo_staff
 from cornerstore.services import Services
-from tests.actions.shop import open_action_shop, root_of
+from tests.actions.shop import open_action_shop, root_of, vip_due_for_a_teapot_today
 from tests.console.conftest import ConsoleClient
 
 
@@ -24,6 +24,7 @@ def test_the_customer_page_shows_the_next_best_action_to_the_roles_that_may_read
     services: Services,
 ) -> None:
     open_action_shop(services)
+    vip_due_for_a_teapot_today(services)
     add_demo_staff(services.staff)
     vip = root_of(services, "vip")
     pages = {}

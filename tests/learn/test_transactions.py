@@ -133,7 +133,7 @@ def test_an_unreadable_date_names_the_column_not_the_value(tmp_path: Path) -> No
         read_transactions(path, customer_col="client", date_col="day")
 
     assert error.value.message == (
-        "column day: 1 rows have no readable date (expected ISO dates like 2024-03-12 or YYYYMMDD)"
+        "column day: 1 row has no readable date (expected ISO dates like 2024-03-12 or YYYYMMDD)"
     )
 
 

@@ -187,7 +187,7 @@ def test_an_unreachable_smtp_server_is_unavailable_and_the_surveys_stay_pending(
     ann = customer(services, "ann@example.com")
     case_id = file_case(services, ann, DAY1, resolved=DAY1 + timedelta(hours=2))
 
-    with pytest.raises(Unavailable, match="could not be reached; 1 surveys stay pending"):
+    with pytest.raises(Unavailable, match="could not be reached; 1 survey stays pending"):
         services.outcomes.deliver_surveys(system_caller(), now=DAY1 + timedelta(days=1))
 
     assert [link.case_id for link in services.outcomes.export_pending(system_caller())] == [case_id]

@@ -55,21 +55,24 @@ def test_a_repeat_buy_that_is_due_is_suggested_with_its_cycle(model: SuggestionM
     )
 
 
-def test_a_repeat_buy_missed_for_many_cycles_is_told_as_a_past_habit(
-    model: SuggestionModel,
+@pytest.mark.parametrize(
+    ("last", "cycle", "kind", "reason"),
+    [
+        # Three cycles late: still due.
+        (105, 35, "replenishment", "you buy this about every 5 weeks; last time 3 months ago"),
+        # More than three missed: a habit they had, not one that is due.
+        (330, 28, "favourite", "you used to buy this about every 4 weeks; last time 11 months ago"),
+    ],
+)
+def test_a_repeat_buy_is_due_until_more_than_three_of_its_cycles_are_missed(
+    model: SuggestionModel, last: int, cycle: int, kind: str, reason: str
 ) -> None:
     model.blend = SMALL
-    every_four_weeks_until_a_year_ago = [
-        ("beans", NOW - timedelta(days=330 + 28 * k)) for k in range(4)
-    ]
+    bought = [("beans", NOW - timedelta(days=last + cycle * k)) for k in range(4)]
 
-    found = model.suggest(History.of(every_four_weeks_until_a_year_ago), 3, NOW)
+    found = model.suggest(History.of(bought), 3, NOW)
 
-    reasons = {s.item_id: (s.kind, s.reason) for s in found}
-    assert reasons["beans"] == (
-        "replenishment",
-        "you used to buy this about every 4 weeks; last time 11 months ago",
-    )
+    assert {s.item_id: (s.kind, s.reason) for s in found}["beans"] == (kind, reason)
 
 
 def test_a_repeat_buy_that_is_not_due_is_left_out(model: SuggestionModel) -> None:

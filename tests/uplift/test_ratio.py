@@ -27,6 +27,19 @@ def test_the_statistic_is_pearsons_chi_square():
     assert result.passed is False
 
 
+def test_expected_sizes_are_reported_without_floating_point_noise_and_the_statistic_stays_exact():
+    # 90 customers at 70% / 30%: 90 * 0.7 is 62.99999999999999 in floating point.
+    result = sample_ratio_check([60, 30], [0.7, 0.3])
+
+    assert result.expected == (63.0, 27.0)
+    assert result.statistic == (60 - 90 * 0.7) ** 2 / (90 * 0.7) + (30 - 90 * 0.3) ** 2 / (90 * 0.3)
+
+
+def test_expected_sizes_keep_their_fractions_to_a_hundredth():
+    assert sample_ratio_check([2, 1], [2, 1]).expected == (2.0, 1.0)
+    assert sample_ratio_check([5, 5], [1, 2]).expected == (3.33, 6.67)
+
+
 def test_shares_need_not_sum_to_one():
     assert sample_ratio_check([800, 200], [4, 1]).statistic == pytest.approx(0.0)
 

@@ -12,7 +12,6 @@ retention (:meth:`AuditTrail.prune`, run by the owner on the server) deletes old
 from __future__ import annotations
 
 import atexit
-import csv
 import io
 import logging
 import threading
@@ -28,6 +27,8 @@ from cornerstore.access.model import AuditEntry
 from cornerstore.access.policy import Policy
 from cornerstore.errors import InvalidInput
 from cornerstore.group_commit import GroupCommitter
+from cornerstore.plural import counted
+from cornerstore.spreadsheet_csv import spreadsheet_writer
 from cornerstore.storage.database import Store
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -74,23 +75,17 @@ def to_csv(entries: Sequence[AuditEntry]) -> str:
     2024-01-01T00:00:00+00:00,ann,read_profile,cus_1,api,,name,,,,
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = spreadsheet_writer(buffer)
     writer.writerow(AUDIT_FIELDS)
     for entry in entries:
         row = asdict(entry)
-        writer.writerow([_cell(row[name]) for name in AUDIT_FIELDS])
+        writer.writerow([_joined(row[name]) for name in AUDIT_FIELDS])
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return " ".join(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _joined(value: Any) -> Any:
+    # Sections are a list; one cell holds them space-separated.
+    return " ".join(value) if isinstance(value, list) else value
 
 
 class AuditTrail:
@@ -107,8 +102,9 @@ class AuditTrail:
         self.policy = policy
         self.journal_folder = journal
         self.flush_seconds = flush_seconds
-        self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(
-            self._write if journal is None else self._write_ahead, max_size=WRITER_BATCH
+        # A job is the entries of one call, written in one transaction (a page's reads).
+        self._committer: GroupCommitter[list[dict[str, Any]]] = GroupCommitter(
+            self._write_jobs, max_size=WRITER_BATCH
         )
         self._journal: Journal | None = None
         self._queue: list[dict[str, Any]] = []
@@ -174,7 +170,21 @@ class AuditTrail:
         sections: Iterable[str] = (),
     ) -> None:
         """Write one entry; returns once it is committed (raises if it could not be)."""
-        self._committer.submit(entry_fields(caller, action, customer_id, detail, sections), 1)
+        self._committer.submit([entry_fields(caller, action, customer_id, detail, sections)], 1)
+
+    def record_many(
+        self,
+        caller: Caller,
+        action: str,
+        reads: Iterable[tuple[str | None, Iterable[str]]],
+        detail: str | None = None,
+    ) -> None:
+        """Write one ``action`` entry per ``(customer_id, sections)`` of ``reads``, all in one
+        transaction (a page that shows many customers); returns once they are committed."""
+        at = datetime.now(UTC)
+        entries = [entry_fields(caller, action, c, detail, sections, at) for c, sections in reads]
+        if entries:
+            self._committer.submit(entries, len(entries))
 
     def record_in(
         self,
@@ -189,6 +199,13 @@ class AuditTrail:
         """Write one entry inside ``uow``, the transaction of the change it records: both are
         committed, or neither (merges, unmerges, pruning the trail)."""
         uow.audit.add(**entry_fields(caller, action, customer_id, detail, sections, at))
+
+    def _write_jobs(self, jobs: Sequence[list[dict[str, Any]]]) -> None:
+        entries = [entry for job in jobs for entry in job]
+        if self.journal_folder is None:
+            self._write(entries)
+        else:
+            self._write_ahead(entries)
 
     def _write(self, entries: Sequence[dict[str, Any]]) -> None:
         with self.store.unit_of_work(write=True) as uow:
@@ -274,7 +291,9 @@ class AuditTrail:
                 after_id=after_id,
                 limit=limit,
             )
-        self.record(caller, "read_audit", customer_id, f"{len(entries)} entries", ["audit"])
+        self.record(
+            caller, "read_audit", customer_id, counted(len(entries), "entry", "entries"), ["audit"]
+        )
         return entries
 
     def prune(self, caller: Caller, older_than: timedelta, now: datetime | None = None) -> int:
@@ -287,7 +306,11 @@ class AuditTrail:
         with self.store.unit_of_work(write=True) as uow:
             removed = uow.audit.prune(before)
             self.record_in(
-                uow, caller, "prune_audit", None, f"{removed} entries before {before.isoformat()}"
+                uow,
+                caller,
+                "prune_audit",
+                None,
+                f"{counted(removed, 'entry', 'entries')} before {before.isoformat()}",
             )
         return removed
 

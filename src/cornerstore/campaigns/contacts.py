@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from cornerstore.campaigns.model import Contact
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 from cornerstore.settings import CONTACT_CHANNELS, SERVICE_PURPOSE, FrequencyCap, Settings
 from cornerstore.storage.database import Store
 
@@ -35,7 +36,8 @@ class CapHit:
     def reason(self) -> str:
         where = "in all" if self.cap.channel == "*" else f"by {self.cap.channel}"
         return (
-            f"contacted {self.contacts} times {where} in the last {self.cap.days} days "
+            f"contacted {counted(self.contacts, 'time')} {where} in the last "
+            f"{counted(self.cap.days, 'day')} "
             f"(at most {self.cap.max_contacts})"
         )
 

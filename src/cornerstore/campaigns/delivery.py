@@ -15,7 +15,6 @@ Each message carries ``List-Unsubscribe`` with an HTTPS link and a ``mailto:``-f
 from __future__ import annotations
 
 import base64
-import csv
 import email.policy
 import hashlib
 import hmac
@@ -31,6 +30,7 @@ from typing import IO
 
 from cornerstore.errors import InvalidInput
 from cornerstore.settings import CampaignSettings
+from cornerstore.spreadsheet_csv import spreadsheet_writer
 
 log = logging.getLogger(__name__)
 
@@ -283,13 +283,16 @@ def open_export(path: Path) -> IO[str]:
         raise InvalidInput(f"output: {path.name} exists already; choose a new file") from None
     except OSError as exc:
         raise InvalidInput(f"output: cannot write there ({exc.strerror})") from None
-    csv.writer(out).writerow(EXPORT_COLUMNS)
+    spreadsheet_writer(out).writerow(EXPORT_COLUMNS)
     return out
 
 
 def export_rows(out: IO[str], messages: Iterable[Outgoing]) -> list[Delivered]:
-    """Write messages as CSV rows; each is then delivered as far as cornerstore is concerned."""
-    writer = csv.writer(out)
+    """Write messages as CSV rows; each is then delivered as far as cornerstore is concerned.
+
+    Customer text that a spreadsheet would run as a formula is quoted (see
+    :mod:`cornerstore.spreadsheet_csv`)."""
+    writer = spreadsheet_writer(out)
     done = []
     for m in messages:
         writer.writerow(

@@ -45,6 +45,7 @@ from cornerstore.cases.spec_events import CaseEvent, read_case_event
 from cornerstore.errors import Conflict, InvalidInput, NotFound, Refused
 from cornerstore.intake.messages import Message
 from cornerstore.intake.service import Intake, Source
+from cornerstore.plural import counted
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
 from cornerstore.spec import CASE_OPENED, CASE_RESOLVED
@@ -778,7 +779,7 @@ class Cases:
                 where = replace(where, customer_ids=tuple(uow.customers.members(root)))
             found = uow.cases.find(where)
         if audit:
-            self.audit.record(caller, "list_cases", root, f"{len(found)} cases", [SECTION])
+            self.audit.record(caller, "list_cases", root, counted(len(found), "case"), [SECTION])
         return found
 
     def queue(self, caller: Caller, where: CaseFilter) -> list[QueueEntry]:
@@ -794,7 +795,7 @@ class Cases:
             names = self.lookup.names_of(uow, caller, roots)
         shown = self.lookup.shown_id(caller)
         sections = [SECTION, "name"] if names else [SECTION]
-        self.audit.record(caller, "list_cases", None, f"{len(found)} cases", sections)
+        self.audit.record(caller, "list_cases", None, counted(len(found), "case"), sections)
         return [
             QueueEntry(
                 replace(c, customer_id=shown(c.customer_id), profile_id=shown(c.profile_id)),

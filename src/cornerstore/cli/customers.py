@@ -10,6 +10,7 @@ from rich.text import Text
 
 from cornerstore.cli.common import Invocation, id_column, out, print_json, shared_options, when
 from cornerstore.cli.terminal import styled
+from cornerstore.plural import counted
 from cornerstore.profiles.model import Profile
 
 app = typer.Typer(help="Customers: find, show, timeline, prefill, merge", no_args_is_help=True)
@@ -55,7 +56,7 @@ def _print_profile(p: Profile) -> None:
     if s is not None:
         spread = ", ".join(f"{k} {v}" for k, v in sorted(s.by_touchpoint.items()))
         out.print(
-            f"{s.events} events ({spread or 'none'}); first {when(s.first_seen_at)}, "
+            f"{counted(s.events, 'event')} ({spread or 'none'}); first {when(s.first_seen_at)}, "
             f"last {when(s.last_seen_at)}"
         )
     if p.identifiers is not None:

@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from cornerstore.cli.common import Invocation, count_option, err, out, shared_options
+from cornerstore.plural import counted
 
 
 @shared_options("db")
@@ -73,9 +74,10 @@ def demo(
         # Cases still open on the demo's last days, so the contact centre shows a live queue.
         opened = add_open_cases(s.cases, s.remedies, count=max(3, min(40, customers // 50)))
     out.print(
-        f"demo business: {result.accepted} messages from {customers} people in {took:.1f}s; "
-        f"{profiles} profiles, {result.merges} merges, {result.refused_merges} refused merges; "
-        f"{opened} open cases"
+        f"demo business: {counted(result.accepted, 'message')} from "
+        f"{counted(customers, 'person', 'people')} in {took:.1f}s; {counted(profiles, 'profile')}, "
+        f"{counted(result.merges, 'merge')}, {counted(result.refused_merges, 'refused merge')}; "
+        f"{counted(opened, 'open case')}"
     )
     if staff:
         out.print(

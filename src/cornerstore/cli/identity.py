@@ -26,6 +26,7 @@ from cornerstore.cli.common import (
     shared_options,
     when,
 )
+from cornerstore.plural import counted
 
 if TYPE_CHECKING:
     from cornerstore.identity.resolution.explain import ScoredVariant
@@ -158,12 +159,14 @@ def dedupe(
             markup=False,
         )
     out.print(
-        f"{result.records:,} records -> {result.clusters:,} clusters "
-        f"(largest {result.largest_cluster}, {result.households:,} households); "
+        f"{counted(result.records, 'record', grouped=True)} -> "
+        f"{counted(result.clusters, 'cluster', grouped=True)} (largest {result.largest_cluster}, "
+        f"{counted(result.households, 'household', grouped=True)}); "
         f"wrote {result.output}"
         + (
-            f"; {result.crowded_keys:,} blocking keys shared by too many to compare on "
-            f"({result.crowded_records:,} records, reached through their other keys)"
+            f"; {counted(result.crowded_keys, 'blocking key', grouped=True)} shared by too "
+            f"many to compare on ({counted(result.crowded_records, 'record', grouped=True)}, "
+            "reached through their other keys)"
             if result.crowded_keys
             else ""
         )
@@ -204,7 +207,8 @@ def train(
             engine=engine.value,
         )
     out.print(
-        f"trained on {model.records:,} records ({', '.join(c.name for c in model.comparisons)}); "
+        f"trained on {counted(model.records, 'record', grouped=True)} "
+        f"({', '.join(c.name for c in model.comparisons)}); "
         f"wrote {output}"
     )
     if model.calibration is not None:
@@ -310,7 +314,10 @@ def learn(
         summary = {k: v for k, v in asdict(stored).items() if k != "model"}
         print_json({**summary, "calibration": calibration.to_dict() if calibration else None})
         return
-    out.print(f"model {stored.id}: learned from {stored.records:,} customers, now active")
+    out.print(
+        f"model {stored.id}: learned from {counted(stored.records, 'customer', grouped=True)}, "
+        "now active"
+    )
     if calibration is not None:
         _say_calibration(calibration)
 
@@ -343,13 +350,16 @@ def resolve_stored(
         print_json(result)
         return
     out.print(
-        f"{result.profiles:,} customers, {result.pairs_scored:,} candidate pairs: "
+        f"{counted(result.profiles, 'customer', grouped=True)}, "
+        f"{counted(result.pairs_scored, 'candidate pair', grouped=True)}: "
         f"{result.merged:,} merged, {result.queued:,} queued for review, "
-        f"{result.refused:,} refused by the safeguards, {result.households:,} households "
-        f"kept apart, {result.kept_apart_by_decision:,} kept apart by earlier decisions"
+        f"{result.refused:,} refused by the safeguards, "
+        f"{counted(result.households, 'household', grouped=True)} kept apart, "
+        f"{result.kept_apart_by_decision:,} kept apart by earlier decisions"
         + (
-            f"; {result.crowded_keys:,} blocking keys shared by too many to compare on "
-            f"({result.crowded_customers:,} customers, reached through their other keys)"
+            f"; {counted(result.crowded_keys, 'blocking key', grouped=True)} shared by too "
+            f"many to compare on ({counted(result.crowded_customers, 'customer', grouped=True)}, "
+            "reached through their other keys)"
             if result.crowded_keys
             else ""
         )
@@ -383,7 +393,10 @@ def review(
         )
     else:
         shown = f"{page.ahead + 1:,}-{page.ahead + len(page.reviews):,}"
-        out.print(f"{page.waiting:,} pairs waiting, strongest first; these are {shown}")
+        out.print(
+            f"{counted(page.waiting, 'pair', grouped=True)} waiting, strongest first; "
+            f"these are {shown}"
+        )
     for r in page.reviews:
         # The ids in full on their own line: a narrow table cuts its headers short, and staff
         # copy the ids into `customers show` or `identity explain-profiles`.
@@ -479,4 +492,6 @@ def place(
         "refused": f"not merged into {placed.other_id}: the safeguards refused",
         "left": "left on its own" + (f"; closest {placed.other_id}" if placed.other_id else ""),
     }[placed.decision]
-    out.print(f"{placed.customer_id}: {with_whom}{chance}, {placed.candidates} candidates")
+    out.print(
+        f"{placed.customer_id}: {with_whom}{chance}, {counted(placed.candidates, 'candidate')}"
+    )

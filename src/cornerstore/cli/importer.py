@@ -16,6 +16,7 @@ from rich.progress import (
 from cornerstore.cli.common import Invocation, err, out, print_json, shared_options, writable_file
 from cornerstore.cli.terminal import visible
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 
 
 @shared_options("json", "db")
@@ -99,8 +100,8 @@ def import_file(
         # Each batch is stored as it goes, under ids made from its rows: a second run of the
         # same file stores only what the first did not.
         err.print(
-            f"import stopped after {stored} rows; those stay stored, and importing the file "
-            "again adds only the rest"
+            f"import stopped after {counted(stored, 'row')}; those stay stored, and importing "
+            "the file again adds only the rest"
         )
         raise
     if run.json:

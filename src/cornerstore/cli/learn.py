@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cornerstore.cli.common import Invocation, err, id_column, out, print_json, shared_options, when
+from cornerstore.plural import counted
 
 RefArgument = typer.Argument(..., help="Profile id, e-mail, phone or another identifier")
 
@@ -37,7 +38,8 @@ def learn(
         print_json({**asdict(report), "suggestions": asdict(trained)})
         return
     out.print(
-        f"learned about {report.profiled} of {report.customers} customers in {report.seconds}s; "
+        f"learned about {report.profiled} of {counted(report.customers, 'customer')} in "
+        f"{report.seconds}s; "
         f"{report.opted_out} asked not to be profiled"
     )
     out.print(f"recency, value and risk as of {when(report.as_of)} UTC")
@@ -50,10 +52,13 @@ def learn(
     else:
         out.print(report.value_note or "no value model")
     share = f" ({report.at_risk / report.profiled:.1%})" if report.profiled else ""
-    out.print(f"{report.at_risk} customers at risk{share}; {report.moments_added} new moments")
     out.print(
-        f"suggestions learned from {trained.customers} customers' purchases of "
-        f"{trained.items} products"
+        f"{counted(report.at_risk, 'customer')} at risk{share}; "
+        f"{counted(report.moments_added, 'new moment')}"
+    )
+    out.print(
+        f"suggestions learned from the purchases of {counted(trained.customers, 'customer')} "
+        f"({counted(trained.items, 'product')})"
     )
 
 
@@ -141,7 +146,7 @@ def say_vs_do(
             "-" if m.score_spend_correlation is None else f"{m.score_spend_correlation:+.2f}",
         )
     out.print(summary)
-    title = f"the {report.window_days} days after each answer (answers up to "
+    title = f"the {counted(report.window_days, 'day')} after each answer (answers up to "
     title += f"{when(report.followed_until)})"
     table = Table(
         "survey", "asked", "band", "segment", "answers", "bought again", "spend after",

@@ -24,6 +24,7 @@ from cornerstore.cli.common import (
     written_whole,
 )
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 from cornerstore.privacy.consent import CustomerConsents
 from cornerstore.privacy.rights import export_html
 
@@ -86,9 +87,10 @@ def erase(
         print_json(report)
         return
     out.print(
-        f"erased {report.customer_id}: {report.profiles} profiles, {report.identifiers} "
-        f"identifiers, {report.traits} trait values, {report.events} events, {report.consents} "
-        f"consent answers; {report.suppressed_identifiers} identifiers suppressed"
+        f"erased {report.customer_id}: {counted(report.profiles, 'profile')}, "
+        f"{counted(report.identifiers, 'identifier')}, {counted(report.traits, 'trait value')}, "
+        f"{counted(report.events, 'event')}, {counted(report.consents, 'consent answer')}; "
+        f"{counted(report.suppressed_identifiers, 'identifier')} suppressed"
     )
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from cornerstore.cli.common import Invocation, out, print_json, read_text_file, shared_options, when
 from cornerstore.cli.terminal import styled
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 
 app = typer.Typer(help="Segments: defined by rules or found by learning", no_args_is_help=True)
 IdArgument = typer.Argument(..., help="Segment id (see `cornerstore segments list`)")
@@ -55,7 +56,8 @@ def show(
     out.print(styled(seg.name, "bold"), f" ({seg.kind}, {seg.id})", sep="")
     out.print(seg.description)
     out.print(
-        f"{seg.size} members, CLV {_money(seg.clv_sum)} in all, {_money(seg.clv_mean)} each; "
+        f"{counted(seg.size, 'member')}, CLV {_money(seg.clv_sum)} in all, "
+        f"{_money(seg.clv_mean)} each; "
         f"computed {when(seg.computed_at)}"
     )
     print_json(seg.definition, indent=2)
@@ -84,7 +86,7 @@ def create(
     if run.json:
         print_json(seg)
         return
-    out.print(f"segment {seg.id}: {seg.size} members, CLV {_money(seg.clv_sum)} in all")
+    out.print(f"segment {seg.id}: {counted(seg.size, 'member')}, CLV {_money(seg.clv_sum)} in all")
 
 
 @app.command("members")

@@ -3,7 +3,6 @@ metrics and follow-up surveys."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +26,8 @@ from cornerstore.cli.common import (
 )
 from cornerstore.errors import InvalidInput
 from cornerstore.outcomes.model import GROUPINGS, Durations, OutcomeMetrics, Rate, SurveyLink
+from cornerstore.plural import counted
+from cornerstore.spreadsheet_csv import spreadsheet_writer
 
 app = typer.Typer(
     help="The contact centre: cases, e-mail in, outcome metrics and surveys", no_args_is_help=True
@@ -92,7 +93,7 @@ def metrics(
         out.print(groups)
     after = report.afterwards
     followed = Table(
-        id_column(f"{after.window_days} days after", ["a resolved case"]),
+        id_column(f"{counted(after.window_days, 'day')} after", ["a resolved case"]),
         "customers",
         "bought again",
         "95% interval",
@@ -176,8 +177,8 @@ def send(
             print_json(report)
             return
         out.print(
-            f"{report.made} surveys made; {report.sent} e-mailed, {report.failed} refused by "
-            f"the server, {report.no_address} without an e-mail address (left pending)"
+            f"{counted(report.made, 'survey')} made; {report.sent} e-mailed, {report.failed} "
+            f"refused by the server, {report.no_address} without an e-mail address (left pending)"
         )
         for reason, count in sorted(report.failures.items()):
             out.print(f"  {count} failed: {escape(reason)}")
@@ -185,7 +186,7 @@ def send(
     if run.json:
         print_json(links)
         return
-    out.print(f"{len(links)} surveys made, waiting for export")
+    out.print(f"{counted(len(links), 'survey')} made, waiting for export")
 
 
 @surveys_app.command("export")
@@ -213,11 +214,11 @@ def export(
         partial.open("w", newline="", encoding="utf-8") as file,
     ):
         _write_csv(links, file)
-    out.print(f"{len(links)} survey links written to {to}")
+    out.print(f"{counted(len(links), 'survey link')} written to {to}")
 
 
 def _write_csv(links: list[SurveyLink], file: Any) -> None:
-    writer = csv.writer(file)
+    writer = spreadsheet_writer(file)
     writer.writerow(["survey_id", "case_id", "customer_id", "url"])
     for link in links:
         writer.writerow([link.survey_id, link.case_id, link.customer_id, link.url])

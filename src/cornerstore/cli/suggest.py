@@ -25,6 +25,7 @@ from cornerstore.cli.common import (
     when,
 )
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 
 
 class ShowByDefault(TyperGroup):
@@ -78,9 +79,10 @@ def train(run: Invocation) -> None:
         print_json(report)
         return
     out.print(
-        f"suggestions learned from {report.purchases} purchases of {report.customers} customers "
-        f"({report.items} products) in {report.seconds}s; {report.left_out} left out without "
-        f"consent; history until {when(report.trained_until)}"
+        f"suggestions learned from {counted(report.purchases, 'purchase')} of "
+        f"{counted(report.customers, 'customer')} ({counted(report.items, 'product')}) in "
+        f"{report.seconds}s; {report.left_out} left out without consent; history until "
+        f"{when(report.trained_until)}"
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
 from cornerstore.console.charts import BarChart, bar_chart, gauge
+from cornerstore.plural import counted
 from cornerstore.profiles.model import Event, Profile, TimelinePage
 from cornerstore.settings import TOUCHPOINTS
 from cornerstore.spec import MESSAGE_TYPES
@@ -110,8 +111,8 @@ def score_view(found: Any) -> ScoreView:
         orders, recency = int(v.get("orders", 0)), int(float(v.get("recency_days", 0)))
         last = {0: "today", 1: "yesterday"}.get(recency, f"{recency} days ago")
         view["loyalty_words"] = (
-            f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {orders} "
-            f"order{'' if orders == 1 else 's'}, {_money(v.get('spend', 0))} spent, the last "
+            f"{str(v.get('loyalty_tier', 'unknown')).capitalize()}: {counted(orders, 'order')}, "
+            f"{_money(v.get('spend', 0))} spent, the last "
             f"{last}."
         )
     churn = scores.get("churn_risk")

@@ -35,6 +35,7 @@ from cornerstore.console.customer_view import address_line, age_in_words
 from cornerstore.console.flash import NOTICE_COOKIE, Flashes, Notice
 from cornerstore.console.nav import nav_for
 from cornerstore.errors import CornerstoreError, Forbidden, Throttled, Unauthorized
+from cornerstore.plural import counted
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ templates = Environment(
 )
 templates.filters["address_line"] = address_line
 templates.filters["age"] = age_in_words
+templates.filters["counted"] = counted
 
 
 class LoginRequired(Exception):

@@ -9,7 +9,7 @@ again message by message, so only the messages it cannot hold are rejected.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +87,19 @@ class Change:
     action: str = "dropped"
 
 
+@dataclass(frozen=True, slots=True)
+class CouponAnswer:
+    """What became of the coupon a stored track event carried (its ``coupon`` property), so the
+    till that sent it can tell the customer at once: ``redeemed``, or refused with ``reason``:
+    ``used`` (redeemed already), ``not_theirs`` (issued to another customer), ``expired`` or
+    ``unknown`` (no such code)."""
+
+    index: int
+    code: str
+    redeemed: bool
+    reason: str | None = None
+
+
 @dataclass(slots=True)
 class IntakeResult:
     """What happened to a batch."""
@@ -103,6 +116,8 @@ class IntakeResult:
     suppressed: int = 0
     # Stored messages whose merge or new identifier a safeguard refused, with the reason.
     refused: list[Rejection] = field(default_factory=list)
+    # The coupons of stored track events, redeemed or refused (see CouponAnswer).
+    coupons: list[CouponAnswer] = field(default_factory=list)
 
     def add(self, other: IntakeResult, offset: int = 0) -> None:
         self.received += other.received
@@ -117,6 +132,9 @@ class IntakeResult:
         )
         self.suppressed += other.suppressed
         self.refused.extend(r.moved(offset) for r in other.refused)
+        self.coupons.extend(
+            CouponAnswer(c.index + offset, c.code, c.redeemed, c.reason) for c in other.coupons
+        )
 
 
 @dataclass(slots=True)
@@ -148,6 +166,7 @@ class _Job:
         r.suppressed = 0
         r.rejected = list(self.bad)
         r.refused = []
+        r.coupons = []
         self.matching = {}
         self.case_events = []
         self.coupons = []
@@ -198,8 +217,11 @@ class Intake:
         self.on_case_events: Callable[[list[tuple[str, Message]]], object] | None = None
         self.case_event_names: frozenset[str] = frozenset(CASE_EVENTS)
         # Called after a batch is committed with the messageIds of its track events that carry
-        # a ``coupon`` property (campaigns redeem them); its failure never fails intake.
-        self.on_coupons: Callable[[list[str]], object] | None = None
+        # a ``coupon`` property (campaigns redeem them); answers (messageId, code, redeemed,
+        # reason) for each, which the batch's answer carries; its failure never fails intake.
+        self.on_coupons: (
+            Callable[[list[str]], Iterable[tuple[str, str, bool, str | None]]] | None
+        ) = None
 
     # -- validation -----------------------------------------------------------------------
     def parse(
@@ -399,9 +421,17 @@ class Intake:
                 log.warning("intake: filing case events failed (%s)", type(exc).__name__)
         if job.coupons and self.on_coupons is not None:
             try:
-                self.on_coupons(list(job.coupons))
+                answers = list(self.on_coupons(list(job.coupons)))
             except Exception as exc:  # the events are stored; redeeming never fails intake
                 log.warning("intake: redeeming coupons failed (%s)", type(exc).__name__)
+            else:
+                index_of = {msg.message_id: index for index, msg in job.good}
+                job.result.coupons.extend(
+                    CouponAnswer(index_of[message_id], code, redeemed, reason)
+                    for message_id, code, redeemed, reason in answers
+                    if message_id in index_of
+                )
+                job.result.coupons.sort(key=lambda c: c.index)
         if not job.matching or self.on_matching_traits is None:
             return
         try:

@@ -29,6 +29,7 @@ from cornerstore.learn.segments import (
     members,
     needs,
 )
+from cornerstore.plural import counted
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
@@ -268,7 +269,9 @@ class Segments:
             root = self.lookup.find_root(uow, ref, caller)
             ids = uow.segments.of_customers(uow.customers.members(root))
             found = [record for record in map(uow.segments.get, ids) if record is not None]
-        self.audit.record(caller, "read_segments", root, f"{len(found)} segments", ["segments"])
+        self.audit.record(
+            caller, "read_segments", root, counted(len(found), "segment"), ["segments"]
+        )
         return sorted(found, key=lambda record: record.name)
 
     def delete(self, caller: Caller, segment_id: str) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 import polars as pl
 
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "in", "contains", "exists")
 MAX_DEPTH = 8
@@ -346,7 +347,7 @@ def find_clusters(table: pl.DataFrame, seed: int = 0, sample: int = 20_000) -> l
         clusters.append(
             Cluster(
                 name=", ".join(words),
-                description=f"{int(mask.sum())} customers who {', '.join(words)}"
+                description=f"{counted(int(mask.sum()), 'customer')} who {', '.join(words)}"
                 + (f" (median {detail} for all customers)" if detail else ""),
                 customers=ids.filter(pl.Series(mask)),
                 profile=profile,

@@ -50,6 +50,7 @@ from cornerstore.learn.say_do import SURVEY_COLUMNS, SayDoReport, say_vs_do
 from cornerstore.learn.segment_service import refresh_segments
 from cornerstore.learn.segments import find_clusters
 from cornerstore.learn.value import EMPTY, ValueResult, holdout_cut, value_from_tables
+from cornerstore.plural import counted
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import Consents
 from cornerstore.profiles.lookup import CustomerLookup
@@ -638,7 +639,7 @@ class Learner:
             .cast(SURVEY_COLUMNS)
         )
         report = say_vs_do(surveys, self._orders(tracked), clusters, now, window_days)
-        self.audit.record(caller, "read_say_vs_do", None, f"{window_days} days")
+        self.audit.record(caller, "read_say_vs_do", None, counted(window_days, "day"))
         return report
 
     def overview(self, caller: Caller) -> Overview:
@@ -651,7 +652,9 @@ class Learner:
                 name: [v for _, v in uow.learning.scores_named(name)]
                 for name in ("value", "loyalty", "churn_risk")
             }
-        self.audit.record(caller, "read_overview", None, f"{len(scores['loyalty'])} customers")
+        self.audit.record(
+            caller, "read_overview", None, counted(len(scores["loyalty"]), "customer")
+        )
         return overview(scores["value"], scores["loyalty"], scores["churn_risk"], computed_at)
 
     def at_risk(self, caller: Caller, limit: int = 50) -> list[AtRisk]:
@@ -674,7 +677,7 @@ class Learner:
             names = self.lookup.names_of(uow, caller, [customer for customer, _, _ in risky])
         shown = self.lookup.shown_id(caller)
         sections = ["scores", "name"] if names else ["scores"]
-        self.audit.record(caller, "read_at_risk", None, f"{len(risky)} customers", sections)
+        self.audit.record(caller, "read_at_risk", None, counted(len(risky), "customer"), sections)
         return [
             AtRisk(shown(customer), names.get(customer), value, reasons)
             for customer, value, reasons in risky

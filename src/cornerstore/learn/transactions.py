@@ -37,6 +37,7 @@ from typing import Literal
 import polars as pl
 
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 
 Period = Literal["week", "day"]
 FileFormat = Literal["cdnow", "csv", "parquet"]
@@ -171,12 +172,14 @@ def _normalise_columns(
     )
     if out["date"].null_count():
         raise InvalidInput(
-            f"column {date_col}: {out['date'].null_count()} rows have no readable date "
+            f"column {date_col}: {counted(out['date'].null_count(), 'row has', 'rows have')} "
+            "no readable date "
             "(expected ISO dates like 2024-03-12 or YYYYMMDD)"
         )
     if amount_col and out["amount"].null_count():
         raise InvalidInput(
-            f"column {amount_col}: {out['amount'].null_count()} rows have no readable amount"
+            f"column {amount_col}: "
+            f"{counted(out['amount'].null_count(), 'row has', 'rows have')} no readable amount"
         )
     return out
 

@@ -43,6 +43,7 @@ from cornerstore.outcomes.model import (
     SurveyLink,
     SurveyRecord,
 )
+from cornerstore.plural import counted
 from cornerstore.settings import SERVICE_PURPOSE, Settings
 from cornerstore.spec import SURVEY_ANSWERED
 from cornerstore.storage.database import Store
@@ -139,13 +140,15 @@ class ServiceOutcomes:
         if start >= end:
             raise InvalidInput("from: must be before to")
         if end - start > timedelta(days=cfg.max_days):
-            raise InvalidInput(f"from, to: the period may span at most {cfg.max_days} days")
+            raise InvalidInput(
+                f"from, to: the period may span at most {counted(cfg.max_days, 'day')}"
+            )
         learn = self.settings.learn
         with self.store.unit_of_work() as uow:
             cases = uow.outcomes.case_records(start, end + REPEAT_WINDOW, cfg.max_cases + 1)
             if len(cases) > cfg.max_cases:
                 raise InvalidInput(
-                    f"from, to: more than {cfg.max_cases} cases in the period; "
+                    f"from, to: more than {counted(cfg.max_cases, 'case')} in the period; "
                     "ask for a shorter one"
                 )
             measured = [c for c in cases if c.opened_at < end and _in_branch(c, caller.branch)]
@@ -201,7 +204,7 @@ class ServiceOutcomes:
                 )
             ]
             links = [self._link(uow, s) for s in map(uow.outcomes.survey, made) if s]
-        self.audit.record(caller, "send_service_surveys", None, f"{len(links)} surveys")
+        self.audit.record(caller, "send_service_surveys", None, counted(len(links), "survey"))
         return links
 
     def export_pending(self, caller: Caller, now: datetime | None = None) -> list[SurveyLink]:
@@ -213,7 +216,7 @@ class ServiceOutcomes:
             pending = uow.outcomes.pending(self.settings.outcomes.survey_batch)
             links = [self._link(uow, s) for s in pending]
             uow.outcomes.mark_exported([s.id for s in pending], now)
-        self.audit.record(caller, "export_service_surveys", None, f"{len(links)} surveys")
+        self.audit.record(caller, "export_service_surveys", None, counted(len(links), "survey"))
         return links
 
     def deliver_surveys(self, caller: Caller, now: datetime | None = None) -> SurveyDelivery:
@@ -284,8 +287,8 @@ class ServiceOutcomes:
                 failures[key] = failures.get(key, 0) + 1
         if sent and not done and unreachable:
             raise Unavailable(
-                f"deliver: the SMTP server could not be reached; {len(pending)} surveys "
-                "stay pending for the next run",
+                f"deliver: the SMTP server could not be reached; "
+                f"{counted(len(pending), 'survey stays', 'surveys stay')} pending for the next run",
                 retry_after=60,
             )
         return SurveyDelivery(

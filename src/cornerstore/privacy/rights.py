@@ -25,6 +25,7 @@ from typing import Any
 from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import Policy
+from cornerstore.plural import counted
 from cornerstore.privacy.consent import current_consents, is_anonymous
 from cornerstore.privacy.suppression import SUPPRESSION_KEY, suppression_digest
 from cornerstore.profiles.lookup import CustomerLookup
@@ -196,7 +197,8 @@ class Rights:
             caller,
             "erase",
             root,
-            f"{report.profiles} profiles, {report.identifiers} identifiers, {report.events} events",
+            f"{counted(report.profiles, 'profile')}, "
+            f"{counted(report.identifiers, 'identifier')}, {counted(report.events, 'event')}",
         )
         return report
 

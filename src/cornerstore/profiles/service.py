@@ -16,6 +16,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import LEARNED, Policy
 from cornerstore.errors import Forbidden, InvalidInput, NotFound
+from cornerstore.plural import counted
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.model import ConsentRecord
 from cornerstore.profiles.forms import FormEntry, anchor_of, form_messages, staff_source
@@ -233,7 +234,7 @@ class Profiles:
             )
             for h in hits
         ]
-        self.audit.record(caller, "search", None, f"{len(hits)} results", shown)
+        self.audit.record(caller, "search", None, counted(len(hits), "result"), shown)
         return hits
 
     # -- the 360 view ---------------------------------------------------------------------------
@@ -248,10 +249,39 @@ class Profiles:
         """Everything the caller's role may read about a customer: identifiers, traits with
         provenance, summary, accounts and merges. ``audit=False`` for a page that records one
         entry for all it shows (the profile's ``sections`` say what to list)."""
+        return self._read_profiles(caller, [ref], audit)[0]
+
+    def get_many(self, caller: Caller, refs: Sequence[str]) -> list[Profile]:
+        """The profiles of ``refs`` in order, each read as :meth:`get` reads one, their
+        ``read_profile`` entries (one per profile) written to the audit trail in one
+        transaction rather than one commit each (a page that shows many customers)."""
+        return self._read_profiles(caller, refs, audit=True)
+
+    def _read_profiles(self, caller: Caller, refs: Sequence[str], audit: bool) -> list[Profile]:
         visible = self._visible(
             caller, (*PROFILE_SECTIONS, *self._trait_sections()), "customer profiles"
         )
         pseudonymise = self.lookup.pseudonymise(caller)
+        profiles = [self._read_profile(caller, ref, visible) for ref in refs]
+        if audit:
+            reads = [(p.id, p.sections) for p in profiles]
+            self.audit.record_many(caller, "read_profile", reads)
+        if pseudonymise is None:
+            return profiles
+        return [
+            replace(
+                profile,
+                id=pseudonymise(profile.id),
+                unverified=None
+                if profile.unverified is None
+                else [
+                    replace(c, customer_id=pseudonymise(c.customer_id)) for c in profile.unverified
+                ],
+            )
+            for profile in profiles
+        ]
+
+    def _read_profile(self, caller: Caller, ref: str, visible: frozenset[str]) -> Profile:
         profile_id = self.lookup.profile_id(ref)
         with self.store.unit_of_work() as uow:
             # A profile id (staff's usual reference) is resolved in the read itself: one
@@ -263,21 +293,7 @@ class Profiles:
         if read is None:
             raise NotFound("customer: no such customer")
         facts, consents = read
-        root = facts.row.id
-        visible = self._consented(caller, consents, visible)
-        profile = self._profile(facts, visible)
-        if audit:
-            self.audit.record(caller, "read_profile", root, None, profile.sections)
-        if pseudonymise is not None:
-            claims = profile.unverified
-            profile = replace(
-                profile,
-                id=pseudonymise(profile.id),
-                unverified=None
-                if claims is None
-                else [replace(c, customer_id=pseudonymise(c.customer_id)) for c in claims],
-            )
-        return profile
+        return self._profile(facts, self._consented(caller, consents, visible))
 
     def _consented(
         self, caller: Caller, consents: list[ConsentRecord], visible: frozenset[str]

@@ -34,6 +34,7 @@ import polars as pl
 
 from cornerstore.errors import InvalidInput
 from cornerstore.learn.transactions import detect_format
+from cornerstore.plural import counted
 from cornerstore.suggest.model import Blend, History, SuggestionModel
 
 Protocol = Literal["all", "new"]
@@ -126,12 +127,13 @@ def read_purchases(path: Path | str, columns: Columns) -> pl.DataFrame:
     bad = out["at"].null_count()
     if bad:
         raise InvalidInput(
-            f"column {columns.date}: {bad} rows have no readable date "
+            f"column {columns.date}: {counted(bad, 'row has', 'rows have')} no readable date "
             "(expected ISO dates like 2024-03-12, with or without a time)"
         )
     if columns.quantity and (bad := out["quantity"].null_count()):
         raise InvalidInput(
-            f"column {columns.quantity}: {bad} rows have no readable quantity (expected numbers)"
+            f"column {columns.quantity}: {counted(bad, 'row has', 'rows have')} no readable "
+            "quantity (expected numbers)"
         )
     if out.height == 0:
         raise InvalidInput(f"{path.name}: no rows with a customer and an item")

@@ -26,6 +26,7 @@ from cornerstore.access.audit import AuditTrail
 from cornerstore.access.caller import Caller
 from cornerstore.access.policy import CHANGE, READ, Policy
 from cornerstore.errors import InvalidInput
+from cornerstore.plural import counted
 from cornerstore.privacy.answers import granted
 from cornerstore.privacy.consent import Consents
 from cornerstore.profiles.lookup import CustomerLookup
@@ -184,7 +185,7 @@ class Suggestions:
             caller,
             "train_suggestions",
             None,
-            f"{report.customers} customers, {report.items} products, "
+            f"{counted(report.customers, 'customer')}, {counted(report.items, 'product')}, "
             f"{report.left_out} left out without consent",
         )
         return report
@@ -270,7 +271,11 @@ class Suggestions:
             )
         if roots:
             self.audit.record(
-                caller, "read_suggestions", None, f"{len(roots)} customers: {purpose}", [SECTION]
+                caller,
+                "read_suggestions",
+                None,
+                f"{counted(len(roots), 'customer')}: {purpose}",
+                [SECTION],
             )
         if loaded is None:
             return {root: [] for root in roots}

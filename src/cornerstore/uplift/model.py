@@ -85,6 +85,7 @@ class SampleRatio(_Record):
     """
 
     observed: tuple[int, ...]
+    #: The planned group sizes, rounded to hundredths for reporting (the test used them exact).
     expected: tuple[float, ...]
     statistic: float
     p_value: float

@@ -5,22 +5,32 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from cornerstore.access.caller import Caller
+from cornerstore.identity.resolution import learning
 from cornerstore.identity.resolution.learning import name_blocks
 from cornerstore.identity.resolution.model import IdentityModel, probability_of
 from cornerstore.identity.resolution.records import PreparedRecords, prepare_record, prepare_records
 from cornerstore.identity.resolution.scorer import Scorer
 from cornerstore.identity.resolution.splink_engine import train_model
+from cornerstore.identity.resolution.stored_profiles import (
+    ProfileVariants,
+    read_profile_variants,
+    read_profile_variants_of,
+)
 from cornerstore.services import Services
-from tests.identity.resolution.stored import TILL, WEB, message, root_of
+from tests.identity.resolution.stored import TILL, WEB, ingest_shop, message, root_of
 
 _SYLLABLES = [a + b for a in "bcdfghjklmnprstvwz" for b in "aeiou"]
 FIRSTS = [f"{a}{b}a" for a in _SYLLABLES for b in "lnrst"]  # 450 first names
 LASTS = [f"{a}{b}dale" for a in _SYLLABLES for b in "lnrstm"][:500]  # and 500 surnames
 SUFFIXES = ("Lane", "Road", "Street", "Avenue", "Close", "Way", "Grove")
 TOWNS = ("Leeds", "York", "Bristol", "Bath", "Hull", "Derby", "Ripon", "Selby", "Otley", "Wells")
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 FIELDS = ["first_name", "last_name", "email", "address", "city", "postcode"]
 
 
@@ -78,16 +88,21 @@ def _words(i: int) -> tuple[str, str]:
     return p["first_name"].lower(), p["last_name"].lower()
 
 
-def test_a_sample_of_the_store_learns_m_from_the_customers_of_whole_names(
-    services: Services, owner: Caller
-) -> None:
-    people = range(1, 4001)
+def _store_of_families(services: Services) -> None:
+    """4,000 profiles of :func:`profile`, and a till record stitched to p7 by its e-mail."""
     for start in range(1, 4001, 2000):
         batch = [message(f"p{i}", **profile(i)) for i in range(start, start + 2000)]
         services.intake.ingest(batch, source=WEB)
     services.intake.ingest(
         [message("till-1", **profile(7))], source=TILL
     )  # stitched to p7 by its e-mail
+
+
+def test_a_sample_of_the_store_learns_m_from_the_customers_of_whole_names(
+    services: Services, owner: Caller
+) -> None:
+    people = range(1, 4001)
+    _store_of_families(services)
     surname = profile(104)["last_name"]
     with services.store.unit_of_work() as uow:
         counts = dict(uow.identity.name_word_counts())
@@ -103,3 +118,63 @@ def test_a_sample_of_the_store_learns_m_from_the_customers_of_whole_names(
     assert stored.records == 4000
     assert any("whole name blocks" in line for line in said), said
     assert IdentityModel.from_json(stored.model).households
+
+
+def _plain(read: ProfileVariants) -> tuple[Any, ...]:
+    return (
+        read.customers.columns,
+        read.customers.fields,
+        read.variants.columns,
+        read.variants.fields,
+        list(read.owner),
+        read.observed,
+    )
+
+
+def test_reading_overlapping_sets_of_customers_at_once_gives_each_as_its_own_read(
+    services: Services,
+) -> None:
+    ingest_shop(services, 120)
+    # Customers who gave a first name and an e-mail only: a set of just them holds no phone.
+    services.intake.ingest(
+        [message(f"bare{i}", first_name="Ann", email=f"bare{i}@example.com") for i in range(5)],
+        source=WEB,
+    )
+    with services.store.unit_of_work() as uow:
+        roots = uow.identity.person_roots()
+    bare = [root_of(services, f"bare{i}") for i in range(5)]
+    sample, blocks = roots[::2], [*roots[len(roots) // 3 :][::3], *bare]
+    parts = [sample, blocks, bare[:2]]
+
+    with services.store.unit_of_work() as uow:
+        together = read_profile_variants_of(uow, "GB", parts)
+        alone = [read_profile_variants(uow, "GB", part) for part in parts]
+
+    assert [_plain(r) for r in together] == [_plain(r) for r in alone]
+    assert "phone" not in together[2].customers.fields
+    assert any(o != i for i, o in enumerate(together[1].owner))  # some customers have variants
+
+
+def test_learning_from_a_sample_reads_it_with_its_name_blocks_once_and_learns_the_same_model(
+    services: Services, owner: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _store_of_families(services)
+    reads: list[int] = []
+    read_once = learning.read_profile_variants_of
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return read_once(*args, **kwargs)
+
+    def each_alone(uow: Any, region: str, parts: Any) -> list[ProfileVariants]:
+        return [read_profile_variants(uow, region, part) for part in parts]
+
+    monkeypatch.setattr(learning, "read_profile_variants_of", counted)
+    once = services.identity.train(owner, NOW, sample=1_500, calibrate_on_decisions=False)
+    monkeypatch.setattr(learning, "read_profile_variants_of", each_alone)
+    twice = services.identity.train(owner, NOW, sample=1_500, calibrate_on_decisions=False)
+
+    assert reads == [1]
+    assert IdentityModel.from_json(once.model).to_json() == (
+        IdentityModel.from_json(twice.model).to_json()
+    )

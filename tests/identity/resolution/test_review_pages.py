@@ -164,6 +164,29 @@ def test_every_profile_on_a_page_is_audited_as_read(services: Services, owner: C
     assert len(page.reviews) == 5 and read == shown
 
 
+def test_a_page_audits_each_profile_it_shows_in_one_write(
+    services: Services, owner: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_pairs(services, WEIGHTS)
+    support = Caller("sue", "support", "api")
+    writes: list[bool] = []
+    open_unit = services.store.unit_of_work
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        writes.append(bool(kwargs.get("write")))
+        return open_unit(*args, **kwargs)
+
+    monkeypatch.setattr(services.store, "unit_of_work", counted)
+
+    page = services.identity.review_page(support, 20)
+
+    monkeypatch.undo()
+    shown = [(p.id, p.sections) for r in page.reviews for p in (r.left, r.right)]
+    entries = services.audit.find(owner, actor="sue", action="read_profile", limit=1000)
+    assert (len(page.reviews), writes.count(True)) == (20, 1)
+    assert sorted((e.customer_id, e.sections) for e in entries) == sorted(shown)
+
+
 def queue_movers(services: Services, owner: Caller, pairs: int) -> None:
     """Customers of the messy shop who moved (a later message with a new address), each
     queued with the customer stored after them at the variants that agree best, as resolve

@@ -88,6 +88,17 @@ class ChangeOut(Answer):
     action: str = Field(description="dropped (the whole field) or redacted (inside its text)")
 
 
+class CouponOut(Answer):
+    index: int = Field(description="The message (a track event with a coupon property)")
+    code: str
+    redeemed: bool
+    reason: str | None = Field(
+        None,
+        description="Why it was refused: used (redeemed already), not_theirs (another "
+        "customer's code), expired or unknown; null when redeemed",
+    )
+
+
 class IntakeOut(Answer):
     # Every answer holds every field, ``success`` included (always true: a failure is an error
     # answer), so the document marks them all required.
@@ -109,6 +120,11 @@ class IntakeOut(Answer):
         default_factory=list,
         description="Stored messages whose merge or new identifier a safeguard refused "
         "(an alias joining two userIds, say), with the reason",
+    )
+    coupons: list[CouponOut] = Field(
+        default_factory=list,
+        description="The coupon of each stored track event that carried one (properties."
+        "coupon): redeemed, or refused with the reason; the event itself is stored either way",
     )
 
 

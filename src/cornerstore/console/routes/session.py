@@ -27,6 +27,7 @@ from cornerstore.console.deps import (
     render,
 )
 from cornerstore.errors import InvalidInput, Throttled, Unauthorized
+from cornerstore.plural import counted
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -115,7 +116,7 @@ async def login(
             request,
             next_path,
             status=429,
-            message=f"Too many failed logins. Try again in {exc.retry_after} seconds.",
+            message=f"Too many failed logins. Try again in {counted(exc.retry_after, 'second')}.",
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response

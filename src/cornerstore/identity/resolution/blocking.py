@@ -25,6 +25,7 @@ from cornerstore.identity.resolution.comparisons import (
     WIDE_BLOCKING_RULES,
     blocking_rule_sql,
 )
+from cornerstore.plural import counted
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +138,10 @@ class CrowdedKeys:
         rules = "; ".join(
             f"{' + '.join(rule)}, over {block_cap(rule):,}: {n:,}" for rule, n in self.keys.items()
         )
-        n = self.keys_left_out
+        keys = counted(self.keys_left_out, "key", grouped=True)
         return (
-            f"left out of blocking: {n:,} key{'s' * (n != 1)} shared by too many records "
-            f"({self.records_left_out:,} records; {rules})"
+            f"left out of blocking: {keys} shared by too many records "
+            f"({counted(self.records_left_out, 'record', grouped=True)}; {rules})"
         )
 
 

@@ -31,6 +31,7 @@ from cornerstore.identity.resolution.stored_profiles import (
     pair,
     per_customer,
     read_profile_variants,
+    read_profile_variants_of,
     read_profiles,
 )
 from cornerstore.storage.unit_of_work import UnitOfWork
@@ -229,16 +230,19 @@ class Learning(ResolutionJob):
             # A sample is read by its ids; the whole store (no larger than a sample) streamed.
             only = chosen if len(chosen) < len(roots) else None
             region = self.settings.default_phone_region
-            profiles = read_profile_variants(uow, region, only)
             blocks = None
+            named: list[str] = []
             if only is not None:
                 named = uow.identity.person_roots_named(
                     name_blocks(uow.identity.name_word_counts(), sample, seed)
                 )
-                if len(named) >= MIN_CUSTOMERS_FOR_PAIRS:
-                    blocks = read_profile_variants(uow, region, named)
+            if len(named) >= MIN_CUSTOMERS_FOR_PAIRS:
+                # The sample and the name blocks share customers: read them all once.
+                profiles, blocks = read_profile_variants_of(uow, region, [chosen, named])
+            else:
+                profiles = read_profile_variants(uow, region, only)
         store_size = len(roots)
-        del roots, chosen, only
+        del roots, chosen, only, named
         customers, records = profiles.customers, profiles.variants
         # Resolve scores every variant of every customer, its prior counting the variants: so
         # the model learns from the variants too, and its match rate is one of variants.

@@ -26,6 +26,7 @@ from cornerstore.identity.resolution.stored_profiles import (
     field_dict,
     read_profile_variants,
 )
+from cornerstore.plural import counted
 from cornerstore.profiles.model import MergeRecord, Profile
 from cornerstore.storage.unit_of_work import UnitOfWork
 
@@ -165,9 +166,16 @@ class ReviewQueue(ResolutionJob):
             stored = uow.identity.active_model() if records else None
             model = IdentityModel.from_json(stored.model) if stored else None
             against = self._against(uow, model, records) if model else [[] for _ in records]
+        # Every profile on the page read, and its reads audited in one transaction.
+        profiles = self.profiles.get_many(
+            caller, [x for r in records for x in (r.left_id, r.right_id)]
+        )
         reviews = [
-            replace(self._review(caller, r), against=masked_fields(self.policy, caller, a))
-            for r, a in zip(records, against, strict=True)
+            replace(
+                self._review(caller, r, profiles[2 * i], profiles[2 * i + 1]),
+                against=masked_fields(self.policy, caller, a),
+            )
+            for i, (r, a) in enumerate(zip(records, against, strict=True))
         ]
         return ReviewPage(
             reviews,
@@ -231,11 +239,13 @@ class ReviewQueue(ResolutionJob):
                 out.append(evidence_against(model, pair, len(variants_of[left]), record.fields))
         return out
 
-    def _review(self, caller: Caller, record: ReviewRecord) -> Review:
+    def _review(
+        self, caller: Caller, record: ReviewRecord, left: Profile, right: Profile
+    ) -> Review:
         return Review(
             id=record.id,
-            left=self.profiles.get(caller, record.left_id),
-            right=self.profiles.get(caller, record.right_id),
+            left=left,
+            right=right,
             match_probability=record.match_probability,
             match_weight=record.match_weight,
             fields=masked_fields(self.policy, caller, record.fields),
@@ -253,7 +263,7 @@ class ReviewQueue(ResolutionJob):
             raise InvalidInput("limit: must be between 1 and 200")
         with self.store.unit_of_work() as uow:
             found = self._of_branch(uow, caller, limit)
-        self.audit.record(caller, "read_merges", None, f"{len(found)} merges", ["merges"])
+        self.audit.record(caller, "read_merges", None, counted(len(found), "merge"), ["merges"])
         return found
 
     def _of_branch(self, uow: UnitOfWork, caller: Caller, limit: int) -> list[MergeRecord]:

@@ -284,6 +284,69 @@ def read_profile_variants(
     ``compact`` holds the ids, e-mails and phones as Arrow text (``TextColumn``, read like a
     list but not a list: for resolving all customers, whose records go to Splink as Arrow).
     """
+    return _read_variants(uow, default_region, only, compact, keep_fields=False)[0]
+
+
+def read_profile_variants_of(
+    uow: UnitOfWork, default_region: str, parts: Sequence[Sequence[str]]
+) -> list[ProfileVariants]:
+    """For each of ``parts`` (root ids), what :func:`read_profile_variants` reads of it, from
+    one read of them all: customers in two parts (learning's random sample and its name
+    blocks overlap) are read once.
+
+    Each part comes out as its own read gives it: its customers in the same order (content,
+    then oldest first, which a part keeps from the whole), the same prepared values, and the
+    fields its own records hold.
+    """
+    union = list(dict.fromkeys(root for part in parts for root in part))
+    whole, fields_of = _read_variants(uow, default_region, union, False, keep_fields=True)
+    assert fields_of is not None
+    out = [_part_of(whole, fields_of, set(part)) for part in parts]
+    del whole
+    return out
+
+
+def _field_bits(keys: Iterable[str]) -> int:
+    held = set(keys)
+    return sum(1 << i for i, name in enumerate(FIELDS) if name in held)
+
+
+def _fields_in(bits: int) -> tuple[str, ...]:
+    return tuple(f for i, f in enumerate(FIELDS) if bits >> i & 1) or ("first_name",)
+
+
+def _part_of(
+    whole: ProfileVariants, fields_of: Mapping[str, tuple[int, int]], wanted: Set[str]
+) -> ProfileVariants:
+    """The customers of ``whole`` in ``wanted``, in ``whole``'s order, with their variants."""
+    roots = whole.customers.columns["unique_id"]
+    keep = [i for i, root in enumerate(roots) if root in wanted]
+    place = {old: new for new, old in enumerate(keep)}
+    rows = [i for i, o in enumerate(whole.owner) if o in place]
+    current = variant = 0
+    for i in keep:
+        current_bits, variant_bits = fields_of[roots[i]]
+        current, variant = current | current_bits, variant | variant_bits
+    customers = PreparedRecords(
+        columns={n: taken_column(v, keep) for n, v in whole.customers.columns.items()},
+        fields=_fields_in(current),
+    )
+    variants = PreparedRecords(
+        columns={n: taken_column(v, rows) for n, v in whole.variants.columns.items()},
+        fields=_fields_in(variant),
+    )
+    owner = array("q", [place[whole.owner[i]] for i in rows])
+    return ProfileVariants(customers, variants, owner, taken_column(whole.observed, rows))
+
+
+def _read_variants(
+    uow: UnitOfWork,
+    default_region: str,
+    only: Sequence[str] | None,
+    compact: bool,
+    *,
+    keep_fields: bool,
+) -> tuple[ProfileVariants, dict[str, tuple[int, int]] | None]:
     roots = uow.identity.person_roots(only)
     variants = _SharedColumns(compact)
     owner = array("q")
@@ -291,6 +354,9 @@ def read_profile_variants(
     firsts = array("q")  # each customer's current record: its first variant
     digests = array("Q")  # each customer's content (``content_digest`` of its variants)
     present: set[str] = set()  # the fields the current records hold
+    # Each customer's fields (bits of FIELDS: its current record's, all its variants'), kept
+    # only for a read that is divided afterwards (see read_profile_variants_of).
+    fields_of: dict[str, tuple[int, int]] | None = {} if keep_fields else None
     for part, seen in _observed_slices(uow, roots, only):
         rows: list[dict[str, Any]] = []
         ids: list[str] = []
@@ -310,6 +376,9 @@ def read_profile_variants(
             keys = list(kept)
             keys[1:] = sorted(keys[1:])
             digests.append(content_digest(keys))
+            if fields_of is not None:
+                held = (k for row, _ in kept.values() for k in row)
+                fields_of[root] = (_field_bits(current), _field_bits(held))
             for n, key in enumerate(keys, 1):
                 row, at = kept[key]
                 rows.append(row)
@@ -330,7 +399,7 @@ def read_profile_variants(
     columns["unique_id"] = list(roots)
     fields = tuple(f for f in FIELDS if f in present) or ("first_name",)
     customers = PreparedRecords(columns=columns, fields=fields)
-    return ProfileVariants(customers, prepared, owner, observed)
+    return ProfileVariants(customers, prepared, owner, observed), fields_of
 
 
 def _in_content_order(
