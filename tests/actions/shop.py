@@ -45,7 +45,7 @@ def _scores(roots: dict[str, str]) -> pl.DataFrame:
         valuable = user in ("vip", "withdrawn")
         clv = 900.0 if valuable else 10.0 + len(rows)
         rows.append((root, "value", {"clv": clv, "probability_alive": 0.4}))
-        reasons = ["no purchase for 200 days; usually every 30"] if valuable else []
+        reasons = ["no purchase for 200 days; usually every 30 days"] if valuable else []
         risk = {"at_risk": valuable, "value_at_risk": clv if valuable else 0.0, "reasons": reasons}
         rows.append((root, "churn_risk", risk))
     return pl.DataFrame(

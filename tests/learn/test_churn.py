@@ -42,7 +42,7 @@ def test_a_weekly_buyer_quiet_for_four_weeks_is_at_risk_with_the_reason_in_words
 
     warnings = churn_warnings(behaviour, value, NO_COMPLAINTS, LearnSettings())
 
-    assert warnings.rows() == [("weekly", 300.0, ["no purchase for 28 days; usually every 7"])]
+    assert warnings.rows() == [("weekly", 300.0, ["no purchase for 28 days; usually every 7 days"])]
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_a_steady_customer_is_valued_and_loyal_and_a_drifting_one_is_flagged_wit
     assert steady["churn_risk"].value == {"at_risk": False, "value_at_risk": 0.0, "reasons": []}
     risk = drifting["churn_risk"].value
     assert risk["at_risk"] is True
-    assert "no purchase for 60 days; usually every 7" in risk["reasons"]
+    assert "no purchase for 60 days; usually every 7 days" in risk["reasons"]
     assert "a complaint has been open for 21 days" in risk["reasons"]
     assert drifting["loyalty"].value["loyalty_tier"] == "slipping"
     assert drifting["value"].model == "learn/1:bgnbd"

@@ -40,6 +40,27 @@ def _days(expr: pl.Expr) -> pl.Expr:
     return expr.dt.total_microseconds() / _DAY_US
 
 
+def days_phrase(days: pl.Expr) -> pl.Expr:
+    """A whole number of days in words, "1 day" or "12 days" (the plural rule of
+    :func:`cornerstore.plural.counted`, as a column expression).
+
+    >>> pl.select(days_phrase(pl.Series([1, 12]))).to_series().to_list()
+    ['1 day', '12 days']
+    """
+    unit = pl.when(days == 1).then(pl.lit("day")).otherwise(pl.lit("days"))
+    return pl.format("{} {}", days, unit)
+
+
+def no_purchase_for() -> pl.Expr:
+    """The overdue regular's reason, from ``recency_days`` and ``mean_gap_days`` of
+    :func:`purchase_summary`: "no purchase for 95 days; usually every 30 days"."""
+    return pl.format(
+        "no purchase for {}; usually every {}",
+        days_phrase(pl.col("recency_days").round(0).cast(pl.Int64)),
+        days_phrase(pl.col("mean_gap_days").round(0).cast(pl.Int64)),
+    )
+
+
 def _percentile(column: str) -> pl.Expr:
     return (pl.col(column).rank("average") / pl.len()).fill_null(0.0)
 

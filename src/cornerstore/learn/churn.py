@@ -25,6 +25,7 @@ from datetime import datetime
 
 import polars as pl
 
+from cornerstore.learn.behaviour import days_phrase, no_purchase_for
 from cornerstore.settings import LearnSettings
 
 WARNING_COLUMNS = {
@@ -78,7 +79,7 @@ def churn_warnings(
     >>> none = pl.DataFrame(schema={"customer_id": pl.String, "open_days": pl.Float64})
     >>> w = churn_warnings(b, v, none, LearnSettings())
     >>> w.rows()
-    [('a', 200.0, ['P(alive) has fallen to 40%', 'no purchase for 95 days; usually every 30'])]
+    [('a', 200.0, ['P(alive) has fallen to 40%', 'no purchase for 95 days; usually every 30 days'])]
     """
     table = (
         behaviour.select(
@@ -99,20 +100,12 @@ def churn_warnings(
         pl.when(falling)
         .then(pl.format("P(alive) has fallen to {}%", (alive * 100).round(0).cast(pl.Int64)))
         .otherwise(None),
-        pl.when(overdue)
-        .then(
-            pl.format(
-                "no purchase for {} days; usually every {}",
-                pl.col("recency_days").round(0).cast(pl.Int64),
-                pl.col("mean_gap_days").round(0).cast(pl.Int64),
-            )
-        )
-        .otherwise(None),
+        pl.when(overdue).then(no_purchase_for()).otherwise(None),
         pl.when(complaint)
         .then(
             pl.format(
-                "a complaint has been open for {} days",
-                pl.col("open_days").floor().cast(pl.Int64),
+                "a complaint has been open for {}",
+                days_phrase(pl.col("open_days").floor().cast(pl.Int64)),
             )
         )
         .otherwise(None),

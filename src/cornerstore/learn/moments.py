@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from cornerstore.learn.behaviour import no_purchase_for
+
 MOMENT_COLUMNS = pl.Schema(
     {
         "customer_id": pl.String(),
@@ -193,11 +195,7 @@ def behaviour_moments(behaviour: pl.DataFrame, now: datetime) -> pl.DataFrame:
                 pl.col("last_at")
                 + pl.duration(days=(3 * pl.col("mean_gap_days")).ceil().cast(pl.Int64))
             ).alias("at"),
-            pl.format(
-                "no purchase for {} days; usually every {}",
-                pl.col("recency_days").round(0).cast(pl.Int64),
-                pl.col("mean_gap_days").round(0).cast(pl.Int64),
-            ).alias("detail"),
+            no_purchase_for().alias("detail"),
         ).filter(pl.col("at") <= now_lit)
     )
     # Anniversaries of the first purchase that fell in the last 30 days.
