@@ -18,7 +18,8 @@ from cornerstore.learn.segments import check_condition, find_clusters, members
 from cornerstore.services import Services
 from cornerstore.settings import Settings
 from cornerstore.storage.database import open_store
-from tests.learn.shop import NOW, shop_history
+from tests.factories import identify
+from tests.learn.shop import NOW, WEB, shop_history
 
 REGULARS = {"score": "loyalty.orders", "op": ">=", "value": 30}
 
@@ -193,6 +194,41 @@ def test_members_are_paged_and_customers_who_withdrew_profiling_are_left_out(
         steady not in services.segments.members(owner, s.id, limit=1000).customers
         for s in services.segments.list(owner)
     )
+
+
+def test_customers_who_never_bought_are_found_by_rules_unless_they_withdrew_profiling(
+    services: Services, owner: Caller
+) -> None:
+    shop_history(services)
+    # Two sign-ups from York who never bought; one of them then withdrew profiling.
+    services.intake.ingest(
+        [
+            identify("signup-1", email="one@example.com", city="York"),
+            identify("signup-2", email="two@example.com", city="York"),
+            identify("mover", city="York"),
+        ],
+        source=WEB,
+    )
+    services.consents.set_anonymous(owner, "signup-2", True)
+    services.learner.run(owner, NOW)
+    ids = {who: services.profiles.get(owner, who).id for who in ("signup-1", "mover")}
+
+    york = services.segments.create(owner, "York", {"trait": "city", "op": "=", "value": "York"})
+    never = services.segments.create(
+        owner, "Never bought", {"score": "loyalty.orders", "op": "=", "value": 0}
+    )
+    regulars = services.segments.create(owner, "Regulars", REGULARS)
+
+    def members_of(segment_id: str) -> list[str]:
+        return sorted(services.segments.members(owner, segment_id, limit=1000).customers)
+
+    assert members_of(york.id) == sorted(ids.values())
+    assert members_of(never.id) == [ids["signup-1"]]
+    assert ids["signup-1"] not in members_of(regulars.id)
+    # Learning again re-evaluates the rules the same way.
+    services.learner.run(owner, NOW)
+    assert members_of("york") == sorted(ids.values())
+    assert members_of("never-bought") == [ids["signup-1"]]
 
 
 def test_segment_names_are_unique_and_clusters_cannot_be_deleted(

@@ -60,7 +60,11 @@ from cornerstore.campaigns.templates import (
 )
 from cornerstore.cases.complaints import customers_with_open_complaint
 from cornerstore.errors import Conflict, InvalidInput, NotFound
-from cornerstore.learn.segment_service import add_needed_facts, stored_facts
+from cornerstore.learn.segment_service import (
+    add_needed_facts,
+    stored_facts,
+    with_customers_who_never_bought,
+)
 from cornerstore.learn.segments import MAX_NODES, check_condition, members
 from cornerstore.privacy.consent import Consents, check_purpose
 from cornerstore.profiles.lookup import CustomerLookup
@@ -343,7 +347,10 @@ class Campaigns:
                 after = page[-1]
         else:
             definition: Any = audience["rule"]
-            facts = add_needed_facts(uow, stored_facts(uow), [definition], now)
+            facts = with_customers_who_never_bought(
+                uow, stored_facts(uow), self.settings.privacy.consent_defaults
+            )
+            facts = add_needed_facts(uow, facts, [definition], now)
             ids = members(facts, definition)
         return sorted(uow.campaign_facts.person_roots(ids))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from cornerstore.learn.segments import (
     needs,
 )
 from cornerstore.plural import counted
+from cornerstore.privacy.consent import allowed_in
 from cornerstore.privacy.detect import scan_mapping
 from cornerstore.profiles.lookup import CustomerLookup
 from cornerstore.settings import Settings
@@ -64,6 +65,35 @@ def stored_facts(uow: UnitOfWork) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema={"customer_id": pl.String})
     return pl.DataFrame(list(rows.values()), infer_schema_length=None)
+
+
+#: Customers whose profiling consent is read in one statement.
+_CONSENTS_PER_READ = 10_000
+
+
+def with_customers_who_never_bought(
+    uow: UnitOfWork, facts: pl.DataFrame, consent_defaults: Mapping[str, bool]
+) -> pl.DataFrame:
+    """``facts`` with a row for every person who allows profiling and has no learned figures
+    yet: a customer who signed up or asked a question but never bought. Their ``loyalty.orders``
+    is 0 (a rule can find those who never bought); every other learned figure is missing, and a
+    missing value never matches, so only rules on orders, traits and events can take them in."""
+    people = pl.DataFrame({"customer_id": uow.learning.people()}, schema={"customer_id": pl.String})
+    if facts.height:
+        people = people.join(facts.select("customer_id"), on="customer_id", how="anti")
+    missing = people["customer_id"].to_list()
+    kept: list[str] = []
+    for start in range(0, len(missing), _CONSENTS_PER_READ):
+        chunk = missing[start : start + _CONSENTS_PER_READ]
+        allowed = allowed_in(uow, chunk, "profiling", consent_defaults)
+        kept += [c for c in chunk if c in allowed]
+    if not kept:
+        return facts
+    orders = facts.schema.get("score:loyalty.orders", pl.Int64)
+    rows = pl.DataFrame({"customer_id": kept}, schema={"customer_id": pl.String}).with_columns(
+        pl.lit(0).cast(orders).alias("score:loyalty.orders")
+    )
+    return pl.concat([facts, rows], how="diagonal_relaxed")
 
 
 def add_needed_facts(
@@ -111,9 +141,14 @@ def segment_value(
 
 
 def refresh_segments(
-    uow: UnitOfWork, facts: pl.DataFrame, clusters: list[Cluster], now: datetime
+    uow: UnitOfWork,
+    facts: pl.DataFrame,
+    clusters: list[Cluster],
+    now: datetime,
+    consent_defaults: Mapping[str, bool],
 ) -> None:
-    """Replace the clusters and re-evaluate every rule segment over ``facts``."""
+    """Replace the clusters and re-evaluate every rule segment over ``facts`` and the customers
+    who never bought (:func:`with_customers_who_never_bought`)."""
     uow.segments.delete([s.id for s in uow.segments.all("cluster")])
     for i, cluster in enumerate(clusters, start=1):
         segment_id = f"cluster-{i}"
@@ -132,6 +167,9 @@ def refresh_segments(
         total, mean = segment_value(facts, cluster.customers)
         uow.segments.set_members(segment_id, cluster.customers, now, total, mean)
     rules = uow.segments.all("rule")
+    if not rules:
+        return
+    facts = with_customers_who_never_bought(uow, facts, consent_defaults)
     facts = add_needed_facts(uow, facts, [r.definition for r in rules], now)
     for rule in rules:
         found = members(facts, rule.definition)
@@ -211,7 +249,10 @@ class Segments:
                     "size": 0,
                 }
             )
-            facts = add_needed_facts(uow, stored_facts(uow), [definition], now)
+            facts = with_customers_who_never_bought(
+                uow, stored_facts(uow), self.settings.privacy.consent_defaults
+            )
+            facts = add_needed_facts(uow, facts, [definition], now)
             found = members(facts, definition)
             total, mean = segment_value(facts, found)
             uow.segments.set_members(segment_id, found, now, total, mean)

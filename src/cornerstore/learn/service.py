@@ -316,7 +316,7 @@ class Learner:
             facts = keys.named(self._facts(table, value.table, warnings))
             del table, warnings
             value = replace(value, table=value.table.clear())
-            refresh_segments(uow, facts, clusters, now)
+            refresh_segments(uow, facts, clusters, now, self.settings.privacy.consent_defaults)
         step("store")
         report = LearnReport(
             customers=customers,

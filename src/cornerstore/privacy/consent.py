@@ -59,6 +59,15 @@ class CustomerConsents:
     history: list[ConsentRecord]
 
 
+def allowed_in(
+    uow: UnitOfWork, customer_ids: Sequence[str], purpose: str, defaults: Mapping[str, bool]
+) -> set[str]:
+    """Which of these root profile ids may be used for ``purpose``, read in ``uow`` (for bulk
+    uses inside another unit of work; :meth:`Consents.allowed` opens its own)."""
+    answers = uow.consents.of_roots(list(customer_ids), purpose)
+    return {root for root in customer_ids if granted(answers.get(root, []), purpose, defaults)}
+
+
 def check_purpose(purpose: str) -> str:
     """The purpose's canonical name, or InvalidInput naming the known ones."""
     name = _SPELLINGS.get(purpose.strip().lower(), purpose.strip().lower())
@@ -193,10 +202,8 @@ class Consents:
     def allowed(self, customer_ids: Sequence[str], purpose: str) -> set[str]:
         """Which of these root profile ids may be used for ``purpose`` (for bulk uses)."""
         purpose = check_purpose(purpose)
-        defaults = self.settings.privacy.consent_defaults
         with self.store.unit_of_work() as uow:
-            answers = uow.consents.of_roots(list(customer_ids), purpose)
-        return {root for root in customer_ids if granted(answers.get(root, []), purpose, defaults)}
+            return allowed_in(uow, customer_ids, purpose, self.settings.privacy.consent_defaults)
 
     def refused(self, customer_ids: Sequence[str], purpose: str) -> set[str]:
         """Which of these root profile ids may not be used for ``purpose`` (for bulk uses)."""
